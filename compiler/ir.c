@@ -1,0 +1,157 @@
+// ir.c — building and printing the graph (see ir.h).
+#include "ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *op_names[] = {
+#define OP(id, name, arity) name,
+#include "ops.def"
+#undef OP
+};
+
+static const int op_arity[] = {
+#define OP(id, name, arity) arity,
+#include "ops.def"
+#undef OP
+};
+
+const char *ir_op_name(OpKind op) { return op_names[op]; }
+int ir_op_arity(OpKind op) { return op_arity[op]; }
+
+// Compiler memory lives as long as the process: a graph is built once and
+// netc exits soon after (as chibicc does); the interpreter's graph lives
+// for the whole run anyway.  Allocation failure is fatal.
+static void *grow(void *p, int *cap, int want, size_t elem) {
+  if (want <= *cap)
+    return p;
+  int n = *cap ? *cap * 2 : 64;
+  while (n < want)
+    n *= 2;
+  p = realloc(p, (size_t)n * elem);
+  if (!p) {
+    fprintf(stderr, "netc: out of memory\n");
+    exit(2);
+  }
+  memset((char *)p + (size_t)*cap * elem, 0, (size_t)(n - *cap) * elem);
+  *cap = n;
+  return p;
+}
+
+Graph *ir_new(const char *model, const char *path) {
+  Graph *g = calloc(1, sizeof *g);
+  if (!g) {
+    fprintf(stderr, "netc: out of memory\n");
+    exit(2);
+  }
+  g->model = model;
+  g->path = path;
+  g->input = g->label = g->loss = -1;
+  return g;
+}
+
+int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batched, SrcLoc loc) {
+  g->nodes = grow(g->nodes, &g->cap, g->nnodes + 1, sizeof(Node));
+  Node *n = &g->nodes[g->nnodes];
+  n->id = g->nnodes;
+  n->op = op;
+  n->nin = nin;
+  for (int i = 0; i < nin; i++)
+    n->in[i] = in[i];
+  n->shape = shape;
+  n->batched = batched;
+  n->param = -1;
+  n->loc = loc;
+  return g->nnodes++;
+}
+
+int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_in, SrcLoc loc) {
+  g->params = grow(g->params, &g->pcap, g->nparams + 1, sizeof(Param));
+  int p = g->nparams++;
+  int node = ir_add(g, OP_PARAM, NULL, 0, shape, false, loc);
+  g->nodes[node].param = p;
+  g->nodes[node].name = name;
+  g->params[p] = (Param){.name = name, .shape = shape, .frozen = frozen,
+                         .fan_in = fan_in, .node = node, .grad = -1};
+  return node;
+}
+
+void ir_export(Graph *g, const char *name, int node) {
+  g->exports = grow(g->exports, &g->ecap, g->nexports + 1, sizeof(Export));
+  g->exports[g->nexports++] = (Export){.name = name, .node = node};
+}
+
+Node *ir_node(Graph *g, int id) { return &g->nodes[id]; }
+
+int64_t shape_numel(Shape s) {
+  int64_t n = 1;
+  for (int i = 0; i < s.rank; i++)
+    n *= s.dim[i];
+  return n;
+}
+
+bool shape_eq(Shape a, Shape b) {
+  if (a.rank != b.rank)
+    return false;
+  for (int i = 0; i < a.rank; i++)
+    if (a.dim[i] != b.dim[i])
+      return false;
+  return true;
+}
+
+Shape shape_make(int rank, const int *dim) {
+  Shape s = {.rank = rank};
+  for (int i = 0; i < rank; i++)
+    s.dim[i] = dim[i];
+  return s;
+}
+
+Shape shape_scalar(void) { return (Shape){0}; }
+
+char *shape_str(Shape s, char *buf) {
+  char *p = buf;
+  p += sprintf(p, "[");
+  for (int i = 0; i < s.rank; i++)
+    p += sprintf(p, "%s%d", i ? ", " : "", s.dim[i]);
+  sprintf(p, "]");
+  return buf;
+}
+
+static void print_attrs(FILE *out, const Node *n) {
+  switch (n->op) {
+  case OP_CONV2D: case OP_CONV2D_DX: case OP_CONV2D_DW:
+  case OP_DECONV2D: case OP_DECONV2D_DX: case OP_DECONV2D_DW:
+    fprintf(out, " k=%d s=%d p=%d", n->attr.k, n->attr.stride, n->attr.pad);
+    if (n->attr.outpad)
+      fprintf(out, " op=%d", n->attr.outpad);
+    break;
+  case OP_CONST:
+    fprintf(out, " %g", n->attr.scalar);
+    break;
+  case OP_NOISE:
+    fprintf(out, " mean=%g mean_std=%g std=%g std_std=%g", n->attr.a, n->attr.b, n->attr.c, n->attr.d);
+    break;
+  default:
+    break;
+  }
+}
+
+void ir_print(FILE *out, const Graph *g) {
+  char buf[64];
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *n = &g->nodes[i];
+    if (i == g->nforward && g->nforward < g->nnodes)
+      fprintf(out, "# backward\n");
+    fprintf(out, "%%%d = %s(", n->id, ir_op_name(n->op));
+    for (int j = 0; j < n->nin; j++)
+      fprintf(out, "%s%%%d", j ? ", " : "", n->in[j]);
+    fprintf(out, ")");
+    print_attrs(out, n);
+    fprintf(out, " : %s%s", n->batched ? "" : "param ", shape_str(n->shape, buf));
+    if (n->name)
+      fprintf(out, "  %s", n->name);
+    if (n->loc.line)
+      fprintf(out, "  # %s:%d", n->loc.file, n->loc.line);
+    fprintf(out, "\n");
+  }
+}

@@ -1,0 +1,86 @@
+// model.h — the interface between a model and the runtime's training driver.
+//
+// A model is either interpreted (`netc run`) or generated (`train-NAME`);
+// both fill in a NetModel and hand it to driver_main(), so every trainer
+// speaks the same command line and writes the same logs and checkpoints.
+//
+// Memory: all parameters live in one float block, trainable tensors first
+// (so an optimiser makes one pass over [0, n_trainable)), frozen after.
+// Gradients live in a second block of the same layout.
+#ifndef NETRT_MODEL_H
+#define NETRT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_MAX_RANK 4
+
+typedef struct {
+  const char *name;          // "encoder_trunk_conv1_w"
+  int rank;
+  int dim[NET_MAX_RANK];     // PyTorch layout
+  size_t offset;             // into the parameter / gradient blocks, in floats
+  size_t numel;
+  int fan_in;                // for PyTorch's default initialisation
+  int frozen;
+} NetTensor;
+
+typedef struct {
+  const char *name;          // "code", "y"
+  size_t size;               // floats per example
+} NetOutput;
+
+typedef struct NetModel NetModel;
+struct NetModel {
+  const char *name;          // "autoencoder"
+  uint64_t structure_hash;   // identifies names and shapes of the tensors (checkpoints check it)
+  int needs_labels;          // the loss reads the digit labels
+  int input_size;            // floats per example (784)
+  int max_batch;             // the largest batch a step accepts (generated code: fixed)
+
+  int n_tensors;
+  NetTensor *tensors;
+  size_t n_params;           // floats in the parameter block
+  size_t n_trainable;        // trainable floats: [0, n_trainable) of the block
+  float *params;
+  float *grads;              // same layout; frozen part unused
+
+  int n_outputs;
+  NetOutput *outputs;
+  int class_output;          // output whose argmax is the predicted digit, or -1
+
+  // One training step on n <= max_batch examples: x is [n, input_size] in
+  // [0, 1], labels [n] (NULL when !needs_labels).  Writes the gradient of
+  // the batch-mean loss into grads (overwriting) and returns that loss.
+  // Randomness (noise, sampling) for example i is drawn from
+  // rng_stream(seed, i), so results do not depend on threads.
+  float (*train_step)(NetModel *m, const float *x, const uint8_t *labels,
+                      int n, uint64_t seed);
+
+  // Forward only.  Returns the batch-mean loss; if outputs is not NULL,
+  // outputs[j] receives export j as [n, outputs[j].size].
+  float (*forward)(NetModel *m, const float *x, const uint8_t *labels,
+                   int n, uint64_t seed, float **outputs);
+
+  // Number of threads the model's kernels may use (OpenMP).
+  void (*set_threads)(NetModel *m, int threads);
+
+  void (*free)(NetModel *m);
+  void *impl;                // the implementation's state
+};
+
+// Initialise every tensor as PyTorch's defaults do (Kaiming-uniform with
+// a = sqrt(5) for weights, U(+-1/sqrt(fan_in)) for biases), from seed.
+void model_init_params(NetModel *m, uint64_t seed);
+
+// Index of the tensor called name, or -1.
+int model_find_tensor(const NetModel *m, const char *name);
+
+// Index of the output called name, or -1.
+int model_find_output(const NetModel *m, const char *name);
+
+// The trainer's main: parses the common command line (see driver.h),
+// loads data, trains, evaluates, saves.  Returns the process exit status.
+int driver_main(NetModel *m, int argc, char **argv);
+
+#endif
