@@ -23,6 +23,7 @@ netc_require_pkg(XSMM libxsmm libxsmm-dev)
 netc_require_pkg(ZLIB zlib zlib1g-dev)
 netc_require_pkg(PNG libpng libpng-dev)
 netc_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
+netc_require_pkg(CAIRO cairo libcairo2-dev)
 
 find_package(OpenMP COMPONENTS C)
 if(NOT OpenMP_C_FOUND)
