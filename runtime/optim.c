@@ -1,0 +1,141 @@
+// optim.c — SGD and Adam/AdamW, one pass over the trainable block.
+//
+// The arithmetic follows torch 1.13's single-tensor code paths
+// (torch/optim/sgd.py _single_tensor_sgd, adam.py _single_tensor_adam,
+// adamw.py _single_tensor_adamw) operation by operation, in float, with the
+// scalar factors (bias corrections, step size) computed in double as Python
+// does, so the fixtures match to rounding.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optim.h"
+
+OptimConfig optim_config_default(OptimKind kind) {
+  OptimConfig c = {0};
+  c.kind = kind;
+  c.lr = 1e-3;
+  c.beta1 = 0.9;
+  c.beta2 = 0.999;
+  c.eps = 1e-8;
+  c.weight_decay = kind == OPTIM_ADAMW ? 1e-2 : 0.0;
+  return c;
+}
+
+int optim_parse_kind(const char *s, OptimKind *kind) {
+  if (strcmp(s, "sgd") == 0) *kind = OPTIM_SGD;
+  else if (strcmp(s, "adam") == 0) *kind = OPTIM_ADAM;
+  else if (strcmp(s, "adamw") == 0) *kind = OPTIM_ADAMW;
+  else return -1;
+  return 0;
+}
+
+const char *optim_kind_name(OptimKind kind) {
+  switch (kind) {
+  case OPTIM_SGD: return "sgd";
+  case OPTIM_ADAM: return "adam";
+  case OPTIM_ADAMW: return "adamw";
+  }
+  return "?";
+}
+
+int optim_state_count(const Optim *o) {
+  return (o->m != NULL) + (o->v != NULL);
+}
+
+static int config_check(const OptimConfig *c) {
+  const char *bad = NULL;
+  if (!(c->lr >= 0) || !isfinite(c->lr)) bad = "learning rate must be a finite number >= 0";
+  else if (!(c->weight_decay >= 0) || !isfinite(c->weight_decay)) bad = "weight decay must be >= 0";
+  else if (!(c->momentum >= 0) || !isfinite(c->momentum)) bad = "momentum must be >= 0";
+  else if (c->kind == OPTIM_SGD && c->nesterov && (c->momentum <= 0 || c->dampening != 0))
+    bad = "Nesterov momentum requires a momentum > 0 and zero dampening";
+  else if (c->kind != OPTIM_SGD &&
+           !(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1))
+    bad = "Adam betas must be in [0, 1)";
+  else if (c->kind != OPTIM_SGD && !(c->eps >= 0)) bad = "Adam eps must be >= 0";
+  if (bad) {
+    fprintf(stderr, "error: optimizer %s: %s\n", optim_kind_name(c->kind), bad);
+    return -1;
+  }
+  return 0;
+}
+
+int optim_init(Optim *o, const OptimConfig *cfg, size_t n) {
+  memset(o, 0, sizeof *o);
+  if (config_check(cfg))
+    return -1;
+  o->cfg = *cfg;
+  o->n = n;
+  int need_m = cfg->kind != OPTIM_SGD || cfg->momentum != 0;
+  int need_v = cfg->kind != OPTIM_SGD;
+  size_t bytes = (n ? n : 1) * sizeof(float);
+  if (need_m && !(o->m = calloc(1, bytes))) goto oom;
+  if (need_v && !(o->v = calloc(1, bytes))) goto oom;
+  return 0;
+oom:
+  fprintf(stderr, "error: out of memory for optimizer state (%zu floats)\n", n);
+  optim_free(o);
+  return -1;
+}
+
+void optim_free(Optim *o) {
+  free(o->m);
+  free(o->v);
+  o->m = o->v = NULL;
+}
+
+static void sgd_step(Optim *o, float *p, const float *g) {
+  const OptimConfig *c = &o->cfg;
+  const float lr = (float)c->lr, wd = (float)c->weight_decay;
+  const float mom = (float)c->momentum, keep = (float)(1.0 - c->dampening);
+  const int first = o->step == 0, nesterov = c->nesterov;
+  float *buf = o->m;
+  const long n = (long)o->n;
+  #pragma omp parallel for schedule(static)
+  for (long i = 0; i < n; i++) {
+    float d = g[i];
+    if (wd != 0) d = d + wd * p[i];
+    if (buf) {
+      float b = first ? d : buf[i] * mom + keep * d;
+      buf[i] = b;
+      d = nesterov ? d + mom * b : b;
+    }
+    p[i] = p[i] - lr * d;
+  }
+}
+
+static void adam_step(Optim *o, float *p, const float *g) {
+  const OptimConfig *c = &o->cfg;
+  const int decoupled = c->kind == OPTIM_ADAMW;
+  double t = (double)(o->step + 1);
+  double bc1 = 1.0 - pow(c->beta1, t);
+  double bc2 = 1.0 - pow(c->beta2, t);
+  const float step_size = (float)(c->lr / bc1);
+  const float bc2_sqrt = (float)sqrt(bc2);
+  const float b1 = (float)c->beta1, b2 = (float)c->beta2;
+  const float a1 = (float)(1.0 - c->beta1), a2 = (float)(1.0 - c->beta2);
+  const float eps = (float)c->eps, wd = (float)c->weight_decay;
+  const float shrink = (float)(1.0 - c->lr * c->weight_decay);
+  float *m = o->m, *v = o->v;
+  const long n = (long)o->n;
+  #pragma omp parallel for schedule(static)
+  for (long i = 0; i < n; i++) {
+    float gi = g[i], pi = p[i];
+    if (decoupled) pi = pi * shrink;
+    else if (wd != 0) gi = gi + wd * pi;
+    float mi = m[i] * b1 + gi * a1;
+    float vi = v[i] * b2 + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    float denom = sqrtf(vi) / bc2_sqrt + eps;
+    p[i] = pi - step_size * (mi / denom);
+  }
+}
+
+void optim_step(Optim *o, float *params, const float *grads) {
+  if (o->cfg.kind == OPTIM_SGD) sgd_step(o, params, grads);
+  else adam_step(o, params, grads);
+  o->step++;
+}

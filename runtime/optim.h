@@ -1,0 +1,57 @@
+// optim.h — SGD and Adam/AdamW with torch.optim's semantics (PyTorch 1.13),
+// over the trainable block [0, n) of a model's parameters.  Frozen tensors
+// sit after n_trainable, so they get no state and no updates by layout.
+//
+// SGD (torch.optim.SGD):  d = g + wd*p;  b = d on the first step, else
+//   b = momentum*b + (1 - dampening)*d;  d = nesterov ? d + momentum*b : b;
+//   p -= lr*d.  (With momentum 0 there is no buffer: p -= lr*d.)
+// Adam (Kingma & Ba 2015; torch.optim.Adam):  g += wd*p (coupled L2);
+//   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;
+//   p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+// AdamW (Loshchilov & Hutter 2019; torch.optim.AdamW): p *= 1 - lr*wd first,
+//   then Adam without the L2 term.
+#ifndef NETRT_OPTIM_H
+#define NETRT_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW } OptimKind;
+
+typedef struct {
+  OptimKind kind;
+  double lr;
+  double momentum, dampening;   // SGD
+  int nesterov;                 // SGD: needs momentum > 0 and dampening 0
+  double weight_decay;
+  double beta1, beta2, eps;     // Adam, AdamW
+} OptimConfig;
+
+typedef struct {
+  OptimConfig cfg;
+  size_t n;                     // floats updated: the trainable block
+  int64_t step;                 // steps taken (checkpointed)
+  float *m;                     // SGD momentum buffer / Adam first moment; NULL if unused
+  float *v;                     // Adam second moment; NULL for SGD
+} Optim;
+
+// torch's defaults for kind: lr 1e-3, momentum 0, betas (0.9, 0.999),
+// eps 1e-8, weight decay 0 (AdamW: 1e-2 as in torch).
+OptimConfig optim_config_default(OptimKind kind);
+
+// "sgd" / "adam" / "adamw" -> kind; returns 0 on success, -1 if unknown.
+int optim_parse_kind(const char *s, OptimKind *kind);
+const char *optim_kind_name(OptimKind kind);
+
+// Allocates the state for n floats (zeroed).  Returns 0, or -1 (message
+// on stderr) if the configuration is invalid or memory runs out.
+int optim_init(Optim *o, const OptimConfig *cfg, size_t n);
+void optim_free(Optim *o);
+
+// Number of state floats per parameter (0, 1 or 2): what a checkpoint saves.
+int optim_state_count(const Optim *o);
+
+// One update of params[0, n) from grads[0, n).  OpenMP-parallel.
+void optim_step(Optim *o, float *params, const float *grads);
+
+#endif
