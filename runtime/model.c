@@ -48,3 +48,23 @@ int model_find_output(const NetModel *m, const char *name) {
       return i;
   return -1;
 }
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t model_hash_structure(const NetModel *m) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int i = 0; i < m->n_tensors; i++) {
+    const NetTensor *t = &m->tensors[i];
+    h = fnv1a(h, t->name, strlen(t->name) + 1);
+    int32_t v[2 + NET_MAX_RANK] = {t->rank, t->frozen != 0};
+    for (int k = 0; k < t->rank && k < NET_MAX_RANK; k++)
+      v[2 + k] = t->dim[k];
+    h = fnv1a(h, v, sizeof v);
+  }
+  return h;
+}

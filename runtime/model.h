@@ -73,6 +73,11 @@ struct NetModel {
 // a = sqrt(5) for weights, U(+-1/sqrt(fan_in)) for biases), from seed.
 void model_init_params(NetModel *m, uint64_t seed);
 
+// FNV-1a over every tensor's name, rank, dims
+// and frozen flag, in order: a default structure_hash for models that do
+// not compute their own (checkpoints compare it).
+uint64_t model_hash_structure(const NetModel *m);
+
 // Index of the tensor called name, or -1.
 int model_find_tensor(const NetModel *m, const char *name);
 

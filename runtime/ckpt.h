@@ -1,0 +1,50 @@
+// ckpt.h — checkpoints: a model's parameters, optionally the optimiser
+// state and the training state, in one binary file.
+//
+// Layout (all integers little-endian; see ckpt.c for the exact fields):
+//   header   "NETCKPT\0", version, file size, structure hash, tensor count,
+//            optimiser section (kind, step, state count, offset), training state
+//   table    per tensor: name, rank, dims, data offset
+//   data     float32 tensors, then the optimiser state ([count][n_trainable])
+//   crc      CRC-32 (zlib) of every byte before it
+// Saving is atomic: FILE.tmp is written, fsync'ed and renamed over FILE,
+// then the directory is fsync'ed, so a crash leaves either the old or the
+// new checkpoint.  Every failure prints "PATH: reason" and returns -1.
+#ifndef NETRT_CKPT_H
+#define NETRT_CKPT_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "optim.h"
+
+#define CKPT_VERSION 1
+
+// What --resume needs besides parameters and optimiser state.
+typedef struct {
+  int32_t epoch;            // epochs completed
+  uint64_t seed;            // the run's seed (step seeds derive from it)
+  int32_t best_epoch;       // early stopping: epoch of the best validation loss (0: none)
+  int32_t since_best;       // epochs since then
+  double best_val_loss;
+  double seconds;           // training time so far
+  double images;            // training images processed so far
+} CkptTrain;
+
+// Writes m's parameters, opt's state (if opt is not NULL) and tr (if not NULL).
+int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptTrain *tr);
+
+// Loads every tensor of m from path; the checkpoint must hold exactly m's
+// tensors with m's shapes and structure hash.  If opt is not NULL the
+// checkpoint must carry state for the same optimiser kind, which is
+// restored (step count, moments).  If tr is not NULL it receives the
+// training state (zeroed if the checkpoint has none; tr->epoch then 0).
+int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr);
+
+// Loads only m's tensors whose names start with prefix, from a checkpoint
+// of any model (the classifier takes encoder_* from an autoencoder's).
+// Each must exist in the checkpoint with the same shape.  Returns the
+// number of tensors loaded, or -1; loading none is an error.
+int ckpt_load_subset(const char *path, NetModel *m, const char *prefix);
+
+#endif

@@ -1,0 +1,112 @@
+// mnist.c — loading, splitting, shuffling and batching MNIST.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "idx.h"
+#include "mnist.h"
+#include "rng.h"
+
+#ifndef NETRT_DEFAULT_DATA
+#define NETRT_DEFAULT_DATA "runtime/mnist"
+#endif
+
+const char *mnist_default_dir(void) {
+  return NETRT_DEFAULT_DATA;
+}
+
+// DIR/NAME if it exists, else DIR/NAME.gz (the error then names the .gz).
+static void find_file(char *out, size_t size, const char *dir, const char *name) {
+  snprintf(out, size, "%s/%s", dir, name);
+  if (access(out, F_OK) == 0)
+    return;
+  snprintf(out, size, "%s/%s.gz", dir, name);
+}
+
+static int load_pair(const char *dir, const char *images, const char *labels,
+                     uint8_t **img, uint8_t **lab, int *n) {
+  char ipath[4096], lpath[4096];
+  int ni, nl;
+  find_file(ipath, sizeof ipath, dir, images);
+  find_file(lpath, sizeof lpath, dir, labels);
+  if (idx_load_images(ipath, img, &ni))
+    return -1;
+  if (idx_load_labels(lpath, lab, &nl)) {
+    free(*img);
+    *img = NULL;
+    return -1;
+  }
+  if (ni != nl) {
+    fprintf(stderr, "%s: %d labels but %s has %d images\n", lpath, nl, ipath, ni);
+    free(*img);
+    free(*lab);
+    *img = *lab = NULL;
+    return -1;
+  }
+  if (ni == 0) {
+    fprintf(stderr, "%s: no images\n", ipath);
+    free(*img);
+    free(*lab);
+    *img = *lab = NULL;
+    return -1;
+  }
+  *n = ni;
+  return 0;
+}
+
+int mnist_load(Mnist *d, const char *dir) {
+  memset(d, 0, sizeof *d);
+  int ntrain, ntest;
+  if (load_pair(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                &d->mem[0], &d->mem[1], &ntrain))
+    return -1;
+  if (load_pair(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                &d->mem[2], &d->mem[3], &ntest)) {
+    mnist_free(d);
+    return -1;
+  }
+  int nval = ntrain / MNIST_VAL_FRACTION;
+  if (nval < 1 || ntrain - nval < 1) {
+    fprintf(stderr, "%s: %d training images are too few for a train/validation split\n",
+            dir, ntrain);
+    mnist_free(d);
+    return -1;
+  }
+  d->train = (MnistSet){ntrain - nval, d->mem[0], d->mem[1]};
+  d->val = (MnistSet){nval, d->mem[0] + (size_t)(ntrain - nval) * MNIST_PIXELS,
+                      d->mem[1] + (ntrain - nval)};
+  d->test = (MnistSet){ntest, d->mem[2], d->mem[3]};
+  return 0;
+}
+
+void mnist_free(Mnist *d) {
+  for (int i = 0; i < 4; i++)
+    free(d->mem[i]);
+  memset(d, 0, sizeof *d);
+}
+
+void mnist_shuffle(int *order, int n, uint64_t seed) {
+  Rng r = rng_stream(seed, 0x53485546464c45ull);   // "SHUFFLE"
+  for (int i = 0; i < n; i++)
+    order[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)rng_below(&r, (uint64_t)i + 1);
+    int t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}
+
+void mnist_batch(const MnistSet *s, const int *order, int start, int n,
+                 float *x, uint8_t *labels) {
+  for (int i = 0; i < n; i++) {
+    int k = order ? order[start + i] : start + i;
+    const uint8_t *img = s->images + (size_t)k * MNIST_PIXELS;
+    float *xi = x + (size_t)i * MNIST_PIXELS;
+    for (int p = 0; p < MNIST_PIXELS; p++)
+      xi[p] = (float)img[p] / 255.0f;   // as torchvision ToTensor: a division
+    if (labels)
+      labels[i] = s->labels[k];
+  }
+}

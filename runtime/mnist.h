@@ -1,0 +1,45 @@
+// mnist.h — the MNIST data set in memory: u8 images, converted to float
+// per batch.
+//
+// The training file is split once, deterministically: the last
+// MNIST_VAL_FRACTION of it is the validation set (hyperparameter search
+// and early stopping score on it, never on the test set).  With the full
+// MNIST that is 54,000 train / 6,000 validation; with the committed subset
+// 9,000 / 1,000.
+#ifndef NETRT_MNIST_H
+#define NETRT_MNIST_H
+
+#include <stdint.h>
+
+#define MNIST_PIXELS 784           // 28 x 28
+#define MNIST_VAL_FRACTION 10      // validation = last 1/10 of the training file
+
+typedef struct {
+  int n;
+  const uint8_t *images;           // [n, 784], pixels 0..255
+  const uint8_t *labels;           // [n], 0..9
+} MnistSet;
+
+typedef struct {
+  MnistSet train, val, test;
+  uint8_t *mem[4];                 // the loaded files (train/val share)
+} Mnist;
+
+// Directory of the committed subset (compiled in), used when no --data.
+const char *mnist_default_dir(void);
+
+// Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte, each either raw or
+// with .gz appended.  Returns 0, or -1 after printing what is wrong.
+int mnist_load(Mnist *d, const char *dir);
+void mnist_free(Mnist *d);
+
+// order[0..n) = a permutation of 0..n-1 from seed (Fisher–Yates), the same
+// on every machine and thread count.
+void mnist_shuffle(int *order, int n, uint64_t seed);
+
+// Batch of n examples s[order[start + i]] (order NULL: consecutive from
+// start), x [n, 784] in [0, 1] (pixel / 255), labels [n] (may be NULL).
+void mnist_batch(const MnistSet *s, const int *order, int start, int n,
+                 float *x, uint8_t *labels);
+
+#endif
