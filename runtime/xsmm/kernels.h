@@ -1,0 +1,245 @@
+// kernels.h — the building blocks the generated code calls: im2col /
+// col2im over one image, a column-major GEMM dispatched once from libxsmm
+// (with a plain-loop fallback), transposes, and the fused convolution,
+// transposed convolution and dense layers (forward with the bias +
+// activation epilogue, backward with the ReLU mask applied on the fly).
+//
+// Layouts (as in the IR and PyTorch): an image is [C][H][W] row-major; a
+// chunk of N examples is [N][per-example numel]; conv w [Co][Ci][k][k],
+// deconv w [Ci][Co][k][k], dense w [out][in].
+//
+// Every function here is static inline and the generated code calls it with
+// literal shapes, so the C compiler sees constant loop bounds.
+//
+// GEMMs are column-major, C(m x n) = A(m x k) B(k x n) (+ C when
+// accumulating).  A row-major [R][S] array is column-major S x R, which is
+// how each call below is derived (comments give the identity used).  libxsmm
+// has no transposed A (notes trap 3), so weights that appear transposed are
+// transposed once per step by kern_transpose.
+#ifndef NETC_KERNELS_H
+#define NETC_KERNELS_H
+
+#include <string.h>
+
+#include <libxsmm.h>
+
+typedef struct {
+  libxsmm_smmfunction f;     // NULL: use the plain loop
+  int m, n, k, lda, ldb, ldc;
+  int accumulate;            // beta 1 (C += A B) or 0 (C = A B)
+} KernGemm;
+
+// Dispatches the kernel once (at model init).  A NULL dispatch prints one
+// line naming `what` and the shape and falls back to a plain loop.
+void kern_gemm_init(KernGemm *g, const char *what, int m, int n, int k,
+                    int lda, int ldb, int ldc, int accumulate);
+
+// Plain column-major loop (fallback and reference).
+void kern_gemm_ref(int m, int n, int k, const float *a, int lda,
+                   const float *b, int ldb, float *c, int ldc, int accumulate);
+
+static inline void kern_gemm(const KernGemm *g, const float *a, const float *b, float *c) {
+  if (g->f)
+    g->f(a, b, c);
+  else
+    kern_gemm_ref(g->m, g->n, g->k, a, g->lda, b, g->ldb, c, g->ldc, g->accumulate);
+}
+
+// out[c][r] = in[r][c] for in [rows][cols].
+static inline void kern_transpose(const float *in, int rows, int cols, float *out) {
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++)
+      out[c * rows + r] = in[r * cols + c];
+}
+
+// col[(ci*k + ky)*k + kx][oy*Wo + ox] = x[ci][oy*s - p + ky][ox*s - p + kx]
+// (0 outside): x [C][H][W] -> col [C*k*k][Ho*Wo].
+static inline void kern_im2col(const float *x, int C, int H, int W, int k, int s,
+                               int p, int Ho, int Wo, float *col) {
+  for (int ci = 0; ci < C; ci++)
+    for (int ky = 0; ky < k; ky++)
+      for (int kx = 0; kx < k; kx++) {
+        float *row = col + ((ci * k + ky) * k + kx) * Ho * Wo;
+        for (int oy = 0; oy < Ho; oy++) {
+          int iy = oy * s - p + ky;
+          for (int ox = 0; ox < Wo; ox++) {
+            int ix = ox * s - p + kx;
+            row[oy * Wo + ox] = (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                                    ? x[(ci * H + iy) * W + ix] : 0.0f;
+          }
+        }
+      }
+}
+
+// The same patches transposed: colt [Ho*Wo][C*k*k] (for weight gradients,
+// where the GEMM needs the patch index as the leading dimension).
+static inline void kern_im2col_t(const float *x, int C, int H, int W, int k, int s,
+                                 int p, int Ho, int Wo, float *colt) {
+  const int K = C * k * k;
+  for (int oy = 0; oy < Ho; oy++)
+    for (int ox = 0; ox < Wo; ox++) {
+      float *row = colt + (oy * Wo + ox) * K;
+      for (int ci = 0; ci < C; ci++)
+        for (int ky = 0; ky < k; ky++) {
+          int iy = oy * s - p + ky;
+          for (int kx = 0; kx < k; kx++) {
+            int ix = ox * s - p + kx;
+            row[(ci * k + ky) * k + kx] = (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                                              ? x[(ci * H + iy) * W + ix] : 0.0f;
+          }
+        }
+    }
+}
+
+// The adjoint of kern_im2col: x = 0, then x[ci][iy][ix] += col[...][...]
+// for every patch entry that lands inside the image.
+static inline void kern_col2im(const float *col, int C, int H, int W, int k, int s,
+                               int p, int Ho, int Wo, float *x) {
+  memset(x, 0, sizeof(float) * C * H * W);
+  for (int ci = 0; ci < C; ci++)
+    for (int ky = 0; ky < k; ky++)
+      for (int kx = 0; kx < k; kx++) {
+        const float *row = col + ((ci * k + ky) * k + kx) * Ho * Wo;
+        for (int oy = 0; oy < Ho; oy++) {
+          int iy = oy * s - p + ky;
+          if (iy < 0 || iy >= H)
+            continue;
+          for (int ox = 0; ox < Wo; ox++) {
+            int ix = ox * s - p + kx;
+            if (ix >= 0 && ix < W)
+              x[(ci * H + iy) * W + ix] += row[oy * Wo + ox];
+          }
+        }
+      }
+}
+
+enum { KERN_ACT_NONE, KERN_ACT_RELU, KERN_ACT_SIGMOID };
+
+// y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
+// the GEMM just wrote while it is still in L1.
+static inline void kern_bias_act(float *y, const float *b, int C, int P, int act) {
+  for (int c = 0; c < C; c++) {
+    float *r = y + c * P;
+    const float bc = b[c];
+    if (act == KERN_ACT_RELU)
+      for (int i = 0; i < P; i++) { float v = r[i] + bc; r[i] = v > 0.0f ? v : 0.0f; }
+    else if (act == KERN_ACT_SIGMOID)
+      for (int i = 0; i < P; i++) r[i] = 1.0f / (1.0f + expf(-(r[i] + bc)));
+    else
+      for (int i = 0; i < P; i++) r[i] += bc;
+  }
+}
+
+// out[i] = dy[i] * (y[i] > 0) when y is given (the folded ReLU gradient),
+// else a copy; returns the masked tile.  n floats.
+static inline const float *kern_mask(const float *dy, const float *y, int n, float *out) {
+  if (!y)
+    return dy;
+  for (int i = 0; i < n; i++)
+    out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  return out;
+}
+
+// db[c] += sum over P positions of dy[c][.].
+static inline void kern_bias_grad(const float *dy, int C, int P, float *db) {
+  for (int c = 0; c < C; c++) {
+    float s = 0.0f;
+    for (int i = 0; i < P; i++)
+      s += dy[c * P + i];
+    db[c] += s;
+  }
+}
+
+// ---- Convolution over one image: x [Ci][H][W] -> y [Co][Ho][Wo], K = Ci*k*k.
+
+// Forward, fused: y = act(w * x + b).  y(P x Co, col-major) =
+// col(P x K) w(K x Co): gemm m=P n=Co k=K, lda=P ldb=K ldc=P, overwrite.
+static inline void kern_conv_fwd(const KernGemm *g, const float *x, const float *w,
+                                 const float *b, float *y, float *col, int Ci, int H,
+                                 int W, int Co, int k, int s, int p, int Ho, int Wo,
+                                 int act) {
+  kern_im2col(x, Ci, H, W, k, s, p, Ho, Wo, col);
+  kern_gemm(g, col, w, y);
+  kern_bias_act(y, b, Co, Ho * Wo, act);
+}
+
+// Input gradient: dcol(P x K) = dy(P x Co) wt(Co x K) with wt = w
+// transposed ([K][Co]); gemm m=P n=K k=Co, lda=P ldb=Co ldc=P, overwrite;
+// then col2im.
+static inline void kern_conv_dx(const KernGemm *g, const float *dy, const float *wt,
+                                float *dx, float *dcol, int Ci, int H, int W, int k,
+                                int s, int p, int Ho, int Wo) {
+  kern_gemm(g, dy, wt, dcol);
+  kern_col2im(dcol, Ci, H, W, k, s, p, Ho, Wo, dx);
+}
+
+// Weight gradient, accumulated: dw(K x Co) += colt(K x P) dy(P x Co);
+// gemm m=K n=Co k=P, lda=K ldb=P ldc=K, accumulate.
+static inline void kern_conv_dw(const KernGemm *g, const float *dy, const float *x,
+                                float *dw, float *colt, int Ci, int H, int W, int k,
+                                int s, int p, int Ho, int Wo) {
+  kern_im2col_t(x, Ci, H, W, k, s, p, Ho, Wo, colt);
+  kern_gemm(g, colt, dy, dw);
+}
+
+// ---- Transposed convolution over one image: x [Ci][Hi][Wi] -> y [Co][Ho][Wo]
+// with w [Ci][Co][k][k].  It is the input gradient of the convolution
+// y-space -> x-space whose weight is w as stored (K = Co*k*k).
+
+// Forward, fused: dcol(Pi x K) = x(Pi x Ci) wt(Ci x K), wt = w transposed
+// ([K][Ci]); gemm m=Pi n=K k=Ci, lda=Pi ldb=Ci ldc=Pi; col2im; epilogue.
+static inline void kern_deconv_fwd(const KernGemm *g, const float *x, const float *wt,
+                                   const float *b, float *y, float *dcol, int Co,
+                                   int Ho, int Wo, int k, int s, int p, int Hi, int Wi,
+                                   int act) {
+  kern_gemm(g, x, wt, dcol);
+  kern_col2im(dcol, Co, Ho, Wo, k, s, p, Hi, Wi, y);
+  kern_bias_act(y, b, Co, Ho * Wo, act);
+}
+
+// Input gradient = the convolution forward of dy: dx(Pi x Ci) = col(Pi x K)
+// w(K x Ci); gemm m=Pi n=Ci k=K, lda=Pi ldb=K ldc=Pi, overwrite.
+static inline void kern_deconv_dx(const KernGemm *g, const float *dy, const float *w,
+                                  float *dx, float *col, int Co, int Ho, int Wo, int k,
+                                  int s, int p, int Hi, int Wi) {
+  kern_im2col(dy, Co, Ho, Wo, k, s, p, Hi, Wi, col);
+  kern_gemm(g, col, w, dx);
+}
+
+// Weight gradient, accumulated: dw(K x Ci) += colt(K x Pi) x(Pi x Ci);
+// gemm m=K n=Ci k=Pi, lda=K ldb=Pi ldc=K, accumulate.
+static inline void kern_deconv_dw(const KernGemm *g, const float *dy, const float *x,
+                                  float *dw, float *colt, int Co, int Ho, int Wo, int k,
+                                  int s, int p, int Hi, int Wi) {
+  kern_im2col_t(dy, Co, Ho, Wo, k, s, p, Hi, Wi, colt);
+  kern_gemm(g, colt, x, dw);
+}
+
+// ---- Dense over a chunk of N examples: x [N][in] -> y [N][out], w [out][in].
+
+// Forward, fused: y(out x N) = wt(out x in) x(in x N), wt = w transposed
+// ([in][out]); gemm m=out n=N k=in, lda=out ldb=in ldc=out; epilogue per
+// example.
+static inline void kern_dense_fwd(const KernGemm *g, const float *x, const float *wt,
+                                  const float *b, float *y, int N, int out, int act) {
+  kern_gemm(g, wt, x, y);
+  for (int i = 0; i < N; i++)
+    kern_bias_act(y + i * out, b, out, 1, act);
+}
+
+// Input gradient: dx(in x N) = w(in x out) dy(out x N); gemm m=in n=N k=out,
+// lda=in ldb=out ldc=in, overwrite.
+static inline void kern_dense_dx(const KernGemm *g, const float *dy, const float *w,
+                                 float *dx) {
+  kern_gemm(g, w, dy, dx);
+}
+
+// Weight gradient, accumulated: dw(in x out) += x(in x N) dyt(N x out), dyt
+// = dy transposed ([out][N]); gemm m=in n=out k=N, lda=in ldb=N ldc=in.
+static inline void kern_dense_dw(const KernGemm *g, const float *dy, const float *x,
+                                 float *dw, float *dyt, int N, int out) {
+  kern_transpose(dy, N, out, dyt);
+  kern_gemm(g, x, dyt, dw);
+}
+
+#endif
