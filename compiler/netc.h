@@ -1,0 +1,264 @@
+// netc.h — the front end: files, diagnostics, lexer, parser, checker,
+// lowering to IR, summary.  One section per file, as in chibicc.
+//
+// Pipeline (main.c):  load → lex+parse (lex.re, parse.c) → check (check.c)
+//                     → lower (lower.c) → Graph (ir.h) → interp / emit.
+//
+// Compiler memory is allocated and never freed: netc is a short-lived
+// process and the AST lives until it exits.
+#ifndef NETC_H
+#define NETC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ir.h"
+
+#ifndef NETC_VERSION
+#define NETC_VERSION "0.1.0"
+#endif
+
+// ---- Front-end entry point (front.c) ----
+
+// A `-D name=value` override from the command line.
+typedef struct {
+  const char *name;
+  double value;
+  const char *text;          // "latent=4", for messages
+} Define;
+
+// Parses "name=value" into d.  On failure prints
+// "netc: error: -D ...: reason" and returns false (a usage error: exit 2).
+bool define_parse(const char *arg, Define *d);
+
+// Loads, parses, checks and lowers the model in path (with its imports),
+// applying the -D overrides.  Returns the forward graph, or NULL after
+// printing diagnostics; *status is then 1 (an error in the model, or a
+// file that cannot be read) or 2 (a usage error: -D names no constant).
+// On success *status is 0.  The graph has input/label/loss/exports,
+// nforward = nnodes, batch and source_hash set; parameters are ordered
+// trainable first, frozen after.
+Graph *netc_compile(const char *path, const Define *defs, int ndefs, int *status);
+
+// ---- Source files (front.c) ----
+
+typedef struct File File;
+struct File {
+  const char *path;          // as given or as resolved against the importer
+  char *text;                // NUL-terminated (the file may hold NULs too)
+  size_t len;
+};
+
+// ---- Diagnostics (diag.c) ----
+
+typedef struct {
+  File *file;
+  const char *at;            // first byte of the culprit in file->text
+  int len;                   // bytes underlined (>= 1)
+  int line, col;             // 1-based; col counts bytes
+} Loc;
+
+// "path:line:col: error: msg", the source line, a caret line.  After
+// DIAG_MAX_ERRORS errors netc gives up ("too many errors") and exits 1.
+#define DIAG_MAX_ERRORS 20
+void diag_error(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag_note(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// An error without a source position: "netc: error: msg".
+void diag_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int diag_count(void);        // errors so far
+void diag_reset(void);       // before the next file on the command line
+SrcLoc loc_src(Loc loc);     // the IR's SrcLoc for a front-end Loc
+
+// ---- Lexer (lex.re) ----
+
+typedef enum {
+  TK_EOF, TK_NEWLINE, TK_IDENT, TK_NUM, TK_STR,
+  // Punctuation.
+  TK_LPAREN, TK_RPAREN, TK_LBRACK, TK_RBRACK, TK_LBRACE, TK_RBRACE,
+  TK_COMMA, TK_COLON, TK_ASSIGN, TK_ARROW, TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH,
+  // Keywords.
+  TK_IMPORT, TK_CONST, TK_NET, TK_MODEL, TK_INPUT, TK_FREEZE, TK_LOSS, TK_EXPORT,
+} TokenKind;
+
+typedef struct {
+  TokenKind kind;
+  Loc loc;
+  double num;                // TK_NUM
+  const char *str;           // TK_IDENT, TK_STR: the text, NUL-terminated copy
+} Token;
+
+typedef struct {
+  File *file;
+  const char *p;             // next byte
+  const char *line_start;
+  int line;
+} Lexer;
+
+void lex_init(Lexer *lx, File *f);
+// The next token; bad bytes are reported (diag_error) and skipped.
+Token lex_next(Lexer *lx);
+const char *token_kind_str(TokenKind k);   // "identifier", "'('", "'net'"
+
+// ---- AST (parse.c) ----
+
+typedef struct Expr Expr;
+typedef struct Arg Arg;
+
+typedef enum { E_NUM, E_NAME, E_CALL, E_NEG, E_BINARY, E_SHAPE } ExprKind;
+
+struct Arg {
+  Token key;                 // TK_IDENT for `key=value`, else kind TK_EOF
+  Expr *val;
+};
+
+// What check.c learns about an expression.
+typedef enum { V_ERROR, V_CONST, V_TENSOR, V_LABEL } ValueKind;
+
+struct Expr {
+  ExprKind kind;
+  Token tok;                 // number, name, callee, operator, '['
+  char op;                   // E_BINARY: + - * /
+  Expr *lhs, *rhs;           // E_BINARY; E_NEG uses lhs
+  Arg *args; int nargs;      // E_CALL
+  Expr **dims; int ndims;    // E_SHAPE: [d, ...]
+  // Set by check.c.
+  ValueKind vk;
+  double value;              // V_CONST
+  Shape shape;               // V_TENSOR
+  struct Net *net;           // E_CALL of a net
+  const struct OpInfo *opi;  // E_CALL of a builtin op
+  Attrs attr;                // evaluated attributes of a builtin call
+  struct Stmt *bind;         // E_NAME of a model value
+};
+
+typedef struct {
+  Token tok;                 // '['
+  Expr **dims; int ndims;
+} ShapeLit;
+
+// One element of a net line: `conv2d(8, k=3)`, `relu`, `trunk`, `enc: dense(9)`.
+typedef struct Layer {
+  Token label;               // TK_IDENT when labelled, else kind TK_EOF
+  Token name;
+  bool has_args;
+  Arg *args; int nargs;
+  // Set by check.c.
+  const struct OpInfo *opi;  // builtin op, or NULL
+  struct Net *net;           // applied net, or NULL
+  const char *pname;         // the name that prefixes its parameters ("conv1", "trunk")
+  Attrs attr;
+  Shape in, out;             // running shape before and after
+  Shape wshape, bshape;      // weight and bias shapes when it has parameters
+  int64_t nparams;           // weights + bias of this layer, or of the net applied
+  bool ok;                   // shapes known (no error in or before it)
+} Layer;
+
+typedef struct Net {
+  Token name;
+  Token param;               // the input's name
+  ShapeLit in_lit, out_lit;
+  Layer *layers; int nlayers;
+  File *file;
+  // Set by check.c.
+  Shape in, out;
+  bool shapes_ok;            // in and out evaluated
+  int state;                 // 0 unchecked, 1 checking (recursion), 2 done
+  int64_t nparams;
+} Net;
+
+typedef struct Const {
+  Token name;
+  Expr *val;
+  const Define *def;         // the -D that overrides it, or NULL
+  double value;
+  int state;                 // 0 unevaluated, 1 evaluating, 2 done, 3 error
+} Const;
+
+typedef enum { S_INPUT, S_LET, S_FREEZE, S_LOSS, S_EXPORT } StmtKind;
+
+typedef struct Stmt {
+  StmtKind kind;
+  Token tok;                 // keyword, or the bound name for S_LET
+  Token name;                // S_INPUT, S_LET
+  Token type;                // S_INPUT: image | label
+  Expr *expr;                // S_LET, S_LOSS
+  Token *names; int nnames;  // S_FREEZE, S_EXPORT
+  int line_order;            // position in the model
+  struct Net **nets;         // S_FREEZE, set by check.c
+} Stmt;
+
+typedef struct {
+  Token name;
+  Stmt *stmts; int nstmts;
+  File *file;
+} Model;
+
+typedef struct {
+  Token tok;                 // the string
+  File *file;                // the importing file
+} Import;
+
+// Everything loaded for one model: the main file and its imports.
+typedef struct {
+  File **files; int nfiles;  // load order: main file first
+  Const *consts; int nconsts;
+  Net *nets; int nnets;
+  Model *model;              // the main file's model, or NULL
+  Model **other_models; int nother;  // models of imported files (ignored)
+  const Define *defs; int ndefs;
+  uint64_t source_hash;
+  int depth;                 // import nesting while loading
+} Unit;
+
+// Reads path (relative to the current directory) into a File; on failure
+// reports at `from` (an import) or plainly, and returns NULL.
+File *file_read(const char *path, const Loc *from);
+
+// Parses f into u, loading its imports (recursively).  Errors are
+// reported; parsing recovers at the next line.
+void parse_file(Unit *u, File *f);
+
+// ---- Checker (check.c) ----
+
+// One builtin op of the language.
+typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS } AttrType;
+typedef struct OpInfo {
+  const char *name;
+  OpKind ir;
+  int ninputs;               // tensor operands in expression form: 0, 1, 2
+  bool has_params;           // conv2d, deconv2d, dense: only inside nets
+  bool chain;                // usable in a net line
+  int nattrs;
+  struct { const char *name; AttrType type; bool required; double dflt; } attrs[4];
+} OpInfo;
+
+const OpInfo *op_lookup(const char *name);
+
+// Resolves names, evaluates constants and infers every shape; reports
+// every error it finds.  Returns true when the unit is error-free.
+bool check_unit(Unit *u);
+// The value of a constant (after check_unit), or NAN when undefined.
+double unit_const(const Unit *u, const char *name);
+Net *unit_net(const Unit *u, const char *name);
+Const *unit_const_def(const Unit *u, const char *name);
+
+// ---- Lowering (lower.c) ----
+
+// The checked unit's model as a forward Graph (see netc_compile).
+Graph *lower_unit(Unit *u);
+
+// ---- Dumps and summary (dump.c, summary.c) ----
+
+void dump_ast(FILE *out, const Unit *u);
+void summary_print(FILE *out, const Unit *u, const Graph *g);
+
+// ---- Front-end driver pieces (front.c) ----
+
+// Loads and parses path with its imports; NULL if the file cannot be read.
+Unit *unit_load(const char *path, const Define *defs, int ndefs);
+// Formats n with thousands separators: 50186 -> "50,186".  buf >= 32 bytes.
+char *fmt_count(int64_t n, char *buf);
+
+#endif
