@@ -1,0 +1,132 @@
+// interp.c — runs the graph op by op (see interp.h).
+//
+// Like an eager framework: every node's value is malloc'ed when the node
+// runs and freed right after the last node that reads it; parameters are
+// read in place.  The loss, the exports and the parameter gradients are
+// kept until interp_release() so the caller can read them.
+#include "interp.h"
+
+#include "ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void *interp_alloc(size_t floats) {
+  void *p = malloc((floats ? floats : 1) * sizeof(float));
+  if (!p) {
+    fprintf(stderr, "netc run: out of memory (%zu floats)\n", floats);
+    exit(2);
+  }
+  return p;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) {
+    fprintf(stderr, "netc run: out of memory\n");
+    exit(2);
+  }
+  return p;
+}
+
+Interp *interp_new(Graph *g, float **param) {
+  Interp *ip = xcalloc(1, sizeof *ip);
+  int nn = g->nnodes;
+  int nf = g->nforward > 0 ? g->nforward : nn;
+  ip->g = g;
+  ip->param = param;
+  ip->val = xcalloc(nn, sizeof(float *));
+  ip->last_fwd = xcalloc(nn, sizeof(int));
+  ip->last_all = xcalloc(nn, sizeof(int));
+  ip->keep = xcalloc(nn, sizeof(bool));
+  for (int i = 0; i < nn; i++)
+    ip->last_fwd[i] = ip->last_all[i] = i;
+  for (int i = 0; i < nn; i++)
+    for (int j = 0; j < g->nodes[i].nin; j++) {
+      int src = g->nodes[i].in[j];
+      ip->last_all[src] = i;
+      if (i < nf)
+        ip->last_fwd[src] = i;
+    }
+  if (g->loss >= 0)
+    ip->keep[g->loss] = true;
+  for (int e = 0; e < g->nexports; e++)
+    ip->keep[g->exports[e].node] = true;
+  for (int p = 0; p < g->nparams; p++)
+    if (g->params[p].grad >= 0)
+      ip->keep[g->params[p].grad] = true;
+  return ip;
+}
+
+// Frees a node's value unless it is a parameter (not ours).
+static void drop(Interp *ip, int id) {
+  if (ip->g->nodes[id].op != OP_PARAM)
+    free(ip->val[id]);
+  ip->val[id] = NULL;
+}
+
+void interp_release(Interp *ip) {
+  for (int i = 0; i < ip->g->nnodes; i++)
+    if (ip->val[i])
+      drop(ip, i);
+}
+
+void interp_free(Interp *ip) {
+  if (!ip)
+    return;
+  interp_release(ip);
+  free(ip->val);
+  free(ip->last_fwd);
+  free(ip->last_all);
+  free(ip->keep);
+  free(ip->rng);
+  free(ip);
+}
+
+const float *interp_value(const Interp *ip, int node) { return ip->val[node]; }
+
+double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+  Graph *g = ip->g;
+  interp_release(ip);
+  if (n > ip->cap_n) {
+    free(ip->rng);
+    ip->rng = xcalloc(n, sizeof(Rng));
+    ip->cap_n = n;
+  }
+  for (int i = 0; i < n; i++)
+    ip->rng[i] = rng_stream(seed, (uint64_t)i);
+  ip->n = n;
+  ip->x = x;
+  ip->labels = labels;
+  const int *last = upto > g->nforward ? ip->last_all : ip->last_fwd;
+
+  for (int id = 0; id < upto; id++) {
+    const Node *nd = &g->nodes[id];
+    if (nd->op == OP_PARAM) {
+      ip->val[id] = ip->param[nd->param];
+      continue;
+    }
+    const float *in[IR_MAX_IN] = {0};
+    for (int j = 0; j < nd->nin; j++)
+      in[j] = ip->val[nd->in[j]];
+    float *out = interp_alloc((size_t)interp_rows(ip, nd) * (size_t)shape_numel(nd->shape));
+    op_info[nd->op].kernel(ip, nd, out, in);
+    ip->val[id] = out;
+    // Free the inputs this node was the last reader of.
+    for (int j = 0; j < nd->nin; j++) {
+      int src = nd->in[j];
+      if (last[src] == id && !ip->keep[src] && ip->val[src])
+        drop(ip, src);
+    }
+    if (last[id] == id && !ip->keep[id])
+      drop(ip, id);
+  }
+
+  if (g->loss < 0 || g->loss >= upto)
+    return 0;
+  double sum = 0;
+  const float *l = ip->val[g->loss];
+  for (int i = 0; i < n; i++)
+    sum += l[i];
+  return sum / n;
+}

@@ -1,0 +1,167 @@
+// interp_model.c — an interpreted Graph as a NetModel (runtime/model.h),
+// and `netc run`, which hands that model to the runtime's driver so the
+// interpreter speaks the same command line and JSON as a generated trainer.
+#include "interp.h"
+
+#include "autodiff.h"
+#include "model.h"
+#include "ops.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  Graph *g;
+  Interp *ip;
+  float **param;             // [g->nparams] into m->params
+  size_t *offset;            // [g->nparams] in floats
+} InterpModel;
+
+static void *xmalloc(size_t n) {
+  void *p = calloc(1, n ? n : 1);
+  if (!p) {
+    fprintf(stderr, "netc run: out of memory\n");
+    exit(2);
+  }
+  return p;
+}
+
+static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+  InterpModel *im = m->impl;
+  Graph *g = im->g;
+  double loss = interp_run(im->ip, g->nnodes, x, labels, n, seed);
+  for (int p = 0; p < g->nparams; p++) {
+    const Param *pr = &g->params[p];
+    if (pr->frozen || pr->grad < 0)
+      continue;
+    memcpy(m->grads + im->offset[p], interp_value(im->ip, pr->grad), shape_numel(pr->shape) * sizeof(float));
+  }
+  interp_release(im->ip);
+  return (float)loss;
+}
+
+static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed,
+                           float **outputs) {
+  InterpModel *im = m->impl;
+  Graph *g = im->g;
+  double loss = interp_run(im->ip, g->nforward, x, labels, n, seed);
+  for (int e = 0; outputs && e < g->nexports; e++) {
+    if (!outputs[e])
+      continue;
+    const Node *nd = &g->nodes[g->exports[e].node];
+    size_t sz = (size_t)shape_numel(nd->shape);
+    const float *v = interp_value(im->ip, nd->id);
+    for (int i = 0; i < n; i++)
+      memcpy(outputs[e] + i * sz, v + (nd->batched ? i * sz : 0), sz * sizeof(float));
+  }
+  interp_release(im->ip);
+  return (float)loss;
+}
+
+static void model_set_threads(NetModel *m, int threads) {
+  (void)m;
+  if (threads < 1)
+    threads = 1;
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+}
+
+static void model_free(NetModel *m) {
+  InterpModel *im = m->impl;
+  interp_free(im->ip);
+  free(im->param);
+  free(im->offset);
+  free(im);
+  free(m->tensors);
+  free(m->outputs);
+  free(m->params);
+  free(m->grads);
+  free(m);
+}
+
+// The export that nll reads: its argmax is the predicted digit.
+static int find_class_output(const Graph *g) {
+  for (int i = 0; i < g->nforward; i++) {
+    const Node *n = &g->nodes[i];
+    if (n->op != OP_NLL)
+      continue;
+    for (int e = 0; e < g->nexports; e++)
+      if (g->exports[e].node == n->in[0])
+        return e;
+  }
+  return -1;
+}
+
+NetModel *interp_model_new(Graph *g) {
+  if (g->nforward <= 0)
+    g->nforward = g->nnodes;
+  NetModel *m = xmalloc(sizeof *m);
+  InterpModel *im = xmalloc(sizeof *im);
+  im->g = g;
+  im->param = xmalloc(g->nparams * sizeof(float *));
+  im->offset = xmalloc(g->nparams * sizeof(size_t));
+  m->name = g->model;
+  m->needs_labels = g->label >= 0;
+  m->input_size = g->input >= 0 ? (int)shape_numel(g->nodes[g->input].shape) : 0;
+  m->max_batch = 1 << 20;   // the interpreter allocates per step: any batch goes
+
+  // Tensors: trainable first, frozen after, each group in graph order.
+  m->n_tensors = g->nparams;
+  m->tensors = xmalloc(g->nparams * sizeof(NetTensor));
+  size_t off = 0;
+  int t = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int p = 0; p < g->nparams; p++) {
+      const Param *pr = &g->params[p];
+      if (pr->frozen != (pass == 1))
+        continue;
+      NetTensor *nt = &m->tensors[t++];
+      nt->name = pr->name;
+      nt->rank = pr->shape.rank;
+      for (int k = 0; k < pr->shape.rank; k++)
+        nt->dim[k] = pr->shape.dim[k];
+      nt->offset = off;
+      nt->numel = (size_t)shape_numel(pr->shape);
+      nt->fan_in = pr->fan_in;
+      nt->frozen = pr->frozen;
+      im->offset[p] = off;
+      off += nt->numel;
+      if (pass == 0)
+        m->n_trainable = off;
+    }
+  m->n_params = off;
+  m->params = xmalloc(off * sizeof(float));
+  m->grads = xmalloc(off * sizeof(float));
+  for (int p = 0; p < g->nparams; p++)
+    im->param[p] = m->params + im->offset[p];
+  m->structure_hash = model_hash_structure(m);
+
+  m->n_outputs = g->nexports;
+  m->outputs = xmalloc(g->nexports * sizeof(NetOutput));
+  for (int e = 0; e < g->nexports; e++)
+    m->outputs[e] = (NetOutput){g->exports[e].name, (size_t)shape_numel(g->nodes[g->exports[e].node].shape)};
+  m->class_output = find_class_output(g);
+
+  m->train_step = model_train_step;
+  m->forward = model_forward;
+  m->set_threads = model_set_threads;
+  m->free = model_free;
+  im->ip = interp_new(g, im->param);
+  m->impl = im;
+  return m;
+}
+
+Interp *interp_model_interp(NetModel *m) { return ((InterpModel *)m->impl)->ip; }
+
+int interp_main(Graph *g, int argc, char **argv) {
+  if (!autodiff(g))
+    return 1;
+  if (!ops_verify(g))
+    return 1;
+  NetModel *m = interp_model_new(g);
+  int status = driver_main(m, argc, argv);
+  m->free(m);
+  return status;
+}
