@@ -1,13 +1,13 @@
 // ckpt.c — binary checkpoints (format in ckpt.h).
 //
-// Header, 112 bytes, little-endian:
+// Header, 120 bytes, little-endian:
 //    0 "NETCKPT\0"        8 u32 version       12 u32 tensor count
 //   16 u64 file size     24 u64 structure hash
 //   32 u32 optimiser kind (CKPT_NO_OPTIM: none)  36 u32 state arrays
 //   40 i64 optimiser step 48 u64 floats per state array  56 u64 state offset
 //   64 u32 has training state  68 i32 epoch  72 u64 seed
 //   80 i32 best epoch    84 i32 epochs since best  88 f64 best val loss
-//   96 f64 seconds      104 f64 images
+//   96 f64 seconds      104 f64 images   112 u64 best-parameter offset (0: none)
 // Table entry: u32 name length, name (no NUL), u32 rank, u32 dim[4],
 //   u64 data offset, u64 floats.  Floats are written in host order, which
 //   must be little-endian (checked).
@@ -23,7 +23,7 @@
 
 #include "ckpt.h"
 
-#define HEADER_SIZE 112
+#define HEADER_SIZE 120
 #define NAME_MAX_LEN 4096
 #define CKPT_NO_OPTIM 0xffffffffu
 static const char MAGIC[8] = "NETCKPT";   // with its NUL: 8 bytes
@@ -122,6 +122,9 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     off += m->tensors[i].numel * 4;
   uint64_t state_off = off;
   off += (uint64_t)nstate * (opt ? opt->n : 0) * 4;
+  uint64_t best_off = tr && tr->best_params ? off : 0;
+  if (best_off)
+    off += (uint64_t)m->n_params * 4;
   uint64_t file_size = off + 4;
 
   unsigned char h[HEADER_SIZE] = {0};
@@ -144,6 +147,7 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     put_f64(h + 88, tr->best_val_loss);
     put_f64(h + 96, tr->seconds);
     put_f64(h + 104, tr->images);
+    put_u64(h + 112, best_off);
   }
 
   size_t plen = strlen(path);
@@ -179,6 +183,7 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     w_bytes(&w, m->params + m->tensors[i].offset, m->tensors[i].numel * 4);
   if (nstate >= 1) w_bytes(&w, opt->m, opt->n * 4);
   if (nstate >= 2) w_bytes(&w, opt->v, opt->n * 4);
+  if (best_off) w_bytes(&w, tr->best_params, m->n_params * 4);
   unsigned char c[4];
   put_u32(c, (uint32_t)w.crc);
   w_bytes(&w, c, 4);
@@ -437,6 +442,13 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
       goto bad;
     }
   }
+  if (tr && get_u32(f.buf + 64) && get_u64(f.buf + 112)) {
+    uint64_t best_off = get_u64(f.buf + 112);
+    if (best_off > f.size - 4 || m->n_params > (f.size - 4 - best_off) / 4) {
+      fail(path, "damaged: the best parameters lie past the end of the file");
+      goto bad;
+    }
+  }
   // All checks passed: only now touch the model.
   for (int i = 0; i < m->n_tensors; i++) {
     const Entry *e = file_find(&f, m->tensors[i].name);
@@ -448,7 +460,9 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
     if (f.optim_count >= 2) memcpy(opt->v, f.buf + f.optim_off + opt->n * 4, opt->n * 4);
   }
   if (tr) {
+    float *best = tr->best_params;
     memset(tr, 0, sizeof *tr);
+    tr->best_params = best;
     if (get_u32(f.buf + 64)) {
       const unsigned char *h = f.buf;
       tr->epoch = (int32_t)get_u32(h + 68);
@@ -458,6 +472,11 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
       tr->best_val_loss = get_f64(h + 88);
       tr->seconds = get_f64(h + 96);
       tr->images = get_f64(h + 104);
+      uint64_t best_off = get_u64(h + 112);
+      if (best && best_off) {
+        memcpy(best, f.buf + best_off, m->n_params * 4);
+        tr->has_best = 1;
+      }
     }
   }
   file_free(&f);

@@ -29,6 +29,11 @@ typedef struct {
   double best_val_loss;
   double seconds;           // training time so far
   double images;            // training images processed so far
+  // Early stopping keeps the best epoch's parameters: [n_params] floats.
+  // Save: written if not NULL.  Load: if not NULL and the file has them,
+  // filled and has_best set.
+  float *best_params;
+  int has_best;
 } CkptTrain;
 
 // Writes m's parameters, opt's state (if opt is not NULL) and tr (if not NULL).

@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "mnist.h"
 #include "model.h"
 #include "optim.h"
 
@@ -47,11 +48,21 @@ typedef struct {
   double train_images_per_second;
 } DriverResult;
 
+// Exit statuses besides 0, 1 (error) and 2 (usage).
+#define DRIVER_EXIT_DIVERGED 3     // the loss became NaN or infinite
+
 // Defaults as listed above (threads from the environment).
 void driver_options_default(DriverOptions *o);
 
 // Parses argv[1..].  Returns 0 to run, 1 after printing --help (exit 0),
 // 2 after printing a usage error (exit 2).  max_batch clamps --batch.
 int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv);
+
+// Trains m on d as o says (what driver_main does after parsing and
+// loading the data; the hyperparameter search calls it directly).
+// Initialises the parameters from o->seed unless resuming.  Fills r and
+// returns an exit status: 0, 1 on an I/O or checkpoint error, or
+// DRIVER_EXIT_DIVERGED.
+int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r);
 
 #endif

@@ -4,7 +4,11 @@
 // (torch/optim/sgd.py _single_tensor_sgd, adam.py _single_tensor_adam,
 // adamw.py _single_tensor_adamw) operation by operation, in float, with the
 // scalar factors (bias corrections, step size) computed in double as Python
-// does, so the fixtures match to rounding.
+// does, so the fixtures match to rounding.  ATen's vectorised add with
+// alpha (add_(x, alpha=a)) is a fused multiply-add, fmadd(x, a, self);
+// addcmul/addcdiv are plain multiplies and divides.  This file is built
+// with -ffp-contract=off (runtime/CMakeLists.txt) and spells the fused
+// operations out with fmaf, so the rounding is the same as torch's.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,13 +100,13 @@ static void sgd_step(Optim *o, float *p, const float *g) {
   #pragma omp parallel for schedule(static)
   for (long i = 0; i < n; i++) {
     float d = g[i];
-    if (wd != 0) d = d + wd * p[i];
+    if (wd != 0) d = fmaf(p[i], wd, d);                 // d_p.add(param, alpha=wd)
     if (buf) {
-      float b = first ? d : buf[i] * mom + keep * d;
+      float b = first ? d : fmaf(d, keep, buf[i] * mom); // buf.mul_(m).add_(d_p, alpha=1-damp)
       buf[i] = b;
-      d = nesterov ? d + mom * b : b;
+      d = nesterov ? fmaf(b, mom, d) : b;              // d_p.add(buf, alpha=m)
     }
-    p[i] = p[i] - lr * d;
+    p[i] = fmaf(d, -lr, p[i]);                         // param.add_(d_p, alpha=-lr)
   }
 }
 
@@ -123,14 +127,14 @@ static void adam_step(Optim *o, float *p, const float *g) {
   #pragma omp parallel for schedule(static)
   for (long i = 0; i < n; i++) {
     float gi = g[i], pi = p[i];
-    if (decoupled) pi = pi * shrink;
-    else if (wd != 0) gi = gi + wd * pi;
-    float mi = m[i] * b1 + gi * a1;
-    float vi = v[i] * b2 + a2 * gi * gi;
+    if (decoupled) pi = pi * shrink;                   // param.mul_(1 - lr*wd)
+    else if (wd != 0) gi = fmaf(pi, wd, gi);           // grad.add(param, alpha=wd)
+    float mi = fmaf(gi, a1, m[i] * b1);                // exp_avg.mul_(b1).add_(g, alpha=1-b1)
+    float vi = v[i] * b2 + a2 * gi * gi;               // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
     m[i] = mi;
     v[i] = vi;
-    float denom = sqrtf(vi) / bc2_sqrt + eps;
-    p[i] = pi - step_size * (mi / denom);
+    float denom = sqrtf(vi) / bc2_sqrt + eps;          // (v.sqrt() / bc2_sqrt).add_(eps)
+    p[i] = pi + (-step_size * mi) / denom;             // param.addcdiv_(m, denom, value=-step_size)
   }
 }
 

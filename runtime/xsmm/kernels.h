@@ -23,6 +23,8 @@
 
 #include <libxsmm.h>
 
+#include "kernels_act.h"
+
 typedef struct {
   libxsmm_smmfunction f;     // NULL: use the plain loop
   int m, n, k, lda, ldb, ldc;
@@ -113,7 +115,6 @@ static inline void kern_col2im(const float *col, int C, int H, int W, int k, int
       }
 }
 
-enum { KERN_ACT_NONE, KERN_ACT_RELU, KERN_ACT_SIGMOID };
 
 // y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
 // the GEMM just wrote while it is still in L1.
