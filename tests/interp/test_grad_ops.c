@@ -1,0 +1,326 @@
+// test_grad_ops.c — finite-difference check of every differentiable op,
+// each in a small hand-built graph on a batch of 3, plus autodiff's
+// structural promises: accumulation of a value used twice, no gradient
+// work for frozen parameters or inputs, and a located error for an op
+// without a gradient rule on a parameter's path.
+//
+// Each graph feeds the op under test from trainable parameters (a batched
+// operand is x = input + P, so P's gradient is the batch sum of x's), and
+// ends in loss = sum(y * R) with R a frozen random tensor, so every output
+// element gets a distinct weight.
+#include "gradcheck.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#define BATCH 3
+#define TOL 3e-3   // see gradcheck.h; observed worst ~5e-4
+
+static Graph *g;
+static int nparam_names;
+static const SrcLoc here = {"test_grad_ops.c", 1, 1};
+
+static int param(Shape s, bool frozen) {
+  char *name = malloc(16);
+  snprintf(name, 16, "p%d", nparam_names++);
+  return ir_add_param(g, name, s, frozen, 1, here);
+}
+
+static Shape S(int rank, int a, int b, int c) { return shape_make(rank, (int[]){a, b, c}); }
+
+static int node(OpKind op, Shape s, bool batched, int nin, int a, int b, int c) {
+  return ir_add(g, op, (int[]){a, b, c}, nin, s, batched, here);
+}
+
+static bool is_batched(int id) { return g->nodes[id].batched; }
+
+// The graph's (single) input, of shape s.
+static int input(Shape s) {
+  g->input = node(OP_INPUT, s, true, 0, 0, 0, 0);
+  return g->input;
+}
+
+// x = input + P: batched, differentiable through P.
+static int operand(Shape s) { return node(OP_ADD, s, true, 2, input(s), param(s, false), 0); }
+
+// A second batched operand when the input is taken: (P1 * input) + P2.
+static int operand2(int in) {
+  Shape s = g->nodes[in].shape;
+  int t = node(OP_MUL, s, true, 2, in, param(s, false), 0);
+  return node(OP_ADD, s, true, 2, t, param(s, false), 0);
+}
+
+static int konst(float v) {
+  int id = node(OP_CONST, shape_scalar(), false, 0, 0, 0, 0);
+  g->nodes[id].attr.scalar = v;
+  return id;
+}
+
+static void finish(int y) {
+  Shape s = g->nodes[y].shape;
+  if (s.rank == 0 && is_batched(y)) {
+    g->loss = y;
+    return;
+  }
+  int r = param(s, true);
+  int m = node(OP_MUL, s, true, 2, y, r, 0);
+  g->loss = node(OP_SUM, shape_scalar(), true, 1, m, 0, 0);
+}
+
+static void begin(void) {
+  g = ir_new("test", "test_grad_ops.c");
+  nparam_names = 0;
+}
+
+static int layer(OpKind op, int x, Shape w, int out, int k, int s, int p, int op_) {
+  Shape xs = g->nodes[x].shape;
+  int wn = param(w, false), bn = param(S(1, out, 0, 0), false);
+  int id = node(op, xs, true, 3, x, wn, bn);
+  Node *n = &g->nodes[id];
+  n->attr = (Attrs){.k = k, .stride = s, .pad = p, .outpad = op_, .out = out};
+  char err[128];
+  op_info[op].shape(g, n, &n->shape, err);
+  return id;
+}
+
+// ---- The cases.  Each builds g and returns a name.
+
+static const char *t_conv_s2p1(void) { begin(); finish(layer(OP_CONV2D, operand(S(3, 2, 5, 5)), shape_make(4, (int[]){3, 2, 3, 3}), 3, 3, 2, 1, 0)); return "conv2d k3 s2 p1"; }
+static const char *t_conv_s1p0(void) { begin(); finish(layer(OP_CONV2D, operand(S(3, 2, 5, 5)), shape_make(4, (int[]){3, 2, 3, 3}), 3, 3, 1, 0, 0)); return "conv2d k3 s1 p0"; }
+static const char *t_conv_s2p0(void) { begin(); finish(layer(OP_CONV2D, operand(S(3, 2, 6, 6)), shape_make(4, (int[]){4, 2, 3, 3}), 4, 3, 2, 0, 0)); return "conv2d k3 s2 p0 (uneven)"; }
+static const char *t_deconv_s2p0(void) { begin(); finish(layer(OP_DECONV2D, operand(S(3, 3, 3, 3)), shape_make(4, (int[]){3, 2, 3, 3}), 2, 3, 2, 0, 0)); return "deconv2d k3 s2 p0"; }
+static const char *t_deconv_s2p1o1(void) { begin(); finish(layer(OP_DECONV2D, operand(S(3, 3, 4, 4)), shape_make(4, (int[]){3, 2, 3, 3}), 2, 3, 2, 1, 1)); return "deconv2d k3 s2 p1 op1"; }
+static const char *t_dense(void) { begin(); finish(layer(OP_DENSE, operand(S(1, 7, 0, 0)), S(2, 5, 7, 0), 5, 0, 0, 0, 0)); return "dense"; }
+
+static const char *t_reshape(void) {
+  begin();
+  int x = operand(S(3, 2, 3, 3));
+  finish(node(OP_RESHAPE, S(1, 18, 0, 0), true, 1, x, 0, 0));
+  return "reshape";
+}
+
+// Unary ops on x = input + P with inputs chosen away from kinks and poles.
+static const char *unary(OpKind op, float lo, float hi, const char *name) {
+  begin();
+  int x = operand(S(2, 4, 5, 0));
+  finish(node(op, S(2, 4, 5, 0), true, 1, x, 0, 0));
+  (void)lo, (void)hi;
+  return name;
+}
+static const char *t_relu(void) { return unary(OP_RELU, 0, 0, "relu"); }
+static const char *t_sigmoid(void) { return unary(OP_SIGMOID, 0, 0, "sigmoid"); }
+static const char *t_exp(void) { return unary(OP_EXP, 0, 0, "exp"); }
+static const char *t_log(void) { return unary(OP_LOG, 0, 0, "log"); }
+static const char *t_neg(void) { return unary(OP_NEG, 0, 0, "neg"); }
+
+// Binary ops: batched (op) batched.
+static const char *binary(OpKind op, const char *name) {
+  begin();
+  int a = operand(S(1, 6, 0, 0));
+  int b = operand2(a);
+  finish(node(op, S(1, 6, 0, 0), true, 2, a, b, 0));
+  return name;
+}
+static const char *t_add(void) { return binary(OP_ADD, "add"); }
+static const char *t_sub(void) { return binary(OP_SUB, "sub"); }
+static const char *t_mul(void) { return binary(OP_MUL, "mul"); }
+static const char *t_div(void) { return binary(OP_DIV, "div"); }
+
+// Binary ops with a shared scalar parameter on one side: the fit sums the
+// contribution over the elements (SUM) and over the batch (SUM_BATCH).
+static const char *scalar_side(OpKind op, int scalar_first, const char *name) {
+  begin();
+  int a = operand(S(1, 6, 0, 0));
+  int s = param(shape_scalar(), false);
+  int y = scalar_first ? node(op, S(1, 6, 0, 0), true, 2, s, a, 0) : node(op, S(1, 6, 0, 0), true, 2, a, s, 0);
+  finish(y);
+  return name;
+}
+static const char *t_mul_scalar(void) { return scalar_side(OP_MUL, 1, "mul by a scalar parameter"); }
+static const char *t_div_scalar(void) { return scalar_side(OP_DIV, 0, "div by a scalar parameter"); }
+static const char *t_sub_scalar(void) { return scalar_side(OP_SUB, 1, "scalar parameter minus a tensor"); }
+
+// A constant side, as in 0.5 * logvar.
+static const char *t_mul_const(void) {
+  begin();
+  int a = operand(S(1, 6, 0, 0));
+  finish(node(OP_MUL, S(1, 6, 0, 0), true, 2, konst(0.5f), a, 0));
+  return "const * tensor";
+}
+
+// x * x: both inputs are the same node, the contributions are added.
+static const char *t_square(void) {
+  begin();
+  int a = operand(S(1, 6, 0, 0));
+  finish(node(OP_MUL, S(1, 6, 0, 0), true, 2, a, a, 0));
+  return "x * x (accumulation)";
+}
+
+static const char *t_log_softmax(void) {
+  begin();
+  int x = operand(S(1, 10, 0, 0));
+  finish(node(OP_LOG_SOFTMAX, S(1, 10, 0, 0), true, 1, x, 0, 0));
+  return "log_softmax";
+}
+
+static const char *t_sum(void) { begin(); finish(node(OP_SUM, shape_scalar(), true, 1, operand(S(2, 3, 4, 0)), 0, 0)); return "sum"; }
+static const char *t_mean(void) { begin(); finish(node(OP_MEAN, shape_scalar(), true, 1, operand(S(2, 3, 4, 0)), 0, 0)); return "mean"; }
+
+static const char *t_mse(void) {
+  begin();
+  int a = operand(S(3, 1, 4, 4));
+  int b = operand2(a);
+  finish(node(OP_MSE, shape_scalar(), true, 2, a, b, 0));
+  return "mse (both sides)";
+}
+
+static const char *t_nll(void) {
+  begin();
+  int x = operand(S(1, 10, 0, 0));
+  int lp = node(OP_LOG_SOFTMAX, S(1, 10, 0, 0), true, 1, x, 0, 0);
+  g->label = node(OP_LABEL, shape_scalar(), true, 0, 0, 0, 0);
+  finish(node(OP_NLL, shape_scalar(), true, 2, lp, g->label, 0));
+  return "nll(log_softmax)";
+}
+
+// The reparameterisation: mu + exp(0.5 * logvar) * normal, then a KL-like
+// term that reads mu and logvar again (each used twice).
+static const char *t_reparam(void) {
+  begin();
+  Shape s = S(1, 5, 0, 0);
+  int h = operand(S(1, 4, 0, 0));
+  int mu = layer(OP_DENSE, h, S(2, 5, 4, 0), 5, 0, 0, 0, 0);
+  int lv = layer(OP_DENSE, h, S(2, 5, 4, 0), 5, 0, 0, 0, 0);
+  int e = node(OP_EXP, s, true, 1, node(OP_MUL, s, true, 2, konst(0.5f), lv, 0), 0, 0);
+  int z = node(OP_ADD, s, true, 2, mu, node(OP_MUL, s, true, 2, e, node(OP_NORMAL, s, true, 0, 0, 0, 0), 0), 0);
+  int kl = node(OP_SUB, s, true, 2, node(OP_ADD, s, true, 2, node(OP_EXP, s, true, 1, lv, 0, 0),
+                                         node(OP_MUL, s, true, 2, mu, mu, 0), 0), lv, 0);
+  int r = param(s, true);
+  int l1 = node(OP_SUM, shape_scalar(), true, 1, node(OP_MUL, s, true, 2, z, r, 0), 0, 0);
+  int l2 = node(OP_MEAN, shape_scalar(), true, 1, kl, 0, 0);
+  g->loss = node(OP_ADD, shape_scalar(), true, 2, l1, l2, 0);
+  return "reparameterisation + KL (normal, reuse)";
+}
+
+typedef const char *(*Case)(void);
+static const Case cases[] = {
+  t_conv_s2p1, t_conv_s1p0, t_conv_s2p0, t_deconv_s2p0, t_deconv_s2p1o1, t_dense, t_reshape,
+  t_relu, t_sigmoid, t_exp, t_log, t_neg, t_add, t_sub, t_mul, t_div,
+  t_mul_scalar, t_div_scalar, t_sub_scalar, t_mul_const, t_square,
+  t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam,
+};
+
+// Parameter values: positive for log's and div's operands (a pole at 0),
+// bounded away from 0 for relu's kink; inputs likewise.
+static float value_for(const char *name) {
+  if (!strcmp(name, "log") || !strncmp(name, "div", 3))
+    return gc_range(0.5f, 1.5f);
+  float v = gc_range(0.1f, 1.0f);
+  return gc_uniform() < 0.5 ? -v : v;
+}
+
+static int run_case(Case c) {
+  const char *name = c();
+  if (!autodiff(g) || !ops_verify(g)) {
+    printf("FAIL %-40s autodiff or verification failed\n", name);
+    return 1;
+  }
+  float **pv = malloc(g->nparams * sizeof(float *));
+  for (int p = 0; p < g->nparams; p++) {
+    int64_t m = shape_numel(g->params[p].shape);
+    pv[p] = malloc(m * sizeof(float));
+    for (int64_t k = 0; k < m; k++)
+      pv[p][k] = g->params[p].frozen ? gc_range(-1, 1) : value_for(name) * 0.5f;
+  }
+  int64_t xn = g->input >= 0 ? shape_numel(g->nodes[g->input].shape) : 0;
+  float *x = malloc((BATCH * xn + 1) * sizeof(float));
+  for (int64_t k = 0; k < BATCH * xn; k++)
+    x[k] = value_for(name) * 0.5f;
+  uint8_t labels[BATCH] = {3, 0, 9};
+
+  Interp *ip = interp_new(g, pv);
+  int fails = 0;
+  double worst = 0;
+  for (int p = 0; p < g->nparams; p++) {
+    if (g->params[p].frozen) {
+      if (g->params[p].grad >= 0) {
+        printf("FAIL %-40s frozen %s has a gradient\n", name, g->params[p].name);
+        fails++;
+      }
+      continue;
+    }
+    GcResult r = gc_check_param(ip, pv, p, x, labels, BATCH, 42, 1e-3, 64);
+    double rel = r.max_diff / fmax(r.max_ref, 1e-3);
+    worst = fmax(worst, rel);
+    if (rel > TOL) {
+      printf("FAIL %-40s %s: max |num - ana| = %.3g (max |ana| %.3g)\n", name, g->params[p].name, r.max_diff,
+             r.max_ref);
+      fails++;
+    }
+  }
+  if (!fails)
+    printf("ok   %-40s max rel diff %.2e\n", name, worst);
+  interp_free(ip);
+  for (int p = 0; p < g->nparams; p++)
+    free(pv[p]);
+  free(pv);
+  free(x);
+  return fails;
+}
+
+// Frozen layer under a trainable one: no backward node may touch it.
+static int check_frozen_no_work(void) {
+  begin();
+  int x = input(S(3, 1, 6, 6));
+  int c = node(OP_CONV2D, S(3, 2, 3, 3), true, 3, x, param(shape_make(4, (int[]){2, 1, 3, 3}), true),
+               param(S(1, 2, 0, 0), true));
+  g->nodes[c].attr = (Attrs){.k = 3, .stride = 2, .pad = 1, .out = 2};
+  int f = node(OP_RESHAPE, S(1, 18, 0, 0), true, 1, node(OP_RELU, S(3, 2, 3, 3), true, 1, c, 0, 0), 0, 0);
+  finish(layer(OP_DENSE, f, S(2, 4, 18, 0), 4, 0, 0, 0, 0));
+  if (!autodiff(g) || !ops_verify(g))
+    return printf("FAIL frozen: autodiff failed\n"), 1;
+  for (int i = g->nforward; i < g->nnodes; i++) {
+    OpKind op = g->nodes[i].op;
+    if (op == OP_CONV2D_DX || op == OP_CONV2D_DW || op == OP_RELU_GRAD || op == OP_DENSE_DX) {
+      printf("FAIL frozen: backward node %%%d = %s works for a frozen or input-only path\n", i, ir_op_name(op));
+      ir_print(stdout, g);
+      return 1;
+    }
+  }
+  printf("ok   %-40s %d backward nodes, none on the frozen path\n", "no gradient work for frozen/input", g->nnodes - g->nforward);
+  return 0;
+}
+
+// noise() on a parameter's path has no gradient: a located error.
+static int check_no_rule_error(void) {
+  begin();
+  int x = operand(S(1, 4, 0, 0));
+  int nz = node(OP_NOISE, S(1, 4, 0, 0), true, 1, x, 0, 0);
+  g->nodes[nz].loc = (SrcLoc){"models/x.net", 7, 13};
+  finish(nz);
+  fflush(stdout);
+  if (autodiff(g))
+    return printf("FAIL no-rule: autodiff accepted noise on a parameter's path\n"), 1;
+  printf("ok   %-40s rejected (message above)\n", "noise on a parameter path");
+  // noise on the input only is fine.
+  begin();
+  int in = input(S(1, 4, 0, 0));
+  int n2 = node(OP_NOISE, S(1, 4, 0, 0), true, 1, in, 0, 0);
+  finish(layer(OP_DENSE, n2, S(2, 3, 4, 0), 3, 0, 0, 0, 0));
+  if (!autodiff(g))
+    return printf("FAIL no-rule: noise on the input was rejected\n"), 1;
+  printf("ok   %-40s accepted\n", "noise on the input only");
+  return 0;
+}
+
+int main(void) {
+  omp_set_num_threads(1);       // tiny ops: threads would only spin
+  openblas_set_num_threads(1);
+  int fails = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    fails += run_case(cases[i]);
+  fails += check_frozen_no_work();
+  fails += check_no_rule_error();
+  printf("%s: %d failure(s)\n", fails ? "FAILED" : "PASSED", fails);
+  return fails != 0;
+}
