@@ -1,0 +1,66 @@
+// emit_passes.h — the passes between the gradient graph and the emitted C
+// (issue [codegen]): fusion (fuse.c) and the static memory plan (plan.c).
+// Both only annotate the Graph; emit.c reads the annotations.
+#ifndef NETC_EMIT_PASSES_H
+#define NETC_EMIT_PASSES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ir.h"
+
+// ---- Fusion (fuse.c) ----
+//
+// Node-level facts, all indexed by node id:
+//  live    the node is needed for the loss, an export or a gradient
+//  skip    computed by another node's code (a folded activation, a folded
+//          ReLU / MSE / NLL gradient) or costs nothing (param, const, reshape)
+//  act     for CONV2D / DECONV2D / DENSE: the activation its epilogue
+//          applies (KERN_ACT_* of kernels.h), 0 if none
+//  alias   the node whose buffer holds this node's value (RESHAPE → its
+//          input, a folded activation → its layer), or -1
+//  dy      for a layer's backward op: the gradient it reads (a folded
+//          RELU_GRAD is looked through), else -1
+//  mask    for a layer's backward op: the ReLU output whose > 0 masks dy on
+//          the fly, or -1
+//  lead    for a layer's backward op: the first backward op of the same
+//          layer with the same dy; they are emitted together there
+typedef struct {
+  int n;
+  bool *live, *skip;
+  int *act, *alias, *dy, *mask, *lead;
+  int *nusers;
+} Fusion;
+
+// With fuse = false only the trivial facts are set (liveness, aliases of
+// reshapes) so that every op is emitted on its own: `netc --no-fuse`.
+Fusion *fuse_graph(const Graph *g, bool fuse);
+
+// The node whose buffer holds n's value (follows alias).
+int fuse_root(const Fusion *f, int n);
+
+bool op_is_layer_backward(OpKind op);
+
+// ---- Memory plan (plan.c) ----
+//
+// Every value a chunk of examples computes (activations, their gradients,
+// per-chunk partial sums of parameter gradients) gets a fixed offset in
+// the chunk arena; two buffers share space only if their lifetimes (in
+// emission steps) do not overlap.  Parameter gradients live in the
+// chunk's gradient block instead (Graph.params[p].grad).
+typedef struct {
+  int nsteps;
+  int *step;                 // emission step of each node (lead's step for a group), -1 if not emitted
+  long *offset;              // chunk-arena offset in floats, -1 if no buffer
+  long *size;                // floats
+  long *first, *last;        // lifetime in steps
+  long arena;                // floats of the chunk arena for values
+  long naive;                // floats if nothing were shared (for the header)
+} Plan;
+
+// chunk: examples per chunk.  pinned[n] keeps a buffer alive to the end of
+// the forward pass (exports, the loss).
+Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned,
+                  const bool *in_grad_block);
+
+#endif

@@ -1,0 +1,124 @@
+// plan.c — the static memory plan (emit_passes.h).
+//
+// Steps: the emitted ops of one chunk in order (forward, one step for
+// copying out exports and the loss, then backward).  Each buffer lives from
+// the step that writes it to the last step that reads it (through aliases:
+// a reshape or a folded activation reads its root's buffer).  Buffers are
+// placed greedily in order of first step at the lowest 16-float-aligned
+// offset that does not overlap a buffer alive at the same time; a buffer
+// being written never shares space with one read in the same step.
+#include "emit_passes.h"
+
+#include <stdlib.h>
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) {
+    fprintf(stderr, "netc: out of memory\n");
+    exit(2);
+  }
+  return p;
+}
+
+static void use(const Fusion *f, Plan *p, int node, int step) {
+  int r = fuse_root(f, node);
+  if (p->last[r] < step)
+    p->last[r] = step;
+}
+
+// Nodes whose values the code of node i reads (see emit.c for each op).
+static void mark_reads(const Graph *g, const Fusion *f, Plan *p, int i, int step) {
+  const Node *n = &g->nodes[i];
+  if (op_is_layer_backward(n->op)) {
+    use(f, p, f->dy[i], step);
+    if (f->mask[i] >= 0)
+      use(f, p, f->mask[i], step);
+    if (n->nin > 1)
+      use(f, p, n->in[1], step);
+    return;
+  }
+  for (int j = 0; j < n->nin; j++) {
+    int in = n->in[j];
+    if (f->skip[in] && f->alias[in] < 0 && g->nodes[in].op != OP_PARAM &&
+        g->nodes[in].op != OP_CONST) {
+      // A folded mse_grad / nll_grad: its inputs are read here.
+      for (int k = 0; k < g->nodes[in].nin; k++)
+        use(f, p, g->nodes[in].in[k], step);
+    } else {
+      use(f, p, in, step);
+    }
+  }
+}
+
+Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned,
+                  const bool *in_grad_block) {
+  int n = g->nnodes;
+  Plan *p = xcalloc(1, sizeof *p);
+  p->step = xcalloc(n, sizeof(int));
+  p->offset = xcalloc(n, sizeof(long));
+  p->size = xcalloc(n, sizeof(long));
+  p->first = xcalloc(n, sizeof(long));
+  p->last = xcalloc(n, sizeof(long));
+  int step = 0, export_step = -1;
+  for (int i = 0; i < n; i++) {
+    p->step[i] = -1;
+    p->offset[i] = -1;
+    p->last[i] = -1;
+  }
+  for (int i = 0; i < n; i++) {
+    if (i == g->nforward)
+      export_step = step++;
+    if (f->skip[i])
+      continue;
+    int lead = f->lead[i] >= 0 ? f->lead[i] : i;
+    p->step[i] = lead == i ? step++ : p->step[lead];
+    mark_reads(g, f, p, i, p->step[i]);
+  }
+  if (export_step < 0)
+    export_step = step++;
+  p->nsteps = step;
+  // Aliases (folded activations, reshapes) are written by their root's step.
+  for (int i = 0; i < n; i++)
+    if (pinned[i])
+      use(f, p, i, export_step);
+
+  long naive = 0;
+  int *order = xcalloc(n, sizeof(int));
+  int nb = 0;
+  for (int i = 0; i < n; i++) {
+    const Node *nd = &g->nodes[i];
+    if (f->skip[i] || in_grad_block[i] || p->step[i] < 0)
+      continue;
+    p->size[i] = shape_numel(nd->shape) * (nd->batched ? chunk : 1);
+    p->first[i] = p->step[i];
+    if (p->last[i] < p->first[i])
+      p->last[i] = p->first[i];
+    naive += (p->size[i] + 15) & ~15L;
+    order[nb++] = i;   // already in order of first step (ids are topological)
+  }
+  long top = 0;
+  for (int a = 0; a < nb; a++) {
+    int i = order[a];
+    long off = 0;
+    bool moved = true;
+    while (moved) {          // first fit: bump past every conflicting buffer
+      moved = false;
+      for (int b = 0; b < a; b++) {
+        int j = order[b];
+        bool time = p->first[i] <= p->last[j] && p->first[j] <= p->last[i];
+        bool space = off < p->offset[j] + p->size[j] && p->offset[j] < off + p->size[i];
+        if (time && space) {
+          off = (p->offset[j] + p->size[j] + 15) & ~15L;
+          moved = true;
+        }
+      }
+    }
+    p->offset[i] = off;
+    if (off + p->size[i] > top)
+      top = off + p->size[i];
+  }
+  p->arena = (top + 15) & ~15L;
+  p->naive = naive;
+  free(order);
+  return p;
+}
