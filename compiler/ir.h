@@ -83,6 +83,7 @@ typedef struct {
   int label;                 // OP_LABEL node, -1 if none
   int loss;                  // per-example scalar loss node, -1 if none
   int nforward;              // nodes [0, nforward) are the forward pass
+  int batch;                 // the model's `batch` constant (default 256, -D batch=N)
 } Graph;
 
 Graph *ir_new(const char *model, const char *path);

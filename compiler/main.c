@@ -1,16 +1,159 @@
-// main.c — the netc command line (being built up: see compiler/README.md).
+// main.c — the netc command line.
+//
+// Every command runs the same front-end pipeline (front.c):
+//     load: lex + parse, with imports   (lex.re, parse.c)
+//     check: names, constants, shapes   (check.c)
+//     lower: AST → forward Graph        (lower.c)
+// and then does one thing with the result: report it (check, summary,
+// dump-ast, dump-ir), interpret it (run: interp.c) or emit C (-o: emit.c).
+//
+// Exit status: 0 success, 1 an error in a model (or a model file that
+// cannot be read), 2 a usage error (bad flag, bad -D).
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "netc.h"
 #include "emit.h"
 #include "interp.h"
+#include "netc.h"
+
+static const char usage[] =
+    "usage: netc [-D name=value]... COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  check FILE...          check models (syntax, names, constants, shapes)\n"
+    "  summary FILE...        per-net table of layers, output shapes and parameters\n"
+    "  dump-ast FILE          the checked program, one node per line, with shapes\n"
+    "  dump-ir FILE           the forward IR graph, one node per line\n"
+    "  run FILE [flags]       train/evaluate FILE with the interpreter (flags: run --help)\n"
+    "  FILE -o DIR            generate the C trainer for FILE into DIR\n"
+    "\n"
+    "options:\n"
+    "  -D name=value          override the model's constant name (repeatable), e.g. -D latent=4;\n"
+    "                         `batch` (default 256) is always defined\n"
+    "  -h, --help             this help\n"
+    "  --version              the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 error in a model, 2 usage error.  The language: models/README.md.\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "netc: error: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, " (see netc --help)\n");
+  return 2;
+}
+
+typedef struct {
+  Define defs[64]; int ndefs;
+  const char *outdir;
+  char **args; int nargs;    // command and files, in order
+  int rest;                  // for run: argv index after the model path
+} Cmdline;
+
+static int worst(int a, int b) { return a > b ? a : b; }
+
+// check / summary / dump-*: run the pipeline on each file.
+static int report(const char *cmd, Cmdline *cl) {
+  int status = 0;
+  if (cl->nargs < 2)
+    return usage_error("'%s' needs a model file", cmd);
+  bool single = !strcmp(cmd, "dump-ast") || !strcmp(cmd, "dump-ir");
+  if (single && cl->nargs > 2)
+    return usage_error("'%s' takes one model file", cmd);
+  for (int i = 1; i < cl->nargs; i++) {
+    const char *path = cl->args[i];
+    Unit *u;
+    int st;
+    Graph *g = netc_compile_unit(path, cl->defs, cl->ndefs, &u, &st);
+    status = worst(status, st);
+    if (!strcmp(cmd, "dump-ast") && u && st != 2) {
+      dump_ast(stdout, u);
+      continue;
+    }
+    if (!g)
+      continue;
+    if (!strcmp(cmd, "check")) {
+      int64_t n = 0;
+      char buf[32];
+      for (int p = 0; p < g->nparams; p++)
+        n += shape_numel(g->params[p].shape);
+      printf("%s: ok (model %s, %s parameters)\n", path, g->model, fmt_count(n, buf));
+    } else if (!strcmp(cmd, "summary")) {
+      if (i > 1)
+        printf("\n");
+      summary_print(stdout, u, g);
+    } else if (!strcmp(cmd, "dump-ir")) {
+      ir_print(stdout, g);
+    }
+  }
+  fflush(stdout);
+  return status;
+}
 
 int main(int argc, char **argv) {
-  if (argc > 1 && !strcmp(argv[1], "--version")) {
-    printf("netc %s\n", NETC_VERSION);
-    return 0;
+  Cmdline cl = {.args = calloc((size_t)argc + 1, sizeof(char *))};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage, stdout);
+      return 0;
+    }
+    if (!strcmp(a, "--version")) {
+      printf("netc %s\n", NETC_VERSION);
+      return 0;
+    }
+    if (!strncmp(a, "-D", 2)) {
+      const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+      if (!v)
+        return usage_error("%s expects name=value", "-D");
+      if (cl.ndefs == 64)
+        return usage_error("too many %s options", "-D");
+      if (!define_parse(v, &cl.defs[cl.ndefs++]))
+        return 2;
+      continue;
+    }
+    if (!strcmp(a, "-o")) {
+      if (i + 1 >= argc)
+        return usage_error("%s expects a directory", "-o");
+      cl.outdir = argv[++i];
+      continue;
+    }
+    if (a[0] == '-' && a[1])
+      return usage_error("unknown option '%s'", a);
+    cl.args[cl.nargs++] = argv[i];
+    // `run MODEL [trainer flags]`: the flags after the model are the trainer's.
+    if (cl.nargs == 2 && !strcmp(cl.args[0], "run")) {
+      cl.rest = i + 1;
+      break;
+    }
   }
-  fprintf(stderr, "netc: not implemented yet\n");
-  return 2;
+  if (cl.nargs == 0) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  const char *cmd = cl.args[0];
+  if (!strcmp(cmd, "check") || !strcmp(cmd, "summary") || !strcmp(cmd, "dump-ast") || !strcmp(cmd, "dump-ir"))
+    return report(cmd, &cl);
+
+  int status;
+  if (!strcmp(cmd, "run")) {
+    if (cl.nargs < 2)
+      return usage_error("'%s' needs a model file", "run");
+    Graph *g = netc_compile(cl.args[1], cl.defs, cl.ndefs, &status);
+    if (!g)
+      return status;
+    // interp_main sees the trainer flags as its own argv (argv[0] = model).
+    return interp_main(g, argc - cl.rest + 1, argv + cl.rest - 1);
+  }
+  if (!cl.outdir) {
+    if (strstr(cmd, ".net"))
+      return usage_error("what to do with '%s'? (netc check FILE, netc FILE -o DIR, ...)", cmd);
+    return usage_error("unknown command '%s'", cmd);
+  }
+  if (cl.nargs != 1)
+    return usage_error("-o takes one model file, got '%s' too", cl.args[1]);
+  Graph *g = netc_compile(cmd, cl.defs, cl.ndefs, &status);
+  if (!g)
+    return status;
+  return emit_main(g, cl.outdir);
 }

@@ -42,6 +42,11 @@ bool define_parse(const char *arg, Define *d);
 // trainable first, frozen after.
 Graph *netc_compile(const char *path, const Define *defs, int ndefs, int *status);
 
+typedef struct Unit Unit;
+// The same, also returning the checked AST in *unit (NULL when the file
+// cannot be read; set even when checking fails), for dumps and summary.
+Graph *netc_compile_unit(const char *path, const Define *defs, int ndefs, Unit **unit, int *status);
+
 // ---- Source files (front.c) ----
 
 typedef struct File File;
@@ -49,6 +54,8 @@ struct File {
   const char *path;          // as given or as resolved against the importer
   char *text;                // NUL-terminated (the file may hold NULs too)
   size_t len;
+  char *real;                // realpath(): each file is loaded once
+  bool loading;              // being parsed: importing it again is a cycle
 };
 
 // ---- Diagnostics (diag.c) ----
@@ -166,6 +173,8 @@ typedef struct Net {
   bool shapes_ok;            // in and out evaluated
   int state;                 // 0 unchecked, 1 checking (recursion), 2 done
   int64_t nparams;
+  bool frozen;               // named by the model's `freeze`
+  bool used;                 // reachable from the model
 } Net;
 
 typedef struct Const {
@@ -186,7 +195,10 @@ typedef struct Stmt {
   Expr *expr;                // S_LET, S_LOSS
   Token *names; int nnames;  // S_FREEZE, S_EXPORT
   int line_order;            // position in the model
-  struct Net **nets;         // S_FREEZE, set by check.c
+  // Set by check.c / lower.c.
+  ValueKind vk;              // S_INPUT, S_LET: what the name holds
+  Shape shape;
+  int node;                  // lower.c: the IR node bound to the name
 } Stmt;
 
 typedef struct {
@@ -201,7 +213,7 @@ typedef struct {
 } Import;
 
 // Everything loaded for one model: the main file and its imports.
-typedef struct {
+struct Unit {
   File **files; int nfiles;  // load order: main file first
   Const *consts; int nconsts;
   Net *nets; int nnets;
@@ -209,8 +221,8 @@ typedef struct {
   Model **other_models; int nother;  // models of imported files (ignored)
   const Define *defs; int ndefs;
   uint64_t source_hash;
-  int depth;                 // import nesting while loading
-} Unit;
+  File *stack[32]; int nstack;  // files being parsed, for import cycles
+};
 
 // Reads path (relative to the current directory) into a File; on failure
 // reports at `from` (an import) or plainly, and returns NULL.
@@ -231,7 +243,7 @@ typedef struct OpInfo {
   bool has_params;           // conv2d, deconv2d, dense: only inside nets
   bool chain;                // usable in a net line
   int nattrs;
-  struct { const char *name; AttrType type; bool required; double dflt; } attrs[4];
+  struct { const char *name; AttrType type; bool required; double dflt; } attrs[5];
 } OpInfo;
 
 const OpInfo *op_lookup(const char *name);
@@ -258,6 +270,11 @@ void summary_print(FILE *out, const Unit *u, const Graph *g);
 
 // Loads and parses path with its imports; NULL if the file cannot be read.
 Unit *unit_load(const char *path, const Define *defs, int ndefs);
+// Allocation that never fails (netc exits on out-of-memory).
+void *xcalloc(size_t n, size_t size);
+// Appends a zeroed element to a growable array of n elements; returns
+// the (possibly moved) array.  Use: a = xpush(a, n++, sizeof *a).
+void *xpush(void *a, int n, size_t size);
 // Formats n with thousands separators: 50186 -> "50,186".  buf >= 32 bytes.
 char *fmt_count(int64_t n, char *buf);
 

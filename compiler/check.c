@@ -1,0 +1,997 @@
+// check.c — names, constants and shapes.
+//
+// Resolves every name (constants, nets, model values, builtin ops),
+// evaluates constants (with -D overrides), infers the shape of every layer
+// and expression with PyTorch's rules, and counts parameters.  Results are
+// written into the AST for lower.c, dump and summary.  Every error is
+// reported; a layer or expression whose input is already wrong is not
+// checked again (its shape is unknown), so one mistake gives one message.
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netc.h"
+
+// Dimensions and element counts must fit an int (the IR's Shape).
+#define MAX_NUMEL INT_MAX
+#define MAX_ATTR (1 << 24)
+
+// ---- The op table: every builtin of the language, once. ----
+
+#define REQ true, 0
+#define OPT(v) false, v
+static const OpInfo ops[] = {
+  {"conv2d", OP_CONV2D, 1, true, true, 4,
+   {{"out", A_INT_POS, REQ}, {"k", A_INT_POS, REQ}, {"stride", A_INT_POS, OPT(1)}, {"pad", A_INT_NONNEG, OPT(0)}}},
+  {"deconv2d", OP_DECONV2D, 1, true, true, 5,
+   {{"out", A_INT_POS, REQ}, {"k", A_INT_POS, REQ}, {"stride", A_INT_POS, OPT(1)}, {"pad", A_INT_NONNEG, OPT(0)},
+    {"outpad", A_INT_NONNEG, OPT(0)}}},
+  {"dense", OP_DENSE, 1, true, true, 1, {{"out", A_INT_POS, REQ}}},
+  {"flatten", OP_RESHAPE, 1, false, true, 0, {{0}}},
+  {"reshape", OP_RESHAPE, 1, false, true, 1, {{"dims", A_DIMS, REQ}}},
+  {"relu", OP_RELU, 1, false, true, 0, {{0}}},
+  {"sigmoid", OP_SIGMOID, 1, false, true, 0, {{0}}},
+  {"log_softmax", OP_LOG_SOFTMAX, 1, false, true, 0, {{0}}},
+  {"exp", OP_EXP, 1, false, true, 0, {{0}}},
+  {"log", OP_LOG, 1, false, true, 0, {{0}}},
+  {"sum", OP_SUM, 1, false, true, 0, {{0}}},
+  {"mean", OP_MEAN, 1, false, true, 0, {{0}}},
+  {"noise", OP_NOISE, 1, false, true, 4,
+   {{"mean", A_REAL, OPT(0)}, {"mean_std", A_REAL, OPT(1)}, {"std", A_REAL, OPT(0.5)}, {"std_std", A_REAL, OPT(0.5)}}},
+  {"mse", OP_MSE, 2, false, false, 0, {{0}}},
+  {"nll", OP_NLL, 2, false, false, 0, {{0}}},
+  {"normal", OP_NORMAL, 0, false, false, 1, {{"dims", A_DIMS, REQ}}},
+};
+
+const OpInfo *op_lookup(const char *name) {
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (!strcmp(ops[i].name, name))
+      return &ops[i];
+  return NULL;
+}
+
+static void set_attr(const OpInfo *o, int i, double v, Attrs *a) {
+  const char *n = o->attrs[i].name;
+  if (!strcmp(n, "out")) a->out = (int)v;
+  else if (!strcmp(n, "k")) a->k = (int)v;
+  else if (!strcmp(n, "stride")) a->stride = (int)v;
+  else if (!strcmp(n, "pad")) a->pad = (int)v;
+  else if (!strcmp(n, "outpad")) a->outpad = (int)v;
+  else if (!strcmp(n, "mean")) a->a = (float)v;
+  else if (!strcmp(n, "mean_std")) a->b = (float)v;
+  else if (!strcmp(n, "std")) a->c = (float)v;
+  else if (!strcmp(n, "std_std")) a->d = (float)v;
+}
+
+// ---- Names ----
+
+typedef struct {
+  Unit *u;
+  Model *m;                  // while checking the model
+  int nstmt;                 // statements of m checked so far (names bound)
+} Ctx;
+
+Net *unit_net(const Unit *u, const char *name) {
+  for (int i = 0; i < u->nnets; i++)
+    if (!strcmp(u->nets[i].name.str, name))
+      return &u->nets[i];
+  return NULL;
+}
+
+Const *unit_const_def(const Unit *u, const char *name) {
+  for (int i = 0; i < u->nconsts; i++)
+    if (!strcmp(u->consts[i].name.str, name))
+      return &u->consts[i];
+  return NULL;
+}
+
+double unit_const(const Unit *u, const char *name) {
+  Const *c = unit_const_def(u, name);
+  return c && c->state == 2 ? c->value : NAN;
+}
+
+// A model value (input or `name = ...`) bound before statement `upto`.
+static Stmt *model_value(Model *m, const char *name, int upto) {
+  for (int i = 0; i < upto && i < m->nstmts; i++) {
+    Stmt *s = &m->stmts[i];
+    if ((s->kind == S_INPUT || s->kind == S_LET) && !strcmp(s->name.str, name))
+      return s;
+  }
+  return NULL;
+}
+
+static const char *kind_of(Ctx *c, const char *name) {
+  if (unit_const_def(c->u, name)) return "a constant";
+  if (unit_net(c->u, name)) return "a net";
+  if (op_lookup(name)) return "a builtin op";
+  return NULL;
+}
+
+// ---- Constants ----
+
+static bool eval_const(Ctx *c, Const *k);
+
+static const char *op_verb(char op) {
+  return op == '+' ? "add" : op == '-' ? "subtract" : op == '*' ? "multiply" : "divide";
+}
+
+static double fold(char op, double a, double b) {
+  return op == '+' ? a + b : op == '-' ? a - b : op == '*' ? a * b : a / b;
+}
+
+// Evaluates a constant expression (numbers, constants, + - * /).
+static bool const_eval(Ctx *c, Expr *e, double *out) {
+  switch (e->kind) {
+  case E_NUM:
+    *out = e->value;
+    return true;
+  case E_NAME: {
+    Const *k = unit_const_def(c->u, e->tok.str);
+    if (k) {
+      if (!eval_const(c, k))
+        return false;
+      *out = k->value;
+      return true;
+    }
+    const char *what = kind_of(c, e->tok.str);
+    if (!what && c->m && model_value(c->m, e->tok.str, c->m->nstmts))
+      what = "a model value";
+    if (what)
+      diag_error(e->tok.loc, "'%s' is %s, not a constant", e->tok.str, what);
+    else
+      diag_error(e->tok.loc, "undefined name '%s'", e->tok.str);
+    return false;
+  }
+  case E_NEG:
+    if (!const_eval(c, e->lhs, out))
+      return false;
+    *out = -*out;
+    return true;
+  case E_BINARY: {
+    double a, b;
+    bool ok = const_eval(c, e->lhs, &a);
+    ok = const_eval(c, e->rhs, &b) && ok;
+    if (!ok)
+      return false;
+    if (e->op == '/' && b == 0) {
+      diag_error(e->tok.loc, "division by zero in a constant expression");
+      return false;
+    }
+    *out = fold(e->op, a, b);
+    if (!isfinite(*out)) {
+      diag_error(e->tok.loc, "constant expression overflows");
+      return false;
+    }
+    return true;
+  }
+  case E_CALL:
+    diag_error(e->tok.loc, "a call cannot be a constant: '%s(...)'", e->tok.str);
+    return false;
+  case E_SHAPE:
+    diag_error(e->tok.loc, "a shape cannot be a constant");
+    return false;
+  }
+  return false;
+}
+
+static bool eval_const(Ctx *c, Const *k) {
+  if (k->state == 2)
+    return true;
+  if (k->state == 3)
+    return false;
+  if (k->state == 1) {
+    diag_error(k->name.loc, "constant '%s' is defined in terms of itself", k->name.str);
+    k->state = 3;
+    return false;
+  }
+  if (k->def) {
+    k->value = k->def->value;
+    k->state = 2;
+    return true;
+  }
+  k->state = 1;
+  double v;
+  bool ok = const_eval(c, k->val, &v);
+  if (k->state == 3)
+    return false;
+  k->value = v;
+  k->state = ok ? 2 : 3;
+  return ok;
+}
+
+// If e is a constant set by -D, say so (the value's origin is not in the file).
+static void note_define(Ctx *c, Expr *e) {
+  if (e->kind != E_NAME)
+    return;
+  Const *k = unit_const_def(c->u, e->tok.str);
+  if (k && k->def)
+    diag_note((Loc){0}, "'%s' is set by -D %s", k->name.str, k->def->text);
+}
+
+// A constant integer in [lo, MAX_ATTR] (or MAX_NUMEL for dimensions).
+static bool const_int(Ctx *c, Expr *e, const char *what, int lo, int64_t hi, int *out) {
+  double v;
+  if (!const_eval(c, e, &v))
+    return false;
+  if (v != floor(v) || v < lo || v > (double)hi) {
+    char num[64];
+    snprintf(num, sizeof num, "%.6g", v);
+    if (v != floor(v) || v < lo)
+      diag_error(e->tok.loc, "%s must be %s integer, got %s", what,
+                 lo > 0 ? "a positive" : "a non-negative", num);
+    else
+      diag_error(e->tok.loc, "%s is too large: %s (at most %lld)", what, num, (long long)hi);
+    note_define(c, e);
+    return false;
+  }
+  *out = (int)v;
+  return true;
+}
+
+// Shapes: rank <= IR_MAX_RANK, dimensions >= 1, element count fits an int.
+static bool shape_fits(Shape s, Loc loc, const char *what) {
+  int64_t n = 1;
+  for (int i = 0; i < s.rank; i++) {
+    n *= s.dim[i];
+    if (n > MAX_NUMEL) {
+      char buf[64];
+      diag_error(loc, "%s %s is too large (more than %d elements)", what, shape_str(s, buf), MAX_NUMEL);
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool eval_dims(Ctx *c, Expr **dims, int n, Loc loc, Shape *out) {
+  if (n > IR_MAX_RANK) {
+    diag_error(loc, "a tensor has at most %d dimensions, this shape has %d", IR_MAX_RANK, n);
+    return false;
+  }
+  bool ok = true;
+  Shape s = {.rank = n};
+  for (int i = 0; i < n; i++)
+    ok = const_int(c, dims[i], "a dimension", 1, MAX_NUMEL, &s.dim[i]) && ok;
+  if (ok && !shape_fits(s, loc, "shape"))
+    ok = false;
+  *out = s;
+  return ok;
+}
+
+// ---- Op arguments ----
+
+// Arguments of a builtin op.  In a net line the running value is the
+// implicit input (ntensor = 0); in an expression the first ntensor
+// positional arguments are the inputs, returned in tensors[].
+static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, int ntensor,
+                    Expr **tensors, Attrs *attr, Shape *dims) {
+  bool ok = true, seen[5] = {0}, keyword = false;
+  int npos = 0;
+  Expr *dimv[IR_MAX_RANK + 8];
+  int ndims = 0;
+  bool dims_shape = false;
+  Loc dims_loc = name->loc;
+  for (int i = 0; i < nargs; i++) {
+    Arg *a = &args[i];
+    int slot;
+    if (a->key.kind == TK_IDENT) {
+      keyword = true;
+      for (slot = 0; slot < o->nattrs && strcmp(o->attrs[slot].name, a->key.str); slot++)
+        ;
+      if (slot == o->nattrs || o->attrs[slot].type == A_DIMS) {
+        char list[128] = "";
+        for (int j = 0; j < o->nattrs; j++)
+          snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", o->attrs[j].name);
+        if (o->nattrs && o->attrs[0].type != A_DIMS)
+          diag_error(a->key.loc, "%s has no argument '%s' (its arguments: %s)", o->name, a->key.str, list);
+        else
+          diag_error(a->key.loc, "%s takes no keyword arguments", o->name);
+        ok = false;
+        continue;
+      }
+    } else {
+      if (keyword) {
+        diag_error(a->val->tok.loc, "positional argument after a keyword argument");
+        ok = false;
+        continue;
+      }
+      int pos = npos++;
+      if (pos < ntensor) {
+        tensors[pos] = a->val;
+        continue;
+      }
+      slot = pos - ntensor;
+      if (o->nattrs == 1 && o->attrs[0].type == A_DIMS) {   // reshape(32, 3, 3), normal([9])
+        if (a->val->kind == E_SHAPE) {
+          if (ndims || dims_shape) {
+            diag_error(a->val->tok.loc, "%s takes one shape", o->name);
+            ok = false;
+            continue;
+          }
+          dims_shape = true;
+          dims_loc = a->val->tok.loc;
+          for (int j = 0; j < a->val->ndims && ndims < IR_MAX_RANK + 8; j++)
+            dimv[ndims++] = a->val->dims[j];
+          if (a->val->ndims > IR_MAX_RANK + 8)
+            ndims = IR_MAX_RANK + 8;
+        } else {
+          if (dims_shape) {
+            diag_error(a->val->tok.loc, "%s takes one shape", o->name);
+            ok = false;
+          } else if (ndims < IR_MAX_RANK + 8) {
+            if (!ndims)
+              dims_loc = a->val->tok.loc;
+            dimv[ndims++] = a->val;
+          }
+        }
+        seen[0] = true;
+        continue;
+      }
+      if (slot >= o->nattrs) {
+        if (o->nattrs + ntensor == 0)
+          diag_error(a->val->tok.loc, "%s takes no arguments", o->name);
+        else
+          diag_error(a->val->tok.loc, "%s takes at most %d argument%s", o->name, o->nattrs + ntensor,
+                     o->nattrs + ntensor == 1 ? "" : "s");
+        ok = false;
+        continue;
+      }
+    }
+    if (seen[slot]) {
+      diag_error(a->key.kind == TK_IDENT ? a->key.loc : a->val->tok.loc, "%s: argument '%s' is given twice",
+                 o->name, o->attrs[slot].name);
+      ok = false;
+      continue;
+    }
+    seen[slot] = true;
+    char what[64];
+    snprintf(what, sizeof what, "%s's %s", o->name, o->attrs[slot].name);
+    double v;
+    int iv;
+    switch (o->attrs[slot].type) {
+    case A_INT_POS:
+      if (const_int(c, a->val, what, 1, MAX_ATTR, &iv)) set_attr(o, slot, iv, attr);
+      else ok = false;
+      break;
+    case A_INT_NONNEG:
+      if (const_int(c, a->val, what, 0, MAX_ATTR, &iv)) set_attr(o, slot, iv, attr);
+      else ok = false;
+      break;
+    case A_REAL:
+      if (const_eval(c, a->val, &v)) set_attr(o, slot, v, attr);
+      else ok = false;
+      break;
+    case A_DIMS:
+      break;
+    }
+  }
+  if (npos < ntensor) {
+    diag_error(name->loc, "%s expects %d input%s, got %d", o->name, ntensor, ntensor == 1 ? "" : "s", npos);
+    ok = false;
+  }
+  for (int i = 0; i < o->nattrs; i++) {
+    if (seen[i])
+      continue;
+    if (o->attrs[i].required) {
+      if (o->attrs[i].type == A_DIMS)
+        diag_error(name->loc, "%s needs a shape, e.g. %s(32, 3, 3)", o->name, o->name);
+      else
+        diag_error(name->loc, "%s needs argument '%s'", o->name, o->attrs[i].name);
+      ok = false;
+    } else {
+      set_attr(o, i, o->attrs[i].dflt, attr);
+    }
+  }
+  if (ok && o->nattrs == 1 && o->attrs[0].type == A_DIMS)
+    ok = eval_dims(c, dimv, ndims, dims_loc, dims);
+  return ok;
+}
+
+// ---- Shape rules (PyTorch) ----
+
+static bool out_fits(int64_t v, Loc loc, const char *op) {
+  if (v > MAX_NUMEL) {
+    diag_error(loc, "%s output is too large", op);
+    return false;
+  }
+  return true;
+}
+
+// The output shape of op o on inputs in[] (and its weight and bias
+// shapes); reports at loc.
+static bool op_infer(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
+                     Shape *out, Shape *w, Shape *b) {
+  char s1[64], s2[64];
+  const Shape x = in[0];
+  *w = *b = shape_scalar();
+  switch (o->ir) {
+  case OP_CONV2D:
+  case OP_DECONV2D: {
+    if (x.rank != 3) {
+      diag_error(loc, "%s expects a 3-D input [channels, height, width], got %s", o->name, shape_str(x, s1));
+      return false;
+    }
+    int64_t hw[2];
+    for (int i = 0; i < 2; i++) {
+      int64_t h = x.dim[1 + i];
+      if (o->ir == OP_CONV2D) {
+        int64_t span = h + 2 * (int64_t)a->pad - a->k;
+        if (span < 0) {
+          diag_error(loc, "conv2d kernel %d is larger than the padded input %dx%d (pad %d)", a->k,
+                     x.dim[1], x.dim[2], a->pad);
+          return false;
+        }
+        hw[i] = span / a->stride + 1;
+      } else {
+        if (a->outpad >= a->stride) {
+          diag_error(loc, "deconv2d outpad must be smaller than stride, got outpad=%d, stride=%d",
+                     a->outpad, a->stride);
+          return false;
+        }
+        hw[i] = (h - 1) * a->stride - 2 * (int64_t)a->pad + a->k + a->outpad;
+        if (hw[i] < 1) {
+          diag_error(loc, "deconv2d output would be empty: (%lld - 1) * %d - 2 * %d + %d + %d = %lld",
+                     (long long)h, a->stride, a->pad, a->k, a->outpad, (long long)hw[i]);
+          return false;
+        }
+      }
+      if (!out_fits(hw[i], loc, o->name))
+        return false;
+    }
+    *out = shape_make(3, (int[]){a->out, (int)hw[0], (int)hw[1]});
+    *w = o->ir == OP_CONV2D ? shape_make(4, (int[]){a->out, x.dim[0], a->k, a->k})
+                            : shape_make(4, (int[]){x.dim[0], a->out, a->k, a->k});
+    *b = shape_make(1, (int[]){a->out});
+    return shape_fits(*out, loc, "the output") && shape_fits(*w, loc, "the weight");
+  }
+  case OP_DENSE:
+    if (x.rank != 1) {
+      diag_error(loc, "dense expects a 1-D input, got %s%s", shape_str(x, s1), x.rank > 1 ? " (flatten it first)" : "");
+      return false;
+    }
+    *out = shape_make(1, (int[]){a->out});
+    *w = shape_make(2, (int[]){a->out, x.dim[0]});
+    *b = shape_make(1, (int[]){a->out});
+    return shape_fits(*w, loc, "the weight");
+  case OP_RESHAPE:
+    if (!strcmp(o->name, "flatten")) {
+      if (x.rank == 0) {
+        diag_error(loc, "flatten expects a tensor, got a scalar []");
+        return false;
+      }
+      *out = shape_make(1, (int[]){(int)shape_numel(x)});
+      return true;
+    }
+    if (shape_numel(dims) != shape_numel(x)) {
+      diag_error(loc, "reshape to %s (%lld elements) from %s (%lld elements)", shape_str(dims, s1),
+                 (long long)shape_numel(dims), shape_str(x, s2), (long long)shape_numel(x));
+      return false;
+    }
+    *out = dims;
+    return true;
+  case OP_LOG_SOFTMAX:
+    if (x.rank != 1) {
+      diag_error(loc, "log_softmax expects a 1-D input, got %s", shape_str(x, s1));
+      return false;
+    }
+    *out = x;
+    return true;
+  case OP_SUM:
+  case OP_MEAN:
+    *out = shape_scalar();
+    return true;
+  case OP_MSE:
+    if (!shape_eq(in[0], in[1])) {
+      diag_error(loc, "mse compares tensors of the same shape, got %s and %s", shape_str(in[0], s1),
+                 shape_str(in[1], s2));
+      return false;
+    }
+    *out = shape_scalar();
+    return true;
+  case OP_NLL:
+    if (x.rank != 1 || x.dim[0] < 10) {
+      diag_error(loc, "nll expects log-probabilities over the 10 digits, [10], got %s", shape_str(x, s1));
+      return false;
+    }
+    *out = shape_scalar();
+    return true;
+  case OP_NORMAL:
+    *out = dims;
+    return true;
+  default:                   // element-wise
+    *out = x;
+    return true;
+  }
+}
+
+// ---- Nets ----
+
+static void check_net(Ctx *c, Net *n);
+
+static const char *auto_name(const OpInfo *o, int *counts) {
+  int i = o->ir == OP_CONV2D ? 0 : o->ir == OP_DECONV2D ? 1 : 2;
+  char buf[32];
+  snprintf(buf, sizeof buf, "%s%d", i == 0 ? "conv" : i == 1 ? "deconv" : "dense", ++counts[i]);
+  return strdup(buf);
+}
+
+static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *counts) {
+  l->in = cur;
+  l->ok = false;
+  const char *nm = l->name.str;
+  l->opi = op_lookup(nm);
+  l->net = l->opi ? NULL : unit_net(c->u, nm);
+  if (l->opi) {
+    const OpInfo *o = l->opi;
+    if (o->has_params)
+      l->pname = auto_name(o, counts);
+    if (!o->chain) {
+      diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
+      return false;
+    }
+    Shape dims = {0};
+    if (!op_args(c, o, &l->name, l->args, l->nargs, 0, NULL, &l->attr, &dims))
+      return false;
+    if (l->label.kind == TK_IDENT && !o->has_params) {
+      diag_error(l->label.loc, "only layers with parameters (conv2d, deconv2d, dense) or nets take a label");
+      return false;
+    }
+    if (o->has_params && l->label.kind == TK_IDENT)
+      l->pname = l->label.str;
+    if (!cur_ok)
+      return false;
+    if (!op_infer(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
+      return false;
+    l->nparams = o->has_params ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
+    l->ok = true;
+    return true;
+  }
+  if (l->net) {
+    Net *callee = l->net;
+    l->pname = l->label.kind == TK_IDENT ? l->label.str : callee->name.str;
+    if (l->has_args) {
+      diag_error(l->name.loc, "net '%s' takes no arguments in a net line: it is applied to the running value", nm);
+      return false;
+    }
+    if (callee->state == 1) {
+      diag_error(l->name.loc, "net '%s' uses itself (through net '%s')", nm, n->name.str);
+      return false;
+    }
+    check_net(c, callee);
+    l->nparams = callee->nparams;
+    if (!cur_ok || !callee->shapes_ok)
+      return false;
+    if (!shape_eq(cur, callee->in)) {
+      char s1[64], s2[64];
+      diag_error(l->name.loc, "net '%s' expects %s, got %s", nm, shape_str(callee->in, s1), shape_str(cur, s2));
+      return false;
+    }
+    l->out = callee->out;
+    l->ok = true;
+    return true;
+  }
+  if (unit_const_def(c->u, nm))
+    diag_error(l->name.loc, "'%s' is a constant, not a layer", nm);
+  else
+    diag_error(l->name.loc, "unknown layer '%s' (not a builtin op or a net)", nm);
+  return false;
+}
+
+static void check_net(Ctx *c, Net *n) {
+  if (n->state != 0)
+    return;
+  n->state = 1;
+  bool in_ok = eval_dims(c, n->in_lit.dims, n->in_lit.ndims, n->in_lit.tok.loc, &n->in);
+  bool out_ok = eval_dims(c, n->out_lit.dims, n->out_lit.ndims, n->out_lit.tok.loc, &n->out);
+  n->shapes_ok = in_ok && out_ok;
+  Shape cur = n->in;
+  bool ok = in_ok;
+  int counts[3] = {0};
+  n->nparams = 0;
+  for (int i = 0; i < n->nlayers; i++) {
+    Layer *l = &n->layers[i];
+    ok = check_layer(c, n, l, cur, ok, counts);
+    cur = l->out;
+    n->nparams += l->nparams;
+    for (int j = 0; j < i && l->pname; j++) {
+      if (n->layers[j].pname && !strcmp(n->layers[j].pname, l->pname)) {
+        diag_error(l->label.kind == TK_IDENT ? l->label.loc : l->name.loc,
+                   "net '%s' has two layers named '%s'; their parameters would clash", n->name.str, l->pname);
+        diag_note(n->layers[j].label.kind == TK_IDENT ? n->layers[j].label.loc : n->layers[j].name.loc,
+                  "the first '%s' is here", l->pname);
+        break;
+      }
+    }
+  }
+  if (ok && out_ok && !shape_eq(cur, n->out)) {
+    char s1[64], s2[64];
+    diag_error(n->out_lit.tok.loc, "net '%s' declares output %s but its body produces %s", n->name.str,
+               shape_str(n->out, s1), shape_str(cur, s2));
+  }
+  n->state = 2;
+}
+
+// ---- Model expressions ----
+
+static void check_expr(Ctx *c, Expr *e);
+
+static void mark_used(Net *n) {
+  if (n->used)
+    return;
+  n->used = true;
+  for (int i = 0; i < n->nlayers; i++)
+    if (n->layers[i].net)
+      mark_used(n->layers[i].net);
+}
+
+// A tensor operand: constants and labels are errors here.
+static bool want_tensor(Expr *e, const char *who) {
+  if (e->vk == V_TENSOR)
+    return true;
+  if (e->vk == V_LABEL)
+    diag_error(e->tok.loc, "'%s' is a label; only nll can use it", e->tok.str);
+  else if (e->vk == V_CONST)
+    diag_error(e->tok.loc, "%s expects a tensor, got the constant %g", who, e->value);
+  return false;
+}
+
+static void check_call(Ctx *c, Expr *e) {
+  const char *nm = e->tok.str;
+  Net *n = unit_net(c->u, nm);
+  const OpInfo *o = n ? NULL : op_lookup(nm);
+  e->vk = V_ERROR;
+  if (n) {
+    e->net = n;
+    for (int i = 0; i < e->nargs; i++)
+      check_expr(c, e->args[i].val);
+    if (e->nargs != 1 || e->args[0].key.kind == TK_IDENT) {
+      diag_error(e->tok.loc, "net '%s' takes one input: %s(x)", nm, nm);
+      return;
+    }
+    mark_used(n);
+    Expr *x = e->args[0].val;
+    if (!want_tensor(x, nm) || !n->shapes_ok)
+      return;
+    if (!shape_eq(x->shape, n->in)) {
+      char s1[64], s2[64];
+      diag_error(x->tok.loc, "net '%s' expects %s, got %s", nm, shape_str(n->in, s1), shape_str(x->shape, s2));
+      return;
+    }
+    e->vk = V_TENSOR;
+    e->shape = n->out;
+    return;
+  }
+  if (!o) {
+    for (int i = 0; i < e->nargs; i++)
+      check_expr(c, e->args[i].val);
+    const char *what = kind_of(c, nm);
+    if (!what && model_value(c->m, nm, c->m->nstmts))
+      what = "a model value";
+    if (what)
+      diag_error(e->tok.loc, "'%s' is %s, not a function", nm, what);
+    else
+      diag_error(e->tok.loc, "unknown function '%s'", nm);
+    return;
+  }
+  e->opi = o;
+  if (o->has_params) {
+    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
+    return;
+  }
+  Expr *t[2] = {0};
+  Shape dims = {0};
+  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
+  for (int i = 0; i < o->ninputs; i++)
+    if (t[i])
+      check_expr(c, t[i]);
+  if (!ok)
+    return;
+  // exp and log of a constant fold to a constant.
+  if ((o->ir == OP_EXP || o->ir == OP_LOG) && t[0]->vk == V_CONST) {
+    e->vk = V_CONST;
+    e->value = o->ir == OP_EXP ? exp(t[0]->value) : log(t[0]->value);
+    if (!isfinite(e->value)) {
+      diag_error(e->tok.loc, "%s(%g) is not a finite number", nm, t[0]->value);
+      e->vk = V_ERROR;
+    }
+    return;
+  }
+  Shape in[2] = {0};
+  for (int i = 0; i < o->ninputs; i++) {
+    if (o->ir == OP_NLL && i == 1) {
+      if (t[1]->vk == V_LABEL)
+        continue;
+      if (t[1]->vk != V_ERROR)
+        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
+      ok = false;
+      continue;
+    }
+    if (!want_tensor(t[i], nm))
+      ok = false;
+    else
+      in[i] = t[i]->shape;
+  }
+  if (!ok)
+    return;
+  Shape w, b;
+  if (!op_infer(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
+    return;
+  e->vk = V_TENSOR;
+}
+
+static void check_binary(Ctx *c, Expr *e) {
+  check_expr(c, e->lhs);
+  check_expr(c, e->rhs);
+  Expr *l = e->lhs, *r = e->rhs;
+  e->vk = V_ERROR;
+  if (l->vk == V_ERROR || r->vk == V_ERROR)
+    return;
+  if (l->vk == V_LABEL || r->vk == V_LABEL) {
+    Expr *x = l->vk == V_LABEL ? l : r;
+    diag_error(x->tok.loc, "'%s' is a label; only nll can use it", x->tok.str);
+    return;
+  }
+  if (l->vk == V_CONST && r->vk == V_CONST) {
+    if (e->op == '/' && r->value == 0) {
+      diag_error(e->tok.loc, "division by zero");
+      return;
+    }
+    e->vk = V_CONST;
+    e->value = fold(e->op, l->value, r->value);
+    return;
+  }
+  e->vk = V_TENSOR;
+  if (l->vk == V_CONST || (r->vk == V_TENSOR && l->shape.rank == 0)) {
+    e->shape = r->shape;
+    return;
+  }
+  if (r->vk == V_CONST || r->shape.rank == 0 || shape_eq(l->shape, r->shape)) {
+    e->shape = l->shape;
+    return;
+  }
+  char s1[64], s2[64];
+  diag_error(e->tok.loc, "cannot %s %s and %s: shapes must be equal, or one side a scalar", op_verb(e->op),
+             shape_str(l->shape, s1), shape_str(r->shape, s2));
+  e->vk = V_ERROR;
+}
+
+static void check_expr(Ctx *c, Expr *e) {
+  e->vk = V_ERROR;
+  switch (e->kind) {
+  case E_NUM:
+    e->vk = V_CONST;
+    return;
+  case E_NAME: {
+    const char *nm = e->tok.str;
+    Stmt *s = model_value(c->m, nm, c->nstmt);
+    if (s) {
+      e->bind = s;
+      e->vk = s->vk;
+      e->shape = s->shape;
+      return;
+    }
+    Const *k = unit_const_def(c->u, nm);
+    if (k) {
+      if (eval_const(c, k)) {
+        e->vk = V_CONST;
+        e->value = k->value;
+      }
+      return;
+    }
+    if (unit_net(c->u, nm))
+      diag_error(e->tok.loc, "'%s' is a net; apply it: %s(x)", nm, nm);
+    else if (op_lookup(nm))
+      diag_error(e->tok.loc, "'%s' is a builtin op; apply it: %s(x)", nm, nm);
+    else if ((s = model_value(c->m, nm, c->m->nstmts)))
+      diag_error(e->tok.loc, "'%s' is used before it is defined (line %d)", nm, s->name.loc.line);
+    else
+      diag_error(e->tok.loc, "undefined name '%s'", nm);
+    return;
+  }
+  case E_CALL:
+    check_call(c, e);
+    return;
+  case E_NEG:
+    check_expr(c, e->lhs);
+    if (e->lhs->vk == V_CONST) {
+      e->vk = V_CONST;
+      e->value = -e->lhs->value;
+    } else if (e->lhs->vk == V_TENSOR) {
+      e->vk = V_TENSOR;
+      e->shape = e->lhs->shape;
+    } else if (e->lhs->vk == V_LABEL) {
+      diag_error(e->lhs->tok.loc, "'%s' is a label; only nll can use it", e->lhs->tok.str);
+    }
+    return;
+  case E_BINARY:
+    check_binary(c, e);
+    return;
+  case E_SHAPE:
+    diag_error(e->tok.loc, "a shape [...] can only be the argument of normal or reshape");
+    return;
+  }
+}
+
+// ---- The model ----
+
+// A name bound in the model must not hide a constant, net or op.
+static void check_fresh(Ctx *c, Stmt *s) {
+  const char *nm = s->name.str;
+  Stmt *prev = model_value(c->m, nm, c->nstmt);
+  const char *what = kind_of(c, nm);
+  if (prev) {
+    diag_error(s->name.loc, "duplicate name '%s'", nm);
+    diag_note(prev->name.loc, "'%s' is first defined here", nm);
+  } else if (what) {
+    diag_error(s->name.loc, "'%s' is already %s", nm, what);
+  }
+}
+
+static void check_model(Ctx *c, Model *m) {
+  c->m = m;
+  Stmt *image = NULL, *label = NULL, *loss = NULL;
+  for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++) {
+    Stmt *s = &m->stmts[c->nstmt];
+    s->vk = V_ERROR;
+    switch (s->kind) {
+    case S_INPUT: {
+      check_fresh(c, s);
+      bool is_image = !strcmp(s->type.str, "image");
+      if (!is_image && strcmp(s->type.str, "label")) {
+        diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
+        break;
+      }
+      Stmt **slot = is_image ? &image : &label;
+      if (*slot) {
+        diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
+        diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
+        break;
+      }
+      *slot = s;
+      s->vk = is_image ? V_TENSOR : V_LABEL;
+      s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
+      break;
+    }
+    case S_LET:
+      check_fresh(c, s);
+      check_expr(c, s->expr);
+      s->vk = s->expr->vk;
+      s->shape = s->expr->shape;
+      break;
+    case S_LOSS:
+      check_expr(c, s->expr);
+      if (loss) {
+        diag_error(s->tok.loc, "the model has one loss; this is the second");
+        diag_note(loss->tok.loc, "the first is here");
+        break;
+      }
+      loss = s;
+      if (s->expr->vk == V_TENSOR && (s->expr->shape.rank != 0)) {
+        char buf[64];
+        diag_error(s->expr->tok.loc, "the loss must be a scalar per example, got %s (use mean, sum or mse)",
+                   shape_str(s->expr->shape, buf));
+      } else if (s->expr->vk == V_CONST) {
+        diag_error(s->expr->tok.loc, "the loss is a constant; it must depend on the model");
+      } else if (s->expr->vk == V_LABEL) {
+        diag_error(s->expr->tok.loc, "the loss cannot be the label");
+      }
+      break;
+    case S_FREEZE:
+      for (int i = 0; i < s->nnames; i++) {
+        Net *n = unit_net(c->u, s->names[i].str);
+        if (!n)
+          diag_error(s->names[i].loc, "freeze: '%s' is not a net", s->names[i].str);
+        else
+          n->frozen = true;
+      }
+      break;
+    case S_EXPORT:
+      break;                 // after all names are bound
+    }
+  }
+  // Exports may name any value of the model, wherever it is bound.
+  for (int i = 0; i < m->nstmts; i++) {
+    Stmt *s = &m->stmts[i];
+    if (s->kind == S_FREEZE) {
+      for (int j = 0; j < s->nnames; j++) {
+        Net *n = unit_net(c->u, s->names[j].str);
+        if (n && !n->used)
+          diag_error(s->names[j].loc, "net '%s' is frozen but model '%s' does not use it", n->name.str, m->name.str);
+      }
+    }
+    if (s->kind != S_EXPORT)
+      continue;
+    for (int j = 0; j < s->nnames; j++) {
+      Token *t = &s->names[j];
+      Stmt *v = model_value(m, t->str, m->nstmts);
+      if (!v) {
+        diag_error(t->loc, "export: '%s' is not a value of the model", t->str);
+        continue;
+      }
+      if (v->vk == V_LABEL || v->vk == V_CONST)
+        diag_error(t->loc, "export: '%s' is %s; only tensors can be exported", t->str,
+                   v->vk == V_LABEL ? "the label" : "a constant");
+      for (int k = 0; k < j; k++)
+        if (!strcmp(s->names[k].str, t->str))
+          diag_error(t->loc, "'%s' is exported twice", t->str);
+    }
+  }
+  if (!loss)
+    diag_error(m->name.loc, "model '%s' has no loss (add: loss mse(y, x))", m->name.str);
+}
+
+// ---- The unit ----
+
+static Loc decl_loc(Unit *u, const char *name, Loc *def) {
+  (void)u, (void)name;
+  return *def;
+}
+
+static void check_duplicates(Unit *u) {
+  for (int i = 0; i < u->nconsts; i++) {
+    Token *t = &u->consts[i].name;
+    for (int j = 0; j < i; j++)
+      if (!strcmp(u->consts[j].name.str, t->str)) {
+        diag_error(t->loc, "duplicate definition of constant '%s'", t->str);
+        diag_note(decl_loc(u, t->str, &u->consts[j].name.loc), "'%s' is first defined here", t->str);
+        break;
+      }
+    if (op_lookup(t->str))
+      diag_error(t->loc, "'%s' is a builtin op; choose another name", t->str);
+  }
+  for (int i = 0; i < u->nnets; i++) {
+    Token *t = &u->nets[i].name;
+    for (int j = 0; j < i; j++)
+      if (!strcmp(u->nets[j].name.str, t->str)) {
+        diag_error(t->loc, "duplicate definition of net '%s'", t->str);
+        diag_note(u->nets[j].name.loc, "'%s' is first defined here", t->str);
+        break;
+      }
+    Const *k = unit_const_def(u, t->str);
+    if (k) {
+      diag_error(t->loc, "'%s' is already a constant", t->str);
+      diag_note(k->name.loc, "'%s' is defined here", t->str);
+    }
+    if (op_lookup(t->str))
+      diag_error(t->loc, "'%s' is a builtin op; choose another name", t->str);
+  }
+}
+
+bool check_unit(Unit *u) {
+  int before = diag_count();
+  Ctx c = {.u = u};
+  // `batch` is a builtin constant (the training batch size, used by the
+  // code generator); a model may redefine it, -D may override it.
+  if (!unit_const_def(u, "batch")) {
+    Expr *e = xcalloc(1, sizeof *e);
+    e->kind = E_NUM;
+    e->value = 256;
+    u->consts = xpush(u->consts, u->nconsts, sizeof *u->consts);
+    u->consts[u->nconsts++] = (Const){.name = {.kind = TK_IDENT, .str = "batch"}, .val = e};
+  }
+  for (int i = 0; i < u->ndefs; i++) {
+    Const *k = unit_const_def(u, u->defs[i].name);
+    if (k)
+      k->def = &u->defs[i];
+  }
+  check_duplicates(u);
+  for (int i = 0; i < u->nconsts; i++)
+    eval_const(&c, &u->consts[i]);
+  Const *batch = unit_const_def(u, "batch");
+  if (batch->state == 2 && (batch->value != floor(batch->value) || batch->value < 1 || batch->value > 65536)) {
+    if (batch->def || !batch->name.loc.file)
+      diag_plain("batch must be an integer in [1, 65536], got %g", batch->value);
+    else
+      diag_error(batch->name.loc, "batch must be an integer in [1, 65536], got %g", batch->value);
+  }
+  for (int i = 0; i < u->nnets; i++)
+    check_net(&c, &u->nets[i]);
+  if (!u->model) {
+    File *f = u->files[0];
+    diag_error((Loc){.file = f, .at = f->text, .len = 1, .line = 1, .col = 1},
+               "'%s' defines no model (add: model name { ... })", f->path);
+  } else {
+    check_model(&c, u->model);
+  }
+  return diag_count() == before;
+}
