@@ -24,6 +24,7 @@ netc_require_pkg(ZLIB zlib zlib1g-dev)
 netc_require_pkg(PNG libpng libpng-dev)
 netc_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
 netc_require_pkg(CAIRO cairo libcairo2-dev)
+netc_require_pkg(PQ libpq libpq-dev)
 
 find_package(OpenMP COMPONENTS C)
 if(NOT OpenMP_C_FOUND)

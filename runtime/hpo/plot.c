@@ -52,12 +52,12 @@ static void frame(cairo_t *cr, const Axes *a, const char *title, const char *xl,
   cairo_rectangle(cr, ML, MT, W - ML - MR, H - MT - MB);
   cairo_stroke(cr);
   char b[32];
-  double st = tick_step(a->x1 - a->x0, 10);
-  for (double x = ceil(a->x0 / st) * st; x <= a->x1 + 1e-9; x += st) {
+  double st = fmax(1, tick_step(a->x1 - a->x0, 10));   // x is a trial or an epoch
+  for (double x = ceil(a->x0 / st) * st + 0.0; x <= a->x1 + 1e-9; x += st) {
     cairo_move_to(cr, px(a, x), H - MB);
     cairo_line_to(cr, px(a, x), H - MB + 5);
     cairo_stroke(cr);
-    snprintf(b, sizeof b, "%g", x);
+    snprintf(b, sizeof b, "%g", x == 0 ? 0.0 : x);
     text(cr, px(a, x), H - MB + 18, b, 0.5, 11);
   }
   st = tick_step(a->y1 - a->y0, 8);
