@@ -15,6 +15,8 @@
 
 #include "emit.h"
 #include "interp.h"
+#include "autodiff.h"
+#include "ops.h"
 #include "netc.h"
 
 static const char usage[] =
@@ -25,6 +27,7 @@ static const char usage[] =
     "  summary FILE...        per-net table of layers, output shapes and parameters\n"
     "  dump-ast FILE          the checked program, one node per line, with shapes\n"
     "  dump-ir FILE           the forward IR graph, one node per line\n"
+    "  dump-grad FILE         the forward and gradient graph (autodiff.c)\n"
     "  run FILE [flags]       train/evaluate FILE with the interpreter (flags: run --help)\n"
     "  FILE -o DIR            generate the C trainer for FILE into DIR\n"
     "\n"
@@ -57,7 +60,7 @@ static int report(const char *cmd, Cmdline *cl) {
   int status = 0;
   if (cl->nargs < 2)
     return usage_error("'%s' needs a model file", cmd);
-  bool single = !strcmp(cmd, "dump-ast") || !strcmp(cmd, "dump-ir");
+  bool single = !strcmp(cmd, "dump-ast") || !strcmp(cmd, "dump-ir") || !strcmp(cmd, "dump-grad");
   if (single && cl->nargs > 2)
     return usage_error("'%s' takes one model file", cmd);
   for (int i = 1; i < cl->nargs; i++) {
@@ -84,6 +87,11 @@ static int report(const char *cmd, Cmdline *cl) {
       summary_print(stdout, u, g);
     } else if (!strcmp(cmd, "dump-ir")) {
       ir_print(stdout, g);
+    } else if (!strcmp(cmd, "dump-grad")) {
+      if (autodiff(g) && ops_verify(g))
+        ir_print(stdout, g);
+      else
+        status = worst(status, 1);
     }
   }
   fflush(stdout);
@@ -132,7 +140,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *cmd = cl.args[0];
-  if (!strcmp(cmd, "check") || !strcmp(cmd, "summary") || !strcmp(cmd, "dump-ast") || !strcmp(cmd, "dump-ir"))
+  if (!strcmp(cmd, "check") || !strcmp(cmd, "summary") || !strcmp(cmd, "dump-ast") || !strcmp(cmd, "dump-ir") ||
+      !strcmp(cmd, "dump-grad"))
     return report(cmd, &cl);
 
   int status;

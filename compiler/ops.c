@@ -214,7 +214,7 @@ static bool shape_broadcast(const Graph *g, const Node *n, Shape *out, char *err
   return true;
 }
 
-const OpInfo op_info[OP_COUNT] = {
+const IrOpInfo op_info[OP_COUNT] = {
   [OP_INPUT]     = {"input",     0, shape_leaf, NULL, interp_input, NULL},
   [OP_LABEL]     = {"label",     0, shape_leaf, NULL, interp_label, NULL},
   [OP_PARAM]     = {"param",     0, shape_leaf, NULL, NULL, NULL},  // bound to the parameter block
@@ -269,7 +269,7 @@ static bool op_unbatched(OpKind op) {
 }
 
 static bool verify_node(const Graph *g, const Node *n, char *err) {
-  const OpInfo *info = &op_info[n->op];
+  const IrOpInfo *info = &op_info[n->op];
   if (info->arity >= 0 && n->nin != info->arity)
     FAIL("%s takes %d inputs, has %d", info->name, info->arity, n->nin);
   bool any_batched = false;

@@ -39,9 +39,9 @@ typedef struct {
   GradFn grad;               // NULL: no gradient through this op
   KernelFn kernel;
   EmitFn emit;               // filled in by codegen; NULL until then
-} OpInfo;
+} IrOpInfo;
 
-extern const OpInfo op_info[OP_COUNT];
+extern const IrOpInfo op_info[OP_COUNT];
 
 // Checks every node's arity and shape against its rule (a verification
 // pass to run after lowering and after autodiff).  Prints the first
