@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
+
+Builds the four models of models/*.net in PyTorch (same layers, layouts and
+parameter names as netc gives them), sets every weight from a formula both
+sides can compute (so weights need not be stored), takes a batch of real
+MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
+
+  x        [B, 784]      the batch (first B training images, in [0, 1])
+  labels   [B]           their digits (as floats)
+  eps      [B, 9]        VAE only: the normal([latent]) draws
+  noise    [B, 784]      denoiser only: the noise added to x
+  loss     [1]           batch-mean loss at the formula weights
+  d_NAME                 gradient of every trainable tensor
+  adam_NAME, sgd_NAME    the tensor after 3 steps of Adam (lr 1e-3) /
+                         SGD (lr 0.1, momentum 0.9) on the same batch
+
+Torch draws the VAE's epsilon and the denoiser's noise itself; the C test
+injects the same values through the interpreter's draws hook, so the
+comparison covers everything but the random number generator.
+
+Large tensors are stored sampled, to keep the fixtures small: a record
+of n floats for a tensor of N > n elements holds entries j * N // n,
+j = 0..n-1; the gradient's L1 norm over the whole tensor is stored too
+(l1_d_NAME).
+
+File format (little-endian): "NETFIX01", u32 count, then per record:
+u32 name length, name, u32 stored floats n, u32 full size N, f32[n].
+
+Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py
+"""
+import gzip
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
+B = 4
+SAMPLE = 512
+LATENT = 9
+LAMBDA = 1e-5
+
+
+def idx_load(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def fmix32(h):
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return h
+
+
+def fnv1a32(s):
+    h = 0x811C9DC5
+    for c in s.encode():
+        h = ((h ^ c) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def formula(name, shape):
+    """Weight k of tensor `name`: (2u - 1) * bound, u from a hash of (name, k);
+    bound = sqrt(6/fan_in), fan_in = numel/dim0, for weights (Kaiming-uniform
+    for ReLU: activations keep their scale through the layers, so every
+    gradient is well above float noise), 0.1 for biases.  test_torch.c
+    computes the same in double and rounds to float."""
+    n = int(np.prod(shape))
+    bound = 0.1 if len(shape) == 1 else math.sqrt(6.0 / (n // shape[0]))
+    base = fnv1a32(name)
+    out = np.empty(n, np.float32)
+    for k in range(n):
+        u = fmix32(base ^ ((k * 0x9E3779B1) & 0xFFFFFFFF)) / 4294967296.0
+        out[k] = np.float32((2.0 * u - 1.0) * bound)
+    return torch.from_numpy(out.reshape(shape))
+
+
+# ---- The networks, mirroring models/autoencoder.net.  Names are netc's:
+# the nets on the call path, then the layer (conv1, dense1, ...).
+
+class Trunk(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.conv3 = nn.Conv2d(16, 32, 3, stride=2)
+        self.dense1 = nn.Linear(288, 64)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv3(x))
+        return F.relu(self.dense1(x.flatten(1)))
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = Trunk()
+        self.dense1 = nn.Linear(64, LATENT)
+
+    def forward(self, x):
+        return self.dense1(self.trunk(x))
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense1 = nn.Linear(LATENT, 64)
+        self.dense2 = nn.Linear(64, 288)
+        self.deconv1 = nn.ConvTranspose2d(32, 16, 3, stride=2)
+        self.deconv2 = nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1)
+        self.deconv3 = nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1)
+
+    def forward(self, z):
+        h = F.relu(self.dense2(F.relu(self.dense1(z))))
+        h = h.view(-1, 32, 3, 3)
+        h = F.relu(self.deconv1(h))
+        h = F.relu(self.deconv2(h))
+        return torch.sigmoid(self.deconv3(h))
+
+
+class Autoencoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.decoder = Decoder()
+
+    def loss(self, x, labels, extra):
+        y = self.decoder(self.encoder(x))
+        return F.mse_loss(y, x)
+
+
+class Denoiser(Autoencoder):
+    def loss(self, x, labels, extra):
+        y = self.decoder(self.encoder(x + extra))
+        return F.mse_loss(y, x)
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense1 = nn.Linear(LATENT, 64)
+        self.dense2 = nn.Linear(64, 10)
+
+    def forward(self, z):
+        return F.log_softmax(self.dense2(F.relu(self.dense1(z))), dim=1)
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = Head()
+        for p in self.encoder.parameters():
+            p.requires_grad_(False)
+
+    def loss(self, x, labels, extra):
+        return F.nll_loss(self.head(self.encoder(x)), labels)
+
+
+class Vae(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = Trunk()
+        self.mu_head = nn.Module()
+        self.mu_head.dense1 = nn.Linear(64, LATENT)
+        self.logvar_head = nn.Module()
+        self.logvar_head.dense1 = nn.Linear(64, LATENT)
+        self.decoder = Decoder()
+
+    def loss(self, x, labels, eps):
+        h = self.trunk(x)
+        mu = self.mu_head.dense1(h)
+        logvar = self.logvar_head.dense1(h)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        y = self.decoder(z)
+        mse = ((y - x) ** 2).flatten(1).mean(1)
+        kl = LAMBDA * 0.5 * (torch.exp(logvar) + mu * mu - 1 - logvar).sum(1)
+        return (mse + kl).mean()
+
+
+def netc_name(torch_name):
+    # "encoder.trunk.conv1.weight" -> "encoder_trunk_conv1_w"
+    parts = torch_name.split(".")
+    return "_".join(parts[:-1]) + ("_w" if parts[-1] == "weight" else "_b")
+
+
+def set_formula_weights(model):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(formula(netc_name(name), tuple(p.shape)))
+
+
+def sampled(t):
+    flat = t.detach().reshape(-1).numpy().astype(np.float32)
+    n_full = flat.size
+    if n_full <= SAMPLE:
+        return flat, n_full
+    idx = (np.arange(SAMPLE, dtype=np.int64) * n_full) // SAMPLE
+    return flat[idx], n_full
+
+
+def write(path, records):
+    with open(path, "wb") as f:
+        f.write(b"NETFIX01")
+        f.write(struct.pack("<I", len(records)))
+        for name, data, n_full in records:
+            data = np.ascontiguousarray(data, np.float32).reshape(-1)
+            nb = name.encode()
+            f.write(struct.pack("<I", len(nb)))
+            f.write(nb)
+            f.write(struct.pack("<II", data.size, n_full))
+            f.write(data.astype("<f4").tobytes())
+
+
+def trained(cls, opt_fn, x, labels, extra):
+    model = cls()
+    set_formula_weights(model)
+    opt = opt_fn([p for p in model.parameters() if p.requires_grad])
+    for _ in range(3):
+        opt.zero_grad()
+        model.loss(x, labels, extra).backward()
+        opt.step()
+    return model
+
+
+def main():
+    torch.manual_seed(1)
+    images = idx_load(os.path.join(ROOT, "runtime", "mnist", "train-images-idx3-ubyte.gz"))
+    digits = idx_load(os.path.join(ROOT, "runtime", "mnist", "train-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(images[:B].astype(np.float32) / 255.0).reshape(B, 1, 28, 28)
+    labels = torch.from_numpy(digits[:B].astype(np.int64))
+    eps = torch.randn(B, LATENT)
+    # The denoiser's noise as noise_apply draws it: per image mu ~ N(0, 1),
+    # sigma = |N(0.5, 0.5)|, then N(mu, sigma^2) per pixel.
+    mu = torch.randn(B, 1, 1, 1)
+    sigma = (0.5 + 0.5 * torch.randn(B, 1, 1, 1)).abs()
+    noise = mu + sigma * torch.randn(B, 1, 28, 28)
+
+    os.makedirs(OUT, exist_ok=True)
+    for name, cls, extra in [("autoencoder", Autoencoder, None), ("denoiser", Denoiser, noise),
+                             ("classifier", Classifier, None), ("vae", Vae, eps)]:
+        model = cls()
+        set_formula_weights(model)
+        loss = model.loss(x, labels, extra)
+        loss.backward()
+        records = [("x", x.reshape(B, -1).numpy(), B * 784),
+                   ("labels", labels.numpy().astype(np.float32), B),
+                   ("loss", np.array([loss.item()], np.float32), 1)]
+        if name == "vae":
+            records.append(("eps", eps.numpy(), eps.numel()))
+        if name == "denoiser":
+            records.append(("noise", noise.reshape(B, -1).numpy(), noise.numel()))
+        adam = trained(cls, lambda ps: torch.optim.Adam(ps, lr=1e-3), x, labels, extra)
+        sgd = trained(cls, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), x, labels, extra)
+        adam_p = dict(adam.named_parameters())
+        sgd_p = dict(sgd.named_parameters())
+        for pname, p in model.named_parameters():
+            if not p.requires_grad:
+                continue
+            nn_name = netc_name(pname)
+            g, n_full = sampled(p.grad)
+            records.append(("d_" + nn_name, g, n_full))
+            records.append(("l1_d_" + nn_name, np.array([p.grad.abs().double().sum().item()], np.float32), 1))
+            records.append(("adam_" + nn_name, *sampled(adam_p[pname])))
+            records.append(("sgd_" + nn_name, *sampled(sgd_p[pname])))
+        write(os.path.join(OUT, name + ".bin"), records)
+        print(f"{name}: loss {loss.item():.6f}, {len(records)} records")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+// test_torch.c — PyTorch parity (as llm.c's test_gpt2.c): loads a fixture
+// written by make_fixtures.py, compiles the same model from models/*.net,
+// sets the same weights, injects torch's random draws, and compares the
+// loss, every parameter gradient, and the parameters after 3 Adam and 3
+// SGD-momentum steps.  Prints the largest difference per tensor.
+//
+// Usage: test_torch MODEL   (fixtures/MODEL.bin, models/MODEL.net)
+//
+// Tolerance: 1e-4 relative, per tensor: max |c - torch| <= 1e-4 * max |torch|
+// (element-wise relative error is meaningless for entries near 0); after
+// the optimiser steps, the same on the updates (see compare_from).  The
+// loss is compared relative to itself.  A gradient or update that is zero
+// throughout fails: it would make the comparison vacuous.
+#include "autodiff.h"
+#include "interp.h"
+#include "model.h"
+#include "netc.h"
+#include "ops.h"
+#include "optim.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOL 1e-4
+
+typedef struct {
+  char name[96];
+  uint32_t n, full;
+  float *data;
+} Record;
+
+static Record *recs;
+static int nrecs;
+
+static void fixture_load(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "%s: cannot open (run tests/interp/make_fixtures.py)\n", path);
+    exit(1);
+  }
+  char magic[8];
+  uint32_t count;
+  if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "NETFIX01", 8) || fread(&count, 4, 1, f) != 1) {
+    fprintf(stderr, "%s: not a NETFIX01 fixture\n", path);
+    exit(1);
+  }
+  recs = calloc(count, sizeof(Record));
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t len;
+    Record *r = &recs[i];
+    if (fread(&len, 4, 1, f) != 1 || len >= sizeof r->name || fread(r->name, 1, len, f) != len ||
+        fread(&r->n, 4, 1, f) != 1 || fread(&r->full, 4, 1, f) != 1) {
+      fprintf(stderr, "%s: truncated record %u\n", path, i);
+      exit(1);
+    }
+    r->data = malloc((r->n + 1) * sizeof(float));
+    if (fread(r->data, sizeof(float), r->n, f) != r->n) {
+      fprintf(stderr, "%s: truncated data of %s\n", path, r->name);
+      exit(1);
+    }
+  }
+  nrecs = (int)count;
+  fclose(f);
+}
+
+static Record *find(const char *prefix, const char *name) {
+  char key[128];
+  snprintf(key, sizeof key, "%s%s", prefix, name);
+  for (int i = 0; i < nrecs; i++)
+    if (!strcmp(recs[i].name, key))
+      return &recs[i];
+  return NULL;
+}
+
+// The weight formula of make_fixtures.py.
+static uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35u;
+  h ^= h >> 16;
+  return h;
+}
+
+static void set_formula_weights(NetModel *m) {
+  for (int t = 0; t < m->n_tensors; t++) {
+    const NetTensor *nt = &m->tensors[t];
+    uint32_t base = 0x811C9DC5u;
+    for (const char *c = nt->name; *c; c++)
+      base = (base ^ (uint8_t)*c) * 0x01000193u;
+    double bound = nt->rank == 1 ? 0.1 : sqrt(6.0 / (double)(nt->numel / nt->dim[0]));
+    for (size_t k = 0; k < nt->numel; k++) {
+      double u = fmix32(base ^ (uint32_t)(k * 0x9E3779B1u)) / 4294967296.0;
+      m->params[nt->offset + k] = (float)((2.0 * u - 1.0) * bound);
+    }
+  }
+}
+
+// Compares a tensor of the model with a (possibly sampled) record.  With
+// base (the parameters before the optimiser steps), compares the updates
+// mine - base with ref - base instead, since the updates are what the
+// steps compute; the floor then allows for the rounding of parameters
+// stored as floats (a few ulps of the largest one).
+static int compare_from(const char *what, const NetTensor *t, const float *mine, const Record *ref,
+                        const float *base) {
+  if (!ref) {
+    printf("  %-34s MISSING in the fixture\n", what);
+    return 1;
+  }
+  if (ref->full != t->numel) {
+    printf("  %-34s size %zu, fixture %u\n", what, t->numel, ref->full);
+    return 1;
+  }
+  double md = 0, mr = 0, mb = 0;
+  for (uint32_t j = 0; j < ref->n; j++) {
+    size_t k = (size_t)((uint64_t)j * ref->full / ref->n);
+    double b = base ? base[k] : 0;
+    md = fmax(md, fabs((double)mine[k] - ref->data[j]));
+    mr = fmax(mr, fabs(ref->data[j] - b));
+    mb = fmax(mb, fabs(b));
+  }
+  double tol = TOL * mr + 4 * FLT_EPSILON * mb;
+  int bad = md > tol || mr == 0;
+  printf("  %-34s max diff %.3e  (max |%s| %.3e)%s\n", what, md, base ? "torch update" : "torch", mr,
+         bad ? "  NOT OK" : "");
+  return bad;
+}
+
+static int compare(const char *what, const NetTensor *t, const float *mine, const Record *ref) {
+  return compare_from(what, t, mine, ref, NULL);
+}
+
+static int compare_grads(NetModel *m) {
+  int bad = 0;
+  for (int t = 0; t < m->n_tensors; t++) {
+    const NetTensor *nt = &m->tensors[t];
+    if (nt->frozen)
+      continue;
+    char what[128];
+    snprintf(what, sizeof what, "d_%s", nt->name);
+    bad += compare(what, nt, m->grads + nt->offset, find("d_", nt->name));
+    // The L1 norm over the whole tensor, since large ones are sampled.
+    const Record *l1 = find("l1_d_", nt->name);
+    double s = 0;
+    for (size_t k = 0; k < nt->numel; k++)
+      s += fabs(m->grads[nt->offset + k]);
+    if (!l1 || fabs(s - l1->data[0]) > TOL * fmax(l1->data[0], 1e-12)) {
+      printf("  %-34s L1 norm %.6e, torch %.6e  NOT OK\n", what, s, l1 ? l1->data[0] : NAN);
+      bad++;
+    }
+  }
+  return bad;
+}
+
+static int check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const float *x, const uint8_t *labels,
+                       int n) {
+  set_formula_weights(m);
+  float *base = malloc(m->n_params * sizeof(float));
+  memcpy(base, m->params, m->n_params * sizeof(float));
+  Optim o;
+  if (optim_init(&o, &cfg, m->n_trainable))
+    return 1;
+  for (int s = 0; s < 3; s++) {
+    m->train_step(m, x, labels, n, 1);
+    optim_step(&o, m->params, m->grads);
+  }
+  optim_free(&o);
+  printf("after 3 %s steps:\n", prefix);
+  int bad = 0;
+  char pre[16];
+  snprintf(pre, sizeof pre, "%s_", prefix);
+  for (int t = 0; t < m->n_tensors; t++) {
+    const NetTensor *nt = &m->tensors[t];
+    if (nt->frozen)
+      continue;
+    char what[128];
+    snprintf(what, sizeof what, "%s%s", pre, nt->name);
+    bad += compare_from(what, nt, m->params + nt->offset, find(pre, nt->name), base + nt->offset);
+  }
+  free(base);
+  return bad;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: test_torch MODEL\n");
+    return 2;
+  }
+  const char *model = argv[1];
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/interp/fixtures/%s.bin", NETC_SOURCE_DIR, model);
+  fixture_load(path);
+  snprintf(path, sizeof path, "%s/models/%s.net", NETC_SOURCE_DIR, model);
+  int status;
+  Graph *g = netc_compile(path, NULL, 0, &status);
+  if (!g || !autodiff(g) || !ops_verify(g))
+    return 1;
+  NetModel *m = interp_model_new(g);
+  m->set_threads(m, 2);
+
+  Record *rx = find("", "x"), *rl = find("", "labels"), *rloss = find("", "loss");
+  int n = (int)rl->n;
+  uint8_t *labels = malloc(n);
+  for (int i = 0; i < n; i++)
+    labels[i] = (uint8_t)rl->data[i];
+
+  // torch's draws replace the streams: eps for normal(), noise for noise().
+  const float **draws = calloc(g->nnodes, sizeof(float *));
+  for (int i = 0; i < g->nforward; i++) {
+    if (g->nodes[i].op == OP_NORMAL)
+      draws[i] = find("", "eps")->data;
+    if (g->nodes[i].op == OP_NOISE)
+      draws[i] = find("", "noise")->data;
+  }
+  interp_model_interp(m)->draws = draws;
+
+  set_formula_weights(m);
+  float loss = m->train_step(m, rx->data, labels, n, 1);
+  double dl = fabs(loss - rloss->data[0]) / fabs(rloss->data[0]);
+  int bad = dl > TOL;
+  printf("%s, batch %d: loss %.7f, torch %.7f, rel diff %.2e%s\ngradients:\n", model, n, loss, rloss->data[0], dl,
+         bad ? "  NOT OK" : "");
+  bad += compare_grads(m);
+
+  OptimConfig adam = optim_config_default(OPTIM_ADAM);
+  bad += check_steps(m, "adam", adam, rx->data, labels, n);
+  OptimConfig sgd = optim_config_default(OPTIM_SGD);
+  sgd.lr = 0.1;
+  sgd.momentum = 0.9;
+  bad += check_steps(m, "sgd", sgd, rx->data, labels, n);
+
+  printf("%s: %s (%d tensor(s) off)\n", model, bad ? "FAILED" : "PASSED", bad);
+  m->free(m);
+  return bad != 0;
+}
