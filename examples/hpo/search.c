@@ -33,7 +33,7 @@
 
 typedef struct {
   const char *study, *study_name, *space, *trainer, *prepare, *cache, *data, *out;
-  int trials, workers, epochs, threads, show, dump, plots, quiet;
+  int trials, workers, epochs, threads, show, dump, plots, quiet, max_failures;
   double timeout, momentum, grace;
   uint64_t seed;
   HpoSamplerKind sampler;
@@ -62,6 +62,7 @@ static void usage(FILE *f) {
     "                       needs it (e.g. compile latent K into {cache}); locked, cached\n"
     "  --cache DIR          for {cache} in templates [OUT/cache]\n"
     "  --out DIR            trial logs and figures [STUDY.out]\n"
+    "  --max-failures N     a worker stops after N failed trials in a row [5]\n"
     "  --grace S            a RUNNING trial whose heartbeat is older is failed [120]\n"
     "  --show               print the table and draw the figures, run no trial\n"
     "  --dump               print every trial as one exact line (for tests), run no trial\n"
@@ -72,7 +73,7 @@ static void usage(FILE *f) {
 static int parse(Options *o, int argc, char **argv) {
   *o = (Options){.study = "hpo-study.db", .study_name = "autoencoder", .space = DEFAULT_SPACE,
                  .trainer = DEFAULT_TRAINER, .trials = 30, .workers = 1, .epochs = 10,
-                 .momentum = 0.9, .grace = 120, .seed = 1, .sampler = HPO_SAMPLER_TPE, .plots = 1};
+                 .momentum = 0.9, .grace = 120, .max_failures = 5, .seed = 1, .sampler = HPO_SAMPLER_TPE, .plots = 1};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
@@ -97,6 +98,7 @@ static int parse(Options *o, int argc, char **argv) {
     else if (!strcmp(a, "--trials")) o->trials = (int)strtol(v, &end, 10);
     else if (!strcmp(a, "--workers")) o->workers = (int)strtol(v, &end, 10);
     else if (!strcmp(a, "--epochs")) o->epochs = (int)strtol(v, &end, 10);
+    else if (!strcmp(a, "--max-failures")) o->max_failures = (int)strtol(v, &end, 10);
     else if (!strcmp(a, "--threads")) o->threads = (int)strtol(v, &end, 10);
     else if (!strcmp(a, "--seed")) o->seed = strtoull(v, &end, 10);
     else if (!strcmp(a, "--timeout")) o->timeout = strtod(v, &end);
@@ -300,7 +302,7 @@ static int worker(const Options *o, const HpoSpace *sp, const char *out, const c
   worker_id(wid, sizeof wid);
   HpoSampler sampler;
   sampler_default(&sampler, o->sampler);
-  int rc = 0;
+  int rc = 0, failures_in_a_row = 0;
   while (!stop_flag) {
     if (o->timeout > 0 && hpo_now() - t_start >= o->timeout) break;
     double now = hpo_now();
@@ -346,6 +348,7 @@ static int worker(const Options *o, const HpoSpace *sp, const char *out, const c
     int told = st->ops->trial_tell(st, tid, state, value, hpo_now());
     free(c.me.steps), free(c.me.inter);
     if (told < 0) { rc = 1; break; }
+    failures_in_a_row = state == HPO_FAIL && !stop_flag ? failures_in_a_row + 1 : 0;
     if (!o->quiet) {
       char ps[512] = "", v[64];
       for (int k = 0; k < sp->n; k++) {
@@ -357,8 +360,14 @@ static int worker(const Options *o, const HpoSpace *sp, const char *out, const c
              state == HPO_FAIL ? " -- " : "", state == HPO_FAIL ? err : "");
       fflush(stdout);
     }
+    if (failures_in_a_row >= o->max_failures) {
+      fprintf(stderr, "error: %d trials in a row failed (last: %s); see %s/output.txt\n",
+              failures_in_a_row, err, dir);
+      rc = 1;
+      break;
+    }
   }
-  if (rc) fprintf(stderr, "error: %s\n", st->err);
+  if (rc && st->err[0]) fprintf(stderr, "error: %s\n", st->err);
   storage_close(st);
   return rc;
 }

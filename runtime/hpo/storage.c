@@ -30,7 +30,9 @@ void storage_close(HpoStorage *st) {
 }
 
 // Field 22 of /proc/PID/stat: the process's start time in clock ticks since
-// boot.  With the pid it identifies a process uniquely until reboot.
+// boot.  With the pid it identifies a process uniquely until reboot.  A
+// zombie (state Z: killed, not yet reaped by its new parent) counts as gone:
+// 0 is returned, as for no process.
 static unsigned long long proc_starttime(long pid) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -42,6 +44,7 @@ static unsigned long long proc_starttime(long pid) {
   char *p = strrchr(buf, ')');   // the command name may contain spaces
   if (!p) return 0;
   unsigned long long v = 0;
+  if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')) return 0;
   int field = 2;
   for (p++; *p && field < 22; p++)
     if (*p == ' ') field++;
@@ -75,8 +78,8 @@ int worker_is_dead(const HpoTrial *t, double now, double grace) {
   long pid = strtol(c1 + 1, NULL, 10);
   unsigned long long st = strtoull(c2 + 1, NULL, 10);
   if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 1;
-  unsigned long long now_st = proc_starttime(pid);
-  return now_st != 0 && now_st != st;   // the pid now belongs to another process
+  // Gone (or a zombie), or the pid now belongs to another process.
+  return proc_starttime(pid) != st;
 }
 
 int storage_fail_dead(HpoStorage *st, int64_t study_id, const HpoSpace *space, double now,

@@ -8,7 +8,7 @@
 //   f = 0.05 + 0.1 (log10 lr + 2.5)^2 + 0.03 (log10 wd + 4.5)^2
 //       + 0.15 [optimizer = sgd] + 0.004 (latent - 10)^2
 // --latent K comes from the trainer template ({latent}); --sleep-ms N
-// paces the epochs; --fail makes it exit 1 after the first epoch.
+// paces the epochs; --tag X marks the process for pgrep; --fail makes it exit 1 after the first epoch.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--latent")) latent = atoi(v), i++;
     else if (!strcmp(a, "--sleep-ms")) sleep_ms = atoi(v), i++;
     else if (!strcmp(a, "--log")) log = v, i++;
-    else if (!strcmp(a, "--data") || !strcmp(a, "--seed") || !strcmp(a, "--threads")) i++;
+    else if (!strcmp(a, "--tag") || !strcmp(a, "--data") || !strcmp(a, "--seed") || !strcmp(a, "--threads")) i++;
     else { fprintf(stderr, "fake_trainer: unknown option %s\n", a); return 2; }
   }
   if (sgd && momentum != 0.9) { fprintf(stderr, "fake_trainer: sgd without --momentum 0.9\n"); return 2; }

@@ -1,0 +1,53 @@
+# search.sh — netc-search end to end with the fake trainer: the trials,
+# the pruning, the table, the figures, extending a study, the guard against
+# a trainer that always fails.
+SEARCH=$1 FAKE=$2
+. "$(dirname "$0")/common.sh"
+T=$(mktemp -d /tmp/hpo-search.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+"$SEARCH" --study "$T/s.db" --trials 24 --epochs 4 --seed 3 --trainer "$(trainer 2)" \
+  --out "$T/out" > "$T/log.txt" 2>&1 || { cat "$T/log.txt"; fail "search failed"; }
+grep -q "^24 trials: " "$T/log.txt" || fail "no summary line"
+grep -q "^best: trial " "$T/log.txt" || fail "no best line"
+for f in history intermediate parallel; do
+  head -c 8 "$T/out/$f.png" | od -An -c | grep -q "P   N   G" || fail "$f.png is not a PNG"
+done
+dump "$T/s.db" > "$T/d1"
+check_study "$T/d1" 24 4
+npruned=$(awk '$2 == "PRUNED"' "$T/d1" | wc -l)
+nfail=$(awk '$2 == "FAIL"' "$T/d1" | wc -l)
+[ "$npruned" -ge 1 ] || fail "nothing pruned"
+[ "$nfail" -eq 0 ] || fail "$nfail trials failed"
+# The first 5 trials cannot be pruned (median pruner start-up).
+awk '$1 < 5 && $2 != "COMPLETE" { exit 1 }' "$T/d1" || fail "a start-up trial was not completed"
+best=$(awk '$2 == "COMPLETE" { print $3 }' "$T/d1" | sort -g | head -1)
+echo "24 trials: $npruned pruned, best value $best (optimum 0.175 at 4 epochs)"
+
+# Same seed, fresh study: the same trials (the sampler is seeded per trial).
+"$SEARCH" --study "$T/s2.db" --trials 24 --epochs 4 --seed 3 --trainer "$(trainer 2)" \
+  --out "$T/out2" --quiet --no-plots > /dev/null 2>&1 || fail "second search failed"
+dump "$T/s2.db" > "$T/d2"
+cmp -s "$T/d1" "$T/d2" || { diff "$T/d1" "$T/d2" | head; fail "same seed, different study"; }
+
+# Extending the study to 30 trials keeps the first 24 as they were.
+"$SEARCH" --study "$T/s.db" --trials 30 --epochs 4 --seed 3 --trainer "$(trainer 2)" \
+  --out "$T/out" --quiet --no-plots > /dev/null 2>&1 || fail "extending failed"
+dump "$T/s.db" > "$T/d3"
+check_study "$T/d3" 30 4
+head -24 "$T/d3" | cmp -s - "$T/d1" || fail "extending changed earlier trials"
+
+# Another space on the same study is refused.
+if "$SEARCH" --study "$T/s.db" --space "lr=float:1e-4:1e-1:log" --dump > /dev/null 2>&1; then
+  fail "a different space was accepted"
+fi
+
+# A trainer that always fails: FAIL trials, and the worker gives up.
+if "$SEARCH" --study "$T/f.db" --trials 10 --epochs 3 --trainer "$(trainer 1) --fail" \
+     --out "$T/outf" --max-failures 3 > "$T/logf.txt" 2>&1; then
+  fail "search with a failing trainer succeeded"
+fi
+dump "$T/f.db" > "$T/df"
+[ "$(awk '$2 == "FAIL"' "$T/df" | wc -l)" -eq 3 ] || { cat "$T/df"; fail "expected 3 FAIL trials"; }
+grep -q "3 trials in a row failed" "$T/logf.txt" || fail "no failure message"
+echo "search: all checks passed"
