@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { LEAF_SIZE = 4, MAX_DEPTH = 16 };
+enum { LEAF_SIZE = 8, MAX_DEPTH = 16 };
 
 int bhtree_init(BhTree *t, int n) {
   memset(t, 0, sizeof *t);
@@ -127,55 +127,139 @@ void bhtree_build(BhTree *t, const double *y) {
   build_node(t, 0, 0, n, 0, side);
 }
 
-// Repulsion on the point at Morton position s.
-static void repel_one(const BhTree *t, int s, double theta2, double out[3]) {
-  double px = t->sy[2 * s], py = t->sy[2 * s + 1];
-  double fx = 0, fy = 0, z = 0;
-  int stack[4 * MAX_DEPTH + 8], top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const BhNode *nd = &t->node[stack[--top]];
-    if (nd->child == 0) {
-      for (int j = nd->lo; j < nd->hi; j++) {
-        if (j == s)
-          continue;
-        double dx = px - t->sy[2 * j], dy = py - t->sy[2 * j + 1];
-        double q = 1.0 / (1.0 + dx * dx + dy * dy);
-        z += q;
-        fx += q * q * dx;
-        fy += q * q * dy;
-      }
-      continue;
-    }
-    double dx = px - nd->cx, dy = py - nd->cy;
-    double d2 = dx * dx + dy * dy;
-    // A cell holding the point itself is always opened, so no self term.
-    if (nd->w2 < theta2 * d2 && (s < nd->lo || s >= nd->hi)) {
-      double q = 1.0 / (1.0 + d2);
-      double m = nd->count * q;
-      z += m;
-      fx += m * q * dx;
-      fy += m * q * dy;
-    } else {
-      for (int c = nd->nchild - 1; c >= 0; c--)
-        stack[top++] = nd->child + c;
-    }
+// Group traversal: the points of one small subtree (a "group", at most
+// GROUP_SIZE points, contiguous in Morton order) share one walk of the
+// tree.  A cell is summarised by its centre of mass when the criterion
+// holds for the nearest point of the group's bounding box, so for every
+// point of the group (never less accurate than the per-point walk with the
+// same theta); a cell overlapping the group is opened; leaves are taken
+// point by point.  The walk yields one list of (x, y, mass) that every
+// point of the group then sums over in a SIMD loop.  Coordinates in the
+// list are relative to the group's corner, in float, like sklearn's
+// float32 Barnes–Hut.
+enum { GROUP_SIZE = 128 };
+
+typedef struct {
+  float *x, *y, *m;
+  int len, cap;
+} List;
+
+static int list_push(List *l, float x, float y, float m) {
+  if (l->len == l->cap) {
+    int cap = l->cap ? 2 * l->cap : 1024;
+    float *nx = realloc(l->x, (size_t)cap * sizeof(float));
+    if (nx) l->x = nx;
+    float *ny = realloc(l->y, (size_t)cap * sizeof(float));
+    if (ny) l->y = ny;
+    float *nm = realloc(l->m, (size_t)cap * sizeof(float));
+    if (nm) l->m = nm;
+    if (!nx || !ny || !nm)
+      return -1;
+    l->cap = cap;
   }
-  out[0] = fx, out[1] = fy, out[2] = z;
+  l->x[l->len] = x, l->y[l->len] = y, l->m[l->len++] = m;
+  return 0;
 }
 
-void bhtree_repulsion(const BhTree *t, double theta, int nthreads,
-                      double *force, double *zpart) {
+// Builds the interaction list of group g into l.
+static int group_list(const BhTree *t, const BhNode *g, double theta2,
+                      double ox, double oy, List *l) {
+  double gx0 = INFINITY, gx1 = -INFINITY, gy0 = INFINITY, gy1 = -INFINITY;
+  for (int s = g->lo; s < g->hi; s++) {
+    gx0 = fmin(gx0, t->sy[2 * s]), gx1 = fmax(gx1, t->sy[2 * s]);
+    gy0 = fmin(gy0, t->sy[2 * s + 1]), gy1 = fmax(gy1, t->sy[2 * s + 1]);
+  }
+  int stack[4 * MAX_DEPTH + 8], top = 0;
+  stack[top++] = 0;
+  l->len = 0;
+  while (top > 0) {
+    const BhNode *nd = &t->node[stack[--top]];
+    int overlaps = nd->lo < g->hi && g->lo < nd->hi;
+    if (!overlaps) {
+      double dx = fmax(fmax(gx0 - nd->cx, nd->cx - gx1), 0);
+      double dy = fmax(fmax(gy0 - nd->cy, nd->cy - gy1), 0);
+      if (nd->w2 < theta2 * (dx * dx + dy * dy)) {
+        if (list_push(l, (float)(nd->cx - ox), (float)(nd->cy - oy),
+                      (float)nd->count))
+          return -1;
+        continue;
+      }
+    }
+    if (nd->child == 0) {
+      for (int j = nd->lo; j < nd->hi; j++)
+        if (list_push(l, (float)(t->sy[2 * j] - ox),
+                      (float)(t->sy[2 * j + 1] - oy), 1.0f))
+          return -1;
+      continue;
+    }
+    for (int c = nd->nchild - 1; c >= 0; c--)
+      stack[top++] = nd->child + c;
+  }
+  return 0;
+}
+
+// Sums the list for one point at (px, py) relative to the list's origin.
+// The point itself is in the list (as part of its own leaf): its term is
+// q = 1 with zero force, removed by the caller from z.
+static void list_sum(const List *l, float px, float py, double out[3]) {
+  float fx = 0, fy = 0, z = 0;
+  const float *lx = l->x, *ly = l->y, *lm = l->m;
+#pragma omp simd reduction(+ : fx, fy, z)
+  for (int k = 0; k < l->len; k++) {
+    float dx = px - lx[k], dy = py - ly[k];
+    float q = 1.0f / (1.0f + dx * dx + dy * dy);
+    float mq = lm[k] * q;
+    z += mq;
+    mq *= q;
+    fx += mq * dx;
+    fy += mq * dy;
+  }
+  out[0] = fx, out[1] = fy, out[2] = (double)z - 1.0;
+}
+
+// Node ids of the groups: maximal subtrees of at most GROUP_SIZE points.
+static int collect_groups(const BhTree *t, int id, int *groups, int ng) {
+  const BhNode *nd = &t->node[id];
+  if (nd->count <= GROUP_SIZE || nd->child == 0) {
+    groups[ng++] = id;
+    return ng;
+  }
+  for (int c = 0; c < nd->nchild; c++)
+    ng = collect_groups(t, nd->child + c, groups, ng);
+  return ng;
+}
+
+int bhtree_repulsion(const BhTree *t, double theta, int nthreads,
+                     double *force, double *zpart) {
   if (nthreads <= 0)
     nthreads = omp_get_max_threads();
   double theta2 = theta * theta;
-#pragma omp parallel for schedule(static, 256) num_threads(nthreads)
-  for (int s = 0; s < t->n; s++) {
-    double r[3];
-    repel_one(t, s, theta2, r);
-    int i = t->order[s];
-    force[2 * i] = r[0];
-    force[2 * i + 1] = r[1];
-    zpart[i] = r[2];
+  int *groups = malloc((size_t)t->nnode * sizeof(int));
+  if (!groups)
+    return -1;
+  int ng = collect_groups(t, 0, groups, 0), fail = 0;
+#pragma omp parallel num_threads(nthreads) reduction(| : fail)
+  {
+    List l = {0};
+#pragma omp for schedule(dynamic, 4)
+    for (int a = 0; a < ng; a++) {
+      const BhNode *g = &t->node[groups[a]];
+      double ox = t->sy[2 * g->lo], oy = t->sy[2 * g->lo + 1];
+      if (fail || group_list(t, g, theta2, ox, oy, &l) != 0) {
+        fail = 1; // out of memory for a list of a few thousand floats
+        continue;
+      }
+      for (int s = g->lo; s < g->hi; s++) {
+        double r[3];
+        list_sum(&l, (float)(t->sy[2 * s] - ox), (float)(t->sy[2 * s + 1] - oy), r);
+        int i = t->order[s];
+        force[2 * i] = r[0];
+        force[2 * i + 1] = r[1];
+        zpart[i] = r[2];
+      }
+    }
+    free(l.x), free(l.y), free(l.m);
   }
+  free(groups);
+  return fail ? -1 : 0;
 }

@@ -174,6 +174,7 @@ static void canvas_legend(Canvas *c, const int present[ELLIPSE_CLASSES]) {
     if (!present[k])
       continue;
     set_label_colour(cr, k, 1);
+    cairo_new_path(cr);
     cairo_arc(cr, x, y, 6, 0, 2 * M_PI);
     cairo_fill(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
@@ -270,6 +271,7 @@ int plot_ellipses(const char *png, const ClassSpread s[ELLIPSE_CLASSES],
         continue;
       double cx = to_px(&c, s[k].mean[0]), cy = to_py(&c, s[k].mean[1]);
       double rx = fmax(s[k].std[0] * ux, 0.5), ry = fmax(s[k].std[1] * uy, 0.5);
+      cairo_new_path(cr); // drop the current point left by the last label
       cairo_save(cr);
       cairo_translate(cr, cx, cy);
       cairo_scale(cr, rx, ry);

@@ -250,7 +250,7 @@ static double kl_estimate(const TsneP *P, const double *y, double z) {
 // dKL/dy_i / 4 (van der Maaten 2014, eq. 4 and 5).
 static void attract(const TsneP *P, const double *y, double exaggeration,
                     const double *rep, double z, int nt, double *grad) {
-#pragma omp parallel for schedule(static, 256) num_threads(nt)
+#pragma omp parallel for schedule(dynamic, 256) num_threads(nt)
   for (int i = 0; i < P->n; i++) {
     double ax = 0, ay = 0, xi = y[2 * i], yi = y[2 * i + 1];
     for (int e = P->row[i]; e < P->row[i + 1]; e++) {
@@ -322,25 +322,38 @@ int tsne_run(const float *x, int n, int d, const TsneOptions *o, float *yout,
   st->learning_rate = lr;
   for (size_t c = 0; c < m; c++)
     gains[c] = 1;
+  double prof[4] = {0};
   for (int it = 0; it < o->iters; it++) {
     int early = it < o->exaggeration_iters;
     if (it == o->exaggeration_iters)
       for (size_t c = 0; c < m; c++)
         update[c] = 0, gains[c] = 1;
+    double ta = omp_get_wtime();
     bhtree_build(&tree, y);
-    bhtree_repulsion(&tree, o->theta, nt, rep, zpart);
+    double tb = omp_get_wtime();
+    if (bhtree_repulsion(&tree, o->theta, nt, rep, zpart) != 0) {
+      fprintf(stderr, "tsne: out of memory in the Barnes-Hut walk\n");
+      goto done;
+    }
+    double tc = omp_get_wtime();
     double z = 0;
     for (int i = 0; i < n; i++)
       z += zpart[i];
     attract(&P, y, early ? o->early_exaggeration : 1.0, rep, z, nt, grad);
+    double td = omp_get_wtime();
     descend(y, update, gains, grad, (int)m,
             early ? o->momentum_early : o->momentum_late, lr, o->min_gain);
+    prof[0] += tb - ta, prof[1] += tc - tb, prof[2] += td - tc;
+    prof[3] += omp_get_wtime() - td;
     if (o->verbose && ((it + 1) % 50 == 0 || it + 1 == o->iters))
       fprintf(stderr, "tsne: iteration %4d  KL~%.4f  (%.2f s)\n", it + 1,
               kl_estimate(&P, y, z), omp_get_wtime() - t1);
   }
   double t2 = omp_get_wtime();
   st->seconds_opt = t2 - t1;
+  if (o->verbose)
+    fprintf(stderr, "tsne: tree %.2f s, repulsion %.2f s, attraction %.2f s, "
+                    "update %.2f s\n", prof[0], prof[1], prof[2], prof[3]);
   for (size_t c = 0; c < m; c++)
     yout[c] = (float)y[c];
   st->kl = tsne_kl(&P, yout, nt);
