@@ -108,6 +108,45 @@ static const char *kind_of(Ctx *c, const char *name) {
   return NULL;
 }
 
+// Edit distance, for "did you mean" hints.
+static int distance(const char *a, const char *b) {
+  int n = (int)strlen(a), m = (int)strlen(b);
+  if (n > 32 || m > 32)
+    return 99;
+  int d[33][33];
+  for (int i = 0; i <= n; i++)
+    d[i][0] = i;
+  for (int j = 0; j <= m; j++)
+    d[0][j] = j;
+  for (int i = 1; i <= n; i++)
+    for (int j = 1; j <= m; j++) {
+      int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      d[i][j] = best;
+    }
+  return d[n][m];
+}
+
+// "; did you mean 'relu'?" when an op or net is spelled almost like name.
+static const char *hint(Ctx *c, const char *name, char *buf, size_t n) {
+  const char *best = NULL;
+  int bd = 3;
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+    int d = distance(name, ops[i].name);
+    if (d < bd) bd = d, best = ops[i].name;
+  }
+  for (int i = 0; i < c->u->nnets; i++) {
+    int d = distance(name, c->u->nets[i].name.str);
+    if (d < bd) bd = d, best = c->u->nets[i].name.str;
+  }
+  if (best && bd <= (int)strlen(name) / 2)
+    snprintf(buf, n, "; did you mean '%s'?", best);
+  else
+    buf[0] = 0;
+  return buf;
+}
+
 // ---- Constants ----
 
 static bool eval_const(Ctx *c, Const *k);
@@ -372,11 +411,13 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
   for (int i = 0; i < o->nattrs; i++) {
     if (seen[i])
       continue;
-    if (o->attrs[i].required) {
+    if (o->attrs[i].required && ok) {   // (after a bad argument, likely a misspelling of it)
       if (o->attrs[i].type == A_DIMS)
         diag_error(name->loc, "%s needs a shape, e.g. %s(32, 3, 3)", o->name, o->name);
       else
         diag_error(name->loc, "%s needs argument '%s'", o->name, o->attrs[i].name);
+      ok = false;
+    } else if (o->attrs[i].required) {
       ok = false;
     } else {
       set_attr(o, i, o->attrs[i].dflt, attr);
@@ -570,10 +611,12 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     l->ok = true;
     return true;
   }
-  if (unit_const_def(c->u, nm))
+  if (unit_const_def(c->u, nm)) {
     diag_error(l->name.loc, "'%s' is a constant, not a layer", nm);
-  else
-    diag_error(l->name.loc, "unknown layer '%s' (not a builtin op or a net)", nm);
+  } else {
+    char h[96];
+    diag_error(l->name.loc, "unknown layer '%s' (not a builtin op or a net)%s", nm, hint(c, nm, h, sizeof h));
+  }
   return false;
 }
 
@@ -669,8 +712,10 @@ static void check_call(Ctx *c, Expr *e) {
       what = "a model value";
     if (what)
       diag_error(e->tok.loc, "'%s' is %s, not a function", nm, what);
-    else
-      diag_error(e->tok.loc, "unknown function '%s'", nm);
+    else {
+      char h[96];
+      diag_error(e->tok.loc, "unknown function '%s'%s", nm, hint(c, nm, h, sizeof h));
+    }
     return;
   }
   e->opi = o;
@@ -833,6 +878,13 @@ static void check_model(Ctx *c, Model *m) {
   for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++) {
     Stmt *s = &m->stmts[c->nstmt];
     s->vk = V_ERROR;
+    if (s->broken) {         // a syntax error, reported: bind the name, count the loss
+      if (s->kind == S_INPUT || s->kind == S_LET)
+        check_fresh(c, s);
+      if (s->kind == S_LOSS && !loss)
+        loss = s;
+      continue;
+    }
     switch (s->kind) {
     case S_INPUT: {
       check_fresh(c, s);
@@ -922,18 +974,13 @@ static void check_model(Ctx *c, Model *m) {
 
 // ---- The unit ----
 
-static Loc decl_loc(Unit *u, const char *name, Loc *def) {
-  (void)u, (void)name;
-  return *def;
-}
-
 static void check_duplicates(Unit *u) {
   for (int i = 0; i < u->nconsts; i++) {
     Token *t = &u->consts[i].name;
     for (int j = 0; j < i; j++)
       if (!strcmp(u->consts[j].name.str, t->str)) {
         diag_error(t->loc, "duplicate definition of constant '%s'", t->str);
-        diag_note(decl_loc(u, t->str, &u->consts[j].name.loc), "'%s' is first defined here", t->str);
+        diag_note(u->consts[j].name.loc, "'%s' is first defined here", t->str);
         break;
       }
     if (op_lookup(t->str))

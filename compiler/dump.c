@@ -6,6 +6,10 @@
 #include "netc.h"
 
 static void expr(FILE *out, const Expr *e) {
+  if (!e) {
+    fprintf(out, "<error>");
+    return;
+  }
   switch (e->kind) {
   case E_NUM:
     fprintf(out, "%g", e->value);
@@ -75,7 +79,7 @@ void dump_ast(FILE *out, const Unit *u) {
       continue;              // builtin
     fprintf(out, "const %s = ", c->name.str);
     expr(out, c->val);
-    if (c->state == 2)
+    if (c->state == 2 && (c->def || c->val->kind != E_NUM))
       fprintf(out, " = %g%s", c->value, c->def ? " (-D)" : "");
     at(out, c->name);
   }
@@ -91,7 +95,7 @@ void dump_ast(FILE *out, const Unit *u) {
     for (int j = 0; j < n->nlayers; j++) {
       const Layer *l = &n->layers[j];
       fprintf(out, "  ");
-      if (l->pname)
+      if (l->pname && (l->label.kind == TK_IDENT || !l->net))
         fprintf(out, "%s: ", l->pname);
       fprintf(out, "%s", l->name.str);
       if (l->has_args) {
@@ -121,18 +125,20 @@ void dump_ast(FILE *out, const Unit *u) {
     fprintf(out, "  ");
     switch (s->kind) {
     case S_INPUT:
-      fprintf(out, "input %s: %s", s->name.str, s->type.str);
+      fprintf(out, "input %s: %s", s->name.str, s->type.str ? s->type.str : "<error>");
       value(out, s->vk, s->shape, 0);
       break;
     case S_LET:
       fprintf(out, "%s = ", s->name.str);
       expr(out, s->expr);
-      value(out, s->expr->vk, s->expr->shape, s->expr->value);
+      if (s->expr)
+        value(out, s->expr->vk, s->expr->shape, s->expr->value);
       break;
     case S_LOSS:
       fprintf(out, "loss ");
       expr(out, s->expr);
-      value(out, s->expr->vk, s->expr->shape, s->expr->value);
+      if (s->expr)
+        value(out, s->expr->vk, s->expr->shape, s->expr->value);
       break;
     case S_FREEZE:
     case S_EXPORT:

@@ -122,11 +122,13 @@ Token lex_next(Lexer *lx) {
       }
       ["] {
         DONE;
-        diag_error(loc_at(lx, start, lx->p), "unterminated string");
-        // Skip the rest of the line: it is the string's text.
-        while (*lx->p != '\n' && lx->p < end)
+        // The rest of the line is the string's text.  The token has no
+        // text (str NULL), so the parser does not report it again.
+        while (lx->p < end && *lx->p != '\n')
           lx->p++;
-        continue;
+        Token t = make(lx, TK_STR, start);
+        diag_error(loc_at(lx, start, start + 1), "unterminated string");
+        return t;
       }
       "("  { DONE; return make(lx, TK_LPAREN, start); }
       ")"  { DONE; return make(lx, TK_RPAREN, start); }

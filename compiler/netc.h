@@ -94,6 +94,7 @@ typedef struct {
   Loc loc;
   double num;                // TK_NUM
   const char *str;           // TK_IDENT, TK_STR: the text, NUL-terminated copy
+                             // (NULL for an unterminated string, already reported)
 } Token;
 
 typedef struct {
@@ -195,6 +196,8 @@ typedef struct Stmt {
   Expr *expr;                // S_LET, S_LOSS
   Token *names; int nnames;  // S_FREEZE, S_EXPORT
   int line_order;            // position in the model
+  bool broken;               // a syntax error cut it short (reported): its
+                             // name is bound, its loss counted, nothing checked
   // Set by check.c / lower.c.
   ValueKind vk;              // S_INPUT, S_LET: what the name holds
   Shape shape;

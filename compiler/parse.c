@@ -19,6 +19,9 @@
 // Expressions and shapes nest at most this deep; deeper input is an
 // error, not a stack overflow.
 #define MAX_DEPTH 64
+// Bounds on lists, so that hostile input cannot make the (sometimes
+// quadratic) checks slow: no real model comes near them.
+#define MAX_ITEMS 4096
 
 typedef struct {
   Unit *u;
@@ -187,6 +190,8 @@ static Arg *args(Parser *p, int *nargs, TokenKind close) {
   int n = 0;
   if (!at(p, close)) {
     do {
+      if (n == 64)
+        fail(p, peek(p), "too many arguments (more than 64)");
       a = xpush(a, n, sizeof *a);
       Arg *arg = &a[n++];
       if (peek(p)->kind == TK_IDENT && peek_n(p, 1)->kind == TK_ASSIGN) {
@@ -207,6 +212,8 @@ static ShapeLit shape_lit(Parser *p) {
   open_paren(p, TK_LBRACK);
   if (!at(p, TK_RBRACK)) {
     do {
+      if (s.ndims == 64)
+        fail(p, peek(p), "too many dimensions (more than 64)");
       s.dims = xpush(s.dims, s.ndims, sizeof *s.dims);
       s.dims[s.ndims++] = expr(p);
     } while (accept(p, TK_COMMA));
@@ -306,11 +313,42 @@ static Expr *expr(Parser *p) {
 
 static Token ident(Parser *p, const char *what) { return expect(p, TK_IDENT, what); }
 
+// Removes "dir/../" and "./" from a relative path, so messages show
+// models/x.net rather than models/sub/../x.net.
+static void normalize(char *path) {
+  char *seg[256];
+  int n = 0;
+  bool abs = path[0] == '/';
+  char *copy = strdup(path);
+  for (char *t = strtok(copy, "/"); t && n < 256; t = strtok(NULL, "/")) {
+    if (!strcmp(t, "."))
+      continue;
+    if (!strcmp(t, "..") && n > 0 && strcmp(seg[n - 1], ".."))
+      n--;
+    else
+      seg[n++] = t;
+  }
+  char *out = path;
+  if (abs)
+    *out++ = '/';
+  for (int i = 0; i < n; i++) {
+    size_t k = strlen(seg[i]);
+    memmove(out, seg[i], k);   // never longer than the original
+    out += k;
+    if (i + 1 < n)
+      *out++ = '/';
+  }
+  *out = 0;
+  free(copy);
+}
+
 // import = "import" STRING
 static void import_decl(Parser *p) {
   next(p);
   Token s = expect(p, TK_STR, "a file name in quotes");
   expect_eol(p);
+  if (!s.str)
+    return;                  // unterminated, reported by the lexer
   // Relative to the importing file's directory.
   const char *slash = strrchr(p->file->path, '/');
   char *path;
@@ -322,6 +360,7 @@ static void import_decl(Parser *p) {
     memcpy(path, p->file->path, (size_t)dir);
     strcpy(path + dir, s.str);
   }
+  normalize(path);
   File *f = file_read(path, &s.loc);
   if (!f)
     return;
@@ -384,10 +423,14 @@ static void net_body(Parser *p, Net *n) {
   Token open = expect(p, TK_LBRACE, NULL);
   jmp_buf here, *outer = p->on_error;
   p->on_error = &here;
+  volatile int line_start = 0;
   for (;;) {
-    if (setjmp(here))
+    if (setjmp(here)) {
       sync_line(p, true);
+      n->nlayers = line_start;   // drop the broken line's layers: no follow-on errors
+    }
     skip_newlines(p);
+    line_start = n->nlayers;
     if (at(p, TK_RBRACE))
       break;
     if (at(p, TK_EOF)) {
@@ -396,6 +439,8 @@ static void net_body(Parser *p, Net *n) {
       break;
     }
     do {
+      if (n->nlayers == MAX_ITEMS)
+        fail(p, peek(p), "net '%s' has too many layers (more than %d)", n->name.str, MAX_ITEMS);
       Layer l = layer(p);
       n->layers = xpush(n->layers, n->nlayers, sizeof *n->layers);
       n->layers[n->nlayers++] = l;
@@ -430,6 +475,8 @@ static Token *names(Parser *p, int *count, const char *what) {
   Token *a = NULL;
   int n = 0;
   do {
+    if (n == 64)
+      fail(p, peek(p), "too many names (more than 64)");
     a = xpush(a, n, sizeof *a);
     a[n++] = ident(p, what);
   } while (accept(p, TK_COMMA));
@@ -439,47 +486,54 @@ static Token *names(Parser *p, int *count, const char *what) {
 
 // stmt = "input" IDENT ":" IDENT | IDENT "=" expr | "freeze" names
 //      | "loss" expr | "export" names
-static Stmt statement(Parser *p) {
-  Stmt s = {.tok = *peek(p)};
-  switch (s.tok.kind) {
+// Fills *s as it goes: after a syntax error the caller keeps what was
+// read (a name to bind, a loss to count), to spare follow-on errors.
+static void statement(Parser *p, Stmt *s) {
+  s->tok = *peek(p);
+  switch (s->tok.kind) {
   case TK_INPUT:
     next(p);
-    s.kind = S_INPUT;
-    s.name = ident(p, "the input's name");
+    s->kind = S_INPUT;
+    s->name = ident(p, "the input's name");
     expect(p, TK_COLON, NULL);
-    s.type = ident(p, "'image' or 'label'");
+    s->type = ident(p, "'image' or 'label'");
     break;
   case TK_FREEZE:
     next(p);
-    s.kind = S_FREEZE;
-    s.names = names(p, &s.nnames, "a net name");
+    s->kind = S_FREEZE;
+    s->names = names(p, &s->nnames, "a net name");
     break;
   case TK_EXPORT:
     next(p);
-    s.kind = S_EXPORT;
-    s.names = names(p, &s.nnames, "a name");
+    s->kind = S_EXPORT;
+    s->names = names(p, &s->nnames, "a name");
     break;
   case TK_LOSS:
     next(p);
-    s.kind = S_LOSS;
-    s.expr = expr(p);
+    s->kind = S_LOSS;
+    s->expr = expr(p);
     break;
   case TK_IDENT:
     if (peek_n(p, 1)->kind == TK_ASSIGN) {
-      s.kind = S_LET;
-      s.name = next(p);
+      s->kind = S_LET;
+      s->name = next(p);
       next(p);
-      s.expr = expr(p);
+      s->expr = expr(p);
       break;
     }
-    fail(p, &s.tok, "expected a statement ('name = expression', 'input', 'freeze', 'loss' or 'export')");
+    fail(p, &s->tok, "expected a statement ('name = expression', 'input', 'freeze', 'loss' or 'export')");
   default: {
     char buf[64];
-    fail(p, &s.tok, "expected a statement, got %s", describe(&s.tok, buf, sizeof buf));
+    fail(p, &s->tok, "expected a statement, got %s", describe(&s->tok, buf, sizeof buf));
   }
   }
   expect_eol(p);
-  return s;
+}
+
+static void add_stmt(Model *m, Stmt *s) {
+  s->line_order = m->nstmts;
+  m->stmts = xpush(m->stmts, m->nstmts, sizeof *m->stmts);
+  m->stmts[m->nstmts++] = *s;
 }
 
 // model = "model" IDENT "{" { NL | stmt NL } "}"
@@ -491,9 +545,16 @@ static void model_decl(Parser *p) {
   Token open = expect(p, TK_LBRACE, NULL);
   jmp_buf here, *outer = p->on_error;
   p->on_error = &here;
+  Stmt *s = xcalloc(1, sizeof *s);
   for (;;) {
-    if (setjmp(here))
+    if (setjmp(here)) {
       sync_line(p, true);
+      if (s->name.kind == TK_IDENT || s->kind == S_LOSS) {
+        s->broken = true;
+        add_stmt(m, s);
+      }
+    }
+    memset(s, 0, sizeof *s);
     skip_newlines(p);
     if (at(p, TK_RBRACE))
       break;
@@ -502,10 +563,10 @@ static void model_decl(Parser *p) {
       diag_note(open.loc, "the model's body starts here");
       break;
     }
-    Stmt s = statement(p);
-    s.line_order = m->nstmts;
-    m->stmts = xpush(m->stmts, m->nstmts, sizeof *m->stmts);
-    m->stmts[m->nstmts++] = s;
+    if (m->nstmts == MAX_ITEMS)
+      fail(p, peek(p), "model '%s' has too many statements (more than %d)", m->name.str, MAX_ITEMS);
+    statement(p, s);
+    add_stmt(m, s);
   }
   p->on_error = outer;
   accept(p, TK_RBRACE);
@@ -543,6 +604,8 @@ static void parse_into(Unit *u, File *f) {
     Token *t = peek(p);
     if (t->kind == TK_EOF)
       break;
+    if (u->nconsts + u->nnets >= MAX_ITEMS)
+      fail(p, t, "too many declarations (more than %d)", MAX_ITEMS);
     switch (t->kind) {
     case TK_IMPORT: import_decl(p); break;
     case TK_CONST: const_decl(p); break;

@@ -1,0 +1,144 @@
+// test_parse.c — unit tests of the parser (parse.c): precedence and
+// associativity, keyword arguments, labels, one-line bodies, newlines
+// inside parentheses, and recovery after syntax errors.
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "netc.h"
+
+static int failures;
+
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond);   \
+      failures++;                                                        \
+    }                                                                    \
+  } while (0)
+
+static Unit *parse(const char *src) {
+  File *f = xcalloc(1, sizeof *f);
+  f->path = "<test>";
+  f->text = strdup(src);
+  f->len = strlen(src);
+  f->real = "<test>";
+  Unit *u = xcalloc(1, sizeof *u);
+  diag_reset();
+  parse_file(u, f);
+  return u;
+}
+
+// The AST dump (unchecked), to compare expression structure.
+static char *dump(Unit *u) {
+  char *buf;
+  size_t len;
+  FILE *f = open_memstream(&buf, &len);
+  dump_ast(f, u);
+  fclose(f);
+  return buf;
+}
+
+static void expect_in(const char *hay, const char *needle) {
+  if (!strstr(hay, needle)) {
+    fprintf(stderr, "FAIL: dump lacks \"%s\":\n%s\n", needle, hay);
+    failures++;
+  }
+}
+
+static void test_precedence(void) {
+  Unit *u = parse("model m {\n"
+                  "  y = a + b * -c - d / e / f\n"
+                  "  z = -(a + b) * 2\n"
+                  "  w = mse(y,\n     z) + l * 0.5 * sum(exp(v) + m * m - 1)\n"
+                  "}\n");
+  CHECK(diag_count() == 0);
+  CHECK(u->model && u->model->nstmts == 3);
+  char *d = dump(u);
+  expect_in(d, "y = ((a + (b * (-c))) - ((d / e) / f))");
+  expect_in(d, "z = ((-(a + b)) * 2)");
+  expect_in(d, "w = (mse(y, z) + ((l * 0.5) * sum(((exp(v) + (m * m)) - 1))))");
+}
+
+static void test_nets(void) {
+  Unit *u = parse("const latent = 9\n"
+                  "net enc(x: [1, 28, 28]) -> [latent] {\n"
+                  "    conv2d(8, k=3, stride=2, pad=1) relu   # comment\n"
+                  "\n"
+                  "    flatten trunk_out: dense(latent)\n"
+                  "}\n"
+                  "net head(h: [64]) -> [latent] { dense(latent) }\n");
+  CHECK(diag_count() == 0);
+  CHECK(u->nconsts == 1 && u->nnets == 2);
+  Net *n = &u->nets[0];
+  CHECK(n->nlayers == 4);
+  CHECK(n->in_lit.ndims == 3 && n->out_lit.ndims == 1);
+  CHECK(n->layers[0].nargs == 4 && n->layers[0].has_args);
+  CHECK(n->layers[0].args[0].key.kind != TK_IDENT);
+  CHECK(!strcmp(n->layers[0].args[1].key.str, "k") && n->layers[0].args[1].val->value == 3);
+  CHECK(!n->layers[1].has_args && !strcmp(n->layers[1].name.str, "relu"));
+  CHECK(n->layers[3].label.kind == TK_IDENT && !strcmp(n->layers[3].label.str, "trunk_out"));
+  CHECK(u->nets[1].nlayers == 1);
+  CHECK(u->model == NULL);
+}
+
+static void test_model_statements(void) {
+  Unit *u = parse("model m {\n"
+                  "  input x: image\n  input d: label\n"
+                  "  freeze a, b\n"
+                  "  z = mu + exp(0.5 * lv) * normal([latent])\n"
+                  "  n = noise(x, mean=0, std=0.5)\n"
+                  "  loss nll(p, d)\n"
+                  "  export z, n\n"
+                  "}\n");
+  CHECK(diag_count() == 0);
+  Model *m = u->model;
+  CHECK(m && m->nstmts == 7);
+  CHECK(m->stmts[0].kind == S_INPUT && !strcmp(m->stmts[0].type.str, "image"));
+  CHECK(m->stmts[2].kind == S_FREEZE && m->stmts[2].nnames == 2);
+  CHECK(m->stmts[4].kind == S_LET && m->stmts[4].expr->nargs == 3);
+  CHECK(m->stmts[5].kind == S_LOSS);
+  CHECK(m->stmts[6].kind == S_EXPORT && m->stmts[6].nnames == 2);
+  expect_in(dump(u), "normal([latent])");
+}
+
+static void test_recovery(void) {
+  // Three bad lines, each reported once; the good lines around them parse.
+  Unit *u = parse("net n(x: [4]) -> [4] {\n"
+                  "    dense(4\n"
+                  "    relu\n"
+                  "    dense(4) )\n"
+                  "    sigmoid\n"
+                  "}\n"
+                  "model m {\n"
+                  "  y = (1 +\n"
+                  "  loss mean(x)\n"
+                  "  input x: image\n"
+                  "}\n");
+  // dense(4 swallows the next line (newlines are skipped inside parentheses).
+  CHECK(diag_count() == 3);
+  CHECK(u->nnets == 1 && u->nets[0].nlayers == 1);   // sigmoid
+  CHECK(u->model && u->model->nstmts == 2);          // input x, and y kept as broken
+  // Too deep nesting is an error, not a stack overflow.
+  char *deep = xcalloc(20100, 1);
+  strcpy(deep, "model m {\n loss ");
+  memset(deep + strlen(deep), '(', 20000);
+  strcat(deep, "1\n}\n");
+  u = parse(deep);
+  CHECK(diag_count() == 1);
+  // Nothing at all is not a parse error (check.c reports the missing model).
+  u = parse("");
+  CHECK(diag_count() == 0 && u->nnets == 0 && !u->model);
+}
+
+int main(void) {
+  test_precedence();
+  test_nets();
+  test_model_statements();
+  test_recovery();
+  if (failures)
+    fprintf(stderr, "test_parse: %d failure(s)\n", failures);
+  else
+    printf("test_parse: all passed\n");
+  return failures != 0;
+}
