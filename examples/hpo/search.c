@@ -29,7 +29,12 @@
 
 #define DEFAULT_SPACE \
   "weight_decay=float:1e-6:1e-2:log;optimizer=cat:adam,sgd;lr=float:1e-4:1e-1:log;latent=int:2:16"
-#define DEFAULT_TRAINER NETC_BINDIR "/netc run -D latent={latent} " NETC_SOURCE_DIR "/models/autoencoder.net"
+#define MODEL NETC_SOURCE_DIR "/models/autoencoder.net"
+// Default: one compiled trainer per latent size, built on first use.
+#define COMPILED_PREPARE NETC_BINDIR "/netc-variant {cache}/latent-{latent} " MODEL " -D latent={latent}"
+#define COMPILED_TRAINER "{cache}/latent-{latent}/train"
+// --interpret: the interpreter, which needs no compilation.
+#define INTERP_TRAINER NETC_BINDIR "/netc run -D latent={latent} " MODEL
 
 typedef struct {
   const char *study, *study_name, *space, *trainer, *prepare, *cache, *data, *out;
@@ -57,10 +62,12 @@ static void usage(FILE *f) {
     "  --threads N          threads per trainer [cores / workers]\n"
     "  --momentum X         SGD momentum when optimizer=sgd [0.9]\n"
     "  --space SPEC         search space [" DEFAULT_SPACE "]\n"
-    "  --trainer CMD        trainer command template [" DEFAULT_TRAINER "]\n"
-    "  --prepare CMD        command run once per distinct substitution before a trial\n"
-    "                       needs it (e.g. compile latent K into {cache}); locked, cached\n"
-    "  --cache DIR          for {cache} in templates [OUT/cache]\n"
+    "  --trainer CMD        trainer command template [" COMPILED_TRAINER "]\n"
+    "  --prepare CMD        run once per distinct substitution before a trial needs it;\n"
+    "                       locked and cached [" COMPILED_PREPARE "]\n"
+    "                       (a --trainer without --prepare clears it)\n"
+    "  --interpret          trainer: " INTERP_TRAINER "\n"
+    "  --cache DIR          for {cache} in templates [" NETC_BINDIR "/../hpo-cache]\n"
     "  --out DIR            trial logs and figures [STUDY.out]\n"
     "  --max-failures N     a worker stops after N failed trials in a row [5]\n"
     "  --grace S            a RUNNING trial whose heartbeat is older is failed [120]\n"
@@ -71,8 +78,9 @@ static void usage(FILE *f) {
 }
 
 static int parse(Options *o, int argc, char **argv) {
+  int prepare_given = 0;
   *o = (Options){.study = "hpo-study.db", .study_name = "autoencoder", .space = DEFAULT_SPACE,
-                 .trainer = DEFAULT_TRAINER, .trials = 30, .workers = 1, .epochs = 10,
+                 .trainer = COMPILED_TRAINER, .prepare = COMPILED_PREPARE, .trials = 30, .workers = 1, .epochs = 10,
                  .momentum = 0.9, .grace = 120, .max_failures = 5, .seed = 1, .sampler = HPO_SAMPLER_TPE, .plots = 1};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -81,6 +89,7 @@ static int parse(Options *o, int argc, char **argv) {
     if (!strcmp(a, "--dump")) { o->dump = 1; continue; }
     if (!strcmp(a, "--no-plots")) { o->plots = 0; continue; }
     if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
+    if (!strcmp(a, "--interpret")) { o->trainer = INTERP_TRAINER, o->prepare = NULL; continue; }
     if (i + 1 >= argc || strncmp(a, "--", 2) != 0) {
       fprintf(stderr, "error: %s: unknown option or missing value (see --help)\n", a);
       return 2;
@@ -90,8 +99,8 @@ static int parse(Options *o, int argc, char **argv) {
     if (!strcmp(a, "--study")) o->study = v;
     else if (!strcmp(a, "--study-name")) o->study_name = v;
     else if (!strcmp(a, "--space")) o->space = v;
-    else if (!strcmp(a, "--trainer")) o->trainer = v;
-    else if (!strcmp(a, "--prepare")) o->prepare = v;
+    else if (!strcmp(a, "--trainer")) o->trainer = v, o->prepare = prepare_given ? o->prepare : NULL;
+    else if (!strcmp(a, "--prepare")) o->prepare = *v ? v : NULL, prepare_given = 1;
     else if (!strcmp(a, "--cache")) o->cache = v;
     else if (!strcmp(a, "--data")) o->data = v;
     else if (!strcmp(a, "--out")) o->out = v;
@@ -207,11 +216,22 @@ static char *trainer_command(const Options *o, const HpoSpace *sp, const double 
 // values substituted, runs once; a marker file named by a hash of the
 // command records success, and an exclusive flock on it keeps two workers
 // from building the same variant at once (the second waits, then skips).
+// The hash also covers the size and mtime of every file the command names
+// (netc-variant, the model, ...), so editing the model or rebuilding the
+// tools rebuilds the variants instead of reusing stale ones.
 static int prepare(const Options *o, const HpoSpace *sp, const double *params, const char *cache) {
   if (!o->prepare) return 0;
   char *cmd = substitute(o->prepare, sp, params, cache, NULL);
   uint64_t h = 1469598103934665603ull;   // FNV-1a
   for (const char *c = cmd; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+  char *words = strdup(cmd), *save = NULL;
+  for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+    struct stat sb;
+    if (stat(w, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+    uint64_t parts[3] = {(uint64_t)sb.st_size, (uint64_t)sb.st_mtim.tv_sec, (uint64_t)sb.st_mtim.tv_nsec};
+    for (int i = 0; i < 3; i++) h = (h ^ parts[i]) * 1099511628211ull;
+  }
+  free(words);
   char lock[4096], ok[4096];
   snprintf(lock, sizeof lock, "%s/prepare-%016llx.lock", cache, (unsigned long long)h);
   snprintf(ok, sizeof ok, "%s/prepare-%016llx.ok", cache, (unsigned long long)h);
@@ -455,7 +475,7 @@ int main(int argc, char **argv) {
   else if (strstr(o.study, "://")) snprintf(out, sizeof out, "hpo-%s.out", o.study_name);
   else snprintf(out, sizeof out, "%s.out", o.study);
   snprintf(cache, sizeof cache, "%s", o.cache ? o.cache : "");
-  if (!o.cache) snprintf(cache, sizeof cache, "%s/cache", out);
+  if (!o.cache) snprintf(cache, sizeof cache, "%s", NETC_BINDIR "/../hpo-cache");
   if (o.show || o.dump) return summary(&o, &sp, out);
   mkdirs(out);
   mkdirs(cache);
