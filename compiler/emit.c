@@ -144,21 +144,27 @@ static void name_nodes(CEmit *e) {
 
 // ---- Operand access ----------------------------------------------------
 
+// A float literal that reads back as v exactly ("0.5f", "2.0f", "1e-05f").
+static const char *flit(char *buf, size_t cap, double v) {
+  char num[40];
+  snprintf(num, sizeof num, "%.9g", v);
+  snprintf(buf, cap, "%s%sf", num, strpbrk(num, ".eEn") ? "" : ".0");
+  return buf;
+}
+
 // C expression for element (image i, element k) of node id as read by an
-// op whose per-example result has `size` elements; scalars broadcast.
-static void operand(CEmit *e, char *buf, size_t cap, int id, long size, bool batched_loop) {
+// element-wise op (scalars broadcast): X[i * numel + k], X[i], X[k], X[0]
+// or a literal.
+static void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
   const Node *n = nd(e, id);
   if (n->op == OP_CONST) {
-    char num[64];
-    snprintf(num, sizeof num, "%.9g", n->attr.scalar);
-    bool has_dot = strpbrk(num, ".eEn") != NULL;
-    snprintf(buf, cap, "%s%sf", num, has_dot ? "" : ".0");
+    flit(buf, cap, n->attr.scalar);
     return;
   }
   long ne = numel(e, id);
   const char *nm = e->name[id];
   if (n->batched && batched_loop)
-    snprintf(buf, cap, ne == 1 && size != 1 ? "%s[i]" : "%s[i * %ld + k]", nm, ne);
+    snprintf(buf, cap, ne == 1 ? "%s[i]" : "%s[i * %ld + k]", nm, ne);
   else
     snprintf(buf, cap, ne == 1 ? "%s[0]" : "%s[k]", nm);
 }
@@ -187,14 +193,14 @@ static void emit_elementwise(CEmit *e, int id) {
   long size = numel(e, id);
   char a[128] = "", b[128] = "", c[128] = "", d[128] = "";
   bool bl = n->batched;
-  if (n->nin > 0) operand(e, a, sizeof a, n->in[0], size, bl);
-  if (n->nin > 1) operand(e, b, sizeof b, n->in[1], size, bl);
+  if (n->nin > 0) operand(e, a, sizeof a, n->in[0], bl);
+  if (n->nin > 1) operand(e, b, sizeof b, n->in[1], bl);
   if (n->op == OP_SIGMOID_GRAD && e->f->skip[n->in[0]]) {
     // Folded mse_grad(dl, y, t): dy = dl * 2 (y - t) / numel.
     const Node *m = nd(e, n->in[0]);
-    operand(e, a, sizeof a, m->in[0], size, bl);
-    operand(e, c, sizeof c, m->in[1], size, bl);
-    operand(e, d, sizeof d, m->in[2], size, bl);
+    operand(e, a, sizeof a, m->in[0], bl);
+    operand(e, c, sizeof c, m->in[1], bl);
+    operand(e, d, sizeof d, m->in[2], bl);
     open_loops(e, id);
     store(e, id);
     out(e, "(%s * 2.0f * (%s - %s) / %ld.0f) * %s * (1.0f - %s);\n", a, c, d,
@@ -217,7 +223,7 @@ static void emit_elementwise(CEmit *e, int id) {
   case OP_RELU_GRAD:    out(e, "%s > 0.0f ? %s : 0.0f;\n", b, a); break;
   case OP_SIGMOID_GRAD: out(e, "%s * %s * (1.0f - %s);\n", a, b, b); break;
   case OP_MSE_GRAD:
-    operand(e, c, sizeof c, n->in[2], size, bl);
+    operand(e, c, sizeof c, n->in[2], bl);
     out(e, "%s * 2.0f * (%s - %s) / %ld.0f;\n", a, b, c, size);
     break;
   default:
@@ -238,22 +244,22 @@ static void emit_rowwise(CEmit *e, int id) {
   switch (n->op) {
   case OP_SUM:
   case OP_MEAN:
-    out(e, "    float s = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      s += %s[i * %ld + k];\n", nx, x, nx);
-    out(e, n->op == OP_SUM ? "    %s[i] = s;\n" : "    %s[i] = s / %ld.0f;\n", o, nx);
+    out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      acc += %s[i * %ld + k];\n", nx, x, nx);
+    out(e, n->op == OP_SUM ? "    %s[i] = acc;\n" : "    %s[i] = acc / %ld.0f;\n", o, nx);
     break;
   case OP_MSE:
-    out(e, "    float s = 0.0f;\n    for (int k = 0; k < %ld; k++) {\n"
-           "      float d = %s[i * %ld + k] - %s[i * %ld + k];\n      s += d * d;\n    }\n"
-           "    %s[i] = s / %ld.0f;\n", nx, x, nx, e->name[n->in[1]], nx, o, nx);
+    out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++) {\n"
+           "      float d = %s[i * %ld + k] - %s[i * %ld + k];\n      acc += d * d;\n    }\n"
+           "    %s[i] = acc / %ld.0f;\n", nx, x, nx, e->name[n->in[1]], nx, o, nx);
     break;
   case OP_NLL:
     out(e, "    %s[i] = -%s[i * %ld + (int)%s[i]];\n", o, x, nx, e->name[n->in[1]]);
     break;
   case OP_LOG_SOFTMAX:
-    out(e, "    const float *r = %s + i * %ld;\n    float mx = r[0], s = 0.0f;\n"
+    out(e, "    const float *r = %s + i * %ld;\n    float mx = r[0], acc = 0.0f;\n"
            "    for (int k = 1; k < %ld; k++)\n      mx = r[k] > mx ? r[k] : mx;\n"
-           "    for (int k = 0; k < %ld; k++)\n      s += expf(r[k] - mx);\n"
-           "    const float lse = mx + logf(s);\n"
+           "    for (int k = 0; k < %ld; k++)\n      acc += expf(r[k] - mx);\n"
+           "    const float lse = mx + logf(acc);\n"
            "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = r[k] - lse;\n",
         x, nx, nx, nx, nx, o, no);
     break;
@@ -263,21 +269,21 @@ static void emit_rowwise(CEmit *e, int id) {
       // and dx = dy + dl * exp(y).
       const Node *m = nd(e, n->in[0]);
       char dl[128];
-      operand(e, dl, sizeof dl, m->in[0], 1, true);
+      operand(e, dl, sizeof dl, m->in[0], true);
       out(e, "    const int lab = (int)%s[i];\n", e->name[m->in[1]]);
       out(e, "    for (int k = 0; k < %ld; k++)\n"
              "      %s[i * %ld + k] = (k == lab ? -%s : 0.0f) + %s * expf(%s[i * %ld + k]);\n",
           no, o, no, dl, dl, e->name[n->in[1]], no);
     } else {
-      out(e, "    float s = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      s += %s[i * %ld + k];\n", no, x, no);
+      out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      acc += %s[i * %ld + k];\n", no, x, no);
       out(e, "    for (int k = 0; k < %ld; k++)\n"
-             "      %s[i * %ld + k] = %s[i * %ld + k] - expf(%s[i * %ld + k]) * s;\n",
+             "      %s[i * %ld + k] = %s[i * %ld + k] - expf(%s[i * %ld + k]) * acc;\n",
           no, o, no, x, no, e->name[n->in[1]], no);
     }
     break;
   case OP_NLL_GRAD: {
     char dl[128];
-    operand(e, dl, sizeof dl, n->in[0], 1, true);
+    operand(e, dl, sizeof dl, n->in[0], true);
     out(e, "    for (int k = 0; k < %ld; k++)\n"
            "      %s[i * %ld + k] = k == (int)%s[i] ? -%s : 0.0f;\n",
         no, o, no, e->name[n->in[1]], dl);
@@ -296,9 +302,9 @@ static void emit_rowwise(CEmit *e, int id) {
 static void emit_sum_batch(CEmit *e, int id) {
   long no = numel(e, id);
   const char *x = e->name[nd(e, id)->in[0]];
-  out(e, "  for (int k = 0; k < %ld; k++) {\n    float s = 0.0f;\n"
-         "    for (int i = 0; i < CHUNK; i++)\n      s += %s[i * %ld + k];\n"
-         "    %s[k] = s;\n  }\n", no, x, no, e->name[id]);
+  out(e, "  for (int k = 0; k < %ld; k++) {\n    float acc = 0.0f;\n"
+         "    for (int i = 0; i < CHUNK; i++)\n      acc += %s[i * %ld + k];\n"
+         "    %s[k] = acc;\n  }\n", no, x, no, e->name[id]);
 }
 
 // ---- Leaves --------------------------------------------------------------
@@ -328,9 +334,11 @@ static void emit_noise(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
   out(e, "  memcpy(%s, %s, sizeof(float) * CHUNK * %ld);\n", e->name[id], e->name[n->in[0]], ne);
+  char a[64], b[64], c[64], d[64];
   out(e, "  for (int i = 0; i < nc; i++)\n"
-         "    noise_apply(%s + i * %ld, %ld, %.9gf, %.9gf, %.9gf, %.9gf, &R[i]);\n",
-      e->name[id], ne, ne, n->attr.a, n->attr.b, n->attr.c, n->attr.d);
+         "    noise_apply(%s + i * %ld, %ld, %s, %s, %s, %s, &R[i]);\n",
+      e->name[id], ne, ne, flit(a, sizeof a, n->attr.a), flit(b, sizeof b, n->attr.b),
+      flit(c, sizeof c, n->attr.c), flit(d, sizeof d, n->attr.d));
 }
 
 // ---- Layers ----------------------------------------------------------------
@@ -351,6 +359,7 @@ static void emit_conv(CEmit *e, int id) {
   int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
   int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
+  if ((long)K * P > e->col) e->col = (long)K * P;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
          "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s, %s + i * %d, COL,\n"
          "                  %d, %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
@@ -365,6 +374,7 @@ static void emit_deconv(CEmit *e, int id) {
   int k = n->attr.k, Pi = Hi * Wi, K = Co * k * k;
   need_param(e, n, n->in[1]);
   int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
+  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
          "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s, %s + i * %d, COL,\n"
          "                    %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
@@ -904,5 +914,7 @@ EmitOptions emit_options_default(void) {
 
 int emit_main(Graph *g, const char *outdir) {
   EmitOptions o = emit_options_default();
+  if (g->batch > 0)
+    o.batch = g->batch;
   return emit_model(g, outdir, &o);
 }

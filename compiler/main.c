@@ -30,6 +30,7 @@ static const char usage[] =
     "  dump-grad FILE         the forward and gradient graph (autodiff.c)\n"
     "  run FILE [flags]       train/evaluate FILE with the interpreter (flags: run --help)\n"
     "  FILE -o DIR            generate the C trainer for FILE into DIR\n"
+    "                         (--no-fuse: every op on its own, for testing)\n"
     "\n"
     "options:\n"
     "  -D name=value          override the model's constant name (repeatable), e.g. -D latent=4;\n"
@@ -49,6 +50,7 @@ static int usage_error(const char *fmt, const char *arg) {
 typedef struct {
   Define defs[64]; int ndefs;
   const char *outdir;
+  bool no_fuse;              // -o: emit every op on its own (emit.c)
   char **args; int nargs;    // command and files, in order
   int rest;                  // for run: argv index after the model path
 } Cmdline;
@@ -120,6 +122,10 @@ int main(int argc, char **argv) {
         return 2;
       continue;
     }
+    if (!strcmp(a, "--no-fuse")) {
+      cl.no_fuse = true;
+      continue;
+    }
     if (!strcmp(a, "-o")) {
       if (i + 1 >= argc)
         return usage_error("%s expects a directory", "-o");
@@ -164,5 +170,8 @@ int main(int argc, char **argv) {
   Graph *g = netc_compile(cmd, cl.defs, cl.ndefs, &status);
   if (!g)
     return status;
-  return emit_main(g, cl.outdir);
+  EmitOptions eo = emit_options_default();
+  eo.batch = g->batch;
+  eo.fuse = !cl.no_fuse;
+  return emit_model(g, cl.outdir, &eo);
 }

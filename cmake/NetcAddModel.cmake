@@ -1,0 +1,99 @@
+# NetcAddModel.cmake — build-time code generation with netc (issue [codegen]).
+#
+#   netc_generate(MODEL OUT_DIR <dir> [DEFINES name=value ...] [NO_FUSE]
+#                 [SOURCES_VAR <var>])
+#     Runs `netc MODEL -o <dir>` at build time (re-run when netc, MODEL or
+#     any .net it imports changes) and sets <var> to the generated .c.
+#     MODEL is relative to the current source dir, where netc runs, so the
+#     path in the generated header is the one given here.
+#
+#   netc_add_model(NAME MODEL [DEFINES name=value ...] [NO_FUSE])
+#     The trainer executable train-NAME: the generated C + the runtime
+#     (netrt) + the kernels (netxsmm, on libxsmm) + OpenMP.  Its main() is
+#     the runtime's training driver.
+#
+# Works in the netc build tree (targets netc, netrt, netxsmm) and from an
+# installed package (find_package(netc): netc::netc, netc::netrt, netc::netxsmm).
+
+function(_netc_targets exe_var dep_var libs_var)
+  if(TARGET netc AND TARGET netrt AND TARGET netxsmm)
+    set(${exe_var} $<TARGET_FILE:netc> PARENT_SCOPE)
+    set(${dep_var} netc PARENT_SCOPE)
+    set(${libs_var} netrt netxsmm PARENT_SCOPE)
+  else()
+    set(${exe_var} $<TARGET_FILE:netc::netc> PARENT_SCOPE)
+    set(${dep_var} netc::netc PARENT_SCOPE)
+    set(${libs_var} netc::netrt netc::netxsmm PARENT_SCOPE)
+  endif()
+endfunction()
+
+# The .net files `file` imports, recursively (import "x.net" is relative to
+# the importing file).
+function(_netc_imports file out_var)
+  set(todo ${file})
+  set(seen "")
+  while(todo)
+    list(POP_FRONT todo f)
+    if(f IN_LIST seen OR NOT EXISTS ${f})
+      continue()
+    endif()
+    list(APPEND seen ${f})
+    file(STRINGS ${f} lines REGEX "^[ \t]*import[ \t]+\"[^\"]+\"")
+    get_filename_component(dir ${f} DIRECTORY)
+    foreach(line ${lines})
+      string(REGEX REPLACE "^[ \t]*import[ \t]+\"([^\"]+)\".*" "\\1" imp "${line}")
+      get_filename_component(imp ${imp} ABSOLUTE BASE_DIR ${dir})
+      list(APPEND todo ${imp})
+    endforeach()
+  endwhile()
+  set(${out_var} ${seen} PARENT_SCOPE)
+endfunction()
+
+# The model's name (`model NAME {`): the generated files are NAME.h / NAME.c.
+function(_netc_model_name file out_var)
+  file(STRINGS ${file} lines REGEX "^[ \t]*model[ \t]+[A-Za-z_][A-Za-z0-9_]*")
+  list(GET lines 0 line)
+  string(REGEX REPLACE "^[ \t]*model[ \t]+([A-Za-z_][A-Za-z0-9_]*).*" "\\1" name "${line}")
+  set(${out_var} ${name} PARENT_SCOPE)
+endfunction()
+
+function(netc_generate model)
+  cmake_parse_arguments(A "NO_FUSE" "OUT_DIR;SOURCES_VAR" "DEFINES" ${ARGN})
+  get_filename_component(model_abs ${model} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  _netc_imports(${model_abs} deps)
+  _netc_model_name(${model_abs} name)
+  _netc_targets(netc_exe netc_dep netc_libs)
+  set(args ${model} -o ${A_OUT_DIR})
+  foreach(d ${A_DEFINES})
+    list(APPEND args -D ${d})
+  endforeach()
+  if(A_NO_FUSE)
+    list(APPEND args --no-fuse)
+  endif()
+  add_custom_command(
+    OUTPUT ${A_OUT_DIR}/${name}.c ${A_OUT_DIR}/${name}.h
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${A_OUT_DIR}
+    COMMAND ${netc_exe} ${args}
+    DEPENDS ${netc_dep} ${deps}
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
+    COMMENT "netc ${model} -> ${A_OUT_DIR}"
+    VERBATIM)
+  if(A_SOURCES_VAR)
+    set(${A_SOURCES_VAR} ${A_OUT_DIR}/${name}.c PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(netc_add_model name model)
+  cmake_parse_arguments(A "NO_FUSE" "" "DEFINES" ${ARGN})
+  set(flags "")
+  if(A_NO_FUSE)
+    set(flags NO_FUSE)
+  endif()
+  netc_generate(${model} OUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/netc-${name}
+                DEFINES ${A_DEFINES} ${flags} SOURCES_VAR src)
+  _netc_targets(netc_exe netc_dep netc_libs)
+  add_executable(train-${name} ${src})
+  target_include_directories(train-${name} PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/netc-${name})
+  find_package(OpenMP COMPONENTS C REQUIRED)
+  target_link_libraries(train-${name} PRIVATE ${netc_libs} OpenMP::OpenMP_C m)
+endfunction()

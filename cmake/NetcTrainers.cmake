@@ -1,0 +1,39 @@
+# NetcTrainers.cmake — the report's four trainers, the golden generated/
+# copies, and the installable netc package (issue [codegen]).
+
+set(NETC_TRAINER_MODELS autoencoder denoiser classifier vae)
+foreach(model ${NETC_TRAINER_MODELS})
+  netc_add_model(${model} models/${model}.net)
+endforeach()
+
+# `cmake --build build --target regen` refreshes generated/ from the build
+# tree's copies (tests/codegen checks they are byte-identical).
+set(regen_cmds "")
+set(regen_deps "")
+foreach(model ${NETC_TRAINER_MODELS})
+  foreach(ext c h)
+    list(APPEND regen_cmds COMMAND ${CMAKE_COMMAND} -E copy
+         ${CMAKE_BINARY_DIR}/netc-${model}/${model}.${ext}
+         ${CMAKE_SOURCE_DIR}/generated/${model}.${ext})
+    list(APPEND regen_deps ${CMAKE_BINARY_DIR}/netc-${model}/${model}.${ext})
+  endforeach()
+endforeach()
+add_custom_target(regen ${regen_cmds} DEPENDS ${regen_deps}
+                  COMMENT "refreshing generated/ from netc's output")
+
+# Install: netc, the two libraries the generated code links, their
+# headers, and the CMake package (netcConfig.cmake + NetcAddModel.cmake).
+# The libraries are installed as files and re-declared as imported targets
+# by netcConfig.cmake (netrt's include directory is a source path, so it
+# cannot go through an export set).
+include(GNUInstallDirs)
+install(PROGRAMS $<TARGET_FILE:netc> DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES $<TARGET_FILE:netrt> $<TARGET_FILE:netxsmm> DESTINATION ${CMAKE_INSTALL_LIBDIR})
+file(GLOB netc_runtime_headers ${CMAKE_SOURCE_DIR}/runtime/*.h ${CMAKE_SOURCE_DIR}/runtime/xsmm/*.h)
+install(FILES ${netc_runtime_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/netc)
+install(FILES ${CMAKE_SOURCE_DIR}/cmake/netcConfig.cmake ${CMAKE_SOURCE_DIR}/cmake/NetcAddModel.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/netc)
+include(CMakePackageConfigHelpers)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/netcConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/netcConfigVersion.cmake DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/netc)
