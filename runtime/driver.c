@@ -1,15 +1,16 @@
 // driver.c — the common trainer command line and training loop.
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <fcntl.h>
-#include <omp.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <omp.h>
 
 #include "ckpt.h"
 #include "driver.h"
@@ -191,7 +192,7 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
     fprintf(stderr, "error: --load and --resume exclude each other\n");
     return 2;
   }
-  if (o->batch > m->max_batch) {
+  if (m->max_batch > 0 && o->batch > m->max_batch) {
     fprintf(stderr, "note: --batch %d is larger than this trainer's maximum; using %d\n",
             o->batch, m->max_batch);
     o->batch = m->max_batch;
@@ -358,7 +359,7 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
             m->name, m->input_size, MNIST_PIXELS);
     return 1;
   }
-  int batch = o->batch < m->max_batch ? o->batch : m->max_batch;
+  int batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
   omp_set_num_threads(o->threads);
   if (m->set_threads)
     m->set_threads(m, o->threads);

@@ -17,6 +17,25 @@
 //   --patience N        early stopping on the validation loss (0: off)
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
+//
+// Semantics:
+// - Parameters start from PyTorch's default initialisation with --seed
+//   (model_init_params); --load then overwrites all or the P* tensors;
+//   --resume restores parameters, optimiser state, epoch count, seed and
+//   the early-stopping state, and continues (the log is appended to).
+// - Randomness: epoch e is shuffled with hash(seed, e); step s of epoch e
+//   calls train_step with hash(seed, e, s); validation and test use one
+//   fixed seed each, so their losses are comparable across epochs.  A
+//   resumed run therefore equals an uninterrupted one bit for bit.
+// - Split: the last tenth of the training file is the validation set
+//   (mnist.h); the test set is evaluated once, at the end.
+// - With --patience N > 0 the best epoch's parameters (lowest validation
+//   loss) are kept: restored at the end, tested, and saved; without it the
+//   last epoch's are.
+// - --save writes FILE atomically after every epoch, so a kill loses at
+//   most the epoch in progress.  A NaN or infinite loss stops the run with
+//   the epoch and step named, leaves FILE at the last good epoch and exits
+//   with DRIVER_EXIT_DIVERGED (3).  Usage errors exit 2, other errors 1.
 #ifndef NETRT_DRIVER_H
 #define NETRT_DRIVER_H
 
