@@ -4,6 +4,7 @@
 // subset loading by prefix, and that a failed save keeps the old file.
 #include <signal.h>
 #include <sys/resource.h>
+#include <zlib.h>
 
 #include "ckpt.h"
 #include "testutil.h"
@@ -149,6 +150,23 @@ int main(void) {
     fwrite(buf, 1, n, f);
     fclose(f);
     expect_load_error("another version", path_of("version.ckpt"), &b.m, NULL, "version 99");
+  }
+  // A table entry pointing past the end, with a valid CRC (so only the
+  // bounds check can catch it): the first tensor's data offset (header
+  // 120 bytes + u32 length + 16-byte name + rank + 4 dims = byte 160).
+  {
+    FILE *f = fopen(good, "rb");
+    unsigned char buf[65536];
+    long n = (long)fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    for (int i = 0; i < 8; i++) buf[160 + i] = (unsigned char)((1ull << 40) >> (8 * i));
+    uLong crc = crc32(0L, buf, (uInt)(n - 4));
+    for (int i = 0; i < 4; i++) buf[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+    f = fopen(path_of("table.ckpt"), "wb");
+    fwrite(buf, 1, n, f);
+    fclose(f);
+    expect_load_error("table past the end", path_of("table.ckpt"), &b.m, NULL,
+                      "data of tensor encoder_dense1_w lies past the end");
   }
   // Another structure hash (same tensors): "another model".
   Toy h;
