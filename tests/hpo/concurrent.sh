@@ -1,7 +1,7 @@
 # concurrent.sh — two netc-search processes with two workers each on one
 # study at the same time: no lost and no duplicated trial.
 SEARCH=$1 FAKE=$2
-STORE=${3:-}   # a postgresql:// URL, or empty for a SQLite file
+STORE=${HPO_STORE:-}   # a postgresql:// URL, or empty for a SQLite file
 . "$(dirname "$0")/common.sh"
 T=$(mktemp -d /tmp/hpo-conc.XXXXXX)
 trap 'rm -rf "$T"' EXIT

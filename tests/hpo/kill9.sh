@@ -2,7 +2,7 @@
 # check that finished trials never change, none is counted twice, and the
 # study ends with exactly its budget of finished trials.
 SEARCH=$1 FAKE=$2
-STORE=${3:-}   # a postgresql:// URL, or empty for a SQLite file
+STORE=${HPO_STORE:-}   # a postgresql:// URL, or empty for a SQLite file
 . "$(dirname "$0")/common.sh"
 T=$(mktemp -d /tmp/hpo-kill9.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -2,7 +2,7 @@
 # throwaway cluster (initdb into a temp dir, unix socket only, no TCP),
 # runs the concurrency and kill -9 tests on a postgresql:// study, stops
 # it.  Exits 77 (CTest: skipped) only when no server can be started.
-SEARCH=$1 FAKE=$2
+SEARCH=$1 FAKE=$2 STORAGE_TEST=$3
 set -uo pipefail
 HERE=$(dirname "$0")
 skip() { echo "SKIP: $*"; exit 77; }
@@ -34,7 +34,8 @@ PORT=$((20000 + $$ % 20000))
 URL="postgresql://hpo@/postgres?host=$D&port=$PORT"
 echo "server up: $URL"
 
+"$STORAGE_TEST" "$URL" || exit 1
 # Separate studies in one database: study names differ per test.
-bash "$HERE/concurrent.sh" "$SEARCH" "$FAKE" "$URL" || exit 1
-bash "$HERE/kill9.sh" "$SEARCH" "$FAKE" "$URL" || exit 1
+HPO_STORE=$URL bash "$HERE/concurrent.sh" "$SEARCH" "$FAKE" || exit 1
+HPO_STORE=$URL bash "$HERE/kill9.sh" "$SEARCH" "$FAKE" || exit 1
 echo "postgres: all checks passed"
