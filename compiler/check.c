@@ -16,6 +16,9 @@
 // Dimensions and element counts must fit an int (the IR's Shape).
 #define MAX_NUMEL INT_MAX
 #define MAX_ATTR (1 << 24)
+// A net applying nets that apply nets can expand exponentially; bound the
+// expanded size (lower.c inlines every application).
+#define MAX_EXPANDED 100000
 
 // ---- The op table: every builtin of the language, once. ----
 
@@ -70,6 +73,7 @@ typedef struct {
   Unit *u;
   Model *m;                  // while checking the model
   int nstmt;                 // statements of m checked so far (names bound)
+  int64_t expanded;          // layers the model's net calls expand to
 } Ctx;
 
 Net *unit_net(const Unit *u, const char *name) {
@@ -635,7 +639,18 @@ static void check_net(Ctx *c, Net *n) {
     Layer *l = &n->layers[i];
     ok = check_layer(c, n, l, cur, ok, counts);
     cur = l->out;
-    n->nparams += l->nparams;
+    int64_t add = l->net ? l->net->size : 1;
+    if (n->size > MAX_EXPANDED || add > MAX_EXPANDED) {   // reported already
+      n->size = MAX_EXPANDED + 1;
+      ok = false;
+    } else {
+      n->nparams += l->nparams;
+      n->size += add;
+      if (n->size > MAX_EXPANDED) {
+        diag_error(l->name.loc, "net '%s' expands to more than %d layers", n->name.str, MAX_EXPANDED);
+        ok = false;
+      }
+    }
     for (int j = 0; j < i && l->pname; j++) {
       if (n->layers[j].pname && !strcmp(n->layers[j].pname, l->pname)) {
         diag_error(l->label.kind == TK_IDENT ? l->label.loc : l->name.loc,
@@ -692,6 +707,11 @@ static void check_call(Ctx *c, Expr *e) {
       return;
     }
     mark_used(n);
+    c->expanded += n->size;
+    if (n->size <= MAX_EXPANDED && c->expanded > MAX_EXPANDED) {
+      diag_error(e->tok.loc, "the model's net calls expand to more than %d layers", MAX_EXPANDED);
+      c->expanded = INT64_MIN / 2;   // report once
+    }
     Expr *x = e->args[0].val;
     if (!want_tensor(x, nm) || !n->shapes_ok)
       return;

@@ -131,6 +131,7 @@ struct Expr {
   Expr *lhs, *rhs;           // E_BINARY; E_NEG uses lhs
   Arg *args; int nargs;      // E_CALL
   Expr **dims; int ndims;    // E_SHAPE: [d, ...]
+  int height;                // 1 + the tallest operand's (parse.c bounds it)
   // Set by check.c.
   ValueKind vk;
   double value;              // V_CONST
@@ -174,6 +175,7 @@ typedef struct Net {
   bool shapes_ok;            // in and out evaluated
   int state;                 // 0 unchecked, 1 checking (recursion), 2 done
   int64_t nparams;
+  int64_t size;              // layers once every applied net is expanded
   bool frozen;               // named by the model's `freeze`
   bool used;                 // reachable from the model
 } Net;

@@ -19,6 +19,9 @@
 // Expressions and shapes nest at most this deep; deeper input is an
 // error, not a stack overflow.
 #define MAX_DEPTH 64
+// Later stages recurse over expression trees; a long chain such as
+// a + a + ... + a is a tall tree, so the tree height is bounded too.
+#define MAX_HEIGHT 256
 // Bounds on lists, so that hostile input cannot make the (sometimes
 // quadratic) checks slow: no real model comes near them.
 #define MAX_ITEMS 4096
@@ -179,6 +182,21 @@ static Expr *new_expr(ExprKind kind, Token tok) {
 
 static Expr *expr(Parser *p);
 
+// Sets e's height from its operands; too tall a tree is an error.
+static Expr *sealed(Parser *p, Expr *e) {
+  int h = 0;
+  if (e->lhs && e->lhs->height > h) h = e->lhs->height;
+  if (e->rhs && e->rhs->height > h) h = e->rhs->height;
+  for (int i = 0; i < e->nargs; i++)
+    if (e->args[i].val->height > h) h = e->args[i].val->height;
+  for (int i = 0; i < e->ndims; i++)
+    if (e->dims[i]->height > h) h = e->dims[i]->height;
+  e->height = h + 1;
+  if (e->height > MAX_HEIGHT)
+    fail(p, &e->tok, "expression too long or nested too deeply (more than %d operations deep)", MAX_HEIGHT);
+  return e;
+}
+
 static void enter(Parser *p, Token *t) {
   if (++p->depth > MAX_DEPTH)
     fail(p, t, "expression nested too deeply (more than %d levels)", MAX_DEPTH);
@@ -230,18 +248,18 @@ static Expr *primary(Parser *p) {
   case TK_NUM: {
     Expr *e = new_expr(E_NUM, next(p));
     e->value = e->tok.num;
-    return e;
+    return sealed(p, e);
   }
   case TK_IDENT: {
     Token name = next(p);
     if (!at(p, TK_LPAREN))
-      return new_expr(E_NAME, name);
+      return sealed(p, new_expr(E_NAME, name));
     Expr *e = new_expr(E_CALL, name);
     Token open = *peek(p);
     open_paren(p, TK_LPAREN);
     e->args = args(p, &e->nargs, TK_RPAREN);
     close_paren(p, TK_RPAREN, &open);
-    return e;
+    return sealed(p, e);
   }
   case TK_LPAREN: {
     Token open = *t;
@@ -255,7 +273,7 @@ static Expr *primary(Parser *p) {
     Expr *e = new_expr(E_SHAPE, s.tok);
     e->dims = s.dims;
     e->ndims = s.ndims;
-    return e;
+    return sealed(p, e);
   }
   default: {
     char buf[64];
@@ -272,6 +290,7 @@ static Expr *unary(Parser *p) {
   if (t->kind == TK_MINUS) {
     e = new_expr(E_NEG, next(p));
     e->lhs = unary(p);
+    sealed(p, e);
   } else {
     e = primary(p);
   }
@@ -279,12 +298,12 @@ static Expr *unary(Parser *p) {
   return e;
 }
 
-static Expr *binary(Token op, Expr *lhs, Expr *rhs) {
+static Expr *binary(Parser *p, Token op, Expr *lhs, Expr *rhs) {
   Expr *e = new_expr(E_BINARY, op);
   e->op = op.kind == TK_PLUS ? '+' : op.kind == TK_MINUS ? '-' : op.kind == TK_STAR ? '*' : '/';
   e->lhs = lhs;
   e->rhs = rhs;
-  return e;
+  return sealed(p, e);
 }
 
 // term = unary { ("*" | "/") unary }
@@ -292,7 +311,7 @@ static Expr *term(Parser *p) {
   Expr *e = unary(p);
   while (at(p, TK_STAR) || at(p, TK_SLASH)) {
     Token op = next(p);
-    e = binary(op, e, unary(p));
+    e = binary(p, op, e, unary(p));
   }
   return e;
 }
@@ -303,7 +322,7 @@ static Expr *expr(Parser *p) {
   Expr *e = term(p);
   while (at(p, TK_PLUS) || at(p, TK_MINUS)) {
     Token op = next(p);
-    e = binary(op, e, term(p));
+    e = binary(p, op, e, term(p));
   }
   p->depth--;
   return e;

@@ -2,6 +2,8 @@
 //   gen_hostile random  FILE BYTES   random bytes (xorshift64*, fixed seed)
 //   gen_hostile parens  FILE BYTES   a loss of BYTES nested '('
 //   gen_hostile layers  FILE BYTES   one net line of BYTES/10 dense layers
+//   gen_hostile chain   FILE BYTES   a loss of BYTES/4 terms: x + x + ...
+//   gen_hostile nets    FILE BYTES   nets that each apply the previous one twice
 // Deterministic, so a failure can be reproduced.
 #include <stdio.h>
 #include <stdint.h>
@@ -30,6 +32,17 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++)
       fputc('(', f);
     fputs("1\n}\n", f);
+  } else if (!strcmp(argv[1], "chain")) {
+    fputs("model m {\n    input x: image\n    loss mean(x", f);
+    for (long i = 0; i < n / 4; i++)
+      fputs(" + x", f);
+    fputs(")\n}\n", f);
+  } else if (!strcmp(argv[1], "nets")) {
+    fputs("net n0(x: [4]) -> [4] { dense(4) }\n", f);
+    long i;
+    for (i = 1; i < n / 40 && i < 4000; i++)
+      fprintf(f, "net n%ld(x: [4]) -> [4] { a: n%ld b: n%ld }\n", i, i - 1, i - 1);
+    fprintf(f, "model m {\n    input x: image\n    loss mean(n%ld(dense_input(x)))\n}\n", i - 1);
   } else {
     fputs("net n(x: [4]) -> [4] {\n    ", f);
     for (long i = 0; i < n / 10; i++)
