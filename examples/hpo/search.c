@@ -189,7 +189,7 @@ static char *trainer_command(const Options *o, const HpoSpace *sp, const double 
   puts_(&b, "exec ");
   puts_(&b, head);
   free(head);
-  char v[64], flag[HPO_NAME_MAX + 3];
+  char v[64], flag[HPO_NAME_MAX + 8];
   for (int k = 0; k < sp->n; k++) {
     if (used[k]) continue;
     snprintf(flag, sizeof flag, " --%s ", sp->p[k].name);
@@ -468,7 +468,9 @@ int main(int argc, char **argv) {
               o.study_name, o.study, stored, norm);
       return 2;
     }
-    o.space = strdup(norm);
+    static char space_text[2048];
+    memcpy(space_text, norm, sizeof space_text);
+    o.space = space_text;
   }
   char out[4096], cache[4200];
   if (o.out) snprintf(out, sizeof out, "%s", o.out);

@@ -1,6 +1,9 @@
 # common.sh — helpers of the netc-search tests.  Sourced with SEARCH (the
 # netc-search binary) and FAKE (the fake trainer) set.
 set -euo pipefail
+# Under the debug preset (AddressSanitizer): fontconfig, which cairo uses to
+# draw text, keeps its caches until exit.
+export LSAN_OPTIONS="suppressions=$(dirname "${BASH_SOURCE[0]}")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 fail() { echo "FAIL: $*"; exit 1; }
 

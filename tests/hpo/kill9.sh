@@ -35,7 +35,11 @@ for round in 1 2 3 4 5; do
 done
 # No trainer outlives its killed worker (PR_SET_PDEATHSIG).
 sleep 0.3
-if pgrep -f -- "--tag $TAG" > /dev/null; then fail "orphaned trainers: $(pgrep -af -- "--tag $TAG")"; fi
+for c in /proc/[0-9]*/cmdline; do
+  if { tr '\0' ' ' < "$c"; } 2>/dev/null | grep -q -- "--tag $TAG"; then
+    fail "orphaned trainer: $(tr '\0' ' ' < "$c")"
+  fi
+done
 # Resume to the end.
 "$SEARCH" --study "$STUDY" --study-name "$SNAME" --trials $N --epochs $EPOCHS --workers 2 --seed 5 \
   --trainer "$(trainer 50)" --out "$T/out" --quiet --no-plots > "$T/final.txt" 2>&1 \
