@@ -300,6 +300,41 @@ static void progress_bar(int epoch, int epochs, int step, int steps, double loss
   fflush(stderr);
 }
 
+// A resumed run continues the log after `epoch`: rows of later epochs (a
+// run resumed from an older checkpoint) are dropped, by writing the kept
+// rows to PATH.tmp and renaming it over PATH.
+static int log_trim(const char *path, int epoch) {
+  FILE *in = fopen(path, "r");
+  if (!in)
+    return errno == ENOENT ? 0 : -1;
+  size_t plen = strlen(path);
+  char *tmp = malloc(plen + 5), line[512];
+  if (!tmp) {
+    fclose(in);
+    return -1;
+  }
+  memcpy(tmp, path, plen);
+  memcpy(tmp + plen, ".tmp", 5);
+  FILE *out = fopen(tmp, "w");
+  int ok = out != NULL, first = 1;
+  while (ok && fgets(line, sizeof line, in)) {
+    int e;
+    int keep = first || (sscanf(line, "%d,", &e) == 1 && e <= epoch);
+    first = 0;
+    if (keep && fputs(line, out) == EOF) ok = 0;
+  }
+  ok = ok && !ferror(in) && fflush(out) == 0 && fsync(fileno(out)) == 0;
+  fclose(in);
+  if (out && fclose(out) != 0) ok = 0;
+  ok = ok && rename(tmp, path) == 0;
+  if (!ok) {
+    fprintf(stderr, "%s: cannot trim the log to epoch %d: %s\n", path, epoch, strerror(errno));
+    remove(tmp);
+  }
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
 // Opens the CSV log: a fresh run truncates it and writes the header; a
 // resumed run appends (header only if the file is empty).
 static int log_open(const char *path, int append) {
@@ -398,6 +433,8 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
       fprintf(stderr, "resuming %s from %s after epoch %d (seed %llu)\n", m->name, o->resume,
               tr.epoch, (unsigned long long)tr.seed);
   }
+  if (o->log && o->resume && log_trim(o->log, tr.epoch))
+    goto out;
   if (o->log && (logfd = log_open(o->log, o->resume != NULL)) < 0)
     goto out;
 

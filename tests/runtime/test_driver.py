@@ -116,6 +116,34 @@ for model in ["logreg", "linae"]:
     if model == "linae":
         check("test_accuracy" not in b, "no accuracy without labels")
 
+# Resuming from an older checkpoint drops the log rows after its epoch.
+rc, _, _ = run(["--epochs", "3", "--quiet", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01",
+                "--resume", P("r-logreg.ckpt"), "--log", P("r-logreg.csv")])
+rows = list(csv.DictReader(open(P("r-logreg.csv"))))
+check(rc == 0 and [r["epoch"] for r in rows] == ["1", "2", "3"], "log trimmed to the resumed epoch")
+
+# kill -9 in the middle of a run: the checkpoint is whole (atomic save), and
+# resuming from it reproduces the uninterrupted run exactly.
+import signal
+import time
+args6 = ["--epochs", "6", "--quiet", "--json"]
+rc, straight, _ = run(args6, "linae")
+env = dict(os.environ, NETRT_TEST_MODEL="linae", OMP_NUM_THREADS="2")
+proc = subprocess.Popen([TRAINER] + args6 + ["--save", P("k.ckpt")], env=env,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+t0 = time.time()
+while not os.path.exists(P("k.ckpt")) and proc.poll() is None and time.time() - t0 < 300:
+    time.sleep(0.01)
+time.sleep(0.3)
+killed = proc.poll() is None
+if killed:
+    proc.send_signal(signal.SIGKILL)
+proc.wait()
+rc, resumed, err = run(["--epochs", "6", "--json", "--resume", P("k.ckpt")], "linae")
+print("   ", "killed" if killed else "finished before the kill", "; then:", err.strip().splitlines()[0][:90])
+check(rc == 0 and last_json(resumed)["test_loss"] == last_json(straight)["test_loss"],
+      "resume after kill -9 equals the uninterrupted run")
+
 # Resume with another optimizer: a clear error.
 rc, _, err = run(["--epochs", "4", "--resume", P("r-logreg.ckpt"), "--quiet"])
 check(rc == 1 and "optimizer state is for sgd" in err, f"resume with adam refused ({err.strip()[:90]})")
