@@ -1,0 +1,171 @@
+// bench_codegen.c — throughput of one model's generated code and of the
+// interpreter on the same weights and batch, and the machine's sgemm rate.
+//
+//   bench-codegen [--threads N] [--runs R] [--what gen|interp|sgemm|all]
+//                 [--clock wall|cpu]
+//
+// Each measurement: warm-up, then R timed runs (each a fixed number of
+// steps of a full batch); prints the median and min/max of the runs, one
+// JSON object per line.  FLOPs are counted from the gradient graph: 2 per
+// multiply-add of every convolution, transposed convolution and dense op
+// (forward, input gradient, weight gradient); element-wise ops are not
+// counted.
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "autodiff.h"
+#include "autoencoder.h"
+#include "interp.h"
+#include "mnist.h"
+#include "model.h"
+#include "netc.h"
+
+void openblas_set_num_threads(int);
+
+// Wall-clock time, or with --cpu the process's CPU time (on a shared,
+// loaded machine, CPU time over 1 thread is what an idle core would do).
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(clock_id, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+// Multiply-adds of a layer op per example.
+static double macs(const Graph *g, const Node *n) {
+  switch (n->op) {
+  case OP_CONV2D: case OP_CONV2D_DX: case OP_CONV2D_DW: {
+    // dy / y [Co, Ho, Wo]; x [Ci, H, W]
+    const Node *y = n->op == OP_CONV2D ? n : &g->nodes[n->in[0]];
+    const Node *x = n->op == OP_CONV2D ? &g->nodes[n->in[0]] : n->op == OP_CONV2D_DX ? n : &g->nodes[n->in[1]];
+    return (double)shape_numel(y->shape) * x->shape.dim[0] * n->attr.k * n->attr.k;
+  }
+  case OP_DECONV2D: case OP_DECONV2D_DX: case OP_DECONV2D_DW: {
+    // x [Ci, Hi, Wi] (the deconv's input): each input pixel scatters Co*k*k.
+    const Node *y = n->op == OP_DECONV2D ? n : &g->nodes[n->in[0]];
+    const Node *x = n->op == OP_DECONV2D ? &g->nodes[n->in[0]] : n->op == OP_DECONV2D_DX ? n : &g->nodes[n->in[1]];
+    return (double)shape_numel(x->shape) * y->shape.dim[0] * n->attr.k * n->attr.k;
+  }
+  case OP_DENSE: return (double)shape_numel(g->nodes[n->in[0]].shape) * shape_numel(n->shape);
+  case OP_DENSE_DX: return (double)shape_numel(n->shape) * shape_numel(g->nodes[n->in[0]].shape);
+  case OP_DENSE_DW: return (double)shape_numel(g->nodes[n->in[1]].shape) * shape_numel(g->nodes[n->in[0]].shape);
+  default: return 0;
+  }
+}
+
+typedef struct { double median, lo, hi; } Stat;
+
+static Stat stat(double *v, int n) {
+  qsort(v, n, sizeof *v, cmp_double);
+  return (Stat){n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), v[0], v[n - 1]};
+}
+
+// images/s of `steps` calls, median over runs.
+static Stat measure(NetModel *m, const float *x, int B, int steps, int runs, int train, float **outs) {
+  double v[64];
+  for (int w = 0; w < 2; w++)
+    train ? m->train_step(m, x, NULL, B, 1) : m->forward(m, x, NULL, B, 1, outs);
+  for (int r = 0; r < runs; r++) {
+    double t0 = now();
+    for (int s = 0; s < steps; s++)
+      train ? m->train_step(m, x, NULL, B, (uint64_t)s) : m->forward(m, x, NULL, B, (uint64_t)s, outs);
+    v[r] = steps * (double)B / (now() - t0);
+  }
+  return stat(v, runs);
+}
+
+static void report(const char *who, const char *what, int threads, Stat s, double flops_per_image) {
+  printf("{\"impl\":\"%s\",\"what\":\"%s\",\"threads\":%d,\"images_per_second\":%.1f,"
+         "\"min\":%.1f,\"max\":%.1f,\"gflops\":%.2f}\n",
+         who, what, threads, s.median, s.lo, s.hi, s.median * flops_per_image * 1e-9);
+  fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+  int threads = 1, runs = 5;
+  const char *what = "all";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--runs")) runs = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--what")) what = argv[i + 1];
+    else if (!strcmp(argv[i], "--clock")) clock_id = strcmp(argv[i + 1], "cpu") ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
+  }
+  if (runs < 1) runs = 1;
+  if (runs > 64) runs = 64;
+  int all = !strcmp(what, "all");
+
+  if (all || !strcmp(what, "sgemm")) {
+    // The machine's sgemm rate on the same cores: OpenBLAS, 2048^3.
+    const int N = 2048;
+    float *a = malloc(sizeof(float) * N * N), *b = malloc(sizeof(float) * N * N), *c = malloc(sizeof(float) * N * N);
+    for (long i = 0; i < (long)N * N; i++) a[i] = b[i] = (float)(i % 7) * 0.1f;
+    openblas_set_num_threads(threads);
+    double v[64];
+    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, a, N, b, N, 0, c, N);
+    for (int r = 0; r < runs; r++) {
+      double t0 = now();
+      cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, a, N, b, N, 0, c, N);
+      v[r] = 2.0 * N * N * N / (now() - t0) * 1e-9;
+    }
+    Stat s = stat(v, runs);
+    printf("{\"impl\":\"openblas\",\"what\":\"sgemm\",\"threads\":%d,\"gflops\":%.2f,\"min\":%.2f,\"max\":%.2f}\n",
+           threads, s.median, s.lo, s.hi);
+    free(a); free(b); free(c);
+  }
+  if (!all && strcmp(what, "gen") && strcmp(what, "interp"))
+    return 0;
+
+  int status;
+  Graph *g = netc_compile(NETC_MODEL_PATH, NULL, 0, &status);
+  if (!g || !autodiff(g))
+    return 1;
+  double fwd = 0, train = 0;
+  for (int i = 0; i < g->nnodes; i++) {
+    double f = 2.0 * macs(g, &g->nodes[i]);
+    train += f;
+    if (i < g->nforward) fwd += f;
+  }
+  printf("{\"flops_per_image\":{\"train\":%.0f,\"forward\":%.0f}}\n", train, fwd);
+
+  Mnist d;
+  if (mnist_load(&d, mnist_default_dir()))
+    return 1;
+  NetModel *gen = autoencoder_new();
+  const int B = gen->max_batch;
+  float *x = malloc(sizeof(float) * B * MNIST_PIXELS);
+  mnist_batch(&d.train, NULL, 0, B, x, NULL);
+  float *o0 = malloc(sizeof(float) * B * gen->outputs[0].size), *o1 = malloc(sizeof(float) * B * gen->outputs[1].size);
+  float *outs[2] = {o0, o1};
+  model_init_params(gen, 1);
+
+  if (all || !strcmp(what, "gen")) {
+    gen->set_threads(gen, threads);
+    report("generated", "train", threads, measure(gen, x, B, 40, runs, 1, outs), train);
+    report("generated", "inference", threads, measure(gen, x, B, 100, runs, 0, outs), fwd);
+  }
+  if (all || !strcmp(what, "interp")) {
+    NetModel *ref = interp_model_new(g);
+    memcpy(ref->params, gen->params, sizeof(float) * gen->n_params);
+    ref->set_threads(ref, threads);
+    openblas_set_num_threads(threads);
+    omp_set_num_threads(threads);
+    report("interpreter", "train", threads, measure(ref, x, B, 4, runs, 1, outs), train);
+    report("interpreter", "inference", threads, measure(ref, x, B, 10, runs, 0, outs), fwd);
+    ref->free(ref);
+  }
+  gen->free(gen);
+  mnist_free(&d);
+  free(x); free(o0); free(o1);
+  return 0;
+}
