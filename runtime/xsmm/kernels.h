@@ -95,27 +95,31 @@ static inline void kern_im2col_t(const float *x, int C, int H, int W, int k, int
 }
 
 // The adjoint of kern_im2col: x = 0, then x[ci][iy][ix] += col[...][...]
-// for every patch entry that lands inside the image.
+// for every patch entry that lands inside the image.  The columns ox whose
+// ix = ox*s - p + kx is inside [0, W) are found once per kx, so the inner
+// loop has no bounds checks.
 static inline void kern_col2im(const float *col, int C, int H, int W, int k, int s,
                                int p, int Ho, int Wo, float *x) {
   memset(x, 0, sizeof(float) * C * H * W);
-  for (int ci = 0; ci < C; ci++)
-    for (int ky = 0; ky < k; ky++)
-      for (int kx = 0; kx < k; kx++) {
+  for (int kx = 0; kx < k; kx++) {
+    int lo = 0, hi = Wo;
+    while (lo < Wo && lo * s - p + kx < 0) lo++;
+    while (hi > lo && (hi - 1) * s - p + kx >= W) hi--;
+    for (int ci = 0; ci < C; ci++)
+      for (int ky = 0; ky < k; ky++) {
         const float *row = col + ((ci * k + ky) * k + kx) * Ho * Wo;
         for (int oy = 0; oy < Ho; oy++) {
           int iy = oy * s - p + ky;
           if (iy < 0 || iy >= H)
             continue;
-          for (int ox = 0; ox < Wo; ox++) {
-            int ix = ox * s - p + kx;
-            if (ix >= 0 && ix < W)
-              x[(ci * H + iy) * W + ix] += row[oy * Wo + ox];
-          }
+          float *xr = x + (ci * H + iy) * W - p + kx;
+          const float *r = row + oy * Wo;
+          for (int ox = lo; ox < hi; ox++)
+            xr[ox * s] += r[ox];
         }
       }
+  }
 }
-
 
 // exp(x) for the sigmoid epilogue, written so that the compiler vectorises
 // it (a libm call per pixel cost ~15% of a training step): Cody–Waite range
@@ -131,6 +135,9 @@ static inline float kern_expf(float x) {
   float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
               4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
   y = y * z + r + 1.0f;
+  // A NaN x (a diverged run) must not reach the integer conversion, which
+  // is undefined for NaN; y is NaN already and carries it to the result.
+  n = n == n ? n : 0.0f;
   int32_t bits = ((int32_t)n + 127) << 23;
   float p;
   memcpy(&p, &bits, sizeof p);
