@@ -485,8 +485,18 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
     evaluate(m, &d->val, batch, rng_hash2(seed, SALT_VAL), &w, &val_loss, &val_acc);
     if (!isfinite(val_loss)) {
       if (tty) fputc('\n', stderr);
-      fprintf(stderr, "error: %s: the validation loss is %s after epoch %d; stopping. Try a smaller --lr.\n",
-              m->name, isnan(val_loss) ? "NaN" : "infinite", epoch + 1);
+      fprintf(stderr, "error: %s: the validation loss is %s after epoch %d (its last update, step %d of %d, "
+              "diverged); stopping",
+              m->name, isnan(val_loss) ? "NaN" : "infinite", epoch + 1, steps, steps);
+      if (o->save && tr.epoch > 0)
+        fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, tr.epoch);
+      fprintf(stderr, ". Try a smaller --lr.\n");
+      if (o->json) {          // as for a non-finite training loss: callers read one format
+        printf("{\"model\":");
+        json_string(stdout, m->name);
+        printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch + 1, steps);
+        fflush(stdout);
+      }
       status = DRIVER_EXIT_DIVERGED;
       goto out;
     }
