@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { LEAF_SIZE = 8, MAX_DEPTH = 16 };
+enum { LEAF_SIZE = 8, MAX_DEPTH = 16, GROUP_SIZE = 128 };
 
 int bhtree_init(BhTree *t, int n) {
   memset(t, 0, sizeof *t);
@@ -18,8 +18,9 @@ int bhtree_init(BhTree *t, int n) {
   t->sy = malloc((size_t)n * 2 * sizeof(double));
   t->tmpkey = malloc((size_t)n * sizeof(uint32_t));
   t->tmporder = malloc((size_t)n * sizeof(int));
+  t->group = malloc((size_t)t->cap * sizeof(int));
   if (!t->node || !t->order || !t->key || !t->sy || !t->tmpkey ||
-      !t->tmporder) {
+      !t->tmporder || !t->group) {
     bhtree_free(t);
     return -1;
   }
@@ -28,8 +29,21 @@ int bhtree_init(BhTree *t, int n) {
 
 void bhtree_free(BhTree *t) {
   free(t->node), free(t->order), free(t->key), free(t->sy);
-  free(t->tmpkey), free(t->tmporder);
+  free(t->tmpkey), free(t->tmporder), free(t->group);
   memset(t, 0, sizeof *t);
+}
+
+// Node ids of the groups (see bhtree_repulsion_shared): maximal subtrees
+// of at most GROUP_SIZE points.
+static int collect_groups(const BhTree *t, int id, int *groups, int ng) {
+  const BhNode *nd = &t->node[id];
+  if (nd->count <= GROUP_SIZE || nd->child == 0) {
+    groups[ng++] = id;
+    return ng;
+  }
+  for (int c = 0; c < nd->nchild; c++)
+    ng = collect_groups(t, nd->child + c, groups, ng);
+  return ng;
 }
 
 // Spreads the 16 bits of v to the even bit positions of the result.
@@ -125,9 +139,10 @@ void bhtree_build(BhTree *t, const double *y) {
   }
   t->nnode = 1;
   build_node(t, 0, 0, n, 0, side);
+  t->ngroup = collect_groups(t, 0, t->group, 0);
 }
 
-// Group traversal: the points of one small subtree (a "group", at most
+// Group traversal: the points of one subtree (a "group", at most
 // GROUP_SIZE points, contiguous in Morton order) share one walk of the
 // tree.  A cell is summarised by its centre of mass when the criterion
 // holds for the nearest point of the group's bounding box, so for every
@@ -137,12 +152,13 @@ void bhtree_build(BhTree *t, const double *y) {
 // point of the group then sums over in a SIMD loop.  Coordinates in the
 // list are relative to the group's corner, in float, like sklearn's
 // float32 Barnes–Hut.
-enum { GROUP_SIZE = 128 };
 
-typedef struct {
-  float *x, *y, *m;
-  int len, cap;
-} List;
+typedef BhList List;
+
+void bhlist_free(BhList *l) {
+  free(l->x), free(l->y), free(l->m);
+  memset(l, 0, sizeof *l);
+}
 
 static int list_push(List *l, float x, float y, float m) {
   if (l->len == l->cap) {
@@ -217,49 +233,40 @@ static void list_sum(const List *l, float px, float py, double out[3]) {
   out[0] = fx, out[1] = fy, out[2] = (double)z - 1.0;
 }
 
-// Node ids of the groups: maximal subtrees of at most GROUP_SIZE points.
-static int collect_groups(const BhTree *t, int id, int *groups, int ng) {
-  const BhNode *nd = &t->node[id];
-  if (nd->count <= GROUP_SIZE || nd->child == 0) {
-    groups[ng++] = id;
-    return ng;
+int bhtree_repulsion_shared(const BhTree *t, double theta, BhList *l,
+                            double *force, double *zpart) {
+  double theta2 = theta * theta;
+  int fail = 0;
+#pragma omp for schedule(dynamic, 2) nowait
+  for (int a = 0; a < t->ngroup; a++) {
+    const BhNode *g = &t->node[t->group[a]];
+    double ox = t->sy[2 * g->lo], oy = t->sy[2 * g->lo + 1];
+    if (fail || group_list(t, g, theta2, ox, oy, l) != 0) {
+      fail = 1; // out of memory for a list of a few thousand floats
+      continue;
+    }
+    for (int s = g->lo; s < g->hi; s++) {
+      double r[3];
+      list_sum(l, (float)(t->sy[2 * s] - ox), (float)(t->sy[2 * s + 1] - oy), r);
+      int i = t->order[s];
+      force[2 * i] = r[0];
+      force[2 * i + 1] = r[1];
+      zpart[i] = r[2];
+    }
   }
-  for (int c = 0; c < nd->nchild; c++)
-    ng = collect_groups(t, nd->child + c, groups, ng);
-  return ng;
+  return fail ? -1 : 0;
 }
 
 int bhtree_repulsion(const BhTree *t, double theta, int nthreads,
                      double *force, double *zpart) {
   if (nthreads <= 0)
     nthreads = omp_get_max_threads();
-  double theta2 = theta * theta;
-  int *groups = malloc((size_t)t->nnode * sizeof(int));
-  if (!groups)
-    return -1;
-  int ng = collect_groups(t, 0, groups, 0), fail = 0;
+  int fail = 0;
 #pragma omp parallel num_threads(nthreads) reduction(| : fail)
   {
-    List l = {0};
-#pragma omp for schedule(dynamic, 4)
-    for (int a = 0; a < ng; a++) {
-      const BhNode *g = &t->node[groups[a]];
-      double ox = t->sy[2 * g->lo], oy = t->sy[2 * g->lo + 1];
-      if (fail || group_list(t, g, theta2, ox, oy, &l) != 0) {
-        fail = 1; // out of memory for a list of a few thousand floats
-        continue;
-      }
-      for (int s = g->lo; s < g->hi; s++) {
-        double r[3];
-        list_sum(&l, (float)(t->sy[2 * s] - ox), (float)(t->sy[2 * s + 1] - oy), r);
-        int i = t->order[s];
-        force[2 * i] = r[0];
-        force[2 * i + 1] = r[1];
-        zpart[i] = r[2];
-      }
-    }
-    free(l.x), free(l.y), free(l.m);
+    BhList l = {0};
+    fail |= bhtree_repulsion_shared(t, theta, &l, force, zpart) != 0;
+    bhlist_free(&l);
   }
-  free(groups);
   return fail ? -1 : 0;
 }

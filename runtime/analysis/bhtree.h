@@ -34,7 +34,17 @@ typedef struct {
   double *sy;        // (n, 2) positions in Morton order
   uint32_t *tmpkey;  // (n) radix-sort scratch
   int *tmporder;     // (n)
+  int *group;        // (cap) node ids of the groups, in Morton order
+  int ngroup;
 } BhTree;
+
+// A thread's interaction list (scratch of bhtree_repulsion_shared).
+typedef struct {
+  float *x, *y, *m;
+  int len, cap;
+} BhList;
+
+void bhlist_free(BhList *l);
 
 int bhtree_init(BhTree *t, int n);
 void bhtree_free(BhTree *t);
@@ -52,5 +62,13 @@ void bhtree_build(BhTree *t, const double *y);
 // -1 when out of memory.
 int bhtree_repulsion(const BhTree *t, double theta, int nthreads,
                      double *force, double *zpart);
+
+// The same, called by every thread of an enclosing OpenMP parallel region,
+// which shares the groups out (omp for nowait: the caller's region ends
+// with a barrier).  l is the calling thread's scratch list, kept between
+// calls so a step allocates nothing.  Returns 0, or -1 on this thread
+// when out of memory.
+int bhtree_repulsion_shared(const BhTree *t, double theta, BhList *l,
+                            double *force, double *zpart);
 
 #endif

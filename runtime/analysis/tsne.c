@@ -246,11 +246,11 @@ static double kl_estimate(const TsneP *P, const double *y, double z) {
   return kl;
 }
 
-// grad (n, 2) = exaggeration * sum_j p_ij q_ij (y_i - y_j) - rep_i / Z:
-// dKL/dy_i / 4 (van der Maaten 2014, eq. 4 and 5).
-static void attract(const TsneP *P, const double *y, double exaggeration,
-                    const double *rep, double z, int nt, double *grad) {
-#pragma omp parallel for schedule(dynamic, 256) num_threads(nt)
+// attr (n, 2) = sum_j p_ij q_ij (y_i - y_j), the attractive half of
+// dKL/dy_i / 4 (van der Maaten 2014, eq. 4 and 5).  Called by every thread
+// of a parallel region (omp for nowait).
+static void attract_shared(const TsneP *P, const double *y, double *attr) {
+#pragma omp for schedule(dynamic, 256) nowait
   for (int i = 0; i < P->n; i++) {
     double ax = 0, ay = 0, xi = y[2 * i], yi = y[2 * i + 1];
     for (int e = P->row[i]; e < P->row[i + 1]; e++) {
@@ -260,24 +260,62 @@ static void attract(const TsneP *P, const double *y, double exaggeration,
       ax += pq * dx;
       ay += pq * dy;
     }
-    grad[2 * i] = exaggeration * ax - rep[2 * i] / z;
-    grad[2 * i + 1] = exaggeration * ay - rep[2 * i + 1] / z;
+    attr[2 * i] = ax;
+    attr[2 * i + 1] = ay;
   }
 }
 
 // One step of momentum gradient descent with per-coordinate gains
-// (Jacobs 1988, as in sklearn's _gradient_descent).
+// (Jacobs 1988, as in sklearn's _gradient_descent) on the gradient
+// exaggeration * attr - rep / z.
 static void descend(double *y, double *update, double *gains,
-                    const double *grad, int m, double momentum, double lr,
+                    const double *attr, const double *rep, double z,
+                    double exaggeration, int m, double momentum, double lr,
                     double min_gain) {
   for (int c = 0; c < m; c++) {
-    double g = grad[c];
+    double g = exaggeration * attr[c] - rep[c] / z;
     gains[c] = update[c] * g < 0 ? gains[c] + 0.2 : gains[c] * 0.8;
     if (gains[c] < min_gain)
       gains[c] = min_gain;
     update[c] = momentum * update[c] - lr * gains[c] * g;
     y[c] += update[c];
   }
+}
+
+// The working arrays of the descent, allocated once.
+typedef struct {
+  double *y, *update, *gains, *attr, *rep, *zpart; // (n, 2) or (n)
+  BhTree tree;
+  BhList *lists; // (threads)
+  int have_tree, nlists;
+} Work;
+
+static int work_init(Work *w, int n, int nt) {
+  size_t m = (size_t)n * 2;
+  memset(w, 0, sizeof *w);
+  w->y = malloc(m * sizeof(double));
+  w->update = calloc(m, sizeof(double));
+  w->gains = malloc(m * sizeof(double));
+  w->attr = malloc(m * sizeof(double));
+  w->rep = malloc(m * sizeof(double));
+  w->zpart = malloc((size_t)n * sizeof(double));
+  w->lists = calloc((size_t)nt, sizeof(BhList));
+  w->nlists = nt;
+  if (!w->y || !w->update || !w->gains || !w->attr || !w->rep || !w->zpart ||
+      !w->lists)
+    return -1;
+  w->have_tree = bhtree_init(&w->tree, n) == 0;
+  return w->have_tree ? 0 : -1;
+}
+
+static void work_free(Work *w) {
+  free(w->y), free(w->update), free(w->gains), free(w->attr), free(w->rep);
+  free(w->zpart);
+  for (int t = 0; w->lists && t < w->nlists; t++)
+    bhlist_free(&w->lists[t]);
+  free(w->lists);
+  if (w->have_tree)
+    bhtree_free(&w->tree);
 }
 
 int tsne_run(const float *x, int n, int d, const TsneOptions *o, float *yout,
@@ -295,74 +333,70 @@ int tsne_run(const float *x, int n, int d, const TsneOptions *o, float *yout,
   st->seconds_p = t1 - t0;
 
   size_t m = (size_t)n * 2;
-  double *y = malloc(m * sizeof(double)), *update = calloc(m, sizeof(double));
-  double *gains = malloc(m * sizeof(double)), *grad = malloc(m * sizeof(double));
-  double *rep = malloc(m * sizeof(double)), *zpart = malloc((size_t)n * sizeof(double));
-  BhTree tree;
-  int rc = -1, have_tree = 0;
-  if (!y || !update || !gains || !grad || !rep || !zpart) {
+  Work w;
+  int rc = -1;
+  if (work_init(&w, n, nt) != 0) {
     fprintf(stderr, "tsne: out of memory (n=%d)\n", n);
     goto done;
   }
-  if (bhtree_init(&tree, n) != 0) {
-    fprintf(stderr, "tsne: out of memory for the tree (n=%d)\n", n);
-    goto done;
-  }
-  have_tree = 1;
   if (o->init == TSNE_INIT_PCA) {
-    if (init_pca(x, n, d, y) != 0) {
+    if (init_pca(x, n, d, w.y) != 0) {
       fprintf(stderr, "tsne: PCA initialisation failed (d=%d)\n", d);
       goto done;
     }
   } else {
-    init_random(n, o->seed, y);
+    init_random(n, o->seed, w.y);
   }
   double lr = o->learning_rate > 0 ? o->learning_rate
                                    : fmax(n / o->early_exaggeration, 200.0);
   st->learning_rate = lr;
   for (size_t c = 0; c < m; c++)
-    gains[c] = 1;
-  double prof[4] = {0};
+    w.gains[c] = 1;
+  double seconds_tree = 0, seconds_forces = 0;
   for (int it = 0; it < o->iters; it++) {
     int early = it < o->exaggeration_iters;
     if (it == o->exaggeration_iters)
       for (size_t c = 0; c < m; c++)
-        update[c] = 0, gains[c] = 1;
+        w.update[c] = 0, w.gains[c] = 1;
     double ta = omp_get_wtime();
-    bhtree_build(&tree, y);
+    bhtree_build(&w.tree, w.y);
     double tb = omp_get_wtime();
-    if (bhtree_repulsion(&tree, o->theta, nt, rep, zpart) != 0) {
+    // One parallel region per step: repulsion and attraction share it.
+    int fail = 0;
+#pragma omp parallel num_threads(nt) reduction(| : fail)
+    {
+      BhList *l = &w.lists[omp_get_thread_num()];
+      fail |= bhtree_repulsion_shared(&w.tree, o->theta, l, w.rep, w.zpart) != 0;
+      attract_shared(&P, w.y, w.attr);
+    }
+    if (fail) {
       fprintf(stderr, "tsne: out of memory in the Barnes-Hut walk\n");
       goto done;
     }
     double tc = omp_get_wtime();
+    seconds_tree += tb - ta, seconds_forces += tc - tb;
     double z = 0;
     for (int i = 0; i < n; i++)
-      z += zpart[i];
-    attract(&P, y, early ? o->early_exaggeration : 1.0, rep, z, nt, grad);
-    double td = omp_get_wtime();
-    descend(y, update, gains, grad, (int)m,
+      z += w.zpart[i];
+    descend(w.y, w.update, w.gains, w.attr, w.rep, z,
+            early ? o->early_exaggeration : 1.0, (int)m,
             early ? o->momentum_early : o->momentum_late, lr, o->min_gain);
-    prof[0] += tb - ta, prof[1] += tc - tb, prof[2] += td - tc;
-    prof[3] += omp_get_wtime() - td;
     if (o->verbose && ((it + 1) % 50 == 0 || it + 1 == o->iters))
       fprintf(stderr, "tsne: iteration %4d  KL~%.4f  (%.2f s)\n", it + 1,
-              kl_estimate(&P, y, z), omp_get_wtime() - t1);
+              kl_estimate(&P, w.y, z), omp_get_wtime() - t1);
   }
   double t2 = omp_get_wtime();
   st->seconds_opt = t2 - t1;
   if (o->verbose)
-    fprintf(stderr, "tsne: tree %.2f s, repulsion %.2f s, attraction %.2f s, "
-                    "update %.2f s\n", prof[0], prof[1], prof[2], prof[3]);
+    fprintf(stderr, "tsne: tree %.2f s, forces %.2f s, rest %.2f s\n",
+            seconds_tree, seconds_forces, st->seconds_opt - seconds_tree - seconds_forces);
   for (size_t c = 0; c < m; c++)
-    yout[c] = (float)y[c];
+    yout[c] = (float)w.y[c];
   st->kl = tsne_kl(&P, yout, nt);
   st->seconds_kl = omp_get_wtime() - t2;
   rc = 0;
 done:
-  if (have_tree)
-    bhtree_free(&tree);
-  free(y), free(update), free(gains), free(grad), free(rep), free(zpart);
+  work_free(&w);
   tsne_p_free(&P);
   return rc;
 }
