@@ -439,6 +439,7 @@ static Layer layer(Parser *p) {
 
 // body = "{" { NL | line } "}"      line = layer { layer } NL
 static void net_body(Parser *p, Net *n) {
+  skip_newlines(p);            // the brace may open the next line
   Token open = expect(p, TK_LBRACE, NULL);
   jmp_buf here, *outer = p->on_error;
   p->on_error = &here;
@@ -561,6 +562,7 @@ static void model_decl(Parser *p) {
   Model *m = xcalloc(1, sizeof *m);
   m->file = p->file;
   m->name = ident(p, "a model name");
+  skip_newlines(p);            // the brace may open the next line
   Token open = expect(p, TK_LBRACE, NULL);
   jmp_buf here, *outer = p->on_error;
   p->on_error = &here;
