@@ -67,9 +67,10 @@ static void test_nets(void) {
                   "\n"
                   "    flatten trunk_out: dense(latent)\n"
                   "}\n"
-                  "net head(h: [64]) -> [latent] { dense(latent) }\n");
+                  "net head(h: [64]) -> [latent] { dense(latent) }\n"
+                  "net tail(h: [64]) -> [latent]\n{\n  dense(latent)\n}\n");
   CHECK(diag_count() == 0);
-  CHECK(u->nconsts == 1 && u->nnets == 2);
+  CHECK(u->nconsts == 1 && u->nnets == 3);
   Net *n = &u->nets[0];
   CHECK(n->nlayers == 4);
   CHECK(n->in_lit.ndims == 3 && n->out_lit.ndims == 1);
@@ -78,7 +79,7 @@ static void test_nets(void) {
   CHECK(!strcmp(n->layers[0].args[1].key.str, "k") && n->layers[0].args[1].val->value == 3);
   CHECK(!n->layers[1].has_args && !strcmp(n->layers[1].name.str, "relu"));
   CHECK(n->layers[3].label.kind == TK_IDENT && !strcmp(n->layers[3].label.str, "trunk_out"));
-  CHECK(u->nets[1].nlayers == 1);
+  CHECK(u->nets[1].nlayers == 1 && u->nets[2].nlayers == 1);   // one-line body; brace on the next line
   CHECK(u->model == NULL);
 }
 
