@@ -8,6 +8,7 @@
 
 #include "ops.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,11 @@ static void *xcalloc(size_t n, size_t size) {
 }
 
 Interp *interp_new(Graph *g, float **param) {
+  // Keep freed memory in the process, as a framework's caching allocator
+  // does: otherwise glibc maps and unmaps every large activation each step
+  // and the step pays a page fault per 4 KiB.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   Interp *ip = xcalloc(1, sizeof *ip);
   int nn = g->nnodes;
   int nf = g->nforward > 0 ? g->nforward : nn;

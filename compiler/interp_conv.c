@@ -1,9 +1,11 @@
 // interp_conv.c — the layer kernels: conv2d and deconv2d by im2col/col2im
-// and one sgemm over the whole batch, dense by sgemm, and their gradients.
+// and sgemm over chunks of the batch, dense by one sgemm over the batch,
+// and their gradients.
 //
-// Channel-major batch layout: for one big sgemm per op, im2col writes the
-// columns of example i at [i*P, (i+1)*P) of a [K, n*P] matrix, so the
-// product comes out as [O, n, P] and is reordered to the IR's [n, O, P].
+// Channel-major batch layout: for one big sgemm per chunk of 32 examples,
+// im2col writes the columns of example i at [i*P, (i+1)*P) of a [K, c*P]
+// matrix, so the product comes out as [O, c, P] and is reordered to the
+// IR's [n, O, P].
 #include "interp.h"
 
 #include <cblas.h>
@@ -14,6 +16,37 @@ static const Shape *shape_in(const Interp *ip, const Node *n, int j) {
   return &ip->g->nodes[n->in[j]].shape;
 }
 
+// Output positions [lo, hi) whose tap kj lands inside [0, W): ow*s - p + kj
+// in range.  Outside it the tap reads padding.
+static void tap_range(int kj, int s, int p, int W, int OW, int *lo, int *hi) {
+  int a = 0, b = OW;
+  while (a < OW && a * s - p + kj < 0)
+    a++;
+  while (b > a && (b - 1) * s - p + kj >= W)
+    b--;
+  *lo = a;
+  *hi = b;
+}
+
+// The inner loops, kept small so they compile to tight code.
+// src is an image row; tap ow reads src[ow * s + off].
+static void gather_row(float *restrict r, const float *restrict src, int off, int lo, int hi, int OW, int s) {
+  for (int ow = 0; ow < lo; ow++)
+    r[ow] = 0.0f;
+  if (s == 1)
+    memcpy(r + lo, src + lo + off, (size_t)(hi - lo) * sizeof(float));
+  else
+    for (int ow = lo; ow < hi; ow++)
+      r[ow] = src[ow * s + off];
+  for (int ow = hi; ow < OW; ow++)
+    r[ow] = 0.0f;
+}
+
+static void scatter_row(float *restrict dst, const float *restrict r, int off, int lo, int hi, int s) {
+  for (int ow = lo; ow < hi; ow++)
+    dst[ow * s + off] += r[ow];
+}
+
 // img [C, H, W] -> rows (c, ki, kj) of col, output positions [OH*OW] along
 // each row, row stride ld.  Out-of-image taps read zero.
 static void im2col(const float *img, int C, int H, int W, int k, int s, int p,
@@ -22,6 +55,8 @@ static void im2col(const float *img, int C, int H, int W, int k, int s, int p,
     for (int ki = 0; ki < k; ki++)
       for (int kj = 0; kj < k; kj++) {
         float *row = col + (size_t)((c * k + ki) * k + kj) * ld;
+        int lo, hi;
+        tap_range(kj, s, p, W, OW, &lo, &hi);
         for (int oh = 0; oh < OH; oh++) {
           int ih = oh * s - p + ki;
           float *r = row + oh * OW;
@@ -29,11 +64,7 @@ static void im2col(const float *img, int C, int H, int W, int k, int s, int p,
             memset(r, 0, OW * sizeof(float));
             continue;
           }
-          const float *src = img + ((size_t)c * H + ih) * W;
-          for (int ow = 0; ow < OW; ow++) {
-            int iw = ow * s - p + kj;
-            r[ow] = iw >= 0 && iw < W ? src[iw] : 0.0f;
-          }
+          gather_row(r, img + ((size_t)c * H + ih) * W, kj - p, lo, hi, OW, s);
         }
       }
 }
@@ -46,29 +77,30 @@ static void col2im(const float *col, size_t ld, int C, int H, int W, int k, int 
     for (int ki = 0; ki < k; ki++)
       for (int kj = 0; kj < k; kj++) {
         const float *row = col + (size_t)((c * k + ki) * k + kj) * ld;
+        int lo, hi;
+        tap_range(kj, s, p, W, OW, &lo, &hi);
         for (int oh = 0; oh < OH; oh++) {
           int ih = oh * s - p + ki;
           if (ih < 0 || ih >= H)
             continue;
-          float *dst = img + ((size_t)c * H + ih) * W;
-          const float *r = row + oh * OW;
-          for (int ow = 0; ow < OW; ow++) {
-            int iw = ow * s - p + kj;
-            if (iw >= 0 && iw < W)
-              dst[iw] += r[ow];
-          }
+          scatter_row(img + ((size_t)c * H + ih) * W, row + oh * OW, kj - p, lo, hi, s);
         }
       }
 }
 
+// Examples per im2col + sgemm: the column matrix of a chunk (at most
+// ~450 KB here) stays in L2, where a whole batch of 256 would not.
+#define CHUNK 32
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
 // Batch im2col: x [n, C, H, W] -> col [C*k*k, n*OH*OW].
-static float *im2col_batch(const float *x, int n, int C, int H, int W, int k, int s, int p, int OH, int OW) {
+static void im2col_batch(const float *x, int n, int C, int H, int W, int k, int s, int p, int OH, int OW,
+                         float *col) {
   size_t P = (size_t)OH * OW, ld = (size_t)n * P;
-  float *col = interp_alloc((size_t)C * k * k * ld);
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; i++)
     im2col(x + (size_t)i * C * H * W, C, H, W, k, s, p, OH, OW, col + i * P, ld);
-  return col;
 }
 
 // Batch col2im: col [C*k*k, n*OH*OW] -> img [n, C, H, W].
@@ -81,13 +113,11 @@ static void col2im_batch(const float *col, int n, int C, int H, int W, int k, in
 }
 
 // [n, C, P] -> [C, n*P]
-static float *to_channel_major(const float *src, int n, int C, size_t P) {
-  float *dst = interp_alloc((size_t)n * C * P);
+static void to_channel_major(const float *src, int n, int C, size_t P, float *dst) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int i = 0; i < n; i++)
     for (int c = 0; c < C; c++)
       memcpy(dst + ((size_t)c * n + i) * P, src + ((size_t)i * C + c) * P, P * sizeof(float));
-  return dst;
 }
 
 // [C, n*P] -> [n, C, P], adding bias[c] when bias is not NULL.
@@ -103,8 +133,6 @@ static void from_channel_major(const float *src, int n, int C, size_t P, const f
     }
 }
 
-// ---- conv2d: x [n, C, H, W], w [O, C, k, k], b [O] -> y [n, O, OH, OW].
-
 typedef struct {
   int C, H, W, O, OH, OW, k, s, p;
 } Geom;
@@ -115,14 +143,27 @@ static Geom geom(Shape img, Shape pos, const Attrs *a) {
   return (Geom){img.dim[0], img.dim[1], img.dim[2], pos.dim[0], pos.dim[1], pos.dim[2], a->k, a->stride, a->pad};
 }
 
+// Per-example sizes: image, positions (P), image-side rows of col (K).
+#define SIZES(q)                                                   \
+  size_t img_sz = (size_t)(q).C * (q).H * (q).W;                   \
+  size_t P = (size_t)(q).OH * (q).OW;                              \
+  int K = (q).C * (q).k * (q).k;                                   \
+  int n = ip->n, cmax = min_int(n, CHUNK);                         \
+  (void)img_sz
+
+// ---- conv2d: x [n, C, H, W], w [O, C, k, k], b [O] -> y [n, O, OH, OW].
+
 void interp_conv2d(Interp *ip, const Node *nd, float *y, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), nd->shape, &nd->attr);
-  int n = ip->n, K = q.C * q.k * q.k;
-  size_t nP = (size_t)n * q.OH * q.OW;
-  float *col = im2col_batch(in[0], n, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW);
-  float *t = interp_alloc((size_t)q.O * nP);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q.O, nP, K, 1.0f, in[1], K, col, nP, 0.0f, t, nP);
-  from_channel_major(t, n, q.O, (size_t)q.OH * q.OW, in[2], y);
+  SIZES(q);
+  float *col = interp_alloc((size_t)K * cmax * P), *t = interp_alloc((size_t)q.O * cmax * P);
+  for (int i0 = 0; i0 < n; i0 += CHUNK) {
+    int c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q.O, cP, K, 1.0f, in[1], K, col, cP, 0.0f, t, cP);
+    from_channel_major(t, c, q.O, P, in[2], y + i0 * q.O * P);
+  }
   free(col);
   free(t);
 }
@@ -130,40 +171,53 @@ void interp_conv2d(Interp *ip, const Node *nd, float *y, const float *const *in)
 // dx = col2im(W^T dy): dy [n, O, OH, OW], w [O, C, k, k] -> dx [n, C, H, W].
 void interp_conv2d_dx(Interp *ip, const Node *nd, float *dx, const float *const *in) {
   Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);
-  int n = ip->n, K = q.C * q.k * q.k;
-  size_t nP = (size_t)n * q.OH * q.OW;
-  float *dyc = to_channel_major(in[0], n, q.O, (size_t)q.OH * q.OW);
-  float *dcol = interp_alloc((size_t)K * nP);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, nP, q.O, 1.0f, in[1], K, dyc, nP, 0.0f, dcol, nP);
-  col2im_batch(dcol, n, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, dx);
+  SIZES(q);
+  float *dyc = interp_alloc((size_t)q.O * cmax * P), *dcol = interp_alloc((size_t)K * cmax * P);
+  for (int i0 = 0; i0 < n; i0 += CHUNK) {
+    int c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    to_channel_major(in[0] + i0 * q.O * P, c, q.O, P, dyc);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cP, q.O, 1.0f, in[1], K, dyc, cP, 0.0f, dcol, cP);
+    col2im_batch(dcol, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, dx + i0 * img_sz);
+  }
   free(dyc);
   free(dcol);
 }
 
-// dw = dy im2col(x)^T, summed over the batch by the sgemm: -> [O, C, k, k].
+// dw = dy im2col(x)^T, summed over the batch (chunks accumulate): -> [O, C, k, k].
 void interp_conv2d_dw(Interp *ip, const Node *nd, float *dw, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 1), *shape_in(ip, nd, 0), &nd->attr);
-  int n = ip->n, K = q.C * q.k * q.k;
-  size_t nP = (size_t)n * q.OH * q.OW;
-  float *dyc = to_channel_major(in[0], n, q.O, (size_t)q.OH * q.OW);
-  float *col = im2col_batch(in[1], n, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, q.O, K, nP, 1.0f, dyc, nP, col, nP, 0.0f, dw, K);
+  SIZES(q);
+  float *dyc = interp_alloc((size_t)q.O * cmax * P), *col = interp_alloc((size_t)K * cmax * P);
+  for (int i0 = 0; i0 < n; i0 += CHUNK) {
+    int c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    to_channel_major(in[0] + i0 * q.O * P, c, q.O, P, dyc);
+    im2col_batch(in[1] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, q.O, K, cP, 1.0f, dyc, cP, col, cP, i0 ? 1.0f : 0.0f,
+                dw, K);
+  }
   free(dyc);
   free(col);
 }
 
 // ---- deconv2d (transposed convolution): x [n, Ci, H, W], w [Ci, Co, k, k],
 // b [Co] -> y [n, Co, OH, OW].  It is the adjoint of a conv2d from y-sized
-// images to x-sized positions: y = col2im(W^T x) + b.
+// images to x-sized positions: y = col2im(W^T x) + b.  In the Geom, the
+// image is y (C = Co) and the positions are x (O = Ci).
 
 void interp_deconv2d(Interp *ip, const Node *nd, float *y, const float *const *in) {
-  Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);   // image = y, positions = x
-  int n = ip->n, Ci = q.O, K = q.C * q.k * q.k;
-  size_t nP = (size_t)n * q.OH * q.OW;
-  float *xc = to_channel_major(in[0], n, Ci, (size_t)q.OH * q.OW);
-  float *col = interp_alloc((size_t)K * nP);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, nP, Ci, 1.0f, in[1], K, xc, nP, 0.0f, col, nP);
-  col2im_batch(col, n, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, y);
+  Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);
+  SIZES(q);
+  int Ci = q.O;
+  float *xc = interp_alloc((size_t)Ci * cmax * P), *col = interp_alloc((size_t)K * cmax * P);
+  for (int i0 = 0; i0 < n; i0 += CHUNK) {
+    int c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    to_channel_major(in[0] + i0 * Ci * P, c, Ci, P, xc);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cP, Ci, 1.0f, in[1], K, xc, cP, 0.0f, col, cP);
+    col2im_batch(col, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, y + i0 * img_sz);
+  }
   size_t HW = (size_t)q.H * q.W;
   const float *b = in[2];
 #pragma omp parallel for collapse(2) schedule(static)
@@ -180,12 +234,16 @@ void interp_deconv2d(Interp *ip, const Node *nd, float *y, const float *const *i
 // dx = W im2col(dy): dy [n, Co, OH, OW] -> dx [n, Ci, H, W].
 void interp_deconv2d_dx(Interp *ip, const Node *nd, float *dx, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), nd->shape, &nd->attr);
-  int n = ip->n, Ci = q.O, K = q.C * q.k * q.k;
-  size_t P = (size_t)q.OH * q.OW, nP = n * P;
-  float *col = im2col_batch(in[0], n, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW);
-  float *t = interp_alloc((size_t)Ci * nP);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Ci, nP, K, 1.0f, in[1], K, col, nP, 0.0f, t, nP);
-  from_channel_major(t, n, Ci, P, NULL, dx);
+  SIZES(q);
+  int Ci = q.O;
+  float *col = interp_alloc((size_t)K * cmax * P), *t = interp_alloc((size_t)Ci * cmax * P);
+  for (int i0 = 0; i0 < n; i0 += CHUNK) {
+    int c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Ci, cP, K, 1.0f, in[1], K, col, cP, 0.0f, t, cP);
+    from_channel_major(t, c, Ci, P, NULL, dx + i0 * Ci * P);
+  }
   free(col);
   free(t);
 }
@@ -193,11 +251,17 @@ void interp_deconv2d_dx(Interp *ip, const Node *nd, float *dx, const float *cons
 // dw = x im2col(dy)^T: -> [Ci, Co, k, k], summed over the batch.
 void interp_deconv2d_dw(Interp *ip, const Node *nd, float *dw, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), *shape_in(ip, nd, 1), &nd->attr);
-  int n = ip->n, Ci = q.O, K = q.C * q.k * q.k;
-  size_t P = (size_t)q.OH * q.OW, nP = n * P;
-  float *col = im2col_batch(in[0], n, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW);
-  float *xc = to_channel_major(in[1], n, Ci, P);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Ci, K, nP, 1.0f, xc, nP, col, nP, 0.0f, dw, K);
+  SIZES(q);
+  int Ci = q.O;
+  float *col = interp_alloc((size_t)K * cmax * P), *xc = interp_alloc((size_t)Ci * cmax * P);
+  for (int i0 = 0; i0 < n; i0 += CHUNK) {
+    int c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
+    to_channel_major(in[1] + i0 * Ci * P, c, Ci, P, xc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Ci, K, cP, 1.0f, xc, cP, col, cP, i0 ? 1.0f : 0.0f,
+                dw, K);
+  }
   free(col);
   free(xc);
 }
