@@ -157,8 +157,8 @@ int knn_all(const float *x, int n, int d, int k, uint64_t seed, int threads,
     t.perm[i] = i;
   Rng rng = rng_stream(seed, 0x7670747265ull); // "vptre"
   vp_build(&t, 0, n, &rng);
-  int fail = 0;
-#pragma omp parallel reduction(| : fail) num_threads(threads > 0 ? threads : omp_get_max_threads())
+  int fail = 0, nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel reduction(| : fail) num_threads(nt)
   {
     Heap h = {malloc((size_t)k * sizeof(Cand)), 0, k};
     if (!h.c)
@@ -181,8 +181,8 @@ int knn_brute(const float *x, int n, int d, int k, int threads, int *idx,
               double *dist2) {
   if (k >= n || k < 1)
     return -1;
-  int fail = 0;
-#pragma omp parallel reduction(| : fail) num_threads(threads > 0 ? threads : omp_get_max_threads())
+  int fail = 0, nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel reduction(| : fail) num_threads(nt)
   {
     Heap h = {malloc((size_t)k * sizeof(Cand)), 0, k};
     if (!h.c)
