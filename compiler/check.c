@@ -6,6 +6,7 @@
 // written into the AST for lower.c, dump and summary.  Every error is
 // reported; a layer or expression whose input is already wrong is not
 // checked again (its shape is unknown), so one mistake gives one message.
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -301,6 +302,14 @@ static bool eval_dims(Ctx *c, Expr **dims, int n, Loc loc, Shape *out) {
   return ok;
 }
 
+// Constants become floats in the graph.
+static bool fits_float(Expr *e, double v) {
+  if (fabs(v) <= FLT_MAX)
+    return true;
+  diag_error(e->tok.loc, "%g is too large for a float", v);
+  return false;
+}
+
 // ---- Op arguments ----
 
 // Arguments of a builtin op.  In a net line the running value is the
@@ -401,7 +410,7 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
       else ok = false;
       break;
     case A_REAL:
-      if (const_eval(c, a->val, &v)) set_attr(o, slot, v, attr);
+      if (const_eval(c, a->val, &v) && fits_float(a->val, v)) set_attr(o, slot, v, attr);
       else ok = false;
       break;
     case A_DIMS:
@@ -805,6 +814,8 @@ static void check_binary(Ctx *c, Expr *e) {
     e->value = fold(e->op, l->value, r->value);
     return;
   }
+  if ((l->vk == V_CONST && !fits_float(l, l->value)) || (r->vk == V_CONST && !fits_float(r, r->value)))
+    return;
   e->vk = V_TENSOR;
   if (l->vk == V_CONST || (r->vk == V_TENSOR && l->shape.rank == 0)) {
     e->shape = r->shape;
@@ -833,6 +844,8 @@ static void check_expr(Ctx *c, Expr *e) {
       e->bind = s;
       e->vk = s->vk;
       e->shape = s->shape;
+      if (s->vk == V_CONST)
+        e->value = s->expr->value;
       return;
     }
     Const *k = unit_const_def(c->u, nm);

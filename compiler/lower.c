@@ -199,8 +199,8 @@ Graph *lower_unit(Unit *u) {
 
   for (int i = 0; i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];
-    if (s->kind == S_LET)
-      s->node = lower_expr(&lw, s->expr);
+    if (s->kind == S_LET)          // (a constant is emitted where it is used)
+      s->node = s->vk == V_CONST ? -1 : lower_expr(&lw, s->expr);
     else if (s->kind == S_LOSS)
       g->loss = lower_expr(&lw, s->expr);
   }

@@ -164,7 +164,7 @@ static void test_sharing(void) {
       convs++;
   CHECK(convs == 2);
   // Left-associative: (mean(c*c) * scale) * 0.25 keeps both constants;
-  // sum(-a) / 4 has the third.
+  // sum(-a) / four has the third (four = 2 * 2, a model constant).
   float want[] = {2, 0.25f, 4};
   int consts = 0;
   for (int i = 0; i < g->nnodes; i++)
