@@ -44,6 +44,11 @@ expect() {
   done
 }
 
+# Every model checks cleanly, including any added later.
+for f in "$dir"/*.net; do
+  if "$netc" check "$f"; then :; else echo "FAIL: netc check $f"; fail=1; fi
+done
+
 expect autoencoder -- "Total params=50,186" "Trainable params=50,186" "Frozen params=0" \
   net:encoder=24,969 net:decoder=25,217
 expect denoiser -- "Total params=50,186" "Trainable params=50,186" "Frozen params=0" \
