@@ -88,8 +88,13 @@ static void col2im(const float *col, size_t ld, int C, int H, int W, int k, int 
       }
 }
 
-// Examples per im2col + sgemm: the column matrix of a chunk (at most
-// ~450 KB here) stays in L2, where a whole batch of 256 would not.
+// Threads take whole chunks of CHUNK examples: im2col, one single-threaded
+// sgemm and col2im of a chunk run on one core, and the column matrix (at
+// most ~450 KB here) stays in its L2.  One parallel region per op and no
+// second thread pool: OpenBLAS runs single-threaded (set_threads), since
+// its pthreads spinning next to OpenMP's only steal each other's cores.
+// Weight gradients are summed per chunk, then over the chunks in order,
+// so results do not depend on the number of threads.
 #define CHUNK 32
 
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -98,7 +103,6 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 static void im2col_batch(const float *x, int n, int C, int H, int W, int k, int s, int p, int OH, int OW,
                          float *col) {
   size_t P = (size_t)OH * OW, ld = (size_t)n * P;
-#pragma omp parallel for schedule(static)
   for (int i = 0; i < n; i++)
     im2col(x + (size_t)i * C * H * W, C, H, W, k, s, p, OH, OW, col + i * P, ld);
 }
@@ -107,14 +111,12 @@ static void im2col_batch(const float *x, int n, int C, int H, int W, int k, int 
 static void col2im_batch(const float *col, int n, int C, int H, int W, int k, int s, int p, int OH, int OW,
                          float *img) {
   size_t P = (size_t)OH * OW, ld = (size_t)n * P;
-#pragma omp parallel for schedule(static)
   for (int i = 0; i < n; i++)
     col2im(col + i * P, ld, C, H, W, k, s, p, OH, OW, img + (size_t)i * C * H * W);
 }
 
 // [n, C, P] -> [C, n*P]
 static void to_channel_major(const float *src, int n, int C, size_t P, float *dst) {
-#pragma omp parallel for collapse(2) schedule(static)
   for (int i = 0; i < n; i++)
     for (int c = 0; c < C; c++)
       memcpy(dst + ((size_t)c * n + i) * P, src + ((size_t)i * C + c) * P, P * sizeof(float));
@@ -122,7 +124,6 @@ static void to_channel_major(const float *src, int n, int C, size_t P, float *ds
 
 // [C, n*P] -> [n, C, P], adding bias[c] when bias is not NULL.
 static void from_channel_major(const float *src, int n, int C, size_t P, const float *bias, float *dst) {
-#pragma omp parallel for collapse(2) schedule(static)
   for (int i = 0; i < n; i++)
     for (int c = 0; c < C; c++) {
       const float *s = src + ((size_t)c * n + i) * P;
@@ -149,56 +150,76 @@ static Geom geom(Shape img, Shape pos, const Attrs *a) {
   size_t P = (size_t)(q).OH * (q).OW;                              \
   int K = (q).C * (q).k * (q).k;                                   \
   int n = ip->n, cmax = min_int(n, CHUNK);                         \
-  (void)img_sz
+  int nchunks = (n + CHUNK - 1) / CHUNK;                           \
+  (void)img_sz, (void)cmax
+
+// Chunk j of the batch: examples [i0, i0 + c).
+#define CHUNK_LOOP(j)                                              \
+  _Pragma("omp parallel for schedule(static)")                     \
+  for (int j = 0; j < nchunks; j++)
+
+// dw = sum of the chunks' partial gradients part [nchunks, m], in chunk order.
+static void sum_chunks(const float *part, int nchunks, size_t m, float *dw) {
+#pragma omp parallel for schedule(static) if (m > 4096)
+  for (size_t k = 0; k < m; k++) {
+    float acc = 0.0f;
+    for (int j = 0; j < nchunks; j++)
+      acc += part[(size_t)j * m + k];
+    dw[k] = acc;
+  }
+}
 
 // ---- conv2d: x [n, C, H, W], w [O, C, k, k], b [O] -> y [n, O, OH, OW].
 
 void interp_conv2d(Interp *ip, const Node *nd, float *y, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), nd->shape, &nd->attr);
   SIZES(q);
-  float *col = interp_alloc((size_t)K * cmax * P), *t = interp_alloc((size_t)q.O * cmax * P);
-  for (int i0 = 0; i0 < n; i0 += CHUNK) {
-    int c = min_int(CHUNK, n - i0);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
     size_t cP = (size_t)c * P;
+    float *col = interp_alloc((size_t)K * cP), *t = interp_alloc((size_t)q.O * cP);
     im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q.O, cP, K, 1.0f, in[1], K, col, cP, 0.0f, t, cP);
     from_channel_major(t, c, q.O, P, in[2], y + i0 * q.O * P);
+    free(col);
+    free(t);
   }
-  free(col);
-  free(t);
 }
 
 // dx = col2im(W^T dy): dy [n, O, OH, OW], w [O, C, k, k] -> dx [n, C, H, W].
 void interp_conv2d_dx(Interp *ip, const Node *nd, float *dx, const float *const *in) {
   Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);
   SIZES(q);
-  float *dyc = interp_alloc((size_t)q.O * cmax * P), *dcol = interp_alloc((size_t)K * cmax * P);
-  for (int i0 = 0; i0 < n; i0 += CHUNK) {
-    int c = min_int(CHUNK, n - i0);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
     size_t cP = (size_t)c * P;
+    float *dyc = interp_alloc((size_t)q.O * cP), *dcol = interp_alloc((size_t)K * cP);
     to_channel_major(in[0] + i0 * q.O * P, c, q.O, P, dyc);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cP, q.O, 1.0f, in[1], K, dyc, cP, 0.0f, dcol, cP);
     col2im_batch(dcol, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, dx + i0 * img_sz);
+    free(dyc);
+    free(dcol);
   }
-  free(dyc);
-  free(dcol);
 }
 
-// dw = dy im2col(x)^T, summed over the batch (chunks accumulate): -> [O, C, k, k].
+// dw = dy im2col(x)^T, summed over the batch: -> [O, C, k, k].
 void interp_conv2d_dw(Interp *ip, const Node *nd, float *dw, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 1), *shape_in(ip, nd, 0), &nd->attr);
   SIZES(q);
-  float *dyc = interp_alloc((size_t)q.O * cmax * P), *col = interp_alloc((size_t)K * cmax * P);
-  for (int i0 = 0; i0 < n; i0 += CHUNK) {
-    int c = min_int(CHUNK, n - i0);
+  size_t m = (size_t)q.O * K;
+  float *part = interp_alloc(nchunks * m);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
     size_t cP = (size_t)c * P;
+    float *dyc = interp_alloc((size_t)q.O * cP), *col = interp_alloc((size_t)K * cP);
     to_channel_major(in[0] + i0 * q.O * P, c, q.O, P, dyc);
     im2col_batch(in[1] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, q.O, K, cP, 1.0f, dyc, cP, col, cP, i0 ? 1.0f : 0.0f,
-                dw, K);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, q.O, K, cP, 1.0f, dyc, cP, col, cP, 0.0f, part + j * m, K);
+    free(dyc);
+    free(col);
   }
-  free(dyc);
-  free(col);
+  sum_chunks(part, nchunks, m, dw);
+  free(part);
 }
 
 // ---- deconv2d (transposed convolution): x [n, Ci, H, W], w [Ci, Co, k, k],
@@ -210,25 +231,25 @@ void interp_deconv2d(Interp *ip, const Node *nd, float *y, const float *const *i
   Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);
   SIZES(q);
   int Ci = q.O;
-  float *xc = interp_alloc((size_t)Ci * cmax * P), *col = interp_alloc((size_t)K * cmax * P);
-  for (int i0 = 0; i0 < n; i0 += CHUNK) {
-    int c = min_int(CHUNK, n - i0);
-    size_t cP = (size_t)c * P;
-    to_channel_major(in[0] + i0 * Ci * P, c, Ci, P, xc);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cP, Ci, 1.0f, in[1], K, xc, cP, 0.0f, col, cP);
-    col2im_batch(col, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, y + i0 * img_sz);
-  }
   size_t HW = (size_t)q.H * q.W;
   const float *b = in[2];
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int i = 0; i < n; i++)
-    for (int c = 0; c < q.C; c++) {
-      float *d = y + ((size_t)i * q.C + c) * HW;
-      for (size_t j = 0; j < HW; j++)
-        d[j] += b[c];
-    }
-  free(xc);
-  free(col);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
+    size_t cP = (size_t)c * P;
+    float *xc = interp_alloc((size_t)Ci * cP), *col = interp_alloc((size_t)K * cP);
+    to_channel_major(in[0] + i0 * Ci * P, c, Ci, P, xc);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cP, Ci, 1.0f, in[1], K, xc, cP, 0.0f, col, cP);
+    float *yc = y + i0 * img_sz;
+    col2im_batch(col, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, yc);
+    for (int e = 0; e < c; e++)
+      for (int ch = 0; ch < q.C; ch++) {
+        float *d = yc + ((size_t)e * q.C + ch) * HW;
+        for (size_t t = 0; t < HW; t++)
+          d[t] += b[ch];
+      }
+    free(xc);
+    free(col);
+  }
 }
 
 // dx = W im2col(dy): dy [n, Co, OH, OW] -> dx [n, Ci, H, W].
@@ -236,16 +257,16 @@ void interp_deconv2d_dx(Interp *ip, const Node *nd, float *dx, const float *cons
   Geom q = geom(*shape_in(ip, nd, 0), nd->shape, &nd->attr);
   SIZES(q);
   int Ci = q.O;
-  float *col = interp_alloc((size_t)K * cmax * P), *t = interp_alloc((size_t)Ci * cmax * P);
-  for (int i0 = 0; i0 < n; i0 += CHUNK) {
-    int c = min_int(CHUNK, n - i0);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
     size_t cP = (size_t)c * P;
+    float *col = interp_alloc((size_t)K * cP), *t = interp_alloc((size_t)Ci * cP);
     im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Ci, cP, K, 1.0f, in[1], K, col, cP, 0.0f, t, cP);
     from_channel_major(t, c, Ci, P, NULL, dx + i0 * Ci * P);
+    free(col);
+    free(t);
   }
-  free(col);
-  free(t);
 }
 
 // dw = x im2col(dy)^T: -> [Ci, Co, k, k], summed over the batch.
@@ -253,39 +274,63 @@ void interp_deconv2d_dw(Interp *ip, const Node *nd, float *dw, const float *cons
   Geom q = geom(*shape_in(ip, nd, 0), *shape_in(ip, nd, 1), &nd->attr);
   SIZES(q);
   int Ci = q.O;
-  float *col = interp_alloc((size_t)K * cmax * P), *xc = interp_alloc((size_t)Ci * cmax * P);
-  for (int i0 = 0; i0 < n; i0 += CHUNK) {
-    int c = min_int(CHUNK, n - i0);
+  size_t m = (size_t)Ci * K;
+  float *part = interp_alloc(nchunks * m);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
     size_t cP = (size_t)c * P;
+    float *col = interp_alloc((size_t)K * cP), *xc = interp_alloc((size_t)Ci * cP);
     im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
     to_channel_major(in[1] + i0 * Ci * P, c, Ci, P, xc);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Ci, K, cP, 1.0f, xc, cP, col, cP, i0 ? 1.0f : 0.0f,
-                dw, K);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Ci, K, cP, 1.0f, xc, cP, col, cP, 0.0f, part + j * m, K);
+    free(col);
+    free(xc);
   }
-  free(col);
-  free(xc);
+  sum_chunks(part, nchunks, m, dw);
+  free(part);
 }
 
-// ---- dense: x [n, I], w [O, I], b [O] -> y [n, O] = x w^T + b.
+// ---- dense: x [n, I], w [O, I], b [O] -> y [n, O] = x w^T + b, a chunk
+// of rows per sgemm.
 
 void interp_dense(Interp *ip, const Node *nd, float *y, const float *const *in) {
   int n = ip->n, no = nd->shape.dim[0], ni = shape_in(ip, nd, 0)->dim[0];
+  int nchunks = (n + CHUNK - 1) / CHUNK;
   const float *b = in[2];
-  for (int i = 0; i < n; i++)
-    memcpy(y + (size_t)i * no, b, no * sizeof(float));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, no, ni, 1.0f, in[0], ni, in[1], ni, 1.0f, y, no);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
+    float *yc = y + (size_t)i0 * no;
+    for (int i = 0; i < c; i++)
+      memcpy(yc + (size_t)i * no, b, no * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, no, ni, 1.0f, in[0] + (size_t)i0 * ni, ni, in[1], ni,
+                1.0f, yc, no);
+  }
 }
 
 // dx [n, I] = dy [n, O] w [O, I].
 void interp_dense_dx(Interp *ip, const Node *nd, float *dx, const float *const *in) {
   int n = ip->n, ni = nd->shape.dim[0], no = shape_in(ip, nd, 0)->dim[0];
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, ni, no, 1.0f, in[0], no, in[1], ni, 0.0f, dx, ni);
+  int nchunks = (n + CHUNK - 1) / CHUNK;
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, ni, no, 1.0f, in[0] + (size_t)i0 * no, no, in[1], ni,
+                0.0f, dx + (size_t)i0 * ni, ni);
+  }
 }
 
 // dw [O, I] = dy^T [O, n] x [n, I], summed over the batch.
 void interp_dense_dw(Interp *ip, const Node *nd, float *dw, const float *const *in) {
   int n = ip->n, no = nd->shape.dim[0], ni = nd->shape.dim[1];
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, n, 1.0f, in[0], no, in[1], ni, 0.0f, dw, ni);
+  int nchunks = (n + CHUNK - 1) / CHUNK;
+  size_t m = (size_t)no * ni;
+  float *part = interp_alloc(nchunks * m);
+  CHUNK_LOOP(j) {
+    int i0 = j * CHUNK, c = min_int(CHUNK, n - i0);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, c, 1.0f, in[0] + (size_t)i0 * no, no,
+                in[1] + (size_t)i0 * ni, ni, 0.0f, part + j * m, ni);
+  }
+  sum_chunks(part, nchunks, m, dw);
+  free(part);
 }
 
 // db [C] = dy [n, C, ...] summed over the batch and the positions.
