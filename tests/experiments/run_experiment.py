@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""End-to-end run of one experiment program on the committed MNIST subset.
+
+    run_experiment.py KIND BINDIR OUTDIR PNG_CHECK
+
+Runs build/bin/experiment-KIND for a few epochs with --json, checks its
+metrics against thresholds an untrained or broken model cannot reach, and
+decodes its figures with png_check (libpng): expected dimensions, and the
+decoded parts not blank.  The figure geometry mirrors png_grid.h: tiles of
+28 x 3 = 84 pixels, a margin of 4 around each, so a grid of c columns is
+4 + 88 c pixels wide.
+"""
+import json
+import os
+import subprocess
+import sys
+
+TILE, STEP = 84, 88
+
+
+def grid(n):
+    return 4 + STEP * n
+
+
+def row_region(row, cols, first_col=0):
+    """The tiles of one grid row (from first_col on) as x y w h."""
+    return [4 + STEP * first_col, 4 + STEP * row, STEP * (cols - first_col) - 4, TILE]
+
+
+def run(cmd):
+    print("$", " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    print(p.stdout, end="")
+    if p.returncode != 0:
+        sys.exit(f"FAILED: exit status {p.returncode}")
+    last = p.stdout.strip().splitlines()[-1]
+    return json.loads(last)
+
+
+def check(cond, what):
+    print(("ok      " if cond else "FAILED  ") + what)
+    return cond
+
+
+def png(png_check, path, w, h, regions=()):
+    args = [png_check, path, str(w), str(h)]
+    for r in regions:
+        args += [str(v) for v in r]
+    p = subprocess.run(args, stdout=subprocess.PIPE, text=True)
+    print(p.stdout, end="")
+    return check(p.returncode == 0, f"figure {path}")
+
+
+def main():
+    kind, bindir, out, png_check = sys.argv[1:5]
+    os.makedirs(out, exist_ok=True)
+    common = ["--out", out, "--threads", "2", "--quiet", "--json", "--seed", "1"]
+    ok = True
+    if kind == "autoencoder":
+        r = run([f"{bindir}/experiment-autoencoder", "--epochs", "6", "--batch", "64"] + common)
+        ok &= check(r["test_mse"] < 0.04, f"test MSE {r['test_mse']:.5f} < 0.04 "
+                    "(the mean image scores ~0.067)")
+        ok &= check(r["epochs"] == 6, "6 epochs run")
+        ok &= check(os.path.getsize(r["codes"]) == 24 + 2000 * (4 + 4 * 9),
+                    "codes file: header + 2000 rows of label + 9 floats")
+        ok &= png(png_check, r["figure"], grid(10), grid(6),
+                  [row_region(1, 10), row_region(3, 10), row_region(5, 10)])
+    elif kind == "denoiser":
+        r = run([f"{bindir}/experiment-denoiser", "--epochs", "8", "--batch", "64"] + common)
+        ok &= check(r["test_loss"] < 0.055, f"test loss {r['test_loss']:.5f} < 0.055 "
+                    "(the mean image scores ~0.067)")
+        ok &= check(r["noisy_input_mse"] > 0.2,
+                    f"the noise is the report's (noisy input MSE {r['noisy_input_mse']:.3f} > 0.2)")
+        ok &= png(png_check, r["figure"], grid(10), grid(6),
+                  [row_region(1, 10), row_region(2, 10), row_region(5, 10)])
+    elif kind == "finetune":
+        r = run([f"{bindir}/experiment-finetune", "--epochs", "30", "--patience", "3"] + common)
+        ok &= check(r["test_accuracy"] > 0.8, f"test accuracy {r['test_accuracy']:.4f} > 0.8")
+        ok &= check(r["encoder_unchanged"] == 1, "the program's own check: encoder unchanged")
+        ok &= check(1 <= r["best_epoch"] <= r["stopped_epoch"] <= 30,
+                    f"stopped after epoch {r['stopped_epoch']}, best {r['best_epoch']}")
+        ok &= png(png_check, r["figure"], grid(11), grid(11))
+        p = subprocess.run([f"{bindir}/test_frozen", r["encoder"], r["checkpoint"]],
+                           stdout=subprocess.PIPE, text=True)
+        print(p.stdout, end="")
+        ok &= check(p.returncode == 0, "encoder bit-identical after training (test_frozen)")
+    elif kind == "vae":
+        r = run([f"{bindir}/experiment-vae", "--epochs", "6", "--batch", "64"] + common)
+        ok &= check(r["test_mse"] < 0.05, f"test MSE {r['test_mse']:.5f} < 0.05")
+        ok &= check(r["test_loss"] < 0.06 and r["test_kl"] > 0,
+                    f"test loss {r['test_loss']:.5f} < 0.06, KL {r['test_kl']:.2f} > 0")
+        ok &= check(r["autoencoder_samples"] == 1, "samples of both models")
+        ok &= check(r["traversal_index"] >= 0, "a test 6 was traversed")
+        ok &= png(png_check, r["traversal"], grid(6), grid(2),
+                  [row_region(0, 6, 1), row_region(1, 6)])
+        ok &= png(png_check, r["samples"], 2 * grid(8) + 24, grid(8),
+                  [[0, 0, grid(8), grid(8)], [grid(8) + 24, 0, grid(8), grid(8)]])
+    elif kind == "vae-lambda":
+        # Another λ than the compiled one: trained by a netc-variant trainer.
+        r = run([f"{bindir}/experiment-vae", "-D", "lambda=1e-2", "--epochs", "1"] + common)
+        ok &= check(abs(r["lambda"] - 1e-2) < 1e-12, "lambda 1e-2 used")
+        ok &= check(abs(r["test_loss"] - (r["test_mse"] + 1e-2 * r["test_kl"])) < 1e-6,
+                    "test loss = MSE + lambda KL")
+        ok &= check(r["epochs"] == 1, "the variant trained 1 epoch")
+        ok &= check(os.path.exists(os.path.join(out, "vae-lambda-1e-2", "train")),
+                    "the variant trainer was built")
+    else:
+        sys.exit(f"unknown experiment {kind}")
+    print("ok" if ok else "FAILED")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
