@@ -365,22 +365,27 @@ static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int 
   transpose_weights(s);
   const int nch = (n + CHUNK - 1) / CHUNK;
   double loss[NCHUNK];
-  #pragma omp parallel for schedule(static) num_threads(s->threads)
-  for (int c = 0; c < nch; c++) {
-    float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;
-    float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;
-    int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;
-    loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);
-  }
-  if (train) {
-    // Chunk gradients added in chunk order: independent of the threads.
-    const float *G = s->arena + ARENA_GRADS;
-    #pragma omp parallel for schedule(static) num_threads(s->threads)
-    for (size_t j = 0; j < N_TRAINABLE; j++) {
-      float v = G[j];
-      for (int c = 1; c < nch; c++)
-        v += G[(size_t)c * N_TRAINABLE + j];
-      m->grads[j] = v;
+  // One parallel region per step: the chunks, then (after the implicit
+  // barrier) the chunk gradients added in chunk order, so the sum does
+  // not depend on the threads.
+  #pragma omp parallel num_threads(s->threads)
+  {
+    #pragma omp for schedule(static)
+    for (int c = 0; c < nch; c++) {
+      float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;
+      float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;
+      int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;
+      loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);
+    }
+    if (train) {
+      const float *G = s->arena + ARENA_GRADS;
+      #pragma omp for schedule(static)
+      for (size_t j = 0; j < N_TRAINABLE; j++) {
+        float v = G[j];
+        for (int c = 1; c < nch; c++)
+          v += G[(size_t)c * N_TRAINABLE + j];
+        m->grads[j] = v;
+      }
     }
   }
   double total = 0.0;
