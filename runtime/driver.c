@@ -389,6 +389,7 @@ static void json_string(FILE *f, const char *s) {
 int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
   memset(r, 0, sizeof *r);
   r->val_accuracy = r->test_accuracy = -1;
+  r->val_loss = NAN;                    // JSON null until an epoch is evaluated
   if (m->input_size != MNIST_PIXELS) {
     fprintf(stderr, "error: model %s takes %d inputs per example, MNIST has %d\n",
             m->name, m->input_size, MNIST_PIXELS);
@@ -424,6 +425,8 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
     if (ckpt_load(o->resume, m, &opt, &tr))
       goto out;
     tr.best_params = w.best;
+    if (tr.best_epoch > 0)
+      r->val_loss = tr.best_val_loss;   // until this run evaluates an epoch
     if (!tr.has_best && w.best) {
       // The run had no early stopping: start tracking from the loaded state.
       tr.best_epoch = 0;
@@ -442,7 +445,8 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
   const int tty = !o->quiet && isatty(2);
   const int steps = (d->train.n + batch - 1) / batch;
   double train_loss = NAN;
-  int stop = 0;
+  // A run that already stopped early stays stopped when resumed.
+  int stop = o->patience > 0 && tr.best_epoch > 0 && tr.since_best >= o->patience;
   for (int epoch = tr.epoch; epoch < o->epochs && !stop; epoch++) {
     double t0 = now(), sum = 0, last_draw = 0;
     mnist_shuffle(w.order, d->train.n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));

@@ -150,8 +150,11 @@ check(rc == 1 and "optimizer state is for sgd" in err, f"resume with adam refuse
 
 # Early stopping: with lr 0 the validation loss never improves after epoch 1,
 # so patience 2 stops after epoch 3 of 10.
-rc, out, err = run(["--epochs", "10", "--lr", "0", "--patience", "2", "--json"])
+rc, out, err = run(["--epochs", "10", "--lr", "0", "--patience", "2", "--json", "--save", P("p.ckpt")])
 check(rc == 0 and last_json(out)["epochs"] == 3 and "early stop" in err, "patience stops the run")
+rc, out2, err = run(["--epochs", "10", "--lr", "0", "--patience", "2", "--json", "--resume", P("p.ckpt")])
+check(rc == 0 and last_json(out2)["epochs"] == 3 and last_json(out2)["test_loss"] == last_json(out)["test_loss"],
+      "a run that stopped early stays stopped when resumed")
 
 # --load: full (same model) and by prefix; another model's checkpoint is refused.
 rc, out, _ = run(["--epochs", "1", "--lr", "0", "--load", P("a.ckpt"), "--json", "--quiet"])
