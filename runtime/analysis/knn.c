@@ -144,6 +144,12 @@ static void heap_emit(Heap *h, int i, int *idx, double *dist2) {
 
 int knn_all(const float *x, int n, int d, int k, uint64_t seed, int threads,
             int *idx, double *dist2) {
+  return d <= 4 ? knn_vptree(x, n, d, k, seed, threads, idx, dist2)
+                : knn_scan(x, n, d, k, threads, idx, dist2);
+}
+
+int knn_vptree(const float *x, int n, int d, int k, uint64_t seed,
+               int threads, int *idx, double *dist2) {
   if (k >= n || k < 1)
     return -1;
   VpTree t = {x, n, d, malloc((size_t)n * sizeof(int)),
@@ -200,5 +206,56 @@ int knn_brute(const float *x, int n, int d, int k, int threads, int *idx,
     }
     free(h.c);
   }
+  return fail ? -1 : 0;
+}
+
+int knn_scan(const float *x, int n, int d, int k, int threads, int *idx,
+             double *dist2) {
+  if (k >= n || k < 1)
+    return -1;
+  float *xt = malloc((size_t)n * d * sizeof(float)); // (d, n)
+  if (!xt)
+    return -1;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < d; c++)
+      xt[(size_t)c * n + i] = x[(size_t)i * d + c];
+  // Float sums of d positive terms are within (d + 2) 2^-24 of the exact
+  // value; this margin keeps every point that may belong to the k nearest.
+  const double slack = 1 + 1e-6 * (d + 2);
+  int fail = 0, nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel reduction(| : fail) num_threads(nt)
+  {
+    Heap h = {malloc((size_t)k * sizeof(Cand)), 0, k};
+    float *dd = malloc((size_t)n * sizeof(float));
+    if (!h.c || !dd)
+      fail = 1;
+#pragma omp for schedule(dynamic, 16)
+    for (int i = 0; i < n; i++) {
+      if (!h.c || !dd)
+        continue;
+      const float *xi = x + (size_t)i * d;
+      for (int j = 0; j < n; j++)
+        dd[j] = 0;
+      for (int c = 0; c < d; c++) {
+        const float v = xi[c], *col = xt + (size_t)c * n;
+        for (int j = 0; j < n; j++) {
+          float t = v - col[j];
+          dd[j] += t * t;
+        }
+      }
+      h.size = 0;
+      float bound = INFINITY;
+      for (int j = 0; j < n; j++) {
+        if (dd[j] > bound || j == i)
+          continue;
+        heap_push(&h, (Cand){knn_dist2(xi, x + (size_t)j * d, d), j});
+        if (h.size == k)
+          bound = (float)(h.c[0].d * slack) * (1 + 1e-6f);
+      }
+      heap_emit(&h, i, idx, dist2);
+    }
+    free(h.c), free(dd);
+  }
+  free(xt);
   return fail ? -1 : 0;
 }

@@ -1,5 +1,6 @@
-// The vantage-point tree finds exactly the brute-force neighbours (ties
-// included: duplicated points), for any seed and thread count.
+// The vantage-point tree and the vectorised scan find exactly the
+// brute-force neighbours (ties included: duplicated points), for any seed
+// and thread count.
 #include <string.h>
 
 #include "check.h"
@@ -19,17 +20,22 @@ static void run(int n, int d, int k, int dup) {
     for (int i = dup; i < n; i += dup)
       memcpy(x + (size_t)i * d, x + (size_t)(i / 2) * d, (size_t)d * sizeof(float));
   CHECK(knn_brute(x, n, d, k, 2, i2, d2) == 0, "brute");
-  for (int seed = 0; seed < 2; seed++)
-    for (int threads = 1; threads <= 2; threads++) {
-      CHECK(knn_all(x, n, d, k, (uint64_t)seed, threads, i1, d1) == 0, "vp");
-      long diff = 0;
-      for (long e = 0; e < (long)n * k; e++)
-        diff += i1[e] != i2[e] || d1[e] != d2[e];
-      printf("knn: n=%d d=%d k=%d dup=%d seed=%d threads=%d: %ld of %ld "
-             "neighbours differ from brute force\n", n, d, k, dup, seed, threads,
-             diff, (long)n * k);
-      CHECK(diff == 0, "%ld", diff);
-    }
+  for (int method = 0; method < 3; method++)
+    for (int seed = 0; seed < 2; seed++)
+      for (int threads = 1; threads <= 2; threads++) {
+        static const char *name[] = {"vptree", "scan", "all"};
+        int rc = method == 0   ? knn_vptree(x, n, d, k, (uint64_t)seed, threads, i1, d1)
+                 : method == 1 ? knn_scan(x, n, d, k, threads, i1, d1)
+                               : knn_all(x, n, d, k, (uint64_t)seed, threads, i1, d1);
+        CHECK(rc == 0, "%s", name[method]);
+        long diff = 0;
+        for (long e = 0; e < (long)n * k; e++)
+          diff += i1[e] != i2[e] || d1[e] != d2[e];
+        printf("knn: %-6s n=%d d=%d k=%d dup=%d seed=%d threads=%d: %ld of %ld "
+               "neighbours differ from brute force\n", name[method], n, d, k, dup,
+               seed, threads, diff, (long)n * k);
+        CHECK(diff == 0, "%ld", diff);
+      }
   free(x), free(i1), free(i2), free(d1), free(d2);
 }
 
