@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
 
-Builds the four models of models/*.net in PyTorch (same layers, layouts and
-parameter names as netc gives them), sets every weight from a formula both
+Builds the four models of models/*.net in PyTorch (examples/pytorch_models.py:
+same layers, layouts and parameter names as netc gives them), sets every weight from a formula both
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
 
@@ -37,15 +37,13 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "examples"))
+from pytorch_models import LATENT, MODELS, netc_name  # noqa: E402  (the four networks)
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4
 SAMPLE = 512
-LATENT = 9
-LAMBDA = 1e-5
 
 
 def idx_load(path):
@@ -87,117 +85,6 @@ def formula(name, shape):
         u = fmix32(base ^ ((k * 0x9E3779B1) & 0xFFFFFFFF)) / 4294967296.0
         out[k] = np.float32((2.0 * u - 1.0) * bound)
     return torch.from_numpy(out.reshape(shape))
-
-
-# ---- The networks, mirroring models/autoencoder.net.  Names are netc's:
-# the nets on the call path, then the layer (conv1, dense1, ...).
-
-class Trunk(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, 3, stride=2, padding=1)
-        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
-        self.conv3 = nn.Conv2d(16, 32, 3, stride=2)
-        self.dense1 = nn.Linear(288, 64)
-
-    def forward(self, x):
-        x = F.relu(self.conv1(x))
-        x = F.relu(self.conv2(x))
-        x = F.relu(self.conv3(x))
-        return F.relu(self.dense1(x.flatten(1)))
-
-
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.trunk = Trunk()
-        self.dense1 = nn.Linear(64, LATENT)
-
-    def forward(self, x):
-        return self.dense1(self.trunk(x))
-
-
-class Decoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.dense1 = nn.Linear(LATENT, 64)
-        self.dense2 = nn.Linear(64, 288)
-        self.deconv1 = nn.ConvTranspose2d(32, 16, 3, stride=2)
-        self.deconv2 = nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1)
-        self.deconv3 = nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1)
-
-    def forward(self, z):
-        h = F.relu(self.dense2(F.relu(self.dense1(z))))
-        h = h.view(-1, 32, 3, 3)
-        h = F.relu(self.deconv1(h))
-        h = F.relu(self.deconv2(h))
-        return torch.sigmoid(self.deconv3(h))
-
-
-class Autoencoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.encoder = Encoder()
-        self.decoder = Decoder()
-
-    def loss(self, x, labels, extra):
-        y = self.decoder(self.encoder(x))
-        return F.mse_loss(y, x)
-
-
-class Denoiser(Autoencoder):
-    def loss(self, x, labels, extra):
-        y = self.decoder(self.encoder(x + extra))
-        return F.mse_loss(y, x)
-
-
-class Head(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.dense1 = nn.Linear(LATENT, 64)
-        self.dense2 = nn.Linear(64, 10)
-
-    def forward(self, z):
-        return F.log_softmax(self.dense2(F.relu(self.dense1(z))), dim=1)
-
-
-class Classifier(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.encoder = Encoder()
-        self.head = Head()
-        for p in self.encoder.parameters():
-            p.requires_grad_(False)
-
-    def loss(self, x, labels, extra):
-        return F.nll_loss(self.head(self.encoder(x)), labels)
-
-
-class Vae(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.trunk = Trunk()
-        self.mu_head = nn.Module()
-        self.mu_head.dense1 = nn.Linear(64, LATENT)
-        self.logvar_head = nn.Module()
-        self.logvar_head.dense1 = nn.Linear(64, LATENT)
-        self.decoder = Decoder()
-
-    def loss(self, x, labels, eps):
-        h = self.trunk(x)
-        mu = self.mu_head.dense1(h)
-        logvar = self.logvar_head.dense1(h)
-        z = mu + torch.exp(0.5 * logvar) * eps
-        y = self.decoder(z)
-        mse = ((y - x) ** 2).flatten(1).mean(1)
-        kl = LAMBDA * 0.5 * (torch.exp(logvar) + mu * mu - 1 - logvar).sum(1)
-        return (mse + kl).mean()
-
-
-def netc_name(torch_name):
-    # "encoder.trunk.conv1.weight" -> "encoder_trunk_conv1_w"
-    parts = torch_name.split(".")
-    return "_".join(parts[:-1]) + ("_w" if parts[-1] == "weight" else "_b")
 
 
 def set_formula_weights(model):
@@ -253,8 +140,8 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    for name, cls, extra in [("autoencoder", Autoencoder, None), ("denoiser", Denoiser, noise),
-                             ("classifier", Classifier, None), ("vae", Vae, eps)]:
+    for name, extra in [("autoencoder", None), ("denoiser", noise), ("classifier", None), ("vae", eps)]:
+        cls = MODELS[name]
         model = cls()
         set_formula_weights(model)
         loss = model.loss(x, labels, extra)
