@@ -160,8 +160,9 @@ static inline void kern_bias_act(float *y, const float *b, int C, int P, int act
 }
 
 // out[i] = dy[i] * (y[i] > 0) when y is given (the folded ReLU gradient),
-// else a copy; returns the masked tile.  n floats.
-static inline const float *kern_mask(const float *dy, const float *y, int n, float *out) {
+// else dy itself; returns the tile to read.  n floats.
+static inline const float *kern_mask(const float *restrict dy, const float *restrict y, int n,
+                                     float *restrict out) {
   if (!y)
     return dy;
   for (int i = 0; i < n; i++)
@@ -169,12 +170,20 @@ static inline const float *kern_mask(const float *dy, const float *y, int n, flo
   return out;
 }
 
-// db[c] += sum over P positions of dy[c][.].
-static inline void kern_bias_grad(const float *dy, int C, int P, float *db) {
+// db[c] += sum over P positions of dy[c][.].  Eight partial sums (a fixed
+// order, so still deterministic) let the compiler vectorise the reduction,
+// which it may not reorder itself.
+static inline void kern_bias_grad(const float *restrict dy, int C, int P, float *restrict db) {
   for (int c = 0; c < C; c++) {
-    float s = 0.0f;
-    for (int i = 0; i < P; i++)
-      s += dy[c * P + i];
+    const float *r = dy + c * P;
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= P; i += 8)
+      for (int l = 0; l < 8; l++)
+        acc[l] += r[i + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < P; i++)
+      s += r[i];
     db[c] += s;
   }
 }
