@@ -69,7 +69,7 @@ int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *d
   int nd = 0;
   while (defaults && defaults[nd])
     nd++;
-  char **av = exp_alloc(sizeof(char *) * (argc + nd + 1));
+  char **av = e->train_argv = exp_alloc(sizeof(char *) * (argc + nd + 1));
   int ac = 0;
   av[ac++] = (char *)e->prog;
   for (int i = 0; i < nd; i++)
@@ -101,7 +101,6 @@ int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *d
     av[ac++] = argv[i];
   }
   av[ac] = NULL;
-  e->train_argv = av;
   e->train_argc = ac;
   int rc = driver_parse(&e->drv, m, ac, av);
   if (rc)
@@ -111,10 +110,22 @@ int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *d
   return 0;
 }
 
-const char *exp_path(const Exp *e, const char *name) {
+const char *exp_path(Exp *e, const char *name) {
+  if (e->npaths == (int)(sizeof e->paths / sizeof e->paths[0])) {
+    fprintf(stderr, "error: exp_path: too many paths\n");   // a programming error
+    exit(1);
+  }
   char *p = exp_alloc(strlen(e->out) + strlen(name) + 2);
   sprintf(p, "%s/%s", e->out, name);
-  return p;
+  return e->paths[e->npaths++] = p;
+}
+
+void exp_free(Exp *e) {
+  for (int i = 0; i < e->npaths; i++)
+    free(e->paths[i]);
+  e->npaths = 0;
+  free(e->train_argv);
+  e->train_argv = NULL;
 }
 
 int exp_output(const NetModel *m, const char *name) {

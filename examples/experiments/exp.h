@@ -34,6 +34,8 @@ typedef struct {
   int user_save, user_load;  // --save / --load or --resume given by the user
   char **train_argv;         // the trainer's options as given (defaults first)
   int train_argc;
+  char *paths[16];           // exp_path's results, freed by exp_free
+  int npaths;
 } Exp;
 
 // Parses argv.  defaults (NULL-terminated, may be NULL) are trainer
@@ -43,8 +45,11 @@ typedef struct {
 int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *defaults,
               const ExpFlag *flags, int argc, char **argv);
 
-// "OUT/name", allocated (a handful per run, never freed).
-const char *exp_path(const Exp *e, const char *name);
+// "OUT/name", valid until exp_free(e).
+const char *exp_path(Exp *e, const char *name);
+
+// Frees what exp_parse and exp_path allocated.
+void exp_free(Exp *e);
 
 // The model's forward pass over the whole set s in batches of max_batch;
 // randomness of the batch starting at example k from rng_hash2(seed, k),

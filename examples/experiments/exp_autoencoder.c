@@ -74,5 +74,6 @@ int main(int argc, char **argv) {
   free(outs);
   mnist_free(&d);
   m->free(m);
+  exp_free(&e);
   return 0;
 }

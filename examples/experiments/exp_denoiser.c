@@ -93,5 +93,6 @@ int main(int argc, char **argv) {
   free(code), free(noisy), free(clean), free(outs);
   mnist_free(&d);
   m->free(m);
+  exp_free(&e);
   return 0;
 }

@@ -160,5 +160,6 @@ int main(int argc, char **argv) {
   free(outs);
   mnist_free(&d);
   m->free(m);
+  exp_free(&e);
   return changed ? 1 : 0;
 }

@@ -83,7 +83,7 @@ static int run_capture(char *const argv[], char *last, size_t size) {
 }
 
 // Trains with a trainer compiled for lambda; fills r from its JSON line.
-static int train_variant(const Exp *e, const char *lambda, DriverResult *r) {
+static int train_variant(Exp *e, const char *lambda, DriverResult *r) {
   char dir[4096], def[128], train[4200];
   snprintf(dir, sizeof dir, "%s", exp_path(e, "vae-lambda-"));
   snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s", lambda);
@@ -281,5 +281,6 @@ int main(int argc, char **argv) {
   dec->free(dec);
   mnist_free(&d);
   m->free(m);
+  exp_free(&e);
   return 0;
 }
