@@ -6,7 +6,8 @@
     cmake --build build --target netc
     /usr/bin/python3 examples/bench_interp/bench_interp.py [--build build] [--runs 5]
 
-Both sides do the same work: 2 epochs over the 9,000 training images of the
+Both sides do the same work: --epochs (2) epochs over the 9,000 training
+images of the
 committed MNIST subset (runtime/mnist, the driver's train split), batch 256,
 Adam (lr 1e-3), MSE, shuffled batches read from uint8 pixels.  netc's
 figure is the driver's train_images_per_second (time inside the epoch
@@ -36,7 +37,7 @@ def load_images(n):
     return data[16:16 + n * 784]
 
 
-def torch_worker(threads):
+def torch_worker(threads, epochs):
     """Trains the PyTorch autoencoder as the driver does; prints images/s."""
     import torch
     sys.path.insert(0, os.path.join(ROOT, "examples"))
@@ -47,7 +48,7 @@ def torch_worker(threads):
     model = Autoencoder()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     secs = 0.0
-    for _ in range(EPOCHS):
+    for _ in range(epochs):
         order = torch.randperm(TRAIN)
         t0 = time.perf_counter()
         for start in range(0, TRAIN, BATCH):
@@ -57,18 +58,19 @@ def torch_worker(threads):
             loss.backward()
             opt.step()
         secs += time.perf_counter() - t0
-    print(json.dumps({"images_per_second": EPOCHS * TRAIN / secs, "torch": torch.__version__}))
+    print(json.dumps({"images_per_second": epochs * TRAIN / secs, "torch": torch.__version__}))
 
 
-def run_netc(netc, threads):
-    out = subprocess.run([netc, "run", os.path.join(ROOT, "models", "autoencoder.net"), "--epochs", str(EPOCHS),
+def run_netc(netc, threads, epochs):
+    out = subprocess.run([netc, "run", os.path.join(ROOT, "models", "autoencoder.net"), "--epochs", str(epochs),
                           "--batch", str(BATCH), "--threads", str(threads), "--json", "--quiet"],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])["train_images_per_second"]
 
 
-def run_torch(threads):
-    out = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--torch-worker", str(threads)],
+def run_torch(threads, epochs):
+    out = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--torch-worker", str(threads),
+                          "--epochs", str(epochs)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -77,17 +79,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.torch_worker:
-        return torch_worker(a.torch_worker)
+        return torch_worker(a.torch_worker, a.epochs)
     netc = os.path.join(a.build, "bin", "netc")
     rates = {}
     version = "?"
     for _ in range(a.runs):
         for t in (1, 2):
-            rates.setdefault(("netc run", t), []).append(run_netc(netc, t))
-            r = run_torch(t)
+            rates.setdefault(("netc run", t), []).append(run_netc(netc, t, a.epochs))
+            r = run_torch(t, a.epochs)
             version = r["torch"]
             rates.setdefault((f"PyTorch {version}", t), []).append(r["images_per_second"])
     load = os.getloadavg()
