@@ -7,9 +7,9 @@
     /usr/bin/python3 examples/bench_interp/bench_interp.py [--build build] [--runs 5]
 
 Both sides do the same work: --epochs (2) epochs over the 9,000 training
-images of the
-committed MNIST subset (runtime/mnist, the driver's train split), batch 256,
-Adam (lr 1e-3), MSE, shuffled batches read from uint8 pixels.  netc's
+images of the committed MNIST subset (runtime/mnist, the driver's train
+split), batch 256, Adam (lr 1e-3), MSE, shuffled batches read from uint8
+pixels.  netc's
 figure is the driver's train_images_per_second (time inside the epoch
 loops: batching, train_step, optimiser step; validation excluded); PyTorch's
 is timed the same way around its loop.  Each configuration runs --runs
