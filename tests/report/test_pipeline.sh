@@ -1,0 +1,82 @@
+#!/bin/sh
+# test_pipeline.sh SRC BIN WORK — the main job's pipeline on a tiny
+# configuration (a 3,000 / 600-image cut of the committed subset, 1-2
+# epochs, 3 trials), then:
+#   1. the page: every referenced file exists, every figure a valid,
+#      non-blank PNG, every number of the results table measured;
+#   2. a second run reuses all six stages (nothing trains again);
+#   3. an interruption: the VAE stage's marker removed (as a kill after its
+#      last checkpoint would leave it) → only the VAE runs again, resuming
+#      from its checkpoint, and the page is whole again;
+#   4. a failing stage (the autoencoder given a damaged checkpoint to
+#      resume) → exit 1, its error and log tail in the page, the stages
+#      needing it marked not run, their figures replaced by notes, the
+#      page still complete HTML with no missing file.
+set -eu
+src=$1 bin=$2 work=$3
+rm -rf "$work"
+mkdir -p "$work"
+py=${PYTHON3:-python3}
+check="$py $src/tests/report/check_page.py"
+
+# A smaller cut of the subset: the first 3,000 training and 600 test images.
+"$py" - "$src/runtime/mnist" "$work/data" <<'EOF'
+import gzip, os, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst, exist_ok=True)
+for name, n in (("train", 3000), ("t10k", 600)):
+    for kind, item in (("images-idx3-ubyte", 784), ("labels-idx1-ubyte", 1)):
+        raw = gzip.open(os.path.join(src, "%s-%s.gz" % (name, kind))).read()
+        hdr = 16 if item == 784 else 8
+        head = bytearray(raw[:hdr])
+        head[4:8] = struct.pack(">I", n)
+        with gzip.open(os.path.join(dst, "%s-%s.gz" % (name, kind)), "wb") as f:
+            f.write(bytes(head) + raw[hdr:hdr + n * item])
+EOF
+
+run() {
+  sh "$src/examples/report/run-report.sh" --bin "$bin" --data "$work/data" --epochs 2 \
+    --finetune-epochs 2 --trials 3 --search-epochs 1 --threads 2 "$@"
+}
+
+echo "== 1. the tiny pipeline"
+t0=$(date +%s)
+run --out "$work/out" > "$work/run1.log" 2>&1 || { cat "$work/run1.log"; echo "FAIL: pipeline exit $?"; exit 1; }
+echo "   done in $(( $(date +%s) - t0 )) s"
+grep '^== ' "$work/run1.log"
+$check "$work/out" --expect-figures 16
+
+echo "== 2. a second run reuses every stage"
+run --out "$work/out" > "$work/run2.log" 2>&1 || { cat "$work/run2.log"; exit 1; }
+reused=$(grep -c ': done before, reused' "$work/run2.log" || true)
+echo "   $reused stages reused"
+[ "$reused" = 6 ] || { cat "$work/run2.log"; echo "FAIL: expected 6 reused stages"; exit 1; }
+$check "$work/out" --expect-figures 16
+
+echo "== 3. the VAE interrupted after its last checkpoint: only it runs again, resumed"
+rm "$work/out/stages/vae.done"
+run --out "$work/out" > "$work/run3.log" 2>&1 || { cat "$work/run3.log"; exit 1; }
+grep -q 'resuming from .*vae.ckpt' "$work/run3.log" || { cat "$work/run3.log"; echo "FAIL: VAE did not resume"; exit 1; }
+reused=$(grep -c ': done before, reused' "$work/run3.log" || true)
+[ "$reused" = 5 ] || { cat "$work/run3.log"; echo "FAIL: expected 5 reused stages, got $reused"; exit 1; }
+$check "$work/out" --expect-figures 16
+
+echo "== 4. a failing stage: the page says so, nothing is half-written"
+mkdir -p "$work/bad/experiments" "$work/bad/stages"
+cp -r "$work/out/search" "$work/out/stages" "$work/out/logs" "$work/out/results" "$work/bad/"
+rm -f "$work/bad/stages/autoencoder.done" "$work/bad/stages/finetune.done" "$work/bad/stages/vae.done" \
+      "$work/bad/stages/latent.done" "$work/bad/stages/denoiser.done"
+# A started autoencoder stage of this configuration with a damaged checkpoint.
+cp "$work/out/stages/autoencoder.started" "$work/bad/stages/"
+printf 'NETCKPT\0this is not a checkpoint' > "$work/bad/experiments/autoencoder.ckpt"
+if run --out "$work/bad" > "$work/run4.log" 2>&1; then
+  cat "$work/run4.log"; echo "FAIL: the pipeline succeeded with a damaged checkpoint"; exit 1
+fi
+grep 'FAILED\|not run' "$work/run4.log"
+[ -f "$work/bad/stages/autoencoder.failed" ] || { echo "FAIL: no autoencoder.failed marker"; exit 1; }
+grep -q 'autoencoder.ckpt' "$work/bad/index.html" ||
+  { echo "FAIL: the page does not show the trainer's error"; exit 1; }
+grep -q 'not run: the stage autoencoder' "$work/bad/index.html" ||
+  { echo "FAIL: the page does not say which stages were not run"; exit 1; }
+$check "$work/bad" --expect-failed autoencoder finetune vae latent
+echo "PASS"
