@@ -14,7 +14,7 @@ double quality_trustworthiness(const float *x, int dx, const float *y, int dy,
   double *nd = malloc((size_t)n * k * sizeof(double));
   double *pen = malloc((size_t)n * sizeof(double));
   double t = NAN;
-  if (!nb || !nd || !pen || knn_all(y, n, dy, k, 0, nt, nb, nd) != 0)
+  if (2 * k >= n || !nb || !nd || !pen || knn_all(y, n, dy, k, 0, nt, nb, nd) != 0)
     goto done;
 #pragma omp parallel num_threads(nt)
   {
