@@ -451,8 +451,8 @@ static void section_latent(void) {
   }
   put("<h3>Sampling the encoded space</h3>\n<div class=\"figs\">\n");
   figure("vae", "experiments/samples.png",
-         "Images decoded from the same draws z ~ N(0, I) by the autoencoder's and the VAE's "
-         "decoders (report's Figures 15 and 16).", "pixels");
+         "Images decoded from the same 64 draws z ~ N(0, I): by the autoencoder's decoder on the "
+         "left (report's Figure 15), by the VAE's on the right (report's Figure 16).", "wide pixels");
   put("</div>\n");
 }
 

@@ -20,10 +20,10 @@
 #   --out DIR            output folder                      [report]
 #   --data DIR           MNIST folder (IDX, raw or .gz)     [$NETC_DATA, else runtime/mnist]
 #   --bin DIR            the build's program folder         [build/bin]
-#   --epochs N           epochs of the AE, denoiser, VAE    [subset 8, full 20]
-#   --finetune-epochs N  at most N epochs (patience 5)      [subset 15, full 100]
-#   --trials N           trials of the search               [subset 8, full 30]
-#   --search-epochs N    epochs of each trial               [subset 2, full 10]
+#   --epochs N           epochs of the AE, denoiser, VAE    [subset 20, full 100]
+#   --finetune-epochs N  at most N epochs (patience 5)      [100]
+#   --trials N           trials of the search               [subset 20, full 30]
+#   --search-epochs N    epochs of each trial               [subset 5, full 10]
 #   --seed N             seed of the search and trainings   [1]
 #   --threads N          threads per program                [nproc]
 #   --force              ignore finished stages, start over
@@ -63,7 +63,7 @@ done
 if [ -z "$data" ]; then
   data=$root/runtime/mnist
   kind="committed subset (10,000 train / 2,000 test)"
-  : "${epochs:=8}" "${ft_epochs:=15}" "${trials:=8}" "${search_epochs:=2}"
+  : "${epochs:=20}" "${ft_epochs:=100}" "${trials:=20}" "${search_epochs:=5}"
 else
   [ -d "$data" ] || { echo "run-report.sh: --data $data: no such directory" >&2; exit 2; }
   data=$(cd "$data" && pwd)
@@ -71,7 +71,7 @@ else
   f=$(ls "$data"/train-images*idx3-ubyte* 2>/dev/null | head -n 1)
   g=$(ls "$data"/t10k-images*idx3-ubyte* 2>/dev/null | head -n 1)
   kind="MNIST in $data: ${f:+$(count "$f") training}${g:+ / $(count "$g") test images}"
-  : "${epochs:=20}" "${ft_epochs:=100}" "${trials:=30}" "${search_epochs:=10}"
+  : "${epochs:=100}" "${ft_epochs:=100}" "${trials:=30}" "${search_epochs:=10}"
 fi
 : "${threads:=$(nproc)}"
 for p in netc-search netc-variant experiment-autoencoder experiment-denoiser experiment-finetune \
