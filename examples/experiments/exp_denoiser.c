@@ -5,7 +5,8 @@
 // fixed seed (EXP_EVAL_SEED), the figure's with another (EXP_FIGURE_SEED),
 // so both are reproducible and independent of --seed.  Writes
 //   OUT/denoiser.ckpt
-//   OUT/denoiser-triplets.png   rows of originals, noisy inputs, denoised (Figure 3)
+//   OUT/denoiser-triplets.png   rows of originals, noisy inputs (clamped to [0, 1]
+//                               for display only), denoised (Figure 3)
 //   OUT/denoiser-codes.bin      codes of the noisy test set (latent-analysis)
 #include <stdio.h>
 #include <stdlib.h>

@@ -73,6 +73,16 @@ def main():
                     f"the noise is the report's (noisy input MSE {r['noisy_input_mse']:.3f} > 0.2)")
         ok &= png(png_check, r["figure"], grid(10), grid(6),
                   [row_region(1, 10), row_region(2, 10), row_region(5, 10)])
+        # Reproducible: resuming the finished run (no epoch left) evaluates
+        # the same parameters with the same fixed-seed noise again.
+        with open(r["figure"], "rb") as f:
+            first = f.read()
+        r2 = run([f"{bindir}/experiment-denoiser", "--epochs", "8", "--batch", "64",
+                  "--resume", r["checkpoint"]] + common)
+        with open(r2["figure"], "rb") as f:
+            ok &= check(f.read() == first, "the figure is byte-identical when evaluated again")
+        ok &= check(r2["test_loss"] == r["test_loss"],
+                    f"the test loss is the same when evaluated again ({r2['test_loss']:.9g})")
     elif kind == "finetune":
         r = run([f"{bindir}/experiment-finetune", "--epochs", "30", "--patience", "3"] + common)
         ok &= check(r["test_accuracy"] > 0.8, f"test accuracy {r['test_accuracy']:.4f} > 0.8")
