@@ -101,7 +101,7 @@ static int report(const char *cmd, Cmdline *cl) {
 }
 
 int main(int argc, char **argv) {
-  Cmdline cl = {.args = calloc((size_t)argc + 1, sizeof(char *))};
+  Cmdline cl = {.args = xcalloc((size_t)argc + 1, sizeof(char *))};   // compiler memory: never freed
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
