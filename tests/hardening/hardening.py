@@ -423,8 +423,8 @@ def leaks():
     supp = P("lsan.supp")
     with open(supp, "w") as f:
         f.write("leak:xcalloc\nleak:xpush\nleak:file_read\nleak:ir_\nleak:lex_\nleak:strdup\n")
-    env = env_for({"ASAN_OPTIONS": "detect_leaks=1:max_allocation_size_mb=2048",
-                   "LSAN_OPTIONS": f"suppressions={supp}:print_suppressions=0"})
+    netc_env = env = env_for({"ASAN_OPTIONS": "detect_leaks=1:max_allocation_size_mb=2048",
+                              "LSAN_OPTIONS": f"suppressions={supp}:print_suppressions=0"})
     models = [os.path.join(A.src, "models", m) for m in sorted(os.listdir(os.path.join(A.src, "models")))
               if m.endswith(".net")]
     for cmd in ("check", "summary", "dump-ir", "dump-grad"):
@@ -447,7 +447,7 @@ def leaks():
     check(rc == 1 and "LeakSanitizer" not in err, "train-autoencoder failing on a missing checkpoint: no leak")
     interp = [A.netc, "run", os.path.join(A.src, "models", "autoencoder.net"), "--data", data,
               "--epochs", "1", "--quiet"]
-    rc, out, err = run(interp, env=env, timeout=600)
+    rc, out, err = run(interp, env=netc_env, timeout=600)
     check(rc == 0 and "LeakSanitizer" not in err, f"netc run (interpreter), 1 epoch: no leak {err.strip()[-300:]}")
 
 
