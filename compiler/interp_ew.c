@@ -18,8 +18,12 @@ static size_t at(const Interp *ip, const Node *n, int i) {
   return n->batched ? (size_t)i * (size_t)shape_numel(n->shape) : 0;
 }
 
-// Big loops are split over the batch; small ones are not worth a fork.
-#define PAR_MIN 32768
+// Only very big loops are split over threads.  These loops are memory-bound
+// and cheap next to the layers, and every parallel region costs a
+// fork/join, which on a loaded machine means waiting for the other thread
+// to be scheduled; at batch 256 the autoencoder's largest (401,408
+// floats) runs on one thread.
+#define PAR_MIN (1 << 20)
 
 // ---- Leaves.
 

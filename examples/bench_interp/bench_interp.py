@@ -15,6 +15,13 @@ loops: batching, train_step, optimiser step; validation excluded); PyTorch's
 is timed the same way around its loop.  Each configuration runs --runs
 times, interleaved (netc 1, torch 1, netc 2, torch 2, ...) so that a change
 in the machine's load hits both; the table gives the median and the range.
+
+OpenMP wait policy: both netc and Debian's torch use libgomp, whose idle
+threads spin by default.  On a machine shared with other jobs a spinning
+thread competes with the thread it waits for, and 2 threads ran 10-20x
+slower than 1 for both (netc ~900 vs ~16,000 images/s; torch ~240 vs
+~3,900).  The benchmark therefore sets OMP_WAIT_POLICY=passive for both
+(--wait-policy default leaves the environment alone).
 """
 import argparse
 import gzip
@@ -61,17 +68,20 @@ def torch_worker(threads, epochs):
     print(json.dumps({"images_per_second": epochs * TRAIN / secs, "torch": torch.__version__}))
 
 
+ENV = dict(os.environ)
+
+
 def run_netc(netc, threads, epochs):
     out = subprocess.run([netc, "run", os.path.join(ROOT, "models", "autoencoder.net"), "--epochs", str(epochs),
                           "--batch", str(BATCH), "--threads", str(threads), "--json", "--quiet"],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=ENV).stdout
     return json.loads(out.strip().splitlines()[-1])["train_images_per_second"]
 
 
 def run_torch(threads, epochs):
     out = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--torch-worker", str(threads),
                           "--epochs", str(epochs)],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=ENV).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -80,10 +90,14 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--wait-policy", default="passive", choices=["passive", "active", "default"],
+                    help="OMP_WAIT_POLICY for both sides (default: passive; 'default' = leave as is)")
     ap.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.torch_worker:
         return torch_worker(a.torch_worker, a.epochs)
+    if a.wait_policy != "default":
+        ENV["OMP_WAIT_POLICY"] = a.wait_policy
     netc = os.path.join(a.build, "bin", "netc")
     rates = {}
     version = "?"
@@ -98,8 +112,8 @@ def main():
     print("|---|---:|---:|---:|")
     for (impl, t), v in rates.items():
         print(f"| {impl} | {t} | {statistics.median(v):,.0f} | {min(v):,.0f} – {max(v):,.0f} |")
-    print(f"\nload average after the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
-          f"({os.cpu_count()} CPUs)")
+    print(f"\nOMP_WAIT_POLICY={ENV.get('OMP_WAIT_POLICY', '(unset)')}; load average after the run: "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} CPUs)")
     for (impl, t), v in rates.items():
         print(json.dumps({"impl": impl, "threads": t, "runs": [round(x, 1) for x in v]}))
 
