@@ -95,30 +95,44 @@ static inline void kern_im2col_t(const float *x, int C, int H, int W, int k, int
 }
 
 // The adjoint of kern_im2col: x = 0, then x[ci][iy][ix] += col[...][...]
-// for every patch entry that lands inside the image.  The columns ox whose
-// ix = ox*s - p + kx is inside [0, W) are found once per kx, so the inner
-// loop has no bounds checks.
+// for every patch entry that lands inside the image.  One pass per
+// (ci, ky, oy) adds the k taps kx together; the columns ox whose every tap
+// lands inside [0, W) run without bounds checks.
 static inline void kern_col2im(const float *col, int C, int H, int W, int k, int s,
                                int p, int Ho, int Wo, float *x) {
   memset(x, 0, sizeof(float) * C * H * W);
-  for (int kx = 0; kx < k; kx++) {
-    int lo = 0, hi = Wo;
-    while (lo < Wo && lo * s - p + kx < 0) lo++;
-    while (hi > lo && (hi - 1) * s - p + kx >= W) hi--;
-    for (int ci = 0; ci < C; ci++)
-      for (int ky = 0; ky < k; ky++) {
-        const float *row = col + ((ci * k + ky) * k + kx) * Ho * Wo;
-        for (int oy = 0; oy < Ho; oy++) {
-          int iy = oy * s - p + ky;
-          if (iy < 0 || iy >= H)
-            continue;
-          float *xr = x + (ci * H + iy) * W - p + kx;
-          const float *r = row + oy * Wo;
-          for (int ox = lo; ox < hi; ox++)
-            xr[ox * s] += r[ox];
+  // Interior columns: 0 <= ox*s - p and ox*s - p + k - 1 < W.
+  int lo = 0, hi = Wo;
+  while (lo < Wo && lo * s - p < 0) lo++;
+  while (hi > lo && (hi - 1) * s - p + k - 1 >= W) hi--;
+  const int P = Ho * Wo;
+  for (int ci = 0; ci < C; ci++)
+    for (int ky = 0; ky < k; ky++) {
+      const float *row = col + (ci * k + ky) * k * P;   // tap (ky, 0); tap kx is kx * P further
+      for (int oy = 0; oy < Ho; oy++) {
+        int iy = oy * s - p + ky;
+        if (iy < 0 || iy >= H)
+          continue;
+        float *xr = x + (ci * H + iy) * W;
+        const float *r = row + oy * Wo;
+        for (int ox = 0; ox < Wo; ox++) {
+          if (ox == lo && lo < hi) {
+            for (; ox < hi; ox++) {
+              float *xo = xr + ox * s - p;
+              for (int kx = 0; kx < k; kx++)
+                xo[kx] += r[kx * P + ox];
+            }
+            if (ox >= Wo)
+              break;
+          }
+          for (int kx = 0; kx < k; kx++) {
+            int ix = ox * s - p + kx;
+            if (ix >= 0 && ix < W)
+              xr[ix] += r[kx * P + ox];
+          }
         }
       }
-  }
+    }
 }
 
 // exp(x) for the sigmoid epilogue, written so that the compiler vectorises
