@@ -30,8 +30,11 @@ int main(int argc, char **argv) {
   static const char *const defaults[] = {"--epochs", "20", "--batch", "64", "--lr", "2e-3", NULL};
   Exp e;
   int rc = exp_parse(&e, m, "the denoiser of the report's section 3", defaults, NULL, argc, argv);
-  if (rc)
+  if (rc) {
+    exp_free(&e);
+    m->free(m);
     return rc == 1 ? 0 : rc;
+  }
   if (!e.user_save)
     e.drv.save = exp_path(&e, "denoiser.ckpt");
   Mnist d;

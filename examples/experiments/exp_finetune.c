@@ -79,8 +79,11 @@ int main(int argc, char **argv) {
   Exp e;
   int rc = exp_parse(&e, m, "the frozen-encoder classifier of the report's section 4", defaults,
                      flags, argc, argv);
-  if (rc)
+  if (rc) {
+    exp_free(&e);
+    m->free(m);
     return rc == 1 ? 0 : rc;
+  }
   if (!encoder)
     encoder = exp_path(&e, "autoencoder.ckpt");
   if (e.user_load) {

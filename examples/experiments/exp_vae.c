@@ -149,13 +149,18 @@ int main(int argc, char **argv) {
   Exp e;
   int rc = exp_parse(&e, m, "the variational autoencoder of the report's section 5", defaults,
                      flags, argc, argv);
-  if (rc)
+  if (rc) {
+    exp_free(&e);
+    m->free(m);
     return rc == 1 ? 0 : rc;
+  }
   const char *lambda_text = STR(EXP_VAE_LAMBDA);
   if (define) {
     char *end;
     if (strncmp(define, "lambda=", 7) || (strtod(define + 7, &end), *end) || end == define + 7) {
       fprintf(stderr, "error: -D %s: only lambda=NUMBER is a constant of this experiment\n", define);
+      exp_free(&e);
+      m->free(m);
       return 2;
     }
     lambda_text = define + 7;
@@ -163,6 +168,8 @@ int main(int argc, char **argv) {
   const double lambda = strtod(lambda_text, NULL);
   if (!(lambda >= 0) || !isfinite(lambda)) {
     fprintf(stderr, "error: -D lambda=%s: must be a finite number >= 0\n", lambda_text);
+    exp_free(&e);
+    m->free(m);
     return 2;
   }
   if (!ae_ckpt)
