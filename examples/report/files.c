@@ -17,10 +17,8 @@ char *file_read(const char *path) {
     n += got;
     if (n + 1 == cap) {
       char *nb = realloc(b, cap *= 2);
-      if (!nb) {
+      if (!nb)
         free(b);
-        b = NULL;
-      }
       b = nb;
     }
   }

@@ -344,6 +344,21 @@ static void section_search(void) {
          "Parallel coordinates of the trials' hyperparameters, coloured by validation loss (report's Figure 7).",
          "wide");
   put("</div>\n");
+  // netc-search's summary line: "best: trial N, value V: name=value ...".
+  char *log = file_read(path_join(out_dir, "logs/search.log"));
+  const char *best = NULL;
+  for (const char *p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (!strncmp(p, "best: ", 6))
+      best = p + 6;
+  if (best && stage("search")->done) {
+    const char *e = strchr(best, '\n');
+    put("<p><b>Best trial:</b> <code>");
+    char *line = strndup(best, e ? (size_t)(e - best) : strlen(best));
+    esc(line);
+    free(line);
+    put("</code> (validation loss).</p>\n");
+  }
+  free(log);
   char *table = file_read(path_join(out_dir, "search/table.txt"));
   if (table) {
     put("<details><summary>The study's trials (<code>netc-search --show</code>)</summary><pre>");

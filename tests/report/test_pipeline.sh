@@ -7,7 +7,9 @@
 #   2. a second run reuses all six stages (nothing trains again);
 #   3. an interruption: the VAE stage's marker removed (as a kill after its
 #      last checkpoint would leave it) → only the VAE runs again, resuming
-#      from its checkpoint, and the page is whole again;
+#      from its checkpoint, and the page is whole again; then kill -9 of the
+#      whole pipeline (process group) during a training → no marker, no
+#      page; the same command again resumes that training and finishes;
 #   4. a failing stage (the autoencoder given a damaged checkpoint to
 #      resume) → exit 1, its error and log tail in the page, the stages
 #      needing it marked not run, their figures replaced by notes, the
@@ -60,6 +62,36 @@ grep -q 'resuming from .*vae.ckpt' "$work/run3.log" || { cat "$work/run3.log"; e
 reused=$(grep -c ': done before, reused' "$work/run3.log" || true)
 [ "$reused" = 5 ] || { cat "$work/run3.log"; echo "FAIL: expected 5 reused stages, got $reused"; exit 1; }
 $check "$work/out" --expect-figures 16
+
+echo "== 3b. kill -9 of the whole pipeline in the middle of a training, then the same command"
+# Another configuration (30 epochs) in its own folder; the search reused from
+# run 1 (same search options; fingerprints count paths relative to OUT).
+mkdir -p "$work/kill/stages" "$work/kill/logs"
+cp -r "$work/out/search" "$work/kill/"
+cp "$work/out/stages/search.done" "$work/kill/stages/"
+cp "$work/out/logs/search.log" "$work/kill/logs/"
+setsid sh "$src/examples/report/run-report.sh" --bin "$bin" --data "$work/data" --epochs 30 \
+  --finetune-epochs 2 --trials 3 --search-epochs 1 --threads 2 --out "$work/kill" \
+  > "$work/run3b-killed.log" 2>&1 &
+pg=$!
+trap 'kill -KILL -$pg 2>/dev/null || true' EXIT   # never leave it running
+i=0
+until grep -q '^epoch 3/30' "$work/kill/logs/autoencoder.log" 2>/dev/null; do
+  i=$((i + 1))
+  [ $i -lt 1200 ] || { kill -KILL -$pg; cat "$work/run3b-killed.log"; echo "FAIL: training never reached epoch 3"; exit 1; }
+  sleep 0.05
+done
+kill -KILL -$pg
+wait $pg 2>/dev/null || true
+[ ! -f "$work/kill/stages/autoencoder.done" ] || { echo "FAIL: the killed stage has a done marker"; exit 1; }
+[ ! -f "$work/kill/index.html" ] || { echo "FAIL: a page after the kill"; exit 1; }
+echo "   killed during: $(grep '^epoch' "$work/kill/logs/autoencoder.log" | tail -n 1)"
+run --out "$work/kill" --epochs 30 > "$work/run3b.log" 2>&1 || { cat "$work/run3b.log"; exit 1; }
+grep -q 'resuming from .*autoencoder.ckpt' "$work/run3b.log" ||
+  { cat "$work/run3b.log"; echo "FAIL: the autoencoder did not resume"; exit 1; }
+grep '^   epoch' "$work/run3b.log" | head -n 1
+grep -q 'search: done before, reused' "$work/run3b.log" || { echo "FAIL: search not reused"; exit 1; }
+$check "$work/kill" --expect-figures 16
 
 echo "== 4. a failing stage: the page says so, nothing is half-written"
 mkdir -p "$work/bad/experiments" "$work/bad/stages"
