@@ -56,22 +56,42 @@ static inline void kern_transpose(const float *in, int rows, int cols, float *ou
 }
 
 // col[(ci*k + ky)*k + kx][oy*Wo + ox] = x[ci][oy*s - p + ky][ox*s - p + kx]
-// (0 outside): x [C][H][W] -> col [C*k*k][Ho*Wo].
+// (0 outside): x [C][H][W] -> col [C*k*k][Ho*Wo].  One pass per
+// (ci, ky, oy) fills the k taps kx; interior columns need no bounds checks.
 static inline void kern_im2col(const float *x, int C, int H, int W, int k, int s,
                                int p, int Ho, int Wo, float *col) {
+  int lo = 0, hi = Wo;
+  while (lo < Wo && lo * s - p < 0) lo++;
+  while (hi > lo && (hi - 1) * s - p + k - 1 >= W) hi--;
+  const int P = Ho * Wo;
   for (int ci = 0; ci < C; ci++)
-    for (int ky = 0; ky < k; ky++)
-      for (int kx = 0; kx < k; kx++) {
-        float *row = col + ((ci * k + ky) * k + kx) * Ho * Wo;
-        for (int oy = 0; oy < Ho; oy++) {
-          int iy = oy * s - p + ky;
-          for (int ox = 0; ox < Wo; ox++) {
+    for (int ky = 0; ky < k; ky++) {
+      float *row = col + (ci * k + ky) * k * P;   // tap (ky, 0); tap kx is kx * P further
+      for (int oy = 0; oy < Ho; oy++) {
+        int iy = oy * s - p + ky;
+        float *r = row + oy * Wo;
+        if (iy < 0 || iy >= H) {
+          for (int kx = 0; kx < k; kx++)
+            memset(r + kx * P, 0, sizeof(float) * Wo);
+          continue;
+        }
+        const float *xr = x + (ci * H + iy) * W;
+        for (int kx = 0; kx < k; kx++) {
+          float *rk = r + kx * P;
+          for (int ox = 0; ox < lo; ox++) {
             int ix = ox * s - p + kx;
-            row[oy * Wo + ox] = (iy >= 0 && iy < H && ix >= 0 && ix < W)
-                                    ? x[(ci * H + iy) * W + ix] : 0.0f;
+            rk[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
+          }
+          const float *xk = xr - p + kx;
+          for (int ox = lo; ox < hi; ox++)
+            rk[ox] = xk[ox * s];
+          for (int ox = hi; ox < Wo; ox++) {
+            int ix = ox * s - p + kx;
+            rk[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
           }
         }
       }
+    }
 }
 
 // The same patches transposed: colt [Ho*Wo][C*k*k] (for weight gradients,
