@@ -112,6 +112,10 @@ double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, i
       ip->val[id] = ip->param[nd->param];
       continue;
     }
+    if (!op_info[nd->op].kernel) {
+      fprintf(stderr, "netc run: the interpreter has no kernel for '%s'\n", ir_op_name(nd->op));
+      exit(1);
+    }
     const float *in[IR_MAX_IN] = {0};
     for (int j = 0; j < nd->nin; j++)
       in[j] = ip->val[nd->in[j]];

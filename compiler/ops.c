@@ -270,6 +270,8 @@ static bool op_unbatched(OpKind op) {
 
 static bool verify_node(const Graph *g, const Node *n, char *err) {
   const IrOpInfo *info = &op_info[n->op];
+  if (!info->shape)
+    FAIL("op %d has no row in ops.c", (int)n->op);
   if (info->arity >= 0 && n->nin != info->arity)
     FAIL("%s takes %d inputs, has %d", info->name, info->arity, n->nin);
   bool any_batched = false;
