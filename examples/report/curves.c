@@ -23,7 +23,7 @@ static void panel(cairo_t *cr, double ox, double oy, const char *title, const Cu
   cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
   text(cr, ox + PANEL_W / 2.0, oy + 24, title, 0.5, 15);
   if (!c || c->n == 0) {
-    text(cr, ox + PANEL_W / 2.0, oy + PANEL_H / 2.0, "no training log", 0.5, 13);
+    text(cr, ox + PANEL_W / 2.0, oy + PANEL_H / 2.0, "no finished training", 0.5, 13);
     return;
   }
   // Ranges: epochs 0..max, losses in log10 over both curves.

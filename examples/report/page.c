@@ -133,7 +133,10 @@ static int fig_no;
 // A figure produced by stage st at OUT/rel, or a note why it is missing.
 static void figure(const char *st, const char *rel, const char *caption, const char *cls) {
   fig_no++;
-  if (file_exists(path_join(out_dir, rel))) {
+  const Stage *s = st ? stage(st) : NULL;
+  // Only a finished stage's files: a failed re-run may have left an older run's.
+  // (st NULL: written by report-page itself, from finished stages only.)
+  if ((!st || (s && s->done)) && file_exists(path_join(out_dir, rel))) {
     put("<figure class=\"%s\"><a href=\"%s\"><img src=\"%s\" alt=\"", cls ? cls : "", rel, rel);
     esc(caption);
     put("\"></a><figcaption><b>Figure %d.</b> ", fig_no);
@@ -141,7 +144,6 @@ static void figure(const char *st, const char *rel, const char *caption, const c
     put("</figcaption></figure>\n");
     return;
   }
-  const Stage *s = stage(st);
   put("<figure class=\"missing %s\"><div class=\"hole\">not produced: ", cls ? cls : "");
   if (s && s->failed)
     put("the stage <code>%s</code> failed (see <a href=\"#top\">the error</a>)", st);
@@ -149,14 +151,18 @@ static void figure(const char *st, const char *rel, const char *caption, const c
     put("the stage <code>%s</code> was not run: a stage it needs did not finish", st);
   else if (s && !s->done)
     put("the stage <code>%s</code> has not run", st);
-  else
+  else if (st)
     put("<code>%s</code> is missing", rel);
+  else
+    put("no training has finished");
   put("</div><figcaption><b>Figure %d.</b> ", fig_no);
   esc(caption);
   put("</figcaption></figure>\n");
 }
 
 static char *result_json(const char *name) {
+  if (!stage(name)->done)
+    return NULL;   // a failed re-run may have left an older run's result
   char rel[256];
   snprintf(rel, sizeof rel, "results/%s.json", name);
   return file_read(path_join(out_dir, rel));
@@ -230,7 +236,10 @@ static void section_status(const char *run, const char *total) {
         esc(s->log_tail);
         put("</pre>");
       }
-      put("<div>Full log: <code>logs/%s.log</code></div></div>\n", s->name);
+      if (s->failed)
+        put("<div>Full log: <a href=\"logs/%s.log\"><code>logs/%s.log</code></a></div>", s->name,
+            s->name);
+      put("</div>\n");
     }
   } else {
     put("<div class=\"banner good\"><b>Complete:</b> all %d stages finished", N_STAGES);
@@ -259,7 +268,7 @@ static void section_results(void) {
     put("</tr>\n");
   }
   // Table 1 from latent-analysis: model,method,this_run,report.
-  char *t1 = file_read(path_join(out_dir, "latent/table1.csv"));
+  char *t1 = stage("latent")->done ? file_read(path_join(out_dir, "latent/table1.csv")) : NULL;
   static const char *const KEYS[4][3] = {{"ae", "pca", "autoencoder, PCA"},
                                          {"ae", "tsne", "autoencoder, t-SNE"},
                                          {"vae", "pca", "VAE, PCA"},
@@ -359,7 +368,7 @@ static void section_search(void) {
     put("</code> (validation loss).</p>\n");
   }
   free(log);
-  char *table = file_read(path_join(out_dir, "search/table.txt"));
+  char *table = stage("search")->done ? file_read(path_join(out_dir, "search/table.txt")) : NULL;
   if (table) {
     put("<details><summary>The study's trials (<code>netc-search --show</code>)</summary><pre>");
     esc(table);
@@ -367,7 +376,7 @@ static void section_search(void) {
     free(table);
   }
   put("<h3>Training</h3>\n<div class=\"figs\">\n");
-  figure("autoencoder", "learning-curves.png",
+  figure(NULL, "learning-curves.png",
          "Learning curves of the four trainings: training and validation loss per epoch.", "wide");
   figure("autoencoder", "experiments/autoencoder-reconstructions.png",
          "Test images (rows 1, 3, 5) above their reconstructions by the autoencoder (report's Figure 8).",
@@ -432,7 +441,7 @@ static void section_latent(void) {
   figure("latent", "latent/fig14_vae_tsne_ellipses.png", "VAE, t-SNE: per-digit ellipses (report's Figure 14).", NULL);
   put("</div>\n<h3>Table 1</h3>\n<p>Mean over the digits of |standard deviation along axis 1 "
       "&minus; along axis 2|: the VAE's ellipses should be rounder.</p>\n");
-  char *t1 = file_read(path_join(out_dir, "latent/table1.csv"));
+  char *t1 = stage("latent")->done ? file_read(path_join(out_dir, "latent/table1.csv")) : NULL;
   if (t1) {
     put("<table><tr><th></th><th>AE PCA</th><th>AE t-SNE</th><th>VAE PCA</th><th>VAE t-SNE</th></tr>\n");
     static const char *const KEYS[4] = {"ae,pca,", "ae,tsne,", "vae,pca,", "vae,tsne,"};
@@ -456,7 +465,7 @@ static void section_latent(void) {
   } else {
     figure("latent", "latent/table1.csv", "Table 1.", NULL);
   }
-  char *q = file_read(path_join(out_dir, "latent/quality.md"));
+  char *q = stage("latent")->done ? file_read(path_join(out_dir, "latent/quality.md")) : NULL;
   if (q) {
     put("<details><summary>Quality of the embeddings (trustworthiness, 10-NN accuracy, t-SNE KL)"
         "</summary><pre>");

@@ -119,7 +119,7 @@ stage() {
     if [ ! -f "$out/stages/$d.done" ]; then
       echo "== [$n_stage/$n_stages] $name: not run, stage $d did not finish"
       tmp=$out/stages/$name.failed.tmp
-      printf 'exit=-\nmessage=not run: the stage %s it depends on did not finish\n' "$d" > "$tmp" &&
+      printf 'exit=-\nmessage=the stage %s it depends on did not finish\n' "$d" > "$tmp" &&
         mv -f "$tmp" "$out/stages/$name.failed"
       rm -f "$marker"
       return 1

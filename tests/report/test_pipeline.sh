@@ -108,7 +108,10 @@ grep 'FAILED\|not run' "$work/run4.log"
 [ -f "$work/bad/stages/autoencoder.failed" ] || { echo "FAIL: no autoencoder.failed marker"; exit 1; }
 grep -q 'autoencoder.ckpt' "$work/bad/index.html" ||
   { echo "FAIL: the page does not show the trainer's error"; exit 1; }
-grep -q 'not run: the stage autoencoder' "$work/bad/index.html" ||
+grep -q 'was not run:</b> the stage autoencoder it depends on did not finish' "$work/bad/index.html" ||
   { echo "FAIL: the page does not say which stages were not run"; exit 1; }
+# No stale number from the earlier run's results/ (copied above) in the table.
+grep -q 'autoencoder: test MSE</td><td>2</td><td class="num na">' "$work/bad/index.html" ||
+  { echo "FAIL: the failed stage's (older) result is shown"; exit 1; }
 $check "$work/bad" --expect-failed autoencoder finetune vae latent
 echo "PASS"
