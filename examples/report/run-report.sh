@@ -34,7 +34,7 @@ root=$(cd "$here/../.." && pwd)
 out=report
 data=${NETC_DATA:-}
 bin=$root/build/bin
-epochs= ft_epochs= trials= search_epochs= seed=1 threads= force=0
+epochs='' ft_epochs='' trials='' search_epochs='' seed=1 threads='' force=0
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] || { echo "run-report.sh: $1 needs a value" >&2; exit 2; }; }
@@ -81,7 +81,7 @@ done
 mkdir -p "$out/stages" "$out/logs" "$out/results" || exit 1
 out=$(cd "$out" && pwd)
 # OpenMP's spinning barriers crawl on a shared machine (runtime/analysis/README.md).
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 t_start=$(date +%s)
 
 # ---- the run's configuration, for the page ------------------------------------
@@ -135,7 +135,7 @@ stage() {
   # An unfinished stage of another configuration leaves nothing to resume.
   if [ "$force" = 1 ] || [ "$(cat "$out/stages/$name.started" 2>/dev/null)" != "$fp" ]; then
     resume=0
-    for f in $clean; do rm -rf "$f"; done
+    $clean
   else
     resume=1
   fi
@@ -177,10 +177,13 @@ run() { stage "$@" || failed=1; }
 n_stage=0 n_stages=6
 exp=$out/experiments
 mkdir -p "$exp" "$out/search"
-common="--data $data --seed $seed --threads $threads --out $exp --json"
+# What a stage of another configuration leaves that must not be resumed.
+clean_search() { rm -rf "$out/search/study.db"* "$out/search/trial-"* "$out/search/"*.png; }
+clean_training() { rm -f "$exp/$1.ckpt" "$exp/$1.csv"; }
+clean_latent() { rm -rf "$out/latent"; }
 
 # 1. The search (section 2, Figures 5-7).  netc-search resumes its own study.
-clean="$out/search/study.db* $out/search/trial-* $out/search/*.png" resume_ckpt=
+clean=clean_search resume_ckpt=
 run search "hyperparameter search, $trials trials of $search_epochs epochs" "" -- \
   "$bin/netc-search" --study "$out/search/study.db" --trials "$trials" --epochs "$search_epochs" \
   --workers 1 --seed "$seed" --threads "$threads" --data "$data" --out "$out/search"
@@ -189,21 +192,25 @@ run search "hyperparameter search, $trials trials of $search_epochs epochs" "" -
 
 # 2-5. The trainings (sections 2-5); the fine-tuning and the VAE read the
 # autoencoder's checkpoint.  An interrupted training resumes from its checkpoint.
-clean="$exp/autoencoder.ckpt $exp/autoencoder.csv" resume_ckpt=$exp/autoencoder.ckpt
+clean="clean_training autoencoder" resume_ckpt=$exp/autoencoder.ckpt
 run autoencoder "the autoencoder, $epochs epochs" "" -- \
-  "$bin/experiment-autoencoder" $common --epochs "$epochs" --log "$exp/autoencoder.csv"
-clean="$exp/denoiser.ckpt $exp/denoiser.csv" resume_ckpt=$exp/denoiser.ckpt
+  "$bin/experiment-autoencoder" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
+  --json --epochs "$epochs" --log "$exp/autoencoder.csv"
+clean="clean_training denoiser" resume_ckpt=$exp/denoiser.ckpt
 run denoiser "the denoiser, $epochs epochs" "" -- \
-  "$bin/experiment-denoiser" $common --epochs "$epochs" --log "$exp/denoiser.csv"
-clean="$exp/classifier.ckpt $exp/classifier.csv" resume_ckpt=
+  "$bin/experiment-denoiser" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
+  --json --epochs "$epochs" --log "$exp/denoiser.csv"
+clean="clean_training classifier" resume_ckpt=   # it takes no --resume: short, runs again
 run finetune "the classifier on the frozen encoder, at most $ft_epochs epochs" "autoencoder" -- \
-  "$bin/experiment-finetune" $common --epochs "$ft_epochs" --log "$exp/classifier.csv"
-clean="$exp/vae.ckpt $exp/vae.csv" resume_ckpt=$exp/vae.ckpt
+  "$bin/experiment-finetune" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
+  --json --epochs "$ft_epochs" --log "$exp/classifier.csv"
+clean="clean_training vae" resume_ckpt=$exp/vae.ckpt
 run vae "the variational autoencoder, $epochs epochs" "autoencoder" -- \
-  "$bin/experiment-vae" $common --epochs "$epochs" --log "$exp/vae.csv"
+  "$bin/experiment-vae" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
+  --json --epochs "$epochs" --log "$exp/vae.csv"
 
 # 6. The encoded space (section 6, Figures 9-14, Table 1).
-clean="$out/latent" resume_ckpt=
+clean=clean_latent resume_ckpt=
 run latent "latent-space analysis: PCA and t-SNE of the AE's and the VAE's test codes" \
   "autoencoder vae" -- \
   "$bin/latent-analysis" --ae-codes "$exp/autoencoder-codes.bin" --vae-codes "$exp/vae-codes.bin" \
