@@ -29,12 +29,17 @@ static void tap_range(int kj, int s, int p, int W, int OW, int *lo, int *hi) {
 }
 
 // The inner loops, kept small so they compile to tight code.
-// src is an image row; tap ow reads src[ow * s + off].
-static void gather_row(float *restrict r, const float *restrict src, int off, int lo, int hi, int OW, int s) {
+// src is an image row; tap ow reads src[ow * s + off].  Not inlined, and
+// with the common strides spelled out, so each compiles to a tight loop.
+__attribute__((noinline)) static void gather_row(float *restrict r, const float *restrict src, int off, int lo,
+                                                 int hi, int OW, int s) {
   for (int ow = 0; ow < lo; ow++)
     r[ow] = 0.0f;
   if (s == 1)
     memcpy(r + lo, src + lo + off, (size_t)(hi - lo) * sizeof(float));
+  else if (s == 2)
+    for (int ow = lo; ow < hi; ow++)
+      r[ow] = src[2 * ow + off];
   else
     for (int ow = lo; ow < hi; ow++)
       r[ow] = src[ow * s + off];
@@ -42,9 +47,14 @@ static void gather_row(float *restrict r, const float *restrict src, int off, in
     r[ow] = 0.0f;
 }
 
-static void scatter_row(float *restrict dst, const float *restrict r, int off, int lo, int hi, int s) {
-  for (int ow = lo; ow < hi; ow++)
-    dst[ow * s + off] += r[ow];
+__attribute__((noinline)) static void scatter_row(float *restrict dst, const float *restrict r, int off, int lo,
+                                                  int hi, int s) {
+  if (s == 2)
+    for (int ow = lo; ow < hi; ow++)
+      dst[2 * ow + off] += r[ow];
+  else
+    for (int ow = lo; ow < hi; ow++)
+      dst[ow * s + off] += r[ow];
 }
 
 // img [C, H, W] -> rows (c, ki, kj) of col, output positions [OH*OW] along
@@ -333,18 +343,23 @@ void interp_dense_dw(Interp *ip, const Node *nd, float *dw, const float *const *
   free(part);
 }
 
-// db [C] = dy [n, C, ...] summed over the batch and the positions.
+// db [C] = dy [n, C, ...] summed over the batch and the positions (each
+// example's row in float, which vectorises; the batch sum in double).
+static float row_sum(const float *restrict d, size_t P) {
+  float acc = 0.0f;
+  for (size_t j = 0; j < P; j++)
+    acc += d[j];
+  return acc;
+}
+
 void interp_bias_grad(Interp *ip, const Node *nd, float *db, const float *const *in) {
   const Shape *s = shape_in(ip, nd, 0);
   int n = ip->n, C = s->dim[0];
   size_t P = (size_t)shape_numel(*s) / C;
   for (int c = 0; c < C; c++) {
     double acc = 0;
-    for (int i = 0; i < n; i++) {
-      const float *d = in[0] + ((size_t)i * C + c) * P;
-      for (size_t j = 0; j < P; j++)
-        acc += d[j];
-    }
+    for (int i = 0; i < n; i++)
+      acc += row_sum(in[0] + ((size_t)i * C + c) * P, P);
     db[c] = (float)acc;
   }
 }
