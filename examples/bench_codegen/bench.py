@@ -32,15 +32,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+ENV = dict(os.environ)
+
+
 def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV).stdout
     return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 
 
 def peak_rss_mb(cmd):
     """Peak resident set size of cmd in MB (/usr/bin/time -v), and its wall time."""
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=ENV)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr[-2000:]}")
@@ -52,7 +55,7 @@ def median_time(cmd, n=5, cwd=ROOT):
     ts = []
     for _ in range(n):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, cwd=cwd, capture_output=True)
+        subprocess.run(cmd, check=True, cwd=cwd, capture_output=True, env=ENV)
         ts.append(time.perf_counter() - t0)
     return statistics.median(ts)
 
@@ -63,7 +66,12 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--data", default="/tmp/mnist/package/data",
                     help="MNIST directory for the peak-memory runs (full MNIST)")
+    ap.add_argument("--wait-policy", default="passive",
+                    help="OMP_WAIT_POLICY for every program (libgomp's spinning idle threads "
+                         "make 2 threads collapse on a loaded machine; 'default' leaves it unset)")
     a = ap.parse_args()
+    if a.wait_policy != "default":
+        ENV["OMP_WAIT_POLICY"] = a.wait_policy
     bindir = os.path.join(a.build, "bin")
     bench = os.path.join(bindir, "bench-codegen")
     netc = os.path.join(bindir, "netc")
@@ -158,7 +166,8 @@ def main():
     print(f"| netc models/autoencoder.net -o DIR (wall, median of 5) | {1000 * t_netc:.0f} ms | <= 50 ms |")
     print(f"| cc -O3 -march=native -fopenmp -c generated/autoencoder.c | {t_cc:.2f} s | |")
     print()
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"OMP_WAIT_POLICY={ENV.get('OMP_WAIT_POLICY', '(unset)')}; "
+          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -1,35 +1,22 @@
 #!/usr/bin/python3
 """bench_torch.py — the report's convolutional autoencoder in PyTorch
-(models/autoencoder.net, layer for layer), timed as bench-codegen times the
-generated code: batch 256, Adam, MSE; training and inference images/s,
+(examples/pytorch_models.py, layer for layer models/autoencoder.net), timed
+as bench-codegen times the generated code: batch 256, Adam, MSE; training and inference images/s,
 median of --runs runs after warm-up.  Prints one JSON object per line.
 
     /usr/bin/python3 examples/bench_codegen/bench_torch.py --threads 1
 """
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
 import torch
-import torch.nn as nn
 
-
-def autoencoder():
-    encoder = nn.Sequential(
-        nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, stride=2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(288, 64), nn.ReLU(),
-        nn.Linear(64, 9))
-    decoder = nn.Sequential(
-        nn.Linear(9, 64), nn.ReLU(),
-        nn.Linear(64, 288), nn.ReLU(),
-        nn.Unflatten(1, (32, 3, 3)),
-        nn.ConvTranspose2d(32, 16, 3, stride=2), nn.ReLU(),
-        nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
-    return nn.Sequential(encoder, decoder)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import pytorch_models  # noqa: E402  (examples/pytorch_models.py: the study's models in PyTorch)
 
 
 def main():
@@ -44,22 +31,21 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    model = autoencoder()
+    model = pytorch_models.Autoencoder()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.rand(a.batch, 1, 28, 28)
-    loss_fn = nn.MSELoss()
 
     def train(steps):
         for _ in range(steps):
             opt.zero_grad()
-            loss = loss_fn(model(x), x)
+            loss = model.loss(x, None, None)
             loss.backward()
             opt.step()
 
     def infer(steps):
         with torch.no_grad():
             for _ in range(steps):
-                model(x)
+                model.decoder(model.encoder(x))
 
     for what, fn, steps in (("train", train, a.train_steps), ("inference", infer, a.infer_steps)):
         fn(2)  # warm-up
