@@ -1,6 +1,6 @@
 // interp_conv.c — the layer kernels: conv2d and deconv2d by im2col/col2im
-// and sgemm over chunks of the batch, dense by one sgemm over the batch,
-// and their gradients.
+// and one sgemm per chunk of the batch, dense by one sgemm per chunk of
+// rows, and their gradients.
 //
 // Channel-major batch layout: for one big sgemm per chunk of 32 examples,
 // im2col writes the columns of example i at [i*P, (i+1)*P) of a [K, c*P]
@@ -28,7 +28,6 @@ static void tap_range(int kj, int s, int p, int W, int OW, int *lo, int *hi) {
   *hi = b;
 }
 
-// The inner loops, kept small so they compile to tight code.
 // src is an image row; tap ow reads src[ow * s + off].  Not inlined, and
 // with the common strides spelled out, so each compiles to a tight loop.
 __attribute__((noinline)) static void gather_row(float *restrict r, const float *restrict src, int off, int lo,
