@@ -11,8 +11,10 @@
 # and the fuzz_replay_TARGET test keeps it fixed.
 #
 # netc's front end never frees its memory (by design), so the fuzzer's RSS
-# grows with every input: it runs in rounds of at most 5 minutes, each a
-# fresh process that reloads the corpus.  FUZZ_JOBS=N runs N processes.
+# grows with every input: it runs in rounds of at most 5 minutes and (netc)
+# 40,000 inputs, each a fresh process that reloads the corpus.  A single
+# allocation above 1 GB is a finding (-malloc_limit_mb).  FUZZ_JOBS=N runs
+# N processes.
 set -euo pipefail
 if [ $# -lt 2 ] || [[ ! "$2" =~ ^[0-9]+$ ]]; then
   echo "usage: $0 netc|idx|ckpt SECONDS [BUILD_DIR]" >&2
@@ -22,9 +24,11 @@ target=$1 seconds=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath -m "${3:-$root/build}")
 case $target in
-  netc) seeds=("$root/tests/fuzz/corpus/netc" "$root/models" "$root/tests/frontend/bad"
+  netc) per_round=(-runs=40000)
+        seeds=("$root/tests/fuzz/corpus/netc" "$root/models" "$root/tests/frontend/bad"
                "$root/tests/frontend/bad/inc") ;;
-  idx|ckpt) seeds=("$root/tests/fuzz/corpus/$target") ;;
+  idx|ckpt) per_round=()
+            seeds=("$root/tests/fuzz/corpus/$target") ;;
   *) echo "$0: unknown target '$target' (netc, idx or ckpt)" >&2; exit 2 ;;
 esac
 
@@ -51,7 +55,8 @@ while [ "$(date +%s)" -lt "$end" ]; do
   # -close_fd_mask=2: the targets' own diagnostics go nowhere; libFuzzer's
   # and the sanitizers' reports still reach the log.
   status=0
-  "$bin" -max_total_time="$round" -timeout=10 -rss_limit_mb=4096 -max_len=8192 \
+  "$bin" -max_total_time="$round" "${per_round[@]}" -timeout=10 -rss_limit_mb=4096 \
+         -malloc_limit_mb=1024 -max_len=8192 \
          -close_fd_mask=2 -print_final_stats=1 -artifact_prefix="$artifacts/$target-" \
          ${FUZZ_JOBS:+-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS} \
          "$corpus" "${seeds[@]}" >>"$log" 2>&1 || status=$?
