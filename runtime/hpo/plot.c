@@ -60,15 +60,27 @@ static void frame(cairo_t *cr, const Axes *a, const char *title, const char *xl,
     snprintf(b, sizeof b, "%g", x == 0 ? 0.0 : x);
     text(cr, px(a, x), H - MB + 18, b, 0.5, 11);
   }
-  st = tick_step(a->y1 - a->y0, 8);
-  for (double y = ceil(a->y0 / st) * st; y <= a->y1 + 1e-9 * st; y += st) {
-    double yy = H - MB - (y - a->y0) / (a->y1 - a->y0) * (H - MT - MB);
+  // y ticks: nice linear steps, or 1-2-5 per decade on a log axis.
+  double ticks[64];
+  int nt = 0;
+  if (a->ylog) {
+    for (int d = (int)floor(a->y0); d <= (int)ceil(a->y1) && nt < 60; d++)
+      for (int m = 0; m < 3; m++) {
+        double y = d + log10((double[]){1, 2, 5}[m]);
+        if (y >= a->y0 && y <= a->y1) ticks[nt++] = y;
+      }
+  } else {
+    st = tick_step(a->y1 - a->y0, 8);
+    for (double y = ceil(a->y0 / st) * st; y <= a->y1 + 1e-9 * st && nt < 60; y += st) ticks[nt++] = y;
+  }
+  for (int i = 0; i < nt; i++) {
+    double y = ticks[i], yy = H - MB - (y - a->y0) / (a->y1 - a->y0) * (H - MT - MB);
     cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
     cairo_move_to(cr, ML, yy);
     cairo_line_to(cr, W - MR, yy);
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    snprintf(b, sizeof b, a->ylog ? "%.3g" : "%g", a->ylog ? pow(10, y) : y);
+    snprintf(b, sizeof b, "%g", a->ylog ? pow(10, y) : (fabs(y) < 1e-12 * st ? 0.0 : y));
     text(cr, ML - 6, yy + 4, b, 1, 11);
   }
 }
