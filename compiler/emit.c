@@ -244,13 +244,12 @@ static void emit_rowwise(CEmit *e, int id) {
   switch (n->op) {
   case OP_SUM:
   case OP_MEAN:
-    out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      acc += %s[i * %ld + k];\n", nx, x, nx);
-    out(e, n->op == OP_SUM ? "    %s[i] = acc;\n" : "    %s[i] = acc / %ld.0f;\n", o, nx);
+    out(e, n->op == OP_SUM ? "    %s[i] = kern_sum(%s + i * %ld, %ld);\n"
+                           : "    %s[i] = kern_sum(%s + i * %ld, %ld) / %ld.0f;\n", o, x, nx, nx, nx);
     break;
   case OP_MSE:
-    out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++) {\n"
-           "      float d = %s[i * %ld + k] - %s[i * %ld + k];\n      acc += d * d;\n    }\n"
-           "    %s[i] = acc / %ld.0f;\n", nx, x, nx, e->name[n->in[1]], nx, o, nx);
+    out(e, "    %s[i] = kern_sqdiff_sum(%s + i * %ld, %s + i * %ld, %ld) / %ld.0f;\n", o, x, nx,
+        e->name[n->in[1]], nx, nx, nx);
     break;
   case OP_NLL:
     out(e, "    %s[i] = -%s[i * %ld + (int)%s[i]];\n", o, x, nx, e->name[n->in[1]]);

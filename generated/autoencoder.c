@@ -194,12 +194,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
                     1, 28, 28, 3, 2, 1, 14, 14, KERN_ACT_SIGMOID);
   /* models/autoencoder.net:34: mse [] -> t42 */
   for (int i = 0; i < CHUNK; i++) {
-    float acc = 0.0f;
-    for (int k = 0; k < 784; k++) {
-      float d = t41[i * 784 + k] - v_x[i * 784 + k];
-      acc += d * d;
-    }
-    t42[i] = acc / 784.0f;
+    t42[i] = kern_sqdiff_sum(t41 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
 
   /* exports and the loss */

@@ -252,12 +252,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
                     1, 28, 28, 3, 2, 1, 14, 14, KERN_ACT_SIGMOID);
   /* models/vae.net:19: mse [] -> t51 */
   for (int i = 0; i < CHUNK; i++) {
-    float acc = 0.0f;
-    for (int k = 0; k < 784; k++) {
-      float d = t50[i * 784 + k] - v_x[i * 784 + k];
-      acc += d * d;
-    }
-    t51[i] = acc / 784.0f;
+    t51[i] = kern_sqdiff_sum(t50 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
   /* models/vae.net:19: exp [9] -> t53 */
   for (int i = 0; i < CHUNK; i++)
@@ -281,10 +276,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
       t58[i * 9 + k] = t57[i * 9 + k] - v_logvar_head_dense1[i * 9 + k];
   /* models/vae.net:19: sum [] -> t59 */
   for (int i = 0; i < CHUNK; i++) {
-    float acc = 0.0f;
-    for (int k = 0; k < 9; k++)
-      acc += t58[i * 9 + k];
-    t59[i] = acc;
+    t59[i] = kern_sum(t58 + i * 9, 9);
   }
   /* models/vae.net:19: mul [] -> t60 */
   for (int i = 0; i < CHUNK; i++)

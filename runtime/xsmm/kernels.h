@@ -222,6 +222,34 @@ static inline void kern_bias_grad(const float *restrict dy, int C, int P, float 
   }
 }
 
+// sum x[0, n) and sum (a - b)^2 over [0, n), with eight partial sums in a
+// fixed order (vectorisable, deterministic), for the per-example losses.
+static inline float kern_sum(const float *restrict x, int n) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++)
+      acc[l] += x[i + l];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; i++)
+    s += x[i];
+  return s;
+}
+
+static inline float kern_sqdiff_sum(const float *restrict a, const float *restrict b, int n) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) {
+      float d = a[i + l] - b[i + l];
+      acc[l] += d * d;
+    }
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; i++)
+    s += (a[i] - b[i]) * (a[i] - b[i]);
+  return s;
+}
+
 // ---- Convolution over one image: x [Ci][H][W] -> y [Co][Ho][Wo], K = Ci*k*k.
 
 // Forward, fused: y = act(w * x + b).  y(P x Co, col-major) =
