@@ -14,7 +14,8 @@
 // λ: experiment-vae is compiled with EXP_VAE_LAMBDA (the report's 1e-5).
 // With -D lambda=X for another X, training runs in a trainer that netc
 // generates and cc compiles for that λ (netc-variant, cached in
-// OUT/vae-lambda-X/), and this program loads its checkpoint: λ changes the
+// OUT/vae-lambda-X/, rebuilt when older than the model, netc-variant or
+// this program), and this program loads its checkpoint: λ changes the
 // loss, not the tensors, so the checkpoint fits this program's VAE.  The
 // test loss is computed here from the exports (μ, log σ², y) with the λ
 // asked for, whichever way the model was trained.
@@ -82,15 +83,28 @@ static int run_capture(char *const argv[], char *last, size_t size) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-// Trains with a trainer compiled for lambda; fills r from its JSON line.
+// Whether the cached trainer is missing or older than what built it: the
+// model, netc-variant, or this program (rebuilt with the runtime and netc).
+static int variant_stale(const char *train) {
+  struct stat t, s;
+  if (stat(train, &t))
+    return 1;
+  const char *deps[] = {EXP_VAE_MODEL, EXP_NETC_VARIANT, "/proc/self/exe"};
+  for (int i = 0; i < 3; i++)
+    if (stat(deps[i], &s) == 0 && s.st_mtime >= t.st_mtime)
+      return 1;
+  return 0;
+}
+
+// Trains with a trainer compiled for lambda (built, or rebuilt when
+// stale, by netc-variant into OUT/vae-lambda-X/); fills r from its JSON line.
 static int train_variant(Exp *e, const char *lambda, DriverResult *r) {
   char dir[4096], def[128], train[4200];
   snprintf(dir, sizeof dir, "%s", exp_path(e, "vae-lambda-"));
   snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s", lambda);
   snprintf(def, sizeof def, "lambda=%s", lambda);
   snprintf(train, sizeof train, "%s/train", dir);
-  struct stat st;
-  if (stat(train, &st)) {
+  if (variant_stale(train)) {
     fprintf(stderr, "building a VAE trainer for lambda %s in %s\n", lambda, dir);
     char *build[] = {EXP_NETC_VARIANT, dir, EXP_VAE_MODEL, "-D", def, NULL};
     char sink[16];

@@ -12,6 +12,7 @@ decoded parts not blank.  The figure geometry mirrors png_grid.h: tiles of
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -106,7 +107,9 @@ def main():
         ok &= png(png_check, r["samples"], 2 * grid(8) + 24, grid(8),
                   [[0, 0, grid(8), grid(8)], [grid(8) + 24, 0, grid(8), grid(8)]])
     elif kind == "vae-lambda":
-        # Another λ than the compiled one: trained by a netc-variant trainer.
+        # Another λ than the compiled one: trained by a netc-variant trainer,
+        # built afresh here.
+        shutil.rmtree(os.path.join(out, "vae-lambda-1e-2"), ignore_errors=True)
         r = run([f"{bindir}/experiment-vae", "-D", "lambda=1e-2", "--epochs", "1"] + common)
         ok &= check(abs(r["lambda"] - 1e-2) < 1e-12, "lambda 1e-2 used")
         ok &= check(abs(r["test_loss"] - (r["test_mse"] + 1e-2 * r["test_kl"])) < 1e-6,
