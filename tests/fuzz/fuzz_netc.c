@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(args[ndefs], data + at + 3, end - at - 3);
     args[ndefs][end - at - 3] = 0;
     at = end + 1;
-    int ok = 0;
+    volatile int ok = 0;               // set inside FUZZ_TRY (setjmp)
     FUZZ_TRY { ok = define_parse(args[ndefs], &defs[ndefs]); }
     if (ok)
       ndefs++;

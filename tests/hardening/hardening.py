@@ -273,8 +273,10 @@ def read_ckpt_epoch(path):
 
 
 def crash():
-    data = small_data("data", 1000, 200)
-    epochs = 4
+    # Long enough (about a second in a release build) that random kills
+    # land in every phase: startup, mid-epoch, while saving.
+    data = small_data("data", 5000, 200)
+    epochs = 5
     base = ["--data", data, "--batch", "64", "--seed", "7", "--json"]   # not --quiet: "resuming ... after epoch N"
     t0 = time.time()
     rc, out, err = train(base + ["--epochs", str(epochs), "--save", P("ref.ckpt")])
@@ -286,6 +288,7 @@ def crash():
         return
     rng = random.Random(int(os.environ.get("HARDENING_SEED", "0")) or None)
     trials = int(os.environ.get("HARDENING_KILLS", "5"))
+    resumes = 0
     for trial in range(trials):
         ck, log = P(f"k{trial}.ckpt"), P(f"k{trial}.csv")
         args = base + ["--epochs", str(epochs), "--save", ck, "--log", log]
@@ -322,6 +325,7 @@ def crash():
                 break
         res = last_json(out)
         m = re.search(r"after epoch (\d+)", err)
+        resumes += len(resumed_from)
         if resumed_from:
             check(m is not None and int(m.group(1)) == resumed_from[-1],
                   f"trial {trial}: resumed after epoch {resumed_from[-1]} ({m.group(0) if m else 'no message'})")
@@ -330,6 +334,7 @@ def crash():
               f"== uninterrupted {ref['test_loss']}")
         rows = [l.split(",")[0] for l in open(log)][1:] if os.path.exists(log) else []
         check(rows == [str(i) for i in range(1, epochs + 1)], f"trial {trial}: log epochs {rows}")
+    check(resumes >= 2, f"{resumes} kills after a checkpoint (at least 2 needed for the test to mean something)")
 
 
 # ---------------------------------------------------------------- diskfull
