@@ -9,7 +9,7 @@ embedding as a NETCODES file (runtime/analysis/codes.h) and prints one
 line "key=value ...".  With --ours FILE it also scores netc's embedding
 with sklearn's own trustworthiness, a cross-check of quality.c.
 
-usage: bench_tsne.py --codes FILE --out FILE [--seed 0] [--ours FILE]
+usage: bench_tsne.py --codes FILE --out FILE [--seed 0] [--ours FILE] [--time-only]
 """
 import argparse
 import time
@@ -45,18 +45,22 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ours")
+    ap.add_argument("--time-only", action="store_true", help="time fit_transform, nothing else")
     a = ap.parse_args()
     labels, x = load_codes(a.codes)
     tsne = TSNE(n_components=2, perplexity=30.0, early_exaggeration=12.0,
                 learning_rate="auto", n_iter=1000, init="pca", method="barnes_hut",
                 angle=0.5, random_state=a.seed)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     y = tsne.fit_transform(x)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if a.time_only:
+        print(f"seconds={seconds:.3f} cpu={cpu:.3f}")
+        return
     save_codes(a.out, labels, y.astype(np.float32))
     xd = x.astype(np.float64)
     t5 = trustworthiness(xd, y.astype(np.float32).astype(np.float64), n_neighbors=5)
-    line = (f"sklearn={sklearn.__version__} n={len(x)} d={x.shape[1]} seconds={seconds:.3f} "
+    line = (f"sklearn={sklearn.__version__} n={len(x)} d={x.shape[1]} seconds={seconds:.3f} cpu={cpu:.3f} "
             f"kl_sklearn={tsne.kl_divergence_:.4f} n_iter={tsne.n_iter_ + 1} "
             f"learning_rate={float(tsne.learning_rate_):.2f} trust5_sklearn={t5:.4f}")
     if a.ours:
