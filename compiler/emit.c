@@ -60,15 +60,6 @@ typedef struct {
   int ngemm;
 } CEmit;
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(2);
-  }
-  return p;
-}
-
 static void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void out(CEmit *e, const char *fmt, ...) {
   va_list ap;
@@ -760,19 +751,6 @@ static void emit_step_fns(CEmit *e) {
       "  return (float)run_batch(m, x, labels, n, seed, 0, outputs);\n}\n\n");
 }
 
-// The export that nll reads (its argmax is the predicted digit), as the
-// interpreter's model says.
-static int class_output(const Graph *g) {
-  for (int i = 0; i < g->nforward; i++) {
-    const Node *n = &g->nodes[i];
-    if (n->op != OP_NLL)
-      continue;
-    for (int e = 0; e < g->nexports; e++)
-      if (g->exports[e].node == n->in[0])
-        return e;
-  }
-  return -1;
-}
 
 static void emit_lifecycle(CEmit *e) {
   const Graph *g = e->g;
@@ -815,7 +793,7 @@ static void emit_lifecycle(CEmit *e) {
       "  m->structure_hash = model_hash_structure(m);\n"
       "  libxsmm_init();\n",
       g->model, g->model, g->label >= 0, g->input >= 0 ? (long long)shape_numel(nd(e, g->input)->shape) : 0LL,
-      g->nparams, g->nexports, class_output(g));
+      g->nparams, g->nexports, ir_class_output(g));
   for (int i = 0; i < e->ngemm; i++) {
     GemmDesc *d = &e->gemm[i];
     out(e, "  kern_gemm_init(&s->k[%d], \"%s\", %d, %d, %d, %d, %d, %d, %d);\n", i, d->what, d->m,

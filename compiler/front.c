@@ -21,13 +21,6 @@ static void oom(void) {
   exit(2);
 }
 
-void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p)
-    oom();
-  return p;
-}
-
 void *xpush(void *a, int n, size_t size) {
   if (n == 0 || (n & (n - 1)) == 0) {      // capacity is the next power of two
     size_t cap = n ? (size_t)n * 2 : 4;

@@ -15,15 +15,6 @@
 
 #include "../runtime/xsmm/kernels_act.h"
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(2);
-  }
-  return p;
-}
-
 bool op_is_layer_backward(OpKind op) {
   switch (op) {
   case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_DECONV2D_DX: case OP_DECONV2D_DW:

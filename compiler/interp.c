@@ -21,15 +21,6 @@ void *interp_alloc(size_t floats) {
   return p;
 }
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size);
-  if (!p) {
-    fprintf(stderr, "netc run: out of memory\n");
-    exit(2);
-  }
-  return p;
-}
-
 Interp *interp_new(Graph *g, float **param) {
   // Keep freed memory in the process, as a framework's caching allocator
   // does: otherwise glibc maps and unmaps every large activation each step

@@ -19,15 +19,6 @@ typedef struct {
   size_t *offset;            // [g->nparams] in floats
 } InterpModel;
 
-static void *xmalloc(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (!p) {
-    fprintf(stderr, "netc run: out of memory\n");
-    exit(2);
-  }
-  return p;
-}
-
 static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
   InterpModel *im = m->impl;
   Graph *g = im->g;
@@ -81,27 +72,14 @@ static void model_free(NetModel *m) {
   free(m);
 }
 
-// The export that nll reads: its argmax is the predicted digit.
-static int find_class_output(const Graph *g) {
-  for (int i = 0; i < g->nforward; i++) {
-    const Node *n = &g->nodes[i];
-    if (n->op != OP_NLL)
-      continue;
-    for (int e = 0; e < g->nexports; e++)
-      if (g->exports[e].node == n->in[0])
-        return e;
-  }
-  return -1;
-}
-
 NetModel *interp_model_new(Graph *g) {
   if (g->nforward <= 0)
     g->nforward = g->nnodes;
-  NetModel *m = xmalloc(sizeof *m);
-  InterpModel *im = xmalloc(sizeof *im);
+  NetModel *m = xcalloc(1, sizeof *m);
+  InterpModel *im = xcalloc(1, sizeof *im);
   im->g = g;
-  im->param = xmalloc(g->nparams * sizeof(float *));
-  im->offset = xmalloc(g->nparams * sizeof(size_t));
+  im->param = xcalloc(g->nparams, sizeof(float *));
+  im->offset = xcalloc(g->nparams, sizeof(size_t));
   m->name = g->model;
   m->needs_labels = g->label >= 0;
   m->input_size = g->input >= 0 ? (int)shape_numel(g->nodes[g->input].shape) : 0;
@@ -109,7 +87,7 @@ NetModel *interp_model_new(Graph *g) {
 
   // Tensors: trainable first, frozen after, each group in graph order.
   m->n_tensors = g->nparams;
-  m->tensors = xmalloc(g->nparams * sizeof(NetTensor));
+  m->tensors = xcalloc(g->nparams, sizeof(NetTensor));
   size_t off = 0;
   int t = 0;
   for (int pass = 0; pass < 2; pass++)
@@ -132,17 +110,17 @@ NetModel *interp_model_new(Graph *g) {
         m->n_trainable = off;
     }
   m->n_params = off;
-  m->params = xmalloc(off * sizeof(float));
-  m->grads = xmalloc(off * sizeof(float));
+  m->params = xcalloc(off, sizeof(float));
+  m->grads = xcalloc(off, sizeof(float));
   for (int p = 0; p < g->nparams; p++)
     im->param[p] = m->params + im->offset[p];
   m->structure_hash = model_hash_structure(m);
 
   m->n_outputs = g->nexports;
-  m->outputs = xmalloc(g->nexports * sizeof(NetOutput));
+  m->outputs = xcalloc(g->nexports, sizeof(NetOutput));
   for (int e = 0; e < g->nexports; e++)
     m->outputs[e] = (NetOutput){g->exports[e].name, (size_t)shape_numel(g->nodes[g->exports[e].node].shape)};
-  m->class_output = find_class_output(g);
+  m->class_output = ir_class_output(g);
 
   m->train_step = model_train_step;
   m->forward = model_forward;

@@ -22,6 +22,15 @@ int ir_op_arity(OpKind op) { return op_arity[op]; }
 // Compiler memory lives as long as the process: a graph is built once and
 // netc exits soon after (as chibicc does); the interpreter's graph lives
 // for the whole run anyway.  Allocation failure is fatal.
+void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) {
+    fprintf(stderr, "netc: out of memory\n");
+    exit(2);
+  }
+  return p;
+}
+
 static void *grow(void *p, int *cap, int want, size_t elem) {
   if (want <= *cap)
     return p;
@@ -39,11 +48,7 @@ static void *grow(void *p, int *cap, int want, size_t elem) {
 }
 
 Graph *ir_new(const char *model, const char *path) {
-  Graph *g = calloc(1, sizeof *g);
-  if (!g) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(2);
-  }
+  Graph *g = xcalloc(1, sizeof *g);
   g->model = model;
   g->path = path;
   g->input = g->label = g->loss = -1;
@@ -82,6 +87,18 @@ void ir_export(Graph *g, const char *name, int node) {
 }
 
 Node *ir_node(Graph *g, int id) { return &g->nodes[id]; }
+
+int ir_class_output(const Graph *g) {
+  for (int i = 0; i < g->nforward; i++) {
+    const Node *n = &g->nodes[i];
+    if (n->op != OP_NLL)
+      continue;
+    for (int e = 0; e < g->nexports; e++)
+      if (g->exports[e].node == n->in[0])
+        return e;
+  }
+  return -1;
+}
 
 int64_t shape_numel(Shape s) {
   int64_t n = 1;

@@ -86,11 +86,17 @@ typedef struct {
   int batch;                 // the model's `batch` constant (default 256, -D batch=N)
 } Graph;
 
+// Zeroed allocation that never fails: netc exits (status 2) when memory
+// runs out.  Compiler memory is never freed (see ir.c).
+void *xcalloc(size_t n, size_t size);
+
 Graph *ir_new(const char *model, const char *path);
 int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batched, SrcLoc loc);
 int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_in, SrcLoc loc);
 void ir_export(Graph *g, const char *name, int node);
 Node *ir_node(Graph *g, int id);
+// The export that nll reads (its argmax is the predicted digit), or -1.
+int ir_class_output(const Graph *g);
 const char *ir_op_name(OpKind op);
 int ir_op_arity(OpKind op);
 int64_t shape_numel(Shape s);

@@ -275,8 +275,6 @@ void summary_print(FILE *out, const Unit *u, const Graph *g);
 
 // Loads and parses path with its imports; NULL if the file cannot be read.
 Unit *unit_load(const char *path, const Define *defs, int ndefs);
-// Allocation that never fails (netc exits on out-of-memory).
-void *xcalloc(size_t n, size_t size);
 // Appends a zeroed element to a growable array of n elements; returns
 // the (possibly moved) array.  Use: a = xpush(a, n++, sizeof *a).
 void *xpush(void *a, int n, size_t size);

@@ -11,15 +11,6 @@
 
 #include <stdlib.h>
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(2);
-  }
-  return p;
-}
-
 static void use(const Fusion *f, Plan *p, int node, int step) {
   int r = fuse_root(f, node);
   if (p->last[r] < step)
