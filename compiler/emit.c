@@ -751,7 +751,6 @@ static void emit_step_fns(CEmit *e) {
       "  return (float)run_batch(m, x, labels, n, seed, 0, outputs);\n}\n\n");
 }
 
-
 static void emit_lifecycle(CEmit *e) {
   const Graph *g = e->g;
   out(e,
