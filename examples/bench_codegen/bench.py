@@ -64,8 +64,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--data", default="/tmp/mnist/package/data",
-                    help="MNIST directory for the peak-memory runs (full MNIST)")
+    ap.add_argument("--data", default=os.path.join(
+                        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                        "netc", "mnist"),
+                    help="MNIST directory for the peak-memory runs (full MNIST, "
+                         "as examples/fetch-mnist.sh caches it)")
     ap.add_argument("--wait-policy", default="passive",
                     help="OMP_WAIT_POLICY for every program (libgomp's spinning idle threads "
                          "make 2 threads collapse on a loaded machine; 'default' leaves it unset)")

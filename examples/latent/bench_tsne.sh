@@ -16,7 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-build}/bin
 work=${2:-/tmp/netc-bench-tsne}
 codes=${3:-}
-mnist=${MNIST_DIR:-/tmp/mnist/package/data}
+# The full MNIST as examples/fetch-mnist.sh caches it.
+mnist=${MNIST_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/netc/mnist}
 export OMP_NUM_THREADS=2
 mkdir -p "$work"
 input_note="real codes: $codes"
