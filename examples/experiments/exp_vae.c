@@ -151,6 +151,128 @@ static int samples_save(const char *path, const float *left, const float *right)
   return rc;
 }
 
+// Trains (or has a λ variant train) m on d, then writes the test loss,
+// codes and figures.  Frees what it allocates on every return; m, d and e
+// stay the caller's.  Returns the exit status.
+static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const char *lambda_text,
+                   const char *ae_ckpt) {
+  float **outs = NULL, *mu = NULL, *logvar = NULL, *y = NULL, *x = NULL;
+  float *trav = NULL, *z = NULL, *vae_s = NULL, *ae_s = NULL;
+  NetModel *dec = NULL;
+  DriverResult r;
+  int rc;
+  if (lambda == EXP_VAE_LAMBDA) {
+    if ((rc = driver_run(m, &e->drv, d, &r)))
+      return rc;
+  } else {
+    if ((rc = train_variant(e, lambda_text, &r)))
+      return rc;
+    if (ckpt_load(e->drv.save, m, NULL, NULL))
+      return 1;
+  }
+  rc = 1;
+  if (m->set_threads)
+    m->set_threads(m, e->drv.threads);
+
+  // Test loss, from the exports: z drawn with EXP_EVAL_SEED.
+  const int n = d->test.n, jm = exp_output(m, "mu"), jv = exp_output(m, "logvar"),
+            jy = exp_output(m, "y");
+  const int latent = (int)m->outputs[jm].size;
+  outs = exp_alloc(sizeof(float *) * m->n_outputs);
+  mu = outs[jm] = exp_alloc(sizeof(float) * n * latent);
+  logvar = outs[jv] = exp_alloc(sizeof(float) * n * latent);
+  y = outs[jy] = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
+  x = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
+  exp_forward_set(m, &d->test, EXP_EVAL_SEED, outs);
+  exp_images(&d->test, NULL, n, x);
+  double se = 0, kl = 0;
+  for (size_t i = 0; i < (size_t)n * MNIST_PIXELS; i++)
+    se += (double)(y[i] - x[i]) * (y[i] - x[i]);
+  for (size_t i = 0; i < (size_t)n * latent; i++)
+    kl += 0.5 * (exp(logvar[i]) + (double)mu[i] * mu[i] - 1 - logvar[i]);
+  const double test_mse = se / ((double)n * MNIST_PIXELS), test_kl = kl / n;
+  const double test_loss = test_mse + lambda * test_kl;
+  const char *codes_path = exp_path(e, "vae-codes.bin");
+  if (exp_save_codes(codes_path, mu, d->test.labels, n, latent))
+    goto out;
+
+  // Figures: the VAE's decoder, and the autoencoder's if its checkpoint exists.
+  dec = decode_new();
+  if (dec->set_threads)
+    dec->set_threads(dec, e->drv.threads);
+  if (latent_size(dec) != latent) {
+    fprintf(stderr, "error: decode model latent %d, VAE latent %d\n", latent_size(dec), latent);
+    goto out;
+  }
+  if (latent_decoder_load(dec, e->drv.save))
+    goto out;
+  int six = 0;
+  while (six < n && d->test.labels[six] != 6)
+    six++;
+  trav = exp_alloc(sizeof(float) * (TRAVERSE_STEPS + 1) * MNIST_PIXELS);
+  z = exp_alloc(sizeof(float) * SAMPLES_SIDE * SAMPLES_SIDE * latent);
+  if (six < n) {
+    for (int k = 0; k < TRAVERSE_STEPS; k++) {
+      memcpy(z + k * latent, mu + (size_t)six * latent, sizeof(float) * latent);
+      z[k * latent] *= 1.0f + k / 5.0f;
+    }
+    memcpy(trav, x + (size_t)six * MNIST_PIXELS, sizeof(float) * MNIST_PIXELS);
+    latent_decode(dec, z, TRAVERSE_STEPS, trav + MNIST_PIXELS);
+  }
+  const char *trav_path = exp_path(e, "vae-traversal.png");
+  if (six < n && png_grid_save(trav_path, trav, (TRAVERSE_STEPS + 1) / TRAVERSE_COLS,
+                               TRAVERSE_COLS, 28, 28))
+    goto out;
+
+  const int ns = SAMPLES_SIDE * SAMPLES_SIDE;
+  Rng g = rng_stream(EXP_FIGURE_SEED, 0);
+  for (int i = 0; i < ns * latent; i++)
+    z[i] = (float)rng_normal(&g);
+  vae_s = exp_alloc(sizeof(float) * ns * MNIST_PIXELS);
+  latent_decode(dec, z, ns, vae_s);
+  if (access(ae_ckpt, R_OK) == 0) {
+    if (latent_decoder_load(dec, ae_ckpt))
+      goto out;
+    ae_s = exp_alloc(sizeof(float) * ns * MNIST_PIXELS);
+    latent_decode(dec, z, ns, ae_s);
+  } else {
+    fprintf(stderr, "note: %s: no autoencoder checkpoint, samples.png has the VAE's half only "
+                    "(run experiment-autoencoder first or give --autoencoder FILE)\n", ae_ckpt);
+  }
+  const char *samples_path = exp_path(e, "samples.png");
+  if (samples_save(samples_path, ae_s, vae_s))
+    goto out;
+
+  if (!e->drv.quiet) {
+    printf("vae (lambda %s): %d epochs, test loss %.5f = MSE %.5f + lambda x KL %.3f; %.1f s training\n",
+           lambda_text, r.epochs_run, test_loss, test_mse, test_kl, r.seconds);
+    printf("  checkpoint %s\n  figures    %s, %s%s\n  codes      %s\n", e->drv.save,
+           six < n ? trav_path : "(no test 6)", samples_path, ae_s ? "" : " (VAE only)", codes_path);
+  }
+  if (e->drv.json) {
+    exp_json_begin("vae");
+    exp_json_num("lambda", lambda);
+    exp_json_run(&r);
+    exp_json_num("test_loss", test_loss);
+    exp_json_num("test_mse", test_mse);
+    exp_json_num("test_kl", test_kl);
+    exp_json_int("traversal_index", six < n ? six : -1);
+    exp_json_int("autoencoder_samples", ae_s != NULL);
+    exp_json_str("checkpoint", e->drv.save);
+    exp_json_str("traversal", trav_path);
+    exp_json_str("samples", samples_path);
+    exp_json_str("codes", codes_path);
+    exp_json_end();
+  }
+  rc = 0;
+out:
+  free(ae_s), free(vae_s), free(z), free(trav);
+  free(mu), free(logvar), free(y), free(x), free(outs);
+  if (dec)
+    dec->free(dec);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   NetModel *m = vae_new();
   static const char *const defaults[] = {"--epochs", "20", "--batch", "64", "--lr", "2e-3", NULL};
@@ -191,117 +313,12 @@ int main(int argc, char **argv) {
   if (!e.user_save)
     e.drv.save = exp_path(&e, "vae.ckpt");
   Mnist d;
-  if (mnist_load(&d, e.drv.data))
-    return 1;
-  DriverResult r;
-  if (lambda == EXP_VAE_LAMBDA) {
-    if ((rc = driver_run(m, &e.drv, &d, &r)))
-      return rc;
-  } else {
-    if ((rc = train_variant(&e, lambda_text, &r)))
-      return rc;
-    if (ckpt_load(e.drv.save, m, NULL, NULL))
-      return 1;
+  rc = 1;
+  if (mnist_load(&d, e.drv.data) == 0) {
+    rc = vae_run(&e, m, &d, lambda, lambda_text, ae_ckpt);
+    mnist_free(&d);
   }
-  if (m->set_threads)
-    m->set_threads(m, e.drv.threads);
-
-  // Test loss, from the exports: z drawn with EXP_EVAL_SEED.
-  const int n = d.test.n, jm = exp_output(m, "mu"), jv = exp_output(m, "logvar"),
-            jy = exp_output(m, "y");
-  const int latent = (int)m->outputs[jm].size;
-  float **outs = exp_alloc(sizeof(float *) * m->n_outputs);
-  float *mu = outs[jm] = exp_alloc(sizeof(float) * n * latent);
-  float *logvar = outs[jv] = exp_alloc(sizeof(float) * n * latent);
-  float *y = outs[jy] = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
-  float *x = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
-  exp_forward_set(m, &d.test, EXP_EVAL_SEED, outs);
-  exp_images(&d.test, NULL, n, x);
-  double se = 0, kl = 0;
-  for (size_t i = 0; i < (size_t)n * MNIST_PIXELS; i++)
-    se += (double)(y[i] - x[i]) * (y[i] - x[i]);
-  for (size_t i = 0; i < (size_t)n * latent; i++)
-    kl += 0.5 * (exp(logvar[i]) + (double)mu[i] * mu[i] - 1 - logvar[i]);
-  const double test_mse = se / ((double)n * MNIST_PIXELS), test_kl = kl / n;
-  const double test_loss = test_mse + lambda * test_kl;
-  const char *codes_path = exp_path(&e, "vae-codes.bin");
-  if (exp_save_codes(codes_path, mu, d.test.labels, n, latent))
-    return 1;
-
-  // Figures: the VAE's decoder, and the autoencoder's if its checkpoint exists.
-  NetModel *dec = decode_new();
-  if (dec->set_threads)
-    dec->set_threads(dec, e.drv.threads);
-  if (latent_size(dec) != latent) {
-    fprintf(stderr, "error: decode model latent %d, VAE latent %d\n", latent_size(dec), latent);
-    return 1;
-  }
-  if (latent_decoder_load(dec, e.drv.save))
-    return 1;
-  int six = 0;
-  while (six < n && d.test.labels[six] != 6)
-    six++;
-  float *trav = exp_alloc(sizeof(float) * (TRAVERSE_STEPS + 1) * MNIST_PIXELS);
-  float *z = exp_alloc(sizeof(float) * SAMPLES_SIDE * SAMPLES_SIDE * latent);
-  if (six < n) {
-    for (int k = 0; k < TRAVERSE_STEPS; k++) {
-      memcpy(z + k * latent, mu + (size_t)six * latent, sizeof(float) * latent);
-      z[k * latent] *= 1.0f + k / 5.0f;
-    }
-    memcpy(trav, x + (size_t)six * MNIST_PIXELS, sizeof(float) * MNIST_PIXELS);
-    latent_decode(dec, z, TRAVERSE_STEPS, trav + MNIST_PIXELS);
-  }
-  const char *trav_path = exp_path(&e, "vae-traversal.png");
-  if (six < n && png_grid_save(trav_path, trav, (TRAVERSE_STEPS + 1) / TRAVERSE_COLS,
-                               TRAVERSE_COLS, 28, 28))
-    return 1;
-
-  const int ns = SAMPLES_SIDE * SAMPLES_SIDE;
-  Rng g = rng_stream(EXP_FIGURE_SEED, 0);
-  for (int i = 0; i < ns * latent; i++)
-    z[i] = (float)rng_normal(&g);
-  float *vae_s = exp_alloc(sizeof(float) * ns * MNIST_PIXELS);
-  float *ae_s = NULL;
-  latent_decode(dec, z, ns, vae_s);
-  if (access(ae_ckpt, R_OK) == 0) {
-    if (latent_decoder_load(dec, ae_ckpt))
-      return 1;
-    ae_s = exp_alloc(sizeof(float) * ns * MNIST_PIXELS);
-    latent_decode(dec, z, ns, ae_s);
-  } else {
-    fprintf(stderr, "note: %s: no autoencoder checkpoint, samples.png has the VAE's half only "
-                    "(run experiment-autoencoder first or give --autoencoder FILE)\n", ae_ckpt);
-  }
-  const char *samples_path = exp_path(&e, "samples.png");
-  if (samples_save(samples_path, ae_s, vae_s))
-    return 1;
-
-  if (!e.drv.quiet) {
-    printf("vae (lambda %s): %d epochs, test loss %.5f = MSE %.5f + lambda x KL %.3f; %.1f s training\n",
-           lambda_text, r.epochs_run, test_loss, test_mse, test_kl, r.seconds);
-    printf("  checkpoint %s\n  figures    %s, %s%s\n  codes      %s\n", e.drv.save,
-           six < n ? trav_path : "(no test 6)", samples_path, ae_s ? "" : " (VAE only)", codes_path);
-  }
-  if (e.drv.json) {
-    exp_json_begin("vae");
-    exp_json_num("lambda", lambda);
-    exp_json_run(&r);
-    exp_json_num("test_loss", test_loss);
-    exp_json_num("test_mse", test_mse);
-    exp_json_num("test_kl", test_kl);
-    exp_json_int("traversal_index", six < n ? six : -1);
-    exp_json_int("autoencoder_samples", ae_s != NULL);
-    exp_json_str("checkpoint", e.drv.save);
-    exp_json_str("traversal", trav_path);
-    exp_json_str("samples", samples_path);
-    exp_json_str("codes", codes_path);
-    exp_json_end();
-  }
-  free(ae_s), free(vae_s), free(z), free(trav);
-  free(mu), free(logvar), free(y), free(x), free(outs);
-  dec->free(dec);
-  mnist_free(&d);
   m->free(m);
   exp_free(&e);
-  return 0;
+  return rc;
 }
