@@ -27,21 +27,27 @@ int main(int argc, char **argv) {
   if (!e.user_save)
     e.drv.save = exp_path(&e, "autoencoder.ckpt");
   Mnist d;
-  if (mnist_load(&d, e.drv.data))
+  if (mnist_load(&d, e.drv.data)) {
+    m->free(m);
+    exp_free(&e);
     return 1;
+  }
+  // Freed at out: on errors too (LeakSanitizer checks the error exits).
+  float **outs = NULL, *code = NULL, *y = NULL, *fig = NULL;
   DriverResult r;
   if ((rc = driver_run(m, &e.drv, &d, &r)))
-    return rc;
+    goto out;
+  rc = 1;
 
   // Codes and reconstructions of the whole test set, one pass.
   const int n = d.test.n, latent = (int)m->outputs[exp_output(m, "code")].size;
-  float **outs = exp_alloc(sizeof(float *) * m->n_outputs);
-  float *code = outs[exp_output(m, "code")] = exp_alloc(sizeof(float) * n * latent);
-  float *y = outs[exp_output(m, "y")] = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
+  outs = exp_alloc(sizeof(float *) * m->n_outputs);
+  code = outs[exp_output(m, "code")] = exp_alloc(sizeof(float) * n * latent);
+  y = outs[exp_output(m, "y")] = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
   double test_mse = exp_forward_set(m, &d.test, EXP_EVAL_SEED, outs);
 
   const int nfig = FIG_COLS * FIG_PAIRS;
-  float *fig = exp_alloc(sizeof(float) * 2 * nfig * MNIST_PIXELS);
+  fig = exp_alloc(sizeof(float) * 2 * nfig * MNIST_PIXELS);
   for (int i = 0; i < nfig && i < n; i++) {
     int row = i / FIG_COLS, col = i % FIG_COLS;
     float *top = fig + (size_t)((2 * row) * FIG_COLS + col) * MNIST_PIXELS;
@@ -53,7 +59,7 @@ int main(int argc, char **argv) {
   const char *codes_path = exp_path(&e, "autoencoder-codes.bin");
   if (png_grid_save(fig_path, fig, 2 * FIG_PAIRS, FIG_COLS, 28, 28) ||
       exp_save_codes(codes_path, code, d.test.labels, n, latent))
-    return 1;
+    goto out;
 
   if (!e.drv.quiet) {
     printf("autoencoder (latent %d): %d epochs, test MSE %.5f (%d test images), %.1f s training\n",
@@ -71,6 +77,8 @@ int main(int argc, char **argv) {
     exp_json_str("codes", codes_path);
     exp_json_end();
   }
+  rc = 0;
+out:
   free(fig);
   free(code);
   free(y);
@@ -78,5 +86,5 @@ int main(int argc, char **argv) {
   mnist_free(&d);
   m->free(m);
   exp_free(&e);
-  return 0;
+  return rc;
 }

@@ -38,34 +38,41 @@ int main(int argc, char **argv) {
   if (!e.user_save)
     e.drv.save = exp_path(&e, "denoiser.ckpt");
   Mnist d;
-  if (mnist_load(&d, e.drv.data))
+  if (mnist_load(&d, e.drv.data)) {
+    m->free(m);
+    exp_free(&e);
     return 1;
+  }
+  // Freed at out: on errors too (LeakSanitizer checks the error exits).
+  float **outs = NULL, *code = NULL, *noisy = NULL, *clean = NULL;
+  float **fouts = NULL, *fnoisy = NULL, *fy = NULL, *fig = NULL;
   DriverResult r;
   if ((rc = driver_run(m, &e.drv, &d, &r)))
-    return rc;
+    goto out;
+  rc = 1;
 
   // Test loss: reconstruction of the clean image from its noisy version.
   const int n = d.test.n, jc = exp_output(m, "code"), jn = exp_output(m, "noisy"),
             jy = exp_output(m, "y");
   const int latent = (int)m->outputs[jc].size;
-  float **outs = exp_alloc(sizeof(float *) * m->n_outputs);
-  float *code = outs[jc] = exp_alloc(sizeof(float) * n * latent);
-  float *noisy = outs[jn] = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
-  float *clean = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
+  outs = exp_alloc(sizeof(float *) * m->n_outputs);
+  code = outs[jc] = exp_alloc(sizeof(float) * n * latent);
+  noisy = outs[jn] = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
+  clean = exp_alloc(sizeof(float) * n * MNIST_PIXELS);
   double test_loss = exp_forward_set(m, &d.test, EXP_EVAL_SEED, outs);
   exp_images(&d.test, NULL, n, clean);
   double noisy_mse = mse(noisy, clean, (size_t)n * MNIST_PIXELS);   // doing nothing scores this
   const char *codes_path = exp_path(&e, "denoiser-codes.bin");
   if (exp_save_codes(codes_path, code, d.test.labels, n, latent))
-    return 1;
+    goto out;
 
   // The figure: its own noise draw on the first images of the test set.
   const int nfig = FIG_COLS * FIG_TRIPLETS;
-  float **fouts = exp_alloc(sizeof(float *) * m->n_outputs);
-  float *fnoisy = fouts[jn] = exp_alloc(sizeof(float) * nfig * MNIST_PIXELS);
-  float *fy = fouts[jy] = exp_alloc(sizeof(float) * nfig * MNIST_PIXELS);
+  fouts = exp_alloc(sizeof(float *) * m->n_outputs);
+  fnoisy = fouts[jn] = exp_alloc(sizeof(float) * nfig * MNIST_PIXELS);
+  fy = fouts[jy] = exp_alloc(sizeof(float) * nfig * MNIST_PIXELS);
   exp_forward(m, clean, d.test.labels, nfig, EXP_FIGURE_SEED, fouts);
-  float *fig = exp_alloc(sizeof(float) * 3 * nfig * MNIST_PIXELS);
+  fig = exp_alloc(sizeof(float) * 3 * nfig * MNIST_PIXELS);
   const float *src[3] = {clean, fnoisy, fy};
   for (int i = 0; i < nfig; i++)
     for (int k = 0; k < 3; k++) {
@@ -75,7 +82,7 @@ int main(int argc, char **argv) {
     }
   const char *fig_path = exp_path(&e, "denoiser-triplets.png");
   if (png_grid_save(fig_path, fig, 3 * FIG_TRIPLETS, FIG_COLS, 28, 28))
-    return 1;
+    goto out;
 
   if (!e.drv.quiet) {
     printf("denoiser: %d epochs, test loss %.5f (MSE to the clean image; the noisy input's is %.4f), "
@@ -93,10 +100,12 @@ int main(int argc, char **argv) {
     exp_json_str("codes", codes_path);
     exp_json_end();
   }
+  rc = 0;
+out:
   free(fig), free(fnoisy), free(fy), free(fouts);
   free(code), free(noisy), free(clean), free(outs);
   mnist_free(&d);
   m->free(m);
   exp_free(&e);
-  return 0;
+  return rc;
 }

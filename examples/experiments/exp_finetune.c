@@ -89,6 +89,8 @@ int main(int argc, char **argv) {
   if (e.user_load) {
     fprintf(stderr, "error: the encoder comes from --encoder FILE; --load and --resume are not "
                     "options of this experiment\n");
+    exp_free(&e);
+    m->free(m);
     return 2;
   }
   e.drv.load = encoder;
@@ -99,23 +101,31 @@ int main(int argc, char **argv) {
   if (!f) {
     fprintf(stderr, "error: %s: no autoencoder checkpoint; run experiment-autoencoder first "
                     "(with the same --out) or give --encoder FILE\n", encoder);
+    exp_free(&e);
+    m->free(m);
     return 1;
   }
   fclose(f);
   Mnist d;
-  if (mnist_load(&d, e.drv.data))
+  if (mnist_load(&d, e.drv.data)) {
+    m->free(m);
+    exp_free(&e);
     return 1;
+  }
+  // Freed at out: on errors too (LeakSanitizer checks the error exits).
+  float **outs = NULL, *logp = NULL;
   DriverResult r;
   if ((rc = driver_run(m, &e.drv, &d, &r)))
-    return rc;
+    goto out;
+  rc = 1;
 
   int compared, changed = encoder_changed(m, encoder, &compared);
   if (changed < 0)
-    return 1;
+    goto out;
 
   const int n = d.test.n, jl = exp_output(m, "logp");
-  float **outs = exp_alloc(sizeof(float *) * m->n_outputs);
-  float *logp = outs[jl] = exp_alloc(sizeof(float) * n * 10);
+  outs = exp_alloc(sizeof(float *) * m->n_outputs);
+  logp = outs[jl] = exp_alloc(sizeof(float) * n * 10);
   double test_loss = exp_forward_set(m, &d.test, EXP_EVAL_SEED, outs);
   long counts[10][10] = {{0}}, correct = 0;
   for (int i = 0; i < n; i++) {
@@ -129,7 +139,7 @@ int main(int argc, char **argv) {
   double accuracy = (double)correct / n;
   const char *fig_path = exp_path(&e, "classifier-confusion.png");
   if (confusion_save(fig_path, counts, &d.test))
-    return 1;
+    goto out;
 
   if (!e.drv.quiet) {
     printf("classifier (frozen encoder from %s): stopped after epoch %d, best epoch %d; "
@@ -159,10 +169,12 @@ int main(int argc, char **argv) {
     exp_json_str("figure", fig_path);
     exp_json_end();
   }
+  rc = changed ? 1 : 0;
+out:
   free(logp);
   free(outs);
   mnist_free(&d);
   m->free(m);
   exp_free(&e);
-  return changed ? 1 : 0;
+  return rc;
 }
