@@ -531,9 +531,12 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
       if (val_acc >= 0) fprintf(stderr, "  acc %.4f", val_acc);
       fprintf(stderr, "  %.1f s  %.0f img/s\n", secs, ips);
     }
-    if (o->save && ckpt_save(o->save, m, &opt, &tr))
-      goto out;
+    // The log row goes first: a crash between the two leaves the log one
+    // epoch ahead of the checkpoint, which --resume trims (log_trim); the
+    // other order would leave a hole in the log after the resume.
     if (logfd >= 0 && log_row(logfd, o->log, epoch + 1, train_loss, val_loss, val_acc, secs, ips))
+      goto out;
+    if (o->save && ckpt_save(o->save, m, &opt, &tr))
       goto out;
     if (o->patience > 0 && tr.since_best >= o->patience) {
       if (!o->quiet)

@@ -312,9 +312,10 @@ def crash():
                 check(e is not None and 1 <= e <= epochs,
                       f"trial {trial}: killed after {delay:.2f} s; checkpoint intact (epoch {e})")
                 rows = sum(1 for _ in open(log)) - 1 if os.path.exists(log) else 0
-                # The log row follows the checkpoint: a kill between them
-                # leaves the checkpoint one epoch ahead of the log.
-                check(e is not None and rows in (e, e - 1) if e else False,
+                # The log row precedes the checkpoint: a kill between them
+                # leaves the log one epoch ahead (--resume trims it), never
+                # behind (that would leave a hole in the log after resume).
+                check(e is not None and rows in (e, e + 1) if e else False,
                       f"trial {trial}: the log has {rows} rows for checkpoint epoch {e}")
                 resumed_from.append(e)
             else:
