@@ -8,11 +8,6 @@
 
 #include "netc.h"
 
-// Compiler memory is never freed, by design (netc.h): under
-// AddressSanitizer, LeakSanitizer would report every AST node and graph.
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
-
 // A model is a few kilobytes; anything this large is not one.
 #define MAX_FILE_SIZE (16 << 20)
 

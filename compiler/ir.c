@@ -21,7 +21,13 @@ int ir_op_arity(OpKind op) { return op_arity[op]; }
 
 // Compiler memory lives as long as the process: a graph is built once and
 // netc exits soon after (as chibicc does); the interpreter's graph lives
-// for the whole run anyway.  Allocation failure is fatal.
+// for the whole run anyway.  Allocation failure is fatal.  Since nothing is
+// freed by design, LeakSanitizer would report every AST node and graph: it
+// is off in every program that uses compiler memory (this file), and the
+// leak test (tests/hardening) turns it back on with suppressions.
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
+
 void *xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
   if (!p) {
