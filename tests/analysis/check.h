@@ -1,5 +1,5 @@
-// check.h — helpers for the analysis tests: counting checks, seeded
-// synthetic data.
+// check.h — helpers for the analysis tests: the counting checks
+// (tests/check.h) and seeded synthetic data.
 #ifndef TESTS_ANALYSIS_CHECK_H
 #define TESTS_ANALYSIS_CHECK_H
 
@@ -7,28 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../check.h"
 #include "rng.h"
-
-static int t_failures;
-
-#define CHECK(cond, ...)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      t_failures++;                                                   \
-      fprintf(stdout, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stdout, __VA_ARGS__);                                   \
-      fputc('\n', stdout);                                            \
-    }                                                                 \
-  } while (0)
-
-static inline int t_finish(const char *name) {
-  if (t_failures) {
-    printf("%s: %d check(s) failed\n", name, t_failures);
-    return 1;
-  }
-  printf("%s: all checks passed\n", name);
-  return 0;
-}
 
 // k well-separated isotropic Gaussian clusters in d dims (k <= 2d), n
 // points (point i in cluster i % k), unit spread; cluster c's centre is

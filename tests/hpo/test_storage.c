@@ -9,18 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../check.h"
 #include "hpo.h"
 
-static int failures;
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (!(cond)) {                                \
-      failures++;                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
 
 #define SPACE "lr=float:1e-4:1e-1:log;optimizer=cat:adam,sgd;latent=int:2:16"
 
@@ -102,6 +93,6 @@ int main(int argc, char **argv) {
     snprintf(p2, sizeof p2, "%s-shm", path), unlink(p2);
   }
   printf("%s: %s\n", argc > 1 ? "postgresql" : "sqlite",
-         failures ? "FAILED" : "all storage checks passed");
-  return failures != 0;
+         t_failures ? "FAILED" : "all storage checks passed");
+  return t_failures != 0;
 }

@@ -8,18 +8,9 @@
 #include <string.h>
 
 #include "fake_objective.h"
+#include "../check.h"
 #include "hpo.h"
 
-static int failures;
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      failures++;                                          \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);          \
-      printf(__VA_ARGS__);                                 \
-      printf("\n");                                        \
-    }                                                      \
-  } while (0)
 
 #define SPACE \
   "weight_decay=float:1e-6:1e-2:log;optimizer=cat:adam,sgd;lr=float:1e-4:1e-1:log;latent=int:2:16"
@@ -197,6 +188,6 @@ int main(void) {
   test_parzen_normalised();
   test_tpe_beats_random();
   test_pruner();
-  printf("%s\n", failures ? "FAILED" : "all hpo sampler/pruner checks passed");
-  return failures != 0;
+  printf("%s\n", t_failures ? "FAILED" : "all hpo sampler/pruner checks passed");
+  return t_failures != 0;
 }

@@ -1,5 +1,5 @@
-// testutil.h — tiny helpers shared by the runtime tests: checks that count
-// failures, the fixture reader (format in make_fixtures.py), stderr capture
+// testutil.h — tiny helpers shared by the runtime tests: the counting
+// checks (tests/check.h), the fixture reader (format in make_fixtures.py), stderr capture
 // and the relative-difference measure.
 #ifndef NETRT_TESTUTIL_H
 #define NETRT_TESTUTIL_H
@@ -10,26 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int t_failures;
-
-#define CHECK(cond, ...)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      t_failures++;                                                   \
-      fprintf(stdout, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stdout, __VA_ARGS__);                                   \
-      fputc('\n', stdout);                                            \
-    }                                                                 \
-  } while (0)
-
-static inline int t_finish(const char *name) {
-  if (t_failures) {
-    printf("%s: %d check(s) failed\n", name, t_failures);
-    return 1;
-  }
-  printf("%s: all checks passed\n", name);
-  return 0;
-}
+#include "../check.h"
 
 // Relative difference with a floor on the denominator, so entries that
 // are exactly or nearly zero are compared absolutely at 1e-6 * 1e-6.
