@@ -9,7 +9,7 @@ the VAE's epsilon [B, 9] (the normal([latent]) draws); the other models
 ignore it.  MODELS maps the model name to its class.
 
 Used by tests/interp/make_fixtures.py (parity fixtures) and the benchmarks
-(examples/bench_interp/bench_interp.py).  Run with /usr/bin/python3
+(bench/interp/bench_interp.py).  Run with /usr/bin/python3
 (Debian's torch 1.13).
 """
 import torch

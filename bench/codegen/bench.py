@@ -4,7 +4,7 @@ autoencoder trainer against the interpreter (`netc run`) and PyTorch, side
 by side in one run on the same machine.
 
     cmake --build build --target netc train-autoencoder bench-codegen
-    /usr/bin/python3 examples/bench_codegen/bench.py [--build build] [--runs 5]
+    /usr/bin/python3 bench/codegen/bench.py [--build build] [--runs 5]
 
 Throughput: bench-codegen (generated code and interpreter, same weights and
 batch, batch 256, Adam) and bench_torch.py (PyTorch at 1 and 2 threads),
@@ -68,7 +68,7 @@ def main():
                         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
                         "netc", "mnist"),
                     help="MNIST directory for the peak-memory runs (full MNIST, "
-                         "as examples/fetch-mnist.sh caches it)")
+                         "as tools/fetch-mnist.sh caches it)")
     ap.add_argument("--wait-policy", default="passive",
                     help="OMP_WAIT_POLICY for every program (libgomp's spinning idle threads "
                          "make 2 threads collapse on a loaded machine; 'default' leaves it unset)")
@@ -79,7 +79,7 @@ def main():
     bench = os.path.join(bindir, "bench-codegen")
     netc = os.path.join(bindir, "netc")
     trainer = os.path.join(bindir, "train-autoencoder")
-    torch_py = os.path.join(ROOT, "examples", "bench_codegen", "bench_torch.py")
+    torch_py = os.path.join(ROOT, "bench", "codegen", "bench_torch.py")
     data = a.data if os.path.exists(os.path.join(a.data, "train-images-idx3-ubyte")) or \
         os.path.exists(os.path.join(a.data, "train-images-idx3-ubyte.gz")) else None
 

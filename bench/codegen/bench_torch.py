@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """bench_torch.py — the report's convolutional autoencoder in PyTorch
-(examples/pytorch_models.py, layer for layer models/autoencoder.net), timed
+(bench/pytorch_models.py, layer for layer models/autoencoder.net), timed
 as bench-codegen times the generated code: batch 256, Adam, MSE; training and inference images/s,
 median of --runs runs after warm-up.  Prints one JSON object per line.
 
-    /usr/bin/python3 examples/bench_codegen/bench_torch.py --threads 1
+    /usr/bin/python3 bench/codegen/bench_torch.py --threads 1
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import pytorch_models  # noqa: E402  (examples/pytorch_models.py: the study's models in PyTorch)
+import pytorch_models  # noqa: E402  (bench/pytorch_models.py: the study's models in PyTorch)
 
 
 def main():

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """bench_interp.py - the interpreter's baseline table: training images/s of
 `netc run models/autoencoder.net` against the same model in PyTorch
-(examples/pytorch_models.py), at 1 and 2 threads, side by side in one run.
+(bench/pytorch_models.py), at 1 and 2 threads, side by side in one run.
 
     cmake --build build --target netc
-    /usr/bin/python3 examples/bench_interp/bench_interp.py [--build build] [--runs 5]
+    /usr/bin/python3 bench/interp/bench_interp.py [--build build] [--runs 5]
 
 Both sides do the same work: --epochs (2) epochs over the 9,000 training
 images of the committed MNIST subset (runtime/mnist, the driver's train
@@ -47,7 +47,7 @@ def load_images(n):
 def torch_worker(threads, epochs):
     """Trains the PyTorch autoencoder as the driver does; prints images/s."""
     import torch
-    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
     from pytorch_models import Autoencoder
     torch.set_num_threads(threads)
     torch.manual_seed(1)

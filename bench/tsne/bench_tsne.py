@@ -5,7 +5,7 @@ Runs sklearn.manifold.TSNE with the settings netc's t-SNE copies
 (perplexity 30, early exaggeration 12 for 250 iterations, learning_rate
 'auto' = max(N / 12 / 4, 50) in sklearn's units, 1000 iterations,
 init 'pca', Barnes-Hut with angle 0.5), times fit_transform, writes the
-embedding as a NETCODES file (runtime/analysis/codes.h) and prints one
+embedding as a NETCODES file (study/analysis/codes.h) and prints one
 line "key=value ...".  With --ours FILE it also scores netc's embedding
 with sklearn's own trustworthiness, a cross-check of quality.c.
 

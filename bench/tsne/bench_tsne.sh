@@ -6,7 +6,7 @@
 # MNIST test set (10,000 images) reduced to 9-D by PCA (latent-standin).
 # Pass a code file as $3 to use real codes instead.
 #
-# usage: examples/latent/bench_tsne.sh [BUILD_DIR=build] [WORK_DIR=/tmp/netc-bench-tsne] [CODES]
+# usage: bench/tsne/bench_tsne.sh [BUILD_DIR=build] [WORK_DIR=/tmp/netc-bench-tsne] [CODES]
 # Prints a Markdown table (wall time at 2 threads, CPU time at 1 thread,
 # exact KL under the same P, trustworthiness k=5, 10-NN accuracy).  Our
 # wall time is the median of 3 runs; CPU time at 1 thread is the measure
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-build}/bin
 work=${2:-/tmp/netc-bench-tsne}
 codes=${3:-}
-# The full MNIST as examples/fetch-mnist.sh caches it.
+# The full MNIST as tools/fetch-mnist.sh caches it.
 mnist=${MNIST_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/netc/mnist}
 export OMP_NUM_THREADS=2
 mkdir -p "$work"

@@ -11,7 +11,7 @@
 // Writes into DIR: fig*.png, table1.md, table1.csv, quality.md,
 // quality.csv and the embeddings (*.codes, format in codes.h).  --note is
 // printed under every title and in the tables (e.g. "stand-in codes").
-// Code files: runtime/analysis/codes.h (binary NETCODES or CSV).
+// Code files: study/analysis/codes.h (binary NETCODES or CSV).
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>

@@ -65,7 +65,7 @@ double exp_forward(NetModel *m, const float *x, const uint8_t *labels, int n, ui
 void exp_images(const MnistSet *s, const int *idx, int n, float *x);
 
 // Writes codes [n, d] with the labels in the binary format of
-// runtime/analysis/codes.h (what latent-analysis reads).  Returns 0 or -1.
+// study/analysis/codes.h (what latent-analysis reads).  Returns 0 or -1.
 int exp_save_codes(const char *path, const float *codes, const uint8_t *labels, int n, int d);
 
 // Index of the output called name; exits with an error if the model has none.

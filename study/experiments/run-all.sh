@@ -3,7 +3,7 @@
 # (whose checkpoint the next two read), the denoiser, the fine-tuned
 # classifier, the VAE, then the latent-space analysis of the AE's and the
 # VAE's encoded test sets (if latent-analysis is built).  OPTIONS go to every
-# program (e.g. --data "$(examples/fetch-mnist.sh)" --out DIR --threads 2);
+# program (e.g. --data "$(tools/fetch-mnist.sh)" --out DIR --threads 2);
 # the default output folder is experiments-out.  BIN (default build/bin)
 # names the build's program folder.
 set -eu

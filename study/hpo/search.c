@@ -3,7 +3,7 @@
 // several worker processes, a summary table and three figures.
 //
 //   netc-search --trials 30 --epochs 10 --workers 1 --study hpo.db
-//               --data "$(examples/fetch-mnist.sh)" --out hpo-out
+//               --data "$(tools/fetch-mnist.sh)" --out hpo-out
 //
 // Every trial runs the trainer as a subprocess with the sampled flags:
 //   TRAINER --weight-decay X --optimizer adam|sgd [--momentum M] --lr X

@@ -555,7 +555,7 @@ int main(int argc, char **argv) {
   time_t now = time(NULL);
   char when[64];
   strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-  put("<footer>Written by <code>report-page</code> (examples/report) at %s. "
+  put("<footer>Written by <code>report-page</code> (study/report) at %s. "
       "Reproduce: <code>bash .ci/install-deps &amp;&amp; cmake --workflow --preset main</code>."
       "</footer>\n</main>\n</body>\n</html>\n", when);
   int bad = ferror(html);

@@ -80,7 +80,7 @@ for p in netc-search netc-variant experiment-autoencoder experiment-denoiser exp
 done
 mkdir -p "$out/stages" "$out/logs" "$out/results" || exit 1
 out=$(cd "$out" && pwd)
-# OpenMP's spinning barriers crawl on a shared machine (runtime/analysis/README.md).
+# OpenMP's spinning barriers crawl on a shared machine (study/analysis/README.md).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 t_start=$(date +%s)
 
