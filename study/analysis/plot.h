@@ -1,6 +1,6 @@
-// plot.h — the report's figures, drawn with cairo into PNG files: a
-// scatter of a 2-D embedding coloured by digit, and the per-digit
-// ellipses (centre = mean, semi-axes = standard deviations).
+// plot.h — the report's latent figures, drawn on the study's canvas
+// (study/plot) into PNG files: a scatter of a 2-D embedding coloured by
+// digit, and the per-digit ellipses (centre = mean, semi-axes = std).
 #ifndef NETANALYSIS_PLOT_H
 #define NETANALYSIS_PLOT_H
 
