@@ -18,13 +18,17 @@ if(NOT RE2C)
 endif()
 
 netc_require_pkg(OPENBLAS openblas libopenblas-dev)
-netc_require_pkg(LAPACKE lapacke liblapacke-dev)
 netc_require_pkg(XSMM libxsmm libxsmm-dev)
 netc_require_pkg(ZLIB zlib zlib1g-dev)
-netc_require_pkg(PNG libpng libpng-dev)
-netc_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
-netc_require_pkg(CAIRO cairo libcairo2-dev)
-netc_require_pkg(PQ libpq libpq-dev)
+# Only the study's tools (study/) need these: PCA (LAPACKE), figures (cairo,
+# libpng), the search's storage (SQLite, libpq).
+if(NETC_STUDY)
+  netc_require_pkg(LAPACKE lapacke liblapacke-dev)
+  netc_require_pkg(PNG libpng libpng-dev)
+  netc_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
+  netc_require_pkg(CAIRO cairo libcairo2-dev)
+  netc_require_pkg(PQ libpq libpq-dev)
+endif()
 
 find_package(OpenMP COMPONENTS C)
 if(NOT OpenMP_C_FOUND)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
 
-Builds the four models of models/*.net in PyTorch (examples/pytorch_models.py:
+Builds the four models of models/*.net in PyTorch (bench/pytorch_models.py:
 same layers, layouts and parameter names as netc gives them), sets every weight from a formula both
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "examples"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 from pytorch_models import LATENT, MODELS, netc_name  # noqa: E402  (the four networks)
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4

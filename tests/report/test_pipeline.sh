@@ -37,7 +37,7 @@ for name, n in (("train", 3000), ("t10k", 600)):
 EOF
 
 run() {
-  sh "$src/examples/report/run-report.sh" --bin "$bin" --data "$work/data" --epochs 2 \
+  sh "$src/study/report/run-report.sh" --bin "$bin" --data "$work/data" --epochs 2 \
     --finetune-epochs 2 --trials 3 --search-epochs 1 --threads 2 "$@"
 }
 
@@ -70,7 +70,7 @@ mkdir -p "$work/kill/stages" "$work/kill/logs"
 cp -r "$work/out/search" "$work/kill/"
 cp "$work/out/stages/search.done" "$work/kill/stages/"
 cp "$work/out/logs/search.log" "$work/kill/logs/"
-setsid sh "$src/examples/report/run-report.sh" --bin "$bin" --data "$work/data" --epochs 30 \
+setsid sh "$src/study/report/run-report.sh" --bin "$bin" --data "$work/data" --epochs 30 \
   --finetune-epochs 2 --trials 3 --search-epochs 1 --threads 2 --out "$work/kill" \
   > "$work/run3b-killed.log" 2>&1 &
 pg=$!
