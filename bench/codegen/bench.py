@@ -3,7 +3,7 @@
 autoencoder trainer against the interpreter (`netc run`) and PyTorch, side
 by side in one run on the same machine.
 
-    cmake --build build --target netc train-autoencoder bench-codegen
+    cmake --build build --target netc train-autoencoder bench-codegen bench-peak
     /usr/bin/python3 bench/codegen/bench.py [--build build] [--runs 5]
 
 Throughput: bench-codegen (generated code and interpreter, same weights and
@@ -13,7 +13,10 @@ each the median of --runs timed runs after warm-up, by wall clock at 1 and
 machine is shared).  GFLOP/s:
 the FLOPs of convolutions, transposed convolutions and dense layers
 (forward, input and weight gradients) per image times images/s, next to
-OpenBLAS sgemm 2048^3 on the same threads.  Peak RSS: /usr/bin/time -v of a
+OpenBLAS sgemm 2048^3 on the same threads and as a fraction of the machine's
+measured FMA peak (bench-peak: AVX2 and, where the CPU has it, AVX-512, the
+better of the two per thread count; the CPU model and libxsmm's JIT target
+are printed with the table).  Peak RSS: /usr/bin/time -v of a
 one-epoch training run (full MNIST if --data has it) for the generated
 trainer and the interpreter, and of the PyTorch benchmark process.  Compile
 times: `netc models/autoencoder.net -o DIR` and `cc -O3 -march=native
@@ -89,11 +92,21 @@ def main():
     rows = {}
     sgemm = {}
     flops = None
+    xsmm_target = "?"
+    peak, cpu = {}, {}
+    for r in run_json([os.path.join(bindir, "bench-peak"), "--json", "--runs", str(a.runs),
+                       "--threads", "2"]):
+        if "cpu" in r:
+            cpu = r
+        else:
+            peak[r["threads"]] = max(peak.get(r["threads"], 0.0), r["gflops"])
     for clock, threads in (("wall", (1, 2)), ("cpu", (1,))):
         for t in threads:
             for r in run_json([bench, "--threads", str(t), "--runs", str(a.runs), "--clock", clock]):
                 if "flops_per_image" in r:
                     flops = r["flops_per_image"]
+                elif "xsmm_target" in r:
+                    xsmm_target = r["xsmm_target"]
                 elif r["impl"] == "openblas":
                     sgemm[(clock, t)] = r["gflops"]
                 else:
@@ -119,16 +132,25 @@ def main():
                            ["-c", os.path.join(ROOT, "generated/autoencoder.c"),
                             "-o", os.path.join(tmp, "a.o")], n=5)
 
+    def pct(gflops, threads):
+        return f"{100 * gflops / peak[threads]:.0f}%" if threads in peak else ""
+
     def best(clock, impl, what):
         cands = [(rows[(clock, impl, what, t)]["images_per_second"], t) for t in (1, 2)
                  if (clock, impl, what, t) in rows]
         return max(cands)
 
+    isas = "AVX2" + (" + AVX-512" if cpu.get("avx512") else "") if cpu.get("avx2") else "no AVX2"
+    print(f"CPU: {cpu.get('cpu', '?')}, {cpu.get('processors', '?')} processors, {isas}; "
+          f"libxsmm target: {xsmm_target}.")
+    print("Measured FMA peak (bench-peak): " +
+          ", ".join(f"{peak[t]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in sorted(peak)) + ".")
     print(f"Autoencoder, batch 256, Adam; median of {a.runs} runs after warm-up.")
     print(f"FLOPs per image: training {flops['train'] / 1e6:.3f} M, inference {flops['forward'] / 1e6:.3f} M.")
     print()
-    print("| | clock | threads | train images/s | inference images/s | train GFLOP/s |")
-    print("|---|---|---|---|---|---|")
+    print("| | clock | threads | train images/s | inference images/s | train GFLOP/s | "
+          "train / peak | inference / peak |")
+    print("|---|---|---|---|---|---|---|---|")
     for clock in ("wall", "cpu"):
         for impl, name in (("generated", "generated (train-autoencoder)"), ("interpreter", "interpreter (netc run)"),
                            ("pytorch", "PyTorch 1.13 eager")):
@@ -137,11 +159,13 @@ def main():
                 if not tr:
                     continue
                 gf = tr["images_per_second"] * flops["train"] * 1e-9
+                gi = inf["images_per_second"] * flops["forward"] * 1e-9
                 print(f"| {name} | {clock} | {t} | {tr['images_per_second']:,.0f} | "
-                      f"{inf['images_per_second']:,.0f} | {gf:.1f} |")
+                      f"{inf['images_per_second']:,.0f} | {gf:.1f} | {pct(gf, t)} | {pct(gi, t)} |")
         for t in (1, 2):
             if (clock, t) in sgemm:
-                print(f"| OpenBLAS sgemm 2048³ | {clock} | {t} | | | {sgemm[(clock, t)]:.1f} |")
+                print(f"| OpenBLAS sgemm 2048³ | {clock} | {t} | | | {sgemm[(clock, t)]:.1f} | "
+                      f"{pct(sgemm[(clock, t)], t)} | |")
     print()
     print("| ratio | wall clock, best of 1 and 2 threads | CPU time, 1 thread | target |")
     print("|---|---|---|---|")

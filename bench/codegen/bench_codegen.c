@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxsmm.h>
+
 #include "autodiff.h"
 #include "autoencoder.h"
 #include "interp.h"
@@ -142,6 +144,9 @@ int main(int argc, char **argv) {
   if (mnist_load(&d, mnist_default_dir()))
     return 1;
   NetModel *gen = autoencoder_new();
+  // Which ISA libxsmm JITs for (it picks by itself from the CPU): part of
+  // every figure's context, next to the CPU model bench-peak reports.
+  printf("{\"xsmm_target\":\"%s\"}\n", libxsmm_get_target_arch());
   const int B = gen->max_batch;
   float *x = malloc(sizeof(float) * B * MNIST_PIXELS);
   mnist_batch(&d.train, NULL, 0, B, x, NULL);
