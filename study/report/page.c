@@ -302,7 +302,8 @@ static void section_config(const char *run, const char *total) {
   static const char *const KEYS[][2] = {
       {"data", "data"}, {"epochs", "epochs (AE, denoiser, VAE)"},
       {"finetune_epochs", "epochs (classifier)"}, {"trials", "search: trials"},
-      {"search_epochs", "search: epochs per trial"}, {"seed", "seed (search and trainings)"},
+      {"search_epochs", "search: epochs per trial"}, {"pruner", "search: pruner"},
+      {"trainings", "trainings' options"}, {"seed", "seed (search and trainings)"},
       {"threads", "threads per program"}, {"netc", "netc"}, {"machine", "machine"},
       {"started", "started"}};
   for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
@@ -339,12 +340,23 @@ static void section_config(const char *run, const char *total) {
 }
 
 static void section_search(void) {
+  char *run = file_read(path_join(out_dir, "run.txt"));
+  char *pruner = run ? kv_get(run, "pruner") : NULL;
+  static const char *const PRUNERS[][2] = {
+      {"median", "median pruner"}, {"sha", "successive-halving pruner"},
+      {"hyperband", "Hyperband pruner"}, {"none", "no pruner"}};
+  const char *pname = "median pruner";   // a run.txt from before the option
+  for (size_t i = 0; pruner && i < sizeof PRUNERS / sizeof PRUNERS[0]; i++)
+    if (!strcmp(pruner, PRUNERS[i][0]))
+      pname = PRUNERS[i][1];
   put("<h2 id=\"s2\">2. Autoencoder</h2>\n"
       "<p>A convolutional autoencoder (<code>models/autoencoder.net</code>), its weight decay, "
       "optimiser (Adam or SGD with momentum), learning rate and latent size tuned by "
-      "<code>netc-search</code> (TPE sampler and median pruner, as Optuna's) on the validation "
-      "split, then trained with the report's configuration (latent size 9, Adam).</p>\n"
-      "<h3>Hyperparameter search</h3>\n<div class=\"figs\">\n");
+      "<code>netc-search</code> (TPE sampler and %s, as Optuna's) on the validation "
+      "split, then trained with the report's configuration (latent size 9, Adam).</p>\n", pname);
+  free(pruner);
+  free(run);
+  put("<h3>Hyperparameter search</h3>\n<div class=\"figs\">\n");
   figure("search", "search/history.png",
          "Optimisation history: validation loss of each trial, and the best so far (report's Figure 5).", NULL);
   figure("search", "search/intermediate.png",
@@ -417,9 +429,21 @@ static void section_rest(void) {
     put(".");
   put("</p>\n<div class=\"figs\">\n");
   figure("vae", "experiments/vae-traversal.png",
-         "A test \"6\" (first tile), then decoded while its 0-th latent component varies in steps "
-         "of 1/5 of its value (report's Figure 4).", "pixels");
+         "Figure 4 by the report's rule: a test \"6\" (first tile), then decoded with its 0-th "
+         "latent component z0 replaced by z0 (1 + k/5), k = 0..10 (steps of 1/5 of its own value).",
+         "pixels");
+  figure("vae", "experiments/vae-traversal-spread.png",
+         "What each component encodes: the same \"6\" (first column), then row j decoded with "
+         "component j swept from its test-set mean − 3 sd to mean + 3 sd in 11 steps, the "
+         "other components kept at the 6's code (row 1 is z0, the report's component).", "pixels");
   put("</div>\n");
+  if (!isnan(json_num(vae, "z0_test_sd")))
+    put("<p class=\"sub\">The two panels of Figure 4: the report's rule moves z0 by fifths of the "
+        "6's own value, here z0 = %.3f, so it spans %.3f in all, while z0 spreads over the test set "
+        "with mean %.3f and sd %.3f; the second panel sweeps that spread (&plusmn;3 sd), which shows "
+        "what the component encodes.</p>\n",
+        json_num(vae, "traversal_z0"), 2 * fabs(json_num(vae, "traversal_z0")),
+        json_num(vae, "z0_test_mean"), json_num(vae, "z0_test_sd"));
   free(dn);
   free(ft);
   free(vae);
