@@ -816,10 +816,13 @@ static long arena_at(const CEmit *e, int id, const char *what) {
 static void emit_spec(CEmit *e, bool backward) {
   const Graph *g = e->g;
   if (g->nexports > 0) {
-    out(e, "// Where each export is in the chunk arena.\nstatic const size_t output_at[%d] = {",
+    out(e, "// Where each export is in the chunk arena.\nstatic const size_t output_at[%d] = {\n",
         g->nexports);
-    for (int i = 0; i < g->nexports; i++)
-      out(e, "%s%ld", i ? ", " : "", arena_at(e, g->exports[i].node, "an export must be computed per example"));
+    for (int i = 0; i < g->nexports; i++) {
+      int id = g->exports[i].node;
+      out(e, "  %ld,   /* %s: %s */\n", arena_at(e, id, "an export must be computed per example"),
+          g->exports[i].name, e->name[id]);
+    }
     out(e, "};\n\n");
   }
   if (e->ngemm > 0) {
@@ -853,7 +856,10 @@ static void emit_spec(CEmit *e, bool backward) {
       g->nparams, e->n_params, e->n_trainable);
   out(e, "  .n_outputs = %d,\n  .outputs = outputs,\n  .output_at = %s,\n  .class_output = %d,\n",
       g->nexports, g->nexports > 0 ? "output_at" : "NULL", ir_class_output(g));
-  out(e, "  .loss_at = %ld,\n", loss_at);
+  if (g->loss >= 0)
+    out(e, "  .loss_at = %ld,   /* %s */\n", loss_at, e->name[g->loss]);
+  else
+    out(e, "  .loss_at = -1,   /* no loss */\n");
   out(e, "  .arena_grads = %ld,\n  .arena_threads = %ld,\n  .arena_chunk = %ld,\n", e->shared,
       e->shared + grad_blocks(e), chunk_arena(e));
   out(e, "  .n_gemm = %d,\n  .gemm = %s,\n", e->ngemm, e->ngemm > 0 ? "gemm" : "NULL");

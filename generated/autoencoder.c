@@ -295,7 +295,10 @@ static void backward_chunk(const GenChunk *c) {
 }
 
 // Where each export is in the chunk arena.
-static const size_t output_at[2] = {111616, 198432};
+static const size_t output_at[2] = {
+  111616,   /* code: v_encoder_dense1 */
+  198432,   /* y: v_decoder_deconv3 */
+};
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[17] = {
@@ -346,7 +349,7 @@ static const GenSpec spec = {
   .outputs = outputs,
   .output_at = output_at,
   .class_output = -1,
-  .loss_at = 223520,
+  .loss_at = 223520,   /* t42 */
   .arena_grads = 49616,
   .arena_threads = 451152,
   .arena_chunk = 320784,

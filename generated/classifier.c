@@ -176,7 +176,9 @@ static void backward_chunk(const GenChunk *c) {
 }
 
 // Where each export is in the chunk arena.
-static const size_t output_at[1] = {2656};
+static const size_t output_at[1] = {
+  2656,   /* logp: t29 */
+};
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[10] = {
@@ -215,7 +217,7 @@ static const GenSpec spec = {
   .outputs = outputs,
   .output_at = output_at,
   .class_output = 0,
-  .loss_at = 2336,
+  .loss_at = 2336,   /* t30 */
   .arena_grads = 20224,
   .arena_threads = 30592,
   .arena_chunk = 82928,

@@ -304,7 +304,11 @@ static void backward_chunk(const GenChunk *c) {
 }
 
 // Where each export is in the chunk arena.
-static const size_t output_at[3] = {136704, 25088, 223520};
+static const size_t output_at[3] = {
+  136704,   /* code: v_encoder_dense1 */
+  25088,   /* noisy: t21 */
+  223520,   /* y: v_decoder_deconv3 */
+};
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[17] = {
@@ -355,7 +359,7 @@ static const GenSpec spec = {
   .outputs = outputs,
   .output_at = output_at,
   .class_output = -1,
-  .loss_at = 248608,
+  .loss_at = 248608,   /* t43 */
   .arena_grads = 49616,
   .arena_threads = 451152,
   .arena_chunk = 345872,

@@ -454,7 +454,11 @@ static void backward_chunk(const GenChunk *c) {
 }
 
 // Where each export is in the chunk arena.
-static const size_t output_at[3] = {111616, 111904, 199872};
+static const size_t output_at[3] = {
+  111616,   /* mu: v_mu_head_dense1 */
+  111904,   /* logvar: v_logvar_head_dense1 */
+  199872,   /* y: v_decoder_deconv3 */
+};
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[17] = {
@@ -506,7 +510,7 @@ static const GenSpec spec = {
   .outputs = outputs,
   .output_at = output_at,
   .class_output = -1,
-  .loss_at = 112800,
+  .loss_at = 112800,   /* t61 */
   .arena_grads = 50192,
   .arena_threads = 456464,
   .arena_chunk = 322192,
