@@ -756,8 +756,10 @@ static bool uses_base(const CEmit *e, const char *body, char base) {
 }
 
 // One chunk function: the ops [from, to) in graph order after a prologue
-// that takes from the GenChunk only what they use.  Returns false (and
-// emits nothing) if no op has code.
+// that takes from the GenChunk only what they use.  What they use is read
+// off the emitted text, so the per-op emitters need not declare which of
+// x, labels, nc, R, ... they touch, and the C compiler sees no unused
+// variable.  Returns false (and emits nothing) if no op has code.
 static bool emit_chunk_fn(CEmit *e, const char *fn, int from, int to, const char *doc) {
   FILE *file = e->out;
   char *body = NULL;
