@@ -849,7 +849,6 @@ static void emit_spec(CEmit *e, bool backward) {
         out(e, "  {%d, %ld},   /* %s */\n", p, e->wt[p], g->params[p].name);
     out(e, "};\n\n");
   }
-  long loss_at = g->loss >= 0 ? arena_at(e, g->loss, "the loss must be computed per example") : -1;
   out(e, "static const GenSpec spec = {\n");
   out(e, "  .name = \"%s\",\n  .batch = %d,\n  .chunk = CHUNK,\n", g->model, e->opt.batch);
   out(e, "  .input_size = %lld,\n  .needs_labels = %d,\n",
@@ -859,7 +858,8 @@ static void emit_spec(CEmit *e, bool backward) {
   out(e, "  .n_outputs = %d,\n  .outputs = outputs,\n  .output_at = %s,\n  .class_output = %d,\n",
       g->nexports, g->nexports > 0 ? "output_at" : "NULL", ir_class_output(g));
   if (g->loss >= 0)
-    out(e, "  .loss_at = %ld,   /* %s */\n", loss_at, e->name[g->loss]);
+    out(e, "  .loss_at = %ld,   /* %s */\n", arena_at(e, g->loss, "the loss must be computed per example"),
+        e->name[g->loss]);
   else
     out(e, "  .loss_at = -1,   /* no loss */\n");
   out(e, "  .arena_grads = %ld,\n  .arena_threads = %ld,\n  .arena_chunk = %ld,\n", e->shared,
