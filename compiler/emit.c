@@ -635,6 +635,8 @@ static int write_h(CEmit *e, const char *dir) {
 
 static void emit_tables(CEmit *e) {
   const Graph *g = e->g;
+  out(e, "// The parameter block (runtime/model.h): name, rank, dims, offset, floats,\n"
+         "// fan-in, frozen.  Trainable tensors first.\n");
   out(e, "static NetTensor tensors[%d] = {\n", g->nparams > 0 ? g->nparams : 1);
   for (int p = 0; p < g->nparams; p++) {
     const Param *pr = &g->params[p];
@@ -645,6 +647,7 @@ static void emit_tables(CEmit *e) {
         pr->frozen ? 1 : 0);
   }
   out(e, "};\n\n");
+  out(e, "// The exports: name, floats per example.\n");
   out(e, "static NetOutput outputs[%d] = {\n", g->nexports > 0 ? g->nexports : 1);
   for (int i = 0; i < g->nexports; i++)
     out(e, "  {\"%s\", %lld},\n", g->exports[i].name, (long long)shape_numel(nd(e, g->exports[i].node)->shape));

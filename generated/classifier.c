@@ -19,6 +19,8 @@
 
 #define CHUNK 32
 
+// The parameter block (runtime/model.h): name, rank, dims, offset, floats,
+// fan-in, frozen.  Trainable tensors first.
 static NetTensor tensors[14] = {
   {"head_dense1_w", 2, {64, 9, 0, 0}, 0, 576, 9, 0},
   {"head_dense1_b", 1, {64, 0, 0, 0}, 576, 64, 9, 0},
@@ -36,6 +38,7 @@ static NetTensor tensors[14] = {
   {"encoder_dense1_b", 1, {9, 0, 0, 0}, 26250, 9, 64, 1},
 };
 
+// The exports: name, floats per example.
 static NetOutput outputs[1] = {
   {"logp", 10},
 };

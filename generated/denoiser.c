@@ -19,6 +19,8 @@
 
 #define CHUNK 32
 
+// The parameter block (runtime/model.h): name, rank, dims, offset, floats,
+// fan-in, frozen.  Trainable tensors first.
 static NetTensor tensors[20] = {
   {"encoder_trunk_conv1_w", 4, {8, 1, 3, 3}, 0, 72, 9, 0},
   {"encoder_trunk_conv1_b", 1, {8, 0, 0, 0}, 72, 8, 9, 0},
@@ -42,6 +44,7 @@ static NetTensor tensors[20] = {
   {"decoder_deconv3_b", 1, {1, 0, 0, 0}, 50185, 1, 9, 0},
 };
 
+// The exports: name, floats per example.
 static NetOutput outputs[3] = {
   {"code", 9},
   {"noisy", 784},
