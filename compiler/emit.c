@@ -11,7 +11,11 @@
 // the blocks are added up in chunk order, so results are the same whatever
 // the number of threads or the schedule.  A last, smaller batch pads its
 // last chunk with zero examples whose loss seed is 0: they contribute
-// exactly nothing.  Every loop bound and offset is a literal.
+// exactly nothing.  Every loop bound and offset is a literal.  The batch
+// loop, the reduction and the model's lifecycle are the same for every
+// model and live in the runtime (runtime/genmodel.c); a generated file
+// holds the tensor table, the memory plan, the two chunk functions and the
+// GenSpec that ties them together.
 //
 // Kernels (runtime/xsmm/kernels.h): convolutions and transposed
 // convolutions per image as im2col + one libxsmm GEMM with the bias +
@@ -106,7 +110,14 @@ static char *sanitize(const char *s) {
 // Names come from the model: a parameter's name, "d_" + it for its
 // gradient, "v_" + the node's own name (the prefix keeps names like x or n
 // clear of the C code's own), else "t<id>" (forward) / "g<id>" (backward).
-// A repeated name gets "_<id>".
+// A node that only reinterprets another's buffer (a reshape, an activation
+// folded into its layer) is called by that buffer's name, so the code
+// reads the layer's name, not an alias.  Among the nodes that own their
+// buffer, a repeated name gets "_<id>".
+static bool aliased(const CEmit *e, int id) {
+  return e->f->alias[id] >= 0 && nd(e, id)->op != OP_PARAM && !e->in_grad_block[id];
+}
+
 static void name_nodes(CEmit *e) {
   const Graph *g = e->g;
   e->name = xcalloc(g->nnodes, sizeof(char *));
@@ -123,14 +134,20 @@ static void name_nodes(CEmit *e) {
       snprintf(buf, sizeof buf, "%c%d", i < g->nforward ? 't' : 'g', i);
     e->name[i] = sanitize(buf);
   }
-  for (int i = 0; i < g->nnodes; i++)
+  for (int i = 0; i < g->nnodes; i++) {
+    if (aliased(e, i))
+      continue;
     for (int j = 0; j < i; j++)
-      if (!strcmp(e->name[i], e->name[j])) {
+      if (!aliased(e, j) && !strcmp(e->name[i], e->name[j])) {
         char buf[300];
         snprintf(buf, sizeof buf, "%s_%d", e->name[i], i);
         e->name[i] = strdup(buf);
         break;
       }
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    if (aliased(e, i))
+      e->name[i] = e->name[fuse_root(e->f, i)];
 }
 
 // ---- Operand access ----------------------------------------------------
@@ -618,6 +635,8 @@ static int write_h(CEmit *e, const char *dir) {
 
 static void emit_tables(CEmit *e) {
   const Graph *g = e->g;
+  out(e, "// The parameter block (runtime/model.h): name, rank, dims, offset, floats,\n"
+         "// fan-in, frozen.  Trainable tensors first.\n");
   out(e, "static NetTensor tensors[%d] = {\n", g->nparams > 0 ? g->nparams : 1);
   for (int p = 0; p < g->nparams; p++) {
     const Param *pr = &g->params[p];
@@ -628,180 +647,236 @@ static void emit_tables(CEmit *e) {
         pr->frozen ? 1 : 0);
   }
   out(e, "};\n\n");
+  out(e, "// The exports: name, floats per example.\n");
   out(e, "static NetOutput outputs[%d] = {\n", g->nexports > 0 ? g->nexports : 1);
   for (int i = 0; i < g->nexports; i++)
     out(e, "  {\"%s\", %lld},\n", g->exports[i].name, (long long)shape_numel(nd(e, g->exports[i].node)->shape));
   out(e, "};\n\n");
 }
 
-static void emit_buffers(CEmit *e, long scratch) {
+// Where node id's define points: 'P' (parameters), 'G' (the chunk's
+// gradient block), 'A' (the chunk arena), or 0 if it has no define of its
+// own (consts, dead values, aliases: those use their root's name).
+static char buffer_base(const CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  if (!e->f->live[id] || n->op == OP_CONST)
+    return 0;
+  if (n->op == OP_PARAM)
+    return 'P';
+  if (e->in_grad_block[id])
+    return 'G';
+  if (aliased(e, id) || e->p->offset[id] < 0)
+    return 0;
+  return 'A';
+}
+
+// Scratch of the chunk arena, after the values of the memory plan.
+static long col_at(const CEmit *e) { return e->p->arena; }
+static long mask_at(const CEmit *e) { return col_at(e) + ((e->col + 15) & ~15L); }
+static long dyt_at(const CEmit *e) { return mask_at(e) + ((e->maskbuf + 15) & ~15L); }
+static long chunk_arena(const CEmit *e) { return dyt_at(e) + ((e->dyt + 15) & ~15L); }
+static long grad_blocks(const CEmit *e) { return ((e->n_trainable + 15) & ~15L) * e->nchunk; }
+
+static void emit_buffers(CEmit *e) {
   const Graph *g = e->g;
   char sh[64];
   out(e, "// Buffers: the chunk arena A (per thread; offsets from the memory plan),\n"
          "// parameters P, the chunk's gradient block G, transposed weights S.\n");
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = nd(e, i);
-    if (!e->f->live[i] || n->op == OP_CONST)
-      continue;
-    if (n->op == OP_PARAM) {
+    switch (buffer_base(e, i)) {
+    case 'P':
       out(e, "#define %s (P + %ld)   /* %s */\n", e->name[i], e->poff[n->param], shape_str(n->shape, sh));
-    } else if (e->in_grad_block[i]) {
+      break;
+    case 'G':
       out(e, "#define %s (G + %ld)   /* %s */\n", e->name[i], e->poff[e->grad_of[i]], shape_str(n->shape, sh));
-    } else if (e->f->alias[i] >= 0) {
-      out(e, "#define %s %s   /* %s, same buffer */\n", e->name[i], e->name[fuse_root(e->f, i)],
-          shape_str(n->shape, sh));
-    } else if (e->p->offset[i] >= 0) {
+      break;
+    case 'A':
       out(e, "#define %s (A + %ld)   /* %s%s, steps %ld..%ld */\n", e->name[i], e->p->offset[i],
           n->batched ? "CHUNK x " : "", shape_str(n->shape, sh), e->p->first[i], e->p->last[i]);
+      break;
     }
   }
-  long at = e->p->arena;
-  out(e, "#define COL (A + %ld)    /* im2col scratch, %ld floats */\n", at, e->col);
-  at += (e->col + 15) & ~15L;
-  out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", at, e->maskbuf);
-  at += (e->maskbuf + 15) & ~15L;
-  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", at, e->dyt);
-  (void)scratch;
+  out(e, "#define COL (A + %ld)    /* im2col scratch, %ld floats */\n", col_at(e), e->col);
+  out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", mask_at(e), e->maskbuf);
+  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", dyt_at(e), e->dyt);
 }
 
-static void emit_chunk_fn(CEmit *e) {
-  const Graph *g = e->g;
-  out(e, "// One chunk: examples [i0, i0 + nc) of a batch of n; returns the sum of\n"
-         "// their losses; with train, G receives the chunk's gradient sums.\n");
-  out(e, "static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8_t *labels,\n"
-         "                        int i0, int nc, int n, uint64_t seed, int train, float **outputs) {\n");
-  out(e, "  const float *P = s->m.params;\n  const float *S = s->arena;\n  Rng R[CHUNK];\n"
-         "  for (int i = 0; i < nc; i++)\n    R[i] = rng_stream(seed, (uint64_t)(i0 + i));\n"
-         "  (void)P, (void)S, (void)R, (void)G, (void)labels, (void)n, (void)x;\n\n");
-  for (int i = 0; i < g->nforward; i++)
-    emit_node(e, i);
-  out(e, "\n  /* exports and the loss */\n  if (outputs) {\n");
-  for (int j = 0; j < g->nexports; j++) {
-    int id = g->exports[j].node;
-    long ne = numel(e, id);
-    out(e, "    if (outputs[%d])\n      memcpy(outputs[%d] + (size_t)i0 * %ld, %s, sizeof(float) * nc * %ld);\n",
-        j, j, ne, e->name[id], ne);
-  }
-  out(e, "  }\n  double loss = 0.0;\n");
-  if (g->loss >= 0)
-    out(e, "  for (int i = 0; i < nc; i++)\n    loss += %s[i];\n", e->name[g->loss]);
-  out(e, "  if (!train)\n    return loss;\n\n");
-  for (int i = g->nforward; i < g->nnodes; i++)
-    emit_node(e, i);
-  out(e, "  return loss;\n}\n\n");
+static bool ident_char(char c) {
+  return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static void emit_step_fns(CEmit *e) {
-  const Graph *g = e->g;
-  out(e, "// Transposes of the weights that kernels read transposed (trap 3 of the\n"
-         "// libxsmm notes: no transposed A), once per step.\n"
-         "static void transpose_weights(Impl *s) {\n  const float *P = s->m.params;\n  float *S = s->arena;\n  (void)P, (void)S;\n");
-  for (int p = 0; p < g->nparams; p++) {
-    if (e->wt[p] < 0)
-      continue;
-    Shape sh = g->params[p].shape;
-    long rows = sh.dim[0], cols = shape_numel(sh) / sh.dim[0];
-    out(e, "  kern_transpose(%s, %ld, %ld, S + %ld);\n", e->name[g->params[p].node], rows, cols, e->wt[p]);
+// Whether C text uses the identifier id: outside comments, string and
+// character literals and numbers, and not as a member name (x.id, x->id).
+static bool uses_ident(const char *t, const char *id) {
+  size_t len = strlen(id);
+  bool member = false;   // the last token was . or ->
+  while (*t) {
+    if (t[0] == '/' && t[1] == '*') {
+      const char *end = strstr(t + 2, "*/");
+      t = end ? end + 2 : t + strlen(t);
+    } else if (t[0] == '/' && t[1] == '/') {
+      t += strcspn(t, "\n");
+    } else if (*t == '"' || *t == '\'') {
+      char q = *t++;
+      while (*t && *t != q)
+        t += t[0] == '\\' && t[1] ? 2 : 1;
+      t += *t != 0;
+    } else if (*t >= '0' && *t <= '9') {   // a number: 32, 0.5f, 1e-05f
+      while (ident_char(*t) || *t == '.')
+        t++;
+      member = false;
+    } else if (ident_char(*t)) {
+      const char *s = t;
+      while (ident_char(*t))
+        t++;
+      if (!member && (size_t)(t - s) == len && !memcmp(s, id, len))
+        return true;
+      member = false;
+    } else if (*t == '.' || (t[0] == '-' && t[1] == '>')) {
+      t += *t == '.' ? 1 : 2;
+      member = true;
+    } else {
+      if (*t != ' ' && *t != '\n')
+        member = false;
+      t++;
+    }
   }
+  return false;
+}
+
+// Whether the code uses a define whose buffer is in base.
+static bool uses_base(const CEmit *e, const char *body, char base) {
+  char b[2] = {base, 0};
+  if (uses_ident(body, b))
+    return true;
+  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT")))
+    return true;
+  for (int i = 0; i < e->g->nnodes; i++)
+    if (buffer_base(e, i) == base && uses_ident(body, e->name[i]))
+      return true;
+  return false;
+}
+
+// One chunk function: the ops [from, to) in graph order after a prologue
+// that takes from the GenChunk only what they use.  What they use is read
+// off the emitted text, so the per-op emitters need not declare which of
+// x, labels, nc, R, ... they touch, and the C compiler sees no unused
+// variable.  Returns false (and emits nothing) if no op has code.
+static bool emit_chunk_fn(CEmit *e, const char *fn, int from, int to, const char *doc) {
+  FILE *file = e->out;
+  char *body = NULL;
+  size_t len = 0;
+  e->out = open_memstream(&body, &len);
+  for (int i = from; i < to; i++)
+    emit_node(e, i);
+  fclose(e->out);
+  e->out = file;
+  if (len == 0) {
+    free(body);
+    return false;
+  }
+  out(e, "%sstatic void %s(const GenChunk *c) {\n", doc, fn);
+  if (uses_ident(body, "s"))
+    out(e, "  const GenModel *s = c->model;\n");
+  if (uses_base(e, body, 'P'))
+    out(e, "  const float *P = c->P;\n");
+  if (uses_ident(body, "S"))
+    out(e, "  const float *S = c->S;\n");
+  if (uses_base(e, body, 'A'))
+    out(e, "  float *A = c->A;\n");
+  if (uses_base(e, body, 'G'))
+    out(e, "  float *G = c->G;\n");
+  if (uses_ident(body, "x"))
+    out(e, "  const float *x = c->x;\n");
+  if (uses_ident(body, "labels"))
+    out(e, "  const uint8_t *labels = c->labels;\n");
+  static const char *ints[] = {"i0", "nc", "n"};
+  for (int i = 0; i < 3; i++)
+    if (uses_ident(body, ints[i]))
+      out(e, "  const int %s = c->%s;\n", ints[i], ints[i]);
+  if (uses_ident(body, "seed"))
+    out(e, "  const uint64_t seed = c->seed;\n");
+  if (uses_ident(body, "R"))
+    out(e, "  Rng R[CHUNK];\n  for (int i = 0; i < c->nc; i++)\n"
+           "    R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));\n");
+  out(e, "\n");
+  fwrite(body, 1, len, e->out);
+  free(body);
   out(e, "}\n\n");
-  out(e,
-      "static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,\n"
-      "                        uint64_t seed, int train, float **outputs) {\n"
-      "  Impl *s = m->impl;\n"
-      "  if (n < 1 || n > BATCH) {\n"
-      "    fprintf(stderr, \"%s: batch of %%d examples (1..%%d supported)\\n\", n, BATCH);\n"
-      "    abort();\n  }\n"
-      "  transpose_weights(s);\n"
-      "  const int nch = (n + CHUNK - 1) / CHUNK;\n"
-      "  double loss[NCHUNK];\n"
-      "  // One parallel region per step: the chunks, then (after the implicit\n"
-      "  // barrier) the chunk gradients added in chunk order, so the sum does\n"
-      "  // not depend on the threads.\n"
-      "  #pragma omp parallel num_threads(s->threads)\n"
-      "  {\n"
-      "    #pragma omp for schedule(static)\n"
-      "    for (int c = 0; c < nch; c++) {\n"
-      "      float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;\n"
-      "      float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;\n"
-      "      int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;\n"
-      "      loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);\n"
-      "    }\n"
-      "    if (train) {\n"
-      "      const float *G = s->arena + ARENA_GRADS;\n"
-      "      #pragma omp for schedule(static)\n"
-      "      for (size_t j = 0; j < N_TRAINABLE; j++) {\n"
-      "        float v = G[j];\n"
-      "        for (int c = 1; c < nch; c++)\n"
-      "          v += G[(size_t)c * N_TRAINABLE + j];\n"
-      "        m->grads[j] = v;\n"
-      "      }\n"
-      "    }\n"
-      "  }\n"
-      "  double total = 0.0;\n"
-      "  for (int c = 0; c < nch; c++)\n"
-      "    total += loss[c];\n"
-      "  return total / n;\n}\n\n",
-      g->model);
-  out(e,
-      "static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n,\n"
-      "                              uint64_t seed) {\n"
-      "  return (float)run_batch(m, x, labels, n, seed, 1, NULL);\n}\n\n"
-      "static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n,\n"
-      "                           uint64_t seed, float **outputs) {\n"
-      "  return (float)run_batch(m, x, labels, n, seed, 0, outputs);\n}\n\n");
+  return true;
+}
+
+// Chunk-arena offset of the buffer holding node id, which must be a value
+// computed per example (an export or the loss).
+static long arena_at(const CEmit *e, int id, const char *what) {
+  int r = fuse_root(e->f, id);
+  if (!nd(e, r)->batched || e->p->offset[r] < 0)
+    fail(nd(e, id), what);
+  return e->p->offset[r];
+}
+
+// The GenSpec (runtime/genmodel.h) that makes the chunk functions a
+// NetModel: tables, memory plan sizes, GEMMs, transposes.
+static void emit_spec(CEmit *e, bool backward) {
+  const Graph *g = e->g;
+  if (g->nexports > 0) {
+    out(e, "// Where each export is in the chunk arena.\nstatic const size_t output_at[%d] = {\n",
+        g->nexports);
+    for (int i = 0; i < g->nexports; i++) {
+      int id = g->exports[i].node;
+      out(e, "  %ld,   /* %s: %s */\n", arena_at(e, id, "an export must be computed per example"),
+          g->exports[i].name, e->name[id]);
+    }
+    out(e, "};\n\n");
+  }
+  if (e->ngemm > 0) {
+    out(e, "// The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.\n"
+           "static const GenGemm gemm[%d] = {\n", e->ngemm);
+    for (int i = 0; i < e->ngemm; i++) {
+      GemmDesc *d = &e->gemm[i];
+      out(e, "  {\"%s\", %d, %d, %d, %d, %d, %d, %d},\n", d->what, d->m, d->n, d->k, d->lda, d->ldb,
+          d->ldc, d->acc);
+    }
+    out(e, "};\n\n");
+  }
+  int ntr = 0;
+  for (int p = 0; p < g->nparams; p++)
+    ntr += e->wt[p] >= 0;
+  if (ntr > 0) {
+    out(e, "// Weights the kernels read transposed (libxsmm's GEMM has no transposed\n"
+           "// A): tensor, offset in S; refreshed before every step.\n"
+           "static const GenTranspose transposes[%d] = {\n", ntr);
+    for (int p = 0; p < g->nparams; p++)
+      if (e->wt[p] >= 0)
+        out(e, "  {%d, %ld},   /* %s */\n", p, e->wt[p], g->params[p].name);
+    out(e, "};\n\n");
+  }
+  out(e, "static const GenSpec spec = {\n");
+  out(e, "  .name = \"%s\",\n  .batch = %d,\n  .chunk = CHUNK,\n", g->model, e->opt.batch);
+  out(e, "  .input_size = %lld,\n  .needs_labels = %d,\n",
+      g->input >= 0 ? (long long)shape_numel(nd(e, g->input)->shape) : 0LL, g->label >= 0);
+  out(e, "  .n_tensors = %d,\n  .tensors = tensors,\n  .n_params = %ld,\n  .n_trainable = %ld,\n",
+      g->nparams, e->n_params, e->n_trainable);
+  out(e, "  .n_outputs = %d,\n  .outputs = outputs,\n  .output_at = %s,\n  .class_output = %d,\n",
+      g->nexports, g->nexports > 0 ? "output_at" : "NULL", ir_class_output(g));
+  if (g->loss >= 0)
+    out(e, "  .loss_at = %ld,   /* %s */\n", arena_at(e, g->loss, "the loss must be computed per example"),
+        e->name[g->loss]);
+  else
+    out(e, "  .loss_at = -1,   /* no loss */\n");
+  out(e, "  .arena_grads = %ld,\n  .arena_threads = %ld,\n  .arena_chunk = %ld,\n", e->shared,
+      e->shared + grad_blocks(e), chunk_arena(e));
+  out(e, "  .n_gemm = %d,\n  .gemm = %s,\n", e->ngemm, e->ngemm > 0 ? "gemm" : "NULL");
+  out(e, "  .n_transposes = %d,\n  .transposes = %s,\n", ntr, ntr > 0 ? "transposes" : "NULL");
+  out(e, "  .forward = forward_chunk,\n  .backward = %s,\n};\n\n", backward ? "backward_chunk" : "NULL");
 }
 
 static void emit_lifecycle(CEmit *e) {
   const Graph *g = e->g;
-  out(e,
-      "static void *alloc_floats(size_t n) {\n"
-      "  void *p = NULL;\n"
-      "  if (posix_memalign(&p, 64, sizeof(float) * (n ? n : 1))) {\n"
-      "    fprintf(stderr, \"%s: out of memory\\n\");\n    exit(1);\n  }\n"
-      "  memset(p, 0, sizeof(float) * (n ? n : 1));\n  return p;\n}\n\n", g->model);
-  out(e,
-      "// The arena is sized for the thread count, so it is (re)allocated here,\n"
-      "// never inside a step.\n"
-      "static void model_set_threads(NetModel *m, int threads) {\n"
-      "  Impl *s = m->impl;\n"
-      "  if (threads < 1)\n    threads = 1;\n"
-      "  if (threads > NCHUNK)\n    threads = NCHUNK;\n"
-      "  if (s->arena && threads == s->threads)\n    return;\n"
-      "  free(s->arena);\n"
-      "  s->threads = threads;\n"
-      "  s->arena = alloc_floats(ARENA_THREADS + (size_t)threads * ARENA_CHUNK);\n}\n\n"
-      "static void model_free(NetModel *m) {\n"
-      "  Impl *s = m->impl;\n"
-      "  free(s->arena);\n  free(m->params);\n  free(m->grads);\n  free(s);\n}\n\n");
-  out(e, "NetModel *%s_new(void) {\n", g->model);
-  out(e,
-      "  Impl *s = calloc(1, sizeof *s);\n"
-      "  if (!s) {\n    fprintf(stderr, \"%s: out of memory\\n\");\n    exit(1);\n  }\n"
-      "  NetModel *m = &s->m;\n"
-      "  m->name = \"%s\";\n"
-      "  m->needs_labels = %d;\n"
-      "  m->input_size = %lld;\n"
-      "  m->max_batch = BATCH;\n"
-      "  m->n_tensors = %d;\n  m->tensors = tensors;\n"
-      "  m->n_params = N_PARAMS;\n  m->n_trainable = N_TRAINABLE;\n"
-      "  m->params = alloc_floats(N_PARAMS);\n  m->grads = alloc_floats(N_PARAMS);\n"
-      "  m->n_outputs = %d;\n  m->outputs = outputs;\n"
-      "  m->class_output = %d;\n"
-      "  m->train_step = model_train_step;\n  m->forward = model_forward;\n"
-      "  m->set_threads = model_set_threads;\n  m->free = model_free;\n  m->impl = s;\n"
-      "  m->structure_hash = model_hash_structure(m);\n"
-      "  libxsmm_init();\n",
-      g->model, g->model, g->label >= 0, g->input >= 0 ? (long long)shape_numel(nd(e, g->input)->shape) : 0LL,
-      g->nparams, g->nexports, ir_class_output(g));
-  for (int i = 0; i < e->ngemm; i++) {
-    GemmDesc *d = &e->gemm[i];
-    out(e, "  kern_gemm_init(&s->k[%d], \"%s\", %d, %d, %d, %d, %d, %d, %d);\n", i, d->what, d->m,
-        d->n, d->k, d->lda, d->ldb, d->ldc, d->acc);
-  }
-  out(e, "  model_set_threads(m, omp_get_max_threads());\n  return m;\n}\n\n");
+  out(e, "NetModel *%s_new(void) {\n  return genmodel_new(&spec);\n}\n\n", g->model);
   out(e, "#ifndef NETC_NO_MAIN\nint main(int argc, char **argv) {\n"
-         "  NetModel *m = %s_new();\n  int status = driver_main(m, argc, argv);\n"
-         "  m->free(m);\n  return status;\n}\n#endif\n", g->model);
+         "  return genmodel_main(&spec, argc, argv);\n}\n#endif\n");
 }
 
 static int write_c(CEmit *e, const char *dir) {
@@ -810,18 +885,22 @@ static int write_c(CEmit *e, const char *dir) {
   snprintf(file, sizeof file, "%s.c", g->model);
   snprintf(path, sizeof path, "%s/%s", dir, file);
 
-  // The chunk function is generated first into memory: it decides the GEMM
-  // kernels and scratch sizes that the file's preamble lists.
+  // The chunk functions are generated first into memory: they decide the
+  // GEMM kernels and scratch sizes that the file's preamble lists.
   char *body = NULL;
   size_t blen = 0;
   e->out = open_memstream(&body, &blen);
-  emit_chunk_fn(e);
-  emit_step_fns(e);
+  emit_chunk_fn(e, "forward_chunk", 0, g->nforward,
+                "// The forward ops on one chunk: the exports and the per-example loss\n"
+                "// land in the chunk arena (output_at, loss_at of the spec).\n");
+  bool backward = emit_chunk_fn(e, "backward_chunk", g->nforward, g->nnodes,
+                                "// The backward ops on one chunk, after forward_chunk: G receives\n"
+                                "// the chunk's sums of the parameter gradients.\n");
+  emit_spec(e, backward);
   emit_lifecycle(e);
   fclose(e->out);
 
-  long chunk_arena = e->p->arena + ((e->col + 15) & ~15L) + ((e->maskbuf + 15) & ~15L) + ((e->dyt + 15) & ~15L);
-  long grads = ((e->n_trainable + 15) & ~15L) * e->nchunk;
+  long arena = chunk_arena(e), grads = grad_blocks(e);
   e->out = fopen(path, "w");
   if (!e->out) {
     fprintf(stderr, "netc: error: cannot write %s: %s\n", path, strerror(errno));
@@ -833,21 +912,16 @@ static int write_c(CEmit *e, const char *dir) {
       e->n_params, e->n_trainable);
   out(e, "// Memory plan: chunk arena %ld floats (%ld without sharing) + %ld scratch, per thread;\n"
          "// chunk gradient blocks %ld floats; transposed weights %ld floats.\n"
-         "// Arena: %ld + threads x %ld floats (%.1f KiB with 2 threads).\n\n",
-      e->p->arena, e->p->naive, chunk_arena - e->p->arena, grads, e->shared, e->shared + grads,
-      chunk_arena, 4.0 * (e->shared + grads + 2 * chunk_arena) / 1024.0);
-  out(e, "#include <math.h>\n#include <omp.h>\n#include <stdint.h>\n#include <stdio.h>\n"
-         "#include <stdlib.h>\n#include <string.h>\n\n#include \"%s.h\"\n#include \"kernels.h\"\n"
-         "#include \"model.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n", g->model);
-  out(e, "#define BATCH %d\n#define CHUNK %d\n#define NCHUNK %d\n#define N_PARAMS %ld\n"
-         "#define N_TRAINABLE %ldu\n",
-      e->opt.batch, e->chunk, e->nchunk, e->n_params, e->n_trainable);
-  out(e, "#define ARENA_GRADS %ld\n#define ARENA_THREADS %ld\n#define ARENA_CHUNK %ld\n\n",
-      e->shared, e->shared + grads, chunk_arena);
+         "// Arena: %ld + threads x %ld floats (%.1f KiB with 2 threads).\n",
+      e->p->arena, e->p->naive, arena - e->p->arena, grads, e->shared, e->shared + grads,
+      arena, 4.0 * (e->shared + grads + 2 * arena) / 1024.0);
+  out(e, "// The batch loop, threads and allocation are the runtime's (genmodel.h).\n\n");
+  out(e, "#include <math.h>\n#include <stdint.h>\n#include <string.h>\n\n#include \"%s.h\"\n"
+         "#include \"genmodel.h\"\n#include \"kernels.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n",
+      g->model);
+  out(e, "#define CHUNK %d\n\n", e->chunk);
   emit_tables(e);
-  out(e, "typedef struct {\n  NetModel m;\n  int threads;\n  float *arena;\n  KernGemm k[%d];\n} Impl;\n\n",
-      e->ngemm > 0 ? e->ngemm : 1);
-  emit_buffers(e, chunk_arena);
+  emit_buffers(e);
   fwrite(body, 1, blen, e->out);
   free(body);
   return fclose(e->out) ? 1 : 0;
