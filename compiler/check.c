@@ -62,10 +62,10 @@ static void set_attr(const OpInfo *o, int i, double v, Attrs *a) {
   else if (!strcmp(n, "stride")) a->stride = (int)v;
   else if (!strcmp(n, "pad")) a->pad = (int)v;
   else if (!strcmp(n, "outpad")) a->outpad = (int)v;
-  else if (!strcmp(n, "mean")) a->a = (float)v;
-  else if (!strcmp(n, "mean_std")) a->b = (float)v;
-  else if (!strcmp(n, "std")) a->c = (float)v;
-  else if (!strcmp(n, "std_std")) a->d = (float)v;
+  else if (!strcmp(n, "mean")) a->mean = (float)v;
+  else if (!strcmp(n, "mean_std")) a->mean_std = (float)v;
+  else if (!strcmp(n, "std")) a->std = (float)v;
+  else if (!strcmp(n, "std_std")) a->std_std = (float)v;
 }
 
 // ---- Names ----
@@ -93,7 +93,7 @@ Const *unit_const_def(const Unit *u, const char *name) {
 
 double unit_const(const Unit *u, const char *name) {
   Const *c = unit_const_def(u, name);
-  return c && c->state == 2 ? c->value : NAN;
+  return c && c->state == EVAL_DONE ? c->value : NAN;
 }
 
 // A model value (input or `name = ...`) bound before statement `upto`.
@@ -220,27 +220,27 @@ static bool const_eval(Ctx *c, Expr *e, double *out) {
 }
 
 static bool eval_const(Ctx *c, Const *k) {
-  if (k->state == 2)
+  if (k->state == EVAL_DONE)
     return true;
-  if (k->state == 3)
+  if (k->state == EVAL_FAILED)
     return false;
-  if (k->state == 1) {
+  if (k->state == EVAL_BUSY) {
     diag_error(k->name.loc, "constant '%s' is defined in terms of itself", k->name.str);
-    k->state = 3;
+    k->state = EVAL_FAILED;
     return false;
   }
   if (k->def) {
     k->value = k->def->value;
-    k->state = 2;
+    k->state = EVAL_DONE;
     return true;
   }
-  k->state = 1;
+  k->state = EVAL_BUSY;
   double v;
   bool ok = const_eval(c, k->val, &v);
-  if (k->state == 3)
+  if (k->state == EVAL_FAILED)
     return false;
   k->value = v;
-  k->state = ok ? 2 : 3;
+  k->state = ok ? EVAL_DONE : EVAL_FAILED;
   return ok;
 }
 
@@ -607,7 +607,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
       diag_error(l->name.loc, "net '%s' takes no arguments in a net line: it is applied to the running value", nm);
       return false;
     }
-    if (callee->state == 1) {
+    if (callee->state == EVAL_BUSY) {
       diag_error(l->name.loc, "net '%s' uses itself (through net '%s')", nm, n->name.str);
       return false;
     }
@@ -634,9 +634,9 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
 }
 
 static void check_net(Ctx *c, Net *n) {
-  if (n->state != 0)
+  if (n->state != EVAL_TODO)
     return;
-  n->state = 1;
+  n->state = EVAL_BUSY;
   bool in_ok = eval_dims(c, n->in_lit.dims, n->in_lit.ndims, n->in_lit.tok.loc, &n->in);
   bool out_ok = eval_dims(c, n->out_lit.dims, n->out_lit.ndims, n->out_lit.tok.loc, &n->out);
   n->shapes_ok = in_ok && out_ok;
@@ -675,7 +675,7 @@ static void check_net(Ctx *c, Net *n) {
     diag_error(n->out_lit.tok.loc, "net '%s' declares output %s but its body produces %s", n->name.str,
                shape_str(n->out, s1), shape_str(cur, s2));
   }
-  n->state = 2;
+  n->state = EVAL_DONE;
 }
 
 // ---- Model expressions ----
@@ -1058,7 +1058,7 @@ bool check_unit(Unit *u) {
   for (int i = 0; i < u->nconsts; i++)
     eval_const(&c, &u->consts[i]);
   Const *batch = unit_const_def(u, "batch");
-  if (batch->state == 2 && (batch->value != floor(batch->value) || batch->value < 1 || batch->value > 65536)) {
+  if (batch->state == EVAL_DONE && (batch->value != floor(batch->value) || batch->value < 1 || batch->value > 65536)) {
     if (batch->def || !batch->name.loc.file)
       diag_plain("batch must be an integer in [1, 65536], got %g", batch->value);
     else

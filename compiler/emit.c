@@ -327,8 +327,8 @@ static void emit_noise(CEmit *e, int id) {
   char a[64], b[64], c[64], d[64];
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    noise_apply(%s + i * %ld, %ld, %s, %s, %s, %s, &R[i]);\n",
-      e->name[id], ne, ne, flit(a, sizeof a, n->attr.a), flit(b, sizeof b, n->attr.b),
-      flit(c, sizeof c, n->attr.c), flit(d, sizeof d, n->attr.d));
+      e->name[id], ne, ne, flit(a, sizeof a, n->attr.mean), flit(b, sizeof b, n->attr.mean_std),
+      flit(c, sizeof c, n->attr.std), flit(d, sizeof d, n->attr.std_std));
 }
 
 // ---- Layers ----------------------------------------------------------------
@@ -634,7 +634,7 @@ static void emit_tables(CEmit *e) {
   out(e, "};\n\n");
 }
 
-static void emit_buffers(CEmit *e, long scratch) {
+static void emit_buffers(CEmit *e) {
   const Graph *g = e->g;
   char sh[64];
   out(e, "// Buffers: the chunk arena A (per thread; offsets from the memory plan),\n"
@@ -661,7 +661,6 @@ static void emit_buffers(CEmit *e, long scratch) {
   out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", at, e->maskbuf);
   at += (e->maskbuf + 15) & ~15L;
   out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", at, e->dyt);
-  (void)scratch;
 }
 
 static void emit_chunk_fn(CEmit *e) {
@@ -847,7 +846,7 @@ static int write_c(CEmit *e, const char *dir) {
   emit_tables(e);
   out(e, "typedef struct {\n  NetModel m;\n  int threads;\n  float *arena;\n  KernGemm k[%d];\n} Impl;\n\n",
       e->ngemm > 0 ? e->ngemm : 1);
-  emit_buffers(e, chunk_arena);
+  emit_buffers(e);
   fwrite(body, 1, blen, e->out);
   free(body);
   return fclose(e->out) ? 1 : 0;
@@ -891,11 +890,4 @@ int emit_model(Graph *g, const char *outdir, const EmitOptions *opt) {
 
 EmitOptions emit_options_default(void) {
   return (EmitOptions){.batch = 256, .chunk = 32, .fuse = true};
-}
-
-int emit_main(Graph *g, const char *outdir) {
-  EmitOptions o = emit_options_default();
-  if (g->batch > 0)
-    o.batch = g->batch;
-  return emit_model(g, outdir, &o);
 }

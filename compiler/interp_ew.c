@@ -80,7 +80,7 @@ void interp_noise(Interp *ip, const Node *n, float *out, const float *const *in)
       for (size_t k = 0; k < m; k++)
         o[k] += given[(size_t)i * m + k];
     else
-      noise_apply(o, (int)m, n->attr.a, n->attr.b, n->attr.c, n->attr.d, &ip->rng[i]);
+      noise_apply(o, (int)m, n->attr.mean, n->attr.mean_std, n->attr.std, n->attr.std_std, &ip->rng[i]);
   }
 }
 

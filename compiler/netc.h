@@ -164,6 +164,10 @@ typedef struct Layer {
   bool ok;                   // shapes known (no error in or before it)
 } Layer;
 
+// Evaluation state of a constant or a net: checked on first use, and a
+// use during its own evaluation is a cycle.
+typedef enum { EVAL_TODO, EVAL_BUSY, EVAL_DONE, EVAL_FAILED } EvalState;
+
 typedef struct Net {
   Token name;
   Token param;               // the input's name
@@ -173,7 +177,7 @@ typedef struct Net {
   // Set by check.c.
   Shape in, out;
   bool shapes_ok;            // in and out evaluated
-  int state;                 // 0 unchecked, 1 checking (recursion), 2 done
+  EvalState state;           // TODO, BUSY (checking: recursion), DONE
   int64_t nparams;
   int64_t size;              // layers once every applied net is expanded
   bool frozen;               // named by the model's `freeze`
@@ -185,7 +189,7 @@ typedef struct Const {
   Expr *val;
   const Define *def;         // the -D that overrides it, or NULL
   double value;
-  int state;                 // 0 unevaluated, 1 evaluating, 2 done, 3 error
+  EvalState state;           // TODO, BUSY (evaluating), DONE, FAILED
 } Const;
 
 typedef enum { S_INPUT, S_LET, S_FREEZE, S_LOSS, S_EXPORT } StmtKind;
@@ -229,7 +233,7 @@ struct Unit {
   File *stack[32]; int nstack;  // files being parsed, for import cycles
 };
 
-// Reads path (relative to the current directory) into a File; on failure
+// Reads path (relative to the current directory) into a File (util.c); on failure
 // reports at `from` (an import) or plainly, and returns NULL.
 File *file_read(const char *path, const Loc *from);
 
@@ -275,10 +279,5 @@ void summary_print(FILE *out, const Unit *u, const Graph *g);
 
 // Loads and parses path with its imports; NULL if the file cannot be read.
 Unit *unit_load(const char *path, const Define *defs, int ndefs);
-// Appends a zeroed element to a growable array of n elements; returns
-// the (possibly moved) array.  Use: a = xpush(a, n++, sizeof *a).
-void *xpush(void *a, int n, size_t size);
-// Formats n with thousands separators: 50186 -> "50,186".  buf >= 32 bytes.
-char *fmt_count(int64_t n, char *buf);
 
 #endif
