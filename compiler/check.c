@@ -14,59 +14,23 @@
 
 #include "netc.h"
 
-// Dimensions and element counts must fit an int (the IR's Shape).
-#define MAX_NUMEL INT_MAX
+// Attribute values are at most this (a kernel size of 16M is no model).
 #define MAX_ATTR (1 << 24)
 // A net applying nets that apply nets can expand exponentially; bound the
 // expanded size (lower.c inlines every application).
 #define MAX_EXPANDED 100000
 
-// ---- The op table: every builtin of the language, once. ----
-
-#define REQ true, 0
-#define OPT(v) false, v
-static const OpInfo ops[] = {
-  {"conv2d", OP_CONV2D, 1, true, true, 4,
-   {{"out", A_INT_POS, REQ}, {"k", A_INT_POS, REQ}, {"stride", A_INT_POS, OPT(1)}, {"pad", A_INT_NONNEG, OPT(0)}}},
-  {"deconv2d", OP_DECONV2D, 1, true, true, 5,
-   {{"out", A_INT_POS, REQ}, {"k", A_INT_POS, REQ}, {"stride", A_INT_POS, OPT(1)}, {"pad", A_INT_NONNEG, OPT(0)},
-    {"outpad", A_INT_NONNEG, OPT(0)}}},
-  {"dense", OP_DENSE, 1, true, true, 1, {{"out", A_INT_POS, REQ}}},
-  {"flatten", OP_RESHAPE, 1, false, true, 0, {{0}}},
-  {"reshape", OP_RESHAPE, 1, false, true, 1, {{"dims", A_DIMS, REQ}}},
-  {"relu", OP_RELU, 1, false, true, 0, {{0}}},
-  {"sigmoid", OP_SIGMOID, 1, false, true, 0, {{0}}},
-  {"log_softmax", OP_LOG_SOFTMAX, 1, false, true, 0, {{0}}},
-  {"exp", OP_EXP, 1, false, true, 0, {{0}}},
-  {"log", OP_LOG, 1, false, true, 0, {{0}}},
-  {"sum", OP_SUM, 1, false, true, 0, {{0}}},
-  {"mean", OP_MEAN, 1, false, true, 0, {{0}}},
-  {"noise", OP_NOISE, 1, false, true, 4,
-   {{"mean", A_REAL, OPT(0)}, {"mean_std", A_REAL, OPT(1)}, {"std", A_REAL, OPT(0.5)}, {"std_std", A_REAL, OPT(0.5)}}},
-  {"mse", OP_MSE, 2, false, false, 0, {{0}}},
-  {"nll", OP_NLL, 2, false, false, 0, {{0}}},
-  {"normal", OP_NORMAL, 0, false, false, 1, {{"dims", A_DIMS, REQ}}},
-};
-
-const OpInfo *op_lookup(const char *name) {
-  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-    if (!strcmp(ops[i].name, name))
-      return &ops[i];
-  return NULL;
-}
-
+// The builtins and their attribute schemas are the op table's (ops.h):
+// an attribute is stored where its AttrSpec says.
 static void set_attr(const OpInfo *o, int i, double v, Attrs *a) {
-  const char *n = o->attrs[i].name;
-  if (!strcmp(n, "out")) a->out = (int)v;
-  else if (!strcmp(n, "k")) a->k = (int)v;
-  else if (!strcmp(n, "stride")) a->stride = (int)v;
-  else if (!strcmp(n, "pad")) a->pad = (int)v;
-  else if (!strcmp(n, "outpad")) a->outpad = (int)v;
-  else if (!strcmp(n, "mean")) a->mean = (float)v;
-  else if (!strcmp(n, "mean_std")) a->mean_std = (float)v;
-  else if (!strcmp(n, "std")) a->std = (float)v;
-  else if (!strcmp(n, "std_std")) a->std_std = (float)v;
+  const AttrSpec *s = &o->attrs[i];
+  if (s->type == A_REAL)
+    *(float *)((char *)a + s->offset) = (float)v;
+  else if (s->type != A_DIMS)
+    *(int *)((char *)a + s->offset) = (int)v;
 }
+
+static bool has_params(const OpInfo *o) { return op_def(o->ir)->flags & OPF_LAYER; }
 
 // ---- Names ----
 
@@ -133,14 +97,24 @@ static int distance(const char *a, const char *b) {
   return d[n][m];
 }
 
+typedef struct {
+  const char *name;
+  const char **best;
+  int *bd;
+} Hint;
+
+static void hint_builtin(const OpInfo *o, void *user) {
+  Hint *h = user;
+  int d = distance(h->name, o->name);
+  if (d < *h->bd) *h->bd = d, *h->best = o->name;
+}
+
 // "; did you mean 'relu'?" when an op or net is spelled almost like name.
 static const char *hint(Ctx *c, const char *name, char *buf, size_t n) {
   const char *best = NULL;
   int bd = 3;
-  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-    int d = distance(name, ops[i].name);
-    if (d < bd) bd = d, best = ops[i].name;
-  }
+  Hint h = {name, &best, &bd};
+  op_each_builtin(hint_builtin, &h);
   for (int i = 0; i < c->u->nnets; i++) {
     int d = distance(name, c->u->nets[i].name.str);
     if (d < bd) bd = d, best = c->u->nets[i].name.str;
@@ -274,7 +248,7 @@ static bool const_int(Ctx *c, Expr *e, const char *what, int lo, int64_t hi, int
 }
 
 // Shapes: rank <= IR_MAX_RANK, dimensions >= 1, element count fits an int.
-static bool shape_fits(Shape s, Loc loc, const char *what) {
+static bool dims_fit(Shape s, Loc loc, const char *what) {
   int64_t n = 1;
   for (int i = 0; i < s.rank; i++) {
     n *= s.dim[i];
@@ -296,7 +270,7 @@ static bool eval_dims(Ctx *c, Expr **dims, int n, Loc loc, Shape *out) {
   Shape s = {.rank = n};
   for (int i = 0; i < n; i++)
     ok = const_int(c, dims[i], "a dimension", 1, MAX_NUMEL, &s.dim[i]) && ok;
-  if (ok && !shape_fits(s, loc, "shape"))
+  if (ok && !dims_fit(s, loc, "shape"))
     ok = false;
   *out = s;
   return ok;
@@ -317,7 +291,7 @@ static bool fits_float(Expr *e, double v) {
 // positional arguments are the inputs, returned in tensors[].
 static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, int ntensor,
                     Expr **tensors, Attrs *attr, Shape *dims) {
-  bool ok = true, seen[5] = {0}, keyword = false;
+  bool ok = true, seen[MAX_ATTRS] = {0}, keyword = false;
   int npos = 0;
   Expr *dimv[IR_MAX_RANK + 8];
   int ndims = 0;
@@ -441,131 +415,32 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
   return ok;
 }
 
-// ---- Shape rules (PyTorch) ----
+// ---- Shape rules (the op table's, reported here with a caret) ----
 
-static bool out_fits(int64_t v, Loc loc, const char *op) {
-  if (v > MAX_NUMEL) {
-    diag_error(loc, "%s output is too large", op);
-    return false;
-  }
-  return true;
-}
+static void report_at(ShapeCx *cx, const char *msg) { diag_error(*(Loc *)cx->user, "%s", msg); }
 
-// The output shape of op o on inputs in[] (and its weight and bias
-// shapes); reports at loc.
+// The output shape of builtin o on the data inputs in[] (and its weight and
+// bias shapes when it is a layer); reports at loc.
 static bool op_infer(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
                      Shape *out, Shape *w, Shape *b) {
-  char s1[64], s2[64];
-  const Shape x = in[0];
-  *w = *b = shape_scalar();
-  switch (o->ir) {
-  case OP_CONV2D:
-  case OP_DECONV2D: {
-    if (x.rank != 3) {
-      diag_error(loc, "%s expects a 3-D input [channels, height, width], got %s", o->name, shape_str(x, s1));
-      return false;
-    }
-    int64_t hw[2];
-    for (int i = 0; i < 2; i++) {
-      int64_t h = x.dim[1 + i];
-      if (o->ir == OP_CONV2D) {
-        int64_t span = h + 2 * (int64_t)a->pad - a->k;
-        if (span < 0) {
-          diag_error(loc, "conv2d kernel %d is larger than the padded input %dx%d (pad %d)", a->k,
-                     x.dim[1], x.dim[2], a->pad);
-          return false;
-        }
-        hw[i] = span / a->stride + 1;
-      } else {
-        if (a->outpad >= a->stride) {
-          diag_error(loc, "deconv2d outpad must be smaller than stride, got outpad=%d, stride=%d",
-                     a->outpad, a->stride);
-          return false;
-        }
-        hw[i] = (h - 1) * a->stride - 2 * (int64_t)a->pad + a->k + a->outpad;
-        if (hw[i] < 1) {
-          diag_error(loc, "deconv2d output would be empty: (%lld - 1) * %d - 2 * %d + %d + %d = %lld",
-                     (long long)h, a->stride, a->pad, a->k, a->outpad, (long long)hw[i]);
-          return false;
-        }
-      }
-      if (!out_fits(hw[i], loc, o->name))
-        return false;
-    }
-    *out = shape_make(3, (int[]){a->out, (int)hw[0], (int)hw[1]});
-    *w = o->ir == OP_CONV2D ? shape_make(4, (int[]){a->out, x.dim[0], a->k, a->k})
-                            : shape_make(4, (int[]){x.dim[0], a->out, a->k, a->k});
-    *b = shape_make(1, (int[]){a->out});
-    return shape_fits(*out, loc, "the output") && shape_fits(*w, loc, "the weight");
-  }
-  case OP_DENSE:
-    if (x.rank != 1) {
-      diag_error(loc, "dense expects a 1-D input, got %s%s", shape_str(x, s1), x.rank > 1 ? " (flatten it first)" : "");
-      return false;
-    }
-    *out = shape_make(1, (int[]){a->out});
-    *w = shape_make(2, (int[]){a->out, x.dim[0]});
-    *b = shape_make(1, (int[]){a->out});
-    return shape_fits(*w, loc, "the weight");
-  case OP_RESHAPE:
-    if (!strcmp(o->name, "flatten")) {
-      if (x.rank == 0) {
-        diag_error(loc, "flatten expects a tensor, got a scalar []");
-        return false;
-      }
-      *out = shape_make(1, (int[]){(int)shape_numel(x)});
-      return true;
-    }
-    if (shape_numel(dims) != shape_numel(x)) {
-      diag_error(loc, "reshape to %s (%lld elements) from %s (%lld elements)", shape_str(dims, s1),
-                 (long long)shape_numel(dims), shape_str(x, s2), (long long)shape_numel(x));
-      return false;
-    }
-    *out = dims;
-    return true;
-  case OP_LOG_SOFTMAX:
-    if (x.rank != 1) {
-      diag_error(loc, "log_softmax expects a 1-D input, got %s", shape_str(x, s1));
-      return false;
-    }
-    *out = x;
-    return true;
-  case OP_SUM:
-  case OP_MEAN:
-    *out = shape_scalar();
-    return true;
-  case OP_MSE:
-    if (!shape_eq(in[0], in[1])) {
-      diag_error(loc, "mse compares tensors of the same shape, got %s and %s", shape_str(in[0], s1),
-                 shape_str(in[1], s2));
-      return false;
-    }
-    *out = shape_scalar();
-    return true;
-  case OP_NLL:
-    if (x.rank != 1 || x.dim[0] < 10) {
-      diag_error(loc, "nll expects log-probabilities over the 10 digits, [10], got %s", shape_str(x, s1));
-      return false;
-    }
-    *out = shape_scalar();
-    return true;
-  case OP_NORMAL:
-    *out = dims;
-    return true;
-  default:                   // element-wise
-    *out = x;
-    return true;
-  }
+  ShapeCx cx = {.op = o->name, .in = in, .nin = o->ninputs, .attr = a, .self = dims, .report = report_at,
+                .user = &loc};
+  if (!op_def(o->ir)->shape(&cx, out))
+    return false;
+  *w = cx.param[0];
+  *b = cx.param[1];
+  return true;
 }
 
 // ---- Nets ----
 
 static void check_net(Ctx *c, Net *n);
 
+// The n-th layer of a kind in a net is PREFIXn (conv1, conv2, dense1);
+// counts[op] is per op kind.
 static const char *auto_name(const OpInfo *o, int *counts) {
-  int i = o->ir == OP_CONV2D ? 0 : o->ir == OP_DECONV2D ? 1 : 2;
   char buf[32];
-  snprintf(buf, sizeof buf, "%s%d", i == 0 ? "conv" : i == 1 ? "deconv" : "dense", ++counts[i]);
+  snprintf(buf, sizeof buf, "%s%d", op_def(o->ir)->prefix, ++counts[o->ir]);
   return strdup(buf);
 }
 
@@ -577,7 +452,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
   l->net = l->opi ? NULL : unit_net(c->u, nm);
   if (l->opi) {
     const OpInfo *o = l->opi;
-    if (o->has_params)
+    if (has_params(o))
       l->pname = auto_name(o, counts);
     if (!o->chain) {
       diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
@@ -586,17 +461,17 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     Shape dims = {0};
     if (!op_args(c, o, &l->name, l->args, l->nargs, 0, NULL, &l->attr, &dims))
       return false;
-    if (l->label.kind == TK_IDENT && !o->has_params) {
+    if (l->label.kind == TK_IDENT && !has_params(o)) {
       diag_error(l->label.loc, "only layers with parameters (conv2d, deconv2d, dense) or nets take a label");
       return false;
     }
-    if (o->has_params && l->label.kind == TK_IDENT)
+    if (has_params(o) && l->label.kind == TK_IDENT)
       l->pname = l->label.str;
     if (!cur_ok)
       return false;
     if (!op_infer(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
       return false;
-    l->nparams = o->has_params ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
+    l->nparams = has_params(o) ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
     l->ok = true;
     return true;
   }
@@ -642,7 +517,7 @@ static void check_net(Ctx *c, Net *n) {
   n->shapes_ok = in_ok && out_ok;
   Shape cur = n->in;
   bool ok = in_ok;
-  int counts[3] = {0};
+  int counts[OP_COUNT] = {0};
   n->nparams = 0;
   for (int i = 0; i < n->nlayers; i++) {
     Layer *l = &n->layers[i];
@@ -748,7 +623,7 @@ static void check_call(Ctx *c, Expr *e) {
     return;
   }
   e->opi = o;
-  if (o->has_params) {
+  if (has_params(o)) {
     diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
     return;
   }

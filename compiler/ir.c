@@ -1,16 +1,12 @@
 // ir.c — building and printing the graph (see ir.h).
 #include "ir.h"
 
+#include "ops.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-static const char *op_names[] = {
-#define OP(id, name, arity) name,
-#include "ops.def"
-#undef OP
-};
-
-const char *ir_op_name(OpKind op) { return op_names[op]; }
+const char *ir_op_name(OpKind op) { return op_def(op)->name; }
 
 Graph *ir_new(const char *model, const char *path) {
   Graph *g = xcalloc(1, sizeof *g);
@@ -97,25 +93,6 @@ char *shape_str(Shape s, char *buf) {
   return buf;
 }
 
-static void print_attrs(FILE *out, const Node *n) {
-  switch (n->op) {
-  case OP_CONV2D: case OP_CONV2D_DX: case OP_CONV2D_DW:
-  case OP_DECONV2D: case OP_DECONV2D_DX: case OP_DECONV2D_DW:
-    fprintf(out, " k=%d s=%d p=%d", n->attr.k, n->attr.stride, n->attr.pad);
-    if (n->attr.outpad)
-      fprintf(out, " op=%d", n->attr.outpad);
-    break;
-  case OP_CONST:
-    fprintf(out, " %g", n->attr.scalar);
-    break;
-  case OP_NOISE:
-    fprintf(out, " mean=%g mean_std=%g std=%g std_std=%g", n->attr.mean, n->attr.mean_std, n->attr.std, n->attr.std_std);
-    break;
-  default:
-    break;
-  }
-}
-
 void ir_print(FILE *out, const Graph *g) {
   char buf[64];
   for (int i = 0; i < g->nnodes; i++) {
@@ -126,7 +103,8 @@ void ir_print(FILE *out, const Graph *g) {
     for (int j = 0; j < n->nin; j++)
       fprintf(out, "%s%%%d", j ? ", " : "", n->in[j]);
     fprintf(out, ")");
-    print_attrs(out, n);
+    if (op_def(n->op)->print_attrs)
+      op_def(n->op)->print_attrs(out, n);
     fprintf(out, " : %s%s", n->batched ? "" : "param ", shape_str(n->shape, buf));
     if (n->name)
       fprintf(out, "  %s", n->name);

@@ -7,9 +7,9 @@
 // the batch loss).  Every node keeps the source location it came from so
 // that any stage can point at the .net line.
 //
-// The op set is listed once, in ops.def (X-macro); ops.c holds the table
-// of per-op facts (arity, shape rule, gradient rule, interpreter kernel,
-// emitter) that all stages use.
+// The op set is listed once, in ops.def (X-macro); the op table (ops.h,
+// compiler/ops/) holds each op's row of facts (surface forms, shape rule,
+// gradient rule, interpreter kernel, emitter, flags) that all stages use.
 #ifndef NETC_IR_H
 #define NETC_IR_H
 
@@ -33,13 +33,13 @@ typedef struct {
 } SrcLoc;
 
 typedef enum {
-#define OP(id, name, arity) OP_##id,
+#define OP(id) OP_##id,
 #include "ops.def"
 #undef OP
   OP_COUNT
 } OpKind;
 
-// Attributes; which ones an op uses is said in ops.def.
+// Attributes; which ones an op uses is said in ops.def and its row.
 typedef struct {
   int k, stride, pad, outpad;  // conv2d / deconv2d
   int out;                     // output channels / units

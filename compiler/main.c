@@ -23,7 +23,7 @@ static const char usage[] =
     "usage: netc [-D name=value]... COMMAND\n"
     "\n"
     "commands:\n"
-    "  check FILE...          check models (syntax, names, constants, shapes)\n"
+    "  check FILE...          check models (syntax, names, constants, shapes, gradients)\n"
     "  summary FILE...        per-net table of layers, output shapes and parameters\n"
     "  dump-ast FILE          the checked program, one node per line, with shapes\n"
     "  dump-ir FILE           the forward IR graph, one node per line\n"
@@ -78,6 +78,13 @@ static int report(const char *cmd, Cmdline *cl) {
     if (!g)
       continue;
     if (!strcmp(cmd, "check")) {
+      // Everything that can fail before code generation, so a model that
+      // passes check never fails later on a model error: the gradient
+      // (an op without a rule on a parameter's path) and the verifier.
+      if (!autodiff(g) || !ops_verify(g)) {
+        status = worst(status, 1);
+        continue;
+      }
       int64_t n = 0;
       char buf[32];
       for (int p = 0; p < g->nparams; p++)
@@ -101,6 +108,9 @@ static int report(const char *cmd, Cmdline *cl) {
 }
 
 int main(int argc, char **argv) {
+  // A half-added op fails every run, not only the model that first uses it.
+  if (!ops_check_table())
+    return 2;
   Cmdline cl = {.args = xcalloc((size_t)argc + 1, sizeof(char *))};   // compiler memory: never freed
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "ir.h"
+#include "ops.h"
 
 #ifndef NETC_VERSION
 #define NETC_VERSION "0.1.0"
@@ -77,6 +78,11 @@ void diag_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int diag_count(void);        // errors so far
 void diag_reset(void);       // before the next file on the command line
 SrcLoc loc_src(Loc loc);     // the IR's SrcLoc for a front-end Loc
+// An error at an IR node's location (autodiff, verification, code
+// generation): the same format, source line and caret as diag_error when
+// the file was loaded, else "path:line:col: error: msg".
+void diag_error_src(SrcLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag_register(File *f); // file_read: a loaded file, for diag_error_src
 
 // ---- Lexer (lex.re) ----
 
@@ -243,19 +249,8 @@ void parse_file(Unit *u, File *f);
 
 // ---- Checker (check.c) ----
 
-// One builtin op of the language.
-typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS } AttrType;
-typedef struct OpInfo {
-  const char *name;
-  OpKind ir;
-  int ninputs;               // tensor operands in expression form: 0, 1, 2
-  bool has_params;           // conv2d, deconv2d, dense: only inside nets
-  bool chain;                // usable in a net line
-  int nattrs;
-  struct { const char *name; AttrType type; bool required; double dflt; } attrs[5];
-} OpInfo;
-
-const OpInfo *op_lookup(const char *name);
+// The builtin ops of the language, their attributes and shape rules are
+// the op table's (ops.h: OpInfo, op_lookup).
 
 // Resolves names, evaluates constants and infers every shape; reports
 // every error it finds.  Returns true when the unit is error-free.

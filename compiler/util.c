@@ -111,6 +111,7 @@ File *file_read(const char *path, const Loc *from) {
   f->real = realpath(path, NULL);
   if (!f->real)
     f->real = strdup(path);
+  diag_register(f);
   return f;
 }
 

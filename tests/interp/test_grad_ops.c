@@ -82,8 +82,8 @@ static int layer(OpKind op, int x, Shape w, int out, int k, int s, int p, int op
   int id = node(op, xs, true, 3, x, wn, bn);
   Node *n = &g->nodes[id];
   n->attr = (Attrs){.k = k, .stride = s, .pad = p, .outpad = op_, .out = out};
-  char err[128];
-  op_info[op].shape(g, n, &n->shape, err);
+  char err[256];
+  op_node_shape(g, n, &n->shape, err);
   return id;
 }
 
