@@ -2,7 +2,8 @@
 """make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
 
 Builds the four models of models/*.net in PyTorch (examples/pytorch_models.py:
-same layers, layouts and parameter names as netc gives them), sets every weight from a formula both
+same layers, layouts and parameter names as netc gives them), and the small
+networks of single ops' tests (tests/interp/MODEL.net), sets every weight from a formula both
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
 
@@ -27,7 +28,8 @@ j = 0..n-1; the gradient's L1 norm over the whole tensor is stored too
 File format (little-endian): "NETFIX01", u32 count, then per record:
 u32 name length, name, u32 stored floats n, u32 full size N, f32[n].
 
-Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py
+Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py [MODEL...]
+(no argument: every fixture).
 """
 import gzip
 import math
@@ -140,8 +142,12 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    for name, extra in [("autoencoder", None), ("denoiser", noise), ("classifier", None), ("vae", eps)]:
-        cls = MODELS[name]
+    models = dict(MODELS)
+    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae"]
+    extras = {"denoiser": noise, "vae": eps}
+    for name in wanted:
+        extra = extras.get(name)
+        cls = models[name]
         model = cls()
         set_formula_weights(model)
         loss = model.loss(x, labels, extra)
