@@ -57,6 +57,11 @@ static int grad_sigmoid(AdState *ad, const Node *n, int which, int dy) {
   return ad_ew(ad, OP_SIGMOID_GRAD, n->shape, 2, dy, n->id, 0);
 }
 
+static int grad_tanh(AdState *ad, const Node *n, int which, int dy) {
+  (void)which;
+  return ad_ew(ad, OP_TANH_GRAD, n->shape, 2, dy, n->id, 0);
+}
+
 // d exp(x) = exp(x) dx = y dx.
 static int grad_exp(AdState *ad, const Node *n, int which, int dy) {
   (void)which;
@@ -128,6 +133,7 @@ static size_t at(const Node *n, int i) {
 
 UNARY(interp_relu, x > 0.0f ? x : 0.0f)
 UNARY(interp_sigmoid, 1.0f / (1.0f + expf(-x)))
+UNARY(interp_tanh, tanhf(x))
 UNARY(interp_exp, expf(x))
 UNARY(interp_log, logf(x))
 UNARY(interp_neg, -x)
@@ -144,6 +150,7 @@ UNARY(interp_neg, -x)
 
 PAIR(interp_relu_grad, y[k] > 0.0f ? d[k] : 0.0f)
 PAIR(interp_sigmoid_grad, d[k] * y[k] * (1.0f - y[k]))
+PAIR(interp_tanh_grad, d[k] * (1.0f - y[k] * y[k]))
 
 // add/sub/mul/div with either side batched or shared, and either side
 // possibly a scalar broadcast over the other.
@@ -204,6 +211,7 @@ static void ew_begin(CEmit *e, int id, char *a, char *b) {
 
 EMIT_EW(emit_relu, "%s > 0.0f ? %s : 0.0f", a, a)
 EMIT_EW(emit_sigmoid, "1.0f / (1.0f + expf(-%s))", a)
+EMIT_EW(emit_tanh, "tanhf(%s)", a)
 EMIT_EW(emit_exp, "expf(%s)", a)
 EMIT_EW(emit_log, "logf(%s)", a)
 EMIT_EW(emit_neg, "-%s", a)
@@ -212,6 +220,7 @@ EMIT_EW(emit_sub, "%s - %s", a, b)
 EMIT_EW(emit_mul, "%s * %s", a, b)
 EMIT_EW(emit_div, "%s / %s", a, b)
 EMIT_EW(emit_relu_grad, "%s > 0.0f ? %s : 0.0f", b, a)
+EMIT_EW(emit_tanh_grad, "%s * (1.0f - %s * %s)", a, b, b)
 
 static void emit_sigmoid_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
@@ -252,6 +261,8 @@ const OpDef op_def_RELU = {"relu", 1, .act = KERN_ACT_RELU, .act_name = "relu", 
 const OpDef op_def_SIGMOID = {"sigmoid", 1, .act = KERN_ACT_SIGMOID, .act_name = "sigmoid",
                               .surface = {ACTIVATION("sigmoid", SIGMOID)}, .shape = shape_same,
                               .grad = grad_sigmoid, .kernel = interp_sigmoid, .emit = emit_sigmoid};
+const OpDef op_def_TANH = {"tanh", 1, .act = KERN_ACT_TANH, .act_name = "tanh", .surface = {ACTIVATION("tanh", TANH)},
+                           .shape = shape_same, .grad = grad_tanh, .kernel = interp_tanh, .emit = emit_tanh};
 const OpDef op_def_EXP = {"exp", 1, .surface = {ACTIVATION("exp", EXP)}, .shape = shape_same, .grad = grad_exp,
                           .kernel = interp_exp, .emit = emit_exp};
 const OpDef op_def_LOG = {"log", 1, .surface = {ACTIVATION("log", LOG)}, .shape = shape_same, .grad = grad_log,
@@ -270,5 +281,7 @@ const OpDef op_def_RELU_GRAD = {"relu_grad", 2, .shape = shape_pair, .kernel = i
                                 .emit = emit_relu_grad};
 const OpDef op_def_SIGMOID_GRAD = {"sigmoid_grad", 2, .shape = shape_pair, .kernel = interp_sigmoid_grad,
                                    .emit = emit_sigmoid_grad};
+const OpDef op_def_TANH_GRAD = {"tanh_grad", 2, .shape = shape_pair, .kernel = interp_tanh_grad,
+                                .emit = emit_tanh_grad};
 const OpDef op_def_MSE_GRAD = {"mse_grad", 3, .shape = shape_mse_grad, .kernel = interp_mse_grad,
                                .emit = emit_mse_grad};

@@ -48,6 +48,23 @@ B = 4
 SAMPLE = 512
 
 
+class TanhSmall(torch.nn.Module):
+    """tests/interp/tanh_small.net: flatten dense(32) tanh dense(784), then
+    0.5 tanh(y) + 0.5 against the image (mse)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tanhnet = torch.nn.Module()
+        self.tanhnet.dense1 = torch.nn.Linear(784, 32)
+        self.tanhnet.dense2 = torch.nn.Linear(32, 784)
+
+    def loss(self, x, labels, extra):
+        flat = x.reshape(x.shape[0], -1)
+        y = self.tanhnet.dense2(torch.tanh(self.tanhnet.dense1(flat)))
+        r = 0.5 * torch.tanh(y) + 0.5
+        return ((r - flat) ** 2).mean(dim=1).mean()
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -142,8 +159,8 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS)
-    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae"]
+    models = dict(MODELS, tanh_small=TanhSmall)
+    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
         extra = extras.get(name)
