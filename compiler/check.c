@@ -635,10 +635,10 @@ static void check_call(Ctx *c, Expr *e) {
       check_expr(c, t[i]);
   if (!ok)
     return;
-  // exp and log of a constant fold to a constant.
-  if ((o->ir == OP_EXP || o->ir == OP_LOG) && t[0]->vk == V_CONST) {
+  // exp and log of a constant fold to a constant (the row's fold).
+  if (op_def(o->ir)->fold && t[0]->vk == V_CONST) {
     e->vk = V_CONST;
-    e->value = o->ir == OP_EXP ? exp(t[0]->value) : log(t[0]->value);
+    e->value = op_def(o->ir)->fold(t[0]->value);
     if (!isfinite(e->value)) {
       diag_error(e->tok.loc, "%s(%g) is not a finite number", nm, t[0]->value);
       e->vk = V_ERROR;

@@ -177,13 +177,13 @@ static void emit_backward_group(CEmit *e, int lead) {
   for (int j = lead; j < g->nnodes && nm < 8; j++)
     if (f->live[j] && !f->skip[j] && f->lead[j] == lead) {
       members[nm++] = j;
-      if (g->nodes[j].op == OP_DENSE_DX || g->nodes[j].op == OP_DENSE_DW)
+      if (op_def(g->nodes[j].op)->flags & OPF_BWD_CHUNK)
         dense = true;
     }
   long dyn = numel(e, dy);
   for (int a = 0; a < nm; a++) {
     int j = members[a];
-    if (g->nodes[j].op != OP_CONV2D_DX && g->nodes[j].op != OP_DECONV2D_DX && g->nodes[j].op != OP_DENSE_DX)
+    if (!(op_def(g->nodes[j].op)->flags & OPF_BWD_OVERWRITE))
       out(e, "  memset(%s, 0, sizeof(float) * %ld);\n", e->name[j], numel(e, j));
   }
   e->bwd_lead = lead;
@@ -273,13 +273,13 @@ static void layout_params(CEmit *e) {
     }
   }
   e->n_params = off;
-  // Weights read transposed: conv in dx, deconv and dense in forward.
+  // Weights read transposed (OPF_WEIGHT_T): conv in dx, deconv and dense in forward.
   long s = 0;
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = nd(e, i);
     if (!e->f->live[i] || e->f->skip[i])
       continue;
-    if (n->op == OP_CONV2D_DX || n->op == OP_DECONV2D || n->op == OP_DENSE) {
+    if (op_def(n->op)->flags & OPF_WEIGHT_T) {
       need_param(e, n, n->in[1]);
       int p = nd(e, n->in[1])->param;
       if (e->wt[p] < 0) {

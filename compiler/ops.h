@@ -140,6 +140,11 @@ enum {
   OPF_LAYER_BWD = 1 << 2,    // a layer's backward op: emitted in one loop with its layer's others
   OPF_ALIAS = 1 << 3,        // its value is its input's buffer: no code (reshape)
   OPF_NOCODE = 1 << 4,       // read in place (param) or as a literal (const): no code
+  OPF_WEIGHT_T = 1 << 5,     // the emitted kernel reads its weight (input 1) transposed
+  OPF_BWD_CHUNK = 1 << 6,    // OPF_LAYER_BWD, one GEMM over the whole chunk (dense): its
+                             // group runs per chunk, not in a loop over the examples
+  OPF_BWD_OVERWRITE = 1 << 7, // OPF_LAYER_BWD that writes its output (an input gradient),
+                             // where the others accumulate into a zeroed one
 };
 
 typedef struct OpDef {
@@ -155,6 +160,7 @@ typedef struct OpDef {
   KernelFn kernel;
   EmitFn emit;
   void (*print_attrs)(FILE *out, const Node *n);   // NULL: no attributes in dumps
+  double (*fold)(double);    // the op of a constant, folded by the checker (exp, log); NULL: an error
 } OpDef;
 
 extern const OpDef *const op_table[OP_COUNT];

@@ -532,18 +532,18 @@ const OpDef op_def_CONV2D = {
   .shape = shape_conv2d, .grad = grad_conv2d, .kernel = interp_conv2d, .emit = emit_conv,
   .print_attrs = print_conv};
 const OpDef op_def_DECONV2D = {
-  "deconv2d", 3, OPF_LAYER, .prefix = "deconv",
+  "deconv2d", 3, OPF_LAYER | OPF_WEIGHT_T, .prefix = "deconv",
   .surface = {{"deconv2d", OP_DECONV2D, 1, true, 5,
                {ATTR_REQ("out", A_INT_POS, out), ATTR_REQ("k", A_INT_POS, k),
                 ATTR_OPT("stride", A_INT_POS, 1, stride), ATTR_OPT("pad", A_INT_NONNEG, 0, pad),
                 ATTR_OPT("outpad", A_INT_NONNEG, 0, outpad)}}},
   .shape = shape_deconv2d, .grad = grad_deconv2d, .kernel = interp_deconv2d, .emit = emit_deconv,
   .print_attrs = print_conv};
-const OpDef op_def_CONV2D_DX = {"conv2d_dx", 2, OPF_LAYER_BWD, .shape = shape_conv2d_dx,
+const OpDef op_def_CONV2D_DX = {"conv2d_dx", 2, OPF_LAYER_BWD | OPF_BWD_OVERWRITE | OPF_WEIGHT_T, .shape = shape_conv2d_dx,
                                 .kernel = interp_conv2d_dx, .emit = emit_conv_bwd, .print_attrs = print_conv};
 const OpDef op_def_CONV2D_DW = {"conv2d_dw", 2, OPF_LAYER_BWD | OPF_UNBATCHED, .shape = shape_conv2d_dw,
                                 .kernel = interp_conv2d_dw, .emit = emit_conv_bwd, .print_attrs = print_conv};
-const OpDef op_def_DECONV2D_DX = {"deconv2d_dx", 2, OPF_LAYER_BWD, .shape = shape_deconv2d_dx,
+const OpDef op_def_DECONV2D_DX = {"deconv2d_dx", 2, OPF_LAYER_BWD | OPF_BWD_OVERWRITE, .shape = shape_deconv2d_dx,
                                   .kernel = interp_deconv2d_dx, .emit = emit_deconv_bwd, .print_attrs = print_conv};
 const OpDef op_def_DECONV2D_DW = {"deconv2d_dw", 2, OPF_LAYER_BWD | OPF_UNBATCHED, .shape = shape_deconv2d_dw,
                                   .kernel = interp_deconv2d_dw, .emit = emit_deconv_bwd, .print_attrs = print_conv};

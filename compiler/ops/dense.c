@@ -140,10 +140,10 @@ static void emit_dense_dw(CEmit *e, int id) {
 
 // ---- Rows ----
 
-const OpDef op_def_DENSE = {"dense", 3, OPF_LAYER, .prefix = "dense",
+const OpDef op_def_DENSE = {"dense", 3, OPF_LAYER | OPF_WEIGHT_T, .prefix = "dense",
                             .surface = {{"dense", OP_DENSE, 1, true, 1, {ATTR_REQ("out", A_INT_POS, out)}}},
                             .shape = shape_dense, .grad = grad_dense, .kernel = interp_dense, .emit = emit_dense};
-const OpDef op_def_DENSE_DX = {"dense_dx", 2, OPF_LAYER_BWD, .shape = shape_dense_dx, .kernel = interp_dense_dx,
+const OpDef op_def_DENSE_DX = {"dense_dx", 2, OPF_LAYER_BWD | OPF_BWD_CHUNK | OPF_BWD_OVERWRITE, .shape = shape_dense_dx, .kernel = interp_dense_dx,
                                .emit = emit_dense_dx};
-const OpDef op_def_DENSE_DW = {"dense_dw", 2, OPF_LAYER_BWD | OPF_UNBATCHED, .shape = shape_dense_dw,
+const OpDef op_def_DENSE_DW = {"dense_dw", 2, OPF_LAYER_BWD | OPF_BWD_CHUNK | OPF_UNBATCHED, .shape = shape_dense_dw,
                                .kernel = interp_dense_dw, .emit = emit_dense_dw};

@@ -264,9 +264,9 @@ const OpDef op_def_SIGMOID = {"sigmoid", 1, .act = KERN_ACT_SIGMOID, .act_name =
 const OpDef op_def_TANH = {"tanh", 1, .act = KERN_ACT_TANH, .act_name = "tanh", .surface = {ACTIVATION("tanh", TANH)},
                            .shape = shape_same, .grad = grad_tanh, .kernel = interp_tanh, .emit = emit_tanh};
 const OpDef op_def_EXP = {"exp", 1, .surface = {ACTIVATION("exp", EXP)}, .shape = shape_same, .grad = grad_exp,
-                          .kernel = interp_exp, .emit = emit_exp};
+                          .kernel = interp_exp, .emit = emit_exp, .fold = exp};
 const OpDef op_def_LOG = {"log", 1, .surface = {ACTIVATION("log", LOG)}, .shape = shape_same, .grad = grad_log,
-                          .kernel = interp_log, .emit = emit_log};
+                          .kernel = interp_log, .emit = emit_log, .fold = log};
 // The operators - + - * / of the language (check.c's expressions).
 const OpDef op_def_NEG = {"neg", 1, .shape = shape_same, .grad = grad_neg, .kernel = interp_neg, .emit = emit_neg};
 const OpDef op_def_ADD = {"add", 2, .shape = shape_binary, .grad = grad_add, .kernel = interp_binary,

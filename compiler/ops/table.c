@@ -115,6 +115,10 @@ bool ops_check_table(void) {
       return row_problem(op, "a layer needs an auto-name prefix and (x, w, b)");
     if (d->act && !d->act_name)
       return row_problem(op, "an epilogue activation needs its name");
+    if ((d->flags & (OPF_BWD_CHUNK | OPF_BWD_OVERWRITE)) && !(d->flags & OPF_LAYER_BWD))
+      return row_problem(op, "a backward group's flags without OPF_LAYER_BWD");
+    if (d->fold && d->arity != 1)
+      return row_problem(op, "only a unary op folds a constant");
     for (int j = 0; j < 2; j++)
       if (d->surface[j].name && !check_surface(op, &d->surface[j]))
         return false;
