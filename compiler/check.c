@@ -286,32 +286,121 @@ static bool fits_float(Expr *e, double v) {
 
 // ---- Op arguments ----
 
-// Arguments of a builtin op.  In a net line the running value is the
-// implicit input (ntensor = 0); in an expression the first ntensor
-// positional arguments are the inputs, returned in tensors[].
+// What op_args gathers from one call's arguments: which attributes were
+// given, and for a shape-taking op (reshape, normal) its dimensions.
+typedef struct {
+  bool seen[MAX_ATTRS];
+  Expr *dimv[IR_MAX_RANK + 8];
+  int ndims;
+  bool dims_shape;           // given as one [..] shape
+  Loc dims_loc;
+} ArgState;
+
+static bool takes_dims(const OpInfo *o) { return o->nattrs == 1 && o->attrs[0].type == A_DIMS; }
+
+// The attribute keyword argument a names, or -1 (reported).
+static int keyword_slot(const OpInfo *o, const Arg *a) {
+  int slot;
+  for (slot = 0; slot < o->nattrs && strcmp(o->attrs[slot].name, a->key.str); slot++)
+    ;
+  if (slot < o->nattrs && o->attrs[slot].type != A_DIMS)
+    return slot;
+  char list[128] = "";
+  for (int j = 0; j < o->nattrs; j++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", o->attrs[j].name);
+  if (o->nattrs && o->attrs[0].type != A_DIMS)
+    diag_error(a->key.loc, "%s has no argument '%s' (its arguments: %s)", o->name, a->key.str, list);
+  else
+    diag_error(a->key.loc, "%s takes no keyword arguments", o->name);
+  return -1;
+}
+
+// A positional argument of a shape-taking op: reshape(32, 3, 3), normal([9]).
+static bool dims_arg(const OpInfo *o, ArgState *st, Expr *v) {
+  bool ok = true;
+  if (v->kind == E_SHAPE) {
+    if (st->ndims || st->dims_shape) {
+      diag_error(v->tok.loc, "%s takes one shape", o->name);
+      return false;
+    }
+    st->dims_shape = true;
+    st->dims_loc = v->tok.loc;
+    for (int j = 0; j < v->ndims && st->ndims < IR_MAX_RANK + 8; j++)
+      st->dimv[st->ndims++] = v->dims[j];
+    if (v->ndims > IR_MAX_RANK + 8)
+      st->ndims = IR_MAX_RANK + 8;
+  } else if (st->dims_shape) {
+    diag_error(v->tok.loc, "%s takes one shape", o->name);
+    ok = false;
+  } else if (st->ndims < IR_MAX_RANK + 8) {
+    if (!st->ndims)
+      st->dims_loc = v->tok.loc;
+    st->dimv[st->ndims++] = v;
+  }
+  st->seen[0] = true;
+  return ok;
+}
+
+// Evaluates the value of attribute slot into attr, by its type's rules.
+static bool attr_value(Ctx *c, const OpInfo *o, int slot, Expr *val, Attrs *attr) {
+  char what[64];
+  snprintf(what, sizeof what, "%s's %s", o->name, o->attrs[slot].name);
+  double v;
+  int iv;
+  switch (o->attrs[slot].type) {
+  case A_INT_POS:
+  case A_INT_NONNEG:
+    if (!const_int(c, val, what, o->attrs[slot].type == A_INT_POS ? 1 : 0, MAX_ATTR, &iv))
+      return false;
+    set_attr(o, slot, iv, attr);
+    return true;
+  case A_REAL:
+    if (!const_eval(c, val, &v) || !fits_float(val, v))
+      return false;
+    set_attr(o, slot, v, attr);
+    return true;
+  case A_DIMS:
+    break;
+  }
+  return true;
+}
+
+// Attributes not given: an error when required (unless an argument was
+// already bad: likely a misspelling of it), else their defaults.
+static bool attr_defaults(const OpInfo *o, const ArgState *st, bool ok, const Token *name, Attrs *attr) {
+  for (int i = 0; i < o->nattrs; i++) {
+    if (st->seen[i])
+      continue;
+    if (o->attrs[i].required && ok) {
+      if (o->attrs[i].type == A_DIMS)
+        diag_error(name->loc, "%s needs a shape, e.g. %s(32, 3, 3)", o->name, o->name);
+      else
+        diag_error(name->loc, "%s needs argument '%s'", o->name, o->attrs[i].name);
+      ok = false;
+    } else if (o->attrs[i].required) {
+      ok = false;
+    } else {
+      set_attr(o, i, o->attrs[i].dflt, attr);
+    }
+  }
+  return ok;
+}
+
+// Arguments of a builtin op, by its attribute schema (the op table's).  In
+// a net line the running value is the implicit input (ntensor = 0); in an
+// expression the first ntensor positional arguments are the inputs,
+// returned in tensors[].
 static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, int ntensor,
                     Expr **tensors, Attrs *attr, Shape *dims) {
-  bool ok = true, seen[MAX_ATTRS] = {0}, keyword = false;
+  bool ok = true, keyword = false;
   int npos = 0;
-  Expr *dimv[IR_MAX_RANK + 8];
-  int ndims = 0;
-  bool dims_shape = false;
-  Loc dims_loc = name->loc;
+  ArgState st = {.dims_loc = name->loc};
   for (int i = 0; i < nargs; i++) {
     Arg *a = &args[i];
     int slot;
     if (a->key.kind == TK_IDENT) {
       keyword = true;
-      for (slot = 0; slot < o->nattrs && strcmp(o->attrs[slot].name, a->key.str); slot++)
-        ;
-      if (slot == o->nattrs || o->attrs[slot].type == A_DIMS) {
-        char list[128] = "";
-        for (int j = 0; j < o->nattrs; j++)
-          snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", o->attrs[j].name);
-        if (o->nattrs && o->attrs[0].type != A_DIMS)
-          diag_error(a->key.loc, "%s has no argument '%s' (its arguments: %s)", o->name, a->key.str, list);
-        else
-          diag_error(a->key.loc, "%s takes no keyword arguments", o->name);
+      if ((slot = keyword_slot(o, a)) < 0) {
         ok = false;
         continue;
       }
@@ -326,33 +415,11 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
         tensors[pos] = a->val;
         continue;
       }
-      slot = pos - ntensor;
-      if (o->nattrs == 1 && o->attrs[0].type == A_DIMS) {   // reshape(32, 3, 3), normal([9])
-        if (a->val->kind == E_SHAPE) {
-          if (ndims || dims_shape) {
-            diag_error(a->val->tok.loc, "%s takes one shape", o->name);
-            ok = false;
-            continue;
-          }
-          dims_shape = true;
-          dims_loc = a->val->tok.loc;
-          for (int j = 0; j < a->val->ndims && ndims < IR_MAX_RANK + 8; j++)
-            dimv[ndims++] = a->val->dims[j];
-          if (a->val->ndims > IR_MAX_RANK + 8)
-            ndims = IR_MAX_RANK + 8;
-        } else {
-          if (dims_shape) {
-            diag_error(a->val->tok.loc, "%s takes one shape", o->name);
-            ok = false;
-          } else if (ndims < IR_MAX_RANK + 8) {
-            if (!ndims)
-              dims_loc = a->val->tok.loc;
-            dimv[ndims++] = a->val;
-          }
-        }
-        seen[0] = true;
+      if (takes_dims(o)) {
+        ok = dims_arg(o, &st, a->val) && ok;
         continue;
       }
+      slot = pos - ntensor;
       if (slot >= o->nattrs) {
         if (o->nattrs + ntensor == 0)
           diag_error(a->val->tok.loc, "%s takes no arguments", o->name);
@@ -363,55 +430,22 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
         continue;
       }
     }
-    if (seen[slot]) {
+    if (st.seen[slot]) {
       diag_error(a->key.kind == TK_IDENT ? a->key.loc : a->val->tok.loc, "%s: argument '%s' is given twice",
                  o->name, o->attrs[slot].name);
       ok = false;
       continue;
     }
-    seen[slot] = true;
-    char what[64];
-    snprintf(what, sizeof what, "%s's %s", o->name, o->attrs[slot].name);
-    double v;
-    int iv;
-    switch (o->attrs[slot].type) {
-    case A_INT_POS:
-      if (const_int(c, a->val, what, 1, MAX_ATTR, &iv)) set_attr(o, slot, iv, attr);
-      else ok = false;
-      break;
-    case A_INT_NONNEG:
-      if (const_int(c, a->val, what, 0, MAX_ATTR, &iv)) set_attr(o, slot, iv, attr);
-      else ok = false;
-      break;
-    case A_REAL:
-      if (const_eval(c, a->val, &v) && fits_float(a->val, v)) set_attr(o, slot, v, attr);
-      else ok = false;
-      break;
-    case A_DIMS:
-      break;
-    }
+    st.seen[slot] = true;
+    ok = attr_value(c, o, slot, a->val, attr) && ok;
   }
   if (npos < ntensor) {
     diag_error(name->loc, "%s expects %d input%s, got %d", o->name, ntensor, ntensor == 1 ? "" : "s", npos);
     ok = false;
   }
-  for (int i = 0; i < o->nattrs; i++) {
-    if (seen[i])
-      continue;
-    if (o->attrs[i].required && ok) {   // (after a bad argument, likely a misspelling of it)
-      if (o->attrs[i].type == A_DIMS)
-        diag_error(name->loc, "%s needs a shape, e.g. %s(32, 3, 3)", o->name, o->name);
-      else
-        diag_error(name->loc, "%s needs argument '%s'", o->name, o->attrs[i].name);
-      ok = false;
-    } else if (o->attrs[i].required) {
-      ok = false;
-    } else {
-      set_attr(o, i, o->attrs[i].dflt, attr);
-    }
-  }
-  if (ok && o->nattrs == 1 && o->attrs[0].type == A_DIMS)
-    ok = eval_dims(c, dimv, ndims, dims_loc, dims);
+  ok = attr_defaults(o, &st, ok, name, attr);
+  if (ok && takes_dims(o))
+    ok = eval_dims(c, st.dimv, st.ndims, st.dims_loc, dims);
   return ok;
 }
 
