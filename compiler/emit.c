@@ -16,7 +16,10 @@
 // Kernels (runtime/xsmm/kernels.h): convolutions and transposed
 // convolutions per image as im2col + one libxsmm GEMM with the bias +
 // activation epilogue; dense layers as one GEMM per chunk; the backward
-// ops of one layer run as one loop reading the ReLU-masked gradient.
+// ops of one layer run as one loop reading the ReLU-masked gradient.  Each
+// op's code is written by its row's emitter (the op table, compiler/ops/*.c,
+// with the helpers of emitter.h); this file writes the rest of the file and
+// groups a layer's backward ops.
 #include "emitter.h"
 #include "netc.h"
 
