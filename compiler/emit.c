@@ -56,10 +56,7 @@ int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int 
         d->ldc == ldc && d->acc == acc)
       return i;
   }
-  if (e->ngemm == MAX_GEMM) {
-    fprintf(stderr, "netc: error: more than %d distinct GEMM shapes\n", MAX_GEMM);
-    exit(1);
-  }
+  e->gemm = xpush(e->gemm, e->ngemm, sizeof *e->gemm);
   e->gemm[e->ngemm] = (GemmDesc){m, n, k, lda, ldb, ldc, acc, what};
   return e->ngemm++;
 }

@@ -11,8 +11,6 @@
 #include "emit_passes.h"
 #include "ops.h"
 
-#define MAX_GEMM 128
-
 typedef struct {
   int m, n, k, lda, ldb, ldc, acc;
   const char *what;
@@ -33,7 +31,7 @@ struct CEmit {
   long *wt;                  // per param: offset of its transpose in S, or -1
   long shared;               // floats of S (transposed weights)
   long col, maskbuf, dyt;    // scratch sizes (floats) in the chunk arena
-  GemmDesc gemm[MAX_GEMM];
+  GemmDesc *gemm;            // the distinct GEMM shapes, dispatched once at init
   int ngemm;
   // While a layer's backward group is emitted (emit_backward_group): the
   // group's lead, and whether it runs per chunk (dense: one GEMM per op
