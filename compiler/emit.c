@@ -117,7 +117,7 @@ void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
     return;
   }
   long ne = numel(e, id);
-  const char *nm = e->name[id];
+  const char *nm = root_name(e, id);
   if (n->batched && batched_loop)
     snprintf(buf, cap, ne == 1 ? "%s[i]" : "%s[i * %ld + k]", nm, ne);
   else
@@ -192,10 +192,10 @@ static void emit_backward_group(CEmit *e, int lead) {
     // Dense: one GEMM per op over the whole chunk.
     if (mask >= 0) {
       out(e, "  const float *dy%d = kern_mask(%s, %s, CHUNK * %ld, MASK);\n", lead,
-          e->name[dy], e->name[fuse_root(f, mask)], dyn);
+          root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else {
-      out(e, "  const float *dy%d = %s;\n", lead, e->name[dy]);
+      out(e, "  const float *dy%d = %s;\n", lead, root_name(e, dy));
     }
     for (int a = 0; a < nm; a++)
       op_def(g->nodes[members[a]].op)->emit(e, members[a]);
@@ -204,10 +204,10 @@ static void emit_backward_group(CEmit *e, int lead) {
   out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
   if (mask >= 0) {
     out(e, "    const float *dy = kern_mask(%s + i * %ld, %s + i * %ld, %ld, MASK);\n",
-        e->name[dy], dyn, e->name[fuse_root(f, mask)], dyn, dyn);
+        root_name(e, dy), dyn, root_name(e, mask), dyn, dyn);
     if (dyn > e->maskbuf) e->maskbuf = dyn;
   } else {
-    out(e, "    const float *dy = %s + i * %ld;\n", e->name[dy], dyn);
+    out(e, "    const float *dy = %s + i * %ld;\n", root_name(e, dy), dyn);
   }
   for (int a = 0; a < nm; a++)
     op_def(g->nodes[members[a]].op)->emit(e, members[a]);

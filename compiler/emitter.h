@@ -44,6 +44,10 @@ struct CEmit {
 void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline const Node *nd(const CEmit *e, int id) { return &e->g->nodes[id]; }
 static inline long numel(const CEmit *e, int id) { return (long)shape_numel(nd(e, id)->shape); }
+// The C name of the buffer holding node id's value: the root's, when id
+// is an alias (a reshape, an activation folded into its layer), so call
+// sites read v_encoder_conv1, not the alias t24.
+static inline const char *root_name(const CEmit *e, int id) { return e->name[fuse_root(e->f, id)]; }
 // A model error found while emitting: file:line:col and exit 1.
 void fail(const Node *n, const char *msg) __attribute__((noreturn));
 // A GEMM kernel index, dispatched once at init; equal shapes share one.

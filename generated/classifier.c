@@ -120,24 +120,27 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
     v_digit[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_encoder_trunk_conv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b, v_encoder_trunk_conv1 + i * 1568, COL,
-                  1, 28, 28, 8, 3, 2, 1, 14, 14, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b,
+                  v_encoder_trunk_conv1 + i * 1568, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[1], t17 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b, v_encoder_trunk_conv2 + i * 784, COL,
-                  8, 14, 14, 16, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
+                  v_encoder_trunk_conv2 + i * 784, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], t19 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b, v_encoder_trunk_conv3 + i * 288, COL,
-                  16, 7, 7, 32, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                  v_encoder_trunk_conv3 + i * 288, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], t22, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
-  kern_dense_fwd(&s->k[4], t24, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/classifier.net:7: dense [64] + relu -> v_head_dense1 */
   kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, head_dense1_b, v_head_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/classifier.net:8: dense [10] -> v_head_dense2 */
-  kern_dense_fwd(&s->k[6], t27, S + 19584, head_dense2_b, v_head_dense2, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[6], v_head_dense1, S + 19584, head_dense2_b, v_head_dense2, CHUNK, 10, KERN_ACT_NONE);
   /* models/classifier.net:8: log_softmax [10] -> t29 */
   for (int i = 0; i < CHUNK; i++) {
     const float *r = v_head_dense2 + i * 10;
@@ -183,7 +186,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_head_dense2_b, 0, sizeof(float) * 10);
   const float *dy34 = g33;
   kern_dense_dx(&s->k[7], dy34, head_dense2_w, g34);
-  kern_dense_dw(&s->k[8], dy34, t27, d_head_dense2_w, DYT, CHUNK, 10);
+  kern_dense_dw(&s->k[8], dy34, v_head_dense1, d_head_dense2_w, DYT, CHUNK, 10);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy34 + i * 10, 10, 1, d_head_dense2_b);
   /* models/classifier.net:7: dense_dw param [64, 9], relu mask folded -> d_head_dense1_w */

@@ -198,22 +198,25 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
       v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_trunk_conv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, trunk_conv1_w, trunk_conv1_b, v_trunk_conv1 + i * 1568, COL,
-                  1, 28, 28, 8, 3, 2, 1, 14, 14, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[0], v_x + i * 784, trunk_conv1_w, trunk_conv1_b,
+                  v_trunk_conv1 + i * 1568, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_trunk_conv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[1], t24 + i * 1568, trunk_conv2_w, trunk_conv2_b, v_trunk_conv2 + i * 784, COL,
-                  8, 14, 14, 16, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[1], v_trunk_conv1 + i * 1568, trunk_conv2_w, trunk_conv2_b,
+                  v_trunk_conv2 + i * 784, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_trunk_conv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], t26 + i * 784, trunk_conv3_w, trunk_conv3_b, v_trunk_conv3 + i * 288, COL,
-                  16, 7, 7, 32, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[2], v_trunk_conv2 + i * 784, trunk_conv3_w, trunk_conv3_b,
+                  v_trunk_conv3 + i * 288, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], t29, S + 0, trunk_dense1_b, v_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_trunk_conv3, S + 0, trunk_dense1_b, v_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/vae.net:8: dense [9] -> v_mu_head_dense1 */
-  kern_dense_fwd(&s->k[4], t31, S + 18432, mu_head_dense1_b, v_mu_head_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 18432, mu_head_dense1_b, v_mu_head_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/vae.net:9: dense [9] -> v_logvar_head_dense1 */
-  kern_dense_fwd(&s->k[4], t31, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/vae.net:16: mul [9] -> t35 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)
@@ -237,22 +240,25 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:22: dense [64] + relu -> v_decoder_dense1 */
   kern_dense_fwd(&s->k[5], t39, S + 19584, decoder_dense1_b, v_decoder_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:23: dense [288] + relu -> v_decoder_dense2 */
-  kern_dense_fwd(&s->k[6], t41, S + 20160, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 20160, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[7], t44 + i * 288, S + 38592, decoder_deconv1_b, v_decoder_deconv1 + i * 784, COL,
-                    16, 7, 7, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38592, decoder_deconv1_b,
+                    v_decoder_deconv1 + i * 784, COL,
+                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[8], t46 + i * 784, S + 43200, decoder_deconv2_b, v_decoder_deconv2 + i * 1568, COL,
-                    8, 14, 14, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 43200, decoder_deconv2_b,
+                    v_decoder_deconv2 + i * 1568, COL,
+                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[9], t48 + i * 1568, S + 44352, decoder_deconv3_b, v_decoder_deconv3 + i * 784, COL,
-                    1, 28, 28, 3, 2, 1, 14, 14, KERN_ACT_SIGMOID);
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 44352, decoder_deconv3_b,
+                    v_decoder_deconv3 + i * 784, COL,
+                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/vae.net:19: mse [] -> t51 */
   for (int i = 0; i < CHUNK; i++) {
-    t51[i] = kern_sqdiff_sum(t50 + i * 784, v_x + i * 784, 784) / 784.0f;
+    t51[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
   /* models/vae.net:19: exp [9] -> t53 */
   for (int i = 0; i < CHUNK; i++)
@@ -341,7 +347,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:27: sigmoid_grad [1, 28, 28], mse_grad folded -> g72 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 784; k++)
-      g72[i * 784 + k] = (g62[i] * 2.0f * (t50[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * t50[i * 784 + k] * (1.0f - t50[i * 784 + k]);
+      g72[i * 784 + k] = (g62[i] * 2.0f * (v_decoder_deconv3[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * v_decoder_deconv3[i * 784 + k] * (1.0f - v_decoder_deconv3[i * 784 + k]);
   /* models/autoencoder.net:27: deconv2d_dx [8, 14, 14] -> g73 */
   /* models/autoencoder.net:27: deconv2d_dw param [8, 1, 3, 3] -> d_decoder_deconv3_w */
   /* models/autoencoder.net:27: bias_grad param [1] -> d_decoder_deconv3_b */
@@ -349,8 +355,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv3_b, 0, sizeof(float) * 1);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = g72 + i * 784;
-    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g73 + i * 1568, COL, 1, 28, 28, 3, 2, 1, 14, 14);
-    kern_deconv_dw(&s->k[10], dy, t48 + i * 1568, d_decoder_deconv3_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g73 + i * 1568, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
   }
   /* models/autoencoder.net:26: deconv2d_dx [16, 7, 7], relu mask folded -> g77 */
@@ -360,8 +368,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g73 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g77 + i * 784, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_deconv_dw(&s->k[11], dy, t46 + i * 784, d_decoder_deconv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g77 + i * 784, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
+    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
     kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
   }
   /* models/autoencoder.net:25: deconv2d_dx [32, 3, 3], relu mask folded -> g81 */
@@ -371,8 +381,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g77 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g81 + i * 288, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_deconv_dw(&s->k[12], dy, t44 + i * 288, d_decoder_deconv1_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g81 + i * 288, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
+    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
     kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
   }
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g86 */
@@ -380,9 +392,9 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
-  const float *dy86 = kern_mask(g84, v_decoder_dense2, CHUNK * 288, MASK);
+  const float *dy86 = kern_mask(g81, v_decoder_dense2, CHUNK * 288, MASK);
   kern_dense_dx(&s->k[3], dy86, decoder_dense2_w, g86);
-  kern_dense_dw(&s->k[13], dy86, t41, d_decoder_dense2_w, DYT, CHUNK, 288);
+  kern_dense_dw(&s->k[13], dy86, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, 288);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy86 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g90 */
@@ -422,7 +434,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy98 = g97;
   kern_dense_dx(&s->k[5], dy98, logvar_head_dense1_w, g98);
-  kern_dense_dw(&s->k[15], dy98, t31, d_logvar_head_dense1_w, DYT, CHUNK, 9);
+  kern_dense_dw(&s->k[15], dy98, v_trunk_dense1, d_logvar_head_dense1_w, DYT, CHUNK, 9);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy98 + i * 9, 9, 1, d_logvar_head_dense1_b);
   /* models/vae.net:8: dense_dx [64] -> g101 */
@@ -432,7 +444,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy101 = g93;
   kern_dense_dx(&s->k[5], dy101, mu_head_dense1_w, g101);
-  kern_dense_dw(&s->k[15], dy101, t31, d_mu_head_dense1_w, DYT, CHUNK, 9);
+  kern_dense_dw(&s->k[15], dy101, v_trunk_dense1, d_mu_head_dense1_w, DYT, CHUNK, 9);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy101 + i * 9, 9, 1, d_mu_head_dense1_b);
   /* models/vae.net:8: add [64] -> g102 */
@@ -446,7 +458,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy106 = kern_mask(g102, v_trunk_dense1, CHUNK * 64, MASK);
   kern_dense_dx(&s->k[6], dy106, trunk_dense1_w, g106);
-  kern_dense_dw(&s->k[16], dy106, t29, d_trunk_dense1_w, DYT, CHUNK, 64);
+  kern_dense_dw(&s->k[16], dy106, v_trunk_conv3, d_trunk_dense1_w, DYT, CHUNK, 64);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy106 + i * 64, 64, 1, d_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g111 */
@@ -455,9 +467,11 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_trunk_conv3_b, 0, sizeof(float) * 32);
   for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g109 + i * 288, v_trunk_conv3 + i * 288, 288, MASK);
-    kern_conv_dx(&s->k[7], dy, S + 44432, g111 + i * 784, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_conv_dw(&s->k[12], dy, t26 + i * 784, d_trunk_conv3_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    const float *dy = kern_mask(g106 + i * 288, v_trunk_conv3 + i * 288, 288, MASK);
+    kern_conv_dx(&s->k[7], dy, S + 44432, g111 + i * 784, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
+    kern_conv_dw(&s->k[12], dy, v_trunk_conv2 + i * 784, d_trunk_conv3_w, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
     kern_bias_grad(dy, 32, 9, d_trunk_conv3_b);
   }
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g115 */
@@ -467,8 +481,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_conv2_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g111 + i * 784, v_trunk_conv2 + i * 784, 784, MASK);
-    kern_conv_dx(&s->k[8], dy, S + 49040, g115 + i * 1568, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_conv_dw(&s->k[11], dy, t24 + i * 1568, d_trunk_conv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_conv_dx(&s->k[8], dy, S + 49040, g115 + i * 1568, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
+    kern_conv_dw(&s->k[11], dy, v_trunk_conv1 + i * 1568, d_trunk_conv2_w, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
     kern_bias_grad(dy, 16, 49, d_trunk_conv2_b);
   }
   /* models/autoencoder.net:9: conv2d_dw param [8, 1, 3, 3], relu mask folded -> d_trunk_conv1_w */
@@ -477,7 +493,8 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_conv1_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g115 + i * 1568, v_trunk_conv1 + i * 1568, 1568, MASK);
-    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_trunk_conv1_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_trunk_conv1_w, COL,
+                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 8, 196, d_trunk_conv1_b);
   }
   return loss;

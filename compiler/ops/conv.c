@@ -432,9 +432,10 @@ static void emit_conv(CEmit *e, int id) {
   int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
   if ((long)K * P > e->col) e->col = (long)K * P;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s, %s + i * %d, COL,\n"
-         "                  %d, %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
-      gi, e->name[n->in[0]], Ci * H * W, e->name[n->in[1]], e->name[n->in[2]], e->name[id],
+         "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
+         "                  %s + i * %d, COL,\n"
+         "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
+      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), root_name(e, n->in[2]), e->name[id],
       Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
 }
 
@@ -447,9 +448,10 @@ static void emit_deconv(CEmit *e, int id) {
   int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
   if ((long)K * Pi > e->col) e->col = (long)K * Pi;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s, %s + i * %d, COL,\n"
-         "                    %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
-      gi, e->name[n->in[0]], Ci * Pi, e->wt[nd(e, n->in[1])->param], e->name[n->in[2]],
+         "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
+         "                    %s + i * %d, COL,\n"
+         "                    /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
+      gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]),
       e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
       act_name(e->f->act[id]));
 }
@@ -471,12 +473,14 @@ static void emit_conv_bwd(CEmit *e, int id) {
   if (n->op == OP_CONV2D_DX) {
     need_param(e, n, n->in[1]);
     int gi = gemm(e, "conv dx", P, K, Co, P, Co, P, 0);
-    out(e, "    kern_conv_dx(&s->k[%d], dy, S + %ld, %s + i * %d, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
+    out(e, "    kern_conv_dx(&s->k[%d], dy, S + %ld, %s + i * %d, COL,\n"
+           "                 /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
         gi, e->wt[nd(e, n->in[1])->param], e->name[id], Ci * H * W, Ci, H, W, k, st, pd, Ho, Wo);
   } else {
     int gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
-    out(e, "    kern_conv_dw(&s->k[%d], dy, %s + i * %d, %s, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-        gi, e->name[n->in[1]], Ci * H * W, e->name[id], Ci, H, W, k, st, pd, Ho, Wo);
+    out(e, "    kern_conv_dw(&s->k[%d], dy, %s + i * %d, %s, COL,\n"
+           "                 /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
+        gi, root_name(e, n->in[1]), Ci * H * W, e->name[id], Ci, H, W, k, st, pd, Ho, Wo);
   }
 }
 
@@ -493,12 +497,14 @@ static void emit_deconv_bwd(CEmit *e, int id) {
   if ((long)K * Pi > e->col) e->col = (long)K * Pi;
   if (n->op == OP_DECONV2D_DX) {
     int gi = gemm(e, "deconv dx", Pi, Ci, K, Pi, K, Pi, 0);
-    out(e, "    kern_deconv_dx(&s->k[%d], dy, %s, %s + i * %d, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-        gi, e->name[n->in[1]], e->name[id], Ci * Pi, Co, Ho, Wo, k, st, pd, Hi, Wi);
+    out(e, "    kern_deconv_dx(&s->k[%d], dy, %s, %s + i * %d, COL,\n"
+           "                   /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
+        gi, root_name(e, n->in[1]), e->name[id], Ci * Pi, Co, Ho, Wo, k, st, pd, Hi, Wi);
   } else {
     int gi = gemm(e, "deconv dw", K, Ci, Pi, K, Pi, K, 1);
-    out(e, "    kern_deconv_dw(&s->k[%d], dy, %s + i * %d, %s, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-        gi, e->name[n->in[1]], Ci * Pi, e->name[id], Co, Ho, Wo, k, st, pd, Hi, Wi);
+    out(e, "    kern_deconv_dw(&s->k[%d], dy, %s + i * %d, %s, COL,\n"
+           "                   /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
+        gi, root_name(e, n->in[1]), Ci * Pi, e->name[id], Co, Ho, Wo, k, st, pd, Hi, Wi);
   }
 }
 

@@ -116,7 +116,7 @@ static void emit_dense(CEmit *e, int id) {
   need_param(e, n, n->in[1]);
   int gi = gemm(e, "dense forward", o, e->chunk, in, o, in, o, 0);
   out(e, "  kern_dense_fwd(&s->k[%d], %s, S + %ld, %s, %s, CHUNK, %d, %s);\n", gi,
-      e->name[n->in[0]], e->wt[nd(e, n->in[1])->param], e->name[n->in[2]], e->name[id], o,
+      root_name(e, n->in[0]), e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]), e->name[id], o,
       act_name(e->f->act[id]));
 }
 
@@ -126,14 +126,14 @@ static void emit_dense_dx(CEmit *e, int id) {
   const Node *n = nd(e, id);
   int o = (int)numel(e, e->f->dy[id]), in = (int)numel(e, id);
   int gi = gemm(e, "dense dx", in, e->chunk, o, in, o, in, 0);
-  out(e, "  kern_dense_dx(&s->k[%d], dy%d, %s, %s);\n", gi, e->bwd_lead, e->name[n->in[1]], e->name[id]);
+  out(e, "  kern_dense_dx(&s->k[%d], dy%d, %s, %s);\n", gi, e->bwd_lead, root_name(e, n->in[1]), e->name[id]);
 }
 
 static void emit_dense_dw(CEmit *e, int id) {
   const Node *n = nd(e, id);
   int o = (int)numel(e, e->f->dy[id]), in = (int)numel(e, n->in[1]);
   int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 1);
-  out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, %d);\n", gi, e->bwd_lead, e->name[n->in[1]],
+  out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, %d);\n", gi, e->bwd_lead, root_name(e, n->in[1]),
       e->name[id], o);
   if ((long)o * e->chunk > e->dyt) e->dyt = (long)o * e->chunk;
 }

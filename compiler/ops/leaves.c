@@ -164,7 +164,7 @@ static void emit_normal(CEmit *e, int id) {
 static void emit_noise(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
-  out(e, "  memcpy(%s, %s, sizeof(float) * CHUNK * %ld);\n", e->name[id], e->name[n->in[0]], ne);
+  out(e, "  memcpy(%s, %s, sizeof(float) * CHUNK * %ld);\n", e->name[id], root_name(e, n->in[0]), ne);
   char a[64], b[64], c[64], d[64];
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    noise_apply(%s + i * %ld, %ld, %s, %s, %s, %s, &R[i]);\n",
@@ -189,7 +189,7 @@ static void emit_broadcast(CEmit *e, int id) {
 // sum_batch: the chunk's partial sum over its examples (padding adds 0).
 static void emit_sum_batch(CEmit *e, int id) {
   long no = numel(e, id);
-  const char *x = e->name[nd(e, id)->in[0]];
+  const char *x = root_name(e, nd(e, id)->in[0]);
   out(e, "  for (int k = 0; k < %ld; k++) {\n    float acc = 0.0f;\n"
          "    for (int i = 0; i < CHUNK; i++)\n      acc += %s[i * %ld + k];\n"
          "    %s[k] = acc;\n  }\n", no, x, no, e->name[id]);

@@ -198,14 +198,14 @@ static void row_end(CEmit *e) { out(e, "  }\n"); }
 static void emit_sum(CEmit *e, int id) {
   long nx = numel(e, nd(e, id)->in[0]);
   row_begin(e, id);
-  out(e, "    %s[i] = kern_sum(%s + i * %ld, %ld);\n", e->name[id], e->name[nd(e, id)->in[0]], nx, nx);
+  out(e, "    %s[i] = kern_sum(%s + i * %ld, %ld);\n", e->name[id], root_name(e, nd(e, id)->in[0]), nx, nx);
   row_end(e);
 }
 
 static void emit_mean(CEmit *e, int id) {
   long nx = numel(e, nd(e, id)->in[0]);
   row_begin(e, id);
-  out(e, "    %s[i] = kern_sum(%s + i * %ld, %ld) / %ld.0f;\n", e->name[id], e->name[nd(e, id)->in[0]], nx, nx,
+  out(e, "    %s[i] = kern_sum(%s + i * %ld, %ld) / %ld.0f;\n", e->name[id], root_name(e, nd(e, id)->in[0]), nx, nx,
       nx);
   row_end(e);
 }
@@ -215,20 +215,20 @@ static void emit_mse(CEmit *e, int id) {
   long nx = numel(e, n->in[0]);
   row_begin(e, id);
   out(e, "    %s[i] = kern_sqdiff_sum(%s + i * %ld, %s + i * %ld, %ld) / %ld.0f;\n", e->name[id],
-      e->name[n->in[0]], nx, e->name[n->in[1]], nx, nx, nx);
+      root_name(e, n->in[0]), nx, root_name(e, n->in[1]), nx, nx, nx);
   row_end(e);
 }
 
 static void emit_nll(CEmit *e, int id) {
   const Node *n = nd(e, id);
   row_begin(e, id);
-  out(e, "    %s[i] = -%s[i * %ld + (int)%s[i]];\n", e->name[id], e->name[n->in[0]], numel(e, n->in[0]),
-      e->name[n->in[1]]);
+  out(e, "    %s[i] = -%s[i * %ld + (int)%s[i]];\n", e->name[id], root_name(e, n->in[0]), numel(e, n->in[0]),
+      root_name(e, n->in[1]));
   row_end(e);
 }
 
 static void emit_log_softmax(CEmit *e, int id) {
-  const char *x = e->name[nd(e, id)->in[0]];
+  const char *x = root_name(e, nd(e, id)->in[0]);
   long nx = numel(e, nd(e, id)->in[0]), no = numel(e, id);
   row_begin(e, id);
   out(e, "    const float *r = %s + i * %ld;\n    float mx = r[0], acc = 0.0f;\n"
@@ -242,7 +242,7 @@ static void emit_log_softmax(CEmit *e, int id) {
 
 static void emit_log_softmax_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  const char *o = e->name[id], *x = e->name[n->in[0]];
+  const char *o = e->name[id], *x = root_name(e, n->in[0]);
   long no = numel(e, id);
   row_begin(e, id);
   if (e->f->skip[n->in[0]]) {
@@ -251,15 +251,15 @@ static void emit_log_softmax_grad(CEmit *e, int id) {
     const Node *m = nd(e, n->in[0]);
     char dl[128];
     operand(e, dl, sizeof dl, m->in[0], true);
-    out(e, "    const int lab = (int)%s[i];\n", e->name[m->in[1]]);
+    out(e, "    const int lab = (int)%s[i];\n", root_name(e, m->in[1]));
     out(e, "    for (int k = 0; k < %ld; k++)\n"
            "      %s[i * %ld + k] = (k == lab ? -%s : 0.0f) + %s * expf(%s[i * %ld + k]);\n",
-        no, o, no, dl, dl, e->name[n->in[1]], no);
+        no, o, no, dl, dl, root_name(e, n->in[1]), no);
   } else {
     out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      acc += %s[i * %ld + k];\n", no, x, no);
     out(e, "    for (int k = 0; k < %ld; k++)\n"
            "      %s[i * %ld + k] = %s[i * %ld + k] - expf(%s[i * %ld + k]) * acc;\n",
-        no, o, no, x, no, e->name[n->in[1]], no);
+        no, o, no, x, no, root_name(e, n->in[1]), no);
   }
   row_end(e);
 }
@@ -272,7 +272,7 @@ static void emit_nll_grad(CEmit *e, int id) {
   operand(e, dl, sizeof dl, n->in[0], true);
   out(e, "    for (int k = 0; k < %ld; k++)\n"
          "      %s[i * %ld + k] = k == (int)%s[i] ? -%s : 0.0f;\n",
-      no, e->name[id], no, e->name[n->in[1]], dl);
+      no, e->name[id], no, root_name(e, n->in[1]), dl);
   row_end(e);
 }
 
