@@ -124,19 +124,29 @@ void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
     snprintf(buf, cap, ne == 1 ? "%s[0]" : "%s[k]", nm);
 }
 
+// A scalar ([]) gets no element loop, an unbatched value no example loop;
+// e->ew_indent is where the store's statement starts.
 void open_loops(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  if (n->batched)
-    out(e, "  for (int i = 0; i < CHUNK; i++)\n  ");
-  out(e, "  for (int k = 0; k < %ld; k++)\n  ", numel(e, id));
+  e->ew_indent = 2;
+  if (n->batched) {
+    out(e, "  for (int i = 0; i < CHUNK; i++)\n");
+    e->ew_indent += 2;
+  }
+  if (numel(e, id) != 1) {
+    out(e, "%*sfor (int k = 0; k < %ld; k++)\n", e->ew_indent, "", numel(e, id));
+    e->ew_indent += 2;
+  }
 }
 
 void store(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  long ne = numel(e, id);
+  out(e, "%*s%s", e->ew_indent, "", e->name[id]);
   if (n->batched)
-    out(e, "    %s[i * %ld + k] = ", e->name[id], numel(e, id));
+    out(e, ne == 1 ? "[i] = " : "[i * %ld + k] = ", ne);
   else
-    out(e, "    %s[k] = ", e->name[id]);
+    out(e, ne == 1 ? "[0] = " : "[k] = ");
 }
 
 // ---- Layers' helpers -------------------------------------------------------

@@ -39,6 +39,7 @@ struct CEmit {
   // loop over the examples, reading dy).
   int bwd_lead;
   bool bwd_dense;
+  int ew_indent;             // open_loops: the element-wise statement's indentation
 };
 
 void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -59,7 +60,8 @@ const char *flit(char *buf, size_t cap, double v);
 // or a literal.
 void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop);
 // for-loops over the examples of the chunk (if the node is batched) and its
-// elements, then the store of element k: "X[i * n + k] = ".
+// elements (unless it is a scalar), then the store of the element:
+// "X[i * n + k] = ", "X[i] = ", "X[k] = " or "X[0] = ".
 void open_loops(CEmit *e, int id);
 void store(CEmit *e, int id);
 // The KERN_ACT_* constant a layer's epilogue applies.

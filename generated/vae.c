@@ -286,12 +286,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   }
   /* models/vae.net:19: mul [] -> t60 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 1; k++)
-      t60[i * 1 + k] = 4.99999987e-06f * t59[i];
+    t60[i] = 4.99999987e-06f * t59[i];
   /* models/vae.net:19: add [] -> t61 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 1; k++)
-      t61[i * 1 + k] = t51[i] + t60[i];
+    t61[i] = t51[i] + t60[i];
 
   /* exports and the loss */
   if (outputs) {
@@ -314,8 +312,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   }
   /* models/vae.net:19: mul [] -> g63 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 1; k++)
-      g63[i * 1 + k] = g62[i] * 4.99999987e-06f;
+    g63[i] = g62[i] * 4.99999987e-06f;
   /* models/vae.net:19: broadcast [9] -> g64 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)
