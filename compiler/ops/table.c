@@ -128,14 +128,8 @@ bool ops_check_table(void) {
 
 // ---- Verification of a graph ----
 
-typedef struct {
-  char *err;
-} VerifyReport;
-
-static void to_string(ShapeCx *cx, const char *msg) {
-  VerifyReport *r = cx->user;
-  snprintf(r->err, 256, "%s", msg);
-}
+// The verifier's reporter: the reason into the caller's 256-byte buffer.
+static void to_string(ShapeCx *cx, const char *msg) { snprintf(cx->user, 256, "%s", msg); }
 
 #define FAIL(...) do { snprintf(err, 256, __VA_ARGS__); return false; } while (0)
 
@@ -149,9 +143,8 @@ bool op_node_shape(const Graph *g, const Node *n, Shape *out, char *err) {
       FAIL("input %d (%%%d) is not an earlier node", j, n->in[j]);
     in[j] = g->nodes[n->in[j]].shape;
   }
-  VerifyReport r = {err};
   ShapeCx cx = {.op = d->name, .in = in, .nin = n->nin, .attr = &n->attr, .self = n->shape,
-                .report = to_string, .user = &r};
+                .report = to_string, .user = err};
   return d->shape(&cx, out);
 }
 
