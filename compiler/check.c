@@ -611,6 +611,56 @@ static bool want_tensor(Expr *e, const char *who) {
   return false;
 }
 
+// A call of builtin o in a model expression: its arguments by the op's
+// schema, its inputs, and its shape by the op's rule (or a folded constant).
+static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
+  const char *nm = e->tok.str;
+  e->opi = o;
+  if (has_params(o)) {
+    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
+    return;
+  }
+  Expr *t[2] = {0};
+  Shape dims = {0};
+  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
+  for (int i = 0; i < o->ninputs; i++)
+    if (t[i])
+      check_expr(c, t[i]);
+  if (!ok)
+    return;
+  // exp and log of a constant fold to a constant (the row's fold).
+  if (op_def(o->ir)->fold && t[0]->vk == V_CONST) {
+    e->vk = V_CONST;
+    e->value = op_def(o->ir)->fold(t[0]->value);
+    if (!isfinite(e->value)) {
+      diag_error(e->tok.loc, "%s(%g) is not a finite number", nm, t[0]->value);
+      e->vk = V_ERROR;
+    }
+    return;
+  }
+  Shape in[2] = {0};
+  for (int i = 0; i < o->ninputs; i++) {
+    if (o->ir == OP_NLL && i == 1) {
+      if (t[1]->vk == V_LABEL)
+        continue;
+      if (t[1]->vk != V_ERROR)
+        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
+      ok = false;
+      continue;
+    }
+    if (!want_tensor(t[i], nm))
+      ok = false;
+    else
+      in[i] = t[i]->shape;
+  }
+  if (!ok)
+    return;
+  Shape w, b;
+  if (!op_infer(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
+    return;
+  e->vk = V_TENSOR;
+}
+
 static void check_call(Ctx *c, Expr *e) {
   const char *nm = e->tok.str;
   Net *n = unit_net(c->u, nm);
@@ -656,50 +706,7 @@ static void check_call(Ctx *c, Expr *e) {
     }
     return;
   }
-  e->opi = o;
-  if (has_params(o)) {
-    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
-    return;
-  }
-  Expr *t[2] = {0};
-  Shape dims = {0};
-  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
-  for (int i = 0; i < o->ninputs; i++)
-    if (t[i])
-      check_expr(c, t[i]);
-  if (!ok)
-    return;
-  // exp and log of a constant fold to a constant (the row's fold).
-  if (op_def(o->ir)->fold && t[0]->vk == V_CONST) {
-    e->vk = V_CONST;
-    e->value = op_def(o->ir)->fold(t[0]->value);
-    if (!isfinite(e->value)) {
-      diag_error(e->tok.loc, "%s(%g) is not a finite number", nm, t[0]->value);
-      e->vk = V_ERROR;
-    }
-    return;
-  }
-  Shape in[2] = {0};
-  for (int i = 0; i < o->ninputs; i++) {
-    if (o->ir == OP_NLL && i == 1) {
-      if (t[1]->vk == V_LABEL)
-        continue;
-      if (t[1]->vk != V_ERROR)
-        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
-      ok = false;
-      continue;
-    }
-    if (!want_tensor(t[i], nm))
-      ok = false;
-    else
-      in[i] = t[i]->shape;
-  }
-  if (!ok)
-    return;
-  Shape w, b;
-  if (!op_infer(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
-    return;
-  e->vk = V_TENSOR;
+  check_builtin_call(c, e, o);
 }
 
 static void check_binary(Ctx *c, Expr *e) {
@@ -814,76 +821,87 @@ static void check_fresh(Ctx *c, Stmt *s) {
   }
 }
 
-static void check_model(Ctx *c, Model *m) {
-  c->m = m;
-  Stmt *image = NULL, *label = NULL, *loss = NULL;
-  for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++) {
-    Stmt *s = &m->stmts[c->nstmt];
-    s->vk = V_ERROR;
-    if (s->broken) {         // a syntax error, reported: bind the name, count the loss
-      if (s->kind == S_INPUT || s->kind == S_LET)
-        check_fresh(c, s);
-      if (s->kind == S_LOSS && !loss)
-        loss = s;
-      continue;
-    }
-    switch (s->kind) {
-    case S_INPUT: {
-      check_fresh(c, s);
-      bool is_image = !strcmp(s->type.str, "image");
-      if (!is_image && strcmp(s->type.str, "label")) {
-        diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
-        break;
-      }
-      Stmt **slot = is_image ? &image : &label;
-      if (*slot) {
-        diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
-        diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
-        break;
-      }
-      *slot = s;
-      s->vk = is_image ? V_TENSOR : V_LABEL;
-      s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
-      break;
-    }
-    case S_LET:
-      check_fresh(c, s);
-      check_expr(c, s->expr);
-      s->vk = s->expr->vk;
-      s->shape = s->expr->shape;
-      break;
-    case S_LOSS:
-      check_expr(c, s->expr);
-      if (loss) {
-        diag_error(s->tok.loc, "the model has one loss; this is the second");
-        diag_note(loss->tok.loc, "the first is here");
-        break;
-      }
-      loss = s;
-      if (s->expr->vk == V_TENSOR && (s->expr->shape.rank != 0)) {
-        char buf[64];
-        diag_error(s->expr->tok.loc, "the loss must be a scalar per example, got %s (use mean, sum or mse)",
-                   shape_str(s->expr->shape, buf));
-      } else if (s->expr->vk == V_CONST) {
-        diag_error(s->expr->tok.loc, "the loss is a constant; it must depend on the model");
-      } else if (s->expr->vk == V_LABEL) {
-        diag_error(s->expr->tok.loc, "the loss cannot be the label");
-      }
-      break;
-    case S_FREEZE:
-      for (int i = 0; i < s->nnames; i++) {
-        Net *n = unit_net(c->u, s->names[i].str);
-        if (!n)
-          diag_error(s->names[i].loc, "freeze: '%s' is not a net", s->names[i].str);
-        else
-          n->frozen = true;
-      }
-      break;
-    case S_EXPORT:
-      break;                 // after all names are bound
-    }
+// What a model binds once: its image and label inputs and its loss.
+typedef struct {
+  Stmt *image, *label, *loss;
+} ModelParts;
+
+static void check_input(Ctx *c, Stmt *s, ModelParts *mp) {
+  check_fresh(c, s);
+  bool is_image = !strcmp(s->type.str, "image");
+  if (!is_image && strcmp(s->type.str, "label")) {
+    diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
+    return;
   }
-  // Exports may name any value of the model, wherever it is bound.
+  Stmt **slot = is_image ? &mp->image : &mp->label;
+  if (*slot) {
+    diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
+    diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
+    return;
+  }
+  *slot = s;
+  s->vk = is_image ? V_TENSOR : V_LABEL;
+  s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
+}
+
+static void check_loss(Ctx *c, Stmt *s, ModelParts *mp) {
+  check_expr(c, s->expr);
+  if (mp->loss) {
+    diag_error(s->tok.loc, "the model has one loss; this is the second");
+    diag_note(mp->loss->tok.loc, "the first is here");
+    return;
+  }
+  mp->loss = s;
+  if (s->expr->vk == V_TENSOR && (s->expr->shape.rank != 0)) {
+    char buf[64];
+    diag_error(s->expr->tok.loc, "the loss must be a scalar per example, got %s (use mean, sum or mse)",
+               shape_str(s->expr->shape, buf));
+  } else if (s->expr->vk == V_CONST) {
+    diag_error(s->expr->tok.loc, "the loss is a constant; it must depend on the model");
+  } else if (s->expr->vk == V_LABEL) {
+    diag_error(s->expr->tok.loc, "the loss cannot be the label");
+  }
+}
+
+static void check_stmt(Ctx *c, Stmt *s, ModelParts *mp) {
+  s->vk = V_ERROR;
+  if (s->broken) {           // a syntax error, reported: bind the name, count the loss
+    if (s->kind == S_INPUT || s->kind == S_LET)
+      check_fresh(c, s);
+    if (s->kind == S_LOSS && !mp->loss)
+      mp->loss = s;
+    return;
+  }
+  switch (s->kind) {
+  case S_INPUT:
+    check_input(c, s, mp);
+    break;
+  case S_LET:
+    check_fresh(c, s);
+    check_expr(c, s->expr);
+    s->vk = s->expr->vk;
+    s->shape = s->expr->shape;
+    break;
+  case S_LOSS:
+    check_loss(c, s, mp);
+    break;
+  case S_FREEZE:
+    for (int i = 0; i < s->nnames; i++) {
+      Net *n = unit_net(c->u, s->names[i].str);
+      if (!n)
+        diag_error(s->names[i].loc, "freeze: '%s' is not a net", s->names[i].str);
+      else
+        n->frozen = true;
+    }
+    break;
+  case S_EXPORT:
+    break;                   // after all names are bound
+  }
+}
+
+// After every statement: frozen nets the model does not use, and exports,
+// which may name any value of the model wherever it is bound.
+static void check_exports(Ctx *c, Model *m) {
   for (int i = 0; i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];
     if (s->kind == S_FREEZE) {
@@ -910,7 +928,15 @@ static void check_model(Ctx *c, Model *m) {
           diag_error(t->loc, "'%s' is exported twice", t->str);
     }
   }
-  if (!loss)
+}
+
+static void check_model(Ctx *c, Model *m) {
+  c->m = m;
+  ModelParts mp = {0};
+  for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++)
+    check_stmt(c, &m->stmts[c->nstmt], &mp);
+  check_exports(c, m);
+  if (!mp.loss)
     diag_error(m->name.loc, "model '%s' has no loss (add: loss mse(y, x))", m->name.str);
 }
 

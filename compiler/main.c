@@ -107,11 +107,9 @@ static int report(const char *cmd, Cmdline *cl) {
   return status;
 }
 
-int main(int argc, char **argv) {
-  // A half-added op fails every run, not only the model that first uses it.
-  if (!ops_check_table())
-    return 2;
-  Cmdline cl = {.args = xcalloc((size_t)argc + 1, sizeof(char *))};   // compiler memory: never freed
+// Reads the options and the command with its files into cl; returns -1 to
+// go on, or the exit status (--help, --version, a usage error).
+static int parse_cmdline(int argc, char **argv, Cmdline *cl) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -126,31 +124,42 @@ int main(int argc, char **argv) {
       const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
       if (!v)
         return usage_error("%s expects name=value", "-D");
-      if (cl.ndefs == 64)
+      if (cl->ndefs == 64)
         return usage_error("too many %s options", "-D");
-      if (!define_parse(v, &cl.defs[cl.ndefs++]))
+      if (!define_parse(v, &cl->defs[cl->ndefs++]))
         return 2;
       continue;
     }
     if (!strcmp(a, "--no-fuse")) {
-      cl.no_fuse = true;
+      cl->no_fuse = true;
       continue;
     }
     if (!strcmp(a, "-o")) {
       if (i + 1 >= argc)
         return usage_error("%s expects a directory", "-o");
-      cl.outdir = argv[++i];
+      cl->outdir = argv[++i];
       continue;
     }
     if (a[0] == '-' && a[1])
       return usage_error("unknown option '%s'", a);
-    cl.args[cl.nargs++] = argv[i];
+    cl->args[cl->nargs++] = argv[i];
     // `run MODEL [trainer flags]`: the flags after the model are the trainer's.
-    if (cl.nargs == 2 && !strcmp(cl.args[0], "run")) {
-      cl.rest = i + 1;
+    if (cl->nargs == 2 && !strcmp(cl->args[0], "run")) {
+      cl->rest = i + 1;
       break;
     }
   }
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  // A half-added op fails every run, not only the model that first uses it.
+  if (!ops_check_table())
+    return 2;
+  Cmdline cl = {.args = xcalloc((size_t)argc + 1, sizeof(char *))};   // compiler memory: never freed
+  int st = parse_cmdline(argc, argv, &cl);
+  if (st >= 0)
+    return st;
   if (cl.nargs == 0) {
     fputs(usage, stderr);
     return 2;
