@@ -1,8 +1,9 @@
 // check.c — names, constants and shapes.
 //
 // Resolves every name (constants, nets, model values, builtin ops),
-// evaluates constants (with -D overrides), infers the shape of every layer
-// and expression with PyTorch's rules, and counts parameters.  Results are
+// evaluates constants (with -D overrides), reads builtin ops' arguments by
+// their attribute schemas and infers the shape of every layer and
+// expression with the op table's rules (PyTorch's), and counts parameters.  Results are
 // written into the AST for lower.c, dump and summary.  Every error is
 // reported; a layer or expression whose input is already wrong is not
 // checked again (its shape is unknown), so one mistake gives one message.
@@ -455,8 +456,8 @@ static void report_at(ShapeCx *cx, const char *msg) { diag_error(*(Loc *)cx->use
 
 // The output shape of builtin o on the data inputs in[] (and its weight and
 // bias shapes when it is a layer); reports at loc.
-static bool op_infer(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
-                     Shape *out, Shape *w, Shape *b) {
+static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
+                          Shape *out, Shape *w, Shape *b) {
   ShapeCx cx = {.op = o->name, .in = in, .nin = o->ninputs, .attr = a, .self = dims, .report = report_at,
                 .user = &loc};
   if (!op_def(o->ir)->shape(&cx, out))
@@ -503,7 +504,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
       l->pname = l->label.str;
     if (!cur_ok)
       return false;
-    if (!op_infer(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
+    if (!builtin_shape(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
       return false;
     l->nparams = has_params(o) ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
     l->ok = true;
@@ -656,7 +657,7 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   if (!ok)
     return;
   Shape w, b;
-  if (!op_infer(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
+  if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
     return;
   e->vk = V_TENSOR;
 }
