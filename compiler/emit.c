@@ -20,8 +20,12 @@
 // Kernels (runtime/xsmm/kernels.h): convolutions and transposed
 // convolutions per image as im2col + one libxsmm GEMM with the bias +
 // activation epilogue; dense layers as one GEMM per chunk; the backward
-// ops of one layer run as one loop reading the ReLU-masked gradient.
-#include "emit.h"
+// ops of one layer run as one loop reading the ReLU-masked gradient.  Each
+// op's code is written by its row's emitter (the op table, compiler/ops/*.c,
+// with the helpers of emitter.h); this file writes the rest of the file and
+// groups a layer's backward ops.
+#include "emitter.h"
+#include "netc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -32,67 +36,31 @@
 #include "autodiff.h"
 #include "emit_passes.h"
 #include "ops.h"
-#include "../runtime/xsmm/kernels_act.h"
 
 #ifndef NETC_VERSION
 #define NETC_VERSION "0.1.0"
 #endif
 
-#define MAX_GEMM 128
-
-typedef struct {
-  int m, n, k, lda, ldb, ldc, acc;
-  const char *what;
-} GemmDesc;
-
-typedef struct {
-  FILE *out;
-  const Graph *g;
-  const Fusion *f;
-  const Plan *p;
-  EmitOptions opt;
-  int chunk, nchunk;
-  long *poff;                // per param: offset in the parameter block
-  long n_params, n_trainable;
-  int *grad_of;              // node -> trainable param whose gradient it is, or -1
-  bool *in_grad_block;
-  char **name;               // node -> C name of its buffer
-  long *wt;                  // per param: offset of its transpose in S, or -1
-  long shared;               // floats of S (transposed weights)
-  long col, maskbuf, dyt;    // scratch sizes (floats) in the chunk arena
-  GemmDesc gemm[MAX_GEMM];
-  int ngemm;
-} CEmit;
-
-static void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(CEmit *e, const char *fmt, ...) {
+void out(CEmit *e, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vfprintf(e->out, fmt, ap);
   va_end(ap);
 }
 
-static const Node *nd(const CEmit *e, int id) { return &e->g->nodes[id]; }
-static long numel(const CEmit *e, int id) { return (long)shape_numel(nd(e, id)->shape); }
-
-static void fail(const Node *n, const char *msg) {
-  fprintf(stderr, "%s:%d:%d: error: code generation: %s (op %s)\n",
-          n->loc.file ? n->loc.file : "?", n->loc.line, n->loc.col, msg, ir_op_name(n->op));
+void fail(const Node *n, const char *msg) {
+  diag_error_src(n->loc, "code generation: %s (op %s)", msg, ir_op_name(n->op));
   exit(1);
 }
 
-// A GEMM kernel index, dispatched once at init; equal shapes share one.
-static int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int ldc, int acc) {
+int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int ldc, int acc) {
   for (int i = 0; i < e->ngemm; i++) {
     GemmDesc *d = &e->gemm[i];
     if (d->m == m && d->n == n && d->k == k && d->lda == lda && d->ldb == ldb &&
         d->ldc == ldc && d->acc == acc)
       return i;
   }
-  if (e->ngemm == MAX_GEMM) {
-    fprintf(stderr, "netc: error: more than %d distinct GEMM shapes\n", MAX_GEMM);
-    exit(1);
-  }
+  e->gemm = xpush(e->gemm, e->ngemm, sizeof *e->gemm);
   e->gemm[e->ngemm] = (GemmDesc){m, n, k, lda, ldb, ldc, acc, what};
   return e->ngemm++;
 }
@@ -152,256 +120,81 @@ static void name_nodes(CEmit *e) {
 
 // ---- Operand access ----------------------------------------------------
 
-// A float literal that reads back as v exactly ("0.5f", "2.0f", "1e-05f").
-static const char *flit(char *buf, size_t cap, double v) {
+const char *flit(char *buf, size_t cap, double v) {
   char num[40];
   snprintf(num, sizeof num, "%.9g", v);
   snprintf(buf, cap, "%s%sf", num, strpbrk(num, ".eEn") ? "" : ".0");
   return buf;
 }
 
-// C expression for element (image i, element k) of node id as read by an
-// element-wise op (scalars broadcast): X[i * numel + k], X[i], X[k], X[0]
-// or a literal.
-static void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
+void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
   const Node *n = nd(e, id);
   if (n->op == OP_CONST) {
     flit(buf, cap, n->attr.scalar);
     return;
   }
   long ne = numel(e, id);
-  const char *nm = e->name[id];
+  const char *nm = root_name(e, id);
   if (n->batched && batched_loop)
     snprintf(buf, cap, ne == 1 ? "%s[i]" : "%s[i * %ld + k]", nm, ne);
   else
     snprintf(buf, cap, ne == 1 ? "%s[0]" : "%s[k]", nm);
 }
 
-// for-loops over the examples of the chunk (if the node is batched) and
-// its elements, opened; close with close_loops.
-static void open_loops(CEmit *e, int id) {
+// A scalar ([]) gets no element loop, an unbatched value no example loop;
+// e->ew_indent is where the store's statement starts.
+void open_loops(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  if (n->batched)
-    out(e, "  for (int i = 0; i < CHUNK; i++)\n  ");
-  out(e, "  for (int k = 0; k < %ld; k++)\n  ", numel(e, id));
+  e->ew_indent = 2;
+  if (n->batched) {
+    out(e, "  for (int i = 0; i < CHUNK; i++)\n");
+    e->ew_indent += 2;
+  }
+  if (numel(e, id) != 1) {
+    out(e, "%*sfor (int k = 0; k < %ld; k++)\n", e->ew_indent, "", numel(e, id));
+    e->ew_indent += 2;
+  }
 }
 
-static void store(CEmit *e, int id) {
+void store(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  long ne = numel(e, id);
+  out(e, "%*s%s", e->ew_indent, "", e->name[id]);
   if (n->batched)
-    out(e, "    %s[i * %ld + k] = ", e->name[id], numel(e, id));
+    out(e, ne == 1 ? "[i] = " : "[i * %ld + k] = ", ne);
   else
-    out(e, "    %s[k] = ", e->name[id]);
+    out(e, ne == 1 ? "[0] = " : "[k] = ");
 }
 
-// ---- Element-wise and per-example ops ----------------------------------
+// ---- Layers' helpers -------------------------------------------------------
 
-static void emit_elementwise(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  long size = numel(e, id);
-  char a[128] = "", b[128] = "", c[128] = "", d[128] = "";
-  bool bl = n->batched;
-  if (n->nin > 0) operand(e, a, sizeof a, n->in[0], bl);
-  if (n->nin > 1) operand(e, b, sizeof b, n->in[1], bl);
-  if (n->op == OP_SIGMOID_GRAD && e->f->skip[n->in[0]]) {
-    // Folded mse_grad(dl, y, t): dy = dl * 2 (y - t) / numel.
-    const Node *m = nd(e, n->in[0]);
-    operand(e, a, sizeof a, m->in[0], bl);
-    operand(e, c, sizeof c, m->in[1], bl);
-    operand(e, d, sizeof d, m->in[2], bl);
-    open_loops(e, id);
-    store(e, id);
-    out(e, "(%s * 2.0f * (%s - %s) / %ld.0f) * %s * (1.0f - %s);\n", a, c, d,
-        (long)shape_numel(nd(e, m->in[1])->shape), b, b);
-    return;
-  }
-  open_loops(e, id);
-  store(e, id);
-  switch (n->op) {
-  case OP_RELU:         out(e, "%s > 0.0f ? %s : 0.0f;\n", a, a); break;
-  case OP_SIGMOID:      out(e, "1.0f / (1.0f + expf(-%s));\n", a); break;
-  case OP_EXP:          out(e, "expf(%s);\n", a); break;
-  case OP_LOG:          out(e, "logf(%s);\n", a); break;
-  case OP_NEG:          out(e, "-%s;\n", a); break;
-  case OP_ADD:          out(e, "%s + %s;\n", a, b); break;
-  case OP_SUB:          out(e, "%s - %s;\n", a, b); break;
-  case OP_MUL:          out(e, "%s * %s;\n", a, b); break;
-  case OP_DIV:          out(e, "%s / %s;\n", a, b); break;
-  case OP_BROADCAST:    out(e, "%s;\n", a); break;
-  case OP_RELU_GRAD:    out(e, "%s > 0.0f ? %s : 0.0f;\n", b, a); break;
-  case OP_SIGMOID_GRAD: out(e, "%s * %s * (1.0f - %s);\n", a, b, b); break;
-  case OP_MSE_GRAD:
-    operand(e, c, sizeof c, n->in[2], bl);
-    out(e, "%s * 2.0f * (%s - %s) / %ld.0f;\n", a, b, c, size);
-    break;
-  default:
-    fail(n, "no element-wise emitter");
-  }
-}
-
-// Per-example reductions and row ops; x is the first input.
-static void emit_rowwise(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  const char *o = e->name[id];
-  const char *x = n->nin > 0 ? e->name[n->in[0]] : "";
-  long nx = n->nin > 0 ? numel(e, n->in[0]) : 0;
-  long no = numel(e, id);
-  if (n->nin > 0 && !nd(e, n->in[0])->batched && n->op != OP_SUM_BATCH)
-    fail(n, "per-example reduction of an unbatched value is not supported");
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
-  switch (n->op) {
-  case OP_SUM:
-  case OP_MEAN:
-    out(e, n->op == OP_SUM ? "    %s[i] = kern_sum(%s + i * %ld, %ld);\n"
-                           : "    %s[i] = kern_sum(%s + i * %ld, %ld) / %ld.0f;\n", o, x, nx, nx, nx);
-    break;
-  case OP_MSE:
-    out(e, "    %s[i] = kern_sqdiff_sum(%s + i * %ld, %s + i * %ld, %ld) / %ld.0f;\n", o, x, nx,
-        e->name[n->in[1]], nx, nx, nx);
-    break;
-  case OP_NLL:
-    out(e, "    %s[i] = -%s[i * %ld + (int)%s[i]];\n", o, x, nx, e->name[n->in[1]]);
-    break;
-  case OP_LOG_SOFTMAX:
-    out(e, "    const float *r = %s + i * %ld;\n    float mx = r[0], acc = 0.0f;\n"
-           "    for (int k = 1; k < %ld; k++)\n      mx = r[k] > mx ? r[k] : mx;\n"
-           "    for (int k = 0; k < %ld; k++)\n      acc += expf(r[k] - mx);\n"
-           "    const float lse = mx + logf(acc);\n"
-           "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = r[k] - lse;\n",
-        x, nx, nx, nx, nx, o, no);
-    break;
-  case OP_LOG_SOFTMAX_GRAD:
-    if (e->f->skip[n->in[0]]) {
-      // Folded nll_grad(dl, label): dy = -dl at the label, so sum(dy) = -dl
-      // and dx = dy + dl * exp(y).
-      const Node *m = nd(e, n->in[0]);
-      char dl[128];
-      operand(e, dl, sizeof dl, m->in[0], true);
-      out(e, "    const int lab = (int)%s[i];\n", e->name[m->in[1]]);
-      out(e, "    for (int k = 0; k < %ld; k++)\n"
-             "      %s[i * %ld + k] = (k == lab ? -%s : 0.0f) + %s * expf(%s[i * %ld + k]);\n",
-          no, o, no, dl, dl, e->name[n->in[1]], no);
-    } else {
-      out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      acc += %s[i * %ld + k];\n", no, x, no);
-      out(e, "    for (int k = 0; k < %ld; k++)\n"
-             "      %s[i * %ld + k] = %s[i * %ld + k] - expf(%s[i * %ld + k]) * acc;\n",
-          no, o, no, x, no, e->name[n->in[1]], no);
+const char *act_name(int act) {
+  static char buf[64];
+  for (int op = 0; op < OP_COUNT; op++)
+    if (act && op_def(op)->act == act) {
+      snprintf(buf, sizeof buf, "KERN_ACT_");
+      for (const char *p = op_def(op)->act_name; *p; p++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%c", *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+      return buf;
     }
-    break;
-  case OP_NLL_GRAD: {
-    char dl[128];
-    operand(e, dl, sizeof dl, n->in[0], true);
-    out(e, "    for (int k = 0; k < %ld; k++)\n"
-           "      %s[i * %ld + k] = k == (int)%s[i] ? -%s : 0.0f;\n",
-        no, o, no, e->name[n->in[1]], dl);
-    break;
-  }
-  case OP_LOSS_SEED:
-    out(e, "    %s[i] = i < nc ? 1.0f / (float)n : 0.0f;\n", o);
-    break;
-  default:
-    fail(n, "no per-example emitter");
-  }
-  out(e, "  }\n");
+  return "KERN_ACT_NONE";
 }
 
-// sum_batch: the chunk's partial sum over its examples (padding adds 0).
-static void emit_sum_batch(CEmit *e, int id) {
-  long no = numel(e, id);
-  const char *x = e->name[nd(e, id)->in[0]];
-  out(e, "  for (int k = 0; k < %ld; k++) {\n    float acc = 0.0f;\n"
-         "    for (int i = 0; i < CHUNK; i++)\n      acc += %s[i * %ld + k];\n"
-         "    %s[k] = acc;\n  }\n", no, x, no, e->name[id]);
+static const char *act_op_name(int act) {
+  for (int op = 0; op < OP_COUNT; op++)
+    if (act && op_def(op)->act == act)
+      return op_def(op)->act_name;
+  return "none";
 }
 
-// ---- Leaves --------------------------------------------------------------
-
-static void emit_input(CEmit *e, int id) {
-  long ne = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + k] : 0.0f;\n",
-      ne, e->name[id], ne, ne);
-}
-
-static void emit_label(CEmit *e, int id) {
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    %s[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;\n", e->name[id]);
-}
-
-// Random draws come from the example's own stream R[i] (rng_stream(seed,
-// example index)), node after node in graph order, as the interpreter does.
-static void emit_normal(CEmit *e, int id) {
-  long ne = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? (float)rng_normal(&R[i]) : 0.0f;\n",
-      ne, e->name[id], ne);
-}
-
-static void emit_noise(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  long ne = numel(e, id);
-  out(e, "  memcpy(%s, %s, sizeof(float) * CHUNK * %ld);\n", e->name[id], e->name[n->in[0]], ne);
-  char a[64], b[64], c[64], d[64];
-  out(e, "  for (int i = 0; i < nc; i++)\n"
-         "    noise_apply(%s + i * %ld, %ld, %s, %s, %s, %s, &R[i]);\n",
-      e->name[id], ne, ne, flit(a, sizeof a, n->attr.a), flit(b, sizeof b, n->attr.b),
-      flit(c, sizeof c, n->attr.c), flit(d, sizeof d, n->attr.d));
-}
-
-// ---- Layers ----------------------------------------------------------------
-
-static const char *act_name(int act) {
-  return act == KERN_ACT_RELU ? "KERN_ACT_RELU" : act == KERN_ACT_SIGMOID ? "KERN_ACT_SIGMOID"
-                                                                          : "KERN_ACT_NONE";
-}
-
-static void need_param(const CEmit *e, const Node *n, int id) {
+void need_param(const CEmit *e, const Node *n, int id) {
   if (nd(e, id)->op != OP_PARAM)
     fail(n, "a layer's weight must be a parameter");
 }
 
-static void emit_conv(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
-  int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
-  int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
-  int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
-  if ((long)K * P > e->col) e->col = (long)K * P;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s, %s + i * %d, COL,\n"
-         "                  %d, %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
-      gi, e->name[n->in[0]], Ci * H * W, e->name[n->in[1]], e->name[n->in[2]], e->name[id],
-      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
-}
-
-static void emit_deconv(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
-  int Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
-  int k = n->attr.k, Pi = Hi * Wi, K = Co * k * k;
-  need_param(e, n, n->in[1]);
-  int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
-  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s, %s + i * %d, COL,\n"
-         "                    %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
-      gi, e->name[n->in[0]], Ci * Pi, e->wt[nd(e, n->in[1])->param], e->name[n->in[2]],
-      e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
-      act_name(e->f->act[id]));
-}
-
-static void emit_dense(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  int in = (int)numel(e, n->in[0]), o = (int)numel(e, id);
-  need_param(e, n, n->in[1]);
-  int gi = gemm(e, "dense forward", o, e->chunk, in, o, in, o, 0);
-  out(e, "  kern_dense_fwd(&s->k[%d], %s, S + %ld, %s, %s, CHUNK, %d, %s);\n", gi,
-      e->name[n->in[0]], e->wt[nd(e, n->in[1])->param], e->name[n->in[2]], e->name[id], o,
-      act_name(e->f->act[id]));
-}
-
 // The backward ops of one layer (lead and the ops grouped with it): one
-// loop over the examples reading dy, masked on the fly by the ReLU output.
+// loop over the examples reading dy, masked on the fly by the ReLU output;
+// each member's own emitter writes its call inside (e->bwd_*).
 static void emit_backward_group(CEmit *e, int lead) {
   const Graph *g = e->g;
   const Fusion *f = e->f;
@@ -411,103 +204,40 @@ static void emit_backward_group(CEmit *e, int lead) {
   for (int j = lead; j < g->nnodes && nm < 8; j++)
     if (f->live[j] && !f->skip[j] && f->lead[j] == lead) {
       members[nm++] = j;
-      if (g->nodes[j].op == OP_DENSE_DX || g->nodes[j].op == OP_DENSE_DW)
+      if (op_def(g->nodes[j].op)->flags & OPF_BWD_CHUNK)
         dense = true;
     }
-  const Shape ds = nd(e, dy)->shape;
   long dyn = numel(e, dy);
   for (int a = 0; a < nm; a++) {
     int j = members[a];
-    if (g->nodes[j].op != OP_CONV2D_DX && g->nodes[j].op != OP_DECONV2D_DX && g->nodes[j].op != OP_DENSE_DX)
+    if (!(op_def(g->nodes[j].op)->flags & OPF_BWD_OVERWRITE))
       out(e, "  memset(%s, 0, sizeof(float) * %ld);\n", e->name[j], numel(e, j));
   }
+  e->bwd_lead = lead;
+  e->bwd_dense = dense;
   if (dense) {
     // Dense: one GEMM per op over the whole chunk.
     if (mask >= 0) {
       out(e, "  const float *dy%d = kern_mask(%s, %s, CHUNK * %ld, MASK);\n", lead,
-          e->name[dy], e->name[fuse_root(f, mask)], dyn);
+          root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else {
-      out(e, "  const float *dy%d = %s;\n", lead, e->name[dy]);
+      out(e, "  const float *dy%d = %s;\n", lead, root_name(e, dy));
     }
-    for (int a = 0; a < nm; a++) {
-      int j = members[a];
-      const Node *n = nd(e, j);
-      int o = (int)dyn;
-      if (n->op == OP_DENSE_DX) {
-        int in = (int)numel(e, j);
-        int gi = gemm(e, "dense dx", in, e->chunk, o, in, o, in, 0);
-        out(e, "  kern_dense_dx(&s->k[%d], dy%d, %s, %s);\n", gi, lead, e->name[n->in[1]], e->name[j]);
-      } else if (n->op == OP_DENSE_DW) {
-        int in = (int)numel(e, n->in[1]);
-        int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 1);
-        out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, %d);\n", gi, lead,
-            e->name[n->in[1]], e->name[j], o);
-        if ((long)o * e->chunk > e->dyt) e->dyt = (long)o * e->chunk;
-      } else if (n->op == OP_BIAS_GRAD) {
-        out(e, "  for (int i = 0; i < CHUNK; i++)\n    kern_bias_grad(dy%d + i * %ld, %d, %ld, %s);\n",
-            lead, dyn, ds.dim[0], dyn / ds.dim[0], e->name[j]);
-      } else {
-        fail(n, "mixed backward group");
-      }
-    }
+    for (int a = 0; a < nm; a++)
+      op_def(g->nodes[members[a]].op)->emit(e, members[a]);
     return;
   }
   out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
   if (mask >= 0) {
     out(e, "    const float *dy = kern_mask(%s + i * %ld, %s + i * %ld, %ld, MASK);\n",
-        e->name[dy], dyn, e->name[fuse_root(f, mask)], dyn, dyn);
+        root_name(e, dy), dyn, root_name(e, mask), dyn, dyn);
     if (dyn > e->maskbuf) e->maskbuf = dyn;
   } else {
-    out(e, "    const float *dy = %s + i * %ld;\n", e->name[dy], dyn);
+    out(e, "    const float *dy = %s + i * %ld;\n", root_name(e, dy), dyn);
   }
-  for (int a = 0; a < nm; a++) {
-    int j = members[a];
-    const Node *n = nd(e, j);
-    int k = n->attr.k, st = n->attr.stride, pd = n->attr.pad;
-    switch (n->op) {
-    case OP_CONV2D_DX: case OP_CONV2D_DW: {
-      // dy [Co][Ho][Wo]; x / dx [Ci][H][W].
-      Shape xs = n->op == OP_CONV2D_DX ? n->shape : nd(e, n->in[1])->shape;
-      int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2];
-      int P = Ho * Wo, K = Ci * k * k;
-      if ((long)K * P > e->col) e->col = (long)K * P;
-      if (n->op == OP_CONV2D_DX) {
-        need_param(e, n, n->in[1]);
-        int gi = gemm(e, "conv dx", P, K, Co, P, Co, P, 0);
-        out(e, "    kern_conv_dx(&s->k[%d], dy, S + %ld, %s + i * %d, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->wt[nd(e, n->in[1])->param], e->name[j], Ci * H * W, Ci, H, W, k, st, pd, Ho, Wo);
-      } else {
-        int gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
-        out(e, "    kern_conv_dw(&s->k[%d], dy, %s + i * %d, %s, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->name[n->in[1]], Ci * H * W, e->name[j], Ci, H, W, k, st, pd, Ho, Wo);
-      }
-      break;
-    }
-    case OP_DECONV2D_DX: case OP_DECONV2D_DW: {
-      // dy [Co][Ho][Wo] (the deconv's output); x / dx [Ci][Hi][Wi].
-      Shape xs = n->op == OP_DECONV2D_DX ? n->shape : nd(e, n->in[1])->shape;
-      int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2];
-      int Pi = Hi * Wi, K = Co * k * k;
-      if ((long)K * Pi > e->col) e->col = (long)K * Pi;
-      if (n->op == OP_DECONV2D_DX) {
-        int gi = gemm(e, "deconv dx", Pi, Ci, K, Pi, K, Pi, 0);
-        out(e, "    kern_deconv_dx(&s->k[%d], dy, %s, %s + i * %d, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->name[n->in[1]], e->name[j], Ci * Pi, Co, Ho, Wo, k, st, pd, Hi, Wi);
-      } else {
-        int gi = gemm(e, "deconv dw", K, Ci, Pi, K, Pi, K, 1);
-        out(e, "    kern_deconv_dw(&s->k[%d], dy, %s + i * %d, %s, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->name[n->in[1]], Ci * Pi, e->name[j], Co, Ho, Wo, k, st, pd, Hi, Wi);
-      }
-      break;
-    }
-    case OP_BIAS_GRAD:
-      out(e, "    kern_bias_grad(dy, %d, %ld, %s);\n", ds.dim[0], dyn / ds.dim[0], e->name[j]);
-      break;
-    default:
-      fail(n, "mixed backward group");
-    }
-  }
+  for (int a = 0; a < nm; a++)
+    op_def(g->nodes[members[a]].op)->emit(e, members[a]);
   out(e, "  }\n");
 }
 
@@ -521,8 +251,8 @@ static void emit_comment(CEmit *e, int id) {
     out(e, "%s:%d: ", n->loc.file, n->loc.line);
   out(e, "%s %s%s", ir_op_name(n->op), n->batched ? "" : "param ", shape_str(n->shape, sh));
   if (e->f->act[id])
-    out(e, " + %s", e->f->act[id] == KERN_ACT_RELU ? "relu" : "sigmoid");
-  if (op_is_layer_backward(n->op) && e->f->mask[id] >= 0)
+    out(e, " + %s", act_op_name(e->f->act[id]));
+  if ((op_def(n->op)->flags & OPF_LAYER_BWD) && e->f->mask[id] >= 0)
     out(e, ", relu mask folded");
   if ((n->op == OP_SIGMOID_GRAD || n->op == OP_LOG_SOFTMAX_GRAD) && e->f->skip[n->in[0]])
     out(e, ", %s folded", ir_op_name(nd(e, n->in[0])->op));
@@ -534,7 +264,7 @@ static void emit_node(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (f->skip[id])
     return;
-  if (op_is_layer_backward(n->op)) {
+  if (op_def(n->op)->flags & OPF_LAYER_BWD) {
     if (f->lead[id] != id)
       return;
     for (int j = id; j < e->g->nnodes; j++)
@@ -544,22 +274,7 @@ static void emit_node(CEmit *e, int id) {
     return;
   }
   emit_comment(e, id);
-  switch (n->op) {
-  case OP_INPUT:    emit_input(e, id); break;
-  case OP_LABEL:    emit_label(e, id); break;
-  case OP_NORMAL:   emit_normal(e, id); break;
-  case OP_NOISE:    emit_noise(e, id); break;
-  case OP_CONV2D:   emit_conv(e, id); break;
-  case OP_DECONV2D: emit_deconv(e, id); break;
-  case OP_DENSE:    emit_dense(e, id); break;
-  case OP_SUM: case OP_MEAN: case OP_MSE: case OP_NLL: case OP_LOG_SOFTMAX:
-  case OP_LOG_SOFTMAX_GRAD: case OP_NLL_GRAD: case OP_LOSS_SEED:
-    emit_rowwise(e, id);
-    break;
-  case OP_SUM_BATCH: emit_sum_batch(e, id); break;
-  default:
-    emit_elementwise(e, id);
-  }
+  op_def(n->op)->emit(e, id);
 }
 
 // ---- Setup: parameters, gradient block, transposed weights --------------
@@ -585,13 +300,13 @@ static void layout_params(CEmit *e) {
     }
   }
   e->n_params = off;
-  // Weights read transposed: conv in dx, deconv and dense in forward.
+  // Weights read transposed (OPF_WEIGHT_T): conv in dx, deconv and dense in forward.
   long s = 0;
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = nd(e, i);
     if (!e->f->live[i] || e->f->skip[i])
       continue;
-    if (n->op == OP_CONV2D_DX || n->op == OP_DECONV2D || n->op == OP_DENSE) {
+    if (op_def(n->op)->flags & OPF_WEIGHT_T) {
       need_param(e, n, n->in[1]);
       int p = nd(e, n->in[1])->param;
       if (e->wt[p] < 0) {
@@ -965,11 +680,4 @@ int emit_model(Graph *g, const char *outdir, const EmitOptions *opt) {
 
 EmitOptions emit_options_default(void) {
   return (EmitOptions){.batch = 256, .chunk = 32, .fuse = true};
-}
-
-int emit_main(Graph *g, const char *outdir) {
-  EmitOptions o = emit_options_default();
-  if (g->batch > 0)
-    o.batch = g->batch;
-  return emit_model(g, outdir, &o);
 }

@@ -39,8 +39,6 @@ Fusion *fuse_graph(const Graph *g, bool fuse);
 // The node whose buffer holds n's value (follows alias).
 int fuse_root(const Fusion *f, int n);
 
-bool op_is_layer_backward(OpKind op);
-
 // ---- Memory plan (plan.c) ----
 //
 // Every value a chunk of examples computes (activations, their gradients,

@@ -136,16 +136,19 @@ static void forward_chunk(const GenChunk *c) {
       v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_encoder_trunk_conv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b, v_encoder_trunk_conv1 + i * 1568, COL,
-                  1, 28, 28, 8, 3, 2, 1, 14, 14, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b,
+                  v_encoder_trunk_conv1 + i * 1568, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b, v_encoder_trunk_conv2 + i * 784, COL,
-                  8, 14, 14, 16, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
+                  v_encoder_trunk_conv2 + i * 784, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b, v_encoder_trunk_conv3 + i * 288, COL,
-                  16, 7, 7, 32, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                  v_encoder_trunk_conv3 + i * 288, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
   kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
@@ -156,16 +159,19 @@ static void forward_chunk(const GenChunk *c) {
   kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 19584, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38016, decoder_deconv1_b, v_decoder_deconv1 + i * 784, COL,
-                    16, 7, 7, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38016, decoder_deconv1_b,
+                    v_decoder_deconv1 + i * 784, COL,
+                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b, v_decoder_deconv2 + i * 1568, COL,
-                    8, 14, 14, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
+                    v_decoder_deconv2 + i * 1568, COL,
+                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b, v_decoder_deconv3 + i * 784, COL,
-                    1, 28, 28, 3, 2, 1, 14, 14, KERN_ACT_SIGMOID);
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
+                    v_decoder_deconv3 + i * 784, COL,
+                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/autoencoder.net:34: mse [] -> t42 */
   for (int i = 0; i < CHUNK; i++) {
     t42[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
@@ -198,8 +204,10 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_deconv3_b, 0, sizeof(float) * 1);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = g45 + i * 784;
-    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g46 + i * 1568, COL, 1, 28, 28, 3, 2, 1, 14, 14);
-    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g46 + i * 1568, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
   }
   /* models/autoencoder.net:26: deconv2d_dx [16, 7, 7], relu mask folded -> g50 */
@@ -209,8 +217,10 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g46 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g50 + i * 784, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g50 + i * 784, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
+    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
     kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
   }
   /* models/autoencoder.net:25: deconv2d_dx [32, 3, 3], relu mask folded -> g54 */
@@ -220,8 +230,10 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g50 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g54 + i * 288, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g54 + i * 288, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
+    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
     kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
   }
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g59 */
@@ -271,8 +283,10 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv3_b, 0, sizeof(float) * 32);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g70 + i * 288, v_encoder_trunk_conv3 + i * 288, 288, MASK);
-    kern_conv_dx(&s->k[7], dy, S + 43856, g75 + i * 784, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_conv_dw(&s->k[12], dy, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    kern_conv_dx(&s->k[7], dy, S + 43856, g75 + i * 784, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
+    kern_conv_dw(&s->k[12], dy, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
     kern_bias_grad(dy, 32, 9, d_encoder_trunk_conv3_b);
   }
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g79 */
@@ -282,8 +296,10 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g75 + i * 784, v_encoder_trunk_conv2 + i * 784, 784, MASK);
-    kern_conv_dx(&s->k[8], dy, S + 48464, g79 + i * 1568, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_conv_dw(&s->k[11], dy, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_conv_dx(&s->k[8], dy, S + 48464, g79 + i * 1568, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
+    kern_conv_dw(&s->k[11], dy, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
     kern_bias_grad(dy, 16, 49, d_encoder_trunk_conv2_b);
   }
   /* models/autoencoder.net:9: conv2d_dw param [8, 1, 3, 3], relu mask folded -> d_encoder_trunk_conv1_w */
@@ -292,7 +308,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g79 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
-    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL,
+                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 8, 196, d_encoder_trunk_conv1_b);
   }
 }

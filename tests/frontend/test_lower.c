@@ -177,8 +177,8 @@ static void test_sharing(void) {
   for (int i = 0; i < g->nnodes; i++)
     if (g->nodes[i].op == OP_NOISE) {
       noise++;
-      CHECK(g->nodes[i].attr.a == 0 && g->nodes[i].attr.b == 1 && g->nodes[i].attr.c == 0.5f &&
-            g->nodes[i].attr.d == 0.5f);
+      CHECK(g->nodes[i].attr.mean == 0 && g->nodes[i].attr.mean_std == 1 && g->nodes[i].attr.std == 0.5f &&
+            g->nodes[i].attr.std_std == 0.5f);
     }
   CHECK(noise == 1);
 }

@@ -40,8 +40,8 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
     case OP_CONST: for (int64_t k = 0; k < m; k++) o[k] = at->scalar; break;
     case OP_NORMAL: for (int64_t k = 0; k < m; k++) o[k] = rng_normal(&rng); break;
     case OP_NOISE: {
-      double mu = at->a + at->b * rng_normal(&rng);
-      double sigma = fabs(at->c + at->d * rng_normal(&rng));
+      double mu = at->mean + at->mean_std * rng_normal(&rng);
+      double sigma = fabs(at->std + at->std_std * rng_normal(&rng));
       for (int64_t k = 0; k < m; k++) o[k] = a[k] + mu + sigma * rng_normal(&rng);
       break;
     }

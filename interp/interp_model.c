@@ -56,7 +56,7 @@ static void model_set_threads(NetModel *m, int threads) {
   if (threads < 1)
     threads = 1;
   omp_set_num_threads(threads);
-  openblas_set_num_threads(1);   // threads take whole chunks (interp_conv.c)
+  openblas_set_num_threads(1);   // threads take whole chunks (compiler/ops/layers.h)
 }
 
 static void model_free(NetModel *m) {
