@@ -254,8 +254,8 @@ static void emit_comment(CEmit *e, int id) {
     out(e, " + %s", act_op_name(e->f->act[id]));
   if ((op_def(n->op)->flags & OPF_LAYER_BWD) && e->f->mask[id] >= 0)
     out(e, ", relu mask folded");
-  if ((n->op == OP_SIGMOID_GRAD || n->op == OP_LOG_SOFTMAX_GRAD) && e->f->skip[n->in[0]])
-    out(e, ", %s folded", ir_op_name(nd(e, n->in[0])->op));
+  if (e->f->fold[id] >= 0)
+    out(e, ", %s folded", ir_op_name(nd(e, e->f->fold[id])->op));
   out(e, " -> %s */\n", e->name[id]);
 }
 

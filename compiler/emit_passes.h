@@ -25,10 +25,13 @@
 //          the fly, or -1
 //  lead    for a layer's backward op: the first backward op of the same
 //          layer with the same dy; they are emitted together there
+//  fold    for SIGMOID_GRAD / LOG_SOFTMAX_GRAD: the MSE_GRAD / NLL_GRAD
+//          input whose code it computes too, else -1.  Being skipped is not
+//          enough to tell: a reshape between the two is skipped as well
 typedef struct {
   int n;
   bool *live, *skip;
-  int *act, *alias, *dy, *mask, *lead;
+  int *act, *alias, *dy, *mask, *lead, *fold;
   int *nusers;
 } Fusion;
 

@@ -119,12 +119,13 @@ static void fuse_loss_grads(const Graph *g, Fusion *f) {
     if (!f->live[i])
       continue;
     int in = n->nin > 0 ? n->in[0] : -1;
-    if (n->op == OP_SIGMOID_GRAD && g->nodes[in].op == OP_MSE_GRAD && f->nusers[in] == 1 &&
-        g->nodes[in].in[1] == n->in[1] && !is_export(g, in))
+    bool sig = n->op == OP_SIGMOID_GRAD && g->nodes[in].op == OP_MSE_GRAD &&
+               g->nodes[in].in[1] == n->in[1];
+    bool lsm = n->op == OP_LOG_SOFTMAX_GRAD && g->nodes[in].op == OP_NLL_GRAD;
+    if ((sig || lsm) && f->nusers[in] == 1 && !is_export(g, in)) {
       f->skip[in] = true;
-    if (n->op == OP_LOG_SOFTMAX_GRAD && g->nodes[in].op == OP_NLL_GRAD && f->nusers[in] == 1 &&
-        !is_export(g, in))
-      f->skip[in] = true;
+      f->fold[i] = in;
+    }
   }
 }
 
@@ -139,9 +140,10 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
   f->dy = xcalloc(n, sizeof(int));
   f->mask = xcalloc(n, sizeof(int));
   f->lead = xcalloc(n, sizeof(int));
+  f->fold = xcalloc(n, sizeof(int));
   f->nusers = xcalloc(n, sizeof(int));
   for (int i = 0; i < n; i++)
-    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = -1;
+    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = f->fold[i] = -1;
   mark_live(g, f);
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];

@@ -31,8 +31,7 @@ static void mark_reads(const Graph *g, const Fusion *f, Plan *p, int i, int step
   }
   for (int j = 0; j < n->nin; j++) {
     int in = n->in[j];
-    if (f->skip[in] && f->alias[in] < 0 && g->nodes[in].op != OP_PARAM &&
-        g->nodes[in].op != OP_CONST) {
+    if (in == f->fold[i]) {
       // A folded mse_grad / nll_grad: its inputs are read here.
       for (int k = 0; k < g->nodes[in].nin; k++)
         use(f, p, g->nodes[in].in[k], step);

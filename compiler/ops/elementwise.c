@@ -225,11 +225,11 @@ EMIT_EW(emit_tanh_grad, "%s * (1.0f - %s * %s)", a, b, b)
 static void emit_sigmoid_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
   char a[128] = "", b[128] = "";
-  if (e->f->skip[n->in[0]]) {
+  if (e->f->fold[id] >= 0) {
     // Folded mse_grad(dl, y, t): dy = dl * 2 (y - t) / numel.
     char c[128], d[128];
     bool bl = n->batched;
-    const Node *m = nd(e, n->in[0]);
+    const Node *m = nd(e, e->f->fold[id]);
     operand(e, b, sizeof b, n->in[1], bl);
     operand(e, a, sizeof a, m->in[0], bl);
     operand(e, c, sizeof c, m->in[1], bl);

@@ -245,10 +245,10 @@ static void emit_log_softmax_grad(CEmit *e, int id) {
   const char *o = e->name[id], *x = root_name(e, n->in[0]);
   long no = numel(e, id);
   row_begin(e, id);
-  if (e->f->skip[n->in[0]]) {
+  if (e->f->fold[id] >= 0) {
     // Folded nll_grad(dl, label): dy = -dl at the label, so sum(dy) = -dl
     // and dx = dy + dl * exp(y).
-    const Node *m = nd(e, n->in[0]);
+    const Node *m = nd(e, e->f->fold[id]);
     char dl[128];
     operand(e, dl, sizeof dl, m->in[0], true);
     out(e, "    const int lab = (int)%s[i];\n", root_name(e, m->in[1]));
