@@ -42,32 +42,37 @@ void driver_options_default(DriverOptions *o) {
   o->threads = default_threads();
 }
 
+// Every default printed here is read from driver_options_default and
+// optim_config_default, so the help cannot drift from what a run uses.
 static void usage(FILE *f, const char *prog, const NetModel *m) {
   DriverOptions d;
   driver_options_default(&d);
+  OptimConfig sgd = optim_config_default(OPTIM_SGD), adamw = optim_config_default(OPTIM_ADAMW);
   fprintf(f,
     "usage: %s [options]\n"
     "Trains the model '%s' on MNIST.\n\n"
     "  --data DIR          MNIST files (raw or .gz IDX) [%s]\n"
     "  --epochs N          epochs to train [%d]\n"
     "  --batch N           batch size, at most %d [%d]\n"
-    "  --optimizer K       adam, adamw or sgd [adam]\n"
-    "  --lr X              learning rate [1e-3]\n"
-    "  --momentum X        SGD momentum [0]\n"
+    "  --optimizer K       adam, adamw or sgd [%s]\n"
+    "  --lr X              learning rate [%g]\n"
+    "  --momentum X        SGD momentum [%g]\n"
     "  --nesterov          SGD Nesterov momentum [off]\n"
-    "  --weight-decay X    L2 (adam, sgd) or decoupled (adamw) decay [0]\n"
-    "  --seed N            random seed [1]\n"
+    "  --weight-decay X    L2 (adam, sgd) or decoupled (adamw) decay [%g; adamw: %g]\n"
+    "  --seed N            random seed [%llu]\n"
     "  --threads N         threads [%d: OMP_NUM_THREADS or processors]\n"
     "  --save FILE         write a checkpoint after every epoch [none]\n"
     "  --load FILE         start from a checkpoint's parameters [none]\n"
     "  --load-prefix P     with --load: only tensors named P* [all]\n"
     "  --resume FILE       continue the run saved in FILE [none]\n"
     "  --log FILE.csv      per-epoch CSV log [none]\n"
-    "  --patience N        stop after N epochs without a better validation loss [0: off]\n"
+    "  --patience N        stop after N epochs without a better validation loss [%d: off]\n"
     "  --json              print a JSON summary as the last line of stdout\n"
     "  --quiet             no progress output\n"
     "  --help              this text\n",
-    prog, m->name, d.data, d.epochs, m->max_batch, d.batch, d.threads);
+    prog, m->name, d.data, d.epochs, m->max_batch, d.batch, optim_kind_name(d.optim.kind),
+    d.optim.lr, sgd.momentum, d.optim.weight_decay, adamw.weight_decay,
+    (unsigned long long)d.seed, d.threads, d.patience);
 }
 
 static int parse_int(const char *opt, const char *s, long lo, long hi, int *out) {
@@ -110,7 +115,7 @@ static int parse_real(const char *opt, const char *s, double lo, double hi, doub
 int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
   const char *prog = argc > 0 ? argv[0] : "train";
   driver_options_default(o);
-  int optimizer_set = 0, wd_set = 0;
+  int wd_set = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -151,7 +156,6 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
         bad = -1;
       } else {
         o->optim.kind = k;
-        optimizer_set = 1;
       }
     }
     else if (strcmp(a, "--lr") == 0) bad = parse_real(a, v, 0, 1e6, &o->optim.lr);
@@ -171,11 +175,10 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
     if (bad)
       return 2;
   }
-  (void)optimizer_set;
   // The study's "weight decay" is always an explicit value; AdamW's torch
   // default of 1e-2 applies only when none is given.
   if (!wd_set)
-    o->optim.weight_decay = o->optim.kind == OPTIM_ADAMW ? 1e-2 : 0.0;
+    o->optim.weight_decay = optim_config_default(o->optim.kind).weight_decay;
   if (o->optim.kind != OPTIM_SGD && (o->optim.momentum != 0 || o->optim.nesterov)) {
     fprintf(stderr, "error: --momentum and --nesterov apply to --optimizer sgd only\n");
     return 2;
@@ -386,7 +389,61 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
+// One run's state, shared by the named steps of driver_run.
+typedef struct {
+  NetModel *m;
+  const DriverOptions *o;
+  const Mnist *d;
+  DriverResult *r;
+  Optim opt;
+  Work w;
+  CkptTrain tr;              // what a checkpoint carries; tr.epoch = epochs done
+  int batch, steps;          // steps per epoch
+  int tty;                   // draw the progress bar (stderr is a terminal)
+  int logfd;                 // the CSV log, or -1
+} Run;
+
+// What one epoch measured.
+typedef struct {
+  double train_loss;         // mean over the epoch's examples
+  double val_loss, val_acc;  // val_acc: -1 without labels
+  double train_secs, secs;   // training alone; training and validation
+} Epoch;
+
+// A NaN or infinite loss stops the run, whether the training step saw it
+// or the validation after the epoch (which then blames the epoch's last
+// update): the message names the epoch and step, --json callers get one
+// line in one format, and the exit status says "diverged".
+static int report_divergence(const Run *run, const char *which, double loss, int epoch, int step) {
+  const NetModel *m = run->m;
+  const DriverOptions *o = run->o;
+  if (run->tty) fputc('\n', stderr);
+  fprintf(stderr, "error: %s: the %s loss is %s at epoch %d, step %d of %d", m->name, which,
+          isnan(loss) ? "NaN" : "infinite", epoch, step, run->steps);
+  if (strcmp(which, "training") != 0)
+    fprintf(stderr, " (evaluated after the epoch's last update)");
+  fprintf(stderr, "; stopping");
+  if (o->save && run->tr.epoch > 0)
+    fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, run->tr.epoch);
+  fprintf(stderr, ". Try a smaller --lr.\n");
+  if (o->json) {
+    printf("{\"model\":");
+    json_string(stdout, m->name);
+    printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch, step);
+    fflush(stdout);
+  }
+  return DRIVER_EXIT_DIVERGED;
+}
+
+// Checks the model against MNIST, sets the threads, allocates the
+// optimiser state and the batch buffers.  Returns 0 or 1 (message printed).
+static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
+  memset(run, 0, sizeof *run);
+  run->m = m;
+  run->o = o;
+  run->d = d;
+  run->r = r;
+  run->logfd = -1;
   memset(r, 0, sizeof *r);
   r->val_accuracy = r->test_accuracy = -1;
   r->val_loss = NAN;                    // JSON null until an epoch is evaluated
@@ -395,174 +452,231 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
             m->name, m->input_size, MNIST_PIXELS);
     return 1;
   }
-  int batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
+  run->batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
+  run->steps = (d->train.n + run->batch - 1) / run->batch;
+  run->tty = !o->quiet && isatty(2);
   omp_set_num_threads(o->threads);
   if (m->set_threads)
     m->set_threads(m, o->threads);
-
-  Optim opt;
-  if (optim_init(&opt, &o->optim, m->n_trainable))
+  if (optim_init(&run->opt, &o->optim, m->n_trainable))
     return 1;
-  Work w;
-  if (work_init(&w, m, batch, d->train.n, o->patience > 0)) {
-    optim_free(&opt);
+  if (work_init(&run->w, m, run->batch, d->train.n, o->patience > 0)) {
+    optim_free(&run->opt);
     return 1;
   }
-  int status = 1, logfd = -1;
-  CkptTrain tr = {0};
-  tr.seed = o->seed;
-  tr.best_params = w.best;
-  tr.best_val_loss = INFINITY;
+  run->tr.seed = o->seed;
+  run->tr.best_params = run->w.best;
+  run->tr.best_val_loss = INFINITY;
+  return 0;
+}
 
+static void run_free(Run *run) {
+  if (run->logfd >= 0)
+    close(run->logfd);
+  work_free(&run->w, run->m->n_outputs);
+  optim_free(&run->opt);
+}
+
+// The starting state: PyTorch's initialisation from the seed, then --load
+// (all tensors or the prefixed ones) or --resume (parameters, optimiser,
+// training state); then the CSV log, trimmed to the resumed epoch.
+static int run_start(Run *run) {
+  NetModel *m = run->m;
+  const DriverOptions *o = run->o;
+  CkptTrain *tr = &run->tr;
   model_init_params(m, o->seed);
   if (o->load) {
     int rc = o->load_prefix ? ckpt_load_subset(o->load, m, o->load_prefix)
                             : ckpt_load(o->load, m, NULL, NULL);
     if (rc < 0)
-      goto out;
+      return 1;
   }
   if (o->resume) {
-    if (ckpt_load(o->resume, m, &opt, &tr))
-      goto out;
-    tr.best_params = w.best;
-    if (tr.best_epoch > 0)
-      r->val_loss = tr.best_val_loss;   // until this run evaluates an epoch
-    if (!tr.has_best && w.best) {
+    if (ckpt_load(o->resume, m, &run->opt, tr))
+      return 1;
+    tr->best_params = run->w.best;
+    if (tr->best_epoch > 0)
+      run->r->val_loss = tr->best_val_loss;   // until this run evaluates an epoch
+    if (!tr->has_best && run->w.best) {
       // The run had no early stopping: start tracking from the loaded state.
-      tr.best_epoch = 0;
-      tr.best_val_loss = INFINITY;
+      tr->best_epoch = 0;
+      tr->best_val_loss = INFINITY;
     }
     if (!o->quiet)
       fprintf(stderr, "resuming %s from %s after epoch %d (seed %llu)\n", m->name, o->resume,
-              tr.epoch, (unsigned long long)tr.seed);
+              tr->epoch, (unsigned long long)tr->seed);
   }
-  if (o->log && o->resume && log_trim(o->log, tr.epoch))
-    goto out;
-  if (o->log && (logfd = log_open(o->log, o->resume != NULL)) < 0)
-    goto out;
+  if (o->log && o->resume && log_trim(o->log, tr->epoch))
+    return 1;
+  if (o->log && (run->logfd = log_open(o->log, o->resume != NULL)) < 0)
+    return 1;
+  return 0;
+}
 
-  const uint64_t seed = tr.seed;
-  const int tty = !o->quiet && isatty(2);
-  const int steps = (d->train.n + batch - 1) / batch;
+// The training steps of epoch (0-based): shuffle, then one optimiser step
+// per batch.  Returns 0, or DRIVER_EXIT_DIVERGED on a non-finite loss.
+static int train_epoch(Run *run, int epoch, Epoch *e) {
+  NetModel *m = run->m;
+  const MnistSet *train = &run->d->train;
+  const uint64_t seed = run->tr.seed;
+  const int batch = run->batch, steps = run->steps;
+  double t0 = now(), sum = 0, last_draw = 0;
+  mnist_shuffle(run->w.order, train->n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
+  for (int s = 0; s < steps; s++) {
+    int start = s * batch;
+    int nb = train->n - start < batch ? train->n - start : batch;
+    mnist_batch(train, run->w.order, start, nb, run->w.x, run->w.labels);
+    uint64_t step_seed = rng_hash2(rng_hash2(rng_hash2(seed, SALT_STEP), (uint64_t)epoch), (uint64_t)s);
+    float loss = m->train_step(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, step_seed);
+    if (!isfinite(loss))
+      return report_divergence(run, "training", loss, epoch + 1, s + 1);
+    optim_step(&run->opt, m->params, m->grads);
+    sum += (double)loss * nb;
+    double t = now();
+    if (run->tty && (t - last_draw > 0.1 || s + 1 == steps)) {
+      last_draw = t;
+      double ips = (start + nb) / (t - t0 + 1e-9);
+      double left = (double)(train->n - start - nb) +
+                    (double)(run->o->epochs - epoch - 1) * train->n;
+      progress_bar(epoch + 1, run->o->epochs, s + 1, steps, sum / (start + nb), ips, left / ips);
+    }
+  }
+  e->train_secs = now() - t0;
+  e->train_loss = sum / train->n;
+  return 0;
+}
+
+// Early-stopping bookkeeping after epoch (0-based) was validated: the best
+// epoch so far, its parameters (with --patience) and the reported
+// validation numbers (the best epoch's with --patience, else the last's).
+static void track_best(Run *run, int epoch, const Epoch *e) {
+  CkptTrain *tr = &run->tr;
+  DriverResult *r = run->r;
+  tr->seconds += e->train_secs;
+  tr->images += run->d->train.n;
+  tr->epoch = epoch + 1;
+  if (e->val_loss < tr->best_val_loss) {
+    tr->best_val_loss = e->val_loss;
+    tr->best_epoch = epoch + 1;
+    tr->since_best = 0;
+    r->val_loss = e->val_loss;
+    r->val_accuracy = e->val_acc;
+    if (run->w.best) {
+      memcpy(run->w.best, run->m->params, sizeof(float) * run->m->n_params);
+      tr->has_best = 1;
+    }
+  } else {
+    tr->since_best++;
+  }
+  if (!run->w.best) {       // no early stopping: the last epoch is the result
+    r->val_loss = e->val_loss;
+    r->val_accuracy = e->val_acc;
+  }
+}
+
+// The epoch's progress line, log row and checkpoint.  Returns 0 or 1.
+static int record_epoch(Run *run, int epoch, const Epoch *e) {
+  const DriverOptions *o = run->o;
+  double ips = run->d->train.n / e->train_secs;
+  if (run->tty) fprintf(stderr, "\r\033[K");
+  if (!o->quiet) {
+    fprintf(stderr, "epoch %d/%d  train %.5f  val %.5f", epoch + 1, o->epochs, e->train_loss, e->val_loss);
+    if (e->val_acc >= 0) fprintf(stderr, "  acc %.4f", e->val_acc);
+    fprintf(stderr, "  %.1f s  %.0f img/s\n", e->secs, ips);
+  }
+  // The log row goes first: a crash between the two leaves the log one
+  // epoch ahead of the checkpoint, which --resume trims (log_trim); the
+  // other order would leave a hole in the log after the resume.
+  if (run->logfd >= 0 &&
+      log_row(run->logfd, o->log, epoch + 1, e->train_loss, e->val_loss, e->val_acc, e->secs, ips))
+    return 1;
+  if (o->save && ckpt_save(o->save, run->m, &run->opt, &run->tr))
+    return 1;
+  return 0;
+}
+
+// After the last epoch: the kept parameters (the best epoch's with
+// --patience) are tested, saved once more if they are not the last
+// epoch's, and the result filled in.  Returns 0 or 1.
+static int run_finish(Run *run, double train_loss) {
+  NetModel *m = run->m;
+  DriverResult *r = run->r;
+  const CkptTrain *tr = &run->tr;
+  int restored = run->w.best && tr->has_best;
+  if (restored)
+    memcpy(m->params, run->w.best, sizeof(float) * m->n_params);
+  evaluate(m, &run->d->test, run->batch, rng_hash2(tr->seed, SALT_TEST), &run->w, &r->test_loss,
+           &r->test_accuracy);
+  if (run->o->save && restored && ckpt_save(run->o->save, m, &run->opt, tr))
+    return 1;
+  r->epochs_run = tr->epoch;
+  r->best_epoch = tr->best_epoch;
+  r->train_loss = train_loss;
+  r->seconds = tr->seconds;
+  r->train_images_per_second = tr->seconds > 0 ? tr->images / tr->seconds : 0;
+  return 0;
+}
+
+int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
+  Run run;
+  if (run_init(&run, m, o, d, r))
+    return 1;
+  int status = run_start(&run);
+  CkptTrain *tr = &run.tr;
   double train_loss = NAN;
   // A run that already stopped early stays stopped when resumed.
-  int stop = o->patience > 0 && tr.best_epoch > 0 && tr.since_best >= o->patience;
-  for (int epoch = tr.epoch; epoch < o->epochs && !stop; epoch++) {
-    double t0 = now(), sum = 0, last_draw = 0;
-    mnist_shuffle(w.order, d->train.n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
-    for (int s = 0; s < steps; s++) {
-      int start = s * batch;
-      int nb = d->train.n - start < batch ? d->train.n - start : batch;
-      mnist_batch(&d->train, w.order, start, nb, w.x, w.labels);
-      uint64_t step_seed = rng_hash2(rng_hash2(rng_hash2(seed, SALT_STEP), (uint64_t)epoch), (uint64_t)s);
-      float loss = m->train_step(m, w.x, m->needs_labels ? w.labels : NULL, nb, step_seed);
-      if (!isfinite(loss)) {
-        if (tty) fputc('\n', stderr);
-        fprintf(stderr, "error: %s: the training loss is %s at epoch %d, step %d of %d; stopping",
-                m->name, isnan(loss) ? "NaN" : "infinite", epoch + 1, s + 1, steps);
-        if (o->save && tr.epoch > 0)
-          fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, tr.epoch);
-        fprintf(stderr, ". Try a smaller --lr.\n");
-        if (o->json) {
-          printf("{\"model\":");
-          json_string(stdout, m->name);
-          printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch + 1, s + 1);
-          fflush(stdout);
-        }
-        status = DRIVER_EXIT_DIVERGED;
-        goto out;
-      }
-      optim_step(&opt, m->params, m->grads);
-      sum += (double)loss * nb;
-      double t = now();
-      if (tty && (t - last_draw > 0.1 || s + 1 == steps)) {
-        last_draw = t;
-        double ips = (start + nb) / (t - t0 + 1e-9);
-        double left = (double)(d->train.n - start - nb) +
-                      (double)(o->epochs - epoch - 1) * d->train.n;
-        progress_bar(epoch + 1, o->epochs, s + 1, steps, sum / (start + nb), ips, left / ips);
-      }
+  int stop = o->patience > 0 && tr->best_epoch > 0 && tr->since_best >= o->patience;
+  for (int epoch = tr->epoch; !status && epoch < o->epochs && !stop; epoch++) {
+    Epoch e = {0};
+    double t0 = now();
+    if ((status = train_epoch(&run, epoch, &e)))
+      break;
+    train_loss = e.train_loss;
+    evaluate(m, &d->val, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &e.val_loss, &e.val_acc);
+    if (!isfinite(e.val_loss)) {
+      status = report_divergence(&run, "validation", e.val_loss, epoch + 1, run.steps);
+      break;
     }
-    double train_secs = now() - t0;
-    train_loss = sum / d->train.n;
-    double val_loss, val_acc;
-    evaluate(m, &d->val, batch, rng_hash2(seed, SALT_VAL), &w, &val_loss, &val_acc);
-    if (!isfinite(val_loss)) {
-      if (tty) fputc('\n', stderr);
-      fprintf(stderr, "error: %s: the validation loss is %s after epoch %d (its last update, step %d of %d, "
-              "diverged); stopping",
-              m->name, isnan(val_loss) ? "NaN" : "infinite", epoch + 1, steps, steps);
-      if (o->save && tr.epoch > 0)
-        fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, tr.epoch);
-      fprintf(stderr, ". Try a smaller --lr.\n");
-      if (o->json) {          // as for a non-finite training loss: callers read one format
-        printf("{\"model\":");
-        json_string(stdout, m->name);
-        printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch + 1, steps);
-        fflush(stdout);
-      }
-      status = DRIVER_EXIT_DIVERGED;
-      goto out;
-    }
-    double secs = now() - t0, ips = d->train.n / train_secs;
-    tr.seconds += train_secs;
-    tr.images += d->train.n;
-    tr.epoch = epoch + 1;
-    if (val_loss < tr.best_val_loss) {
-      tr.best_val_loss = val_loss;
-      tr.best_epoch = epoch + 1;
-      tr.since_best = 0;
-      r->val_loss = val_loss;
-      r->val_accuracy = val_acc;
-      if (w.best) {
-        memcpy(w.best, m->params, sizeof(float) * m->n_params);
-        tr.has_best = 1;
-      }
-    } else {
-      tr.since_best++;
-    }
-    if (!w.best) {          // no early stopping: the last epoch is the result
-      r->val_loss = val_loss;
-      r->val_accuracy = val_acc;
-    }
-    if (tty) fprintf(stderr, "\r\033[K");
-    if (!o->quiet) {
-      fprintf(stderr, "epoch %d/%d  train %.5f  val %.5f", epoch + 1, o->epochs, train_loss, val_loss);
-      if (val_acc >= 0) fprintf(stderr, "  acc %.4f", val_acc);
-      fprintf(stderr, "  %.1f s  %.0f img/s\n", secs, ips);
-    }
-    // The log row goes first: a crash between the two leaves the log one
-    // epoch ahead of the checkpoint, which --resume trims (log_trim); the
-    // other order would leave a hole in the log after the resume.
-    if (logfd >= 0 && log_row(logfd, o->log, epoch + 1, train_loss, val_loss, val_acc, secs, ips))
-      goto out;
-    if (o->save && ckpt_save(o->save, m, &opt, &tr))
-      goto out;
-    if (o->patience > 0 && tr.since_best >= o->patience) {
+    e.secs = now() - t0;
+    track_best(&run, epoch, &e);
+    if ((status = record_epoch(&run, epoch, &e)))
+      break;
+    if (o->patience > 0 && tr->since_best >= o->patience) {
       if (!o->quiet)
         fprintf(stderr, "early stop: no better validation loss for %d epochs; keeping epoch %d\n",
-                o->patience, tr.best_epoch);
+                o->patience, tr->best_epoch);
       stop = 1;
     }
   }
-
-  if (w.best && tr.has_best)
-    memcpy(m->params, w.best, sizeof(float) * m->n_params);
-  evaluate(m, &d->test, batch, rng_hash2(seed, SALT_TEST), &w, &r->test_loss, &r->test_accuracy);
-  if (o->save && w.best && tr.has_best && ckpt_save(o->save, m, &opt, &tr))
-    goto out;
-  r->epochs_run = tr.epoch;
-  r->best_epoch = tr.best_epoch;
-  r->train_loss = train_loss;
-  r->seconds = tr.seconds;
-  r->train_images_per_second = tr.seconds > 0 ? tr.images / tr.seconds : 0;
-  status = 0;
-out:
-  if (logfd >= 0)
-    close(logfd);
-  work_free(&w, m->n_outputs);
-  optim_free(&opt);
+  if (!status)
+    status = run_finish(&run, train_loss);
+  run_free(&run);
   return status;
+}
+
+
+// The closing summary: one human line (unless --quiet) and, with --json,
+// the JSON object as the last stdout line (format in runtime/README.md).
+static void print_result(const NetModel *m, const DriverOptions *o, const DriverResult *r) {
+  if (!o->quiet) {
+    printf("%s: %d epochs, test loss %.6f", m->name, r->epochs_run, r->test_loss);
+    if (r->test_accuracy >= 0) printf(", test accuracy %.4f", r->test_accuracy);
+    printf(", %.1f s, %.0f train img/s\n", r->seconds, r->train_images_per_second);
+  }
+  if (o->json) {
+    printf("{\"model\":");
+    json_string(stdout, m->name);
+    printf(",\"epochs\":%d", r->epochs_run);
+    json_number(stdout, "train_loss", r->train_loss);
+    json_number(stdout, "val_loss", r->val_loss);
+    json_number(stdout, "test_loss", r->test_loss);
+    if (r->test_accuracy >= 0)
+      json_number(stdout, "test_accuracy", r->test_accuracy);
+    json_number(stdout, "seconds", r->seconds);
+    json_number(stdout, "train_images_per_second", r->train_images_per_second);
+    printf("}\n");
+  }
+  fflush(stdout);
 }
 
 int driver_main(NetModel *m, int argc, char **argv) {
@@ -578,24 +692,6 @@ int driver_main(NetModel *m, int argc, char **argv) {
   mnist_free(&d);
   if (rc)
     return rc;
-  if (!o.quiet) {
-    printf("%s: %d epochs, test loss %.6f", m->name, r.epochs_run, r.test_loss);
-    if (r.test_accuracy >= 0) printf(", test accuracy %.4f", r.test_accuracy);
-    printf(", %.1f s, %.0f train img/s\n", r.seconds, r.train_images_per_second);
-  }
-  if (o.json) {
-    printf("{\"model\":");
-    json_string(stdout, m->name);
-    printf(",\"epochs\":%d", r.epochs_run);
-    json_number(stdout, "train_loss", r.train_loss);
-    json_number(stdout, "val_loss", r.val_loss);
-    json_number(stdout, "test_loss", r.test_loss);
-    if (r.test_accuracy >= 0)
-      json_number(stdout, "test_accuracy", r.test_accuracy);
-    json_number(stdout, "seconds", r.seconds);
-    json_number(stdout, "train_images_per_second", r.train_images_per_second);
-    printf("}\n");
-  }
-  fflush(stdout);
+  print_result(m, &o, &r);
   return 0;
 }

@@ -47,7 +47,9 @@ for opt in ["--data", "--epochs", "--batch", "--optimizer", "--lr", "--momentum"
             "--weight-decay", "--seed", "--threads", "--save", "--load", "--load-prefix",
             "--resume", "--log", "--patience", "--json", "--quiet", "--help"]:
     check(opt in out, f"--help lists {opt}")
-check("[10]" in out and "[256]" in out and "[1e-3]" in out, "--help shows defaults")
+check("[10]" in out and "[256]" in out and "[0.001]" in out, "--help shows defaults")
+# AdamW's decay default is torch's 1e-2, not the 0 of adam and sgd.
+check("adamw: 0.01]" in out, "--help shows AdamW's weight decay default")
 
 # Bad values: exit 2 and a message naming the option.
 for args, word in [(["--epochs", "0"], "--epochs"), (["--epochs", "3x"], "--epochs"),
