@@ -837,8 +837,8 @@ static int write_c(CEmit *e, const char *dir) {
       e->p->arena, e->p->naive, chunk_arena - e->p->arena, grads, e->shared, e->shared + grads,
       chunk_arena, 4.0 * (e->shared + grads + 2 * chunk_arena) / 1024.0);
   out(e, "#include <math.h>\n#include <omp.h>\n#include <stdint.h>\n#include <stdio.h>\n"
-         "#include <stdlib.h>\n#include <string.h>\n\n#include \"%s.h\"\n#include \"kernels.h\"\n"
-         "#include \"model.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n", g->model);
+         "#include <stdlib.h>\n#include <string.h>\n\n#include \"%s.h\"\n#include \"driver.h\"\n"
+         "#include \"kernels.h\"\n#include \"model.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n", g->model);
   out(e, "#define BATCH %d\n#define CHUNK %d\n#define NCHUNK %d\n#define N_PARAMS %ld\n"
          "#define N_TRAINABLE %ldu\n",
       e->opt.batch, e->chunk, e->nchunk, e->n_params, e->n_trainable);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "denoiser.h"
+#include "driver.h"
 #include "kernels.h"
 #include "model.h"
 #include "noise.h"

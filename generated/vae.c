@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vae.h"
+#include "driver.h"
 #include "kernels.h"
 #include "model.h"
 #include "noise.h"

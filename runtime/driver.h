@@ -7,7 +7,8 @@
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
 //   --optimizer K       adam|adamw|sgd               --lr X   1e-3
 //   --momentum X        0 (SGD)     --nesterov       (SGD)
-//   --weight-decay X    0           --seed N         1
+//   --weight-decay X    0 (adamw: 1e-2, torch's default)
+//   --seed N            1
 //   --threads N         OMP_NUM_THREADS or the number of processors
 //   --save FILE         checkpoint after every epoch (atomic)
 //   --load FILE         initial parameters from a checkpoint
@@ -69,6 +70,11 @@ typedef struct {
 
 // Exit statuses besides 0, 1 (error) and 2 (usage).
 #define DRIVER_EXIT_DIVERGED 3     // the loss became NaN or infinite
+
+// The trainer's main: parses argv as above (argv[0] names the program in
+// the usage line), loads the data, trains, evaluates, saves, prints the
+// summary.  Returns the process exit status.
+int driver_main(NetModel *m, int argc, char **argv);
 
 // Defaults as listed above (threads from the environment).
 void driver_options_default(DriverOptions *o);
