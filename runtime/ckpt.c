@@ -181,8 +181,11 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
   }
   for (int i = 0; i < m->n_tensors; i++)
     w_bytes(&w, m->params + m->tensors[i].offset, m->tensors[i].numel * 4);
-  if (nstate >= 1) w_bytes(&w, opt->m, opt->n * 4);
-  if (nstate >= 2) w_bytes(&w, opt->v, opt->n * 4);
+  float *state[OPTIM_MAX_STATE];
+  if (opt)
+    optim_state_arrays(opt, state);
+  for (int k = 0; k < nstate; k++)
+    w_bytes(&w, state[k], opt->n * 4);
   if (best_off) w_bytes(&w, tr->best_params, m->n_params * 4);
   unsigned char c[4];
   put_u32(c, (uint32_t)w.crc);
@@ -368,7 +371,7 @@ static int file_open(File *f, const char *path) {
     }
   }
   if (f->optim_kind != CKPT_NO_OPTIM &&
-      (f->optim_count > 2 || f->optim_off > end ||
+      (f->optim_count > OPTIM_MAX_STATE || f->optim_off > end ||
        f->optim_n * f->optim_count > (end - f->optim_off) / 4))
     return fail(path, "damaged: the optimizer state lies past the end of the file");
   return 0;
@@ -456,8 +459,10 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
   }
   if (opt) {
     opt->step = f.optim_step;
-    if (f.optim_count >= 1) memcpy(opt->m, f.buf + f.optim_off, opt->n * 4);
-    if (f.optim_count >= 2) memcpy(opt->v, f.buf + f.optim_off + opt->n * 4, opt->n * 4);
+    float *state[OPTIM_MAX_STATE];
+    int nstate = optim_state_arrays(opt, state);   // == f.optim_count, checked above
+    for (int k = 0; k < nstate; k++)
+      memcpy(state[k], f.buf + f.optim_off + (size_t)k * opt->n * 4, opt->n * 4);
   }
   if (tr) {
     float *best = tr->best_params;

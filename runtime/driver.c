@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,37 +43,128 @@ void driver_options_default(DriverOptions *o) {
   o->threads = default_threads();
 }
 
-// Every default printed here is read from driver_options_default and
-// optim_config_default, so the help cannot drift from what a run uses.
+// ---------------------------------------------------------------- options
+
+// The command line as one table: parsing, the --help text with each
+// default (read from driver_options_default, so the help cannot drift from
+// what a run uses) and the "did you mean" hint all read it.
+typedef enum { ARG_FLAG, ARG_INT, ARG_U64, ARG_REAL, ARG_STRING, ARG_CHOICE } ArgKind;
+
+typedef struct {
+  const char *name, *metavar;       // "--epochs", "N" (NULL for a flag)
+  ArgKind kind;
+  size_t off;                       // of the field in DriverOptions
+  double lo, hi;                    // ARG_INT and ARG_REAL: accepted range
+  const char *const *choices;       // ARG_CHOICE: names; the field is an int index
+  const char *help;
+} OptSpec;
+
+static const char *const optimizer_names[] = {"sgd", "adam", "adamw", NULL};   // OptimKind order
+
+#define F(field) offsetof(DriverOptions, field)
+static const OptSpec specs[] = {
+  {"--data", "DIR", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX)"},
+  {"--epochs", "N", ARG_INT, F(epochs), 1, 1000000, NULL, "epochs to train"},
+  {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
+  {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam or adamw"},
+  {"--lr", "X", ARG_REAL, F(optim.lr), 0, 1e6, NULL, "learning rate"},
+  {"--momentum", "X", ARG_REAL, F(optim.momentum), 0, 1, NULL, "SGD momentum"},
+  {"--dampening", "X", ARG_REAL, F(optim.dampening), 0, 1, NULL, "SGD dampening of the momentum"},
+  {"--nesterov", NULL, ARG_FLAG, F(optim.nesterov), 0, 0, NULL, "SGD Nesterov momentum"},
+  {"--beta1", "X", ARG_REAL, F(optim.beta1), 0, 1, NULL, "Adam/AdamW first-moment decay, < 1"},
+  {"--beta2", "X", ARG_REAL, F(optim.beta2), 0, 1, NULL, "Adam/AdamW second-moment decay, < 1"},
+  {"--eps", "X", ARG_REAL, F(optim.eps), 0, 1, NULL, "Adam/AdamW denominator term"},
+  {"--amsgrad", NULL, ARG_FLAG, F(optim.amsgrad), 0, 0, NULL, "Adam/AdamW with AMSGrad's maximum"},
+  {"--weight-decay", "X", ARG_REAL, F(optim.weight_decay), 0, 1e6, NULL,
+   "L2 (adam, sgd) or decoupled (adamw) decay"},
+  {"--seed", "N", ARG_U64, F(seed), 0, 0, NULL, "random seed"},
+  {"--threads", "N", ARG_INT, F(threads), 1, 4096, NULL, "threads (OMP_NUM_THREADS or processors)"},
+  {"--save", "FILE", ARG_STRING, F(save), 0, 0, NULL, "write a checkpoint after every epoch"},
+  {"--load", "FILE", ARG_STRING, F(load), 0, 0, NULL, "start from a checkpoint's parameters"},
+  {"--load-prefix", "P", ARG_STRING, F(load_prefix), 0, 0, NULL, "with --load: only tensors named P*"},
+  {"--resume", "FILE", ARG_STRING, F(resume), 0, 0, NULL, "continue the run saved in FILE"},
+  {"--log", "FILE.csv", ARG_STRING, F(log), 0, 0, NULL, "per-epoch CSV log"},
+  {"--patience", "N", ARG_INT, F(patience), 0, 1000000, NULL,
+   "stop after N epochs without a better validation loss (0: off)"},
+  {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
+  {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
+};
+#undef F
+enum { N_SPECS = sizeof specs / sizeof specs[0] };
+
+static void *field(DriverOptions *o, const OptSpec *s) { return (char *)o + s->off; }
+
+// The default of s as --help prints it, read from d.
+static void default_text(char *buf, size_t size, DriverOptions *d, const OptSpec *s) {
+  const void *p = field(d, s);
+  switch (s->kind) {
+  case ARG_FLAG: snprintf(buf, size, "%s", *(const int *)p ? "on" : "off"); break;
+  case ARG_INT: snprintf(buf, size, "%d", *(const int *)p); break;
+  case ARG_U64: snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+  case ARG_REAL: snprintf(buf, size, "%g", *(const double *)p); break;
+  case ARG_STRING: snprintf(buf, size, "%s", *(const char *const *)p ? *(const char *const *)p : "none"); break;
+  case ARG_CHOICE: snprintf(buf, size, "%s", s->choices[*(const int *)p]); break;
+  }
+  if (!strcmp(s->name, "--load-prefix"))
+    snprintf(buf, size, "all");
+  // Defaults that depend on another option: AdamW's decay is torch's 1e-2.
+  if (!strcmp(s->name, "--weight-decay")) {
+    size_t k = strlen(buf);
+    snprintf(buf + k, size - k, "; adamw: %g", optim_config_default(OPTIM_ADAMW).weight_decay);
+  }
+}
+
 static void usage(FILE *f, const char *prog, const NetModel *m) {
   DriverOptions d;
   driver_options_default(&d);
-  OptimConfig sgd = optim_config_default(OPTIM_SGD), adamw = optim_config_default(OPTIM_ADAMW);
-  fprintf(f,
-    "usage: %s [options]\n"
-    "Trains the model '%s' on MNIST.\n\n"
-    "  --data DIR          MNIST files (raw or .gz IDX) [%s]\n"
-    "  --epochs N          epochs to train [%d]\n"
-    "  --batch N           batch size, at most %d [%d]\n"
-    "  --optimizer K       adam, adamw or sgd [%s]\n"
-    "  --lr X              learning rate [%g]\n"
-    "  --momentum X        SGD momentum [%g]\n"
-    "  --nesterov          SGD Nesterov momentum [off]\n"
-    "  --weight-decay X    L2 (adam, sgd) or decoupled (adamw) decay [%g; adamw: %g]\n"
-    "  --seed N            random seed [%llu]\n"
-    "  --threads N         threads [%d: OMP_NUM_THREADS or processors]\n"
-    "  --save FILE         write a checkpoint after every epoch [none]\n"
-    "  --load FILE         start from a checkpoint's parameters [none]\n"
-    "  --load-prefix P     with --load: only tensors named P* [all]\n"
-    "  --resume FILE       continue the run saved in FILE [none]\n"
-    "  --log FILE.csv      per-epoch CSV log [none]\n"
-    "  --patience N        stop after N epochs without a better validation loss [%d: off]\n"
-    "  --json              print a JSON summary as the last line of stdout\n"
-    "  --quiet             no progress output\n"
-    "  --help              this text\n",
-    prog, m->name, d.data, d.epochs, m->max_batch, d.batch, optim_kind_name(d.optim.kind),
-    d.optim.lr, sgd.momentum, d.optim.weight_decay, adamw.weight_decay,
-    (unsigned long long)d.seed, d.threads, d.patience);
+  fprintf(f, "usage: %s [options]\nTrains the model '%s' on MNIST (at most %d examples a batch).\n\n",
+          prog, m->name, m->max_batch);
+  for (int i = 0; i < N_SPECS; i++) {
+    const OptSpec *s = &specs[i];
+    char left[40], def[128];
+    snprintf(left, sizeof left, "%s%s%s", s->name, s->metavar ? " " : "", s->metavar ? s->metavar : "");
+    default_text(def, sizeof def, &d, s);
+    fprintf(f, "  %-19s %s [%s]\n", left, s->help, def);
+  }
+  fprintf(f, "  %-19s this text\n", "--help");
+}
+
+// Edit distance (insertions, deletions, substitutions) of a and b, for
+// the "did you mean" hint; both are short option names.
+static int edit_distance(const char *a, const char *b) {
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 63 || lb > 63)
+    return 64;
+  int row[64];
+  for (int j = 0; j <= lb; j++) row[j] = j;
+  for (int i = 1; i <= la; i++) {
+    int diag = row[0];
+    row[0] = i;
+    for (int j = 1; j <= lb; j++) {
+      int up = row[j];
+      int sub = diag + (a[i - 1] != b[j - 1]);
+      int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+      row[j] = sub < best ? sub : best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+static int unknown_option(const char *a) {
+  const char *best = NULL;
+  int dist = 1 << 30;
+  for (int i = 0; i < N_SPECS; i++) {
+    int d = edit_distance(a, specs[i].name);
+    if (d < dist) dist = d, best = specs[i].name;
+  }
+  // Close enough to be a typo: a third of the name, at least 2 edits.
+  int len = (int)strlen(a);
+  if (best && dist <= (len / 3 > 2 ? len / 3 : 2))
+    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
+  else
+    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  return 2;
 }
 
 static int parse_int(const char *opt, const char *s, long lo, long hi, int *out) {
@@ -112,87 +204,62 @@ static int parse_real(const char *opt, const char *s, double lo, double hi, doub
   return 0;
 }
 
-int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
-  const char *prog = argc > 0 ? argv[0] : "train";
-  driver_options_default(o);
-  int wd_set = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout, prog, m);
-      return 1;
+static int parse_choice(const OptSpec *s, const char *v, int *out) {
+  for (int k = 0; s->choices[k]; k++)
+    if (!strcmp(v, s->choices[k])) {
+      *out = k;
+      return 0;
     }
-    if (strcmp(a, "--nesterov") == 0) { o->optim.nesterov = 1; continue; }
-    if (strcmp(a, "--json") == 0) { o->json = 1; continue; }
-    if (strcmp(a, "--quiet") == 0) { o->quiet = 1; continue; }
-    if (strncmp(a, "--", 2) != 0) {
-      fprintf(stderr, "error: unexpected argument '%s' (see --help)\n", a);
-      return 2;
-    }
-    static const char *const valued[] = {
-      "--data", "--epochs", "--batch", "--optimizer", "--lr", "--momentum",
-      "--weight-decay", "--seed", "--threads", "--save", "--load",
-      "--load-prefix", "--resume", "--log", "--patience", NULL};
-    int known = 0;
-    for (int k = 0; valued[k]; k++)
-      known |= strcmp(a, valued[k]) == 0;
-    if (!known) {
-      fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
-      return 2;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "error: %s needs a value (see --help)\n", a);
-      return 2;
-    }
-    const char *v = argv[++i];
-    int bad = 0;
-    if (strcmp(a, "--data") == 0) o->data = v;
-    else if (strcmp(a, "--epochs") == 0) bad = parse_int(a, v, 1, 1000000, &o->epochs);
-    else if (strcmp(a, "--batch") == 0) bad = parse_int(a, v, 1, INT_MAX, &o->batch);
-    else if (strcmp(a, "--optimizer") == 0) {
-      OptimKind k;
-      if (optim_parse_kind(v, &k)) {
-        fprintf(stderr, "error: --optimizer: '%s' is not one of adam, adamw, sgd\n", v);
-        bad = -1;
-      } else {
-        o->optim.kind = k;
-      }
-    }
-    else if (strcmp(a, "--lr") == 0) bad = parse_real(a, v, 0, 1e6, &o->optim.lr);
-    else if (strcmp(a, "--momentum") == 0) bad = parse_real(a, v, 0, 1, &o->optim.momentum);
-    else if (strcmp(a, "--weight-decay") == 0) {
-      bad = parse_real(a, v, 0, 1e6, &o->optim.weight_decay);
-      wd_set = 1;
-    }
-    else if (strcmp(a, "--seed") == 0) bad = parse_u64(a, v, &o->seed);
-    else if (strcmp(a, "--threads") == 0) bad = parse_int(a, v, 1, 4096, &o->threads);
-    else if (strcmp(a, "--save") == 0) o->save = v;
-    else if (strcmp(a, "--load") == 0) o->load = v;
-    else if (strcmp(a, "--load-prefix") == 0) o->load_prefix = v;
-    else if (strcmp(a, "--resume") == 0) o->resume = v;
-    else if (strcmp(a, "--log") == 0) o->log = v;
-    else if (strcmp(a, "--patience") == 0) bad = parse_int(a, v, 0, 1000000, &o->patience);
-    if (bad)
-      return 2;
+  fprintf(stderr, "error: %s: '%s' is not one of", s->name, v);
+  for (int k = 0; s->choices[k]; k++)
+    fprintf(stderr, "%s %s", k ? "," : "", s->choices[k]);
+  fputc('\n', stderr);
+  return -1;
+}
+
+// Stores value v of option s in o; returns 0 or -1 (message printed).
+static int parse_value(DriverOptions *o, const OptSpec *s, const char *v) {
+  void *p = field(o, s);
+  switch (s->kind) {
+  case ARG_FLAG: *(int *)p = 1; return 0;
+  case ARG_INT: return parse_int(s->name, v, (long)s->lo, (long)s->hi, p);
+  case ARG_U64: return parse_u64(s->name, v, p);
+  case ARG_REAL: return parse_real(s->name, v, s->lo, s->hi, p);
+  case ARG_STRING: *(const char **)p = v; return 0;
+  case ARG_CHOICE: return parse_choice(s, v, p);
   }
-  // The study's "weight decay" is always an explicit value; AdamW's torch
-  // default of 1e-2 applies only when none is given.
-  if (!wd_set)
-    o->optim.weight_decay = optim_config_default(o->optim.kind).weight_decay;
-  if (o->optim.kind != OPTIM_SGD && (o->optim.momentum != 0 || o->optim.nesterov)) {
-    fprintf(stderr, "error: --momentum and --nesterov apply to --optimizer sgd only\n");
-    return 2;
-  }
-  if (o->optim.nesterov && o->optim.momentum <= 0) {
-    fprintf(stderr, "error: --nesterov needs --momentum > 0\n");
-    return 2;
-  }
-  if (o->load_prefix && !o->load) {
-    fprintf(stderr, "error: --load-prefix needs --load\n");
-    return 2;
-  }
-  if (o->load && o->resume) {
-    fprintf(stderr, "error: --load and --resume exclude each other\n");
+  return -1;
+}
+
+static int is_given(const int *given, const char *name) {
+  for (int i = 0; i < N_SPECS; i++)
+    if (!strcmp(specs[i].name, name))
+      return given[i];
+  return 0;
+}
+
+// The rules between options, after parsing.  Returns 0 or 2 (message printed).
+static int check_options(DriverOptions *o, const int *given, const NetModel *m) {
+  OptimConfig *c = &o->optim;
+  // AdamW's torch default decay applies when none is given.
+  if (!is_given(given, "--weight-decay"))
+    c->weight_decay = optim_config_default(c->kind).weight_decay;
+  const char *bad = NULL;
+  if (c->kind != OPTIM_SGD && (c->momentum != 0 || c->nesterov || c->dampening != 0))
+    bad = "--momentum, --dampening and --nesterov apply to --optimizer sgd only";
+  else if (c->nesterov && (c->momentum <= 0 || c->dampening != 0))
+    bad = "--nesterov needs --momentum > 0 and no --dampening";
+  else if (c->kind == OPTIM_SGD && (is_given(given, "--beta1") || is_given(given, "--beta2") ||
+                                    is_given(given, "--eps") || c->amsgrad))
+    bad = "--beta1, --beta2, --eps and --amsgrad apply to --optimizer adam or adamw only";
+  else if (c->beta1 >= 1 || c->beta2 >= 1)
+    bad = "--beta1 and --beta2 must be below 1";
+  else if (o->load_prefix && !o->load)
+    bad = "--load-prefix needs --load";
+  else if (o->load && o->resume)
+    bad = "--load and --resume exclude each other";
+  if (bad) {
+    fprintf(stderr, "error: %s\n", bad);
     return 2;
   }
   if (m->max_batch > 0 && o->batch > m->max_batch) {
@@ -201,6 +268,40 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
     o->batch = m->max_batch;
   }
   return 0;
+}
+
+int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
+  const char *prog = argc > 0 ? argv[0] : "train";
+  driver_options_default(o);
+  int given[N_SPECS] = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout, prog, m);
+      return 1;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      fprintf(stderr, "error: unexpected argument '%s' (see --help)\n", a);
+      return 2;
+    }
+    int k = 0;
+    while (k < N_SPECS && strcmp(a, specs[k].name) != 0)
+      k++;
+    if (k == N_SPECS)
+      return unknown_option(a);
+    const char *v = NULL;
+    if (specs[k].kind != ARG_FLAG) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value (see --help)\n", a);
+        return 2;
+      }
+      v = argv[++i];
+    }
+    if (parse_value(o, &specs[k], v))
+      return 2;
+    given[k] = 1;
+  }
+  return check_options(o, given, m);
 }
 
 // ---------------------------------------------------------------- training

@@ -6,7 +6,10 @@
 //                       committed subset runtime/mnist
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
 //   --optimizer K       adam|adamw|sgd               --lr X   1e-3
-//   --momentum X        0 (SGD)     --nesterov       (SGD)
+//   --momentum X        0 (SGD)     --dampening X    0 (SGD)
+//   --nesterov          (SGD: momentum > 0, no dampening)
+//   --beta1 X, --beta2 X, --eps X     0.9, 0.999, 1e-8 (Adam, AdamW)
+//   --amsgrad           (Adam, AdamW)
 //   --weight-decay X    0 (adamw: 1e-2, torch's default)
 //   --seed N            1
 //   --threads N         OMP_NUM_THREADS or the number of processors
@@ -18,6 +21,8 @@
 //   --patience N        early stopping on the validation loss (0: off)
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
+// (the table in driver.c is the reference: --help prints it, with the
+// defaults a run uses; a mistyped option gets the nearest one suggested)
 //
 // Semantics:
 // - Parameters start from PyTorch's default initialisation with --seed

@@ -1,4 +1,4 @@
-// optim.c — SGD and Adam/AdamW, one pass over the trainable block.
+// optim.c — SGD and Adam/AdamW (with AMSGrad), one pass over the trainable block.
 //
 // The arithmetic follows torch 1.13's single-tensor code paths
 // (torch/optim/sgd.py _single_tensor_sgd, adam.py _single_tensor_adam,
@@ -44,8 +44,17 @@ const char *optim_kind_name(OptimKind kind) {
   return "?";
 }
 
+int optim_state_arrays(const Optim *o, float *arrays[OPTIM_MAX_STATE]) {
+  int k = 0;
+  float *all[] = {o->m, o->v, o->vmax};
+  for (int i = 0; i < 3; i++)
+    if (all[i]) arrays[k++] = all[i];
+  return k;
+}
+
 int optim_state_count(const Optim *o) {
-  return (o->m != NULL) + (o->v != NULL);
+  float *a[OPTIM_MAX_STATE];
+  return optim_state_arrays(o, a);
 }
 
 static int config_check(const OptimConfig *c) {
@@ -59,6 +68,7 @@ static int config_check(const OptimConfig *c) {
            !(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1))
     bad = "Adam betas must be in [0, 1)";
   else if (c->kind != OPTIM_SGD && !(c->eps >= 0)) bad = "Adam eps must be >= 0";
+  else if (c->kind == OPTIM_SGD && c->amsgrad) bad = "amsgrad is an Adam option";
   if (bad) {
     fprintf(stderr, "error: optimizer %s: %s\n", optim_kind_name(c->kind), bad);
     return -1;
@@ -77,6 +87,7 @@ int optim_init(Optim *o, const OptimConfig *cfg, size_t n) {
   size_t bytes = (n ? n : 1) * sizeof(float);
   if (need_m && !(o->m = calloc(1, bytes))) goto oom;
   if (need_v && !(o->v = calloc(1, bytes))) goto oom;
+  if (cfg->amsgrad && !(o->vmax = calloc(1, bytes))) goto oom;
   return 0;
 oom:
   fprintf(stderr, "error: out of memory for optimizer state (%zu floats)\n", n);
@@ -87,7 +98,8 @@ oom:
 void optim_free(Optim *o) {
   free(o->m);
   free(o->v);
-  o->m = o->v = NULL;
+  free(o->vmax);
+  o->m = o->v = o->vmax = NULL;
 }
 
 static void sgd_step(Optim *o, float *p, const float *g) {
@@ -122,7 +134,7 @@ static void adam_step(Optim *o, float *p, const float *g) {
   const float a1 = (float)(1.0 - c->beta1), a2 = (float)(1.0 - c->beta2);
   const float eps = (float)c->eps, wd = (float)c->weight_decay;
   const float shrink = (float)(1.0 - c->lr * c->weight_decay);
-  float *m = o->m, *v = o->v;
+  float *m = o->m, *v = o->v, *vmax = o->vmax;
   const long n = (long)o->n;
   #pragma omp parallel for schedule(static)
   for (long i = 0; i < n; i++) {
@@ -133,6 +145,7 @@ static void adam_step(Optim *o, float *p, const float *g) {
     float vi = v[i] * b2 + a2 * gi * gi;               // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
     m[i] = mi;
     v[i] = vi;
+    if (vmax) vi = vmax[i] = fmaxf(vmax[i], vi);      // torch.maximum(max_exp_avg_sq, v, out=...)
     float denom = sqrtf(vi) / bc2_sqrt + eps;          // (v.sqrt() / bc2_sqrt).add_(eps)
     p[i] = pi + (-step_size * mi) / denom;             // param.addcdiv_(m, denom, value=-step_size)
   }

@@ -8,6 +8,8 @@
 // Adam (Kingma & Ba 2015; torch.optim.Adam):  g += wd*p (coupled L2);
 //   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;
 //   p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+//   With amsgrad (Reddi et al. 2018): vmax = max(vmax, v) replaces v in the
+//   denominator.
 // AdamW (Loshchilov & Hutter 2019; torch.optim.AdamW): p *= 1 - lr*wd first,
 //   then Adam without the L2 term.
 #ifndef NETRT_OPTIM_H
@@ -25,7 +27,10 @@ typedef struct {
   int nesterov;                 // SGD: needs momentum > 0 and dampening 0
   double weight_decay;
   double beta1, beta2, eps;     // Adam, AdamW
+  int amsgrad;                  // Adam, AdamW
 } OptimConfig;
+
+#define OPTIM_MAX_STATE 3
 
 typedef struct {
   OptimConfig cfg;
@@ -33,6 +38,7 @@ typedef struct {
   int64_t step;                 // steps taken (checkpointed)
   float *m;                     // SGD momentum buffer / Adam first moment; NULL if unused
   float *v;                     // Adam second moment; NULL for SGD
+  float *vmax;                  // AMSGrad's running maximum of v; NULL without amsgrad
 } Optim;
 
 // torch's defaults for kind: lr 1e-3, momentum 0, betas (0.9, 0.999),
@@ -48,8 +54,13 @@ const char *optim_kind_name(OptimKind kind);
 int optim_init(Optim *o, const OptimConfig *cfg, size_t n);
 void optim_free(Optim *o);
 
-// Number of state floats per parameter (0, 1 or 2): what a checkpoint saves.
+// Number of state floats per parameter (0 to OPTIM_MAX_STATE): what a
+// checkpoint saves.
 int optim_state_count(const Optim *o);
+
+// The state arrays (n floats each) in the order a checkpoint stores them:
+// m, v, vmax, the unused ones skipped.  Returns their count.
+int optim_state_arrays(const Optim *o, float *arrays[OPTIM_MAX_STATE]);
 
 // One update of params[0, n) from grads[0, n).  OpenMP-parallel.
 void optim_step(Optim *o, float *params, const float *grads);

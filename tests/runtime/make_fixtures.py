@@ -10,7 +10,8 @@ Format (text, so a diff shows what changed): records of the form
 Lines starting with '#' are comments.  Integer settings are stored as
 floats too.  optim_CASE.txt holds, for one optimiser configuration:
 config (kind lr momentum dampening nesterov weight_decay beta1 beta2 eps;
-kind 0 sgd, 1 adam, 2 adamw), p0 (initial parameters), and per step k
+kind 0 sgd, 1 adam, 2 adamw), amsgrad (1, where set), p0 (initial
+parameters), and per step k
 g_k (the gradient given) and p_k (torch's parameters after the step).
 losses.txt holds inputs, values and gradients of each loss.
 """
@@ -104,4 +105,32 @@ with open(os.path.join(OUT, "losses.txt"), "w") as f:
     kl.backward()
     write(f, "kl_mu", mu.detach()); write(f, "kl_lv", lv.detach())
     write(f, "kl_loss", kl.detach()); write(f, "kl_dmu", mu.grad); write(f, "kl_dlv", lv.grad)
+
+# Options added after the fixtures above were written: drawn after them, so
+# the earlier files stay byte for byte as they were.  An "amsgrad 1" record
+# follows the config where it is set.
+MORE = {
+    # name: (kind, lr, weight_decay, betas, eps, amsgrad)
+    "adam_betas_eps": (1, 1e-2, 0.0, (0.8, 0.99), 1e-6, 0),
+    "adam_amsgrad": (1, 1e-2, 0.01, BETAS, EPS, 1),
+    "adamw_amsgrad": (2, 1e-2, 0.1, (0.85, 0.995), 1e-7, 1),
+}
+for name, (kind, lr, wd, betas, eps, ams) in MORE.items():
+    p = torch.randn(N, dtype=torch.float32)
+    grads = [torch.randn(N) * (10.0 ** torch.randint(-4, 2, (N,)).float()) for _ in range(STEPS)]
+    param = torch.nn.Parameter(p.clone())
+    cls = torch.optim.Adam if kind == 1 else torch.optim.AdamW
+    opt = cls([param], lr=lr, betas=betas, eps=eps, weight_decay=wd, amsgrad=bool(ams))
+    with open(os.path.join(OUT, f"optim_{name}.txt"), "w") as f:
+        f.write(f"# torch {torch.__version__}: torch.optim {name}, {N} parameters, {STEPS} steps\n")
+        write(f, "config", [kind, lr, 0, 0, 0, wd, betas[0], betas[1], eps])
+        if ams:
+            write(f, "amsgrad", [1])
+        write(f, "p0", p)
+        for k, g in enumerate(grads, 1):
+            param.grad = g.clone()
+            opt.step()
+            write(f, f"g{k}", g)
+            write(f, f"p{k}", param.detach())
+
 print("wrote", OUT)

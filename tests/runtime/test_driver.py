@@ -59,9 +59,23 @@ for args, word in [(["--epochs", "0"], "--epochs"), (["--epochs", "3x"], "--epoc
                    (["--threads", "0"], "--threads"), (["--frobnicate"], "--frobnicate"),
                    (["--epochs"], "--epochs"), (["--nesterov", "--optimizer", "sgd"], "--nesterov"),
                    (["--momentum", "0.9"], "--momentum"), (["--load-prefix", "x"], "--load-prefix"),
-                   (["--load", "a", "--resume", "b"], "--resume")]:
+                   (["--load", "a", "--resume", "b"], "--resume"),
+                   (["--beta1", "1"], "--beta1"), (["--beta2", "1.5"], "--beta2"),
+                   (["--optimizer", "sgd", "--amsgrad"], "--amsgrad"),
+                   (["--optimizer", "sgd", "--eps", "1e-6"], "--eps"),
+                   (["--dampening", "0.1"], "--dampening"),
+                   (["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--dampening", "0.1"],
+                    "--dampening")]:
     rc, out, err = run(args)
     check(rc == 2 and word in err, f"{' '.join(args)}: exit 2 naming {word} (rc {rc}: {err.strip()[:80]})")
+
+# A mistyped option: the nearest one is suggested; a far one is not.
+rc, out, err = run(["--epoch", "3"])
+check(rc == 2 and "did you mean '--epochs'" in err, f"--epoch suggests --epochs ({err.strip()[:90]})")
+rc, out, err = run(["--weight_decay", "0.1"])
+check(rc == 2 and "did you mean '--weight-decay'" in err, f"--weight_decay suggests --weight-decay")
+rc, out, err = run(["--frobnicate"])
+check(rc == 2 and "did you mean" not in err, "no suggestion for an option far from all")
 
 # Missing data directory: exit 1, the file named.
 rc, out, err = run(["--data", P("nodata"), "--quiet"])
@@ -117,6 +131,17 @@ for model in ["logreg", "linae"]:
     check([r["epoch"] for r in rows] == ["1", "2", "3", "4"], f"{model}: resumed log appends")
     if model == "linae":
         check("test_accuracy" not in b, "no accuracy without labels")
+
+# Resume with AMSGrad (a third state array) and non-default betas and eps.
+adam = ["--optimizer", "adamw", "--amsgrad", "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6",
+        "--lr", "3e-3"]
+rc, o4, _ = run(["--epochs", "3", "--json", "--quiet"] + adam, "linae")
+rc1, _, _ = run(["--epochs", "1", "--quiet", "--save", P("ams.ckpt")] + adam, "linae")
+rc2, o2, _ = run(["--epochs", "3", "--json", "--quiet", "--resume", P("ams.ckpt")] + adam, "linae")
+check(rc == rc1 == rc2 == 0 and last_json(o4)["test_loss"] == last_json(o2)["test_loss"],
+      "AMSGrad: resumed run equals the uninterrupted one")
+rc, _, err = run(["--epochs", "3", "--quiet", "--optimizer", "adamw", "--resume", P("ams.ckpt")], "linae")
+check(rc == 1 and "3 arrays" in err, f"resume without --amsgrad refused ({err.strip()[:90]})")
 
 # Resuming from an older checkpoint drops the log rows after its epoch.
 rc, _, _ = run(["--epochs", "3", "--quiet", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01",

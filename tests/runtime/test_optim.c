@@ -1,11 +1,12 @@
-// test_optim.c — SGD / Adam / AdamW against torch.optim, step by step
+// test_optim.c — SGD / Adam / AdamW (betas, eps, AMSGrad) against torch.optim, step by step
 // (fixtures/optim_*.txt from make_fixtures.py), plus the frozen-block rule.
 #include "optim.h"
 #include "testutil.h"
 
 static const char *CASES[] = {
   "sgd_plain", "sgd_momentum", "sgd_dampening", "sgd_nesterov", "sgd_wd",
-  "sgd_momentum_wd_nesterov", "adam", "adam_wd", "adamw", "adamw_lr1e-3", NULL};
+  "sgd_momentum_wd_nesterov", "adam", "adam_wd", "adamw", "adamw_lr1e-3",
+  "adam_betas_eps", "adam_amsgrad", "adamw_amsgrad", NULL};
 
 static void run_case(const char *dir, const char *name) {
   char path[1024], key[16];
@@ -26,6 +27,8 @@ static void run_case(const char *dir, const char *name) {
   c.beta1 = cfgv[6];
   c.beta2 = cfgv[7];
   c.eps = cfgv[8];
+  for (int i = 0; i < f.n; i++)
+    c.amsgrad |= strcmp(f.name[i], "amsgrad") == 0;
   // The fixture stores lr etc. as %.9g text of the double torch used:
   // re-read them in double precision so 0.1 is 0.1, not (float)0.1.
   FILE *fp = fopen(path, "r");
