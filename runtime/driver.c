@@ -39,6 +39,7 @@ void driver_options_default(DriverOptions *o) {
   o->epochs = 10;
   o->batch = 256;
   o->optim = optim_config_default(OPTIM_ADAM);
+  o->sched = schedule_config_default();
   o->seed = 1;
   o->threads = default_threads();
 }
@@ -48,7 +49,7 @@ void driver_options_default(DriverOptions *o) {
 // The command line as one table: parsing, the --help text with each
 // default (read from driver_options_default, so the help cannot drift from
 // what a run uses) and the "did you mean" hint all read it.
-typedef enum { ARG_FLAG, ARG_INT, ARG_U64, ARG_REAL, ARG_STRING, ARG_CHOICE } ArgKind;
+typedef enum { ARG_FLAG, ARG_INT, ARG_U64, ARG_REAL, ARG_STRING, ARG_CHOICE, ARG_MILESTONES } ArgKind;
 
 typedef struct {
   const char *name, *metavar;       // "--epochs", "N" (NULL for a flag)
@@ -60,6 +61,8 @@ typedef struct {
 } OptSpec;
 
 static const char *const optimizer_names[] = {"sgd", "adam", "adamw", NULL};   // OptimKind order
+static const char *const schedule_names[] = {"none", "step", "multistep", "exponential", "cosine",
+                                             "onecycle", NULL};                 // SchedKind order
 
 #define F(field) offsetof(DriverOptions, field)
 static const OptSpec specs[] = {
@@ -77,6 +80,26 @@ static const OptSpec specs[] = {
   {"--amsgrad", NULL, ARG_FLAG, F(optim.amsgrad), 0, 0, NULL, "Adam/AdamW with AMSGrad's maximum"},
   {"--weight-decay", "X", ARG_REAL, F(optim.weight_decay), 0, 1e6, NULL,
    "L2 (adam, sgd) or decoupled (adamw) decay"},
+  {"--schedule", "K", ARG_CHOICE, F(sched.kind), 0, 0, schedule_names,
+   "learning-rate schedule: none, step, multistep, exponential, cosine, onecycle"},
+  {"--step-size", "N", ARG_INT, F(sched.step_size), 1, 1000000, NULL, "step: epochs between decays"},
+  {"--milestones", "E1,E2", ARG_MILESTONES, F(sched), 0, 1000000, NULL,
+   "multistep: the epochs after which lr decays"},
+  {"--gamma", "X", ARG_REAL, F(sched.gamma), 0, 1e6, NULL, "step, multistep, exponential: decay factor"},
+  {"--t-max", "N", ARG_INT, F(sched.t_max), 0, 1000000, NULL, "cosine: epochs to eta-min (0: --epochs)"},
+  {"--eta-min", "X", ARG_REAL, F(sched.eta_min), 0, 1e6, NULL, "cosine: the lowest learning rate"},
+  {"--pct-start", "X", ARG_REAL, F(sched.pct_start), 0, 1, NULL,
+   "onecycle (peak lr = --lr): share of the steps spent rising"},
+  {"--div-factor", "X", ARG_REAL, F(sched.div_factor), 1e-6, 1e12, NULL, "onecycle: start lr = --lr / X"},
+  {"--final-div-factor", "X", ARG_REAL, F(sched.final_div_factor), 1e-6, 1e12, NULL,
+   "onecycle: last lr = start lr / X"},
+  {"--warmup", "N", ARG_INT, F(sched.warmup), 0, 1000000, NULL,
+   "epochs of linear warm-up, chained with the schedule (0: none)"},
+  {"--warmup-factor", "X", ARG_REAL, F(sched.warmup_factor), 0, 1, NULL, "warm-up: lr factor of epoch 1"},
+  {"--clip-norm", "X", ARG_REAL, F(clip_norm), 0, 1e12, NULL,
+   "clip the gradient's global 2-norm to X (0: off)"},
+  {"--clip-value", "X", ARG_REAL, F(clip_value), 0, 1e12, NULL,
+   "clamp every gradient entry to [-X, X] (0: off)"},
   {"--seed", "N", ARG_U64, F(seed), 0, 0, NULL, "random seed"},
   {"--threads", "N", ARG_INT, F(threads), 1, 4096, NULL, "threads (OMP_NUM_THREADS or processors)"},
   {"--save", "FILE", ARG_STRING, F(save), 0, 0, NULL, "write a checkpoint after every epoch"},
@@ -104,6 +127,7 @@ static void default_text(char *buf, size_t size, DriverOptions *d, const OptSpec
   case ARG_REAL: snprintf(buf, size, "%g", *(const double *)p); break;
   case ARG_STRING: snprintf(buf, size, "%s", *(const char *const *)p ? *(const char *const *)p : "none"); break;
   case ARG_CHOICE: snprintf(buf, size, "%s", s->choices[*(const int *)p]); break;
+  case ARG_MILESTONES: snprintf(buf, size, "none"); break;
   }
   if (!strcmp(s->name, "--load-prefix"))
     snprintf(buf, size, "all");
@@ -217,6 +241,27 @@ static int parse_choice(const OptSpec *s, const char *v, int *out) {
   return -1;
 }
 
+// "30,60,90": ascending epochs into c->milestones.
+static int parse_milestones(const OptSpec *s, const char *v, SchedConfig *c) {
+  c->n_milestones = 0;
+  for (const char *p = v;;) {
+    char *end;
+    errno = 0;
+    long e = strtol(p, &end, 10);
+    if (errno || end == p || e < 1 || e > (long)s->hi || (*end && *end != ',') ||
+        c->n_milestones == SCHED_MAX_MILESTONES ||
+        (c->n_milestones && e < c->milestones[c->n_milestones - 1])) {
+      fprintf(stderr, "error: %s: '%s' is not a list of at most %d ascending epochs (30,60,90)\n",
+              s->name, v, SCHED_MAX_MILESTONES);
+      return -1;
+    }
+    c->milestones[c->n_milestones++] = (int)e;
+    if (!*end)
+      return 0;
+    p = end + 1;
+  }
+}
+
 // Stores value v of option s in o; returns 0 or -1 (message printed).
 static int parse_value(DriverOptions *o, const OptSpec *s, const char *v) {
   void *p = field(o, s);
@@ -227,6 +272,7 @@ static int parse_value(DriverOptions *o, const OptSpec *s, const char *v) {
   case ARG_REAL: return parse_real(s->name, v, s->lo, s->hi, p);
   case ARG_STRING: *(const char **)p = v; return 0;
   case ARG_CHOICE: return parse_choice(s, v, p);
+  case ARG_MILESTONES: return parse_milestones(s, v, p);
   }
   return -1;
 }
@@ -236,6 +282,28 @@ static int is_given(const int *given, const char *name) {
     if (!strcmp(specs[i].name, name))
       return given[i];
   return 0;
+}
+
+// A schedule's own options given without it; then schedule_check's rules.
+static const char *sched_options(const DriverOptions *o, const int *given) {
+  static const struct { const char *name; int kind; } own[] = {
+    {"--step-size", SCHED_STEP}, {"--milestones", SCHED_MULTISTEP}, {"--t-max", SCHED_COSINE},
+    {"--eta-min", SCHED_COSINE}, {"--pct-start", SCHED_ONECYCLE}, {"--div-factor", SCHED_ONECYCLE},
+    {"--final-div-factor", SCHED_ONECYCLE}};
+  static char msg[96];
+  const SchedConfig *c = &o->sched;
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (is_given(given, own[i].name) && c->kind != own[i].kind) {
+      snprintf(msg, sizeof msg, "%s applies to --schedule %s only", own[i].name,
+               schedule_names[own[i].kind]);
+      return msg;
+    }
+  if (is_given(given, "--gamma") && c->kind != SCHED_STEP && c->kind != SCHED_MULTISTEP &&
+      c->kind != SCHED_EXPONENTIAL)
+    return "--gamma applies to --schedule step, multistep or exponential only";
+  if (is_given(given, "--warmup-factor") && c->warmup == 0)
+    return "--warmup-factor needs --warmup N";
+  return schedule_check(c, o->epochs);
 }
 
 // The rules between options, after parsing.  Returns 0 or 2 (message printed).
@@ -254,6 +322,10 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     bad = "--beta1, --beta2, --eps and --amsgrad apply to --optimizer adam or adamw only";
   else if (c->beta1 >= 1 || c->beta2 >= 1)
     bad = "--beta1 and --beta2 must be below 1";
+  else if ((bad = sched_options(o, given)))
+    ;
+  else if (o->clip_norm > 0 && o->clip_value > 0)
+    bad = "--clip-norm and --clip-value exclude each other";
   else if (o->load_prefix && !o->load)
     bad = "--load-prefix needs --load";
   else if (o->load && o->resume)
@@ -450,7 +522,7 @@ static int log_open(const char *path, int append) {
   struct stat st;
   if (fstat(fd, &st) == 0 && st.st_size == 0) {
     static const char head[] =
-        "epoch,train_loss,val_loss,val_accuracy,seconds,images_per_second\n";
+        "epoch,train_loss,val_loss,val_accuracy,seconds,images_per_second,lr\n";
     if (write(fd, head, sizeof head - 1) != (ssize_t)(sizeof head - 1)) {
       fprintf(stderr, "%s: write failed: %s\n", path, strerror(errno));
       close(fd);
@@ -463,11 +535,12 @@ static int log_open(const char *path, int append) {
 // One row in one write(2) on an O_APPEND descriptor, then fsync: a crash
 // leaves whole rows only.
 static int log_row(int fd, const char *path, int epoch, double train, double val,
-                   double acc, double secs, double ips) {
+                   double acc, double secs, double ips, double lr) {
   char row[256], a[32] = "";
   if (acc >= 0)
     snprintf(a, sizeof a, "%.6f", acc);
-  int n = snprintf(row, sizeof row, "%d,%.9g,%.9g,%s,%.3f,%.1f\n", epoch, train, val, a, secs, ips);
+  int n = snprintf(row, sizeof row, "%d,%.9g,%.9g,%s,%.3f,%.1f,%.9g\n", epoch, train, val, a, secs,
+                   ips, lr);
   if (write(fd, row, (size_t)n) != n || fsync(fd) != 0) {
     fprintf(stderr, "%s: write failed: %s\n", path, strerror(errno));
     return -1;
@@ -509,6 +582,7 @@ typedef struct {
   double train_loss;         // mean over the epoch's examples
   double val_loss, val_acc;  // val_acc: -1 without labels
   double train_secs, secs;   // training alone; training and validation
+  double lr;                 // the learning rate of the epoch's last step
 } Epoch;
 
 // A NaN or infinite loss stops the run, whether the training step saw it
@@ -559,7 +633,19 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   omp_set_num_threads(o->threads);
   if (m->set_threads)
     m->set_threads(m, o->threads);
-  if (optim_init(&run->opt, &o->optim, m->n_trainable))
+  OptimConfig oc = o->optim;
+  if (o->sched.kind == SCHED_ONECYCLE) {
+    // OneCycle cycles the momentum from 0.95 (torch's max_momentum) on,
+    // SGD's too: SGD then keeps a momentum buffer.
+    if (oc.kind == OPTIM_SGD) oc.momentum = 0.95;
+    else oc.beta1 = 0.95;
+    if (o->sched.pct_start * o->epochs * run->steps < 2) {
+      fprintf(stderr, "error: --schedule onecycle: %d epochs of %d steps leave its rising phase "
+              "(--pct-start %g) under 2 steps\n", o->epochs, run->steps, o->sched.pct_start);
+      return 1;
+    }
+  }
+  if (optim_init(&run->opt, &oc, m->n_trainable))
     return 1;
   if (work_init(&run->w, m, run->batch, d->train.n, o->patience > 0)) {
     optim_free(&run->opt);
@@ -621,8 +707,13 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
   const MnistSet *train = &run->d->train;
   const uint64_t seed = run->tr.seed;
   const int batch = run->batch, steps = run->steps;
+  const DriverOptions *o = run->o;
   double t0 = now(), sum = 0, last_draw = 0;
   mnist_shuffle(run->w.order, train->n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
+  // A per-epoch schedule's rate, from the epoch alone (so a resumed run
+  // gets the same); without a schedule the configured rate stays.
+  if (o->sched.kind != SCHED_ONECYCLE && (o->sched.kind != SCHED_NONE || o->sched.warmup > 0))
+    optim_set_lr(&run->opt, schedule_epoch_lr(&o->sched, o->optim.lr, epoch, o->epochs));
   for (int s = 0; s < steps; s++) {
     int start = s * batch;
     int nb = train->n - start < batch ? train->n - start : batch;
@@ -631,6 +722,15 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
     float loss = m->train_step(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, step_seed);
     if (!isfinite(loss))
       return report_divergence(run, "training", loss, epoch + 1, s + 1);
+    if (o->clip_norm > 0) optim_clip_norm(m->grads, m->n_trainable, o->clip_norm);
+    if (o->clip_value > 0) optim_clip_value(m->grads, m->n_trainable, o->clip_value);
+    if (o->sched.kind == SCHED_ONECYCLE) {
+      // Per step, from the optimiser's step count (checkpointed).
+      double lr, momentum;
+      schedule_onecycle(&o->sched, o->optim.lr, run->opt.step, (int64_t)o->epochs * steps, &lr, &momentum);
+      optim_set_lr(&run->opt, lr);
+      optim_set_momentum(&run->opt, momentum);
+    }
     optim_step(&run->opt, m->params, m->grads);
     sum += (double)loss * nb;
     double t = now();
@@ -644,6 +744,7 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
   }
   e->train_secs = now() - t0;
   e->train_loss = sum / train->n;
+  e->lr = run->opt.cfg.lr;
   return 0;
 }
 
@@ -683,13 +784,14 @@ static int record_epoch(Run *run, int epoch, const Epoch *e) {
   if (!o->quiet) {
     fprintf(stderr, "epoch %d/%d  train %.5f  val %.5f", epoch + 1, o->epochs, e->train_loss, e->val_loss);
     if (e->val_acc >= 0) fprintf(stderr, "  acc %.4f", e->val_acc);
-    fprintf(stderr, "  %.1f s  %.0f img/s\n", e->secs, ips);
+    fprintf(stderr, "  lr %.3g  %.1f s  %.0f img/s\n", e->lr, e->secs, ips);
   }
   // The log row goes first: a crash between the two leaves the log one
   // epoch ahead of the checkpoint, which --resume trims (log_trim); the
   // other order would leave a hole in the log after the resume.
   if (run->logfd >= 0 &&
-      log_row(run->logfd, o->log, epoch + 1, e->train_loss, e->val_loss, e->val_acc, e->secs, ips))
+      log_row(run->logfd, o->log, epoch + 1, e->train_loss, e->val_loss, e->val_acc, e->secs, ips,
+              e->lr))
     return 1;
   if (o->save && ckpt_save(o->save, run->m, &run->opt, &run->tr))
     return 1;
@@ -715,6 +817,7 @@ static int run_finish(Run *run, double train_loss) {
   r->train_loss = train_loss;
   r->seconds = tr->seconds;
   r->train_images_per_second = tr->seconds > 0 ? tr->images / tr->seconds : 0;
+  r->lr = run->opt.cfg.lr;
   return 0;
 }
 
@@ -775,6 +878,10 @@ static void print_result(const NetModel *m, const DriverOptions *o, const Driver
       json_number(stdout, "test_accuracy", r->test_accuracy);
     json_number(stdout, "seconds", r->seconds);
     json_number(stdout, "train_images_per_second", r->train_images_per_second);
+    // Only a schedule makes the last rate differ from --lr (and without
+    // one the summary stays as it always was).
+    if (o->sched.kind != SCHED_NONE || o->sched.warmup > 0)
+      json_number(stdout, "lr", r->lr);
     printf("}\n");
   }
   fflush(stdout);

@@ -10,6 +10,12 @@
 //   --nesterov          (SGD: momentum > 0, no dampening)
 //   --beta1 X, --beta2 X, --eps X     0.9, 0.999, 1e-8 (Adam, AdamW)
 //   --amsgrad           (Adam, AdamW)
+//   --schedule K        none|step|multistep|exponential|cosine|onecycle (schedule.h),
+//                       with --step-size, --milestones, --gamma, --t-max,
+//                       --eta-min, --pct-start, --div-factor, --final-div-factor;
+//                       --warmup N [--warmup-factor X] chains a linear warm-up
+//   --clip-norm X       clip the gradient's global 2-norm (0: off)
+//   --clip-value X      clamp each gradient entry to [-X, X] (0: off)
 //   --weight-decay X    0 (adamw: 1e-2, torch's default)
 //   --seed N            1
 //   --threads N         OMP_NUM_THREADS or the number of processors
@@ -50,12 +56,16 @@
 #include "mnist.h"
 #include "model.h"
 #include "optim.h"
+#include "schedule.h"
 
 typedef struct {
   const char *data;
   int epochs;
   int batch;
   OptimConfig optim;
+  SchedConfig sched;          // learning-rate schedule (schedule.h)
+  double clip_norm;           // clip the gradient's global 2-norm to this (0: off)
+  double clip_value;          // clamp every gradient entry to +-this (0: off)
   uint64_t seed;
   int threads;
   const char *save, *load, *load_prefix, *resume, *log;
@@ -71,6 +81,7 @@ typedef struct {
   double test_loss, test_accuracy; // of the parameters kept (best epoch)
   double seconds;
   double train_images_per_second;
+  double lr;                  // the learning rate of the last step taken
 } DriverResult;
 
 // Exit statuses besides 0, 1 (error) and 2 (usage).

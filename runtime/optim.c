@@ -151,8 +151,38 @@ static void adam_step(Optim *o, float *p, const float *g) {
   }
 }
 
+void optim_set_lr(Optim *o, double lr) { o->cfg.lr = lr; }
+
+void optim_set_momentum(Optim *o, double momentum) {
+  if (o->cfg.kind == OPTIM_SGD) o->cfg.momentum = momentum;
+  else o->cfg.beta1 = momentum;
+}
+
 void optim_step(Optim *o, float *params, const float *grads) {
   if (o->cfg.kind == OPTIM_SGD) sgd_step(o, params, grads);
   else adam_step(o, params, grads);
   o->step++;
+}
+
+double optim_clip_norm(float *g, size_t n, double max_norm) {
+  // Serial, in double: the sum must not depend on the thread count.
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum += (double)g[i] * g[i];
+  // torch: total_norm and the coefficient are float32 tensors.
+  const float norm = (float)sqrt(sum);
+  float coef = (float)max_norm / (norm + 1e-6f);
+  if (coef > 1.0f)
+    coef = 1.0f;
+  #pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    g[i] *= coef;
+  return norm;
+}
+
+void optim_clip_value(float *g, size_t n, double clip_value) {
+  const float v = (float)clip_value;
+  #pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i];
 }

@@ -1,5 +1,6 @@
 // optim.h — SGD and Adam/AdamW with torch.optim's semantics (PyTorch 1.13),
-// over the trainable block [0, n) of a model's parameters.  Frozen tensors
+// and gradient clipping as torch.nn.utils does it, over the trainable block
+// [0, n) of a model's parameters.  Frozen tensors
 // sit after n_trainable, so they get no state and no updates by layout.
 //
 // SGD (torch.optim.SGD):  d = g + wd*p;  b = d on the first step, else
@@ -62,7 +63,20 @@ int optim_state_count(const Optim *o);
 // m, v, vmax, the unused ones skipped.  Returns their count.
 int optim_state_arrays(const Optim *o, float *arrays[OPTIM_MAX_STATE]);
 
+// What a schedule changes between steps: the learning rate, and the
+// momentum OneCycle cycles (SGD's momentum, Adam's beta1, as torch does).
+void optim_set_lr(Optim *o, double lr);
+void optim_set_momentum(Optim *o, double momentum);
+
 // One update of params[0, n) from grads[0, n).  OpenMP-parallel.
 void optim_step(Optim *o, float *params, const float *grads);
+
+// torch.nn.utils.clip_grad_norm_(max_norm, norm_type 2) over g[0, n): the
+// global 2-norm, then g *= min(max_norm / (norm + 1e-6), 1) (in float, as
+// torch multiplies even by 1).  Returns the norm before clipping.
+double optim_clip_norm(float *g, size_t n, double max_norm);
+
+// torch.nn.utils.clip_grad_value_(clip_value): g = clamp(g, -v, v).
+void optim_clip_value(float *g, size_t n, double clip_value);
 
 #endif

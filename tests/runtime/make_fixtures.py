@@ -33,6 +33,11 @@ def write(f, name, t):
         f.write(" ".join("%.9g" % x for x in v[i:i + 8]) + "\n")
 
 
+def write17(f, name, values):
+    """A record of doubles, each exact (%.17g), one per line."""
+    f.write(f"{name} {len(values)}\n" + "".join("%.17g\n" % float(x) for x in values))
+
+
 N = 37        # parameters: odd, not a multiple of any vector width
 STEPS = 10
 CASES = {
@@ -132,5 +137,83 @@ for name, (kind, lr, wd, betas, eps, ams) in MORE.items():
             opt.step()
             write(f, f"g{k}", g)
             write(f, f"p{k}", param.detach())
+
+
+# Learning-rate schedules (torch.optim.lr_scheduler), each rate torch sets:
+# per epoch (lr_k: the rate of epoch k, before its scheduler.step()), or per
+# optimiser step for OneCycleLR (with the cycled momentum).  schedule_CASE.txt
+# holds config (kind step_size gamma t_max eta_min pct_start div_factor
+# final_div_factor warmup warmup_factor base_lr optimiser count; kind as
+# SchedKind: 1 step, 2 multistep, 3 exponential, 4 cosine, 5 onecycle;
+# optimiser 0 sgd, 1 adam; count = epochs or total steps), milestones, lr and,
+# for onecycle, momentum.
+LS = torch.optim.lr_scheduler
+SCHEDULES = {
+    # name: (kind, extra config, count, factory(opt))
+    "step": (1, dict(step_size=3, gamma=0.5), 10, lambda o: LS.StepLR(o, 3, gamma=0.5)),
+    "multistep": (2, dict(gamma=0.3, milestones=[2, 5, 5, 8]), 10,
+                  lambda o: LS.MultiStepLR(o, [2, 5, 5, 8], gamma=0.3)),
+    "exponential": (3, dict(gamma=0.9), 10, lambda o: LS.ExponentialLR(o, 0.9)),
+    "cosine": (4, dict(t_max=4, eta_min=1e-3), 12, lambda o: LS.CosineAnnealingLR(o, 4, eta_min=1e-3)),
+    "cosine_epochs": (4, dict(t_max=10), 10, lambda o: LS.CosineAnnealingLR(o, 10)),
+    "warmup_cosine": (4, dict(t_max=10, warmup=3, warmup_factor=0.25), 12,
+                      lambda o: LS.ChainedScheduler([LS.LinearLR(o, 0.25, total_iters=3),
+                                                     LS.CosineAnnealingLR(o, 10)])),
+    "warmup_step": (1, dict(step_size=3, gamma=0.5, warmup=2, warmup_factor=1 / 3), 10,
+                    lambda o: LS.ChainedScheduler([LS.LinearLR(o, total_iters=2),
+                                                   LS.StepLR(o, 3, gamma=0.5)])),
+    "warmup_only": (0, dict(warmup=4, warmup_factor=0.1), 8,
+                    lambda o: LS.LinearLR(o, 0.1, total_iters=4)),
+    "onecycle_adam": (5, dict(), 50, lambda o: LS.OneCycleLR(o, max_lr=0.01, total_steps=50)),
+    "onecycle_sgd": (5, dict(pct_start=0.25, div_factor=10, final_div_factor=100), 40,
+                     lambda o: LS.OneCycleLR(o, max_lr=0.1, total_steps=40, pct_start=0.25,
+                                             div_factor=10, final_div_factor=100)),
+}
+for name, (kind, cfg, count, make) in SCHEDULES.items():
+    sgd = name.endswith("_sgd")
+    base = 0.1 if sgd else 0.01
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=base, momentum=0.9) if sgd else torch.optim.Adam([p], lr=base)
+    sched = make(opt)
+    lrs, moms = [], []
+    for k in range(count):
+        g = opt.param_groups[0]
+        lrs.append(g["lr"])
+        moms.append(g["momentum"] if sgd else g["betas"][0])
+        p.grad = torch.ones(1)
+        opt.step()
+        sched.step()
+    c = dict(step_size=0, gamma=0.1, t_max=0, eta_min=0.0, pct_start=0.3, div_factor=25.0,
+             final_div_factor=1e4, warmup=0, warmup_factor=1 / 3, milestones=[])
+    c.update(cfg)
+    with open(os.path.join(OUT, f"schedule_{name}.txt"), "w") as f:
+        f.write(f"# torch {torch.__version__}: lr_scheduler {name}, {count} "
+                f"{'steps' if kind == 5 else 'epochs'}\n")
+        # %.17g: settings and rates are doubles, compared exactly.
+        write17(f, "config", [kind, c["step_size"], c["gamma"], c["t_max"], c["eta_min"], c["pct_start"],
+                              c["div_factor"], c["final_div_factor"], c["warmup"], c["warmup_factor"],
+                              base, 0 if sgd else 1, count])
+        write17(f, "milestones", c["milestones"])
+        write17(f, "lr", lrs)
+        if kind == 5:
+            write17(f, "momentum", moms)
+
+# Gradient clipping (torch.nn.utils) over three tensors' gradients.
+with open(os.path.join(OUT, "clip.txt"), "w") as f:
+    f.write(f"# torch {torch.__version__}: clip_grad_norm_ and clip_grad_value_\n")
+    gs = [torch.randn(5) * 0.3, torch.randn(7), torch.randn(11) * 0.1]
+    write(f, "g", torch.cat(gs))
+    for tag, max_norm in (("norm_1.5", 1.5), ("norm_1000", 1000.0)):
+        ps = [torch.nn.Parameter(torch.zeros_like(g)) for g in gs]
+        for p, g in zip(ps, gs):
+            p.grad = g.clone()
+        total = torch.nn.utils.clip_grad_norm_(ps, max_norm)
+        write(f, f"{tag}_total", [total.item()])
+        write(f, f"{tag}_g", torch.cat([p.grad for p in ps]))
+    ps = [torch.nn.Parameter(torch.zeros_like(g)) for g in gs]
+    for p, g in zip(ps, gs):
+        p.grad = g.clone()
+    torch.nn.utils.clip_grad_value_(ps, 0.25)
+    write(f, "value_0.25_g", torch.cat([p.grad for p in ps]))
 
 print("wrote", OUT)

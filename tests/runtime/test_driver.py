@@ -10,9 +10,12 @@ usage: test_driver.py PATH/TO/train-logreg-test
 import csv
 import json
 import os
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 TRAINER = sys.argv[1]
 failures = 0
@@ -37,6 +40,26 @@ def last_json(out):
     return json.loads(lines[-1])
 
 
+def kill_after_checkpoint(args, ck, model):
+    """Runs the trainer with args (which --save to ck) and kills it (SIGKILL)
+    as soon as ck holds a finished epoch; returns that epoch (None if the
+    run ended first)."""
+    env = dict(os.environ, NETRT_TEST_MODEL=model, OMP_NUM_THREADS="2")
+    proc = subprocess.Popen([TRAINER] + args, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    epoch = None
+    while proc.poll() is None:
+        if os.path.exists(ck):
+            buf = open(ck, "rb").read(72)
+            if len(buf) == 72 and struct.unpack_from("<I", buf, 64)[0]:
+                epoch = struct.unpack_from("<i", buf, 68)[0]
+                proc.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.002)
+    proc.wait()
+    return epoch if proc.returncode == -signal.SIGKILL else None
+
+
 tmp = tempfile.mkdtemp(prefix="netrt-test-driver-")
 P = lambda name: os.path.join(tmp, name)
 
@@ -45,7 +68,10 @@ rc, out, err = run(["--help"])
 check(rc == 0, "--help exits 0")
 for opt in ["--data", "--epochs", "--batch", "--optimizer", "--lr", "--momentum", "--nesterov",
             "--weight-decay", "--seed", "--threads", "--save", "--load", "--load-prefix",
-            "--resume", "--log", "--patience", "--json", "--quiet", "--help"]:
+            "--resume", "--log", "--patience", "--json", "--quiet", "--help", "--dampening",
+            "--beta1", "--beta2", "--eps", "--amsgrad", "--schedule", "--step-size", "--milestones",
+            "--gamma", "--t-max", "--eta-min", "--pct-start", "--div-factor", "--final-div-factor",
+            "--warmup", "--warmup-factor", "--clip-norm", "--clip-value"]:
     check(opt in out, f"--help lists {opt}")
 check("[10]" in out and "[256]" in out and "[0.001]" in out, "--help shows defaults")
 # AdamW's decay default is torch's 1e-2, not the 0 of adam and sgd.
@@ -65,7 +91,14 @@ for args, word in [(["--epochs", "0"], "--epochs"), (["--epochs", "3x"], "--epoc
                    (["--optimizer", "sgd", "--eps", "1e-6"], "--eps"),
                    (["--dampening", "0.1"], "--dampening"),
                    (["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--dampening", "0.1"],
-                    "--dampening")]:
+                    "--dampening"),
+                   (["--schedule", "linear"], "--schedule"), (["--schedule", "step"], "--step-size"),
+                   (["--step-size", "2"], "--step-size"), (["--schedule", "multistep"], "--milestones"),
+                   (["--schedule", "multistep", "--milestones", "5,2"], "--milestones"),
+                   (["--schedule", "cosine", "--gamma", "0.5"], "--gamma"),
+                   (["--schedule", "onecycle", "--warmup", "2"], "--warmup"),
+                   (["--warmup-factor", "0.5"], "--warmup-factor"),
+                   (["--clip-norm", "1", "--clip-value", "1"], "--clip-value")]:
     rc, out, err = run(args)
     check(rc == 2 and word in err, f"{' '.join(args)}: exit 2 naming {word} (rc {rc}: {err.strip()[:80]})")
 
@@ -95,7 +128,9 @@ check(j["test_accuracy"] > 0.75, f"test accuracy {j['test_accuracy']} > 0.75 aft
 rows = list(csv.DictReader(open(P("a.csv"))))
 check(len(rows) == 3 and [r["epoch"] for r in rows] == ["1", "2", "3"], "CSV: one row per epoch")
 check(list(rows[0].keys()) == ["epoch", "train_loss", "val_loss", "val_accuracy", "seconds",
-                               "images_per_second"], "CSV header")
+                               "images_per_second", "lr"], "CSV header")
+check(all(float(r["lr"]) == 1e-3 for r in rows), "CSV: lr 1e-3 in every epoch without a schedule")
+check("lr" not in j, "no lr in the JSON without a schedule (the summary stays as it was)")
 tl = [float(r["train_loss"]) for r in rows]
 vl = [float(r["val_loss"]) for r in rows]
 print("    train loss", tl, "val loss", vl)
@@ -143,6 +178,32 @@ check(rc == rc1 == rc2 == 0 and last_json(o4)["test_loss"] == last_json(o2)["tes
 rc, _, err = run(["--epochs", "3", "--quiet", "--optimizer", "adamw", "--resume", P("ams.ckpt")], "linae")
 check(rc == 1 and "3 arrays" in err, f"resume without --amsgrad refused ({err.strip()[:90]})")
 
+# Schedules: the rate of each epoch in the log and the JSON; resumed in the
+# middle of a schedule (per epoch, and OneCycle's per step), with clipping,
+# a run equals the uninterrupted one bit for bit.
+rc, out, _ = run(["--epochs", "3", "--json", "--quiet", "--optimizer", "sgd", "--lr", "0.01",
+                  "--schedule", "step", "--step-size", "1", "--gamma", "0.5", "--log", P("s.csv")], "linae")
+lrs = [float(r["lr"]) for r in csv.DictReader(open(P("s.csv")))]
+check(rc == 0 and lrs == [0.01, 0.005, 0.0025] and last_json(out).get("lr") == 0.0025,
+      f"step schedule: CSV rates {lrs}, JSON lr {last_json(out).get('lr')}")
+for tag, sched in [("cosine + warm-up, clip-norm", ["--schedule", "cosine", "--warmup", "2",
+                                                    "--clip-norm", "0.5"]),
+                   ("multistep, clip-value", ["--schedule", "multistep", "--milestones", "1,3",
+                                              "--clip-value", "0.01"]),
+                   ("onecycle (sgd)", ["--schedule", "onecycle", "--optimizer", "sgd", "--lr", "0.05"]),
+                   ("onecycle (adam)", ["--schedule", "onecycle", "--lr", "0.01"])]:
+    ck = P("sched-" + tag.split()[0] + ("-sgd" if "sgd" in tag else "") + ".ckpt")
+    args = ["--epochs", "4", "--quiet"] + sched
+    rc, o4, _ = run(args + ["--json"], "linae")
+    # Killed right after its first checkpoint (epoch 1 or 2 of 4, in the
+    # middle of the schedule), then resumed with the same options.
+    e = kill_after_checkpoint(args + ["--save", ck], ck, "linae")
+    rc2, o2, _ = run(args + ["--json", "--resume", ck], "linae")
+    a, b = last_json(o4), last_json(o2)
+    check(rc == rc2 == 0 and e is not None and e < 4 and a["test_loss"] == b["test_loss"] and
+          a["lr"] == b["lr"], f"{tag}: resumed after epoch {e} of 4 equals the uninterrupted run "
+          f"({a['test_loss']} vs {b['test_loss']}, last lr {a['lr']})")
+
 # Resuming from an older checkpoint drops the log rows after its epoch.
 rc, _, _ = run(["--epochs", "3", "--quiet", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01",
                 "--resume", P("r-logreg.ckpt"), "--log", P("r-logreg.csv")])
@@ -151,8 +212,6 @@ check(rc == 0 and [r["epoch"] for r in rows] == ["1", "2", "3"], "log trimmed to
 
 # kill -9 in the middle of a run: the checkpoint is whole (atomic save), and
 # resuming from it reproduces the uninterrupted run exactly.
-import signal
-import time
 args6 = ["--epochs", "6", "--quiet", "--json"]
 rc, straight, _ = run(args6, "linae")
 env = dict(os.environ, NETRT_TEST_MODEL="linae", OMP_NUM_THREADS="2")

@@ -91,10 +91,51 @@ static void test_bad_config(void) {
   CHECK(rc == -1 && strstr(msg, "Nesterov"), "nesterov without momentum refused");
 }
 
+// Gradient clipping against torch.nn.utils (fixtures/clip.txt): by norm
+// when it clips (1.5) and when it does not (1000), and by value.
+static void test_clip(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/clip.txt", dir);
+  Fixture f;
+  if (fixture_read(&f, path))
+    return;
+  int n;
+  float *g0 = fixture_get(&f, "g", &n), g[64];
+  if (!g0 || n > 64)
+    return;
+  const char *tags[] = {"norm_1.5", "norm_1000"};
+  const double max_norm[] = {1.5, 1000};
+  for (int t = 0; t < 2; t++) {
+    char key[32];
+    memcpy(g, g0, sizeof(float) * n);
+    double total = optim_clip_norm(g, (size_t)n, max_norm[t]);
+    snprintf(key, sizeof key, "%s_total", tags[t]);
+    float *want_total = fixture_get(&f, key, NULL);
+    snprintf(key, sizeof key, "%s_g", tags[t]);
+    float *want = fixture_get(&f, key, NULL);
+    if (!want_total || !want)
+      continue;
+    double dt = t_reldiff((float)total, want_total[0]), dg = t_maxdiff(g, want, (size_t)n);
+    printf("clip_grad_norm_ %-10s norm %.6g  max rel diff vs torch: norm %.3g, gradients %.3g\n",
+           tags[t], total, dt, dg);
+    CHECK(dt <= 1e-6 && dg <= 1e-6, "%s: norm %.3g, gradients %.3g off", tags[t], dt, dg);
+  }
+  memcpy(g, g0, sizeof(float) * n);
+  optim_clip_value(g, (size_t)n, 0.25);
+  float *want = fixture_get(&f, "value_0.25_g", NULL);
+  if (want) {
+    double d = t_maxdiff(g, want, (size_t)n);
+    printf("clip_grad_value_ 0.25      max rel diff vs torch %.3g\n", d);
+    CHECK(d == 0, "clip by value: %.3g off", d);
+  }
+  fixture_free(&f);
+}
+
 int main(int argc, char **argv) {
   const char *dir = argc > 1 ? argv[1] : "fixtures";
   for (int i = 0; CASES[i]; i++)
     run_case(dir, CASES[i]);
+  test_clip(dir);
   test_frozen_block();
   test_bad_config();
   return t_finish("test_optim");
