@@ -438,7 +438,7 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
         f.optim_n != opt->n) {
       snprintf(msg, sizeof msg,
                "optimizer state is for %s (%u arrays of %llu floats); this run uses %s (%d of %zu)",
-               f.optim_kind <= OPTIM_ADAMW ? optim_kind_name((OptimKind)f.optim_kind) : "?",
+               f.optim_kind <= OPTIM_RMSPROP ? optim_kind_name((OptimKind)f.optim_kind) : "?",
                f.optim_count, (unsigned long long)f.optim_n, optim_kind_name(opt->cfg.kind),
                optim_state_count(opt), opt->n);
       fail(path, msg);

@@ -60,7 +60,7 @@ typedef struct {
   const char *help;
 } OptSpec;
 
-static const char *const optimizer_names[] = {"sgd", "adam", "adamw", NULL};   // OptimKind order
+static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};  // OptimKind order
 static const char *const schedule_names[] = {"none", "step", "multistep", "exponential", "cosine",
                                              "onecycle", NULL};                 // SchedKind order
 
@@ -69,15 +69,18 @@ static const OptSpec specs[] = {
   {"--data", "DIR", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX)"},
   {"--epochs", "N", ARG_INT, F(epochs), 1, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
-  {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam or adamw"},
+  {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
   {"--lr", "X", ARG_REAL, F(optim.lr), 0, 1e6, NULL, "learning rate"},
-  {"--momentum", "X", ARG_REAL, F(optim.momentum), 0, 1, NULL, "SGD momentum"},
+  {"--momentum", "X", ARG_REAL, F(optim.momentum), 0, 1, NULL, "SGD or RMSprop momentum"},
   {"--dampening", "X", ARG_REAL, F(optim.dampening), 0, 1, NULL, "SGD dampening of the momentum"},
   {"--nesterov", NULL, ARG_FLAG, F(optim.nesterov), 0, 0, NULL, "SGD Nesterov momentum"},
   {"--beta1", "X", ARG_REAL, F(optim.beta1), 0, 1, NULL, "Adam/AdamW first-moment decay, < 1"},
   {"--beta2", "X", ARG_REAL, F(optim.beta2), 0, 1, NULL, "Adam/AdamW second-moment decay, < 1"},
-  {"--eps", "X", ARG_REAL, F(optim.eps), 0, 1, NULL, "Adam/AdamW denominator term"},
+  {"--eps", "X", ARG_REAL, F(optim.eps), 0, 1, NULL, "Adam/AdamW/RMSprop denominator term"},
   {"--amsgrad", NULL, ARG_FLAG, F(optim.amsgrad), 0, 0, NULL, "Adam/AdamW with AMSGrad's maximum"},
+  {"--alpha", "X", ARG_REAL, F(optim.alpha), 0, 1, NULL, "RMSprop: decay of the squared-gradient average"},
+  {"--centered", NULL, ARG_FLAG, F(optim.centered), 0, 0, NULL,
+   "RMSprop: normalise by the gradient's estimated variance"},
   {"--weight-decay", "X", ARG_REAL, F(optim.weight_decay), 0, 1e6, NULL,
    "L2 (adam, sgd) or decoupled (adamw) decay"},
   {"--schedule", "K", ARG_CHOICE, F(sched.kind), 0, 0, schedule_names,
@@ -312,14 +315,20 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
   // AdamW's torch default decay applies when none is given.
   if (!is_given(given, "--weight-decay"))
     c->weight_decay = optim_config_default(c->kind).weight_decay;
+  const int sgd = c->kind == OPTIM_SGD, rmsprop = c->kind == OPTIM_RMSPROP, adam = !sgd && !rmsprop;
   const char *bad = NULL;
-  if (c->kind != OPTIM_SGD && (c->momentum != 0 || c->nesterov || c->dampening != 0))
-    bad = "--momentum, --dampening and --nesterov apply to --optimizer sgd only";
+  if (!sgd && !rmsprop && c->momentum != 0)
+    bad = "--momentum applies to --optimizer sgd or rmsprop only";
+  else if (!sgd && (c->nesterov || c->dampening != 0))
+    bad = "--dampening and --nesterov apply to --optimizer sgd only";
   else if (c->nesterov && (c->momentum <= 0 || c->dampening != 0))
     bad = "--nesterov needs --momentum > 0 and no --dampening";
-  else if (c->kind == OPTIM_SGD && (is_given(given, "--beta1") || is_given(given, "--beta2") ||
-                                    is_given(given, "--eps") || c->amsgrad))
-    bad = "--beta1, --beta2, --eps and --amsgrad apply to --optimizer adam or adamw only";
+  else if (!adam && (is_given(given, "--beta1") || is_given(given, "--beta2") || c->amsgrad))
+    bad = "--beta1, --beta2 and --amsgrad apply to --optimizer adam or adamw only";
+  else if (sgd && is_given(given, "--eps"))
+    bad = "--eps applies to --optimizer adam, adamw or rmsprop only";
+  else if (!rmsprop && (is_given(given, "--alpha") || c->centered))
+    bad = "--alpha and --centered apply to --optimizer rmsprop only";
   else if (c->beta1 >= 1 || c->beta2 >= 1)
     bad = "--beta1 and --beta2 must be below 1";
   else if ((bad = sched_options(o, given)))
@@ -636,8 +645,8 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   OptimConfig oc = o->optim;
   if (o->sched.kind == SCHED_ONECYCLE) {
     // OneCycle cycles the momentum from 0.95 (torch's max_momentum) on,
-    // SGD's too: SGD then keeps a momentum buffer.
-    if (oc.kind == OPTIM_SGD) oc.momentum = 0.95;
+    // SGD's and RMSprop's too: they then use their momentum buffer.
+    if (oc.kind == OPTIM_SGD || oc.kind == OPTIM_RMSPROP) oc.momentum = 0.95;
     else oc.beta1 = 0.95;
     if (o->sched.pct_start * o->epochs * run->steps < 2) {
       fprintf(stderr, "error: --schedule onecycle: %d epochs of %d steps leave its rising phase "

@@ -5,11 +5,12 @@
 //   --data DIR          MNIST directory (X or X.gz names); default: the
 //                       committed subset runtime/mnist
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
-//   --optimizer K       adam|adamw|sgd               --lr X   1e-3
-//   --momentum X        0 (SGD)     --dampening X    0 (SGD)
+//   --optimizer K       adam|adamw|sgd|rmsprop       --lr X   1e-3
+//   --momentum X        0 (SGD, RMSprop)             --dampening X    0 (SGD)
 //   --nesterov          (SGD: momentum > 0, no dampening)
-//   --beta1 X, --beta2 X, --eps X     0.9, 0.999, 1e-8 (Adam, AdamW)
-//   --amsgrad           (Adam, AdamW)
+//   --beta1 X, --beta2 X  0.9, 0.999 (Adam, AdamW)   --amsgrad (Adam, AdamW)
+//   --eps X             1e-8 (Adam, AdamW, RMSprop)
+//   --alpha X           0.99 (RMSprop)               --centered (RMSprop)
 //   --schedule K        none|step|multistep|exponential|cosine|onecycle (schedule.h),
 //                       with --step-size, --milestones, --gamma, --t-max,
 //                       --eta-min, --pct-start, --div-factor, --final-div-factor;

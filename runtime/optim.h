@@ -13,22 +13,29 @@
 //   denominator.
 // AdamW (Loshchilov & Hutter 2019; torch.optim.AdamW): p *= 1 - lr*wd first,
 //   then Adam without the L2 term.
+// RMSprop (Hinton's lecture 6e; torch.optim.RMSprop):  g += wd*p;
+//   s = alpha*s + (1-alpha)*g^2;  centered: a = alpha*a + (1-alpha)*g,
+//   d = sqrt(s - a^2) + eps, else d = sqrt(s) + eps;  with momentum
+//   b = momentum*b + g/d, p -= lr*b, else p -= lr*g/d.
 #ifndef NETRT_OPTIM_H
 #define NETRT_OPTIM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW } OptimKind;
+typedef enum { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW, OPTIM_RMSPROP } OptimKind;
 
 typedef struct {
   OptimKind kind;
   double lr;
-  double momentum, dampening;   // SGD
+  double momentum, dampening;   // momentum: SGD, RMSprop; dampening: SGD
   int nesterov;                 // SGD: needs momentum > 0 and dampening 0
   double weight_decay;
-  double beta1, beta2, eps;     // Adam, AdamW
+  double beta1, beta2;          // Adam, AdamW
+  double eps;                   // Adam, AdamW, RMSprop
   int amsgrad;                  // Adam, AdamW
+  double alpha;                 // RMSprop: decay of the squared-gradient average
+  int centered;                 // RMSprop: divide by the gradient's estimated variance
 } OptimConfig;
 
 #define OPTIM_MAX_STATE 3
@@ -37,16 +44,18 @@ typedef struct {
   OptimConfig cfg;
   size_t n;                     // floats updated: the trainable block
   int64_t step;                 // steps taken (checkpointed)
-  float *m;                     // SGD momentum buffer / Adam first moment; NULL if unused
-  float *v;                     // Adam second moment; NULL for SGD
-  float *vmax;                  // AMSGrad's running maximum of v; NULL without amsgrad
+  float *m;                     // SGD, RMSprop momentum buffer / Adam first moment; NULL if unused
+  float *v;                     // Adam second moment / RMSprop squared average; NULL for SGD
+  float *vmax;                  // AMSGrad's running maximum of v / RMSprop's gradient average
 } Optim;
 
-// torch's defaults for kind: lr 1e-3, momentum 0, betas (0.9, 0.999),
-// eps 1e-8, weight decay 0 (AdamW: 1e-2 as in torch).
+// torch's defaults for kind: lr 1e-3 (torch's for Adam; SGD has none,
+// RMSprop's 1e-2 is not used, so one --lr default serves all), momentum
+// 0, betas (0.9, 0.999), eps 1e-8, alpha 0.99, weight decay 0 (AdamW: 1e-2
+// as in torch).
 OptimConfig optim_config_default(OptimKind kind);
 
-// "sgd" / "adam" / "adamw" -> kind; returns 0 on success, -1 if unknown.
+// "sgd" / "adam" / "adamw" / "rmsprop" -> kind; returns 0 on success, -1 if unknown.
 int optim_parse_kind(const char *s, OptimKind *kind);
 const char *optim_kind_name(OptimKind kind);
 
@@ -60,7 +69,9 @@ void optim_free(Optim *o);
 int optim_state_count(const Optim *o);
 
 // The state arrays (n floats each) in the order a checkpoint stores them:
-// m, v, vmax, the unused ones skipped.  Returns their count.
+// m, v, vmax, the unused ones skipped (RMSprop keeps all three, so its
+// checkpoints have one layout whatever its momentum and centering).
+// Returns their count.
 int optim_state_arrays(const Optim *o, float *arrays[OPTIM_MAX_STATE]);
 
 // What a schedule changes between steps: the learning rate, and the

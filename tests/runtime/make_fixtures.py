@@ -10,7 +10,8 @@ Format (text, so a diff shows what changed): records of the form
 Lines starting with '#' are comments.  Integer settings are stored as
 floats too.  optim_CASE.txt holds, for one optimiser configuration:
 config (kind lr momentum dampening nesterov weight_decay beta1 beta2 eps;
-kind 0 sgd, 1 adam, 2 adamw), amsgrad (1, where set), p0 (initial
+kind 0 sgd, 1 adam, 2 adamw, 3 rmsprop), amsgrad (1, where set), rmsprop
+(alpha centered, for RMSprop), p0 (initial
 parameters), and per step k
 g_k (the gradient given) and p_k (torch's parameters after the step).
 losses.txt holds inputs, values and gradients of each loss.
@@ -215,5 +216,31 @@ with open(os.path.join(OUT, "clip.txt"), "w") as f:
         p.grad = g.clone()
     torch.nn.utils.clip_grad_value_(ps, 0.25)
     write(f, "value_0.25_g", torch.cat([p.grad for p in ps]))
+
+# RMSprop (kind 3): config as above (beta1, beta2 unused) and an "rmsprop"
+# record (alpha, centered) in %.17g.
+RMSPROP = {
+    # name: (lr, momentum, weight_decay, eps, alpha, centered)
+    "rmsprop": (1e-2, 0.0, 0.0, 1e-8, 0.99, 0),
+    "rmsprop_momentum": (1e-2, 0.9, 0.0, 1e-8, 0.99, 0),
+    "rmsprop_centered": (1e-2, 0.0, 0.0, 1e-6, 0.9, 1),
+    "rmsprop_centered_momentum_wd": (5e-3, 0.5, 0.05, 1e-8, 0.95, 1),
+}
+for name, (lr, mom, wd, eps, alpha, centered) in RMSPROP.items():
+    p = torch.randn(N, dtype=torch.float32)
+    grads = [torch.randn(N) * (10.0 ** torch.randint(-4, 2, (N,)).float()) for _ in range(STEPS)]
+    param = torch.nn.Parameter(p.clone())
+    opt = torch.optim.RMSprop([param], lr=lr, alpha=alpha, eps=eps, weight_decay=wd, momentum=mom,
+                              centered=bool(centered))
+    with open(os.path.join(OUT, f"optim_{name}.txt"), "w") as f:
+        f.write(f"# torch {torch.__version__}: torch.optim {name}, {N} parameters, {STEPS} steps\n")
+        write(f, "config", [3, lr, mom, 0, 0, wd, BETAS[0], BETAS[1], eps])
+        write17(f, "rmsprop", [alpha, centered])
+        write(f, "p0", p)
+        for k, g in enumerate(grads, 1):
+            param.grad = g.clone()
+            opt.step()
+            write(f, f"g{k}", g)
+            write(f, f"p{k}", param.detach())
 
 print("wrote", OUT)

@@ -1,4 +1,4 @@
-// test_optim.c — SGD / Adam / AdamW (betas, eps, AMSGrad) against torch.optim, step by step
+// test_optim.c — SGD / Adam / AdamW (betas, eps, AMSGrad) / RMSprop against torch.optim, step by step
 // (fixtures/optim_*.txt from make_fixtures.py), plus the frozen-block rule.
 #include "optim.h"
 #include "testutil.h"
@@ -6,7 +6,8 @@
 static const char *CASES[] = {
   "sgd_plain", "sgd_momentum", "sgd_dampening", "sgd_nesterov", "sgd_wd",
   "sgd_momentum_wd_nesterov", "adam", "adam_wd", "adamw", "adamw_lr1e-3",
-  "adam_betas_eps", "adam_amsgrad", "adamw_amsgrad", NULL};
+  "adam_betas_eps", "adam_amsgrad", "adamw_amsgrad", "rmsprop", "rmsprop_momentum",
+  "rmsprop_centered", "rmsprop_centered_momentum_wd", NULL};
 
 static void run_case(const char *dir, const char *name) {
   char path[1024], key[16];
@@ -29,6 +30,11 @@ static void run_case(const char *dir, const char *name) {
   c.eps = cfgv[8];
   for (int i = 0; i < f.n; i++)
     c.amsgrad |= strcmp(f.name[i], "amsgrad") == 0;
+  double rms[2];
+  if (c.kind == OPTIM_RMSPROP && fixture_doubles(path, "rmsprop", rms, 2) == 2) {
+    c.alpha = rms[0];
+    c.centered = (int)rms[1];
+  }
   // The fixture stores lr etc. as %.9g text of the double torch used:
   // re-read them in double precision so 0.1 is 0.1, not (float)0.1.
   FILE *fp = fopen(path, "r");

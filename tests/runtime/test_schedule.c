@@ -11,41 +11,13 @@ static const char *CASES[] = {
   "step", "multistep", "exponential", "cosine", "cosine_epochs", "warmup_cosine", "warmup_step",
   "warmup_only", "onecycle_adam", "onecycle_sgd", NULL};
 
-// Record `name` of a fixture as doubles (the float reader would round
-// them); returns the count read, or -1.
-static int read_doubles(const char *path, const char *name, double *out, int max) {
-  FILE *fp = fopen(path, "r");
-  if (!fp)
-    return -1;
-  char line[256], key[64];
-  int count = -1;
-  while (fgets(line, sizeof line, fp)) {
-    if (line[0] == '#' || sscanf(line, "%63s %d", key, &count) != 2) {
-      count = -1;
-      continue;
-    }
-    if (strcmp(key, name) != 0) {
-      count = -1;
-      continue;
-    }
-    for (int i = 0; i < count; i++)
-      if (i >= max || fscanf(fp, "%lf", &out[i]) != 1) {
-        count = -1;
-        break;
-      }
-    break;
-  }
-  fclose(fp);
-  return count;
-}
-
 static void run_case(const char *dir, const char *name) {
   char path[1024];
   snprintf(path, sizeof path, "%s/schedule_%s.txt", dir, name);
   double cfg[13], ms[SCHED_MAX_MILESTONES], lr[256], mom[256];
-  int nc = read_doubles(path, "config", cfg, 13);
-  int nm = read_doubles(path, "milestones", ms, SCHED_MAX_MILESTONES);
-  int n = read_doubles(path, "lr", lr, 256);
+  int nc = fixture_doubles(path, "config", cfg, 13);
+  int nm = fixture_doubles(path, "milestones", ms, SCHED_MAX_MILESTONES);
+  int n = fixture_doubles(path, "lr", lr, 256);
   CHECK(nc == 13 && nm >= 0 && n > 0, "%s: fixture unreadable", path);
   if (nc != 13 || nm < 0 || n <= 0)
     return;
@@ -69,7 +41,7 @@ static void run_case(const char *dir, const char *name) {
   CHECK(schedule_check(&c, count) == NULL, "%s: %s", name, schedule_check(&c, count));
   int has_mom = c.kind == SCHED_ONECYCLE;
   if (has_mom)
-    CHECK(read_doubles(path, "momentum", mom, 256) == n, "%s: no momentum record", name);
+    CHECK(fixture_doubles(path, "momentum", mom, 256) == n, "%s: no momentum record", name);
   double worst = 0;
   for (int k = 0; k < n; k++) {
     double got, m = 0;
