@@ -83,6 +83,8 @@ static const OptSpec specs[] = {
    "RMSprop: normalise by the gradient's estimated variance"},
   {"--weight-decay", "X", ARG_REAL, F(optim.weight_decay), 0, 1e6, NULL,
    "L2 (adam, sgd) or decoupled (adamw) decay"},
+  {"--no-bias-decay", NULL, ARG_FLAG, F(no_bias_decay), 0, 0, NULL,
+   "no weight decay for 1-d tensors (biases, normalisation parameters)"},
   {"--schedule", "K", ARG_CHOICE, F(sched.kind), 0, 0, schedule_names,
    "learning-rate schedule: none, step, multistep, exponential, cosine, onecycle"},
   {"--step-size", "N", ARG_INT, F(sched.step_size), 1, 1000000, NULL, "step: epochs between decays"},
@@ -405,6 +407,7 @@ typedef struct {
   float **outs;              // [n_outputs] -> [batch, size]
   int *order;                // [train.n]
   float *best;               // [n_params] when early stopping, else NULL
+  uint8_t *decay;            // [n_trainable] with --no-bias-decay (0: exempt), else NULL
 } Work;
 
 static void work_free(Work *w, int n_outputs) {
@@ -416,6 +419,20 @@ static void work_free(Work *w, int n_outputs) {
   free(w->outs);
   free(w->order);
   free(w->best);
+  free(w->decay);
+}
+
+// --no-bias-decay's mask: the trainable floats of 1-d tensors are exempt.
+static uint8_t *decay_mask(const NetModel *m) {
+  uint8_t *d = malloc(m->n_trainable ? m->n_trainable : 1);
+  if (!d)
+    return NULL;
+  for (int t = 0; t < m->n_tensors; t++) {
+    const NetTensor *T = &m->tensors[t];
+    if (!T->frozen)
+      memset(d + T->offset, T->rank > 1, T->numel);
+  }
+  return d;
 }
 
 static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int early) {
@@ -619,6 +636,31 @@ static int report_divergence(const Run *run, const char *which, double loss, int
   return DRIVER_EXIT_DIVERGED;
 }
 
+static void run_free(Run *run) {
+  if (run->logfd >= 0)
+    close(run->logfd);
+  work_free(&run->w, run->m->n_outputs);
+  optim_free(&run->opt);
+}
+
+// The optimiser as configured; OneCycle starts its cycled momentum at 0.95
+// (torch's max_momentum), SGD's and RMSprop's too, which then use their
+// momentum buffer.  Returns 0 or 1 (message printed).
+static int optim_setup(Run *run) {
+  const DriverOptions *o = run->o;
+  OptimConfig oc = o->optim;
+  if (o->sched.kind == SCHED_ONECYCLE) {
+    if (oc.kind == OPTIM_SGD || oc.kind == OPTIM_RMSPROP) oc.momentum = 0.95;
+    else oc.beta1 = 0.95;
+    if (o->sched.pct_start * o->epochs * run->steps < 2) {
+      fprintf(stderr, "error: --schedule onecycle: %d epochs of %d steps leave its rising phase "
+              "(--pct-start %g) under 2 steps\n", o->epochs, run->steps, o->sched.pct_start);
+      return 1;
+    }
+  }
+  return optim_init(&run->opt, &oc, run->m->n_trainable) ? 1 : 0;
+}
+
 // Checks the model against MNIST, sets the threads, allocates the
 // optimiser state and the batch buffers.  Returns 0 or 1 (message printed).
 static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
@@ -642,35 +684,24 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   omp_set_num_threads(o->threads);
   if (m->set_threads)
     m->set_threads(m, o->threads);
-  OptimConfig oc = o->optim;
-  if (o->sched.kind == SCHED_ONECYCLE) {
-    // OneCycle cycles the momentum from 0.95 (torch's max_momentum) on,
-    // SGD's and RMSprop's too: they then use their momentum buffer.
-    if (oc.kind == OPTIM_SGD || oc.kind == OPTIM_RMSPROP) oc.momentum = 0.95;
-    else oc.beta1 = 0.95;
-    if (o->sched.pct_start * o->epochs * run->steps < 2) {
-      fprintf(stderr, "error: --schedule onecycle: %d epochs of %d steps leave its rising phase "
-              "(--pct-start %g) under 2 steps\n", o->epochs, run->steps, o->sched.pct_start);
-      return 1;
-    }
-  }
-  if (optim_init(&run->opt, &oc, m->n_trainable))
+  if (optim_setup(run))
     return 1;
   if (work_init(&run->w, m, run->batch, d->train.n, o->patience > 0)) {
     optim_free(&run->opt);
     return 1;
   }
+  if (o->no_bias_decay) {
+    if (!(run->w.decay = decay_mask(m))) {
+      fprintf(stderr, "error: out of memory for the weight-decay mask\n");
+      run_free(run);
+      return 1;
+    }
+    optim_set_decay_mask(&run->opt, run->w.decay);
+  }
   run->tr.seed = o->seed;
   run->tr.best_params = run->w.best;
   run->tr.best_val_loss = INFINITY;
   return 0;
-}
-
-static void run_free(Run *run) {
-  if (run->logfd >= 0)
-    close(run->logfd);
-  work_free(&run->w, run->m->n_outputs);
-  optim_free(&run->opt);
 }
 
 // The starting state: PyTorch's initialisation from the seed, then --load

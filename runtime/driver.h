@@ -15,6 +15,7 @@
 //                       with --step-size, --milestones, --gamma, --t-max,
 //                       --eta-min, --pct-start, --div-factor, --final-div-factor;
 //                       --warmup N [--warmup-factor X] chains a linear warm-up
+//   --no-bias-decay     no weight decay for 1-d tensors (biases, normalisation)
 //   --clip-norm X       clip the gradient's global 2-norm (0: off)
 //   --clip-value X      clamp each gradient entry to [-X, X] (0: off)
 //   --weight-decay X    0 (adamw: 1e-2, torch's default)
@@ -67,6 +68,7 @@ typedef struct {
   SchedConfig sched;          // learning-rate schedule (schedule.h)
   double clip_norm;           // clip the gradient's global 2-norm to this (0: off)
   double clip_value;          // clamp every gradient entry to +-this (0: off)
+  int no_bias_decay;          // 1-d tensors (biases, normalisation) get no weight decay
   uint64_t seed;
   int threads;
   const char *save, *load, *load_prefix, *resume, *log;

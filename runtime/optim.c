@@ -117,11 +117,13 @@ static void sgd_step(Optim *o, float *p, const float *g) {
   const float mom = (float)c->momentum, keep = (float)(1.0 - c->dampening);
   const int first = o->step == 0, nesterov = c->nesterov;
   float *buf = o->m;
+  const uint8_t *decay = o->decay;
   const long n = (long)o->n;
   #pragma omp parallel for schedule(static)
   for (long i = 0; i < n; i++) {
     float d = g[i];
-    if (wd != 0) d = fmaf(p[i], wd, d);                 // d_p.add(param, alpha=wd)
+    if (wd != 0 && (!decay || decay[i]))
+      d = fmaf(p[i], wd, d);                           // d_p.add(param, alpha=wd)
     if (buf) {
       float b = first ? d : fmaf(d, keep, buf[i] * mom); // buf.mul_(m).add_(d_p, alpha=1-damp)
       buf[i] = b;
@@ -144,12 +146,15 @@ static void adam_step(Optim *o, float *p, const float *g) {
   const float eps = (float)c->eps, wd = (float)c->weight_decay;
   const float shrink = (float)(1.0 - c->lr * c->weight_decay);
   float *m = o->m, *v = o->v, *vmax = o->vmax;
+  const uint8_t *decay = o->decay;
   const long n = (long)o->n;
   #pragma omp parallel for schedule(static)
   for (long i = 0; i < n; i++) {
     float gi = g[i], pi = p[i];
-    if (decoupled) pi = pi * shrink;                   // param.mul_(1 - lr*wd)
-    else if (wd != 0) gi = fmaf(pi, wd, gi);           // grad.add(param, alpha=wd)
+    if (!decay || decay[i]) {                          // (an exempt float: torch's wd 0)
+      if (decoupled) pi = pi * shrink;                 // param.mul_(1 - lr*wd)
+      else if (wd != 0) gi = fmaf(pi, wd, gi);         // grad.add(param, alpha=wd)
+    }
     float mi = fmaf(gi, a1, m[i] * b1);                // exp_avg.mul_(b1).add_(g, alpha=1-b1)
     float vi = v[i] * b2 + a2 * gi * gi;               // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
     m[i] = mi;
@@ -169,11 +174,13 @@ static void rmsprop_step(Optim *o, float *p, const float *g) {
   const float alpha = (float)c->alpha, keep = (float)(1.0 - c->alpha), mom = (float)c->momentum;
   const int centered = c->centered;
   float *sq = o->v, *buf = o->m, *avg_g = o->vmax;
+  const uint8_t *decay = o->decay;
   const long n = (long)o->n;
   #pragma omp parallel for schedule(static)
   for (long i = 0; i < n; i++) {
     float gi = g[i];
-    if (wd != 0) gi = fmaf(p[i], wd, gi);              // grad.add(param, alpha=wd)
+    if (wd != 0 && (!decay || decay[i]))
+      gi = fmaf(p[i], wd, gi);                         // grad.add(param, alpha=wd)
     float s = fmaf(keep * gi, gi, sq[i] * alpha);      // square_avg.mul_(a).addcmul_(g, g, value=1-a)
     sq[i] = s;
     float avg;
@@ -196,6 +203,8 @@ static void rmsprop_step(Optim *o, float *p, const float *g) {
 }
 
 void optim_set_lr(Optim *o, double lr) { o->cfg.lr = lr; }
+
+void optim_set_decay_mask(Optim *o, const uint8_t *decay) { o->decay = decay; }
 
 void optim_set_momentum(Optim *o, double momentum) {
   if (o->cfg.kind == OPTIM_SGD || o->cfg.kind == OPTIM_RMSPROP) o->cfg.momentum = momentum;

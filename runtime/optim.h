@@ -47,6 +47,7 @@ typedef struct {
   float *m;                     // SGD, RMSprop momentum buffer / Adam first moment; NULL if unused
   float *v;                     // Adam second moment / RMSprop squared average; NULL for SGD
   float *vmax;                  // AMSGrad's running maximum of v / RMSprop's gradient average
+  const uint8_t *decay;         // [n]: 0 exempts a float from weight decay; NULL: none exempt
 } Optim;
 
 // torch's defaults for kind: lr 1e-3 (torch's for Adam; SGD has none,
@@ -78,6 +79,11 @@ int optim_state_arrays(const Optim *o, float *arrays[OPTIM_MAX_STATE]);
 // momentum OneCycle cycles (SGD's momentum, Adam's beta1, as torch does).
 void optim_set_lr(Optim *o, double lr);
 void optim_set_momentum(Optim *o, double momentum);
+
+// Exempts from weight decay the floats i with decay[i] == 0 (the caller
+// keeps decay, n bytes, alive): what torch does for a parameter group with
+// weight_decay 0, as for biases and normalisation parameters.
+void optim_set_decay_mask(Optim *o, const uint8_t *decay);
 
 // One update of params[0, n) from grads[0, n).  OpenMP-parallel.
 void optim_step(Optim *o, float *params, const float *grads);

@@ -11,7 +11,8 @@ Lines starting with '#' are comments.  Integer settings are stored as
 floats too.  optim_CASE.txt holds, for one optimiser configuration:
 config (kind lr momentum dampening nesterov weight_decay beta1 beta2 eps;
 kind 0 sgd, 1 adam, 2 adamw, 3 rmsprop), amsgrad (1, where set), rmsprop
-(alpha centered, for RMSprop), p0 (initial
+(alpha centered, for RMSprop), decay (1 or 0 per parameter: 0 in a
+group without weight decay, where set), p0 (initial
 parameters), and per step k
 g_k (the gradient given) and p_k (torch's parameters after the step).
 losses.txt holds inputs, values and gradients of each loss.
@@ -242,5 +243,44 @@ for name, (lr, mom, wd, eps, alpha, centered) in RMSPROP.items():
             opt.step()
             write(f, f"g{k}", g)
             write(f, f"p{k}", param.detach())
+
+# Weight decay with an exempt group (biases, normalisation parameters):
+# the first 30 of the N floats are a weight, the last 7 a bias in a
+# parameter group with weight_decay 0.  A "decay" record (1 decays, 0 not)
+# follows the config.
+EXEMPT = {
+    # name: (kind, lr, momentum, weight_decay)
+    "sgd_momentum_wd_exempt": (0, 0.05, 0.9, 0.05),
+    "adam_wd_exempt": (1, 1e-2, 0.0, 0.1),
+    "adamw_exempt": (2, 1e-2, 0.0, 0.1),
+    "rmsprop_wd_exempt": (3, 1e-2, 0.0, 0.1),
+}
+NW = 30
+for name, (kind, lr, mom, wd) in EXEMPT.items():
+    p = torch.randn(N, dtype=torch.float32)
+    grads = [torch.randn(N) * (10.0 ** torch.randint(-4, 2, (N,)).float()) for _ in range(STEPS)]
+    w, b = torch.nn.Parameter(p[:NW].clone()), torch.nn.Parameter(p[NW:].clone())
+    groups = [{"params": [w]}, {"params": [b], "weight_decay": 0.0}]
+    if kind == 0:
+        opt = torch.optim.SGD(groups, lr=lr, momentum=mom, weight_decay=wd)
+    elif kind == 1:
+        opt = torch.optim.Adam(groups, lr=lr, weight_decay=wd)
+    elif kind == 2:
+        opt = torch.optim.AdamW(groups, lr=lr, weight_decay=wd)
+    else:
+        opt = torch.optim.RMSprop(groups, lr=lr, weight_decay=wd)
+    with open(os.path.join(OUT, f"optim_{name}.txt"), "w") as f:
+        f.write(f"# torch {torch.__version__}: torch.optim {name}, {N} parameters "
+                f"({N - NW} exempt from weight decay), {STEPS} steps\n")
+        write(f, "config", [kind, lr, mom, 0, 0, wd, BETAS[0], BETAS[1], EPS])
+        if kind == 3:
+            write17(f, "rmsprop", [0.99, 0])
+        write(f, "decay", [1] * NW + [0] * (N - NW))
+        write(f, "p0", p)
+        for k, g in enumerate(grads, 1):
+            w.grad, b.grad = g[:NW].clone(), g[NW:].clone()
+            opt.step()
+            write(f, f"g{k}", g)
+            write(f, f"p{k}", torch.cat([w.detach(), b.detach()]))
 
 print("wrote", OUT)

@@ -71,7 +71,8 @@ for opt in ["--data", "--epochs", "--batch", "--optimizer", "--lr", "--momentum"
             "--resume", "--log", "--patience", "--json", "--quiet", "--help", "--dampening",
             "--beta1", "--beta2", "--eps", "--amsgrad", "--schedule", "--step-size", "--milestones",
             "--gamma", "--t-max", "--eta-min", "--pct-start", "--div-factor", "--final-div-factor",
-            "--warmup", "--warmup-factor", "--clip-norm", "--clip-value", "--alpha", "--centered"]:
+            "--warmup", "--warmup-factor", "--clip-norm", "--clip-value", "--alpha", "--centered",
+            "--no-bias-decay"]:
     check(opt in out, f"--help lists {opt}")
 check("[10]" in out and "[256]" in out and "[0.001]" in out, "--help shows defaults")
 # AdamW's decay default is torch's 1e-2, not the 0 of adam and sgd.
@@ -209,6 +210,16 @@ for tag, sched in [("cosine + warm-up, clip-norm", ["--schedule", "cosine", "--w
     check(rc == rc2 == 0 and e is not None and e < 4 and a["test_loss"] == b["test_loss"] and
           a.get("lr") == b.get("lr"), f"{tag}: resumed after epoch {e} of 4 equals the uninterrupted "
           f"run ({a['test_loss']} vs {b['test_loss']}, last lr {a.get('lr')})")
+
+# --no-bias-decay exempts the 1-d tensors: it changes an AdamW run (decay
+# 1e-2) and leaves a run without decay bit for bit as it was.
+res = {}
+for args in (["--optimizer", "adamw"], ["--optimizer", "adamw", "--no-bias-decay"], [],
+             ["--no-bias-decay"]):
+    rc, out, _ = run(["--epochs", "2", "--json", "--quiet"] + args)
+    res[" ".join(args)] = last_json(out)["test_loss"] if rc == 0 else None
+check(None not in res.values() and res["--optimizer adamw"] != res["--optimizer adamw --no-bias-decay"]
+      and res[""] == res["--no-bias-decay"], f"--no-bias-decay: {res}")
 
 # Resuming from an older checkpoint drops the log rows after its epoch.
 rc, _, _ = run(["--epochs", "3", "--quiet", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01",

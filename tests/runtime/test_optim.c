@@ -7,7 +7,8 @@ static const char *CASES[] = {
   "sgd_plain", "sgd_momentum", "sgd_dampening", "sgd_nesterov", "sgd_wd",
   "sgd_momentum_wd_nesterov", "adam", "adam_wd", "adamw", "adamw_lr1e-3",
   "adam_betas_eps", "adam_amsgrad", "adamw_amsgrad", "rmsprop", "rmsprop_momentum",
-  "rmsprop_centered", "rmsprop_centered_momentum_wd", NULL};
+  "rmsprop_centered", "rmsprop_centered_momentum_wd", "sgd_momentum_wd_exempt", "adam_wd_exempt",
+  "adamw_exempt", "rmsprop_wd_exempt", NULL};
 
 static void run_case(const char *dir, const char *name) {
   char path[1024], key[16];
@@ -53,6 +54,13 @@ static void run_case(const char *dir, const char *name) {
 
   Optim o;
   CHECK(optim_init(&o, &c, (size_t)n) == 0, "%s: optim_init", name);
+  uint8_t decay[256];
+  for (int i = 0; i < f.n; i++)
+    if (strcmp(f.name[i], "decay") == 0 && f.count[i] == n) {
+      for (int k = 0; k < n; k++)
+        decay[k] = f.data[i][k] != 0;
+      optim_set_decay_mask(&o, decay);
+    }
   float p[256];
   memcpy(p, p0, sizeof(float) * n);
   double worst = 0;
