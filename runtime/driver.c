@@ -62,7 +62,7 @@ typedef struct {
 
 static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};  // OptimKind order
 static const char *const schedule_names[] = {"none", "step", "multistep", "exponential", "cosine",
-                                             "onecycle", NULL};                 // SchedKind order
+                                             "onecycle", "plateau", NULL};      // SchedKind order
 
 #define F(field) offsetof(DriverOptions, field)
 static const OptSpec specs[] = {
@@ -86,7 +86,7 @@ static const OptSpec specs[] = {
   {"--no-bias-decay", NULL, ARG_FLAG, F(no_bias_decay), 0, 0, NULL,
    "no weight decay for 1-d tensors (biases, normalisation parameters)"},
   {"--schedule", "K", ARG_CHOICE, F(sched.kind), 0, 0, schedule_names,
-   "learning-rate schedule: none, step, multistep, exponential, cosine, onecycle"},
+   "learning-rate schedule: none, step, multistep, exponential, cosine, onecycle, plateau"},
   {"--step-size", "N", ARG_INT, F(sched.step_size), 1, 1000000, NULL, "step: epochs between decays"},
   {"--milestones", "E1,E2", ARG_MILESTONES, F(sched), 0, 1000000, NULL,
    "multistep: the epochs after which lr decays"},
@@ -98,6 +98,14 @@ static const OptSpec specs[] = {
   {"--div-factor", "X", ARG_REAL, F(sched.div_factor), 1e-6, 1e12, NULL, "onecycle: start lr = --lr / X"},
   {"--final-div-factor", "X", ARG_REAL, F(sched.final_div_factor), 1e-6, 1e12, NULL,
    "onecycle: last lr = start lr / X"},
+  {"--factor", "X", ARG_REAL, F(sched.factor), 0, 1, NULL, "plateau: lr factor at each reduction"},
+  {"--plateau-patience", "N", ARG_INT, F(sched.patience), 0, 1000000, NULL,
+   "plateau: epochs without a better validation loss before a reduction"},
+  {"--threshold", "X", ARG_REAL, F(sched.threshold), 0, 1, NULL,
+   "plateau: relative improvement that counts as better"},
+  {"--cooldown", "N", ARG_INT, F(sched.cooldown), 0, 1000000, NULL,
+   "plateau: epochs after a reduction before counting again"},
+  {"--min-lr", "X", ARG_REAL, F(sched.min_lr), 0, 1e6, NULL, "plateau: the lowest learning rate"},
   {"--warmup", "N", ARG_INT, F(sched.warmup), 0, 1000000, NULL,
    "epochs of linear warm-up, chained with the schedule (0: none)"},
   {"--warmup-factor", "X", ARG_REAL, F(sched.warmup_factor), 0, 1, NULL, "warm-up: lr factor of epoch 1"},
@@ -294,7 +302,9 @@ static const char *sched_options(const DriverOptions *o, const int *given) {
   static const struct { const char *name; int kind; } own[] = {
     {"--step-size", SCHED_STEP}, {"--milestones", SCHED_MULTISTEP}, {"--t-max", SCHED_COSINE},
     {"--eta-min", SCHED_COSINE}, {"--pct-start", SCHED_ONECYCLE}, {"--div-factor", SCHED_ONECYCLE},
-    {"--final-div-factor", SCHED_ONECYCLE}};
+    {"--final-div-factor", SCHED_ONECYCLE}, {"--factor", SCHED_PLATEAU},
+    {"--plateau-patience", SCHED_PLATEAU}, {"--threshold", SCHED_PLATEAU},
+    {"--cooldown", SCHED_PLATEAU}, {"--min-lr", SCHED_PLATEAU}};
   static char msg[96];
   const SchedConfig *c = &o->sched;
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
@@ -701,6 +711,8 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   run->tr.seed = o->seed;
   run->tr.best_params = run->w.best;
   run->tr.best_val_loss = INFINITY;
+  run->tr.has_plateau = o->sched.kind == SCHED_PLATEAU;
+  schedule_plateau_init(&run->tr.plateau, o->optim.lr);
   return 0;
 }
 
@@ -729,6 +741,12 @@ static int run_start(Run *run) {
       tr->best_epoch = 0;
       tr->best_val_loss = INFINITY;
     }
+    // The plateau schedule continues from its saved state, or starts now
+    // at --lr if the run had none; other schedules keep none.
+    int plateau = o->sched.kind == SCHED_PLATEAU;
+    if (plateau && !tr->has_plateau)
+      schedule_plateau_init(&tr->plateau, o->optim.lr);
+    tr->has_plateau = plateau;
     if (!o->quiet)
       fprintf(stderr, "resuming %s from %s after epoch %d (seed %llu)\n", m->name, o->resume,
               tr->epoch, (unsigned long long)tr->seed);
@@ -751,8 +769,11 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
   double t0 = now(), sum = 0, last_draw = 0;
   mnist_shuffle(run->w.order, train->n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
   // A per-epoch schedule's rate, from the epoch alone (so a resumed run
-  // gets the same); without a schedule the configured rate stays.
-  if (o->sched.kind != SCHED_ONECYCLE && (o->sched.kind != SCHED_NONE || o->sched.warmup > 0))
+  // gets the same), or the plateau schedule's (checkpointed); without a
+  // schedule the configured rate stays.
+  if (o->sched.kind == SCHED_PLATEAU)
+    optim_set_lr(&run->opt, run->tr.plateau.lr);
+  else if (o->sched.kind != SCHED_ONECYCLE && (o->sched.kind != SCHED_NONE || o->sched.warmup > 0))
     optim_set_lr(&run->opt, schedule_epoch_lr(&o->sched, o->optim.lr, epoch, o->epochs));
   for (int s = 0; s < steps; s++) {
     int start = s * batch;
@@ -882,6 +903,8 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
       break;
     }
     e.secs = now() - t0;
+    if (o->sched.kind == SCHED_PLATEAU)
+      schedule_plateau_step(&o->sched, &tr->plateau, e.val_loss);
     track_best(&run, epoch, &e);
     if ((status = record_epoch(&run, epoch, &e)))
       break;

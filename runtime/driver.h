@@ -11,9 +11,11 @@
 //   --beta1 X, --beta2 X  0.9, 0.999 (Adam, AdamW)   --amsgrad (Adam, AdamW)
 //   --eps X             1e-8 (Adam, AdamW, RMSprop)
 //   --alpha X           0.99 (RMSprop)               --centered (RMSprop)
-//   --schedule K        none|step|multistep|exponential|cosine|onecycle (schedule.h),
-//                       with --step-size, --milestones, --gamma, --t-max,
-//                       --eta-min, --pct-start, --div-factor, --final-div-factor;
+//   --schedule K        none|step|multistep|exponential|cosine|onecycle|plateau
+//                       (schedule.h), with --step-size, --milestones, --gamma,
+//                       --t-max, --eta-min, --pct-start, --div-factor,
+//                       --final-div-factor, --factor, --plateau-patience,
+//                       --threshold, --cooldown, --min-lr;
 //                       --warmup N [--warmup-factor X] chains a linear warm-up
 //   --no-bias-decay     no weight decay for 1-d tensors (biases, normalisation)
 //   --clip-norm X       clip the gradient's global 2-norm (0: off)

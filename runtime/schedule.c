@@ -15,6 +15,9 @@ SchedConfig schedule_config_default(void) {
   c.div_factor = 25;
   c.final_div_factor = 1e4;
   c.warmup_factor = 1.0 / 3;
+  c.factor = 0.1;
+  c.patience = 10;
+  c.threshold = 1e-4;
   return c;
 }
 
@@ -32,6 +35,10 @@ const char *schedule_check(const SchedConfig *c, int epochs) {
     return "--pct-start must be in (0, 1)";
   if (c->kind == SCHED_ONECYCLE && !(c->div_factor > 0 && c->final_div_factor > 0))
     return "--div-factor and --final-div-factor must be > 0";
+  if (c->kind == SCHED_PLATEAU && c->warmup > 0)
+    return "--warmup does not chain with --schedule plateau (torch cannot chain it either)";
+  if (c->kind == SCHED_PLATEAU && !(c->factor < 1))
+    return "--factor must be below 1";
   if (c->warmup > 0 && !(c->warmup_factor > 0 && c->warmup_factor <= 1))
     return "--warmup-factor must be in (0, 1]";
   (void)epochs;
@@ -73,7 +80,7 @@ static double main_step(const SchedConfig *c, double lr, double base, int e, int
 }
 
 double schedule_epoch_lr(const SchedConfig *c, double lr, int epoch, int epochs) {
-  if (c->kind == SCHED_ONECYCLE || (c->kind == SCHED_NONE && c->warmup == 0))
+  if (c->kind == SCHED_ONECYCLE || c->kind == SCHED_PLATEAU || (c->kind == SCHED_NONE && c->warmup == 0))
     return lr;
   const double base = lr;
   const int t_max = c->t_max > 0 ? c->t_max : epochs;
@@ -85,6 +92,33 @@ double schedule_epoch_lr(const SchedConfig *c, double lr, int epoch, int epochs)
     lr = main_step(c, lr, base, e, t_max);
   }
   return lr;
+}
+
+void schedule_plateau_init(Plateau *p, double lr) {
+  p->lr = lr;
+  p->best = INFINITY;
+  p->bad_epochs = p->cooldown = 0;
+}
+
+// ReduceLROnPlateau.step with mode 'min', threshold_mode 'rel', eps 1e-8.
+void schedule_plateau_step(const SchedConfig *c, Plateau *p, double loss) {
+  if (loss < p->best * (1 - c->threshold)) {
+    p->best = loss;
+    p->bad_epochs = 0;
+  } else {
+    p->bad_epochs++;
+  }
+  if (p->cooldown > 0) {
+    p->cooldown--;
+    p->bad_epochs = 0;             // bad epochs in the cooldown do not count
+  }
+  if (p->bad_epochs > c->patience) {
+    double lr = fmax(p->lr * c->factor, c->min_lr);
+    if (p->lr - lr > 1e-8)
+      p->lr = lr;
+    p->cooldown = c->cooldown;
+    p->bad_epochs = 0;
+  }
 }
 
 // OneCycleLR's _annealing_cos.

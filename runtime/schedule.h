@@ -10,6 +10,9 @@
 // A linear warm-up, LinearLR(start_factor, end_factor 1, total_iters
 // warmup), chains with any of them as ChainedScheduler([warm-up, main])
 // does: both update the same lr after every epoch.
+//   plateau      ReduceLROnPlateau(mode 'min', factor, patience, threshold
+//                (relative), cooldown, min_lr) on the validation loss: its
+//                state (rate, best loss, bad epochs, cooldown) is checkpointed
 // Per-step schedule (stepped after each optimiser step):
 //   onecycle     OneCycleLR(max_lr = --lr, total_steps = epochs x steps,
 //                pct_start, div_factor, final_div_factor) with torch's
@@ -21,7 +24,8 @@
 // schedule_epoch_lr replays that recursion from epoch 0 in the same double
 // operations, so the rates equal torch's bit for bit, and a resumed run
 // (which knows its epoch and step count) gets the same rates as an
-// uninterrupted one without any schedule state in the checkpoint.
+// uninterrupted one without any schedule state in the checkpoint.  Only
+// the plateau schedule, which follows the losses, has state to save.
 #ifndef NETRT_SCHEDULE_H
 #define NETRT_SCHEDULE_H
 
@@ -29,7 +33,8 @@
 #include <stdint.h>
 
 typedef enum {
-  SCHED_NONE, SCHED_STEP, SCHED_MULTISTEP, SCHED_EXPONENTIAL, SCHED_COSINE, SCHED_ONECYCLE
+  SCHED_NONE, SCHED_STEP, SCHED_MULTISTEP, SCHED_EXPONENTIAL, SCHED_COSINE, SCHED_ONECYCLE,
+  SCHED_PLATEAU
 } SchedKind;
 
 #define SCHED_MAX_MILESTONES 32
@@ -44,10 +49,20 @@ typedef struct {
   double pct_start, div_factor, final_div_factor;       // onecycle
   int warmup;                        // epochs of linear warm-up (0: none)
   double warmup_factor;              // its start factor
+  double factor, threshold, min_lr;  // plateau
+  int patience, cooldown;            // plateau
 } SchedConfig;
 
+// ReduceLROnPlateau's state.
+typedef struct {
+  double lr;                         // the current rate
+  double best;                       // the lowest loss so far (INFINITY at first)
+  int bad_epochs, cooldown;          // num_bad_epochs, cooldown_counter
+} Plateau;
+
 // torch's defaults: gamma 0.1, eta_min 0, pct_start 0.3, div_factor 25,
-// final_div_factor 1e4, warm-up start factor 1/3; no schedule.
+// final_div_factor 1e4, warm-up start factor 1/3, plateau factor 0.1,
+// patience 10, threshold 1e-4, cooldown 0, min_lr 0; no schedule.
 SchedConfig schedule_config_default(void);
 
 // NULL if c is consistent (for a run of epochs epochs), else the reason.
@@ -56,6 +71,12 @@ const char *schedule_check(const SchedConfig *c, int epochs);
 // The learning rate of epoch (0-based) for a per-epoch schedule (or none:
 // lr itself); epochs is the run's length (cosine's default T_max).
 double schedule_epoch_lr(const SchedConfig *c, double lr, int epoch, int epochs);
+
+// ReduceLROnPlateau: the state before the first epoch, at rate lr.
+void schedule_plateau_init(Plateau *p, double lr);
+
+// ReduceLROnPlateau.step(loss) after an epoch: may lower p->lr.
+void schedule_plateau_step(const SchedConfig *c, Plateau *p, double loss);
 
 // OneCycleLR at optimiser step (0-based) of total_steps, peak max_lr:
 // the learning rate and the cycled momentum (beta1 for Adam).

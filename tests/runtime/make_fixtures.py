@@ -200,6 +200,35 @@ for name, (kind, cfg, count, make) in SCHEDULES.items():
         if kind == 5:
             write17(f, "momentum", moms)
 
+# ReduceLROnPlateau (kind 6) on a given loss sequence: config as above, a
+# plateau record (factor patience threshold cooldown min_lr), the losses
+# (metric, one per epoch, given after the epoch) and the rate of each epoch.
+PLATEAUS = {
+    "plateau": (dict(factor=0.5, patience=2, threshold=1e-4, cooldown=0, min_lr=0.0),
+                [1.0, 0.9, 0.9, 0.89995, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7]),
+    "plateau_cooldown_min": (dict(factor=0.1, patience=1, threshold=0.01, cooldown=2, min_lr=2e-4),
+                             [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+}
+for name, (cfg, losses) in PLATEAUS.items():
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], lr=0.01)
+    sched = LS.ReduceLROnPlateau(opt, mode="min", threshold_mode="rel", **cfg)
+    lrs = []
+    for loss in losses:
+        lrs.append(opt.param_groups[0]["lr"])
+        p.grad = torch.ones(1)
+        opt.step()
+        sched.step(loss)
+    with open(os.path.join(OUT, f"schedule_{name}.txt"), "w") as f:
+        f.write(f"# torch {torch.__version__}: lr_scheduler ReduceLROnPlateau {name}, "
+                f"{len(losses)} epochs\n")
+        write17(f, "config", [6, 0, 0.1, 0, 0, 0.3, 25, 1e4, 0, 1 / 3, 0.01, 1, len(losses)])
+        write17(f, "milestones", [])
+        write17(f, "plateau", [cfg["factor"], cfg["patience"], cfg["threshold"], cfg["cooldown"],
+                               cfg["min_lr"]])
+        write17(f, "metric", losses)
+        write17(f, "lr", lrs)
+
 # Gradient clipping (torch.nn.utils) over three tensors' gradients.
 with open(os.path.join(OUT, "clip.txt"), "w") as f:
     f.write(f"# torch {torch.__version__}: clip_grad_norm_ and clip_grad_value_\n")

@@ -72,7 +72,8 @@ for opt in ["--data", "--epochs", "--batch", "--optimizer", "--lr", "--momentum"
             "--beta1", "--beta2", "--eps", "--amsgrad", "--schedule", "--step-size", "--milestones",
             "--gamma", "--t-max", "--eta-min", "--pct-start", "--div-factor", "--final-div-factor",
             "--warmup", "--warmup-factor", "--clip-norm", "--clip-value", "--alpha", "--centered",
-            "--no-bias-decay"]:
+            "--no-bias-decay", "--factor", "--plateau-patience", "--threshold", "--cooldown",
+            "--min-lr"]:
     check(opt in out, f"--help lists {opt}")
 check("[10]" in out and "[256]" in out and "[0.001]" in out, "--help shows defaults")
 # AdamW's decay default is torch's 1e-2, not the 0 of adam and sgd.
@@ -101,6 +102,8 @@ for args, word in [(["--epochs", "0"], "--epochs"), (["--epochs", "3x"], "--epoc
                    (["--warmup-factor", "0.5"], "--warmup-factor"),
                    (["--clip-norm", "1", "--clip-value", "1"], "--clip-value"),
                    (["--alpha", "0.9"], "--alpha"), (["--centered"], "--centered"),
+                   (["--cooldown", "2"], "--cooldown"),
+                   (["--schedule", "plateau", "--warmup", "1"], "--warmup"),
                    (["--optimizer", "rmsprop", "--amsgrad"], "--amsgrad"),
                    (["--optimizer", "rmsprop", "--nesterov"], "--nesterov"),
                    (["--optimizer", "rmsprop", "--alpha", "1.5"], "--alpha")]:
@@ -198,7 +201,11 @@ for tag, sched in [("cosine + warm-up, clip-norm", ["--schedule", "cosine", "--w
                    ("onecycle (sgd)", ["--schedule", "onecycle", "--optimizer", "sgd", "--lr", "0.05"]),
                    ("onecycle (adam)", ["--schedule", "onecycle", "--lr", "0.01"]),
                    ("rmsprop centered with momentum", ["--optimizer", "rmsprop", "--centered",
-                                                       "--momentum", "0.5", "--alpha", "0.9"])]:
+                                                       "--momentum", "0.5", "--alpha", "0.9"]),
+                   # A 50% gain is needed to count: from the second epoch on, the
+                   # rate halves after each.
+                   ("plateau", ["--schedule", "plateau", "--threshold", "0.5", "--plateau-patience",
+                                "0", "--factor", "0.5"])]:
     ck = P("sched-" + tag.replace(" ", "-").replace("(", "").replace(")", "").replace(",", "") + ".ckpt")
     args = ["--epochs", "4", "--quiet"] + sched
     rc, o4, _ = run(args + ["--json"], "linae")
@@ -210,6 +217,21 @@ for tag, sched in [("cosine + warm-up, clip-norm", ["--schedule", "cosine", "--w
     check(rc == rc2 == 0 and e is not None and e < 4 and a["test_loss"] == b["test_loss"] and
           a.get("lr") == b.get("lr"), f"{tag}: resumed after epoch {e} of 4 equals the uninterrupted "
           f"run ({a['test_loss']} vs {b['test_loss']}, last lr {a.get('lr')})")
+
+# The plateau schedule's state makes a version-2 checkpoint; without it the
+# checkpoint stays version 1, as before.  (The first epoch always improves
+# on "no loss yet"; the second is not 50% better, so the third runs at half.)
+def ckpt_version(path):
+    return struct.unpack_from("<I", open(path, "rb").read(12), 8)[0]
+
+
+rc, out, _ = run(["--epochs", "3", "--json", "--quiet", "--schedule", "plateau", "--threshold", "0.5",
+                  "--plateau-patience", "0", "--factor", "0.5", "--save", P("pl.ckpt"), "--log",
+                  P("pl.csv")], "linae")
+lrs = [float(r["lr"]) for r in csv.DictReader(open(P("pl.csv")))]
+check(rc == 0 and lrs == [1e-3, 1e-3, 5e-4] and ckpt_version(P("pl.ckpt")) == 2 and
+      ckpt_version(P("a.ckpt")) == 1, f"plateau: rates {lrs}, checkpoint versions "
+      f"{ckpt_version(P('pl.ckpt'))} (plateau) and {ckpt_version(P('a.ckpt'))} (none)")
 
 # --no-bias-decay exempts the 1-d tensors: it changes an AdamW run (decay
 # 1e-2) and leaves a run without decay bit for bit as it was.

@@ -9,7 +9,7 @@
 
 static const char *CASES[] = {
   "step", "multistep", "exponential", "cosine", "cosine_epochs", "warmup_cosine", "warmup_step",
-  "warmup_only", "onecycle_adam", "onecycle_sgd", NULL};
+  "warmup_only", "onecycle_adam", "onecycle_sgd", "plateau", "plateau_cooldown_min", NULL};
 
 static void run_case(const char *dir, const char *name) {
   char path[1024];
@@ -42,13 +42,29 @@ static void run_case(const char *dir, const char *name) {
   int has_mom = c.kind == SCHED_ONECYCLE;
   if (has_mom)
     CHECK(fixture_doubles(path, "momentum", mom, 256) == n, "%s: no momentum record", name);
+  double pl[5], metric[256];
+  Plateau state;
+  if (c.kind == SCHED_PLATEAU) {
+    CHECK(fixture_doubles(path, "plateau", pl, 5) == 5 && fixture_doubles(path, "metric", metric, 256) == n,
+          "%s: no plateau or metric record", name);
+    c.factor = pl[0];
+    c.patience = (int)pl[1];
+    c.threshold = pl[2];
+    c.cooldown = (int)pl[3];
+    c.min_lr = pl[4];
+    schedule_plateau_init(&state, base);
+  }
   double worst = 0;
   for (int k = 0; k < n; k++) {
     double got, m = 0;
-    if (has_mom)
+    if (has_mom) {
       schedule_onecycle(&c, base, k, count, &got, &m);
-    else
+    } else if (c.kind == SCHED_PLATEAU) {
+      got = state.lr;                      // the epoch's rate, then its loss
+      schedule_plateau_step(&c, &state, metric[k]);
+    } else {
       got = schedule_epoch_lr(&c, base, k, count);
+    }
     double d = fabs(got - lr[k]) / fmax(fabs(lr[k]), 1e-300);
     if (has_mom)
       d = fmax(d, fabs(m - mom[k]) / mom[k]);
