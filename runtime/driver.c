@@ -151,19 +151,24 @@ static void default_text(char *buf, size_t size, DriverOptions *d, const OptSpec
   }
 }
 
-static void usage(FILE *f, const char *prog, const NetModel *m) {
-  DriverOptions d;
-  driver_options_default(&d);
+void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOptions *defaults) {
+  DriverOptions d = *defaults;
   fprintf(f, "usage: %s [options]\nTrains the model '%s' on MNIST (at most %d examples a batch).\n\n",
           prog, m->name, m->max_batch);
   for (int i = 0; i < N_SPECS; i++) {
     const OptSpec *s = &specs[i];
-    char left[40], def[128];
+    char left[48], def[128];
     snprintf(left, sizeof left, "%s%s%s", s->name, s->metavar ? " " : "", s->metavar ? s->metavar : "");
     default_text(def, sizeof def, &d, s);
-    fprintf(f, "  %-19s %s [%s]\n", left, s->help, def);
+    fprintf(f, "  %-22s %s [%s]\n", left, s->help, def);
   }
-  fprintf(f, "  %-19s this text\n", "--help");
+  fprintf(f, "  %-22s this text\n", "--help");
+}
+
+static void usage(FILE *f, const char *prog, const NetModel *m) {
+  DriverOptions d;
+  driver_options_default(&d);
+  driver_usage(f, prog, m, &d);
 }
 
 // Edit distance (insertions, deletions, substitutions) of a and b, for

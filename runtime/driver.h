@@ -56,6 +56,7 @@
 #define NETRT_DRIVER_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mnist.h"
 #include "model.h"
@@ -103,6 +104,10 @@ void driver_options_default(DriverOptions *o);
 // Parses argv[1..].  Returns 0 to run, 1 after printing --help (exit 0),
 // 2 after printing a usage error (exit 2).  max_batch clamps --batch.
 int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv);
+
+// The --help text, each option's default read from defaults (a program
+// with defaults of its own, as the experiments, shows those).
+void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOptions *defaults);
 
 // Trains m on d as o says (what driver_main does after parsing and
 // loading the data; the hyperparameter search calls it directly).
