@@ -4,6 +4,7 @@
 #include "interp.h"
 
 #include "autodiff.h"
+#include "driver.h"
 #include "model.h"
 #include "ops.h"
 
@@ -139,6 +140,12 @@ int interp_main(Graph *g, int argc, char **argv) {
   if (!ops_verify(g))
     return 1;
   NetModel *m = interp_model_new(g);
+  // argv[0] is the model file; the driver's usage line names the program
+  // with it, so it reads "usage: netc run FILE [options]".
+  size_t len = strlen(argv[0]) + sizeof "netc run ";
+  char *prog = xcalloc(len, 1);
+  snprintf(prog, len, "netc run %s", argv[0]);
+  argv[0] = prog;
   int status = driver_main(m, argc, argv);
   m->free(m);
   return status;

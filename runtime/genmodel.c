@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver.h"
+
 static int nchunk(const GenSpec *sp) { return (sp->batch + sp->chunk - 1) / sp->chunk; }
 
 // Zeroed and 64-byte aligned (the kernels' vector loads).
