@@ -1,6 +1,7 @@
 # netcConfig.cmake — find_package(netc) for projects that compile their own
 # .net models: imported targets netc::netc (the compiler), netc::netrt (the
-# runtime and training driver) and netc::netxsmm (the kernels), and the
+# runtime, training driver and generated models' common part, genmodel.h)
+# and netc::netxsmm (the kernels netrt calls), and the
 # function netc_add_model(NAME MODEL [DEFINES ...]) (NetcAddModel.cmake).
 include(CMakeFindDependencyMacro)
 find_dependency(OpenMP COMPONENTS C)
@@ -27,7 +28,7 @@ if(NOT TARGET netc::netc)
   set_target_properties(netc::netrt PROPERTIES
     IMPORTED_LOCATION ${_netc_prefix}/${CMAKE_INSTALL_LIBDIR}/libnetrt.a
     INTERFACE_INCLUDE_DIRECTORIES ${_netc_prefix}/${CMAKE_INSTALL_INCLUDEDIR}/netc
-    INTERFACE_LINK_LIBRARIES "PkgConfig::NETC_ZLIB;OpenMP::OpenMP_C;m")
+    INTERFACE_LINK_LIBRARIES "netc::netxsmm;PkgConfig::NETC_ZLIB;OpenMP::OpenMP_C;m")
 endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/NetcAddModel.cmake)

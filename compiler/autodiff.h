@@ -14,25 +14,14 @@
 // and returns false.
 bool autodiff(Graph *g);
 
-// Gradient rules, referenced by the op table (ops.c).  See ops.h: GradFn.
+// For the gradient rules (each op's `grad`, in its family file): append a
+// backward node at the source location of the forward node being
+// differentiated.  ad_ew's node is batched if any input is; ad_const is an
+// unbatched scalar constant; ad_at reads a node (valid until the next add).
 typedef struct AdState AdState;
-int grad_conv2d(AdState *ad, const Node *n, int which, int dy);
-int grad_deconv2d(AdState *ad, const Node *n, int which, int dy);
-int grad_dense(AdState *ad, const Node *n, int which, int dy);
-int grad_reshape(AdState *ad, const Node *n, int which, int dy);
-int grad_relu(AdState *ad, const Node *n, int which, int dy);
-int grad_sigmoid(AdState *ad, const Node *n, int which, int dy);
-int grad_exp(AdState *ad, const Node *n, int which, int dy);
-int grad_log(AdState *ad, const Node *n, int which, int dy);
-int grad_neg(AdState *ad, const Node *n, int which, int dy);
-int grad_add(AdState *ad, const Node *n, int which, int dy);
-int grad_sub(AdState *ad, const Node *n, int which, int dy);
-int grad_mul(AdState *ad, const Node *n, int which, int dy);
-int grad_div(AdState *ad, const Node *n, int which, int dy);
-int grad_log_softmax(AdState *ad, const Node *n, int which, int dy);
-int grad_sum(AdState *ad, const Node *n, int which, int dy);
-int grad_mean(AdState *ad, const Node *n, int which, int dy);
-int grad_mse(AdState *ad, const Node *n, int which, int dy);
-int grad_nll(AdState *ad, const Node *n, int which, int dy);
+int ad_node(AdState *ad, OpKind op, Shape s, bool batched, int nin, int a, int b, int c);
+int ad_ew(AdState *ad, OpKind op, Shape s, int nin, int a, int b, int c);
+int ad_const(AdState *ad, float v);
+Node *ad_at(AdState *ad, int id);
 
 #endif

@@ -1,8 +1,9 @@
 // check.c — names, constants and shapes.
 //
 // Resolves every name (constants, nets, model values, builtin ops),
-// evaluates constants (with -D overrides), infers the shape of every layer
-// and expression with PyTorch's rules, and counts parameters.  Results are
+// evaluates constants (with -D overrides), reads builtin ops' arguments by
+// their attribute schemas and infers the shape of every layer and
+// expression with the op table's rules (PyTorch's), and counts parameters.  Results are
 // written into the AST for lower.c, dump and summary.  Every error is
 // reported; a layer or expression whose input is already wrong is not
 // checked again (its shape is unknown), so one mistake gives one message.
@@ -14,59 +15,23 @@
 
 #include "netc.h"
 
-// Dimensions and element counts must fit an int (the IR's Shape).
-#define MAX_NUMEL INT_MAX
+// Attribute values are at most this (a kernel size of 16M is no model).
 #define MAX_ATTR (1 << 24)
 // A net applying nets that apply nets can expand exponentially; bound the
 // expanded size (lower.c inlines every application).
 #define MAX_EXPANDED 100000
 
-// ---- The op table: every builtin of the language, once. ----
-
-#define REQ true, 0
-#define OPT(v) false, v
-static const OpInfo ops[] = {
-  {"conv2d", OP_CONV2D, 1, true, true, 4,
-   {{"out", A_INT_POS, REQ}, {"k", A_INT_POS, REQ}, {"stride", A_INT_POS, OPT(1)}, {"pad", A_INT_NONNEG, OPT(0)}}},
-  {"deconv2d", OP_DECONV2D, 1, true, true, 5,
-   {{"out", A_INT_POS, REQ}, {"k", A_INT_POS, REQ}, {"stride", A_INT_POS, OPT(1)}, {"pad", A_INT_NONNEG, OPT(0)},
-    {"outpad", A_INT_NONNEG, OPT(0)}}},
-  {"dense", OP_DENSE, 1, true, true, 1, {{"out", A_INT_POS, REQ}}},
-  {"flatten", OP_RESHAPE, 1, false, true, 0, {{0}}},
-  {"reshape", OP_RESHAPE, 1, false, true, 1, {{"dims", A_DIMS, REQ}}},
-  {"relu", OP_RELU, 1, false, true, 0, {{0}}},
-  {"sigmoid", OP_SIGMOID, 1, false, true, 0, {{0}}},
-  {"log_softmax", OP_LOG_SOFTMAX, 1, false, true, 0, {{0}}},
-  {"exp", OP_EXP, 1, false, true, 0, {{0}}},
-  {"log", OP_LOG, 1, false, true, 0, {{0}}},
-  {"sum", OP_SUM, 1, false, true, 0, {{0}}},
-  {"mean", OP_MEAN, 1, false, true, 0, {{0}}},
-  {"noise", OP_NOISE, 1, false, true, 4,
-   {{"mean", A_REAL, OPT(0)}, {"mean_std", A_REAL, OPT(1)}, {"std", A_REAL, OPT(0.5)}, {"std_std", A_REAL, OPT(0.5)}}},
-  {"mse", OP_MSE, 2, false, false, 0, {{0}}},
-  {"nll", OP_NLL, 2, false, false, 0, {{0}}},
-  {"normal", OP_NORMAL, 0, false, false, 1, {{"dims", A_DIMS, REQ}}},
-};
-
-const OpInfo *op_lookup(const char *name) {
-  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-    if (!strcmp(ops[i].name, name))
-      return &ops[i];
-  return NULL;
-}
-
+// The builtins and their attribute schemas are the op table's (ops.h):
+// an attribute is stored where its AttrSpec says.
 static void set_attr(const OpInfo *o, int i, double v, Attrs *a) {
-  const char *n = o->attrs[i].name;
-  if (!strcmp(n, "out")) a->out = (int)v;
-  else if (!strcmp(n, "k")) a->k = (int)v;
-  else if (!strcmp(n, "stride")) a->stride = (int)v;
-  else if (!strcmp(n, "pad")) a->pad = (int)v;
-  else if (!strcmp(n, "outpad")) a->outpad = (int)v;
-  else if (!strcmp(n, "mean")) a->a = (float)v;
-  else if (!strcmp(n, "mean_std")) a->b = (float)v;
-  else if (!strcmp(n, "std")) a->c = (float)v;
-  else if (!strcmp(n, "std_std")) a->d = (float)v;
+  const AttrSpec *s = &o->attrs[i];
+  if (s->type == A_REAL)
+    *(float *)((char *)a + s->offset) = (float)v;
+  else if (s->type != A_DIMS)
+    *(int *)((char *)a + s->offset) = (int)v;
 }
+
+static bool has_params(const OpInfo *o) { return op_def(o->ir)->flags & OPF_LAYER; }
 
 // ---- Names ----
 
@@ -93,7 +58,7 @@ Const *unit_const_def(const Unit *u, const char *name) {
 
 double unit_const(const Unit *u, const char *name) {
   Const *c = unit_const_def(u, name);
-  return c && c->state == 2 ? c->value : NAN;
+  return c && c->state == EVAL_DONE ? c->value : NAN;
 }
 
 // A model value (input or `name = ...`) bound before statement `upto`.
@@ -133,14 +98,24 @@ static int distance(const char *a, const char *b) {
   return d[n][m];
 }
 
+typedef struct {
+  const char *name;
+  const char **best;
+  int *bd;
+} Hint;
+
+static void hint_builtin(const OpInfo *o, void *user) {
+  Hint *h = user;
+  int d = distance(h->name, o->name);
+  if (d < *h->bd) *h->bd = d, *h->best = o->name;
+}
+
 // "; did you mean 'relu'?" when an op or net is spelled almost like name.
 static const char *hint(Ctx *c, const char *name, char *buf, size_t n) {
   const char *best = NULL;
   int bd = 3;
-  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-    int d = distance(name, ops[i].name);
-    if (d < bd) bd = d, best = ops[i].name;
-  }
+  Hint h = {name, &best, &bd};
+  op_each_builtin(hint_builtin, &h);
   for (int i = 0; i < c->u->nnets; i++) {
     int d = distance(name, c->u->nets[i].name.str);
     if (d < bd) bd = d, best = c->u->nets[i].name.str;
@@ -220,27 +195,27 @@ static bool const_eval(Ctx *c, Expr *e, double *out) {
 }
 
 static bool eval_const(Ctx *c, Const *k) {
-  if (k->state == 2)
+  if (k->state == EVAL_DONE)
     return true;
-  if (k->state == 3)
+  if (k->state == EVAL_FAILED)
     return false;
-  if (k->state == 1) {
+  if (k->state == EVAL_BUSY) {
     diag_error(k->name.loc, "constant '%s' is defined in terms of itself", k->name.str);
-    k->state = 3;
+    k->state = EVAL_FAILED;
     return false;
   }
   if (k->def) {
     k->value = k->def->value;
-    k->state = 2;
+    k->state = EVAL_DONE;
     return true;
   }
-  k->state = 1;
+  k->state = EVAL_BUSY;
   double v;
   bool ok = const_eval(c, k->val, &v);
-  if (k->state == 3)
+  if (k->state == EVAL_FAILED)
     return false;
   k->value = v;
-  k->state = ok ? 2 : 3;
+  k->state = ok ? EVAL_DONE : EVAL_FAILED;
   return ok;
 }
 
@@ -274,7 +249,7 @@ static bool const_int(Ctx *c, Expr *e, const char *what, int lo, int64_t hi, int
 }
 
 // Shapes: rank <= IR_MAX_RANK, dimensions >= 1, element count fits an int.
-static bool shape_fits(Shape s, Loc loc, const char *what) {
+static bool dims_fit(Shape s, Loc loc, const char *what) {
   int64_t n = 1;
   for (int i = 0; i < s.rank; i++) {
     n *= s.dim[i];
@@ -296,7 +271,7 @@ static bool eval_dims(Ctx *c, Expr **dims, int n, Loc loc, Shape *out) {
   Shape s = {.rank = n};
   for (int i = 0; i < n; i++)
     ok = const_int(c, dims[i], "a dimension", 1, MAX_NUMEL, &s.dim[i]) && ok;
-  if (ok && !shape_fits(s, loc, "shape"))
+  if (ok && !dims_fit(s, loc, "shape"))
     ok = false;
   *out = s;
   return ok;
@@ -312,32 +287,121 @@ static bool fits_float(Expr *e, double v) {
 
 // ---- Op arguments ----
 
-// Arguments of a builtin op.  In a net line the running value is the
-// implicit input (ntensor = 0); in an expression the first ntensor
-// positional arguments are the inputs, returned in tensors[].
+// What op_args gathers from one call's arguments: which attributes were
+// given, and for a shape-taking op (reshape, normal) its dimensions.
+typedef struct {
+  bool seen[MAX_ATTRS];
+  Expr *dimv[IR_MAX_RANK + 8];
+  int ndims;
+  bool dims_shape;           // given as one [..] shape
+  Loc dims_loc;
+} ArgState;
+
+static bool takes_dims(const OpInfo *o) { return o->nattrs == 1 && o->attrs[0].type == A_DIMS; }
+
+// The attribute keyword argument a names, or -1 (reported).
+static int keyword_slot(const OpInfo *o, const Arg *a) {
+  int slot;
+  for (slot = 0; slot < o->nattrs && strcmp(o->attrs[slot].name, a->key.str); slot++)
+    ;
+  if (slot < o->nattrs && o->attrs[slot].type != A_DIMS)
+    return slot;
+  char list[128] = "";
+  for (int j = 0; j < o->nattrs; j++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", o->attrs[j].name);
+  if (o->nattrs && o->attrs[0].type != A_DIMS)
+    diag_error(a->key.loc, "%s has no argument '%s' (its arguments: %s)", o->name, a->key.str, list);
+  else
+    diag_error(a->key.loc, "%s takes no keyword arguments", o->name);
+  return -1;
+}
+
+// A positional argument of a shape-taking op: reshape(32, 3, 3), normal([9]).
+static bool dims_arg(const OpInfo *o, ArgState *st, Expr *v) {
+  bool ok = true;
+  if (v->kind == E_SHAPE) {
+    if (st->ndims || st->dims_shape) {
+      diag_error(v->tok.loc, "%s takes one shape", o->name);
+      return false;
+    }
+    st->dims_shape = true;
+    st->dims_loc = v->tok.loc;
+    for (int j = 0; j < v->ndims && st->ndims < IR_MAX_RANK + 8; j++)
+      st->dimv[st->ndims++] = v->dims[j];
+    if (v->ndims > IR_MAX_RANK + 8)
+      st->ndims = IR_MAX_RANK + 8;
+  } else if (st->dims_shape) {
+    diag_error(v->tok.loc, "%s takes one shape", o->name);
+    ok = false;
+  } else if (st->ndims < IR_MAX_RANK + 8) {
+    if (!st->ndims)
+      st->dims_loc = v->tok.loc;
+    st->dimv[st->ndims++] = v;
+  }
+  st->seen[0] = true;
+  return ok;
+}
+
+// Evaluates the value of attribute slot into attr, by its type's rules.
+static bool attr_value(Ctx *c, const OpInfo *o, int slot, Expr *val, Attrs *attr) {
+  char what[64];
+  snprintf(what, sizeof what, "%s's %s", o->name, o->attrs[slot].name);
+  double v;
+  int iv;
+  switch (o->attrs[slot].type) {
+  case A_INT_POS:
+  case A_INT_NONNEG:
+    if (!const_int(c, val, what, o->attrs[slot].type == A_INT_POS ? 1 : 0, MAX_ATTR, &iv))
+      return false;
+    set_attr(o, slot, iv, attr);
+    return true;
+  case A_REAL:
+    if (!const_eval(c, val, &v) || !fits_float(val, v))
+      return false;
+    set_attr(o, slot, v, attr);
+    return true;
+  case A_DIMS:
+    break;
+  }
+  return true;
+}
+
+// Attributes not given: an error when required (unless an argument was
+// already bad: likely a misspelling of it), else their defaults.
+static bool attr_defaults(const OpInfo *o, const ArgState *st, bool ok, const Token *name, Attrs *attr) {
+  for (int i = 0; i < o->nattrs; i++) {
+    if (st->seen[i])
+      continue;
+    if (o->attrs[i].required && ok) {
+      if (o->attrs[i].type == A_DIMS)
+        diag_error(name->loc, "%s needs a shape, e.g. %s(32, 3, 3)", o->name, o->name);
+      else
+        diag_error(name->loc, "%s needs argument '%s'", o->name, o->attrs[i].name);
+      ok = false;
+    } else if (o->attrs[i].required) {
+      ok = false;
+    } else {
+      set_attr(o, i, o->attrs[i].dflt, attr);
+    }
+  }
+  return ok;
+}
+
+// Arguments of a builtin op, by its attribute schema (the op table's).  In
+// a net line the running value is the implicit input (ntensor = 0); in an
+// expression the first ntensor positional arguments are the inputs,
+// returned in tensors[].
 static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, int ntensor,
                     Expr **tensors, Attrs *attr, Shape *dims) {
-  bool ok = true, seen[5] = {0}, keyword = false;
+  bool ok = true, keyword = false;
   int npos = 0;
-  Expr *dimv[IR_MAX_RANK + 8];
-  int ndims = 0;
-  bool dims_shape = false;
-  Loc dims_loc = name->loc;
+  ArgState st = {.dims_loc = name->loc};
   for (int i = 0; i < nargs; i++) {
     Arg *a = &args[i];
     int slot;
     if (a->key.kind == TK_IDENT) {
       keyword = true;
-      for (slot = 0; slot < o->nattrs && strcmp(o->attrs[slot].name, a->key.str); slot++)
-        ;
-      if (slot == o->nattrs || o->attrs[slot].type == A_DIMS) {
-        char list[128] = "";
-        for (int j = 0; j < o->nattrs; j++)
-          snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", o->attrs[j].name);
-        if (o->nattrs && o->attrs[0].type != A_DIMS)
-          diag_error(a->key.loc, "%s has no argument '%s' (its arguments: %s)", o->name, a->key.str, list);
-        else
-          diag_error(a->key.loc, "%s takes no keyword arguments", o->name);
+      if ((slot = keyword_slot(o, a)) < 0) {
         ok = false;
         continue;
       }
@@ -352,33 +416,11 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
         tensors[pos] = a->val;
         continue;
       }
-      slot = pos - ntensor;
-      if (o->nattrs == 1 && o->attrs[0].type == A_DIMS) {   // reshape(32, 3, 3), normal([9])
-        if (a->val->kind == E_SHAPE) {
-          if (ndims || dims_shape) {
-            diag_error(a->val->tok.loc, "%s takes one shape", o->name);
-            ok = false;
-            continue;
-          }
-          dims_shape = true;
-          dims_loc = a->val->tok.loc;
-          for (int j = 0; j < a->val->ndims && ndims < IR_MAX_RANK + 8; j++)
-            dimv[ndims++] = a->val->dims[j];
-          if (a->val->ndims > IR_MAX_RANK + 8)
-            ndims = IR_MAX_RANK + 8;
-        } else {
-          if (dims_shape) {
-            diag_error(a->val->tok.loc, "%s takes one shape", o->name);
-            ok = false;
-          } else if (ndims < IR_MAX_RANK + 8) {
-            if (!ndims)
-              dims_loc = a->val->tok.loc;
-            dimv[ndims++] = a->val;
-          }
-        }
-        seen[0] = true;
+      if (takes_dims(o)) {
+        ok = dims_arg(o, &st, a->val) && ok;
         continue;
       }
+      slot = pos - ntensor;
       if (slot >= o->nattrs) {
         if (o->nattrs + ntensor == 0)
           diag_error(a->val->tok.loc, "%s takes no arguments", o->name);
@@ -389,183 +431,51 @@ static bool op_args(Ctx *c, const OpInfo *o, Token *name, Arg *args, int nargs, 
         continue;
       }
     }
-    if (seen[slot]) {
+    if (st.seen[slot]) {
       diag_error(a->key.kind == TK_IDENT ? a->key.loc : a->val->tok.loc, "%s: argument '%s' is given twice",
                  o->name, o->attrs[slot].name);
       ok = false;
       continue;
     }
-    seen[slot] = true;
-    char what[64];
-    snprintf(what, sizeof what, "%s's %s", o->name, o->attrs[slot].name);
-    double v;
-    int iv;
-    switch (o->attrs[slot].type) {
-    case A_INT_POS:
-      if (const_int(c, a->val, what, 1, MAX_ATTR, &iv)) set_attr(o, slot, iv, attr);
-      else ok = false;
-      break;
-    case A_INT_NONNEG:
-      if (const_int(c, a->val, what, 0, MAX_ATTR, &iv)) set_attr(o, slot, iv, attr);
-      else ok = false;
-      break;
-    case A_REAL:
-      if (const_eval(c, a->val, &v) && fits_float(a->val, v)) set_attr(o, slot, v, attr);
-      else ok = false;
-      break;
-    case A_DIMS:
-      break;
-    }
+    st.seen[slot] = true;
+    ok = attr_value(c, o, slot, a->val, attr) && ok;
   }
   if (npos < ntensor) {
     diag_error(name->loc, "%s expects %d input%s, got %d", o->name, ntensor, ntensor == 1 ? "" : "s", npos);
     ok = false;
   }
-  for (int i = 0; i < o->nattrs; i++) {
-    if (seen[i])
-      continue;
-    if (o->attrs[i].required && ok) {   // (after a bad argument, likely a misspelling of it)
-      if (o->attrs[i].type == A_DIMS)
-        diag_error(name->loc, "%s needs a shape, e.g. %s(32, 3, 3)", o->name, o->name);
-      else
-        diag_error(name->loc, "%s needs argument '%s'", o->name, o->attrs[i].name);
-      ok = false;
-    } else if (o->attrs[i].required) {
-      ok = false;
-    } else {
-      set_attr(o, i, o->attrs[i].dflt, attr);
-    }
-  }
-  if (ok && o->nattrs == 1 && o->attrs[0].type == A_DIMS)
-    ok = eval_dims(c, dimv, ndims, dims_loc, dims);
+  ok = attr_defaults(o, &st, ok, name, attr);
+  if (ok && takes_dims(o))
+    ok = eval_dims(c, st.dimv, st.ndims, st.dims_loc, dims);
   return ok;
 }
 
-// ---- Shape rules (PyTorch) ----
+// ---- Shape rules (the op table's, reported here with a caret) ----
 
-static bool out_fits(int64_t v, Loc loc, const char *op) {
-  if (v > MAX_NUMEL) {
-    diag_error(loc, "%s output is too large", op);
+static void report_at(ShapeCx *cx, const char *msg) { diag_error(*(Loc *)cx->user, "%s", msg); }
+
+// The output shape of builtin o on the data inputs in[] (and its weight and
+// bias shapes when it is a layer); reports at loc.
+static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
+                          Shape *out, Shape *w, Shape *b) {
+  ShapeCx cx = {.op = o->name, .in = in, .nin = o->ninputs, .attr = a, .self = dims, .report = report_at,
+                .user = &loc};
+  if (!op_def(o->ir)->shape(&cx, out))
     return false;
-  }
+  *w = cx.param[0];
+  *b = cx.param[1];
   return true;
-}
-
-// The output shape of op o on inputs in[] (and its weight and bias
-// shapes); reports at loc.
-static bool op_infer(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
-                     Shape *out, Shape *w, Shape *b) {
-  char s1[64], s2[64];
-  const Shape x = in[0];
-  *w = *b = shape_scalar();
-  switch (o->ir) {
-  case OP_CONV2D:
-  case OP_DECONV2D: {
-    if (x.rank != 3) {
-      diag_error(loc, "%s expects a 3-D input [channels, height, width], got %s", o->name, shape_str(x, s1));
-      return false;
-    }
-    int64_t hw[2];
-    for (int i = 0; i < 2; i++) {
-      int64_t h = x.dim[1 + i];
-      if (o->ir == OP_CONV2D) {
-        int64_t span = h + 2 * (int64_t)a->pad - a->k;
-        if (span < 0) {
-          diag_error(loc, "conv2d kernel %d is larger than the padded input %dx%d (pad %d)", a->k,
-                     x.dim[1], x.dim[2], a->pad);
-          return false;
-        }
-        hw[i] = span / a->stride + 1;
-      } else {
-        if (a->outpad >= a->stride) {
-          diag_error(loc, "deconv2d outpad must be smaller than stride, got outpad=%d, stride=%d",
-                     a->outpad, a->stride);
-          return false;
-        }
-        hw[i] = (h - 1) * a->stride - 2 * (int64_t)a->pad + a->k + a->outpad;
-        if (hw[i] < 1) {
-          diag_error(loc, "deconv2d output would be empty: (%lld - 1) * %d - 2 * %d + %d + %d = %lld",
-                     (long long)h, a->stride, a->pad, a->k, a->outpad, (long long)hw[i]);
-          return false;
-        }
-      }
-      if (!out_fits(hw[i], loc, o->name))
-        return false;
-    }
-    *out = shape_make(3, (int[]){a->out, (int)hw[0], (int)hw[1]});
-    *w = o->ir == OP_CONV2D ? shape_make(4, (int[]){a->out, x.dim[0], a->k, a->k})
-                            : shape_make(4, (int[]){x.dim[0], a->out, a->k, a->k});
-    *b = shape_make(1, (int[]){a->out});
-    return shape_fits(*out, loc, "the output") && shape_fits(*w, loc, "the weight");
-  }
-  case OP_DENSE:
-    if (x.rank != 1) {
-      diag_error(loc, "dense expects a 1-D input, got %s%s", shape_str(x, s1), x.rank > 1 ? " (flatten it first)" : "");
-      return false;
-    }
-    *out = shape_make(1, (int[]){a->out});
-    *w = shape_make(2, (int[]){a->out, x.dim[0]});
-    *b = shape_make(1, (int[]){a->out});
-    return shape_fits(*w, loc, "the weight");
-  case OP_RESHAPE:
-    if (!strcmp(o->name, "flatten")) {
-      if (x.rank == 0) {
-        diag_error(loc, "flatten expects a tensor, got a scalar []");
-        return false;
-      }
-      *out = shape_make(1, (int[]){(int)shape_numel(x)});
-      return true;
-    }
-    if (shape_numel(dims) != shape_numel(x)) {
-      diag_error(loc, "reshape to %s (%lld elements) from %s (%lld elements)", shape_str(dims, s1),
-                 (long long)shape_numel(dims), shape_str(x, s2), (long long)shape_numel(x));
-      return false;
-    }
-    *out = dims;
-    return true;
-  case OP_LOG_SOFTMAX:
-    if (x.rank != 1) {
-      diag_error(loc, "log_softmax expects a 1-D input, got %s", shape_str(x, s1));
-      return false;
-    }
-    *out = x;
-    return true;
-  case OP_SUM:
-  case OP_MEAN:
-    *out = shape_scalar();
-    return true;
-  case OP_MSE:
-    if (!shape_eq(in[0], in[1])) {
-      diag_error(loc, "mse compares tensors of the same shape, got %s and %s", shape_str(in[0], s1),
-                 shape_str(in[1], s2));
-      return false;
-    }
-    *out = shape_scalar();
-    return true;
-  case OP_NLL:
-    if (x.rank != 1 || x.dim[0] < 10) {
-      diag_error(loc, "nll expects log-probabilities over the 10 digits, [10], got %s", shape_str(x, s1));
-      return false;
-    }
-    *out = shape_scalar();
-    return true;
-  case OP_NORMAL:
-    *out = dims;
-    return true;
-  default:                   // element-wise
-    *out = x;
-    return true;
-  }
 }
 
 // ---- Nets ----
 
 static void check_net(Ctx *c, Net *n);
 
+// The n-th layer of a kind in a net is PREFIXn (conv1, conv2, dense1);
+// counts[op] is per op kind.
 static const char *auto_name(const OpInfo *o, int *counts) {
-  int i = o->ir == OP_CONV2D ? 0 : o->ir == OP_DECONV2D ? 1 : 2;
   char buf[32];
-  snprintf(buf, sizeof buf, "%s%d", i == 0 ? "conv" : i == 1 ? "deconv" : "dense", ++counts[i]);
+  snprintf(buf, sizeof buf, "%s%d", op_def(o->ir)->prefix, ++counts[o->ir]);
   return strdup(buf);
 }
 
@@ -577,7 +487,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
   l->net = l->opi ? NULL : unit_net(c->u, nm);
   if (l->opi) {
     const OpInfo *o = l->opi;
-    if (o->has_params)
+    if (has_params(o))
       l->pname = auto_name(o, counts);
     if (!o->chain) {
       diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
@@ -586,17 +496,17 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     Shape dims = {0};
     if (!op_args(c, o, &l->name, l->args, l->nargs, 0, NULL, &l->attr, &dims))
       return false;
-    if (l->label.kind == TK_IDENT && !o->has_params) {
+    if (l->label.kind == TK_IDENT && !has_params(o)) {
       diag_error(l->label.loc, "only layers with parameters (conv2d, deconv2d, dense) or nets take a label");
       return false;
     }
-    if (o->has_params && l->label.kind == TK_IDENT)
+    if (has_params(o) && l->label.kind == TK_IDENT)
       l->pname = l->label.str;
     if (!cur_ok)
       return false;
-    if (!op_infer(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
+    if (!builtin_shape(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
       return false;
-    l->nparams = o->has_params ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
+    l->nparams = has_params(o) ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
     l->ok = true;
     return true;
   }
@@ -607,7 +517,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
       diag_error(l->name.loc, "net '%s' takes no arguments in a net line: it is applied to the running value", nm);
       return false;
     }
-    if (callee->state == 1) {
+    if (callee->state == EVAL_BUSY) {
       diag_error(l->name.loc, "net '%s' uses itself (through net '%s')", nm, n->name.str);
       return false;
     }
@@ -634,15 +544,15 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
 }
 
 static void check_net(Ctx *c, Net *n) {
-  if (n->state != 0)
+  if (n->state != EVAL_TODO)
     return;
-  n->state = 1;
+  n->state = EVAL_BUSY;
   bool in_ok = eval_dims(c, n->in_lit.dims, n->in_lit.ndims, n->in_lit.tok.loc, &n->in);
   bool out_ok = eval_dims(c, n->out_lit.dims, n->out_lit.ndims, n->out_lit.tok.loc, &n->out);
   n->shapes_ok = in_ok && out_ok;
   Shape cur = n->in;
   bool ok = in_ok;
-  int counts[3] = {0};
+  int counts[OP_COUNT] = {0};
   n->nparams = 0;
   for (int i = 0; i < n->nlayers; i++) {
     Layer *l = &n->layers[i];
@@ -675,7 +585,7 @@ static void check_net(Ctx *c, Net *n) {
     diag_error(n->out_lit.tok.loc, "net '%s' declares output %s but its body produces %s", n->name.str,
                shape_str(n->out, s1), shape_str(cur, s2));
   }
-  n->state = 2;
+  n->state = EVAL_DONE;
 }
 
 // ---- Model expressions ----
@@ -700,6 +610,56 @@ static bool want_tensor(Expr *e, const char *who) {
   else if (e->vk == V_CONST)
     diag_error(e->tok.loc, "%s expects a tensor, got the constant %g", who, e->value);
   return false;
+}
+
+// A call of builtin o in a model expression: its arguments by the op's
+// schema, its inputs, and its shape by the op's rule (or a folded constant).
+static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
+  const char *nm = e->tok.str;
+  e->opi = o;
+  if (has_params(o)) {
+    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
+    return;
+  }
+  Expr *t[2] = {0};
+  Shape dims = {0};
+  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
+  for (int i = 0; i < o->ninputs; i++)
+    if (t[i])
+      check_expr(c, t[i]);
+  if (!ok)
+    return;
+  // exp and log of a constant fold to a constant (the row's fold).
+  if (op_def(o->ir)->fold && t[0]->vk == V_CONST) {
+    e->vk = V_CONST;
+    e->value = op_def(o->ir)->fold(t[0]->value);
+    if (!isfinite(e->value)) {
+      diag_error(e->tok.loc, "%s(%g) is not a finite number", nm, t[0]->value);
+      e->vk = V_ERROR;
+    }
+    return;
+  }
+  Shape in[2] = {0};
+  for (int i = 0; i < o->ninputs; i++) {
+    if (o->ir == OP_NLL && i == 1) {
+      if (t[1]->vk == V_LABEL)
+        continue;
+      if (t[1]->vk != V_ERROR)
+        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
+      ok = false;
+      continue;
+    }
+    if (!want_tensor(t[i], nm))
+      ok = false;
+    else
+      in[i] = t[i]->shape;
+  }
+  if (!ok)
+    return;
+  Shape w, b;
+  if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
+    return;
+  e->vk = V_TENSOR;
 }
 
 static void check_call(Ctx *c, Expr *e) {
@@ -747,50 +707,7 @@ static void check_call(Ctx *c, Expr *e) {
     }
     return;
   }
-  e->opi = o;
-  if (o->has_params) {
-    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
-    return;
-  }
-  Expr *t[2] = {0};
-  Shape dims = {0};
-  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
-  for (int i = 0; i < o->ninputs; i++)
-    if (t[i])
-      check_expr(c, t[i]);
-  if (!ok)
-    return;
-  // exp and log of a constant fold to a constant.
-  if ((o->ir == OP_EXP || o->ir == OP_LOG) && t[0]->vk == V_CONST) {
-    e->vk = V_CONST;
-    e->value = o->ir == OP_EXP ? exp(t[0]->value) : log(t[0]->value);
-    if (!isfinite(e->value)) {
-      diag_error(e->tok.loc, "%s(%g) is not a finite number", nm, t[0]->value);
-      e->vk = V_ERROR;
-    }
-    return;
-  }
-  Shape in[2] = {0};
-  for (int i = 0; i < o->ninputs; i++) {
-    if (o->ir == OP_NLL && i == 1) {
-      if (t[1]->vk == V_LABEL)
-        continue;
-      if (t[1]->vk != V_ERROR)
-        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
-      ok = false;
-      continue;
-    }
-    if (!want_tensor(t[i], nm))
-      ok = false;
-    else
-      in[i] = t[i]->shape;
-  }
-  if (!ok)
-    return;
-  Shape w, b;
-  if (!op_infer(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
-    return;
-  e->vk = V_TENSOR;
+  check_builtin_call(c, e, o);
 }
 
 static void check_binary(Ctx *c, Expr *e) {
@@ -905,76 +822,87 @@ static void check_fresh(Ctx *c, Stmt *s) {
   }
 }
 
-static void check_model(Ctx *c, Model *m) {
-  c->m = m;
-  Stmt *image = NULL, *label = NULL, *loss = NULL;
-  for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++) {
-    Stmt *s = &m->stmts[c->nstmt];
-    s->vk = V_ERROR;
-    if (s->broken) {         // a syntax error, reported: bind the name, count the loss
-      if (s->kind == S_INPUT || s->kind == S_LET)
-        check_fresh(c, s);
-      if (s->kind == S_LOSS && !loss)
-        loss = s;
-      continue;
-    }
-    switch (s->kind) {
-    case S_INPUT: {
-      check_fresh(c, s);
-      bool is_image = !strcmp(s->type.str, "image");
-      if (!is_image && strcmp(s->type.str, "label")) {
-        diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
-        break;
-      }
-      Stmt **slot = is_image ? &image : &label;
-      if (*slot) {
-        diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
-        diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
-        break;
-      }
-      *slot = s;
-      s->vk = is_image ? V_TENSOR : V_LABEL;
-      s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
-      break;
-    }
-    case S_LET:
-      check_fresh(c, s);
-      check_expr(c, s->expr);
-      s->vk = s->expr->vk;
-      s->shape = s->expr->shape;
-      break;
-    case S_LOSS:
-      check_expr(c, s->expr);
-      if (loss) {
-        diag_error(s->tok.loc, "the model has one loss; this is the second");
-        diag_note(loss->tok.loc, "the first is here");
-        break;
-      }
-      loss = s;
-      if (s->expr->vk == V_TENSOR && (s->expr->shape.rank != 0)) {
-        char buf[64];
-        diag_error(s->expr->tok.loc, "the loss must be a scalar per example, got %s (use mean, sum or mse)",
-                   shape_str(s->expr->shape, buf));
-      } else if (s->expr->vk == V_CONST) {
-        diag_error(s->expr->tok.loc, "the loss is a constant; it must depend on the model");
-      } else if (s->expr->vk == V_LABEL) {
-        diag_error(s->expr->tok.loc, "the loss cannot be the label");
-      }
-      break;
-    case S_FREEZE:
-      for (int i = 0; i < s->nnames; i++) {
-        Net *n = unit_net(c->u, s->names[i].str);
-        if (!n)
-          diag_error(s->names[i].loc, "freeze: '%s' is not a net", s->names[i].str);
-        else
-          n->frozen = true;
-      }
-      break;
-    case S_EXPORT:
-      break;                 // after all names are bound
-    }
+// What a model binds once: its image and label inputs and its loss.
+typedef struct {
+  Stmt *image, *label, *loss;
+} ModelParts;
+
+static void check_input(Ctx *c, Stmt *s, ModelParts *mp) {
+  check_fresh(c, s);
+  bool is_image = !strcmp(s->type.str, "image");
+  if (!is_image && strcmp(s->type.str, "label")) {
+    diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
+    return;
   }
-  // Exports may name any value of the model, wherever it is bound.
+  Stmt **slot = is_image ? &mp->image : &mp->label;
+  if (*slot) {
+    diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
+    diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
+    return;
+  }
+  *slot = s;
+  s->vk = is_image ? V_TENSOR : V_LABEL;
+  s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
+}
+
+static void check_loss(Ctx *c, Stmt *s, ModelParts *mp) {
+  check_expr(c, s->expr);
+  if (mp->loss) {
+    diag_error(s->tok.loc, "the model has one loss; this is the second");
+    diag_note(mp->loss->tok.loc, "the first is here");
+    return;
+  }
+  mp->loss = s;
+  if (s->expr->vk == V_TENSOR && (s->expr->shape.rank != 0)) {
+    char buf[64];
+    diag_error(s->expr->tok.loc, "the loss must be a scalar per example, got %s (use mean, sum or mse)",
+               shape_str(s->expr->shape, buf));
+  } else if (s->expr->vk == V_CONST) {
+    diag_error(s->expr->tok.loc, "the loss is a constant; it must depend on the model");
+  } else if (s->expr->vk == V_LABEL) {
+    diag_error(s->expr->tok.loc, "the loss cannot be the label");
+  }
+}
+
+static void check_stmt(Ctx *c, Stmt *s, ModelParts *mp) {
+  s->vk = V_ERROR;
+  if (s->broken) {           // a syntax error, reported: bind the name, count the loss
+    if (s->kind == S_INPUT || s->kind == S_LET)
+      check_fresh(c, s);
+    if (s->kind == S_LOSS && !mp->loss)
+      mp->loss = s;
+    return;
+  }
+  switch (s->kind) {
+  case S_INPUT:
+    check_input(c, s, mp);
+    break;
+  case S_LET:
+    check_fresh(c, s);
+    check_expr(c, s->expr);
+    s->vk = s->expr->vk;
+    s->shape = s->expr->shape;
+    break;
+  case S_LOSS:
+    check_loss(c, s, mp);
+    break;
+  case S_FREEZE:
+    for (int i = 0; i < s->nnames; i++) {
+      Net *n = unit_net(c->u, s->names[i].str);
+      if (!n)
+        diag_error(s->names[i].loc, "freeze: '%s' is not a net", s->names[i].str);
+      else
+        n->frozen = true;
+    }
+    break;
+  case S_EXPORT:
+    break;                   // after all names are bound
+  }
+}
+
+// After every statement: frozen nets the model does not use, and exports,
+// which may name any value of the model wherever it is bound.
+static void check_exports(Ctx *c, Model *m) {
   for (int i = 0; i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];
     if (s->kind == S_FREEZE) {
@@ -1001,7 +929,15 @@ static void check_model(Ctx *c, Model *m) {
           diag_error(t->loc, "'%s' is exported twice", t->str);
     }
   }
-  if (!loss)
+}
+
+static void check_model(Ctx *c, Model *m) {
+  c->m = m;
+  ModelParts mp = {0};
+  for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++)
+    check_stmt(c, &m->stmts[c->nstmt], &mp);
+  check_exports(c, m);
+  if (!mp.loss)
     diag_error(m->name.loc, "model '%s' has no loss (add: loss mse(y, x))", m->name.str);
 }
 
@@ -1058,7 +994,7 @@ bool check_unit(Unit *u) {
   for (int i = 0; i < u->nconsts; i++)
     eval_const(&c, &u->consts[i]);
   Const *batch = unit_const_def(u, "batch");
-  if (batch->state == 2 && (batch->value != floor(batch->value) || batch->value < 1 || batch->value > 65536)) {
+  if (batch->state == EVAL_DONE && (batch->value != floor(batch->value) || batch->value < 1 || batch->value > 65536)) {
     if (batch->def || !batch->name.loc.file)
       diag_plain("batch must be an integer in [1, 65536], got %g", batch->value);
     else

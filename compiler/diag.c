@@ -15,6 +15,17 @@
 
 static int nerrors;
 
+// Every file loaded (file_read registers it), so that later stages, which
+// know a node's location only as path:line:col (the IR's SrcLoc), report
+// through diag_error with the source line and caret as the front end does.
+static File **loaded;
+static int nloaded;
+
+void diag_register(File *f) {
+  loaded = xpush(loaded, nloaded, sizeof *loaded);
+  loaded[nloaded++] = f;
+}
+
 int diag_count(void) { return nerrors; }
 void diag_reset(void) { nerrors = 0; }
 
@@ -117,6 +128,48 @@ void diag_error(Loc loc, const char *fmt, ...) {
   if (++nerrors >= DIAG_MAX_ERRORS) {
     fprintf(stderr, "%s: too many errors (%d), stopping\n",
             loc.file ? loc.file->path : "netc", nerrors);
+    exit(1);
+  }
+}
+
+// The front-end Loc of a SrcLoc: the loaded file with that path, the byte
+// at line:col, underlining the identifier that starts there.
+static bool loc_of(SrcLoc src, Loc *loc) {
+  File *f = NULL;
+  for (int i = 0; i < nloaded && !f; i++)
+    if (src.file && !strcmp(loaded[i]->path, src.file))
+      f = loaded[i];
+  if (!f || src.line < 1 || src.col < 1)
+    return false;
+  const char *p = f->text, *end = f->text + f->len;
+  for (int l = 1; l < src.line && p < end; p++)
+    if (*p == '\n')
+      l++;
+  for (int c = 1; c < src.col && p < end && *p != '\n'; c++)
+    p++;
+  int len = 0;
+  while (p + len < end && (p[len] == '_' || (p[len] >= 'a' && p[len] <= 'z') || (p[len] >= 'A' && p[len] <= 'Z') ||
+                           (p[len] >= '0' && p[len] <= '9')))
+    len++;
+  *loc = (Loc){.file = f, .at = p, .len = len ? len : 1, .line = src.line, .col = src.col};
+  return true;
+}
+
+void diag_error_src(SrcLoc src, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  Loc loc;
+  if (loc_of(src, &loc)) {
+    report(loc, "error", fmt, ap);
+  } else {               // a graph built without a file (tests): the position alone
+    fflush(stdout);
+    fprintf(stderr, "%s:%d:%d: error: ", src.file ? src.file : "<graph>", src.line, src.col);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+  }
+  va_end(ap);
+  if (++nerrors >= DIAG_MAX_ERRORS) {
+    fprintf(stderr, "%s: too many errors (%d), stopping\n", src.file ? src.file : "netc", nerrors);
     exit(1);
   }
 }

@@ -79,7 +79,7 @@ void dump_ast(FILE *out, const Unit *u) {
       continue;              // builtin
     fprintf(out, "const %s = ", c->name.str);
     expr(out, c->val);
-    if (c->state == 2 && (c->def || c->val->kind != E_NUM))
+    if (c->state == EVAL_DONE && (c->def || c->val->kind != E_NUM))
       fprintf(out, " = %g%s", c->value, c->def ? " (-D)" : "");
     at(out, c->name);
   }

@@ -11,13 +11,21 @@
 // the blocks are added up in chunk order, so results are the same whatever
 // the number of threads or the schedule.  A last, smaller batch pads its
 // last chunk with zero examples whose loss seed is 0: they contribute
-// exactly nothing.  Every loop bound and offset is a literal.
+// exactly nothing.  Every loop bound and offset is a literal.  The batch
+// loop, the reduction and the model's lifecycle are the same for every
+// model and live in the runtime (runtime/genmodel.c); a generated file
+// holds the tensor table, the memory plan, the two chunk functions and the
+// GenSpec that ties them together.
 //
 // Kernels (runtime/xsmm/kernels.h): convolutions and transposed
 // convolutions per image as im2col + one libxsmm GEMM with the bias +
 // activation epilogue; dense layers as one GEMM per chunk; the backward
-// ops of one layer run as one loop reading the ReLU-masked gradient.
-#include "emit.h"
+// ops of one layer run as one loop reading the ReLU-masked gradient.  Each
+// op's code is written by its row's emitter (the op table, compiler/ops/*.c,
+// with the helpers of emitter.h); this file writes the rest of the file and
+// groups a layer's backward ops.
+#include "emitter.h"
+#include "netc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,67 +36,31 @@
 #include "autodiff.h"
 #include "emit_passes.h"
 #include "ops.h"
-#include "../runtime/xsmm/kernels_act.h"
 
 #ifndef NETC_VERSION
 #define NETC_VERSION "0.1.0"
 #endif
 
-#define MAX_GEMM 128
-
-typedef struct {
-  int m, n, k, lda, ldb, ldc, acc;
-  const char *what;
-} GemmDesc;
-
-typedef struct {
-  FILE *out;
-  const Graph *g;
-  const Fusion *f;
-  const Plan *p;
-  EmitOptions opt;
-  int chunk, nchunk;
-  long *poff;                // per param: offset in the parameter block
-  long n_params, n_trainable;
-  int *grad_of;              // node -> trainable param whose gradient it is, or -1
-  bool *in_grad_block;
-  char **name;               // node -> C name of its buffer
-  long *wt;                  // per param: offset of its transpose in S, or -1
-  long shared;               // floats of S (transposed weights)
-  long col, maskbuf, dyt;    // scratch sizes (floats) in the chunk arena
-  GemmDesc gemm[MAX_GEMM];
-  int ngemm;
-} CEmit;
-
-static void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(CEmit *e, const char *fmt, ...) {
+void out(CEmit *e, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vfprintf(e->out, fmt, ap);
   va_end(ap);
 }
 
-static const Node *nd(const CEmit *e, int id) { return &e->g->nodes[id]; }
-static long numel(const CEmit *e, int id) { return (long)shape_numel(nd(e, id)->shape); }
-
-static void fail(const Node *n, const char *msg) {
-  fprintf(stderr, "%s:%d:%d: error: code generation: %s (op %s)\n",
-          n->loc.file ? n->loc.file : "?", n->loc.line, n->loc.col, msg, ir_op_name(n->op));
+void fail(const Node *n, const char *msg) {
+  diag_error_src(n->loc, "code generation: %s (op %s)", msg, ir_op_name(n->op));
   exit(1);
 }
 
-// A GEMM kernel index, dispatched once at init; equal shapes share one.
-static int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int ldc, int acc) {
+int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int ldc, int acc) {
   for (int i = 0; i < e->ngemm; i++) {
     GemmDesc *d = &e->gemm[i];
     if (d->m == m && d->n == n && d->k == k && d->lda == lda && d->ldb == ldb &&
         d->ldc == ldc && d->acc == acc)
       return i;
   }
-  if (e->ngemm == MAX_GEMM) {
-    fprintf(stderr, "netc: error: more than %d distinct GEMM shapes\n", MAX_GEMM);
-    exit(1);
-  }
+  e->gemm = xpush(e->gemm, e->ngemm, sizeof *e->gemm);
   e->gemm[e->ngemm] = (GemmDesc){m, n, k, lda, ldb, ldc, acc, what};
   return e->ngemm++;
 }
@@ -106,7 +78,14 @@ static char *sanitize(const char *s) {
 // Names come from the model: a parameter's name, "d_" + it for its
 // gradient, "v_" + the node's own name (the prefix keeps names like x or n
 // clear of the C code's own), else "t<id>" (forward) / "g<id>" (backward).
-// A repeated name gets "_<id>".
+// A node that only reinterprets another's buffer (a reshape, an activation
+// folded into its layer) is called by that buffer's name, so the code
+// reads the layer's name, not an alias.  Among the nodes that own their
+// buffer, a repeated name gets "_<id>".
+static bool aliased(const CEmit *e, int id) {
+  return e->f->alias[id] >= 0 && nd(e, id)->op != OP_PARAM && !e->in_grad_block[id];
+}
+
 static void name_nodes(CEmit *e) {
   const Graph *g = e->g;
   e->name = xcalloc(g->nnodes, sizeof(char *));
@@ -123,268 +102,99 @@ static void name_nodes(CEmit *e) {
       snprintf(buf, sizeof buf, "%c%d", i < g->nforward ? 't' : 'g', i);
     e->name[i] = sanitize(buf);
   }
-  for (int i = 0; i < g->nnodes; i++)
+  for (int i = 0; i < g->nnodes; i++) {
+    if (aliased(e, i))
+      continue;
     for (int j = 0; j < i; j++)
-      if (!strcmp(e->name[i], e->name[j])) {
+      if (!aliased(e, j) && !strcmp(e->name[i], e->name[j])) {
         char buf[300];
         snprintf(buf, sizeof buf, "%s_%d", e->name[i], i);
         e->name[i] = strdup(buf);
         break;
       }
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    if (aliased(e, i))
+      e->name[i] = e->name[fuse_root(e->f, i)];
 }
 
 // ---- Operand access ----------------------------------------------------
 
-// A float literal that reads back as v exactly ("0.5f", "2.0f", "1e-05f").
-static const char *flit(char *buf, size_t cap, double v) {
+const char *flit(char *buf, size_t cap, double v) {
   char num[40];
   snprintf(num, sizeof num, "%.9g", v);
   snprintf(buf, cap, "%s%sf", num, strpbrk(num, ".eEn") ? "" : ".0");
   return buf;
 }
 
-// C expression for element (image i, element k) of node id as read by an
-// element-wise op (scalars broadcast): X[i * numel + k], X[i], X[k], X[0]
-// or a literal.
-static void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
+void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
   const Node *n = nd(e, id);
   if (n->op == OP_CONST) {
     flit(buf, cap, n->attr.scalar);
     return;
   }
   long ne = numel(e, id);
-  const char *nm = e->name[id];
+  const char *nm = root_name(e, id);
   if (n->batched && batched_loop)
     snprintf(buf, cap, ne == 1 ? "%s[i]" : "%s[i * %ld + k]", nm, ne);
   else
     snprintf(buf, cap, ne == 1 ? "%s[0]" : "%s[k]", nm);
 }
 
-// for-loops over the examples of the chunk (if the node is batched) and
-// its elements, opened; close with close_loops.
-static void open_loops(CEmit *e, int id) {
+// A scalar ([]) gets no element loop, an unbatched value no example loop;
+// e->ew_indent is where the store's statement starts.
+void open_loops(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  if (n->batched)
-    out(e, "  for (int i = 0; i < CHUNK; i++)\n  ");
-  out(e, "  for (int k = 0; k < %ld; k++)\n  ", numel(e, id));
+  e->ew_indent = 2;
+  if (n->batched) {
+    out(e, "  for (int i = 0; i < CHUNK; i++)\n");
+    e->ew_indent += 2;
+  }
+  if (numel(e, id) != 1) {
+    out(e, "%*sfor (int k = 0; k < %ld; k++)\n", e->ew_indent, "", numel(e, id));
+    e->ew_indent += 2;
+  }
 }
 
-static void store(CEmit *e, int id) {
+void store(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  long ne = numel(e, id);
+  out(e, "%*s%s", e->ew_indent, "", e->name[id]);
   if (n->batched)
-    out(e, "    %s[i * %ld + k] = ", e->name[id], numel(e, id));
+    out(e, ne == 1 ? "[i] = " : "[i * %ld + k] = ", ne);
   else
-    out(e, "    %s[k] = ", e->name[id]);
+    out(e, ne == 1 ? "[0] = " : "[k] = ");
 }
 
-// ---- Element-wise and per-example ops ----------------------------------
+// ---- Layers' helpers -------------------------------------------------------
 
-static void emit_elementwise(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  long size = numel(e, id);
-  char a[128] = "", b[128] = "", c[128] = "", d[128] = "";
-  bool bl = n->batched;
-  if (n->nin > 0) operand(e, a, sizeof a, n->in[0], bl);
-  if (n->nin > 1) operand(e, b, sizeof b, n->in[1], bl);
-  if (n->op == OP_SIGMOID_GRAD && e->f->skip[n->in[0]]) {
-    // Folded mse_grad(dl, y, t): dy = dl * 2 (y - t) / numel.
-    const Node *m = nd(e, n->in[0]);
-    operand(e, a, sizeof a, m->in[0], bl);
-    operand(e, c, sizeof c, m->in[1], bl);
-    operand(e, d, sizeof d, m->in[2], bl);
-    open_loops(e, id);
-    store(e, id);
-    out(e, "(%s * 2.0f * (%s - %s) / %ld.0f) * %s * (1.0f - %s);\n", a, c, d,
-        (long)shape_numel(nd(e, m->in[1])->shape), b, b);
-    return;
-  }
-  open_loops(e, id);
-  store(e, id);
-  switch (n->op) {
-  case OP_RELU:         out(e, "%s > 0.0f ? %s : 0.0f;\n", a, a); break;
-  case OP_SIGMOID:      out(e, "1.0f / (1.0f + expf(-%s));\n", a); break;
-  case OP_EXP:          out(e, "expf(%s);\n", a); break;
-  case OP_LOG:          out(e, "logf(%s);\n", a); break;
-  case OP_NEG:          out(e, "-%s;\n", a); break;
-  case OP_ADD:          out(e, "%s + %s;\n", a, b); break;
-  case OP_SUB:          out(e, "%s - %s;\n", a, b); break;
-  case OP_MUL:          out(e, "%s * %s;\n", a, b); break;
-  case OP_DIV:          out(e, "%s / %s;\n", a, b); break;
-  case OP_BROADCAST:    out(e, "%s;\n", a); break;
-  case OP_RELU_GRAD:    out(e, "%s > 0.0f ? %s : 0.0f;\n", b, a); break;
-  case OP_SIGMOID_GRAD: out(e, "%s * %s * (1.0f - %s);\n", a, b, b); break;
-  case OP_MSE_GRAD:
-    operand(e, c, sizeof c, n->in[2], bl);
-    out(e, "%s * 2.0f * (%s - %s) / %ld.0f;\n", a, b, c, size);
-    break;
-  default:
-    fail(n, "no element-wise emitter");
-  }
-}
-
-// Per-example reductions and row ops; x is the first input.
-static void emit_rowwise(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  const char *o = e->name[id];
-  const char *x = n->nin > 0 ? e->name[n->in[0]] : "";
-  long nx = n->nin > 0 ? numel(e, n->in[0]) : 0;
-  long no = numel(e, id);
-  if (n->nin > 0 && !nd(e, n->in[0])->batched && n->op != OP_SUM_BATCH)
-    fail(n, "per-example reduction of an unbatched value is not supported");
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
-  switch (n->op) {
-  case OP_SUM:
-  case OP_MEAN:
-    out(e, n->op == OP_SUM ? "    %s[i] = kern_sum(%s + i * %ld, %ld);\n"
-                           : "    %s[i] = kern_sum(%s + i * %ld, %ld) / %ld.0f;\n", o, x, nx, nx, nx);
-    break;
-  case OP_MSE:
-    out(e, "    %s[i] = kern_sqdiff_sum(%s + i * %ld, %s + i * %ld, %ld) / %ld.0f;\n", o, x, nx,
-        e->name[n->in[1]], nx, nx, nx);
-    break;
-  case OP_NLL:
-    out(e, "    %s[i] = -%s[i * %ld + (int)%s[i]];\n", o, x, nx, e->name[n->in[1]]);
-    break;
-  case OP_LOG_SOFTMAX:
-    out(e, "    const float *r = %s + i * %ld;\n    float mx = r[0], acc = 0.0f;\n"
-           "    for (int k = 1; k < %ld; k++)\n      mx = r[k] > mx ? r[k] : mx;\n"
-           "    for (int k = 0; k < %ld; k++)\n      acc += expf(r[k] - mx);\n"
-           "    const float lse = mx + logf(acc);\n"
-           "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = r[k] - lse;\n",
-        x, nx, nx, nx, nx, o, no);
-    break;
-  case OP_LOG_SOFTMAX_GRAD:
-    if (e->f->skip[n->in[0]]) {
-      // Folded nll_grad(dl, label): dy = -dl at the label, so sum(dy) = -dl
-      // and dx = dy + dl * exp(y).
-      const Node *m = nd(e, n->in[0]);
-      char dl[128];
-      operand(e, dl, sizeof dl, m->in[0], true);
-      out(e, "    const int lab = (int)%s[i];\n", e->name[m->in[1]]);
-      out(e, "    for (int k = 0; k < %ld; k++)\n"
-             "      %s[i * %ld + k] = (k == lab ? -%s : 0.0f) + %s * expf(%s[i * %ld + k]);\n",
-          no, o, no, dl, dl, e->name[n->in[1]], no);
-    } else {
-      out(e, "    float acc = 0.0f;\n    for (int k = 0; k < %ld; k++)\n      acc += %s[i * %ld + k];\n", no, x, no);
-      out(e, "    for (int k = 0; k < %ld; k++)\n"
-             "      %s[i * %ld + k] = %s[i * %ld + k] - expf(%s[i * %ld + k]) * acc;\n",
-          no, o, no, x, no, e->name[n->in[1]], no);
+const char *act_name(int act) {
+  static char buf[64];
+  for (int op = 0; op < OP_COUNT; op++)
+    if (act && op_def(op)->act == act) {
+      snprintf(buf, sizeof buf, "KERN_ACT_");
+      for (const char *p = op_def(op)->act_name; *p; p++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%c", *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+      return buf;
     }
-    break;
-  case OP_NLL_GRAD: {
-    char dl[128];
-    operand(e, dl, sizeof dl, n->in[0], true);
-    out(e, "    for (int k = 0; k < %ld; k++)\n"
-           "      %s[i * %ld + k] = k == (int)%s[i] ? -%s : 0.0f;\n",
-        no, o, no, e->name[n->in[1]], dl);
-    break;
-  }
-  case OP_LOSS_SEED:
-    out(e, "    %s[i] = i < nc ? 1.0f / (float)n : 0.0f;\n", o);
-    break;
-  default:
-    fail(n, "no per-example emitter");
-  }
-  out(e, "  }\n");
+  return "KERN_ACT_NONE";
 }
 
-// sum_batch: the chunk's partial sum over its examples (padding adds 0).
-static void emit_sum_batch(CEmit *e, int id) {
-  long no = numel(e, id);
-  const char *x = e->name[nd(e, id)->in[0]];
-  out(e, "  for (int k = 0; k < %ld; k++) {\n    float acc = 0.0f;\n"
-         "    for (int i = 0; i < CHUNK; i++)\n      acc += %s[i * %ld + k];\n"
-         "    %s[k] = acc;\n  }\n", no, x, no, e->name[id]);
+static const char *act_op_name(int act) {
+  for (int op = 0; op < OP_COUNT; op++)
+    if (act && op_def(op)->act == act)
+      return op_def(op)->act_name;
+  return "none";
 }
 
-// ---- Leaves --------------------------------------------------------------
-
-static void emit_input(CEmit *e, int id) {
-  long ne = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + k] : 0.0f;\n",
-      ne, e->name[id], ne, ne);
-}
-
-static void emit_label(CEmit *e, int id) {
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    %s[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;\n", e->name[id]);
-}
-
-// Random draws come from the example's own stream R[i] (rng_stream(seed,
-// example index)), node after node in graph order, as the interpreter does.
-static void emit_normal(CEmit *e, int id) {
-  long ne = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? (float)rng_normal(&R[i]) : 0.0f;\n",
-      ne, e->name[id], ne);
-}
-
-static void emit_noise(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  long ne = numel(e, id);
-  out(e, "  memcpy(%s, %s, sizeof(float) * CHUNK * %ld);\n", e->name[id], e->name[n->in[0]], ne);
-  char a[64], b[64], c[64], d[64];
-  out(e, "  for (int i = 0; i < nc; i++)\n"
-         "    noise_apply(%s + i * %ld, %ld, %s, %s, %s, %s, &R[i]);\n",
-      e->name[id], ne, ne, flit(a, sizeof a, n->attr.a), flit(b, sizeof b, n->attr.b),
-      flit(c, sizeof c, n->attr.c), flit(d, sizeof d, n->attr.d));
-}
-
-// ---- Layers ----------------------------------------------------------------
-
-static const char *act_name(int act) {
-  return act == KERN_ACT_RELU ? "KERN_ACT_RELU" : act == KERN_ACT_SIGMOID ? "KERN_ACT_SIGMOID"
-                                                                          : "KERN_ACT_NONE";
-}
-
-static void need_param(const CEmit *e, const Node *n, int id) {
+void need_param(const CEmit *e, const Node *n, int id) {
   if (nd(e, id)->op != OP_PARAM)
     fail(n, "a layer's weight must be a parameter");
 }
 
-static void emit_conv(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
-  int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
-  int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
-  int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
-  if ((long)K * P > e->col) e->col = (long)K * P;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s, %s + i * %d, COL,\n"
-         "                  %d, %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
-      gi, e->name[n->in[0]], Ci * H * W, e->name[n->in[1]], e->name[n->in[2]], e->name[id],
-      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
-}
-
-static void emit_deconv(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
-  int Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
-  int k = n->attr.k, Pi = Hi * Wi, K = Co * k * k;
-  need_param(e, n, n->in[1]);
-  int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
-  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s, %s + i * %d, COL,\n"
-         "                    %d, %d, %d, %d, %d, %d, %d, %d, %s);\n",
-      gi, e->name[n->in[0]], Ci * Pi, e->wt[nd(e, n->in[1])->param], e->name[n->in[2]],
-      e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
-      act_name(e->f->act[id]));
-}
-
-static void emit_dense(CEmit *e, int id) {
-  const Node *n = nd(e, id);
-  int in = (int)numel(e, n->in[0]), o = (int)numel(e, id);
-  need_param(e, n, n->in[1]);
-  int gi = gemm(e, "dense forward", o, e->chunk, in, o, in, o, 0);
-  out(e, "  kern_dense_fwd(&s->k[%d], %s, S + %ld, %s, %s, CHUNK, %d, %s);\n", gi,
-      e->name[n->in[0]], e->wt[nd(e, n->in[1])->param], e->name[n->in[2]], e->name[id], o,
-      act_name(e->f->act[id]));
-}
-
 // The backward ops of one layer (lead and the ops grouped with it): one
-// loop over the examples reading dy, masked on the fly by the ReLU output.
+// loop over the examples reading dy, masked on the fly by the ReLU output;
+// each member's own emitter writes its call inside (e->bwd_*).
 static void emit_backward_group(CEmit *e, int lead) {
   const Graph *g = e->g;
   const Fusion *f = e->f;
@@ -394,103 +204,40 @@ static void emit_backward_group(CEmit *e, int lead) {
   for (int j = lead; j < g->nnodes && nm < 8; j++)
     if (f->live[j] && !f->skip[j] && f->lead[j] == lead) {
       members[nm++] = j;
-      if (g->nodes[j].op == OP_DENSE_DX || g->nodes[j].op == OP_DENSE_DW)
+      if (op_def(g->nodes[j].op)->flags & OPF_BWD_CHUNK)
         dense = true;
     }
-  const Shape ds = nd(e, dy)->shape;
   long dyn = numel(e, dy);
   for (int a = 0; a < nm; a++) {
     int j = members[a];
-    if (g->nodes[j].op != OP_CONV2D_DX && g->nodes[j].op != OP_DECONV2D_DX && g->nodes[j].op != OP_DENSE_DX)
+    if (!(op_def(g->nodes[j].op)->flags & OPF_BWD_OVERWRITE))
       out(e, "  memset(%s, 0, sizeof(float) * %ld);\n", e->name[j], numel(e, j));
   }
+  e->bwd_lead = lead;
+  e->bwd_dense = dense;
   if (dense) {
     // Dense: one GEMM per op over the whole chunk.
     if (mask >= 0) {
       out(e, "  const float *dy%d = kern_mask(%s, %s, CHUNK * %ld, MASK);\n", lead,
-          e->name[dy], e->name[fuse_root(f, mask)], dyn);
+          root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else {
-      out(e, "  const float *dy%d = %s;\n", lead, e->name[dy]);
+      out(e, "  const float *dy%d = %s;\n", lead, root_name(e, dy));
     }
-    for (int a = 0; a < nm; a++) {
-      int j = members[a];
-      const Node *n = nd(e, j);
-      int o = (int)dyn;
-      if (n->op == OP_DENSE_DX) {
-        int in = (int)numel(e, j);
-        int gi = gemm(e, "dense dx", in, e->chunk, o, in, o, in, 0);
-        out(e, "  kern_dense_dx(&s->k[%d], dy%d, %s, %s);\n", gi, lead, e->name[n->in[1]], e->name[j]);
-      } else if (n->op == OP_DENSE_DW) {
-        int in = (int)numel(e, n->in[1]);
-        int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 1);
-        out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, %d);\n", gi, lead,
-            e->name[n->in[1]], e->name[j], o);
-        if ((long)o * e->chunk > e->dyt) e->dyt = (long)o * e->chunk;
-      } else if (n->op == OP_BIAS_GRAD) {
-        out(e, "  for (int i = 0; i < CHUNK; i++)\n    kern_bias_grad(dy%d + i * %ld, %d, %ld, %s);\n",
-            lead, dyn, ds.dim[0], dyn / ds.dim[0], e->name[j]);
-      } else {
-        fail(n, "mixed backward group");
-      }
-    }
+    for (int a = 0; a < nm; a++)
+      op_def(g->nodes[members[a]].op)->emit(e, members[a]);
     return;
   }
   out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
   if (mask >= 0) {
     out(e, "    const float *dy = kern_mask(%s + i * %ld, %s + i * %ld, %ld, MASK);\n",
-        e->name[dy], dyn, e->name[fuse_root(f, mask)], dyn, dyn);
+        root_name(e, dy), dyn, root_name(e, mask), dyn, dyn);
     if (dyn > e->maskbuf) e->maskbuf = dyn;
   } else {
-    out(e, "    const float *dy = %s + i * %ld;\n", e->name[dy], dyn);
+    out(e, "    const float *dy = %s + i * %ld;\n", root_name(e, dy), dyn);
   }
-  for (int a = 0; a < nm; a++) {
-    int j = members[a];
-    const Node *n = nd(e, j);
-    int k = n->attr.k, st = n->attr.stride, pd = n->attr.pad;
-    switch (n->op) {
-    case OP_CONV2D_DX: case OP_CONV2D_DW: {
-      // dy [Co][Ho][Wo]; x / dx [Ci][H][W].
-      Shape xs = n->op == OP_CONV2D_DX ? n->shape : nd(e, n->in[1])->shape;
-      int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2];
-      int P = Ho * Wo, K = Ci * k * k;
-      if ((long)K * P > e->col) e->col = (long)K * P;
-      if (n->op == OP_CONV2D_DX) {
-        need_param(e, n, n->in[1]);
-        int gi = gemm(e, "conv dx", P, K, Co, P, Co, P, 0);
-        out(e, "    kern_conv_dx(&s->k[%d], dy, S + %ld, %s + i * %d, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->wt[nd(e, n->in[1])->param], e->name[j], Ci * H * W, Ci, H, W, k, st, pd, Ho, Wo);
-      } else {
-        int gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
-        out(e, "    kern_conv_dw(&s->k[%d], dy, %s + i * %d, %s, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->name[n->in[1]], Ci * H * W, e->name[j], Ci, H, W, k, st, pd, Ho, Wo);
-      }
-      break;
-    }
-    case OP_DECONV2D_DX: case OP_DECONV2D_DW: {
-      // dy [Co][Ho][Wo] (the deconv's output); x / dx [Ci][Hi][Wi].
-      Shape xs = n->op == OP_DECONV2D_DX ? n->shape : nd(e, n->in[1])->shape;
-      int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2];
-      int Pi = Hi * Wi, K = Co * k * k;
-      if ((long)K * Pi > e->col) e->col = (long)K * Pi;
-      if (n->op == OP_DECONV2D_DX) {
-        int gi = gemm(e, "deconv dx", Pi, Ci, K, Pi, K, Pi, 0);
-        out(e, "    kern_deconv_dx(&s->k[%d], dy, %s, %s + i * %d, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->name[n->in[1]], e->name[j], Ci * Pi, Co, Ho, Wo, k, st, pd, Hi, Wi);
-      } else {
-        int gi = gemm(e, "deconv dw", K, Ci, Pi, K, Pi, K, 1);
-        out(e, "    kern_deconv_dw(&s->k[%d], dy, %s + i * %d, %s, COL, %d, %d, %d, %d, %d, %d, %d, %d);\n",
-            gi, e->name[n->in[1]], Ci * Pi, e->name[j], Co, Ho, Wo, k, st, pd, Hi, Wi);
-      }
-      break;
-    }
-    case OP_BIAS_GRAD:
-      out(e, "    kern_bias_grad(dy, %d, %ld, %s);\n", ds.dim[0], dyn / ds.dim[0], e->name[j]);
-      break;
-    default:
-      fail(n, "mixed backward group");
-    }
-  }
+  for (int a = 0; a < nm; a++)
+    op_def(g->nodes[members[a]].op)->emit(e, members[a]);
   out(e, "  }\n");
 }
 
@@ -504,11 +251,11 @@ static void emit_comment(CEmit *e, int id) {
     out(e, "%s:%d: ", n->loc.file, n->loc.line);
   out(e, "%s %s%s", ir_op_name(n->op), n->batched ? "" : "param ", shape_str(n->shape, sh));
   if (e->f->act[id])
-    out(e, " + %s", e->f->act[id] == KERN_ACT_RELU ? "relu" : "sigmoid");
-  if (op_is_layer_backward(n->op) && e->f->mask[id] >= 0)
+    out(e, " + %s", act_op_name(e->f->act[id]));
+  if ((op_def(n->op)->flags & OPF_LAYER_BWD) && e->f->mask[id] >= 0)
     out(e, ", relu mask folded");
-  if ((n->op == OP_SIGMOID_GRAD || n->op == OP_LOG_SOFTMAX_GRAD) && e->f->skip[n->in[0]])
-    out(e, ", %s folded", ir_op_name(nd(e, n->in[0])->op));
+  if (e->f->fold[id] >= 0)
+    out(e, ", %s folded", ir_op_name(nd(e, e->f->fold[id])->op));
   out(e, " -> %s */\n", e->name[id]);
 }
 
@@ -517,7 +264,7 @@ static void emit_node(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (f->skip[id])
     return;
-  if (op_is_layer_backward(n->op)) {
+  if (op_def(n->op)->flags & OPF_LAYER_BWD) {
     if (f->lead[id] != id)
       return;
     for (int j = id; j < e->g->nnodes; j++)
@@ -527,22 +274,7 @@ static void emit_node(CEmit *e, int id) {
     return;
   }
   emit_comment(e, id);
-  switch (n->op) {
-  case OP_INPUT:    emit_input(e, id); break;
-  case OP_LABEL:    emit_label(e, id); break;
-  case OP_NORMAL:   emit_normal(e, id); break;
-  case OP_NOISE:    emit_noise(e, id); break;
-  case OP_CONV2D:   emit_conv(e, id); break;
-  case OP_DECONV2D: emit_deconv(e, id); break;
-  case OP_DENSE:    emit_dense(e, id); break;
-  case OP_SUM: case OP_MEAN: case OP_MSE: case OP_NLL: case OP_LOG_SOFTMAX:
-  case OP_LOG_SOFTMAX_GRAD: case OP_NLL_GRAD: case OP_LOSS_SEED:
-    emit_rowwise(e, id);
-    break;
-  case OP_SUM_BATCH: emit_sum_batch(e, id); break;
-  default:
-    emit_elementwise(e, id);
-  }
+  op_def(n->op)->emit(e, id);
 }
 
 // ---- Setup: parameters, gradient block, transposed weights --------------
@@ -568,13 +300,13 @@ static void layout_params(CEmit *e) {
     }
   }
   e->n_params = off;
-  // Weights read transposed: conv in dx, deconv and dense in forward.
+  // Weights read transposed (OPF_WEIGHT_T): conv in dx, deconv and dense in forward.
   long s = 0;
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = nd(e, i);
     if (!e->f->live[i] || e->f->skip[i])
       continue;
-    if (n->op == OP_CONV2D_DX || n->op == OP_DECONV2D || n->op == OP_DENSE) {
+    if (op_def(n->op)->flags & OPF_WEIGHT_T) {
       need_param(e, n, n->in[1]);
       int p = nd(e, n->in[1])->param;
       if (e->wt[p] < 0) {
@@ -618,6 +350,8 @@ static int write_h(CEmit *e, const char *dir) {
 
 static void emit_tables(CEmit *e) {
   const Graph *g = e->g;
+  out(e, "// The parameter block (runtime/model.h): name, rank, dims, offset, floats,\n"
+         "// fan-in, frozen.  Trainable tensors first.\n");
   out(e, "static NetTensor tensors[%d] = {\n", g->nparams > 0 ? g->nparams : 1);
   for (int p = 0; p < g->nparams; p++) {
     const Param *pr = &g->params[p];
@@ -628,180 +362,236 @@ static void emit_tables(CEmit *e) {
         pr->frozen ? 1 : 0);
   }
   out(e, "};\n\n");
+  out(e, "// The exports: name, floats per example.\n");
   out(e, "static NetOutput outputs[%d] = {\n", g->nexports > 0 ? g->nexports : 1);
   for (int i = 0; i < g->nexports; i++)
     out(e, "  {\"%s\", %lld},\n", g->exports[i].name, (long long)shape_numel(nd(e, g->exports[i].node)->shape));
   out(e, "};\n\n");
 }
 
-static void emit_buffers(CEmit *e, long scratch) {
+// Where node id's define points: 'P' (parameters), 'G' (the chunk's
+// gradient block), 'A' (the chunk arena), or 0 if it has no define of its
+// own (consts, dead values, aliases: those use their root's name).
+static char buffer_base(const CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  if (!e->f->live[id] || n->op == OP_CONST)
+    return 0;
+  if (n->op == OP_PARAM)
+    return 'P';
+  if (e->in_grad_block[id])
+    return 'G';
+  if (aliased(e, id) || e->p->offset[id] < 0)
+    return 0;
+  return 'A';
+}
+
+// Scratch of the chunk arena, after the values of the memory plan.
+static long col_at(const CEmit *e) { return e->p->arena; }
+static long mask_at(const CEmit *e) { return col_at(e) + ((e->col + 15) & ~15L); }
+static long dyt_at(const CEmit *e) { return mask_at(e) + ((e->maskbuf + 15) & ~15L); }
+static long chunk_arena(const CEmit *e) { return dyt_at(e) + ((e->dyt + 15) & ~15L); }
+static long grad_blocks(const CEmit *e) { return ((e->n_trainable + 15) & ~15L) * e->nchunk; }
+
+static void emit_buffers(CEmit *e) {
   const Graph *g = e->g;
   char sh[64];
   out(e, "// Buffers: the chunk arena A (per thread; offsets from the memory plan),\n"
          "// parameters P, the chunk's gradient block G, transposed weights S.\n");
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = nd(e, i);
-    if (!e->f->live[i] || n->op == OP_CONST)
-      continue;
-    if (n->op == OP_PARAM) {
+    switch (buffer_base(e, i)) {
+    case 'P':
       out(e, "#define %s (P + %ld)   /* %s */\n", e->name[i], e->poff[n->param], shape_str(n->shape, sh));
-    } else if (e->in_grad_block[i]) {
+      break;
+    case 'G':
       out(e, "#define %s (G + %ld)   /* %s */\n", e->name[i], e->poff[e->grad_of[i]], shape_str(n->shape, sh));
-    } else if (e->f->alias[i] >= 0) {
-      out(e, "#define %s %s   /* %s, same buffer */\n", e->name[i], e->name[fuse_root(e->f, i)],
-          shape_str(n->shape, sh));
-    } else if (e->p->offset[i] >= 0) {
+      break;
+    case 'A':
       out(e, "#define %s (A + %ld)   /* %s%s, steps %ld..%ld */\n", e->name[i], e->p->offset[i],
           n->batched ? "CHUNK x " : "", shape_str(n->shape, sh), e->p->first[i], e->p->last[i]);
+      break;
     }
   }
-  long at = e->p->arena;
-  out(e, "#define COL (A + %ld)    /* im2col scratch, %ld floats */\n", at, e->col);
-  at += (e->col + 15) & ~15L;
-  out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", at, e->maskbuf);
-  at += (e->maskbuf + 15) & ~15L;
-  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", at, e->dyt);
-  (void)scratch;
+  out(e, "#define COL (A + %ld)    /* im2col scratch, %ld floats */\n", col_at(e), e->col);
+  out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", mask_at(e), e->maskbuf);
+  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", dyt_at(e), e->dyt);
 }
 
-static void emit_chunk_fn(CEmit *e) {
-  const Graph *g = e->g;
-  out(e, "// One chunk: examples [i0, i0 + nc) of a batch of n; returns the sum of\n"
-         "// their losses; with train, G receives the chunk's gradient sums.\n");
-  out(e, "static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8_t *labels,\n"
-         "                        int i0, int nc, int n, uint64_t seed, int train, float **outputs) {\n");
-  out(e, "  const float *P = s->m.params;\n  const float *S = s->arena;\n  Rng R[CHUNK];\n"
-         "  for (int i = 0; i < nc; i++)\n    R[i] = rng_stream(seed, (uint64_t)(i0 + i));\n"
-         "  (void)P, (void)S, (void)R, (void)G, (void)labels, (void)n, (void)x;\n\n");
-  for (int i = 0; i < g->nforward; i++)
-    emit_node(e, i);
-  out(e, "\n  /* exports and the loss */\n  if (outputs) {\n");
-  for (int j = 0; j < g->nexports; j++) {
-    int id = g->exports[j].node;
-    long ne = numel(e, id);
-    out(e, "    if (outputs[%d])\n      memcpy(outputs[%d] + (size_t)i0 * %ld, %s, sizeof(float) * nc * %ld);\n",
-        j, j, ne, e->name[id], ne);
-  }
-  out(e, "  }\n  double loss = 0.0;\n");
-  if (g->loss >= 0)
-    out(e, "  for (int i = 0; i < nc; i++)\n    loss += %s[i];\n", e->name[g->loss]);
-  out(e, "  if (!train)\n    return loss;\n\n");
-  for (int i = g->nforward; i < g->nnodes; i++)
-    emit_node(e, i);
-  out(e, "  return loss;\n}\n\n");
+static bool ident_char(char c) {
+  return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static void emit_step_fns(CEmit *e) {
-  const Graph *g = e->g;
-  out(e, "// Transposes of the weights that kernels read transposed (trap 3 of the\n"
-         "// libxsmm notes: no transposed A), once per step.\n"
-         "static void transpose_weights(Impl *s) {\n  const float *P = s->m.params;\n  float *S = s->arena;\n  (void)P, (void)S;\n");
-  for (int p = 0; p < g->nparams; p++) {
-    if (e->wt[p] < 0)
-      continue;
-    Shape sh = g->params[p].shape;
-    long rows = sh.dim[0], cols = shape_numel(sh) / sh.dim[0];
-    out(e, "  kern_transpose(%s, %ld, %ld, S + %ld);\n", e->name[g->params[p].node], rows, cols, e->wt[p]);
+// Whether C text uses the identifier id: outside comments, string and
+// character literals and numbers, and not as a member name (x.id, x->id).
+static bool uses_ident(const char *t, const char *id) {
+  size_t len = strlen(id);
+  bool member = false;   // the last token was . or ->
+  while (*t) {
+    if (t[0] == '/' && t[1] == '*') {
+      const char *end = strstr(t + 2, "*/");
+      t = end ? end + 2 : t + strlen(t);
+    } else if (t[0] == '/' && t[1] == '/') {
+      t += strcspn(t, "\n");
+    } else if (*t == '"' || *t == '\'') {
+      char q = *t++;
+      while (*t && *t != q)
+        t += t[0] == '\\' && t[1] ? 2 : 1;
+      t += *t != 0;
+    } else if (*t >= '0' && *t <= '9') {   // a number: 32, 0.5f, 1e-05f
+      while (ident_char(*t) || *t == '.')
+        t++;
+      member = false;
+    } else if (ident_char(*t)) {
+      const char *s = t;
+      while (ident_char(*t))
+        t++;
+      if (!member && (size_t)(t - s) == len && !memcmp(s, id, len))
+        return true;
+      member = false;
+    } else if (*t == '.' || (t[0] == '-' && t[1] == '>')) {
+      t += *t == '.' ? 1 : 2;
+      member = true;
+    } else {
+      if (*t != ' ' && *t != '\n')
+        member = false;
+      t++;
+    }
   }
+  return false;
+}
+
+// Whether the code uses a define whose buffer is in base.
+static bool uses_base(const CEmit *e, const char *body, char base) {
+  char b[2] = {base, 0};
+  if (uses_ident(body, b))
+    return true;
+  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT")))
+    return true;
+  for (int i = 0; i < e->g->nnodes; i++)
+    if (buffer_base(e, i) == base && uses_ident(body, e->name[i]))
+      return true;
+  return false;
+}
+
+// One chunk function: the ops [from, to) in graph order after a prologue
+// that takes from the GenChunk only what they use.  What they use is read
+// off the emitted text, so the per-op emitters need not declare which of
+// x, labels, nc, R, ... they touch, and the C compiler sees no unused
+// variable.  Returns false (and emits nothing) if no op has code.
+static bool emit_chunk_fn(CEmit *e, const char *fn, int from, int to, const char *doc) {
+  FILE *file = e->out;
+  char *body = NULL;
+  size_t len = 0;
+  e->out = open_memstream(&body, &len);
+  for (int i = from; i < to; i++)
+    emit_node(e, i);
+  fclose(e->out);
+  e->out = file;
+  if (len == 0) {
+    free(body);
+    return false;
+  }
+  out(e, "%sstatic void %s(const GenChunk *c) {\n", doc, fn);
+  if (uses_ident(body, "s"))
+    out(e, "  const GenModel *s = c->model;\n");
+  if (uses_base(e, body, 'P'))
+    out(e, "  const float *P = c->P;\n");
+  if (uses_ident(body, "S"))
+    out(e, "  const float *S = c->S;\n");
+  if (uses_base(e, body, 'A'))
+    out(e, "  float *A = c->A;\n");
+  if (uses_base(e, body, 'G'))
+    out(e, "  float *G = c->G;\n");
+  if (uses_ident(body, "x"))
+    out(e, "  const float *x = c->x;\n");
+  if (uses_ident(body, "labels"))
+    out(e, "  const uint8_t *labels = c->labels;\n");
+  static const char *ints[] = {"i0", "nc", "n"};
+  for (int i = 0; i < 3; i++)
+    if (uses_ident(body, ints[i]))
+      out(e, "  const int %s = c->%s;\n", ints[i], ints[i]);
+  if (uses_ident(body, "seed"))
+    out(e, "  const uint64_t seed = c->seed;\n");
+  if (uses_ident(body, "R"))
+    out(e, "  Rng R[CHUNK];\n  for (int i = 0; i < c->nc; i++)\n"
+           "    R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));\n");
+  out(e, "\n");
+  fwrite(body, 1, len, e->out);
+  free(body);
   out(e, "}\n\n");
-  out(e,
-      "static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,\n"
-      "                        uint64_t seed, int train, float **outputs) {\n"
-      "  Impl *s = m->impl;\n"
-      "  if (n < 1 || n > BATCH) {\n"
-      "    fprintf(stderr, \"%s: batch of %%d examples (1..%%d supported)\\n\", n, BATCH);\n"
-      "    abort();\n  }\n"
-      "  transpose_weights(s);\n"
-      "  const int nch = (n + CHUNK - 1) / CHUNK;\n"
-      "  double loss[NCHUNK];\n"
-      "  // One parallel region per step: the chunks, then (after the implicit\n"
-      "  // barrier) the chunk gradients added in chunk order, so the sum does\n"
-      "  // not depend on the threads.\n"
-      "  #pragma omp parallel num_threads(s->threads)\n"
-      "  {\n"
-      "    #pragma omp for schedule(static)\n"
-      "    for (int c = 0; c < nch; c++) {\n"
-      "      float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;\n"
-      "      float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;\n"
-      "      int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;\n"
-      "      loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);\n"
-      "    }\n"
-      "    if (train) {\n"
-      "      const float *G = s->arena + ARENA_GRADS;\n"
-      "      #pragma omp for schedule(static)\n"
-      "      for (size_t j = 0; j < N_TRAINABLE; j++) {\n"
-      "        float v = G[j];\n"
-      "        for (int c = 1; c < nch; c++)\n"
-      "          v += G[(size_t)c * N_TRAINABLE + j];\n"
-      "        m->grads[j] = v;\n"
-      "      }\n"
-      "    }\n"
-      "  }\n"
-      "  double total = 0.0;\n"
-      "  for (int c = 0; c < nch; c++)\n"
-      "    total += loss[c];\n"
-      "  return total / n;\n}\n\n",
-      g->model);
-  out(e,
-      "static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n,\n"
-      "                              uint64_t seed) {\n"
-      "  return (float)run_batch(m, x, labels, n, seed, 1, NULL);\n}\n\n"
-      "static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n,\n"
-      "                           uint64_t seed, float **outputs) {\n"
-      "  return (float)run_batch(m, x, labels, n, seed, 0, outputs);\n}\n\n");
+  return true;
+}
+
+// Chunk-arena offset of the buffer holding node id, which must be a value
+// computed per example (an export or the loss).
+static long arena_at(const CEmit *e, int id, const char *what) {
+  int r = fuse_root(e->f, id);
+  if (!nd(e, r)->batched || e->p->offset[r] < 0)
+    fail(nd(e, id), what);
+  return e->p->offset[r];
+}
+
+// The GenSpec (runtime/genmodel.h) that makes the chunk functions a
+// NetModel: tables, memory plan sizes, GEMMs, transposes.
+static void emit_spec(CEmit *e, bool backward) {
+  const Graph *g = e->g;
+  if (g->nexports > 0) {
+    out(e, "// Where each export is in the chunk arena.\nstatic const size_t output_at[%d] = {\n",
+        g->nexports);
+    for (int i = 0; i < g->nexports; i++) {
+      int id = g->exports[i].node;
+      out(e, "  %ld,   /* %s: %s */\n", arena_at(e, id, "an export must be computed per example"),
+          g->exports[i].name, e->name[id]);
+    }
+    out(e, "};\n\n");
+  }
+  if (e->ngemm > 0) {
+    out(e, "// The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.\n"
+           "static const GenGemm gemm[%d] = {\n", e->ngemm);
+    for (int i = 0; i < e->ngemm; i++) {
+      GemmDesc *d = &e->gemm[i];
+      out(e, "  {\"%s\", %d, %d, %d, %d, %d, %d, %d},\n", d->what, d->m, d->n, d->k, d->lda, d->ldb,
+          d->ldc, d->acc);
+    }
+    out(e, "};\n\n");
+  }
+  int ntr = 0;
+  for (int p = 0; p < g->nparams; p++)
+    ntr += e->wt[p] >= 0;
+  if (ntr > 0) {
+    out(e, "// Weights the kernels read transposed (libxsmm's GEMM has no transposed\n"
+           "// A): tensor, offset in S; refreshed before every step.\n"
+           "static const GenTranspose transposes[%d] = {\n", ntr);
+    for (int p = 0; p < g->nparams; p++)
+      if (e->wt[p] >= 0)
+        out(e, "  {%d, %ld},   /* %s */\n", p, e->wt[p], g->params[p].name);
+    out(e, "};\n\n");
+  }
+  out(e, "static const GenSpec spec = {\n");
+  out(e, "  .name = \"%s\",\n  .batch = %d,\n  .chunk = CHUNK,\n", g->model, e->opt.batch);
+  out(e, "  .input_size = %lld,\n  .needs_labels = %d,\n",
+      g->input >= 0 ? (long long)shape_numel(nd(e, g->input)->shape) : 0LL, g->label >= 0);
+  out(e, "  .n_tensors = %d,\n  .tensors = tensors,\n  .n_params = %ld,\n  .n_trainable = %ld,\n",
+      g->nparams, e->n_params, e->n_trainable);
+  out(e, "  .n_outputs = %d,\n  .outputs = outputs,\n  .output_at = %s,\n  .class_output = %d,\n",
+      g->nexports, g->nexports > 0 ? "output_at" : "NULL", ir_class_output(g));
+  if (g->loss >= 0)
+    out(e, "  .loss_at = %ld,   /* %s */\n", arena_at(e, g->loss, "the loss must be computed per example"),
+        e->name[g->loss]);
+  else
+    out(e, "  .loss_at = -1,   /* no loss */\n");
+  out(e, "  .arena_grads = %ld,\n  .arena_threads = %ld,\n  .arena_chunk = %ld,\n", e->shared,
+      e->shared + grad_blocks(e), chunk_arena(e));
+  out(e, "  .n_gemm = %d,\n  .gemm = %s,\n", e->ngemm, e->ngemm > 0 ? "gemm" : "NULL");
+  out(e, "  .n_transposes = %d,\n  .transposes = %s,\n", ntr, ntr > 0 ? "transposes" : "NULL");
+  out(e, "  .forward = forward_chunk,\n  .backward = %s,\n};\n\n", backward ? "backward_chunk" : "NULL");
 }
 
 static void emit_lifecycle(CEmit *e) {
   const Graph *g = e->g;
-  out(e,
-      "static void *alloc_floats(size_t n) {\n"
-      "  void *p = NULL;\n"
-      "  if (posix_memalign(&p, 64, sizeof(float) * (n ? n : 1))) {\n"
-      "    fprintf(stderr, \"%s: out of memory\\n\");\n    exit(1);\n  }\n"
-      "  memset(p, 0, sizeof(float) * (n ? n : 1));\n  return p;\n}\n\n", g->model);
-  out(e,
-      "// The arena is sized for the thread count, so it is (re)allocated here,\n"
-      "// never inside a step.\n"
-      "static void model_set_threads(NetModel *m, int threads) {\n"
-      "  Impl *s = m->impl;\n"
-      "  if (threads < 1)\n    threads = 1;\n"
-      "  if (threads > NCHUNK)\n    threads = NCHUNK;\n"
-      "  if (s->arena && threads == s->threads)\n    return;\n"
-      "  free(s->arena);\n"
-      "  s->threads = threads;\n"
-      "  s->arena = alloc_floats(ARENA_THREADS + (size_t)threads * ARENA_CHUNK);\n}\n\n"
-      "static void model_free(NetModel *m) {\n"
-      "  Impl *s = m->impl;\n"
-      "  free(s->arena);\n  free(m->params);\n  free(m->grads);\n  free(s);\n}\n\n");
-  out(e, "NetModel *%s_new(void) {\n", g->model);
-  out(e,
-      "  Impl *s = calloc(1, sizeof *s);\n"
-      "  if (!s) {\n    fprintf(stderr, \"%s: out of memory\\n\");\n    exit(1);\n  }\n"
-      "  NetModel *m = &s->m;\n"
-      "  m->name = \"%s\";\n"
-      "  m->needs_labels = %d;\n"
-      "  m->input_size = %lld;\n"
-      "  m->max_batch = BATCH;\n"
-      "  m->n_tensors = %d;\n  m->tensors = tensors;\n"
-      "  m->n_params = N_PARAMS;\n  m->n_trainable = N_TRAINABLE;\n"
-      "  m->params = alloc_floats(N_PARAMS);\n  m->grads = alloc_floats(N_PARAMS);\n"
-      "  m->n_outputs = %d;\n  m->outputs = outputs;\n"
-      "  m->class_output = %d;\n"
-      "  m->train_step = model_train_step;\n  m->forward = model_forward;\n"
-      "  m->set_threads = model_set_threads;\n  m->free = model_free;\n  m->impl = s;\n"
-      "  m->structure_hash = model_hash_structure(m);\n"
-      "  libxsmm_init();\n",
-      g->model, g->model, g->label >= 0, g->input >= 0 ? (long long)shape_numel(nd(e, g->input)->shape) : 0LL,
-      g->nparams, g->nexports, ir_class_output(g));
-  for (int i = 0; i < e->ngemm; i++) {
-    GemmDesc *d = &e->gemm[i];
-    out(e, "  kern_gemm_init(&s->k[%d], \"%s\", %d, %d, %d, %d, %d, %d, %d);\n", i, d->what, d->m,
-        d->n, d->k, d->lda, d->ldb, d->ldc, d->acc);
-  }
-  out(e, "  model_set_threads(m, omp_get_max_threads());\n  return m;\n}\n\n");
+  out(e, "NetModel *%s_new(void) {\n  return genmodel_new(&spec);\n}\n\n", g->model);
   out(e, "#ifndef NETC_NO_MAIN\nint main(int argc, char **argv) {\n"
-         "  NetModel *m = %s_new();\n  int status = driver_main(m, argc, argv);\n"
-         "  m->free(m);\n  return status;\n}\n#endif\n", g->model);
+         "  return genmodel_main(&spec, argc, argv);\n}\n#endif\n");
 }
 
 static int write_c(CEmit *e, const char *dir) {
@@ -810,18 +600,22 @@ static int write_c(CEmit *e, const char *dir) {
   snprintf(file, sizeof file, "%s.c", g->model);
   snprintf(path, sizeof path, "%s/%s", dir, file);
 
-  // The chunk function is generated first into memory: it decides the GEMM
-  // kernels and scratch sizes that the file's preamble lists.
+  // The chunk functions are generated first into memory: they decide the
+  // GEMM kernels and scratch sizes that the file's preamble lists.
   char *body = NULL;
   size_t blen = 0;
   e->out = open_memstream(&body, &blen);
-  emit_chunk_fn(e);
-  emit_step_fns(e);
+  emit_chunk_fn(e, "forward_chunk", 0, g->nforward,
+                "// The forward ops on one chunk: the exports and the per-example loss\n"
+                "// land in the chunk arena (output_at, loss_at of the spec).\n");
+  bool backward = emit_chunk_fn(e, "backward_chunk", g->nforward, g->nnodes,
+                                "// The backward ops on one chunk, after forward_chunk: G receives\n"
+                                "// the chunk's sums of the parameter gradients.\n");
+  emit_spec(e, backward);
   emit_lifecycle(e);
   fclose(e->out);
 
-  long chunk_arena = e->p->arena + ((e->col + 15) & ~15L) + ((e->maskbuf + 15) & ~15L) + ((e->dyt + 15) & ~15L);
-  long grads = ((e->n_trainable + 15) & ~15L) * e->nchunk;
+  long arena = chunk_arena(e), grads = grad_blocks(e);
   e->out = fopen(path, "w");
   if (!e->out) {
     fprintf(stderr, "netc: error: cannot write %s: %s\n", path, strerror(errno));
@@ -833,21 +627,16 @@ static int write_c(CEmit *e, const char *dir) {
       e->n_params, e->n_trainable);
   out(e, "// Memory plan: chunk arena %ld floats (%ld without sharing) + %ld scratch, per thread;\n"
          "// chunk gradient blocks %ld floats; transposed weights %ld floats.\n"
-         "// Arena: %ld + threads x %ld floats (%.1f KiB with 2 threads).\n\n",
-      e->p->arena, e->p->naive, chunk_arena - e->p->arena, grads, e->shared, e->shared + grads,
-      chunk_arena, 4.0 * (e->shared + grads + 2 * chunk_arena) / 1024.0);
-  out(e, "#include <math.h>\n#include <omp.h>\n#include <stdint.h>\n#include <stdio.h>\n"
-         "#include <stdlib.h>\n#include <string.h>\n\n#include \"%s.h\"\n#include \"kernels.h\"\n"
-         "#include \"model.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n", g->model);
-  out(e, "#define BATCH %d\n#define CHUNK %d\n#define NCHUNK %d\n#define N_PARAMS %ld\n"
-         "#define N_TRAINABLE %ldu\n",
-      e->opt.batch, e->chunk, e->nchunk, e->n_params, e->n_trainable);
-  out(e, "#define ARENA_GRADS %ld\n#define ARENA_THREADS %ld\n#define ARENA_CHUNK %ld\n\n",
-      e->shared, e->shared + grads, chunk_arena);
+         "// Arena: %ld + threads x %ld floats (%.1f KiB with 2 threads).\n",
+      e->p->arena, e->p->naive, arena - e->p->arena, grads, e->shared, e->shared + grads,
+      arena, 4.0 * (e->shared + grads + 2 * arena) / 1024.0);
+  out(e, "// The batch loop, threads and allocation are the runtime's (genmodel.h).\n\n");
+  out(e, "#include <math.h>\n#include <stdint.h>\n#include <string.h>\n\n#include \"%s.h\"\n"
+         "#include \"genmodel.h\"\n#include \"kernels.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n",
+      g->model);
+  out(e, "#define CHUNK %d\n\n", e->chunk);
   emit_tables(e);
-  out(e, "typedef struct {\n  NetModel m;\n  int threads;\n  float *arena;\n  KernGemm k[%d];\n} Impl;\n\n",
-      e->ngemm > 0 ? e->ngemm : 1);
-  emit_buffers(e, chunk_arena);
+  emit_buffers(e);
   fwrite(body, 1, blen, e->out);
   free(body);
   return fclose(e->out) ? 1 : 0;
@@ -891,11 +680,4 @@ int emit_model(Graph *g, const char *outdir, const EmitOptions *opt) {
 
 EmitOptions emit_options_default(void) {
   return (EmitOptions){.batch = 256, .chunk = 32, .fuse = true};
-}
-
-int emit_main(Graph *g, const char *outdir) {
-  EmitOptions o = emit_options_default();
-  if (g->batch > 0)
-    o.batch = g->batch;
-  return emit_model(g, outdir, &o);
 }

@@ -19,7 +19,4 @@ EmitOptions emit_options_default(void);
 // unless it already holds a backward pass).  Returns the process exit status (0, 1 model/IO error, 2 usage).
 int emit_model(Graph *g, const char *outdir, const EmitOptions *opt);
 
-// emit_model with the defaults.
-int emit_main(Graph *g, const char *outdir);
-
 #endif

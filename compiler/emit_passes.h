@@ -25,10 +25,13 @@
 //          the fly, or -1
 //  lead    for a layer's backward op: the first backward op of the same
 //          layer with the same dy; they are emitted together there
+//  fold    for SIGMOID_GRAD / LOG_SOFTMAX_GRAD: the MSE_GRAD / NLL_GRAD
+//          input whose code it computes too, else -1.  Being skipped is not
+//          enough to tell: a reshape between the two is skipped as well
 typedef struct {
   int n;
   bool *live, *skip;
-  int *act, *alias, *dy, *mask, *lead;
+  int *act, *alias, *dy, *mask, *lead, *fold;
   int *nusers;
 } Fusion;
 
@@ -38,8 +41,6 @@ Fusion *fuse_graph(const Graph *g, bool fuse);
 
 // The node whose buffer holds n's value (follows alias).
 int fuse_root(const Fusion *f, int n);
-
-bool op_is_layer_backward(OpKind op);
 
 // ---- Memory plan (plan.c) ----
 //

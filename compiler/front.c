@@ -1,4 +1,4 @@
-// front.c — the front end's driver: reading files, -D values, and
+// front.c — the front end's driver: -D values, and
 // netc_compile(), which chains load → parse → check → lower.
 #include <errno.h>
 #include <limits.h>
@@ -7,88 +7,6 @@
 #include <string.h>
 
 #include "netc.h"
-
-// A model is a few kilobytes; anything this large is not one.
-#define MAX_FILE_SIZE (16 << 20)
-
-static void oom(void) {
-  fprintf(stderr, "netc: out of memory\n");
-  exit(2);
-}
-
-void *xpush(void *a, int n, size_t size) {
-  if (n == 0 || (n & (n - 1)) == 0) {      // capacity is the next power of two
-    size_t cap = n ? (size_t)n * 2 : 4;
-    a = realloc(a, cap * size);
-    if (!a)
-      oom();
-  }
-  memset((char *)a + (size_t)n * size, 0, size);
-  return a;
-}
-
-char *fmt_count(int64_t n, char *buf) {
-  char tmp[32];
-  int len = snprintf(tmp, sizeof tmp, "%lld", (long long)(n < 0 ? -n : n));
-  char *p = buf;
-  if (n < 0)
-    *p++ = '-';
-  for (int i = 0; i < len; i++) {
-    if (i && (len - i) % 3 == 0)
-      *p++ = ',';
-    *p++ = tmp[i];
-  }
-  *p = 0;
-  return buf;
-}
-
-static void file_error(const Loc *from, const char *path, const char *why) {
-  if (from)
-    diag_error(*from, "cannot open '%s': %s", path, why);
-  else
-    diag_plain("cannot open '%s': %s", path, why);
-}
-
-File *file_read(const char *path, const Loc *from) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    file_error(from, path, strerror(errno));
-    return NULL;
-  }
-  File *f = xcalloc(1, sizeof *f);
-  f->path = path;
-  size_t cap = 4096;
-  f->text = xcalloc(cap, 1);
-  for (;;) {
-    size_t n = fread(f->text + f->len, 1, cap - f->len - 1, fp);
-    f->len += n;
-    if (n == 0)
-      break;
-    if (f->len > MAX_FILE_SIZE) {
-      fclose(fp);
-      file_error(from, path, "file too large for a model (more than 16 MiB)");
-      return NULL;
-    }
-    if (cap - f->len - 1 == 0) {
-      cap *= 2;
-      f->text = realloc(f->text, cap);
-      if (!f->text)
-        oom();
-    }
-  }
-  if (ferror(fp)) {
-    int e = errno;
-    fclose(fp);
-    file_error(from, path, strerror(e));
-    return NULL;
-  }
-  fclose(fp);
-  f->text[f->len] = 0;
-  f->real = realpath(path, NULL);
-  if (!f->real)
-    f->real = strdup(path);
-  return f;
-}
 
 bool define_parse(const char *arg, Define *d) {
   const char *eq = strchr(arg, '=');
@@ -123,15 +41,6 @@ bool define_parse(const char *arg, Define *d) {
   return true;
 }
 
-// FNV-1a, 64 bit.
-static uint64_t fnv1a(uint64_t h, const char *p, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)p[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 Unit *unit_load(const char *path, const Define *defs, int ndefs) {
   File *f = file_read(path, NULL);
   if (!f)
@@ -141,7 +50,7 @@ Unit *unit_load(const char *path, const Define *defs, int ndefs) {
   u->ndefs = ndefs;
   parse_file(u, f);
   // The hash covers the model and its imports, in load order.
-  uint64_t h = 0xcbf29ce484222325ULL;
+  uint64_t h = FNV1A_INIT;
   for (int i = 0; i < u->nfiles; i++)
     h = fnv1a(h, u->files[i]->text, u->files[i]->len);
   u->source_hash = h;

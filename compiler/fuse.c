@@ -1,7 +1,8 @@
 // fuse.c — the fusion pass: which ops of the gradient graph are computed
 // inside another op's code (emit_passes.h).
 //
-//   conv2d / deconv2d / dense  + relu | sigmoid   → the layer's epilogue
+//   a layer (OPF_LAYER) + an activation its epilogue applies (row's act)
+//                                                 → the layer's epilogue
 //   relu_grad(dy, y) feeding only a layer's backward ops → the mask y > 0 is
 //                                applied to dy on the fly by dx, dw and db
 //   sigmoid_grad(mse_grad(dl, y, t), y)           → one loop
@@ -13,21 +14,9 @@
 
 #include <stdlib.h>
 
-#include "../runtime/xsmm/kernels_act.h"
+#include "ops.h"
 
-bool op_is_layer_backward(OpKind op) {
-  switch (op) {
-  case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_DECONV2D_DX: case OP_DECONV2D_DW:
-  case OP_DENSE_DX: case OP_DENSE_DW: case OP_BIAS_GRAD:
-    return true;
-  default:
-    return false;
-  }
-}
-
-static bool op_is_layer(OpKind op) {
-  return op == OP_CONV2D || op == OP_DECONV2D || op == OP_DENSE;
-}
+static bool is_layer_backward(const Graph *g, int n) { return op_def(g->nodes[n].op)->flags & OPF_LAYER_BWD; }
 
 int fuse_root(const Fusion *f, int n) {
   while (f->alias[n] >= 0)
@@ -66,12 +55,12 @@ static bool is_export(const Graph *g, int n) {
 static void fuse_epilogues(const Graph *g, Fusion *f) {
   for (int i = 0; i < g->nnodes; i++) {
     const Node *r = &g->nodes[i];
-    if (!f->live[i] || (r->op != OP_RELU && r->op != OP_SIGMOID))
+    if (!f->live[i] || !op_def(r->op)->act)
       continue;
     int l = r->in[0];
-    if (!op_is_layer(g->nodes[l].op) || f->nusers[l] != 1 || is_export(g, l) || f->act[l])
+    if (!(op_def(g->nodes[l].op)->flags & OPF_LAYER) || f->nusers[l] != 1 || is_export(g, l) || f->act[l])
       continue;
-    f->act[l] = r->op == OP_RELU ? KERN_ACT_RELU : KERN_ACT_SIGMOID;
+    f->act[l] = op_def(r->op)->act;
     f->alias[i] = l;
     f->skip[i] = true;
   }
@@ -89,7 +78,7 @@ static void fuse_relu_masks(const Graph *g, Fusion *f) {
       if (!f->live[u])
         continue;
       for (int j = 0; j < un->nin; j++)
-        if (un->in[j] == i && (j != 0 || !op_is_layer_backward(un->op)))
+        if (un->in[j] == i && (j != 0 || !is_layer_backward(g, u)))
           ok = false;
     }
     if (!ok)
@@ -106,7 +95,7 @@ static void fuse_relu_masks(const Graph *g, Fusion *f) {
 // Backward ops of one layer reading the same dy run as one loop.
 static void group_backward(const Graph *g, Fusion *f, bool fuse) {
   for (int i = 0; i < g->nnodes; i++) {
-    if (!f->live[i] || !op_is_layer_backward(g->nodes[i].op))
+    if (!f->live[i] || !is_layer_backward(g, i))
       continue;
     if (f->dy[i] < 0)
       f->dy[i] = g->nodes[i].in[0];
@@ -114,7 +103,7 @@ static void group_backward(const Graph *g, Fusion *f, bool fuse) {
     if (!fuse)
       continue;
     for (int j = 0; j < i; j++)
-      if (f->live[j] && op_is_layer_backward(g->nodes[j].op) && f->lead[j] == j &&
+      if (f->live[j] && is_layer_backward(g, j) && f->lead[j] == j &&
           f->dy[j] == f->dy[i] && f->mask[j] == f->mask[i]) {
         f->lead[i] = j;
         break;
@@ -130,12 +119,13 @@ static void fuse_loss_grads(const Graph *g, Fusion *f) {
     if (!f->live[i])
       continue;
     int in = n->nin > 0 ? n->in[0] : -1;
-    if (n->op == OP_SIGMOID_GRAD && g->nodes[in].op == OP_MSE_GRAD && f->nusers[in] == 1 &&
-        g->nodes[in].in[1] == n->in[1] && !is_export(g, in))
+    bool sig = n->op == OP_SIGMOID_GRAD && g->nodes[in].op == OP_MSE_GRAD &&
+               g->nodes[in].in[1] == n->in[1];
+    bool lsm = n->op == OP_LOG_SOFTMAX_GRAD && g->nodes[in].op == OP_NLL_GRAD;
+    if ((sig || lsm) && f->nusers[in] == 1 && !is_export(g, in)) {
       f->skip[in] = true;
-    if (n->op == OP_LOG_SOFTMAX_GRAD && g->nodes[in].op == OP_NLL_GRAD && f->nusers[in] == 1 &&
-        !is_export(g, in))
-      f->skip[in] = true;
+      f->fold[i] = in;
+    }
   }
 }
 
@@ -150,15 +140,16 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
   f->dy = xcalloc(n, sizeof(int));
   f->mask = xcalloc(n, sizeof(int));
   f->lead = xcalloc(n, sizeof(int));
+  f->fold = xcalloc(n, sizeof(int));
   f->nusers = xcalloc(n, sizeof(int));
   for (int i = 0; i < n; i++)
-    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = -1;
+    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = f->fold[i] = -1;
   mark_live(g, f);
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];
-    if (!f->live[i] || nd->op == OP_PARAM || nd->op == OP_CONST)
+    if (!f->live[i] || (op_def(nd->op)->flags & OPF_NOCODE))
       f->skip[i] = true;
-    if (nd->op == OP_RESHAPE) {
+    if (op_def(nd->op)->flags & OPF_ALIAS) {
       f->alias[i] = nd->in[0];
       f->skip[i] = true;
     }

@@ -1,57 +1,12 @@
 // ir.c — building and printing the graph (see ir.h).
 #include "ir.h"
 
+#include "ops.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-static const char *op_names[] = {
-#define OP(id, name, arity) name,
-#include "ops.def"
-#undef OP
-};
-
-static const int op_arity[] = {
-#define OP(id, name, arity) arity,
-#include "ops.def"
-#undef OP
-};
-
-const char *ir_op_name(OpKind op) { return op_names[op]; }
-int ir_op_arity(OpKind op) { return op_arity[op]; }
-
-// Compiler memory lives as long as the process: a graph is built once and
-// netc exits soon after (as chibicc does); the interpreter's graph lives
-// for the whole run anyway.  Allocation failure is fatal.  Since nothing is
-// freed by design, LeakSanitizer would report every AST node and graph: it
-// is off in every program that uses compiler memory (this file), and the
-// leak test (tests/hardening) turns it back on with suppressions.
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
-
-void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(2);
-  }
-  return p;
-}
-
-static void *grow(void *p, int *cap, int want, size_t elem) {
-  if (want <= *cap)
-    return p;
-  int n = *cap ? *cap * 2 : 64;
-  while (n < want)
-    n *= 2;
-  p = realloc(p, (size_t)n * elem);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(2);
-  }
-  memset((char *)p + (size_t)*cap * elem, 0, (size_t)(n - *cap) * elem);
-  *cap = n;
-  return p;
-}
+const char *ir_op_name(OpKind op) { return op_def(op)->name; }
 
 Graph *ir_new(const char *model, const char *path) {
   Graph *g = xcalloc(1, sizeof *g);
@@ -62,7 +17,7 @@ Graph *ir_new(const char *model, const char *path) {
 }
 
 int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batched, SrcLoc loc) {
-  g->nodes = grow(g->nodes, &g->cap, g->nnodes + 1, sizeof(Node));
+  g->nodes = xpush(g->nodes, g->nnodes, sizeof(Node));
   Node *n = &g->nodes[g->nnodes];
   n->id = g->nnodes;
   n->op = op;
@@ -77,7 +32,7 @@ int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batche
 }
 
 int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_in, SrcLoc loc) {
-  g->params = grow(g->params, &g->pcap, g->nparams + 1, sizeof(Param));
+  g->params = xpush(g->params, g->nparams, sizeof(Param));
   int p = g->nparams++;
   int node = ir_add(g, OP_PARAM, NULL, 0, shape, false, loc);
   g->nodes[node].param = p;
@@ -88,11 +43,9 @@ int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_i
 }
 
 void ir_export(Graph *g, const char *name, int node) {
-  g->exports = grow(g->exports, &g->ecap, g->nexports + 1, sizeof(Export));
+  g->exports = xpush(g->exports, g->nexports, sizeof(Export));
   g->exports[g->nexports++] = (Export){.name = name, .node = node};
 }
-
-Node *ir_node(Graph *g, int id) { return &g->nodes[id]; }
 
 int ir_class_output(const Graph *g) {
   for (int i = 0; i < g->nforward; i++) {
@@ -140,25 +93,6 @@ char *shape_str(Shape s, char *buf) {
   return buf;
 }
 
-static void print_attrs(FILE *out, const Node *n) {
-  switch (n->op) {
-  case OP_CONV2D: case OP_CONV2D_DX: case OP_CONV2D_DW:
-  case OP_DECONV2D: case OP_DECONV2D_DX: case OP_DECONV2D_DW:
-    fprintf(out, " k=%d s=%d p=%d", n->attr.k, n->attr.stride, n->attr.pad);
-    if (n->attr.outpad)
-      fprintf(out, " op=%d", n->attr.outpad);
-    break;
-  case OP_CONST:
-    fprintf(out, " %g", n->attr.scalar);
-    break;
-  case OP_NOISE:
-    fprintf(out, " mean=%g mean_std=%g std=%g std_std=%g", n->attr.a, n->attr.b, n->attr.c, n->attr.d);
-    break;
-  default:
-    break;
-  }
-}
-
 void ir_print(FILE *out, const Graph *g) {
   char buf[64];
   for (int i = 0; i < g->nnodes; i++) {
@@ -169,7 +103,8 @@ void ir_print(FILE *out, const Graph *g) {
     for (int j = 0; j < n->nin; j++)
       fprintf(out, "%s%%%d", j ? ", " : "", n->in[j]);
     fprintf(out, ")");
-    print_attrs(out, n);
+    if (op_def(n->op)->print_attrs)
+      op_def(n->op)->print_attrs(out, n);
     fprintf(out, " : %s%s", n->batched ? "" : "param ", shape_str(n->shape, buf));
     if (n->name)
       fprintf(out, "  %s", n->name);

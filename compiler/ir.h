@@ -7,15 +7,17 @@
 // the batch loss).  Every node keeps the source location it came from so
 // that any stage can point at the .net line.
 //
-// The op set is listed once, in ops.def (X-macro); ops.c holds the table
-// of per-op facts (arity, shape rule, gradient rule, interpreter kernel,
-// emitter) that all stages use.
+// The op set is listed once, in ops.def (X-macro); the op table (ops.h,
+// compiler/ops/) holds each op's row of facts (surface forms, shape rule,
+// gradient rule, interpreter kernel, emitter, flags) that all stages use.
 #ifndef NETC_IR_H
 #define NETC_IR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "util.h"
 
 #define IR_MAX_RANK 4
 #define IR_MAX_IN 4
@@ -31,18 +33,19 @@ typedef struct {
 } SrcLoc;
 
 typedef enum {
-#define OP(id, name, arity) OP_##id,
+#define OP(id) OP_##id,
 #include "ops.def"
 #undef OP
   OP_COUNT
 } OpKind;
 
-// Attributes; which ones an op uses is said in ops.def.
+// Attributes; which ones an op uses is said in ops.def and its row.
 typedef struct {
   int k, stride, pad, outpad;  // conv2d / deconv2d
   int out;                     // output channels / units
   float scalar;                // CONST value
-  float a, b, c, d;            // NOISE: mean, mean_std, std, std_std
+  float mean, mean_std;        // NOISE: mu ~ N(mean, mean_std^2) per example,
+  float std, std_std;          //        sigma = |N(std, std_std^2)|
 } Attrs;
 
 typedef struct {
@@ -76,9 +79,9 @@ typedef struct {
   const char *model;         // model name ("autoencoder")
   const char *path;          // model file as given
   uint64_t source_hash;      // FNV-1a of the model text and its imports
-  Node *nodes; int nnodes, cap;
-  Param *params; int nparams, pcap;
-  Export *exports; int nexports, ecap;
+  Node *nodes; int nnodes;
+  Param *params; int nparams;
+  Export *exports; int nexports;
   int input;                 // OP_INPUT node (the image), -1 if none
   int label;                 // OP_LABEL node, -1 if none
   int loss;                  // per-example scalar loss node, -1 if none
@@ -86,19 +89,13 @@ typedef struct {
   int batch;                 // the model's `batch` constant (default 256, -D batch=N)
 } Graph;
 
-// Zeroed allocation that never fails: netc exits (status 2) when memory
-// runs out.  Compiler memory is never freed (see ir.c).
-void *xcalloc(size_t n, size_t size);
-
 Graph *ir_new(const char *model, const char *path);
 int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batched, SrcLoc loc);
 int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_in, SrcLoc loc);
 void ir_export(Graph *g, const char *name, int node);
-Node *ir_node(Graph *g, int id);
 // The export that nll reads (its argmax is the predicted digit), or -1.
 int ir_class_output(const Graph *g);
 const char *ir_op_name(OpKind op);
-int ir_op_arity(OpKind op);
 int64_t shape_numel(Shape s);
 bool shape_eq(Shape a, Shape b);
 Shape shape_make(int rank, const int *dim);

@@ -49,7 +49,7 @@ static void collect_net(Lower *lw, const Net *n, const char *prefix, bool frozen
       collect_net(lw, l->net, join(prefix, l->pname), frozen);
       continue;
     }
-    if (!l->opi->has_params)
+    if (!(op_def(l->opi->ir)->flags & OPF_LAYER))
       continue;
     char *name = join(prefix, l->pname);
     bool found = false;
@@ -128,7 +128,7 @@ static int lower_net(Lower *lw, const Net *n, const char *prefix, int x) {
       x = lower_net(lw, l->net, join(prefix, l->pname), x);
       continue;
     }
-    if (l->opi->has_params) {
+    if (op_def(l->opi->ir)->flags & OPF_LAYER) {
       char *name = join(prefix, l->pname);
       LayerParams *p = params_of(lw, name);
       x = add(lw, l->opi->ir, (int[]){x, p->w, p->b}, 3, l->out, l->name, l->attr);

@@ -23,7 +23,7 @@ static const char usage[] =
     "usage: netc [-D name=value]... COMMAND\n"
     "\n"
     "commands:\n"
-    "  check FILE...          check models (syntax, names, constants, shapes)\n"
+    "  check FILE...          check models (syntax, names, constants, shapes, gradients)\n"
     "  summary FILE...        per-net table of layers, output shapes and parameters\n"
     "  dump-ast FILE          the checked program, one node per line, with shapes\n"
     "  dump-ir FILE           the forward IR graph, one node per line\n"
@@ -78,6 +78,13 @@ static int report(const char *cmd, Cmdline *cl) {
     if (!g)
       continue;
     if (!strcmp(cmd, "check")) {
+      // Everything that can fail before code generation, so a model that
+      // passes check never fails later on a model error: the gradient
+      // (an op without a rule on a parameter's path) and the verifier.
+      if (!autodiff(g) || !ops_verify(g)) {
+        status = worst(status, 1);
+        continue;
+      }
       int64_t n = 0;
       char buf[32];
       for (int p = 0; p < g->nparams; p++)
@@ -100,8 +107,9 @@ static int report(const char *cmd, Cmdline *cl) {
   return status;
 }
 
-int main(int argc, char **argv) {
-  Cmdline cl = {.args = xcalloc((size_t)argc + 1, sizeof(char *))};   // compiler memory: never freed
+// Reads the options and the command with its files into cl; returns -1 to
+// go on, or the exit status (--help, --version, a usage error).
+static int parse_cmdline(int argc, char **argv, Cmdline *cl) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -116,31 +124,42 @@ int main(int argc, char **argv) {
       const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
       if (!v)
         return usage_error("%s expects name=value", "-D");
-      if (cl.ndefs == 64)
+      if (cl->ndefs == 64)
         return usage_error("too many %s options", "-D");
-      if (!define_parse(v, &cl.defs[cl.ndefs++]))
+      if (!define_parse(v, &cl->defs[cl->ndefs++]))
         return 2;
       continue;
     }
     if (!strcmp(a, "--no-fuse")) {
-      cl.no_fuse = true;
+      cl->no_fuse = true;
       continue;
     }
     if (!strcmp(a, "-o")) {
       if (i + 1 >= argc)
         return usage_error("%s expects a directory", "-o");
-      cl.outdir = argv[++i];
+      cl->outdir = argv[++i];
       continue;
     }
     if (a[0] == '-' && a[1])
       return usage_error("unknown option '%s'", a);
-    cl.args[cl.nargs++] = argv[i];
+    cl->args[cl->nargs++] = argv[i];
     // `run MODEL [trainer flags]`: the flags after the model are the trainer's.
-    if (cl.nargs == 2 && !strcmp(cl.args[0], "run")) {
-      cl.rest = i + 1;
+    if (cl->nargs == 2 && !strcmp(cl->args[0], "run")) {
+      cl->rest = i + 1;
       break;
     }
   }
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  // A half-added op fails every run, not only the model that first uses it.
+  if (!ops_check_table())
+    return 2;
+  Cmdline cl = {.args = xcalloc((size_t)argc + 1, sizeof(char *))};   // compiler memory: never freed
+  int st = parse_cmdline(argc, argv, &cl);
+  if (st >= 0)
+    return st;
   if (cl.nargs == 0) {
     fputs(usage, stderr);
     return 2;

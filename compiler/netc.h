@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "ir.h"
+#include "ops.h"
 
 #ifndef NETC_VERSION
 #define NETC_VERSION "0.1.0"
@@ -77,6 +78,11 @@ void diag_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int diag_count(void);        // errors so far
 void diag_reset(void);       // before the next file on the command line
 SrcLoc loc_src(Loc loc);     // the IR's SrcLoc for a front-end Loc
+// An error at an IR node's location (autodiff, verification, code
+// generation): the same format, source line and caret as diag_error when
+// the file was loaded, else "path:line:col: error: msg".
+void diag_error_src(SrcLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag_register(File *f); // file_read: a loaded file, for diag_error_src
 
 // ---- Lexer (lex.re) ----
 
@@ -164,6 +170,10 @@ typedef struct Layer {
   bool ok;                   // shapes known (no error in or before it)
 } Layer;
 
+// Evaluation state of a constant or a net: checked on first use, and a
+// use during its own evaluation is a cycle.
+typedef enum { EVAL_TODO, EVAL_BUSY, EVAL_DONE, EVAL_FAILED } EvalState;
+
 typedef struct Net {
   Token name;
   Token param;               // the input's name
@@ -173,7 +183,7 @@ typedef struct Net {
   // Set by check.c.
   Shape in, out;
   bool shapes_ok;            // in and out evaluated
-  int state;                 // 0 unchecked, 1 checking (recursion), 2 done
+  EvalState state;           // TODO, BUSY (checking: recursion), DONE
   int64_t nparams;
   int64_t size;              // layers once every applied net is expanded
   bool frozen;               // named by the model's `freeze`
@@ -185,7 +195,7 @@ typedef struct Const {
   Expr *val;
   const Define *def;         // the -D that overrides it, or NULL
   double value;
-  int state;                 // 0 unevaluated, 1 evaluating, 2 done, 3 error
+  EvalState state;           // TODO, BUSY (evaluating), DONE, FAILED
 } Const;
 
 typedef enum { S_INPUT, S_LET, S_FREEZE, S_LOSS, S_EXPORT } StmtKind;
@@ -229,7 +239,7 @@ struct Unit {
   File *stack[32]; int nstack;  // files being parsed, for import cycles
 };
 
-// Reads path (relative to the current directory) into a File; on failure
+// Reads path (relative to the current directory) into a File (util.c); on failure
 // reports at `from` (an import) or plainly, and returns NULL.
 File *file_read(const char *path, const Loc *from);
 
@@ -239,19 +249,8 @@ void parse_file(Unit *u, File *f);
 
 // ---- Checker (check.c) ----
 
-// One builtin op of the language.
-typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS } AttrType;
-typedef struct OpInfo {
-  const char *name;
-  OpKind ir;
-  int ninputs;               // tensor operands in expression form: 0, 1, 2
-  bool has_params;           // conv2d, deconv2d, dense: only inside nets
-  bool chain;                // usable in a net line
-  int nattrs;
-  struct { const char *name; AttrType type; bool required; double dflt; } attrs[5];
-} OpInfo;
-
-const OpInfo *op_lookup(const char *name);
+// The builtin ops of the language, their attributes and shape rules are
+// the op table's (ops.h: OpInfo, op_lookup).
 
 // Resolves names, evaluates constants and infers every shape; reports
 // every error it finds.  Returns true when the unit is error-free.
@@ -275,10 +274,5 @@ void summary_print(FILE *out, const Unit *u, const Graph *g);
 
 // Loads and parses path with its imports; NULL if the file cannot be read.
 Unit *unit_load(const char *path, const Define *defs, int ndefs);
-// Appends a zeroed element to a growable array of n elements; returns
-// the (possibly moved) array.  Use: a = xpush(a, n++, sizeof *a).
-void *xpush(void *a, int n, size_t size);
-// Formats n with thousands separators: 50186 -> "50,186".  buf >= 32 bytes.
-char *fmt_count(int64_t n, char *buf);
 
 #endif

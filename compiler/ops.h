@@ -1,22 +1,127 @@
-// ops.h — the table of per-op facts that every stage after the front end
-// uses (QBE's ops.h idea): arity, shape rule, gradient rule, interpreter
-// kernel, and a slot for the C emitter.  The op list itself is ops.def.
+// ops.h — the op table: every op described once (QBE's ops.h idea).
 //
-// Adding an op: a line in ops.def, a row in ops.c, its shape rule, its
-// gradient rule (autodiff.c) if it can sit on a parameter's path, its
-// interpreter kernel (interp_*.c), its emitter.
+// The op list is ops.def (X-macro); each op's row is an OpDef defined in
+// the file of its family (compiler/ops/*.c) and collected by
+// compiler/ops/table.c.  A row holds everything a stage needs to know about
+// the op: its surface forms in the language and their attribute schema,
+// its one shape rule, its gradient rule, its interpreter kernel, its C
+// emitter, and the flags the stages read instead of switching on op kinds.
+// Stages keep their algorithms and read the row.
+//
+// Adding an op: a line in ops.def, a row (and its functions) in the family
+// file, the runtime kernel the emitted code calls, tests, docs.  netc checks
+// at start that every row is complete (ops_check_table).
 #ifndef NETC_OPS_H
 #define NETC_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ir.h"
 
 typedef struct AdState AdState;   // autodiff.c
-typedef struct Interp Interp;     // interp.h
-typedef struct Emitter Emitter;   // the C emitter's state (codegen)
+typedef struct CEmit CEmit;       // emitter.h
 
-// Output shape of n from its inputs' shapes and attributes.  Returns false
-// and writes a reason into err (128 bytes) if the inputs do not fit.
-typedef bool (*ShapeFn)(const Graph *g, const Node *n, Shape *out, char *err);
+// ---- Surface forms and attributes ----
+
+typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS } AttrType;
+
+// One attribute: its name, type, whether it must be given, its default,
+// and where it lives in Attrs (an int for A_INT_*, a float for A_REAL; an
+// A_DIMS attribute is the node's shape, not stored in Attrs).
+typedef struct {
+  const char *name;
+  AttrType type;
+  bool required;
+  double dflt;
+  size_t offset;
+} AttrSpec;
+
+#define ATTR_REQ(name, type, field) {name, type, true, 0, offsetof(Attrs, field)}
+#define ATTR_OPT(name, type, dflt, field) {name, type, false, dflt, offsetof(Attrs, field)}
+#define ATTR_DIMS {"dims", A_DIMS, true, 0, 0}
+
+#define MAX_ATTRS 5
+
+// One builtin of the language: `flatten` and `reshape` are two forms of
+// OP_RESHAPE.  Attributes are taken positionally (after the tensor
+// inputs) or by name.
+typedef struct OpInfo {
+  const char *name;
+  OpKind ir;
+  int ninputs;               // tensor operands in expression form: 0, 1, 2
+  bool chain;                // usable in a net line (the running value is input 0)
+  int nattrs;
+  AttrSpec attrs[MAX_ATTRS];
+} OpInfo;
+
+// ---- The shape rule ----
+
+// What a shape rule sees, and where it reports.  The checker passes the
+// data inputs' shapes (a layer's weight and bias do not exist yet: the rule
+// derives them into param[]) and reports at the op's file:line:col with a
+// caret; ops_verify passes every input's shape (the rule then also checks
+// the weight and bias) and gets the reason as a string.
+typedef struct ShapeCx ShapeCx;
+struct ShapeCx {
+  const char *op;            // the name the user wrote ("flatten") or the IR name
+  const Shape *in;
+  int nin;
+  const Attrs *attr;
+  Shape self;                // the node's own shape: leaves, reshape/normal dims, backward results
+  Shape param[2];            // out: a layer's weight and bias shapes
+  void (*report)(ShapeCx *cx, const char *msg);
+  void *user;                // the reporter's state
+};
+
+// Output shape from the inputs' shapes and the attributes; on a mismatch
+// reports (shape_error) and returns false.
+typedef bool (*ShapeFn)(ShapeCx *cx, Shape *out);
+
+bool shape_error(ShapeCx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Dimensions and element counts must fit an int (the IR's Shape).
+#define MAX_NUMEL 2147483647
+// s has at most MAX_NUMEL elements; else reports "WHAT [..] is too large".
+bool shape_fits(ShapeCx *cx, Shape s, const char *what);
+
+// ---- The interpreter's view ----
+
+// What an interpreter kernel sees of a step.  The interpreter (interp/)
+// fills it; GEMMs, random draws and the noise model come through its
+// function pointers so the kernels, which live with their op's other rules
+// in the compiler, need no BLAS and no runtime library.
+typedef struct Interp Interp;
+struct Interp {
+  Graph *g;
+  int n;                     // examples in the current step
+  const float *x;            // [n, input numel]
+  const uint8_t *labels;     // [n], NULL when the graph reads no label
+  // Test hook: when draws && draws[id], random node id takes its values
+  // from draws[id] ([n, numel]) instead of the streams: the samples for
+  // NORMAL, the added noise for NOISE.  Lets PyTorch fixtures supply the
+  // randomness.
+  const float *const *draws;
+  // C[m, n] = op(A) op(B) + beta C, row-major, op = transpose when ta / tb
+  // (cblas_sgemm with alpha 1).
+  void (*sgemm)(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                float beta, float *c, int ldc);
+  // The next standard normal of example i's stream.
+  double (*normal)(Interp *ip, int i);
+  // x[0..m) += noise as the runtime's noise_apply draws it, from example i's stream.
+  void (*noise)(Interp *ip, int i, float *x, int m, const Attrs *a);
+};
+
+// Computes n's value for a batch: out has n->shape per example (times the
+// batch when n->batched); in[j] is input j's value, batched or not as
+// that input node says.
+typedef void (*KernelFn)(Interp *ip, const Node *n, float *out, const float *const *in);
+// A kernel's buffer of floats (malloc; exits when memory runs out).
+void *interp_alloc(size_t floats);
+// Examples a node's value holds: the batch, or 1 when unbatched.
+static inline int interp_rows(const Interp *ip, const Node *n) { return n->batched ? ip->n : 1; }
+
+// ---- Gradient rule and emitter ----
 
 // Contribution of n's gradient dy to the gradient of input `which`, as a
 // new node in g (not yet reduced to the input's shape: autodiff sums a
@@ -24,28 +129,60 @@ typedef bool (*ShapeFn)(const Graph *g, const Node *n, Shape *out, char *err);
 // Returns -1 when the op has no gradient with respect to that input.
 typedef int (*GradFn)(AdState *ad, const Node *n, int which, int dy);
 
-// Computes n's value for a batch: out has n->shape per example (times the
-// batch when n->batched); in[j] is input j's value, batched or not as
-// that input node says.
-typedef void (*KernelFn)(Interp *ip, const Node *n, float *out, const float *const *in);
+// Writes node id's C code into the chunk function (emitter.h).
+typedef void (*EmitFn)(CEmit *e, int id);
 
-// Left for the emitter (codegen): how the op is written as C.
-typedef void (*EmitFn)(Emitter *e, const Graph *g, const Node *n);
+// ---- The row ----
 
-typedef struct {
-  const char *name;
-  int arity;                 // -1 = variadic
+enum {
+  OPF_UNBATCHED = 1 << 0,    // one value for the whole batch whatever its inputs
+  OPF_LAYER = 1 << 1,        // (x, w, b) with parameters: only in nets; auto-named
+  OPF_LAYER_BWD = 1 << 2,    // a layer's backward op: emitted in one loop with its layer's others
+  OPF_ALIAS = 1 << 3,        // its value is its input's buffer: no code (reshape)
+  OPF_NOCODE = 1 << 4,       // read in place (param) or as a literal (const): no code
+  OPF_WEIGHT_T = 1 << 5,     // the emitted kernel reads its weight (input 1) transposed
+  OPF_BWD_CHUNK = 1 << 6,    // OPF_LAYER_BWD, one GEMM over the whole chunk (dense): its
+                             // group runs per chunk, not in a loop over the examples
+  OPF_BWD_OVERWRITE = 1 << 7, // OPF_LAYER_BWD that writes its output (an input gradient),
+                             // where the others accumulate into a zeroed one
+};
+
+typedef struct OpDef {
+  const char *name;          // the IR name ("conv2d_dx")
+  int arity;                 // tensor inputs in the IR
+  unsigned flags;            // OPF_*
+  const char *prefix;        // OPF_LAYER: auto-name of the n-th layer in a net ("conv" -> conv1)
+  int act;                   // an activation a layer's epilogue can apply: KERN_ACT_*, 0 if not
+  const char *act_name;      // its name in the generated comments ("relu")
+  OpInfo surface[2];         // language forms (name NULL when absent; backward ops have none)
   ShapeFn shape;
   GradFn grad;               // NULL: no gradient through this op
   KernelFn kernel;
-  EmitFn emit;               // filled in by codegen; NULL until then
-} IrOpInfo;
+  EmitFn emit;
+  void (*print_attrs)(FILE *out, const Node *n);   // NULL: no attributes in dumps
+  double (*fold)(double);    // the op of a constant, folded by the checker (exp, log); NULL: an error
+} OpDef;
 
-extern const IrOpInfo op_info[OP_COUNT];
+extern const OpDef *const op_table[OP_COUNT];
+static inline const OpDef *op_def(OpKind op) { return op_table[op]; }
 
-// Checks every node's arity and shape against its rule (a verification
-// pass to run after lowering and after autodiff).  Prints the first
-// problem to stderr and returns false.
+// The builtin spelled name, or NULL.
+const OpInfo *op_lookup(const char *name);
+// Calls fn on every builtin (for "did you mean" hints).
+void op_each_builtin(void (*fn)(const OpInfo *o, void *user), void *user);
+
+// Every row present and complete (name, shape rule, kernel, emitter, a
+// surface form's attributes well-formed, flags consistent).  Prints the
+// first problem and returns false: netc runs it at start.
+bool ops_check_table(void);
+
+// Node n's shape by its row's rule from its inputs in g; false with the
+// reason in err (256 bytes) when they do not fit.
+bool op_node_shape(const Graph *g, const Node *n, Shape *out, char *err);
+
+// Checks every node's arity, shape and batching against its row (a
+// verification pass to run after lowering and after autodiff).  Reports
+// the first problem at the node's source line and returns false.
 bool ops_verify(const Graph *g);
 
 #endif

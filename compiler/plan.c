@@ -8,6 +8,7 @@
 // offset that does not overlap a buffer alive at the same time; a buffer
 // being written never shares space with one read in the same step.
 #include "emit_passes.h"
+#include "ops.h"
 
 #include <stdlib.h>
 
@@ -20,7 +21,7 @@ static void use(const Fusion *f, Plan *p, int node, int step) {
 // Nodes whose values the code of node i reads (see emit.c for each op).
 static void mark_reads(const Graph *g, const Fusion *f, Plan *p, int i, int step) {
   const Node *n = &g->nodes[i];
-  if (op_is_layer_backward(n->op)) {
+  if (op_def(n->op)->flags & OPF_LAYER_BWD) {
     use(f, p, f->dy[i], step);
     if (f->mask[i] >= 0)
       use(f, p, f->mask[i], step);
@@ -30,8 +31,7 @@ static void mark_reads(const Graph *g, const Fusion *f, Plan *p, int i, int step
   }
   for (int j = 0; j < n->nin; j++) {
     int in = n->in[j];
-    if (f->skip[in] && f->alias[in] < 0 && g->nodes[in].op != OP_PARAM &&
-        g->nodes[in].op != OP_CONST) {
+    if (in == f->fold[i]) {
       // A folded mse_grad / nll_grad: its inputs are read here.
       for (int k = 0; k < g->nodes[in].nin; k++)
         use(f, p, g->nodes[in].in[k], step);

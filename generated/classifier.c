@@ -5,29 +5,22 @@
 // Memory plan: chunk arena 75296 floats (117056 without sharing) + 7632 scratch, per thread;
 // chunk gradient blocks 10368 floats; transposed weights 20224 floats.
 // Arena: 30592 + threads x 82928 floats (767.4 KiB with 2 threads).
+// The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
-#include <omp.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "classifier.h"
+#include "genmodel.h"
 #include "kernels.h"
-#include "model.h"
 #include "noise.h"
 #include "rng.h"
 
-#define BATCH 256
 #define CHUNK 32
-#define NCHUNK 8
-#define N_PARAMS 26259
-#define N_TRAINABLE 1290u
-#define ARENA_GRADS 20224
-#define ARENA_THREADS 30592
-#define ARENA_CHUNK 82928
 
+// The parameter block (runtime/model.h): name, rank, dims, offset, floats,
+// fan-in, frozen.  Trainable tensors first.
 static NetTensor tensors[14] = {
   {"head_dense1_w", 2, {64, 9, 0, 0}, 0, 576, 9, 0},
   {"head_dense1_b", 1, {64, 0, 0, 0}, 576, 64, 9, 0},
@@ -45,16 +38,10 @@ static NetTensor tensors[14] = {
   {"encoder_dense1_b", 1, {9, 0, 0, 0}, 26250, 9, 64, 1},
 };
 
+// The exports: name, floats per example.
 static NetOutput outputs[1] = {
   {"logp", 10},
 };
-
-typedef struct {
-  NetModel m;
-  int threads;
-  float *arena;
-  KernGemm k[10];
-} Impl;
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
@@ -75,17 +62,11 @@ typedef struct {
 #define encoder_dense1_w (P + 25674)   /* [9, 64] */
 #define encoder_dense1_b (P + 26250)   /* [9] */
 #define v_encoder_trunk_conv1 (A + 25120)   /* CHUNK x [8, 14, 14], steps 2..3 */
-#define t17 v_encoder_trunk_conv1   /* [8, 14, 14], same buffer */
 #define v_encoder_trunk_conv2 (A + 0)   /* CHUNK x [16, 7, 7], steps 3..4 */
-#define t19 v_encoder_trunk_conv2   /* [16, 7, 7], same buffer */
 #define v_encoder_trunk_conv3 (A + 25120)   /* CHUNK x [32, 3, 3], steps 4..5 */
-#define t21 v_encoder_trunk_conv3   /* [32, 3, 3], same buffer */
-#define t22 v_encoder_trunk_conv3   /* [288], same buffer */
 #define v_encoder_trunk_dense1 (A + 0)   /* CHUNK x [64], steps 5..6 */
-#define t24 v_encoder_trunk_dense1   /* [64], same buffer */
 #define v_encoder_dense1 (A + 2048)   /* CHUNK x [9], steps 6..15 */
 #define v_head_dense1 (A + 0)   /* CHUNK x [64], steps 7..15 */
-#define t27 v_head_dense1   /* [64], same buffer */
 #define v_head_dense2 (A + 2336)   /* CHUNK x [10], steps 8..9 */
 #define t29 (A + 2656)   /* CHUNK x [10], steps 9..13 */
 #define t30 (A + 2336)   /* CHUNK x [], steps 10..11 */
@@ -100,16 +81,17 @@ typedef struct {
 #define MASK (A + 78832)   /* masked gradient tile, 2048 floats */
 #define DYT (A + 80880)    /* transposed gradient, 2048 floats */
 
-// One chunk: examples [i0, i0 + nc) of a batch of n; returns the sum of
-// their losses; with train, G receives the chunk's gradient sums.
-static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8_t *labels,
-                        int i0, int nc, int n, uint64_t seed, int train, float **outputs) {
-  const float *P = s->m.params;
-  const float *S = s->arena;
-  Rng R[CHUNK];
-  for (int i = 0; i < nc; i++)
-    R[i] = rng_stream(seed, (uint64_t)(i0 + i));
-  (void)P, (void)S, (void)R, (void)G, (void)labels, (void)n, (void)x;
+// The forward ops on one chunk: the exports and the per-example loss
+// land in the chunk arena (output_at, loss_at of the spec).
+static void forward_chunk(const GenChunk *c) {
+  const GenModel *s = c->model;
+  const float *P = c->P;
+  const float *S = c->S;
+  float *A = c->A;
+  const float *x = c->x;
+  const uint8_t *labels = c->labels;
+  const int i0 = c->i0;
+  const int nc = c->nc;
 
   /* models/classifier.net:12: input [1, 28, 28] -> v_x */
   for (int i = 0; i < CHUNK; i++)
@@ -120,24 +102,27 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
     v_digit[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_encoder_trunk_conv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b, v_encoder_trunk_conv1 + i * 1568, COL,
-                  1, 28, 28, 8, 3, 2, 1, 14, 14, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b,
+                  v_encoder_trunk_conv1 + i * 1568, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[1], t17 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b, v_encoder_trunk_conv2 + i * 784, COL,
-                  8, 14, 14, 16, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
+                  v_encoder_trunk_conv2 + i * 784, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], t19 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b, v_encoder_trunk_conv3 + i * 288, COL,
-                  16, 7, 7, 32, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                  v_encoder_trunk_conv3 + i * 288, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], t22, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
-  kern_dense_fwd(&s->k[4], t24, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/classifier.net:7: dense [64] + relu -> v_head_dense1 */
   kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, head_dense1_b, v_head_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/classifier.net:8: dense [10] -> v_head_dense2 */
-  kern_dense_fwd(&s->k[6], t27, S + 19584, head_dense2_b, v_head_dense2, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[6], v_head_dense1, S + 19584, head_dense2_b, v_head_dense2, CHUNK, 10, KERN_ACT_NONE);
   /* models/classifier.net:8: log_softmax [10] -> t29 */
   for (int i = 0; i < CHUNK; i++) {
     const float *r = v_head_dense2 + i * 10;
@@ -154,17 +139,17 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   for (int i = 0; i < CHUNK; i++) {
     t30[i] = -t29[i * 10 + (int)v_digit[i]];
   }
+}
 
-  /* exports and the loss */
-  if (outputs) {
-    if (outputs[0])
-      memcpy(outputs[0] + (size_t)i0 * 10, t29, sizeof(float) * nc * 10);
-  }
-  double loss = 0.0;
-  for (int i = 0; i < nc; i++)
-    loss += t30[i];
-  if (!train)
-    return loss;
+// The backward ops on one chunk, after forward_chunk: G receives
+// the chunk's sums of the parameter gradients.
+static void backward_chunk(const GenChunk *c) {
+  const GenModel *s = c->model;
+  const float *P = c->P;
+  float *A = c->A;
+  float *G = c->G;
+  const int nc = c->nc;
+  const int n = c->n;
 
   /* models/classifier.net:16: loss_seed [] -> g31 */
   for (int i = 0; i < CHUNK; i++) {
@@ -183,7 +168,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_head_dense2_b, 0, sizeof(float) * 10);
   const float *dy34 = g33;
   kern_dense_dx(&s->k[7], dy34, head_dense2_w, g34);
-  kern_dense_dw(&s->k[8], dy34, t27, d_head_dense2_w, DYT, CHUNK, 10);
+  kern_dense_dw(&s->k[8], dy34, v_head_dense1, d_head_dense2_w, DYT, CHUNK, 10);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy34 + i * 10, 10, 1, d_head_dense2_b);
   /* models/classifier.net:7: dense_dw param [64, 9], relu mask folded -> d_head_dense1_w */
@@ -194,149 +179,68 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   kern_dense_dw(&s->k[9], dy38, v_encoder_dense1, d_head_dense1_w, DYT, CHUNK, 64);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy38 + i * 64, 64, 1, d_head_dense1_b);
-  return loss;
 }
 
-// Transposes of the weights that kernels read transposed (trap 3 of the
-// libxsmm notes: no transposed A), once per step.
-static void transpose_weights(Impl *s) {
-  const float *P = s->m.params;
-  float *S = s->arena;
-  (void)P, (void)S;
-  kern_transpose(head_dense1_w, 64, 9, S + 19008);
-  kern_transpose(head_dense2_w, 10, 64, S + 19584);
-  kern_transpose(encoder_trunk_dense1_w, 64, 288, S + 0);
-  kern_transpose(encoder_dense1_w, 9, 64, S + 18432);
-}
+// Where each export is in the chunk arena.
+static const size_t output_at[1] = {
+  2656,   /* logp: t29 */
+};
 
-static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,
-                        uint64_t seed, int train, float **outputs) {
-  Impl *s = m->impl;
-  if (n < 1 || n > BATCH) {
-    fprintf(stderr, "classifier: batch of %d examples (1..%d supported)\n", n, BATCH);
-    abort();
-  }
-  transpose_weights(s);
-  const int nch = (n + CHUNK - 1) / CHUNK;
-  double loss[NCHUNK];
-  // One parallel region per step: the chunks, then (after the implicit
-  // barrier) the chunk gradients added in chunk order, so the sum does
-  // not depend on the threads.
-  #pragma omp parallel num_threads(s->threads)
-  {
-    #pragma omp for schedule(static)
-    for (int c = 0; c < nch; c++) {
-      float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;
-      float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;
-      int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;
-      loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);
-    }
-    if (train) {
-      const float *G = s->arena + ARENA_GRADS;
-      #pragma omp for schedule(static)
-      for (size_t j = 0; j < N_TRAINABLE; j++) {
-        float v = G[j];
-        for (int c = 1; c < nch; c++)
-          v += G[(size_t)c * N_TRAINABLE + j];
-        m->grads[j] = v;
-      }
-    }
-  }
-  double total = 0.0;
-  for (int c = 0; c < nch; c++)
-    total += loss[c];
-  return total / n;
-}
+// The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
+static const GenGemm gemm[10] = {
+  {"conv forward", 196, 8, 9, 196, 9, 196, 0},
+  {"conv forward", 49, 16, 72, 49, 72, 49, 0},
+  {"conv forward", 9, 32, 144, 9, 144, 9, 0},
+  {"dense forward", 64, 32, 288, 64, 288, 64, 0},
+  {"dense forward", 9, 32, 64, 9, 64, 9, 0},
+  {"dense forward", 64, 32, 9, 64, 9, 64, 0},
+  {"dense forward", 10, 32, 64, 10, 64, 10, 0},
+  {"dense dx", 64, 32, 10, 64, 10, 64, 0},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 1},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
+};
 
-static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n,
-                              uint64_t seed) {
-  return (float)run_batch(m, x, labels, n, seed, 1, NULL);
-}
+// Weights the kernels read transposed (libxsmm's GEMM has no transposed
+// A): tensor, offset in S; refreshed before every step.
+static const GenTranspose transposes[4] = {
+  {0, 19008},   /* head_dense1_w */
+  {2, 19584},   /* head_dense2_w */
+  {10, 0},   /* encoder_trunk_dense1_w */
+  {12, 18432},   /* encoder_dense1_w */
+};
 
-static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n,
-                           uint64_t seed, float **outputs) {
-  return (float)run_batch(m, x, labels, n, seed, 0, outputs);
-}
-
-static void *alloc_floats(size_t n) {
-  void *p = NULL;
-  if (posix_memalign(&p, 64, sizeof(float) * (n ? n : 1))) {
-    fprintf(stderr, "classifier: out of memory\n");
-    exit(1);
-  }
-  memset(p, 0, sizeof(float) * (n ? n : 1));
-  return p;
-}
-
-// The arena is sized for the thread count, so it is (re)allocated here,
-// never inside a step.
-static void model_set_threads(NetModel *m, int threads) {
-  Impl *s = m->impl;
-  if (threads < 1)
-    threads = 1;
-  if (threads > NCHUNK)
-    threads = NCHUNK;
-  if (s->arena && threads == s->threads)
-    return;
-  free(s->arena);
-  s->threads = threads;
-  s->arena = alloc_floats(ARENA_THREADS + (size_t)threads * ARENA_CHUNK);
-}
-
-static void model_free(NetModel *m) {
-  Impl *s = m->impl;
-  free(s->arena);
-  free(m->params);
-  free(m->grads);
-  free(s);
-}
+static const GenSpec spec = {
+  .name = "classifier",
+  .batch = 256,
+  .chunk = CHUNK,
+  .input_size = 784,
+  .needs_labels = 1,
+  .n_tensors = 14,
+  .tensors = tensors,
+  .n_params = 26259,
+  .n_trainable = 1290,
+  .n_outputs = 1,
+  .outputs = outputs,
+  .output_at = output_at,
+  .class_output = 0,
+  .loss_at = 2336,   /* t30 */
+  .arena_grads = 20224,
+  .arena_threads = 30592,
+  .arena_chunk = 82928,
+  .n_gemm = 10,
+  .gemm = gemm,
+  .n_transposes = 4,
+  .transposes = transposes,
+  .forward = forward_chunk,
+  .backward = backward_chunk,
+};
 
 NetModel *classifier_new(void) {
-  Impl *s = calloc(1, sizeof *s);
-  if (!s) {
-    fprintf(stderr, "classifier: out of memory\n");
-    exit(1);
-  }
-  NetModel *m = &s->m;
-  m->name = "classifier";
-  m->needs_labels = 1;
-  m->input_size = 784;
-  m->max_batch = BATCH;
-  m->n_tensors = 14;
-  m->tensors = tensors;
-  m->n_params = N_PARAMS;
-  m->n_trainable = N_TRAINABLE;
-  m->params = alloc_floats(N_PARAMS);
-  m->grads = alloc_floats(N_PARAMS);
-  m->n_outputs = 1;
-  m->outputs = outputs;
-  m->class_output = 0;
-  m->train_step = model_train_step;
-  m->forward = model_forward;
-  m->set_threads = model_set_threads;
-  m->free = model_free;
-  m->impl = s;
-  m->structure_hash = model_hash_structure(m);
-  libxsmm_init();
-  kern_gemm_init(&s->k[0], "conv forward", 196, 8, 9, 196, 9, 196, 0);
-  kern_gemm_init(&s->k[1], "conv forward", 49, 16, 72, 49, 72, 49, 0);
-  kern_gemm_init(&s->k[2], "conv forward", 9, 32, 144, 9, 144, 9, 0);
-  kern_gemm_init(&s->k[3], "dense forward", 64, 32, 288, 64, 288, 64, 0);
-  kern_gemm_init(&s->k[4], "dense forward", 9, 32, 64, 9, 64, 9, 0);
-  kern_gemm_init(&s->k[5], "dense forward", 64, 32, 9, 64, 9, 64, 0);
-  kern_gemm_init(&s->k[6], "dense forward", 10, 32, 64, 10, 64, 10, 0);
-  kern_gemm_init(&s->k[7], "dense dx", 64, 32, 10, 64, 10, 64, 0);
-  kern_gemm_init(&s->k[8], "dense dw", 64, 10, 32, 64, 32, 64, 1);
-  kern_gemm_init(&s->k[9], "dense dw", 9, 64, 32, 9, 32, 9, 1);
-  model_set_threads(m, omp_get_max_threads());
-  return m;
+  return genmodel_new(&spec);
 }
 
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
-  NetModel *m = classifier_new();
-  int status = driver_main(m, argc, argv);
-  m->free(m);
-  return status;
+  return genmodel_main(&spec, argc, argv);
 }
 #endif

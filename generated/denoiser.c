@@ -5,29 +5,22 @@
 // Memory plan: chunk arena 323904 floats (447104 without sharing) + 21968 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 49616 floats.
 // Arena: 451152 + threads x 345872 floats (4464.4 KiB with 2 threads).
+// The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
-#include <omp.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "denoiser.h"
+#include "genmodel.h"
 #include "kernels.h"
-#include "model.h"
 #include "noise.h"
 #include "rng.h"
 
-#define BATCH 256
 #define CHUNK 32
-#define NCHUNK 8
-#define N_PARAMS 50186
-#define N_TRAINABLE 50186u
-#define ARENA_GRADS 49616
-#define ARENA_THREADS 451152
-#define ARENA_CHUNK 345872
 
+// The parameter block (runtime/model.h): name, rank, dims, offset, floats,
+// fan-in, frozen.  Trainable tensors first.
 static NetTensor tensors[20] = {
   {"encoder_trunk_conv1_w", 4, {8, 1, 3, 3}, 0, 72, 9, 0},
   {"encoder_trunk_conv1_b", 1, {8, 0, 0, 0}, 72, 8, 9, 0},
@@ -51,18 +44,12 @@ static NetTensor tensors[20] = {
   {"decoder_deconv3_b", 1, {1, 0, 0, 0}, 50185, 1, 9, 0},
 };
 
+// The exports: name, floats per example.
 static NetOutput outputs[3] = {
   {"code", 9},
   {"noisy", 784},
   {"y", 784},
 };
-
-typedef struct {
-  NetModel m;
-  int threads;
-  float *arena;
-  KernGemm k[17];
-} Impl;
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
@@ -89,26 +76,15 @@ typedef struct {
 #define decoder_deconv3_b (P + 50185)   /* [1] */
 #define t21 (A + 25088)   /* CHUNK x [1, 28, 28], steps 1..25 */
 #define v_encoder_trunk_conv1 (A + 50176)   /* CHUNK x [8, 14, 14], steps 2..25 */
-#define t23 v_encoder_trunk_conv1   /* [8, 14, 14], same buffer */
 #define v_encoder_trunk_conv2 (A + 100352)   /* CHUNK x [16, 7, 7], steps 3..24 */
-#define t25 v_encoder_trunk_conv2   /* [16, 7, 7], same buffer */
 #define v_encoder_trunk_conv3 (A + 125440)   /* CHUNK x [32, 3, 3], steps 4..23 */
-#define t27 v_encoder_trunk_conv3   /* [32, 3, 3], same buffer */
-#define t28 v_encoder_trunk_conv3   /* [288], same buffer */
 #define v_encoder_trunk_dense1 (A + 134656)   /* CHUNK x [64], steps 5..22 */
-#define t30 v_encoder_trunk_dense1   /* [64], same buffer */
 #define v_encoder_dense1 (A + 136704)   /* CHUNK x [9], steps 6..20 */
 #define v_decoder_dense1 (A + 136992)   /* CHUNK x [64], steps 7..20 */
-#define t33 v_decoder_dense1   /* [64], same buffer */
 #define v_decoder_dense2 (A + 139040)   /* CHUNK x [288], steps 8..19 */
-#define t35 v_decoder_dense2   /* [288], same buffer */
-#define t36 v_decoder_dense2   /* [32, 3, 3], same buffer */
 #define v_decoder_deconv1 (A + 148256)   /* CHUNK x [16, 7, 7], steps 9..18 */
-#define t38 v_decoder_deconv1   /* [16, 7, 7], same buffer */
 #define v_decoder_deconv2 (A + 173344)   /* CHUNK x [8, 14, 14], steps 10..17 */
-#define t40 v_decoder_deconv2   /* [8, 14, 14], same buffer */
 #define v_decoder_deconv3 (A + 223520)   /* CHUNK x [1, 28, 28], steps 11..15 */
-#define t42 v_decoder_deconv3   /* [1, 28, 28], same buffer */
 #define t43 (A + 248608)   /* CHUNK x [], steps 12..13 */
 #define g44 (A + 248608)   /* CHUNK x [], steps 14..15 */
 #define g46 (A + 248640)   /* CHUNK x [1, 28, 28], steps 15..16 */
@@ -121,7 +97,6 @@ typedef struct {
 #define g55 (A + 173344)   /* CHUNK x [32, 3, 3], steps 18..19 */
 #define d_decoder_deconv1_w (G + 44329)   /* [32, 16, 3, 3] */
 #define d_decoder_deconv1_b (G + 48937)   /* [16] */
-#define g58 g55   /* [288], same buffer */
 #define g60 (A + 0)   /* CHUNK x [64], steps 19..20 */
 #define d_decoder_dense2_w (G + 25609)   /* [288, 64] */
 #define d_decoder_dense2_b (G + 44041)   /* [288] */
@@ -134,7 +109,6 @@ typedef struct {
 #define g71 (A + 2048)   /* CHUNK x [288], steps 22..23 */
 #define d_encoder_trunk_dense1_w (G + 5888)   /* [64, 288] */
 #define d_encoder_trunk_dense1_b (G + 24320)   /* [64] */
-#define g74 g71   /* [32, 3, 3], same buffer */
 #define g76 (A + 134656)   /* CHUNK x [16, 7, 7], steps 23..24 */
 #define d_encoder_trunk_conv3_w (G + 1248)   /* [32, 16, 3, 3] */
 #define d_encoder_trunk_conv3_b (G + 5856)   /* [32] */
@@ -147,16 +121,19 @@ typedef struct {
 #define MASK (A + 327440)   /* masked gradient tile, 9216 floats */
 #define DYT (A + 336656)    /* transposed gradient, 9216 floats */
 
-// One chunk: examples [i0, i0 + nc) of a batch of n; returns the sum of
-// their losses; with train, G receives the chunk's gradient sums.
-static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8_t *labels,
-                        int i0, int nc, int n, uint64_t seed, int train, float **outputs) {
-  const float *P = s->m.params;
-  const float *S = s->arena;
+// The forward ops on one chunk: the exports and the per-example loss
+// land in the chunk arena (output_at, loss_at of the spec).
+static void forward_chunk(const GenChunk *c) {
+  const GenModel *s = c->model;
+  const float *P = c->P;
+  const float *S = c->S;
+  float *A = c->A;
+  const float *x = c->x;
+  const int i0 = c->i0;
+  const int nc = c->nc;
   Rng R[CHUNK];
-  for (int i = 0; i < nc; i++)
-    R[i] = rng_stream(seed, (uint64_t)(i0 + i));
-  (void)P, (void)S, (void)R, (void)G, (void)labels, (void)n, (void)x;
+  for (int i = 0; i < c->nc; i++)
+    R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));
 
   /* models/denoiser.net:7: input [1, 28, 28] -> v_x */
   for (int i = 0; i < CHUNK; i++)
@@ -168,55 +145,58 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
     noise_apply(t21 + i * 784, 784, 0.0f, 1.0f, 0.5f, 0.5f, &R[i]);
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_encoder_trunk_conv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[0], t21 + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b, v_encoder_trunk_conv1 + i * 1568, COL,
-                  1, 28, 28, 8, 3, 2, 1, 14, 14, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[0], t21 + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b,
+                  v_encoder_trunk_conv1 + i * 1568, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[1], t23 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b, v_encoder_trunk_conv2 + i * 784, COL,
-                  8, 14, 14, 16, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
+                  v_encoder_trunk_conv2 + i * 784, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], t25 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b, v_encoder_trunk_conv3 + i * 288, COL,
-                  16, 7, 7, 32, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                  v_encoder_trunk_conv3 + i * 288, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], t28, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
-  kern_dense_fwd(&s->k[4], t30, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/autoencoder.net:22: dense [64] + relu -> v_decoder_dense1 */
   kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, decoder_dense1_b, v_decoder_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:23: dense [288] + relu -> v_decoder_dense2 */
-  kern_dense_fwd(&s->k[6], t33, S + 19584, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 19584, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[7], t36 + i * 288, S + 38016, decoder_deconv1_b, v_decoder_deconv1 + i * 784, COL,
-                    16, 7, 7, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38016, decoder_deconv1_b,
+                    v_decoder_deconv1 + i * 784, COL,
+                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[8], t38 + i * 784, S + 42624, decoder_deconv2_b, v_decoder_deconv2 + i * 1568, COL,
-                    8, 14, 14, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
+                    v_decoder_deconv2 + i * 1568, COL,
+                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[9], t40 + i * 1568, S + 43776, decoder_deconv3_b, v_decoder_deconv3 + i * 784, COL,
-                    1, 28, 28, 3, 2, 1, 14, 14, KERN_ACT_SIGMOID);
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
+                    v_decoder_deconv3 + i * 784, COL,
+                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/denoiser.net:12: mse [] -> t43 */
   for (int i = 0; i < CHUNK; i++) {
-    t43[i] = kern_sqdiff_sum(t42 + i * 784, v_x + i * 784, 784) / 784.0f;
+    t43[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
+}
 
-  /* exports and the loss */
-  if (outputs) {
-    if (outputs[0])
-      memcpy(outputs[0] + (size_t)i0 * 9, v_encoder_dense1, sizeof(float) * nc * 9);
-    if (outputs[1])
-      memcpy(outputs[1] + (size_t)i0 * 784, t21, sizeof(float) * nc * 784);
-    if (outputs[2])
-      memcpy(outputs[2] + (size_t)i0 * 784, t42, sizeof(float) * nc * 784);
-  }
-  double loss = 0.0;
-  for (int i = 0; i < nc; i++)
-    loss += t43[i];
-  if (!train)
-    return loss;
+// The backward ops on one chunk, after forward_chunk: G receives
+// the chunk's sums of the parameter gradients.
+static void backward_chunk(const GenChunk *c) {
+  const GenModel *s = c->model;
+  const float *P = c->P;
+  const float *S = c->S;
+  float *A = c->A;
+  float *G = c->G;
+  const int nc = c->nc;
+  const int n = c->n;
 
   /* models/denoiser.net:12: loss_seed [] -> g44 */
   for (int i = 0; i < CHUNK; i++) {
@@ -225,7 +205,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:27: sigmoid_grad [1, 28, 28], mse_grad folded -> g46 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 784; k++)
-      g46[i * 784 + k] = (g44[i] * 2.0f * (t42[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * t42[i * 784 + k] * (1.0f - t42[i * 784 + k]);
+      g46[i * 784 + k] = (g44[i] * 2.0f * (v_decoder_deconv3[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * v_decoder_deconv3[i * 784 + k] * (1.0f - v_decoder_deconv3[i * 784 + k]);
   /* models/autoencoder.net:27: deconv2d_dx [8, 14, 14] -> g47 */
   /* models/autoencoder.net:27: deconv2d_dw param [8, 1, 3, 3] -> d_decoder_deconv3_w */
   /* models/autoencoder.net:27: bias_grad param [1] -> d_decoder_deconv3_b */
@@ -233,8 +213,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv3_b, 0, sizeof(float) * 1);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = g46 + i * 784;
-    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g47 + i * 1568, COL, 1, 28, 28, 3, 2, 1, 14, 14);
-    kern_deconv_dw(&s->k[10], dy, t40 + i * 1568, d_decoder_deconv3_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g47 + i * 1568, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
   }
   /* models/autoencoder.net:26: deconv2d_dx [16, 7, 7], relu mask folded -> g51 */
@@ -244,8 +226,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g47 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g51 + i * 784, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_deconv_dw(&s->k[11], dy, t38 + i * 784, d_decoder_deconv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g51 + i * 784, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
+    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
     kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
   }
   /* models/autoencoder.net:25: deconv2d_dx [32, 3, 3], relu mask folded -> g55 */
@@ -255,8 +239,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g51 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g55 + i * 288, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_deconv_dw(&s->k[12], dy, t36 + i * 288, d_decoder_deconv1_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g55 + i * 288, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
+    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
     kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
   }
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g60 */
@@ -264,9 +250,9 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
-  const float *dy60 = kern_mask(g58, v_decoder_dense2, CHUNK * 288, MASK);
+  const float *dy60 = kern_mask(g55, v_decoder_dense2, CHUNK * 288, MASK);
   kern_dense_dx(&s->k[3], dy60, decoder_dense2_w, g60);
-  kern_dense_dw(&s->k[13], dy60, t33, d_decoder_dense2_w, DYT, CHUNK, 288);
+  kern_dense_dw(&s->k[13], dy60, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, 288);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy60 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g64 */
@@ -286,7 +272,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy67 = g64;
   kern_dense_dx(&s->k[5], dy67, encoder_dense1_w, g67);
-  kern_dense_dw(&s->k[15], dy67, t30, d_encoder_dense1_w, DYT, CHUNK, 9);
+  kern_dense_dw(&s->k[15], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, 9);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy67 + i * 9, 9, 1, d_encoder_dense1_b);
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g71 */
@@ -296,7 +282,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy71 = kern_mask(g67, v_encoder_trunk_dense1, CHUNK * 64, MASK);
   kern_dense_dx(&s->k[6], dy71, encoder_trunk_dense1_w, g71);
-  kern_dense_dw(&s->k[16], dy71, t28, d_encoder_trunk_dense1_w, DYT, CHUNK, 64);
+  kern_dense_dw(&s->k[16], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, 64);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy71 + i * 64, 64, 1, d_encoder_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g76 */
@@ -305,9 +291,11 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_encoder_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_encoder_trunk_conv3_b, 0, sizeof(float) * 32);
   for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g74 + i * 288, v_encoder_trunk_conv3 + i * 288, 288, MASK);
-    kern_conv_dx(&s->k[7], dy, S + 43856, g76 + i * 784, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_conv_dw(&s->k[12], dy, t25 + i * 784, d_encoder_trunk_conv3_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    const float *dy = kern_mask(g71 + i * 288, v_encoder_trunk_conv3 + i * 288, 288, MASK);
+    kern_conv_dx(&s->k[7], dy, S + 43856, g76 + i * 784, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
+    kern_conv_dw(&s->k[12], dy, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
     kern_bias_grad(dy, 32, 9, d_encoder_trunk_conv3_b);
   }
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g80 */
@@ -317,8 +305,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g76 + i * 784, v_encoder_trunk_conv2 + i * 784, 784, MASK);
-    kern_conv_dx(&s->k[8], dy, S + 48464, g80 + i * 1568, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_conv_dw(&s->k[11], dy, t23 + i * 1568, d_encoder_trunk_conv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_conv_dx(&s->k[8], dy, S + 48464, g80 + i * 1568, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
+    kern_conv_dw(&s->k[11], dy, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
     kern_bias_grad(dy, 16, 49, d_encoder_trunk_conv2_b);
   }
   /* models/autoencoder.net:9: conv2d_dw param [8, 1, 3, 3], relu mask folded -> d_encoder_trunk_conv1_w */
@@ -327,164 +317,86 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g80 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
-    kern_conv_dw(&s->k[10], dy, t21 + i * 784, d_encoder_trunk_conv1_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_conv_dw(&s->k[10], dy, t21 + i * 784, d_encoder_trunk_conv1_w, COL,
+                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 8, 196, d_encoder_trunk_conv1_b);
   }
-  return loss;
 }
 
-// Transposes of the weights that kernels read transposed (trap 3 of the
-// libxsmm notes: no transposed A), once per step.
-static void transpose_weights(Impl *s) {
-  const float *P = s->m.params;
-  float *S = s->arena;
-  (void)P, (void)S;
-  kern_transpose(encoder_trunk_conv2_w, 16, 72, S + 48464);
-  kern_transpose(encoder_trunk_conv3_w, 32, 144, S + 43856);
-  kern_transpose(encoder_trunk_dense1_w, 64, 288, S + 0);
-  kern_transpose(encoder_dense1_w, 9, 64, S + 18432);
-  kern_transpose(decoder_dense1_w, 64, 9, S + 19008);
-  kern_transpose(decoder_dense2_w, 288, 64, S + 19584);
-  kern_transpose(decoder_deconv1_w, 32, 144, S + 38016);
-  kern_transpose(decoder_deconv2_w, 16, 72, S + 42624);
-  kern_transpose(decoder_deconv3_w, 8, 9, S + 43776);
-}
+// Where each export is in the chunk arena.
+static const size_t output_at[3] = {
+  136704,   /* code: v_encoder_dense1 */
+  25088,   /* noisy: t21 */
+  223520,   /* y: v_decoder_deconv3 */
+};
 
-static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,
-                        uint64_t seed, int train, float **outputs) {
-  Impl *s = m->impl;
-  if (n < 1 || n > BATCH) {
-    fprintf(stderr, "denoiser: batch of %d examples (1..%d supported)\n", n, BATCH);
-    abort();
-  }
-  transpose_weights(s);
-  const int nch = (n + CHUNK - 1) / CHUNK;
-  double loss[NCHUNK];
-  // One parallel region per step: the chunks, then (after the implicit
-  // barrier) the chunk gradients added in chunk order, so the sum does
-  // not depend on the threads.
-  #pragma omp parallel num_threads(s->threads)
-  {
-    #pragma omp for schedule(static)
-    for (int c = 0; c < nch; c++) {
-      float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;
-      float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;
-      int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;
-      loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);
-    }
-    if (train) {
-      const float *G = s->arena + ARENA_GRADS;
-      #pragma omp for schedule(static)
-      for (size_t j = 0; j < N_TRAINABLE; j++) {
-        float v = G[j];
-        for (int c = 1; c < nch; c++)
-          v += G[(size_t)c * N_TRAINABLE + j];
-        m->grads[j] = v;
-      }
-    }
-  }
-  double total = 0.0;
-  for (int c = 0; c < nch; c++)
-    total += loss[c];
-  return total / n;
-}
+// The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
+static const GenGemm gemm[17] = {
+  {"conv forward", 196, 8, 9, 196, 9, 196, 0},
+  {"conv forward", 49, 16, 72, 49, 72, 49, 0},
+  {"conv forward", 9, 32, 144, 9, 144, 9, 0},
+  {"dense forward", 64, 32, 288, 64, 288, 64, 0},
+  {"dense forward", 9, 32, 64, 9, 64, 9, 0},
+  {"dense forward", 64, 32, 9, 64, 9, 64, 0},
+  {"dense forward", 288, 32, 64, 288, 64, 288, 0},
+  {"deconv forward", 9, 144, 32, 9, 32, 9, 0},
+  {"deconv forward", 49, 72, 16, 49, 16, 49, 0},
+  {"deconv forward", 196, 9, 8, 196, 8, 196, 0},
+  {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
+  {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
+  {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 1},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 1},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 1},
+};
 
-static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n,
-                              uint64_t seed) {
-  return (float)run_batch(m, x, labels, n, seed, 1, NULL);
-}
+// Weights the kernels read transposed (libxsmm's GEMM has no transposed
+// A): tensor, offset in S; refreshed before every step.
+static const GenTranspose transposes[9] = {
+  {2, 48464},   /* encoder_trunk_conv2_w */
+  {4, 43856},   /* encoder_trunk_conv3_w */
+  {6, 0},   /* encoder_trunk_dense1_w */
+  {8, 18432},   /* encoder_dense1_w */
+  {10, 19008},   /* decoder_dense1_w */
+  {12, 19584},   /* decoder_dense2_w */
+  {14, 38016},   /* decoder_deconv1_w */
+  {16, 42624},   /* decoder_deconv2_w */
+  {18, 43776},   /* decoder_deconv3_w */
+};
 
-static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n,
-                           uint64_t seed, float **outputs) {
-  return (float)run_batch(m, x, labels, n, seed, 0, outputs);
-}
-
-static void *alloc_floats(size_t n) {
-  void *p = NULL;
-  if (posix_memalign(&p, 64, sizeof(float) * (n ? n : 1))) {
-    fprintf(stderr, "denoiser: out of memory\n");
-    exit(1);
-  }
-  memset(p, 0, sizeof(float) * (n ? n : 1));
-  return p;
-}
-
-// The arena is sized for the thread count, so it is (re)allocated here,
-// never inside a step.
-static void model_set_threads(NetModel *m, int threads) {
-  Impl *s = m->impl;
-  if (threads < 1)
-    threads = 1;
-  if (threads > NCHUNK)
-    threads = NCHUNK;
-  if (s->arena && threads == s->threads)
-    return;
-  free(s->arena);
-  s->threads = threads;
-  s->arena = alloc_floats(ARENA_THREADS + (size_t)threads * ARENA_CHUNK);
-}
-
-static void model_free(NetModel *m) {
-  Impl *s = m->impl;
-  free(s->arena);
-  free(m->params);
-  free(m->grads);
-  free(s);
-}
+static const GenSpec spec = {
+  .name = "denoiser",
+  .batch = 256,
+  .chunk = CHUNK,
+  .input_size = 784,
+  .needs_labels = 0,
+  .n_tensors = 20,
+  .tensors = tensors,
+  .n_params = 50186,
+  .n_trainable = 50186,
+  .n_outputs = 3,
+  .outputs = outputs,
+  .output_at = output_at,
+  .class_output = -1,
+  .loss_at = 248608,   /* t43 */
+  .arena_grads = 49616,
+  .arena_threads = 451152,
+  .arena_chunk = 345872,
+  .n_gemm = 17,
+  .gemm = gemm,
+  .n_transposes = 9,
+  .transposes = transposes,
+  .forward = forward_chunk,
+  .backward = backward_chunk,
+};
 
 NetModel *denoiser_new(void) {
-  Impl *s = calloc(1, sizeof *s);
-  if (!s) {
-    fprintf(stderr, "denoiser: out of memory\n");
-    exit(1);
-  }
-  NetModel *m = &s->m;
-  m->name = "denoiser";
-  m->needs_labels = 0;
-  m->input_size = 784;
-  m->max_batch = BATCH;
-  m->n_tensors = 20;
-  m->tensors = tensors;
-  m->n_params = N_PARAMS;
-  m->n_trainable = N_TRAINABLE;
-  m->params = alloc_floats(N_PARAMS);
-  m->grads = alloc_floats(N_PARAMS);
-  m->n_outputs = 3;
-  m->outputs = outputs;
-  m->class_output = -1;
-  m->train_step = model_train_step;
-  m->forward = model_forward;
-  m->set_threads = model_set_threads;
-  m->free = model_free;
-  m->impl = s;
-  m->structure_hash = model_hash_structure(m);
-  libxsmm_init();
-  kern_gemm_init(&s->k[0], "conv forward", 196, 8, 9, 196, 9, 196, 0);
-  kern_gemm_init(&s->k[1], "conv forward", 49, 16, 72, 49, 72, 49, 0);
-  kern_gemm_init(&s->k[2], "conv forward", 9, 32, 144, 9, 144, 9, 0);
-  kern_gemm_init(&s->k[3], "dense forward", 64, 32, 288, 64, 288, 64, 0);
-  kern_gemm_init(&s->k[4], "dense forward", 9, 32, 64, 9, 64, 9, 0);
-  kern_gemm_init(&s->k[5], "dense forward", 64, 32, 9, 64, 9, 64, 0);
-  kern_gemm_init(&s->k[6], "dense forward", 288, 32, 64, 288, 64, 288, 0);
-  kern_gemm_init(&s->k[7], "deconv forward", 9, 144, 32, 9, 32, 9, 0);
-  kern_gemm_init(&s->k[8], "deconv forward", 49, 72, 16, 49, 16, 49, 0);
-  kern_gemm_init(&s->k[9], "deconv forward", 196, 9, 8, 196, 8, 196, 0);
-  kern_gemm_init(&s->k[10], "deconv dw", 9, 8, 196, 9, 196, 9, 1);
-  kern_gemm_init(&s->k[11], "deconv dw", 72, 16, 49, 72, 49, 72, 1);
-  kern_gemm_init(&s->k[12], "deconv dw", 144, 32, 9, 144, 9, 144, 1);
-  kern_gemm_init(&s->k[13], "dense dw", 64, 288, 32, 64, 32, 64, 1);
-  kern_gemm_init(&s->k[14], "dense dw", 9, 64, 32, 9, 32, 9, 1);
-  kern_gemm_init(&s->k[15], "dense dw", 64, 9, 32, 64, 32, 64, 1);
-  kern_gemm_init(&s->k[16], "dense dw", 288, 64, 32, 288, 32, 288, 1);
-  model_set_threads(m, omp_get_max_threads());
-  return m;
+  return genmodel_new(&spec);
 }
 
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
-  NetModel *m = denoiser_new();
-  int status = driver_main(m, argc, argv);
-  m->free(m);
-  return status;
+  return genmodel_main(&spec, argc, argv);
 }
 #endif

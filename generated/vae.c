@@ -5,29 +5,22 @@
 // Memory plan: chunk arena 300224 floats (432864 without sharing) + 21968 scratch, per thread;
 // chunk gradient blocks 406272 floats; transposed weights 50192 floats.
 // Arena: 456464 + threads x 322192 floats (4300.2 KiB with 2 threads).
+// The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
-#include <omp.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vae.h"
+#include "genmodel.h"
 #include "kernels.h"
-#include "model.h"
 #include "noise.h"
 #include "rng.h"
 
-#define BATCH 256
 #define CHUNK 32
-#define NCHUNK 8
-#define N_PARAMS 50771
-#define N_TRAINABLE 50771u
-#define ARENA_GRADS 50192
-#define ARENA_THREADS 456464
-#define ARENA_CHUNK 322192
 
+// The parameter block (runtime/model.h): name, rank, dims, offset, floats,
+// fan-in, frozen.  Trainable tensors first.
 static NetTensor tensors[22] = {
   {"trunk_conv1_w", 4, {8, 1, 3, 3}, 0, 72, 9, 0},
   {"trunk_conv1_b", 1, {8, 0, 0, 0}, 72, 8, 9, 0},
@@ -53,18 +46,12 @@ static NetTensor tensors[22] = {
   {"decoder_deconv3_b", 1, {1, 0, 0, 0}, 50770, 1, 9, 0},
 };
 
+// The exports: name, floats per example.
 static NetOutput outputs[3] = {
   {"mu", 9},
   {"logvar", 9},
   {"y", 784},
 };
-
-typedef struct {
-  NetModel m;
-  int threads;
-  float *arena;
-  KernGemm k[17];
-} Impl;
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
@@ -92,14 +79,9 @@ typedef struct {
 #define decoder_deconv3_w (P + 50698)   /* [8, 1, 3, 3] */
 #define decoder_deconv3_b (P + 50770)   /* [1] */
 #define v_trunk_conv1 (A + 25088)   /* CHUNK x [8, 14, 14], steps 1..53 */
-#define t24 v_trunk_conv1   /* [8, 14, 14], same buffer */
 #define v_trunk_conv2 (A + 75264)   /* CHUNK x [16, 7, 7], steps 2..52 */
-#define t26 v_trunk_conv2   /* [16, 7, 7], same buffer */
 #define v_trunk_conv3 (A + 100352)   /* CHUNK x [32, 3, 3], steps 3..51 */
-#define t28 v_trunk_conv3   /* [32, 3, 3], same buffer */
-#define t29 v_trunk_conv3   /* [288], same buffer */
 #define v_trunk_dense1 (A + 109568)   /* CHUNK x [64], steps 4..50 */
-#define t31 v_trunk_dense1   /* [64], same buffer */
 #define v_mu_head_dense1 (A + 111616)   /* CHUNK x [9], steps 5..32 */
 #define v_logvar_head_dense1 (A + 111904)   /* CHUNK x [9], steps 6..26 */
 #define t35 (A + 112192)   /* CHUNK x [9], steps 7..8 */
@@ -108,16 +90,10 @@ typedef struct {
 #define t38 (A + 112768)   /* CHUNK x [9], steps 10..11 */
 #define t39 (A + 113056)   /* CHUNK x [9], steps 11..41 */
 #define v_decoder_dense1 (A + 113344)   /* CHUNK x [64], steps 12..41 */
-#define t41 v_decoder_dense1   /* [64], same buffer */
 #define v_decoder_dense2 (A + 115392)   /* CHUNK x [288], steps 13..40 */
-#define t43 v_decoder_dense2   /* [288], same buffer */
-#define t44 v_decoder_dense2   /* [32, 3, 3], same buffer */
 #define v_decoder_deconv1 (A + 124608)   /* CHUNK x [16, 7, 7], steps 14..39 */
-#define t46 v_decoder_deconv1   /* [16, 7, 7], same buffer */
 #define v_decoder_deconv2 (A + 149696)   /* CHUNK x [8, 14, 14], steps 15..38 */
-#define t48 v_decoder_deconv2   /* [8, 14, 14], same buffer */
 #define v_decoder_deconv3 (A + 199872)   /* CHUNK x [1, 28, 28], steps 16..36 */
-#define t50 v_decoder_deconv3   /* [1, 28, 28], same buffer */
 #define t51 (A + 112768)   /* CHUNK x [], steps 17..25 */
 #define t53 (A + 224960)   /* CHUNK x [9], steps 18..34 */
 #define t54 (A + 225248)   /* CHUNK x [9], steps 19..20 */
@@ -146,7 +122,6 @@ typedef struct {
 #define g81 (A + 149696)   /* CHUNK x [32, 3, 3], steps 39..40 */
 #define d_decoder_deconv1_w (G + 44914)   /* [32, 16, 3, 3] */
 #define d_decoder_deconv1_b (G + 49522)   /* [16] */
-#define g84 g81   /* [288], same buffer */
 #define g86 (A + 124608)   /* CHUNK x [64], steps 40..41 */
 #define d_decoder_dense2_w (G + 26194)   /* [288, 64] */
 #define d_decoder_dense2_b (G + 44626)   /* [288] */
@@ -168,7 +143,6 @@ typedef struct {
 #define g106 (A + 119488)   /* CHUNK x [288], steps 50..51 */
 #define d_trunk_dense1_w (G + 5888)   /* [64, 288] */
 #define d_trunk_dense1_b (G + 24320)   /* [64] */
-#define g109 g106   /* [32, 3, 3], same buffer */
 #define g111 (A + 128704)   /* CHUNK x [16, 7, 7], steps 51..52 */
 #define d_trunk_conv3_w (G + 1248)   /* [32, 16, 3, 3] */
 #define d_trunk_conv3_b (G + 5856)   /* [32] */
@@ -181,16 +155,19 @@ typedef struct {
 #define MASK (A + 303760)   /* masked gradient tile, 9216 floats */
 #define DYT (A + 312976)    /* transposed gradient, 9216 floats */
 
-// One chunk: examples [i0, i0 + nc) of a batch of n; returns the sum of
-// their losses; with train, G receives the chunk's gradient sums.
-static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8_t *labels,
-                        int i0, int nc, int n, uint64_t seed, int train, float **outputs) {
-  const float *P = s->m.params;
-  const float *S = s->arena;
+// The forward ops on one chunk: the exports and the per-example loss
+// land in the chunk arena (output_at, loss_at of the spec).
+static void forward_chunk(const GenChunk *c) {
+  const GenModel *s = c->model;
+  const float *P = c->P;
+  const float *S = c->S;
+  float *A = c->A;
+  const float *x = c->x;
+  const int i0 = c->i0;
+  const int nc = c->nc;
   Rng R[CHUNK];
-  for (int i = 0; i < nc; i++)
-    R[i] = rng_stream(seed, (uint64_t)(i0 + i));
-  (void)P, (void)S, (void)R, (void)G, (void)labels, (void)n, (void)x;
+  for (int i = 0; i < c->nc; i++)
+    R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));
 
   /* models/vae.net:12: input [1, 28, 28] -> v_x */
   for (int i = 0; i < CHUNK; i++)
@@ -198,22 +175,25 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
       v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_trunk_conv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, trunk_conv1_w, trunk_conv1_b, v_trunk_conv1 + i * 1568, COL,
-                  1, 28, 28, 8, 3, 2, 1, 14, 14, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[0], v_x + i * 784, trunk_conv1_w, trunk_conv1_b,
+                  v_trunk_conv1 + i * 1568, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_trunk_conv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[1], t24 + i * 1568, trunk_conv2_w, trunk_conv2_b, v_trunk_conv2 + i * 784, COL,
-                  8, 14, 14, 16, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[1], v_trunk_conv1 + i * 1568, trunk_conv2_w, trunk_conv2_b,
+                  v_trunk_conv2 + i * 784, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_trunk_conv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], t26 + i * 784, trunk_conv3_w, trunk_conv3_b, v_trunk_conv3 + i * 288, COL,
-                  16, 7, 7, 32, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_conv_fwd(&s->k[2], v_trunk_conv2 + i * 784, trunk_conv3_w, trunk_conv3_b,
+                  v_trunk_conv3 + i * 288, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], t29, S + 0, trunk_dense1_b, v_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_trunk_conv3, S + 0, trunk_dense1_b, v_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/vae.net:8: dense [9] -> v_mu_head_dense1 */
-  kern_dense_fwd(&s->k[4], t31, S + 18432, mu_head_dense1_b, v_mu_head_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 18432, mu_head_dense1_b, v_mu_head_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/vae.net:9: dense [9] -> v_logvar_head_dense1 */
-  kern_dense_fwd(&s->k[4], t31, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/vae.net:16: mul [9] -> t35 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)
@@ -237,22 +217,25 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:22: dense [64] + relu -> v_decoder_dense1 */
   kern_dense_fwd(&s->k[5], t39, S + 19584, decoder_dense1_b, v_decoder_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:23: dense [288] + relu -> v_decoder_dense2 */
-  kern_dense_fwd(&s->k[6], t41, S + 20160, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 20160, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[7], t44 + i * 288, S + 38592, decoder_deconv1_b, v_decoder_deconv1 + i * 784, COL,
-                    16, 7, 7, 3, 2, 0, 3, 3, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38592, decoder_deconv1_b,
+                    v_decoder_deconv1 + i * 784, COL,
+                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[8], t46 + i * 784, S + 43200, decoder_deconv2_b, v_decoder_deconv2 + i * 1568, COL,
-                    8, 14, 14, 3, 2, 1, 7, 7, KERN_ACT_RELU);
+    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 43200, decoder_deconv2_b,
+                    v_decoder_deconv2 + i * 1568, COL,
+                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[9], t48 + i * 1568, S + 44352, decoder_deconv3_b, v_decoder_deconv3 + i * 784, COL,
-                    1, 28, 28, 3, 2, 1, 14, 14, KERN_ACT_SIGMOID);
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 44352, decoder_deconv3_b,
+                    v_decoder_deconv3 + i * 784, COL,
+                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/vae.net:19: mse [] -> t51 */
   for (int i = 0; i < CHUNK; i++) {
-    t51[i] = kern_sqdiff_sum(t50 + i * 784, v_x + i * 784, 784) / 784.0f;
+    t51[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
   /* models/vae.net:19: exp [9] -> t53 */
   for (int i = 0; i < CHUNK; i++)
@@ -280,27 +263,22 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   }
   /* models/vae.net:19: mul [] -> t60 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 1; k++)
-      t60[i * 1 + k] = 4.99999987e-06f * t59[i];
+    t60[i] = 4.99999987e-06f * t59[i];
   /* models/vae.net:19: add [] -> t61 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 1; k++)
-      t61[i * 1 + k] = t51[i] + t60[i];
+    t61[i] = t51[i] + t60[i];
+}
 
-  /* exports and the loss */
-  if (outputs) {
-    if (outputs[0])
-      memcpy(outputs[0] + (size_t)i0 * 9, v_mu_head_dense1, sizeof(float) * nc * 9);
-    if (outputs[1])
-      memcpy(outputs[1] + (size_t)i0 * 9, v_logvar_head_dense1, sizeof(float) * nc * 9);
-    if (outputs[2])
-      memcpy(outputs[2] + (size_t)i0 * 784, t50, sizeof(float) * nc * 784);
-  }
-  double loss = 0.0;
-  for (int i = 0; i < nc; i++)
-    loss += t61[i];
-  if (!train)
-    return loss;
+// The backward ops on one chunk, after forward_chunk: G receives
+// the chunk's sums of the parameter gradients.
+static void backward_chunk(const GenChunk *c) {
+  const GenModel *s = c->model;
+  const float *P = c->P;
+  const float *S = c->S;
+  float *A = c->A;
+  float *G = c->G;
+  const int nc = c->nc;
+  const int n = c->n;
 
   /* models/vae.net:19: loss_seed [] -> g62 */
   for (int i = 0; i < CHUNK; i++) {
@@ -308,8 +286,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   }
   /* models/vae.net:19: mul [] -> g63 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 1; k++)
-      g63[i * 1 + k] = g62[i] * 4.99999987e-06f;
+    g63[i] = g62[i] * 4.99999987e-06f;
   /* models/vae.net:19: broadcast [9] -> g64 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)
@@ -341,7 +318,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:27: sigmoid_grad [1, 28, 28], mse_grad folded -> g72 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 784; k++)
-      g72[i * 784 + k] = (g62[i] * 2.0f * (t50[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * t50[i * 784 + k] * (1.0f - t50[i * 784 + k]);
+      g72[i * 784 + k] = (g62[i] * 2.0f * (v_decoder_deconv3[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * v_decoder_deconv3[i * 784 + k] * (1.0f - v_decoder_deconv3[i * 784 + k]);
   /* models/autoencoder.net:27: deconv2d_dx [8, 14, 14] -> g73 */
   /* models/autoencoder.net:27: deconv2d_dw param [8, 1, 3, 3] -> d_decoder_deconv3_w */
   /* models/autoencoder.net:27: bias_grad param [1] -> d_decoder_deconv3_b */
@@ -349,8 +326,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv3_b, 0, sizeof(float) * 1);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = g72 + i * 784;
-    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g73 + i * 1568, COL, 1, 28, 28, 3, 2, 1, 14, 14);
-    kern_deconv_dw(&s->k[10], dy, t48 + i * 1568, d_decoder_deconv3_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g73 + i * 1568, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
   }
   /* models/autoencoder.net:26: deconv2d_dx [16, 7, 7], relu mask folded -> g77 */
@@ -360,8 +339,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g73 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g77 + i * 784, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_deconv_dw(&s->k[11], dy, t46 + i * 784, d_decoder_deconv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g77 + i * 784, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
+    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
+                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
     kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
   }
   /* models/autoencoder.net:25: deconv2d_dx [32, 3, 3], relu mask folded -> g81 */
@@ -371,8 +352,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g77 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g81 + i * 288, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_deconv_dw(&s->k[12], dy, t44 + i * 288, d_decoder_deconv1_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g81 + i * 288, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
+    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
+                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
     kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
   }
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g86 */
@@ -380,9 +363,9 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
-  const float *dy86 = kern_mask(g84, v_decoder_dense2, CHUNK * 288, MASK);
+  const float *dy86 = kern_mask(g81, v_decoder_dense2, CHUNK * 288, MASK);
   kern_dense_dx(&s->k[3], dy86, decoder_dense2_w, g86);
-  kern_dense_dw(&s->k[13], dy86, t41, d_decoder_dense2_w, DYT, CHUNK, 288);
+  kern_dense_dw(&s->k[13], dy86, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, 288);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy86 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g90 */
@@ -422,7 +405,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy98 = g97;
   kern_dense_dx(&s->k[5], dy98, logvar_head_dense1_w, g98);
-  kern_dense_dw(&s->k[15], dy98, t31, d_logvar_head_dense1_w, DYT, CHUNK, 9);
+  kern_dense_dw(&s->k[15], dy98, v_trunk_dense1, d_logvar_head_dense1_w, DYT, CHUNK, 9);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy98 + i * 9, 9, 1, d_logvar_head_dense1_b);
   /* models/vae.net:8: dense_dx [64] -> g101 */
@@ -432,7 +415,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy101 = g93;
   kern_dense_dx(&s->k[5], dy101, mu_head_dense1_w, g101);
-  kern_dense_dw(&s->k[15], dy101, t31, d_mu_head_dense1_w, DYT, CHUNK, 9);
+  kern_dense_dw(&s->k[15], dy101, v_trunk_dense1, d_mu_head_dense1_w, DYT, CHUNK, 9);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy101 + i * 9, 9, 1, d_mu_head_dense1_b);
   /* models/vae.net:8: add [64] -> g102 */
@@ -446,7 +429,7 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy106 = kern_mask(g102, v_trunk_dense1, CHUNK * 64, MASK);
   kern_dense_dx(&s->k[6], dy106, trunk_dense1_w, g106);
-  kern_dense_dw(&s->k[16], dy106, t29, d_trunk_dense1_w, DYT, CHUNK, 64);
+  kern_dense_dw(&s->k[16], dy106, v_trunk_conv3, d_trunk_dense1_w, DYT, CHUNK, 64);
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy106 + i * 64, 64, 1, d_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g111 */
@@ -455,9 +438,11 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_trunk_conv3_b, 0, sizeof(float) * 32);
   for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g109 + i * 288, v_trunk_conv3 + i * 288, 288, MASK);
-    kern_conv_dx(&s->k[7], dy, S + 44432, g111 + i * 784, COL, 16, 7, 7, 3, 2, 0, 3, 3);
-    kern_conv_dw(&s->k[12], dy, t26 + i * 784, d_trunk_conv3_w, COL, 16, 7, 7, 3, 2, 0, 3, 3);
+    const float *dy = kern_mask(g106 + i * 288, v_trunk_conv3 + i * 288, 288, MASK);
+    kern_conv_dx(&s->k[7], dy, S + 44432, g111 + i * 784, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
+    kern_conv_dw(&s->k[12], dy, v_trunk_conv2 + i * 784, d_trunk_conv3_w, COL,
+                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
     kern_bias_grad(dy, 32, 9, d_trunk_conv3_b);
   }
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g115 */
@@ -467,8 +452,10 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_conv2_b, 0, sizeof(float) * 16);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g111 + i * 784, v_trunk_conv2 + i * 784, 784, MASK);
-    kern_conv_dx(&s->k[8], dy, S + 49040, g115 + i * 1568, COL, 8, 14, 14, 3, 2, 1, 7, 7);
-    kern_conv_dw(&s->k[11], dy, t24 + i * 1568, d_trunk_conv2_w, COL, 8, 14, 14, 3, 2, 1, 7, 7);
+    kern_conv_dx(&s->k[8], dy, S + 49040, g115 + i * 1568, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
+    kern_conv_dw(&s->k[11], dy, v_trunk_conv1 + i * 1568, d_trunk_conv2_w, COL,
+                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
     kern_bias_grad(dy, 16, 49, d_trunk_conv2_b);
   }
   /* models/autoencoder.net:9: conv2d_dw param [8, 1, 3, 3], relu mask folded -> d_trunk_conv1_w */
@@ -477,165 +464,87 @@ static double chunk_run(Impl *s, float *A, float *G, const float *x, const uint8
   memset(d_trunk_conv1_b, 0, sizeof(float) * 8);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g115 + i * 1568, v_trunk_conv1 + i * 1568, 1568, MASK);
-    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_trunk_conv1_w, COL, 1, 28, 28, 3, 2, 1, 14, 14);
+    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_trunk_conv1_w, COL,
+                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 8, 196, d_trunk_conv1_b);
   }
-  return loss;
 }
 
-// Transposes of the weights that kernels read transposed (trap 3 of the
-// libxsmm notes: no transposed A), once per step.
-static void transpose_weights(Impl *s) {
-  const float *P = s->m.params;
-  float *S = s->arena;
-  (void)P, (void)S;
-  kern_transpose(trunk_conv2_w, 16, 72, S + 49040);
-  kern_transpose(trunk_conv3_w, 32, 144, S + 44432);
-  kern_transpose(trunk_dense1_w, 64, 288, S + 0);
-  kern_transpose(mu_head_dense1_w, 9, 64, S + 18432);
-  kern_transpose(logvar_head_dense1_w, 9, 64, S + 19008);
-  kern_transpose(decoder_dense1_w, 64, 9, S + 19584);
-  kern_transpose(decoder_dense2_w, 288, 64, S + 20160);
-  kern_transpose(decoder_deconv1_w, 32, 144, S + 38592);
-  kern_transpose(decoder_deconv2_w, 16, 72, S + 43200);
-  kern_transpose(decoder_deconv3_w, 8, 9, S + 44352);
-}
+// Where each export is in the chunk arena.
+static const size_t output_at[3] = {
+  111616,   /* mu: v_mu_head_dense1 */
+  111904,   /* logvar: v_logvar_head_dense1 */
+  199872,   /* y: v_decoder_deconv3 */
+};
 
-static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,
-                        uint64_t seed, int train, float **outputs) {
-  Impl *s = m->impl;
-  if (n < 1 || n > BATCH) {
-    fprintf(stderr, "vae: batch of %d examples (1..%d supported)\n", n, BATCH);
-    abort();
-  }
-  transpose_weights(s);
-  const int nch = (n + CHUNK - 1) / CHUNK;
-  double loss[NCHUNK];
-  // One parallel region per step: the chunks, then (after the implicit
-  // barrier) the chunk gradients added in chunk order, so the sum does
-  // not depend on the threads.
-  #pragma omp parallel num_threads(s->threads)
-  {
-    #pragma omp for schedule(static)
-    for (int c = 0; c < nch; c++) {
-      float *A = s->arena + ARENA_THREADS + (size_t)omp_get_thread_num() * ARENA_CHUNK;
-      float *G = s->arena + ARENA_GRADS + (size_t)c * N_TRAINABLE;
-      int nc = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;
-      loss[c] = chunk_run(s, A, G, x, labels, c * CHUNK, nc, n, seed, train, outputs);
-    }
-    if (train) {
-      const float *G = s->arena + ARENA_GRADS;
-      #pragma omp for schedule(static)
-      for (size_t j = 0; j < N_TRAINABLE; j++) {
-        float v = G[j];
-        for (int c = 1; c < nch; c++)
-          v += G[(size_t)c * N_TRAINABLE + j];
-        m->grads[j] = v;
-      }
-    }
-  }
-  double total = 0.0;
-  for (int c = 0; c < nch; c++)
-    total += loss[c];
-  return total / n;
-}
+// The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
+static const GenGemm gemm[17] = {
+  {"conv forward", 196, 8, 9, 196, 9, 196, 0},
+  {"conv forward", 49, 16, 72, 49, 72, 49, 0},
+  {"conv forward", 9, 32, 144, 9, 144, 9, 0},
+  {"dense forward", 64, 32, 288, 64, 288, 64, 0},
+  {"dense forward", 9, 32, 64, 9, 64, 9, 0},
+  {"dense forward", 64, 32, 9, 64, 9, 64, 0},
+  {"dense forward", 288, 32, 64, 288, 64, 288, 0},
+  {"deconv forward", 9, 144, 32, 9, 32, 9, 0},
+  {"deconv forward", 49, 72, 16, 49, 16, 49, 0},
+  {"deconv forward", 196, 9, 8, 196, 8, 196, 0},
+  {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
+  {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
+  {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 1},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 1},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 1},
+};
 
-static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n,
-                              uint64_t seed) {
-  return (float)run_batch(m, x, labels, n, seed, 1, NULL);
-}
+// Weights the kernels read transposed (libxsmm's GEMM has no transposed
+// A): tensor, offset in S; refreshed before every step.
+static const GenTranspose transposes[10] = {
+  {2, 49040},   /* trunk_conv2_w */
+  {4, 44432},   /* trunk_conv3_w */
+  {6, 0},   /* trunk_dense1_w */
+  {8, 18432},   /* mu_head_dense1_w */
+  {10, 19008},   /* logvar_head_dense1_w */
+  {12, 19584},   /* decoder_dense1_w */
+  {14, 20160},   /* decoder_dense2_w */
+  {16, 38592},   /* decoder_deconv1_w */
+  {18, 43200},   /* decoder_deconv2_w */
+  {20, 44352},   /* decoder_deconv3_w */
+};
 
-static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n,
-                           uint64_t seed, float **outputs) {
-  return (float)run_batch(m, x, labels, n, seed, 0, outputs);
-}
-
-static void *alloc_floats(size_t n) {
-  void *p = NULL;
-  if (posix_memalign(&p, 64, sizeof(float) * (n ? n : 1))) {
-    fprintf(stderr, "vae: out of memory\n");
-    exit(1);
-  }
-  memset(p, 0, sizeof(float) * (n ? n : 1));
-  return p;
-}
-
-// The arena is sized for the thread count, so it is (re)allocated here,
-// never inside a step.
-static void model_set_threads(NetModel *m, int threads) {
-  Impl *s = m->impl;
-  if (threads < 1)
-    threads = 1;
-  if (threads > NCHUNK)
-    threads = NCHUNK;
-  if (s->arena && threads == s->threads)
-    return;
-  free(s->arena);
-  s->threads = threads;
-  s->arena = alloc_floats(ARENA_THREADS + (size_t)threads * ARENA_CHUNK);
-}
-
-static void model_free(NetModel *m) {
-  Impl *s = m->impl;
-  free(s->arena);
-  free(m->params);
-  free(m->grads);
-  free(s);
-}
+static const GenSpec spec = {
+  .name = "vae",
+  .batch = 256,
+  .chunk = CHUNK,
+  .input_size = 784,
+  .needs_labels = 0,
+  .n_tensors = 22,
+  .tensors = tensors,
+  .n_params = 50771,
+  .n_trainable = 50771,
+  .n_outputs = 3,
+  .outputs = outputs,
+  .output_at = output_at,
+  .class_output = -1,
+  .loss_at = 112800,   /* t61 */
+  .arena_grads = 50192,
+  .arena_threads = 456464,
+  .arena_chunk = 322192,
+  .n_gemm = 17,
+  .gemm = gemm,
+  .n_transposes = 10,
+  .transposes = transposes,
+  .forward = forward_chunk,
+  .backward = backward_chunk,
+};
 
 NetModel *vae_new(void) {
-  Impl *s = calloc(1, sizeof *s);
-  if (!s) {
-    fprintf(stderr, "vae: out of memory\n");
-    exit(1);
-  }
-  NetModel *m = &s->m;
-  m->name = "vae";
-  m->needs_labels = 0;
-  m->input_size = 784;
-  m->max_batch = BATCH;
-  m->n_tensors = 22;
-  m->tensors = tensors;
-  m->n_params = N_PARAMS;
-  m->n_trainable = N_TRAINABLE;
-  m->params = alloc_floats(N_PARAMS);
-  m->grads = alloc_floats(N_PARAMS);
-  m->n_outputs = 3;
-  m->outputs = outputs;
-  m->class_output = -1;
-  m->train_step = model_train_step;
-  m->forward = model_forward;
-  m->set_threads = model_set_threads;
-  m->free = model_free;
-  m->impl = s;
-  m->structure_hash = model_hash_structure(m);
-  libxsmm_init();
-  kern_gemm_init(&s->k[0], "conv forward", 196, 8, 9, 196, 9, 196, 0);
-  kern_gemm_init(&s->k[1], "conv forward", 49, 16, 72, 49, 72, 49, 0);
-  kern_gemm_init(&s->k[2], "conv forward", 9, 32, 144, 9, 144, 9, 0);
-  kern_gemm_init(&s->k[3], "dense forward", 64, 32, 288, 64, 288, 64, 0);
-  kern_gemm_init(&s->k[4], "dense forward", 9, 32, 64, 9, 64, 9, 0);
-  kern_gemm_init(&s->k[5], "dense forward", 64, 32, 9, 64, 9, 64, 0);
-  kern_gemm_init(&s->k[6], "dense forward", 288, 32, 64, 288, 64, 288, 0);
-  kern_gemm_init(&s->k[7], "deconv forward", 9, 144, 32, 9, 32, 9, 0);
-  kern_gemm_init(&s->k[8], "deconv forward", 49, 72, 16, 49, 16, 49, 0);
-  kern_gemm_init(&s->k[9], "deconv forward", 196, 9, 8, 196, 8, 196, 0);
-  kern_gemm_init(&s->k[10], "deconv dw", 9, 8, 196, 9, 196, 9, 1);
-  kern_gemm_init(&s->k[11], "deconv dw", 72, 16, 49, 72, 49, 72, 1);
-  kern_gemm_init(&s->k[12], "deconv dw", 144, 32, 9, 144, 9, 144, 1);
-  kern_gemm_init(&s->k[13], "dense dw", 64, 288, 32, 64, 32, 64, 1);
-  kern_gemm_init(&s->k[14], "dense dw", 9, 64, 32, 9, 32, 9, 1);
-  kern_gemm_init(&s->k[15], "dense dw", 64, 9, 32, 64, 32, 64, 1);
-  kern_gemm_init(&s->k[16], "dense dw", 288, 64, 32, 288, 32, 288, 1);
-  model_set_threads(m, omp_get_max_threads());
-  return m;
+  return genmodel_new(&spec);
 }
 
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
-  NetModel *m = vae_new();
-  int status = driver_main(m, argc, argv);
-  m->free(m);
-  return status;
+  return genmodel_main(&spec, argc, argv);
 }
 #endif

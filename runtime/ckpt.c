@@ -8,12 +8,15 @@
 //   64 u32 has training state  68 i32 epoch  72 u64 seed
 //   80 i32 best epoch    84 i32 epochs since best  88 f64 best val loss
 //   96 f64 seconds      104 f64 images   112 u64 best-parameter offset (0: none)
+// Version 2 only (152 bytes): 120 f64 plateau lr  128 f64 plateau best
+//   136 i32 plateau bad epochs  140 i32 plateau cooldown  144 u64 reserved (0)
 // Table entry: u32 name length, name (no NUL), u32 rank, u32 dim[4],
 //   u64 data offset, u64 floats.  Floats are written in host order, which
 //   must be little-endian (checked).
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,8 @@
 
 #include "ckpt.h"
 
-#define HEADER_SIZE 120
+#define HEADER_V1 120
+#define HEADER_V2 152
 #define NAME_MAX_LEN 4096
 #define CKPT_NO_OPTIM 0xffffffffu
 static const char MAGIC[8] = "NETCKPT";   // with its NUL: 8 bytes
@@ -117,7 +121,9 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
   size_t table = 0;
   for (int i = 0; i < m->n_tensors; i++)
     table += entry_size(&m->tensors[i]);
-  uint64_t data_off = HEADER_SIZE + table, off = data_off;
+  const int v2 = tr && tr->has_plateau;
+  const size_t hsize = v2 ? HEADER_V2 : HEADER_V1;
+  uint64_t data_off = hsize + table, off = data_off;
   for (int i = 0; i < m->n_tensors; i++)
     off += m->tensors[i].numel * 4;
   uint64_t state_off = off;
@@ -127,9 +133,9 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     off += (uint64_t)m->n_params * 4;
   uint64_t file_size = off + 4;
 
-  unsigned char h[HEADER_SIZE] = {0};
+  unsigned char h[HEADER_V2] = {0};
   memcpy(h, MAGIC, 8);
-  put_u32(h + 8, CKPT_VERSION);
+  put_u32(h + 8, v2 ? 2 : 1);
   put_u32(h + 12, (uint32_t)m->n_tensors);
   put_u64(h + 16, file_size);
   put_u64(h + 24, m->structure_hash);
@@ -149,6 +155,12 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     put_f64(h + 104, tr->images);
     put_u64(h + 112, best_off);
   }
+  if (v2) {
+    put_f64(h + 120, tr->plateau.lr);
+    put_f64(h + 128, tr->plateau.best);
+    put_u32(h + 136, (uint32_t)tr->plateau.bad_epochs);
+    put_u32(h + 140, (uint32_t)tr->plateau.cooldown);
+  }
 
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 5);
@@ -162,7 +174,7 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     free(tmp);
     return -1;
   }
-  w_bytes(&w, h, sizeof h);
+  w_bytes(&w, h, hsize);
   off = data_off;
   for (int i = 0; i < m->n_tensors; i++) {
     const NetTensor *t = &m->tensors[i];
@@ -181,8 +193,11 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
   }
   for (int i = 0; i < m->n_tensors; i++)
     w_bytes(&w, m->params + m->tensors[i].offset, m->tensors[i].numel * 4);
-  if (nstate >= 1) w_bytes(&w, opt->m, opt->n * 4);
-  if (nstate >= 2) w_bytes(&w, opt->v, opt->n * 4);
+  float *state[OPTIM_MAX_STATE];
+  if (opt)
+    optim_state_arrays(opt, state);
+  for (int k = 0; k < nstate; k++)
+    w_bytes(&w, state[k], opt->n * 4);
   if (best_off) w_bytes(&w, tr->best_params, m->n_params * 4);
   unsigned char c[4];
   put_u32(c, (uint32_t)w.crc);
@@ -229,6 +244,8 @@ typedef struct {
   uint32_t n;
   Entry *e;
   uint64_t hash;
+  uint32_t version;
+  size_t hsize;              // header bytes: HEADER_V1 or HEADER_V2
   uint32_t optim_kind, optim_count;
   int64_t optim_step;
   uint64_t optim_n, optim_off;
@@ -290,14 +307,20 @@ static int file_open(File *f, const char *path) {
     return -1;
   if (f->size < 8 || memcmp(f->buf, MAGIC, 8) != 0)
     return fail(path, "not a netc checkpoint (bad magic number)");
-  if (f->size < HEADER_SIZE + 4) {
+  if (f->size < HEADER_V1 + 4) {
     snprintf(msg, sizeof msg, "truncated: %zu bytes, shorter than a checkpoint header", f->size);
     return fail(path, msg);
   }
   uint32_t version = get_u32(f->buf + 8);
-  if (version != CKPT_VERSION) {
-    snprintf(msg, sizeof msg, "checkpoint format version %u, this build reads version %d",
+  if (version < 1 || version > CKPT_VERSION) {
+    snprintf(msg, sizeof msg, "checkpoint format version %u, this build reads versions 1 to %d",
              version, CKPT_VERSION);
+    return fail(path, msg);
+  }
+  f->version = version;
+  f->hsize = version == 2 ? HEADER_V2 : HEADER_V1;
+  if (f->size < f->hsize + 4) {
+    snprintf(msg, sizeof msg, "truncated: %zu bytes, shorter than a version %u header", f->size, version);
     return fail(path, msg);
   }
   uint64_t claimed = get_u64(f->buf + 16);
@@ -329,12 +352,12 @@ static int file_open(File *f, const char *path) {
   f->optim_n = get_u64(f->buf + 48);
   f->optim_off = get_u64(f->buf + 56);
   uint64_t end = f->size - 4;
-  if (f->n > (end - HEADER_SIZE) / 40)
+  if (f->n > (end - f->hsize) / 40)
     return fail(path, "damaged: tensor count does not fit in the file");
   f->e = calloc(f->n ? f->n : 1, sizeof *f->e);
   if (!f->e)
     return fail(path, "out of memory");
-  size_t p = HEADER_SIZE;
+  size_t p = f->hsize;
   for (uint32_t i = 0; i < f->n; i++) {
     Entry *e = &f->e[i];
     if (p + 4 > end)
@@ -368,7 +391,7 @@ static int file_open(File *f, const char *path) {
     }
   }
   if (f->optim_kind != CKPT_NO_OPTIM &&
-      (f->optim_count > 2 || f->optim_off > end ||
+      (f->optim_count > OPTIM_MAX_STATE || f->optim_off > end ||
        f->optim_n * f->optim_count > (end - f->optim_off) / 4))
     return fail(path, "damaged: the optimizer state lies past the end of the file");
   return 0;
@@ -435,10 +458,18 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
         f.optim_n != opt->n) {
       snprintf(msg, sizeof msg,
                "optimizer state is for %s (%u arrays of %llu floats); this run uses %s (%d of %zu)",
-               f.optim_kind <= OPTIM_ADAMW ? optim_kind_name((OptimKind)f.optim_kind) : "?",
+               f.optim_kind <= OPTIM_RMSPROP ? optim_kind_name((OptimKind)f.optim_kind) : "?",
                f.optim_count, (unsigned long long)f.optim_n, optim_kind_name(opt->cfg.kind),
                optim_state_count(opt), opt->n);
       fail(path, msg);
+      goto bad;
+    }
+  }
+  if (f.version == 2) {
+    double lr = get_f64(f.buf + 120);
+    if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f.buf + 136) < 0 ||
+        (int32_t)get_u32(f.buf + 140) < 0) {
+      fail(path, "damaged: the plateau schedule's state is not a valid one");
       goto bad;
     }
   }
@@ -456,8 +487,10 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
   }
   if (opt) {
     opt->step = f.optim_step;
-    if (f.optim_count >= 1) memcpy(opt->m, f.buf + f.optim_off, opt->n * 4);
-    if (f.optim_count >= 2) memcpy(opt->v, f.buf + f.optim_off + opt->n * 4, opt->n * 4);
+    float *state[OPTIM_MAX_STATE];
+    int nstate = optim_state_arrays(opt, state);   // == f.optim_count, checked above
+    for (int k = 0; k < nstate; k++)
+      memcpy(state[k], f.buf + f.optim_off + (size_t)k * opt->n * 4, opt->n * 4);
   }
   if (tr) {
     float *best = tr->best_params;
@@ -476,6 +509,13 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
       if (best && best_off) {
         memcpy(best, f.buf + best_off, m->n_params * 4);
         tr->has_best = 1;
+      }
+      if (f.version == 2) {
+        tr->has_plateau = 1;
+        tr->plateau.lr = get_f64(h + 120);
+        tr->plateau.best = get_f64(h + 128);
+        tr->plateau.bad_epochs = (int32_t)get_u32(h + 136);
+        tr->plateau.cooldown = (int32_t)get_u32(h + 140);
       }
     }
   }

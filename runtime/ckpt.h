@@ -4,6 +4,7 @@
 // Layout (all integers little-endian; see ckpt.c for the exact fields):
 //   header   "NETCKPT\0", version, file size, structure hash, tensor count,
 //            optimiser section (kind, step, state count, offset), training state
+//            (version 2: and the plateau schedule's state)
 //   table    per tensor: name, rank, dims, data offset
 //   data     float32 tensors, then the optimiser state ([count][n_trainable])
 //   crc      CRC-32 (zlib) of every byte before it
@@ -17,8 +18,12 @@
 
 #include "model.h"
 #include "optim.h"
+#include "schedule.h"
 
-#define CKPT_VERSION 1
+// Version 2 adds the plateau schedule's state after version 1's header; a
+// checkpoint without it is written as version 1, byte for byte as before.
+// Both are read.
+#define CKPT_VERSION 2
 
 // What --resume needs besides parameters and optimiser state.
 typedef struct {
@@ -34,6 +39,10 @@ typedef struct {
   // filled and has_best set.
   float *best_params;
   int has_best;
+  // The plateau schedule's state (schedule.h), saved if has_plateau; on
+  // load, has_plateau says whether the file had one.
+  int has_plateau;
+  Plateau plateau;
 } CkptTrain;
 
 // Writes m's parameters, opt's state (if opt is not NULL) and tr (if not NULL).

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,36 +39,174 @@ void driver_options_default(DriverOptions *o) {
   o->epochs = 10;
   o->batch = 256;
   o->optim = optim_config_default(OPTIM_ADAM);
+  o->sched = schedule_config_default();
   o->seed = 1;
   o->threads = default_threads();
+}
+
+// ---------------------------------------------------------------- options
+
+// The command line as one table: parsing, the --help text with each
+// default (read from driver_options_default, so the help cannot drift from
+// what a run uses) and the "did you mean" hint all read it.
+typedef enum { ARG_FLAG, ARG_INT, ARG_U64, ARG_REAL, ARG_STRING, ARG_CHOICE, ARG_MILESTONES } ArgKind;
+
+typedef struct {
+  const char *name, *metavar;       // "--epochs", "N" (NULL for a flag)
+  ArgKind kind;
+  size_t off;                       // of the field in DriverOptions
+  double lo, hi;                    // ARG_INT and ARG_REAL: accepted range
+  const char *const *choices;       // ARG_CHOICE: names; the field is an int index
+  const char *help;
+} OptSpec;
+
+static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};  // OptimKind order
+static const char *const schedule_names[] = {"none", "step", "multistep", "exponential", "cosine",
+                                             "onecycle", "plateau", NULL};      // SchedKind order
+
+#define F(field) offsetof(DriverOptions, field)
+static const OptSpec specs[] = {
+  {"--data", "DIR", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX)"},
+  {"--epochs", "N", ARG_INT, F(epochs), 1, 1000000, NULL, "epochs to train"},
+  {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
+  {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
+  {"--lr", "X", ARG_REAL, F(optim.lr), 0, 1e6, NULL, "learning rate"},
+  {"--momentum", "X", ARG_REAL, F(optim.momentum), 0, 1, NULL, "SGD or RMSprop momentum"},
+  {"--dampening", "X", ARG_REAL, F(optim.dampening), 0, 1, NULL, "SGD dampening of the momentum"},
+  {"--nesterov", NULL, ARG_FLAG, F(optim.nesterov), 0, 0, NULL, "SGD Nesterov momentum"},
+  {"--beta1", "X", ARG_REAL, F(optim.beta1), 0, 1, NULL, "Adam/AdamW first-moment decay, < 1"},
+  {"--beta2", "X", ARG_REAL, F(optim.beta2), 0, 1, NULL, "Adam/AdamW second-moment decay, < 1"},
+  {"--eps", "X", ARG_REAL, F(optim.eps), 0, 1, NULL, "Adam/AdamW/RMSprop denominator term"},
+  {"--amsgrad", NULL, ARG_FLAG, F(optim.amsgrad), 0, 0, NULL, "Adam/AdamW with AMSGrad's maximum"},
+  {"--alpha", "X", ARG_REAL, F(optim.alpha), 0, 1, NULL, "RMSprop: decay of the squared-gradient average"},
+  {"--centered", NULL, ARG_FLAG, F(optim.centered), 0, 0, NULL,
+   "RMSprop: normalise by the gradient's estimated variance"},
+  {"--weight-decay", "X", ARG_REAL, F(optim.weight_decay), 0, 1e6, NULL,
+   "L2 (adam, sgd) or decoupled (adamw) decay"},
+  {"--no-bias-decay", NULL, ARG_FLAG, F(no_bias_decay), 0, 0, NULL,
+   "no weight decay for 1-d tensors (biases, normalisation parameters)"},
+  {"--schedule", "K", ARG_CHOICE, F(sched.kind), 0, 0, schedule_names,
+   "learning-rate schedule: none, step, multistep, exponential, cosine, onecycle, plateau"},
+  {"--step-size", "N", ARG_INT, F(sched.step_size), 1, 1000000, NULL, "step: epochs between decays"},
+  {"--milestones", "E1,E2", ARG_MILESTONES, F(sched), 0, 1000000, NULL,
+   "multistep: the epochs after which lr decays"},
+  {"--gamma", "X", ARG_REAL, F(sched.gamma), 0, 1e6, NULL, "step, multistep, exponential: decay factor"},
+  {"--t-max", "N", ARG_INT, F(sched.t_max), 0, 1000000, NULL, "cosine: epochs to eta-min (0: --epochs)"},
+  {"--eta-min", "X", ARG_REAL, F(sched.eta_min), 0, 1e6, NULL, "cosine: the lowest learning rate"},
+  {"--pct-start", "X", ARG_REAL, F(sched.pct_start), 0, 1, NULL,
+   "onecycle (peak lr = --lr): share of the steps spent rising"},
+  {"--div-factor", "X", ARG_REAL, F(sched.div_factor), 1e-6, 1e12, NULL, "onecycle: start lr = --lr / X"},
+  {"--final-div-factor", "X", ARG_REAL, F(sched.final_div_factor), 1e-6, 1e12, NULL,
+   "onecycle: last lr = start lr / X"},
+  {"--factor", "X", ARG_REAL, F(sched.factor), 0, 1, NULL, "plateau: lr factor at each reduction"},
+  {"--plateau-patience", "N", ARG_INT, F(sched.patience), 0, 1000000, NULL,
+   "plateau: epochs without a better validation loss before a reduction"},
+  {"--threshold", "X", ARG_REAL, F(sched.threshold), 0, 1, NULL,
+   "plateau: relative improvement that counts as better"},
+  {"--cooldown", "N", ARG_INT, F(sched.cooldown), 0, 1000000, NULL,
+   "plateau: epochs after a reduction before counting again"},
+  {"--min-lr", "X", ARG_REAL, F(sched.min_lr), 0, 1e6, NULL, "plateau: the lowest learning rate"},
+  {"--warmup", "N", ARG_INT, F(sched.warmup), 0, 1000000, NULL,
+   "epochs of linear warm-up, chained with the schedule (0: none)"},
+  {"--warmup-factor", "X", ARG_REAL, F(sched.warmup_factor), 0, 1, NULL, "warm-up: lr factor of epoch 1"},
+  {"--clip-norm", "X", ARG_REAL, F(clip_norm), 0, 1e12, NULL,
+   "clip the gradient's global 2-norm to X (0: off)"},
+  {"--clip-value", "X", ARG_REAL, F(clip_value), 0, 1e12, NULL,
+   "clamp every gradient entry to [-X, X] (0: off)"},
+  {"--seed", "N", ARG_U64, F(seed), 0, 0, NULL, "random seed"},
+  {"--threads", "N", ARG_INT, F(threads), 1, 4096, NULL, "threads (OMP_NUM_THREADS or processors)"},
+  {"--save", "FILE", ARG_STRING, F(save), 0, 0, NULL, "write a checkpoint after every epoch"},
+  {"--load", "FILE", ARG_STRING, F(load), 0, 0, NULL, "start from a checkpoint's parameters"},
+  {"--load-prefix", "P", ARG_STRING, F(load_prefix), 0, 0, NULL, "with --load: only tensors named P*"},
+  {"--resume", "FILE", ARG_STRING, F(resume), 0, 0, NULL, "continue the run saved in FILE"},
+  {"--log", "FILE.csv", ARG_STRING, F(log), 0, 0, NULL, "per-epoch CSV log"},
+  {"--patience", "N", ARG_INT, F(patience), 0, 1000000, NULL,
+   "stop after N epochs without a better validation loss (0: off)"},
+  {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
+  {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
+};
+#undef F
+enum { N_SPECS = sizeof specs / sizeof specs[0] };
+
+static void *field(DriverOptions *o, const OptSpec *s) { return (char *)o + s->off; }
+
+// The default of s as --help prints it, read from d.
+static void default_text(char *buf, size_t size, DriverOptions *d, const OptSpec *s) {
+  const void *p = field(d, s);
+  switch (s->kind) {
+  case ARG_FLAG: snprintf(buf, size, "%s", *(const int *)p ? "on" : "off"); break;
+  case ARG_INT: snprintf(buf, size, "%d", *(const int *)p); break;
+  case ARG_U64: snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+  case ARG_REAL: snprintf(buf, size, "%g", *(const double *)p); break;
+  case ARG_STRING: snprintf(buf, size, "%s", *(const char *const *)p ? *(const char *const *)p : "none"); break;
+  case ARG_CHOICE: snprintf(buf, size, "%s", s->choices[*(const int *)p]); break;
+  case ARG_MILESTONES: snprintf(buf, size, "none"); break;
+  }
+  if (!strcmp(s->name, "--load-prefix"))
+    snprintf(buf, size, "all");
+  // Defaults that depend on another option: AdamW's decay is torch's 1e-2.
+  if (!strcmp(s->name, "--weight-decay")) {
+    size_t k = strlen(buf);
+    snprintf(buf + k, size - k, "; adamw: %g", optim_config_default(OPTIM_ADAMW).weight_decay);
+  }
+}
+
+void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOptions *defaults) {
+  DriverOptions d = *defaults;
+  fprintf(f, "usage: %s [options]\nTrains the model '%s' on MNIST (at most %d examples a batch).\n\n",
+          prog, m->name, m->max_batch);
+  for (int i = 0; i < N_SPECS; i++) {
+    const OptSpec *s = &specs[i];
+    char left[48], def[128];
+    snprintf(left, sizeof left, "%s%s%s", s->name, s->metavar ? " " : "", s->metavar ? s->metavar : "");
+    default_text(def, sizeof def, &d, s);
+    fprintf(f, "  %-22s %s [%s]\n", left, s->help, def);
+  }
+  fprintf(f, "  %-22s this text\n", "--help");
 }
 
 static void usage(FILE *f, const char *prog, const NetModel *m) {
   DriverOptions d;
   driver_options_default(&d);
-  fprintf(f,
-    "usage: %s [options]\n"
-    "Trains the model '%s' on MNIST.\n\n"
-    "  --data DIR          MNIST files (raw or .gz IDX) [%s]\n"
-    "  --epochs N          epochs to train [%d]\n"
-    "  --batch N           batch size, at most %d [%d]\n"
-    "  --optimizer K       adam, adamw or sgd [adam]\n"
-    "  --lr X              learning rate [1e-3]\n"
-    "  --momentum X        SGD momentum [0]\n"
-    "  --nesterov          SGD Nesterov momentum [off]\n"
-    "  --weight-decay X    L2 (adam, sgd) or decoupled (adamw) decay [0]\n"
-    "  --seed N            random seed [1]\n"
-    "  --threads N         threads [%d: OMP_NUM_THREADS or processors]\n"
-    "  --save FILE         write a checkpoint after every epoch [none]\n"
-    "  --load FILE         start from a checkpoint's parameters [none]\n"
-    "  --load-prefix P     with --load: only tensors named P* [all]\n"
-    "  --resume FILE       continue the run saved in FILE [none]\n"
-    "  --log FILE.csv      per-epoch CSV log [none]\n"
-    "  --patience N        stop after N epochs without a better validation loss [0: off]\n"
-    "  --json              print a JSON summary as the last line of stdout\n"
-    "  --quiet             no progress output\n"
-    "  --help              this text\n",
-    prog, m->name, d.data, d.epochs, m->max_batch, d.batch, d.threads);
+  driver_usage(f, prog, m, &d);
+}
+
+// Edit distance (insertions, deletions, substitutions) of a and b, for
+// the "did you mean" hint; both are short option names.
+static int edit_distance(const char *a, const char *b) {
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 63 || lb > 63)
+    return 64;
+  int row[64];
+  for (int j = 0; j <= lb; j++) row[j] = j;
+  for (int i = 1; i <= la; i++) {
+    int diag = row[0];
+    row[0] = i;
+    for (int j = 1; j <= lb; j++) {
+      int up = row[j];
+      int sub = diag + (a[i - 1] != b[j - 1]);
+      int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+      row[j] = sub < best ? sub : best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+static int unknown_option(const char *a) {
+  const char *best = NULL;
+  int dist = 1 << 30;
+  for (int i = 0; i < N_SPECS; i++) {
+    int d = edit_distance(a, specs[i].name);
+    if (d < dist) dist = d, best = specs[i].name;
+  }
+  // Close enough to be a typo: a third of the name, at least 2 edits.
+  int len = (int)strlen(a);
+  if (best && dist <= (len / 3 > 2 ? len / 3 : 2))
+    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
+  else
+    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  return 2;
 }
 
 static int parse_int(const char *opt, const char *s, long lo, long hi, int *out) {
@@ -107,89 +246,118 @@ static int parse_real(const char *opt, const char *s, double lo, double hi, doub
   return 0;
 }
 
-int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
-  const char *prog = argc > 0 ? argv[0] : "train";
-  driver_options_default(o);
-  int optimizer_set = 0, wd_set = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout, prog, m);
-      return 1;
+static int parse_choice(const OptSpec *s, const char *v, int *out) {
+  for (int k = 0; s->choices[k]; k++)
+    if (!strcmp(v, s->choices[k])) {
+      *out = k;
+      return 0;
     }
-    if (strcmp(a, "--nesterov") == 0) { o->optim.nesterov = 1; continue; }
-    if (strcmp(a, "--json") == 0) { o->json = 1; continue; }
-    if (strcmp(a, "--quiet") == 0) { o->quiet = 1; continue; }
-    if (strncmp(a, "--", 2) != 0) {
-      fprintf(stderr, "error: unexpected argument '%s' (see --help)\n", a);
-      return 2;
+  fprintf(stderr, "error: %s: '%s' is not one of", s->name, v);
+  for (int k = 0; s->choices[k]; k++)
+    fprintf(stderr, "%s %s", k ? "," : "", s->choices[k]);
+  fputc('\n', stderr);
+  return -1;
+}
+
+// "30,60,90": ascending epochs into c->milestones.
+static int parse_milestones(const OptSpec *s, const char *v, SchedConfig *c) {
+  c->n_milestones = 0;
+  for (const char *p = v;;) {
+    char *end;
+    errno = 0;
+    long e = strtol(p, &end, 10);
+    if (errno || end == p || e < 1 || e > (long)s->hi || (*end && *end != ',') ||
+        c->n_milestones == SCHED_MAX_MILESTONES ||
+        (c->n_milestones && e < c->milestones[c->n_milestones - 1])) {
+      fprintf(stderr, "error: %s: '%s' is not a list of at most %d ascending epochs (30,60,90)\n",
+              s->name, v, SCHED_MAX_MILESTONES);
+      return -1;
     }
-    static const char *const valued[] = {
-      "--data", "--epochs", "--batch", "--optimizer", "--lr", "--momentum",
-      "--weight-decay", "--seed", "--threads", "--save", "--load",
-      "--load-prefix", "--resume", "--log", "--patience", NULL};
-    int known = 0;
-    for (int k = 0; valued[k]; k++)
-      known |= strcmp(a, valued[k]) == 0;
-    if (!known) {
-      fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
-      return 2;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "error: %s needs a value (see --help)\n", a);
-      return 2;
-    }
-    const char *v = argv[++i];
-    int bad = 0;
-    if (strcmp(a, "--data") == 0) o->data = v;
-    else if (strcmp(a, "--epochs") == 0) bad = parse_int(a, v, 1, 1000000, &o->epochs);
-    else if (strcmp(a, "--batch") == 0) bad = parse_int(a, v, 1, INT_MAX, &o->batch);
-    else if (strcmp(a, "--optimizer") == 0) {
-      OptimKind k;
-      if (optim_parse_kind(v, &k)) {
-        fprintf(stderr, "error: --optimizer: '%s' is not one of adam, adamw, sgd\n", v);
-        bad = -1;
-      } else {
-        o->optim.kind = k;
-        optimizer_set = 1;
-      }
-    }
-    else if (strcmp(a, "--lr") == 0) bad = parse_real(a, v, 0, 1e6, &o->optim.lr);
-    else if (strcmp(a, "--momentum") == 0) bad = parse_real(a, v, 0, 1, &o->optim.momentum);
-    else if (strcmp(a, "--weight-decay") == 0) {
-      bad = parse_real(a, v, 0, 1e6, &o->optim.weight_decay);
-      wd_set = 1;
-    }
-    else if (strcmp(a, "--seed") == 0) bad = parse_u64(a, v, &o->seed);
-    else if (strcmp(a, "--threads") == 0) bad = parse_int(a, v, 1, 4096, &o->threads);
-    else if (strcmp(a, "--save") == 0) o->save = v;
-    else if (strcmp(a, "--load") == 0) o->load = v;
-    else if (strcmp(a, "--load-prefix") == 0) o->load_prefix = v;
-    else if (strcmp(a, "--resume") == 0) o->resume = v;
-    else if (strcmp(a, "--log") == 0) o->log = v;
-    else if (strcmp(a, "--patience") == 0) bad = parse_int(a, v, 0, 1000000, &o->patience);
-    if (bad)
-      return 2;
+    c->milestones[c->n_milestones++] = (int)e;
+    if (!*end)
+      return 0;
+    p = end + 1;
   }
-  (void)optimizer_set;
-  // The study's "weight decay" is always an explicit value; AdamW's torch
-  // default of 1e-2 applies only when none is given.
-  if (!wd_set)
-    o->optim.weight_decay = o->optim.kind == OPTIM_ADAMW ? 1e-2 : 0.0;
-  if (o->optim.kind != OPTIM_SGD && (o->optim.momentum != 0 || o->optim.nesterov)) {
-    fprintf(stderr, "error: --momentum and --nesterov apply to --optimizer sgd only\n");
-    return 2;
+}
+
+// Stores value v of option s in o; returns 0 or -1 (message printed).
+static int parse_value(DriverOptions *o, const OptSpec *s, const char *v) {
+  void *p = field(o, s);
+  switch (s->kind) {
+  case ARG_FLAG: *(int *)p = 1; return 0;
+  case ARG_INT: return parse_int(s->name, v, (long)s->lo, (long)s->hi, p);
+  case ARG_U64: return parse_u64(s->name, v, p);
+  case ARG_REAL: return parse_real(s->name, v, s->lo, s->hi, p);
+  case ARG_STRING: *(const char **)p = v; return 0;
+  case ARG_CHOICE: return parse_choice(s, v, p);
+  case ARG_MILESTONES: return parse_milestones(s, v, p);
   }
-  if (o->optim.nesterov && o->optim.momentum <= 0) {
-    fprintf(stderr, "error: --nesterov needs --momentum > 0\n");
-    return 2;
-  }
-  if (o->load_prefix && !o->load) {
-    fprintf(stderr, "error: --load-prefix needs --load\n");
-    return 2;
-  }
-  if (o->load && o->resume) {
-    fprintf(stderr, "error: --load and --resume exclude each other\n");
+  return -1;
+}
+
+static int is_given(const int *given, const char *name) {
+  for (int i = 0; i < N_SPECS; i++)
+    if (!strcmp(specs[i].name, name))
+      return given[i];
+  return 0;
+}
+
+// A schedule's own options given without it; then schedule_check's rules.
+static const char *sched_options(const DriverOptions *o, const int *given) {
+  static const struct { const char *name; int kind; } own[] = {
+    {"--step-size", SCHED_STEP}, {"--milestones", SCHED_MULTISTEP}, {"--t-max", SCHED_COSINE},
+    {"--eta-min", SCHED_COSINE}, {"--pct-start", SCHED_ONECYCLE}, {"--div-factor", SCHED_ONECYCLE},
+    {"--final-div-factor", SCHED_ONECYCLE}, {"--factor", SCHED_PLATEAU},
+    {"--plateau-patience", SCHED_PLATEAU}, {"--threshold", SCHED_PLATEAU},
+    {"--cooldown", SCHED_PLATEAU}, {"--min-lr", SCHED_PLATEAU}};
+  static char msg[96];
+  const SchedConfig *c = &o->sched;
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (is_given(given, own[i].name) && c->kind != own[i].kind) {
+      snprintf(msg, sizeof msg, "%s applies to --schedule %s only", own[i].name,
+               schedule_names[own[i].kind]);
+      return msg;
+    }
+  if (is_given(given, "--gamma") && c->kind != SCHED_STEP && c->kind != SCHED_MULTISTEP &&
+      c->kind != SCHED_EXPONENTIAL)
+    return "--gamma applies to --schedule step, multistep or exponential only";
+  if (is_given(given, "--warmup-factor") && c->warmup == 0)
+    return "--warmup-factor needs --warmup N";
+  return schedule_check(c, o->epochs);
+}
+
+// The rules between options, after parsing.  Returns 0 or 2 (message printed).
+static int check_options(DriverOptions *o, const int *given, const NetModel *m) {
+  OptimConfig *c = &o->optim;
+  // AdamW's torch default decay applies when none is given.
+  if (!is_given(given, "--weight-decay"))
+    c->weight_decay = optim_config_default(c->kind).weight_decay;
+  const int sgd = c->kind == OPTIM_SGD, rmsprop = c->kind == OPTIM_RMSPROP, adam = !sgd && !rmsprop;
+  const char *bad = NULL;
+  if (!sgd && !rmsprop && c->momentum != 0)
+    bad = "--momentum applies to --optimizer sgd or rmsprop only";
+  else if (!sgd && (c->nesterov || c->dampening != 0))
+    bad = "--dampening and --nesterov apply to --optimizer sgd only";
+  else if (c->nesterov && (c->momentum <= 0 || c->dampening != 0))
+    bad = "--nesterov needs --momentum > 0 and no --dampening";
+  else if (!adam && (is_given(given, "--beta1") || is_given(given, "--beta2") || c->amsgrad))
+    bad = "--beta1, --beta2 and --amsgrad apply to --optimizer adam or adamw only";
+  else if (sgd && is_given(given, "--eps"))
+    bad = "--eps applies to --optimizer adam, adamw or rmsprop only";
+  else if (!rmsprop && (is_given(given, "--alpha") || c->centered))
+    bad = "--alpha and --centered apply to --optimizer rmsprop only";
+  else if (c->beta1 >= 1 || c->beta2 >= 1)
+    bad = "--beta1 and --beta2 must be below 1";
+  else if ((bad = sched_options(o, given)))
+    ;
+  else if (o->clip_norm > 0 && o->clip_value > 0)
+    bad = "--clip-norm and --clip-value exclude each other";
+  else if (o->load_prefix && !o->load)
+    bad = "--load-prefix needs --load";
+  else if (o->load && o->resume)
+    bad = "--load and --resume exclude each other";
+  if (bad) {
+    fprintf(stderr, "error: %s\n", bad);
     return 2;
   }
   if (m->max_batch > 0 && o->batch > m->max_batch) {
@@ -198,6 +366,40 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
     o->batch = m->max_batch;
   }
   return 0;
+}
+
+int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
+  const char *prog = argc > 0 ? argv[0] : "train";
+  driver_options_default(o);
+  int given[N_SPECS] = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout, prog, m);
+      return 1;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      fprintf(stderr, "error: unexpected argument '%s' (see --help)\n", a);
+      return 2;
+    }
+    int k = 0;
+    while (k < N_SPECS && strcmp(a, specs[k].name) != 0)
+      k++;
+    if (k == N_SPECS)
+      return unknown_option(a);
+    const char *v = NULL;
+    if (specs[k].kind != ARG_FLAG) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value (see --help)\n", a);
+        return 2;
+      }
+      v = argv[++i];
+    }
+    if (parse_value(o, &specs[k], v))
+      return 2;
+    given[k] = 1;
+  }
+  return check_options(o, given, m);
 }
 
 // ---------------------------------------------------------------- training
@@ -220,6 +422,7 @@ typedef struct {
   float **outs;              // [n_outputs] -> [batch, size]
   int *order;                // [train.n]
   float *best;               // [n_params] when early stopping, else NULL
+  uint8_t *decay;            // [n_trainable] with --no-bias-decay (0: exempt), else NULL
 } Work;
 
 static void work_free(Work *w, int n_outputs) {
@@ -231,6 +434,20 @@ static void work_free(Work *w, int n_outputs) {
   free(w->outs);
   free(w->order);
   free(w->best);
+  free(w->decay);
+}
+
+// --no-bias-decay's mask: the trainable floats of 1-d tensors are exempt.
+static uint8_t *decay_mask(const NetModel *m) {
+  uint8_t *d = malloc(m->n_trainable ? m->n_trainable : 1);
+  if (!d)
+    return NULL;
+  for (int t = 0; t < m->n_tensors; t++) {
+    const NetTensor *T = &m->tensors[t];
+    if (!T->frozen)
+      memset(d + T->offset, T->rank > 1, T->numel);
+  }
+  return d;
 }
 
 static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int early) {
@@ -346,7 +563,7 @@ static int log_open(const char *path, int append) {
   struct stat st;
   if (fstat(fd, &st) == 0 && st.st_size == 0) {
     static const char head[] =
-        "epoch,train_loss,val_loss,val_accuracy,seconds,images_per_second\n";
+        "epoch,train_loss,val_loss,val_accuracy,seconds,images_per_second,lr\n";
     if (write(fd, head, sizeof head - 1) != (ssize_t)(sizeof head - 1)) {
       fprintf(stderr, "%s: write failed: %s\n", path, strerror(errno));
       close(fd);
@@ -359,11 +576,12 @@ static int log_open(const char *path, int append) {
 // One row in one write(2) on an O_APPEND descriptor, then fsync: a crash
 // leaves whole rows only.
 static int log_row(int fd, const char *path, int epoch, double train, double val,
-                   double acc, double secs, double ips) {
+                   double acc, double secs, double ips, double lr) {
   char row[256], a[32] = "";
   if (acc >= 0)
     snprintf(a, sizeof a, "%.6f", acc);
-  int n = snprintf(row, sizeof row, "%d,%.9g,%.9g,%s,%.3f,%.1f\n", epoch, train, val, a, secs, ips);
+  int n = snprintf(row, sizeof row, "%d,%.9g,%.9g,%s,%.3f,%.1f,%.9g\n", epoch, train, val, a, secs,
+                   ips, lr);
   if (write(fd, row, (size_t)n) != n || fsync(fd) != 0) {
     fprintf(stderr, "%s: write failed: %s\n", path, strerror(errno));
     return -1;
@@ -386,7 +604,87 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
+// One run's state, shared by the named steps of driver_run.
+typedef struct {
+  NetModel *m;
+  const DriverOptions *o;
+  const Mnist *d;
+  DriverResult *r;
+  Optim opt;
+  Work w;
+  CkptTrain tr;              // what a checkpoint carries; tr.epoch = epochs done
+  int batch, steps;          // steps per epoch
+  int tty;                   // draw the progress bar (stderr is a terminal)
+  int logfd;                 // the CSV log, or -1
+} Run;
+
+// What one epoch measured.
+typedef struct {
+  double train_loss;         // mean over the epoch's examples
+  double val_loss, val_acc;  // val_acc: -1 without labels
+  double train_secs, secs;   // training alone; training and validation
+  double lr;                 // the learning rate of the epoch's last step
+} Epoch;
+
+// A NaN or infinite loss stops the run, whether the training step saw it
+// or the validation after the epoch (which then blames the epoch's last
+// update): the message names the epoch and step, --json callers get one
+// line in one format, and the exit status says "diverged".
+static int report_divergence(const Run *run, const char *which, double loss, int epoch, int step) {
+  const NetModel *m = run->m;
+  const DriverOptions *o = run->o;
+  if (run->tty) fputc('\n', stderr);
+  fprintf(stderr, "error: %s: the %s loss is %s at epoch %d, step %d of %d", m->name, which,
+          isnan(loss) ? "NaN" : "infinite", epoch, step, run->steps);
+  if (strcmp(which, "training") != 0)
+    fprintf(stderr, " (evaluated after the epoch's last update)");
+  fprintf(stderr, "; stopping");
+  if (o->save && run->tr.epoch > 0)
+    fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, run->tr.epoch);
+  fprintf(stderr, ". Try a smaller --lr.\n");
+  if (o->json) {
+    printf("{\"model\":");
+    json_string(stdout, m->name);
+    printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch, step);
+    fflush(stdout);
+  }
+  return DRIVER_EXIT_DIVERGED;
+}
+
+static void run_free(Run *run) {
+  if (run->logfd >= 0)
+    close(run->logfd);
+  work_free(&run->w, run->m->n_outputs);
+  optim_free(&run->opt);
+}
+
+// The optimiser as configured; OneCycle starts its cycled momentum at 0.95
+// (torch's max_momentum), SGD's and RMSprop's too, which then use their
+// momentum buffer.  Returns 0 or 1 (message printed).
+static int optim_setup(Run *run) {
+  const DriverOptions *o = run->o;
+  OptimConfig oc = o->optim;
+  if (o->sched.kind == SCHED_ONECYCLE) {
+    if (oc.kind == OPTIM_SGD || oc.kind == OPTIM_RMSPROP) oc.momentum = 0.95;
+    else oc.beta1 = 0.95;
+    if (o->sched.pct_start * o->epochs * run->steps < 2) {
+      fprintf(stderr, "error: --schedule onecycle: %d epochs of %d steps leave its rising phase "
+              "(--pct-start %g) under 2 steps\n", o->epochs, run->steps, o->sched.pct_start);
+      return 1;
+    }
+  }
+  return optim_init(&run->opt, &oc, run->m->n_trainable) ? 1 : 0;
+}
+
+// Checks the model against MNIST, sets the threads, allocates the
+// optimiser state and the batch buffers.  Returns 0 or 1 (message printed).
+static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
+  memset(run, 0, sizeof *run);
+  run->m = m;
+  run->o = o;
+  run->d = d;
+  run->r = r;
+  run->logfd = -1;
   memset(r, 0, sizeof *r);
   r->val_accuracy = r->test_accuracy = -1;
   r->val_loss = NAN;                    // JSON null until an epoch is evaluated
@@ -395,174 +693,266 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
             m->name, m->input_size, MNIST_PIXELS);
     return 1;
   }
-  int batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
+  run->batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
+  run->steps = (d->train.n + run->batch - 1) / run->batch;
+  run->tty = !o->quiet && isatty(2);
   omp_set_num_threads(o->threads);
   if (m->set_threads)
     m->set_threads(m, o->threads);
-
-  Optim opt;
-  if (optim_init(&opt, &o->optim, m->n_trainable))
+  if (optim_setup(run))
     return 1;
-  Work w;
-  if (work_init(&w, m, batch, d->train.n, o->patience > 0)) {
-    optim_free(&opt);
+  if (work_init(&run->w, m, run->batch, d->train.n, o->patience > 0)) {
+    optim_free(&run->opt);
     return 1;
   }
-  int status = 1, logfd = -1;
-  CkptTrain tr = {0};
-  tr.seed = o->seed;
-  tr.best_params = w.best;
-  tr.best_val_loss = INFINITY;
+  if (o->no_bias_decay) {
+    if (!(run->w.decay = decay_mask(m))) {
+      fprintf(stderr, "error: out of memory for the weight-decay mask\n");
+      run_free(run);
+      return 1;
+    }
+    optim_set_decay_mask(&run->opt, run->w.decay);
+  }
+  run->tr.seed = o->seed;
+  run->tr.best_params = run->w.best;
+  run->tr.best_val_loss = INFINITY;
+  run->tr.has_plateau = o->sched.kind == SCHED_PLATEAU;
+  schedule_plateau_init(&run->tr.plateau, o->optim.lr);
+  return 0;
+}
 
+// The starting state: PyTorch's initialisation from the seed, then --load
+// (all tensors or the prefixed ones) or --resume (parameters, optimiser,
+// training state); then the CSV log, trimmed to the resumed epoch.
+static int run_start(Run *run) {
+  NetModel *m = run->m;
+  const DriverOptions *o = run->o;
+  CkptTrain *tr = &run->tr;
   model_init_params(m, o->seed);
   if (o->load) {
     int rc = o->load_prefix ? ckpt_load_subset(o->load, m, o->load_prefix)
                             : ckpt_load(o->load, m, NULL, NULL);
     if (rc < 0)
-      goto out;
+      return 1;
   }
   if (o->resume) {
-    if (ckpt_load(o->resume, m, &opt, &tr))
-      goto out;
-    tr.best_params = w.best;
-    if (tr.best_epoch > 0)
-      r->val_loss = tr.best_val_loss;   // until this run evaluates an epoch
-    if (!tr.has_best && w.best) {
+    if (ckpt_load(o->resume, m, &run->opt, tr))
+      return 1;
+    tr->best_params = run->w.best;
+    if (tr->best_epoch > 0)
+      run->r->val_loss = tr->best_val_loss;   // until this run evaluates an epoch
+    if (!tr->has_best && run->w.best) {
       // The run had no early stopping: start tracking from the loaded state.
-      tr.best_epoch = 0;
-      tr.best_val_loss = INFINITY;
+      tr->best_epoch = 0;
+      tr->best_val_loss = INFINITY;
     }
+    // The plateau schedule continues from its saved state, or starts now
+    // at --lr if the run had none; other schedules keep none.
+    int plateau = o->sched.kind == SCHED_PLATEAU;
+    if (plateau && !tr->has_plateau)
+      schedule_plateau_init(&tr->plateau, o->optim.lr);
+    tr->has_plateau = plateau;
     if (!o->quiet)
       fprintf(stderr, "resuming %s from %s after epoch %d (seed %llu)\n", m->name, o->resume,
-              tr.epoch, (unsigned long long)tr.seed);
+              tr->epoch, (unsigned long long)tr->seed);
   }
-  if (o->log && o->resume && log_trim(o->log, tr.epoch))
-    goto out;
-  if (o->log && (logfd = log_open(o->log, o->resume != NULL)) < 0)
-    goto out;
+  if (o->log && o->resume && log_trim(o->log, tr->epoch))
+    return 1;
+  if (o->log && (run->logfd = log_open(o->log, o->resume != NULL)) < 0)
+    return 1;
+  return 0;
+}
 
-  const uint64_t seed = tr.seed;
-  const int tty = !o->quiet && isatty(2);
-  const int steps = (d->train.n + batch - 1) / batch;
+// The training steps of epoch (0-based): shuffle, then one optimiser step
+// per batch.  Returns 0, or DRIVER_EXIT_DIVERGED on a non-finite loss.
+static int train_epoch(Run *run, int epoch, Epoch *e) {
+  NetModel *m = run->m;
+  const MnistSet *train = &run->d->train;
+  const uint64_t seed = run->tr.seed;
+  const int batch = run->batch, steps = run->steps;
+  const DriverOptions *o = run->o;
+  double t0 = now(), sum = 0, last_draw = 0;
+  mnist_shuffle(run->w.order, train->n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
+  // A per-epoch schedule's rate, from the epoch alone (so a resumed run
+  // gets the same), or the plateau schedule's (checkpointed); without a
+  // schedule the configured rate stays.
+  if (o->sched.kind == SCHED_PLATEAU)
+    optim_set_lr(&run->opt, run->tr.plateau.lr);
+  else if (o->sched.kind != SCHED_ONECYCLE && (o->sched.kind != SCHED_NONE || o->sched.warmup > 0))
+    optim_set_lr(&run->opt, schedule_epoch_lr(&o->sched, o->optim.lr, epoch, o->epochs));
+  for (int s = 0; s < steps; s++) {
+    int start = s * batch;
+    int nb = train->n - start < batch ? train->n - start : batch;
+    mnist_batch(train, run->w.order, start, nb, run->w.x, run->w.labels);
+    uint64_t step_seed = rng_hash2(rng_hash2(rng_hash2(seed, SALT_STEP), (uint64_t)epoch), (uint64_t)s);
+    float loss = m->train_step(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, step_seed);
+    if (!isfinite(loss))
+      return report_divergence(run, "training", loss, epoch + 1, s + 1);
+    if (o->clip_norm > 0) optim_clip_norm(m->grads, m->n_trainable, o->clip_norm);
+    if (o->clip_value > 0) optim_clip_value(m->grads, m->n_trainable, o->clip_value);
+    if (o->sched.kind == SCHED_ONECYCLE) {
+      // Per step, from the optimiser's step count (checkpointed).
+      double lr, momentum;
+      schedule_onecycle(&o->sched, o->optim.lr, run->opt.step, (int64_t)o->epochs * steps, &lr, &momentum);
+      optim_set_lr(&run->opt, lr);
+      optim_set_momentum(&run->opt, momentum);
+    }
+    optim_step(&run->opt, m->params, m->grads);
+    sum += (double)loss * nb;
+    double t = now();
+    if (run->tty && (t - last_draw > 0.1 || s + 1 == steps)) {
+      last_draw = t;
+      double ips = (start + nb) / (t - t0 + 1e-9);
+      double left = (double)(train->n - start - nb) +
+                    (double)(run->o->epochs - epoch - 1) * train->n;
+      progress_bar(epoch + 1, run->o->epochs, s + 1, steps, sum / (start + nb), ips, left / ips);
+    }
+  }
+  e->train_secs = now() - t0;
+  e->train_loss = sum / train->n;
+  e->lr = run->opt.cfg.lr;
+  return 0;
+}
+
+// Early-stopping bookkeeping after epoch (0-based) was validated: the best
+// epoch so far, its parameters (with --patience) and the reported
+// validation numbers (the best epoch's with --patience, else the last's).
+static void track_best(Run *run, int epoch, const Epoch *e) {
+  CkptTrain *tr = &run->tr;
+  DriverResult *r = run->r;
+  tr->seconds += e->train_secs;
+  tr->images += run->d->train.n;
+  tr->epoch = epoch + 1;
+  if (e->val_loss < tr->best_val_loss) {
+    tr->best_val_loss = e->val_loss;
+    tr->best_epoch = epoch + 1;
+    tr->since_best = 0;
+    r->val_loss = e->val_loss;
+    r->val_accuracy = e->val_acc;
+    if (run->w.best) {
+      memcpy(run->w.best, run->m->params, sizeof(float) * run->m->n_params);
+      tr->has_best = 1;
+    }
+  } else {
+    tr->since_best++;
+  }
+  if (!run->w.best) {       // no early stopping: the last epoch is the result
+    r->val_loss = e->val_loss;
+    r->val_accuracy = e->val_acc;
+  }
+}
+
+// The epoch's progress line, log row and checkpoint.  Returns 0 or 1.
+static int record_epoch(Run *run, int epoch, const Epoch *e) {
+  const DriverOptions *o = run->o;
+  double ips = run->d->train.n / e->train_secs;
+  if (run->tty) fprintf(stderr, "\r\033[K");
+  if (!o->quiet) {
+    fprintf(stderr, "epoch %d/%d  train %.5f  val %.5f", epoch + 1, o->epochs, e->train_loss, e->val_loss);
+    if (e->val_acc >= 0) fprintf(stderr, "  acc %.4f", e->val_acc);
+    fprintf(stderr, "  lr %.3g  %.1f s  %.0f img/s\n", e->lr, e->secs, ips);
+  }
+  // The log row goes first: a crash between the two leaves the log one
+  // epoch ahead of the checkpoint, which --resume trims (log_trim); the
+  // other order would leave a hole in the log after the resume.
+  if (run->logfd >= 0 &&
+      log_row(run->logfd, o->log, epoch + 1, e->train_loss, e->val_loss, e->val_acc, e->secs, ips,
+              e->lr))
+    return 1;
+  if (o->save && ckpt_save(o->save, run->m, &run->opt, &run->tr))
+    return 1;
+  return 0;
+}
+
+// After the last epoch: the kept parameters (the best epoch's with
+// --patience) are tested, saved once more if they are not the last
+// epoch's, and the result filled in.  Returns 0 or 1.
+static int run_finish(Run *run, double train_loss) {
+  NetModel *m = run->m;
+  DriverResult *r = run->r;
+  const CkptTrain *tr = &run->tr;
+  int restored = run->w.best && tr->has_best;
+  if (restored)
+    memcpy(m->params, run->w.best, sizeof(float) * m->n_params);
+  evaluate(m, &run->d->test, run->batch, rng_hash2(tr->seed, SALT_TEST), &run->w, &r->test_loss,
+           &r->test_accuracy);
+  if (run->o->save && restored && ckpt_save(run->o->save, m, &run->opt, tr))
+    return 1;
+  r->epochs_run = tr->epoch;
+  r->best_epoch = tr->best_epoch;
+  r->train_loss = train_loss;
+  r->seconds = tr->seconds;
+  r->train_images_per_second = tr->seconds > 0 ? tr->images / tr->seconds : 0;
+  r->lr = run->opt.cfg.lr;
+  return 0;
+}
+
+int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
+  Run run;
+  if (run_init(&run, m, o, d, r))
+    return 1;
+  int status = run_start(&run);
+  CkptTrain *tr = &run.tr;
   double train_loss = NAN;
   // A run that already stopped early stays stopped when resumed.
-  int stop = o->patience > 0 && tr.best_epoch > 0 && tr.since_best >= o->patience;
-  for (int epoch = tr.epoch; epoch < o->epochs && !stop; epoch++) {
-    double t0 = now(), sum = 0, last_draw = 0;
-    mnist_shuffle(w.order, d->train.n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
-    for (int s = 0; s < steps; s++) {
-      int start = s * batch;
-      int nb = d->train.n - start < batch ? d->train.n - start : batch;
-      mnist_batch(&d->train, w.order, start, nb, w.x, w.labels);
-      uint64_t step_seed = rng_hash2(rng_hash2(rng_hash2(seed, SALT_STEP), (uint64_t)epoch), (uint64_t)s);
-      float loss = m->train_step(m, w.x, m->needs_labels ? w.labels : NULL, nb, step_seed);
-      if (!isfinite(loss)) {
-        if (tty) fputc('\n', stderr);
-        fprintf(stderr, "error: %s: the training loss is %s at epoch %d, step %d of %d; stopping",
-                m->name, isnan(loss) ? "NaN" : "infinite", epoch + 1, s + 1, steps);
-        if (o->save && tr.epoch > 0)
-          fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, tr.epoch);
-        fprintf(stderr, ". Try a smaller --lr.\n");
-        if (o->json) {
-          printf("{\"model\":");
-          json_string(stdout, m->name);
-          printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch + 1, s + 1);
-          fflush(stdout);
-        }
-        status = DRIVER_EXIT_DIVERGED;
-        goto out;
-      }
-      optim_step(&opt, m->params, m->grads);
-      sum += (double)loss * nb;
-      double t = now();
-      if (tty && (t - last_draw > 0.1 || s + 1 == steps)) {
-        last_draw = t;
-        double ips = (start + nb) / (t - t0 + 1e-9);
-        double left = (double)(d->train.n - start - nb) +
-                      (double)(o->epochs - epoch - 1) * d->train.n;
-        progress_bar(epoch + 1, o->epochs, s + 1, steps, sum / (start + nb), ips, left / ips);
-      }
+  int stop = o->patience > 0 && tr->best_epoch > 0 && tr->since_best >= o->patience;
+  for (int epoch = tr->epoch; !status && epoch < o->epochs && !stop; epoch++) {
+    Epoch e = {0};
+    double t0 = now();
+    if ((status = train_epoch(&run, epoch, &e)))
+      break;
+    train_loss = e.train_loss;
+    evaluate(m, &d->val, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &e.val_loss, &e.val_acc);
+    if (!isfinite(e.val_loss)) {
+      status = report_divergence(&run, "validation", e.val_loss, epoch + 1, run.steps);
+      break;
     }
-    double train_secs = now() - t0;
-    train_loss = sum / d->train.n;
-    double val_loss, val_acc;
-    evaluate(m, &d->val, batch, rng_hash2(seed, SALT_VAL), &w, &val_loss, &val_acc);
-    if (!isfinite(val_loss)) {
-      if (tty) fputc('\n', stderr);
-      fprintf(stderr, "error: %s: the validation loss is %s after epoch %d (its last update, step %d of %d, "
-              "diverged); stopping",
-              m->name, isnan(val_loss) ? "NaN" : "infinite", epoch + 1, steps, steps);
-      if (o->save && tr.epoch > 0)
-        fprintf(stderr, " (%s keeps the last good state, epoch %d)", o->save, tr.epoch);
-      fprintf(stderr, ". Try a smaller --lr.\n");
-      if (o->json) {          // as for a non-finite training loss: callers read one format
-        printf("{\"model\":");
-        json_string(stdout, m->name);
-        printf(",\"error\":\"non-finite loss\",\"epoch\":%d,\"step\":%d}\n", epoch + 1, steps);
-        fflush(stdout);
-      }
-      status = DRIVER_EXIT_DIVERGED;
-      goto out;
-    }
-    double secs = now() - t0, ips = d->train.n / train_secs;
-    tr.seconds += train_secs;
-    tr.images += d->train.n;
-    tr.epoch = epoch + 1;
-    if (val_loss < tr.best_val_loss) {
-      tr.best_val_loss = val_loss;
-      tr.best_epoch = epoch + 1;
-      tr.since_best = 0;
-      r->val_loss = val_loss;
-      r->val_accuracy = val_acc;
-      if (w.best) {
-        memcpy(w.best, m->params, sizeof(float) * m->n_params);
-        tr.has_best = 1;
-      }
-    } else {
-      tr.since_best++;
-    }
-    if (!w.best) {          // no early stopping: the last epoch is the result
-      r->val_loss = val_loss;
-      r->val_accuracy = val_acc;
-    }
-    if (tty) fprintf(stderr, "\r\033[K");
-    if (!o->quiet) {
-      fprintf(stderr, "epoch %d/%d  train %.5f  val %.5f", epoch + 1, o->epochs, train_loss, val_loss);
-      if (val_acc >= 0) fprintf(stderr, "  acc %.4f", val_acc);
-      fprintf(stderr, "  %.1f s  %.0f img/s\n", secs, ips);
-    }
-    // The log row goes first: a crash between the two leaves the log one
-    // epoch ahead of the checkpoint, which --resume trims (log_trim); the
-    // other order would leave a hole in the log after the resume.
-    if (logfd >= 0 && log_row(logfd, o->log, epoch + 1, train_loss, val_loss, val_acc, secs, ips))
-      goto out;
-    if (o->save && ckpt_save(o->save, m, &opt, &tr))
-      goto out;
-    if (o->patience > 0 && tr.since_best >= o->patience) {
+    e.secs = now() - t0;
+    if (o->sched.kind == SCHED_PLATEAU)
+      schedule_plateau_step(&o->sched, &tr->plateau, e.val_loss);
+    track_best(&run, epoch, &e);
+    if ((status = record_epoch(&run, epoch, &e)))
+      break;
+    if (o->patience > 0 && tr->since_best >= o->patience) {
       if (!o->quiet)
         fprintf(stderr, "early stop: no better validation loss for %d epochs; keeping epoch %d\n",
-                o->patience, tr.best_epoch);
+                o->patience, tr->best_epoch);
       stop = 1;
     }
   }
-
-  if (w.best && tr.has_best)
-    memcpy(m->params, w.best, sizeof(float) * m->n_params);
-  evaluate(m, &d->test, batch, rng_hash2(seed, SALT_TEST), &w, &r->test_loss, &r->test_accuracy);
-  if (o->save && w.best && tr.has_best && ckpt_save(o->save, m, &opt, &tr))
-    goto out;
-  r->epochs_run = tr.epoch;
-  r->best_epoch = tr.best_epoch;
-  r->train_loss = train_loss;
-  r->seconds = tr.seconds;
-  r->train_images_per_second = tr.seconds > 0 ? tr.images / tr.seconds : 0;
-  status = 0;
-out:
-  if (logfd >= 0)
-    close(logfd);
-  work_free(&w, m->n_outputs);
-  optim_free(&opt);
+  if (!status)
+    status = run_finish(&run, train_loss);
+  run_free(&run);
   return status;
+}
+
+
+// The closing summary: one human line (unless --quiet) and, with --json,
+// the JSON object as the last stdout line (format in runtime/README.md).
+static void print_result(const NetModel *m, const DriverOptions *o, const DriverResult *r) {
+  if (!o->quiet) {
+    printf("%s: %d epochs, test loss %.6f", m->name, r->epochs_run, r->test_loss);
+    if (r->test_accuracy >= 0) printf(", test accuracy %.4f", r->test_accuracy);
+    printf(", %.1f s, %.0f train img/s\n", r->seconds, r->train_images_per_second);
+  }
+  if (o->json) {
+    printf("{\"model\":");
+    json_string(stdout, m->name);
+    printf(",\"epochs\":%d", r->epochs_run);
+    json_number(stdout, "train_loss", r->train_loss);
+    json_number(stdout, "val_loss", r->val_loss);
+    json_number(stdout, "test_loss", r->test_loss);
+    if (r->test_accuracy >= 0)
+      json_number(stdout, "test_accuracy", r->test_accuracy);
+    json_number(stdout, "seconds", r->seconds);
+    json_number(stdout, "train_images_per_second", r->train_images_per_second);
+    // Only a schedule makes the last rate differ from --lr (and without
+    // one the summary stays as it always was).
+    if (o->sched.kind != SCHED_NONE || o->sched.warmup > 0)
+      json_number(stdout, "lr", r->lr);
+    printf("}\n");
+  }
+  fflush(stdout);
 }
 
 int driver_main(NetModel *m, int argc, char **argv) {
@@ -578,24 +968,6 @@ int driver_main(NetModel *m, int argc, char **argv) {
   mnist_free(&d);
   if (rc)
     return rc;
-  if (!o.quiet) {
-    printf("%s: %d epochs, test loss %.6f", m->name, r.epochs_run, r.test_loss);
-    if (r.test_accuracy >= 0) printf(", test accuracy %.4f", r.test_accuracy);
-    printf(", %.1f s, %.0f train img/s\n", r.seconds, r.train_images_per_second);
-  }
-  if (o.json) {
-    printf("{\"model\":");
-    json_string(stdout, m->name);
-    printf(",\"epochs\":%d", r.epochs_run);
-    json_number(stdout, "train_loss", r.train_loss);
-    json_number(stdout, "val_loss", r.val_loss);
-    json_number(stdout, "test_loss", r.test_loss);
-    if (r.test_accuracy >= 0)
-      json_number(stdout, "test_accuracy", r.test_accuracy);
-    json_number(stdout, "seconds", r.seconds);
-    json_number(stdout, "train_images_per_second", r.train_images_per_second);
-    printf("}\n");
-  }
-  fflush(stdout);
+  print_result(m, &o, &r);
   return 0;
 }

@@ -5,9 +5,23 @@
 //   --data DIR          MNIST directory (X or X.gz names); default: the
 //                       committed subset runtime/mnist
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
-//   --optimizer K       adam|adamw|sgd               --lr X   1e-3
-//   --momentum X        0 (SGD)     --nesterov       (SGD)
-//   --weight-decay X    0           --seed N         1
+//   --optimizer K       adam|adamw|sgd|rmsprop       --lr X   1e-3
+//   --momentum X        0 (SGD, RMSprop)             --dampening X    0 (SGD)
+//   --nesterov          (SGD: momentum > 0, no dampening)
+//   --beta1 X, --beta2 X  0.9, 0.999 (Adam, AdamW)   --amsgrad (Adam, AdamW)
+//   --eps X             1e-8 (Adam, AdamW, RMSprop)
+//   --alpha X           0.99 (RMSprop)               --centered (RMSprop)
+//   --schedule K        none|step|multistep|exponential|cosine|onecycle|plateau
+//                       (schedule.h), with --step-size, --milestones, --gamma,
+//                       --t-max, --eta-min, --pct-start, --div-factor,
+//                       --final-div-factor, --factor, --plateau-patience,
+//                       --threshold, --cooldown, --min-lr;
+//                       --warmup N [--warmup-factor X] chains a linear warm-up
+//   --no-bias-decay     no weight decay for 1-d tensors (biases, normalisation)
+//   --clip-norm X       clip the gradient's global 2-norm (0: off)
+//   --clip-value X      clamp each gradient entry to [-X, X] (0: off)
+//   --weight-decay X    0 (adamw: 1e-2, torch's default)
+//   --seed N            1
 //   --threads N         OMP_NUM_THREADS or the number of processors
 //   --save FILE         checkpoint after every epoch (atomic)
 //   --load FILE         initial parameters from a checkpoint
@@ -17,6 +31,8 @@
 //   --patience N        early stopping on the validation loss (0: off)
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
+// (the table in driver.c is the reference: --help prints it, with the
+// defaults a run uses; a mistyped option gets the nearest one suggested)
 //
 // Semantics:
 // - Parameters start from PyTorch's default initialisation with --seed
@@ -40,16 +56,22 @@
 #define NETRT_DRIVER_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mnist.h"
 #include "model.h"
 #include "optim.h"
+#include "schedule.h"
 
 typedef struct {
   const char *data;
   int epochs;
   int batch;
   OptimConfig optim;
+  SchedConfig sched;          // learning-rate schedule (schedule.h)
+  double clip_norm;           // clip the gradient's global 2-norm to this (0: off)
+  double clip_value;          // clamp every gradient entry to +-this (0: off)
+  int no_bias_decay;          // 1-d tensors (biases, normalisation) get no weight decay
   uint64_t seed;
   int threads;
   const char *save, *load, *load_prefix, *resume, *log;
@@ -65,10 +87,16 @@ typedef struct {
   double test_loss, test_accuracy; // of the parameters kept (best epoch)
   double seconds;
   double train_images_per_second;
+  double lr;                  // the learning rate of the last step taken
 } DriverResult;
 
 // Exit statuses besides 0, 1 (error) and 2 (usage).
 #define DRIVER_EXIT_DIVERGED 3     // the loss became NaN or infinite
+
+// The trainer's main: parses argv as above (argv[0] names the program in
+// the usage line), loads the data, trains, evaluates, saves, prints the
+// summary.  Returns the process exit status.
+int driver_main(NetModel *m, int argc, char **argv);
 
 // Defaults as listed above (threads from the environment).
 void driver_options_default(DriverOptions *o);
@@ -76,6 +104,10 @@ void driver_options_default(DriverOptions *o);
 // Parses argv[1..].  Returns 0 to run, 1 after printing --help (exit 0),
 // 2 after printing a usage error (exit 2).  max_batch clamps --batch.
 int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv);
+
+// The --help text, each option's default read from defaults (a program
+// with defaults of its own, as the experiments, shows those).
+void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOptions *defaults);
 
 // Trains m on d as o says (what driver_main does after parsing and
 // loading the data; the hyperparameter search calls it directly).

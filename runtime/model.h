@@ -1,7 +1,7 @@
 // model.h — the interface between a model and the runtime's training driver.
 //
 // A model is either interpreted (`netc run`) or generated (`train-NAME`);
-// both fill in a NetModel and hand it to driver_main(), so every trainer
+// both fill in a NetModel and hand it to driver_main() (driver.h), so every trainer
 // speaks the same command line and writes the same logs and checkpoints.
 //
 // Memory: all parameters live in one float block, trainable tensors first
@@ -83,9 +83,5 @@ int model_find_tensor(const NetModel *m, const char *name);
 
 // Index of the output called name, or -1.
 int model_find_output(const NetModel *m, const char *name);
-
-// The trainer's main: parses the common command line (see driver.h),
-// loads data, trains, evaluates, saves.  Returns the process exit status.
-int driver_main(NetModel *m, int argc, char **argv);
 
 #endif

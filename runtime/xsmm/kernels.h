@@ -19,6 +19,7 @@
 #ifndef NETC_KERNELS_H
 #define NETC_KERNELS_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -188,6 +189,8 @@ static inline void kern_bias_act(float *y, const float *b, int C, int P, int act
       for (int i = 0; i < P; i++) { float v = r[i] + bc; r[i] = v > 0.0f ? v : 0.0f; }
     else if (act == KERN_ACT_SIGMOID)
       for (int i = 0; i < P; i++) r[i] = 1.0f / (1.0f + kern_expf(-(r[i] + bc)));
+    else if (act == KERN_ACT_TANH)
+      for (int i = 0; i < P; i++) r[i] = tanhf(r[i] + bc);
     else
       for (int i = 0; i < P; i++) r[i] += bc;
   }

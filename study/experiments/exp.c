@@ -43,22 +43,19 @@ static int make_dirs(const char *dir) {
   return 0;
 }
 
-static void usage(const Exp *e, const char *about, const ExpFlag *flags,
-                  const char *const *defaults) {
+static void usage(const Exp *e, const char *about, const ExpFlag *flags) {
   printf("%s — %s\n\nusage: %s [--out DIR] [options]\n\n", e->prog, about, e->prog);
-  printf("  --out DIR           checkpoints, figures and codes go here [experiments-out]\n");
+  printf("  %-22s checkpoints, figures and codes go here [experiments-out]\n", "--out DIR");
   for (const ExpFlag *f = flags; f && f->name; f++) {
     char head[64];
     snprintf(head, sizeof head, "%s %s", f->name, f->arg);
-    printf("  %-19s %s", head, f->help);
+    printf("  %-22s %s", head, f->help);
     if (*f->value)
       printf(" [%s]", *f->value);
     printf("\n");
   }
-  printf("\nand the trainer's options below; this experiment's defaults:");
-  for (int i = 0; defaults && defaults[i]; i++)
-    printf(" %s", defaults[i]);
-  printf("\n(--json prints one JSON line of the experiment's metrics)\n\n");
+  printf("\nand the trainer's options below, with this experiment's defaults\n"
+         "(--json prints one JSON line of the experiment's metrics)\n\n");
 }
 
 int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *defaults,
@@ -77,9 +74,11 @@ int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *d
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(e, about, flags, defaults);
+      usage(e, about, flags);
+      // The trainer's options with the defaults this experiment runs with.
       DriverOptions o;
-      driver_parse(&o, m, 2, (char *[]){(char *)e->prog, "--help", NULL});
+      if (driver_parse(&o, m, 1 + nd, av) == 0)
+        driver_usage(stdout, e->prog, m, &o);
       return 1;
     }
     const char **slot = NULL;

@@ -227,7 +227,7 @@ typedef enum { HPO_RUN_DONE, HPO_RUN_PRUNED, HPO_RUN_FAILED, HPO_RUN_STOPPED } H
 // epochs seen in *epochs.
 HpoRunResult run_trial(const HpoRun *r, double *value, int *epochs, char *err, size_t errlen);
 // The value of "key": NUMBER in a one-line JSON object (NAN if absent).
-double json_number(const char *line, const char *key);
+double hpo_json_number(const char *line, const char *key);
 
 // ---- report.c, plot.c: output -------------------------------------------------
 

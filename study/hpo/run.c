@@ -21,7 +21,7 @@
 
 #include "hpo.h"
 
-double json_number(const char *line, const char *key) {
+double hpo_json_number(const char *line, const char *key) {
   char pat[80];
   snprintf(pat, sizeof pat, "\"%s\"", key);
   const char *p = strstr(line, pat);
@@ -194,12 +194,12 @@ HpoRunResult run_trial(const HpoRun *r, double *value, int *epochs, char *err, s
     else snprintf(err, errlen, "trainer exited with status %d", WEXITSTATUS(status));
     return HPO_RUN_FAILED;
   }
-  *value = json_number(last, "val_loss");
+  *value = hpo_json_number(last, "val_loss");
   if (isnan(*value)) {
     snprintf(err, errlen, "no val_loss in the trainer's last line: %.200s", last);
     return HPO_RUN_FAILED;
   }
-  double e = json_number(last, "epochs_run");
+  double e = hpo_json_number(last, "epochs_run");
   if (!isnan(e)) *epochs = (int)e;
   return HPO_RUN_DONE;
 }

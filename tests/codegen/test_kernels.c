@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../check.h"
 #include "kernels.h"
 
 static double worst = 0;
@@ -209,6 +210,7 @@ int main(void) {
   test_dense(32, 64, 288, 8);
   test_dense(7, 64, 10, 9);
   printf("largest relative difference: %.3g (tolerance 1e-5)\n", worst);
+  CHECK(worst <= 1e-5, "a kernel is off by %.3g", worst);
   libxsmm_finalize();
-  return worst <= 1e-5 ? 0 : 1;
+  return t_finish("test_kernels");
 }

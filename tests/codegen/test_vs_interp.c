@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check.h"
 #include "autodiff.h"
 #include "interp.h"
 #include "mnist.h"
@@ -29,8 +30,6 @@
 
 NetModel *GEN_NEW(void);
 NetModel *GEN_NEW_NOFUSE(void);
-
-static int failures = 0;
 
 // max |a - b| / max |b| over n floats (the denominator at least 1e-6).
 static double rel_diff(const float *a, const float *b, size_t n) {
@@ -43,11 +42,10 @@ static double rel_diff(const float *a, const float *b, size_t n) {
   return md / mx;
 }
 
+// Prints the difference, then checks it (a NaN fails too).
 static void expect(const char *what, double diff, double tol) {
-  int ok = diff <= tol;
-  printf("  %-58s %.3g%s\n", what, diff, ok ? "" : "   FAIL");
-  if (!ok)
-    failures++;
+  printf("  %-58s %.3g\n", what, diff);
+  CHECK(diff <= tol, "%s: %.3g, tolerance %.3g", what, diff, tol);
 }
 
 // Every tensor of a against b (same layout), as a gradient or parameter block.
@@ -179,9 +177,8 @@ int main(int argc, char **argv) {
   memcpy(g2, gen->grads, sizeof(float) * nt);
   float l2b = gen->train_step(gen, x, lab, B, 14);
   int bitwise = l2 == l2b && memcmp(g2, gen->grads, sizeof(float) * nt) == 0;
-  printf("  %-58s %s\n", "2 threads twice: bitwise identical", bitwise ? "yes" : "NO   FAIL");
-  if (!bitwise)
-    failures++;
+  printf("  %-58s %s\n", "2 threads twice: bitwise identical", bitwise ? "yes" : "no");
+  CHECK(bitwise, "2 threads twice: the loss or the gradients differ");
   gen->set_threads(gen, 1);
   float l1 = gen->train_step(gen, x, lab, B, 14);
   memcpy(g1, gen->grads, sizeof(float) * nt);
@@ -203,11 +200,10 @@ int main(int argc, char **argv) {
   sgd.momentum = 0.9;
   check_training("SGD lr 0.01 momentum 0.9", sgd, gen, ref, init, &d.train, x, lab, B);
 
-  printf("%s: %d failure(s)\n", MODEL_PATH, failures);
   free(x); free(lab); free(init); free(g1); free(g2);
   mnist_free(&d);
   gen->free(gen);
   unf->free(unf);
   ref->free(ref);
-  return failures ? 1 : 0;
+  return t_finish(MODEL_PATH);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../check.h"
 #include "ckpt.h"
 #include "classifier.h"
 
@@ -33,10 +34,7 @@ int main(int argc, char **argv) {
       differ += memcmp(p, q, sizeof(float) * a->numel) != 0;
       for (size_t i = 0; i < a->numel; i++)
         maxdiff = fmax(maxdiff, fabs((double)p[i] - q[i]));
-      if (!a->frozen) {
-        printf("%s is not marked frozen\n", a->name);
-        differ++;
-      }
+      CHECK(a->frozen, "%s is not marked frozen", a->name);
     } else {
       const float *q = init->params + a->offset;
       for (size_t i = 0; i < a->numel; i++)
@@ -48,8 +46,10 @@ int main(int argc, char **argv) {
          loaded, argv[1], differ, maxdiff);
   printf("head: %d of %d tensors moved from their initialisation, max |change| %g\n", head_moved,
          trained->n_tensors - encoder, head_maxdiff);
-  int ok = encoder == loaded && encoder > 0 && differ == 0 && head_moved == trained->n_tensors - encoder;
-  printf("%s\n", ok ? "ok" : "FAILED");
+  CHECK(encoder > 0 && encoder == loaded, "%d encoder tensors, %d loaded", encoder, loaded);
+  CHECK(differ == 0, "%d encoder tensors changed in training", differ);
+  CHECK(head_moved == trained->n_tensors - encoder, "%d head tensors did not train",
+        trained->n_tensors - encoder - head_moved);
   trained->free(trained), ref->free(ref), init->free(init);
-  return ok ? 0 : 1;
+  return t_finish("test_frozen");
 }

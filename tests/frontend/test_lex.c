@@ -2,17 +2,8 @@
 // positions, keywords, numbers, and recovery from bad bytes.
 #include <string.h>
 
+#include "../check.h"
 #include "netc.h"
-
-static int failures;
-
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                        \
-    }                                                                    \
-  } while (0)
 
 static File *mem_file(const char *text, size_t len) {
   File *f = xcalloc(1, sizeof *f);
@@ -48,10 +39,8 @@ static void test_tokens(void) {
   int nwant = (int)(sizeof want / sizeof want[0]);
   CHECK(n == nwant);
   for (int i = 0; i < n && i < nwant; i++)
-    if (t[i].kind != want[i]) {
-      fprintf(stderr, "token %d: got %s, want %s\n", i, token_kind_str(t[i].kind), token_kind_str(want[i]));
-      failures++;
-    }
+    CHECK(t[i].kind == want[i], "token %d: got %s, want %s", i, token_kind_str(t[i].kind),
+          token_kind_str(want[i]));
   CHECK(diag_count() == 0);                 // UTF-8 in a comment is fine
   CHECK(!strcmp(t[1].str, "enc"));
   CHECK(t[1].loc.line == 1 && t[1].loc.col == 5 && t[1].loc.len == 3);
@@ -103,9 +92,5 @@ int main(void) {
   test_tokens();
   test_numbers_and_keywords();
   test_bad_input();
-  if (failures)
-    fprintf(stderr, "test_lex: %d failure(s)\n", failures);
-  else
-    printf("test_lex: all passed\n");
-  return failures != 0;
+  return t_finish("test_lex");
 }

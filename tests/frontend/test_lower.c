@@ -6,18 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check.h"
 #include "netc.h"
 #include "ops.h"
-
-static int failures;
-
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                        \
-    }                                                                    \
-  } while (0)
 
 static const char *dir;      // the repository root
 
@@ -35,13 +26,13 @@ static Graph *compile(const char *rel, const Define *defs, int ndefs) {
 }
 
 static const Param *param(const Graph *g, const char *name) {
-  for (int i = 0; i < g->nparams; i++)
+  const Param *found = NULL;
+  for (int i = 0; i < g->nparams && !found; i++)
     if (!strcmp(g->params[i].name, name))
-      return &g->params[i];
-  fprintf(stderr, "FAIL: no parameter %s\n", name);
-  failures++;
+      found = &g->params[i];
+  CHECK(found, "no parameter %s", name);
   static Param none;
-  return &none;
+  return found ? found : &none;
 }
 
 static void check_structure(const Graph *g) {
@@ -177,8 +168,8 @@ static void test_sharing(void) {
   for (int i = 0; i < g->nnodes; i++)
     if (g->nodes[i].op == OP_NOISE) {
       noise++;
-      CHECK(g->nodes[i].attr.a == 0 && g->nodes[i].attr.b == 1 && g->nodes[i].attr.c == 0.5f &&
-            g->nodes[i].attr.d == 0.5f);
+      CHECK(g->nodes[i].attr.mean == 0 && g->nodes[i].attr.mean_std == 1 && g->nodes[i].attr.std == 0.5f &&
+            g->nodes[i].attr.std_std == 0.5f);
     }
   CHECK(noise == 1);
 }
@@ -190,9 +181,5 @@ int main(int argc, char **argv) {
   test_vae();
   test_defines();
   test_sharing();
-  if (failures)
-    fprintf(stderr, "test_lower: %d failure(s)\n", failures);
-  else
-    printf("test_lower: all passed\n");
-  return failures != 0;
+  return t_finish("test_lower");
 }

@@ -5,17 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check.h"
 #include "netc.h"
-
-static int failures;
-
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                        \
-    }                                                                    \
-  } while (0)
 
 static Unit *parse(const char *src) {
   File *f = xcalloc(1, sizeof *f);
@@ -40,10 +31,7 @@ static char *dump(Unit *u) {
 }
 
 static void expect_in(const char *hay, const char *needle) {
-  if (!strstr(hay, needle)) {
-    fprintf(stderr, "FAIL: dump lacks \"%s\":\n%s\n", needle, hay);
-    failures++;
-  }
+  CHECK(strstr(hay, needle), "dump lacks \"%s\":\n%s", needle, hay);
 }
 
 static void test_precedence(void) {
@@ -137,9 +125,5 @@ int main(void) {
   test_nets();
   test_model_statements();
   test_recovery();
-  if (failures)
-    fprintf(stderr, "test_parse: %d failure(s)\n", failures);
-  else
-    printf("test_parse: all passed\n");
-  return failures != 0;
+  return t_finish("test_parse");
 }

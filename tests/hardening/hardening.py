@@ -11,8 +11,10 @@ CHECK is one of
             table pointing past the end, truncated, another file type):
             each ends with a clear error and a non-zero exit status, never a
             crash, a hang or a huge allocation
-  crash     kill -9 at random moments of a run with --save, then --resume:
-            the checkpoint always loads, training continues after the last
+  crash     kill -9 at random moments of a run with --save (one per trial
+            timed from the first checkpoint written, so that some kills
+            follow a save on a slow machine too), then --resume: the
+            checkpoint always loads, training continues after the last
             completed epoch and ends where an uninterrupted run ends
   diskfull  the disk fills up while a checkpoint is saved: the run stops
             with an error saying so and the previous checkpoint is intact
@@ -272,6 +274,31 @@ def read_ckpt_epoch(path):
     return struct.unpack_from("<i", buf, 68)[0] if struct.unpack_from("<I", buf, 64)[0] else None
 
 
+def run_and_kill(argv, ck, delay, after_checkpoint):
+    """Runs argv and kills it (SIGKILL) delay seconds after its start, or,
+    with after_checkpoint, delay seconds after it was seen writing a new
+    checkpoint to ck (the file's epoch polled), so the kill lands after a
+    save however slow the machine.  Returns (killed, stdout, stderr)."""
+    start_epoch = (read_ckpt_epoch(ck) or 0) if os.path.exists(ck) else 0
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env_for(), preexec_fn=limits)
+    t0 = time.time()
+    deadline = None if after_checkpoint else t0 + delay
+    while True:
+        try:
+            out, err = p.communicate(timeout=0.02)    # retrying loses no output
+            return False, out, err                    # finished before the kill
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.time()
+        if deadline is None and os.path.exists(ck) and (read_ckpt_epoch(ck) or 0) > start_epoch:
+            deadline = now + delay
+        if (deadline is not None and now >= deadline) or now - t0 > 600:
+            p.send_signal(signal.SIGKILL)
+            out, err = p.communicate()
+            return True, out, err
+
+
 def crash():
     # Long enough (about a second in a release build) that random kills
     # land in every phase: startup, mid-epoch, while saving.
@@ -292,25 +319,26 @@ def crash():
     for trial in range(trials):
         ck, log = P(f"k{trial}.ckpt"), P(f"k{trial}.csv")
         args = base + ["--epochs", str(epochs), "--save", ck, "--log", log]
-        # Kill somewhere in the run (startup included); the later kills of
-        # a trial hit the resumed runs.
+        # Three kills per trial, the later ones hitting the resumed runs.
+        # The first comes at a random moment of the epoch after the run's
+        # first checkpoint: on a loaded machine a timed kill may always
+        # land before any checkpoint, and then nothing is resumed.  The
+        # others come at random moments of the run (startup included), as
+        # timed from the uninterrupted run.
         kills, resumed_from = 0, []
         while True:
             argv = [A.trainer, "--threads", "2"] + args + (["--resume", ck] if os.path.exists(ck) else [])
-            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=env_for(), preexec_fn=limits)
-            delay = rng.uniform(0.05, full * 0.8)
-            try:
-                out, err = p.communicate(timeout=delay)
-                break                                   # finished before the kill
-            except subprocess.TimeoutExpired:
-                p.send_signal(signal.SIGKILL)
-                p.communicate()
-                kills += 1
+            after_checkpoint = kills == 0
+            delay = rng.uniform(0, full / epochs) if after_checkpoint else rng.uniform(0.05, full * 0.8)
+            killed, out, err = run_and_kill(argv, ck, delay, after_checkpoint)
+            if not killed:
+                break
+            kills += 1
+            when = f"{delay:.2f} s after {'a checkpoint' if after_checkpoint else 'the start'}"
             if os.path.exists(ck):
                 e = read_ckpt_epoch(ck)
                 check(e is not None and 1 <= e <= epochs,
-                      f"trial {trial}: killed after {delay:.2f} s; checkpoint intact (epoch {e})")
+                      f"trial {trial}: killed {when}; checkpoint intact (epoch {e})")
                 rows = sum(1 for _ in open(log)) - 1 if os.path.exists(log) else 0
                 # The log row precedes the checkpoint: a kill between them
                 # leaves the log one epoch ahead (--resume trims it), never
@@ -319,7 +347,7 @@ def crash():
                       f"trial {trial}: the log has {rows} rows for checkpoint epoch {e}")
                 resumed_from.append(e)
             else:
-                print(f"     trial {trial}: killed after {delay:.2f} s, before the first checkpoint")
+                print(f"     trial {trial}: killed {when}, before the first checkpoint")
             if kills >= 3:
                 argv = [A.trainer, "--threads", "2"] + args + (["--resume", ck] if os.path.exists(ck) else [])
                 rc, out, err = run(argv, timeout=600)

@@ -2,7 +2,8 @@
 """make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
 
 Builds the four models of models/*.net in PyTorch (bench/pytorch_models.py:
-same layers, layouts and parameter names as netc gives them), sets every weight from a formula both
+same layers, layouts and parameter names as netc gives them), and the small
+networks of single ops' tests (tests/interp/MODEL.net), sets every weight from a formula both
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
 
@@ -27,7 +28,8 @@ j = 0..n-1; the gradient's L1 norm over the whole tensor is stored too
 File format (little-endian): "NETFIX01", u32 count, then per record:
 u32 name length, name, u32 stored floats n, u32 full size N, f32[n].
 
-Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py
+Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py [MODEL...]
+(no argument: every fixture).
 """
 import gzip
 import math
@@ -44,6 +46,23 @@ from pytorch_models import LATENT, MODELS, netc_name  # noqa: E402  (the four ne
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4
 SAMPLE = 512
+
+
+class TanhSmall(torch.nn.Module):
+    """tests/interp/tanh_small.net: flatten dense(32) tanh dense(784), then
+    0.5 tanh(y) + 0.5 against the image (mse)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tanhnet = torch.nn.Module()
+        self.tanhnet.dense1 = torch.nn.Linear(784, 32)
+        self.tanhnet.dense2 = torch.nn.Linear(32, 784)
+
+    def loss(self, x, labels, extra):
+        flat = x.reshape(x.shape[0], -1)
+        y = self.tanhnet.dense2(torch.tanh(self.tanhnet.dense1(flat)))
+        r = 0.5 * torch.tanh(y) + 0.5
+        return ((r - flat) ** 2).mean(dim=1).mean()
 
 
 def idx_load(path):
@@ -140,8 +159,12 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    for name, extra in [("autoencoder", None), ("denoiser", noise), ("classifier", None), ("vae", eps)]:
-        cls = MODELS[name]
+    models = dict(MODELS, tanh_small=TanhSmall)
+    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
+    extras = {"denoiser": noise, "vae": eps}
+    for name in wanted:
+        extra = extras.get(name)
+        cls = models[name]
         model = cls()
         set_formula_weights(model)
         loss = model.loss(x, labels, extra)

@@ -41,8 +41,8 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
     case OP_CONST: for (int64_t k = 0; k < m; k++) o[k] = at->scalar; break;
     case OP_NORMAL: for (int64_t k = 0; k < m; k++) o[k] = rng_normal(&rng); break;
     case OP_NOISE: {   // noise.h's draws: mu, sigma, then one normal per element
-      double mu = at->a + at->b * noise_normal(&rng);
-      double sigma = fabs(at->c + at->d * noise_normal(&rng));
+      double mu = at->mean + at->mean_std * noise_normal(&rng);
+      double sigma = fabs(at->std + at->std_std * noise_normal(&rng));
       for (int64_t k = 0; k < m; k++) o[k] = a[k] + mu + sigma * noise_normal(&rng);
       break;
     }

@@ -82,8 +82,8 @@ static int layer(OpKind op, int x, Shape w, int out, int k, int s, int p, int op
   int id = node(op, xs, true, 3, x, wn, bn);
   Node *n = &g->nodes[id];
   n->attr = (Attrs){.k = k, .stride = s, .pad = p, .outpad = op_, .out = out};
-  char err[128];
-  op_info[op].shape(g, n, &n->shape, err);
+  char err[256];
+  op_node_shape(g, n, &n->shape, err);
   return id;
 }
 
@@ -113,6 +113,7 @@ static const char *unary(OpKind op, float lo, float hi, const char *name) {
 }
 static const char *t_relu(void) { return unary(OP_RELU, 0, 0, "relu"); }
 static const char *t_sigmoid(void) { return unary(OP_SIGMOID, 0, 0, "sigmoid"); }
+static const char *t_tanh(void) { return unary(OP_TANH, 0, 0, "tanh"); }
 static const char *t_exp(void) { return unary(OP_EXP, 0, 0, "exp"); }
 static const char *t_log(void) { return unary(OP_LOG, 0, 0, "log"); }
 static const char *t_neg(void) { return unary(OP_NEG, 0, 0, "neg"); }
@@ -209,7 +210,7 @@ static const char *t_reparam(void) {
 typedef const char *(*Case)(void);
 static const Case cases[] = {
   t_conv_s2p1, t_conv_s1p0, t_conv_s2p0, t_deconv_s2p0, t_deconv_s2p1o1, t_dense, t_reshape,
-  t_relu, t_sigmoid, t_exp, t_log, t_neg, t_add, t_sub, t_mul, t_div,
+  t_relu, t_sigmoid, t_tanh, t_exp, t_log, t_neg, t_add, t_sub, t_mul, t_div,
   t_mul_scalar, t_div_scalar, t_sub_scalar, t_mul_const, t_square,
   t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam,
 };

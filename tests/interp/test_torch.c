@@ -24,6 +24,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOL 1e-4
 
@@ -194,7 +195,11 @@ int main(int argc, char **argv) {
   char path[1024];
   snprintf(path, sizeof path, "%s/tests/interp/fixtures/%s.bin", NETC_SOURCE_DIR, model);
   fixture_load(path);
-  snprintf(path, sizeof path, "%s/models/%s.net", NETC_SOURCE_DIR, model);
+  // The study's models are models/MODEL.net; an op's own test model
+  // (tanh_small) is tests/interp/MODEL.net.
+  snprintf(path, sizeof path, "%s/tests/interp/%s.net", NETC_SOURCE_DIR, model);
+  if (access(path, R_OK) != 0)
+    snprintf(path, sizeof path, "%s/models/%s.net", NETC_SOURCE_DIR, model);
   int status;
   Graph *g = netc_compile(path, NULL, 0, &status);
   if (!g || !autodiff(g) || !ops_verify(g))

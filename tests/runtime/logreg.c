@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver.h"
 #include "loss.h"
-#include "noise.h"
 #include "model.h"
+#include "noise.h"
 
 #define MAXB 512
 #define CODE 8

@@ -192,6 +192,38 @@ int main(void) {
   CHECK(ckpt_load(plain, &b.m, NULL, &tr3) == 0 && tr3.epoch == 0 && !tr3.has_best,
         "no training state: zeroed");
 
+  // The plateau schedule's state makes a version-2 file (32 more header
+  // bytes); without it the file stays version 1.
+  CkptTrain tp = {.epoch = 3, .seed = 1, .has_plateau = 1, .plateau = {2.5e-4, 0.0731, 1, 2}};
+  const char *pl = path_of("plateau.ckpt");
+  CHECK(ckpt_save(pl, &a.m, &oa, &tp) == 0, "save with the plateau state");
+  CkptTrain tp2 = {0};
+  CHECK(ckpt_load(pl, &b.m, &ob, &tp2) == 0 && tp2.has_plateau && tp2.epoch == 3 &&
+        tp2.plateau.lr == 2.5e-4 && tp2.plateau.best == 0.0731 && tp2.plateau.bad_epochs == 1 &&
+        tp2.plateau.cooldown == 2, "plateau state round trips");
+  // (good.ckpt also holds the best parameters, n_params floats.)
+  CHECK(file_size(pl) == file_size(good) + 32 - (long)sizeof(float) * (long)a.m.n_params,
+        "version 2 is version 1 plus 32 header bytes (%ld vs %ld)", file_size(pl), file_size(good));
+  {
+    unsigned char buf[65536];
+    FILE *f = fopen(pl, "rb");
+    long n = (long)fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    CHECK(buf[8] == 2, "plateau checkpoint is version 2");
+    f = fopen(good, "rb");
+    CHECK(fread(buf + 32768, 1, 12, f) == 12 && buf[32768 + 8] == 1, "checkpoint without it is version 1");
+    fclose(f);
+    // A NaN rate with a valid CRC: refused as damaged.
+    double nan = NAN;
+    memcpy(buf + 120, &nan, 8);
+    uLong crc = crc32(0L, buf, (uInt)(n - 4));
+    for (int i = 0; i < 4; i++) buf[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+    f = fopen(path_of("plateau-nan.ckpt"), "wb");
+    fwrite(buf, 1, n, f);
+    fclose(f);
+    expect_load_error("NaN plateau rate", path_of("plateau-nan.ckpt"), &b.m, NULL, "plateau");
+  }
+
   // Subset: the wide model shares encoder_* with good.ckpt; head_w differs.
   for (size_t i = 0; i < w.m.n_params; i++) w.p[i] = -1;
   int n = ckpt_load_subset(good, &w.m, "encoder_");

@@ -1,11 +1,14 @@
-// test_optim.c — SGD / Adam / AdamW against torch.optim, step by step
+// test_optim.c — SGD / Adam / AdamW (betas, eps, AMSGrad) / RMSprop against torch.optim, step by step
 // (fixtures/optim_*.txt from make_fixtures.py), plus the frozen-block rule.
 #include "optim.h"
 #include "testutil.h"
 
 static const char *CASES[] = {
   "sgd_plain", "sgd_momentum", "sgd_dampening", "sgd_nesterov", "sgd_wd",
-  "sgd_momentum_wd_nesterov", "adam", "adam_wd", "adamw", "adamw_lr1e-3", NULL};
+  "sgd_momentum_wd_nesterov", "adam", "adam_wd", "adamw", "adamw_lr1e-3",
+  "adam_betas_eps", "adam_amsgrad", "adamw_amsgrad", "rmsprop", "rmsprop_momentum",
+  "rmsprop_centered", "rmsprop_centered_momentum_wd", "sgd_momentum_wd_exempt", "adam_wd_exempt",
+  "adamw_exempt", "rmsprop_wd_exempt", NULL};
 
 static void run_case(const char *dir, const char *name) {
   char path[1024], key[16];
@@ -26,6 +29,13 @@ static void run_case(const char *dir, const char *name) {
   c.beta1 = cfgv[6];
   c.beta2 = cfgv[7];
   c.eps = cfgv[8];
+  for (int i = 0; i < f.n; i++)
+    c.amsgrad |= strcmp(f.name[i], "amsgrad") == 0;
+  double rms[2];
+  if (c.kind == OPTIM_RMSPROP && fixture_doubles(path, "rmsprop", rms, 2) == 2) {
+    c.alpha = rms[0];
+    c.centered = (int)rms[1];
+  }
   // The fixture stores lr etc. as %.9g text of the double torch used:
   // re-read them in double precision so 0.1 is 0.1, not (float)0.1.
   FILE *fp = fopen(path, "r");
@@ -44,6 +54,13 @@ static void run_case(const char *dir, const char *name) {
 
   Optim o;
   CHECK(optim_init(&o, &c, (size_t)n) == 0, "%s: optim_init", name);
+  uint8_t decay[256];
+  for (int i = 0; i < f.n; i++)
+    if (strcmp(f.name[i], "decay") == 0 && f.count[i] == n) {
+      for (int k = 0; k < n; k++)
+        decay[k] = f.data[i][k] != 0;
+      optim_set_decay_mask(&o, decay);
+    }
   float p[256];
   memcpy(p, p0, sizeof(float) * n);
   double worst = 0;
@@ -88,10 +105,51 @@ static void test_bad_config(void) {
   CHECK(rc == -1 && strstr(msg, "Nesterov"), "nesterov without momentum refused");
 }
 
+// Gradient clipping against torch.nn.utils (fixtures/clip.txt): by norm
+// when it clips (1.5) and when it does not (1000), and by value.
+static void test_clip(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/clip.txt", dir);
+  Fixture f;
+  if (fixture_read(&f, path))
+    return;
+  int n;
+  float *g0 = fixture_get(&f, "g", &n), g[64];
+  if (!g0 || n > 64)
+    return;
+  const char *tags[] = {"norm_1.5", "norm_1000"};
+  const double max_norm[] = {1.5, 1000};
+  for (int t = 0; t < 2; t++) {
+    char key[32];
+    memcpy(g, g0, sizeof(float) * n);
+    double total = optim_clip_norm(g, (size_t)n, max_norm[t]);
+    snprintf(key, sizeof key, "%s_total", tags[t]);
+    float *want_total = fixture_get(&f, key, NULL);
+    snprintf(key, sizeof key, "%s_g", tags[t]);
+    float *want = fixture_get(&f, key, NULL);
+    if (!want_total || !want)
+      continue;
+    double dt = t_reldiff((float)total, want_total[0]), dg = t_maxdiff(g, want, (size_t)n);
+    printf("clip_grad_norm_ %-10s norm %.6g  max rel diff vs torch: norm %.3g, gradients %.3g\n",
+           tags[t], total, dt, dg);
+    CHECK(dt <= 1e-6 && dg <= 1e-6, "%s: norm %.3g, gradients %.3g off", tags[t], dt, dg);
+  }
+  memcpy(g, g0, sizeof(float) * n);
+  optim_clip_value(g, (size_t)n, 0.25);
+  float *want = fixture_get(&f, "value_0.25_g", NULL);
+  if (want) {
+    double d = t_maxdiff(g, want, (size_t)n);
+    printf("clip_grad_value_ 0.25      max rel diff vs torch %.3g\n", d);
+    CHECK(d == 0, "clip by value: %.3g off", d);
+  }
+  fixture_free(&f);
+}
+
 int main(int argc, char **argv) {
   const char *dir = argc > 1 ? argv[1] : "fixtures";
   for (int i = 0; CASES[i]; i++)
     run_case(dir, CASES[i]);
+  test_clip(dir);
   test_frozen_block();
   test_bad_config();
   return t_finish("test_optim");

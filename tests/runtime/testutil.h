@@ -77,6 +77,34 @@ static inline float *fixture_get(const Fixture *f, const char *name, int *count)
   return NULL;
 }
 
+// Record `name` of a fixture as doubles (the float reader would round
+// them); returns the count read, or -1.
+static inline int fixture_doubles(const char *path, const char *name, double *out, int max) {
+  FILE *fp = fopen(path, "r");
+  if (!fp)
+    return -1;
+  char line[256], key[64];
+  int count = -1;
+  while (fgets(line, sizeof line, fp)) {
+    if (line[0] == '#' || sscanf(line, "%63s %d", key, &count) != 2) {
+      count = -1;
+      continue;
+    }
+    if (strcmp(key, name) != 0) {
+      count = -1;
+      continue;
+    }
+    for (int i = 0; i < count; i++)
+      if (i >= max || fscanf(fp, "%lf", &out[i]) != 1) {
+        count = -1;
+        break;
+      }
+    break;
+  }
+  fclose(fp);
+  return count;
+}
+
 static inline void fixture_free(Fixture *f) {
   for (int i = 0; i < f->n; i++)
     free(f->data[i]);

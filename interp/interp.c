@@ -1,4 +1,5 @@
-// interp.c — runs the graph op by op (see interp.h).
+// interp.c — runs the graph op by op (see interp.h), with each op's
+// kernel from the op table.
 //
 // Like an eager framework: every node's value is malloc'ed when the node
 // runs and freed right after the last node that reads it; parameters are
@@ -6,19 +7,39 @@
 // kept until interp_release() so the caller can read them.
 #include "interp.h"
 
-#include "ops.h"
-
+#include <cblas.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *interp_alloc(size_t floats) {
-  void *p = malloc((floats ? floats : 1) * sizeof(float));
-  if (!p) {
-    fprintf(stderr, "netc run: out of memory (%zu floats)\n", floats);
-    exit(2);
-  }
-  return p;
+#include "noise.h"
+#include "rng.h"
+
+// The executor: the kernels' view first, so an Interp * is an Exec *.
+typedef struct {
+  Interp k;
+  float **param;             // [nparams] each parameter's values
+  float **val;               // [nnodes] node values of the current step
+  int *last_fwd, *last_all;  // [nnodes] last node reading it (forward only / whole graph)
+  bool *keep;                // [nnodes] values read after the step (loss, exports, grads)
+  Rng *rng;                  // [n] per-example streams of this step
+  int cap_n;                 // size the rng array was allocated for
+} Exec;
+
+static Exec *exec_of(Interp *ip) { return (Exec *)ip; }
+
+// ---- The kernels' services ----
+
+static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                  float beta, float *c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+              lda, b, ldb, beta, c, ldc);
+}
+
+static double normal(Interp *ip, int i) { return rng_normal(&exec_of(ip)->rng[i]); }
+
+static void noise(Interp *ip, int i, float *x, int m, const Attrs *a) {
+  noise_apply(x, m, a->mean, a->mean_std, a->std, a->std_std, &exec_of(ip)->rng[i]);
 }
 
 Interp *interp_new(Graph *g, float **param) {
@@ -27,10 +48,10 @@ Interp *interp_new(Graph *g, float **param) {
   // and the step pays a page fault per 4 KiB.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  Interp *ip = xcalloc(1, sizeof *ip);
+  Exec *ip = xcalloc(1, sizeof *ip);
   int nn = g->nnodes;
   int nf = g->nforward > 0 ? g->nforward : nn;
-  ip->g = g;
+  ip->k = (Interp){.g = g, .sgemm = sgemm, .normal = normal, .noise = noise};
   ip->param = param;
   ip->val = xcalloc(nn, sizeof(float *));
   ip->last_fwd = xcalloc(nn, sizeof(int));
@@ -52,26 +73,28 @@ Interp *interp_new(Graph *g, float **param) {
   for (int p = 0; p < g->nparams; p++)
     if (g->params[p].grad >= 0)
       ip->keep[g->params[p].grad] = true;
-  return ip;
+  return &ip->k;
 }
 
 // Frees a node's value unless it is a parameter (not ours).
-static void drop(Interp *ip, int id) {
-  if (ip->g->nodes[id].op != OP_PARAM)
+static void drop(Exec *ip, int id) {
+  if (ip->k.g->nodes[id].op != OP_PARAM)
     free(ip->val[id]);
   ip->val[id] = NULL;
 }
 
-void interp_release(Interp *ip) {
-  for (int i = 0; i < ip->g->nnodes; i++)
+void interp_release(Interp *k) {
+  Exec *ip = exec_of(k);
+  for (int i = 0; i < k->g->nnodes; i++)
     if (ip->val[i])
       drop(ip, i);
 }
 
-void interp_free(Interp *ip) {
-  if (!ip)
+void interp_free(Interp *k) {
+  if (!k)
     return;
-  interp_release(ip);
+  Exec *ip = exec_of(k);
+  interp_release(k);
   free(ip->val);
   free(ip->last_fwd);
   free(ip->last_all);
@@ -80,11 +103,12 @@ void interp_free(Interp *ip) {
   free(ip);
 }
 
-const float *interp_value(const Interp *ip, int node) { return ip->val[node]; }
+const float *interp_value(const Interp *ip, int node) { return ((const Exec *)ip)->val[node]; }
 
-double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, int n, uint64_t seed) {
-  Graph *g = ip->g;
-  interp_release(ip);
+double interp_run(Interp *k, int upto, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+  Exec *ip = exec_of(k);
+  Graph *g = k->g;
+  interp_release(k);
   if (n > ip->cap_n) {
     free(ip->rng);
     ip->rng = xcalloc(n, sizeof(Rng));
@@ -92,9 +116,9 @@ double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, i
   }
   for (int i = 0; i < n; i++)
     ip->rng[i] = rng_stream(seed, (uint64_t)i);
-  ip->n = n;
-  ip->x = x;
-  ip->labels = labels;
+  k->n = n;
+  k->x = x;
+  k->labels = labels;
   const int *last = upto > g->nforward ? ip->last_all : ip->last_fwd;
 
   for (int id = 0; id < upto; id++) {
@@ -103,15 +127,11 @@ double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, i
       ip->val[id] = ip->param[nd->param];
       continue;
     }
-    if (!op_info[nd->op].kernel) {
-      fprintf(stderr, "netc run: the interpreter has no kernel for '%s'\n", ir_op_name(nd->op));
-      exit(1);
-    }
     const float *in[IR_MAX_IN] = {0};
     for (int j = 0; j < nd->nin; j++)
       in[j] = ip->val[nd->in[j]];
-    float *out = interp_alloc((size_t)interp_rows(ip, nd) * (size_t)shape_numel(nd->shape));
-    op_info[nd->op].kernel(ip, nd, out, in);
+    float *out = interp_alloc((size_t)interp_rows(k, nd) * (size_t)shape_numel(nd->shape));
+    op_def(nd->op)->kernel(k, nd, out, in);
     ip->val[id] = out;
     // Free the inputs this node was the last reader of.
     for (int j = 0; j < nd->nin; j++) {

@@ -4,6 +4,7 @@
 #include "interp.h"
 
 #include "autodiff.h"
+#include "driver.h"
 #include "model.h"
 #include "ops.h"
 
@@ -56,7 +57,7 @@ static void model_set_threads(NetModel *m, int threads) {
   if (threads < 1)
     threads = 1;
   omp_set_num_threads(threads);
-  openblas_set_num_threads(1);   // threads take whole chunks (interp_conv.c)
+  openblas_set_num_threads(1);   // threads take whole chunks (compiler/ops/layers.h)
 }
 
 static void model_free(NetModel *m) {
@@ -139,6 +140,12 @@ int interp_main(Graph *g, int argc, char **argv) {
   if (!ops_verify(g))
     return 1;
   NetModel *m = interp_model_new(g);
+  // argv[0] is the model file; the driver's usage line names the program
+  // with it, so it reads "usage: netc run FILE [options]".
+  size_t len = strlen(argv[0]) + sizeof "netc run ";
+  char *prog = xcalloc(len, 1);
+  snprintf(prog, len, "netc run %s", argv[0]);
+  argv[0] = prog;
   int status = driver_main(m, argc, argv);
   m->free(m);
   return status;

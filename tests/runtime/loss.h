@@ -1,8 +1,10 @@
-// loss.h — reference losses with their gradients, written once for the
-// interpreter, the tests and anything that needs a plain implementation.
+// loss.h — reference losses with their gradients, for the tests: the
+// PyTorch-fixture test (test_loss) and the hand-written model of the
+// driver tests (logreg.c).  No trainer links them (the interpreter and
+// the generated code have their own loss kernels), so they live here.
 // Sums are accumulated in double.  Shapes: n examples, c classes.
-#ifndef NETRT_LOSS_H
-#define NETRT_LOSS_H
+#ifndef TESTS_RUNTIME_LOSS_H
+#define TESTS_RUNTIME_LOSS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,73 @@
+// emitter.h — the C emitter's state and the helpers the per-op emitters
+// (each op's `emit` in its family file, compiler/ops/) write code with.
+// The emitter itself (the file, the tables, the chunk function) is emit.c.
+#ifndef NETC_EMITTER_H
+#define NETC_EMITTER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "emit.h"
+#include "emit_passes.h"
+#include "ops.h"
+
+typedef struct {
+  int m, n, k, lda, ldb, ldc, acc;
+  const char *what;
+} GemmDesc;
+
+struct CEmit {
+  FILE *out;
+  const Graph *g;
+  const Fusion *f;
+  const Plan *p;
+  EmitOptions opt;
+  int chunk, nchunk;
+  long *poff;                // per param: offset in the parameter block
+  long n_params, n_trainable;
+  int *grad_of;              // node -> trainable param whose gradient it is, or -1
+  bool *in_grad_block;
+  char **name;               // node -> C name of its buffer
+  long *wt;                  // per param: offset of its transpose in S, or -1
+  long shared;               // floats of S (transposed weights)
+  long col, maskbuf, dyt;    // scratch sizes (floats) in the chunk arena
+  GemmDesc *gemm;            // the distinct GEMM shapes, dispatched once at init
+  int ngemm;
+  // While a layer's backward group is emitted (emit_backward_group): the
+  // group's lead, and whether it runs per chunk (dense: one GEMM per op
+  // over the chunk, reading dy<lead>) or per example (conv: inside one
+  // loop over the examples, reading dy).
+  int bwd_lead;
+  bool bwd_dense;
+  int ew_indent;             // open_loops: the element-wise statement's indentation
+};
+
+void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline const Node *nd(const CEmit *e, int id) { return &e->g->nodes[id]; }
+static inline long numel(const CEmit *e, int id) { return (long)shape_numel(nd(e, id)->shape); }
+// The C name of the buffer holding node id's value: the root's, when id
+// is an alias (a reshape, an activation folded into its layer), so call
+// sites read v_encoder_conv1, not the alias t24.
+static inline const char *root_name(const CEmit *e, int id) { return e->name[fuse_root(e->f, id)]; }
+// A model error found while emitting: file:line:col and exit 1.
+void fail(const Node *n, const char *msg) __attribute__((noreturn));
+// A GEMM kernel index, dispatched once at init; equal shapes share one.
+int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int ldc, int acc);
+// A float literal that reads back as v exactly ("0.5f", "2.0f", "1e-05f").
+const char *flit(char *buf, size_t cap, double v);
+// C expression for element (image i, element k) of node id as read by an
+// element-wise op (scalars broadcast): X[i * numel + k], X[i], X[k], X[0]
+// or a literal.
+void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop);
+// for-loops over the examples of the chunk (if the node is batched) and its
+// elements (unless it is a scalar), then the store of the element:
+// "X[i * n + k] = ", "X[i] = ", "X[k] = " or "X[0] = ".
+void open_loops(CEmit *e, int id);
+void store(CEmit *e, int id);
+// The KERN_ACT_* constant a layer's epilogue applies.
+const char *act_name(int act);
+// A layer's weight read transposed must be a parameter (its transpose is
+// made once per step).
+void need_param(const CEmit *e, const Node *n, int id);
+
+#endif
