@@ -31,7 +31,8 @@ static FILE *html;
 typedef struct {
   const char *name, *title;
   int done, failed, skipped;   // skipped: not run, a stage it needs did not finish
-  double seconds;
+  double seconds, cpu_seconds;   // wall and CPU (user + system) time
+  char *load;                    // the load average when it finished
   char *message, *log_tail;
 } Stage;
 
@@ -75,11 +76,13 @@ static void stages_load(void) {
     s->done = done != NULL;
     s->failed = failed != NULL;
     if (kv) {
-      char *sec = kv_get(kv, "seconds");
+      char *sec = kv_get(kv, "seconds"), *cpu = kv_get(kv, "cpu_seconds");
       s->seconds = sec ? atof(sec) : NAN;
-      free(sec);
+      s->cpu_seconds = cpu ? atof(cpu) : NAN;   // markers from before it: none
+      s->load = kv_get(kv, "load");
+      free(sec), free(cpu);
     } else {
-      s->seconds = NAN;
+      s->seconds = s->cpu_seconds = NAN;
     }
     if (failed) {
       s->message = kv_get(failed, "message");
@@ -314,16 +317,22 @@ static void section_config(const char *run, const char *total) {
     free(v);
   }
   put("</table>\n<h3>Stages</h3>\n<table><tr><th>stage</th><th>what</th><th>status</th>"
-      "<th>wall time (s)</th><th>log</th></tr>\n");
-  double sum = 0;
+      "<th>wall time (s)</th><th>CPU time (s)</th><th>load at the end</th><th>log</th></tr>\n");
+  double sum = 0, cpu_sum = 0;
   for (int i = 0; i < N_STAGES; i++) {
     const Stage *s = &STAGES[i];
     put("<tr><td><code>%s</code></td><td>%s</td><td class=\"%s\">%s</td>", s->name, s->title,
         s->done ? "ok" : s->failed ? "bad" : "skip",
         s->done ? "done" : s->failed ? "failed" : s->skipped ? "not run (needs a failed stage)" : "not run");
     num_cell(s->seconds, "%.0f");
+    num_cell(s->cpu_seconds, "%.0f");
+    put("<td>");
+    esc(s->load ? s->load : "");
+    put("</td>");
     if (!isnan(s->seconds))
       sum += s->seconds;
+    if (!isnan(s->cpu_seconds))
+      cpu_sum += s->cpu_seconds;
     char rel[128];
     snprintf(rel, sizeof rel, "logs/%s.log", s->name);
     if (file_exists(path_join(out_dir, rel)))
@@ -333,7 +342,11 @@ static void section_config(const char *run, const char *total) {
   }
   put("<tr><th colspan=\"3\">sum of the stages (when each last ran)</th>");
   num_cell(sum, "%.0f");
-  put("<td></td></tr>\n</table>\n");
+  num_cell(cpu_sum, "%.0f");
+  put("<td></td><td></td></tr>\n</table>\n"
+      "<p class=\"sub\">CPU time is user + system time of the stage's processes, all threads "
+      "together: on a shared machine the wall time measures the load as well, the CPU time much "
+      "less (the load average is the machine's, over the last 1, 5 and 15 minutes).</p>\n");
   if (total)
     put("<p class=\"sub\">This invocation of the pipeline took %s s (stages reused from an earlier "
         "run take no time).</p>\n", total);

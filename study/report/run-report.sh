@@ -165,6 +165,7 @@ stage() {
   echo "== [$n_stage/$n_stages] $name: $desc"
   log=$out/logs/$name.log
   t0=$(date +%s)
+  times > "$out/stages/.times0"
   if [ "$resume" = 1 ] && [ -n "$resume_ckpt" ] && [ -f "$resume_ckpt" ]; then
     echo "   (resuming from $resume_ckpt)"
     set -- "$@" --resume "$resume_ckpt"
@@ -175,6 +176,9 @@ stage() {
   rc=$(cat "$rcfile" 2>/dev/null || echo 1)
   rm -f "$rcfile"
   t1=$(date +%s)
+  times > "$out/stages/.times1"
+  stage_cpu=$(awk -v a="$(cpu_of "$out/stages/.times0")" -v b="$(cpu_of "$out/stages/.times1")" \
+              'BEGIN { printf "%.1f", b - a }')
   if [ "$rc" != 0 ]; then
     echo "== [$n_stage/$n_stages] $name FAILED (exit $rc after $((t1 - t0)) s); log: $log" >&2
     tmp=$out/stages/$name.failed.tmp
@@ -189,11 +193,20 @@ stage() {
   grep '^{' "$log" | tail -n 1 > "$out/results/$name.json.tmp" &&
     mv -f "$out/results/$name.json.tmp" "$out/results/$name.json"
   tmp=$marker.tmp
-  printf 'fingerprint=%s\nseconds=%s\nfinished=%s\n' "$fp" "$((t1 - t0))" \
-    "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" > "$tmp" && mv -f "$tmp" "$marker"
-  echo "== [$n_stage/$n_stages] $name: done in $((t1 - t0)) s"
+  printf 'fingerprint=%s\nseconds=%s\ncpu_seconds=%s\nload=%s\nfinished=%s\n' "$fp" "$((t1 - t0))" \
+    "$stage_cpu" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
+    > "$tmp" && mv -f "$tmp" "$marker"
+  echo "== [$n_stage/$n_stages] $name: done in $((t1 - t0)) s ($stage_cpu s of CPU; load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 }
 run() { stage "$@" || failed=1; }
+
+# CPU seconds (user + system) of this shell's finished children, from what
+# the `times` builtin wrote to FILE (its second line: the children's
+# "XmY.YYs XmZ.ZZs").  `times` itself must run in this shell, not in a
+# $(...) subshell, which has no children of its own yet.  The wall time of
+# a stage measures the machine's load as much as the stage; its CPU time
+# much less.
+cpu_of() { tail -n 1 "$1" | tr 'ms' '  ' | awk '{ printf "%.1f", $1 * 60 + $2 + $3 * 60 + $4 }'; }
 
 n_stage=0 n_stages=6
 exp=$out/experiments
