@@ -269,12 +269,21 @@ static void emit_comment(CEmit *e, int id) {
 
 // A run of element-wise ops (fuse.c, group_elementwise): their comments,
 // then one loop nest (the members' batching and size, braced) in which
-// each member's own emitter writes one statement, in graph order.
+// each member's own emitter writes one statement, in graph order.  The
+// members are the emitted ops from lead up to the first that is not one.
+static int ew_group_end(const CEmit *e, int lead) {
+  int j = lead + 1;
+  while (j < e->g->nnodes && (e->f->skip[j] || e->f->lead[j] == lead))
+    j++;
+  return j;
+}
+
 static void emit_ew_group(CEmit *e, int lead) {
   const Node *n = nd(e, lead);
   long ne = numel(e, lead);
-  for (int j = lead; j < e->g->nnodes; j++)
-    if (!e->f->skip[j] && e->f->lead[j] == lead)
+  int end = ew_group_end(e, lead);
+  for (int j = lead; j < end; j++)
+    if (!e->f->skip[j])
       emit_comment(e, j);
   int ind = 2;
   if (n->batched) {
@@ -290,8 +299,8 @@ static void emit_ew_group(CEmit *e, int lead) {
   }
   e->ew_lead = lead;
   e->ew_indent = ind;
-  for (int j = lead; j < e->g->nnodes; j++)
-    if (!e->f->skip[j] && e->f->lead[j] == lead)
+  for (int j = lead; j < end; j++)
+    if (!e->f->skip[j])
       op_def(nd(e, j)->op)->emit(e, j);
   e->ew_lead = -1;
   out(e, "%*s}\n", ind - 2, "");

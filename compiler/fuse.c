@@ -154,24 +154,26 @@ static bool fma_hazard(const Graph *g, const Fusion *f, int lead, int i, const b
   return false;
 }
 
-// Whether value v is read only by the ops of its own group and is no
-// export, loss or parameter gradient: it then lives in a local of the
-// group's loop and gets no buffer.  A reader through an alias (a reshape)
-// or through a fold (a skipped mse_grad) is outside the group.
-static bool group_local(const Graph *g, const Fusion *f, int v) {
-  if (is_export(g, v))
-    return false;
+// Values read only by the ops of their own group that are no export,
+// loss or parameter gradient: each lives in a local of its group's loop
+// and gets no buffer.  A reader through an alias (a reshape) or through a
+// fold (a skipped mse_grad) is outside the group.  Once over the edges.
+static void mark_locals(const Graph *g, Fusion *f) {
+  int n = g->nnodes;
+  bool *outside = xcalloc(n, sizeof(bool));
+  for (int u = 0; u < n; u++)
+    if (f->live[u])
+      for (int j = 0; j < g->nodes[u].nin; j++) {
+        int v = g->nodes[u].in[j];
+        if (f->skip[u] || f->lead[u] < 0 || f->lead[u] != f->lead[v])
+          outside[v] = true;
+      }
   for (int p = 0; p < g->nparams; p++)
-    if (g->params[p].grad == v)
-      return false;
-  for (int u = v + 1; u < g->nnodes; u++) {
-    if (!f->live[u])
-      continue;
-    for (int j = 0; j < g->nodes[u].nin; j++)
-      if (g->nodes[u].in[j] == v && (f->skip[u] || f->lead[u] != f->lead[v]))
-        return false;
-  }
-  return true;
+    if (g->params[p].grad >= 0)
+      outside[g->params[p].grad] = true;
+  for (int i = 0; i < n; i++)
+    f->local[i] = f->lead[i] >= 0 && is_ew(g, i) && !outside[i] && !is_export(g, i);
+  free(outside);
 }
 
 // Runs of element-wise ops (OPF_EW) that are consecutive among the emitted
@@ -206,9 +208,7 @@ static void group_elementwise(const Graph *g, Fusion *f) {
   for (int i = 0; i < n; i++)
     if (f->lead[i] >= 0 && is_ew(g, i) && size[f->lead[i]] < 2)
       f->lead[i] = -1;
-  for (int i = 0; i < n; i++)
-    if (f->lead[i] >= 0 && is_ew(g, i))
-      f->local[i] = group_local(g, f, i);
+  mark_locals(g, f);
   free(product);
   free(size);
 }
