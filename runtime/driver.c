@@ -172,6 +172,13 @@ static void usage(FILE *f, const char *prog, const NetModel *m) {
   driver_usage(f, prog, m, &d);
 }
 
+int driver_option_names(const char **names, int max) {
+  int n = 0;
+  for (int i = 0; i < N_SPECS && n < max; i++)
+    names[n++] = specs[i].name;
+  return n;
+}
+
 static int unknown_option(const char *a) {
   const char *names[N_SPECS];
   for (int i = 0; i < N_SPECS; i++)
