@@ -135,7 +135,9 @@ void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
   }
   long ne = numel(e, id);
   const char *nm = root_name(e, id);
-  if (n->batched && batched_loop)
+  if (e->ew_lead >= 0 && e->f->local[id])
+    snprintf(buf, cap, "%s", nm);
+  else if (n->batched && batched_loop)
     snprintf(buf, cap, ne == 1 ? "%s[i]" : "%s[i * %ld + k]", nm, ne);
   else
     snprintf(buf, cap, ne == 1 ? "%s[0]" : "%s[k]", nm);
@@ -145,6 +147,8 @@ void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop) {
 // e->ew_indent is where the store's statement starts.
 void open_loops(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  if (e->ew_lead >= 0)
+    return;                  // the group's loops (emit_ew_group)
   e->ew_indent = 2;
   if (n->batched) {
     out(e, "  for (int i = 0; i < CHUNK; i++)\n");
@@ -159,6 +163,10 @@ void open_loops(CEmit *e, int id) {
 void store(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
+  if (e->ew_lead >= 0 && e->f->local[id]) {
+    out(e, "%*sfloat %s = ", e->ew_indent, "", e->name[id]);
+    return;
+  }
   out(e, "%*s%s", e->ew_indent, "", e->name[id]);
   if (n->batched)
     out(e, ne == 1 ? "[i] = " : "[i * %ld + k] = ", ne);
@@ -259,11 +267,55 @@ static void emit_comment(CEmit *e, int id) {
   out(e, " -> %s */\n", e->name[id]);
 }
 
+// A run of element-wise ops (fuse.c, group_elementwise): their comments,
+// then one loop nest (the members' batching and size, braced) in which
+// each member's own emitter writes one statement, in graph order.  The
+// members are the emitted ops from lead up to the first that is not one.
+static int ew_group_end(const CEmit *e, int lead) {
+  int j = lead + 1;
+  while (j < e->g->nnodes && (e->f->skip[j] || e->f->lead[j] == lead))
+    j++;
+  return j;
+}
+
+static void emit_ew_group(CEmit *e, int lead) {
+  const Node *n = nd(e, lead);
+  long ne = numel(e, lead);
+  int end = ew_group_end(e, lead);
+  for (int j = lead; j < end; j++)
+    if (!e->f->skip[j])
+      emit_comment(e, j);
+  int ind = 2;
+  if (n->batched) {
+    out(e, "  for (int i = 0; i < CHUNK; i++)%s\n", ne == 1 ? " {" : "");
+    ind += 2;
+  }
+  if (ne != 1) {
+    out(e, "%*sfor (int k = 0; k < %ld; k++) {\n", ind, "", ne);
+    ind += 2;
+  } else if (!n->batched) {
+    out(e, "  {\n");
+    ind += 2;
+  }
+  e->ew_lead = lead;
+  e->ew_indent = ind;
+  for (int j = lead; j < end; j++)
+    if (!e->f->skip[j])
+      op_def(nd(e, j)->op)->emit(e, j);
+  e->ew_lead = -1;
+  out(e, "%*s}\n", ind - 2, "");
+}
+
 static void emit_node(CEmit *e, int id) {
   const Fusion *f = e->f;
   const Node *n = nd(e, id);
   if (f->skip[id])
     return;
+  if ((op_def(n->op)->flags & OPF_EW) && f->lead[id] >= 0) {
+    if (f->lead[id] == id)
+      emit_ew_group(e, id);
+    return;
+  }
   if (op_def(n->op)->flags & OPF_LAYER_BWD) {
     if (f->lead[id] != id)
       return;
@@ -643,7 +695,7 @@ static int write_c(CEmit *e, const char *dir) {
 }
 
 int emit_model(Graph *g, const char *outdir, const EmitOptions *opt) {
-  CEmit e = {.g = g, .opt = *opt};
+  CEmit e = {.g = g, .opt = *opt, .ew_lead = -1};
   bool has_backward = false;
   for (int i = 0; i < g->nnodes; i++)
     if (g->nodes[i].op == OP_LOSS_SEED)

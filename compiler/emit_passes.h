@@ -24,13 +24,17 @@
 //  mask    for a layer's backward op: the ReLU output whose > 0 masks dy on
 //          the fly, or -1
 //  lead    for a layer's backward op: the first backward op of the same
-//          layer with the same dy; they are emitted together there
+//          layer with the same dy; for an element-wise op in a run of two
+//          or more (fuse.c, group_elementwise): the run's first op, else
+//          -1.  A group is emitted together at its lead, in one step
+//  local   an element-wise op of a group whose value only its group reads:
+//          a local float in the group's loop, no buffer in the plan
 //  fold    for SIGMOID_GRAD / LOG_SOFTMAX_GRAD: the MSE_GRAD / NLL_GRAD
 //          input whose code it computes too, else -1.  Being skipped is not
 //          enough to tell: a reshape between the two is skipped as well
 typedef struct {
   int n;
-  bool *live, *skip;
+  bool *live, *skip, *local;
   int *act, *alias, *dy, *mask, *lead, *fold;
   int *nusers;
 } Fusion;

@@ -40,6 +40,10 @@ struct CEmit {
   int bwd_lead;
   bool bwd_dense;
   int ew_indent;             // open_loops: the element-wise statement's indentation
+  // While an element-wise group is emitted (emit_ew_group): its lead, else
+  // -1.  Its loops are open: open_loops opens none, store declares a local
+  // for a value only the group reads (Fusion.local), operand names it.
+  int ew_lead;
 };
 
 void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,12 +60,14 @@ int gemm(CEmit *e, const char *what, int m, int n, int k, int lda, int ldb, int 
 // A float literal that reads back as v exactly ("0.5f", "2.0f", "1e-05f").
 const char *flit(char *buf, size_t cap, double v);
 // C expression for element (image i, element k) of node id as read by an
-// element-wise op (scalars broadcast): X[i * numel + k], X[i], X[k], X[0]
-// or a literal.
+// element-wise op (scalars broadcast): X[i * numel + k], X[i], X[k], X[0],
+// a literal, or inside an element-wise group a local's name.
 void operand(CEmit *e, char *buf, size_t cap, int id, bool batched_loop);
 // for-loops over the examples of the chunk (if the node is batched) and its
 // elements (unless it is a scalar), then the store of the element:
-// "X[i * n + k] = ", "X[i] = ", "X[k] = " or "X[0] = ".
+// "X[i * n + k] = ", "X[i] = ", "X[k] = " or "X[0] = ".  Inside an
+// element-wise group the loops are the group's, and a local is declared:
+// "float X = ".
 void open_loops(CEmit *e, int id);
 void store(CEmit *e, int id);
 // The KERN_ACT_* constant a layer's epilogue applies.

@@ -7,6 +7,8 @@
 //                                applied to dy on the fly by dx, dw and db
 //   sigmoid_grad(mse_grad(dl, y, t), y)           → one loop
 //   log_softmax_grad(nll_grad(dl, label), y)      → one loop
+//   consecutive element-wise ops of one size      → one loop; a value read
+//                                                   only there is a local
 //
 // The pass does not rewrite the graph: it annotates it, so the IR printed
 // by `netc --print-grad` is still the graph the emitter works from.
@@ -129,12 +131,95 @@ static void fuse_loss_grads(const Graph *g, Fusion *f) {
   }
 }
 
+static bool is_ew(const Graph *g, int n) { return op_def(g->nodes[n].op)->flags & OPF_EW; }
+
+// Whether node i, joining the group led by lead, would add or subtract a
+// product computed in that group.  gcc compiles the generated code with
+// -ffp-contract=fast: in one loop, t = a * b; u = t + c (or c - t,
+// -t + c) becomes u = fma(a, b, c), rounded once instead of twice, so the
+// result would differ from the loops of --no-fuse and of the interpreter.
+// A folded mse_grad's inputs are read (and subtracted) by i's code too.
+static bool fma_hazard(const Graph *g, const Fusion *f, int lead, int i, const bool *product) {
+  const Node *n = &g->nodes[i];
+  unsigned addsub = op_def(n->op)->ew_addsub;
+  for (int j = 0; j < n->nin; j++) {
+    int r = fuse_root(f, n->in[j]);
+    if (n->in[j] == f->fold[i]) {
+      if (fma_hazard(g, f, lead, n->in[j], product))
+        return true;
+    } else if ((addsub >> j & 1) && f->lead[r] == lead && product[r]) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Values read only by the ops of their own group that are no export,
+// loss or parameter gradient: each lives in a local of its group's loop
+// and gets no buffer.  A reader through an alias (a reshape) or through a
+// fold (a skipped mse_grad) is outside the group.  Once over the edges.
+static void mark_locals(const Graph *g, Fusion *f) {
+  int n = g->nnodes;
+  bool *outside = xcalloc(n, sizeof(bool));
+  for (int u = 0; u < n; u++)
+    if (f->live[u])
+      for (int j = 0; j < g->nodes[u].nin; j++) {
+        int v = g->nodes[u].in[j];
+        if (f->skip[u] || f->lead[u] < 0 || f->lead[u] != f->lead[v])
+          outside[v] = true;
+      }
+  for (int p = 0; p < g->nparams; p++)
+    if (g->params[p].grad >= 0)
+      outside[g->params[p].grad] = true;
+  for (int i = 0; i < n; i++)
+    f->local[i] = f->lead[i] >= 0 && is_ew(g, i) && !outside[i] && !is_export(g, i);
+  free(outside);
+}
+
+// Runs of element-wise ops (OPF_EW) that are consecutive among the emitted
+// ops of one chunk function, of one element count and batching, become one
+// loop (lead = the first op).  Each op's value is computed element by
+// element, so the loop computes what the separate loops did, in the same
+// order per element; only a product feeding an add / sub ends a run (see
+// fma_hazard).  A run of one op stays as it was (lead -1).
+static void group_elementwise(const Graph *g, Fusion *f) {
+  int n = g->nnodes, lead = -1;
+  bool *product = xcalloc(n, sizeof(bool));   // an FMA candidate, were it added to
+  int *size = xcalloc(n, sizeof(int));        // ops per group, by lead
+  for (int i = 0; i < n; i++) {
+    if (i == g->nforward)
+      lead = -1;               // forward and backward are two functions
+    if (f->skip[i])
+      continue;
+    if (!is_ew(g, i)) {
+      lead = -1;
+      continue;
+    }
+    const Node *nd = &g->nodes[i];
+    if (lead < 0 || nd->batched != g->nodes[lead].batched ||
+        shape_numel(nd->shape) != shape_numel(g->nodes[lead].shape) || fma_hazard(g, f, lead, i, product))
+      lead = i;
+    f->lead[i] = lead;
+    size[lead]++;
+    unsigned fl = op_def(nd->op)->flags;
+    int in0 = nd->nin > 0 ? fuse_root(f, nd->in[0]) : -1;
+    product[i] = (fl & OPF_EW_PRODUCT) || ((fl & OPF_EW_PASS) && in0 >= 0 && f->lead[in0] == lead && product[in0]);
+  }
+  for (int i = 0; i < n; i++)
+    if (f->lead[i] >= 0 && is_ew(g, i) && size[f->lead[i]] < 2)
+      f->lead[i] = -1;
+  mark_locals(g, f);
+  free(product);
+  free(size);
+}
+
 Fusion *fuse_graph(const Graph *g, bool fuse) {
   Fusion *f = xcalloc(1, sizeof *f);
   int n = g->nnodes;
   f->n = n;
   f->live = xcalloc(n, sizeof(bool));
   f->skip = xcalloc(n, sizeof(bool));
+  f->local = xcalloc(n, sizeof(bool));
   f->act = xcalloc(n, sizeof(int));
   f->alias = xcalloc(n, sizeof(int));
   f->dy = xcalloc(n, sizeof(int));
@@ -160,5 +245,7 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
     fuse_loss_grads(g, f);
   }
   group_backward(g, f, fuse);
+  if (fuse)
+    group_elementwise(g, f);
   return f;
 }

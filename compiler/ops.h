@@ -145,6 +145,15 @@ enum {
                              // group runs per chunk, not in a loop over the examples
   OPF_BWD_OVERWRITE = 1 << 7, // OPF_LAYER_BWD that writes its output (an input gradient),
                              // where the others accumulate into a zeroed one
+  // Element-wise: one expression per element, written through open_loops /
+  // store / operand (emitter.h), so fuse.c may run a chain of them in one loop.
+  OPF_EW = 1 << 8,
+  // OPF_EW whose expression ends in a multiplication (mul, a * b * (1 - b)):
+  // an add / sub reading it in the same loop would be contracted into an FMA.
+  OPF_EW_PRODUCT = 1 << 9,
+  // OPF_EW whose value is its input's up to the sign (neg, broadcast): a
+  // product stays an FMA candidate through it (-(a * b) + c).
+  OPF_EW_PASS = 1 << 10,
 };
 
 typedef struct OpDef {
@@ -161,6 +170,8 @@ typedef struct OpDef {
   EmitFn emit;
   void (*print_attrs)(FILE *out, const Node *n);   // NULL: no attributes in dumps
   double (*fold)(double);    // the op of a constant, folded by the checker (exp, log); NULL: an error
+  unsigned ew_addsub;        // OPF_EW: bit j set when the expression adds or subtracts input j
+                             // (x + y, 1 - y): with a product there it would become an FMA
 } OpDef;
 
 extern const OpDef *const op_table[OP_COUNT];

@@ -6,7 +6,11 @@
 // a reshape or a folded activation reads its root's buffer).  Buffers are
 // placed greedily in order of first step at the lowest 16-float-aligned
 // offset that does not overlap a buffer alive at the same time; a buffer
-// being written never shares space with one read in the same step.
+// being written never shares space with one read in the same step.  A
+// group (a layer's backward ops, a run of element-wise ops in one loop) is
+// one step: its loop interleaves its ops' reads and writes element by
+// element, so none of its buffers may share space with another; a value
+// local to an element-wise group (Fusion.local) has no buffer.
 #include "emit_passes.h"
 #include "ops.h"
 
@@ -78,7 +82,7 @@ Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned
   int nb = 0;
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];
-    if (f->skip[i] || in_grad_block[i] || p->step[i] < 0)
+    if (f->skip[i] || f->local[i] || in_grad_block[i] || p->step[i] < 0)
       continue;
     p->size[i] = shape_numel(nd->shape) * (nd->batched ? chunk : 1);
     p->first[i] = p->step[i];

@@ -2,7 +2,7 @@
 // Do not edit: regenerate with `netc models/vae.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50771 floats (50771 trainable).
-// Memory plan: chunk arena 300224 floats (432864 without sharing) + 21968 scratch, per thread;
+// Memory plan: chunk arena 300224 floats (431424 without sharing) + 21968 scratch, per thread;
 // chunk gradient blocks 406272 floats; transposed weights 50192 floats.
 // Arena: 456464 + threads x 322192 floats (4300.2 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
@@ -55,7 +55,7 @@ static NetOutput outputs[3] = {
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
-#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..53 */
+#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..42 */
 #define trunk_conv1_w (P + 0)   /* [8, 1, 3, 3] */
 #define trunk_conv1_b (P + 72)   /* [8] */
 #define trunk_conv2_w (P + 80)   /* [16, 8, 3, 3] */
@@ -78,75 +78,70 @@ static NetOutput outputs[3] = {
 #define decoder_deconv2_b (P + 50690)   /* [8] */
 #define decoder_deconv3_w (P + 50698)   /* [8, 1, 3, 3] */
 #define decoder_deconv3_b (P + 50770)   /* [1] */
-#define v_trunk_conv1 (A + 25088)   /* CHUNK x [8, 14, 14], steps 1..53 */
-#define v_trunk_conv2 (A + 75264)   /* CHUNK x [16, 7, 7], steps 2..52 */
-#define v_trunk_conv3 (A + 100352)   /* CHUNK x [32, 3, 3], steps 3..51 */
-#define v_trunk_dense1 (A + 109568)   /* CHUNK x [64], steps 4..50 */
-#define v_mu_head_dense1 (A + 111616)   /* CHUNK x [9], steps 5..32 */
-#define v_logvar_head_dense1 (A + 111904)   /* CHUNK x [9], steps 6..26 */
-#define t35 (A + 112192)   /* CHUNK x [9], steps 7..8 */
-#define t36 (A + 112480)   /* CHUNK x [9], steps 8..44 */
-#define t37 (A + 112192)   /* CHUNK x [9], steps 9..43 */
-#define t38 (A + 112768)   /* CHUNK x [9], steps 10..11 */
-#define t39 (A + 113056)   /* CHUNK x [9], steps 11..41 */
-#define v_decoder_dense1 (A + 113344)   /* CHUNK x [64], steps 12..41 */
-#define v_decoder_dense2 (A + 115392)   /* CHUNK x [288], steps 13..40 */
-#define v_decoder_deconv1 (A + 124608)   /* CHUNK x [16, 7, 7], steps 14..39 */
-#define v_decoder_deconv2 (A + 149696)   /* CHUNK x [8, 14, 14], steps 15..38 */
-#define v_decoder_deconv3 (A + 199872)   /* CHUNK x [1, 28, 28], steps 16..36 */
-#define t51 (A + 112768)   /* CHUNK x [], steps 17..25 */
-#define t53 (A + 224960)   /* CHUNK x [9], steps 18..34 */
-#define t54 (A + 225248)   /* CHUNK x [9], steps 19..20 */
-#define t55 (A + 225536)   /* CHUNK x [9], steps 20..21 */
-#define t57 (A + 225248)   /* CHUNK x [9], steps 21..22 */
-#define t58 (A + 225536)   /* CHUNK x [9], steps 22..23 */
-#define t59 (A + 112800)   /* CHUNK x [], steps 23..24 */
-#define t60 (A + 112832)   /* CHUNK x [], steps 24..25 */
-#define t61 (A + 112800)   /* CHUNK x [], steps 25..26 */
-#define g62 (A + 111904)   /* CHUNK x [], steps 27..36 */
-#define g63 (A + 111936)   /* CHUNK x [], steps 28..29 */
-#define g64 (A + 112768)   /* CHUNK x [9], steps 29..34 */
-#define g65 (A + 225248)   /* CHUNK x [9], steps 30..35 */
-#define g66 (A + 225536)   /* CHUNK x [9], steps 31..33 */
-#define g67 (A + 225824)   /* CHUNK x [9], steps 32..33 */
-#define g68 (A + 111616)   /* CHUNK x [9], steps 33..42 */
-#define g69 (A + 225536)   /* CHUNK x [9], steps 34..35 */
-#define g70 (A + 112768)   /* CHUNK x [9], steps 35..46 */
-#define g72 (A + 224960)   /* CHUNK x [1, 28, 28], steps 36..37 */
-#define g73 (A + 250048)   /* CHUNK x [8, 14, 14], steps 37..38 */
+#define v_trunk_conv1 (A + 25088)   /* CHUNK x [8, 14, 14], steps 1..42 */
+#define v_trunk_conv2 (A + 75264)   /* CHUNK x [16, 7, 7], steps 2..41 */
+#define v_trunk_conv3 (A + 100352)   /* CHUNK x [32, 3, 3], steps 3..40 */
+#define v_trunk_dense1 (A + 109568)   /* CHUNK x [64], steps 4..39 */
+#define v_mu_head_dense1 (A + 111616)   /* CHUNK x [9], steps 5..25 */
+#define v_logvar_head_dense1 (A + 111904)   /* CHUNK x [9], steps 6..22 */
+#define t36 (A + 112192)   /* CHUNK x [9], steps 7..34 */
+#define t37 (A + 112480)   /* CHUNK x [9], steps 8..34 */
+#define t38 (A + 112768)   /* CHUNK x [9], steps 9..10 */
+#define t39 (A + 113056)   /* CHUNK x [9], steps 10..33 */
+#define v_decoder_dense1 (A + 113344)   /* CHUNK x [64], steps 11..33 */
+#define v_decoder_dense2 (A + 115392)   /* CHUNK x [288], steps 12..32 */
+#define v_decoder_deconv1 (A + 124608)   /* CHUNK x [16, 7, 7], steps 13..31 */
+#define v_decoder_deconv2 (A + 149696)   /* CHUNK x [8, 14, 14], steps 14..30 */
+#define v_decoder_deconv3 (A + 199872)   /* CHUNK x [1, 28, 28], steps 15..28 */
+#define t51 (A + 112768)   /* CHUNK x [], steps 16..21 */
+#define t53 (A + 224960)   /* CHUNK x [9], steps 17..26 */
+#define t54 (A + 225248)   /* CHUNK x [9], steps 17..18 */
+#define t58 (A + 225536)   /* CHUNK x [9], steps 18..19 */
+#define t59 (A + 112800)   /* CHUNK x [], steps 19..20 */
+#define t60 (A + 112832)   /* CHUNK x [], steps 20..21 */
+#define t61 (A + 112800)   /* CHUNK x [], steps 21..22 */
+#define g62 (A + 111904)   /* CHUNK x [], steps 23..28 */
+#define g63 (A + 111936)   /* CHUNK x [], steps 24..25 */
+#define g64 (A + 112768)   /* CHUNK x [9], steps 25..26 */
+#define g65 (A + 225248)   /* CHUNK x [9], steps 25..27 */
+#define g66 (A + 225536)   /* CHUNK x [9], steps 25..26 */
+#define g67 (A + 225824)   /* CHUNK x [9], steps 25..26 */
+#define g68 (A + 111616)   /* CHUNK x [9], steps 26..34 */
+#define g69 (A + 226112)   /* CHUNK x [9], steps 26..27 */
+#define g70 (A + 112768)   /* CHUNK x [9], steps 27..35 */
+#define g72 (A + 224960)   /* CHUNK x [1, 28, 28], steps 28..29 */
+#define g73 (A + 250048)   /* CHUNK x [8, 14, 14], steps 29..30 */
 #define d_decoder_deconv3_w (G + 50698)   /* [8, 1, 3, 3] */
 #define d_decoder_deconv3_b (G + 50770)   /* [1] */
-#define g77 (A + 199872)   /* CHUNK x [16, 7, 7], steps 38..39 */
+#define g77 (A + 199872)   /* CHUNK x [16, 7, 7], steps 30..31 */
 #define d_decoder_deconv2_w (G + 49538)   /* [16, 8, 3, 3] */
 #define d_decoder_deconv2_b (G + 50690)   /* [8] */
-#define g81 (A + 149696)   /* CHUNK x [32, 3, 3], steps 39..40 */
+#define g81 (A + 149696)   /* CHUNK x [32, 3, 3], steps 31..32 */
 #define d_decoder_deconv1_w (G + 44914)   /* [32, 16, 3, 3] */
 #define d_decoder_deconv1_b (G + 49522)   /* [16] */
-#define g86 (A + 124608)   /* CHUNK x [64], steps 40..41 */
+#define g86 (A + 124608)   /* CHUNK x [64], steps 32..33 */
 #define d_decoder_dense2_w (G + 26194)   /* [288, 64] */
 #define d_decoder_dense2_b (G + 44626)   /* [288] */
-#define g90 (A + 111904)   /* CHUNK x [9], steps 41..43 */
+#define g90 (A + 111904)   /* CHUNK x [9], steps 33..34 */
 #define d_decoder_dense1_w (G + 25554)   /* [64, 9] */
 #define d_decoder_dense1_b (G + 26130)   /* [64] */
-#define g93 (A + 113056)   /* CHUNK x [9], steps 42..48 */
-#define g94 (A + 111616)   /* CHUNK x [9], steps 43..44 */
-#define g95 (A + 111904)   /* CHUNK x [9], steps 44..45 */
-#define g96 (A + 111616)   /* CHUNK x [9], steps 45..46 */
-#define g97 (A + 111904)   /* CHUNK x [9], steps 46..47 */
-#define g98 (A + 113344)   /* CHUNK x [64], steps 47..49 */
+#define g93 (A + 113056)   /* CHUNK x [9], steps 34..37 */
+#define g96 (A + 113344)   /* CHUNK x [9], steps 34..35 */
+#define g97 (A + 111616)   /* CHUNK x [9], steps 35..36 */
+#define g98 (A + 113344)   /* CHUNK x [64], steps 36..38 */
 #define d_logvar_head_dense1_w (G + 24969)   /* [9, 64] */
 #define d_logvar_head_dense1_b (G + 25545)   /* [9] */
-#define g101 (A + 115392)   /* CHUNK x [64], steps 48..49 */
-#define g102 (A + 117440)   /* CHUNK x [64], steps 49..50 */
+#define g101 (A + 115392)   /* CHUNK x [64], steps 37..38 */
+#define g102 (A + 117440)   /* CHUNK x [64], steps 38..39 */
 #define d_mu_head_dense1_w (G + 24384)   /* [9, 64] */
 #define d_mu_head_dense1_b (G + 24960)   /* [9] */
-#define g106 (A + 119488)   /* CHUNK x [288], steps 50..51 */
+#define g106 (A + 119488)   /* CHUNK x [288], steps 39..40 */
 #define d_trunk_dense1_w (G + 5888)   /* [64, 288] */
 #define d_trunk_dense1_b (G + 24320)   /* [64] */
-#define g111 (A + 128704)   /* CHUNK x [16, 7, 7], steps 51..52 */
+#define g111 (A + 128704)   /* CHUNK x [16, 7, 7], steps 40..41 */
 #define d_trunk_conv3_w (G + 1248)   /* [32, 16, 3, 3] */
 #define d_trunk_conv3_b (G + 5856)   /* [32] */
-#define g115 (A + 153792)   /* CHUNK x [8, 14, 14], steps 52..53 */
+#define g115 (A + 153792)   /* CHUNK x [8, 14, 14], steps 41..42 */
 #define d_trunk_conv2_w (G + 80)   /* [16, 8, 3, 3] */
 #define d_trunk_conv2_b (G + 1232)   /* [16] */
 #define d_trunk_conv1_w (G + 0)   /* [8, 1, 3, 3] */
@@ -195,13 +190,12 @@ static void forward_chunk(const GenChunk *c) {
   /* models/vae.net:9: dense [9] -> v_logvar_head_dense1 */
   kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 9, KERN_ACT_NONE);
   /* models/vae.net:16: mul [9] -> t35 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      t35[i * 9 + k] = 0.5f * v_logvar_head_dense1[i * 9 + k];
   /* models/vae.net:16: exp [9] -> t36 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      t36[i * 9 + k] = expf(t35[i * 9 + k]);
+    for (int k = 0; k < 9; k++) {
+      float t35 = 0.5f * v_logvar_head_dense1[i * 9 + k];
+      t36[i * 9 + k] = expf(t35);
+    }
   /* models/vae.net:16: normal [9] -> t37 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)
@@ -238,25 +232,21 @@ static void forward_chunk(const GenChunk *c) {
     t51[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
   /* models/vae.net:19: exp [9] -> t53 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      t53[i * 9 + k] = expf(v_logvar_head_dense1[i * 9 + k]);
   /* models/vae.net:19: mul [9] -> t54 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
+    for (int k = 0; k < 9; k++) {
+      t53[i * 9 + k] = expf(v_logvar_head_dense1[i * 9 + k]);
       t54[i * 9 + k] = v_mu_head_dense1[i * 9 + k] * v_mu_head_dense1[i * 9 + k];
+    }
   /* models/vae.net:19: add [9] -> t55 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      t55[i * 9 + k] = t53[i * 9 + k] + t54[i * 9 + k];
   /* models/vae.net:19: sub [9] -> t57 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      t57[i * 9 + k] = t55[i * 9 + k] - 1.0f;
   /* models/vae.net:19: sub [9] -> t58 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      t58[i * 9 + k] = t57[i * 9 + k] - v_logvar_head_dense1[i * 9 + k];
+    for (int k = 0; k < 9; k++) {
+      float t55 = t53[i * 9 + k] + t54[i * 9 + k];
+      float t57 = t55 - 1.0f;
+      t58[i * 9 + k] = t57 - v_logvar_head_dense1[i * 9 + k];
+    }
   /* models/vae.net:19: sum [] -> t59 */
   for (int i = 0; i < CHUNK; i++) {
     t59[i] = kern_sum(t58 + i * 9, 9);
@@ -288,29 +278,23 @@ static void backward_chunk(const GenChunk *c) {
   for (int i = 0; i < CHUNK; i++)
     g63[i] = g62[i] * 4.99999987e-06f;
   /* models/vae.net:19: broadcast [9] -> g64 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g64[i * 9 + k] = g63[i];
   /* models/vae.net:19: neg [9] -> g65 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g65[i * 9 + k] = -g64[i * 9 + k];
   /* models/vae.net:19: mul [9] -> g66 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g66[i * 9 + k] = g64[i * 9 + k] * v_mu_head_dense1[i * 9 + k];
   /* models/vae.net:19: mul [9] -> g67 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
+    for (int k = 0; k < 9; k++) {
+      g64[i * 9 + k] = g63[i];
+      g65[i * 9 + k] = -g64[i * 9 + k];
+      g66[i * 9 + k] = g64[i * 9 + k] * v_mu_head_dense1[i * 9 + k];
       g67[i * 9 + k] = g64[i * 9 + k] * v_mu_head_dense1[i * 9 + k];
+    }
   /* models/vae.net:19: add [9] -> g68 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g68[i * 9 + k] = g66[i * 9 + k] + g67[i * 9 + k];
   /* models/vae.net:19: mul [9] -> g69 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
+    for (int k = 0; k < 9; k++) {
+      g68[i * 9 + k] = g66[i * 9 + k] + g67[i * 9 + k];
       g69[i * 9 + k] = g64[i * 9 + k] * t53[i * 9 + k];
+    }
   /* models/vae.net:19: add [9] -> g70 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)
@@ -379,21 +363,16 @@ static void backward_chunk(const GenChunk *c) {
   for (int i = 0; i < CHUNK; i++)
     kern_bias_grad(dy90 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/vae.net:16: add [9] -> g93 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g93[i * 9 + k] = g68[i * 9 + k] + g90[i * 9 + k];
   /* models/vae.net:16: mul [9] -> g94 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g94[i * 9 + k] = g90[i * 9 + k] * t37[i * 9 + k];
   /* models/vae.net:16: mul [9] -> g95 */
-  for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g95[i * 9 + k] = g94[i * 9 + k] * t36[i * 9 + k];
   /* models/vae.net:16: mul [9] -> g96 */
   for (int i = 0; i < CHUNK; i++)
-    for (int k = 0; k < 9; k++)
-      g96[i * 9 + k] = g95[i * 9 + k] * 0.5f;
+    for (int k = 0; k < 9; k++) {
+      g93[i * 9 + k] = g68[i * 9 + k] + g90[i * 9 + k];
+      float g94 = g90[i * 9 + k] * t37[i * 9 + k];
+      float g95 = g94 * t36[i * 9 + k];
+      g96[i * 9 + k] = g95 * 0.5f;
+    }
   /* models/vae.net:16: add [9] -> g97 */
   for (int i = 0; i < CHUNK; i++)
     for (int k = 0; k < 9; k++)

@@ -16,6 +16,7 @@
 #include "ckpt.h"
 #include "driver.h"
 #include "rng.h"
+#include "suggest.h"
 
 #ifndef NETRT_DEFAULT_DATA
 #define NETRT_DEFAULT_DATA "runtime/mnist"
@@ -171,38 +172,19 @@ static void usage(FILE *f, const char *prog, const NetModel *m) {
   driver_usage(f, prog, m, &d);
 }
 
-// Edit distance (insertions, deletions, substitutions) of a and b, for
-// the "did you mean" hint; both are short option names.
-static int edit_distance(const char *a, const char *b) {
-  int la = (int)strlen(a), lb = (int)strlen(b);
-  if (la > 63 || lb > 63)
-    return 64;
-  int row[64];
-  for (int j = 0; j <= lb; j++) row[j] = j;
-  for (int i = 1; i <= la; i++) {
-    int diag = row[0];
-    row[0] = i;
-    for (int j = 1; j <= lb; j++) {
-      int up = row[j];
-      int sub = diag + (a[i - 1] != b[j - 1]);
-      int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-      row[j] = sub < best ? sub : best;
-      diag = up;
-    }
-  }
-  return row[lb];
+int driver_option_names(const char **names, int max) {
+  int n = 0;
+  for (int i = 0; i < N_SPECS && n < max; i++)
+    names[n++] = specs[i].name;
+  return n;
 }
 
 static int unknown_option(const char *a) {
-  const char *best = NULL;
-  int dist = 1 << 30;
-  for (int i = 0; i < N_SPECS; i++) {
-    int d = edit_distance(a, specs[i].name);
-    if (d < dist) dist = d, best = specs[i].name;
-  }
-  // Close enough to be a typo: a third of the name, at least 2 edits.
-  int len = (int)strlen(a);
-  if (best && dist <= (len / 3 > 2 ? len / 3 : 2))
+  const char *names[N_SPECS];
+  for (int i = 0; i < N_SPECS; i++)
+    names[i] = specs[i].name;
+  const char *best = suggest_nearest(a, names, N_SPECS);
+  if (best)
     fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
   else
     fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);

@@ -109,6 +109,11 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv);
 // with defaults of its own, as the experiments, shows those).
 void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOptions *defaults);
 
+// The trainer's option names ("--epochs", ...; --help not included), at
+// most max of them into names; returns the count.  For a program that
+// adds options of its own and suggests among all of them.
+int driver_option_names(const char **names, int max);
+
 // Trains m on d as o says (what driver_main does after parsing and
 // loading the data; the hyperparameter search calls it directly).
 // Initialises the parameters from o->seed unless resuming.  Fills r and

@@ -253,35 +253,42 @@ static void emit_mse_grad(CEmit *e, int id) {
 }
 
 // ---- Rows ----
+//
+// The element-wise facts (ops.h) follow the emitters' expressions above:
+// add and sub add their inputs, sigmoid_grad computes 1 - y, mse_grad
+// a - b; mul, sigmoid_grad and tanh_grad end in a multiplication.
+// tanh_grad's 1 - y * y contracts y * y, its own product, as it does in
+// a loop of its own, never the product that computed y.  relu's select and
+// div, exp, log, tanh and sigmoid's calls and divisions never contract.
 
 #define ACTIVATION(nm, ID) {nm, OP_##ID, 1, true, 0, {{0}}}
 
-const OpDef op_def_RELU = {"relu", 1, .act = KERN_ACT_RELU, .act_name = "relu", .surface = {ACTIVATION("relu", RELU)},
+const OpDef op_def_RELU = {"relu", 1, OPF_EW, .act = KERN_ACT_RELU, .act_name = "relu", .surface = {ACTIVATION("relu", RELU)},
                            .shape = shape_same, .grad = grad_relu, .kernel = interp_relu, .emit = emit_relu};
-const OpDef op_def_SIGMOID = {"sigmoid", 1, .act = KERN_ACT_SIGMOID, .act_name = "sigmoid",
+const OpDef op_def_SIGMOID = {"sigmoid", 1, OPF_EW, .act = KERN_ACT_SIGMOID, .act_name = "sigmoid",
                               .surface = {ACTIVATION("sigmoid", SIGMOID)}, .shape = shape_same,
                               .grad = grad_sigmoid, .kernel = interp_sigmoid, .emit = emit_sigmoid};
-const OpDef op_def_TANH = {"tanh", 1, .act = KERN_ACT_TANH, .act_name = "tanh", .surface = {ACTIVATION("tanh", TANH)},
+const OpDef op_def_TANH = {"tanh", 1, OPF_EW, .act = KERN_ACT_TANH, .act_name = "tanh", .surface = {ACTIVATION("tanh", TANH)},
                            .shape = shape_same, .grad = grad_tanh, .kernel = interp_tanh, .emit = emit_tanh};
-const OpDef op_def_EXP = {"exp", 1, .surface = {ACTIVATION("exp", EXP)}, .shape = shape_same, .grad = grad_exp,
+const OpDef op_def_EXP = {"exp", 1, OPF_EW, .surface = {ACTIVATION("exp", EXP)}, .shape = shape_same, .grad = grad_exp,
                           .kernel = interp_exp, .emit = emit_exp, .fold = exp};
-const OpDef op_def_LOG = {"log", 1, .surface = {ACTIVATION("log", LOG)}, .shape = shape_same, .grad = grad_log,
+const OpDef op_def_LOG = {"log", 1, OPF_EW, .surface = {ACTIVATION("log", LOG)}, .shape = shape_same, .grad = grad_log,
                           .kernel = interp_log, .emit = emit_log, .fold = log};
 // The operators - + - * / of the language (check.c's expressions).
-const OpDef op_def_NEG = {"neg", 1, .shape = shape_same, .grad = grad_neg, .kernel = interp_neg, .emit = emit_neg};
-const OpDef op_def_ADD = {"add", 2, .shape = shape_binary, .grad = grad_add, .kernel = interp_binary,
+const OpDef op_def_NEG = {"neg", 1, OPF_EW | OPF_EW_PASS, .shape = shape_same, .grad = grad_neg, .kernel = interp_neg, .emit = emit_neg};
+const OpDef op_def_ADD = {"add", 2, OPF_EW, .ew_addsub = 3, .shape = shape_binary, .grad = grad_add, .kernel = interp_binary,
                           .emit = emit_add};
-const OpDef op_def_SUB = {"sub", 2, .shape = shape_binary, .grad = grad_sub, .kernel = interp_binary,
+const OpDef op_def_SUB = {"sub", 2, OPF_EW, .ew_addsub = 3, .shape = shape_binary, .grad = grad_sub, .kernel = interp_binary,
                           .emit = emit_sub};
-const OpDef op_def_MUL = {"mul", 2, .shape = shape_binary, .grad = grad_mul, .kernel = interp_binary,
+const OpDef op_def_MUL = {"mul", 2, OPF_EW | OPF_EW_PRODUCT, .shape = shape_binary, .grad = grad_mul, .kernel = interp_binary,
                           .emit = emit_mul};
-const OpDef op_def_DIV = {"div", 2, .shape = shape_binary, .grad = grad_div, .kernel = interp_binary,
+const OpDef op_def_DIV = {"div", 2, OPF_EW, .shape = shape_binary, .grad = grad_div, .kernel = interp_binary,
                           .emit = emit_div};
-const OpDef op_def_RELU_GRAD = {"relu_grad", 2, .shape = shape_pair, .kernel = interp_relu_grad,
+const OpDef op_def_RELU_GRAD = {"relu_grad", 2, OPF_EW, .shape = shape_pair, .kernel = interp_relu_grad,
                                 .emit = emit_relu_grad};
-const OpDef op_def_SIGMOID_GRAD = {"sigmoid_grad", 2, .shape = shape_pair, .kernel = interp_sigmoid_grad,
+const OpDef op_def_SIGMOID_GRAD = {"sigmoid_grad", 2, OPF_EW | OPF_EW_PRODUCT, .ew_addsub = 2, .shape = shape_pair, .kernel = interp_sigmoid_grad,
                                    .emit = emit_sigmoid_grad};
-const OpDef op_def_TANH_GRAD = {"tanh_grad", 2, .shape = shape_pair, .kernel = interp_tanh_grad,
+const OpDef op_def_TANH_GRAD = {"tanh_grad", 2, OPF_EW | OPF_EW_PRODUCT, .shape = shape_pair, .kernel = interp_tanh_grad,
                                 .emit = emit_tanh_grad};
-const OpDef op_def_MSE_GRAD = {"mse_grad", 3, .shape = shape_mse_grad, .kernel = interp_mse_grad,
+const OpDef op_def_MSE_GRAD = {"mse_grad", 3, OPF_EW, .ew_addsub = 6, .shape = shape_mse_grad, .kernel = interp_mse_grad,
                                .emit = emit_mse_grad};

@@ -227,7 +227,7 @@ const OpDef op_def_RESHAPE = {
   .shape = shape_reshape, .grad = grad_reshape, .kernel = interp_copy};
 const OpDef op_def_LOSS_SEED = {"loss_seed", 0, .shape = shape_leaf, .kernel = interp_loss_seed,
                                 .emit = emit_loss_seed};
-const OpDef op_def_BROADCAST = {"broadcast", 1, .shape = shape_broadcast, .kernel = interp_broadcast,
+const OpDef op_def_BROADCAST = {"broadcast", 1, OPF_EW | OPF_EW_PASS, .shape = shape_broadcast, .kernel = interp_broadcast,
                                 .emit = emit_broadcast};
 const OpDef op_def_SUM_BATCH = {"sum_batch", 1, OPF_UNBATCHED, .shape = shape_same, .kernel = interp_sum_batch,
                                 .emit = emit_sum_batch};

@@ -117,6 +117,10 @@ bool ops_check_table(void) {
       return row_problem(op, "an epilogue activation needs its name");
     if ((d->flags & (OPF_BWD_CHUNK | OPF_BWD_OVERWRITE)) && !(d->flags & OPF_LAYER_BWD))
       return row_problem(op, "a backward group's flags without OPF_LAYER_BWD");
+    if ((d->flags & (OPF_EW_PRODUCT | OPF_EW_PASS) || d->ew_addsub) && !(d->flags & OPF_EW))
+      return row_problem(op, "element-wise facts without OPF_EW");
+    if (d->ew_addsub >> d->arity)
+      return row_problem(op, "ew_addsub names an input beyond the arity");
     if (d->fold && d->arity != 1)
       return row_problem(op, "only a unary op folds a constant");
     for (int j = 0; j < 2; j++)

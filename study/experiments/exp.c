@@ -9,6 +9,7 @@
 
 #include "codes.h"
 #include "rng.h"
+#include "suggest.h"
 
 void *exp_alloc(size_t bytes) {
   void *p = calloc(1, bytes ? bytes : 1);
@@ -58,6 +59,26 @@ static void usage(const Exp *e, const char *about, const ExpFlag *flags) {
          "(--json prints one JSON line of the experiment's metrics)\n\n");
 }
 
+// An option neither this experiment nor the trainer knows: "did you
+// mean" among both.  Returns 1 after the message, 0 if a is known.
+static int unknown_option(const char *a, const ExpFlag *flags) {
+  const char *names[128];
+  int n = driver_option_names(names, 120);
+  names[n++] = "--out";
+  names[n++] = "--help";
+  for (const ExpFlag *f = flags; f && f->name && n < 128; f++)
+    names[n++] = f->name;
+  for (int i = 0; i < n; i++)
+    if (!strcmp(a, names[i]))
+      return 0;
+  const char *best = suggest_nearest(a, names, n);
+  if (best)
+    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
+  else
+    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  return 1;
+}
+
 int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *defaults,
               const ExpFlag *flags, int argc, char **argv) {
   memset(e, 0, sizeof *e);
@@ -95,6 +116,8 @@ int exp_parse(Exp *e, const NetModel *m, const char *about, const char *const *d
       *slot = argv[++i];
       continue;
     }
+    if (!strncmp(a, "--", 2) && unknown_option(a, flags))
+      return 2;
     e->user_save |= !strcmp(a, "--save");
     e->user_load |= !strcmp(a, "--load") || !strcmp(a, "--resume");
     av[ac++] = argv[i];

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "hpo.h"
+#include "suggest.h"
 
 #define DEFAULT_SPACE \
   "weight_decay=float:1e-6:1e-2:log;optimizer=cat:adam,sgd;lr=float:1e-4:1e-1:log;latent=int:2:16"
@@ -44,6 +45,27 @@ typedef struct {
   HpoSamplerKind sampler;
   HpoPruner pruner;
 } Options;
+
+// Every option, for the "did you mean" hint (keep in step with parse()).
+static const char *const option_names[] = {
+  "--study", "--study-name", "--trials", "--timeout", "--workers", "--seed", "--sampler", "--epochs",
+  "--data", "--threads", "--momentum", "--space", "--trainer", "--prepare", "--interpret", "--cache",
+  "--out", "--max-failures", "--grace", "--show", "--dump", "--no-plots", "--quiet", "--help"};
+
+static int bad_option(const char *a, int missing_value) {
+  int n = (int)(sizeof option_names / sizeof option_names[0]);
+  for (int i = 0; missing_value && i < n; i++)
+    if (!strcmp(a, option_names[i])) {
+      fprintf(stderr, "error: %s needs a value (see --help)\n", a);
+      return 2;
+    }
+  const char *best = strncmp(a, "--", 2) == 0 ? suggest_nearest(a, option_names, n) : NULL;
+  if (best)
+    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
+  else
+    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  return 2;
+}
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
@@ -97,10 +119,8 @@ static int parse(Options *o, int argc, char **argv) {
     if (!strcmp(a, "--no-plots")) { o->plots = 0; continue; }
     if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
     if (!strcmp(a, "--interpret")) { o->trainer = INTERP_TRAINER, o->prepare = NULL; continue; }
-    if (i + 1 >= argc || strncmp(a, "--", 2) != 0) {
-      fprintf(stderr, "error: %s: unknown option or missing value (see --help)\n", a);
-      return 2;
-    }
+    if (i + 1 >= argc || strncmp(a, "--", 2) != 0)
+      return bad_option(a, i + 1 >= argc);
     const char *v = argv[++i];
     char *end = NULL;
     if (!strcmp(a, "--study")) o->study = v;
@@ -132,8 +152,7 @@ static int parse(Options *o, int argc, char **argv) {
       else if (!strcmp(v, "random")) o->sampler = HPO_SAMPLER_RANDOM;
       else { fprintf(stderr, "error: --sampler: '%s' is not tpe or random\n", v); return 2; }
     } else {
-      fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
-      return 2;
+      return bad_option(a, 0);
     }
     if (end && *end) { fprintf(stderr, "error: %s: '%s' is not a number\n", a, v); return 2; }
   }

@@ -12,6 +12,7 @@ decoded parts not blank.  The figure geometry mirrors png_grid.h: tiles of
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,17 @@ def main():
                     "codes file: header + 2000 rows of label + 9 floats")
         ok &= png(png_check, r["figure"], grid(10), grid(6),
                   [row_region(1, 10), row_region(3, 10), row_region(5, 10)])
+        # Mistyped options, the experiment's own and the trainer's: exit 2
+        # and the nearest name.  --help shows the experiment's defaults.
+        for typo, want in (("--ot", "--out"), ("--epoch", "--epochs")):
+            p = subprocess.run([f"{bindir}/experiment-autoencoder", typo, "1"], capture_output=True,
+                               text=True)
+            ok &= check(p.returncode == 2 and f"did you mean '{want}'" in p.stderr,
+                        f"{typo}: exit 2, suggests {want} ({p.stderr.strip()[:80]})")
+        p = subprocess.run([f"{bindir}/experiment-autoencoder", "--help"], capture_output=True, text=True)
+        listed = re.search(r"--epochs N +epochs to train \[20\]", p.stdout) is not None
+        ok &= check(p.returncode == 0 and listed,
+                    "--help lists the trainer's --epochs with the experiment's default 20")
     elif kind == "denoiser":
         r = run([f"{bindir}/experiment-denoiser", "--epochs", "8", "--batch", "64"] + common)
         ok &= check(r["test_loss"] < 0.055, f"test loss {r['test_loss']:.5f} < 0.055 "

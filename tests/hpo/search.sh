@@ -81,4 +81,10 @@ fi
 dump "$T/f.db" > "$T/df"
 [ "$(awk '$2 == "FAIL"' "$T/df" | wc -l)" -eq 3 ] || { cat "$T/df"; fail "expected 3 FAIL trials"; }
 grep -q "3 trials in a row failed" "$T/logf.txt" || fail "no failure message"
+# A mistyped option: the nearest one suggested, exit 2.
+rc=0; "$SEARCH" --trial 3 > /dev/null 2> "$T/typo.txt" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "did you mean '--trials'" "$T/typo.txt" ||
+  { cat "$T/typo.txt"; fail "--trial: no suggestion of --trials (exit $rc)"; }
+rc=0; "$SEARCH" --trials > /dev/null 2> "$T/novalue.txt" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "needs a value" "$T/novalue.txt" || fail "--trials without a value"
 echo "search: all checks passed"

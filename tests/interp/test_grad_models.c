@@ -25,6 +25,7 @@
 #include "netc.h"
 #include "ops.h"
 #include "ref_forward.h"
+#include "../check.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -50,7 +51,7 @@ static double unif(void) {
 static float det_x[DET_BATCH * 784];
 static uint8_t det_labels[DET_BATCH];
 
-static int check_threads(NetModel *m) {
+static void check_threads(NetModel *m) {
   m->set_threads(m, 1);
   float l1 = m->train_step(m, det_x, det_labels, DET_BATCH, 5);
   float *g1 = malloc(m->n_params * sizeof(float));
@@ -60,17 +61,19 @@ static int check_threads(NetModel *m) {
   int same = l1 == l2 && !memcmp(g1, m->grads, m->n_trainable * sizeof(float));
   m->set_threads(m, 1);
   free(g1);
-  printf("  1 vs 2 threads, batch %d: %s\n", DET_BATCH, same ? "bitwise equal" : "DIFFERENT  NOT OK");
-  return !same;
+  printf("  1 vs 2 threads, batch %d: %s\n", DET_BATCH, same ? "bitwise equal" : "different");
+  CHECK(same, "1 vs 2 threads, batch %d: loss or gradients differ", DET_BATCH);
 }
 
-static int check_model(const char *name, const float *x, const uint8_t *labels) {
+static void check_model(const char *name, const float *x, const uint8_t *labels) {
   char path[1024];
   snprintf(path, sizeof path, "%s/models/%s.net", NETC_SOURCE_DIR, name);
   int status;
   Graph *g = netc_compile(path, NULL, 0, &status);
-  if (!g || !autodiff(g) || !ops_verify(g))
-    return 1;
+  bool built = g && autodiff(g) && ops_verify(g);
+  CHECK(built, "%s: compile, autodiff or verification failed", name);
+  if (!built)
+    return;
   NetModel *m = interp_model_new(g);
   model_init_params(m, 7);
   for (int t = 0; t < m->n_tensors; t++)
@@ -91,8 +94,8 @@ static int check_model(const char *name, const float *x, const uint8_t *labels) 
       dp[p][k] = m->params[nt->offset + k];
   }
   double rl = ref_loss(g, dp, x, labels, BATCH, seed);
-  int bad = fabs(rl - loss) > 1e-5 * fabs(rl);
-  printf("%s: loss %.7f, double reference %.7f%s\n", name, loss, rl, bad ? "  NOT OK" : "");
+  printf("%s: loss %.7f, double reference %.7f\n", name, loss, rl);
+  CHECK(fabs(rl - loss) <= 1e-5 * fabs(rl), "%s: loss %.7f, double reference %.7f", name, loss, rl);
   double *v = malloc(m->n_params * sizeof(double));
   for (int p = 0; p < g->nparams; p++) {
     const NetTensor *nt = tensor_of[p];
@@ -135,19 +138,19 @@ static int check_model(const char *name, const float *x, const uint8_t *labels) 
       w[k] = save;
       worst_entry = fmax(worst_entry, fabs((lp - lm) / (2 * EPS) - gw[k]) / fmax(gmax, 1e-12));
     }
-    int fail = worst_dir > TOL || worst_entry > TOL || norm == 0;
-    bad += fail;
-    printf("  %-30s ||grad|| %.3e  rel diff: directions %.2e, entries %.2e%s\n", nt->name, norm, worst_dir,
-           worst_entry, fail ? "  NOT OK" : "");
+    printf("  %-30s ||grad|| %.3e  rel diff: directions %.2e, entries %.2e\n", nt->name, norm, worst_dir,
+           worst_entry);
+    CHECK(worst_dir <= TOL && worst_entry <= TOL && norm != 0,
+          "%s, %s: ||grad|| %.3e, rel diff directions %.2e, entries %.2e", name, nt->name, norm, worst_dir,
+          worst_entry);
   }
-  bad += check_threads(m);
+  check_threads(m);
   for (int p = 0; p < g->nparams; p++)
     free(dp[p]);
   free(dp);
   free(tensor_of);
   free(v);
   m->free(m);
-  return bad;
 }
 
 int main(void) {
@@ -163,10 +166,8 @@ int main(void) {
   mnist_batch(&d.train, NULL, 0, BATCH, x, labels);
   mnist_batch(&d.train, NULL, 0, DET_BATCH, det_x, det_labels);
   const char *models[] = {"autoencoder", "denoiser", "classifier", "vae"};
-  int bad = 0;
   for (int i = 0; i < 4; i++)
-    bad += check_model(models[i], x, labels);
+    check_model(models[i], x, labels);
   mnist_free(&d);
-  printf("%s: %d tensor(s) off\n", bad ? "FAILED" : "PASSED", bad);
-  return bad != 0;
+  return t_finish("interp_grad_models");
 }

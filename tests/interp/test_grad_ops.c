@@ -9,6 +9,7 @@
 // ends in loss = sum(y * R) with R a frozen random tensor, so every output
 // element gets a distinct weight.
 #include "gradcheck.h"
+#include "../check.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -224,12 +225,12 @@ static float value_for(const char *name) {
   return gc_uniform() < 0.5 ? -v : v;
 }
 
-static int run_case(Case c, int batch) {
+static void run_case(Case c, int batch) {
   const char *name = c();
-  if (!autodiff(g) || !ops_verify(g)) {
-    printf("FAIL %-40s autodiff or verification failed\n", name);
-    return 1;
-  }
+  bool built = autodiff(g) && ops_verify(g);
+  CHECK(built, "%s: autodiff or verification failed", name);
+  if (!built)
+    return;
   float **pv = malloc(g->nparams * sizeof(float *));
   for (int p = 0; p < g->nparams; p++) {
     int64_t m = shape_numel(g->params[p].shape);
@@ -246,37 +247,30 @@ static int run_case(Case c, int batch) {
     labels[i] = (uint8_t)(i * 7 % 10);
 
   Interp *ip = interp_new(g, pv);
-  int fails = 0;
+  int before = t_failures;
   double worst = 0;
   for (int p = 0; p < g->nparams; p++) {
     if (g->params[p].frozen) {
-      if (g->params[p].grad >= 0) {
-        printf("FAIL %-40s frozen %s has a gradient\n", name, g->params[p].name);
-        fails++;
-      }
+      CHECK(g->params[p].grad < 0, "%s: frozen %s has a gradient", name, g->params[p].name);
       continue;
     }
     GcResult r = gc_check_param(ip, pv, p, x, labels, batch, 42, 1e-3, 64);
     double rel = r.max_diff / fmax(r.max_ref, 1e-3);
     worst = fmax(worst, rel);
-    if (rel > TOL) {
-      printf("FAIL %-40s %s: max |num - ana| = %.3g (max |ana| %.3g)\n", name, g->params[p].name, r.max_diff,
-             r.max_ref);
-      fails++;
-    }
+    CHECK(rel <= TOL, "%s, %s: max |num - ana| = %.3g (max |ana| %.3g)", name, g->params[p].name,
+          r.max_diff, r.max_ref);
   }
-  if (!fails)
+  if (t_failures == before)
     printf("ok   %-40s batch %2d  max rel diff %.2e\n", name, batch, worst);
   interp_free(ip);
   for (int p = 0; p < g->nparams; p++)
     free(pv[p]);
   free(pv);
   free(x);
-  return fails;
 }
 
 // Frozen layer under a trainable one: no backward node may touch it.
-static int check_frozen_no_work(void) {
+static void check_frozen_no_work(void) {
   begin();
   int x = input(S(3, 1, 6, 6));
   int c = node(OP_CONV2D, S(3, 2, 3, 3), true, 3, x, param(shape_make(4, (int[]){2, 1, 3, 3}), true),
@@ -284,53 +278,55 @@ static int check_frozen_no_work(void) {
   g->nodes[c].attr = (Attrs){.k = 3, .stride = 2, .pad = 1, .out = 2};
   int f = node(OP_RESHAPE, S(1, 18, 0, 0), true, 1, node(OP_RELU, S(3, 2, 3, 3), true, 1, c, 0, 0), 0, 0);
   finish(layer(OP_DENSE, f, S(2, 4, 18, 0), 4, 0, 0, 0, 0));
-  if (!autodiff(g) || !ops_verify(g))
-    return printf("FAIL frozen: autodiff failed\n"), 1;
+  bool built = autodiff(g) && ops_verify(g);
+  CHECK(built, "frozen: autodiff failed");
+  if (!built)
+    return;
   for (int i = g->nforward; i < g->nnodes; i++) {
     OpKind op = g->nodes[i].op;
-    if (op == OP_CONV2D_DX || op == OP_CONV2D_DW || op == OP_RELU_GRAD || op == OP_DENSE_DX) {
-      printf("FAIL frozen: backward node %%%d = %s works for a frozen or input-only path\n", i, ir_op_name(op));
+    bool works = op == OP_CONV2D_DX || op == OP_CONV2D_DW || op == OP_RELU_GRAD || op == OP_DENSE_DX;
+    CHECK(!works, "frozen: backward node %%%d = %s works for a frozen or input-only path", i, ir_op_name(op));
+    if (works) {
       ir_print(stdout, g);
-      return 1;
+      return;
     }
   }
   printf("ok   %-40s %d backward nodes, none on the frozen path\n", "no gradient work for frozen/input", g->nnodes - g->nforward);
-  return 0;
 }
 
 // noise() on a parameter's path has no gradient: a located error.
-static int check_no_rule_error(void) {
+static void check_no_rule_error(void) {
   begin();
   int x = operand(S(1, 4, 0, 0));
   int nz = node(OP_NOISE, S(1, 4, 0, 0), true, 1, x, 0, 0);
   g->nodes[nz].loc = (SrcLoc){"models/x.net", 7, 13};
   finish(nz);
   fflush(stdout);
-  if (autodiff(g))
-    return printf("FAIL no-rule: autodiff accepted noise on a parameter's path\n"), 1;
+  bool accepted = autodiff(g);
+  CHECK(!accepted, "no-rule: autodiff accepted noise on a parameter's path");
+  if (accepted)
+    return;
   printf("ok   %-40s rejected (message above)\n", "noise on a parameter path");
   // noise on the input only is fine.
   begin();
   int in = input(S(1, 4, 0, 0));
   int n2 = node(OP_NOISE, S(1, 4, 0, 0), true, 1, in, 0, 0);
   finish(layer(OP_DENSE, n2, S(2, 3, 4, 0), 3, 0, 0, 0, 0));
-  if (!autodiff(g))
-    return printf("FAIL no-rule: noise on the input was rejected\n"), 1;
-  printf("ok   %-40s accepted\n", "noise on the input only");
-  return 0;
+  accepted = autodiff(g);
+  CHECK(accepted, "no-rule: noise on the input was rejected");
+  if (accepted)
+    printf("ok   %-40s accepted\n", "noise on the input only");
 }
 
 int main(void) {
   omp_set_num_threads(1);       // tiny ops: threads would only spin
   openblas_set_num_threads(1);
-  int fails = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    fails += run_case(cases[i], BATCH);
+    run_case(cases[i], BATCH);
   // The layers again on a batch that the convolution kernels cut into chunks.
   for (size_t i = 0; i < 6; i++)
-    fails += run_case(cases[i], BIG_BATCH);
-  fails += check_frozen_no_work();
-  fails += check_no_rule_error();
-  printf("%s: %d failure(s)\n", fails ? "FAILED" : "PASSED", fails);
-  return fails != 0;
+    run_case(cases[i], BIG_BATCH);
+  check_frozen_no_work();
+  check_no_rule_error();
+  return t_finish("interp_grad_ops");
 }

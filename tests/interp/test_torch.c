@@ -17,6 +17,7 @@
 #include "netc.h"
 #include "ops.h"
 #include "optim.h"
+#include "../check.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -106,16 +107,14 @@ static void set_formula_weights(NetModel *m) {
 // mine - base with ref - base instead, since the updates are what the
 // steps compute; the floor then allows for the rounding of parameters
 // stored as floats (a few ulps of the largest one).
-static int compare_from(const char *what, const NetTensor *t, const float *mine, const Record *ref,
-                        const float *base) {
-  if (!ref) {
-    printf("  %-34s MISSING in the fixture\n", what);
-    return 1;
-  }
-  if (ref->full != t->numel) {
-    printf("  %-34s size %zu, fixture %u\n", what, t->numel, ref->full);
-    return 1;
-  }
+static void compare_from(const char *what, const NetTensor *t, const float *mine, const Record *ref,
+                         const float *base) {
+  CHECK(ref, "%s is missing in the fixture", what);
+  if (!ref)
+    return;
+  CHECK(ref->full == t->numel, "%s: size %zu, fixture %u", what, t->numel, ref->full);
+  if (ref->full != t->numel)
+    return;
   double md = 0, mr = 0, mb = 0;
   for (uint32_t j = 0; j < ref->n; j++) {
     size_t k = (size_t)((uint64_t)j * ref->full / ref->n);
@@ -125,53 +124,50 @@ static int compare_from(const char *what, const NetTensor *t, const float *mine,
     mb = fmax(mb, fabs(b));
   }
   double tol = TOL * mr + 4 * FLT_EPSILON * mb;
-  int bad = md > tol || mr == 0;
-  printf("  %-34s max diff %.3e  (max |%s| %.3e)%s\n", what, md, base ? "torch update" : "torch", mr,
-         bad ? "  NOT OK" : "");
-  return bad;
+  printf("  %-34s max diff %.3e  (max |%s| %.3e)\n", what, md, base ? "torch update" : "torch", mr);
+  CHECK(md <= tol && mr != 0, "%s: max diff %.3e, tolerance %.3e, max |torch| %.3e", what, md, tol, mr);
 }
 
-static int compare(const char *what, const NetTensor *t, const float *mine, const Record *ref) {
-  return compare_from(what, t, mine, ref, NULL);
+static void compare(const char *what, const NetTensor *t, const float *mine, const Record *ref) {
+  compare_from(what, t, mine, ref, NULL);
 }
 
-static int compare_grads(NetModel *m) {
-  int bad = 0;
+static void compare_grads(NetModel *m) {
   for (int t = 0; t < m->n_tensors; t++) {
     const NetTensor *nt = &m->tensors[t];
     if (nt->frozen)
       continue;
     char what[128];
     snprintf(what, sizeof what, "d_%s", nt->name);
-    bad += compare(what, nt, m->grads + nt->offset, find("d_", nt->name));
+    compare(what, nt, m->grads + nt->offset, find("d_", nt->name));
     // The L1 norm over the whole tensor, since large ones are sampled.
     const Record *l1 = find("l1_d_", nt->name);
     double s = 0;
     for (size_t k = 0; k < nt->numel; k++)
       s += fabs(m->grads[nt->offset + k]);
-    if (!l1 || fabs(s - l1->data[0]) > TOL * fmax(l1->data[0], 1e-12)) {
-      printf("  %-34s L1 norm %.6e, torch %.6e  NOT OK\n", what, s, l1 ? l1->data[0] : NAN);
-      bad++;
-    }
+    CHECK(l1 && fabs(s - l1->data[0]) <= TOL * fmax(l1->data[0], 1e-12), "%s: L1 norm %.6e, torch %.6e",
+          what, s, l1 ? l1->data[0] : NAN);
   }
-  return bad;
 }
 
-static int check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const float *x, const uint8_t *labels,
-                       int n) {
+static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const float *x, const uint8_t *labels,
+                        int n) {
   set_formula_weights(m);
   float *base = malloc(m->n_params * sizeof(float));
   memcpy(base, m->params, m->n_params * sizeof(float));
   Optim o;
-  if (optim_init(&o, &cfg, m->n_trainable))
-    return 1;
+  int rc = optim_init(&o, &cfg, m->n_trainable);
+  CHECK(rc == 0, "%s: optim_init failed", prefix);
+  if (rc) {
+    free(base);
+    return;
+  }
   for (int s = 0; s < 3; s++) {
     m->train_step(m, x, labels, n, 1);
     optim_step(&o, m->params, m->grads);
   }
   optim_free(&o);
   printf("after 3 %s steps:\n", prefix);
-  int bad = 0;
   char pre[16];
   snprintf(pre, sizeof pre, "%s_", prefix);
   for (int t = 0; t < m->n_tensors; t++) {
@@ -180,10 +176,9 @@ static int check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const f
       continue;
     char what[128];
     snprintf(what, sizeof what, "%s%s", pre, nt->name);
-    bad += compare_from(what, nt, m->params + nt->offset, find(pre, nt->name), base + nt->offset);
+    compare_from(what, nt, m->params + nt->offset, find(pre, nt->name), base + nt->offset);
   }
   free(base);
-  return bad;
 }
 
 int main(int argc, char **argv) {
@@ -226,19 +221,17 @@ int main(int argc, char **argv) {
   set_formula_weights(m);
   float loss = m->train_step(m, rx->data, labels, n, 1);
   double dl = fabs(loss - rloss->data[0]) / fabs(rloss->data[0]);
-  int bad = dl > TOL;
-  printf("%s, batch %d: loss %.7f, torch %.7f, rel diff %.2e%s\ngradients:\n", model, n, loss, rloss->data[0], dl,
-         bad ? "  NOT OK" : "");
-  bad += compare_grads(m);
+  printf("%s, batch %d: loss %.7f, torch %.7f, rel diff %.2e\ngradients:\n", model, n, loss, rloss->data[0], dl);
+  CHECK(dl <= TOL, "%s: loss rel diff %.2e", model, dl);
+  compare_grads(m);
 
   OptimConfig adam = optim_config_default(OPTIM_ADAM);
-  bad += check_steps(m, "adam", adam, rx->data, labels, n);
+  check_steps(m, "adam", adam, rx->data, labels, n);
   OptimConfig sgd = optim_config_default(OPTIM_SGD);
   sgd.lr = 0.1;
   sgd.momentum = 0.9;
-  bad += check_steps(m, "sgd", sgd, rx->data, labels, n);
+  check_steps(m, "sgd", sgd, rx->data, labels, n);
 
-  printf("%s: %s (%d tensor(s) off)\n", model, bad ? "FAILED" : "PASSED", bad);
   m->free(m);
-  return bad != 0;
+  return t_finish(model);
 }
