@@ -50,7 +50,8 @@ typedef struct {
 static const char *const option_names[] = {
   "--study", "--study-name", "--trials", "--timeout", "--workers", "--seed", "--sampler", "--epochs",
   "--data", "--threads", "--momentum", "--space", "--trainer", "--prepare", "--interpret", "--cache",
-  "--out", "--max-failures", "--grace", "--show", "--dump", "--no-plots", "--quiet", "--help"};
+  "--out", "--max-failures", "--grace", "--show", "--dump", "--no-plots", "--quiet", "--help",
+  "--pruner", "--reduction-factor", "--min-resource", "--max-resource"};
 
 static int bad_option(const char *a, int missing_value) {
   int n = (int)(sizeof option_names / sizeof option_names[0]);

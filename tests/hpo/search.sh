@@ -85,6 +85,9 @@ grep -q "3 trials in a row failed" "$T/logf.txt" || fail "no failure message"
 rc=0; "$SEARCH" --trial 3 > /dev/null 2> "$T/typo.txt" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "did you mean '--trials'" "$T/typo.txt" ||
   { cat "$T/typo.txt"; fail "--trial: no suggestion of --trials (exit $rc)"; }
+rc=0; "$SEARCH" --prunner sha > /dev/null 2> "$T/typo2.txt" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "did you mean '--pruner'" "$T/typo2.txt" ||
+  { cat "$T/typo2.txt"; fail "--prunner: no suggestion of --pruner (exit $rc)"; }
 rc=0; "$SEARCH" --trials > /dev/null 2> "$T/novalue.txt" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "needs a value" "$T/novalue.txt" || fail "--trials without a value"
 echo "search: all checks passed"
