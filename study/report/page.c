@@ -297,11 +297,11 @@ static void section_results(void) {
   // (docs/full-mnist.md), so that a page of one run can be read against
   // the spread between seeds.
   put("<p class=\"sub\">Measured with the full study's configuration (full MNIST, "
-      "2026-11-29, the shared 2-core development machine, AMD EPYC, load average 6&ndash;12 from "
-      "other work) at seeds 1 / 2 / 3: AE test MSE 0.01415 / 0.01377 / 0.01422, denoiser "
-      "0.0254 / 0.0251 / 0.0250, accuracy 0.9640 / 0.9636 / 0.9619, VAE 0.0172 / 0.0174 / "
-      "0.0173; pipeline wall time 321 (343 run again) / 238 / 321 s (CPU time of all stages 147&ndash;176 s; "
-      "seed 1 included building the search's latent-size variants).</p>\n");
+      "2026-11-29, the shared 2-core development machine, AMD EPYC) at seeds 1 / 2 / 3: AE "
+      "test MSE 0.01415 / 0.01377 / 0.01422, denoiser 0.0254 / 0.0251 / 0.0250, accuracy "
+      "0.9640 / 0.9636 / 0.9619, VAE 0.0172 / 0.0174 / 0.0173; pipeline wall time 321 / 238 / "
+      "321 s at load average 6&ndash;12 from other work, 185 / 94 / 97 s later at load "
+      "1&ndash;4; CPU time of all stages 147&ndash;180 s (docs/full-mnist.md).</p>\n");
   free(ae);
   free(dn);
   free(ft);
