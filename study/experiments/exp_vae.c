@@ -5,6 +5,14 @@
 //                          mean code with the 0-th component z0 replaced by
 //                          z0 (1 + k/5), k = 0..10: steps of one fifth of
 //                          its value (Figure 4; read left to right, top row first)
+//   OUT/vae-traversal-spread.png  the same "6" (first column), then row j decoded
+//                          with component j swept over its spread on the
+//                          test set, mean - 3 sd .. mean + 3 sd of mu_j in 11
+//                          steps, the others kept at the 6's code: what each
+//                          component encodes (row 0 is Figure 4's z0).  The
+//                          report's rule moves z0 by fifths of the 6's own
+//                          value, which may be a small part of z0's spread
+//                          (then the digit barely changes)
 //   OUT/samples.png        images decoded from the same 64 draws z ~ N(0, I):
 //                          the autoencoder's decoder on the left (Figure 15),
 //                          the VAE's on the right (Figure 16); the left half
@@ -39,6 +47,7 @@
 #define STR(x) STR_(x)
 #define TRAVERSE_STEPS 11  // z0 (1 + k/5), k = 0..10
 #define TRAVERSE_COLS 6
+#define SPREAD_STEPS 11    // mean + (k - 5) 0.6 sd, k = 0..10: -3 sd .. +3 sd
 #define SAMPLES_SIDE 8     // 8 x 8 samples per model
 
 // The value of "key": in a JSON line, or NAN.
@@ -157,7 +166,7 @@ static int samples_save(const char *path, const float *left, const float *right)
 static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const char *lambda_text,
                    const char *ae_ckpt) {
   float **outs = NULL, *mu = NULL, *logvar = NULL, *y = NULL, *x = NULL;
-  float *trav = NULL, *z = NULL, *vae_s = NULL, *ae_s = NULL;
+  float *trav = NULL, *z = NULL, *vae_s = NULL, *ae_s = NULL, *spread = NULL, *zs = NULL;
   NetModel *dec = NULL;
   DriverResult r;
   int rc;
@@ -224,6 +233,34 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
                                TRAVERSE_COLS, 28, 28))
     goto out;
 
+  // Each component over its spread on the test set (mean and sd of mu_j).
+  const int scols = SPREAD_STEPS + 1;
+  double z0_mean = 0, z0_sd = 0;
+  spread = exp_alloc(sizeof(float) * latent * scols * MNIST_PIXELS);
+  zs = exp_alloc(sizeof(float) * SPREAD_STEPS * latent);
+  const char *spread_path = exp_path(e, "vae-traversal-spread.png");
+  if (six < n) {
+    for (int j = 0; j < latent; j++) {
+      double s1 = 0, s2 = 0;
+      for (int i = 0; i < n; i++) {
+        double v = mu[(size_t)i * latent + j];
+        s1 += v, s2 += v * v;
+      }
+      double mean = s1 / n, sd = sqrt(fmax(s2 / n - mean * mean, 0));
+      if (j == 0)
+        z0_mean = mean, z0_sd = sd;
+      for (int k = 0; k < SPREAD_STEPS; k++) {
+        memcpy(zs + k * latent, mu + (size_t)six * latent, sizeof(float) * latent);
+        zs[k * latent + j] = (float)(mean + (k - SPREAD_STEPS / 2) * (6.0 / (SPREAD_STEPS - 1)) * sd);
+      }
+      float *row = spread + (size_t)j * scols * MNIST_PIXELS;
+      memcpy(row, x + (size_t)six * MNIST_PIXELS, sizeof(float) * MNIST_PIXELS);
+      latent_decode(dec, zs, SPREAD_STEPS, row + MNIST_PIXELS);
+    }
+    if (png_grid_save(spread_path, spread, latent, scols, 28, 28))
+      goto out;
+  }
+
   const int ns = SAMPLES_SIDE * SAMPLES_SIDE;
   Rng g = rng_stream(EXP_FIGURE_SEED, 0);
   for (int i = 0; i < ns * latent; i++)
@@ -246,8 +283,12 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
   if (!e->drv.quiet) {
     printf("vae (lambda %s): %d epochs, test loss %.5f = MSE %.5f + lambda x KL %.3f; %.1f s training\n",
            lambda_text, r.epochs_run, test_loss, test_mse, test_kl, r.seconds);
-    printf("  checkpoint %s\n  figures    %s, %s%s\n  codes      %s\n", e->drv.save,
-           six < n ? trav_path : "(no test 6)", samples_path, ae_s ? "" : " (VAE only)", codes_path);
+    printf("  checkpoint %s\n  figures    %s, %s, %s%s\n  codes      %s\n", e->drv.save,
+           six < n ? trav_path : "(no test 6)", six < n ? spread_path : "(no test 6)", samples_path,
+           ae_s ? "" : " (VAE only)", codes_path);
+    if (six < n)
+      printf("  traversal  the 6's z0 = %.3f; z0 on the test set: mean %.3f, sd %.3f\n",
+             mu[(size_t)six * latent], z0_mean, z0_sd);
   }
   if (e->drv.json) {
     exp_json_begin("vae");
@@ -260,13 +301,19 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
     exp_json_int("autoencoder_samples", ae_s != NULL);
     exp_json_str("checkpoint", e->drv.save);
     exp_json_str("traversal", trav_path);
+    if (six < n) {
+      exp_json_str("traversal_spread", spread_path);
+      exp_json_num("traversal_z0", mu[(size_t)six * latent]);
+      exp_json_num("z0_test_mean", z0_mean);
+      exp_json_num("z0_test_sd", z0_sd);
+    }
     exp_json_str("samples", samples_path);
     exp_json_str("codes", codes_path);
     exp_json_end();
   }
   rc = 0;
 out:
-  free(ae_s), free(vae_s), free(z), free(trav);
+  free(ae_s), free(vae_s), free(z), free(trav), free(spread), free(zs);
   free(mu), free(logvar), free(y), free(x), free(outs);
   if (dec)
     dec->free(dec);

@@ -1,6 +1,7 @@
 // hpo.h — hyperparameter search: search spaces, the random and TPE
-// samplers, the median pruner, study storage (SQLite, PostgreSQL), the
-// trial runner and the plots.  One section per file, in pipeline order.
+// samplers, the pruners (median, successive halving, Hyperband), study
+// storage (SQLite, PostgreSQL), the trial runner and the plots.  One
+// section per file, in pipeline order.
 //
 // A study is a set of trials over one search space.  A trial's parameters
 // are kept in their "internal" form, one double each: the value itself for
@@ -112,18 +113,43 @@ double parzen_sample(const Parzen *pe, Rng *rng);     // internal value
 double parzen_log_pdf(const Parzen *pe, double x);    // log density / mass
 void parzen_free(Parzen *pe);
 
-// ---- pruner.c: the median pruner --------------------------------------------
+// ---- pruner.c: the median, successive-halving and Hyperband pruners ---------
+
+typedef enum { HPO_PRUNER_NONE, HPO_PRUNER_MEDIAN, HPO_PRUNER_SHA, HPO_PRUNER_HYPERBAND } HpoPrunerKind;
 
 typedef struct {
+  HpoPrunerKind kind;
+  // median (Optuna's MedianPruner)
   int n_startup_trials;   // 5
   int n_warmup_steps;     // 0
   double percentile;      // 50 (the median)
+  // successive halving (SuccessiveHalvingPruner) and Hyperband (HyperbandPruner)
+  int min_resource;       // SHA: 0 = "auto"; Hyperband: 1
+  int max_resource;       // Hyperband: 0 = "auto"
+  int reduction_factor;   // eta: SHA 4, Hyperband 3
+  int min_early_stopping_rate;   // SHA: 0 (Hyperband: the bracket's index)
+  int bootstrap_count;    // 0
+  const char *study_name; // Hyperband: trials go to brackets by a hash of "NAME_NUMBER"
 } HpoPruner;
 
-void pruner_default(HpoPruner *p);
+void pruner_default(HpoPruner *p);   // the median pruner
+void pruner_default_kind(HpoPruner *p, HpoPrunerKind kind);
+const char *pruner_kind_name(HpoPrunerKind kind);   // "none", "median", "sha", "hyperband"
+int pruner_kind_parse(const char *s);               // -1 if unknown
 // 1 if trial t (RUNNING, with its intermediate values so far) should stop.
+// trials may contain t itself (matched by number); it is not its own rival.
 int pruner_should_prune(const HpoPruner *p, const HpoTrial *trials, int n_trials,
                         const HpoTrial *t);
+// Hyperband: the bracket of trial `number`, or -1 before the brackets exist
+// (no COMPLETE trial yet with max_resource "auto") and for other pruners.
+// As Optuna's TPE does with Hyperband, the sampler then sees only the
+// trials of the new trial's bracket.
+int pruner_bracket(const HpoPruner *p, const HpoTrial *trials, int n_trials, int number);
+// Hyperband's brackets: their count and each one's share of the trials
+// (Optuna's trial allocation budget); budgets[] has room for 32.  Returns
+// the count, 0 before max_resource is known.
+int pruner_brackets(const HpoPruner *p, const HpoTrial *trials, int n_trials, int *budgets);
+uint32_t pruner_crc32(const char *s);   // CRC-32 (zlib's, Python's binascii.crc32)
 
 // ---- storage.c: the storage interface ---------------------------------------
 

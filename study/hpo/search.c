@@ -1,5 +1,5 @@
 // netc-search — the report's hyperparameter search: TPE (or random)
-// sampling, median pruning, a study persisted in SQLite or PostgreSQL,
+// sampling, median, successive-halving or Hyperband pruning, a study persisted in SQLite or PostgreSQL,
 // several worker processes, a summary table and three figures.
 //
 //   netc-search --trials 30 --epochs 10 --workers 1 --study hpo.db
@@ -43,13 +43,15 @@ typedef struct {
   double timeout, momentum, grace;
   uint64_t seed;
   HpoSamplerKind sampler;
+  HpoPruner pruner;
 } Options;
 
 // Every option, for the "did you mean" hint (keep in step with parse()).
 static const char *const option_names[] = {
   "--study", "--study-name", "--trials", "--timeout", "--workers", "--seed", "--sampler", "--epochs",
   "--data", "--threads", "--momentum", "--space", "--trainer", "--prepare", "--interpret", "--cache",
-  "--out", "--max-failures", "--grace", "--show", "--dump", "--no-plots", "--quiet", "--help"};
+  "--out", "--max-failures", "--grace", "--show", "--dump", "--no-plots", "--quiet", "--help",
+  "--pruner", "--reduction-factor", "--min-resource", "--max-resource"};
 
 static int bad_option(const char *a, int missing_value) {
   int n = (int)(sizeof option_names / sizeof option_names[0]);
@@ -79,6 +81,10 @@ static void usage(FILE *f) {
     "  --workers N          worker processes on this machine [1]\n"
     "  --seed N             sampler seed, also passed to the trainer [1]\n"
     "  --sampler tpe|random [tpe]\n"
+    "  --pruner KIND        median, sha (successive halving), hyperband or none [median]\n"
+    "  --reduction-factor N sha, hyperband: eta [sha 4, hyperband 3]\n"
+    "  --min-resource N     sha, hyperband: epochs of the first rung [sha auto, hyperband 1]\n"
+    "  --max-resource N     hyperband: most epochs of a trial [auto: the first complete trial's + 1]\n"
     "  --epochs N           epochs per trial [10]\n"
     "  --data DIR           MNIST directory for the trainer [its default]\n"
     "  --threads N          threads per trainer [cores / workers]\n"
@@ -104,6 +110,8 @@ static int parse(Options *o, int argc, char **argv) {
   *o = (Options){.study = "hpo-study.db", .study_name = "autoencoder", .space = DEFAULT_SPACE,
                  .trainer = COMPILED_TRAINER, .prepare = COMPILED_PREPARE, .trials = 30, .workers = 1, .epochs = 10,
                  .momentum = 0.9, .grace = 120, .max_failures = 5, .seed = 1, .sampler = HPO_SAMPLER_TPE, .plots = 1};
+  pruner_default(&o->pruner);
+  int eta = 0, min_res = -1, max_res = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
@@ -133,7 +141,14 @@ static int parse(Options *o, int argc, char **argv) {
     else if (!strcmp(a, "--timeout")) o->timeout = strtod(v, &end);
     else if (!strcmp(a, "--momentum")) o->momentum = strtod(v, &end);
     else if (!strcmp(a, "--grace")) o->grace = strtod(v, &end);
-    else if (!strcmp(a, "--sampler")) {
+    else if (!strcmp(a, "--reduction-factor")) eta = (int)strtol(v, &end, 10);
+    else if (!strcmp(a, "--min-resource")) min_res = (int)strtol(v, &end, 10);
+    else if (!strcmp(a, "--max-resource")) max_res = (int)strtol(v, &end, 10);
+    else if (!strcmp(a, "--pruner")) {
+      int k = pruner_kind_parse(v);
+      if (k < 0) { fprintf(stderr, "error: --pruner: '%s' is not median, sha, hyperband or none\n", v); return 2; }
+      pruner_default_kind(&o->pruner, (HpoPrunerKind)k);
+    } else if (!strcmp(a, "--sampler")) {
       if (!strcmp(v, "tpe")) o->sampler = HPO_SAMPLER_TPE;
       else if (!strcmp(v, "random")) o->sampler = HPO_SAMPLER_RANDOM;
       else { fprintf(stderr, "error: --sampler: '%s' is not tpe or random\n", v); return 2; }
@@ -141,6 +156,15 @@ static int parse(Options *o, int argc, char **argv) {
       return bad_option(a, 0);
     }
     if (end && *end) { fprintf(stderr, "error: %s: '%s' is not a number\n", a, v); return 2; }
+  }
+  // Pruner options after --pruner, whatever their order on the line.
+  if (eta) o->pruner.reduction_factor = eta;
+  if (min_res >= 0) o->pruner.min_resource = min_res;
+  if (max_res >= 0) o->pruner.max_resource = max_res;
+  o->pruner.study_name = o->study_name;
+  if (o->pruner.reduction_factor < 2 || min_res == 0) {
+    fprintf(stderr, "error: need --reduction-factor >= 2 and --min-resource >= 1\n");
+    return 2;
   }
   if (o->trials < 0 || o->workers < 1 || o->epochs < 1 || (o->trials == 0 && o->timeout <= 0)) {
     fprintf(stderr, "error: need --trials >= 1 or --timeout > 0, --workers >= 1, --epochs >= 1\n");
@@ -356,7 +380,23 @@ static int worker(const Options *o, const HpoSpace *sp, const char *out, const c
     if (st->ops->trials_load(st, study, sp, &t, &n) != 0) { rc = 1; break; }
     double params[HPO_MAX_PARAMS];
     Rng rng = rng_stream(o->seed ^ 0x68706f73616d706cull, (uint64_t)number);   // "hposampl"
-    sampler_sample(&sampler, sp, t, n, &rng, params);
+    // With Hyperband, TPE learns from the new trial's bracket only, as
+    // Optuna's samplers do (optuna.pruners._filter_study).
+    // (A stable partition: the bracket's trials first, in their order.)
+    int bracket = pruner_bracket(&o->pruner, t, n, number), nb = n;
+    if (bracket >= 0) {
+      HpoTrial *part = malloc((size_t)n * sizeof *part);
+      int *in = malloc((size_t)n * sizeof *in), k = 0;
+      for (int i = 0; i < n; i++) in[i] = pruner_bracket(&o->pruner, t, n, t[i].number) == bracket;
+      for (int pass = 1; pass >= 0; pass--)
+        for (int i = 0; i < n; i++)
+          if (in[i] == pass) part[k++] = t[i];
+      nb = 0;
+      for (int i = 0; i < n; i++) nb += in[i];
+      memcpy(t, part, (size_t)n * sizeof *t);
+      free(part), free(in);
+    }
+    sampler_sample(&sampler, sp, t, nb, &rng, params);
     trials_free(t, n);
     if (st->ops->trial_set_params(st, tid, sp, params) != 0) { rc = 1; break; }
 
@@ -366,9 +406,10 @@ static int worker(const Options *o, const HpoSpace *sp, const char *out, const c
     snprintf(log_path, sizeof log_path, "%s/log.csv", dir);
     snprintf(out_path, sizeof out_path, "%s/output.txt", dir);
     Ctx c = {.st = st, .study = study, .trial_id = tid, .sp = sp, .last_beat = now,
-             .beat_every = fmin(10, o->grace / 4)};
-    pruner_default(&c.pruner);
+             .beat_every = fmin(10, o->grace / 4), .pruner = o->pruner};
     trial_init(&c.me, sp->n);
+    c.me.number = number;
+    c.me.state = HPO_RUNNING;
     double value = NAN;
     int epochs = 0;
     HpoRunResult res = HPO_RUN_FAILED;

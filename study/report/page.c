@@ -31,7 +31,8 @@ static FILE *html;
 typedef struct {
   const char *name, *title;
   int done, failed, skipped;   // skipped: not run, a stage it needs did not finish
-  double seconds;
+  double seconds, cpu_seconds;   // wall and CPU (user + system) time
+  char *load;                    // the load average when it finished
   char *message, *log_tail;
 } Stage;
 
@@ -75,11 +76,13 @@ static void stages_load(void) {
     s->done = done != NULL;
     s->failed = failed != NULL;
     if (kv) {
-      char *sec = kv_get(kv, "seconds");
+      char *sec = kv_get(kv, "seconds"), *cpu = kv_get(kv, "cpu_seconds");
       s->seconds = sec ? atof(sec) : NAN;
-      free(sec);
+      s->cpu_seconds = cpu ? atof(cpu) : NAN;   // markers from before it: none
+      s->load = kv_get(kv, "load");
+      free(sec), free(cpu);
     } else {
-      s->seconds = NAN;
+      s->seconds = s->cpu_seconds = NAN;
     }
     if (failed) {
       s->message = kv_get(failed, "message");
@@ -290,6 +293,15 @@ static void section_results(void) {
   put("</table>\n<p class=\"sub\">The report trained on the full MNIST for up to 100 epochs; "
       "see the configuration below for this run's data and epochs.  Table 1's numbers depend on "
       "the scale of each embedding (PCA: the codes' units; t-SNE: its own), as in the report.</p>\n");
+  // The full study's configuration as measured when it was chosen
+  // (docs/full-mnist.md), so that a page of one run can be read against
+  // the spread between seeds.
+  put("<p class=\"sub\">Measured with the full study's configuration (full MNIST, "
+      "2026-11-29, the shared 2-core development machine, AMD EPYC) at seeds 1 / 2 / 3: AE "
+      "test MSE 0.01415 / 0.01377 / 0.01422, denoiser 0.0254 / 0.0251 / 0.0250, accuracy "
+      "0.9640 / 0.9636 / 0.9619, VAE 0.0172 / 0.0174 / 0.0173; pipeline wall time 321 / 238 / "
+      "321 s at load average 6&ndash;12 from other work, 185 / 94 / 97 s later at load "
+      "1&ndash;4; CPU time of all stages 147&ndash;180 s (docs/full-mnist.md).</p>\n");
   free(ae);
   free(dn);
   free(ft);
@@ -302,7 +314,8 @@ static void section_config(const char *run, const char *total) {
   static const char *const KEYS[][2] = {
       {"data", "data"}, {"epochs", "epochs (AE, denoiser, VAE)"},
       {"finetune_epochs", "epochs (classifier)"}, {"trials", "search: trials"},
-      {"search_epochs", "search: epochs per trial"}, {"seed", "seed (search and trainings)"},
+      {"search_epochs", "search: epochs per trial"}, {"pruner", "search: pruner"},
+      {"trainings", "trainings' options"}, {"seed", "seed (search and trainings)"},
       {"threads", "threads per program"}, {"netc", "netc"}, {"machine", "machine"},
       {"started", "started"}};
   for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
@@ -313,16 +326,22 @@ static void section_config(const char *run, const char *total) {
     free(v);
   }
   put("</table>\n<h3>Stages</h3>\n<table><tr><th>stage</th><th>what</th><th>status</th>"
-      "<th>wall time (s)</th><th>log</th></tr>\n");
-  double sum = 0;
+      "<th>wall time (s)</th><th>CPU time (s)</th><th>load at the end</th><th>log</th></tr>\n");
+  double sum = 0, cpu_sum = 0;
   for (int i = 0; i < N_STAGES; i++) {
     const Stage *s = &STAGES[i];
     put("<tr><td><code>%s</code></td><td>%s</td><td class=\"%s\">%s</td>", s->name, s->title,
         s->done ? "ok" : s->failed ? "bad" : "skip",
         s->done ? "done" : s->failed ? "failed" : s->skipped ? "not run (needs a failed stage)" : "not run");
     num_cell(s->seconds, "%.0f");
+    num_cell(s->cpu_seconds, "%.0f");
+    put("<td>");
+    esc(s->load ? s->load : "");
+    put("</td>");
     if (!isnan(s->seconds))
       sum += s->seconds;
+    if (!isnan(s->cpu_seconds))
+      cpu_sum += s->cpu_seconds;
     char rel[128];
     snprintf(rel, sizeof rel, "logs/%s.log", s->name);
     if (file_exists(path_join(out_dir, rel)))
@@ -332,19 +351,34 @@ static void section_config(const char *run, const char *total) {
   }
   put("<tr><th colspan=\"3\">sum of the stages (when each last ran)</th>");
   num_cell(sum, "%.0f");
-  put("<td></td></tr>\n</table>\n");
+  num_cell(cpu_sum, "%.0f");
+  put("<td></td><td></td></tr>\n</table>\n"
+      "<p class=\"sub\">CPU time is user + system time of the stage's processes, all threads "
+      "together: on a shared machine the wall time measures the load as well, the CPU time much "
+      "less (the load average is the machine's, over the last 1, 5 and 15 minutes).</p>\n");
   if (total)
     put("<p class=\"sub\">This invocation of the pipeline took %s s (stages reused from an earlier "
         "run take no time).</p>\n", total);
 }
 
 static void section_search(void) {
+  char *run = file_read(path_join(out_dir, "run.txt"));
+  char *pruner = run ? kv_get(run, "pruner") : NULL;
+  static const char *const PRUNERS[][2] = {
+      {"median", "median pruner"}, {"sha", "successive-halving pruner"},
+      {"hyperband", "Hyperband pruner"}, {"none", "no pruner"}};
+  const char *pname = "median pruner";   // a run.txt from before the option
+  for (size_t i = 0; pruner && i < sizeof PRUNERS / sizeof PRUNERS[0]; i++)
+    if (!strcmp(pruner, PRUNERS[i][0]))
+      pname = PRUNERS[i][1];
   put("<h2 id=\"s2\">2. Autoencoder</h2>\n"
       "<p>A convolutional autoencoder (<code>models/autoencoder.net</code>), its weight decay, "
       "optimiser (Adam or SGD with momentum), learning rate and latent size tuned by "
-      "<code>netc-search</code> (TPE sampler and median pruner, as Optuna's) on the validation "
-      "split, then trained with the report's configuration (latent size 9, Adam).</p>\n"
-      "<h3>Hyperparameter search</h3>\n<div class=\"figs\">\n");
+      "<code>netc-search</code> (TPE sampler and %s, as Optuna's) on the validation "
+      "split, then trained with the report's configuration (latent size 9, Adam).</p>\n", pname);
+  free(pruner);
+  free(run);
+  put("<h3>Hyperparameter search</h3>\n<div class=\"figs\">\n");
   figure("search", "search/history.png",
          "Optimisation history: validation loss of each trial, and the best so far (report's Figure 5).", NULL);
   figure("search", "search/intermediate.png",
@@ -417,9 +451,21 @@ static void section_rest(void) {
     put(".");
   put("</p>\n<div class=\"figs\">\n");
   figure("vae", "experiments/vae-traversal.png",
-         "A test \"6\" (first tile), then decoded while its 0-th latent component varies in steps "
-         "of 1/5 of its value (report's Figure 4).", "pixels");
+         "Figure 4 by the report's rule: a test \"6\" (first tile), then decoded with its 0-th "
+         "latent component z0 replaced by z0 (1 + k/5), k = 0..10 (steps of 1/5 of its own value).",
+         "pixels");
+  figure("vae", "experiments/vae-traversal-spread.png",
+         "What each component encodes: the same \"6\" (first column), then row j decoded with "
+         "component j swept from its test-set mean − 3 sd to mean + 3 sd in 11 steps, the "
+         "other components kept at the 6's code (row 1 is z0, the report's component).", "pixels");
   put("</div>\n");
+  if (!isnan(json_num(vae, "z0_test_sd")))
+    put("<p class=\"sub\">The two panels of Figure 4: the report's rule moves z0 by fifths of the "
+        "6's own value, here z0 = %.3f, so it spans %.3f in all, while z0 spreads over the test set "
+        "with mean %.3f and sd %.3f; the second panel sweeps that spread (&plusmn;3 sd), which shows "
+        "what the component encodes.</p>\n",
+        json_num(vae, "traversal_z0"), 2 * fabs(json_num(vae, "traversal_z0")),
+        json_num(vae, "z0_test_mean"), json_num(vae, "z0_test_sd"));
   free(dn);
   free(ft);
   free(vae);

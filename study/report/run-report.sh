@@ -20,10 +20,11 @@
 #   --out DIR            output folder                      [report]
 #   --data DIR           MNIST folder (IDX, raw or .gz)     [$NETC_DATA, else runtime/mnist]
 #   --bin DIR            the build's program folder         [build/bin]
-#   --epochs N           epochs of the AE, denoiser, VAE    [subset 20, full 100]
-#   --finetune-epochs N  at most N epochs (patience 5)      [100]
-#   --trials N           trials of the search               [subset 20, full 30]
-#   --search-epochs N    epochs of each trial               [subset 5, full 10]
+#   --epochs N           epochs of the AE, denoiser and VAE [subset 20; full: AE 20, denoiser 10, VAE 5]
+#   --finetune-epochs N  epochs of the classifier           [subset: at most 100, patience 5; full 20]
+#   --trials N           trials of the search               [subset 20, full 12]
+#   --search-epochs N    epochs of each trial               [subset 5, full 4]
+#   --pruner KIND        the search's pruner: sha, hyperband, median, none [sha]
 #   --seed N             seed of the search and trainings   [1]
 #   --threads N          threads per program                [nproc]
 #   --force              ignore finished stages, start over
@@ -34,7 +35,8 @@ root=$(cd "$here/../.." && pwd)
 out=report
 data=${NETC_DATA:-}
 bin=$root/build/bin
-epochs='' ft_epochs='' trials='' search_epochs='' seed=1 threads='' force=0
+epochs='' ft_epochs='' trials='' search_epochs='' pruner='' seed=1 threads='' force=0
+ae_epochs='' dn_epochs='' vae_epochs=''
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] || { echo "run-report.sh: $1 needs a value" >&2; exit 2; }; }
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --finetune-epochs) need "$@"; ft_epochs=$2; shift ;;
     --trials) need "$@"; trials=$2; shift ;;
     --search-epochs) need "$@"; search_epochs=$2; shift ;;
+    --pruner) need "$@"; pruner=$2; shift ;;
     --seed) need "$@"; seed=$2; shift ;;
     --threads) need "$@"; threads=$2; shift ;;
     --force) force=1 ;;
@@ -58,12 +61,19 @@ done
 for v in "$epochs" "$ft_epochs" "$trials" "$search_epochs" "$seed" "$threads"; do
   case $v in *[!0-9]*) echo "run-report.sh: '$v' is not a non-negative integer" >&2; exit 2 ;; esac
 done
+case ${pruner:-sha} in sha|hyperband|median|none) ;;
+  *) echo "run-report.sh: --pruner $pruner: not sha, hyperband, median or none" >&2; exit 2 ;;
+esac
 
-# The subset or the full data set decides the default size of the run.
+# The subset or the full data set decides the default size of the run and
+# the trainings' configurations (each training's options after the
+# experiment program's own defaults; --epochs overrides the three epochs).
 if [ -z "$data" ]; then
   data=$root/runtime/mnist
   kind="committed subset (10,000 train / 2,000 test)"
-  : "${epochs:=20}" "${ft_epochs:=100}" "${trials:=20}" "${search_epochs:=5}"
+  : "${ae_epochs:=${epochs:-20}}" "${dn_epochs:=${epochs:-20}}" "${vae_epochs:=${epochs:-20}}"
+  : "${ft_epochs:=100}" "${trials:=20}" "${search_epochs:=5}" "${pruner:=sha}"
+  ae_args='' dn_args='' vae_args='' ft_args=''
 else
   [ -d "$data" ] || { echo "run-report.sh: --data $data: no such directory" >&2; exit 2; }
   data=$(cd "$data" && pwd)
@@ -71,7 +81,16 @@ else
   f=$(ls "$data"/train-images*idx3-ubyte* 2>/dev/null | head -n 1)
   g=$(ls "$data"/t10k-images*idx3-ubyte* 2>/dev/null | head -n 1)
   kind="MNIST in $data: ${f:+$(count "$f") training}${g:+ / $(count "$g") test images}"
-  : "${epochs:=100}" "${ft_epochs:=100}" "${trials:=30}" "${search_epochs:=10}"
+  # The full study in about 4 minutes on 2 cores (docs/full-mnist.md has
+  # the measurements behind these choices): one-cycle schedules (OneCycleLR:
+  # warm-up to the peak rate, cosine annealing to 1/250,000 of it) reach the
+  # report's numbers in a fifth of its epochs; the classifier trains a fixed
+  # 20 epochs, its last epoch kept; the search is 12 trials of 4 epochs with
+  # successive halving, which found better validation losses per second
+  # than the median pruner and Hyperband here.
+  : "${ae_epochs:=${epochs:-20}}" "${dn_epochs:=${epochs:-10}}" "${vae_epochs:=${epochs:-5}}"
+  : "${ft_epochs:=20}" "${trials:=12}" "${search_epochs:=4}" "${pruner:=sha}"
+  ae_args='--batch 64 --lr 4e-3 --schedule onecycle' dn_args='--batch 64 --lr 4e-3 --schedule onecycle' vae_args='--batch 64 --lr 4e-3 --schedule onecycle' ft_args='--batch 128 --lr 1e-2 --schedule onecycle --patience 0'
 fi
 : "${threads:=$(nproc)}"
 for p in netc-search netc-variant experiment-autoencoder experiment-denoiser experiment-finetune \
@@ -92,10 +111,12 @@ tmp=$out/run.txt.tmp
 {
   echo "data=$kind"
   echo "data_dir=$data"
-  echo "epochs=$epochs"
+  echo "epochs=AE $ae_epochs, denoiser $dn_epochs, VAE $vae_epochs"
   echo "finetune_epochs=$ft_epochs (early stopping, patience 5)"
   echo "trials=$trials"
   echo "search_epochs=$search_epochs"
+  echo "pruner=$pruner"
+  echo "trainings=AE [${ae_args:-defaults}], denoiser [${dn_args:-defaults}], classifier [${ft_args:-defaults}], VAE [${vae_args:-defaults}]"
   echo "seed=$seed"
   echo "threads=$threads"
   echo "netc=${version:-netc} (commit $commit)"
@@ -144,6 +165,7 @@ stage() {
   echo "== [$n_stage/$n_stages] $name: $desc"
   log=$out/logs/$name.log
   t0=$(date +%s)
+  times > "$out/stages/.times0"
   if [ "$resume" = 1 ] && [ -n "$resume_ckpt" ] && [ -f "$resume_ckpt" ]; then
     echo "   (resuming from $resume_ckpt)"
     set -- "$@" --resume "$resume_ckpt"
@@ -154,6 +176,9 @@ stage() {
   rc=$(cat "$rcfile" 2>/dev/null || echo 1)
   rm -f "$rcfile"
   t1=$(date +%s)
+  times > "$out/stages/.times1"
+  stage_cpu=$(awk -v a="$(cpu_of "$out/stages/.times0")" -v b="$(cpu_of "$out/stages/.times1")" \
+              'BEGIN { printf "%.1f", b - a }')
   if [ "$rc" != 0 ]; then
     echo "== [$n_stage/$n_stages] $name FAILED (exit $rc after $((t1 - t0)) s); log: $log" >&2
     tmp=$out/stages/$name.failed.tmp
@@ -168,11 +193,20 @@ stage() {
   grep '^{' "$log" | tail -n 1 > "$out/results/$name.json.tmp" &&
     mv -f "$out/results/$name.json.tmp" "$out/results/$name.json"
   tmp=$marker.tmp
-  printf 'fingerprint=%s\nseconds=%s\nfinished=%s\n' "$fp" "$((t1 - t0))" \
-    "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" > "$tmp" && mv -f "$tmp" "$marker"
-  echo "== [$n_stage/$n_stages] $name: done in $((t1 - t0)) s"
+  printf 'fingerprint=%s\nseconds=%s\ncpu_seconds=%s\nload=%s\nfinished=%s\n' "$fp" "$((t1 - t0))" \
+    "$stage_cpu" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
+    > "$tmp" && mv -f "$tmp" "$marker"
+  echo "== [$n_stage/$n_stages] $name: done in $((t1 - t0)) s ($stage_cpu s of CPU; load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 }
 run() { stage "$@" || failed=1; }
+
+# CPU seconds (user + system) of this shell's finished children, from what
+# the `times` builtin wrote to FILE (its second line: the children's
+# "XmY.YYs XmZ.ZZs").  `times` itself must run in this shell, not in a
+# $(...) subshell, which has no children of its own yet.  The wall time of
+# a stage measures the machine's load as much as the stage; its CPU time
+# much less.
+cpu_of() { tail -n 1 "$1" | tr 'ms' '  ' | awk '{ printf "%.1f", $1 * 60 + $2 + $3 * 60 + $4 }'; }
 
 n_stage=0 n_stages=6
 exp=$out/experiments
@@ -184,30 +218,31 @@ clean_latent() { rm -rf "$out/latent"; }
 
 # 1. The search (section 2, Figures 5-7).  netc-search resumes its own study.
 clean=clean_search resume_ckpt=
-run search "hyperparameter search, $trials trials of $search_epochs epochs" "" -- \
+run search "hyperparameter search, $trials trials of $search_epochs epochs, $pruner pruner" "" -- \
   "$bin/netc-search" --study "$out/search/study.db" --trials "$trials" --epochs "$search_epochs" \
-  --workers 1 --seed "$seed" --threads "$threads" --data "$data" --out "$out/search"
+  --pruner "$pruner" --workers 1 --seed "$seed" --threads "$threads" --data "$data" --out "$out/search"
 [ -f "$out/stages/search.done" ] &&
   "$bin/netc-search" --study "$out/search/study.db" --show > "$out/search/table.txt" 2>&1
 
 # 2-5. The trainings (sections 2-5); the fine-tuning and the VAE read the
 # autoencoder's checkpoint.  An interrupted training resumes from its checkpoint.
 clean="clean_training autoencoder" resume_ckpt=$exp/autoencoder.ckpt
-run autoencoder "the autoencoder, $epochs epochs" "" -- \
+# (The *_args are split into words on purpose.)
+run autoencoder "the autoencoder, $ae_epochs epochs" "" -- \
   "$bin/experiment-autoencoder" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
-  --json --epochs "$epochs" --log "$exp/autoencoder.csv"
+  --json --epochs "$ae_epochs" $ae_args --log "$exp/autoencoder.csv"
 clean="clean_training denoiser" resume_ckpt=$exp/denoiser.ckpt
-run denoiser "the denoiser, $epochs epochs" "" -- \
+run denoiser "the denoiser, $dn_epochs epochs" "" -- \
   "$bin/experiment-denoiser" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
-  --json --epochs "$epochs" --log "$exp/denoiser.csv"
+  --json --epochs "$dn_epochs" $dn_args --log "$exp/denoiser.csv"
 clean="clean_training classifier" resume_ckpt=   # it takes no --resume: short, runs again
 run finetune "the classifier on the frozen encoder, at most $ft_epochs epochs" "autoencoder" -- \
   "$bin/experiment-finetune" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
-  --json --epochs "$ft_epochs" --log "$exp/classifier.csv"
+  --json --epochs "$ft_epochs" $ft_args --log "$exp/classifier.csv"
 clean="clean_training vae" resume_ckpt=$exp/vae.ckpt
-run vae "the variational autoencoder, $epochs epochs" "autoencoder" -- \
+run vae "the variational autoencoder, $vae_epochs epochs" "autoencoder" -- \
   "$bin/experiment-vae" --data "$data" --seed "$seed" --threads "$threads" --out "$exp" \
-  --json --epochs "$epochs" --log "$exp/vae.csv"
+  --json --epochs "$vae_epochs" $vae_args --log "$exp/vae.csv"
 
 # 6. The encoded space (section 6, Figures 9-14, Table 1).
 clean=clean_latent resume_ckpt=

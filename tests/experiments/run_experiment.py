@@ -116,6 +116,11 @@ def main():
         ok &= check(r["traversal_index"] >= 0, "a test 6 was traversed")
         ok &= png(png_check, r["traversal"], grid(6), grid(2),
                   [row_region(0, 6, 1), row_region(1, 6)])
+        # Figure 4's second panel: one row per latent component (9), the 6
+        # then 11 steps over the component's test-set spread.
+        ok &= check(r["z0_test_sd"] > 0, f"z0's spread on the test set {r['z0_test_sd']:.3f} > 0")
+        ok &= png(png_check, r["traversal_spread"], grid(12), grid(9),
+                  [row_region(0, 12, 1), row_region(8, 12, 1)])
         ok &= png(png_check, r["samples"], 2 * grid(8) + 24, grid(8),
                   [[0, 0, grid(8), grid(8)], [grid(8) + 24, 0, grid(8), grid(8)]])
     elif kind == "vae-lambda":

@@ -50,6 +50,29 @@ if "$SEARCH" --study "$T/s.db" --space "lr=float:1e-4:1e-1:log" --dump > /dev/nu
   fail "a different space was accepted"
 fi
 
+# Successive halving (eta 4, min_resource auto = 1: rungs at epochs 1, 4)
+# and Hyperband (eta 3, max_resource 8 + 1: brackets with rungs 1, 3 / 3 /
+# 9): trials end pruned at rung epochs only; the first trial completes
+# (nothing is pruned before a trial completes, as in Optuna).
+for pr in "sha 1 4" "hyperband 1 3"; do
+  set -- $pr
+  "$SEARCH" --study "$T/$1.db" --trials 24 --epochs 8 --seed 3 --trainer "$(trainer 2)" \
+    --pruner "$1" --out "$T/out-$1" --quiet --no-plots > "$T/log-$1.txt" 2>&1 ||
+    { cat "$T/log-$1.txt"; fail "search with --pruner $1 failed"; }
+  dump "$T/$1.db" > "$T/d-$1"
+  check_study "$T/d-$1" 24 8
+  awk '$1 == 0 && $2 != "COMPLETE" { exit 1 }' "$T/d-$1" || fail "$1: trial 0 not completed"
+  np=$(awk '$2 == "PRUNED"' "$T/d-$1" | wc -l)
+  [ "$np" -ge 3 ] || fail "$1: only $np trials pruned"
+  bad=$(awk -v a="$2" -v b="$3" '$2 == "PRUNED" { for (i = 1; i <= NF; i++) if ($i ~ /^steps=/) {
+          n = substr($i, 7); if (n != a && n != b) print $1 ":" n } }' "$T/d-$1")
+  [ -z "$bad" ] || fail "$1: pruned away from the rungs ($2, $3): $bad"
+  echo "pruner $1: $np of 24 pruned, all at epoch $2 or $3"
+done
+if "$SEARCH" --study "$T/x.db" --pruner asha --dump > /dev/null 2>&1; then
+  fail "--pruner asha accepted"
+fi
+
 # A trainer that always fails: FAIL trials, and the worker gives up.
 if "$SEARCH" --study "$T/f.db" --trials 10 --epochs 3 --trainer "$(trainer 1) --fail" \
      --out "$T/outf" --max-failures 3 > "$T/logf.txt" 2>&1; then
@@ -62,6 +85,9 @@ grep -q "3 trials in a row failed" "$T/logf.txt" || fail "no failure message"
 rc=0; "$SEARCH" --trial 3 > /dev/null 2> "$T/typo.txt" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "did you mean '--trials'" "$T/typo.txt" ||
   { cat "$T/typo.txt"; fail "--trial: no suggestion of --trials (exit $rc)"; }
+rc=0; "$SEARCH" --prunner sha > /dev/null 2> "$T/typo2.txt" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "did you mean '--pruner'" "$T/typo2.txt" ||
+  { cat "$T/typo2.txt"; fail "--prunner: no suggestion of --pruner (exit $rc)"; }
 rc=0; "$SEARCH" --trials > /dev/null 2> "$T/novalue.txt" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "needs a value" "$T/novalue.txt" || fail "--trials without a value"
 echo "search: all checks passed"

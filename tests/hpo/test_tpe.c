@@ -182,12 +182,194 @@ static void test_pruner(void) {
   for (int i = 0; i < 6; i++) free(t[i].steps), free(t[i].inter);
 }
 
+// A trial with values[k] at steps 1..n, in a state, finished at time `at`.
+static void trial_with(HpoTrial *t, int number, HpoState state, const double *values, int n,
+                       double at) {
+  trial_init(t, 0);
+  t->number = number;
+  t->state = state;
+  for (int e = 1; e <= n; e++) trial_add_inter(t, e, values[e - 1]);
+  t->value = n ? values[n - 1] : NAN;
+  t->finished = state == HPO_RUNNING ? 0 : at;
+}
+
+// Successive halving, eta 4, min_resource 1: rungs at steps 1, 4, 16.
+static void test_sha(void) {
+  HpoPruner p;
+  pruner_default_kind(&p, HPO_PRUNER_SHA);
+  CHECK(p.reduction_factor == 4 && p.min_resource == 0 && p.bootstrap_count == 0,
+        "SHA defaults (Optuna's): eta 4, min_resource auto, bootstrap 0");
+  p.min_resource = 1;
+  HpoTrial t[10], run;
+  // Seven complete trials: value 0.1 k at step 1, 0.1 k - 0.05 at steps 2..10.
+  for (int k = 1; k <= 7; k++) {
+    double v[10];
+    for (int e = 0; e < 10; e++) v[e] = 0.1 * k - (e ? 0.05 : 0);
+    trial_with(&t[k - 1], k - 1, HPO_COMPLETE, v, 10, k);
+  }
+  // The first trial of a study competes with itself: promoted.
+  trial_with(&run, 7, HPO_RUNNING, (double[]){9.0}, 1, 0);
+  CHECK(pruner_should_prune(&p, t, 0, &run) == 0, "a lone first trial pruned");
+  // Step 1, 8 values (7 + its own): the best 8 // 4 = 2 go on.  0.15 is
+  // second -> kept; 0.25 is third -> pruned.
+  run.inter[0] = 0.15;
+  CHECK(pruner_should_prune(&p, t, 7, &run) == 0, "second of 8 at rung 0 pruned");
+  run.inter[0] = 0.25;
+  CHECK(pruner_should_prune(&p, t, 7, &run) == 1, "third of 8 at rung 0 not pruned");
+  // Itself in the list (as netc-search passes it): not its own rival.
+  t[7] = run;
+  CHECK(pruner_should_prune(&p, t, 8, &run) == 1 && (run.inter[0] = 0.15, pruner_should_prune(&p, t, 8, &run) == 0),
+        "the trial counted as its own rival");
+  // Between rungs nothing is judged, however bad.
+  trial_add_inter(&run, 2, 50.0);
+  trial_add_inter(&run, 3, 50.0);
+  CHECK(pruner_should_prune(&p, t, 7, &run) == 0, "judged at step 3, not a rung");
+  // Rung 1 (step 4) compares the value at step 4, not the best so far:
+  // 0.12 < 0.15 at step 1 does not help at 0.5 (others: 0.05 .. 0.65).
+  run.inter[0] = 0.12;
+  trial_add_inter(&run, 4, 0.5);
+  CHECK(pruner_should_prune(&p, t, 7, &run) == 1, "rung 1 judged on the best value, not the current");
+  run.inter[3] = 0.1;   // second of 8 at rung 1 -> kept
+  CHECK(pruner_should_prune(&p, t, 7, &run) == 0, "second of 8 at rung 1 pruned");
+  // A NaN at a rung: pruned.
+  run.inter[3] = NAN;
+  CHECK(pruner_should_prune(&p, t, 7, &run) == 1, "NaN at a rung kept");
+  free(run.steps), free(run.inter);
+
+  // Who competes at rung 1: trials that reached step 4, whatever their
+  // state; a trial pruned at step 1 has a rung 0 value only.  Three trials
+  // pruned at step 1 with 0.01 make the new trial's 0.2 lose at rung 0
+  // (11 values: best 2 go on) but not at rung 1.
+  for (int k = 0; k < 3; k++) trial_with(&t[7 + k], 7 + k, HPO_PRUNED, (double[]){0.01}, 1, 10 + k);
+  trial_with(&run, 10, HPO_RUNNING, (double[]){0.2}, 1, 0);
+  CHECK(pruner_should_prune(&p, t, 10, &run) == 1, "0.2, 5th of 11 at rung 0, kept");
+  run.inter[0] = 0.01;
+  trial_add_inter(&run, 2, 0.2), trial_add_inter(&run, 3, 0.2), trial_add_inter(&run, 4, 0.1);
+  CHECK(pruner_should_prune(&p, t, 10, &run) == 0, "rung 1 counted trials pruned at rung 0");
+  // A running rival at step 4 with 0.0 counts too: 0.1 is now 3rd of 9
+  // (best 9 // 4 = 2 go on) -> pruned.
+  double rv[4] = {0.0, 0.0, 0.0, 0.0};
+  free(t[9].steps), free(t[9].inter);
+  trial_with(&t[9], 9, HPO_RUNNING, rv, 4, 0);
+  CHECK(pruner_should_prune(&p, t, 10, &run) == 1, "a running rival at rung 1 ignored");
+  // bootstrap_count: pruned while the rung holds no more values than it
+  // (its own included).  Rung 1 holds 7 + 1 = 8 values.
+  free(t[9].steps), free(t[9].inter);
+  trial_with(&t[9], 9, HPO_PRUNED, (double[]){0.01}, 1, 20);
+  p.bootstrap_count = 7;
+  CHECK(pruner_should_prune(&p, t, 10, &run) == 0, "bootstrap 7 with 8 values at rung 1 pruned");
+  p.bootstrap_count = 8;
+  CHECK(pruner_should_prune(&p, t, 10, &run) == 1, "bootstrap 8 with 8 values not pruned");
+  p.bootstrap_count = 0;
+  free(run.steps), free(run.inter);
+
+  // min_resource "auto": nothing until a trial is COMPLETE; then
+  // max(last step // 100, 1) of the first one to finish; trials that ended
+  // before that were judged by nobody and hold no rung value.
+  p.min_resource = 0;
+  HpoTrial a[3];
+  trial_with(&a[0], 0, HPO_PRUNED, (double[]){0.01}, 1, 5);       // before the first COMPLETE
+  trial_with(&a[1], 1, HPO_COMPLETE, (double[]){0.02, 0.02}, 2, 6);
+  trial_with(&run, 2, HPO_RUNNING, (double[]){0.5}, 1, 0);
+  CHECK(pruner_should_prune(&p, a, 1, &run) == 0, "pruned before any trial completed");
+  CHECK(pruner_should_prune(&p, a, 2, &run) == 0, "auto: trials ended before min_resource was known compete");
+  p.min_resource = 1;   // given: the pruner judged from the start, 0.5 loses to 0.01 and 0.02
+  CHECK(pruner_should_prune(&p, a, 2, &run) == 1, "min_resource 1: 0.5 kept against 0.01, 0.02");
+  // A later trial (finished after the first COMPLETE) counts with auto.
+  p.min_resource = 0;
+  a[0].finished = 7;
+  CHECK(pruner_should_prune(&p, a, 2, &run) == 1, "auto: a trial ended after the first COMPLETE ignored");
+  // The first COMPLETE ran 250 steps: min_resource 2, so step 1 is no rung.
+  double v250[250];
+  for (int e = 0; e < 250; e++) v250[e] = 0.001;
+  free(a[1].steps), free(a[1].inter);
+  trial_with(&a[1], 1, HPO_COMPLETE, v250, 250, 6);
+  // (a[2], running, holds 0.01 at step 2; a[1] finished first: no rung value.)
+  trial_with(&a[2], 3, HPO_RUNNING, (double[]){0.01, 0.01}, 2, 0);
+  CHECK(pruner_should_prune(&p, a, 3, &run) == 0, "auto min_resource 250 // 100 = 2: judged at step 1");
+  trial_add_inter(&run, 2, 0.5);
+  CHECK(pruner_should_prune(&p, a, 3, &run) == 1, "auto min_resource 2: step 2 not judged");
+  free(run.steps), free(run.inter);
+  for (int i = 0; i < 3; i++) free(a[i].steps), free(a[i].inter);
+  for (int i = 0; i < 10; i++) free(t[i].steps), free(t[i].inter);
+}
+
+static void test_hyperband(void) {
+  CHECK(pruner_crc32("123456789") == 0xcbf43926u, "crc32 check value %08x", pruner_crc32("123456789"));
+  HpoPruner p;
+  pruner_default_kind(&p, HPO_PRUNER_HYPERBAND);
+  CHECK(p.reduction_factor == 3 && p.min_resource == 1 && p.max_resource == 0,
+        "Hyperband defaults (Optuna's): eta 3, min_resource 1, max_resource auto");
+  p.study_name = "autoencoder";
+  int b[32];
+  HpoTrial t[30], run;
+  CHECK(pruner_brackets(&p, t, 0, b) == 0 && pruner_bracket(&p, t, 0, 5) == -1,
+        "brackets before max_resource is known");
+  // The first COMPLETE trial ran 10 steps: max_resource 11, floor(log3 11) + 1
+  // = 3 brackets with budgets ceil(3 * 3^s / (s + 1)) = 9, 5, 3.
+  double v10[10];
+  for (int e = 0; e < 10; e++) v10[e] = 0.5;
+  trial_with(&t[0], 0, HPO_COMPLETE, v10, 10, 1);
+  int nb = pruner_brackets(&p, t, 1, b);
+  CHECK(nb == 3 && b[0] == 9 && b[1] == 5 && b[2] == 3, "brackets %d: %d %d %d", nb, b[0], b[1], b[2]);
+  p.max_resource = 27;   // log3 27 = 3: 4 brackets, 27 12 6 4
+  nb = pruner_brackets(&p, t, 1, b);
+  CHECK(nb == 4 && b[0] == 27 && b[1] == 12 && b[2] == 6 && b[3] == 4, "27: %d brackets", nb);
+  p.max_resource = 0;
+  // Brackets of trials 0..29 of study "autoencoder": crc32("autoencoder_N")
+  // % 17 against the budgets, as Python's binascii.crc32 gives them.
+  static const int want[30] = {2, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+                               1, 0, 2, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1};
+  int same = 1;
+  for (int k = 0; k < 30; k++) same &= pruner_bracket(&p, t, 1, k) == want[k];
+  CHECK(same, "bracket ids differ from Optuna's");
+  free(t[0].steps), free(t[0].inter);
+
+  // Bracket 2 (trials 0, 17, 31, ...): a successive halving with rate 2,
+  // rungs at 9, 27: steps 1..8 are never judged.  Bracket 0 (2..7, ...):
+  // rungs 1, 3, 9.  Trial 0 completes first (max_resource 11; it ended
+  // before the brackets existed: no rung values); trials 2..7 (bracket 0)
+  // hold 0.1 .. 0.6 at every step, trial 1 (bracket 1) 0.0, trial 31
+  // (bracket 2) 0.5.
+  trial_with(&t[0], 0, HPO_COMPLETE, v10, 10, 1);
+  for (int k = 2; k <= 7; k++) {
+    double v[10];
+    for (int e = 0; e < 10; e++) v[e] = 0.1 * (k - 1);
+    trial_with(&t[k - 1], k, HPO_COMPLETE, v, 10, k);
+  }
+  double z[10] = {0};
+  trial_with(&t[7], 1, HPO_COMPLETE, z, 10, 8);
+  trial_with(&t[8], 31, HPO_COMPLETE, v10, 10, 9);
+  // Trial 17 (bracket 2) at step 1 with 9.0: no rung, kept; at step 9 it
+  // meets trial 31 only (0.5): 2 values, the best goes on.
+  trial_with(&run, 17, HPO_RUNNING, (double[]){9.0}, 1, 0);
+  CHECK(pruner_should_prune(&p, t, 9, &run) == 0, "bracket 2 judged at step 1");
+  for (int e = 2; e <= 9; e++) trial_add_inter(&run, e, e < 9 ? 9.0 : 0.4);
+  CHECK(pruner_should_prune(&p, t, 9, &run) == 0, "bracket 2: 0.4 < 0.5 at step 9 pruned");
+  run.inter[8] = 0.6;
+  CHECK(pruner_should_prune(&p, t, 9, &run) == 1, "bracket 2: 0.6 > 0.5 at step 9 kept");
+  CHECK(pruner_should_prune(&p, t, 8, &run) == 0, "bracket 2: trial 0 (ended before the brackets) competed");
+  free(run.steps), free(run.inter);
+  // Trial 9 (bracket 0) at step 1 with 0.15: rivals 0.1 .. 0.6 of bracket 0
+  // (trial 1's 0.0 is in bracket 1, trial 0 ended before the brackets
+  // existed): 7 values, 7 // 3 = 2 go on: 0.15 is second -> kept; 0.25 third
+  // -> pruned.
+  trial_with(&run, 9, HPO_RUNNING, (double[]){0.15}, 1, 0);
+  CHECK(pruner_should_prune(&p, t, 9, &run) == 0, "bracket 0: second of 7 pruned (other brackets counted?)");
+  run.inter[0] = 0.25;
+  CHECK(pruner_should_prune(&p, t, 9, &run) == 1, "bracket 0: third of 7 kept");
+  free(run.steps), free(run.inter);
+  for (int i = 0; i < 9; i++) free(t[i].steps), free(t[i].inter);
+}
+
 int main(void) {
   test_space();
   test_weights_gamma();
   test_parzen_normalised();
   test_tpe_beats_random();
   test_pruner();
+  test_sha();
+  test_hyperband();
   printf("%s\n", t_failures ? "FAILED" : "all hpo sampler/pruner checks passed");
   return t_failures != 0;
 }

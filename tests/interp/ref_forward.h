@@ -11,6 +11,7 @@
 #define REF_FORWARD_H
 
 #include "ir.h"
+#include "noise.h"
 #include "rng.h"
 
 #include <math.h>
@@ -39,10 +40,10 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
     case OP_PARAM: memcpy(o, param[n->param], m * sizeof(double)); break;
     case OP_CONST: for (int64_t k = 0; k < m; k++) o[k] = at->scalar; break;
     case OP_NORMAL: for (int64_t k = 0; k < m; k++) o[k] = rng_normal(&rng); break;
-    case OP_NOISE: {
-      double mu = at->mean + at->mean_std * rng_normal(&rng);
-      double sigma = fabs(at->std + at->std_std * rng_normal(&rng));
-      for (int64_t k = 0; k < m; k++) o[k] = a[k] + mu + sigma * rng_normal(&rng);
+    case OP_NOISE: {   // noise.h's draws: mu, sigma, then one normal per element
+      double mu = at->mean + at->mean_std * noise_normal(&rng);
+      double sigma = fabs(at->std + at->std_std * noise_normal(&rng));
+      for (int64_t k = 0; k < m; k++) o[k] = a[k] + mu + sigma * noise_normal(&rng);
       break;
     }
     case OP_CONV2D: {
