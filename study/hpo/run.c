@@ -199,7 +199,8 @@ HpoRunResult run_trial(const HpoRun *r, double *value, int *epochs, char *err, s
     snprintf(err, errlen, "no val_loss in the trainer's last line: %.200s", last);
     return HPO_RUN_FAILED;
   }
-  double e = hpo_json_number(last, "epochs_run");
+  // The driver's JSON summary names the epochs it ran "epochs".
+  double e = hpo_json_number(last, "epochs");
   if (!isnan(e)) *epochs = (int)e;
   return HPO_RUN_DONE;
 }

@@ -51,6 +51,6 @@ int main(int argc, char **argv) {
     if (fail) return 1;
   }
   if (f) fclose(f);
-  if (json) printf("{\"epochs_run\": %d, \"val_loss\": %.17g, \"test_loss\": null}\n", epochs, best);
+  if (json) printf("{\"epochs\": %d, \"val_loss\": %.17g, \"test_loss\": null}\n", epochs, best);
   return 0;
 }
