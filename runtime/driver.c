@@ -183,11 +183,7 @@ static int unknown_option(const char *a) {
   const char *names[N_SPECS];
   for (int i = 0; i < N_SPECS; i++)
     names[i] = specs[i].name;
-  const char *best = suggest_nearest(a, names, N_SPECS);
-  if (best)
-    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
-  else
-    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  suggest_unknown_option(a, names, N_SPECS);
   return 2;
 }
 

@@ -6,6 +6,7 @@
 #ifndef NETRT_SUGGEST_H
 #define NETRT_SUGGEST_H
 
+#include <stdio.h>
 #include <string.h>
 
 // Levenshtein distance (insertions, deletions, substitutions) of two short
@@ -41,6 +42,16 @@ static inline const char *suggest_nearest(const char *arg, const char *const *na
   }
   int len = (int)strlen(arg), limit = len / 3 > 2 ? len / 3 : 2;
   return dist <= limit ? best : NULL;
+}
+
+// Prints "error: unknown option 'arg'", with the nearest of names[0, n)
+// when it looks like a typo, to stderr: one wording for every command line.
+static inline void suggest_unknown_option(const char *arg, const char *const *names, int n) {
+  const char *best = suggest_nearest(arg, names, n);
+  if (best)
+    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", arg, best);
+  else
+    fprintf(stderr, "error: unknown option '%s' (see --help)\n", arg);
 }
 
 #endif

@@ -71,11 +71,7 @@ static int unknown_option(const char *a, const ExpFlag *flags) {
   for (int i = 0; i < n; i++)
     if (!strcmp(a, names[i]))
       return 0;
-  const char *best = suggest_nearest(a, names, n);
-  if (best)
-    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
-  else
-    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  suggest_unknown_option(a, names, n);
   return 1;
 }
 

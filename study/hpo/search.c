@@ -60,11 +60,8 @@ static int bad_option(const char *a, int missing_value) {
       fprintf(stderr, "error: %s needs a value (see --help)\n", a);
       return 2;
     }
-  const char *best = strncmp(a, "--", 2) == 0 ? suggest_nearest(a, option_names, n) : NULL;
-  if (best)
-    fprintf(stderr, "error: unknown option '%s'; did you mean '%s'? (see --help)\n", a, best);
-  else
-    fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+  // Only a '--' word can be a mistyped option (not, say, a stray value).
+  suggest_unknown_option(a, option_names, strncmp(a, "--", 2) == 0 ? n : 0);
   return 2;
 }
 
