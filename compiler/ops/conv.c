@@ -65,9 +65,9 @@ static bool conv_spatial(ShapeCx *cx, Shape x, const Attrs *a, bool transposed, 
         if (plain)
           return shape_error(cx, "conv2d kernel %d is larger than the padded input %dx%d (pad %d)", a->k,
                              x.dim[1], x.dim[2], a->pad);
-        return shape_error(cx, "conv2d kernel %lld (dilation %lld: spans %lld) is larger than the padded input %s "
-                           "%lld + 2 * %lld", (long long)k, (long long)d, (long long)span, dim[i],
-                           (long long)h, (long long)p);
+        return shape_error(cx, "conv2d kernel %s %lld with dilation %lld spans %lld, more than the padded input %s "
+                           "%lld (pad %lld)", dim[i], (long long)k, (long long)d, (long long)span, dim[i],
+                           (long long)h + 2 * p, (long long)p);
       }
       v = (h + 2 * p - span) / s + 1;
     } else {
