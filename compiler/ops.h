@@ -31,8 +31,9 @@ typedef struct CEmit CEmit;       // emitter.h
 typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS, A_PAIR_POS, A_PAIR_NONNEG, A_BOOL } AttrType;
 
 // One attribute: its name, type, whether it must be given, its default,
-// and where it lives in Attrs (an int for A_INT_*, a float for A_REAL; an
-// A_DIMS attribute is the node's shape, not stored in Attrs).
+// and where it lives in Attrs (an int for A_INT_* and A_BOOL, a float for
+// A_REAL, two ints at offset and offset2 for A_PAIR_*; an A_DIMS attribute
+// is the node's shape, not stored in Attrs).
 typedef struct {
   const char *name;
   AttrType type;

@@ -8,6 +8,12 @@
 // chunk of 32 examples, im2col writes the columns of example i at
 // [i*P, (i+1)*P) of a [K, c*P] matrix, so the product comes out as
 // [O, c, P] and is reordered to the IR's [n, O, P].
+//
+// PyTorch's options: k, stride, pad, outpad, dilation per dimension
+// (height, width), groups (one sgemm / GEMM per group on strided
+// pointers), no bias.  The square, undilated, ungrouped layers with a bias
+// (the study's) keep their specialised runtime kernels; the others call
+// the general ones (kern_convg_*, kern_deconvg_*).
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,11 +43,13 @@ static ConvAttr conv_attr(const Attrs *a) {
 }
 
 // The study's case, whose kernels are specialised: square, undilated,
-// ungrouped, with a bias.  Everything else takes the general kernels.
+// ungrouped, with a bias.  Everything else takes the general kernels.  (A
+// forward layer without bias has 2 inputs; the backward ops always have 2.)
 static bool conv_plain(const Node *n) {
   ConvAttr c = conv_attr(&n->attr);
+  bool layer = n->op == OP_CONV2D || n->op == OP_DECONV2D;
   return c.k[0] == c.k[1] && c.s[0] == c.s[1] && c.p[0] == c.p[1] && c.op[0] == c.op[1] && c.d[0] == 1 &&
-         c.d[1] == 1 && c.groups == 1 && (n->op == OP_CONV2D || n->op == OP_DECONV2D ? n->nin == 3 : true);
+         c.d[1] == 1 && c.groups == 1 && (!layer || n->nin == 3);
 }
 
 // ---- Shape rules ----
