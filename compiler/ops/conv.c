@@ -532,10 +532,11 @@ static void interp_bias_grad(Interp *ip, const Node *nd, float *db, const float 
 // The general path (conv_plain false): kern_convg_* / kern_deconvg_* with
 // the geometry as a KernConv literal: the convolution from the image side
 // [C][H][W] to the positions [Ho][Wo] (a deconv's image side is its output).
-static void emit_geom(CEmit *e, int C, int H, int W, const ConvAttr *c, int Ho, int Wo) {
-  out(e, "&(KernConv){/* C H W */ %d, %d, %d, /* k */ %d, %d, /* s */ %d, %d, /* p */ %d, %d, /* d */ %d, %d,\n"
-         "                             /* Ho Wo */ %d, %d, /* groups */ %d}",
-      C, H, W, c->k[0], c->k[1], c->s[0], c->s[1], c->p[0], c->p[1], c->d[0], c->d[1], Ho, Wo, c->groups);
+static void emit_geom(CEmit *e, int indent, int C, int H, int W, const ConvAttr *c, int Ho, int Wo) {
+  out(e, "%*s&(KernConv){/* C H W */ %d, %d, %d, /* k */ %d, %d, /* s */ %d, %d, /* p */ %d, %d, /* d */ %d, %d,\n"
+         "%*s/* Ho Wo */ %d, %d, /* groups */ %d}",
+      indent, "", C, H, W, c->k[0], c->k[1], c->s[0], c->s[1], c->p[0], c->p[1], c->d[0], c->d[1], indent + 12, "",
+      Ho, Wo, c->groups);
 }
 
 static const char *bias_name(const CEmit *e, const Node *n) { return n->nin == 3 ? root_name(e, n->in[2]) : "NULL"; }
@@ -550,9 +551,9 @@ static void emit_conv_general(CEmit *e, int id) {
   if ((long)K * P > e->col) e->col = (long)K * P;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
          "    kern_convg_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
-         "                   %s + i * %d, COL, /* Co */ %d,\n                   ",
+         "                   %s + i * %d, COL, /* Co */ %d,\n",
       gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id], Co * P, Co);
-  emit_geom(e, Ci, H, W, &c, Ho, Wo);
+  emit_geom(e, 19, Ci, H, W, &c, Ho, Wo);
   out(e, ", %s);\n", act_name(e->f->act[id]));
 }
 
@@ -567,10 +568,10 @@ static void emit_deconv_general(CEmit *e, int id) {
   if ((long)K * Pi > e->col) e->col = (long)K * Pi;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
          "    kern_deconvg_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
-         "                     %s + i * %d, COL, /* Ci */ %d,\n                     ",
+         "                     %s + i * %d, COL, /* Ci */ %d,\n",
       gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n), e->name[id],
       Co * Ho * Wo, Ci);
-  emit_geom(e, Co, Ho, Wo, &c, Hi, Wi);
+  emit_geom(e, 21, Co, Ho, Wo, &c, Hi, Wi);
   out(e, ", %s);\n", act_name(e->f->act[id]));
 }
 
@@ -606,12 +607,12 @@ static void emit_general_bwd(CEmit *e, int id) {
     snprintf(w, sizeof w, "%s + i * %d", root_name(e, n->in[1]), Ci * Hi * Wi);
   }
   if (dx)
-    out(e, "    %s(&s->k[%d], dy, %s, %s + i * %d, COL, /* %s */ %d,\n                   ", fn, gi, w,
+    out(e, "    %s(&s->k[%d], dy, %s, %s + i * %d, COL, /* %s */ %d,\n", fn, gi, w,
         e->name[id], Ci * Hi * Wi, deconv ? "Ci" : "Co", deconv ? Ci : Co);
   else
-    out(e, "    %s(&s->k[%d], dy, %s, %s, COL, /* %s */ %d,\n                   ", fn, gi, w, e->name[id],
+    out(e, "    %s(&s->k[%d], dy, %s, %s, COL, /* %s */ %d,\n", fn, gi, w, e->name[id],
         deconv ? "Ci" : "Co", deconv ? Ci : Co);
-  emit_geom(e, C, H, W, &c, deconv ? Hi : Ho, deconv ? Wi : Wo);
+  emit_geom(e, (int)strlen(fn) + 5, C, H, W, &c, deconv ? Hi : Ho, deconv ? Wi : Wo);
   out(e, ");\n");
 }
 
