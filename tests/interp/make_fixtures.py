@@ -187,7 +187,8 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall, conv_opts=ConvOpts)
+    models = dict(MODELS, tanh_small=TanhSmall)
+    models["conv_opts"] = ConvOpts
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small", "conv_opts"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
