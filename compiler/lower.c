@@ -98,7 +98,7 @@ static void add_params(Lower *lw, bool frozen) {
       continue;
     const Layer *l = p->layer;
     // PyTorch's fan_in: weight.size(1) times the receptive field, for the
-    // bias too (conv: in*k*k, deconv: out*k*k, dense: in).
+    // bias too (conv: in/groups*kh*kw, deconv: out/groups*kh*kw, dense: in).
     int fan_in = (int)(shape_numel(l->wshape) / l->wshape.dim[0]);
     p->w = ir_add_param(lw->g, join(p->name, "w"), l->wshape, frozen, fan_in, src(l->name));
     // bias=false: no bias tensor at all (its shape rule gives [0]).
