@@ -11,9 +11,9 @@
 //
 // PyTorch's options: k, stride, pad, outpad, dilation per dimension
 // (height, width), groups (one sgemm / GEMM per group on strided
-// pointers), no bias.  The square, undilated, ungrouped layers with a bias
-// (the study's) keep their specialised runtime kernels; the others call
-// the general ones (kern_convg_*, kern_deconvg_*).
+// pointers), no bias.  The square, undilated, ungrouped layers (the
+// study's) keep their specialised runtime kernels, with or without a bias
+// (NULL); the others call the general ones (kern_convg_*, kern_deconvg_*).
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,13 +43,12 @@ static ConvAttr conv_attr(const Attrs *a) {
 }
 
 // The study's case, whose kernels are specialised: square, undilated,
-// ungrouped, with a bias.  Everything else takes the general kernels.  (A
-// forward layer without bias has 2 inputs; the backward ops always have 2.)
+// ungrouped (with or without a bias: the epilogue takes a NULL one).
+// Everything else takes the general kernels.
 static bool conv_plain(const Node *n) {
   ConvAttr c = conv_attr(&n->attr);
-  bool layer = n->op == OP_CONV2D || n->op == OP_DECONV2D;
   return c.k[0] == c.k[1] && c.s[0] == c.s[1] && c.p[0] == c.p[1] && c.op[0] == c.op[1] && c.d[0] == 1 &&
-         c.d[1] == 1 && c.groups == 1 && (!layer || n->nin == 3);
+         c.d[1] == 1 && c.groups == 1;
 }
 
 // ---- Shape rules ----
@@ -631,7 +630,7 @@ static void emit_conv(CEmit *e, int id) {
          "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                  %s + i * %d, COL,\n"
          "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
-      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), root_name(e, n->in[2]), e->name[id],
+      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id],
       Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
 }
 
@@ -651,7 +650,7 @@ static void emit_deconv(CEmit *e, int id) {
          "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
          "                    %s + i * %d, COL,\n"
          "                    /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
-      gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]),
+      gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n),
       e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
       act_name(e->f->act[id]));
 }

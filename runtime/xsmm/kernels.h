@@ -320,7 +320,7 @@ static inline void kern_deconv_dw(const KernGemm *g, const float *dy, const floa
 
 // ---- The general convolution: rectangular kernels, strides and padding,
 // dilation, groups, no bias (the square, undilated, ungrouped layers above
-// keep their own kernels).  The geometry is the convolution's from the
+// keep their own kernels, with a NULL bias when they have none).  The geometry is the convolution's from the
 // image side x [C][H][W] to the positions [Ho][Wo]: tap (ky, kx) of
 // position (oy, ox) reads x[.][oy*sh - ph + ky*dh][ox*sw - pw + kx*dw].
 // With G groups, K = C*kh*kw rows of col, Kg = K/G per group; group g's
