@@ -29,6 +29,8 @@ static void set_attr(const OpInfo *o, int i, double v, Attrs *a) {
     *(float *)((char *)a + s->offset) = (float)v;
   else if (s->type != A_DIMS)
     *(int *)((char *)a + s->offset) = (int)v;
+  if (s->type == A_PAIR_POS || s->type == A_PAIR_NONNEG)   // a scalar: both
+    *(int *)((char *)a + s->offset2) = (int)v;
 }
 
 static bool has_params(const OpInfo *o) { return op_def(o->ir)->flags & OPF_LAYER; }
@@ -342,6 +344,41 @@ static bool dims_arg(const OpInfo *o, ArgState *st, Expr *v) {
   return ok;
 }
 
+// An int-or-pair attribute (PyTorch's int or tuple): k=3 or k=[3, 5],
+// the height's value then the width's.
+static bool pair_value(Ctx *c, const OpInfo *o, int slot, Expr *val, const char *what, Attrs *attr) {
+  const AttrSpec *s = &o->attrs[slot];
+  int lo = s->type == A_PAIR_POS ? 1 : 0, v[2];
+  if (val->kind != E_SHAPE) {
+    if (!const_int(c, val, what, lo, MAX_ATTR, &v[0]))
+      return false;
+    set_attr(o, slot, v[0], attr);
+    return true;
+  }
+  if (val->ndims != 2) {
+    diag_error(val->tok.loc, "%s takes one number or a pair [height, width], got %d value%s", what,
+               val->ndims, val->ndims == 1 ? "" : "s");
+    return false;
+  }
+  bool ok = const_int(c, val->dims[0], what, lo, MAX_ATTR, &v[0]);
+  ok = const_int(c, val->dims[1], what, lo, MAX_ATTR, &v[1]) && ok;
+  if (!ok)
+    return false;
+  *(int *)((char *)attr + s->offset) = v[0];
+  *(int *)((char *)attr + s->offset2) = v[1];
+  return true;
+}
+
+// A boolean attribute: the identifier true or false.
+static bool bool_value(const OpInfo *o, int slot, Expr *val, const char *what, Attrs *attr) {
+  if (val->kind != E_NAME || (strcmp(val->tok.str, "true") && strcmp(val->tok.str, "false"))) {
+    diag_error(val->tok.loc, "%s must be true or false", what);
+    return false;
+  }
+  set_attr(o, slot, !strcmp(val->tok.str, "true"), attr);
+  return true;
+}
+
 // Evaluates the value of attribute slot into attr, by its type's rules.
 static bool attr_value(Ctx *c, const OpInfo *o, int slot, Expr *val, Attrs *attr) {
   char what[64];
@@ -360,6 +397,11 @@ static bool attr_value(Ctx *c, const OpInfo *o, int slot, Expr *val, Attrs *attr
       return false;
     set_attr(o, slot, v, attr);
     return true;
+  case A_PAIR_POS:
+  case A_PAIR_NONNEG:
+    return pair_value(c, o, slot, val, what, attr);
+  case A_BOOL:
+    return bool_value(o, slot, val, what, attr);
   case A_DIMS:
     break;
   }

@@ -46,6 +46,14 @@ typedef struct {
   float scalar;                // CONST value
   float mean, mean_std;        // NOISE: mu ~ N(mean, mean_std^2) per example,
   float std, std_std;          //        sigma = |N(std, std_std^2)|
+  // conv2d / deconv2d beyond the square case.  k, stride, pad, outpad are
+  // the height's; these are the width's, and 0 means "as the height's" (so
+  // graphs built by hand with k, stride, pad stay square).
+  int kw, stridew, padw, outpadw;
+  int dil, dilw;               // dilation, height and width (0: 1)
+  int groups;                  // channel groups (0: 1)
+  int bias;                    // bias=true/false as written; in the graph a layer
+                               // without bias has 2 inputs
 } Attrs;
 
 typedef struct {

@@ -98,10 +98,12 @@ static void add_params(Lower *lw, bool frozen) {
       continue;
     const Layer *l = p->layer;
     // PyTorch's fan_in: weight.size(1) times the receptive field, for the
-    // bias too (conv: in*k*k, deconv: out*k*k, dense: in).
+    // bias too (conv: in/groups*kh*kw, deconv: out/groups*kh*kw, dense: in).
     int fan_in = (int)(shape_numel(l->wshape) / l->wshape.dim[0]);
     p->w = ir_add_param(lw->g, join(p->name, "w"), l->wshape, frozen, fan_in, src(l->name));
-    p->b = ir_add_param(lw->g, join(p->name, "b"), l->bshape, frozen, fan_in, src(l->name));
+    // bias=false: no bias tensor at all (its shape rule gives [0]).
+    p->b = shape_numel(l->bshape) ? ir_add_param(lw->g, join(p->name, "b"), l->bshape, frozen, fan_in, src(l->name))
+                                   : -1;
   }
 }
 
@@ -131,7 +133,7 @@ static int lower_net(Lower *lw, const Net *n, const char *prefix, int x) {
     if (op_def(l->opi->ir)->flags & OPF_LAYER) {
       char *name = join(prefix, l->pname);
       LayerParams *p = params_of(lw, name);
-      x = add(lw, l->opi->ir, (int[]){x, p->w, p->b}, 3, l->out, l->name, l->attr);
+      x = add(lw, l->opi->ir, (int[]){x, p->w, p->b}, p->b >= 0 ? 3 : 2, l->out, l->name, l->attr);
       lw->g->nodes[x].name = name;
     } else {
       x = add(lw, l->opi->ir, (int[]){x}, 1, l->out, l->name, l->attr);

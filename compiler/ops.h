@@ -25,24 +25,31 @@ typedef struct CEmit CEmit;       // emitter.h
 
 // ---- Surface forms and attributes ----
 
-typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS } AttrType;
+// A_PAIR_POS / A_PAIR_NONNEG: an int or a pair [h, w] (PyTorch's
+// int-or-tuple), stored at offset (h) and offset2 (w).  A_BOOL: the
+// identifier true or false, stored as an int 1 / 0.
+typedef enum { A_INT_POS, A_INT_NONNEG, A_REAL, A_DIMS, A_PAIR_POS, A_PAIR_NONNEG, A_BOOL } AttrType;
 
 // One attribute: its name, type, whether it must be given, its default,
-// and where it lives in Attrs (an int for A_INT_*, a float for A_REAL; an
-// A_DIMS attribute is the node's shape, not stored in Attrs).
+// and where it lives in Attrs (an int for A_INT_* and A_BOOL, a float for
+// A_REAL, two ints at offset and offset2 for A_PAIR_*; an A_DIMS attribute
+// is the node's shape, not stored in Attrs).
 typedef struct {
   const char *name;
   AttrType type;
   bool required;
   double dflt;
   size_t offset;
+  size_t offset2;            // A_PAIR_*: where the second (width) value lives
 } AttrSpec;
 
-#define ATTR_REQ(name, type, field) {name, type, true, 0, offsetof(Attrs, field)}
-#define ATTR_OPT(name, type, dflt, field) {name, type, false, dflt, offsetof(Attrs, field)}
-#define ATTR_DIMS {"dims", A_DIMS, true, 0, 0}
+#define ATTR_REQ(name, type, field) {name, type, true, 0, offsetof(Attrs, field), 0}
+#define ATTR_OPT(name, type, dflt, field) {name, type, false, dflt, offsetof(Attrs, field), 0}
+#define ATTR_DIMS {"dims", A_DIMS, true, 0, 0, 0}
+#define ATTR_PAIR_REQ(name, type, f1, f2) {name, type, true, 0, offsetof(Attrs, f1), offsetof(Attrs, f2)}
+#define ATTR_PAIR_OPT(name, type, dflt, f1, f2) {name, type, false, dflt, offsetof(Attrs, f1), offsetof(Attrs, f2)}
 
-#define MAX_ATTRS 5
+#define MAX_ATTRS 8
 
 // One builtin of the language: `flatten` and `reshape` are two forms of
 // OP_RESHAPE.  Attributes are taken positionally (after the tensor

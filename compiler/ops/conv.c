@@ -8,6 +8,12 @@
 // chunk of 32 examples, im2col writes the columns of example i at
 // [i*P, (i+1)*P) of a [K, c*P] matrix, so the product comes out as
 // [O, c, P] and is reordered to the IR's [n, O, P].
+//
+// PyTorch's options: k, stride, pad, outpad, dilation per dimension
+// (height, width), groups (one sgemm / GEMM per group on strided
+// pointers), no bias.  The square, undilated, ungrouped layers (the
+// study's) keep their specialised runtime kernels, with or without a bias
+// (NULL); the others call the general ones (kern_convg_*, kern_deconvg_*).
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,31 +21,79 @@
 #include "emitter.h"
 #include "layers.h"
 
+// ---- Geometry ----
+
+// A convolution's attributes with the defaults filled in: Attrs keeps the
+// height's k, stride, pad, outpad where the square case always had them,
+// the width's and dilation and groups beside them, 0 meaning "as the
+// height's" (or 1), so graphs built by hand with k, stride, pad are square.
+typedef struct {
+  int k[2], s[2], p[2], d[2], op[2], groups;
+} ConvAttr;
+
+static int or_default(int v, int dflt) { return v ? v : dflt; }
+
+static ConvAttr conv_attr(const Attrs *a) {
+  return (ConvAttr){{a->k, or_default(a->kw, a->k)},
+                    {a->stride, or_default(a->stridew, a->stride)},
+                    {a->pad, a->kw ? a->padw : a->pad},
+                    {or_default(a->dil, 1), or_default(a->dilw, or_default(a->dil, 1))},
+                    {a->outpad, a->kw ? a->outpadw : a->outpad},
+                    or_default(a->groups, 1)};
+}
+
+// The study's case, whose kernels are specialised: square, undilated,
+// ungrouped (with or without a bias: the epilogue takes a NULL one).
+// Everything else takes the general kernels.
+static bool conv_plain(const Node *n) {
+  ConvAttr c = conv_attr(&n->attr);
+  return c.k[0] == c.k[1] && c.s[0] == c.s[1] && c.p[0] == c.p[1] && c.op[0] == c.op[1] && c.d[0] == 1 &&
+         c.d[1] == 1 && c.groups == 1;
+}
+
 // ---- Shape rules ----
 
 // The output's spatial size of a conv2d (or, transposed, a deconv2d) of x
-// [C, H, W] with the attributes a, into hw[2].
+// [C, H, W] with the attributes a, into hw[2]: PyTorch's formulas,
+// conv ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1, deconv (H−1)s − 2p + d(k−1) + outpad + 1.
 static bool conv_spatial(ShapeCx *cx, Shape x, const Attrs *a, bool transposed, int hw[2]) {
   const char *op = transposed ? "deconv2d" : "conv2d";
+  const char *dim[2] = {"height", "width"};
+  ConvAttr c = conv_attr(a);
   char s1[64];
   if (x.rank != 3)
     return shape_error(cx, "%s expects a 3-D input [channels, height, width], got %s", op, shape_str(x, s1));
+  bool plain = c.k[0] == c.k[1] && c.p[0] == c.p[1] && c.d[0] == 1 && c.d[1] == 1;
   for (int i = 0; i < 2; i++) {
-    int64_t h = x.dim[1 + i], v;
+    int64_t h = x.dim[1 + i], v, k = c.k[i], s = c.s[i], p = c.p[i], d = c.d[i], op_ = c.op[i];
+    int64_t span = d * (k - 1) + 1;   // the kernel's extent on the input
     if (!transposed) {
-      int64_t span = h + 2 * (int64_t)a->pad - a->k;
-      if (span < 0)
-        return shape_error(cx, "conv2d kernel %d is larger than the padded input %dx%d (pad %d)", a->k, x.dim[1],
-                           x.dim[2], a->pad);
-      v = span / a->stride + 1;
+      if (h + 2 * p - span < 0) {
+        if (plain)
+          return shape_error(cx, "conv2d kernel %d is larger than the padded input %dx%d (pad %d)", a->k,
+                             x.dim[1], x.dim[2], a->pad);
+        return shape_error(cx, "conv2d kernel %s %lld with dilation %lld spans %lld, more than the padded input %s "
+                           "%lld (pad %lld)", dim[i], (long long)k, (long long)d, (long long)span, dim[i],
+                           (long long)h + 2 * p, (long long)p);
+      }
+      v = (h + 2 * p - span) / s + 1;
     } else {
-      if (a->outpad >= a->stride)
-        return shape_error(cx, "deconv2d outpad must be smaller than stride, got outpad=%d, stride=%d", a->outpad,
-                           a->stride);
-      v = (h - 1) * a->stride - 2 * (int64_t)a->pad + a->k + a->outpad;
-      if (v < 1)
-        return shape_error(cx, "deconv2d output would be empty: (%lld - 1) * %d - 2 * %d + %d + %d = %lld",
-                           (long long)h, a->stride, a->pad, a->k, a->outpad, (long long)v);
+      if (op_ >= s && op_ >= d) {
+        if (d == 1)
+          return shape_error(cx, "deconv2d outpad must be smaller than stride, got outpad=%lld, stride=%lld",
+                             (long long)op_, (long long)s);
+        return shape_error(cx, "deconv2d outpad must be smaller than stride or dilation, got outpad=%lld, "
+                           "stride=%lld, dilation=%lld", (long long)op_, (long long)s, (long long)d);
+      }
+      v = (h - 1) * s - 2 * p + span - 1 + op_ + 1;
+      if (v < 1) {
+        if (plain)
+          return shape_error(cx, "deconv2d output would be empty: (%lld - 1) * %lld - 2 * %lld + %lld + %lld = %lld",
+                             (long long)h, (long long)s, (long long)p, (long long)k, (long long)op_, (long long)v);
+        return shape_error(cx, "deconv2d output %s would be empty: (%lld - 1) * %lld - 2 * %lld + %lld * (%lld - 1) "
+                           "+ %lld + 1 = %lld", dim[i], (long long)h, (long long)s, (long long)p, (long long)d,
+                           (long long)k, (long long)op_, (long long)v);
+      }
     }
     if (v > MAX_NUMEL)
       return shape_error(cx, "%s output is too large", op);
@@ -49,17 +103,26 @@ static bool conv_spatial(ShapeCx *cx, Shape x, const Attrs *a, bool transposed, 
 }
 
 // A layer's output, weight and bias from x and the attributes; given the
-// weight and bias (ops_verify), they must be those.
+// weight and bias (ops_verify), they must be those.  Weights as PyTorch's:
+// conv [out, C/groups, kh, kw], deconv [C, out/groups, kh, kw].  Without a
+// bias (bias=false, or a graph node with only (x, w)) the bias shape is [0].
 static bool shape_layer(ShapeCx *cx, Shape *out, bool transposed) {
   Shape x = cx->in[0];
   const Attrs *a = cx->attr;
+  ConvAttr c = conv_attr(a);
   int hw[2];
   if (!conv_spatial(cx, x, a, transposed, hw))
     return false;
+  const char *op = transposed ? "deconv2d" : "conv2d";
+  if (x.dim[0] % c.groups)
+    return shape_error(cx, "%s: the input's %d channels are not divisible by groups=%d", op, x.dim[0], c.groups);
+  if (a->out % c.groups)
+    return shape_error(cx, "%s: out=%d is not divisible by groups=%d", op, a->out, c.groups);
+  bool bias = cx->nin == 1 ? a->bias : cx->nin == 3;
   *out = shape_make(3, (int[]){a->out, hw[0], hw[1]});
-  cx->param[0] = transposed ? shape_make(4, (int[]){x.dim[0], a->out, a->k, a->k})
-                            : shape_make(4, (int[]){a->out, x.dim[0], a->k, a->k});
-  cx->param[1] = shape_make(1, (int[]){a->out});
+  cx->param[0] = transposed ? shape_make(4, (int[]){x.dim[0], a->out / c.groups, c.k[0], c.k[1]})
+                            : shape_make(4, (int[]){a->out, x.dim[0] / c.groups, c.k[0], c.k[1]});
+  cx->param[1] = shape_make(1, (int[]){bias ? a->out : 0});
   if (!shape_fits(cx, *out, "the output") || !shape_fits(cx, cx->param[0], "the weight"))
     return false;
   char s1[64], s2[64];
@@ -78,12 +141,12 @@ static bool shape_deconv2d(ShapeCx *cx, Shape *out) { return shape_layer(cx, out
 static bool shape_backward(ShapeCx *cx, Shape *out, bool transposed, bool dw) {
   Shape x = dw ? cx->in[1] : cx->self, w = dw ? cx->self : cx->in[1], y;
   Attrs a = *cx->attr;
-  a.out = w.rank == 4 ? w.dim[transposed ? 1 : 0] : 0;
+  a.out = w.rank == 4 ? w.dim[transposed ? 1 : 0] * (transposed ? conv_attr(&a).groups : 1) : 0;
   const Shape *saved = cx->in;
-  Shape fwd[3] = {x, w, shape_make(1, (int[]){a.out})};
+  Shape fwd[2] = {x, w};
   ShapeCx f = *cx;
   f.in = fwd;
-  f.nin = 3;
+  f.nin = 2;
   f.attr = &a;
   if (!shape_layer(&f, &y, transposed))
     return false;
@@ -135,13 +198,14 @@ static const Shape *shape_in(const Interp *ip, const Node *n, int j) {
   return &ip->g->nodes[n->in[j]].shape;
 }
 
-// Output positions [lo, hi) whose tap kj lands inside [0, W): ow*s - p + kj
-// in range.  Outside it the tap reads padding.
-static void tap_range(int kj, int s, int p, int W, int OW, int *lo, int *hi) {
+
+// Output positions [lo, hi) whose tap at offset off lands inside [0, W):
+// ow*s + off in range (off = kj*d - p).  Outside it the tap reads padding.
+static void tap_range(int off, int s, int W, int OW, int *lo, int *hi) {
   int a = 0, b = OW;
-  while (a < OW && a * s - p + kj < 0)
+  while (a < OW && a * s + off < 0)
     a++;
-  while (b > a && (b - 1) * s - p + kj >= W)
+  while (b > a && (b - 1) * s + off >= W)
     b--;
   *lo = a;
   *hi = b;
@@ -175,61 +239,67 @@ __attribute__((noinline)) static void scatter_row(float *restrict dst, const flo
       dst[ow * s + off] += r[ow];
 }
 
+// The geometry of a convolution from its input (image side) and output
+// (position side), with k, s, p, d per dimension (height, width) and G
+// groups.  For deconv2d the roles swap: the "image" is y.
+typedef struct {
+  int C, H, W, O, OH, OW, G;
+  ConvAttr a;
+} Geom;
+
 // img [C, H, W] -> rows (c, ki, kj) of col, output positions [OH*OW] along
 // each row, row stride ld.  Out-of-image taps read zero.
-static void im2col(const float *img, int C, int H, int W, int k, int s, int p,
-                   int OH, int OW, float *col, size_t ld) {
-  for (int c = 0; c < C; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++) {
-        float *row = col + (size_t)((c * k + ki) * k + kj) * ld;
-        int lo, hi;
-        tap_range(kj, s, p, W, OW, &lo, &hi);
-        for (int oh = 0; oh < OH; oh++) {
-          int ih = oh * s - p + ki;
-          float *r = row + oh * OW;
-          if (ih < 0 || ih >= H) {
-            memset(r, 0, OW * sizeof(float));
+static void im2col(const float *img, const Geom *q, float *col, size_t ld) {
+  int kh = q->a.k[0], kw = q->a.k[1];
+  for (int c = 0; c < q->C; c++)
+    for (int ki = 0; ki < kh; ki++)
+      for (int kj = 0; kj < kw; kj++) {
+        float *row = col + (size_t)((c * kh + ki) * kw + kj) * ld;
+        int off = kj * q->a.d[1] - q->a.p[1], lo, hi;
+        tap_range(off, q->a.s[1], q->W, q->OW, &lo, &hi);
+        for (int oh = 0; oh < q->OH; oh++) {
+          int ih = oh * q->a.s[0] - q->a.p[0] + ki * q->a.d[0];
+          float *r = row + oh * q->OW;
+          if (ih < 0 || ih >= q->H) {
+            memset(r, 0, q->OW * sizeof(float));
             continue;
           }
-          gather_row(r, img + ((size_t)c * H + ih) * W, kj - p, lo, hi, OW, s);
+          gather_row(r, img + ((size_t)c * q->H + ih) * q->W, off, lo, hi, q->OW, q->a.s[1]);
         }
       }
 }
 
 // The adjoint of im2col: img [C, H, W] = sum of the taps in col (img zeroed here).
-static void col2im(const float *col, size_t ld, int C, int H, int W, int k, int s, int p,
-                   int OH, int OW, float *img) {
-  memset(img, 0, (size_t)C * H * W * sizeof(float));
-  for (int c = 0; c < C; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++) {
-        const float *row = col + (size_t)((c * k + ki) * k + kj) * ld;
-        int lo, hi;
-        tap_range(kj, s, p, W, OW, &lo, &hi);
-        for (int oh = 0; oh < OH; oh++) {
-          int ih = oh * s - p + ki;
-          if (ih < 0 || ih >= H)
+static void col2im(const float *col, size_t ld, const Geom *q, float *img) {
+  int kh = q->a.k[0], kw = q->a.k[1];
+  memset(img, 0, (size_t)q->C * q->H * q->W * sizeof(float));
+  for (int c = 0; c < q->C; c++)
+    for (int ki = 0; ki < kh; ki++)
+      for (int kj = 0; kj < kw; kj++) {
+        const float *row = col + (size_t)((c * kh + ki) * kw + kj) * ld;
+        int off = kj * q->a.d[1] - q->a.p[1], lo, hi;
+        tap_range(off, q->a.s[1], q->W, q->OW, &lo, &hi);
+        for (int oh = 0; oh < q->OH; oh++) {
+          int ih = oh * q->a.s[0] - q->a.p[0] + ki * q->a.d[0];
+          if (ih < 0 || ih >= q->H)
             continue;
-          scatter_row(img + ((size_t)c * H + ih) * W, row + oh * OW, kj - p, lo, hi, s);
+          scatter_row(img + ((size_t)c * q->H + ih) * q->W, row + oh * q->OW, off, lo, hi, q->a.s[1]);
         }
       }
 }
 
-// Batch im2col: x [n, C, H, W] -> col [C*k*k, n*OH*OW].
-static void im2col_batch(const float *x, int n, int C, int H, int W, int k, int s, int p, int OH, int OW,
-                         float *col) {
-  size_t P = (size_t)OH * OW, ld = (size_t)n * P;
+// Batch im2col: x [n, C, H, W] -> col [C*kh*kw, n*OH*OW].
+static void im2col_batch(const float *x, int n, const Geom *q, float *col) {
+  size_t P = (size_t)q->OH * q->OW, ld = (size_t)n * P;
   for (int i = 0; i < n; i++)
-    im2col(x + (size_t)i * C * H * W, C, H, W, k, s, p, OH, OW, col + i * P, ld);
+    im2col(x + (size_t)i * q->C * q->H * q->W, q, col + i * P, ld);
 }
 
-// Batch col2im: col [C*k*k, n*OH*OW] -> img [n, C, H, W].
-static void col2im_batch(const float *col, int n, int C, int H, int W, int k, int s, int p, int OH, int OW,
-                         float *img) {
-  size_t P = (size_t)OH * OW, ld = (size_t)n * P;
+// Batch col2im: col [C*kh*kw, n*OH*OW] -> img [n, C, H, W].
+static void col2im_batch(const float *col, int n, const Geom *q, float *img) {
+  size_t P = (size_t)q->OH * q->OW, ld = (size_t)n * P;
   for (int i = 0; i < n; i++)
-    col2im(col + i * P, ld, C, H, W, k, s, p, OH, OW, img + (size_t)i * C * H * W);
+    col2im(col + i * P, ld, q, img + (size_t)i * q->C * q->H * q->W);
 }
 
 // [n, C, P] -> [C, n*P]
@@ -251,71 +321,102 @@ static void from_channel_major(const float *src, int n, int C, size_t P, const f
     }
 }
 
-typedef struct {
-  int C, H, W, O, OH, OW, k, s, p;
-} Geom;
-
-// Geometry of a convolution from its input (image side) and output
-// (position side).  For deconv2d the roles swap: the "image" is y.
 static Geom geom(Shape img, Shape pos, const Attrs *a) {
-  return (Geom){img.dim[0], img.dim[1], img.dim[2], pos.dim[0], pos.dim[1], pos.dim[2], a->k, a->stride, a->pad};
+  ConvAttr c = conv_attr(a);
+  return (Geom){img.dim[0], img.dim[1], img.dim[2], pos.dim[0], pos.dim[1], pos.dim[2], c.groups, c};
 }
 
-// Per-example sizes: image, positions (P), image-side rows of col (K).
+// Per-example sizes: image, positions (P), image-side rows of col (K) and
+// per group (Kg), position-side channels per group (Og).
 #define SIZES(q)                                                   \
   size_t img_sz = (size_t)(q).C * (q).H * (q).W;                   \
   size_t P = (size_t)(q).OH * (q).OW;                              \
-  int K = (q).C * (q).k * (q).k;                                   \
+  int K = (q).C * (q).a.k[0] * (q).a.k[1];                         \
+  int Kg = K / (q).G, Og = (q).O / (q).G;                          \
   int n = ip->n, cmax = min_int(n, LAYER_CHUNK);                  \
   int nchunks = (n + LAYER_CHUNK - 1) / LAYER_CHUNK;               \
   (void)img_sz, (void)cmax
 
-// ---- conv2d: x [n, C, H, W], w [O, C, k, k], b [O] -> y [n, O, OH, OW].
+// The three products of a (grouped) convolution over a chunk's columns of
+// width cP, with w [O, Kg] (conv's [O, C/G, kh, kw]; deconv's [Ci, Co/G,
+// kh, kw] as a conv from y-space to x-space), one sgemm per group (group g
+// is w's rows [g*Og, ...), col's rows [g*Kg, ...), t's rows [g*Og, ...)):
+//   t [O, cP]    = W col            (conv forward, deconv dx)
+//   col [K, cP]  = Wᵀ t             (conv dx, deconv forward)
+//   dw [O, Kg]   = t colᵀ           (conv dw, deconv dw)
+static void gemm_w_col(Interp *ip, const Geom *q, const float *w, const float *col, size_t cP, float *t) {
+  int K = q->C * q->a.k[0] * q->a.k[1], Kg = K / q->G, Og = q->O / q->G;
+  for (int g = 0; g < q->G; g++)
+    ip->sgemm(false, false, Og, cP, Kg, w + (size_t)g * Og * Kg, Kg, col + g * Kg * cP, cP, 0.0f,
+              t + g * Og * cP, cP);
+}
+
+static void gemm_wt_t(Interp *ip, const Geom *q, const float *w, const float *t, size_t cP, float *col) {
+  int K = q->C * q->a.k[0] * q->a.k[1], Kg = K / q->G, Og = q->O / q->G;
+  for (int g = 0; g < q->G; g++)
+    ip->sgemm(true, false, Kg, cP, Og, w + (size_t)g * Og * Kg, Kg, t + g * Og * cP, cP, 0.0f,
+              col + g * Kg * cP, cP);
+}
+
+static void gemm_t_colt(Interp *ip, const Geom *q, const float *t, const float *col, size_t cP, float *dw) {
+  int K = q->C * q->a.k[0] * q->a.k[1], Kg = K / q->G, Og = q->O / q->G;
+  for (int g = 0; g < q->G; g++)
+    ip->sgemm(false, true, Og, Kg, cP, t + g * Og * cP, cP, col + g * Kg * cP, cP, 0.0f,
+              dw + (size_t)g * Og * Kg, Kg);
+}
+
+// The bias of a layer node: NULL when it has none (bias=false).
+static const float *bias_in(const Node *nd, const float *const *in) { return nd->nin == 3 ? in[2] : NULL; }
+
+// ---- conv2d: x [n, C, H, W], w [O, C/G, kh, kw], b [O] -> y [n, O, OH, OW].
 
 static void interp_conv2d(Interp *ip, const Node *nd, float *y, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), nd->shape, &nd->attr);
   SIZES(q);
+  (void)Kg, (void)Og;
   CHUNK_LOOP(j) {
     int i0 = j * LAYER_CHUNK, c = min_int(LAYER_CHUNK, n - i0);
     size_t cP = (size_t)c * P;
     float *col = interp_alloc((size_t)K * cP), *t = interp_alloc((size_t)q.O * cP);
-    im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
-    ip->sgemm(false, false, q.O, cP, K, in[1], K, col, cP, 0.0f, t, cP);
-    from_channel_major(t, c, q.O, P, in[2], y + i0 * q.O * P);
+    im2col_batch(in[0] + i0 * img_sz, c, &q, col);
+    gemm_w_col(ip, &q, in[1], col, cP, t);
+    from_channel_major(t, c, q.O, P, bias_in(nd, in), y + i0 * q.O * P);
     free(col);
     free(t);
   }
 }
 
-// dx = col2im(W^T dy): dy [n, O, OH, OW], w [O, C, k, k] -> dx [n, C, H, W].
+// dx = col2im(W^T dy): dy [n, O, OH, OW], w [O, C/G, kh, kw] -> dx [n, C, H, W].
 static void interp_conv2d_dx(Interp *ip, const Node *nd, float *dx, const float *const *in) {
   Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);
   SIZES(q);
+  (void)Kg, (void)Og;
   CHUNK_LOOP(j) {
     int i0 = j * LAYER_CHUNK, c = min_int(LAYER_CHUNK, n - i0);
     size_t cP = (size_t)c * P;
     float *dyc = interp_alloc((size_t)q.O * cP), *dcol = interp_alloc((size_t)K * cP);
     to_channel_major(in[0] + i0 * q.O * P, c, q.O, P, dyc);
-    ip->sgemm(true, false, K, cP, q.O, in[1], K, dyc, cP, 0.0f, dcol, cP);
-    col2im_batch(dcol, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, dx + i0 * img_sz);
+    gemm_wt_t(ip, &q, in[1], dyc, cP, dcol);
+    col2im_batch(dcol, c, &q, dx + i0 * img_sz);
     free(dyc);
     free(dcol);
   }
 }
 
-// dw = dy im2col(x)^T, summed over the batch: -> [O, C, k, k].
+// dw = dy im2col(x)^T per group, summed over the batch: -> [O, C/G, kh, kw].
 static void interp_conv2d_dw(Interp *ip, const Node *nd, float *dw, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 1), *shape_in(ip, nd, 0), &nd->attr);
   SIZES(q);
-  size_t m = (size_t)q.O * K;
+  (void)Og;
+  size_t m = (size_t)q.O * Kg;
   float *part = interp_alloc(nchunks * m);
   CHUNK_LOOP(j) {
     int i0 = j * LAYER_CHUNK, c = min_int(LAYER_CHUNK, n - i0);
     size_t cP = (size_t)c * P;
     float *dyc = interp_alloc((size_t)q.O * cP), *col = interp_alloc((size_t)K * cP);
     to_channel_major(in[0] + i0 * q.O * P, c, q.O, P, dyc);
-    im2col_batch(in[1] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
-    ip->sgemm(false, true, q.O, K, cP, dyc, cP, col, cP, 0.0f, part + j * m, K);
+    im2col_batch(in[1] + i0 * img_sz, c, &q, col);
+    gemm_t_colt(ip, &q, dyc, col, cP, part + j * m);
     free(dyc);
     free(col);
   }
@@ -323,26 +424,27 @@ static void interp_conv2d_dw(Interp *ip, const Node *nd, float *dw, const float 
   free(part);
 }
 
-// ---- deconv2d (transposed convolution): x [n, Ci, H, W], w [Ci, Co, k, k],
-// b [Co] -> y [n, Co, OH, OW].  It is the adjoint of a conv2d from y-sized
-// images to x-sized positions: y = col2im(W^T x) + b.  In the Geom, the
-// image is y (C = Co) and the positions are x (O = Ci).
+// ---- deconv2d (transposed convolution): x [n, Ci, H, W], w [Ci, Co/G, kh,
+// kw], b [Co] -> y [n, Co, OH, OW].  It is the adjoint of a conv2d from
+// y-sized images to x-sized positions: y = col2im(W^T x) + b.  In the Geom,
+// the image is y (C = Co) and the positions are x (O = Ci).
 
 static void interp_deconv2d(Interp *ip, const Node *nd, float *y, const float *const *in) {
   Geom q = geom(nd->shape, *shape_in(ip, nd, 0), &nd->attr);
   SIZES(q);
+  (void)Kg, (void)Og;
   int Ci = q.O;
   size_t HW = (size_t)q.H * q.W;
-  const float *b = in[2];
+  const float *b = bias_in(nd, in);
   CHUNK_LOOP(j) {
     int i0 = j * LAYER_CHUNK, c = min_int(LAYER_CHUNK, n - i0);
     size_t cP = (size_t)c * P;
     float *xc = interp_alloc((size_t)Ci * cP), *col = interp_alloc((size_t)K * cP);
     to_channel_major(in[0] + i0 * Ci * P, c, Ci, P, xc);
-    ip->sgemm(true, false, K, cP, Ci, in[1], K, xc, cP, 0.0f, col, cP);
+    gemm_wt_t(ip, &q, in[1], xc, cP, col);
     float *yc = y + i0 * img_sz;
-    col2im_batch(col, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, yc);
-    for (int e = 0; e < c; e++)
+    col2im_batch(col, c, &q, yc);
+    for (int e = 0; b && e < c; e++)
       for (int ch = 0; ch < q.C; ch++) {
         float *d = yc + ((size_t)e * q.C + ch) * HW;
         for (size_t t = 0; t < HW; t++)
@@ -357,33 +459,35 @@ static void interp_deconv2d(Interp *ip, const Node *nd, float *y, const float *c
 static void interp_deconv2d_dx(Interp *ip, const Node *nd, float *dx, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), nd->shape, &nd->attr);
   SIZES(q);
+  (void)Kg, (void)Og;
   int Ci = q.O;
   CHUNK_LOOP(j) {
     int i0 = j * LAYER_CHUNK, c = min_int(LAYER_CHUNK, n - i0);
     size_t cP = (size_t)c * P;
     float *col = interp_alloc((size_t)K * cP), *t = interp_alloc((size_t)Ci * cP);
-    im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
-    ip->sgemm(false, false, Ci, cP, K, in[1], K, col, cP, 0.0f, t, cP);
+    im2col_batch(in[0] + i0 * img_sz, c, &q, col);
+    gemm_w_col(ip, &q, in[1], col, cP, t);
     from_channel_major(t, c, Ci, P, NULL, dx + i0 * Ci * P);
     free(col);
     free(t);
   }
 }
 
-// dw = x im2col(dy)^T: -> [Ci, Co, k, k], summed over the batch.
+// dw = x im2col(dy)^T per group: -> [Ci, Co/G, kh, kw], summed over the batch.
 static void interp_deconv2d_dw(Interp *ip, const Node *nd, float *dw, const float *const *in) {
   Geom q = geom(*shape_in(ip, nd, 0), *shape_in(ip, nd, 1), &nd->attr);
   SIZES(q);
+  (void)Og;
   int Ci = q.O;
-  size_t m = (size_t)Ci * K;
+  size_t m = (size_t)Ci * Kg;
   float *part = interp_alloc(nchunks * m);
   CHUNK_LOOP(j) {
     int i0 = j * LAYER_CHUNK, c = min_int(LAYER_CHUNK, n - i0);
     size_t cP = (size_t)c * P;
     float *col = interp_alloc((size_t)K * cP), *xc = interp_alloc((size_t)Ci * cP);
-    im2col_batch(in[0] + i0 * img_sz, c, q.C, q.H, q.W, q.k, q.s, q.p, q.OH, q.OW, col);
+    im2col_batch(in[0] + i0 * img_sz, c, &q, col);
     to_channel_major(in[1] + i0 * Ci * P, c, Ci, P, xc);
-    ip->sgemm(false, true, Ci, K, cP, xc, cP, col, cP, 0.0f, part + j * m, K);
+    gemm_t_colt(ip, &q, xc, col, cP, part + j * m);
     free(col);
     free(xc);
   }
@@ -424,8 +528,99 @@ static void interp_bias_grad(Interp *ip, const Node *nd, float *db, const float 
 
 // ---- Emitters ----
 
+// The general path (conv_plain false): kern_convg_* / kern_deconvg_* with
+// the geometry as a KernConv literal: the convolution from the image side
+// [C][H][W] to the positions [Ho][Wo] (a deconv's image side is its output).
+static void emit_geom(CEmit *e, int indent, int C, int H, int W, const ConvAttr *c, int Ho, int Wo) {
+  out(e, "%*s&(KernConv){/* C H W */ %d, %d, %d, /* k */ %d, %d, /* s */ %d, %d, /* p */ %d, %d, /* d */ %d, %d,\n"
+         "%*s/* Ho Wo */ %d, %d, /* groups */ %d}",
+      indent, "", C, H, W, c->k[0], c->k[1], c->s[0], c->s[1], c->p[0], c->p[1], c->d[0], c->d[1], indent + 12, "",
+      Ho, Wo, c->groups);
+}
+
+static const char *bias_name(const CEmit *e, const Node *n) { return n->nin == 3 ? root_name(e, n->in[2]) : "NULL"; }
+
+static void emit_conv_general(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
+  ConvAttr c = conv_attr(&n->attr);
+  int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
+  int P = Ho * Wo, K = Ci * c.k[0] * c.k[1], Kg = K / c.groups;
+  int gi = gemm(e, "conv forward", P, Co / c.groups, Kg, P, Kg, P, 0);
+  if ((long)K * P > e->col) e->col = (long)K * P;
+  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+         "    kern_convg_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
+         "                   %s + i * %d, COL, /* Co */ %d,\n",
+      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id], Co * P, Co);
+  emit_geom(e, 19, Ci, H, W, &c, Ho, Wo);
+  out(e, ", %s);\n", act_name(e->f->act[id]));
+}
+
+static void emit_deconv_general(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
+  ConvAttr c = conv_attr(&n->attr);
+  int Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
+  int Pi = Hi * Wi, K = Co * c.k[0] * c.k[1], Kg = K / c.groups;
+  need_param(e, n, n->in[1]);
+  int gi = gemm(e, "deconv forward", Pi, Kg, Ci / c.groups, Pi, Ci, Pi, 0);
+  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
+  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+         "    kern_deconvg_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
+         "                     %s + i * %d, COL, /* Ci */ %d,\n",
+      gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n), e->name[id],
+      Co * Ho * Wo, Ci);
+  emit_geom(e, 21, Co, Ho, Wo, &c, Hi, Wi);
+  out(e, ", %s);\n", act_name(e->f->act[id]));
+}
+
+// A general layer's backward op, inside its group's loop over the examples.
+static void emit_general_bwd(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  bool deconv = n->op == OP_DECONV2D_DX || n->op == OP_DECONV2D_DW;
+  bool dx = n->op == OP_CONV2D_DX || n->op == OP_DECONV2D_DX;
+  // dy [Co][Ho][Wo] (the layer's output); x / dx [Ci][Hi][Wi].
+  const Shape ds = nd(e, e->f->dy[id])->shape;
+  Shape xs = dx ? n->shape : nd(e, n->in[1])->shape;
+  ConvAttr c = conv_attr(&n->attr);
+  int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2];
+  // The convolution's image side and positions: conv x -> dy, deconv dy -> x.
+  int C = deconv ? Co : Ci, H = deconv ? Ho : Hi, W = deconv ? Wo : Wi, O = deconv ? Ci : Co;
+  int P = deconv ? Hi * Wi : Ho * Wo, K = C * c.k[0] * c.k[1], Kg = K / c.groups, Og = O / c.groups;
+  if ((long)K * P > e->col) e->col = (long)K * P;
+  int gi;
+  const char *fn;
+  char w[64];
+  if (dx && !deconv) {       // dcol = dy wt: reads the transposed weight
+    need_param(e, n, n->in[1]);
+    gi = gemm(e, "conv dx", P, Kg, Og, P, O, P, 0);
+    fn = "kern_convg_dx";
+    snprintf(w, sizeof w, "S + %ld", e->wt[nd(e, n->in[1])->param]);
+  } else if (dx) {           // dx = col w
+    gi = gemm(e, "deconv dx", P, Og, Kg, P, Kg, P, 0);
+    fn = "kern_deconvg_dx";
+    snprintf(w, sizeof w, "%s", root_name(e, n->in[1]));
+  } else {                   // dw += colt (dy or x)
+    gi = gemm(e, deconv ? "deconv dw" : "conv dw", Kg, Og, P, K, P, Kg, 1);
+    fn = deconv ? "kern_deconvg_dw" : "kern_convg_dw";
+    snprintf(w, sizeof w, "%s + i * %d", root_name(e, n->in[1]), Ci * Hi * Wi);
+  }
+  if (dx)
+    out(e, "    %s(&s->k[%d], dy, %s, %s + i * %d, COL, /* %s */ %d,\n", fn, gi, w,
+        e->name[id], Ci * Hi * Wi, deconv ? "Ci" : "Co", deconv ? Ci : Co);
+  else
+    out(e, "    %s(&s->k[%d], dy, %s, %s, COL, /* %s */ %d,\n", fn, gi, w, e->name[id],
+        deconv ? "Ci" : "Co", deconv ? Ci : Co);
+  emit_geom(e, (int)strlen(fn) + 5, C, H, W, &c, deconv ? Hi : Ho, deconv ? Wi : Wo);
+  out(e, ");\n");
+}
+
 static void emit_conv(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  if (!conv_plain(n)) {
+    emit_conv_general(e, id);
+    return;
+  }
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
   int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
@@ -435,12 +630,16 @@ static void emit_conv(CEmit *e, int id) {
          "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                  %s + i * %d, COL,\n"
          "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
-      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), root_name(e, n->in[2]), e->name[id],
+      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id],
       Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
 }
 
 static void emit_deconv(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  if (!conv_plain(n)) {
+    emit_deconv_general(e, id);
+    return;
+  }
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
   int Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, Pi = Hi * Wi, K = Co * k * k;
@@ -451,7 +650,7 @@ static void emit_deconv(CEmit *e, int id) {
          "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
          "                    %s + i * %d, COL,\n"
          "                    /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
-      gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]),
+      gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n),
       e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
       act_name(e->f->act[id]));
 }
@@ -463,6 +662,10 @@ static void emit_conv_bwd(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (e->bwd_dense)
     fail(n, "mixed backward group");
+  if (!conv_plain(n)) {
+    emit_general_bwd(e, id);
+    return;
+  }
   // dy [Co][Ho][Wo]; x / dx [Ci][H][W].
   const Shape ds = nd(e, e->f->dy[id])->shape;
   Shape xs = n->op == OP_CONV2D_DX ? n->shape : nd(e, n->in[1])->shape;
@@ -488,6 +691,10 @@ static void emit_deconv_bwd(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (e->bwd_dense)
     fail(n, "mixed backward group");
+  if (!conv_plain(n)) {
+    emit_general_bwd(e, id);
+    return;
+  }
   // dy [Co][Ho][Wo] (the deconv's output); x / dx [Ci][Hi][Wi].
   const Shape ds = nd(e, e->f->dy[id])->shape;
   Shape xs = n->op == OP_DECONV2D_DX ? n->shape : nd(e, n->in[1])->shape;
@@ -522,27 +729,47 @@ static void emit_bias_grad(CEmit *e, int id) {
 
 // ---- Dumps ----
 
+// k=3 s=2 p=1 [op=1] in the square case; else per dimension where they
+// differ (k=3x5), and d=, g= when not 1.
+static void print_pair(FILE *out, const char *name, const int v[2], bool always) {
+  if (v[0] != v[1])
+    fprintf(out, " %s=%dx%d", name, v[0], v[1]);
+  else if (always || v[0])
+    fprintf(out, " %s=%d", name, v[0]);
+}
+
 static void print_conv(FILE *out, const Node *n) {
-  fprintf(out, " k=%d s=%d p=%d", n->attr.k, n->attr.stride, n->attr.pad);
-  if (n->attr.outpad)
-    fprintf(out, " op=%d", n->attr.outpad);
+  ConvAttr c = conv_attr(&n->attr);
+  print_pair(out, "k", c.k, true);
+  print_pair(out, "s", c.s, true);
+  print_pair(out, "p", c.p, true);
+  print_pair(out, "op", c.op, false);
+  if (c.d[0] != 1 || c.d[1] != 1)
+    print_pair(out, "d", c.d, true);
+  if (c.groups != 1)
+    fprintf(out, " g=%d", c.groups);
 }
 
 // ---- Rows ----
 
 const OpDef op_def_CONV2D = {
   "conv2d", 3, OPF_LAYER, .prefix = "conv",
-  .surface = {{"conv2d", OP_CONV2D, 1, true, 4,
-               {ATTR_REQ("out", A_INT_POS, out), ATTR_REQ("k", A_INT_POS, k),
-                ATTR_OPT("stride", A_INT_POS, 1, stride), ATTR_OPT("pad", A_INT_NONNEG, 0, pad)}}},
+  .surface = {{"conv2d", OP_CONV2D, 1, true, 7,
+               {ATTR_REQ("out", A_INT_POS, out), ATTR_PAIR_REQ("k", A_PAIR_POS, k, kw),
+                ATTR_PAIR_OPT("stride", A_PAIR_POS, 1, stride, stridew),
+                ATTR_PAIR_OPT("pad", A_PAIR_NONNEG, 0, pad, padw),
+                ATTR_PAIR_OPT("dilation", A_PAIR_POS, 1, dil, dilw), ATTR_OPT("groups", A_INT_POS, 1, groups),
+                ATTR_OPT("bias", A_BOOL, 1, bias)}}},
   .shape = shape_conv2d, .grad = grad_conv2d, .kernel = interp_conv2d, .emit = emit_conv,
   .print_attrs = print_conv};
 const OpDef op_def_DECONV2D = {
   "deconv2d", 3, OPF_LAYER | OPF_WEIGHT_T, .prefix = "deconv",
-  .surface = {{"deconv2d", OP_DECONV2D, 1, true, 5,
-               {ATTR_REQ("out", A_INT_POS, out), ATTR_REQ("k", A_INT_POS, k),
-                ATTR_OPT("stride", A_INT_POS, 1, stride), ATTR_OPT("pad", A_INT_NONNEG, 0, pad),
-                ATTR_OPT("outpad", A_INT_NONNEG, 0, outpad)}}},
+  .surface = {{"deconv2d", OP_DECONV2D, 1, true, 8,
+               {ATTR_REQ("out", A_INT_POS, out), ATTR_PAIR_REQ("k", A_PAIR_POS, k, kw),
+                ATTR_PAIR_OPT("stride", A_PAIR_POS, 1, stride, stridew),
+                ATTR_PAIR_OPT("pad", A_PAIR_NONNEG, 0, pad, padw),
+                ATTR_PAIR_OPT("outpad", A_PAIR_NONNEG, 0, outpad, outpadw), ATTR_OPT("groups", A_INT_POS, 1, groups),
+                ATTR_OPT("bias", A_BOOL, 1, bias), ATTR_PAIR_OPT("dilation", A_PAIR_POS, 1, dil, dilw)}}},
   .shape = shape_deconv2d, .grad = grad_deconv2d, .kernel = interp_deconv2d, .emit = emit_deconv,
   .print_attrs = print_conv};
 const OpDef op_def_CONV2D_DX = {"conv2d_dx", 2, OPF_LAYER_BWD | OPF_BWD_OVERWRITE | OPF_WEIGHT_T, .shape = shape_conv2d_dx,

@@ -94,6 +94,9 @@ static bool check_surface(int op, const OpInfo *o) {
       return row_problem(op, "a shape argument must be the form's only attribute");
     if (a->type != A_DIMS && a->offset + sizeof(int) > sizeof(Attrs))
       return row_problem(op, "an attribute's offset is outside Attrs");
+    if ((a->type == A_PAIR_POS || a->type == A_PAIR_NONNEG) &&
+        (!a->offset2 || a->offset2 + sizeof(int) > sizeof(Attrs)))
+      return row_problem(op, "a pair attribute's second offset is outside Attrs");
   }
   return true;
 }
@@ -139,7 +142,8 @@ static void to_string(ShapeCx *cx, const char *msg) { snprintf(cx->user, 256, "%
 
 bool op_node_shape(const Graph *g, const Node *n, Shape *out, char *err) {
   const OpDef *d = op_def(n->op);
-  if (n->nin != d->arity)
+  // A layer without bias (bias=false) has (x, w).
+  if (n->nin != d->arity && !((d->flags & OPF_LAYER) && n->nin == d->arity - 1))
     FAIL("%s takes %d inputs, has %d", d->name, d->arity, n->nin);
   Shape in[IR_MAX_IN];
   for (int j = 0; j < n->nin; j++) {

@@ -180,11 +180,11 @@ static inline float kern_expf(float x) {
 }
 
 // y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
-// the GEMM just wrote while it is still in L1.
+// the GEMM just wrote while it is still in L1.  b NULL: no bias (bias=false).
 static inline void kern_bias_act(float *y, const float *b, int C, int P, int act) {
   for (int c = 0; c < C; c++) {
     float *r = y + c * P;
-    const float bc = b[c];
+    const float bc = b ? b[c] : 0.0f;
     if (act == KERN_ACT_RELU)
       for (int i = 0; i < P; i++) { float v = r[i] + bc; r[i] = v > 0.0f ? v : 0.0f; }
     else if (act == KERN_ACT_SIGMOID)
@@ -316,6 +316,156 @@ static inline void kern_deconv_dw(const KernGemm *g, const float *dy, const floa
                                   int s, int p, int Hi, int Wi) {
   kern_im2col_t(dy, Co, Ho, Wo, k, s, p, Hi, Wi, colt);
   kern_gemm(g, colt, x, dw);
+}
+
+// ---- The general convolution: rectangular kernels, strides and padding,
+// dilation, groups, no bias (the square, undilated, ungrouped layers above
+// keep their own kernels, with a NULL bias when they have none).  The geometry is the convolution's from the
+// image side x [C][H][W] to the positions [Ho][Wo]: tap (ky, kx) of
+// position (oy, ox) reads x[.][oy*sh - ph + ky*dh][ox*sw - pw + kx*dw].
+// With G groups, K = C*kh*kw rows of col, Kg = K/G per group; group g's
+// GEMM reads rows [g*Kg, ...) of col and channels [g*Og, ...) of the other
+// side, so one dispatched GEMM serves every group (strided pointers).
+
+typedef struct {
+  int C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, groups;
+} KernConv;
+
+// Output columns [lo, hi) whose tap at offset off (kx*dw - pw) lands inside [0, W).
+static inline void kern_tap_range(const KernConv *q, int off, int *lo, int *hi) {
+  int a = 0, b = q->Wo;
+  while (a < b && a * q->sw + off < 0) a++;
+  while (b > a && (b - 1) * q->sw + off >= q->W) b--;
+  *lo = a;
+  *hi = b;
+}
+
+// col[(ci*kh + ky)*kw + kx][oy*Wo + ox] (0 outside): x [C][H][W] -> col [K][Ho*Wo].
+static inline void kern_im2col_g(const float *x, const KernConv *q, float *col) {
+  const int P = q->Ho * q->Wo;
+  for (int ci = 0; ci < q->C; ci++)
+    for (int ky = 0; ky < q->kh; ky++)
+      for (int kx = 0; kx < q->kw; kx++) {
+        float *r = col + ((ci * q->kh + ky) * q->kw + kx) * P;
+        int off = kx * q->dw - q->pw, lo, hi;
+        kern_tap_range(q, off, &lo, &hi);
+        for (int oy = 0; oy < q->Ho; oy++, r += q->Wo) {
+          int iy = oy * q->sh - q->ph + ky * q->dh;
+          if (iy < 0 || iy >= q->H) {
+            memset(r, 0, sizeof(float) * q->Wo);
+            continue;
+          }
+          const float *xr = x + (ci * q->H + iy) * q->W + off;
+          for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
+          for (int ox = lo; ox < hi; ox++) r[ox] = xr[ox * q->sw];
+          for (int ox = hi; ox < q->Wo; ox++) r[ox] = 0.0f;
+        }
+      }
+}
+
+// The same patches transposed: colt [Ho*Wo][K].
+static inline void kern_im2col_t_g(const float *x, const KernConv *q, float *colt) {
+  const int K = q->C * q->kh * q->kw;
+  for (int oy = 0; oy < q->Ho; oy++)
+    for (int ox = 0; ox < q->Wo; ox++) {
+      float *row = colt + (oy * q->Wo + ox) * K;
+      for (int ci = 0; ci < q->C; ci++)
+        for (int ky = 0; ky < q->kh; ky++) {
+          int iy = oy * q->sh - q->ph + ky * q->dh;
+          for (int kx = 0; kx < q->kw; kx++) {
+            int ix = ox * q->sw - q->pw + kx * q->dw;
+            row[(ci * q->kh + ky) * q->kw + kx] = (iy >= 0 && iy < q->H && ix >= 0 && ix < q->W)
+                                                      ? x[(ci * q->H + iy) * q->W + ix] : 0.0f;
+          }
+        }
+    }
+}
+
+// The adjoint of kern_im2col_g: x = 0, then every tap inside the image added.
+static inline void kern_col2im_g(const float *col, const KernConv *q, float *x) {
+  const int P = q->Ho * q->Wo;
+  memset(x, 0, sizeof(float) * q->C * q->H * q->W);
+  for (int ci = 0; ci < q->C; ci++)
+    for (int ky = 0; ky < q->kh; ky++)
+      for (int kx = 0; kx < q->kw; kx++) {
+        const float *r = col + ((ci * q->kh + ky) * q->kw + kx) * P;
+        int off = kx * q->dw - q->pw, lo, hi;
+        kern_tap_range(q, off, &lo, &hi);
+        for (int oy = 0; oy < q->Ho; oy++, r += q->Wo) {
+          int iy = oy * q->sh - q->ph + ky * q->dh;
+          if (iy < 0 || iy >= q->H)
+            continue;
+          float *xr = x + (ci * q->H + iy) * q->W + off;
+          for (int ox = lo; ox < hi; ox++) xr[ox * q->sw] += r[ox];
+        }
+      }
+}
+
+// Convolution forward, x [C][H][W] -> y [Co][Ho][Wo], w [Co][C/G][kh][kw]:
+// per group y_g(P x Og) = col_g(P x Kg) w_g(Kg x Og); gemm m=P n=Og k=Kg,
+// lda=P ldb=Kg ldc=P, overwrite; then the epilogue (b may be NULL).
+static inline void kern_convg_fwd(const KernGemm *g, const float *x, const float *w, const float *b,
+                                  float *y, float *col, int Co, const KernConv *q, int act) {
+  const int P = q->Ho * q->Wo, Kg = q->C * q->kh * q->kw / q->groups, Og = Co / q->groups;
+  kern_im2col_g(x, q, col);
+  for (int gi = 0; gi < q->groups; gi++)
+    kern_gemm(g, col + gi * Kg * P, w + gi * Og * Kg, y + gi * Og * P);
+  kern_bias_act(y, b, Co, P, act);
+}
+
+// Input gradient: per group dcol_g(P x Kg) = dy_g(P x Og) wt_g(Og x Kg),
+// wt = w transposed ([Kg][Co], group g at column g*Og); gemm m=P n=Kg k=Og,
+// lda=P ldb=Co ldc=P, overwrite; then col2im.
+static inline void kern_convg_dx(const KernGemm *g, const float *dy, const float *wt, float *dx,
+                                 float *dcol, int Co, const KernConv *q) {
+  const int P = q->Ho * q->Wo, Kg = q->C * q->kh * q->kw / q->groups, Og = Co / q->groups;
+  for (int gi = 0; gi < q->groups; gi++)
+    kern_gemm(g, dy + gi * Og * P, wt + gi * Og, dcol + gi * Kg * P);
+  kern_col2im_g(dcol, q, dx);
+}
+
+// Weight gradient, accumulated: per group dw_g(Kg x Og) += colt_g(Kg x P)
+// dy_g(P x Og); gemm m=Kg n=Og k=P, lda=K ldb=P ldc=Kg, accumulate.
+static inline void kern_convg_dw(const KernGemm *g, const float *dy, const float *x, float *dw,
+                                 float *colt, int Co, const KernConv *q) {
+  const int P = q->Ho * q->Wo, Kg = q->C * q->kh * q->kw / q->groups, Og = Co / q->groups;
+  kern_im2col_t_g(x, q, colt);
+  for (int gi = 0; gi < q->groups; gi++)
+    kern_gemm(g, colt + gi * Kg, dy + gi * Og * P, dw + gi * Og * Kg);
+}
+
+// Transposed convolution x [Ci][Hi][Wi] -> y [Co][Ho][Wo], w [Ci][Co/G][kh][kw]:
+// the input gradient of the convolution y-space -> x-space (q: C = Co,
+// H W = Ho Wo, positions Hi Wi).  Forward: per group dcol_g(Pi x Kg) =
+// x_g(Pi x Cig) wt_g(Cig x Kg), wt = w transposed ([Kg][Ci]); gemm m=Pi
+// n=Kg k=Cig, lda=Pi ldb=Ci ldc=Pi; col2im; epilogue (b may be NULL).
+static inline void kern_deconvg_fwd(const KernGemm *g, const float *x, const float *wt, const float *b,
+                                    float *y, float *dcol, int Ci, const KernConv *q, int act) {
+  const int Pi = q->Ho * q->Wo, Kg = q->C * q->kh * q->kw / q->groups, Cig = Ci / q->groups;
+  for (int gi = 0; gi < q->groups; gi++)
+    kern_gemm(g, x + gi * Cig * Pi, wt + gi * Cig, dcol + gi * Kg * Pi);
+  kern_col2im_g(dcol, q, y);
+  kern_bias_act(y, b, q->C, q->H * q->W, act);
+}
+
+// Input gradient = the convolution forward of dy: per group dx_g(Pi x Cig)
+// = col_g(Pi x Kg) w_g(Kg x Cig); gemm m=Pi n=Cig k=Kg, lda=Pi ldb=Kg ldc=Pi.
+static inline void kern_deconvg_dx(const KernGemm *g, const float *dy, const float *w, float *dx,
+                                   float *col, int Ci, const KernConv *q) {
+  const int Pi = q->Ho * q->Wo, Kg = q->C * q->kh * q->kw / q->groups, Cig = Ci / q->groups;
+  kern_im2col_g(dy, q, col);
+  for (int gi = 0; gi < q->groups; gi++)
+    kern_gemm(g, col + gi * Kg * Pi, w + gi * Cig * Kg, dx + gi * Cig * Pi);
+}
+
+// Weight gradient, accumulated: per group dw_g(Kg x Cig) += colt_g(Kg x Pi)
+// x_g(Pi x Cig); gemm m=Kg n=Cig k=Pi, lda=K ldb=Pi ldc=Kg, accumulate.
+static inline void kern_deconvg_dw(const KernGemm *g, const float *dy, const float *x, float *dw,
+                                   float *colt, int Ci, const KernConv *q) {
+  const int Pi = q->Ho * q->Wo, Kg = q->C * q->kh * q->kw / q->groups, Cig = Ci / q->groups;
+  kern_im2col_t_g(dy, q, colt);
+  for (int gi = 0; gi < q->groups; gi++)
+    kern_gemm(g, colt + gi * Kg, x + gi * Cig * Pi, dw + gi * Cig * Kg);
 }
 
 // ---- Dense over a chunk of N examples: x [N][in] -> y [N][out], w [out][in].

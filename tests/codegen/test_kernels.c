@@ -1,5 +1,6 @@
 // test_kernels.c — every kernel of runtime/xsmm/kernels.h against a direct
-// loop in double precision, at the autoencoder's exact layer shapes.
+// loop in double precision, at the autoencoder's exact layer shapes (and
+// the general convolution kernels at rectangular, dilated, grouped ones).
 // Prints the largest relative difference per kernel.
 #include <math.h>
 #include <stdio.h>
@@ -144,6 +145,93 @@ static void test_conv(int Ci, int H, int Co, int k, int s, int p, unsigned seed)
   free(ry2); free(rdx2); free(rdw2);
 }
 
+// The general kernels (kern_convg_*, kern_deconvg_*): rectangular,
+// strided, padded, dilated and grouped, against direct loops.  dx, dw: the
+// adjoints, accumulated into zeroed arrays; b NULL: no bias.
+static void convg_ref(const float *x, const float *w, const float *b, const float *dy, double *y,
+                      double *dx, double *dw, int Co, const KernConv *q) {
+  int Cg = q->C / q->groups, Og = Co / q->groups, Kg = Cg * q->kh * q->kw;
+  for (int co = 0; co < Co; co++)
+    for (int oy = 0; oy < q->Ho; oy++)
+      for (int ox = 0; ox < q->Wo; ox++) {
+        int yi = (co * q->Ho + oy) * q->Wo + ox;
+        double acc = b ? b[co] : 0;
+        for (int cj = 0; cj < Cg; cj++)
+          for (int ky = 0; ky < q->kh; ky++)
+            for (int kx = 0; kx < q->kw; kx++) {
+              int iy = oy * q->sh - q->ph + ky * q->dh, ix = ox * q->sw - q->pw + kx * q->dw;
+              if (iy < 0 || iy >= q->H || ix < 0 || ix >= q->W)
+                continue;
+              int wi = co * Kg + (cj * q->kh + ky) * q->kw + kx;
+              int xi = (((co / Og) * Cg + cj) * q->H + iy) * q->W + ix;
+              acc += (double)w[wi] * x[xi];
+              if (dy) {
+                dx[xi] += (double)dy[yi] * w[wi];
+                dw[wi] += (double)dy[yi] * x[xi];
+              }
+            }
+        if (y)
+          y[yi] = acc;
+      }
+}
+
+static void test_convg(int Co, KernConv q, unsigned seed) {
+  const int P = q.Ho * q.Wo, K = q.C * q.kh * q.kw, Kg = K / q.groups, Og = Co / q.groups;
+  const int X = q.C * q.H * q.W, Y = Co * P, Wn = Co * Kg;
+  unsigned r = seed;
+  float *x = rnd(X, &r), *w = rnd(Wn, &r), *b = rnd(Co, &r), *dy = rnd(Y, &r);
+  float *wt = malloc(sizeof(float) * Wn), *col = malloc(sizeof(float) * K * P);
+  float *y = malloc(sizeof(float) * Y), *dx = malloc(sizeof(float) * X), *dw = calloc(Wn, sizeof(float));
+  double *ry = malloc(sizeof(double) * Y), *rdx = calloc(X, sizeof(double)), *rdw = calloc(Wn, sizeof(double));
+  char name[96], geo[64];
+  snprintf(geo, sizeof geo, "%dx%dx%d->%dx%dx%d g%d", q.C, q.H, q.W, Co, q.Ho, q.Wo, q.groups);
+
+  KernGemm gf, gdx, gdw;
+  kern_gemm_init(&gf, "convg fwd", P, Og, Kg, P, Kg, P, 0);
+  kern_gemm_init(&gdx, "convg dx", P, Kg, Og, P, Co, P, 0);
+  kern_gemm_init(&gdw, "convg dw", Kg, Og, P, K, P, Kg, 1);
+  kern_convg_fwd(&gf, x, w, NULL, y, col, Co, &q, KERN_ACT_NONE);
+  convg_ref(x, w, NULL, NULL, ry, NULL, NULL, Co, &q);
+  snprintf(name, sizeof name, "convg %s fwd", geo);
+  check(name, y, ry, Y);
+  kern_transpose(w, Co, Kg, wt);
+  kern_convg_dx(&gdx, dy, wt, dx, col, Co, &q);
+  kern_convg_dw(&gdw, dy, x, dw, col, Co, &q);
+  convg_ref(x, w, b, dy, NULL, rdx, rdw, Co, &q);
+  snprintf(name, sizeof name, "convg %s dx", geo);
+  check(name, dx, rdx, X);
+  snprintf(name, sizeof name, "convg %s dw", geo);
+  check(name, dw, rdw, Wn);
+
+  // Its transpose, the deconvolution Co x Ho x Wo -> C x H x W with the
+  // same weight (deconv [in=Co][out/G][kh][kw]) and a bias: forward = the
+  // conv's dx of its input, dx = the conv's forward, dw = the conv's dw
+  // with x and dy swapped.
+  const int Ci = Co;   // the deconv's input channels
+  KernGemm df, ddx, ddw;
+  kern_gemm_init(&df, "deconvg fwd", P, Kg, Ci / q.groups, P, Ci, P, 0);
+  kern_gemm_init(&ddx, "deconvg dx", P, Ci / q.groups, Kg, P, Kg, P, 0);
+  kern_gemm_init(&ddw, "deconvg dw", Kg, Ci / q.groups, P, K, P, Kg, 1);
+  float *db = rnd(q.C, &r), *dx2 = malloc(sizeof(float) * Y), *dw2 = calloc(Wn, sizeof(float));
+  double *ry2 = calloc(X, sizeof(double)), *rdw2 = calloc(Wn, sizeof(double));
+  kern_deconvg_fwd(&df, dy, wt, db, dx, col, Ci, &q, KERN_ACT_NONE);
+  convg_ref(x, w, NULL, dy, NULL, ry2, rdw2, Co, &q);
+  for (int c = 0; c < q.C; c++)
+    for (int i = 0; i < q.H * q.W; i++)
+      ry2[c * q.H * q.W + i] += db[c];
+  snprintf(name, sizeof name, "deconvg %s fwd", geo);
+  check(name, dx, ry2, X);
+  kern_deconvg_dx(&ddx, x, w, dx2, col, Ci, &q);    // x as the deconv's dy
+  snprintf(name, sizeof name, "deconvg %s dx", geo);
+  check(name, dx2, ry, Y);
+  kern_deconvg_dw(&ddw, x, dy, dw2, col, Ci, &q);   // dy (x) as its input, x as its dy
+  snprintf(name, sizeof name, "deconvg %s dw", geo);
+  check(name, dw2, rdw, Wn);
+
+  free(x); free(w); free(b); free(dy); free(wt); free(col); free(y); free(dx); free(dw);
+  free(ry); free(rdx); free(rdw); free(db); free(dx2); free(dw2); free(ry2); free(rdw2);
+}
+
 static void test_dense(int N, int in, int out, unsigned seed) {
   unsigned r = seed;
   float *x = rnd(N * in, &r), *w = rnd(out * in, &r), *b = rnd(out, &r), *dy = rnd(N * out, &r);
@@ -204,6 +292,11 @@ int main(void) {
   test_conv(8, 14, 16, 3, 2, 1, 2);
   test_conv(16, 7, 32, 3, 2, 0, 3);
   test_conv(8, 7, 16, 3, 2, 1, 4);   // also 7 -> 4, a shape with a ragged edge
+  // The general kernels: rectangular, strided and padded per dimension,
+  // dilated, grouped and depthwise (KernConv: C H W, k, s, p, d, Ho Wo, groups).
+  test_convg(6, (KernConv){4, 11, 9, 3, 2, 2, 1, 1, 0, 1, 2, 6, 7, 2}, 10);
+  test_convg(8, (KernConv){4, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2, 8, 8, 4}, 11);
+  test_convg(3, (KernConv){3, 7, 12, 1, 5, 2, 3, 0, 2, 1, 1, 4, 4, 1}, 12);
   test_dense(32, 288, 64, 5);
   test_dense(32, 64, 9, 6);
   test_dense(32, 9, 64, 7);

@@ -2,7 +2,7 @@
 // (tests/interp/test_torch.c, fixtures from make_fixtures.py) run against
 // the generated code instead: same fixtures, same weights, same
 // tolerances.  Only for models without random draws (autoencoder,
-// classifier): the fixtures supply torch's samples through an interpreter
+// classifier, conv_opts): the fixtures supply torch's samples through an interpreter
 // hook that generated code does not have.
 //
 // Built with GEN_NEW = the generated constructor (autoencoder_new).

@@ -65,6 +65,38 @@ class TanhSmall(torch.nn.Module):
         return ((r - flat) ** 2).mean(dim=1).mean()
 
 
+class ConvOpts(torch.nn.Module):
+    """tests/interp/conv_opts.net: rectangular kernels, strides, padding and
+    output padding, dilation, groups (depthwise too), layers without bias;
+    nll of the log_softmax against the digit."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.body = nn.Module()
+        self.body.conv1 = nn.Conv2d(1, 4, (3, 5), stride=(1, 2), padding=(1, 2))
+        self.body.conv2 = nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=2)
+        self.body.conv3 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.body.conv4 = nn.Conv2d(4, 4, (3, 2), stride=2, groups=4, bias=False)
+        self.body.deconv1 = nn.ConvTranspose2d(4, 2, (3, 2), stride=2, padding=(1, 0), output_padding=(1, 0),
+                                               groups=2, bias=False, dilation=(1, 2))
+        self.body.deconv2 = nn.ConvTranspose2d(2, 2, 3, padding=1, bias=False)
+        self.body.deconv3 = nn.ConvTranspose2d(2, 2, 3, stride=(1, 2), output_padding=(1, 0), dilation=2)
+        self.body.dense1 = nn.Linear(2 * 31 * 33, 10)
+
+    def loss(self, x, labels, extra):
+        b = self.body
+        h = torch.relu(b.conv1(x))
+        h = torch.relu(b.conv2(h))
+        h = torch.relu(b.conv3(h))
+        h = torch.tanh(b.conv4(h))
+        h = torch.relu(b.deconv1(h))
+        h = torch.relu(b.deconv2(h))
+        h = torch.sigmoid(b.deconv3(h))
+        logp = torch.log_softmax(b.dense1(h.reshape(h.shape[0], -1)), dim=1)
+        return torch.nn.functional.nll_loss(logp, labels)
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -160,7 +192,8 @@ def main():
 
     os.makedirs(OUT, exist_ok=True)
     models = dict(MODELS, tanh_small=TanhSmall)
-    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
+    models["conv_opts"] = ConvOpts
+    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small", "conv_opts"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
         extra = extras.get(name)

@@ -20,6 +20,18 @@
 
 static inline double ref_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
+// A convolution's geometry from its attributes: the width's values and
+// dilation, groups default (0 in Attrs) to the height's and 1.
+typedef struct {
+  int kh, kw, sh, sw, ph, pw, dh, dw, g;
+} RefConv;
+
+static inline RefConv ref_conv(const Attrs *a) {
+  int dh = a->dil ? a->dil : 1;
+  return (RefConv){a->k, a->kw ? a->kw : a->k, a->stride, a->stridew ? a->stridew : a->stride, a->pad,
+                   a->kw ? a->padw : a->pad, dh, a->dilw ? a->dilw : dh, a->groups ? a->groups : 1};
+}
+
 // Loss of example (x [input numel], label) with parameters param[p] (double).
 static inline double ref_example_loss(const Graph *g, double *const *param, const float *x, int label,
                                       uint64_t seed, int example) {
@@ -46,43 +58,46 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
       for (int64_t k = 0; k < m; k++) o[k] = a[k] + mu + sigma * noise_normal(&rng);
       break;
     }
-    case OP_CONV2D: {
+    case OP_CONV2D: {   // PyTorch's Conv2d: groups, dilation, per-dimension k, s, p; bias optional
       const Shape xs = g->nodes[n->in[0]].shape;
       int C = xs.dim[0], H = xs.dim[1], W = xs.dim[2], O = n->shape.dim[0], OH = n->shape.dim[1], OW = n->shape.dim[2];
-      int k = at->k, s = at->stride, p = at->pad;
-      const double *w = b, *bias = v[n->in[2]];
+      RefConv q = ref_conv(at);
+      int Cg = C / q.g, Og = O / q.g;
+      const double *w = b, *bias = n->nin > 2 ? v[n->in[2]] : NULL;
       for (int oc = 0; oc < O; oc++)
         for (int oh = 0; oh < OH; oh++)
           for (int ow = 0; ow < OW; ow++) {
-            double acc = bias[oc];
-            for (int c = 0; c < C; c++)
-              for (int ki = 0; ki < k; ki++)
-                for (int kj = 0; kj < k; kj++) {
-                  int ih = oh * s - p + ki, iw = ow * s - p + kj;
+            double acc = bias ? bias[oc] : 0;
+            for (int c = 0; c < Cg; c++)
+              for (int ki = 0; ki < q.kh; ki++)
+                for (int kj = 0; kj < q.kw; kj++) {
+                  int ih = oh * q.sh - q.ph + ki * q.dh, iw = ow * q.sw - q.pw + kj * q.dw;
                   if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-                    acc += w[((oc * C + c) * k + ki) * k + kj] * a[(c * H + ih) * W + iw];
+                    acc += w[((oc * Cg + c) * q.kh + ki) * q.kw + kj] * a[(((oc / Og) * Cg + c) * H + ih) * W + iw];
                 }
             o[(oc * OH + oh) * OW + ow] = acc;
           }
       break;
     }
-    case OP_DECONV2D: {
+    case OP_DECONV2D: {   // PyTorch's ConvTranspose2d, w [C, O/groups, kh, kw]
       const Shape xs = g->nodes[n->in[0]].shape;
       int C = xs.dim[0], H = xs.dim[1], W = xs.dim[2], O = n->shape.dim[0], OH = n->shape.dim[1], OW = n->shape.dim[2];
-      int k = at->k, s = at->stride, p = at->pad;
-      const double *w = b, *bias = v[n->in[2]];
+      RefConv q = ref_conv(at);
+      int Cg = C / q.g, Og = O / q.g;
+      const double *w = b, *bias = n->nin > 2 ? v[n->in[2]] : NULL;
       for (int oc = 0; oc < O; oc++)
         for (int j = 0; j < OH * OW; j++)
-          o[oc * OH * OW + j] = bias[oc];
+          o[oc * OH * OW + j] = bias ? bias[oc] : 0;
       for (int c = 0; c < C; c++)
         for (int h = 0; h < H; h++)
           for (int ww = 0; ww < W; ww++)
-            for (int oc = 0; oc < O; oc++)
-              for (int ki = 0; ki < k; ki++)
-                for (int kj = 0; kj < k; kj++) {
-                  int oh = h * s - p + ki, ow = ww * s - p + kj;
+            for (int oj = 0; oj < Og; oj++)
+              for (int ki = 0; ki < q.kh; ki++)
+                for (int kj = 0; kj < q.kw; kj++) {
+                  int oc = (c / Cg) * Og + oj;
+                  int oh = h * q.sh - q.ph + ki * q.dh, ow = ww * q.sw - q.pw + kj * q.dw;
                   if (oh >= 0 && oh < OH && ow >= 0 && ow < OW)
-                    o[(oc * OH + oh) * OW + ow] += a[(c * H + h) * W + ww] * w[((c * O + oc) * k + ki) * k + kj];
+                    o[(oc * OH + oh) * OW + ow] += a[(c * H + h) * W + ww] * w[((c * Og + oj) * q.kh + ki) * q.kw + kj];
                 }
       break;
     }
@@ -99,6 +114,7 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
     case OP_RESHAPE: memcpy(o, a, m * sizeof(double)); break;
     case OP_RELU: for (int64_t k = 0; k < m; k++) o[k] = a[k] > 0 ? a[k] : 0; break;
     case OP_SIGMOID: for (int64_t k = 0; k < m; k++) o[k] = ref_sigmoid(a[k]); break;
+    case OP_TANH: for (int64_t k = 0; k < m; k++) o[k] = tanh(a[k]); break;
     case OP_EXP: for (int64_t k = 0; k < m; k++) o[k] = exp(a[k]); break;
     case OP_LOG: for (int64_t k = 0; k < m; k++) o[k] = log(a[k]); break;
     case OP_NEG: for (int64_t k = 0; k < m; k++) o[k] = -a[k]; break;

@@ -88,6 +88,22 @@ static int layer(OpKind op, int x, Shape w, int out, int k, int s, int p, int op
   return id;
 }
 
+// A conv2d / deconv2d with any attributes (rectangular, dilated, grouped),
+// its weight w, and a bias unless bias is false (then the node is (x, w)).
+static int layer_with(OpKind op, int x, Shape w, Attrs a, bool bias) {
+  Shape xs = g->nodes[x].shape;
+  int wn = param(w, false);
+  int id = bias ? node(op, xs, true, 3, x, wn, param(S(1, a.out, 0, 0), false)) : node(op, xs, true, 2, x, wn, 0);
+  Node *n = &g->nodes[id];
+  n->attr = a;
+  char err[256];
+  if (!op_node_shape(g, n, &n->shape, err)) {
+    fprintf(stderr, "layer_with: %s\n", err);
+    exit(1);
+  }
+  return id;
+}
+
 // ---- The cases.  Each builds g and returns a name.
 
 static const char *t_conv_s2p1(void) { begin(); finish(layer(OP_CONV2D, operand(S(3, 2, 5, 5)), shape_make(4, (int[]){3, 2, 3, 3}), 3, 3, 2, 1, 0)); return "conv2d k3 s2 p1"; }
@@ -95,6 +111,31 @@ static const char *t_conv_s1p0(void) { begin(); finish(layer(OP_CONV2D, operand(
 static const char *t_conv_s2p0(void) { begin(); finish(layer(OP_CONV2D, operand(S(3, 2, 6, 6)), shape_make(4, (int[]){4, 2, 3, 3}), 4, 3, 2, 0, 0)); return "conv2d k3 s2 p0 (uneven)"; }
 static const char *t_deconv_s2p0(void) { begin(); finish(layer(OP_DECONV2D, operand(S(3, 3, 3, 3)), shape_make(4, (int[]){3, 2, 3, 3}), 2, 3, 2, 0, 0)); return "deconv2d k3 s2 p0"; }
 static const char *t_deconv_s2p1o1(void) { begin(); finish(layer(OP_DECONV2D, operand(S(3, 3, 4, 4)), shape_make(4, (int[]){3, 2, 3, 3}), 2, 3, 2, 1, 1)); return "deconv2d k3 s2 p1 op1"; }
+static const char *t_conv_rect_dil_g2(void) {
+  begin();
+  Attrs a = {.k = 2, .kw = 3, .stride = 2, .stridew = 1, .pad = 1, .padw = 0, .dil = 1, .dilw = 2, .groups = 2, .out = 4};
+  finish(layer_with(OP_CONV2D, operand(S(3, 4, 6, 7)), shape_make(4, (int[]){4, 2, 2, 3}), a, true));
+  return "conv2d k2x3 s2x1 p1x0 d1x2 g2";
+}
+static const char *t_conv_depthwise_nobias(void) {
+  begin();
+  Attrs a = {.k = 3, .stride = 1, .pad = 2, .dil = 2, .groups = 3, .out = 6};
+  finish(layer_with(OP_CONV2D, operand(S(3, 3, 5, 5)), shape_make(4, (int[]){6, 1, 3, 3}), a, false));
+  return "conv2d depthwise x2 p2 d2 nobias";
+}
+static const char *t_deconv_rect_g2_nobias(void) {
+  begin();
+  Attrs a = {.k = 3, .kw = 2, .stride = 2, .stridew = 1, .pad = 1, .padw = 0, .outpad = 1, .outpadw = 1,
+             .dil = 1, .dilw = 2, .groups = 2, .out = 2};
+  finish(layer_with(OP_DECONV2D, operand(S(3, 4, 3, 4)), shape_make(4, (int[]){4, 1, 3, 2}), a, false));
+  return "deconv2d k3x2 s2x1 op1 d1x2 g2 nobias";
+}
+static const char *t_deconv_dil_g2(void) {
+  begin();
+  Attrs a = {.k = 2, .stride = 2, .pad = 1, .dil = 2, .groups = 2, .out = 4};
+  finish(layer_with(OP_DECONV2D, operand(S(3, 2, 3, 3)), shape_make(4, (int[]){2, 2, 2, 2}), a, true));
+  return "deconv2d k2 s2 p1 d2 g2";
+}
 static const char *t_dense(void) { begin(); finish(layer(OP_DENSE, operand(S(1, 7, 0, 0)), S(2, 5, 7, 0), 5, 0, 0, 0, 0)); return "dense"; }
 
 static const char *t_reshape(void) {
@@ -214,6 +255,8 @@ static const Case cases[] = {
   t_relu, t_sigmoid, t_tanh, t_exp, t_log, t_neg, t_add, t_sub, t_mul, t_div,
   t_mul_scalar, t_div_scalar, t_sub_scalar, t_mul_const, t_square,
   t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam,
+  // (last, so that the cases above keep their random values)
+  t_conv_rect_dil_g2, t_conv_depthwise_nobias, t_deconv_rect_g2_nobias, t_deconv_dil_g2,
 };
 
 // Parameter values: positive for log's and div's operands (a pole at 0),
