@@ -46,6 +46,7 @@ typedef struct {
   float scalar;                // CONST value
   float mean, mean_std;        // NOISE: mu ~ N(mean, mean_std^2) per example,
   float std, std_std;          //        sigma = |N(std, std_std^2)|
+  float alpha;                 // leaky_relu's slope, elu's alpha, smooth_l1's beta, huber's delta
 } Attrs;
 
 typedef struct {
@@ -93,7 +94,8 @@ Graph *ir_new(const char *model, const char *path);
 int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batched, SrcLoc loc);
 int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_in, SrcLoc loc);
 void ir_export(Graph *g, const char *name, int node);
-// The export that nll reads (its argmax is the predicted digit), or -1.
+// The export that a classification loss (nll, cross_entropy: OPF_CLASS_LOSS)
+// reads (its argmax is the predicted digit), or -1.
 int ir_class_output(const Graph *g);
 const char *ir_op_name(OpKind op);
 int64_t shape_numel(Shape s);
