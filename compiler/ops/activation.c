@@ -166,13 +166,13 @@ static void ew_begin(CEmit *e, int id, char *a, char *b) {
 }
 
 static void emit_leaky_relu(CEmit *e, int id) {
-  char a[128] = "", b[128] = "", s[32];
+  char a[128] = "", b[128] = "", s[48];
   ew_begin(e, id, a, b);
   out(e, "%s > 0.0f ? %s : %s * %s;\n", a, a, a, flit(s, sizeof s, nd(e, id)->attr.alpha));
 }
 
 static void emit_elu(CEmit *e, int id) {
-  char a[128] = "", b[128] = "", s[32];
+  char a[128] = "", b[128] = "", s[48];
   ew_begin(e, id, a, b);
   out(e, "%s > 0.0f ? %s : %s * expm1f(%s);\n", a, a, flit(s, sizeof s, nd(e, id)->attr.alpha), a);
 }
@@ -184,13 +184,13 @@ static void emit_gelu(CEmit *e, int id) {
 }
 
 static void emit_leaky_relu_grad(CEmit *e, int id) {
-  char a[128] = "", b[128] = "", s[32];
+  char a[128] = "", b[128] = "", s[48];
   ew_begin(e, id, a, b);
   out(e, "%s > 0.0f ? %s : %s * %s;\n", b, a, a, flit(s, sizeof s, nd(e, id)->attr.alpha));
 }
 
 static void emit_elu_grad(CEmit *e, int id) {
-  char a[128] = "", b[128] = "", s[32];
+  char a[128] = "", b[128] = "", s[48];
   ew_begin(e, id, a, b);
   out(e, "%s > 0.0f ? %s : %s * (%s + %s);\n", b, a, a, b, flit(s, sizeof s, nd(e, id)->attr.alpha));
 }
@@ -237,12 +237,12 @@ static void print_alpha(FILE *out, const Node *n) { fprintf(out, " alpha=%g", n-
 // elu_grad adds y + alpha, which reads input 1.  gelu_grad adds cdf + x
 // pdf, its own product, never one of its inputs'.
 
-const OpDef op_def_LEAKY_RELU = {"leaky_relu", 1, OPF_EW | OPF_EW_PRODUCT,
+const OpDef op_def_LEAKY_RELU = {"leaky_relu", 1, OPF_EW | OPF_EW_PRODUCT, .act = KERN_ACT_LEAKY_RELU, .act_name = "leaky_relu",
                                  .surface = {{"leaky_relu", OP_LEAKY_RELU, 1, true, 1,
                                               {ATTR_OPT("slope", A_REAL, 0.01, alpha)}}},
                                  .shape = shape_alpha_act, .grad = grad_leaky_relu, .kernel = interp_leaky_relu,
                                  .emit = emit_leaky_relu, .print_attrs = print_alpha};
-const OpDef op_def_ELU = {"elu", 1, OPF_EW | OPF_EW_PRODUCT,
+const OpDef op_def_ELU = {"elu", 1, OPF_EW | OPF_EW_PRODUCT, .act = KERN_ACT_ELU, .act_name = "elu",
                           .surface = {{"elu", OP_ELU, 1, true, 1, {ATTR_OPT("alpha", A_REAL, 1, alpha)}}},
                           .shape = shape_alpha_act, .grad = grad_elu, .kernel = interp_elu, .emit = emit_elu,
                           .print_attrs = print_alpha};

@@ -436,7 +436,8 @@ static void emit_conv(CEmit *e, int id) {
          "                  %s + i * %d, COL,\n"
          "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
       gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), root_name(e, n->in[2]), e->name[id],
-      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
+      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 static void emit_deconv(CEmit *e, int id) {
@@ -453,7 +454,8 @@ static void emit_deconv(CEmit *e, int id) {
          "                    /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
       gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]),
       e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
-      act_name(e->f->act[id]));
+      layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 // Members of a convolution's backward group, inside its loop over the

@@ -261,7 +261,7 @@ static void emit_pointwise(CEmit *e, int id) {
   if (!nd(e, n->in[0])->batched || !nd(e, n->in[1])->batched)
     fail(n, "a loss over an unbatched value is not supported");
   long m = numel(e, n->in[0]);
-  char p[160], t[160], a[32], expr[2048];
+  char p[160], t[160], a[48], expr[2048];
   snprintf(p, sizeof p, "%s[i * %ld + k]", root_name(e, n->in[0]), m);
   snprintf(t, sizeof t, "%s[i * %ld + k]", root_name(e, n->in[1]), m);
   flit(a, sizeof a, n->attr.alpha);
@@ -277,7 +277,7 @@ static void emit_pointwise(CEmit *e, int id) {
 
 static void emit_pointwise_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  char dl[128], p[128], t[128], a[32], expr[1024];
+  char dl[128], p[128], t[128], a[48], expr[1024];
   operand(e, dl, sizeof dl, n->in[0], n->batched);
   operand(e, p, sizeof p, n->in[1], n->batched);
   operand(e, t, sizeof t, n->in[2], n->batched);

@@ -207,6 +207,28 @@ static inline const float *kern_mask(const float *restrict dy, const float *rest
   return out;
 }
 
+// y = act(y) over n floats, for the activations with a parameter a (the
+// epilogue of a layer whose kernel was called with KERN_ACT_NONE):
+// leaky_relu y > 0 ? y : a y, elu y > 0 ? y : a expm1(y), as the
+// interpreter computes them.
+static inline void kern_act_alpha(float *y, long n, int act, float a) {
+  if (act == KERN_ACT_LEAKY_RELU)
+    for (long i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : y[i] * a;
+  else if (act == KERN_ACT_ELU)
+    for (long i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : a * expm1f(y[i]);
+}
+
+// The gradient of those activations from their output y, as kern_mask
+// does relu's: leaky_relu dy (y > 0 ? 1 : a), elu dy (y > 0 ? 1 : y + a).
+static inline const float *kern_mask_alpha(const float *restrict dy, const float *restrict y, int n,
+                                           float *restrict out, int act, float a) {
+  if (act == KERN_ACT_LEAKY_RELU)
+    for (int i = 0; i < n; i++) out[i] = y[i] > 0.0f ? dy[i] : dy[i] * a;
+  else
+    for (int i = 0; i < n; i++) out[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + a);
+  return out;
+}
+
 // db[c] += sum over P positions of dy[c][.].  Eight partial sums (a fixed
 // order, so still deterministic) let the compiler vectorise the reduction,
 // which it may not reorder itself.
