@@ -30,6 +30,8 @@ u32 name length, name, u32 stored floats n, u32 full size N, f32[n].
 
 Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py [MODEL...]
 (no argument: every fixture).
+The activation and loss ops' models (act_small, ce_small, bce_small,
+reg_small) are written only when named.
 """
 import gzip
 import math
