@@ -179,6 +179,18 @@ static inline float kern_expf(float x) {
   return y * p;
 }
 
+// erf(x) for gelu, branch-free so that a loop of it vectorises (libm's
+// erff is a call per element: it made gelu the slowest op of an MLP).
+// Abramowitz & Stegun 7.1.26: erf(x) = 1 - t (a1 + t (a2 + ...)) e^(-x^2),
+// t = 1 / (1 + p x) for x >= 0, odd in x; absolute error <= 1.5e-7.
+static inline float kern_erff(float x) {
+  float a = fabsf(x);
+  float t = 1.0f / (1.0f + 0.3275911f * a);
+  float q = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  float r = 1.0f - q * kern_expf(-a * a);
+  return copysignf(r, x);
+}
+
 // y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
 // the GEMM just wrote while it is still in L1.
 static inline void kern_bias_act(float *y, const float *b, int C, int P, int act) {
