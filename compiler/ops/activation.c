@@ -2,9 +2,9 @@
 // definitions and defaults, and their gradients: shape rules, gradients,
 // interpreter kernels and emitters.
 //
-// The generated code computes gelu with the kernels' vectorisable erf and
-// exp (kern_erff, kern_expf: within 1.5e-7 of libm's), the interpreter
-// with libm's.
+// The generated code computes gelu and elu with the kernels' vectorisable
+// erf and exp (kern_erff, kern_expf: within 1.5e-7 of libm's), the
+// interpreter with libm's.
 //
 // leaky_relu and elu differentiate through their output y (as relu does):
 // with slope, alpha >= 0, y > 0 exactly when x > 0, so the gradient needs
@@ -178,7 +178,7 @@ static void emit_leaky_relu(CEmit *e, int id) {
 static void emit_elu(CEmit *e, int id) {
   char a[128] = "", b[128] = "", s[48];
   ew_begin(e, id, a, b);
-  out(e, "%s > 0.0f ? %s : %s * expm1f(%s);\n", a, a, flit(s, sizeof s, nd(e, id)->attr.alpha), a);
+  out(e, "%s > 0.0f ? %s : %s * (kern_expf(%s) - 1.0f);\n", a, a, flit(s, sizeof s, nd(e, id)->attr.alpha), a);
 }
 
 static void emit_gelu(CEmit *e, int id) {
