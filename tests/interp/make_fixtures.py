@@ -108,7 +108,8 @@ class CeSmall(torch.nn.Module):
 
 
 class BceSmall(torch.nn.Module):
-    """tests/interp/bce_small.net: bce and bce_with_logits, the image as target."""
+    """tests/interp/bce_small.net: bce and bce_with_logits, the image as
+    target; sigmoid(20 z) saturates, so bce's clamp at -100 is used."""
 
     def __init__(self):
         super().__init__()
@@ -119,7 +120,8 @@ class BceSmall(torch.nn.Module):
     def loss(self, x, labels, extra):
         t = x.reshape(x.shape[0], -1)
         z = self.bcenet.dense2(F.relu(self.bcenet.dense1(t)))
-        return F.binary_cross_entropy(torch.sigmoid(z), t) + 0.5 * F.binary_cross_entropy_with_logits(z, t)
+        return (F.binary_cross_entropy(torch.sigmoid(z), t) + 0.5 * F.binary_cross_entropy_with_logits(z, t) +
+                0.01 * F.binary_cross_entropy(torch.sigmoid(20 * z), t))
 
 
 class RegSmall(torch.nn.Module):
