@@ -181,14 +181,19 @@ static inline float kern_expf(float x) {
 
 // erf(x) for gelu, branch-free so that a loop of it vectorises (libm's
 // erff is a call per element: it made gelu the slowest op of an MLP).
-// Abramowitz & Stegun 7.1.26: erf(x) = 1 - t (a1 + t (a2 + ...)) e^(-x^2),
-// t = 1 / (1 + p x) for x >= 0, odd in x; absolute error <= 1.5e-7.
+// |x| < 1: Cephes' erff polynomial x P(x^2), accurate relative to x;
+// else Abramowitz & Stegun 7.1.26, 1 - t (a1 + t (a2 + ...)) e^(-x^2),
+// t = 1 / (1 + p |x|), odd in x.  Both are computed and one selected.
+// Within 2e-7 of erf in float (libm's erff: 6e-8).
 static inline float kern_erff(float x) {
-  float a = fabsf(x);
+  float a = fabsf(x), z = x * x;
+  float small = x * ((((((7.853861353153693e-5f * z - 8.010193625184903e-4f) * z + 5.188327685732524e-3f) * z -
+                        2.685381193529856e-2f) * z + 1.128358514861418e-1f) * z - 3.761262582423300e-1f) * z +
+                     1.128379165726710f);
   float t = 1.0f / (1.0f + 0.3275911f * a);
   float q = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  float r = 1.0f - q * kern_expf(-a * a);
-  return copysignf(r, x);
+  float big = copysignf(1.0f - q * kern_expf(-z), x);
+  return a < 1.0f ? small : big;
 }
 
 // y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
