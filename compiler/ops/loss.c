@@ -10,8 +10,8 @@
 // gradient w.r.t. a (as mse_grad).  l1, smooth_l1 and huber are symmetric
 // up to the sign of a - b, so X_grad(dl, b, a) is the gradient w.r.t. b;
 // bce and bce_with_logits give none w.r.t. the target (as nll w.r.t. the
-// label: a target is data).  The interpreter accumulates in double; so
-// does the emitted code.
+// label: a target is data).  The interpreter accumulates in double, the
+// emitted code in eight float partial sums (kern_sum).
 #include <math.h>
 #include <string.h>
 
@@ -55,14 +55,18 @@ static float pointwise_grad(OpKind op, float p, float t, float a) {
 }
 
 // The same, as C source over the operands p, t and the literal a (the
-// emitter declares d = |p - t| and m = max(-p, 0) before it).
+// emitter declares d = |p - t|, m = max(-p, 0), lp = log p and
+// lq = log(1 - p) before it).  The
+// generated code's logs and exps are the kernels' (kern_logf, kern_expf,
+// within 1e-7 of libm's), and its clamps selects, so that its loops
+// vectorise: with libm's calls bce trained 3x slower than mse.
 static void pointwise_c(char *buf, size_t cap, OpKind op, const char *p, const char *t, const char *a) {
   switch (op) {
   case OP_BCE:
-    snprintf(buf, cap, "(%s - 1.0f) * fmaxf(log1pf(-%s), -100.0f) - %s * fmaxf(logf(%s), -100.0f)", t, p, t, p);
+    snprintf(buf, cap, "(%s - 1.0f) * (lq > -100.0f ? lq : -100.0f) - %s * (lp > -100.0f ? lp : -100.0f)", t, t);
     break;
   case OP_BCE_LOGITS:
-    snprintf(buf, cap, "(1.0f - %s) * %s + m + logf(expf(-m) + expf(-%s - m))", t, p, p);
+    snprintf(buf, cap, "(1.0f - %s) * %s + m + kern_logf(kern_expf(-m) + kern_expf(-%s - m))", t, p, p);
     break;
   case OP_L1: snprintf(buf, cap, "fabsf(%s - %s)", p, t); break;
   case OP_SMOOTH_L1: snprintf(buf, cap, "d < %s ? 0.5f * d * d / %s : d - 0.5f * %s", a, a, a); break;
@@ -72,8 +76,10 @@ static void pointwise_c(char *buf, size_t cap, OpKind op, const char *p, const c
 
 static void grad_c(char *buf, size_t cap, OpKind op, const char *p, const char *t, const char *a) {
   switch (op) {
-  case OP_BCE_GRAD: snprintf(buf, cap, "(%s - %s) / fmaxf((1.0f - %s) * %s, 1e-12f)", p, t, p, p); break;
-  case OP_BCE_LOGITS_GRAD: snprintf(buf, cap, "(1.0f / (1.0f + expf(-%s)) - %s)", p, t); break;
+  case OP_BCE_GRAD:
+    snprintf(buf, cap, "(%s - %s) / ((1.0f - %s) * %s > 1e-12f ? (1.0f - %s) * %s : 1e-12f)", p, t, p, p, p, p);
+    break;
+  case OP_BCE_LOGITS_GRAD: snprintf(buf, cap, "(1.0f / (1.0f + kern_expf(-%s)) - %s)", p, t); break;
   case OP_L1_GRAD:
     snprintf(buf, cap, "(%s - %s > 0.0f ? 1.0f : %s - %s < 0.0f ? -1.0f : 0.0f)", p, t, p, t);
     break;
@@ -261,23 +267,28 @@ static void emit_pointwise(CEmit *e, int id) {
   if (!nd(e, n->in[0])->batched || !nd(e, n->in[1])->batched)
     fail(n, "a loss over an unbatched value is not supported");
   long m = numel(e, n->in[0]);
-  char p[160], t[160], a[48], expr[2048];
+  char p[160], t[160], a[48], expr[4096];
   snprintf(p, sizeof p, "%s[i * %ld + k]", root_name(e, n->in[0]), m);
   snprintf(t, sizeof t, "%s[i * %ld + k]", root_name(e, n->in[1]), m);
   flit(a, sizeof a, n->attr.alpha);
   pointwise_c(expr, sizeof expr, n->op, p, t, a);
   bool uses_d = n->op == OP_SMOOTH_L1 || n->op == OP_HUBER;
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n    double s = 0;\n    for (int k = 0; k < %ld; k++) {\n", m);
+  // The elements' terms into the scratch COL, then kern_sum (eight partial
+  // sums): both loops vectorise, where one summing in double would not.
+  if (m > e->col) e->col = m;
+  out(e, "  for (int i = 0; i < CHUNK; i++) {\n    for (int k = 0; k < %ld; k++) {\n", m);
   if (uses_d)
     out(e, "      const float d = fabsf(%s - %s);\n", p, t);
   if (n->op == OP_BCE_LOGITS)
-    out(e, "      const float m = fmaxf(-%s, 0.0f);\n", p);
-  out(e, "      s += %s;\n    }\n    %s[i] = (float)(s / %ld.0);\n  }\n", expr, e->name[id], m);
+    out(e, "      const float m = -%s > 0.0f ? -%s : 0.0f;\n", p, p);
+  if (n->op == OP_BCE)
+    out(e, "      const float lp = kern_logf(%s), lq = kern_logf(1.0f - %s);\n", p, p);
+  out(e, "      COL[k] = %s;\n    }\n    %s[i] = kern_sum(COL, %ld) / %ld.0f;\n  }\n", expr, e->name[id], m, m);
 }
 
 static void emit_pointwise_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  char dl[128], p[128], t[128], a[48], expr[1024];
+  char dl[128], p[128], t[128], a[48], expr[2048];
   operand(e, dl, sizeof dl, n->in[0], n->batched);
   operand(e, p, sizeof p, n->in[1], n->batched);
   operand(e, t, sizeof t, n->in[2], n->batched);

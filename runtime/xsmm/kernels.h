@@ -179,6 +179,36 @@ static inline float kern_expf(float x) {
   return y * p;
 }
 
+// log(x) for the losses (bce), branch-free so that a loop of it
+// vectorises (Cephes' logf): x = m 2^e, m in [sqrt(1/2), sqrt(2)), a
+// polynomial in m - 1; subnormals are scaled up by 2^23 first (the test
+// on the exponent bits, and sub as a float factor, keep gcc's
+// vectoriser happy).  log(0) = -inf, log(x < 0) = log(NaN) = NaN, as
+// logf; x = +inf gives 88.7, not inf (no caller passes it).  Within 1e-7
+// relative of log.
+static inline float kern_logf(float x) {
+  int32_t bx;
+  memcpy(&bx, &x, sizeof bx);
+  const int sub = (bx & 0x7f800000) == 0;
+  float xs = sub ? x * 8388608.0f : x;
+  int32_t bits;
+  memcpy(&bits, &xs, sizeof bits);
+  int32_t mb = (bits & 0x007fffff) | 0x3f800000;
+  float m;
+  memcpy(&m, &mb, sizeof m);
+  float fe = (float)((bits >> 23) & 0xff) - 127.0f - 23.0f * (float)sub;
+  fe = m > 1.41421356f ? fe + 1.0f : fe;
+  m = m > 1.41421356f ? 0.5f * m : m;
+  float f = m - 1.0f, z = f * f;
+  float y = ((((((((7.0376836292e-2f * f - 1.1514610310e-1f) * f + 1.1676998740e-1f) * f - 1.2420140846e-1f) * f +
+                1.4249322787e-1f) * f - 1.6668057665e-1f) * f + 2.0000714765e-1f) * f - 2.4999993993e-1f) * f +
+            3.3333331174e-1f) * f * z;
+  y += -2.12194440e-4f * fe - 0.5f * z;
+  float r = f + y + 0.693359375f * fe;
+  r = x == 0.0f ? -INFINITY : r;
+  return x >= 0.0f ? r : NAN;
+}
+
 // erf(x) for gelu, branch-free so that a loop of it vectorises (libm's
 // erff is a call per element: it made gelu the slowest op of an MLP).
 // |x| < 1: Cephes' erff polynomial x P(x^2), accurate relative to x;
