@@ -795,7 +795,8 @@ static void check_expr(Ctx *c, Expr *e) {
       e->vk = V_TENSOR;
       e->shape = e->lhs->shape;
     } else if (e->lhs->vk == V_LABEL) {
-      diag_error(e->lhs->tok.loc, "'%s' is a label; only a classification loss (nll, cross_entropy) can use it", e->lhs->tok.str);
+      diag_error(e->lhs->tok.loc, "'%s' is a label; only a classification loss (nll, cross_entropy) can use it",
+                 e->lhs->tok.str);
     }
     return;
   case E_BINARY:
