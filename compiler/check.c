@@ -648,7 +648,7 @@ static bool want_tensor(Expr *e, const char *who) {
   if (e->vk == V_TENSOR)
     return true;
   if (e->vk == V_LABEL)
-    diag_error(e->tok.loc, "'%s' is a label; only nll can use it", e->tok.str);
+    diag_error(e->tok.loc, "'%s' is a label; only a classification loss (nll, cross_entropy) can use it", e->tok.str);
   else if (e->vk == V_CONST)
     diag_error(e->tok.loc, "%s expects a tensor, got the constant %g", who, e->value);
   return false;
@@ -683,11 +683,11 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   }
   Shape in[2] = {0};
   for (int i = 0; i < o->ninputs; i++) {
-    if (o->ir == OP_NLL && i == 1) {
+    if ((op_def(o->ir)->flags & OPF_CLASS_LOSS) && i == 1) {
       if (t[1]->vk == V_LABEL)
         continue;
       if (t[1]->vk != V_ERROR)
-        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
+        diag_error(t[1]->tok.loc, "%s's second input must be the label input", nm);
       ok = false;
       continue;
     }
@@ -761,7 +761,7 @@ static void check_binary(Ctx *c, Expr *e) {
     return;
   if (l->vk == V_LABEL || r->vk == V_LABEL) {
     Expr *x = l->vk == V_LABEL ? l : r;
-    diag_error(x->tok.loc, "'%s' is a label; only nll can use it", x->tok.str);
+    diag_error(x->tok.loc, "'%s' is a label; only a classification loss (nll, cross_entropy) can use it", x->tok.str);
     return;
   }
   if (l->vk == V_CONST && r->vk == V_CONST) {
@@ -837,7 +837,8 @@ static void check_expr(Ctx *c, Expr *e) {
       e->vk = V_TENSOR;
       e->shape = e->lhs->shape;
     } else if (e->lhs->vk == V_LABEL) {
-      diag_error(e->lhs->tok.loc, "'%s' is a label; only nll can use it", e->lhs->tok.str);
+      diag_error(e->lhs->tok.loc, "'%s' is a label; only a classification loss (nll, cross_entropy) can use it",
+                 e->lhs->tok.str);
     }
     return;
   case E_BINARY:

@@ -36,6 +36,7 @@
 #include "autodiff.h"
 #include "emit_passes.h"
 #include "ops.h"
+#include "../runtime/xsmm/kernels_act.h"
 
 #ifndef NETC_VERSION
 #define NETC_VERSION "0.1.0"
@@ -195,9 +196,44 @@ static const char *act_op_name(int act) {
   return "none";
 }
 
+// The activation node folded into layer id's epilogue (fuse.c), or -1.
+static int act_node(const CEmit *e, int id) {
+  for (int i = id + 1; i < e->g->nnodes; i++)
+    if (e->f->alias[i] == id && e->f->skip[i] && op_def(nd(e, i)->op)->act)
+      return i;
+  return -1;
+}
+
+const char *layer_act(const CEmit *e, int id) {
+  int act = e->f->act[id];
+  return KERN_ACT_HAS_ALPHA(act) ? "KERN_ACT_NONE" : act_name(act);
+}
+
+void layer_act_alpha(CEmit *e, int id) {
+  int act = e->f->act[id], a = act_node(e, id);
+  char lit[48];
+  if (!KERN_ACT_HAS_ALPHA(act) || a < 0)
+    return;
+  out(e, "  kern_act_alpha(%s, CHUNK * %ld, %s, %s);\n", e->name[id], numel(e, id), act_name(act),
+      flit(lit, sizeof lit, nd(e, a)->attr.alpha));
+}
+
 void need_param(const CEmit *e, const Node *n, int id) {
   if (nd(e, id)->op != OP_PARAM)
     fail(n, "a layer's weight must be a parameter");
+}
+
+// Whether the gradient folded into a backward group is that of an
+// activation with a parameter (leaky_relu, elu: y is its output); then
+// args gets kern_mask_alpha's last two arguments ("KERN_ACT_ELU, 1.0f").
+static bool mask_alpha(const CEmit *e, int y, char *args) {
+  const Node *n = nd(e, y);
+  int act = op_def(n->op)->act;
+  char lit[48];
+  if (!KERN_ACT_HAS_ALPHA(act))
+    return false;
+  snprintf(args, 112, "%s, %s", act_name(act), flit(lit, sizeof lit, n->attr.alpha));
+  return true;
 }
 
 // The backward ops of one layer (lead and the ops grouped with it): one
@@ -208,6 +244,7 @@ static void emit_backward_group(CEmit *e, int lead) {
   const Fusion *f = e->f;
   int dy = f->dy[lead], mask = f->mask[lead];
   int members[8], nm = 0;
+  char alpha[112];
   bool dense = false;
   for (int j = lead; j < g->nnodes && nm < 8; j++)
     if (f->live[j] && !f->skip[j] && f->lead[j] == lead) {
@@ -225,7 +262,11 @@ static void emit_backward_group(CEmit *e, int lead) {
   e->bwd_dense = dense;
   if (dense) {
     // Dense: one GEMM per op over the whole chunk.
-    if (mask >= 0) {
+    if (mask >= 0 && mask_alpha(e, mask, alpha)) {
+      out(e, "  const float *dy%d = kern_mask_alpha(%s, %s, CHUNK * %ld, MASK, %s);\n", lead,
+          root_name(e, dy), root_name(e, mask), dyn, alpha);
+      if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
+    } else if (mask >= 0) {
       out(e, "  const float *dy%d = kern_mask(%s, %s, CHUNK * %ld, MASK);\n", lead,
           root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
@@ -237,7 +278,11 @@ static void emit_backward_group(CEmit *e, int lead) {
     return;
   }
   out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
-  if (mask >= 0) {
+  if (mask >= 0 && mask_alpha(e, mask, alpha)) {
+    out(e, "    const float *dy = kern_mask_alpha(%s + i * %ld, %s + i * %ld, %ld, MASK, %s);\n",
+        root_name(e, dy), dyn, root_name(e, mask), dyn, dyn, alpha);
+    if (dyn > e->maskbuf) e->maskbuf = dyn;
+  } else if (mask >= 0) {
     out(e, "    const float *dy = kern_mask(%s + i * %ld, %s + i * %ld, %ld, MASK);\n",
         root_name(e, dy), dyn, root_name(e, mask), dyn, dyn);
     if (dyn > e->maskbuf) e->maskbuf = dyn;
@@ -261,7 +306,7 @@ static void emit_comment(CEmit *e, int id) {
   if (e->f->act[id])
     out(e, " + %s", act_op_name(e->f->act[id]));
   if ((op_def(n->op)->flags & OPF_LAYER_BWD) && e->f->mask[id] >= 0)
-    out(e, ", relu mask folded");
+    out(e, ", %s mask folded", op_def(nd(e, e->f->mask[id])->op)->act_name);
   if (e->f->fold[id] >= 0)
     out(e, ", %s folded", ir_op_name(nd(e, e->f->fold[id])->op));
   out(e, " -> %s */\n", e->name[id]);

@@ -72,6 +72,11 @@ void open_loops(CEmit *e, int id);
 void store(CEmit *e, int id);
 // The KERN_ACT_* constant a layer's epilogue applies.
 const char *act_name(int act);
+// The act argument of layer id's kernel (KERN_ACT_NONE for an activation
+// with a parameter), and the call that applies such an activation to the
+// layer's chunk output after the kernel (nothing for the others).
+const char *layer_act(const CEmit *e, int id);
+void layer_act_alpha(CEmit *e, int id);
 // A layer's weight read transposed must be a parameter (its transpose is
 // made once per step).
 void need_param(const CEmit *e, const Node *n, int id);

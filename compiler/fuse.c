@@ -5,6 +5,7 @@
 //                                                 → the layer's epilogue
 //   relu_grad(dy, y) feeding only a layer's backward ops → the mask y > 0 is
 //                                applied to dy on the fly by dx, dw and db
+//                                (leaky_relu_grad, elu_grad: their factor)
 //   sigmoid_grad(mse_grad(dl, y, t), y)           → one loop
 //   log_softmax_grad(nll_grad(dl, label), y)      → one loop
 //   consecutive element-wise ops of one size      → one loop; a value read
@@ -68,11 +69,13 @@ static void fuse_epilogues(const Graph *g, Fusion *f) {
   }
 }
 
-// relu_grad(dy, y) whose every user is a layer's backward op reading it as dy.
+// relu_grad(dy, y) whose every user is a layer's backward op reading it as dy
+// (leaky_relu_grad and elu_grad too: functions of dy and y alike).
 static void fuse_relu_masks(const Graph *g, Fusion *f) {
   for (int i = 0; i < g->nnodes; i++) {
     const Node *rg = &g->nodes[i];
-    if (!f->live[i] || rg->op != OP_RELU_GRAD || is_export(g, i))
+    bool masks = rg->op == OP_RELU_GRAD || rg->op == OP_LEAKY_RELU_GRAD || rg->op == OP_ELU_GRAD;
+    if (!f->live[i] || !masks || is_export(g, i))
       continue;
     bool ok = true;
     for (int u = i + 1; u < g->nnodes && ok; u++) {

@@ -50,7 +50,7 @@ void ir_export(Graph *g, const char *name, int node) {
 int ir_class_output(const Graph *g) {
   for (int i = 0; i < g->nforward; i++) {
     const Node *n = &g->nodes[i];
-    if (n->op != OP_NLL)
+    if (!(op_def(n->op)->flags & OPF_CLASS_LOSS))
       continue;
     for (int e = 0; e < g->nexports; e++)
       if (g->exports[e].node == n->in[0])

@@ -54,6 +54,7 @@ typedef struct {
   int groups;                  // channel groups (0: 1)
   int bias;                    // bias=true/false as written; in the graph a layer
                                // without bias has 2 inputs
+  float alpha;                 // leaky_relu's slope, elu's alpha, smooth_l1's beta, huber's delta
 } Attrs;
 
 typedef struct {
@@ -101,7 +102,8 @@ Graph *ir_new(const char *model, const char *path);
 int ir_add(Graph *g, OpKind op, const int *in, int nin, Shape shape, bool batched, SrcLoc loc);
 int ir_add_param(Graph *g, const char *name, Shape shape, bool frozen, int fan_in, SrcLoc loc);
 void ir_export(Graph *g, const char *name, int node);
-// The export that nll reads (its argmax is the predicted digit), or -1.
+// The export that a classification loss (nll, cross_entropy: OPF_CLASS_LOSS)
+// reads (its argmax is the predicted digit), or -1.
 int ir_class_output(const Graph *g);
 const char *ir_op_name(OpKind op);
 int64_t shape_numel(Shape s);

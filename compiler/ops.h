@@ -161,7 +161,16 @@ enum {
   // OPF_EW whose value is its input's up to the sign (neg, broadcast): a
   // product stays an FMA candidate through it (-(a * b) + c).
   OPF_EW_PASS = 1 << 10,
+  // A classification loss (nll, cross_entropy): input 0 holds K class
+  // scores whose argmax is the prediction, input 1 is the label.  The
+  // checker wants the label there; the driver reports accuracy from the
+  // export feeding input 0 (ir_class_output).
+  OPF_CLASS_LOSS = 1 << 11,
 };
+
+// The label input is a digit (MNIST's 0-9): a classification loss needs
+// at least this many classes, or the label would index past the scores.
+#define LABEL_CLASSES 10
 
 typedef struct OpDef {
   const char *name;          // the IR name ("conv2d_dx")

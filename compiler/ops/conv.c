@@ -553,7 +553,8 @@ static void emit_conv_general(CEmit *e, int id) {
          "                   %s + i * %d, COL, /* Co */ %d,\n",
       gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id], Co * P, Co);
   emit_geom(e, 19, Ci, H, W, &c, Ho, Wo);
-  out(e, ", %s);\n", act_name(e->f->act[id]));
+  out(e, ", %s);\n", layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 static void emit_deconv_general(CEmit *e, int id) {
@@ -571,7 +572,8 @@ static void emit_deconv_general(CEmit *e, int id) {
       gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n), e->name[id],
       Co * Ho * Wo, Ci);
   emit_geom(e, 21, Co, Ho, Wo, &c, Hi, Wi);
-  out(e, ", %s);\n", act_name(e->f->act[id]));
+  out(e, ", %s);\n", layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 // A general layer's backward op, inside its group's loop over the examples.
@@ -631,7 +633,8 @@ static void emit_conv(CEmit *e, int id) {
          "                  %s + i * %d, COL,\n"
          "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
       gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id],
-      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, act_name(e->f->act[id]));
+      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 static void emit_deconv(CEmit *e, int id) {
@@ -652,7 +655,8 @@ static void emit_deconv(CEmit *e, int id) {
          "                    /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
       gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n),
       e->name[id], Co * Ho * Wo, Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi,
-      act_name(e->f->act[id]));
+      layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 // Members of a convolution's backward group, inside its loop over the

@@ -117,7 +117,8 @@ static void emit_dense(CEmit *e, int id) {
   int gi = gemm(e, "dense forward", o, e->chunk, in, o, in, o, 0);
   out(e, "  kern_dense_fwd(&s->k[%d], %s, S + %ld, %s, %s, CHUNK, %d, %s);\n", gi,
       root_name(e, n->in[0]), e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]), e->name[id], o,
-      act_name(e->f->act[id]));
+      layer_act(e, id));
+  layer_act_alpha(e, id);
 }
 
 // Members of a dense layer's backward group: one GEMM over the chunk each,

@@ -34,6 +34,9 @@ static bool shape_nll(ShapeCx *cx, Shape *out) {
     return shape_error(cx, "nll expects log-probabilities over K >= 2 classes, [K], got %s", shape_str(x, s1));
   if (cx->in[1].rank != 0)
     return shape_error(cx, "nll: the label must be a scalar []");
+  if (x.dim[0] < LABEL_CLASSES)
+    return shape_error(cx, "nll: the label is a digit 0-%d, so it needs K >= %d classes, got %s", LABEL_CLASSES - 1,
+                       LABEL_CLASSES, shape_str(x, s1));
   *out = shape_scalar();
   return true;
 }
@@ -284,7 +287,7 @@ const OpDef op_def_MEAN = {"mean", 1, .surface = {{"mean", OP_MEAN, 1, true, 0, 
                            .shape = shape_scalar_out, .grad = grad_mean, .kernel = interp_mean, .emit = emit_mean};
 const OpDef op_def_MSE = {"mse", 2, .surface = {{"mse", OP_MSE, 2, false, 0, {{0}}}}, .shape = shape_mse,
                           .grad = grad_mse, .kernel = interp_mse, .emit = emit_mse};
-const OpDef op_def_NLL = {"nll", 2, .surface = {{"nll", OP_NLL, 2, false, 0, {{0}}}}, .shape = shape_nll,
+const OpDef op_def_NLL = {"nll", 2, OPF_CLASS_LOSS, .surface = {{"nll", OP_NLL, 2, false, 0, {{0}}}}, .shape = shape_nll,
                           .grad = grad_nll, .kernel = interp_nll, .emit = emit_nll};
 const OpDef op_def_LOG_SOFTMAX = {"log_softmax", 1, .surface = {{"log_softmax", OP_LOG_SOFTMAX, 1, true, 0, {{0}}}},
                                   .shape = shape_log_softmax, .grad = grad_log_softmax,

@@ -179,6 +179,53 @@ static inline float kern_expf(float x) {
   return y * p;
 }
 
+// log(x) for the losses (bce), branch-free so that a loop of it
+// vectorises (Cephes' logf): x = m 2^e, m in [sqrt(1/2), sqrt(2)), a
+// polynomial in m - 1; subnormals are scaled up by 2^23 first (the test
+// on the exponent bits, and sub as a float factor, keep gcc's
+// vectoriser happy).  log(0) = -inf, log(x < 0) = log(NaN) = NaN, as
+// logf; x = +inf gives 88.7, not inf (no caller passes it).  Within 1e-7
+// relative of log.
+static inline float kern_logf(float x) {
+  int32_t bx;
+  memcpy(&bx, &x, sizeof bx);
+  const int sub = (bx & 0x7f800000) == 0;
+  float xs = sub ? x * 8388608.0f : x;
+  int32_t bits;
+  memcpy(&bits, &xs, sizeof bits);
+  int32_t mb = (bits & 0x007fffff) | 0x3f800000;
+  float m;
+  memcpy(&m, &mb, sizeof m);
+  float fe = (float)((bits >> 23) & 0xff) - 127.0f - 23.0f * (float)sub;
+  fe = m > 1.41421356f ? fe + 1.0f : fe;
+  m = m > 1.41421356f ? 0.5f * m : m;
+  float f = m - 1.0f, z = f * f;
+  float y = ((((((((7.0376836292e-2f * f - 1.1514610310e-1f) * f + 1.1676998740e-1f) * f - 1.2420140846e-1f) * f +
+                1.4249322787e-1f) * f - 1.6668057665e-1f) * f + 2.0000714765e-1f) * f - 2.4999993993e-1f) * f +
+            3.3333331174e-1f) * f * z;
+  y += -2.12194440e-4f * fe - 0.5f * z;
+  float r = f + y + 0.693359375f * fe;
+  r = x == 0.0f ? -INFINITY : r;
+  return x >= 0.0f ? r : NAN;
+}
+
+// erf(x) for gelu, branch-free so that a loop of it vectorises (libm's
+// erff is a call per element: it made gelu the slowest op of an MLP).
+// |x| < 1: Cephes' erff polynomial x P(x^2), accurate relative to x;
+// else Abramowitz & Stegun 7.1.26, 1 - t (a1 + t (a2 + ...)) e^(-x^2),
+// t = 1 / (1 + p |x|), odd in x.  Both are computed and one selected.
+// Within 2e-7 of erf in float (libm's erff: 6e-8).
+static inline float kern_erff(float x) {
+  float a = fabsf(x), z = x * x;
+  float small = x * ((((((7.853861353153693e-5f * z - 8.010193625184903e-4f) * z + 5.188327685732524e-3f) * z -
+                        2.685381193529856e-2f) * z + 1.128358514861418e-1f) * z - 3.761262582423300e-1f) * z +
+                     1.128379165726710f);
+  float t = 1.0f / (1.0f + 0.3275911f * a);
+  float q = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  float big = copysignf(1.0f - q * kern_expf(-z), x);
+  return a < 1.0f ? small : big;
+}
+
 // y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
 // the GEMM just wrote while it is still in L1.  b NULL: no bias (bias=false).
 static inline void kern_bias_act(float *y, const float *b, int C, int P, int act) {
@@ -204,6 +251,28 @@ static inline const float *kern_mask(const float *restrict dy, const float *rest
     return dy;
   for (int i = 0; i < n; i++)
     out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  return out;
+}
+
+// y = act(y) over n floats, for the activations with a parameter a (the
+// epilogue of a layer whose kernel was called with KERN_ACT_NONE):
+// leaky_relu y > 0 ? y : a y, elu y > 0 ? y : a (e^y - 1) (the interpreter
+// calls expm1f; kern_expf - 1 vectorises, and is within 1e-7 of it).
+static inline void kern_act_alpha(float *y, long n, int act, float a) {
+  if (act == KERN_ACT_LEAKY_RELU)
+    for (long i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : y[i] * a;
+  else if (act == KERN_ACT_ELU)
+    for (long i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : a * (kern_expf(y[i]) - 1.0f);
+}
+
+// The gradient of those activations from their output y, as kern_mask
+// does relu's: leaky_relu dy (y > 0 ? 1 : a), elu dy (y > 0 ? 1 : y + a).
+static inline const float *kern_mask_alpha(const float *restrict dy, const float *restrict y, int n,
+                                           float *restrict out, int act, float a) {
+  if (act == KERN_ACT_LEAKY_RELU)
+    for (int i = 0; i < n; i++) out[i] = y[i] > 0.0f ? dy[i] : dy[i] * a;
+  else
+    for (int i = 0; i < n; i++) out[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + a);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // test_kernels.c — every kernel of runtime/xsmm/kernels.h against a direct
 // loop in double precision, at the autoencoder's exact layer shapes (and
-// the general convolution kernels at rectangular, dilated, grouped ones).
+// the general convolution kernels at rectangular, dilated, grouped ones);
+// the element functions (kern_expf, kern_logf, kern_erff) over their ranges.
 // Prints the largest relative difference per kernel.
 #include <math.h>
 #include <stdio.h>
@@ -282,9 +283,69 @@ static void test_expf(void) {
   if (worst_rel > worst) worst = worst_rel;
 }
 
+// kern_logf against log in double, relative, from subnormals to 1e30 (bce
+// reads log p and log(1 - p)); log(0) = -inf and log(-1), log(NaN) NaN.
+static void test_logf(void) {
+  double worst_rel = 0;
+  int n = 0;
+  for (float x = 1e-44f; x < 1e30f; x = nextafterf(x, INFINITY) * 1.0003f, n++) {
+    double want = log((double)x), got = kern_logf(x);
+    double rel = fabs(got - want) / fmax(fabs(want), 1.0);
+    if (rel > worst_rel) worst_rel = rel;
+  }
+  printf("%-34s n=%-6d max relative error = %.3g\n", "kern_logf on [1e-44, 1e30]", n, worst_rel);
+  CHECK(kern_logf(0.0f) == -INFINITY && isnan(kern_logf(-1.0f)) && isnan(kern_logf(NAN)),
+        "kern_logf: log(0) %g, log(-1) %g, log(NaN) %g", kern_logf(0.0f), kern_logf(-1.0f), kern_logf(NAN));
+  if (worst_rel > worst) worst = worst_rel;
+}
+
+// kern_erff against erf in double, absolute (gelu reads 1 + erf), and
+// relative near 0 where erf is small.
+static void test_erff(void) {
+  double worst_abs = 0, worst_small = 0;
+  for (int i = 0; i <= 2000000; i++) {
+    float x = -8.0f + 16.0f * i / 2000000.0f;
+    double want = erf((double)x), got = kern_erff(x);
+    worst_abs = fmax(worst_abs, fabs(got - want));
+    if (fabs(x) < 1.0f && x != 0.0f)
+      worst_small = fmax(worst_small, fabs(got - want) / fabs(want));
+  }
+  printf("%-34s n=%-6d max |error| = %.3g, relative on (-1, 1) %.3g\n", "kern_erff on [-8, 8]", 2000001, worst_abs,
+         worst_small);
+  if (worst_abs > worst) worst = worst_abs;
+  if (worst_small > worst) worst = worst_small;
+}
+
+// kern_act_alpha and kern_mask_alpha (leaky_relu, elu) against their
+// definitions in double.
+static void test_act_alpha(unsigned seed) {
+  int n = 4096;
+  float *y = rnd(n, &seed), *dy = rnd(n, &seed), *out = malloc(sizeof(float) * n), *t = malloc(sizeof(float) * n);
+  double *want = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++)
+    y[i] *= 4.0f;
+  for (int act = KERN_ACT_LEAKY_RELU; act <= KERN_ACT_ELU; act++) {
+    float a = act == KERN_ACT_ELU ? 0.5f : 0.2f;
+    for (int i = 0; i < n; i++) {
+      t[i] = y[i];
+      want[i] = y[i] > 0 ? y[i] : act == KERN_ACT_ELU ? a * expm1((double)y[i]) : (double)a * y[i];
+    }
+    kern_act_alpha(t, n, act, a);
+    check(act == KERN_ACT_ELU ? "kern_act_alpha elu 0.5" : "kern_act_alpha leaky_relu 0.2", t, want, n);
+    for (int i = 0; i < n; i++)
+      want[i] = t[i] > 0 ? dy[i] : (double)dy[i] * (act == KERN_ACT_ELU ? (double)t[i] + a : a);
+    check(act == KERN_ACT_ELU ? "kern_mask_alpha elu 0.5" : "kern_mask_alpha leaky_relu 0.2",
+          kern_mask_alpha(dy, t, n, out, act, a), want, n);
+  }
+  free(y), free(dy), free(out), free(t), free(want);
+}
+
 int main(void) {
   libxsmm_init();
   test_expf();
+  test_logf();
+  test_erff();
+  test_act_alpha(10);
   // The autoencoder's encoder convolutions; the decoder's transposed
   // convolutions are their transposes (32->16 3->7 is conv 16x7 -> 32x3,
   // and so on; output padding shows up as H = 14 and 28 with p = 1).

@@ -30,6 +30,8 @@ u32 name length, name, u32 stored floats n, u32 full size N, f32[n].
 
 Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py [MODEL...]
 (no argument: every fixture).
+The activation and loss ops' models (act_small, ce_small, bce_small,
+reg_small) are written only when named.
 """
 import gzip
 import math
@@ -95,6 +97,81 @@ class ConvOpts(torch.nn.Module):
         h = torch.sigmoid(b.deconv3(h))
         logp = torch.log_softmax(b.dense1(h.reshape(h.shape[0], -1)), dim=1)
         return torch.nn.functional.nll_loss(logp, labels)
+F = torch.nn.functional
+
+
+class ActSmall(torch.nn.Module):
+    """tests/interp/act_small.net: leaky_relu, elu, gelu as dense layers'
+    activations and in expressions, softmax over [784]."""
+
+    def __init__(self):
+        super().__init__()
+        self.actnet = torch.nn.Module()
+        for i, (n_in, n_out) in enumerate([(784, 32), (32, 32), (32, 32), (32, 32), (32, 784)]):
+            setattr(self.actnet, f"dense{i + 1}", torch.nn.Linear(n_in, n_out))
+
+    def loss(self, x, labels, extra):
+        flat = x.reshape(x.shape[0], -1)
+        a = self.actnet
+        h = F.leaky_relu(a.dense1(flat))
+        h = F.elu(a.dense2(h), alpha=0.5)
+        h = F.gelu(a.dense3(h))
+        h = F.leaky_relu(a.dense4(h), 0.2)
+        h = F.elu(a.dense5(h))
+        r = 0.5 * F.gelu(h) + 0.25 * F.leaky_relu(h, negative_slope=0.1) + F.elu(h, 2.0)
+        p = F.softmax(h, dim=1)
+        return F.mse_loss(r, flat) + 100 * (p * flat).sum(dim=1).mean()
+
+
+class CeSmall(torch.nn.Module):
+    """tests/interp/ce_small.net: cross_entropy on logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.cenet = torch.nn.Module()
+        self.cenet.dense1 = torch.nn.Linear(784, 32)
+        self.cenet.dense2 = torch.nn.Linear(32, 10)
+
+    def loss(self, x, labels, extra):
+        flat = x.reshape(x.shape[0], -1)
+        return F.cross_entropy(self.cenet.dense2(F.gelu(self.cenet.dense1(flat))), labels)
+
+
+class BceSmall(torch.nn.Module):
+    """tests/interp/bce_small.net: bce and bce_with_logits, the image as
+    target; sigmoid(20 z) saturates, so bce's clamp at -100 is used."""
+
+    def __init__(self):
+        super().__init__()
+        self.bcenet = torch.nn.Module()
+        self.bcenet.dense1 = torch.nn.Linear(784, 32)
+        self.bcenet.dense2 = torch.nn.Linear(32, 784)
+
+    def loss(self, x, labels, extra):
+        t = x.reshape(x.shape[0], -1)
+        z = self.bcenet.dense2(F.relu(self.bcenet.dense1(t)))
+        return (F.binary_cross_entropy(torch.sigmoid(z), t) + 0.5 * F.binary_cross_entropy_with_logits(z, t) +
+                0.01 * F.binary_cross_entropy(torch.sigmoid(20 * z), t))
+
+
+class RegSmall(torch.nn.Module):
+    """tests/interp/reg_small.net: l1, smooth_l1, huber."""
+
+    def __init__(self):
+        super().__init__()
+        self.regnet = torch.nn.Module()
+        self.regnet.dense1 = torch.nn.Linear(784, 32)
+        self.regnet.dense2 = torch.nn.Linear(32, 784)
+
+    def loss(self, x, labels, extra):
+        t = x.reshape(x.shape[0], -1)
+        y = self.regnet.dense2(torch.tanh(self.regnet.dense1(t)))
+        return (F.l1_loss(y, t) + F.smooth_l1_loss(t, y) + F.smooth_l1_loss(y, t, beta=0.25) +
+                F.huber_loss(t, y) + F.huber_loss(y, t, delta=0.3))
+
+
+# The activation and loss ops' test models (tests/interp/NAME.net).
+ACTLOSS_MODELS = dict(act_small=ActSmall, ce_small=CeSmall, bce_small=BceSmall, reg_small=RegSmall)
 
 
 def idx_load(path):
@@ -193,7 +270,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     models = dict(MODELS, tanh_small=TanhSmall)
     models["conv_opts"] = ConvOpts
-    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small", "conv_opts"]
+    models.update(ACTLOSS_MODELS)
+    wanted = sys.argv[1:] or list(models)
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
         extra = extras.get(name)

@@ -249,6 +249,63 @@ static const char *t_reparam(void) {
   return "reparameterisation + KL (normal, reuse)";
 }
 
+// The activations with an attribute (leaky_relu's slope, elu's alpha).
+static const char *unary_alpha(OpKind op, float alpha, const char *name) {
+  begin();
+  int x = operand(S(2, 4, 5, 0));
+  int y = node(op, S(2, 4, 5, 0), true, 1, x, 0, 0);
+  g->nodes[y].attr.alpha = alpha;
+  finish(y);
+  return name;
+}
+static const char *t_leaky_relu(void) { return unary_alpha(OP_LEAKY_RELU, 0.01f, "leaky_relu"); }
+static const char *t_leaky_relu_02(void) { return unary_alpha(OP_LEAKY_RELU, 0.2f, "leaky_relu slope 0.2"); }
+static const char *t_elu(void) { return unary_alpha(OP_ELU, 1.0f, "elu"); }
+static const char *t_elu_05(void) { return unary_alpha(OP_ELU, 0.5f, "elu alpha 0.5"); }
+static const char *t_gelu(void) { return unary(OP_GELU, 0, 0, "gelu"); }
+
+static const char *t_softmax(void) {
+  begin();
+  int x = operand(S(1, 10, 0, 0));
+  finish(node(OP_SOFTMAX, S(1, 10, 0, 0), true, 1, x, 0, 0));
+  return "softmax";
+}
+
+static const char *t_cross_entropy(void) {
+  begin();
+  int x = operand(S(1, 10, 0, 0));
+  g->label = node(OP_LABEL, shape_scalar(), true, 0, 0, 0, 0);
+  finish(node(OP_CROSS_ENTROPY, shape_scalar(), true, 2, x, g->label, 0));
+  return "cross_entropy";
+}
+
+// An element-wise loss of two trained operands (both sides' gradients for
+// the symmetric ones); bce's prediction is a sigmoid, in (0, 1), and its
+// target a sigmoid too (a target in [0, 1] that a frozen side leaves
+// without a gradient: bce has none w.r.t. its target).
+static const char *pointwise_loss(OpKind op, float alpha, const char *name) {
+  begin();
+  Shape s = S(2, 3, 4, 0);
+  int a = operand(s);
+  int b = operand2(a);
+  if (op == OP_BCE || op == OP_BCE_LOGITS) {
+    int t = node(OP_SIGMOID, s, true, 1, node(OP_MUL, s, true, 2, g->input, param(s, true), 0), 0, 0);
+    b = op == OP_BCE ? node(OP_SIGMOID, s, true, 1, a, 0, 0) : a;
+    a = b, b = t;
+  }
+  int l = node(op, shape_scalar(), true, 2, a, b, 0);
+  g->nodes[l].attr.alpha = alpha;
+  finish(l);
+  return name;
+}
+static const char *t_bce(void) { return pointwise_loss(OP_BCE, 0, "bce(sigmoid, target)"); }
+static const char *t_bce_logits(void) { return pointwise_loss(OP_BCE_LOGITS, 0, "bce_with_logits"); }
+static const char *t_l1(void) { return pointwise_loss(OP_L1, 0, "l1 (both sides)"); }
+static const char *t_smooth_l1(void) { return pointwise_loss(OP_SMOOTH_L1, 1.0f, "smooth_l1 beta 1 (both sides)"); }
+static const char *t_smooth_l1_b(void) { return pointwise_loss(OP_SMOOTH_L1, 0.3f, "smooth_l1 beta 0.3"); }
+static const char *t_huber(void) { return pointwise_loss(OP_HUBER, 1.0f, "huber delta 1 (both sides)"); }
+static const char *t_huber_d(void) { return pointwise_loss(OP_HUBER, 0.3f, "huber delta 0.3"); }
+
 typedef const char *(*Case)(void);
 static const Case cases[] = {
   t_conv_s2p1, t_conv_s1p0, t_conv_s2p0, t_deconv_s2p0, t_deconv_s2p1o1, t_dense, t_reshape,
@@ -257,6 +314,8 @@ static const Case cases[] = {
   t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam,
   // (last, so that the cases above keep their random values)
   t_conv_rect_dil_g2, t_conv_depthwise_nobias, t_deconv_rect_g2_nobias, t_deconv_dil_g2,
+  t_leaky_relu, t_leaky_relu_02, t_elu, t_elu_05, t_gelu, t_softmax, t_cross_entropy,
+  t_bce, t_bce_logits, t_l1, t_smooth_l1, t_smooth_l1_b, t_huber, t_huber_d,
 };
 
 // Parameter values: positive for log's and div's operands (a pole at 0),
