@@ -146,6 +146,11 @@ struct Expr {
   const struct OpInfo *opi;  // E_CALL of a builtin op
   Attrs attr;                // evaluated attributes of a builtin call
   struct Stmt *bind;         // E_NAME of a model value
+  // Nets as graphs and instances.
+  Token label;               // `enc: encoder(x)`: TK_IDENT when labelled, else kind TK_EOF
+  int local;                 // E_NAME inside a net: index into Net.locals; else -1
+  const char *pname;         // E_CALL of a net or a layer op: the name prefixing its parameters
+  Shape wshape, bshape;      // E_CALL of a layer op: its weight and bias shapes
 };
 
 typedef struct {
@@ -153,7 +158,9 @@ typedef struct {
   Expr **dims; int ndims;
 } ShapeLit;
 
-// One element of a net line: `conv2d(8, k=3)`, `relu`, `trunk`, `enc: dense(9)`.
+// One element of a net line: `conv2d(8, k=3)`, `relu`, `trunk`, `enc: dense(9)`
+// (chain form: a layer applied to the running value), or, as the first
+// element of a line, a value: `x + h`, `block(h)`, `conv2d(h, 16, k=3)`.
 typedef struct Layer {
   Token label;               // TK_IDENT when labelled, else kind TK_EOF
   Token name;
@@ -168,7 +175,21 @@ typedef struct Layer {
   Shape wshape, bshape;      // weight and bias shapes when it has parameters
   int64_t nparams;           // weights + bias of this layer, or of the net applied
   bool ok;                   // shapes known (no error in or before it)
+  // Nets as graphs: the element as parsed, and its line.
+  Expr *expr;                // the element as an expression (chain layers too)
+  bool line_start;           // the first element of its line
+  Token bind;                // line_start: `NAME =` binds the line's value (TK_IDENT), else TK_EOF
+  // Set by check.c.
+  bool value;                // expression form: the line starts from expr's value
+  int bind_local;            // line_start with a bind: its index in Net.locals, else -1
 } Layer;
+
+// A value a net line can name: the net's inputs, then every `NAME =`.
+typedef struct {
+  Token name;
+  Shape shape;
+  bool ok;                   // shape known
+} Local;
 
 // Evaluation state of a constant or a net: checked on first use, and a
 // use during its own evaluation is a cycle.
@@ -176,12 +197,15 @@ typedef enum { EVAL_TODO, EVAL_BUSY, EVAL_DONE, EVAL_FAILED } EvalState;
 
 typedef struct Net {
   Token name;
-  Token param;               // the input's name
-  ShapeLit in_lit, out_lit;
+  Token param;               // the (first) input's name
+  ShapeLit in_lit, out_lit;  // in_lit: the first input's
+  Token *params; ShapeLit *in_lits; int nin;   // every input: `net f(a: [..], b: [..])`
   Layer *layers; int nlayers;
   File *file;
   // Set by check.c.
-  Shape in, out;
+  Shape in, out;             // in: the first input's shape
+  Shape *ins;                // every input's shape
+  Local *locals; int nlocals;   // inputs first, then the bound names in line order
   bool shapes_ok;            // in and out evaluated
   EvalState state;           // TODO, BUSY (checking: recursion), DONE
   int64_t nparams;

@@ -65,6 +65,42 @@ class TanhSmall(torch.nn.Module):
         return ((r - flat) ** 2).mean(dim=1).mean()
 
 
+class GraphSmall(torch.nn.Module):
+    """tests/interp/graph_small.net: nets as graphs (named values, a
+    residual block applied twice as two instances, a two-input net, one
+    labelled instance applied twice)."""
+
+    def __init__(self):
+        super().__init__()
+        conv = torch.nn.Conv2d
+        g = self.graphnet = torch.nn.Module()
+        g.conv1 = conv(1, 4, 4, stride=4)
+        for name in ("block1", "block2"):
+            b = torch.nn.Module()
+            b.conv1 = conv(4, 4, 3, padding=1)
+            b.conv2 = conv(4, 4, 3, padding=1)
+            setattr(g, name, b)
+        g.merge = torch.nn.Module()
+        g.merge.gate = torch.nn.Linear(16, 16)
+        g.p = torch.nn.Module()
+        g.p.dense1 = torch.nn.Linear(196, 16)
+
+    @staticmethod
+    def block(b, x):
+        h = torch.relu(b.conv1(x))
+        return torch.relu(x + b.conv2(h))
+
+    def loss(self, x, labels, extra):
+        g = self.graphnet
+        y = self.block(g.block1, torch.relu(g.conv1(x)))
+        z = self.block(g.block2, y)
+        a = torch.tanh(g.p.dense1(z.flatten(1)))
+        b = torch.tanh(g.p.dense1(y.flatten(1)))
+        gate = torch.sigmoid(g.merge.gate(a * b))
+        r = a + gate - 0.5 * b
+        return ((r - 0.25) * (r - 0.25)).mean(dim=1).mean()
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -159,7 +195,7 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall)
+    models = dict(MODELS, tanh_small=TanhSmall, graph_small=GraphSmall)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
