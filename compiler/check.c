@@ -824,6 +824,7 @@ static void check_net(Ctx *c, Net *n) {
 // ---- Model expressions ----
 
 static void mark_used(Net *n);
+static bool check_classes(Expr *op, Expr *label, Shape logp);
 
 static void mark_expr(const Expr *e) {
   if (!e)
@@ -896,11 +897,11 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   }
   Shape in[2] = {0};
   for (int i = 0; i < o->ninputs; i++) {
-    if (o->ir == OP_NLL && i == 1) {
+    if ((op_def(o->ir)->flags & OPF_CLASS_LABEL) && i == 1) {
       if (t[1]->vk == V_LABEL)
         continue;
       if (t[1]->vk != V_ERROR)
-        diag_error(t[1]->tok.loc, "nll's second input must be the label input");
+        diag_error(t[1]->tok.loc, "%s's second input must be the label input", nm);
       ok = false;
       continue;
     }
@@ -912,6 +913,8 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   if (!ok)
     return;
   if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &e->wshape, &e->bshape))
+    return;
+  if ((op_def(o->ir)->flags & OPF_CLASS_LABEL) && !check_classes(e, t[1], in[0]))
     return;
   if (has_params(o))
     c->nc->nparams += shape_numel(e->wshape) + shape_numel(e->bshape);
@@ -1136,27 +1139,79 @@ static void check_fresh(Ctx *c, Stmt *s) {
   }
 }
 
-// What a model binds once: its image and label inputs and its loss.
+// What a model binds once: its label input and its loss.
 typedef struct {
-  Stmt *image, *label, *loss;
+  Stmt *label, *loss;
 } ModelParts;
 
+// `input x: image` ([1, 28, 28]), `input t: [dims]` (rank 1 to 3), `input
+// d: label` or `label(K)` (K >= 2 classes; without K, the classification
+// loss that reads the label gives it).
 static void check_input(Ctx *c, Stmt *s, ModelParts *mp) {
   check_fresh(c, s);
+  if (s->type.kind == TK_LBRACK) {
+    if (!eval_dims(c, s->in_lit.dims, s->in_lit.ndims, s->in_lit.tok.loc, &s->shape))
+      return;
+    if (s->shape.rank < 1 || s->shape.rank > 3) {
+      diag_error(s->in_lit.tok.loc, "an input has 1 to 3 dimensions, this one has %d", s->shape.rank);
+      return;
+    }
+    s->vk = V_TENSOR;
+    return;
+  }
   bool is_image = !strcmp(s->type.str, "image");
   if (!is_image && strcmp(s->type.str, "label")) {
-    diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
+    diag_error(s->type.loc, "unknown input type '%s' (expected image, label or a shape [C, H, W])", s->type.str);
     return;
   }
-  Stmt **slot = is_image ? &mp->image : &mp->label;
-  if (*slot) {
-    diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
-    diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
+  if (is_image && s->classes) {
+    diag_error(s->classes->tok.loc, "image takes no argument (a shape is written [C, H, W])");
     return;
   }
-  *slot = s;
-  s->vk = is_image ? V_TENSOR : V_LABEL;
-  s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
+  if (is_image) {
+    s->vk = V_TENSOR;
+    s->shape = shape_make(3, (int[]){1, 28, 28});
+    return;
+  }
+  if (mp->label) {
+    diag_error(s->type.loc, "the model already has a label input");
+    diag_note(mp->label->name.loc, "'%s' is the first", mp->label->name.str);
+    return;
+  }
+  if (s->classes && !const_int(c, s->classes, "label's number of classes", 1, MAX_NUMEL, &s->nclasses))
+    return;
+  if (s->classes && s->nclasses < 2) {
+    diag_error(s->classes->tok.loc, "a label has K >= 2 classes, got %d", s->nclasses);
+    note_define(c, s->classes);
+    return;
+  }
+  mp->label = s;
+  s->vk = V_LABEL;
+  s->shape = shape_scalar();
+}
+
+// A classification loss (OPF_CLASS_LABEL) reads label e over logp's last
+// dimension: the label's K is that dimension, declared or inferred here.
+static bool check_classes(Expr *op, Expr *label, Shape logp) {
+  Stmt *s = label->bind;
+  if (!s || logp.rank < 1)
+    return true;
+  int k = logp.dim[logp.rank - 1];
+  if (!s->nclasses) {
+    s->nclasses = k;
+    s->classes_from = op->tok.loc;
+    return true;
+  }
+  if (s->nclasses == k)
+    return true;
+  char buf[64];
+  diag_error(op->tok.loc, "%s reads %s, %d classes, but label '%s' has %d", op->tok.str, shape_str(logp, buf), k,
+             s->name.str, s->nclasses);
+  if (s->classes_from.line)
+    diag_note(s->classes_from, "%d classes were inferred here", s->nclasses);
+  else
+    diag_note(s->classes->tok.loc, "declared here");
+  return false;
 }
 
 static void check_loss(Ctx *c, Stmt *s, ModelParts *mp) {

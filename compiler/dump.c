@@ -145,7 +145,14 @@ void dump_ast(FILE *out, const Unit *u) {
     fprintf(out, "  ");
     switch (s->kind) {
     case S_INPUT:
-      fprintf(out, "input %s: %s", s->name.str, s->type.str ? s->type.str : "<error>");
+      if (s->type.kind == TK_LBRACK) {
+        fprintf(out, "input %s: ", s->name.str);
+        shape_lit(out, &s->in_lit);
+      } else {
+        fprintf(out, "input %s: %s", s->name.str, s->type.str ? s->type.str : "<error>");
+      }
+      if (s->nclasses)
+        fprintf(out, "(%d)", s->nclasses);
       value(out, s->vk, s->shape, 0);
       break;
     case S_LET:

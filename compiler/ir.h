@@ -46,6 +46,7 @@ typedef struct {
   float scalar;                // CONST value
   float mean, mean_std;        // NOISE: mu ~ N(mean, mean_std^2) per example,
   float std, std_std;          //        sigma = |N(std, std_std^2)|
+  int index;                   // INPUT: which of the model's tensor inputs (0, 1, ...)
 } Attrs;
 
 typedef struct {
@@ -82,11 +83,13 @@ typedef struct {
   Node *nodes; int nnodes;
   Param *params; int nparams;
   Export *exports; int nexports;
-  int input;                 // OP_INPUT node (the image), -1 if none
+  int input;                 // the first OP_INPUT node (the image), -1 if none
   int label;                 // OP_LABEL node, -1 if none
   int loss;                  // per-example scalar loss node, -1 if none
   int nforward;              // nodes [0, nforward) are the forward pass
   int batch;                 // the model's `batch` constant (default 256, -D batch=N)
+  int ninputs;               // OP_INPUT nodes (tensor inputs); `input` is the first
+  int n_classes;             // K of the label input (label(K), or the [K] nll reads); 0 without
 } Graph;
 
 Graph *ir_new(const char *model, const char *path);

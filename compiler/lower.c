@@ -1,6 +1,6 @@
 // lower.c — the checked AST of a model → the forward Graph (ir.h).
 //
-// Graph layout: the inputs (image, label), then every parameter (trainable
+// Graph layout: the inputs (tensors and label, in the model's order), then every parameter (trainable
 // first, frozen after, as the runtime's parameter block wants them), then
 // the model's statements in order, each net call expanded inline.
 //
@@ -222,10 +222,17 @@ Graph *lower_unit(Unit *u) {
   for (int i = 0; i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];
     if (s->kind == S_INPUT) {
-      bool image = s->vk == V_TENSOR;
-      s->node = ir_add(g, image ? OP_INPUT : OP_LABEL, NULL, 0, s->shape, true, src(s->name));
+      bool tensor = s->vk == V_TENSOR;
+      s->node = ir_add(g, tensor ? OP_INPUT : OP_LABEL, NULL, 0, s->shape, true, src(s->name));
       g->nodes[s->node].name = s->name.str;
-      *(image ? &g->input : &g->label) = s->node;
+      if (tensor) {
+        g->nodes[s->node].attr.index = g->ninputs++;
+        if (g->input < 0)
+          g->input = s->node;
+      } else {
+        g->label = s->node;
+        g->n_classes = s->nclasses;
+      }
     }
     if (s->kind == S_LET || s->kind == S_LOSS)
       collect_expr(&lw, s->expr, NULL, false);

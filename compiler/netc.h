@@ -228,7 +228,9 @@ typedef struct Stmt {
   StmtKind kind;
   Token tok;                 // keyword, or the bound name for S_LET
   Token name;                // S_INPUT, S_LET
-  Token type;                // S_INPUT: image | label
+  Token type;                // S_INPUT: image | label, or kind TK_LBRACK for a shape
+  ShapeLit in_lit;           // S_INPUT: `input t: [dims]`
+  Expr *classes;             // S_INPUT: K of `label(K)`, or NULL
   Expr *expr;                // S_LET, S_LOSS
   Token *names; int nnames;  // S_FREEZE, S_EXPORT
   int line_order;            // position in the model
@@ -238,6 +240,8 @@ typedef struct Stmt {
   ValueKind vk;              // S_INPUT, S_LET: what the name holds
   Shape shape;
   int node;                  // lower.c: the IR node bound to the name
+  int nclasses;              // S_INPUT label: K (declared, or inferred from nll), 0 if unknown
+  Loc classes_from;          // where K was inferred (the nll), line 0 if declared
 } Stmt;
 
 typedef struct {

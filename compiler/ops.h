@@ -154,6 +154,9 @@ enum {
   // OPF_EW whose value is its input's up to the sign (neg, broadcast): a
   // product stays an FMA candidate through it (-(a * b) + c).
   OPF_EW_PASS = 1 << 10,
+  // Input 1 is the model's label: a class index into input 0's last
+  // dimension, [K] (nll).  The checker infers or checks label(K) by it.
+  OPF_CLASS_LABEL = 1 << 11,
 };
 
 typedef struct OpDef {

@@ -536,7 +536,7 @@ static Token *names(Parser *p, int *count, const char *what) {
   return a;
 }
 
-// stmt = "input" IDENT ":" IDENT | IDENT "=" expr | "freeze" names
+// stmt = "input" IDENT ":" ( IDENT [ "(" expr ")" ] | shape ) | IDENT "=" expr | "freeze" names
 //      | "loss" expr | "export" names
 // Fills *s as it goes: after a syntax error the caller keeps what was
 // read (a name to bind, a loss to count), to spare follow-on errors.
@@ -548,7 +548,18 @@ static void statement(Parser *p, Stmt *s) {
     s->kind = S_INPUT;
     s->name = ident(p, "the input's name");
     expect(p, TK_COLON, NULL);
-    s->type = ident(p, "'image' or 'label'");
+    if (at(p, TK_LBRACK)) {
+      s->type = *peek(p);
+      s->in_lit = shape_lit(p);
+      break;
+    }
+    s->type = ident(p, "'image', 'label' or a shape");
+    if (at(p, TK_LPAREN)) {      // label(K)
+      Token open = *peek(p);
+      open_paren(p, TK_LPAREN);
+      s->classes = expr(p);
+      close_paren(p, TK_RPAREN, &open);
+    }
     break;
   case TK_FREEZE:
     next(p);

@@ -284,7 +284,7 @@ const OpDef op_def_MEAN = {"mean", 1, .surface = {{"mean", OP_MEAN, 1, true, 0, 
                            .shape = shape_scalar_out, .grad = grad_mean, .kernel = interp_mean, .emit = emit_mean};
 const OpDef op_def_MSE = {"mse", 2, .surface = {{"mse", OP_MSE, 2, false, 0, {{0}}}}, .shape = shape_mse,
                           .grad = grad_mse, .kernel = interp_mse, .emit = emit_mse};
-const OpDef op_def_NLL = {"nll", 2, .surface = {{"nll", OP_NLL, 2, false, 0, {{0}}}}, .shape = shape_nll,
+const OpDef op_def_NLL = {"nll", 2, OPF_CLASS_LABEL, .surface = {{"nll", OP_NLL, 2, false, 0, {{0}}}}, .shape = shape_nll,
                           .grad = grad_nll, .kernel = interp_nll, .emit = emit_nll};
 const OpDef op_def_LOG_SOFTMAX = {"log_softmax", 1, .surface = {{"log_softmax", OP_LOG_SOFTMAX, 1, true, 0, {{0}}}},
                                   .shape = shape_log_softmax, .grad = grad_log_softmax,

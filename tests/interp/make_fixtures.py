@@ -101,6 +101,22 @@ class GraphSmall(torch.nn.Module):
         return ((r - 0.25) * (r - 0.25)).mean(dim=1).mean()
 
 
+class InputsSmall(torch.nn.Module):
+    """tests/interp/inputs_small.net: a [784] input and label(10) under a
+    two-layer MLP (nll)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = torch.nn.Module()
+        self.mlp.dense1 = torch.nn.Linear(784, 32)
+        self.mlp.dense2 = torch.nn.Linear(32, 10)
+
+    def loss(self, x, labels, extra):
+        h = torch.relu(self.mlp.dense1(x.reshape(x.shape[0], -1)))
+        logp = torch.log_softmax(self.mlp.dense2(h), dim=1)
+        return torch.nn.functional.nll_loss(logp, labels)
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -195,7 +211,8 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall, graph_small=GraphSmall)
+    models = dict(MODELS, tanh_small=TanhSmall, graph_small=GraphSmall,
+                  inputs_small=InputsSmall)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
