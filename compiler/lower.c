@@ -262,3 +262,48 @@ Graph *lower_unit(Unit *u) {
   g->nforward = g->nnodes;
   return g;
 }
+
+// ---- One net instance alone ----
+
+static const Expr *find_instance(const Expr *e, const char *name) {
+  if (!e)
+    return NULL;
+  if (e->kind == E_CALL && e->net && e->pname && !strcmp(e->pname, name))
+    return e;
+  const Expr *found = find_instance(e->lhs, name);
+  if (!found)
+    found = find_instance(e->rhs, name);
+  for (int i = 0; i < e->nargs && !found; i++)
+    found = find_instance(e->args[i].val, name);
+  return found;
+}
+
+Graph *lower_net_alone(Unit *u, const char *name) {
+  Model *m = u->model;
+  const Expr *call = NULL;
+  for (int i = 0; i < m->nstmts && !call; i++)
+    call = find_instance(m->stmts[i].expr, name);
+  if (!call)
+    return NULL;
+  const Net *n = call->net;
+  char *gname = join(m->name.str, name);
+  Lower lw = {.u = u, .g = ir_new(gname, u->files[0]->path), .ok = true};
+  Graph *g = lw.g;
+  g->source_hash = u->source_hash;
+  g->batch = (int)unit_const(u, "batch");
+  int *args = xcalloc((size_t)n->nin, sizeof *args);
+  for (int i = 0; i < n->nin; i++) {
+    args[i] = ir_add(g, OP_INPUT, NULL, 0, n->ins[i], true, src(n->params[i]));
+    g->nodes[args[i]].name = n->params[i].str;
+    g->nodes[args[i]].attr.index = g->ninputs++;
+  }
+  g->input = n->nin > 0 ? args[0] : -1;
+  collect_net(&lw, n, name, false);
+  if (!lw.ok)
+    return NULL;
+  add_params(&lw, false);
+  add_params(&lw, true);
+  ir_export(g, "out", lower_net(&lw, n, name, args));
+  g->nforward = g->nnodes;
+  return g;
+}

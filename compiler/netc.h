@@ -292,6 +292,12 @@ Const *unit_const_def(const Unit *u, const char *name);
 
 // The checked unit's model as a forward Graph (see netc_compile).
 Graph *lower_unit(Unit *u);
+// Net instance `name` of the checked unit's model ("decoder", "enc",
+// "encoder2": a net the model applies, by its instance name) alone, for
+// inference: one OP_INPUT per net input (attr.index), its parameters under
+// the names the model's graph gives them, the output as export "out", no
+// loss.  NULL when the model applies no such instance.
+Graph *lower_net_alone(Unit *u, const char *name);
 
 // ---- Dumps and summary (dump.c, summary.c) ----
 

@@ -110,6 +110,9 @@ struct Interp {
   double (*normal)(Interp *ip, int i);
   // x[0..m) += noise as the runtime's noise_apply draws it, from example i's stream.
   void (*noise)(Interp *ip, int i, float *x, int m, const Attrs *a);
+  // When set, tensor input j (OP_INPUT with attr.index j) reads inputs[j],
+  // [n, its numel]; else x feeds input 0 (a net run alone, interp_run_net).
+  const float *const *inputs;
 };
 
 // Computes n's value for a batch: out has n->shape per example (times the

@@ -64,7 +64,9 @@ static int grad_reshape(AdState *ad, const Node *n, int which, int dy) {
 static void interp_input(Interp *ip, const Node *n, float *out, const float *const *in) {
   (void)in;
   size_t bytes = (size_t)ip->n * shape_numel(n->shape) * sizeof(float);
-  if (n->attr.index == 0)
+  if (ip->inputs)
+    memcpy(out, ip->inputs[n->attr.index], bytes);
+  else if (n->attr.index == 0)
     memcpy(out, ip->x, bytes);
   else
     memset(out, 0, bytes);
