@@ -99,6 +99,7 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
     case OP_RESHAPE: memcpy(o, a, m * sizeof(double)); break;
     case OP_RELU: for (int64_t k = 0; k < m; k++) o[k] = a[k] > 0 ? a[k] : 0; break;
     case OP_SIGMOID: for (int64_t k = 0; k < m; k++) o[k] = ref_sigmoid(a[k]); break;
+    case OP_TANH: for (int64_t k = 0; k < m; k++) o[k] = tanh(a[k]); break;
     case OP_EXP: for (int64_t k = 0; k < m; k++) o[k] = exp(a[k]); break;
     case OP_LOG: for (int64_t k = 0; k < m; k++) o[k] = log(a[k]); break;
     case OP_NEG: for (int64_t k = 0; k < m; k++) o[k] = -a[k]; break;
