@@ -549,8 +549,9 @@ static const char *instance_name(Scope *sc, const Net *n, Token label) {
 
 // Records that name prefixes parameters in the scope.  The same label on
 // applications of one net ties them (one instance); any other clash is an
-// error, since two layers would share or mix parameters.
-static void claim(Scope *sc, const char *name, Token label, Token at, const Net *net) {
+// error, since two layers would share or mix parameters.  Returns false
+// for a tied application (its parameters are already counted).
+static bool claim(Scope *sc, const char *name, Token label, Token at, const Net *net) {
   bool labelled = label.kind == TK_IDENT;
   Token where = labelled ? label : at;
   for (int j = 0; j < sc->nnames; j++) {
@@ -558,13 +559,14 @@ static void claim(Scope *sc, const char *name, Token label, Token at, const Net 
     if (strcmp(f->name, name))
       continue;
     if (net && f->net == net && labelled && f->labelled)
-      return;
+      return false;
     diag_error(where.loc, "%s named '%s'; their parameters would clash", sc->what, name);
     diag_note(f->at.loc, "the first '%s' is here", name);
-    return;
+    return true;
   }
   sc->names = xpush(sc->names, sc->nnames, sizeof *sc->names);
   sc->names[sc->nnames++] = (Named){.name = name, .at = where, .net = net, .labelled = labelled};
+  return true;
 }
 
 // The n-th layer of a kind in a net is PREFIXn (conv1, conv2, dense1);
@@ -691,14 +693,13 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
 // net's values, with ops and nets in expression form.
 static bool check_value(Ctx *c, Layer *l) {
   l->value = true;
-  int64_t size0 = c->nc->size, params0 = c->nc->nparams;
+  int64_t params0 = c->nc->nparams;
   check_expr(c, l->expr);
   l->nparams = c->nc->nparams - params0;
   l->in = l->out = l->expr->shape;
   if (l->expr->vk == V_CONST)
     diag_error(l->expr->tok.loc, "a net line starts from a tensor, not the constant %g", l->expr->value);
   l->ok = l->expr->vk == V_TENSOR;
-  (void)size0;
   return l->ok;
 }
 
@@ -787,8 +788,8 @@ static void check_net(Ctx *c, Net *n) {
       l->ok = ok = false;
     } else {
       ok = check_layer(c, n, l, cur, ok, nc->counts);
-      if (l->pname)
-        claim(&nc->scope, l->pname, l->label, l->name, l->net);
+      if (l->pname && !claim(&nc->scope, l->pname, l->label, l->name, l->net))
+        l->tied = true;
     }
     cur = l->out;
     int64_t add = l->value ? nc->size - size0 : l->net ? l->net->size : 1;
@@ -796,7 +797,7 @@ static void check_net(Ctx *c, Net *n) {
       n->size = MAX_EXPANDED + 1;
       ok = false;
     } else {
-      n->nparams += l->nparams;
+      n->nparams += l->tied ? 0 : l->nparams;
       n->size += add;
       if (n->size > MAX_EXPANDED) {
         diag_error(l->name.loc, "net '%s' expands to more than %d layers", n->name.str, MAX_EXPANDED);
@@ -926,7 +927,7 @@ static void check_net_call(Ctx *c, Expr *e, Net *n) {
   const char *nm = e->tok.str;
   e->net = n;
   e->pname = instance_name(c->sc, n, e->label);
-  claim(c->sc, e->pname, e->label, e->tok, n);
+  bool fresh = claim(c->sc, e->pname, e->label, e->tok, n);
   for (int i = 0; i < e->nargs; i++)
     check_expr(c, e->args[i].val);
   if (c->nc) {
@@ -949,7 +950,7 @@ static void check_net_call(Ctx *c, Expr *e, Net *n) {
   mark_used(n);
   if (c->nc) {
     c->nc->size += n->size;
-    c->nc->nparams += n->nparams;
+    c->nc->nparams += fresh ? n->nparams : 0;
   } else {
     c->expanded += n->size;
     if (n->size <= MAX_EXPANDED && c->expanded > MAX_EXPANDED) {

@@ -182,6 +182,7 @@ typedef struct Layer {
   // Set by check.c.
   bool value;                // expression form: the line starts from expr's value
   int bind_local;            // line_start with a bind: its index in Net.locals, else -1
+  bool tied;                 // a net applied under a label already used for it: shares its parameters
 } Layer;
 
 // A value a net line can name: the net's inputs, then every `NAME =`.

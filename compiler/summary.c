@@ -14,19 +14,41 @@ static void row(FILE *out, const char *name, const char *op, Shape shape, int64_
 
 static void rows(FILE *out, const Net *n, const char *prefix, bool frozen);
 
+// The instances a net's table has shown: a tied one's second application
+// gets one row.
+typedef struct {
+  const char *name[64];
+  int n;
+} Shown;
+
+// The rows of net instance `name` (applied as net), or one row when its
+// instance was shown already (tied).
+static void net_rows(FILE *out, const Net *net, const char *name, Shape shape, bool frozen, Shown *sh) {
+  for (int i = 0; i < sh->n; i++)
+    if (!strcmp(sh->name[i], name)) {
+      char op[80];
+      snprintf(op, sizeof op, "%s (tied)", net->name.str);
+      row(out, name, op, shape, 0, frozen);
+      return;
+    }
+  if (sh->n < 64)
+    sh->name[sh->n++] = strdup(name);
+  rows(out, net, name, frozen || net->frozen);
+}
+
 // The ops and nets of a value line, in evaluation order.
-static void rows_expr(FILE *out, const Expr *e, const char *prefix, bool frozen) {
+static void rows_expr(FILE *out, const Expr *e, const char *prefix, bool frozen, Shown *sh) {
   if (!e || e->vk == V_CONST)
     return;
   char name[256];
   switch (e->kind) {
   case E_CALL:
     for (int i = 0; i < e->nargs; i++)
-      rows_expr(out, e->args[i].val, prefix, frozen);
+      rows_expr(out, e->args[i].val, prefix, frozen, sh);
     if (e->pname)
       snprintf(name, sizeof name, "%s_%s", prefix, e->pname);
     if (e->net) {
-      rows(out, e->net, name, frozen || e->net->frozen);
+      net_rows(out, e->net, name, e->shape, frozen, sh);
       return;
     }
     if (e->opi)
@@ -35,8 +57,8 @@ static void rows_expr(FILE *out, const Expr *e, const char *prefix, bool frozen)
     return;
   case E_NEG:
   case E_BINARY: {
-    rows_expr(out, e->lhs, prefix, frozen);
-    rows_expr(out, e->rhs, prefix, frozen);
+    rows_expr(out, e->lhs, prefix, frozen, sh);
+    rows_expr(out, e->rhs, prefix, frozen, sh);
     char op[4] = {e->kind == E_NEG ? '-' : e->op, 0};
     row(out, "", op, e->shape, 0, frozen);
     return;
@@ -48,16 +70,17 @@ static void rows_expr(FILE *out, const Expr *e, const char *prefix, bool frozen)
 
 static void rows(FILE *out, const Net *n, const char *prefix, bool frozen) {
   char name[256];
+  Shown sh = {0};
   for (int i = 0; i < n->nlayers; i++) {
     const Layer *l = &n->layers[i];
     if (l->value) {
-      rows_expr(out, l->expr, prefix, frozen);
+      rows_expr(out, l->expr, prefix, frozen, &sh);
       continue;
     }
     if (l->pname)
       snprintf(name, sizeof name, "%s_%s", prefix, l->pname);
     if (l->net) {
-      rows(out, l->net, name, frozen || l->net->frozen);
+      net_rows(out, l->net, name, l->out, frozen, &sh);
       continue;
     }
     row(out, l->pname ? name : "", l->name.str, l->out, l->nparams, frozen);
