@@ -2,7 +2,8 @@
 // autoencoder's decoder fed the model's latent code gives the model's
 // reconstruction, and its encoder fed the images gives that code, on the
 // same parameter block, up to float rounding (the same kernels run on the
-// same values, so the difference is observed to be 0).
+// same values, so the difference is observed to be 0); a net of two
+// inputs (two_inputs.net's mix) gets both.
 #include "interp.h"
 #include "mnist.h"
 #include "model.h"
@@ -52,5 +53,24 @@ int main(void) {
   printf("encoder alone vs the model's code: max diff %.3g\n", dc);
   CHECK(dy <= 1e-6 && dc <= 1e-6);
   CHECK(interp_run_net(u, m, "trunk", enc_in, N, 1, y) == -1);   // not applied by the model
+
+  // mix(h, relu(h)) alone == the model's y.
+  Graph *g2 = netc_compile_unit(NETC_SOURCE_DIR "/tests/interp/two_inputs.net", NULL, 0, &u, &status);
+  if (!g2)
+    return 1;
+  NetModel *m2 = interp_model_new(g2);
+  model_init_params(m2, 3);
+  float *o2[2] = {malloc(sizeof(float) * N * 8), malloc(sizeof(float) * N * 8)};
+  m2->forward(m2, x, NULL, N, 1, o2);
+  int jh = model_find_output(m2, "h"), jy2 = model_find_output(m2, "y");
+  CHECK(jh >= 0 && jy2 >= 0);
+  float *rh = malloc(sizeof(float) * N * 8), *y2 = malloc(sizeof(float) * N * 8);
+  for (int i = 0; i < N * 8; i++)
+    rh[i] = o2[jh][i] > 0 ? o2[jh][i] : 0;
+  const float *mix_in[] = {o2[jh], rh};
+  CHECK(interp_run_net(u, m2, "mix", mix_in, N, 1, y2) == 0);
+  double d2 = max_diff(y2, o2[jy2], (size_t)N * 8);
+  printf("mix(a, b) alone vs the model's y:  max diff %.3g\n", d2);
+  CHECK(d2 <= 1e-6);
   return t_finish("test_net_alone");
 }
