@@ -213,7 +213,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     models = dict(MODELS, tanh_small=TanhSmall, graph_small=GraphSmall,
                   inputs_small=InputsSmall)
-    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
+    wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small", "graph_small",
+                              "inputs_small"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
         extra = extras.get(name)
