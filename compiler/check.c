@@ -37,11 +37,44 @@ static bool has_params(const OpInfo *o) { return op_def(o->ir)->flags & OPF_LAYE
 
 // ---- Names ----
 
+// Instances: the names a net body (or the model) gives to the layers and
+// net applications it holds.  A net applied more than once without a
+// label gets one instance per application, <net>1, <net>2, ...; one label
+// on several applications of one net ties them to one instance.
+typedef struct {
+  const Net *net;
+  int total, seen;           // unlabelled applications in the scope; named so far
+} NetUse;
+
+typedef struct {
+  const char *name;          // "conv1", "trunk", "enc", "encoder2"
+  Token at;                  // the label, or the op / net name
+  const Net *net;            // a net application; NULL for a layer op
+  bool labelled;
+} Named;
+
+typedef struct {
+  const char *what;          // "net 'encoder' has two layers", "model 'm' has two nets"
+  NetUse *uses; int nuses;
+  Named *names; int nnames;
+} Scope;
+
+// While checking a net body.
+typedef struct {
+  Net *net;
+  int nvisible;              // Net.locals bound so far (inputs, earlier lines)
+  int counts[OP_COUNT];      // layers of each op kind so far: auto-names
+  int64_t size, nparams;     // what the expressions checked so far add to the net
+  Scope scope;
+} NetCx;
+
 typedef struct {
   Unit *u;
-  Model *m;                  // while checking the model
+  Model *m;                  // while checking the model (NULL inside a net)
   int nstmt;                 // statements of m checked so far (names bound)
   int64_t expanded;          // layers the model's net calls expand to
+  NetCx *nc;                 // while checking a net body, else NULL
+  Scope *sc;                 // the names of the net body or model being checked
 } Ctx;
 
 Net *unit_net(const Unit *u, const char *name) {
@@ -65,6 +98,8 @@ double unit_const(const Unit *u, const char *name) {
 
 // A model value (input or `name = ...`) bound before statement `upto`.
 static Stmt *model_value(Model *m, const char *name, int upto) {
+  if (!m)
+    return NULL;
   for (int i = 0; i < upto && i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];
     if ((s->kind == S_INPUT || s->kind == S_LET) && !strcmp(s->name.str, name))
@@ -512,6 +547,69 @@ static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Sha
 // ---- Nets ----
 
 static void check_net(Ctx *c, Net *n);
+static void check_expr(Ctx *c, Expr *e);
+
+// ---- Instances and layer names ----
+
+static NetUse *net_use(Scope *sc, const Net *n) {
+  for (int i = 0; i < sc->nuses; i++)
+    if (sc->uses[i].net == n)
+      return &sc->uses[i];
+  sc->uses = xpush(sc->uses, sc->nuses, sizeof *sc->uses);
+  sc->uses[sc->nuses] = (NetUse){.net = n};
+  return &sc->uses[sc->nuses++];
+}
+
+// Counts the unlabelled net applications in e (top: e is a whole net line
+// element, where a bare net name applies the net).
+static void count_uses(Ctx *c, Scope *sc, const Expr *e, bool top) {
+  if (!e)
+    return;
+  if ((e->kind == E_CALL || (top && e->kind == E_NAME)) && e->label.kind != TK_IDENT && !op_lookup(e->tok.str)) {
+    Net *n = unit_net(c->u, e->tok.str);
+    if (n)
+      net_use(sc, n)->total++;
+  }
+  count_uses(c, sc, e->lhs, false);
+  count_uses(c, sc, e->rhs, false);
+  for (int i = 0; i < e->nargs; i++)
+    count_uses(c, sc, e->args[i].val, false);
+}
+
+// The instance name of one application of net n: its label, else the
+// net's name, numbered when the scope applies n more than once unlabelled.
+static const char *instance_name(Scope *sc, const Net *n, Token label) {
+  if (label.kind == TK_IDENT)
+    return label.str;
+  NetUse *use = net_use(sc, n);
+  if (use->total <= 1)
+    return n->name.str;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s%d", n->name.str, ++use->seen);
+  return strdup(buf);
+}
+
+// Records that name prefixes parameters in the scope.  The same label on
+// applications of one net ties them (one instance); any other clash is an
+// error, since two layers would share or mix parameters.  Returns false
+// for a tied application (its parameters are already counted).
+static bool claim(Scope *sc, const char *name, Token label, Token at, const Net *net) {
+  bool labelled = label.kind == TK_IDENT;
+  Token where = labelled ? label : at;
+  for (int j = 0; j < sc->nnames; j++) {
+    Named *f = &sc->names[j];
+    if (strcmp(f->name, name))
+      continue;
+    if (net && f->net == net && labelled && f->labelled)
+      return false;
+    diag_error(where.loc, "%s named '%s'; their parameters would clash", sc->what, name);
+    diag_note(f->at.loc, "the first '%s' is here", name);
+    return true;
+  }
+  sc->names = xpush(sc->names, sc->nnames, sizeof *sc->names);
+  sc->names[sc->nnames++] = (Named){.name = name, .at = where, .net = net, .labelled = labelled};
+  return true;
+}
 
 // The n-th layer of a kind in a net is PREFIXn (conv1, conv2, dense1);
 // counts[op] is per op kind.
@@ -519,6 +617,46 @@ static const char *auto_name(const OpInfo *o, int *counts) {
   char buf[32];
   snprintf(buf, sizeof buf, "%s%d", op_def(o->ir)->prefix, ++counts[o->ir]);
   return strdup(buf);
+}
+
+// ---- Net lines ----
+
+static int local_index(const Net *n, const char *name) {
+  for (int i = 0; i < n->nlocals; i++)
+    if (!strcmp(n->locals[i].name.str, name))
+      return i;
+  return -1;
+}
+
+// Does e read a value of the net (an input or a bound name)?  A net
+// applied with arguments reads its arguments.
+static bool reads_local(Ctx *c, const Net *n, const Expr *e) {
+  if (!e)
+    return false;
+  switch (e->kind) {
+  case E_NAME:
+    return local_index(n, e->tok.str) >= 0 && !unit_net(c->u, e->tok.str) && !op_lookup(e->tok.str);
+  case E_CALL:
+    if (e->nargs > 0 && unit_net(c->u, e->tok.str))
+      return true;
+    for (int i = 0; i < e->nargs; i++)
+      if (reads_local(c, n, e->args[i].val))
+        return true;
+    return false;
+  case E_NEG:
+  case E_BINARY:
+    return reads_local(c, n, e->lhs) || reads_local(c, n, e->rhs);
+  default:
+    return false;
+  }
+}
+
+// An element that is a value, not a layer: arithmetic, a number, or a
+// name or call that reads the net's values (`h`, `block(h)`, `relu(x + h)`).
+static bool is_value(Ctx *c, const Net *n, const Expr *e) {
+  if (e->kind != E_NAME && e->kind != E_CALL)
+    return true;
+  return reads_local(c, n, e);
 }
 
 static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *counts) {
@@ -554,7 +692,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
   }
   if (l->net) {
     Net *callee = l->net;
-    l->pname = l->label.kind == TK_IDENT ? l->label.str : callee->name.str;
+    l->pname = instance_name(c->sc, callee, l->label);
     if (l->has_args) {
       diag_error(l->name.loc, "net '%s' takes no arguments in a net line: it is applied to the running value", nm);
       return false;
@@ -565,6 +703,11 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     }
     check_net(c, callee);
     l->nparams = callee->nparams;
+    if (callee->nin != 1) {
+      diag_error(l->name.loc, "net '%s' takes %d inputs, so it cannot be a layer; apply it: %s(a, b)", nm,
+                 callee->nin, nm);
+      return false;
+    }
     if (!cur_ok || !callee->shapes_ok)
       return false;
     if (!shape_eq(cur, callee->in)) {
@@ -576,7 +719,10 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     l->ok = true;
     return true;
   }
-  if (unit_const_def(c->u, nm)) {
+  if (local_index(n, nm) >= 0) {
+    diag_error(l->name.loc, "'%s' is a value; a value can only start a line (later elements are layers applied "
+               "to the running value)", nm);
+  } else if (unit_const_def(c->u, nm)) {
     diag_error(l->name.loc, "'%s' is a constant, not a layer", nm);
   } else {
     char h[96];
@@ -585,41 +731,126 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
   return false;
 }
 
+// The first element of a line that is a value: an expression over the
+// net's values, with ops and nets in expression form.
+static bool check_value(Ctx *c, Layer *l) {
+  l->value = true;
+  int64_t params0 = c->nc->nparams;
+  check_expr(c, l->expr);
+  l->nparams = c->nc->nparams - params0;
+  l->in = l->out = l->expr->shape;
+  if (l->expr->vk == V_CONST)
+    diag_error(l->expr->tok.loc, "a net line starts from a tensor, not the constant %g", l->expr->value);
+  l->ok = l->expr->vk == V_TENSOR;
+  return l->ok;
+}
+
+// The net's values: its inputs, then every `NAME =` of the body.  A bound
+// name must be new (not an input, another binding, a constant, net or op).
+static void bind_locals(Ctx *c, Net *n) {
+  for (int i = 0; i < n->nlayers; i++) {
+    Layer *l = &n->layers[i];
+    l->bind_local = -1;
+    if (!l->line_start || l->bind.kind != TK_IDENT)
+      continue;
+    const char *nm = l->bind.str;
+    int prev = local_index(n, nm);
+    const char *what = unit_const_def(c->u, nm) ? "a constant" : unit_net(c->u, nm) ? "a net"
+                       : op_lookup(nm) ? "a builtin op" : NULL;
+    if (prev >= 0) {
+      diag_error(l->bind.loc, "'%s' is bound twice in net '%s'", nm, n->name.str);
+      diag_note(n->locals[prev].name.loc, "'%s' is first defined here", nm);
+      continue;
+    }
+    if (what) {
+      diag_error(l->bind.loc, "'%s' is already %s", nm, what);
+      continue;
+    }
+    l->bind_local = n->nlocals;
+    n->locals = xpush(n->locals, n->nlocals, sizeof *n->locals);
+    n->locals[n->nlocals++] = (Local){.name = l->bind};
+  }
+}
+
 static void check_net(Ctx *c, Net *n) {
   if (n->state != EVAL_TODO)
     return;
   n->state = EVAL_BUSY;
-  bool in_ok = eval_dims(c, n->in_lit.dims, n->in_lit.ndims, n->in_lit.tok.loc, &n->in);
+  NetCx *outer = c->nc;
+  Model *outer_m = c->m;
+  Scope *outer_sc = c->sc;
+  NetCx *nc = xcalloc(1, sizeof *nc);
+  char what[160];
+  snprintf(what, sizeof what, "net '%.100s' has two layers", n->name.str);
+  nc->net = n;
+  nc->scope.what = strdup(what);
+  c->nc = nc;
+  c->m = NULL;
+  c->sc = &nc->scope;
+
+  bool in_ok = true;
+  n->ins = xcalloc((size_t)n->nin, sizeof *n->ins);
+  for (int i = 0; i < n->nin; i++) {
+    bool ok = eval_dims(c, n->in_lits[i].dims, n->in_lits[i].ndims, n->in_lits[i].tok.loc, &n->ins[i]);
+    int prev = local_index(n, n->params[i].str);
+    if (prev >= 0) {
+      diag_error(n->params[i].loc, "net '%s' has two inputs named '%s'", n->name.str, n->params[i].str);
+      ok = false;
+    }
+    n->locals = xpush(n->locals, n->nlocals, sizeof *n->locals);
+    n->locals[n->nlocals++] = (Local){.name = n->params[i], .shape = n->ins[i], .ok = ok};
+    in_ok = in_ok && ok;
+  }
+  n->in = n->ins[0];
+  nc->nvisible = n->nin;
   bool out_ok = eval_dims(c, n->out_lit.dims, n->out_lit.ndims, n->out_lit.tok.loc, &n->out);
   n->shapes_ok = in_ok && out_ok;
+  bind_locals(c, n);
+  for (int i = 0; i < n->nlayers; i++)
+    count_uses(c, &nc->scope, n->layers[i].expr, true);
+
   Shape cur = n->in;
-  bool ok = in_ok;
-  int counts[OP_COUNT] = {0};
+  bool ok = n->nlocals > 0 && n->locals[0].ok;
+  int bind = -1;
   n->nparams = 0;
   for (int i = 0; i < n->nlayers; i++) {
     Layer *l = &n->layers[i];
-    ok = check_layer(c, n, l, cur, ok, counts);
+    int64_t size0 = nc->size;
+    if (l->line_start)
+      bind = l->bind_local;
+    if (l->line_start && is_value(c, n, l->expr)) {
+      ok = check_value(c, l);
+    } else if (!l->line_start && (l->expr->kind != E_NAME && l->expr->kind != E_CALL)) {
+      diag_error(l->expr->tok.loc, "only the first element of a line can be a value; later elements are layers "
+                 "applied to the running value");
+      l->ok = ok = false;
+    } else if (!l->line_start && is_value(c, n, l->expr)) {
+      diag_error(l->name.loc, "'%s(...)' reads a value, so it can only start a line; later elements are layers "
+                 "applied to the running value", l->name.str);
+      l->ok = ok = false;
+    } else {
+      ok = check_layer(c, n, l, cur, ok, nc->counts);
+      if (l->pname && !claim(&nc->scope, l->pname, l->label, l->name, l->net))
+        l->tied = true;
+    }
     cur = l->out;
-    int64_t add = l->net ? l->net->size : 1;
+    int64_t add = l->value ? nc->size - size0 : l->net ? l->net->size : 1;
     if (n->size > MAX_EXPANDED || add > MAX_EXPANDED) {   // reported already
       n->size = MAX_EXPANDED + 1;
       ok = false;
     } else {
-      n->nparams += l->nparams;
+      n->nparams += l->tied ? 0 : l->nparams;
       n->size += add;
       if (n->size > MAX_EXPANDED) {
         diag_error(l->name.loc, "net '%s' expands to more than %d layers", n->name.str, MAX_EXPANDED);
         ok = false;
       }
     }
-    for (int j = 0; j < i && l->pname; j++) {
-      if (n->layers[j].pname && !strcmp(n->layers[j].pname, l->pname)) {
-        diag_error(l->label.kind == TK_IDENT ? l->label.loc : l->name.loc,
-                   "net '%s' has two layers named '%s'; their parameters would clash", n->name.str, l->pname);
-        diag_note(n->layers[j].label.kind == TK_IDENT ? n->layers[j].label.loc : n->layers[j].name.loc,
-                  "the first '%s' is here", l->pname);
-        break;
-      }
+    bool line_end = i + 1 == n->nlayers || n->layers[i + 1].line_start;
+    if (line_end && bind >= 0) {
+      n->locals[bind].shape = cur;
+      n->locals[bind].ok = ok;
+      nc->nvisible = bind + 1;
     }
   }
   if (ok && out_ok && !shape_eq(cur, n->out)) {
@@ -628,19 +859,37 @@ static void check_net(Ctx *c, Net *n) {
                shape_str(n->out, s1), shape_str(cur, s2));
   }
   n->state = EVAL_DONE;
+  c->nc = outer;
+  c->m = outer_m;
+  c->sc = outer_sc;
 }
 
 // ---- Model expressions ----
 
-static void check_expr(Ctx *c, Expr *e);
+static void mark_used(Net *n);
+static bool check_classes(Expr *op, Expr *label, Shape logp);
+
+static void mark_expr(const Expr *e) {
+  if (!e)
+    return;
+  if (e->net)
+    mark_used(e->net);
+  mark_expr(e->lhs);
+  mark_expr(e->rhs);
+  for (int i = 0; i < e->nargs; i++)
+    mark_expr(e->args[i].val);
+}
 
 static void mark_used(Net *n) {
   if (n->used)
     return;
   n->used = true;
-  for (int i = 0; i < n->nlayers; i++)
+  for (int i = 0; i < n->nlayers; i++) {
     if (n->layers[i].net)
       mark_used(n->layers[i].net);
+    if (n->layers[i].value)
+      mark_expr(n->layers[i].expr);
+  }
 }
 
 // A tensor operand: constants and labels are errors here.
@@ -659,10 +908,18 @@ static bool want_tensor(Expr *e, const char *who) {
 static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   const char *nm = e->tok.str;
   e->opi = o;
-  if (has_params(o)) {
-    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
+  if (has_params(o) && !c->nc) {
+    diag_error(e->tok.loc, "%s has parameters, so it belongs in a net, not in the model", nm);
     return;
   }
+  if (has_params(o)) {       // named before its arguments: in source order
+    e->pname = e->label.kind == TK_IDENT ? e->label.str : auto_name(o, c->nc->counts);
+    claim(c->sc, e->pname, e->label, e->tok, NULL);
+  } else if (e->label.kind == TK_IDENT) {
+    diag_error(e->label.loc, "only layers with parameters (conv2d, deconv2d, dense) or nets take a label");
+  }
+  if (c->nc)
+    c->nc->size++;
   Expr *t[2] = {0};
   Shape dims = {0};
   bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
@@ -698,10 +955,72 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   }
   if (!ok)
     return;
-  Shape w, b;
-  if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
+  if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &e->wshape, &e->bshape))
+    return;
+  if ((op_def(o->ir)->flags & OPF_CLASS_LOSS) && !check_classes(e, t[1], in[0]))
+    return;
+  if (has_params(o))
+    c->nc->nparams += shape_numel(e->wshape) + shape_numel(e->bshape);
+  e->vk = V_TENSOR;
+}
+
+// A net applied as a function: f(x), f(a, b), enc: encoder(x).
+static void check_net_call(Ctx *c, Expr *e, Net *n) {
+  const char *nm = e->tok.str;
+  e->net = n;
+  e->pname = instance_name(c->sc, n, e->label);
+  bool fresh = claim(c->sc, e->pname, e->label, e->tok, n);
+  for (int i = 0; i < e->nargs; i++)
+    check_expr(c, e->args[i].val);
+  if (c->nc) {
+    if (n->state == EVAL_BUSY) {
+      diag_error(e->tok.loc, "net '%s' uses itself (through net '%s')", nm, c->nc->net->name.str);
+      return;
+    }
+    check_net(c, n);
+  }
+  bool keyword = false;
+  for (int i = 0; i < e->nargs; i++)
+    keyword = keyword || e->args[i].key.kind == TK_IDENT;
+  if (e->nargs != n->nin || keyword) {
+    if (n->nin == 1)
+      diag_error(e->tok.loc, "net '%s' takes one input: %s(x)", nm, nm);
+    else
+      diag_error(e->tok.loc, "net '%s' takes %d inputs, got %d", nm, n->nin, e->nargs);
+    return;
+  }
+  mark_used(n);
+  if (c->nc) {
+    c->nc->size += n->size;
+    c->nc->nparams += fresh ? n->nparams : 0;
+  } else {
+    c->expanded += n->size;
+    if (n->size <= MAX_EXPANDED && c->expanded > MAX_EXPANDED) {
+      diag_error(e->tok.loc, "the model's net calls expand to more than %d layers", MAX_EXPANDED);
+      c->expanded = INT64_MIN / 2;   // report once
+    }
+  }
+  bool ok = n->shapes_ok;
+  for (int i = 0; i < e->nargs; i++) {
+    Expr *x = e->args[i].val;
+    if (!want_tensor(x, nm)) {
+      ok = false;
+      continue;
+    }
+    if (n->shapes_ok && !shape_eq(x->shape, n->ins[i])) {
+      char s1[64], s2[64];
+      if (n->nin == 1)
+        diag_error(x->tok.loc, "net '%s' expects %s, got %s", nm, shape_str(n->in, s1), shape_str(x->shape, s2));
+      else
+        diag_error(x->tok.loc, "net '%s' expects %s for '%s', got %s", nm, shape_str(n->ins[i], s1),
+                   n->params[i].str, shape_str(x->shape, s2));
+      ok = false;
+    }
+  }
+  if (!ok)
     return;
   e->vk = V_TENSOR;
+  e->shape = n->out;
 }
 
 static void check_call(Ctx *c, Expr *e) {
@@ -710,37 +1029,17 @@ static void check_call(Ctx *c, Expr *e) {
   const OpInfo *o = n ? NULL : op_lookup(nm);
   e->vk = V_ERROR;
   if (n) {
-    e->net = n;
-    for (int i = 0; i < e->nargs; i++)
-      check_expr(c, e->args[i].val);
-    if (e->nargs != 1 || e->args[0].key.kind == TK_IDENT) {
-      diag_error(e->tok.loc, "net '%s' takes one input: %s(x)", nm, nm);
-      return;
-    }
-    mark_used(n);
-    c->expanded += n->size;
-    if (n->size <= MAX_EXPANDED && c->expanded > MAX_EXPANDED) {
-      diag_error(e->tok.loc, "the model's net calls expand to more than %d layers", MAX_EXPANDED);
-      c->expanded = INT64_MIN / 2;   // report once
-    }
-    Expr *x = e->args[0].val;
-    if (!want_tensor(x, nm) || !n->shapes_ok)
-      return;
-    if (!shape_eq(x->shape, n->in)) {
-      char s1[64], s2[64];
-      diag_error(x->tok.loc, "net '%s' expects %s, got %s", nm, shape_str(n->in, s1), shape_str(x->shape, s2));
-      return;
-    }
-    e->vk = V_TENSOR;
-    e->shape = n->out;
+    check_net_call(c, e, n);
     return;
   }
   if (!o) {
     for (int i = 0; i < e->nargs; i++)
       check_expr(c, e->args[i].val);
     const char *what = kind_of(c, nm);
-    if (!what && model_value(c->m, nm, c->m->nstmts))
+    if (!what && model_value(c->m, nm, c->m ? c->m->nstmts : 0))
       what = "a model value";
+    if (!what && c->nc && local_index(c->nc->net, nm) >= 0)
+      what = "a value of the net";
     if (what)
       diag_error(e->tok.loc, "'%s' is %s, not a function", nm, what);
     else {
@@ -798,6 +1097,25 @@ static void check_expr(Ctx *c, Expr *e) {
     return;
   case E_NAME: {
     const char *nm = e->tok.str;
+    if (e->label.kind == TK_IDENT) {
+      diag_error(e->label.loc, "a label names a net's instance or a layer's parameters: label: %s(...)", nm);
+      return;
+    }
+    if (c->nc) {             // a value of the net: an input or an earlier line's name
+      int li = local_index(c->nc->net, nm);
+      if (li >= c->nc->nvisible) {
+        diag_error(e->tok.loc, "'%s' is used before it is defined (line %d)", nm, c->nc->net->locals[li].name.loc.line);
+        return;
+      }
+      if (li >= 0) {
+        e->local = li;
+        if (c->nc->net->locals[li].ok) {
+          e->vk = V_TENSOR;
+          e->shape = c->nc->net->locals[li].shape;
+        }
+        return;
+      }
+    }
     Stmt *s = model_value(c->m, nm, c->nstmt);
     if (s) {
       e->bind = s;
@@ -819,7 +1137,7 @@ static void check_expr(Ctx *c, Expr *e) {
       diag_error(e->tok.loc, "'%s' is a net; apply it: %s(x)", nm, nm);
     else if (op_lookup(nm))
       diag_error(e->tok.loc, "'%s' is a builtin op; apply it: %s(x)", nm, nm);
-    else if ((s = model_value(c->m, nm, c->m->nstmts)))
+    else if (c->m && (s = model_value(c->m, nm, c->m->nstmts)))
       diag_error(e->tok.loc, "'%s' is used before it is defined (line %d)", nm, s->name.loc.line);
     else
       diag_error(e->tok.loc, "undefined name '%s'", nm);
@@ -865,27 +1183,79 @@ static void check_fresh(Ctx *c, Stmt *s) {
   }
 }
 
-// What a model binds once: its image and label inputs and its loss.
+// What a model binds once: its label input and its loss.
 typedef struct {
-  Stmt *image, *label, *loss;
+  Stmt *label, *loss;
 } ModelParts;
 
+// `input x: image` ([1, 28, 28]), `input t: [dims]` (rank 1 to 3), `input
+// d: label` or `label(K)` (K >= 2 classes; without K, the classification
+// loss that reads the label gives it).
 static void check_input(Ctx *c, Stmt *s, ModelParts *mp) {
   check_fresh(c, s);
+  if (s->type.kind == TK_LBRACK) {
+    if (!eval_dims(c, s->in_lit.dims, s->in_lit.ndims, s->in_lit.tok.loc, &s->shape))
+      return;
+    if (s->shape.rank < 1 || s->shape.rank > 3) {
+      diag_error(s->in_lit.tok.loc, "an input has 1 to 3 dimensions, this one has %d", s->shape.rank);
+      return;
+    }
+    s->vk = V_TENSOR;
+    return;
+  }
   bool is_image = !strcmp(s->type.str, "image");
   if (!is_image && strcmp(s->type.str, "label")) {
-    diag_error(s->type.loc, "unknown input type '%s' (expected image or label)", s->type.str);
+    diag_error(s->type.loc, "unknown input type '%s' (expected image, label or a shape [C, H, W])", s->type.str);
     return;
   }
-  Stmt **slot = is_image ? &mp->image : &mp->label;
-  if (*slot) {
-    diag_error(s->type.loc, "the model already has %s input", is_image ? "an image" : "a label");
-    diag_note((*slot)->name.loc, "'%s' is the first", (*slot)->name.str);
+  if (is_image && s->classes) {
+    diag_error(s->classes->tok.loc, "image takes no argument (a shape is written [C, H, W])");
     return;
   }
-  *slot = s;
-  s->vk = is_image ? V_TENSOR : V_LABEL;
-  s->shape = is_image ? shape_make(3, (int[]){1, 28, 28}) : shape_scalar();
+  if (is_image) {
+    s->vk = V_TENSOR;
+    s->shape = shape_make(3, (int[]){1, 28, 28});
+    return;
+  }
+  if (mp->label) {
+    diag_error(s->type.loc, "the model already has a label input");
+    diag_note(mp->label->name.loc, "'%s' is the first", mp->label->name.str);
+    return;
+  }
+  if (s->classes && !const_int(c, s->classes, "label's number of classes", 1, MAX_NUMEL, &s->nclasses))
+    return;
+  if (s->classes && s->nclasses < 2) {
+    diag_error(s->classes->tok.loc, "a label has K >= 2 classes, got %d", s->nclasses);
+    note_define(c, s->classes);
+    return;
+  }
+  mp->label = s;
+  s->vk = V_LABEL;
+  s->shape = shape_scalar();
+}
+
+// A classification loss (OPF_CLASS_LOSS) reads label e over logp's last
+// dimension: the label's K is that dimension, declared or inferred here.
+static bool check_classes(Expr *op, Expr *label, Shape logp) {
+  Stmt *s = label->bind;
+  if (!s || logp.rank < 1)
+    return true;
+  int k = logp.dim[logp.rank - 1];
+  if (!s->nclasses) {
+    s->nclasses = k;
+    s->classes_from = op->tok.loc;
+    return true;
+  }
+  if (s->nclasses == k)
+    return true;
+  char buf[64];
+  diag_error(op->tok.loc, "%s reads %s, %d classes, but label '%s' has %d", op->tok.str, shape_str(logp, buf), k,
+             s->name.str, s->nclasses);
+  if (s->classes_from.line)
+    diag_note(s->classes_from, "%d classes were inferred here", s->nclasses);
+  else
+    diag_note(s->classes->tok.loc, "declared here");
+  return false;
 }
 
 static void check_loss(Ctx *c, Stmt *s, ModelParts *mp) {
@@ -976,6 +1346,13 @@ static void check_exports(Ctx *c, Model *m) {
 
 static void check_model(Ctx *c, Model *m) {
   c->m = m;
+  char what[160];
+  snprintf(what, sizeof what, "model '%.100s' has two nets", m->name.str);
+  Scope sc = {.what = what};
+  c->sc = &sc;
+  for (int i = 0; i < m->nstmts; i++)
+    if (!m->stmts[i].broken)
+      count_uses(c, &sc, m->stmts[i].expr, false);
   ModelParts mp = {0};
   for (c->nstmt = 0; c->nstmt < m->nstmts; c->nstmt++)
     check_stmt(c, &m->stmts[c->nstmt], &mp);

@@ -15,6 +15,8 @@ static void expr(FILE *out, const Expr *e) {
     fprintf(out, "%g", e->value);
     break;
   case E_NAME:
+    if (e->label.kind == TK_IDENT)
+      fprintf(out, "%s: ", e->label.str);
     fprintf(out, "%s", e->tok.str);
     break;
   case E_NEG:
@@ -38,6 +40,8 @@ static void expr(FILE *out, const Expr *e) {
     fprintf(out, "]");
     break;
   case E_CALL:
+    if (e->pname && (e->label.kind == TK_IDENT || !e->net || strcmp(e->pname, e->net->name.str)))
+      fprintf(out, "%s: ", e->pname);
     fprintf(out, "%s(", e->tok.str);
     for (int i = 0; i < e->nargs; i++) {
       fprintf(out, "%s", i ? ", " : "");
@@ -85,17 +89,33 @@ void dump_ast(FILE *out, const Unit *u) {
   }
   for (int i = 0; i < u->nnets; i++) {
     const Net *n = &u->nets[i];
-    fprintf(out, "net %s(%s: ", n->name.str, n->param.str);
-    shape_lit(out, &n->in_lit);
+    fprintf(out, "net %s(", n->name.str);
+    for (int j = 0; j < n->nin; j++) {
+      fprintf(out, "%s%s: ", j ? ", " : "", n->params[j].str);
+      shape_lit(out, &n->in_lits[j]);
+    }
     fprintf(out, ") -> ");
     shape_lit(out, &n->out_lit);
-    if (n->shapes_ok)
-      fprintf(out, " : %s ->", shape_str(n->in, buf)), fprintf(out, " %s", shape_str(n->out, buf));
+    if (n->shapes_ok) {
+      for (int j = 0; j < n->nin; j++)
+        fprintf(out, "%s%s", j ? ", " : " : ", shape_str(n->ins[j], buf));
+      fprintf(out, " -> %s", shape_str(n->out, buf));
+    }
     at(out, n->name);
     for (int j = 0; j < n->nlayers; j++) {
       const Layer *l = &n->layers[j];
       fprintf(out, "  ");
-      if (l->pname && (l->label.kind == TK_IDENT || !l->net))
+      if (l->line_start && l->bind.kind == TK_IDENT)
+        fprintf(out, "%s = ", l->bind.str);
+      if (l->value) {
+        expr(out, l->expr);
+        value(out, l->expr->vk, l->expr->shape, l->expr->value);
+        if (l->nparams)
+          fprintf(out, " params %lld", (long long)l->nparams);
+        at(out, l->name);
+        continue;
+      }
+      if (l->pname && (l->label.kind == TK_IDENT || !l->net || strcmp(l->pname, l->net->name.str)))
         fprintf(out, "%s: ", l->pname);
       fprintf(out, "%s", l->name.str);
       if (l->has_args) {
@@ -125,7 +145,14 @@ void dump_ast(FILE *out, const Unit *u) {
     fprintf(out, "  ");
     switch (s->kind) {
     case S_INPUT:
-      fprintf(out, "input %s: %s", s->name.str, s->type.str ? s->type.str : "<error>");
+      if (s->type.kind == TK_LBRACK) {
+        fprintf(out, "input %s: ", s->name.str);
+        shape_lit(out, &s->in_lit);
+      } else {
+        fprintf(out, "input %s: %s", s->name.str, s->type.str ? s->type.str : "<error>");
+      }
+      if (s->nclasses)
+        fprintf(out, "(%d)", s->nclasses);
       value(out, s->vk, s->shape, 0);
       break;
     case S_LET:

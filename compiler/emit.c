@@ -681,7 +681,13 @@ static void emit_spec(CEmit *e, bool backward) {
       e->shared + grad_blocks(e), chunk_arena(e));
   out(e, "  .n_gemm = %d,\n  .gemm = %s,\n", e->ngemm, e->ngemm > 0 ? "gemm" : "NULL");
   out(e, "  .n_transposes = %d,\n  .transposes = %s,\n", ntr, ntr > 0 ? "transposes" : "NULL");
-  out(e, "  .forward = forward_chunk,\n  .backward = %s,\n};\n\n", backward ? "backward_chunk" : "NULL");
+  out(e, "  .forward = forward_chunk,\n  .backward = %s,\n", backward ? "backward_chunk" : "NULL");
+  // The inputs' shapes and the label's classes, which the data loader checks.
+  Shape in = g->input >= 0 ? nd(e, g->input)->shape : shape_scalar();
+  out(e, "  .n_inputs = %d,\n  .input_rank = %d,\n  .input_dim = {", g->ninputs, in.rank);
+  for (int i = 0; i < in.rank && i < 3; i++)
+    out(e, "%s%d", i ? ", " : "", in.dim[i]);
+  out(e, "},\n  .n_classes = %d,\n};\n\n", g->n_classes);
 }
 
 static void emit_lifecycle(CEmit *e) {

@@ -55,6 +55,7 @@ typedef struct {
   int bias;                    // bias=true/false as written; in the graph a layer
                                // without bias has 2 inputs
   float alpha;                 // leaky_relu's slope, elu's alpha, smooth_l1's beta, huber's delta
+  int index;                   // INPUT: which of the model's tensor inputs (0, 1, ...)
 } Attrs;
 
 typedef struct {
@@ -91,11 +92,13 @@ typedef struct {
   Node *nodes; int nnodes;
   Param *params; int nparams;
   Export *exports; int nexports;
-  int input;                 // OP_INPUT node (the image), -1 if none
+  int input;                 // the first OP_INPUT node (the image), -1 if none
   int label;                 // OP_LABEL node, -1 if none
   int loss;                  // per-example scalar loss node, -1 if none
   int nforward;              // nodes [0, nforward) are the forward pass
   int batch;                 // the model's `batch` constant (default 256, -D batch=N)
+  int ninputs;               // OP_INPUT nodes (tensor inputs); `input` is the first
+  int n_classes;             // K of the label input (label(K), or the [K] nll reads); 0 without
 } Graph;
 
 Graph *ir_new(const char *model, const char *path);

@@ -30,6 +30,8 @@ static const char usage[] =
     "  dump-grad FILE         the forward and gradient graph (autodiff.c)\n"
     "  run FILE [flags]       train/evaluate FILE with the interpreter (flags: run --help)\n"
     "  FILE -o DIR            generate the C trainer for FILE into DIR\n"
+    "  FILE --net NAME -o DIR generate net instance NAME of the model alone, forward only\n"
+    "                         (MODEL_NAME.c/h: its inference, on tensors named as the model's)\n"
     "                         (--no-fuse: every op on its own, for testing)\n"
     "\n"
     "options:\n"
@@ -51,6 +53,7 @@ typedef struct {
   Define defs[64]; int ndefs;
   const char *outdir;
   bool no_fuse;              // -o: emit every op on its own (emit.c)
+  const char *net;           // -o: emit this net instance alone (lower_net_alone)
   char **args; int nargs;    // command and files, in order
   int rest;                  // for run: argv index after the model path
 } Cmdline;
@@ -134,6 +137,12 @@ static int parse_cmdline(int argc, char **argv, Cmdline *cl) {
       cl->no_fuse = true;
       continue;
     }
+    if (!strcmp(a, "--net")) {
+      if (i + 1 >= argc)
+        return usage_error("%s expects a net instance's name", "--net");
+      cl->net = argv[++i];
+      continue;
+    }
     if (!strcmp(a, "-o")) {
       if (i + 1 >= argc)
         return usage_error("%s expects a directory", "-o");
@@ -186,9 +195,24 @@ int main(int argc, char **argv) {
   }
   if (cl.nargs != 1)
     return usage_error("-o takes one model file, got '%s' too", cl.args[1]);
-  Graph *g = netc_compile(cmd, cl.defs, cl.ndefs, &status);
+  Unit *u;
+  Graph *g = netc_compile_unit(cmd, cl.defs, cl.ndefs, &u, &status);
   if (!g)
     return status;
+  if (cl.net) {
+    // One net of the model alone: forward only, its parameters named as in
+    // the model's trainer, so a caller copies them over by name.
+    g = lower_net_alone(u, cl.net);
+    if (!g) {
+      fprintf(stderr, "netc: error: model %s applies no net instance '%s'\n", u->model->name.str, cl.net);
+      return 1;
+    }
+    if (g->ninputs > 1) {
+      fprintf(stderr, "netc: error: --net %s: the net has %d inputs; generated code feeds one\n", cl.net,
+              g->ninputs);
+      return 1;
+    }
+  }
   EmitOptions eo = emit_options_default();
   eo.batch = g->batch;
   eo.fuse = !cl.no_fuse;

@@ -146,6 +146,11 @@ struct Expr {
   const struct OpInfo *opi;  // E_CALL of a builtin op
   Attrs attr;                // evaluated attributes of a builtin call
   struct Stmt *bind;         // E_NAME of a model value
+  // Nets as graphs and instances.
+  Token label;               // `enc: encoder(x)`: TK_IDENT when labelled, else kind TK_EOF
+  int local;                 // E_NAME inside a net: index into Net.locals; else -1
+  const char *pname;         // E_CALL of a net or a layer op: the name prefixing its parameters
+  Shape wshape, bshape;      // E_CALL of a layer op: its weight and bias shapes
 };
 
 typedef struct {
@@ -153,7 +158,9 @@ typedef struct {
   Expr **dims; int ndims;
 } ShapeLit;
 
-// One element of a net line: `conv2d(8, k=3)`, `relu`, `trunk`, `enc: dense(9)`.
+// One element of a net line: `conv2d(8, k=3)`, `relu`, `trunk`, `enc: dense(9)`
+// (chain form: a layer applied to the running value), or, as the first
+// element of a line, a value: `x + h`, `block(h)`, `conv2d(h, 16, k=3)`.
 typedef struct Layer {
   Token label;               // TK_IDENT when labelled, else kind TK_EOF
   Token name;
@@ -168,7 +175,22 @@ typedef struct Layer {
   Shape wshape, bshape;      // weight and bias shapes when it has parameters
   int64_t nparams;           // weights + bias of this layer, or of the net applied
   bool ok;                   // shapes known (no error in or before it)
+  // Nets as graphs: the element as parsed, and its line.
+  Expr *expr;                // the element as an expression (chain layers too)
+  bool line_start;           // the first element of its line
+  Token bind;                // line_start: `NAME =` binds the line's value (TK_IDENT), else TK_EOF
+  // Set by check.c.
+  bool value;                // expression form: the line starts from expr's value
+  int bind_local;            // line_start with a bind: its index in Net.locals, else -1
+  bool tied;                 // a net applied under a label already used for it: shares its parameters
 } Layer;
+
+// A value a net line can name: the net's inputs, then every `NAME =`.
+typedef struct {
+  Token name;
+  Shape shape;
+  bool ok;                   // shape known
+} Local;
 
 // Evaluation state of a constant or a net: checked on first use, and a
 // use during its own evaluation is a cycle.
@@ -176,12 +198,15 @@ typedef enum { EVAL_TODO, EVAL_BUSY, EVAL_DONE, EVAL_FAILED } EvalState;
 
 typedef struct Net {
   Token name;
-  Token param;               // the input's name
-  ShapeLit in_lit, out_lit;
+  Token param;               // the (first) input's name
+  ShapeLit in_lit, out_lit;  // in_lit: the first input's
+  Token *params; ShapeLit *in_lits; int nin;   // every input: `net f(a: [..], b: [..])`
   Layer *layers; int nlayers;
   File *file;
   // Set by check.c.
-  Shape in, out;
+  Shape in, out;             // in: the first input's shape
+  Shape *ins;                // every input's shape
+  Local *locals; int nlocals;   // inputs first, then the bound names in line order
   bool shapes_ok;            // in and out evaluated
   EvalState state;           // TODO, BUSY (checking: recursion), DONE
   int64_t nparams;
@@ -204,7 +229,9 @@ typedef struct Stmt {
   StmtKind kind;
   Token tok;                 // keyword, or the bound name for S_LET
   Token name;                // S_INPUT, S_LET
-  Token type;                // S_INPUT: image | label
+  Token type;                // S_INPUT: image | label, or kind TK_LBRACK for a shape
+  ShapeLit in_lit;           // S_INPUT: `input t: [dims]`
+  Expr *classes;             // S_INPUT: K of `label(K)`, or NULL
   Expr *expr;                // S_LET, S_LOSS
   Token *names; int nnames;  // S_FREEZE, S_EXPORT
   int line_order;            // position in the model
@@ -214,6 +241,8 @@ typedef struct Stmt {
   ValueKind vk;              // S_INPUT, S_LET: what the name holds
   Shape shape;
   int node;                  // lower.c: the IR node bound to the name
+  int nclasses;              // S_INPUT label: K (declared, or inferred from nll), 0 if unknown
+  Loc classes_from;          // where K was inferred (the nll), line 0 if declared
 } Stmt;
 
 typedef struct {
@@ -264,6 +293,12 @@ Const *unit_const_def(const Unit *u, const char *name);
 
 // The checked unit's model as a forward Graph (see netc_compile).
 Graph *lower_unit(Unit *u);
+// Net instance `name` of the checked unit's model ("decoder", "enc",
+// "encoder2": a net the model applies, by its instance name) alone, for
+// inference: one OP_INPUT per net input (attr.index), its parameters under
+// the names the model's graph gives them, the output as export "out", no
+// loss.  NULL when the model applies no such instance.
+Graph *lower_net_alone(Unit *u, const char *name);
 
 // ---- Dumps and summary (dump.c, summary.c) ----
 

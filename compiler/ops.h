@@ -117,6 +117,9 @@ struct Interp {
   double (*normal)(Interp *ip, int i);
   // x[0..m) += noise as the runtime's noise_apply draws it, from example i's stream.
   void (*noise)(Interp *ip, int i, float *x, int m, const Attrs *a);
+  // When set, tensor input j (OP_INPUT with attr.index j) reads inputs[j],
+  // [n, its numel]; else x feeds input 0 (a net run alone, interp_run_net).
+  const float *const *inputs;
 };
 
 // Computes n's value for a batch: out has n->shape per example (times the
@@ -162,15 +165,12 @@ enum {
   // product stays an FMA candidate through it (-(a * b) + c).
   OPF_EW_PASS = 1 << 10,
   // A classification loss (nll, cross_entropy): input 0 holds K class
-  // scores whose argmax is the prediction, input 1 is the label.  The
-  // checker wants the label there; the driver reports accuracy from the
-  // export feeding input 0 (ir_class_output).
+  // scores whose argmax is the prediction, input 1 is the model's label, a
+  // class index into input 0's last dimension.  The checker infers or
+  // checks label(K) by it; the driver reports accuracy from the export
+  // feeding input 0 (ir_class_output).
   OPF_CLASS_LOSS = 1 << 11,
 };
-
-// The label input is a digit (MNIST's 0-9): a classification loss needs
-// at least this many classes, or the label would index past the scores.
-#define LABEL_CLASSES 10
 
 typedef struct OpDef {
   const char *name;          // the IR name ("conv2d_dx")

@@ -177,10 +177,12 @@ static Expr *new_expr(ExprKind kind, Token tok) {
   Expr *e = xcalloc(1, sizeof *e);
   e->kind = kind;
   e->tok = tok;
+  e->local = -1;
   return e;
 }
 
 static Expr *expr(Parser *p);
+static Token ident(Parser *p, const char *what);
 
 // Sets e's height from its operands; too tall a tree is an error.
 static Expr *sealed(Parser *p, Expr *e) {
@@ -241,7 +243,10 @@ static ShapeLit shape_lit(Parser *p) {
   return s;
 }
 
-// primary = NUMBER | IDENT [ "(" args ")" ] | "(" expr ")" | shape
+// primary = NUMBER | [ IDENT ":" ] IDENT [ "(" args ")" ] | "(" expr ")" | shape
+//
+// The label (`enc: encoder(x)`, `code: dense(latent)`) names a net's
+// instance or a layer's parameters.
 static Expr *primary(Parser *p) {
   Token *t = peek(p);
   switch (t->kind) {
@@ -251,10 +256,19 @@ static Expr *primary(Parser *p) {
     return sealed(p, e);
   }
   case TK_IDENT: {
-    Token name = next(p);
-    if (!at(p, TK_LPAREN))
-      return sealed(p, new_expr(E_NAME, name));
+    Token label = {.kind = TK_EOF};
+    if (peek_n(p, 1)->kind == TK_COLON) {
+      label = next(p);
+      next(p);
+    }
+    Token name = ident(p, "a net or an op after the label");
+    if (!at(p, TK_LPAREN)) {
+      Expr *e = new_expr(E_NAME, name);
+      e->label = label;
+      return sealed(p, e);
+    }
     Expr *e = new_expr(E_CALL, name);
+    e->label = label;
     Token open = *peek(p);
     open_paren(p, TK_LPAREN);
     e->args = args(p, &e->nargs, TK_RPAREN);
@@ -419,25 +433,24 @@ static void const_decl(Parser *p) {
   u->consts[u->nconsts++] = c;
 }
 
-// layer = [ IDENT ":" ] IDENT [ "(" args ")" ]
-static Layer layer(Parser *p) {
+// element = expr        (a layer: [ IDENT ":" ] IDENT [ "(" args ")" ])
+//
+// Every element is read as an expression; check.c decides whether it is a
+// value (the first element of a line only) or a layer in chain form.
+static Layer element(Parser *p) {
   Layer l = {0};
-  if (at(p, TK_IDENT) && peek_n(p, 1)->kind == TK_COLON) {
-    l.label = next(p);
-    next(p);
-  }
-  l.name = ident(p, "a layer");
-  if (at(p, TK_LPAREN)) {
-    Token open = *peek(p);
-    open_paren(p, TK_LPAREN);
-    l.has_args = true;
-    l.args = args(p, &l.nargs, TK_RPAREN);
-    close_paren(p, TK_RPAREN, &open);
+  l.expr = expr(p);
+  l.name = l.expr->tok;
+  if (l.expr->kind == E_NAME || l.expr->kind == E_CALL) {
+    l.label = l.expr->label;
+    l.has_args = l.expr->kind == E_CALL;
+    l.args = l.expr->args;
+    l.nargs = l.expr->nargs;
   }
   return l;
 }
 
-// body = "{" { NL | line } "}"      line = layer { layer } NL
+// body = "{" { NL | line } "}"      line = [ IDENT "=" ] element { element } NL
 static void net_body(Parser *p, Net *n) {
   skip_newlines(p);            // the brace may open the next line
   Token open = expect(p, TK_LBRACE, NULL);
@@ -458,10 +471,19 @@ static void net_body(Parser *p, Net *n) {
       diag_note(open.loc, "the net's body starts here");
       break;
     }
+    Token bind = {.kind = TK_EOF};
+    if (at(p, TK_IDENT) && peek_n(p, 1)->kind == TK_ASSIGN) {
+      bind = next(p);
+      next(p);
+    }
     do {
       if (n->nlayers == MAX_ITEMS)
         fail(p, peek(p), "net '%s' has too many layers (more than %d)", n->name.str, MAX_ITEMS);
-      Layer l = layer(p);
+      Layer l = element(p);
+      if (n->nlayers == line_start) {
+        l.line_start = true;
+        l.bind = bind;
+      }
       n->layers = xpush(n->layers, n->nlayers, sizeof *n->layers);
       n->layers[n->nlayers++] = l;
     } while (at(p, TK_IDENT));
@@ -471,16 +493,26 @@ static void net_body(Parser *p, Net *n) {
   accept(p, TK_RBRACE);
 }
 
-// net = "net" IDENT "(" IDENT ":" shape ")" "->" shape body
+// net = "net" IDENT "(" input { "," input } ")" "->" shape body
+// input = IDENT ":" shape
 static void net_decl(Parser *p) {
   next(p);
   Net n = {.file = p->file};
   n.name = ident(p, "a net name");
   Token open = *peek(p);
   open_paren(p, TK_LPAREN);
-  n.param = ident(p, "the input's name");
-  expect(p, TK_COLON, NULL);
-  n.in_lit = shape_lit(p);
+  do {
+    if (n.nin == 64)
+      fail(p, peek(p), "too many inputs (more than 64)");
+    n.params = xpush(n.params, n.nin, sizeof *n.params);
+    n.in_lits = xpush(n.in_lits, n.nin, sizeof *n.in_lits);
+    n.params[n.nin] = ident(p, "the input's name");
+    expect(p, TK_COLON, NULL);
+    n.in_lits[n.nin] = shape_lit(p);
+    n.nin++;
+  } while (accept(p, TK_COMMA));
+  n.param = n.params[0];
+  n.in_lit = n.in_lits[0];
   close_paren(p, TK_RPAREN, &open);
   expect(p, TK_ARROW, NULL);
   n.out_lit = shape_lit(p);
@@ -504,7 +536,7 @@ static Token *names(Parser *p, int *count, const char *what) {
   return a;
 }
 
-// stmt = "input" IDENT ":" IDENT | IDENT "=" expr | "freeze" names
+// stmt = "input" IDENT ":" ( IDENT [ "(" expr ")" ] | shape ) | IDENT "=" expr | "freeze" names
 //      | "loss" expr | "export" names
 // Fills *s as it goes: after a syntax error the caller keeps what was
 // read (a name to bind, a loss to count), to spare follow-on errors.
@@ -516,7 +548,18 @@ static void statement(Parser *p, Stmt *s) {
     s->kind = S_INPUT;
     s->name = ident(p, "the input's name");
     expect(p, TK_COLON, NULL);
-    s->type = ident(p, "'image' or 'label'");
+    if (at(p, TK_LBRACK)) {
+      s->type = *peek(p);
+      s->in_lit = shape_lit(p);
+      break;
+    }
+    s->type = ident(p, "'image', 'label' or a shape");
+    if (at(p, TK_LPAREN)) {      // label(K)
+      Token open = *peek(p);
+      open_paren(p, TK_LPAREN);
+      s->classes = expr(p);
+      close_paren(p, TK_RPAREN, &open);
+    }
     break;
   case TK_FREEZE:
     next(p);

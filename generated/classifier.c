@@ -233,6 +233,10 @@ static const GenSpec spec = {
   .transposes = transposes,
   .forward = forward_chunk,
   .backward = backward_chunk,
+  .n_inputs = 1,
+  .input_rank = 3,
+  .input_dim = {1, 28, 28},
+  .n_classes = 10,
 };
 
 NetModel *classifier_new(void) {

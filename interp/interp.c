@@ -9,9 +9,12 @@
 
 #include <cblas.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
+#include "netc.h"
 #include "noise.h"
 #include "rng.h"
 
@@ -150,4 +153,29 @@ double interp_run(Interp *k, int upto, const float *x, const uint8_t *labels, in
   for (int i = 0; i < n; i++)
     sum += l[i];
   return sum / n;
+}
+
+int interp_run_net(Unit *u, NetModel *m, const char *name, const float *const *inputs, int n, uint64_t seed,
+                   float *out) {
+  Graph *g = lower_net_alone(u, name);
+  if (!g) {
+    fprintf(stderr, "netc: error: model %s applies no net instance '%s'\n", u->model->name.str, name);
+    return -1;
+  }
+  float **param = xcalloc((size_t)g->nparams + 1, sizeof *param);
+  for (int p = 0; p < g->nparams; p++) {
+    int t = model_find_tensor(m, g->params[p].name);
+    if (t < 0) {
+      fprintf(stderr, "netc: error: model %s has no tensor %s\n", m->name, g->params[p].name);
+      return -1;
+    }
+    param[p] = m->params + m->tensors[t].offset;
+  }
+  Interp *ip = interp_new(g, param);
+  ip->inputs = inputs;
+  interp_run(ip, g->nforward, inputs[0], NULL, n, seed);
+  int y = g->exports[0].node;
+  memcpy(out, interp_value(ip, y), sizeof(float) * (size_t)n * (size_t)shape_numel(g->nodes[y].shape));
+  interp_free(ip);
+  return 0;
 }

@@ -44,6 +44,16 @@ void interp_free(Interp *ip);
 // loss node).  Afterwards interp_value() gives the loss, exports and
 // parameter gradients until interp_release().
 double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, int n, uint64_t seed);
+
+// Runs net instance `name` of u's model ("decoder") alone, forward only,
+// without a loss or labels: inputs[j] is the net's input j, [n, numel];
+// out receives its output, [n, numel].  Parameters are m's (the model
+// compiled from u, e.g. interp_model_new's), found by name, so the net
+// runs on the weights the model trains.  Returns 0, or -1 after printing
+// why (no such instance, a parameter m lacks).
+typedef struct Unit Unit;
+int interp_run_net(Unit *u, NetModel *m, const char *name, const float *const *inputs, int n, uint64_t seed,
+                   float *out);
 const float *interp_value(const Interp *ip, int node);
 void interp_release(Interp *ip);
 

@@ -84,6 +84,14 @@ NetModel *interp_model_new(Graph *g) {
   m->name = g->model;
   m->needs_labels = g->label >= 0;
   m->input_size = g->input >= 0 ? (int)shape_numel(g->nodes[g->input].shape) : 0;
+  m->n_inputs = g->ninputs;
+  if (g->input >= 0) {
+    Shape s = g->nodes[g->input].shape;
+    m->input_rank = s.rank <= 3 ? s.rank : 0;
+    for (int i = 0; i < m->input_rank; i++)
+      m->input_dim[i] = s.dim[i];
+  }
+  m->n_classes = g->n_classes;
   m->max_batch = 1 << 20;   // the interpreter allocates per step: any batch goes
 
   // Tensors: trainable first, frozen after, each group in graph order.

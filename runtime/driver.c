@@ -666,11 +666,16 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   memset(r, 0, sizeof *r);
   r->val_accuracy = r->test_accuracy = -1;
   r->val_loss = NAN;                    // JSON null until an epoch is evaluated
-  if (m->input_size != MNIST_PIXELS) {
-    fprintf(stderr, "error: model %s takes %d inputs per example, MNIST has %d\n",
-            m->name, m->input_size, MNIST_PIXELS);
+  // The data must fit the model: one tensor input of the images' shape,
+  // labels below its classes.
+  if (m->n_inputs > 1) {
+    fprintf(stderr, "error: model %s has %d tensor inputs; the MNIST loader feeds one (the image)\n", m->name,
+            m->n_inputs);
     return 1;
   }
+  if (mnist_check_input(d, m->name, m->input_rank, m->input_dim, m->input_size) ||
+      (m->needs_labels && mnist_check_labels(d, m->name, m->n_classes)))
+    return 1;
   run->batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
   run->steps = (d->train.n + run->batch - 1) / run->batch;
   run->tty = !o->quiet && isatty(2);

@@ -144,6 +144,11 @@ NetModel *genmodel_new(const GenSpec *sp) {
   m->name = sp->name;
   m->needs_labels = sp->needs_labels;
   m->input_size = sp->input_size;
+  m->n_inputs = sp->n_inputs;
+  m->input_rank = sp->input_rank;
+  for (int i = 0; i < 3; i++)
+    m->input_dim[i] = sp->input_dim[i];
+  m->n_classes = sp->n_classes;
   m->max_batch = sp->batch;
   m->n_tensors = sp->n_tensors;
   m->tensors = sp->tensors;

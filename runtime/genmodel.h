@@ -77,6 +77,10 @@ typedef struct {
   const GenTranspose *transposes;
   GenChunkFn forward;        // the chunk's forward ops: exports and loss in its arena
   GenChunkFn backward;       // then its gradient into G; NULL without a loss
+  int n_inputs;              // tensor inputs (the data feeds the first)
+  int input_rank;            // the first input's per-example shape
+  int input_dim[3];
+  int n_classes;             // K of the label (labels must be < K), 0 if unknown
 } GenSpec;
 
 struct GenModel {

@@ -23,6 +23,7 @@ typedef struct {
 typedef struct {
   MnistSet train, val, test;
   uint8_t *mem[4];                 // the loaded files (train/val share)
+  char *path[4];                   // their paths: train images, labels, test images, labels
 } Mnist;
 
 // Directory of the committed subset (compiled in), used when no --data.
@@ -32,6 +33,16 @@ const char *mnist_default_dir(void);
 // with .gz appended.  Returns 0, or -1 after printing what is wrong.
 int mnist_load(Mnist *d, const char *dir);
 void mnist_free(Mnist *d);
+
+// The data against a model's first input, per example rank/dim (rank 0:
+// only size, the element count, is known): MNIST's examples are [1, 28,
+// 28], which a [784] input reads flattened.  Returns 0, or -1 after
+// printing "FILE: examples are [1, 28, 28], model M expects [3, 32, 32]".
+int mnist_check_input(const Mnist *d, const char *model, int rank, const int *dim, int size);
+
+// Every label < k (the model's classes; k <= 0: no check).  Returns 0, or
+// -1 after printing the file and the first label out of range.
+int mnist_check_labels(const Mnist *d, const char *model, int k);
 
 // order[0..n) = a permutation of 0..n-1 from seed (Fisher–Yates), the same
 // on every machine and thread count.

@@ -67,6 +67,11 @@ struct NetModel {
 
   void (*free)(NetModel *m);
   void *impl;                // the implementation's state
+  // The model's inputs, which the data loader checks its data against.
+  int n_inputs;              // tensor inputs; the data feeds the first (x)
+  int input_rank;            // the first input's per-example shape ([1, 28, 28]);
+  int input_dim[3];          //   rank 0: unknown, only input_size is checked
+  int n_classes;             // K: labels must be < K; 0 when unknown (no check)
 };
 
 // Initialise every tensor as PyTorch's defaults do (Kaiming-uniform with

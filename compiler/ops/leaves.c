@@ -58,9 +58,18 @@ static int grad_reshape(AdState *ad, const Node *n, int which, int dy) {
 
 // ---- Interpreter kernels ----
 
+// The batch x feeds the first tensor input; the data loaders feed no
+// other (the driver refuses such a model at start), so a later input reads
+// zeros, as in the generated code.
 static void interp_input(Interp *ip, const Node *n, float *out, const float *const *in) {
   (void)in;
-  memcpy(out, ip->x, (size_t)ip->n * shape_numel(n->shape) * sizeof(float));
+  size_t bytes = (size_t)ip->n * shape_numel(n->shape) * sizeof(float);
+  if (ip->inputs)
+    memcpy(out, ip->inputs[n->attr.index], bytes);
+  else if (n->attr.index == 0)
+    memcpy(out, ip->x, bytes);
+  else
+    memset(out, 0, bytes);
 }
 
 static void interp_label(Interp *ip, const Node *n, float *out, const float *const *in) {
@@ -142,6 +151,10 @@ static void interp_sum_batch(Interp *ip, const Node *n, float *out, const float 
 
 static void emit_input(CEmit *e, int id) {
   long ne = numel(e, id);
+  if (e->g->nodes[id].attr.index > 0) {   // not fed by the data (see interp_input)
+    out(e, "  for (int k = 0; k < CHUNK * %ld; k++)\n    %s[k] = 0.0f;\n", ne, e->name[id]);
+    return;
+  }
   out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
          "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + k] : 0.0f;\n",
       ne, e->name[id], ne, ne);

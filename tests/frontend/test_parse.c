@@ -71,6 +71,30 @@ static void test_nets(void) {
   CHECK(u->model == NULL);
 }
 
+// Nets as graphs: `NAME =` binds a line, a line may start from a value,
+// a net takes several inputs, a label may prefix a call in an expression.
+static void test_graph_lines(void) {
+  Unit *u = parse("net f(a: [4], b: [4]) -> [4] {\n"
+                  "    h = conv2d(a, 8, k=3) relu\n"
+                  "    a + h\n"
+                  "    g: f(h, b) dense(4)\n"
+                  "}\n"
+                  "model m {\n  input x: [3, 32, 32]\n  input d: label(10)\n  y = enc: f(x, x)\n}\n");
+  CHECK(diag_count() == 0);
+  Net *n = &u->nets[0];
+  CHECK(n->nin == 2 && !strcmp(n->params[1].str, "b") && n->in_lits[1].ndims == 1);
+  CHECK(n->nlayers == 5);
+  CHECK(n->layers[0].line_start && n->layers[0].bind.kind == TK_IDENT && !strcmp(n->layers[0].bind.str, "h"));
+  CHECK(!n->layers[1].line_start && !strcmp(n->layers[1].name.str, "relu"));
+  CHECK(n->layers[2].line_start && n->layers[2].bind.kind != TK_IDENT && n->layers[2].expr->kind == E_BINARY);
+  CHECK(n->layers[3].line_start && n->layers[3].label.kind == TK_IDENT && !strcmp(n->layers[3].label.str, "g"));
+  CHECK(!n->layers[4].line_start);
+  Stmt *s = &u->model->stmts[0];
+  CHECK(s->type.kind == TK_LBRACK && s->in_lit.ndims == 3);
+  CHECK(u->model->stmts[1].classes && u->model->stmts[1].classes->value == 10);
+  CHECK(u->model->stmts[2].expr->label.kind == TK_IDENT && !strcmp(u->model->stmts[2].expr->label.str, "enc"));
+}
+
 static void test_model_statements(void) {
   Unit *u = parse("model m {\n"
                   "  input x: image\n  input d: label\n"
@@ -123,6 +147,7 @@ static void test_recovery(void) {
 int main(void) {
   test_precedence();
   test_nets();
+  test_graph_lines();
   test_model_statements();
   test_recovery();
   return t_finish("test_parse");

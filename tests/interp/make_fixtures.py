@@ -97,6 +97,8 @@ class ConvOpts(torch.nn.Module):
         h = torch.sigmoid(b.deconv3(h))
         logp = torch.log_softmax(b.dense1(h.reshape(h.shape[0], -1)), dim=1)
         return torch.nn.functional.nll_loss(logp, labels)
+
+
 F = torch.nn.functional
 
 
@@ -172,6 +174,58 @@ class RegSmall(torch.nn.Module):
 
 # The activation and loss ops' test models (tests/interp/NAME.net).
 ACTLOSS_MODELS = dict(act_small=ActSmall, ce_small=CeSmall, bce_small=BceSmall, reg_small=RegSmall)
+
+
+class GraphSmall(torch.nn.Module):
+    """tests/interp/graph_small.net: nets as graphs (named values, a
+    residual block applied twice as two instances, a two-input net, one
+    labelled instance applied twice)."""
+
+    def __init__(self):
+        super().__init__()
+        conv = torch.nn.Conv2d
+        g = self.graphnet = torch.nn.Module()
+        g.conv1 = conv(1, 4, 4, stride=4)
+        for name in ("block1", "block2"):
+            b = torch.nn.Module()
+            b.conv1 = conv(4, 4, 3, padding=1)
+            b.conv2 = conv(4, 4, 3, padding=1)
+            setattr(g, name, b)
+        g.merge = torch.nn.Module()
+        g.merge.gate = torch.nn.Linear(16, 16)
+        g.p = torch.nn.Module()
+        g.p.dense1 = torch.nn.Linear(196, 16)
+
+    @staticmethod
+    def block(b, x):
+        h = torch.relu(b.conv1(x))
+        return torch.relu(x + b.conv2(h))
+
+    def loss(self, x, labels, extra):
+        g = self.graphnet
+        y = self.block(g.block1, torch.relu(g.conv1(x)))
+        z = self.block(g.block2, y)
+        a = torch.tanh(g.p.dense1(z.flatten(1)))
+        b = torch.tanh(g.p.dense1(y.flatten(1)))
+        gate = torch.sigmoid(g.merge.gate(a * b))
+        r = a + gate - 0.5 * b
+        return ((r - 0.25) * (r - 0.25)).mean(dim=1).mean()
+
+
+class InputsSmall(torch.nn.Module):
+    """tests/interp/inputs_small.net: a [784] input and label(10) under a
+    two-layer MLP (nll)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = torch.nn.Module()
+        self.mlp.dense1 = torch.nn.Linear(784, 32)
+        self.mlp.dense2 = torch.nn.Linear(32, 10)
+
+    def loss(self, x, labels, extra):
+        h = torch.relu(self.mlp.dense1(x.reshape(x.shape[0], -1)))
+        logp = torch.log_softmax(self.mlp.dense2(h), dim=1)
+        return torch.nn.functional.nll_loss(logp, labels)
 
 
 def idx_load(path):
@@ -271,6 +325,7 @@ def main():
     models = dict(MODELS, tanh_small=TanhSmall)
     models["conv_opts"] = ConvOpts
     models.update(ACTLOSS_MODELS)
+    models.update(graph_small=GraphSmall, inputs_small=InputsSmall)
     wanted = sys.argv[1:] or list(models)
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:

@@ -70,7 +70,7 @@ static void check_threads(NetModel *m) {
 static void check_model(const char *name, const float *x, const uint8_t *labels) {
   char path[1024];
   snprintf(path, sizeof path, "%s/models/%s.net", NETC_SOURCE_DIR, name);
-  if (access(path, R_OK) != 0)   // an op's test model (conv_opts)
+  if (access(path, R_OK) != 0)   // an op's test model (conv_opts, graph_small)
     snprintf(path, sizeof path, "%s/tests/interp/%s.net", NETC_SOURCE_DIR, name);
   int status;
   Graph *g = netc_compile(path, NULL, 0, &status);
@@ -169,7 +169,7 @@ int main(void) {
   uint8_t labels[BATCH];
   mnist_batch(&d.train, NULL, 0, BATCH, x, labels);
   mnist_batch(&d.train, NULL, 0, DET_BATCH, det_x, det_labels);
-  const char *models[] = {"autoencoder", "denoiser", "classifier", "vae", "conv_opts"};
+  const char *models[] = {"autoencoder", "denoiser", "classifier", "vae", "conv_opts", "graph_small"};
   for (int i = 0; i < 5; i++)
     check_model(models[i], x, labels);
   mnist_free(&d);
