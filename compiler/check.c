@@ -456,9 +456,9 @@ static void report_at(ShapeCx *cx, const char *msg) { diag_error(*(Loc *)cx->use
 
 // The output shape of builtin o on the data inputs in[] (and its weight and
 // bias shapes when it is a layer); reports at loc.
-static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
+static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, int nin, Loc loc,
                           Shape *out, Shape *w, Shape *b) {
-  ShapeCx cx = {.op = o->name, .in = in, .nin = o->ninputs, .attr = a, .self = dims, .report = report_at,
+  ShapeCx cx = {.op = o->name, .in = in, .nin = nin, .attr = a, .self = dims, .report = report_at,
                 .user = &loc};
   if (!op_def(o->ir)->shape(&cx, out))
     return false;
@@ -490,7 +490,11 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     if (has_params(o))
       l->pname = auto_name(o, counts);
     if (!o->chain) {
-      diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
+      if (op_def(o->ir)->flags & OPF_VARIADIC)
+        diag_error(l->name.loc, "%s takes 2 to %d inputs, so it cannot be a layer; use it in the model", nm,
+                   o->ninputs);
+      else
+        diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
       return false;
     }
     Shape dims = {0};
@@ -504,7 +508,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
       l->pname = l->label.str;
     if (!cur_ok)
       return false;
-    if (!builtin_shape(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
+    if (!builtin_shape(o, &l->attr, dims, &cur, 1, l->name.loc, &l->out, &l->wshape, &l->bshape))
       return false;
     l->nparams = has_params(o) ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
     l->ok = true;
@@ -621,10 +625,17 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
     diag_error(e->tok.loc, "%s has parameters, so it belongs in a net line, not in the model", nm);
     return;
   }
-  Expr *t[2] = {0};
+  Expr *t[IR_MAX_IN] = {0};
   Shape dims = {0};
-  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
-  for (int i = 0; i < o->ninputs; i++)
+  int nt = o->ninputs;
+  if (op_def(o->ir)->flags & OPF_VARIADIC) {   // concat: its positional arguments, 2 to ninputs
+    nt = 0;
+    for (int i = 0; i < e->nargs; i++)
+      nt += e->args[i].key.kind != TK_IDENT;
+    nt = nt < 2 ? 2 : nt > o->ninputs ? o->ninputs : nt;
+  }
+  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, nt, t, &e->attr, &dims);
+  for (int i = 0; i < nt; i++)
     if (t[i])
       check_expr(c, t[i]);
   if (!ok)
@@ -639,8 +650,8 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
     }
     return;
   }
-  Shape in[2] = {0};
-  for (int i = 0; i < o->ninputs; i++) {
+  Shape in[IR_MAX_IN] = {0};
+  for (int i = 0; i < nt; i++) {
     if (o->ir == OP_NLL && i == 1) {
       if (t[1]->vk == V_LABEL)
         continue;
@@ -657,7 +668,7 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   if (!ok)
     return;
   Shape w, b;
-  if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &w, &b))
+  if (!builtin_shape(o, &e->attr, dims, in, nt, e->tok.loc, &e->shape, &w, &b))
     return;
   e->vk = V_TENSOR;
 }

@@ -154,7 +154,7 @@ static int lower_expr(Lower *lw, const Expr *e) {
     if (e->net)
       return lower_net(lw, e->net, e->net->name.str, lower_expr(lw, e->args[0].val));
     const OpInfo *o = e->opi;
-    int in[2], nin = 0;
+    int in[IR_MAX_IN], nin = 0;
     for (int i = 0; i < e->nargs && nin < o->ninputs; i++)
       if (e->args[i].key.kind != TK_IDENT)
         in[nin++] = lower_expr(lw, e->args[i].val);

@@ -50,7 +50,7 @@ typedef struct {
 typedef struct OpInfo {
   const char *name;
   OpKind ir;
-  int ninputs;               // tensor operands in expression form: 0, 1, 2
+  int ninputs;               // tensor operands in expression form: 0 to IR_MAX_IN (OPF_VARIADIC: 2 to ninputs)
   bool chain;                // usable in a net line (the running value is input 0)
   int nattrs;
   AttrSpec attrs[MAX_ATTRS];
@@ -154,6 +154,8 @@ enum {
   // OPF_EW whose value is its input's up to the sign (neg, broadcast): a
   // product stays an FMA candidate through it (-(a * b) + c).
   OPF_EW_PASS = 1 << 10,
+  // Takes 2 to `arity` inputs (concat), in the IR and in its surface form.
+  OPF_VARIADIC = 1 << 11,
 };
 
 typedef struct OpDef {

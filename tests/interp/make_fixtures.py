@@ -65,6 +65,31 @@ class TanhSmall(torch.nn.Module):
         return ((r - flat) ** 2).mean(dim=1).mean()
 
 
+class PoolSmall(torch.nn.Module):
+    """tests/interp/pool_small.net: max_pool2d (padded, overlapping),
+    avg_pool2d (padding counted), global_avg_pool, upsample and concat."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        for name, cin, cout in (("a", 1, 4), ("b", 4, 4), ("c", 4, 3), ("head", 15, 8)):
+            setattr(self, name, nn.Module())
+            getattr(self, name).conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.cls = nn.Module()
+        self.cls.dense1 = nn.Linear(11, 10)
+
+    def loss(self, x, labels, extra):
+        F = torch.nn.functional
+        h = F.max_pool2d(torch.tanh(self.a.conv1(x)), 2)
+        p = F.max_pool2d(F.relu(self.b.conv1(h)), 3, stride=2, padding=1)
+        q = F.avg_pool2d(self.c.conv1(h), 3, stride=2, padding=1)
+        u = torch.cat([F.interpolate(p, scale_factor=2, mode="nearest"), h], 1)
+        w = torch.cat([F.max_pool2d(u, 2), q, F.avg_pool2d(h, 2)], 1)
+        g = F.adaptive_avg_pool2d(F.relu(self.head.conv1(w)), 1).flatten(1)
+        f = torch.cat([g, F.avg_pool2d(q, 7).flatten(1)], 1)
+        return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -159,7 +184,7 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall)
+    models = dict(MODELS, tanh_small=TanhSmall, pool_small=PoolSmall)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
