@@ -2,7 +2,8 @@
 """make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
 
 Builds the four models of models/*.net in PyTorch (bench/pytorch_models.py:
-same layers, layouts and parameter names as netc gives them), and the small
+same layers, layouts and parameter names as netc gives them), the zoo's
+(models/zoo/*.net, bench/pytorch_zoo.py), and the small
 networks of single ops' tests (tests/interp/MODEL.net), sets every weight from a formula both
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
@@ -43,6 +44,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from pytorch_models import LATENT, MODELS, netc_name  # noqa: E402  (the four networks)
+from pytorch_zoo import ZOO  # noqa: E402  (models/zoo/*.net)
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4
 SAMPLE = 512
@@ -184,7 +186,7 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall, pool_small=PoolSmall)
+    models = dict(MODELS, tanh_small=TanhSmall, pool_small=PoolSmall, **ZOO)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:
