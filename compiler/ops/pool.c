@@ -500,10 +500,29 @@ static void emit_max_pool2d_grad(CEmit *e, int id) {
       q.H * q.W, root_name(e, n->in[0]), q.OH, q.OW);
 }
 
+// s = the sum of the k x k taps of p (rows `row` floats apart) in
+// row-major order, as the interpreter adds them: written out for k <= 4.
+static void emit_sum_taps(CEmit *e, int k, int row) {
+  if (k > 4) {
+    out(e, "        float s = 0.0f;\n        for (int u = 0; u < %d; u++)\n          for (int v = 0; v < %d; v++)\n"
+           "            s += p[u * %d + v];\n", k, k, row);
+    return;
+  }
+  out(e, "        float s = p[0];\n");
+  for (int j = 1; j < k * k; j++)
+    out(e, "        s += p[%d];\n", j / k * row + j % k);
+}
+
 static void emit_avg_pool2d(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   Pool q = pool_of(&nd(e, n->in[0])->shape, &n->shape, &n->attr);
+  if (pool_tiles(&q)) {
+    tile_loops(e, &q, root_name(e, n->in[0]));
+    emit_sum_taps(e, q.k, q.W);
+    out(e, "        %s[(i * %d + oh) * %d + ow] = s / %d.0f;\n      }\n", e->name[id], q.OH, q.OW, q.k * q.k);
+    return;
+  }
   pool_loops(e, &q);
   out(e, "        const float *xp = %s + i * %d;\n        float s = 0.0f;\n", root_name(e, n->in[0]), q.H * q.W);
   out(e, "        for (int h = h0; h < h1; h++)\n          for (int w = w0; w < w1; w++)\n"
@@ -516,6 +535,19 @@ static void emit_avg_pool2d_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   Pool q = pool_of(&n->shape, &nd(e, n->in[0])->shape, &n->attr);
+  if (pool_tiles(&q)) {   // each window's block of dx is dy / k^2
+    if (q.H % q.k || q.W % q.k)
+      out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
+    out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++)\n", q.C, q.OH);
+    out(e, "      for (int ow = 0; ow < %d; ow++) {\n", q.OW);
+    out(e, "        const float g = %s[(i * %d + oh) * %d + ow] / %d.0f;\n", root_name(e, n->in[0]), q.OH, q.OW,
+        q.k * q.k);
+    out(e, "        float *d = %s + i * %d + oh * %d + ow * %d;\n", e->name[id], q.H * q.W, q.k * q.W, q.k);
+    for (int j = 0; j < q.k * q.k; j++)
+      out(e, "        d[%d] = g;\n", j / q.k * q.W + j % q.k);
+    out(e, "      }\n");
+    return;
+  }
   out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
   pool_loops(e, &q);
   out(e, "        const float g = %s[(i * %d + oh) * %d + ow] / %d.0f;\n", root_name(e, n->in[0]), q.OH, q.OW,
@@ -543,25 +575,33 @@ static void emit_global_avg_pool_grad(CEmit *e, int id) {
   out(e, "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = g;\n  }\n", hw, e->name[id], hw);
 }
 
+// Per input row: its s copies along the row (an interleaved store the
+// compiler vectorises), then the first output row copied s - 1 times.
 static void emit_upsample(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
-  int H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int h = 0; h < %d; h++)\n"
-         "      for (int w = 0; w < %d; w++)\n"
-         "        %s[(i * %d + h) * %d + w] = %s[(i * %d + h / %d) * %d + w / %d];\n",
-      n->shape.dim[0], H, W, e->name[id], H, W, root_name(e, n->in[0]), H / s, s, W / s, s);
+  int H = nd(e, n->in[0])->shape.dim[1], W = nd(e, n->in[0])->shape.dim[2], s = n->attr.stride;
+  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int h = 0; h < %d; h++) {\n", n->shape.dim[0], H);
+  out(e, "      const float *xr = %s + (i * %d + h) * %d;\n", root_name(e, n->in[0]), H, W);
+  out(e, "      float *yr = %s + (i * %d + h) * %d;\n", e->name[id], H, s * s * W);
+  out(e, "      for (int w = 0; w < %d; w++)\n        for (int v = 0; v < %d; v++)\n"
+         "          yr[w * %d + v] = xr[w];\n", W, s, s);
+  if (s > 1)
+    out(e, "      for (int u = 1; u < %d; u++)\n        memcpy(yr + u * %d, yr, sizeof(float) * %d);\n", s, s * W,
+        s * W);
+  out(e, "    }\n");
 }
 
+// dx[h, w] = the sum of its s x s block of dy, in row-major order.
 static void emit_upsample_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   int H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
-  out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int h = 0; h < %d; h++)\n"
-         "      for (int w = 0; w < %d; w++)\n"
-         "        %s[(i * %d + h / %d) * %d + w / %d] += %s[(i * %d + h) * %d + w];\n",
-      n->shape.dim[0], H * s, W * s, e->name[id], H, s, W, s, root_name(e, n->in[0]), H * s, W * s);
+  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int h = 0; h < %d; h++)\n", n->shape.dim[0], H);
+  out(e, "      for (int w = 0; w < %d; w++) {\n", W);
+  out(e, "        const float *p = %s + (i * %d + h) * %d + w * %d;\n", root_name(e, n->in[0]), H, s * s * W, s);
+  emit_sum_taps(e, s, s * W);
+  out(e, "        %s[(i * %d + h) * %d + w] = s;\n      }\n", e->name[id], H, W);
 }
 
 static void emit_concat(CEmit *e, int id) {

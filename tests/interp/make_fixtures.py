@@ -78,7 +78,7 @@ class PoolSmall(torch.nn.Module):
             setattr(self, name, nn.Module())
             getattr(self, name).conv1 = nn.Conv2d(cin, cout, 3, padding=1)
         self.cls = nn.Module()
-        self.cls.dense1 = nn.Linear(23, 10)
+        self.cls.dense1 = nn.Linear(98, 10)
 
     def loss(self, x, labels, extra):
         F = torch.nn.functional
@@ -88,7 +88,9 @@ class PoolSmall(torch.nn.Module):
         u = torch.cat([F.interpolate(p, scale_factor=2, mode="nearest"), h], 1)
         w = torch.cat([F.max_pool2d(u, 2), q, F.avg_pool2d(h, 2)], 1)
         g = F.adaptive_avg_pool2d(F.relu(self.head.conv1(w)), 1).flatten(1)
-        f = torch.cat([g, F.avg_pool2d(q, 7).flatten(1), F.max_pool2d(q, 3).flatten(1)], 1)
+        a7 = F.avg_pool2d(q, 7)
+        f = torch.cat([g, a7.flatten(1), F.max_pool2d(q, 3).flatten(1),
+                       F.interpolate(a7, scale_factor=5, mode="nearest").flatten(1)], 1)
         return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
 
 
