@@ -8,7 +8,8 @@
 // pad <= k/2 every window lies inside the padded input, so the divisor is
 // always k*k); global_avg_pool is AdaptiveAvgPool2d(1) + flatten; upsample
 // is Upsample(scale_factor=s, mode='nearest') for an integer s (source
-// index h / s); concat is torch.cat along the first per-example axis.
+// index h / s), upsample_bilinear the same with mode='bilinear',
+// align_corners=False; concat is torch.cat along the first per-example axis.
 //
 // A value of a batched node is [n, numel] (example-major).  The emitted
 // code is plain loops with literal bounds over the chunk's examples; a
@@ -167,6 +168,12 @@ static int grad_upsample(AdState *ad, const Node *n, int which, int dy) {
   (void)which;
   Shape xs = ad_at(ad, n->in[0])->shape;
   return with_attrs(ad, ad_ew(ad, OP_UPSAMPLE_GRAD, xs, 1, dy, 0, 0), &n->attr);
+}
+
+static int grad_upsample_bilinear(AdState *ad, const Node *n, int which, int dy) {
+  (void)which;
+  Shape xs = ad_at(ad, n->in[0])->shape;
+  return with_attrs(ad, ad_ew(ad, OP_UPSAMPLE_BILINEAR_GRAD, xs, 1, dy, 0, 0), &n->attr);
 }
 
 // Input j's gradient is its rows of dy.
@@ -348,6 +355,69 @@ static void interp_upsample_grad(Interp *ip, const Node *n, float *out, const fl
       for (int h = 0; h < OH; h++)
         for (int w = 0; w < OW; w++)
           o[(h / s) * W + w / s] += d[h * OW + w];
+    }
+}
+
+// Bilinear upsampling by an integer s with align_corners=False, as torch's
+// CPU kernel computes it in float: output index d reads input indices i0
+// and i1 (= i0 + 1 but at the border) with weights 1 - l and l, source
+// position (d + 1/2) / s - 1/2 clamped at 0 (area_pixel_compute_source_index
+// with the scale 1/s that scale_factor=s gives).
+typedef struct {
+  int i0, i1;
+  float l;
+} Lerp;
+
+static Lerp bilinear_src(int d, int s, int in) {
+  float scale = (float)(1.0 / s);
+  float src = scale * ((float)d + 0.5f) - 0.5f;
+  if (src < 0.0f)
+    src = 0.0f;
+  int i = (int)src;
+  return (Lerp){i, i + (i < in - 1), src - (float)i};
+}
+
+static void interp_upsample_bilinear(Interp *ip, const Node *n, float *out, const float *const *in) {
+  const Node *x = input(ip, n, 0);
+  int C = x->shape.dim[0], H = x->shape.dim[1], W = x->shape.dim[2], s = n->attr.stride;
+  int OH = H * s, OW = W * s;
+  for (int i = 0; i < interp_rows(ip, n); i++)
+    for (int c = 0; c < C; c++) {
+      const float *a = in[0] + at(x, i) + (size_t)c * H * W;
+      float *o = out + at(n, i) + (size_t)c * OH * OW;
+      for (int h = 0; h < OH; h++) {
+        Lerp v = bilinear_src(h, s, H);
+        for (int w = 0; w < OW; w++) {
+          Lerp u = bilinear_src(w, s, W);
+          const float *r0 = a + v.i0 * W, *r1 = a + v.i1 * W;
+          o[h * OW + w] = (1.0f - v.l) * ((1.0f - u.l) * r0[u.i0] + u.l * r0[u.i1]) +
+                          v.l * ((1.0f - u.l) * r1[u.i0] + u.l * r1[u.i1]);
+        }
+      }
+    }
+}
+
+// Each dy to its four inputs with the forward's weights (torch's order).
+static void interp_upsample_bilinear_grad(Interp *ip, const Node *n, float *out, const float *const *in) {
+  const Node *dy = input(ip, n, 0);
+  int C = n->shape.dim[0], H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
+  int OH = H * s, OW = W * s;
+  memset(out, 0, (size_t)interp_rows(ip, n) * shape_numel(n->shape) * sizeof(float));
+  for (int i = 0; i < interp_rows(ip, n); i++)
+    for (int c = 0; c < C; c++) {
+      const float *d = in[0] + at(dy, i) + (size_t)c * OH * OW;
+      float *o = out + at(n, i) + (size_t)c * H * W;
+      for (int h = 0; h < OH; h++) {
+        Lerp v = bilinear_src(h, s, H);
+        for (int w = 0; w < OW; w++) {
+          Lerp u = bilinear_src(w, s, W);
+          float g = d[h * OW + w];
+          o[v.i0 * W + u.i0] += (1.0f - v.l) * (1.0f - u.l) * g;
+          o[v.i0 * W + u.i1] += (1.0f - v.l) * u.l * g;
+          o[v.i1 * W + u.i0] += v.l * (1.0f - u.l) * g;
+          o[v.i1 * W + u.i1] += v.l * u.l * g;
+        }
+      }
     }
 }
 
@@ -604,6 +674,55 @@ static void emit_upsample_grad(CEmit *e, int id) {
   out(e, "        %s[(i * %d + h) * %d + w] = s;\n      }\n", e->name[id], H, W);
 }
 
+// The source rows' and columns' indices and weights as tables (literals).
+static void emit_lerp_table(CEmit *e, const char *name, int out_n, int s, int in_n) {
+  char b[64];
+  out(e, "  static const int %s0[%d] = {", name, out_n);
+  for (int d = 0; d < out_n; d++)
+    out(e, "%s%d", d ? ", " : "", bilinear_src(d, s, in_n).i0);
+  out(e, "};\n  static const int %s1[%d] = {", name, out_n);
+  for (int d = 0; d < out_n; d++)
+    out(e, "%s%d", d ? ", " : "", bilinear_src(d, s, in_n).i1);
+  out(e, "};\n  static const float %sl[%d] = {", name, out_n);
+  for (int d = 0; d < out_n; d++)
+    out(e, "%s%s", d ? ", " : "", flit(b, sizeof b, bilinear_src(d, s, in_n).l));
+  out(e, "};\n");
+}
+
+static void emit_upsample_bilinear(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  batched_only(e, id);
+  int H = nd(e, n->in[0])->shape.dim[1], W = nd(e, n->in[0])->shape.dim[2], s = n->attr.stride;
+  out(e, "  {\n");
+  emit_lerp_table(e, "h", H * s, s, H);
+  emit_lerp_table(e, "w", W * s, s, W);
+  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", n->shape.dim[0], H * s);
+  out(e, "      const float *r0 = %s + i * %d + h0[oh] * %d, *r1 = %s + i * %d + h1[oh] * %d;\n",
+      root_name(e, n->in[0]), H * W, W, root_name(e, n->in[0]), H * W, W);
+  out(e, "      const float a = hl[oh];\n      float *y = %s + (i * %d + oh) * %d;\n", e->name[id], H * s, W * s);
+  out(e, "      for (int ow = 0; ow < %d; ow++) {\n        const float b = wl[ow];\n", W * s);
+  out(e, "        y[ow] = (1.0f - a) * ((1.0f - b) * r0[w0[ow]] + b * r0[w1[ow]]) +\n"
+         "                a * ((1.0f - b) * r1[w0[ow]] + b * r1[w1[ow]]);\n      }\n    }\n  }\n");
+}
+
+static void emit_upsample_bilinear_grad(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  batched_only(e, id);
+  int H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
+  out(e, "  {\n");
+  emit_lerp_table(e, "h", H * s, s, H);
+  emit_lerp_table(e, "w", W * s, s, W);
+  out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
+  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", n->shape.dim[0], H * s);
+  out(e, "      float *r0 = %s + i * %d + h0[oh] * %d, *r1 = %s + i * %d + h1[oh] * %d;\n", e->name[id], H * W, W,
+      e->name[id], H * W, W);
+  out(e, "      const float a = hl[oh];\n      const float *d = %s + (i * %d + oh) * %d;\n", root_name(e, n->in[0]),
+      H * s, W * s);
+  out(e, "      for (int ow = 0; ow < %d; ow++) {\n        const float b = wl[ow], g = d[ow];\n", W * s);
+  out(e, "        r0[w0[ow]] += (1.0f - a) * (1.0f - b) * g;\n        r0[w1[ow]] += (1.0f - a) * b * g;\n"
+         "        r1[w0[ow]] += a * (1.0f - b) * g;\n        r1[w1[ow]] += a * b * g;\n      }\n    }\n  }\n");
+}
+
 static void emit_concat(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
@@ -672,5 +791,13 @@ const OpDef op_def_GLOBAL_AVG_POOL_GRAD = {"global_avg_pool_grad", 1, .shape = s
 const OpDef op_def_UPSAMPLE_GRAD = {"upsample_grad", 1, .shape = shape_upsample_grad,
                                     .kernel = interp_upsample_grad, .emit = emit_upsample_grad,
                                     .print_attrs = print_upsample};
+const OpDef op_def_UPSAMPLE_BILINEAR = {
+  "upsample_bilinear", 1,
+  .surface = {{"upsample_bilinear", OP_UPSAMPLE_BILINEAR, 1, true, 1, {ATTR_REQ("scale", A_INT_POS, stride)}}},
+  .shape = shape_upsample, .grad = grad_upsample_bilinear, .kernel = interp_upsample_bilinear,
+  .emit = emit_upsample_bilinear, .print_attrs = print_upsample};
+const OpDef op_def_UPSAMPLE_BILINEAR_GRAD = {"upsample_bilinear_grad", 1, .shape = shape_upsample_grad,
+                                             .kernel = interp_upsample_bilinear_grad,
+                                             .emit = emit_upsample_bilinear_grad, .print_attrs = print_upsample};
 const OpDef op_def_SLICE = {"slice", 1, .shape = shape_slice, .kernel = interp_slice, .emit = emit_slice,
                             .print_attrs = print_slice};

@@ -224,6 +224,8 @@ static const char *t_max_pool_k3s2p1(void) { begin(); finish(shaped(OP_MAX_POOL2
 static const char *t_avg_pool_k2(void) { begin(); finish(shaped(OP_AVG_POOL2D, operand(S(3, 2, 5, 5)), (Attrs){.k = 2})); return "avg_pool2d k2 (uneven: 5 -> 2)"; }
 static const char *t_avg_pool_k3s2p1(void) { begin(); finish(shaped(OP_AVG_POOL2D, operand(S(3, 2, 5, 5)), (Attrs){.k = 3, .stride = 2, .pad = 1})); return "avg_pool2d k3 s2 p1 (padding counted)"; }
 static const char *t_global_avg_pool(void) { begin(); finish(shaped(OP_GLOBAL_AVG_POOL, operand(S(3, 3, 3, 4)), (Attrs){0})); return "global_avg_pool"; }
+static const char *t_bilinear2(void) { begin(); finish(shaped(OP_UPSAMPLE_BILINEAR, operand(S(3, 2, 3, 4)), (Attrs){.stride = 2})); return "upsample_bilinear x2"; }
+static const char *t_bilinear3(void) { begin(); finish(shaped(OP_UPSAMPLE_BILINEAR, operand(S(3, 2, 3, 2)), (Attrs){.stride = 3})); return "upsample_bilinear x3"; }
 static const char *t_upsample(void) { begin(); finish(shaped(OP_UPSAMPLE, operand(S(3, 2, 2, 3)), (Attrs){.stride = 3})); return "upsample x3"; }
 
 // concat of three [C, H, W] values with different C (one a conv's, so a
@@ -252,7 +254,7 @@ static const Case cases[] = {
   t_mul_scalar, t_div_scalar, t_sub_scalar, t_mul_const, t_square,
   t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam,
   t_max_pool_k2, t_max_pool_k3s2p1, t_avg_pool_k2, t_avg_pool_k3s2p1, t_global_avg_pool, t_upsample,
-  t_concat3, t_concat_1d,
+  t_concat3, t_concat_1d, t_bilinear2, t_bilinear3,
 };
 
 // Parameter values: positive for log's and div's operands (a pole at 0),
