@@ -485,21 +485,26 @@ static void emit_max(CEmit *e, const Pool *q, bool index) {
 }
 
 // The common case, small windows that tile the input (stride k, no
-// padding, k <= 4), gets its own loops: the innermost runs along a row of
+// padding, k <= 4), gets its own loops (the forward ops also when windows
+// overlap, as long as there is no padding): the innermost runs along a row of
 // outputs with the window's k*k taps written out (literal offsets) and the
 // maximum picked without branches (`|`, not `||`), so the compiler
 // vectorises it; the gradient writes each window's k x k block of dx
 // directly instead of scattering into a zeroed buffer.  The general loops
 // (clipped windows, a loop over the taps) are not vectorised: with them
 // LeNet-5's pooling took a quarter of a training step.
-static bool pool_tiles(const Pool *q) { return q->s == q->k && q->p == 0 && q->k <= 4; }
+// The forward ops take the same loops whenever every window lies inside
+// the input (no padding), overlapping or not.
+static bool pool_inside(const Pool *q) { return q->p == 0 && q->k <= 4; }
+static bool pool_tiles(const Pool *q) { return pool_inside(q) && q->s == q->k; }
 
-// Loops over (example and channel, output row, output column) of a tiling
-// pooling; p points at the window's top-left input.
+// Loops over (example and channel, output row, output column) of a pooling
+// whose windows lie inside the input; p points at the window's top-left
+// input.
 static void tile_loops(CEmit *e, const Pool *q, const char *x) {
   out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++)\n", q->C, q->OH);
   out(e, "      for (int ow = 0; ow < %d; ow++) {\n", q->OW);
-  out(e, "        const float *p = %s + i * %d + oh * %d + ow * %d;\n", x, q->H * q->W, q->k * q->W, q->k);
+  out(e, "        const float *p = %s + i * %d + oh * %d + ow * %d;\n", x, q->H * q->W, q->s * q->W, q->s);
 }
 
 // m = the window's maximum, NaN as torch takes it; with `index`, at = the
@@ -544,7 +549,7 @@ static void emit_max_pool2d(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   Pool q = pool_of(&nd(e, n->in[0])->shape, &n->shape, &n->attr);
-  if (pool_tiles(&q)) {
+  if (pool_inside(&q)) {
     emit_max_pool2d_tiles(e, id, &q);
     return;
   }
@@ -587,7 +592,7 @@ static void emit_avg_pool2d(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   Pool q = pool_of(&nd(e, n->in[0])->shape, &n->shape, &n->attr);
-  if (pool_tiles(&q)) {
+  if (pool_inside(&q)) {
     tile_loops(e, &q, root_name(e, n->in[0]));
     emit_sum_taps(e, q.k, q.W);
     out(e, "        %s[(i * %d + oh) * %d + ow] = s / %d.0f;\n      }\n", e->name[id], q.OH, q.OW, q.k * q.k);

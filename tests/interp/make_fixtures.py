@@ -79,7 +79,7 @@ class PoolSmall(torch.nn.Module):
             setattr(self, name, nn.Module())
             getattr(self, name).conv1 = nn.Conv2d(cin, cout, 3, padding=1)
         self.cls = nn.Module()
-        self.cls.dense1 = nn.Linear(206, 10)
+        self.cls.dense1 = nn.Linear(341, 10)
 
     def loss(self, x, labels, extra):
         F = torch.nn.functional
@@ -94,7 +94,8 @@ class PoolSmall(torch.nn.Module):
         f = torch.cat([g, a7.flatten(1), F.max_pool2d(q, 3).flatten(1),
                        F.interpolate(a7, scale_factor=5, mode="nearest").flatten(1)], 1)
         z = F.interpolate(F.max_pool2d(q, 3), scale_factor=3, mode="bilinear", align_corners=False)
-        f = torch.cat([f, z.flatten(1)], 1)
+        f = torch.cat([f, z.flatten(1), F.max_pool2d(q, 3, stride=2).flatten(1),
+                       F.avg_pool2d(q, 2, stride=1).flatten(1)], 1)
         return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
 
 
