@@ -187,6 +187,9 @@ static int grad_concat(AdState *ad, const Node *n, int which, int dy) {
 }
 
 // ---- Interpreter kernels ----
+//
+// Examples are independent: threads take them in static blocks, and the
+// results do not depend on the number of threads.
 
 static const Node *input(const Interp *ip, const Node *n, int j) { return &ip->g->nodes[n->in[j]]; }
 
@@ -234,6 +237,7 @@ static int window_argmax(const Pool *q, const float *plane, int oh, int ow) {
 static void interp_max_pool2d(Interp *ip, const Node *n, float *out, const float *const *in) {
   const Node *x = input(ip, n, 0);
   Pool q = pool_of(&x->shape, &n->shape, &n->attr);
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < q.C; c++) {
       const float *plane = in[0] + at(x, i) + (size_t)c * q.H * q.W;
@@ -249,6 +253,7 @@ static void interp_max_pool2d_grad(Interp *ip, const Node *n, float *out, const 
   const Node *dy = input(ip, n, 0), *x = input(ip, n, 1);
   Pool q = pool_of(&n->shape, &dy->shape, &n->attr);
   memset(out, 0, (size_t)interp_rows(ip, n) * shape_numel(n->shape) * sizeof(float));
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < q.C; c++) {
       const float *plane = in[1] + at(x, i) + (size_t)c * q.H * q.W;
@@ -264,6 +269,7 @@ static void interp_avg_pool2d(Interp *ip, const Node *n, float *out, const float
   const Node *x = input(ip, n, 0);
   Pool q = pool_of(&x->shape, &n->shape, &n->attr);
   float div = (float)(q.k * q.k);
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < q.C; c++) {
       const float *plane = in[0] + at(x, i) + (size_t)c * q.H * q.W;
@@ -286,6 +292,7 @@ static void interp_avg_pool2d_grad(Interp *ip, const Node *n, float *out, const 
   Pool q = pool_of(&n->shape, &dy->shape, &n->attr);
   float div = (float)(q.k * q.k);
   memset(out, 0, (size_t)interp_rows(ip, n) * shape_numel(n->shape) * sizeof(float));
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < q.C; c++) {
       const float *d = in[0] + at(dy, i) + (size_t)c * q.OH * q.OW;
@@ -305,6 +312,7 @@ static void interp_avg_pool2d_grad(Interp *ip, const Node *n, float *out, const 
 static void interp_global_avg_pool(Interp *ip, const Node *n, float *out, const float *const *in) {
   const Node *x = input(ip, n, 0);
   int C = x->shape.dim[0], hw = x->shape.dim[1] * x->shape.dim[2];
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < C; c++) {
       const float *a = in[0] + at(x, i) + (size_t)c * hw;
@@ -318,6 +326,7 @@ static void interp_global_avg_pool(Interp *ip, const Node *n, float *out, const 
 static void interp_global_avg_pool_grad(Interp *ip, const Node *n, float *out, const float *const *in) {
   const Node *dy = input(ip, n, 0);
   int C = n->shape.dim[0], hw = n->shape.dim[1] * n->shape.dim[2];
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < C; c++) {
       float g = in[0][at(dy, i) + c] / (float)hw;
@@ -332,6 +341,7 @@ static void interp_upsample(Interp *ip, const Node *n, float *out, const float *
   const Node *x = input(ip, n, 0);
   int C = x->shape.dim[0], H = x->shape.dim[1], W = x->shape.dim[2], s = n->attr.stride;
   int OH = H * s, OW = W * s;
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < C; c++) {
       const float *a = in[0] + at(x, i) + (size_t)c * H * W;
@@ -348,6 +358,7 @@ static void interp_upsample_grad(Interp *ip, const Node *n, float *out, const fl
   int C = n->shape.dim[0], H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
   int OH = H * s, OW = W * s;
   memset(out, 0, (size_t)interp_rows(ip, n) * shape_numel(n->shape) * sizeof(float));
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < C; c++) {
       const float *d = in[0] + at(dy, i) + (size_t)c * OH * OW;
@@ -381,6 +392,7 @@ static void interp_upsample_bilinear(Interp *ip, const Node *n, float *out, cons
   const Node *x = input(ip, n, 0);
   int C = x->shape.dim[0], H = x->shape.dim[1], W = x->shape.dim[2], s = n->attr.stride;
   int OH = H * s, OW = W * s;
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < C; c++) {
       const float *a = in[0] + at(x, i) + (size_t)c * H * W;
@@ -403,6 +415,7 @@ static void interp_upsample_bilinear_grad(Interp *ip, const Node *n, float *out,
   int C = n->shape.dim[0], H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
   int OH = H * s, OW = W * s;
   memset(out, 0, (size_t)interp_rows(ip, n) * shape_numel(n->shape) * sizeof(float));
+#pragma omp parallel for schedule(static)
   for (int i = 0; i < interp_rows(ip, n); i++)
     for (int c = 0; c < C; c++) {
       const float *d = in[0] + at(dy, i) + (size_t)c * OH * OW;
