@@ -46,13 +46,14 @@ static bool pool_out(ShapeCx *cx, Shape x, Shape *out) {
   if (p > k / 2)
     return shape_error(cx, "%s: pad %d is more than half the window (k %d): at most %d", cx->op, p, k, k / 2);
   char sh[64];
-  if (x.dim[1] + 2 * p < k || x.dim[2] + 2 * p < k) {
+  int64_t ph = x.dim[1] + 2 * (int64_t)p, pw = x.dim[2] + 2 * (int64_t)p;   // no int overflow
+  if (ph < k || pw < k) {
     if (p)
       return shape_error(cx, "%s: the %dx%d window is larger than the %s input padded by %d on each side", cx->op,
                          k, k, shape_str(x, sh), p);
     return shape_error(cx, "%s: the %dx%d window is larger than the %s input", cx->op, k, k, shape_str(x, sh));
   }
-  *out = shape_make(3, (int[]){x.dim[0], (x.dim[1] + 2 * p - k) / s + 1, (x.dim[2] + 2 * p - k) / s + 1});
+  *out = shape_make(3, (int[]){x.dim[0], (int)((ph - k) / s + 1), (int)((pw - k) / s + 1)});
   return true;
 }
 
