@@ -582,6 +582,13 @@ static void emit_max_pool2d_grad(CEmit *e, int id) {
     return;
   }
   out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
+  if (pool_inside(&q)) {   // overlapping windows: the branchless scan, then one add at the maximum
+    tile_loops(e, &q, root_name(e, n->in[1]));
+    emit_taps(e, &q, true);
+    out(e, "        %s[i * %d + oh * %d + ow * %d + at / %d * %d + at %% %d] += %s[(i * %d + oh) * %d + ow];\n      }\n",
+        e->name[id], q.H * q.W, q.s * q.W, q.s, q.k, q.W, q.k, root_name(e, n->in[0]), q.OH, q.OW);
+    return;
+  }
   pool_loops(e, &q);
   out(e, "        const float *xp = %s + i * %d;\n", root_name(e, n->in[1]), q.H * q.W);
   emit_max(e, &q, true);
