@@ -559,12 +559,78 @@ static void emit_max_pool2d_grad_tiles(CEmit *e, int id, const Pool *q) {
   out(e, "      }\n");
 }
 
+// Output indices [*lo, *hi) whose windows lie inside an input of n: oh s -
+// pad >= 0 and oh s - pad + k <= n.
+static void inside_range(const Pool *q, int n, int out_n, int *lo, int *hi) {
+  *lo = min_int((q->p + q->s - 1) / q->s, out_n);
+  *hi = n + q->p - q->k < 0 ? 0 : min_int((n + q->p - q->k) / q->s + 1, out_n);
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+// Padded small windows (k <= 4): the windows inside the input (most of
+// them) take the branchless scan of the written-out taps, the border
+// windows the clipped loops.  An output row is three loops: the clipped
+// windows left of the inside ones, the inside ones, the clipped ones right
+// of them (a border row: all clipped in the first).  The forward stores the maximum; the
+// gradient (grad) adds dy at it.
+static void emit_max_padded(CEmit *e, int id, const Pool *q, bool grad) {
+  const Node *n = nd(e, id);
+  const char *x = root_name(e, n->in[grad ? 1 : 0]), *o = e->name[id];
+  int rlo, rhi, clo, chi;
+  inside_range(q, q->H, q->OH, &rlo, &rhi);
+  inside_range(q, q->W, q->OW, &clo, &chi);
+  if (grad)
+    out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", o, numel(e, id));
+  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", q->C, q->OH);
+  out(e, "      const int in = oh >= %d && oh < %d;\n", rlo, rhi);
+  char tail[256];
+  if (grad)
+    snprintf(tail, sizeof tail, "%s[(i * %d + oh) * %d + ow]", root_name(e, n->in[0]), q->OH, q->OW);
+  else
+    snprintf(tail, sizeof tail, "%s[(i * %d + oh) * %d + ow] = m", o, q->OH, q->OW);
+  for (int part = 0; part < (chi < q->OW ? 3 : 2); part++) {   // no third loop when nothing is right of chi
+    if (part == 0)
+      out(e, "      for (int ow = 0; ow < (in ? %d : %d); ow++) {\n", clo, q->OW);
+    else if (part == 1)
+      out(e, "      for (int ow = %d; in && ow < %d; ow++) {\n", clo, chi);
+    else
+      out(e, "      for (int ow = in ? %d : %d; ow < %d; ow++) {\n", chi, q->OW, q->OW);
+    if (part == 1) {
+      out(e, "        const float *p = %s + i * %d + (oh * %d - %d) * %d + ow * %d - %d;\n", x, q->H * q->W, q->s,
+          q->p, q->W, q->s, q->p);
+      emit_taps(e, q, grad);
+      if (grad)
+        out(e, "        %s[i * %d + (oh * %d - %d) * %d + ow * %d - %d + at / %d * %d + at %% %d] += %s;\n", o,
+            q->H * q->W, q->s, q->p, q->W, q->s, q->p, q->k, q->W, q->k, tail);
+      else
+        out(e, "        %s;\n", tail);
+    } else {
+      out(e, "        const int hs = oh * %d - %d, ws = ow * %d - %d;\n", q->s, q->p, q->s, q->p);
+      out(e, "        const int h0 = hs < 0 ? 0 : hs, h1 = hs + %d < %d ? hs + %d : %d;\n", q->k, q->H, q->k, q->H);
+      out(e, "        const int w0 = ws < 0 ? 0 : ws, w1 = ws + %d < %d ? ws + %d : %d;\n", q->k, q->W, q->k, q->W);
+      out(e, "        const float *xp = %s + i * %d;\n", x, q->H * q->W);
+      emit_max(e, q, grad);
+      if (grad)
+        out(e, "        %s[i * %d + at] += %s;\n", o, q->H * q->W, tail);
+      else
+        out(e, "        %s;\n", tail);
+    }
+    out(e, "      }\n");
+  }
+  out(e, "    }\n");
+}
+
 static void emit_max_pool2d(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   Pool q = pool_of(&nd(e, n->in[0])->shape, &n->shape, &n->attr);
   if (pool_inside(&q)) {
     emit_max_pool2d_tiles(e, id, &q);
+    return;
+  }
+  if (q.k <= 4) {
+    emit_max_padded(e, id, &q, false);
     return;
   }
   pool_loops(e, &q);
@@ -579,6 +645,10 @@ static void emit_max_pool2d_grad(CEmit *e, int id) {
   Pool q = pool_of(&n->shape, &nd(e, n->in[0])->shape, &n->attr);
   if (pool_tiles(&q)) {
     emit_max_pool2d_grad_tiles(e, id, &q);
+    return;
+  }
+  if (q.p > 0 && q.k <= 4) {
+    emit_max_padded(e, id, &q, true);
     return;
   }
   out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
