@@ -522,7 +522,7 @@ static void tile_loops(CEmit *e, const Pool *q, const char *x) {
 }
 
 // m = the window's maximum, NaN as torch takes it; with `index`, at = the
-// tap (u * k + v) of its first occurrence in row-major order.
+// offset from p (u * W + v) of its first occurrence in row-major order.
 static void emit_taps(CEmit *e, const Pool *q, bool index) {
   out(e, "        float m = p[0];\n");
   if (index)
@@ -531,7 +531,7 @@ static void emit_taps(CEmit *e, const Pool *q, bool index) {
     int off = j / q->k * q->W + j % q->k;
     if (index)
       out(e, "        { const float t = p[%d]; const int take = (t > m) | isnan(t); m = take ? t : m; "
-             "at = take ? %d : at; }\n", off, j);
+             "at = take ? %d : at; }\n", off, off);
     else
       out(e, "        { const float t = p[%d]; m = (t > m) | isnan(t) ? t : m; }\n", off);
   }
@@ -555,7 +555,7 @@ static void emit_max_pool2d_grad_tiles(CEmit *e, int id, const Pool *q) {
   out(e, "        const float g = %s[(i * %d + oh) * %d + ow];\n", root_name(e, n->in[0]), q->OH, q->OW);
   out(e, "        float *d = %s + i * %d + oh * %d + ow * %d;\n", e->name[id], q->H * q->W, q->k * q->W, q->k);
   for (int j = 0; j < q->k * q->k; j++)
-    out(e, "        d[%d] = at == %d ? g : 0.0f;\n", j / q->k * q->W + j % q->k, j);
+    out(e, "        d[%d] = at == %d ? g : 0.0f;\n", j / q->k * q->W + j % q->k, j / q->k * q->W + j % q->k);
   out(e, "      }\n");
 }
 
@@ -573,7 +573,8 @@ static void inside_range(const Pool *q, int n, int out_n, int *lo, int *hi) {
 // windows the clipped loops.  An output row is three loops: the clipped
 // windows left of the inside ones, the inside ones, the clipped ones right
 // of them (a border row: all clipped in the first).  The forward stores the maximum; the
-// gradient (grad) adds dy at it.
+// gradient (grad) adds dy at it, the inside windows in two loops: their
+// maxima's offsets (vectorised), then the adds (windows overlap).
 static void emit_max_padded(CEmit *e, int id, const Pool *q, bool grad) {
   const Node *n = nd(e, id);
   const char *x = root_name(e, n->in[grad ? 1 : 0]), *o = e->name[id];
@@ -584,6 +585,8 @@ static void emit_max_padded(CEmit *e, int id, const Pool *q, bool grad) {
     out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", o, numel(e, id));
   out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", q->C, q->OH);
   out(e, "      const int in = oh >= %d && oh < %d;\n", rlo, rhi);
+  if (grad)
+    out(e, "      int a[%d];\n", q->OW);
   char tail[256];
   if (grad)
     snprintf(tail, sizeof tail, "%s[(i * %d + oh) * %d + ow]", root_name(e, n->in[0]), q->OH, q->OW);
@@ -600,11 +603,14 @@ static void emit_max_padded(CEmit *e, int id, const Pool *q, bool grad) {
       out(e, "        const float *p = %s + i * %d + (oh * %d - %d) * %d + ow * %d - %d;\n", x, q->H * q->W, q->s,
           q->p, q->W, q->s, q->p);
       emit_taps(e, q, grad);
-      if (grad)
-        out(e, "        %s[i * %d + (oh * %d - %d) * %d + ow * %d - %d + at / %d * %d + at %% %d] += %s;\n", o,
-            q->H * q->W, q->s, q->p, q->W, q->s, q->p, q->k, q->W, q->k, tail);
-      else
+      if (grad) {   // the maxima's offsets; the adds follow in their own loop
+        out(e, "        a[ow] = at;\n      }\n");
+        out(e, "      for (int ow = %d; in && ow < %d; ow++) {\n", clo, chi);
+        out(e, "        %s[i * %d + (oh * %d - %d) * %d + ow * %d - %d + a[ow]] += %s;\n", o, q->H * q->W, q->s,
+            q->p, q->W, q->s, q->p, tail);
+      } else {
         out(e, "        %s;\n", tail);
+      }
     } else {
       out(e, "        const int hs = oh * %d - %d, ws = ow * %d - %d;\n", q->s, q->p, q->s, q->p);
       out(e, "        const int h0 = hs < 0 ? 0 : hs, h1 = hs + %d < %d ? hs + %d : %d;\n", q->k, q->H, q->k, q->H);
@@ -652,11 +658,16 @@ static void emit_max_pool2d_grad(CEmit *e, int id) {
     return;
   }
   out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
-  if (pool_inside(&q)) {   // overlapping windows: the branchless scan, then one add at the maximum
-    tile_loops(e, &q, root_name(e, n->in[1]));
+  if (pool_inside(&q)) {   // overlapping windows: the maxima's offsets in one loop, the adds in another
+    out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n      int a[%d];\n", q.C,
+        q.OH, q.OW);
+    out(e, "      for (int ow = 0; ow < %d; ow++) {\n", q.OW);
+    out(e, "        const float *p = %s + i * %d + oh * %d + ow * %d;\n", root_name(e, n->in[1]), q.H * q.W,
+        q.s * q.W, q.s);
     emit_taps(e, &q, true);
-    out(e, "        %s[i * %d + oh * %d + ow * %d + at / %d * %d + at %% %d] += %s[(i * %d + oh) * %d + ow];\n      }\n",
-        e->name[id], q.H * q.W, q.s * q.W, q.s, q.k, q.W, q.k, root_name(e, n->in[0]), q.OH, q.OW);
+    out(e, "        a[ow] = at;\n      }\n      for (int ow = 0; ow < %d; ow++)\n", q.OW);
+    out(e, "        %s[i * %d + oh * %d + ow * %d + a[ow]] += %s[(i * %d + oh) * %d + ow];\n    }\n", e->name[id],
+        q.H * q.W, q.s * q.W, q.s, root_name(e, n->in[0]), q.OH, q.OW);
     return;
   }
   pool_loops(e, &q);
