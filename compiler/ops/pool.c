@@ -522,7 +522,8 @@ static void tile_loops(CEmit *e, const Pool *q, const char *x) {
 }
 
 // m = the window's maximum, NaN as torch takes it; with `index`, at = the
-// offset from p (u * W + v) of its first occurrence in row-major order.
+// tap (u * k + v) of its first occurrence in row-major order (small tap
+// numbers, not offsets u * W + v: gcc 12 vectorises the loop only so).
 static void emit_taps(CEmit *e, const Pool *q, bool index) {
   out(e, "        float m = p[0];\n");
   if (index)
@@ -531,7 +532,7 @@ static void emit_taps(CEmit *e, const Pool *q, bool index) {
     int off = j / q->k * q->W + j % q->k;
     if (index)
       out(e, "        { const float t = p[%d]; const int take = (t > m) | isnan(t); m = take ? t : m; "
-             "at = take ? %d : at; }\n", off, off);
+             "at = take ? %d : at; }\n", off, j);
     else
       out(e, "        { const float t = p[%d]; m = (t > m) | isnan(t) ? t : m; }\n", off);
   }
@@ -555,7 +556,7 @@ static void emit_max_pool2d_grad_tiles(CEmit *e, int id, const Pool *q) {
   out(e, "        const float g = %s[(i * %d + oh) * %d + ow];\n", root_name(e, n->in[0]), q->OH, q->OW);
   out(e, "        float *d = %s + i * %d + oh * %d + ow * %d;\n", e->name[id], q->H * q->W, q->k * q->W, q->k);
   for (int j = 0; j < q->k * q->k; j++)
-    out(e, "        d[%d] = at == %d ? g : 0.0f;\n", j / q->k * q->W + j % q->k, j / q->k * q->W + j % q->k);
+    out(e, "        d[%d] = at == %d ? g : 0.0f;\n", j / q->k * q->W + j % q->k, j);
   out(e, "      }\n");
 }
 
@@ -606,8 +607,8 @@ static void emit_max_padded(CEmit *e, int id, const Pool *q, bool grad) {
       if (grad) {   // the maxima's offsets; the adds follow in their own loop
         out(e, "        a[ow] = at;\n      }\n");
         out(e, "      for (int ow = %d; in && ow < %d; ow++) {\n", clo, chi);
-        out(e, "        %s[i * %d + (oh * %d - %d) * %d + ow * %d - %d + a[ow]] += %s;\n", o, q->H * q->W, q->s,
-            q->p, q->W, q->s, q->p, tail);
+        out(e, "        %s[i * %d + (oh * %d - %d) * %d + ow * %d - %d + a[ow] / %d * %d + a[ow] %% %d] += %s;\n", o,
+            q->H * q->W, q->s, q->p, q->W, q->s, q->p, q->k, q->W, q->k, tail);
       } else {
         out(e, "        %s;\n", tail);
       }
@@ -666,8 +667,8 @@ static void emit_max_pool2d_grad(CEmit *e, int id) {
         q.s * q.W, q.s);
     emit_taps(e, &q, true);
     out(e, "        a[ow] = at;\n      }\n      for (int ow = 0; ow < %d; ow++)\n", q.OW);
-    out(e, "        %s[i * %d + oh * %d + ow * %d + a[ow]] += %s[(i * %d + oh) * %d + ow];\n    }\n", e->name[id],
-        q.H * q.W, q.s * q.W, q.s, root_name(e, n->in[0]), q.OH, q.OW);
+    out(e, "        %s[i * %d + oh * %d + ow * %d + a[ow] / %d * %d + a[ow] %% %d] += %s[(i * %d + oh) * %d + ow];\n"
+           "    }\n", e->name[id], q.H * q.W, q.s * q.W, q.s, q.k, q.W, q.k, root_name(e, n->in[0]), q.OH, q.OW);
     return;
   }
   pool_loops(e, &q);
