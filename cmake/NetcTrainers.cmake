@@ -6,6 +6,13 @@ foreach(model ${NETC_TRAINER_MODELS})
   netc_add_model(${model} models/${model}.net)
 endforeach()
 
+# The zoo's trainers (models/zoo/): built like the report's, with no golden
+# copy in generated/.
+set(NETC_ZOO_MODELS lenet5)
+foreach(model ${NETC_ZOO_MODELS})
+  netc_add_model(${model} models/zoo/${model}.net)
+endforeach()
+
 # `cmake --build build --target regen` refreshes generated/ from the build
 # tree's copies (tests/codegen checks they are byte-identical).
 set(regen_cmds "")

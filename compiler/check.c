@@ -533,9 +533,9 @@ static void report_at(ShapeCx *cx, const char *msg) { diag_error(*(Loc *)cx->use
 
 // The output shape of builtin o on the data inputs in[] (and its weight and
 // bias shapes when it is a layer); reports at loc.
-static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, Loc loc,
+static bool builtin_shape(const OpInfo *o, const Attrs *a, Shape dims, const Shape *in, int nin, Loc loc,
                           Shape *out, Shape *w, Shape *b) {
-  ShapeCx cx = {.op = o->name, .in = in, .nin = o->ninputs, .attr = a, .self = dims, .report = report_at,
+  ShapeCx cx = {.op = o->name, .in = in, .nin = nin, .attr = a, .self = dims, .report = report_at,
                 .user = &loc};
   if (!op_def(o->ir)->shape(&cx, out))
     return false;
@@ -670,7 +670,11 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
     if (has_params(o))
       l->pname = auto_name(o, counts);
     if (!o->chain) {
-      diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
+      if (op_def(o->ir)->flags & OPF_VARIADIC)
+        diag_error(l->name.loc, "%s takes 2 to %d inputs, so it cannot be a layer; use it in the model", nm,
+                   o->ninputs);
+      else
+        diag_error(l->name.loc, "%s takes %d inputs, so it cannot be a layer; use it in the model", nm, o->ninputs);
       return false;
     }
     Shape dims = {0};
@@ -684,7 +688,7 @@ static bool check_layer(Ctx *c, Net *n, Layer *l, Shape cur, bool cur_ok, int *c
       l->pname = l->label.str;
     if (!cur_ok)
       return false;
-    if (!builtin_shape(o, &l->attr, dims, &cur, l->name.loc, &l->out, &l->wshape, &l->bshape))
+    if (!builtin_shape(o, &l->attr, dims, &cur, 1, l->name.loc, &l->out, &l->wshape, &l->bshape))
       return false;
     l->nparams = has_params(o) ? shape_numel(l->wshape) + shape_numel(l->bshape) : 0;
     l->ok = true;
@@ -920,10 +924,17 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   }
   if (c->nc)
     c->nc->size++;
-  Expr *t[2] = {0};
+  Expr *t[IR_MAX_IN] = {0};
   Shape dims = {0};
-  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, o->ninputs, t, &e->attr, &dims);
-  for (int i = 0; i < o->ninputs; i++)
+  int nt = o->ninputs;
+  if (op_def(o->ir)->flags & OPF_VARIADIC) {   // concat: its positional arguments, 2 to ninputs
+    nt = 0;
+    for (int i = 0; i < e->nargs; i++)
+      nt += e->args[i].key.kind != TK_IDENT;
+    nt = nt < 2 ? 2 : nt > o->ninputs ? o->ninputs : nt;
+  }
+  bool ok = op_args(c, o, &e->tok, e->args, e->nargs, nt, t, &e->attr, &dims);
+  for (int i = 0; i < nt; i++)
     if (t[i])
       check_expr(c, t[i]);
   if (!ok)
@@ -938,8 +949,8 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
     }
     return;
   }
-  Shape in[2] = {0};
-  for (int i = 0; i < o->ninputs; i++) {
+  Shape in[IR_MAX_IN] = {0};
+  for (int i = 0; i < nt; i++) {
     if ((op_def(o->ir)->flags & OPF_CLASS_LOSS) && i == 1) {
       if (t[1]->vk == V_LABEL)
         continue;
@@ -955,7 +966,7 @@ static void check_builtin_call(Ctx *c, Expr *e, const OpInfo *o) {
   }
   if (!ok)
     return;
-  if (!builtin_shape(o, &e->attr, dims, in, e->tok.loc, &e->shape, &e->wshape, &e->bshape))
+  if (!builtin_shape(o, &e->attr, dims, in, nt, e->tok.loc, &e->shape, &e->wshape, &e->bshape))
     return;
   if ((op_def(o->ir)->flags & OPF_CLASS_LOSS) && !check_classes(e, t[1], in[0]))
     return;

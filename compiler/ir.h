@@ -56,6 +56,7 @@ typedef struct {
                                // without bias has 2 inputs
   float alpha;                 // leaky_relu's slope, elu's alpha, smooth_l1's beta, huber's delta
   int index;                   // INPUT: which of the model's tensor inputs (0, 1, ...)
+  int start;                   // SLICE: first row of dy's first axis
 } Attrs;
 
 typedef struct {

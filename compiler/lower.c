@@ -191,7 +191,7 @@ static int lower_expr(Lower *lw, const Expr *e) {
       return lower_net(lw, e->net, path(lw->prefix, e->pname), args);
     }
     const OpInfo *o = e->opi;
-    int in[2], nin = 0;
+    int in[IR_MAX_IN], nin = 0;
     for (int i = 0; i < e->nargs && nin < o->ninputs; i++)
       if (e->args[i].key.kind != TK_IDENT)
         in[nin++] = lower_expr(lw, e->args[i].val);

@@ -57,7 +57,7 @@ typedef struct {
 typedef struct OpInfo {
   const char *name;
   OpKind ir;
-  int ninputs;               // tensor operands in expression form: 0, 1, 2
+  int ninputs;               // tensor operands in expression form: 0 to IR_MAX_IN (OPF_VARIADIC: 2 to ninputs)
   bool chain;                // usable in a net line (the running value is input 0)
   int nattrs;
   AttrSpec attrs[MAX_ATTRS];
@@ -170,6 +170,8 @@ enum {
   // checks label(K) by it; the driver reports accuracy from the export
   // feeding input 0 (ir_class_output).
   OPF_CLASS_LOSS = 1 << 11,
+  // Takes 2 to `arity` inputs (concat), in the IR and in its surface form.
+  OPF_VARIADIC = 1 << 12,
 };
 
 typedef struct OpDef {

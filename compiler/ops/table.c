@@ -80,12 +80,14 @@ static bool row_problem(int op, const char *what) {
 static bool check_surface(int op, const OpInfo *o) {
   if (o->ir != (OpKind)op)
     return row_problem(op, "a surface form names another op");
-  if (o->nattrs < 0 || o->nattrs > MAX_ATTRS || o->ninputs < 0 || o->ninputs > 2)
+  if (o->nattrs < 0 || o->nattrs > MAX_ATTRS || o->ninputs < 0 || o->ninputs > IR_MAX_IN)
     return row_problem(op, "a surface form's attribute or input count is out of range");
   if (o->chain && o->ninputs != 1)
     return row_problem(op, "a chainable form must take one tensor input");
   if (o->ninputs > op_table[op]->arity)
     return row_problem(op, "a surface form takes more inputs than the op");
+  if ((op_table[op]->flags & OPF_VARIADIC) && (o->ninputs < 2 || o->chain))
+    return row_problem(op, "a variadic form takes 2 or more inputs, in expressions only");
   for (int i = 0; i < o->nattrs; i++) {
     const AttrSpec *a = &o->attrs[i];
     if (!a->name)
@@ -142,8 +144,9 @@ static void to_string(ShapeCx *cx, const char *msg) { snprintf(cx->user, 256, "%
 
 bool op_node_shape(const Graph *g, const Node *n, Shape *out, char *err) {
   const OpDef *d = op_def(n->op);
-  // A layer without bias (bias=false) has (x, w).
-  if (n->nin != d->arity && !((d->flags & OPF_LAYER) && n->nin == d->arity - 1))
+  // A layer without bias (bias=false) has (x, w); concat 2 to arity inputs.
+  if ((d->flags & OPF_VARIADIC) ? n->nin < 2 || n->nin > d->arity
+                                : n->nin != d->arity && !((d->flags & OPF_LAYER) && n->nin == d->arity - 1))
     FAIL("%s takes %d inputs, has %d", d->name, d->arity, n->nin);
   Shape in[IR_MAX_IN];
   for (int j = 0; j < n->nin; j++) {

@@ -59,4 +59,6 @@ expect vae -- "Total params=50,771" "Trainable params=50,771" "Frozen params=0" 
   net:trunk=24,384 net:mu_head=585 net:logvar_head=585 net:decoder=25,217
 # -D latent=4: the code layers shrink (encoder 24,384 + 65*4; decoder 25,217 - 64*5).
 expect autoencoder -D latent=4 -- "Total params=49,541" net:encoder=24,644 net:decoder=24,897
+# The zoo (models/zoo/): PyTorch's counts for the same layers.
+expect zoo/lenet5 -- "Total params=61,706" "Trainable params=61,706" net:lenet=61,706
 exit $fail

@@ -2,7 +2,8 @@
 """make_fixtures.py - PyTorch references for the interpreter (test_torch.c).
 
 Builds the four models of models/*.net in PyTorch (bench/pytorch_models.py:
-same layers, layouts and parameter names as netc gives them), and the small
+same layers, layouts and parameter names as netc gives them), the zoo's
+(models/zoo/*.net, bench/pytorch_zoo.py), and the small
 networks of single ops' tests (tests/interp/MODEL.net), sets every weight from a formula both
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
@@ -45,6 +46,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from pytorch_models import LATENT, MODELS, netc_name  # noqa: E402  (the four networks)
+from pytorch_zoo import ZOO  # noqa: E402  (models/zoo/*.net)
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4
 SAMPLE = 512
@@ -71,6 +73,12 @@ class ConvOpts(torch.nn.Module):
     """tests/interp/conv_opts.net: rectangular kernels, strides, padding and
     output padding, dilation, groups (depthwise too), layers without bias;
     nll of the log_softmax against the digit."""
+
+
+class PoolSmall(torch.nn.Module):
+    """tests/interp/pool_small.net: max_pool2d (padded, overlapping),
+    avg_pool2d (padding counted), global_avg_pool, upsample (nearest and
+    bilinear) and concat."""
 
     def __init__(self):
         super().__init__()
@@ -228,6 +236,30 @@ class InputsSmall(torch.nn.Module):
         return torch.nn.functional.nll_loss(logp, labels)
 
 
+        for name, cin, cout in (("a", 1, 4), ("b", 4, 4), ("c", 4, 3), ("head", 19, 8)):
+            setattr(self, name, nn.Module())
+            getattr(self, name).conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.cls = nn.Module()
+        self.cls.dense1 = nn.Linear(341, 10)
+
+    def loss(self, x, labels, extra):
+        F = torch.nn.functional
+        h = F.max_pool2d(torch.tanh(self.a.conv1(x)), 2)
+        p = F.max_pool2d(F.relu(self.b.conv1(h)), 3, stride=2, padding=1)
+        q = F.avg_pool2d(self.c.conv1(h), 3, stride=2, padding=1)
+        u = torch.cat([F.interpolate(p, scale_factor=2, mode="nearest"), h,
+                       F.interpolate(p, scale_factor=2, mode="bilinear", align_corners=False)], 1)
+        w = torch.cat([F.max_pool2d(u, 2), q, F.avg_pool2d(h, 2)], 1)
+        g = F.adaptive_avg_pool2d(F.relu(self.head.conv1(w)), 1).flatten(1)
+        a7 = F.avg_pool2d(q, 7)
+        f = torch.cat([g, a7.flatten(1), F.max_pool2d(q, 3).flatten(1),
+                       F.interpolate(a7, scale_factor=5, mode="nearest").flatten(1)], 1)
+        z = F.interpolate(F.max_pool2d(q, 3), scale_factor=3, mode="bilinear", align_corners=False)
+        f = torch.cat([f, z.flatten(1), F.max_pool2d(q, 3, stride=2).flatten(1),
+                       F.avg_pool2d(q, 2, stride=1).flatten(1)], 1)
+        return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -326,6 +358,7 @@ def main():
     models["conv_opts"] = ConvOpts
     models.update(ACTLOSS_MODELS)
     models.update(graph_small=GraphSmall, inputs_small=InputsSmall)
+    models.update(pool_small=PoolSmall, **ZOO)
     wanted = sys.argv[1:] or list(models)
     extras = {"denoiser": noise, "vae": eps}
     for name in wanted:

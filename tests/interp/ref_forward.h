@@ -140,6 +140,22 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
       o[0] /= (double)ma;
       break;
     case OP_NLL: o[0] = -a[(int)b[0]]; break;
+    case OP_MAX_POOL2D: {   // windows clipped to the input (padding is -inf)
+      const Shape xs = g->nodes[n->in[0]].shape;
+      int C = xs.dim[0], H = xs.dim[1], W = xs.dim[2], OH = n->shape.dim[1], OW = n->shape.dim[2];
+      int s = at->stride ? at->stride : at->k;
+      for (int c = 0; c < C; c++)
+        for (int oh = 0; oh < OH; oh++)
+          for (int ow = 0; ow < OW; ow++) {
+            double mx = -INFINITY;
+            for (int h = oh * s - at->pad; h < oh * s - at->pad + at->k; h++)
+              for (int w = ow * s - at->pad; w < ow * s - at->pad + at->k; w++)
+                if (h >= 0 && h < H && w >= 0 && w < W && a[(c * H + h) * W + w] > mx)
+                  mx = a[(c * H + h) * W + w];
+            o[(c * OH + oh) * OW + ow] = mx;
+          }
+      break;
+    }
     default:
       fprintf(stderr, "ref_forward: no reference for %s\n", ir_op_name(n->op));
       exit(1);

@@ -2,7 +2,7 @@
 // (the study's four, and conv_opts: the convolution options)
 // with respect to every trainable parameter tensor, on a batch of 3 real
 // MNIST images, through the whole pipeline (front end, autodiff, float
-// interpreter).
+// interpreter); the study's four models and the zoo's (models/zoo/).
 //
 // The numeric side is a second, independent forward evaluator in double
 // precision with direct loops (ref_forward.h): with eps = 1e-6 in double,
@@ -169,7 +169,7 @@ int main(void) {
   uint8_t labels[BATCH];
   mnist_batch(&d.train, NULL, 0, BATCH, x, labels);
   mnist_batch(&d.train, NULL, 0, DET_BATCH, det_x, det_labels);
-  const char *models[] = {"autoencoder", "denoiser", "classifier", "vae", "conv_opts", "graph_small"};
+  const char *models[] = {"autoencoder", "denoiser", "classifier", "vae", "conv_opts", "graph_small", "zoo/lenet5"};
   for (int i = 0; i < 5; i++)
     check_model(models[i], x, labels);
   mnist_free(&d);

@@ -306,6 +306,45 @@ static const char *t_smooth_l1_b(void) { return pointwise_loss(OP_SMOOTH_L1, 0.3
 static const char *t_huber(void) { return pointwise_loss(OP_HUBER, 1.0f, "huber delta 1 (both sides)"); }
 static const char *t_huber_d(void) { return pointwise_loss(OP_HUBER, 0.3f, "huber delta 0.3"); }
 
+// Pooling, upsampling, concatenation.  Inputs are random, so a window's
+// maximum is unique with a margin well above eps (ties: check_max_pool_ties).
+static int shaped(OpKind op, int x, Attrs a) {
+  int id = node(op, g->nodes[x].shape, true, 1, x, 0, 0);
+  Node *n = &g->nodes[id];
+  n->attr = a;
+  char err[256];
+  bool ok = op_node_shape(g, n, &n->shape, err);
+  CHECK(ok, "%s: %s", ir_op_name(op), err);
+  return id;
+}
+static const char *t_max_pool_k2(void) { begin(); finish(shaped(OP_MAX_POOL2D, operand(S(3, 2, 5, 5)), (Attrs){.k = 2})); return "max_pool2d k2 (uneven: 5 -> 2)"; }
+static const char *t_max_pool_k3s2p1(void) { begin(); finish(shaped(OP_MAX_POOL2D, operand(S(3, 2, 5, 5)), (Attrs){.k = 3, .stride = 2, .pad = 1})); return "max_pool2d k3 s2 p1 (overlapping)"; }
+static const char *t_avg_pool_k2(void) { begin(); finish(shaped(OP_AVG_POOL2D, operand(S(3, 2, 5, 5)), (Attrs){.k = 2})); return "avg_pool2d k2 (uneven: 5 -> 2)"; }
+static const char *t_avg_pool_k3s2p1(void) { begin(); finish(shaped(OP_AVG_POOL2D, operand(S(3, 2, 5, 5)), (Attrs){.k = 3, .stride = 2, .pad = 1})); return "avg_pool2d k3 s2 p1 (padding counted)"; }
+static const char *t_global_avg_pool(void) { begin(); finish(shaped(OP_GLOBAL_AVG_POOL, operand(S(3, 3, 3, 4)), (Attrs){0})); return "global_avg_pool"; }
+static const char *t_bilinear2(void) { begin(); finish(shaped(OP_UPSAMPLE_BILINEAR, operand(S(3, 2, 3, 4)), (Attrs){.stride = 2})); return "upsample_bilinear x2"; }
+static const char *t_bilinear3(void) { begin(); finish(shaped(OP_UPSAMPLE_BILINEAR, operand(S(3, 2, 3, 2)), (Attrs){.stride = 3})); return "upsample_bilinear x3"; }
+static const char *t_upsample(void) { begin(); finish(shaped(OP_UPSAMPLE, operand(S(3, 2, 2, 3)), (Attrs){.stride = 3})); return "upsample x3"; }
+
+// concat of three [C, H, W] values with different C (one a conv's, so a
+// layer's parameters are behind one of the slices), and of two [N].
+static const char *t_concat3(void) {
+  begin();
+  int x = operand(S(3, 2, 3, 3));
+  int t = node(OP_TANH, S(3, 2, 3, 3), true, 1, x, 0, 0);
+  int c = layer(OP_CONV2D, x, shape_make(4, (int[]){1, 2, 1, 1}), 1, 1, 1, 0, 0);
+  int y = ir_add(g, OP_CONCAT, (int[]){c, x, t}, 3, S(3, 5, 3, 3), true, here);
+  finish(y);
+  return "concat of 3 ([1|2|2, 3, 3])";
+}
+static const char *t_concat_1d(void) {
+  begin();
+  int x = operand(S(1, 4, 0, 0));
+  int d = layer(OP_DENSE, x, S(2, 3, 4, 0), 3, 0, 0, 0, 0);
+  finish(ir_add(g, OP_CONCAT, (int[]){x, d}, 2, S(1, 7, 0, 0), true, here));
+  return "concat of 2 ([4|3])";
+}
+
 typedef const char *(*Case)(void);
 static const Case cases[] = {
   t_conv_s2p1, t_conv_s1p0, t_conv_s2p0, t_deconv_s2p0, t_deconv_s2p1o1, t_dense, t_reshape,
@@ -316,6 +355,8 @@ static const Case cases[] = {
   t_conv_rect_dil_g2, t_conv_depthwise_nobias, t_deconv_rect_g2_nobias, t_deconv_dil_g2,
   t_leaky_relu, t_leaky_relu_02, t_elu, t_elu_05, t_gelu, t_softmax, t_cross_entropy,
   t_bce, t_bce_logits, t_l1, t_smooth_l1, t_smooth_l1_b, t_huber, t_huber_d,
+  t_max_pool_k2, t_max_pool_k3s2p1, t_avg_pool_k2, t_avg_pool_k3s2p1, t_global_avg_pool, t_upsample,
+  t_concat3, t_concat_1d, t_bilinear2, t_bilinear3,
 };
 
 // Parameter values: positive for log's and div's operands (a pole at 0),
@@ -420,6 +461,40 @@ static void check_no_rule_error(void) {
     printf("ok   %-40s accepted\n", "noise on the input only");
 }
 
+// Ties: max_pool2d's gradient goes to the first maximum of each window in
+// row-major order, as PyTorch's CPU kernel.  dx of an all-zero [1, 3, 3]
+// under k3 s1 p1 with dy = 1 and of a [1, 4, 4] with tied 2x2 blocks under
+// k2, from torch: F.max_pool2d(x, ...).sum().backward(); x.grad.
+static void check_max_pool_ties(void) {
+  static const float x1[9] = {0}, x2[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 0, 3, 3, 3, 3, 0};
+  static const float want1[9] = {4, 2, 0, 2, 1, 0, 0, 0, 0};
+  static const float want2[16] = {1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0};
+  struct { int hw; Attrs a; const float *x, *want; } cs[] = {
+    {3, {.k = 3, .stride = 1, .pad = 1}, x1, want1}, {4, {.k = 2}, x2, want2}};
+  for (int c = 0; c < 2; c++) {
+    begin();
+    Shape s = S(3, 1, cs[c].hw, cs[c].hw);
+    int x = input(s);
+    int y = shaped(OP_MAX_POOL2D, x, cs[c].a);
+    int one = node(OP_BROADCAST, g->nodes[y].shape, false, 1, konst(1), 0, 0);
+    int dx = node(OP_MAX_POOL2D_GRAD, s, true, 2, one, x, 0);
+    g->nodes[dx].attr = cs[c].a;
+    ir_export(g, "dx", dx);
+    CHECK(ops_verify(g), "ties: graph does not verify");
+    Interp *ip = interp_new(g, NULL);
+    interp_run(ip, g->nnodes, cs[c].x, NULL, 1, 0);
+    const float *v = interp_value(ip, dx);
+    int bad = 0;
+    for (int k = 0; k < cs[c].hw * cs[c].hw; k++)
+      bad += v[k] != cs[c].want[k];
+    CHECK(!bad, "ties: max_pool2d_grad case %d differs from torch in %d entries", c, bad);
+    if (!bad)
+      printf("ok   %-40s case %d equals torch's dx\n", "max_pool2d gradient on ties", c);
+    interp_release(ip);
+    interp_free(ip);
+  }
+}
+
 int main(void) {
   omp_set_num_threads(1);       // tiny ops: threads would only spin
   openblas_set_num_threads(1);
@@ -430,5 +505,6 @@ int main(void) {
     run_case(cases[i], BIG_BATCH);
   check_frozen_no_work();
   check_no_rule_error();
+  check_max_pool_ties();
   return t_finish("interp_grad_ops");
 }

@@ -1,0 +1,74 @@
+// bench_zoo.c — training throughput of a zoo model's generated code
+// (models/zoo/*.net), as bench-codegen measures the autoencoder's: a full
+// batch of MNIST training images with their labels, warm-up, then R timed
+// runs of a fixed number of train_step calls; prints the median and
+// min/max images/s of the runs as one JSON object.  The model is chosen at
+// build time (GEN_HEADER, GEN_NEW: bench-zoo-MODEL).
+//
+//   bench-zoo-MODEL [--threads N] [--runs R] [--steps S] [--clock wall|cpu]
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include GEN_HEADER
+#include "mnist.h"
+#include "model.h"
+
+// Wall-clock time, or with --clock cpu the process's CPU time (on a shared,
+// loaded machine, CPU time over 1 thread is what an idle core would do).
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(clock_id, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  int threads = 1, runs = 5, steps = 20;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--runs")) runs = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--clock")) clock_id = strcmp(argv[i + 1], "cpu") ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
+  }
+  runs = runs < 1 ? 1 : runs > 64 ? 64 : runs;
+  steps = steps < 1 ? 1 : steps;
+
+  Mnist d;
+  if (mnist_load(&d, mnist_default_dir()))
+    return 1;
+  NetModel *m = GEN_NEW();
+  const int B = m->max_batch;
+  float *x = malloc(sizeof(float) * B * MNIST_PIXELS);
+  uint8_t *y = malloc(B);
+  mnist_batch(&d.train, NULL, 0, B, x, y);
+  model_init_params(m, 1);
+  m->set_threads(m, threads);
+
+  double v[64];
+  for (int w = 0; w < 2; w++)
+    m->train_step(m, x, y, B, 1);
+  for (int r = 0; r < runs; r++) {
+    double t0 = now();
+    for (int s = 0; s < steps; s++)
+      m->train_step(m, x, y, B, (uint64_t)s);
+    v[r] = steps * (double)B / (now() - t0);
+  }
+  qsort(v, runs, sizeof *v, cmp_double);
+  double med = runs % 2 ? v[runs / 2] : 0.5 * (v[runs / 2 - 1] + v[runs / 2]);
+  printf("{\"impl\":\"generated\",\"model\":\"%s\",\"what\":\"train\",\"threads\":%d,\"batch\":%d,"
+         "\"clock\":\"%s\",\"images_per_second\":%.1f,\"min\":%.1f,\"max\":%.1f}\n",
+         m->name, threads, B, clock_id == CLOCK_MONOTONIC ? "wall" : "cpu", med, v[0], v[runs - 1]);
+  m->free(m);
+  mnist_free(&d);
+  free(x);
+  free(y);
+  return 0;
+}
