@@ -562,6 +562,8 @@ static bool emit_chunk_fn(CEmit *e, const char *fn, int from, int to, const char
   for (int i = 0; i < 3; i++)
     if (uses_ident(body, ints[i]))
       out(e, "  const int %s = c->%s;\n", ints[i], ints[i]);
+  if (uses_ident(body, "train"))
+    out(e, "  const int train = c->train;\n");
   if (uses_ident(body, "seed"))
     out(e, "  const uint64_t seed = c->seed;\n");
   if (uses_ident(body, "R"))

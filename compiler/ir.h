@@ -46,6 +46,7 @@ typedef struct {
   float scalar;                // CONST value
   float mean, mean_std;        // NOISE: mu ~ N(mean, mean_std^2) per example,
   float std, std_std;          //        sigma = |N(std, std_std^2)|
+  float p;                     // DROPOUT, DROPOUT_MASK: the probability of zeroing an element
 } Attrs;
 
 typedef struct {

@@ -120,6 +120,13 @@ static int add(Lower *lw, OpKind op, const int *in, int nin, Shape s, Token at, 
   return id;
 }
 
+// dropout(x) is two nodes: its mask, a random leaf, and dropout(x, mask),
+// whose gradient reads that mask (ops/modes.c).
+static int add_dropout(Lower *lw, int x, Shape s, Token at, Attrs attr) {
+  int mask = add(lw, OP_DROPOUT_MASK, NULL, 0, s, at, attr);
+  return add(lw, OP_DROPOUT, (int[]){x, mask}, 2, s, at, attr);
+}
+
 // Applies net n to node x; returns the net's output node.
 static int lower_net(Lower *lw, const Net *n, const char *prefix, int x) {
   for (int i = 0; i < n->nlayers; i++) {
@@ -133,6 +140,8 @@ static int lower_net(Lower *lw, const Net *n, const char *prefix, int x) {
       LayerParams *p = params_of(lw, name);
       x = add(lw, l->opi->ir, (int[]){x, p->w, p->b}, 3, l->out, l->name, l->attr);
       lw->g->nodes[x].name = name;
+    } else if (l->opi->ir == OP_DROPOUT) {
+      x = add_dropout(lw, x, l->out, l->name, l->attr);
     } else {
       x = add(lw, l->opi->ir, (int[]){x}, 1, l->out, l->name, l->attr);
     }
@@ -158,6 +167,8 @@ static int lower_expr(Lower *lw, const Expr *e) {
     for (int i = 0; i < e->nargs && nin < o->ninputs; i++)
       if (e->args[i].key.kind != TK_IDENT)
         in[nin++] = lower_expr(lw, e->args[i].val);
+    if (o->ir == OP_DROPOUT)
+      return add_dropout(lw, in[0], e->shape, e->tok, e->attr);
     return add(lw, o->ir, in, nin, e->shape, e->tok, e->attr);
   }
   case E_NEG: {

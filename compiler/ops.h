@@ -110,6 +110,11 @@ struct Interp {
   double (*normal)(Interp *ip, int i);
   // x[0..m) += noise as the runtime's noise_apply draws it, from example i's stream.
   void (*noise)(Interp *ip, int i, float *x, int m, const Attrs *a);
+  // The mode of the step: training (dropout draws masks) or evaluation
+  // (dropout is the identity).  interp_new starts in training mode.
+  bool train;
+  // The next uniform float in [0, 1) of example i's stream (rng_uniformf).
+  float (*uniform)(Interp *ip, int i);
 };
 
 // Computes n's value for a batch: out has n->shape per example (times the

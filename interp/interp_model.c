@@ -23,6 +23,7 @@ typedef struct {
 static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
   InterpModel *im = m->impl;
   Graph *g = im->g;
+  im->ip->train = true;
   double loss = interp_run(im->ip, g->nnodes, x, labels, n, seed);
   for (int p = 0; p < g->nparams; p++) {
     const Param *pr = &g->params[p];
@@ -38,6 +39,7 @@ static float model_forward(NetModel *m, const float *x, const uint8_t *labels, i
                            float **outputs) {
   InterpModel *im = m->impl;
   Graph *g = im->g;
+  im->ip->train = false;     // forward() evaluates: validation, test, inference
   double loss = interp_run(im->ip, g->nforward, x, labels, n, seed);
   for (int e = 0; outputs && e < g->nexports; e++) {
     if (!outputs[e])

@@ -73,7 +73,7 @@ static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int 
         .G = s->arena + sp->arena_grads + (size_t)c * ntr,
         .x = x, .labels = labels,
         .i0 = c * chunk, .nc = n - c * chunk < chunk ? n - c * chunk : chunk, .n = n,
-        .seed = seed,
+        .seed = seed, .train = train,
       };
       sp->forward(&ch);
       loss[c] = chunk_outputs(sp, &ch, outputs);

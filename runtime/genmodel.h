@@ -40,6 +40,7 @@ typedef struct {
   const uint8_t *labels;     // [n], or NULL
   int i0, nc, n;
   uint64_t seed;             // example i draws from rng_stream(seed, i)
+  int train;                 // 1: a training step; 0: evaluation (dropout is the identity)
 } GenChunk;
 
 typedef void (*GenChunkFn)(const GenChunk *c);

@@ -39,6 +39,7 @@ import sys
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -63,6 +64,30 @@ class TanhSmall(torch.nn.Module):
         y = self.tanhnet.dense2(torch.tanh(self.tanhnet.dense1(flat)))
         r = 0.5 * torch.tanh(y) + 0.5
         return ((r - flat) ** 2).mean(dim=1).mean()
+
+
+class DropoutSmall(torch.nn.Module):
+    """tests/interp/dropout_small.net: flatten dense(32) relu dropout(0.3)
+    dense(10), dropout(p=0.25), log_softmax, nll.  The masks are torch's
+    (F.dropout of ones: bernoulli(1-p) / (1-p)), drawn once and given as
+    `extra`, so the optimiser steps see the same masks as the C test, which
+    injects them (records mask0, mask1: the dropout_mask nodes in order)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dnet = torch.nn.Module()
+        self.dnet.dense1 = torch.nn.Linear(784, 32)
+        self.dnet.dense2 = torch.nn.Linear(32, 10)
+
+    @staticmethod
+    def masks():
+        return [F.dropout(torch.ones(B, 32), 0.3, training=True),
+                F.dropout(torch.ones(B, 10), 0.25, training=True)]
+
+    def loss(self, x, labels, masks):
+        h = torch.relu(self.dnet.dense1(x.reshape(x.shape[0], -1))) * masks[0]
+        h = self.dnet.dense2(h) * masks[1]
+        return F.nll_loss(F.log_softmax(h, dim=1), labels)
 
 
 def idx_load(path):
@@ -159,9 +184,9 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall)
+    models = dict(MODELS, tanh_small=TanhSmall, dropout_small=DropoutSmall)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
-    extras = {"denoiser": noise, "vae": eps}
+    extras = {"denoiser": noise, "vae": eps, "dropout_small": DropoutSmall.masks()}
     for name in wanted:
         extra = extras.get(name)
         cls = models[name]
@@ -176,6 +201,9 @@ def main():
             records.append(("eps", eps.numpy(), eps.numel()))
         if name == "denoiser":
             records.append(("noise", noise.reshape(B, -1).numpy(), noise.numel()))
+        if isinstance(extra, list):   # dropout masks, in the order of the model's dropout_mask nodes
+            for j, mask in enumerate(extra):
+                records.append((f"mask{j}", mask.numpy(), mask.numel()))
         adam = trained(cls, lambda ps: torch.optim.Adam(ps, lr=1e-3), x, labels, extra)
         sgd = trained(cls, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), x, labels, extra)
         adam_p = dict(adam.named_parameters())

@@ -208,12 +208,28 @@ static const char *t_reparam(void) {
   return "reparameterisation + KL (normal, reuse)";
 }
 
+// dropout(x, mask): the mask is drawn from the streams of seed 42 in every
+// run, so the differences see the same mask as the gradient.
+static int dropout(int x, float p) {
+  Shape s = g->nodes[x].shape;
+  int m = node(OP_DROPOUT_MASK, s, true, 0, 0, 0, 0);
+  int y = node(OP_DROPOUT, s, true, 2, x, m, 0);
+  g->nodes[m].attr.p = g->nodes[y].attr.p = p;
+  return y;
+}
+
+static const char *t_dropout(void) {
+  begin();
+  finish(dropout(operand(S(2, 4, 5, 0)), 0.4f));
+  return "dropout p=0.4 (the same mask)";
+}
+
 typedef const char *(*Case)(void);
 static const Case cases[] = {
   t_conv_s2p1, t_conv_s1p0, t_conv_s2p0, t_deconv_s2p0, t_deconv_s2p1o1, t_dense, t_reshape,
   t_relu, t_sigmoid, t_tanh, t_exp, t_log, t_neg, t_add, t_sub, t_mul, t_div,
   t_mul_scalar, t_div_scalar, t_sub_scalar, t_mul_const, t_square,
-  t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam,
+  t_log_softmax, t_sum, t_mean, t_mse, t_nll, t_reparam, t_dropout,
 };
 
 // Parameter values: positive for log's and div's operands (a pole at 0),
@@ -318,6 +334,37 @@ static void check_no_rule_error(void) {
     printf("ok   %-40s accepted\n", "noise on the input only");
 }
 
+// Training mode: each element is 0 or x / (1 - p), about a fraction p of
+// them 0, and a seed gives the same mask again.  Evaluation: x exactly.
+static void check_dropout_modes(void) {
+  begin();
+  const float p = 0.25f;
+  int x = input(S(1, 200, 0, 0));
+  int y = dropout(x, p);
+  ir_export(g, "y", y);      // kept after the step
+  g->nforward = g->nnodes;
+  enum { N = 5, M = 200 };
+  static float xv[N * M], first[N * M];
+  for (int k = 0; k < N * M; k++)
+    xv[k] = gc_range(0.5f, 1.5f);
+  Interp *ip = interp_new(g, NULL);
+  interp_run(ip, g->nnodes, xv, NULL, N, 7);
+  memcpy(first, interp_value(ip, y), sizeof first);
+  int zeros = 0, bad = 0;
+  for (int k = 0; k < N * M; k++) {
+    zeros += first[k] == 0.0f;
+    bad += first[k] != 0.0f && first[k] != xv[k] * (1.0f / (float)(1.0 - p));
+  }
+  CHECK(bad == 0 && zeros > 150 && zeros < 350, "dropout train: %d zeros of %d, %d wrong values", zeros, N * M, bad);
+  interp_run(ip, g->nnodes, xv, NULL, N, 7);
+  CHECK(!memcmp(first, interp_value(ip, y), sizeof first), "dropout train: seed 7 drew another mask");
+  ip->train = false;
+  interp_run(ip, g->nnodes, xv, NULL, N, 7);
+  CHECK(!memcmp(xv, interp_value(ip, y), sizeof xv), "dropout eval: not the identity");
+  interp_free(ip);
+  printf("ok   %-40s train: %d of %d zeroed; eval: identity\n", "dropout modes", zeros, N * M);
+}
+
 int main(void) {
   omp_set_num_threads(1);       // tiny ops: threads would only spin
   openblas_set_num_threads(1);
@@ -328,5 +375,6 @@ int main(void) {
     run_case(cases[i], BIG_BATCH);
   check_frozen_no_work();
   check_no_rule_error();
+  check_dropout_modes();
   return t_finish("interp_grad_ops");
 }

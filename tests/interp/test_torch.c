@@ -208,9 +208,18 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++)
     labels[i] = (uint8_t)rl->data[i];
 
-  // torch's draws replace the streams: eps for normal(), noise for noise().
+  // torch's draws replace the streams: eps for normal(), noise for noise(),
+  // mask0, mask1, ... for the dropout masks in node order.
   const float **draws = calloc(g->nnodes, sizeof(float *));
+  int nmask = 0;
   for (int i = 0; i < g->nforward; i++) {
+    if (g->nodes[i].op == OP_DROPOUT_MASK) {
+      char key[32];
+      snprintf(key, sizeof key, "mask%d", nmask++);
+      Record *r = find("", key);
+      CHECK(r, "%s is missing in the fixture", key);
+      draws[i] = r ? r->data : NULL;
+    }
     if (g->nodes[i].op == OP_NORMAL)
       draws[i] = find("", "eps")->data;
     if (g->nodes[i].op == OP_NOISE)
