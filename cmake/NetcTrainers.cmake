@@ -6,6 +6,11 @@ foreach(model ${NETC_TRAINER_MODELS})
   netc_add_model(${model} models/${model}.net)
 endforeach()
 
+# The zoo's trainers (models/zoo/: no golden copies).
+foreach(model mlp)
+  netc_add_model(${model} models/zoo/${model}.net)
+endforeach()
+
 # `cmake --build build --target regen` refreshes generated/ from the build
 # tree's copies (tests/codegen checks they are byte-identical).
 set(regen_cmds "")

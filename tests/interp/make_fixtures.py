@@ -44,9 +44,15 @@ import torch.nn.functional as F
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from pytorch_models import LATENT, MODELS, netc_name  # noqa: E402  (the four networks)
+from pytorch_zoo import ZOO  # noqa: E402  (models/zoo/*.net)
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4
 SAMPLE = 512
+# A model whose first weight has 784 columns and a multiple of 512 / 784's
+# common factors as rows is sampled at a prime count instead: at 512, every
+# sample would fall on pixel 0 or 392, always 0 in MNIST, and the gradient
+# comparison would be vacuous.
+SAMPLE_FOR = {"mlp": 509}
 
 
 class TanhSmall(torch.nn.Module):
@@ -137,12 +143,12 @@ def set_formula_weights(model):
             p.copy_(formula(netc_name(name), tuple(p.shape)))
 
 
-def sampled(t):
+def sampled(t, sample=SAMPLE):
     flat = t.detach().reshape(-1).numpy().astype(np.float32)
     n_full = flat.size
-    if n_full <= SAMPLE:
+    if n_full <= sample:
         return flat, n_full
-    idx = (np.arange(SAMPLE, dtype=np.int64) * n_full) // SAMPLE
+    idx = (np.arange(sample, dtype=np.int64) * n_full) // sample
     return flat[idx], n_full
 
 
@@ -184,9 +190,12 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall, dropout_small=DropoutSmall)
+    models = dict(MODELS, tanh_small=TanhSmall, dropout_small=DropoutSmall, **ZOO)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps, "dropout_small": DropoutSmall.masks()}
+    for name in wanted:       # the zoo's dropout masks
+        if name in ZOO and hasattr(ZOO[name], "masks"):
+            extras[name] = ZOO[name].masks(B)
     for name in wanted:
         extra = extras.get(name)
         cls = models[name]
@@ -212,11 +221,12 @@ def main():
             if not p.requires_grad:
                 continue
             nn_name = netc_name(pname)
-            g, n_full = sampled(p.grad)
+            ns = SAMPLE_FOR.get(name, SAMPLE)
+            g, n_full = sampled(p.grad, ns)
             records.append(("d_" + nn_name, g, n_full))
             records.append(("l1_d_" + nn_name, np.array([p.grad.abs().double().sum().item()], np.float32), 1))
-            records.append(("adam_" + nn_name, *sampled(adam_p[pname])))
-            records.append(("sgd_" + nn_name, *sampled(sgd_p[pname])))
+            records.append(("adam_" + nn_name, *sampled(adam_p[pname], ns)))
+            records.append(("sgd_" + nn_name, *sampled(sgd_p[pname], ns)))
         write(os.path.join(OUT, name + ".bin"), records)
         print(f"{name}: loss {loss.item():.6f}, {len(records)} records")
 

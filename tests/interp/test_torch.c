@@ -190,9 +190,11 @@ int main(int argc, char **argv) {
   char path[1024];
   snprintf(path, sizeof path, "%s/tests/interp/fixtures/%s.bin", NETC_SOURCE_DIR, model);
   fixture_load(path);
-  // The study's models are models/MODEL.net; an op's own test model
-  // (tanh_small) is tests/interp/MODEL.net.
+  // The study's models are models/MODEL.net, the zoo's models/zoo/MODEL.net;
+  // an op's own test model (tanh_small) is tests/interp/MODEL.net.
   snprintf(path, sizeof path, "%s/tests/interp/%s.net", NETC_SOURCE_DIR, model);
+  if (access(path, R_OK) != 0)
+    snprintf(path, sizeof path, "%s/models/zoo/%s.net", NETC_SOURCE_DIR, model);
   if (access(path, R_OK) != 0)
     snprintf(path, sizeof path, "%s/models/%s.net", NETC_SOURCE_DIR, model);
   int status;
