@@ -19,6 +19,7 @@ typedef struct {
   const Layer *layer;
   bool frozen;
   int w, b;                  // OP_PARAM nodes
+  int rm, rv;                // batch norm's running mean and variance (buffers)
 } LayerParams;
 
 typedef struct {
@@ -102,6 +103,31 @@ static void add_params(Lower *lw, bool frozen) {
     int fan_in = (int)(shape_numel(l->wshape) / l->wshape.dim[0]);
     p->w = ir_add_param(lw->g, join(p->name, "w"), l->wshape, frozen, fan_in, src(l->name));
     p->b = ir_add_param(lw->g, join(p->name, "b"), l->bshape, frozen, fan_in, src(l->name));
+    if (l->opi->ir == OP_BATCH_NORM) {   // torch.nn.BatchNorm*d: weight 1, bias 0
+      lw->g->params[lw->g->nodes[p->w].param].init = PARAM_INIT_ONES;
+      lw->g->params[lw->g->nodes[p->b].param].init = PARAM_INIT_ZEROS;
+    }
+  }
+}
+
+// Batch norm's running statistics, after every parameter (trainable and
+// frozen): buffers are frozen tensors that training steps write.
+static int add_buffer(Lower *lw, const LayerParams *p, const char *what, int init) {
+  const Layer *l = p->layer;
+  int id = ir_add_param(lw->g, join(p->name, what), l->bshape, true, 1, src(l->name));
+  Param *pr = &lw->g->params[lw->g->nodes[id].param];
+  pr->init = init;
+  pr->buffer = true;
+  return id;
+}
+
+static void add_buffers(Lower *lw) {
+  for (int i = 0; i < lw->nlp; i++) {
+    LayerParams *p = &lw->lp[i];
+    if (p->layer->opi->ir != OP_BATCH_NORM)
+      continue;
+    p->rm = add_buffer(lw, p, "running_mean", PARAM_INIT_ZEROS);
+    p->rv = add_buffer(lw, p, "running_var", PARAM_INIT_ONES);
   }
 }
 
@@ -138,7 +164,14 @@ static int lower_net(Lower *lw, const Net *n, const char *prefix, int x) {
     if (op_def(l->opi->ir)->flags & OPF_LAYER) {
       char *name = join(prefix, l->pname);
       LayerParams *p = params_of(lw, name);
-      x = add(lw, l->opi->ir, (int[]){x, p->w, p->b}, 3, l->out, l->name, l->attr);
+      if (l->opi->ir == OP_BATCH_NORM) {   // the statistics, then the normalisation
+        Shape st = shape_make(2, (int[]){2, l->out.dim[0]});
+        int s = ir_add(lw->g, OP_BN_STATS, (int[]){x, p->rm, p->rv}, 3, st, false, src(l->name));
+        lw->g->nodes[s].attr = l->attr;
+        x = add(lw, OP_BATCH_NORM, (int[]){x, s, p->w, p->b}, 4, l->out, l->name, l->attr);
+      } else {
+        x = add(lw, l->opi->ir, (int[]){x, p->w, p->b}, 3, l->out, l->name, l->attr);
+      }
       lw->g->nodes[x].name = name;
     } else if (l->opi->ir == OP_DROPOUT) {
       x = add_dropout(lw, x, l->out, l->name, l->attr);
@@ -207,6 +240,7 @@ Graph *lower_unit(Unit *u) {
     return NULL;
   add_params(&lw, false);
   add_params(&lw, true);
+  add_buffers(&lw);
 
   for (int i = 0; i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];

@@ -159,6 +159,10 @@ enum {
   // OPF_EW whose value is its input's up to the sign (neg, broadcast): a
   // product stays an FMA candidate through it (-(a * b) + c).
   OPF_EW_PASS = 1 << 10,
+  // Its value is a constant to autodiff: no gradient flows through it to
+  // its inputs (batch norm's statistics: the consumer's rule accounts for
+  // them).
+  OPF_NO_GRAD = 1 << 11,
 };
 
 typedef struct OpDef {

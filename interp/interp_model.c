@@ -69,6 +69,8 @@ static void model_free(NetModel *m) {
   free(im->offset);
   free(im);
   free(m->tensors);
+  free((void *)m->tensor_init);
+  free((void *)m->tensor_buffer);
   free(m->outputs);
   free(m->params);
   free(m->grads);
@@ -107,6 +109,14 @@ NetModel *interp_model_new(Graph *g) {
       nt->numel = (size_t)shape_numel(pr->shape);
       nt->fan_in = pr->fan_in;
       nt->frozen = pr->frozen;
+      if (pr->init != PARAM_INIT_DEFAULT || pr->buffer) {
+        if (!m->tensor_init) {
+          m->tensor_init = xcalloc(g->nparams, 1);
+          m->tensor_buffer = xcalloc(g->nparams, 1);
+        }
+        ((uint8_t *)m->tensor_init)[t - 1] = (uint8_t)pr->init;
+        ((uint8_t *)m->tensor_buffer)[t - 1] = pr->buffer;
+      }
       im->offset[p] = off;
       off += nt->numel;
       if (pass == 0)

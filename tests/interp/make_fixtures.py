@@ -96,6 +96,28 @@ class DropoutSmall(torch.nn.Module):
         return F.nll_loss(F.log_softmax(h, dim=1), labels)
 
 
+class BnSmall(torch.nn.Module):
+    """tests/interp/bn_small.net: conv2d(4, k=3, stride=2, pad=1) relu
+    BatchNorm2d, flatten dense(16) tanh BatchNorm1d(momentum=0.2,
+    eps=1e-3) relu, dense(10) log_softmax, nll.  Training mode: batch
+    statistics, running statistics updated at every forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.bnnet = torch.nn.Module()
+        self.bnnet.conv1 = torch.nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.bnnet.bn1 = torch.nn.BatchNorm2d(4)
+        self.bnnet.dense1 = torch.nn.Linear(784, 16)
+        self.bnnet.bn2 = torch.nn.BatchNorm1d(16, eps=1e-3, momentum=0.2)
+        self.bnnet.dense2 = torch.nn.Linear(16, 10)
+
+    def loss(self, x, labels, extra):
+        n = self.bnnet
+        h = n.bn1(torch.relu(n.conv1(x)))
+        h = torch.relu(n.bn2(torch.tanh(n.dense1(h.flatten(1)))))
+        return F.nll_loss(F.log_softmax(n.dense2(h), dim=1), labels)
+
+
 def idx_load(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -190,7 +212,7 @@ def main():
     noise = mu + sigma * torch.randn(B, 1, 28, 28)
 
     os.makedirs(OUT, exist_ok=True)
-    models = dict(MODELS, tanh_small=TanhSmall, dropout_small=DropoutSmall, **ZOO)
+    models = dict(MODELS, tanh_small=TanhSmall, dropout_small=DropoutSmall, bn_small=BnSmall, **ZOO)
     wanted = sys.argv[1:] or ["autoencoder", "denoiser", "classifier", "vae", "tanh_small"]
     extras = {"denoiser": noise, "vae": eps, "dropout_small": DropoutSmall.masks()}
     for name in wanted:       # the zoo's dropout masks
@@ -227,6 +249,18 @@ def main():
             records.append(("l1_d_" + nn_name, np.array([p.grad.abs().double().sum().item()], np.float32), 1))
             records.append(("adam_" + nn_name, *sampled(adam_p[pname], ns)))
             records.append(("sgd_" + nn_name, *sampled(sgd_p[pname], ns)))
+        # Buffers (batch norm's running statistics) after the steps, and the
+        # evaluation-mode loss after the Adam steps (running statistics in use).
+        for bname, buf in adam.named_buffers():
+            if bname.endswith("num_batches_tracked"):
+                continue
+            nn_name = bname.replace(".", "_")
+            records.append(("adam_" + nn_name, *sampled(buf)))
+            records.append(("sgd_" + nn_name, *sampled(dict(sgd.named_buffers())[bname])))
+        if any(True for _ in adam.buffers()):
+            adam.eval()
+            with torch.no_grad():
+                records.append(("adam_eval_loss", np.array([adam.loss(x, labels, extra).item()], np.float32), 1))
         write(os.path.join(OUT, name + ".bin"), records)
         print(f"{name}: loss {loss.item():.6f}, {len(records)} records")
 

@@ -95,6 +95,11 @@ static void set_formula_weights(NetModel *m) {
     for (const char *c = nt->name; *c; c++)
       base = (base ^ (uint8_t)*c) * 0x01000193u;
     double bound = nt->rank == 1 ? 0.1 : sqrt(6.0 / (double)(nt->numel / nt->dim[0]));
+    if (m->tensor_buffer && m->tensor_buffer[t]) {   // running statistics start as torch's: mean 0, variance 1
+      for (size_t k = 0; k < nt->numel; k++)
+        m->params[nt->offset + k] = m->tensor_init[t] == NET_INIT_ONES ? 1.0f : 0.0f;
+      continue;
+    }
     for (size_t k = 0; k < nt->numel; k++) {
       double u = fmix32(base ^ (uint32_t)(k * 0x9E3779B1u)) / 4294967296.0;
       m->params[nt->offset + k] = (float)((2.0 * u - 1.0) * bound);
@@ -172,11 +177,21 @@ static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const 
   snprintf(pre, sizeof pre, "%s_", prefix);
   for (int t = 0; t < m->n_tensors; t++) {
     const NetTensor *nt = &m->tensors[t];
-    if (nt->frozen)
+    if (nt->frozen && !(m->tensor_buffer && m->tensor_buffer[t]))
       continue;
     char what[128];
     snprintf(what, sizeof what, "%s%s", pre, nt->name);
     compare_from(what, nt, m->params + nt->offset, find(pre, nt->name), base + nt->offset);
+  }
+  // With running statistics: the evaluation-mode loss (forward) uses them.
+  char key[32];
+  snprintf(key, sizeof key, "%s_eval_loss", prefix);
+  const Record *el = find("", key);
+  if (el) {
+    float l = m->forward(m, x, labels, n, 1, NULL);
+    double d = fabs(l - el->data[0]) / fabs(el->data[0]);
+    printf("  %-34s %.7f, torch %.7f, rel diff %.2e\n", "evaluation-mode loss", l, el->data[0], d);
+    CHECK(d <= TOL, "%s: rel diff %.2e", key, d);
   }
   free(base);
 }
