@@ -14,6 +14,7 @@
 
 #include "autodiff.h"
 #include "emitter.h"
+#include "../../runtime/xsmm/kernels_act.h"
 
 // ---- Shape rules ----
 
@@ -316,7 +317,144 @@ static void interp_batch_norm_db(Interp *ip, const Node *n, float *out, const fl
   }
 }
 
-static void emit_bn_todo(CEmit *e, int id) { (void)e; fail(nd(e, id), "batch_norm: the C emitter does not support it yet (use netc run)"); }
+// ---- Batch norm's emitters ----
+//
+// The batch-wide values cross chunks: the code of bn_stats and
+// bn_grad_stats computes a chunk's part, over its nc real examples (the
+// padding never enters a statistic), and ends a phase of the chunk work;
+// the runtime then combines the parts in chunk order and writes the
+// batch's values back into every chunk's buffer (runtime/genmodel.h,
+// GEN_REDUCE_*) before the next phase reads them.  See emit.c (phases).
+
+// Element (example i, channel c, position q) of node id's buffer.
+static void bn_at(char *buf, size_t cap, const CEmit *e, int id, long m, int P) {
+  if (P == 1)
+    snprintf(buf, cap, "%s[i * %ld + c]", root_name(e, id), m);
+  else
+    snprintf(buf, cap, "%s[i * %ld + c * %d + q]", root_name(e, id), m, P);
+}
+
+static void bn_loops(CEmit *e, const char *bound, int P, const char *indent) {
+  out(e, "%s  for (int i = 0; i < %s; i++)\n", indent, bound);
+  if (P > 1)
+    out(e, "%s    for (int q = 0; q < %d; q++)\n", indent, P);
+}
+
+// Training: the chunk's (mean, sum of squared deviations) per channel, two
+// passes in double.  Evaluation: the running statistics, as the reduction
+// would make them.
+static void emit_bn_stats(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  Shape xs = nd(e, n->in[0])->shape;
+  int C = bn_channels(xs), P = bn_positions(xs);
+  long m = (long)shape_numel(xs);
+  char x[256], eps[64];
+  bn_at(x, sizeof x, e, n->in[0], m, P);
+  const char *s = e->name[id], *rm = e->name[n->in[1]], *rv = e->name[n->in[2]];
+  out(e, "  for (int c = 0; c < %d; c++) {\n", C);
+  out(e, "    if (!train) {\n      %s[c] = %s[c];\n      %s[%d + c] = (float)(1.0 / sqrt((double)%s[c] + (double)%s));\n"
+         "      continue;\n    }\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
+  out(e, "    double sum = 0.0, ss = 0.0;\n");
+  bn_loops(e, "nc", P, "  ");
+  out(e, "%s      sum += %s;\n", P > 1 ? "  " : "", x);
+  out(e, "    const double mean = sum / ((double)nc * %d);\n", P);
+  bn_loops(e, "nc", P, "  ");
+  out(e, "%s      ss += (%s - mean) * (%s - mean);\n", P > 1 ? "  " : "", x, x);
+  out(e, "    %s[c] = (float)mean;\n    %s[%d + c] = (float)ss;\n  }\n", s, s, C);
+}
+
+// y = x * alpha + beta per channel, then the epilogue activation when one
+// is folded in (the same expressions as the element-wise ops').
+static void emit_batch_norm(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  int C = bn_channels(n->shape), P = bn_positions(n->shape);
+  long m = (long)shape_numel(n->shape);
+  char x[256], y[256];
+  bn_at(x, sizeof x, e, n->in[0], m, P);
+  snprintf(y, sizeof y, P == 1 ? "%s[i * %ld + c]" : "%s[i * %ld + c * %d + q]", e->name[id], m, P);
+  const char *st = root_name(e, n->in[1]);
+  out(e, "  for (int c = 0; c < %d; c++) {\n", C);
+  out(e, "    const float alpha = %s[%d + c] * %s[c];\n", st, C, e->name[n->in[2]]);
+  out(e, "    const float beta = %s[c] - %s[c] * alpha;\n", e->name[n->in[3]], st);
+  bn_loops(e, "CHUNK", P, "  ");
+  const char *ind = P > 1 ? "  " : "";
+  switch (e->f->act[id]) {
+  case KERN_ACT_RELU:
+    out(e, "%s      {\n%s        const float v = %s * alpha + beta;\n%s        %s = v > 0.0f ? v : 0.0f;\n%s      }\n",
+        ind, ind, x, ind, y, ind);
+    break;
+  case KERN_ACT_SIGMOID:
+    out(e, "%s      %s = 1.0f / (1.0f + expf(-(%s * alpha + beta)));\n", ind, y, x);
+    break;
+  case KERN_ACT_TANH:
+    out(e, "%s      %s = tanhf(%s * alpha + beta);\n", ind, y, x);
+    break;
+  default:
+    out(e, "%s      %s = %s * alpha + beta;\n", ind, y, x);
+  }
+  out(e, "  }\n");
+}
+
+// The chunk's (sum dy, sum (x - mean) dy) per channel, as doubles in the
+// first half of the [4, C] buffer; the reduction makes it (mean, k,
+// grad_mean, invstd * w).
+static void emit_bn_grad_stats(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  Shape xs = nd(e, n->in[1])->shape;
+  int C = bn_channels(xs), P = bn_positions(xs);
+  long m = (long)shape_numel(xs);
+  char dy[256], x[256];
+  bn_at(dy, sizeof dy, e, n->in[0], m, P);
+  bn_at(x, sizeof x, e, n->in[1], m, P);
+  const char *st = root_name(e, n->in[2]);
+  out(e, "  for (int c = 0; c < %d; c++) {\n    double sum = 0.0, dotp = 0.0;\n    const double mean = %s[c];\n", C, st);
+  bn_loops(e, "nc", P, "  ");
+  out(e, "%s      sum += %s, dotp += (%s - mean) * %s;\n", P > 1 ? "  " : "", dy, x, dy);
+  out(e, "    ((double *)%s)[c] = sum;\n    ((double *)%s)[%d + c] = dotp;\n  }\n", e->name[id], e->name[id], C);
+}
+
+// Padding examples get 0: their dy is 0, but the batch terms are not.
+static void emit_batch_norm_dx(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  int C = bn_channels(n->shape), P = bn_positions(n->shape);
+  long m = (long)shape_numel(n->shape);
+  char dy[256], x[256], dx[256];
+  bn_at(dy, sizeof dy, e, n->in[0], m, P);
+  bn_at(x, sizeof x, e, n->in[1], m, P);
+  snprintf(dx, sizeof dx, P == 1 ? "%s[i * %ld + c]" : "%s[i * %ld + c * %d + q]", e->name[id], m, P);
+  const char *gs = root_name(e, n->in[2]);
+  out(e, "  for (int c = 0; c < %d; c++) {\n", C);
+  out(e, "    const float mean = %s[c], k = %s[%d + c], grad_mean = %s[%d + c], iw = %s[%d + c];\n", gs, gs, C, gs,
+      2 * C, gs, 3 * C);
+  bn_loops(e, "CHUNK", P, "  ");
+  out(e, "%s      %s = i < nc ? (%s - grad_mean - (%s - mean) * k) * iw : 0.0f;\n  }\n", P > 1 ? "  " : "", dx, dy,
+      x);
+}
+
+// The chunk's part of dw (sum dy (x - mean) invstd) or db (sum dy).
+static void emit_batch_norm_dwb(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  bool dw = n->op == OP_BATCH_NORM_DW;
+  Shape xs = nd(e, n->in[0])->shape;
+  int C = bn_channels(xs), P = bn_positions(xs);
+  long m = (long)shape_numel(xs);
+  char dy[256], x[256];
+  bn_at(dy, sizeof dy, e, n->in[0], m, P);
+  out(e, "  for (int c = 0; c < %d; c++) {\n    double sum = 0.0;\n", C);
+  if (dw) {
+    bn_at(x, sizeof x, e, n->in[1], m, P);
+    out(e, "    const double mean = %s[c];\n", root_name(e, n->in[2]));
+  }
+  bn_loops(e, "nc", P, "  ");
+  if (dw)
+    out(e, "%s      sum += (%s - mean) * %s;\n", P > 1 ? "  " : "", x, dy);
+  else
+    out(e, "%s      sum += %s;\n", P > 1 ? "  " : "", dy);
+  if (dw)
+    out(e, "    %s[c] = (float)(sum * %s[%d + c]);\n  }\n", e->name[id], root_name(e, n->in[2]), C);
+  else
+    out(e, "    %s[c] = (float)sum;\n  }\n", e->name[id]);
+}
 
 static void print_bn(FILE *out, const Node *n) { fprintf(out, " momentum=%g eps=%g", n->attr.momentum, n->attr.eps); }
 
@@ -337,18 +475,18 @@ const OpDef op_def_DROPOUT = {
   .print_attrs = print_p};
 
 const OpDef op_def_BN_STATS = {"bn_stats", 3, OPF_UNBATCHED | OPF_NO_GRAD, .shape = shape_bn_stats,
-                               .kernel = interp_bn_stats, .emit = emit_bn_todo, .print_attrs = print_bn};
+                               .kernel = interp_bn_stats, .emit = emit_bn_stats, .print_attrs = print_bn};
 const OpDef op_def_BATCH_NORM = {
   "batch_norm", 4, OPF_LAYER, .prefix = "bn",
   .surface = {{"batch_norm", OP_BATCH_NORM, 1, true, 2,
                {ATTR_OPT("momentum", A_REAL, 0.1, momentum), ATTR_OPT("eps", A_REAL, 1e-5, eps)}}},
-  .shape = shape_batch_norm, .grad = grad_batch_norm, .kernel = interp_batch_norm, .emit = emit_bn_todo,
+  .shape = shape_batch_norm, .grad = grad_batch_norm, .kernel = interp_batch_norm, .emit = emit_batch_norm,
   .print_attrs = print_bn};
 const OpDef op_def_BN_GRAD_STATS = {"bn_grad_stats", 4, OPF_UNBATCHED, .shape = shape_bn_grad_stats,
-                                    .kernel = interp_bn_grad_stats, .emit = emit_bn_todo};
+                                    .kernel = interp_bn_grad_stats, .emit = emit_bn_grad_stats};
 const OpDef op_def_BATCH_NORM_DX = {"batch_norm_dx", 3, .shape = shape_batch_norm_dx, .kernel = interp_batch_norm_dx,
-                                    .emit = emit_bn_todo};
+                                    .emit = emit_batch_norm_dx};
 const OpDef op_def_BATCH_NORM_DW = {"batch_norm_dw", 3, OPF_UNBATCHED, .shape = shape_batch_norm_dwb,
-                                    .kernel = interp_batch_norm_dw, .emit = emit_bn_todo};
+                                    .kernel = interp_batch_norm_dw, .emit = emit_batch_norm_dwb};
 const OpDef op_def_BATCH_NORM_DB = {"batch_norm_db", 1, OPF_UNBATCHED, .shape = shape_batch_norm_dwb,
-                                    .kernel = interp_batch_norm_db, .emit = emit_bn_todo};
+                                    .kernel = interp_batch_norm_db, .emit = emit_batch_norm_dwb};
