@@ -19,13 +19,22 @@ import torch.nn.functional as F
 
 
 def dropout(x, p, masks, j, training):
-    """F.dropout, or x times the given mask j."""
-    if masks is not None:
+    """F.dropout, or in training x times the given mask j."""
+    if masks is not None and training:
         return x * masks[j]
     return F.dropout(x, p, training=training)
 
 
-class Mlp(nn.Module):
+class ZooModel(nn.Module):
+    DROPOUTS = []            # (p, per-example shape) of each dropout, in order
+
+    @classmethod
+    def masks(cls, batch):
+        """Fresh masks for every dropout, as F.dropout would draw them."""
+        return [F.dropout(torch.ones(batch, *shape), p, training=True) for p, shape in cls.DROPOUTS]
+
+
+class Mlp(ZooModel):
     """models/zoo/mlp.net: flatten dense(256) relu dropout(0.2) dense(10)
     log_softmax, nll."""
     DROPOUTS = [(0.2, (256,))]
@@ -44,9 +53,38 @@ class Mlp(nn.Module):
     def loss(self, x, labels, extra):
         return F.nll_loss(self(x, extra), labels)
 
-    @classmethod
-    def masks(cls, batch):
-        return [F.dropout(torch.ones(batch, *shape), p, training=True) for p, shape in cls.DROPOUTS]
+
+class CnnBn(ZooModel):
+    """models/zoo/cnn_bn.net: three blocks conv2d, BatchNorm2d, relu (16
+    channels at 28x28, 32 at 14x14, 32 at 7x7), flatten dropout(0.25)
+    dense(64) BatchNorm1d relu dropout(0.25), dense(10) log_softmax, nll."""
+    DROPOUTS = [(0.25, (1568,)), (0.25, (64,))]
+
+    def __init__(self):
+        super().__init__()
+        self.cnn = nn.Module()
+        c = self.cnn
+        c.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        c.bn1 = nn.BatchNorm2d(16)
+        c.conv2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        c.bn2 = nn.BatchNorm2d(32)
+        c.conv3 = nn.Conv2d(32, 32, 3, stride=2, padding=1)
+        c.bn3 = nn.BatchNorm2d(32)
+        c.dense1 = nn.Linear(1568, 64)
+        c.bn4 = nn.BatchNorm1d(64)
+        c.dense2 = nn.Linear(64, 10)
+
+    def forward(self, x, masks=None):
+        c = self.cnn
+        h = F.relu(c.bn1(c.conv1(x)))
+        h = F.relu(c.bn2(c.conv2(h)))
+        h = F.relu(c.bn3(c.conv3(h)))
+        h = dropout(h.flatten(1), 0.25, masks, 0, self.training)
+        h = dropout(F.relu(c.bn4(c.dense1(h))), 0.25, masks, 1, self.training)
+        return F.log_softmax(c.dense2(h), dim=1)
+
+    def loss(self, x, labels, extra):
+        return F.nll_loss(self(x, extra), labels)
 
 
-ZOO = {"mlp": Mlp}
+ZOO = {"mlp": Mlp, "cnn_bn": CnnBn}

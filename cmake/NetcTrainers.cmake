@@ -7,7 +7,7 @@ foreach(model ${NETC_TRAINER_MODELS})
 endforeach()
 
 # The zoo's trainers (models/zoo/: no golden copies).
-foreach(model mlp)
+foreach(model mlp cnn_bn)
   netc_add_model(${model} models/zoo/${model}.net)
 endforeach()
 
