@@ -587,8 +587,6 @@ static long arena_at(const CEmit *e, int id, const char *what) {
   return e->p->offset[r];
 }
 
-// The GenSpec (runtime/genmodel.h) that makes the chunk functions a
-// NetModel: tables, memory plan sizes, GEMMs, transposes.
 // ---- Phases (batch norm) ----
 //
 // A node whose value needs the whole batch (bn_stats, bn_grad_stats) ends
@@ -698,6 +696,8 @@ static bool emit_tensor_kinds(CEmit *e) {
   return true;
 }
 
+// The GenSpec (runtime/genmodel.h) that makes the chunk functions a
+// NetModel: tables, memory plan sizes, GEMMs, transposes.
 static void emit_spec(CEmit *e, bool backward, int nphases) {
   const Graph *g = e->g;
   if (g->nexports > 0) {

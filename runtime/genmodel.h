@@ -17,6 +17,13 @@
 //   [arena_grads, arena_threads)   the chunks' gradient blocks, chunk c at
 //                                  arena_grads + c * n_trainable
 //   arena_threads + t * arena_chunk  thread t's chunk arena
+//
+// A model with batch norm runs in phases instead (GenSpec.phases, below):
+// its batch statistics need every chunk, so every chunk keeps its own arena
+// (chunk c at arena_threads + c * arena_chunk) through the step.
+//
+// Training steps run in training mode, forward() in evaluation mode
+// (GenChunk.train; models/README.md, "Training and evaluation modes").
 #ifndef NETRT_GENMODEL_H
 #define NETRT_GENMODEL_H
 

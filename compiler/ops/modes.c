@@ -326,12 +326,13 @@ static void interp_batch_norm_db(Interp *ip, const Node *n, float *out, const fl
 // batch's values back into every chunk's buffer (runtime/genmodel.h,
 // GEN_REDUCE_*) before the next phase reads them.  See emit.c (phases).
 
-// Element (example i, channel c, position q) of node id's buffer.
+// Element (example i, channel ch, position q) of node id's buffer: the
+// channel is ch, not c, which names the chunk in a chunk function.
 static void bn_at(char *buf, size_t cap, const CEmit *e, int id, long m, int P) {
   if (P == 1)
-    snprintf(buf, cap, "%s[i * %ld + c]", root_name(e, id), m);
+    snprintf(buf, cap, "%s[i * %ld + ch]", root_name(e, id), m);
   else
-    snprintf(buf, cap, "%s[i * %ld + c * %d + q]", root_name(e, id), m, P);
+    snprintf(buf, cap, "%s[i * %ld + ch * %d + q]", root_name(e, id), m, P);
 }
 
 static void bn_loops(CEmit *e, const char *bound, int P, const char *indent) {
@@ -351,8 +352,8 @@ static void emit_bn_stats(CEmit *e, int id) {
   char x[256], eps[64];
   bn_at(x, sizeof x, e, n->in[0], m, P);
   const char *s = e->name[id], *rm = e->name[n->in[1]], *rv = e->name[n->in[2]];
-  out(e, "  for (int c = 0; c < %d; c++) {\n", C);
-  out(e, "    if (!train) {\n      %s[c] = %s[c];\n      %s[%d + c] = (float)(1.0 / sqrt((double)%s[c] + (double)%s));\n"
+  out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
+  out(e, "    if (!train) {\n      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n"
          "      continue;\n    }\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
   out(e, "    double sum = 0.0, ss = 0.0;\n");
   bn_loops(e, "nc", P, "  ");
@@ -360,7 +361,7 @@ static void emit_bn_stats(CEmit *e, int id) {
   out(e, "    const double mean = sum / ((double)nc * %d);\n", P);
   bn_loops(e, "nc", P, "  ");
   out(e, "%s      ss += (%s - mean) * (%s - mean);\n", P > 1 ? "  " : "", x, x);
-  out(e, "    %s[c] = (float)mean;\n    %s[%d + c] = (float)ss;\n  }\n", s, s, C);
+  out(e, "    %s[ch] = (float)mean;\n    %s[%d + ch] = (float)ss;\n  }\n", s, s, C);
 }
 
 // y = x * alpha + beta per channel, then the epilogue activation when one
@@ -371,11 +372,11 @@ static void emit_batch_norm(CEmit *e, int id) {
   long m = (long)shape_numel(n->shape);
   char x[256], y[256];
   bn_at(x, sizeof x, e, n->in[0], m, P);
-  snprintf(y, sizeof y, P == 1 ? "%s[i * %ld + c]" : "%s[i * %ld + c * %d + q]", e->name[id], m, P);
+  snprintf(y, sizeof y, P == 1 ? "%s[i * %ld + ch]" : "%s[i * %ld + ch * %d + q]", e->name[id], m, P);
   const char *st = root_name(e, n->in[1]);
-  out(e, "  for (int c = 0; c < %d; c++) {\n", C);
-  out(e, "    const float alpha = %s[%d + c] * %s[c];\n", st, C, e->name[n->in[2]]);
-  out(e, "    const float beta = %s[c] - %s[c] * alpha;\n", e->name[n->in[3]], st);
+  out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
+  out(e, "    const float alpha = %s[%d + ch] * %s[ch];\n", st, C, e->name[n->in[2]]);
+  out(e, "    const float beta = %s[ch] - %s[ch] * alpha;\n", e->name[n->in[3]], st);
   bn_loops(e, "CHUNK", P, "  ");
   const char *ind = P > 1 ? "  " : "";
   switch (e->f->act[id]) {
@@ -407,10 +408,10 @@ static void emit_bn_grad_stats(CEmit *e, int id) {
   bn_at(dy, sizeof dy, e, n->in[0], m, P);
   bn_at(x, sizeof x, e, n->in[1], m, P);
   const char *st = root_name(e, n->in[2]);
-  out(e, "  for (int c = 0; c < %d; c++) {\n    double sum = 0.0, dotp = 0.0;\n    const double mean = %s[c];\n", C, st);
+  out(e, "  for (int ch = 0; ch < %d; ch++) {\n    double sum = 0.0, dotp = 0.0;\n    const double mean = %s[ch];\n", C, st);
   bn_loops(e, "nc", P, "  ");
   out(e, "%s      sum += %s, dotp += (%s - mean) * %s;\n", P > 1 ? "  " : "", dy, x, dy);
-  out(e, "    ((double *)%s)[c] = sum;\n    ((double *)%s)[%d + c] = dotp;\n  }\n", e->name[id], e->name[id], C);
+  out(e, "    ((double *)%s)[ch] = sum;\n    ((double *)%s)[%d + ch] = dotp;\n  }\n", e->name[id], e->name[id], C);
 }
 
 // Padding examples get 0: their dy is 0, but the batch terms are not.
@@ -421,10 +422,10 @@ static void emit_batch_norm_dx(CEmit *e, int id) {
   char dy[256], x[256], dx[256];
   bn_at(dy, sizeof dy, e, n->in[0], m, P);
   bn_at(x, sizeof x, e, n->in[1], m, P);
-  snprintf(dx, sizeof dx, P == 1 ? "%s[i * %ld + c]" : "%s[i * %ld + c * %d + q]", e->name[id], m, P);
+  snprintf(dx, sizeof dx, P == 1 ? "%s[i * %ld + ch]" : "%s[i * %ld + ch * %d + q]", e->name[id], m, P);
   const char *gs = root_name(e, n->in[2]);
-  out(e, "  for (int c = 0; c < %d; c++) {\n", C);
-  out(e, "    const float mean = %s[c], k = %s[%d + c], grad_mean = %s[%d + c], iw = %s[%d + c];\n", gs, gs, C, gs,
+  out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
+  out(e, "    const float mean = %s[ch], k = %s[%d + ch], grad_mean = %s[%d + ch], iw = %s[%d + ch];\n", gs, gs, C, gs,
       2 * C, gs, 3 * C);
   bn_loops(e, "CHUNK", P, "  ");
   out(e, "%s      %s = i < nc ? (%s - grad_mean - (%s - mean) * k) * iw : 0.0f;\n  }\n", P > 1 ? "  " : "", dx, dy,
@@ -440,10 +441,10 @@ static void emit_batch_norm_dwb(CEmit *e, int id) {
   long m = (long)shape_numel(xs);
   char dy[256], x[256];
   bn_at(dy, sizeof dy, e, n->in[0], m, P);
-  out(e, "  for (int c = 0; c < %d; c++) {\n    double sum = 0.0;\n", C);
+  out(e, "  for (int ch = 0; ch < %d; ch++) {\n    double sum = 0.0;\n", C);
   if (dw) {
     bn_at(x, sizeof x, e, n->in[1], m, P);
-    out(e, "    const double mean = %s[c];\n", root_name(e, n->in[2]));
+    out(e, "    const double mean = %s[ch];\n", root_name(e, n->in[2]));
   }
   bn_loops(e, "nc", P, "  ");
   if (dw)
@@ -451,9 +452,9 @@ static void emit_batch_norm_dwb(CEmit *e, int id) {
   else
     out(e, "%s      sum += %s;\n", P > 1 ? "  " : "", dy);
   if (dw)
-    out(e, "    %s[c] = (float)(sum * %s[%d + c]);\n  }\n", e->name[id], root_name(e, n->in[2]), C);
+    out(e, "    %s[ch] = (float)(sum * %s[%d + ch]);\n  }\n", e->name[id], root_name(e, n->in[2]), C);
   else
-    out(e, "    %s[c] = (float)sum;\n  }\n", e->name[id]);
+    out(e, "    %s[ch] = (float)sum;\n  }\n", e->name[id]);
 }
 
 static void print_bn(FILE *out, const Node *n) { fprintf(out, " momentum=%g eps=%g", n->attr.momentum, n->attr.eps); }
