@@ -183,6 +183,29 @@ static void run_phases(NetModel *m, const float *x, const uint8_t *labels, int n
   }
 }
 
+// Each chunk's whole work, forward then backward, in its thread's arena.
+static void run_chunks(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed, int train,
+                       float **outputs, int nch) {
+  GenModel *s = m->impl;
+  const GenSpec *sp = s->spec;
+  const int chunk = sp->chunk;
+  #pragma omp for schedule(static)
+  for (int c = 0; c < nch; c++) {
+    GenChunk ch = {
+      .model = s, .P = m->params, .S = s->arena,
+      .A = s->arena + sp->arena_threads + (size_t)omp_get_thread_num() * sp->arena_chunk,
+      .G = s->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
+      .x = x, .labels = labels,
+      .i0 = c * chunk, .nc = n - c * chunk < chunk ? n - c * chunk : chunk, .n = n,
+      .seed = seed, .train = train,
+    };
+    sp->forward(&ch);
+    s->loss[c] = chunk_outputs(sp, &ch, outputs);
+    if (train && sp->backward)
+      sp->backward(&ch);
+  }
+}
+
 static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,
                         uint64_t seed, int train, float **outputs) {
   GenModel *s = m->impl;
@@ -195,29 +218,15 @@ static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int 
   const int chunk = sp->chunk, nch = (n + chunk - 1) / chunk;
   const size_t ntr = sp->n_trainable;
   double *loss = s->loss;
-  // One parallel region per step: the chunks, then (after the implicit
-  // barrier) the chunk gradients added in chunk order, so the sum does
-  // not depend on the threads.
+  // One parallel region per step: the chunks (or their phases), then
+  // (after the implicit barrier) the chunk gradients added in chunk order,
+  // so the sum does not depend on the threads.
   #pragma omp parallel num_threads(s->threads)
   {
     if (sp->n_phases > 0)
       run_phases(m, x, labels, n, seed, train, outputs, nch);
     else
-    #pragma omp for schedule(static)
-    for (int c = 0; c < nch; c++) {
-      GenChunk ch = {
-        .model = s, .P = m->params, .S = s->arena,
-        .A = s->arena + sp->arena_threads + (size_t)omp_get_thread_num() * sp->arena_chunk,
-        .G = s->arena + sp->arena_grads + (size_t)c * ntr,
-        .x = x, .labels = labels,
-        .i0 = c * chunk, .nc = n - c * chunk < chunk ? n - c * chunk : chunk, .n = n,
-        .seed = seed, .train = train,
-      };
-      sp->forward(&ch);
-      loss[c] = chunk_outputs(sp, &ch, outputs);
-      if (train && sp->backward)
-        sp->backward(&ch);
-    }
+      run_chunks(m, x, labels, n, seed, train, outputs, nch);
     if (train) {
       const float *G = s->arena + sp->arena_grads;
       #pragma omp for schedule(static)
