@@ -8,7 +8,7 @@ endforeach()
 
 # The zoo's trainers (models/zoo/): built like the report's, with no golden
 # copy in generated/.
-set(NETC_ZOO_MODELS lenet5)
+set(NETC_ZOO_MODELS lenet5 mlp cnn_bn)
 foreach(model ${NETC_ZOO_MODELS})
   netc_add_model(${model} models/zoo/${model}.net)
 endforeach()

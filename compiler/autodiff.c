@@ -40,6 +40,10 @@ int ad_node(AdState *ad, OpKind op, Shape s, bool batched, int nin, int a, int b
   return ir_add(ad->g, op, in, nin, s, batched, ad->loc);
 }
 
+int ad_node_in(AdState *ad, OpKind op, Shape s, bool batched, int nin, const int *in) {
+  return ir_add(ad->g, op, in, nin, s, batched, ad->loc);
+}
+
 int ad_ew(AdState *ad, OpKind op, Shape s, int nin, int a, int b, int c) {
   int in[3] = {a, b, c};
   return ad_node(ad, op, s, any_batched(ad->g, nin, in), nin, a, b, c);
@@ -97,7 +101,7 @@ bool autodiff(Graph *g) {
     ad.grad[i] = -1;
     if (n->op == OP_PARAM)
       ad.needs[i] = !g->params[n->param].frozen;
-    for (int j = 0; j < n->nin; j++)
+    for (int j = 0; j < n->nin && !(op_def(n->op)->flags & OPF_NO_GRAD); j++)
       ad.needs[i] |= ad.needs[n->in[j]];
   }
 

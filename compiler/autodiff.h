@@ -22,6 +22,8 @@ typedef struct AdState AdState;
 int ad_node(AdState *ad, OpKind op, Shape s, bool batched, int nin, int a, int b, int c);
 int ad_ew(AdState *ad, OpKind op, Shape s, int nin, int a, int b, int c);
 int ad_const(AdState *ad, float v);
+// ad_node with up to IR_MAX_IN inputs (batch norm's gradient reads four).
+int ad_node_in(AdState *ad, OpKind op, Shape s, bool batched, int nin, const int *in);
 Node *ad_at(AdState *ad, int id);
 
 #endif

@@ -607,9 +607,13 @@ static bool emit_chunk_fn(CEmit *e, const char *fn, int from, int to, const char
   for (int i = 0; i < 3; i++)
     if (uses_ident(body, ints[i]))
       out(e, "  const int %s = c->%s;\n", ints[i], ints[i]);
+  if (uses_ident(body, "train"))
+    out(e, "  const int train = c->train;\n");
   if (uses_ident(body, "seed"))
     out(e, "  const uint64_t seed = c->seed;\n");
-  if (uses_ident(body, "R"))
+  if (uses_ident(body, "R") && e->phased)
+    out(e, "  Rng *R = c->R;   /* the runtime set them up; phases continue them */\n");
+  else if (uses_ident(body, "R"))
     out(e, "  Rng R[CHUNK];\n  for (int i = 0; i < c->nc; i++)\n"
            "    R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));\n");
   out(e, "\n");
@@ -628,9 +632,118 @@ static long arena_at(const CEmit *e, int id, const char *what) {
   return e->p->offset[r];
 }
 
+// ---- Phases (batch norm) ----
+//
+// A node whose value needs the whole batch (bn_stats, bn_grad_stats) ends
+// a phase: its code computes the chunk's part, then the runtime combines
+// the chunks' parts (GenReduce) before any chunk runs the next phase.  A
+// model without such a node has no phases and the code of before.
+
+static bool is_barrier(const CEmit *e, int i) {
+  OpKind op = nd(e, i)->op;
+  return (op == OP_BN_STATS || op == OP_BN_GRAD_STATS) && e->f->live[i] && !e->f->skip[i];
+}
+
+static bool has_barrier(const CEmit *e) {
+  for (int i = 0; i < e->g->nnodes; i++)
+    if (is_barrier(e, i))
+      return true;
+  return false;
+}
+
+// The reduction after barrier node i, as a GenReduce initialiser.
+static void emit_reduce(CEmit *e, int i) {
+  const Node *n = nd(e, i);
+  char a[64], b[64];
+  if (n->op == OP_BN_STATS) {
+    Shape xs = nd(e, n->in[0])->shape;
+    out(e, "{.kind = GEN_REDUCE_BN_STATS, .at = %ld, .channels = %d, .positions = %lld, .rm = %ld, .rv = %ld, "
+           ".momentum = %s, .eps = %s}",
+        e->p->offset[i], xs.dim[0], (long long)(shape_numel(xs) / xs.dim[0]), e->poff[nd(e, n->in[1])->param],
+        e->poff[nd(e, n->in[2])->param], flit(a, sizeof a, n->attr.momentum), flit(b, sizeof b, n->attr.eps));
+  } else {
+    Shape xs = nd(e, n->in[1])->shape;
+    out(e, "{.kind = GEN_REDUCE_BN_GRAD, .at = %ld, .channels = %d, .positions = %lld, .stats_at = %ld, .w = %ld}",
+        e->p->offset[i], xs.dim[0], (long long)(shape_numel(xs) / xs.dim[0]), e->p->offset[fuse_root(e->f, n->in[2])],
+        e->poff[nd(e, n->in[3])->param]);
+  }
+}
+
+// The phase functions of [from, to) cut after each barrier, and their rows
+// of the phases table (written to rf).  Returns the number of phases.
+static int emit_phase_fns(CEmit *e, int from, int to, bool backward, FILE *rf) {
+  int k = 0, start = from;
+  for (int i = from; i < to; i++) {
+    bool cut = is_barrier(e, i);
+    if (!cut && i != to - 1)
+      continue;
+    char fn[64];
+    snprintf(fn, sizeof fn, "%s_phase%d", backward ? "backward" : "forward", k);
+    bool has = emit_chunk_fn(e, fn, start, i + 1,
+                             cut ? "// One phase of the chunk work: up to a value of the whole batch, whose\n"
+                                   "// chunk part it leaves for the runtime to combine (phases[]).\n"
+                                 : "// The last phase of the chunk work.\n");
+    if (!has && !cut) {
+      start = i + 1;
+      continue;
+    }
+    FILE *keep = e->out;
+    e->out = rf;
+    out(e, "  {%s, %d, ", has ? fn : "NULL", backward);
+    if (cut)
+      emit_reduce(e, i);
+    else
+      out(e, "{.kind = GEN_REDUCE_NONE}");
+    out(e, "},\n");
+    e->out = keep;
+    k++;
+    start = i + 1;
+  }
+  return k;
+}
+
+// Every phase, forward then backward, and the table the spec points at.
+static int emit_phases(CEmit *e, bool *backward) {
+  const Graph *g = e->g;
+  char *rows = NULL;
+  size_t rlen = 0;
+  FILE *rf = open_memstream(&rows, &rlen);
+  int n = emit_phase_fns(e, 0, g->nforward, false, rf);
+  int nb = emit_phase_fns(e, g->nforward, g->nnodes, true, rf);
+  fclose(rf);
+  *backward = nb > 0;
+  out(e, "// The chunk work in phases (runtime/genmodel.h): function, backward, then\n"
+         "// the reduction over the batch that the next phase needs.\n"
+         "static const GenPhase phases[%d] = {\n", n + nb);
+  fwrite(rows, 1, rlen, e->out);
+  free(rows);
+  out(e, "};\n\n");
+  return n + nb;
+}
+
+// Per tensor, how model_init_params fills it and whether it is a buffer
+// (runtime/model.h); only for models that have such tensors.
+static bool emit_tensor_kinds(CEmit *e) {
+  const Graph *g = e->g;
+  bool any = false;
+  for (int p = 0; p < g->nparams; p++)
+    any |= g->params[p].init != PARAM_INIT_DEFAULT || g->params[p].buffer;
+  if (!any)
+    return false;
+  out(e, "// Per tensor: NET_INIT_* (0 default, 1 ones, 2 zeros), and 1 for a buffer.\n"
+         "static const uint8_t tensor_init[%d] = {", g->nparams);
+  for (int p = 0; p < g->nparams; p++)
+    out(e, "%s%d", p ? ", " : "", g->params[p].init);
+  out(e, "};\nstatic const uint8_t tensor_buffer[%d] = {", g->nparams);
+  for (int p = 0; p < g->nparams; p++)
+    out(e, "%s%d", p ? ", " : "", g->params[p].buffer ? 1 : 0);
+  out(e, "};\n\n");
+  return true;
+}
+
 // The GenSpec (runtime/genmodel.h) that makes the chunk functions a
 // NetModel: tables, memory plan sizes, GEMMs, transposes.
-static void emit_spec(CEmit *e, bool backward) {
+static void emit_spec(CEmit *e, bool backward, int nphases) {
   const Graph *g = e->g;
   if (g->nexports > 0) {
     out(e, "// Where each export is in the chunk arena.\nstatic const size_t output_at[%d] = {\n",
@@ -681,7 +794,12 @@ static void emit_spec(CEmit *e, bool backward) {
       e->shared + grad_blocks(e), chunk_arena(e));
   out(e, "  .n_gemm = %d,\n  .gemm = %s,\n", e->ngemm, e->ngemm > 0 ? "gemm" : "NULL");
   out(e, "  .n_transposes = %d,\n  .transposes = %s,\n", ntr, ntr > 0 ? "transposes" : "NULL");
-  out(e, "  .forward = forward_chunk,\n  .backward = %s,\n", backward ? "backward_chunk" : "NULL");
+  if (nphases > 0)
+    out(e, "  .forward = NULL,\n  .backward = NULL,\n  .n_phases = %d,\n  .phases = phases,\n", nphases);
+  else
+    out(e, "  .forward = forward_chunk,\n  .backward = %s,\n", backward ? "backward_chunk" : "NULL");
+  if (e->kinds)
+    out(e, "  .tensor_init = tensor_init,\n  .tensor_buffer = tensor_buffer,\n");
   // The inputs' shapes and the label's classes, which the data loader checks.
   Shape in = g->input >= 0 ? nd(e, g->input)->shape : shape_scalar();
   out(e, "  .n_inputs = %d,\n  .input_rank = %d,\n  .input_dim = {", g->ninputs, in.rank);
@@ -708,13 +826,20 @@ static int write_c(CEmit *e, const char *dir) {
   char *body = NULL;
   size_t blen = 0;
   e->out = open_memstream(&body, &blen);
-  emit_chunk_fn(e, "forward_chunk", 0, g->nforward,
-                "// The forward ops on one chunk: the exports and the per-example loss\n"
-                "// land in the chunk arena (output_at, loss_at of the spec).\n");
-  bool backward = emit_chunk_fn(e, "backward_chunk", g->nforward, g->nnodes,
-                                "// The backward ops on one chunk, after forward_chunk: G receives\n"
-                                "// the chunk's sums of the parameter gradients.\n");
-  emit_spec(e, backward);
+  bool backward;
+  int nphases = 0;
+  if (e->phased) {
+    nphases = emit_phases(e, &backward);
+  } else {
+    emit_chunk_fn(e, "forward_chunk", 0, g->nforward,
+                  "// The forward ops on one chunk: the exports and the per-example loss\n"
+                  "// land in the chunk arena (output_at, loss_at of the spec).\n");
+    backward = emit_chunk_fn(e, "backward_chunk", g->nforward, g->nnodes,
+                             "// The backward ops on one chunk, after forward_chunk: G receives\n"
+                             "// the chunk's sums of the parameter gradients.\n");
+  }
+  e->kinds = emit_tensor_kinds(e);
+  emit_spec(e, backward, nphases);
   emit_lifecycle(e);
   fclose(e->out);
 
@@ -733,6 +858,9 @@ static int write_c(CEmit *e, const char *dir) {
          "// Arena: %ld + threads x %ld floats (%.1f KiB with 2 threads).\n",
       e->p->arena, e->p->naive, arena - e->p->arena, grads, e->shared, e->shared + grads,
       arena, 4.0 * (e->shared + grads + 2 * arena) / 1024.0);
+  if (e->phased)
+    out(e, "// Batch norm: the chunk work runs in phases, and every chunk keeps its own\n"
+           "// arena through the step: %ld + %d chunks x %ld floats.\n", e->shared + grads, e->nchunk, arena);
   out(e, "// The batch loop, threads and allocation are the runtime's (genmodel.h).\n\n");
   out(e, "#include <math.h>\n#include <stdint.h>\n#include <string.h>\n\n#include \"%s.h\"\n"
          "#include \"genmodel.h\"\n#include \"kernels.h\"\n#include \"noise.h\"\n#include \"rng.h\"\n\n",
@@ -771,6 +899,7 @@ int emit_model(Graph *g, const char *outdir, const EmitOptions *opt) {
   for (int i = 0; i < g->nexports; i++)
     pinned[g->exports[i].node] = true;
   e.p = plan_memory(g, e.f, e.chunk, pinned, e.in_grad_block);
+  e.phased = has_barrier(&e);
   name_nodes(&e);
   if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
     fprintf(stderr, "netc: error: cannot create %s: %s\n", outdir, strerror(errno));

@@ -44,6 +44,10 @@ struct CEmit {
   // -1.  Its loops are open: open_loops opens none, store declares a local
   // for a value only the group reads (Fusion.local), operand names it.
   int ew_lead;
+  // The model runs in phases (batch norm, emit.c): chunk functions take
+  // the examples' streams from the chunk (c->R), kept across phases.
+  bool phased;
+  bool kinds;                // the file has tensor_init / tensor_buffer tables
 };
 
 void out(CEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -57,6 +57,8 @@ typedef struct {
   float alpha;                 // leaky_relu's slope, elu's alpha, smooth_l1's beta, huber's delta
   int index;                   // INPUT: which of the model's tensor inputs (0, 1, ...)
   int start;                   // SLICE: first row of dy's first axis
+  float p;                     // DROPOUT, DROPOUT_MASK: the probability of zeroing an element
+  float momentum, eps;         // BATCH_NORM and its nodes: running-statistics momentum, variance epsilon
 } Attrs;
 
 typedef struct {
@@ -79,7 +81,12 @@ typedef struct {
   int fan_in;                // for PyTorch's default initialisation
   int node;                  // the OP_PARAM node that reads it
   int grad;                  // node holding its gradient after autodiff; -1 before or if frozen
+  int init;                  // PARAM_INIT_*: PyTorch's default for the layer kind
+  bool buffer;               // a buffer (batch norm's running statistics): frozen, written by
+                             // training steps, not a parameter (netc summary lists it apart)
 } Param;
+
+enum { PARAM_INIT_DEFAULT, PARAM_INIT_ONES, PARAM_INIT_ZEROS };   // Param.init, NetTensor.init
 
 typedef struct {
   const char *name;          // "code"

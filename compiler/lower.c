@@ -17,10 +17,12 @@
 typedef struct {
   const char *name;          // "encoder_trunk_conv1" (the layer; params add _w, _b)
   const void *key;           // the Layer or Expr that declares it
+  OpKind op;                 // the layer's op
   Shape wshape, bshape;
   Token at;
   bool frozen;
   int w, b;                  // OP_PARAM nodes
+  int rm, rv;                // batch norm's running mean and variance (buffers)
 } LayerParams;
 
 typedef struct {
@@ -50,7 +52,8 @@ static const char *path(const char *prefix, const char *pname) { return prefix ?
 
 // ---- Pass 1: which parameters exist, in first-use order ----
 
-static void collect_layer(Lower *lw, const void *key, const char *name, Shape w, Shape b, Token at, bool frozen) {
+static void collect_layer(Lower *lw, const void *key, OpKind op, const char *name, Shape w, Shape b, Token at,
+                          bool frozen) {
   for (int j = 0; j < lw->nlp; j++) {
     if (strcmp(lw->lp[j].name, name))
       continue;
@@ -61,7 +64,7 @@ static void collect_layer(Lower *lw, const void *key, const char *name, Shape w,
     return;                  // the same layer reached again: a tied instance
   }
   lw->lp = xpush(lw->lp, lw->nlp, sizeof *lw->lp);
-  lw->lp[lw->nlp++] = (LayerParams){.name = name, .key = key, .wshape = w, .bshape = b, .at = at, .frozen = frozen};
+  lw->lp[lw->nlp++] = (LayerParams){.name = name, .key = key, .op = op, .wshape = w, .bshape = b, .at = at, .frozen = frozen};
 }
 
 static void collect_net(Lower *lw, const Net *n, const char *prefix, bool frozen);
@@ -75,7 +78,7 @@ static void collect_expr(Lower *lw, const Expr *e, const char *prefix, bool froz
     if (e->net)
       collect_net(lw, e->net, path(prefix, e->pname), frozen);
     else if (op_def(e->opi->ir)->flags & OPF_LAYER)
-      collect_layer(lw, e, path(prefix, e->pname), e->wshape, e->bshape, e->tok, frozen);
+      collect_layer(lw, e, e->opi->ir, path(prefix, e->pname), e->wshape, e->bshape, e->tok, frozen);
     for (int i = 0; i < e->nargs; i++)
       collect_expr(lw, e->args[i].val, prefix, frozen);
     break;
@@ -100,7 +103,7 @@ static void collect_net(Lower *lw, const Net *n, const char *prefix, bool frozen
     else if (l->net)
       collect_net(lw, l->net, join(prefix, l->pname), frozen);
     else if (op_def(l->opi->ir)->flags & OPF_LAYER)
-      collect_layer(lw, l, join(prefix, l->pname), l->wshape, l->bshape, l->name, frozen);
+      collect_layer(lw, l, l->opi->ir, join(prefix, l->pname), l->wshape, l->bshape, l->name, frozen);
   }
 }
 
@@ -115,6 +118,30 @@ static void add_params(Lower *lw, bool frozen) {
     p->w = ir_add_param(lw->g, join(p->name, "w"), p->wshape, frozen, fan_in, src(p->at));
     // bias=false: no bias tensor at all (its shape rule gives [0]).
     p->b = shape_numel(p->bshape) ? ir_add_param(lw->g, join(p->name, "b"), p->bshape, frozen, fan_in, src(p->at)) : -1;
+    if (p->op == OP_BATCH_NORM) {   // torch.nn.BatchNorm*d: weight 1, bias 0
+      lw->g->params[lw->g->nodes[p->w].param].init = PARAM_INIT_ONES;
+      lw->g->params[lw->g->nodes[p->b].param].init = PARAM_INIT_ZEROS;
+    }
+  }
+}
+
+// Batch norm's running statistics, after every parameter (trainable and
+// frozen): buffers are frozen tensors that training steps write.
+static int add_buffer(Lower *lw, const LayerParams *p, const char *what, int init) {
+  int id = ir_add_param(lw->g, join(p->name, what), p->bshape, true, 1, src(p->at));
+  Param *pr = &lw->g->params[lw->g->nodes[id].param];
+  pr->init = init;
+  pr->buffer = true;
+  return id;
+}
+
+static void add_buffers(Lower *lw) {
+  for (int i = 0; i < lw->nlp; i++) {
+    LayerParams *p = &lw->lp[i];
+    if (p->op != OP_BATCH_NORM)
+      continue;
+    p->rm = add_buffer(lw, p, "running_mean", PARAM_INIT_ZEROS);
+    p->rv = add_buffer(lw, p, "running_var", PARAM_INIT_ONES);
   }
 }
 
@@ -133,10 +160,26 @@ static int add(Lower *lw, OpKind op, const int *in, int nin, Shape s, Token at, 
   return id;
 }
 
-// A layer op (x, w, b) whose parameters are named name.
+// dropout(x) is two nodes: its mask, a random leaf, and dropout(x, mask),
+// whose gradient reads that mask (ops/modes.c).
+static int add_dropout(Lower *lw, int x, Shape s, Token at, Attrs attr) {
+  int mask = add(lw, OP_DROPOUT_MASK, NULL, 0, s, at, attr);
+  return add(lw, OP_DROPOUT, (int[]){x, mask}, 2, s, at, attr);
+}
+
+// A layer op (x, w, b) whose parameters are named name; batch norm is its
+// statistics, then the normalisation.
 static int add_layer(Lower *lw, OpKind op, int x, const char *name, Shape s, Token at, Attrs attr) {
   LayerParams *p = params_of(lw, name);
-  int id = add(lw, op, (int[]){x, p->w, p->b}, p->b >= 0 ? 3 : 2, s, at, attr);
+  int id;
+  if (op == OP_BATCH_NORM) {
+    Shape st = shape_make(2, (int[]){2, s.dim[0]});
+    int stats = ir_add(lw->g, OP_BN_STATS, (int[]){x, p->rm, p->rv}, 3, st, false, src(at));
+    lw->g->nodes[stats].attr = attr;
+    id = add(lw, OP_BATCH_NORM, (int[]){x, stats, p->w, p->b}, 4, s, at, attr);
+  } else {
+    id = add(lw, op, (int[]){x, p->w, p->b}, p->b >= 0 ? 3 : 2, s, at, attr);
+  }
   lw->g->nodes[id].name = name;
   return id;
 }
@@ -163,6 +206,8 @@ static int lower_net(Lower *lw, const Net *n, const char *prefix, const int *arg
       x = lower_net(lw, l->net, join(prefix, l->pname), &x);
     else if (op_def(l->opi->ir)->flags & OPF_LAYER)
       x = add_layer(lw, l->opi->ir, x, join(prefix, l->pname), l->out, l->name, l->attr);
+    else if (l->opi->ir == OP_DROPOUT)
+      x = add_dropout(lw, x, l->out, l->name, l->attr);
     else
       x = add(lw, l->opi->ir, (int[]){x}, 1, l->out, l->name, l->attr);
     if (bind >= 0 && (i + 1 == n->nlayers || n->layers[i + 1].line_start))
@@ -197,6 +242,8 @@ static int lower_expr(Lower *lw, const Expr *e) {
         in[nin++] = lower_expr(lw, e->args[i].val);
     if (op_def(o->ir)->flags & OPF_LAYER)
       return add_layer(lw, o->ir, in[0], path(lw->prefix, e->pname), e->shape, e->tok, e->attr);
+    if (o->ir == OP_DROPOUT)
+      return add_dropout(lw, in[0], e->shape, e->tok, e->attr);
     return add(lw, o->ir, in, nin, e->shape, e->tok, e->attr);
   }
   case E_NEG: {
@@ -242,6 +289,7 @@ Graph *lower_unit(Unit *u) {
     return NULL;
   add_params(&lw, false);
   add_params(&lw, true);
+  add_buffers(&lw);
 
   for (int i = 0; i < m->nstmts; i++) {
     Stmt *s = &m->stmts[i];
@@ -304,6 +352,7 @@ Graph *lower_net_alone(Unit *u, const char *name) {
     return NULL;
   add_params(&lw, false);
   add_params(&lw, true);
+  add_buffers(&lw);
   ir_export(g, "out", lower_net(&lw, n, name, args));
   g->nforward = g->nnodes;
   return g;

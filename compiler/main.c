@@ -91,7 +91,8 @@ static int report(const char *cmd, Cmdline *cl) {
       int64_t n = 0;
       char buf[32];
       for (int p = 0; p < g->nparams; p++)
-        n += shape_numel(g->params[p].shape);
+        if (!g->params[p].buffer)   // running statistics are not parameters
+          n += shape_numel(g->params[p].shape);
       printf("%s: ok (model %s, %s parameters)\n", path, g->model, fmt_count(n, buf));
     } else if (!strcmp(cmd, "summary")) {
       if (i > 1)

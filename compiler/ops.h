@@ -120,6 +120,11 @@ struct Interp {
   // When set, tensor input j (OP_INPUT with attr.index j) reads inputs[j],
   // [n, its numel]; else x feeds input 0 (a net run alone, interp_run_net).
   const float *const *inputs;
+  // The mode of the step: training (dropout draws masks) or evaluation
+  // (dropout is the identity).  interp_new starts in training mode.
+  bool train;
+  // The next uniform float in [0, 1) of example i's stream (rng_uniformf).
+  float (*uniform)(Interp *ip, int i);
 };
 
 // Computes n's value for a batch: out has n->shape per example (times the
@@ -172,6 +177,10 @@ enum {
   OPF_CLASS_LOSS = 1 << 11,
   // Takes 2 to `arity` inputs (concat), in the IR and in its surface form.
   OPF_VARIADIC = 1 << 12,
+  // Its value is a constant to autodiff: no gradient flows through it to
+  // its inputs (batch norm's statistics: the consumer's rule accounts for
+  // them).
+  OPF_NO_GRAD = 1 << 13,
 };
 
 typedef struct OpDef {

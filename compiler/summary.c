@@ -126,6 +126,24 @@ static int count_calls(const Expr *e) {
   return n;
 }
 
+// Buffers (batch norm's running statistics) are state, not parameters:
+// listed apart, after the totals, and only when the model has some.
+static void buffers_print(FILE *out, const Graph *g) {
+  int64_t total = 0;
+  char s[64], c[32];
+  for (int i = 0; i < g->nparams; i++) {
+    const Param *p = &g->params[i];
+    if (!p->buffer)
+      continue;
+    if (total == 0)
+      fprintf(out, "\nbuffers (running statistics: saved in checkpoints, not trained)\n");
+    fprintf(out, "  %-40s %-16s %12s\n", p->name, shape_str(p->shape, s), fmt_count(shape_numel(p->shape), c));
+    total += shape_numel(p->shape);
+  }
+  if (total > 0)
+    fprintf(out, "Total buffers: %s\n", fmt_count(total, c));
+}
+
 void summary_print(FILE *out, const Unit *u, const Graph *g) {
   const Model *m = u->model;
   char s1[64], s2[64], c1[32], c2[32], c3[32];
@@ -154,6 +172,8 @@ void summary_print(FILE *out, const Unit *u, const Graph *g) {
   }
   int64_t total = 0, frozen = 0;
   for (int i = 0; i < g->nparams; i++) {
+    if (g->params[i].buffer)
+      continue;
     int64_t k = shape_numel(g->params[i].shape);
     total += k;
     if (g->params[i].frozen)
@@ -161,4 +181,5 @@ void summary_print(FILE *out, const Unit *u, const Graph *g) {
   }
   fprintf(out, "\nTotal params: %s\nTrainable params: %s\nFrozen params: %s\n", fmt_count(total, c1),
           fmt_count(total - frozen, c2), fmt_count(frozen, c3));
+  buffers_print(out, g);
 }

@@ -41,6 +41,8 @@ static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, int lda
 
 static double normal(Interp *ip, int i) { return rng_normal(&exec_of(ip)->rng[i]); }
 
+static float uniform(Interp *ip, int i) { return rng_uniformf(&exec_of(ip)->rng[i]); }
+
 static void noise(Interp *ip, int i, float *x, int m, const Attrs *a) {
   noise_apply(x, m, a->mean, a->mean_std, a->std, a->std_std, &exec_of(ip)->rng[i]);
 }
@@ -54,7 +56,7 @@ Interp *interp_new(Graph *g, float **param) {
   Exec *ip = xcalloc(1, sizeof *ip);
   int nn = g->nnodes;
   int nf = g->nforward > 0 ? g->nforward : nn;
-  ip->k = (Interp){.g = g, .sgemm = sgemm, .normal = normal, .noise = noise};
+  ip->k = (Interp){.g = g, .sgemm = sgemm, .normal = normal, .noise = noise, .train = true, .uniform = uniform};
   ip->param = param;
   ip->val = xcalloc(nn, sizeof(float *));
   ip->last_fwd = xcalloc(nn, sizeof(int));

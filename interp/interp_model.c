@@ -23,6 +23,7 @@ typedef struct {
 static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
   InterpModel *im = m->impl;
   Graph *g = im->g;
+  im->ip->train = true;
   double loss = interp_run(im->ip, g->nnodes, x, labels, n, seed);
   for (int p = 0; p < g->nparams; p++) {
     const Param *pr = &g->params[p];
@@ -38,6 +39,7 @@ static float model_forward(NetModel *m, const float *x, const uint8_t *labels, i
                            float **outputs) {
   InterpModel *im = m->impl;
   Graph *g = im->g;
+  im->ip->train = false;     // forward() evaluates: validation, test, inference
   double loss = interp_run(im->ip, g->nforward, x, labels, n, seed);
   for (int e = 0; outputs && e < g->nexports; e++) {
     if (!outputs[e])
@@ -67,6 +69,8 @@ static void model_free(NetModel *m) {
   free(im->offset);
   free(im);
   free(m->tensors);
+  free((void *)m->tensor_init);
+  free((void *)m->tensor_buffer);
   free(m->outputs);
   free(m->params);
   free(m->grads);
@@ -113,6 +117,14 @@ NetModel *interp_model_new(Graph *g) {
       nt->numel = (size_t)shape_numel(pr->shape);
       nt->fan_in = pr->fan_in;
       nt->frozen = pr->frozen;
+      if (pr->init != PARAM_INIT_DEFAULT || pr->buffer) {
+        if (!m->tensor_init) {
+          m->tensor_init = xcalloc(g->nparams, 1);
+          m->tensor_buffer = xcalloc(g->nparams, 1);
+        }
+        ((uint8_t *)m->tensor_init)[t - 1] = (uint8_t)pr->init;
+        ((uint8_t *)m->tensor_buffer)[t - 1] = pr->buffer;
+      }
       im->offset[p] = off;
       off += nt->numel;
       if (pass == 0)

@@ -2,6 +2,7 @@
 // (genmodel.h).
 #include "genmodel.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,163 @@ static double chunk_outputs(const GenSpec *sp, const GenChunk *c, float **output
   return loss;
 }
 
+// ---- Phased models (batch norm): every chunk keeps its own arena ----
+
+static float *chunk_arena(const GenModel *s, int c) {
+  return s->arena + s->spec->arena_threads + (size_t)c * s->spec->arena_chunk;
+}
+
+static int chunk_nc(const GenSpec *sp, int n, int c) {
+  return n - c * sp->chunk < sp->chunk ? n - c * sp->chunk : sp->chunk;
+}
+
+// Combines the chunks' (mean, M2) per channel in chunk order (Chan, Golub
+// and LeVeque's pairwise update, in double), writes the batch's (mean,
+// 1/sqrt(var + eps)) back to every chunk and moves the running statistics:
+// running = (1 - momentum) running + momentum stat, the variance unbiased.
+static void reduce_bn_stats(GenModel *s, const GenReduce *r, int n, int nch) {
+  const GenSpec *sp = s->spec;
+  const int C = r->channels;
+  float *rm = s->m.params + r->rm, *rv = s->m.params + r->rv;
+  for (int c = 0; c < C; c++) {
+    double cnt = 0, mean = 0, m2 = 0;
+    for (int ch = 0; ch < nch; ch++) {
+      const float *a = chunk_arena(s, ch) + r->at;
+      double nb = (double)chunk_nc(sp, n, ch) * r->positions, d = a[c] - mean, tot = cnt + nb;
+      mean += d * nb / tot;
+      m2 += a[C + c] + d * d * cnt * nb / tot;
+      cnt = tot;
+    }
+    double var = m2 / cnt;
+    float fm = (float)mean, fi = (float)(1.0 / sqrt(var + (double)r->eps));
+    for (int ch = 0; ch < nch; ch++) {
+      float *a = chunk_arena(s, ch) + r->at;
+      a[c] = fm;
+      a[C + c] = fi;
+    }
+    double mom = r->momentum;
+    rm[c] = (float)(mom * mean + (1.0 - mom) * rm[c]);
+    rv[c] = (float)(mom * (cnt > 1 ? m2 / (cnt - 1) : var) + (1.0 - mom) * rv[c]);
+  }
+}
+
+// Sums the chunks' (sum dy, sum (x - mean) dy) (doubles in the first half
+// of the [4][C] buffer) in chunk order, then
+// torch's backward coefficients: mean, k = dotp invstd^2 / M, grad_mean =
+// sum / M, invstd w (evaluation: k and grad_mean 0), to every chunk.
+static void reduce_bn_grad(GenModel *s, const GenReduce *r, int n, int nch, int train) {
+  const int C = r->channels;
+  const float *st = chunk_arena(s, 0) + r->stats_at, *w = s->m.params + r->w;
+  double M = (double)n * r->positions;
+  // All the sums first: the results overwrite the parts.
+  double *sums = s->bn_sums;
+  for (int c = 0; c < 2 * C; c++) {
+    double v = 0;
+    for (int ch = 0; ch < nch; ch++)
+      v += ((const double *)(chunk_arena(s, ch) + r->at))[c];   // the chunk's parts, as doubles
+    sums[c] = v;
+  }
+  for (int c = 0; c < C; c++) {
+    double sum = sums[c], dotp = sums[C + c];
+    double invstd = st[C + c];
+    float v[4] = {st[c], train ? (float)(dotp * invstd * invstd / M) : 0.0f, train ? (float)(sum / M) : 0.0f,
+                  (float)(invstd * w[c])};
+    for (int ch = 0; ch < nch; ch++)
+      for (int j = 0; j < 4; j++)
+        chunk_arena(s, ch)[r->at + j * C + c] = v[j];
+  }
+}
+
+static void run_reduce(GenModel *s, const GenReduce *r, int n, int nch, int train) {
+  if (r->kind == GEN_REDUCE_BN_STATS && train)
+    reduce_bn_stats(s, r, n, nch);
+  else if (r->kind == GEN_REDUCE_BN_GRAD)
+    reduce_bn_grad(s, r, n, nch, train);
+}
+
+static GenChunk chunk_of(NetModel *m, int c, const float *x, const uint8_t *labels, int n, uint64_t seed,
+                         int train) {
+  GenModel *s = m->impl;
+  const GenSpec *sp = s->spec;
+  return (GenChunk){
+    .model = s, .P = m->params, .S = s->arena, .A = chunk_arena(s, c),
+    .G = s->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
+    .x = x, .labels = labels, .i0 = c * sp->chunk, .nc = chunk_nc(sp, n, c), .n = n,
+    .seed = seed, .train = train, .R = s->rng + (size_t)c * sp->chunk,
+  };
+}
+
+// The phases in order, each on every chunk then its reduction (one
+// thread, after the barrier); the outputs after the forward phases.
+static void run_phases(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed, int train,
+                       float **outputs, int nch) {
+  GenModel *s = m->impl;
+  const GenSpec *sp = s->spec;
+  #pragma omp for schedule(static)
+  for (int c = 0; c < nch; c++) {
+    Rng *R = s->rng + (size_t)c * sp->chunk;
+    for (int i = 0; i < chunk_nc(sp, n, c); i++)
+      R[i] = rng_stream(seed, (uint64_t)(c * sp->chunk + i));
+  }
+  for (int p = 0; p < sp->n_phases; p++) {
+    const GenPhase *ph = &sp->phases[p];
+    if (ph->backward && !train)
+      break;
+    if (ph->backward && (p == 0 || !sp->phases[p - 1].backward)) {
+      #pragma omp for schedule(static)
+      for (int c = 0; c < nch; c++) {
+        GenChunk ch = chunk_of(m, c, x, labels, n, seed, train);
+        s->loss[c] = chunk_outputs(sp, &ch, outputs);
+      }
+    }
+    if (ph->run) {
+      #pragma omp for schedule(static)
+      for (int c = 0; c < nch; c++) {
+        GenChunk ch = chunk_of(m, c, x, labels, n, seed, train);
+        ph->run(&ch);
+      }
+    }
+    if (ph->reduce.kind != GEN_REDUCE_NONE) {
+      #pragma omp single
+      run_reduce(s, &ph->reduce, n, nch, train);
+    }
+  }
+  // Without a backward phase run, the outputs are still to be read.
+  int any_bwd = 0;
+  for (int p = 0; p < sp->n_phases; p++)
+    any_bwd |= sp->phases[p].backward;
+  if (!train || !any_bwd) {
+    #pragma omp for schedule(static)
+    for (int c = 0; c < nch; c++) {
+      GenChunk ch = chunk_of(m, c, x, labels, n, seed, train);
+      s->loss[c] = chunk_outputs(sp, &ch, outputs);
+    }
+  }
+}
+
+// Each chunk's whole work, forward then backward, in its thread's arena.
+static void run_chunks(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed, int train,
+                       float **outputs, int nch) {
+  GenModel *s = m->impl;
+  const GenSpec *sp = s->spec;
+  const int chunk = sp->chunk;
+  #pragma omp for schedule(static)
+  for (int c = 0; c < nch; c++) {
+    GenChunk ch = {
+      .model = s, .P = m->params, .S = s->arena,
+      .A = s->arena + sp->arena_threads + (size_t)omp_get_thread_num() * sp->arena_chunk,
+      .G = s->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
+      .x = x, .labels = labels,
+      .i0 = c * chunk, .nc = n - c * chunk < chunk ? n - c * chunk : chunk, .n = n,
+      .seed = seed, .train = train,
+    };
+    sp->forward(&ch);
+    s->loss[c] = chunk_outputs(sp, &ch, outputs);
+    if (train && sp->backward)
+      sp->backward(&ch);
+  }
+}
+
 static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,
                         uint64_t seed, int train, float **outputs) {
   GenModel *s = m->impl;
@@ -60,26 +218,15 @@ static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int 
   const int chunk = sp->chunk, nch = (n + chunk - 1) / chunk;
   const size_t ntr = sp->n_trainable;
   double *loss = s->loss;
-  // One parallel region per step: the chunks, then (after the implicit
-  // barrier) the chunk gradients added in chunk order, so the sum does
-  // not depend on the threads.
+  // One parallel region per step: the chunks (or their phases), then
+  // (after the implicit barrier) the chunk gradients added in chunk order,
+  // so the sum does not depend on the threads.
   #pragma omp parallel num_threads(s->threads)
   {
-    #pragma omp for schedule(static)
-    for (int c = 0; c < nch; c++) {
-      GenChunk ch = {
-        .model = s, .P = m->params, .S = s->arena,
-        .A = s->arena + sp->arena_threads + (size_t)omp_get_thread_num() * sp->arena_chunk,
-        .G = s->arena + sp->arena_grads + (size_t)c * ntr,
-        .x = x, .labels = labels,
-        .i0 = c * chunk, .nc = n - c * chunk < chunk ? n - c * chunk : chunk, .n = n,
-        .seed = seed,
-      };
-      sp->forward(&ch);
-      loss[c] = chunk_outputs(sp, &ch, outputs);
-      if (train && sp->backward)
-        sp->backward(&ch);
-    }
+    if (sp->n_phases > 0)
+      run_phases(m, x, labels, n, seed, train, outputs, nch);
+    else
+      run_chunks(m, x, labels, n, seed, train, outputs, nch);
     if (train) {
       const float *G = s->arena + sp->arena_grads;
       #pragma omp for schedule(static)
@@ -120,13 +267,17 @@ static void genmodel_set_threads(NetModel *m, int threads) {
     return;
   free(s->arena);
   s->threads = threads;
-  s->arena = alloc_zero(sp, sizeof(float) * (sp->arena_threads + (size_t)threads * sp->arena_chunk));
+  // Phased models keep every chunk's arena through the step.
+  size_t arenas = sp->n_phases > 0 ? (size_t)nchunk(sp) : (size_t)threads;
+  s->arena = alloc_zero(sp, sizeof(float) * (sp->arena_threads + arenas * sp->arena_chunk));
 }
 
 static void genmodel_free(NetModel *m) {
   GenModel *s = m->impl;
   free(s->arena);
   free(s->loss);
+  free(s->rng);
+  free(s->bn_sums);
   free(m->params);
   free(m->grads);
   free(s);
@@ -140,6 +291,13 @@ NetModel *genmodel_new(const GenSpec *sp) {
   }
   s->spec = sp;
   s->loss = alloc_zero(sp, sizeof(double) * (size_t)nchunk(sp));
+  if (sp->n_phases > 0) {
+    s->rng = alloc_zero(sp, sizeof(Rng) * (size_t)nchunk(sp) * (size_t)sp->chunk);
+    int cmax = 1;
+    for (int p = 0; p < sp->n_phases; p++)
+      cmax = sp->phases[p].reduce.channels > cmax ? sp->phases[p].reduce.channels : cmax;
+    s->bn_sums = alloc_zero(sp, sizeof(double) * 2 * (size_t)cmax);
+  }
   NetModel *m = &s->m;
   m->name = sp->name;
   m->needs_labels = sp->needs_labels;
@@ -159,6 +317,8 @@ NetModel *genmodel_new(const GenSpec *sp) {
   m->n_outputs = sp->n_outputs;
   m->outputs = sp->outputs;
   m->class_output = sp->class_output;
+  m->tensor_init = sp->tensor_init;
+  m->tensor_buffer = sp->tensor_buffer;
   m->train_step = genmodel_train_step;
   m->forward = genmodel_forward;
   m->set_threads = genmodel_set_threads;

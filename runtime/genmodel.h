@@ -17,6 +17,13 @@
 //   [arena_grads, arena_threads)   the chunks' gradient blocks, chunk c at
 //                                  arena_grads + c * n_trainable
 //   arena_threads + t * arena_chunk  thread t's chunk arena
+//
+// A model with batch norm runs in phases instead (GenSpec.phases, below):
+// its batch statistics need every chunk, so every chunk keeps its own arena
+// (chunk c at arena_threads + c * arena_chunk) through the step.
+//
+// Training steps run in training mode, forward() in evaluation mode
+// (GenChunk.train; models/README.md, "Training and evaluation modes").
 #ifndef NETRT_GENMODEL_H
 #define NETRT_GENMODEL_H
 
@@ -25,6 +32,7 @@
 
 #include "kernels.h"
 #include "model.h"
+#include "rng.h"
 
 typedef struct GenModel GenModel;
 
@@ -40,6 +48,8 @@ typedef struct {
   const uint8_t *labels;     // [n], or NULL
   int i0, nc, n;
   uint64_t seed;             // example i draws from rng_stream(seed, i)
+  int train;                 // 1: a training step; 0: evaluation (dropout is the identity)
+  Rng *R;                    // phased models: the chunk's example streams [CHUNK], kept across phases
 } GenChunk;
 
 typedef void (*GenChunkFn)(const GenChunk *c);
@@ -57,6 +67,42 @@ typedef struct {
   int tensor;                // index in the tensor table
   size_t to;                 // offset in S
 } GenTranspose;
+
+// Models with batch norm run in phases (GenSpec.phases): a phase runs on
+// every chunk, then a reduction combines what the chunks computed into
+// values of the whole batch, in chunk order (so the result does not depend
+// on the thread count), and writes them back into every chunk's arena.
+// Each chunk then keeps its own arena for the whole step: chunk c at
+// arena_threads + c * arena_chunk.
+enum {
+  GEN_REDUCE_NONE,
+  // bn_stats: each chunk left [2][C] = (mean, sum of squared deviations)
+  // over its real examples; becomes (mean, 1/sqrt(var + eps)) of the batch
+  // (Chan et al.'s pairwise combination, in double), and in training the
+  // running statistics move (runtime/genmodel.c).  Evaluation: each chunk
+  // wrote the running ones itself; nothing to do.
+  GEN_REDUCE_BN_STATS,
+  // bn_grad_stats: each chunk left (sum dy, sum (x - mean) dy) per channel
+  // as [2][C] doubles in its [4][C] floats; becomes (mean, k, grad_mean,
+  // invstd * w).
+  GEN_REDUCE_BN_GRAD,
+};
+
+typedef struct {
+  int kind;                  // GEN_REDUCE_*
+  long at;                   // chunk-arena offset of the node's buffer
+  int channels, positions;   // per example
+  long stats_at;             // BN_GRAD: chunk-arena offset of its bn_stats buffer
+  long rm, rv;               // BN_STATS: parameter-block offsets of the running statistics
+  long w;                    // BN_GRAD: parameter-block offset of the weight
+  float momentum, eps;
+} GenReduce;
+
+typedef struct {
+  GenChunkFn run;            // the phase's ops on one chunk, or NULL
+  int backward;              // a backward phase: training steps only
+  GenReduce reduce;          // then, once every chunk ran the phase
+} GenPhase;
 
 typedef struct {
   const char *name;          // "autoencoder"
@@ -81,6 +127,12 @@ typedef struct {
   int input_rank;            // the first input's per-example shape
   int input_dim[3];
   int n_classes;             // K of the label (labels must be < K), 0 if unknown
+  // Batch norm: the chunk work in phases (forward phases first) instead of
+  // forward and backward (NULL then); 0 and NULL otherwise.
+  int n_phases;
+  const GenPhase *phases;
+  // NetModel.tensor_init and tensor_buffer (NULL: none).
+  const uint8_t *tensor_init, *tensor_buffer;
 } GenSpec;
 
 struct GenModel {
@@ -89,6 +141,8 @@ struct GenModel {
   int threads;
   float *arena;
   double *loss;              // [nchunk], each chunk's loss sum
+  Rng *rng;                  // phased: [nchunk][chunk] the examples' streams
+  double *bn_sums;           // phased: [2][largest channel count], reduce_bn_grad's sums
   KernGemm k[];              // spec->gemm, dispatched
 };
 

@@ -30,6 +30,12 @@ void model_init_params(NetModel *m, uint64_t seed) {
     }
     Rng r = rng_stream(seed, (uint64_t)i);
     float *p = m->params + t->offset;
+    int init = m->tensor_init ? m->tensor_init[i] : NET_INIT_DEFAULT;
+    if (init != NET_INIT_DEFAULT) {
+      for (size_t j = 0; j < t->numel; j++)
+        p[j] = init == NET_INIT_ONES ? 1.0f : 0.0f;
+      continue;
+    }
     for (size_t j = 0; j < t->numel; j++)
       p[j] = (float)((2.0 * rng_uniform(&r) - 1.0) * bound);
   }

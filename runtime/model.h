@@ -25,6 +25,11 @@ typedef struct {
   int frozen;
 } NetTensor;
 
+// NetModel.tensor_init: PyTorch's default for weights and biases, or a
+// constant (batch norm: weight and running variance 1, bias and running
+// mean 0).
+enum { NET_INIT_DEFAULT, NET_INIT_ONES, NET_INIT_ZEROS };
+
 typedef struct {
   const char *name;          // "code", "y"
   size_t size;               // floats per example
@@ -72,6 +77,13 @@ struct NetModel {
   int input_rank;            // the first input's per-example shape ([1, 28, 28]);
   int input_dim[3];          //   rank 0: unknown, only input_size is checked
   int n_classes;             // K: labels must be < K; 0 when unknown (no check)
+
+  // Per tensor, NULL when every entry would be 0 (models without batch norm):
+  const uint8_t *tensor_init;    // NET_INIT_*: how model_init_params fills it
+  // 1: a buffer, not a parameter: state that training steps write (batch
+  // norm's running statistics).  Frozen (no gradient, no optimiser state),
+  // after every parameter, saved in checkpoints with them.
+  const uint8_t *tensor_buffer;
 };
 
 // Initialise every tensor as PyTorch's defaults do (Kaiming-uniform with

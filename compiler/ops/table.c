@@ -116,8 +116,8 @@ bool ops_check_table(void) {
       return row_problem(op, "no emitter");
     if (d->arity < 0 || d->arity > IR_MAX_IN)
       return row_problem(op, "arity out of range");
-    if ((d->flags & OPF_LAYER) && (!d->prefix || d->arity != 3))
-      return row_problem(op, "a layer needs an auto-name prefix and (x, w, b)");
+    if ((d->flags & OPF_LAYER) && (!d->prefix || d->arity < 3))
+      return row_problem(op, "a layer needs an auto-name prefix and (x, w, b) (batch norm: (x, stats, w, b))");
     if (d->act && !d->act_name)
       return row_problem(op, "an epilogue activation needs its name");
     if ((d->flags & (OPF_BWD_CHUNK | OPF_BWD_OVERWRITE)) && !(d->flags & OPF_LAYER_BWD))

@@ -57,6 +57,11 @@ expect classifier -- "Total params=26,259" "Trainable params=1,290" "Frozen para
   net:encoder=24,969 net:head=1,290
 expect vae -- "Total params=50,771" "Trainable params=50,771" "Frozen params=0" \
   net:trunk=24,384 net:mu_head=585 net:logvar_head=585 net:decoder=25,217
+# The zoo (models/zoo/): PyTorch's counts of bench/pytorch_zoo.py's twins;
+# batch norm's running statistics are buffers, listed apart.
+expect zoo/mlp -- "Total params=203,530" "Trainable params=203,530" "Frozen params=0" net:mlp=203,530
+expect zoo/cnn_bn -- "Total params=115,402" "Trainable params=115,402" "Frozen params=0" \
+  "Total buffers=288" net:cnn=115,402
 # -D latent=4: the code layers shrink (encoder 24,384 + 65*4; decoder 25,217 - 64*5).
 expect autoencoder -D latent=4 -- "Total params=49,541" net:encoder=24,644 net:decoder=24,897
 # The zoo (models/zoo/): PyTorch's counts for the same layers.

@@ -30,7 +30,8 @@ int main(void) {
     for (int b = 0; b < a; b++)
       CHECK(strcmp(op_def(b)->name, d->name), "two ops are named %s", d->name);
     if (d->flags & OPF_LAYER)
-      CHECK(d->arity == 3 && d->prefix && d->grad, "layer %s: (x, w, b), a prefix and a gradient", d->name);
+      CHECK((d->arity == 3 || (a == OP_BATCH_NORM && d->arity == 4)) && d->prefix && d->grad,
+            "layer %s: (x, w, b) (batch norm: (x, stats, w, b)), a prefix and a gradient", d->name);
     if (d->flags & OPF_LAYER_BWD)
       CHECK(!d->surface[0].name, "%s is made by autodiff and has no surface form", d->name);
     if (d->act)

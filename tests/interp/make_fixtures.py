@@ -42,6 +42,7 @@ import sys
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -50,6 +51,24 @@ from pytorch_zoo import ZOO  # noqa: E402  (models/zoo/*.net)
 OUT = os.path.join(ROOT, "tests", "interp", "fixtures")
 B = 4
 SAMPLE = 512
+# A model whose first weight has 784 columns and a multiple of 512 / 784's
+# common factors as rows is sampled at a prime count instead: at 512, every
+# sample would fall on pixel 0 or 392, always 0 in MNIST, and the gradient
+# comparison would be vacuous.
+SAMPLE_FOR = {"mlp": 509}
+# Biases right before a batch norm: their gradient is zero in exact
+# arithmetic (the normalisation removes them), rounding noise in float on
+# both sides, which Adam's steps would amplify into differences that say
+# nothing.  They are zeroed before every optimiser step, here and in the C
+# test (records zero_grad_NAME), and their gradients checked to be noise.
+ZERO_GRADS = {"cnn_bn": ["cnn.conv1.bias", "cnn.conv2.bias", "cnn.conv3.bias", "cnn.dense1.bias"]}
+# Running statistics that Adam's amplified noise moves: the weights of
+# cnn_bn's dense1 from the inputs that are equal over the batch (MNIST's
+# empty borders) get zero-in-exact-arithmetic gradients too (batch norm
+# removes a shift common to the batch), Adam steps them by +-lr either
+# way, and bn4's running mean records the shift.  Not compared after the
+# Adam steps (after the SGD steps it is).
+SKIP_ADAM_BUFFERS = {"cnn_bn": ["cnn.bn4.running_mean"]}
 
 
 class TanhSmall(torch.nn.Module):
@@ -73,12 +92,6 @@ class ConvOpts(torch.nn.Module):
     """tests/interp/conv_opts.net: rectangular kernels, strides, padding and
     output padding, dilation, groups (depthwise too), layers without bias;
     nll of the log_softmax against the digit."""
-
-
-class PoolSmall(torch.nn.Module):
-    """tests/interp/pool_small.net: max_pool2d (padded, overlapping),
-    avg_pool2d (padding counted), global_avg_pool, upsample (nearest and
-    bilinear) and concat."""
 
     def __init__(self):
         super().__init__()
@@ -105,6 +118,38 @@ class PoolSmall(torch.nn.Module):
         h = torch.sigmoid(b.deconv3(h))
         logp = torch.log_softmax(b.dense1(h.reshape(h.shape[0], -1)), dim=1)
         return torch.nn.functional.nll_loss(logp, labels)
+
+
+class PoolSmall(torch.nn.Module):
+    """tests/interp/pool_small.net: max_pool2d (padded, overlapping),
+    avg_pool2d (padding counted), global_avg_pool, upsample (nearest and
+    bilinear) and concat."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        for name, cin, cout in (("a", 1, 4), ("b", 4, 4), ("c", 4, 3), ("head", 19, 8)):
+            setattr(self, name, nn.Module())
+            getattr(self, name).conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.cls = nn.Module()
+        self.cls.dense1 = nn.Linear(341, 10)
+
+    def loss(self, x, labels, extra):
+        F = torch.nn.functional
+        h = F.max_pool2d(torch.tanh(self.a.conv1(x)), 2)
+        p = F.max_pool2d(F.relu(self.b.conv1(h)), 3, stride=2, padding=1)
+        q = F.avg_pool2d(self.c.conv1(h), 3, stride=2, padding=1)
+        u = torch.cat([F.interpolate(p, scale_factor=2, mode="nearest"), h,
+                       F.interpolate(p, scale_factor=2, mode="bilinear", align_corners=False)], 1)
+        w = torch.cat([F.max_pool2d(u, 2), q, F.avg_pool2d(h, 2)], 1)
+        g = F.adaptive_avg_pool2d(F.relu(self.head.conv1(w)), 1).flatten(1)
+        a7 = F.avg_pool2d(q, 7)
+        f = torch.cat([g, a7.flatten(1), F.max_pool2d(q, 3).flatten(1),
+                       F.interpolate(a7, scale_factor=5, mode="nearest").flatten(1)], 1)
+        z = F.interpolate(F.max_pool2d(q, 3), scale_factor=3, mode="bilinear", align_corners=False)
+        f = torch.cat([f, z.flatten(1), F.max_pool2d(q, 3, stride=2).flatten(1),
+                       F.avg_pool2d(q, 2, stride=1).flatten(1)], 1)
+        return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
 
 
 F = torch.nn.functional
@@ -259,6 +304,51 @@ class InputsSmall(torch.nn.Module):
                        F.avg_pool2d(q, 2, stride=1).flatten(1)], 1)
         return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
 
+class DropoutSmall(torch.nn.Module):
+    """tests/interp/dropout_small.net: flatten dense(32) relu dropout(0.3)
+    dense(10), dropout(p=0.25), log_softmax, nll.  The masks are torch's
+    (F.dropout of ones: bernoulli(1-p) / (1-p)), drawn once and given as
+    `extra`, so the optimiser steps see the same masks as the C test, which
+    injects them (records mask0, mask1: the dropout_mask nodes in order)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dnet = torch.nn.Module()
+        self.dnet.dense1 = torch.nn.Linear(784, 32)
+        self.dnet.dense2 = torch.nn.Linear(32, 10)
+
+    @staticmethod
+    def masks():
+        return [F.dropout(torch.ones(B, 32), 0.3, training=True),
+                F.dropout(torch.ones(B, 10), 0.25, training=True)]
+
+    def loss(self, x, labels, masks):
+        h = torch.relu(self.dnet.dense1(x.reshape(x.shape[0], -1))) * masks[0]
+        h = self.dnet.dense2(h) * masks[1]
+        return F.nll_loss(F.log_softmax(h, dim=1), labels)
+
+
+class BnSmall(torch.nn.Module):
+    """tests/interp/bn_small.net: conv2d(4, k=3, stride=2, pad=1) relu
+    BatchNorm2d, flatten dense(16) tanh BatchNorm1d(momentum=0.2,
+    eps=1e-3) relu, dense(10) log_softmax, nll.  Training mode: batch
+    statistics, running statistics updated at every forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.bnnet = torch.nn.Module()
+        self.bnnet.conv1 = torch.nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.bnnet.bn1 = torch.nn.BatchNorm2d(4)
+        self.bnnet.dense1 = torch.nn.Linear(784, 16)
+        self.bnnet.bn2 = torch.nn.BatchNorm1d(16, eps=1e-3, momentum=0.2)
+        self.bnnet.dense2 = torch.nn.Linear(16, 10)
+
+    def loss(self, x, labels, extra):
+        n = self.bnnet
+        h = n.bn1(torch.relu(n.conv1(x)))
+        h = torch.relu(n.bn2(torch.tanh(n.dense1(h.flatten(1)))))
+        return F.nll_loss(F.log_softmax(n.dense2(h), dim=1), labels)
+
 
 def idx_load(path):
     with gzip.open(path, "rb") as f:
@@ -307,12 +397,12 @@ def set_formula_weights(model):
             p.copy_(formula(netc_name(name), tuple(p.shape)))
 
 
-def sampled(t):
+def sampled(t, sample=SAMPLE):
     flat = t.detach().reshape(-1).numpy().astype(np.float32)
     n_full = flat.size
-    if n_full <= SAMPLE:
+    if n_full <= sample:
         return flat, n_full
-    idx = (np.arange(SAMPLE, dtype=np.int64) * n_full) // SAMPLE
+    idx = (np.arange(sample, dtype=np.int64) * n_full) // sample
     return flat[idx], n_full
 
 
@@ -329,13 +419,16 @@ def write(path, records):
             f.write(data.astype("<f4").tobytes())
 
 
-def trained(cls, opt_fn, x, labels, extra):
+def trained(cls, opt_fn, x, labels, extra, zero=()):
     model = cls()
     set_formula_weights(model)
     opt = opt_fn([p for p in model.parameters() if p.requires_grad])
+    params = dict(model.named_parameters())
     for _ in range(3):
         opt.zero_grad()
         model.loss(x, labels, extra).backward()
+        for name in zero:
+            params[name].grad.zero_()
         opt.step()
     return model
 
@@ -358,9 +451,12 @@ def main():
     models["conv_opts"] = ConvOpts
     models.update(ACTLOSS_MODELS)
     models.update(graph_small=GraphSmall, inputs_small=InputsSmall)
-    models.update(pool_small=PoolSmall, **ZOO)
+    models.update(pool_small=PoolSmall, dropout_small=DropoutSmall, bn_small=BnSmall, **ZOO)
     wanted = sys.argv[1:] or list(models)
-    extras = {"denoiser": noise, "vae": eps}
+    extras = {"denoiser": noise, "vae": eps, "dropout_small": DropoutSmall.masks()}
+    for name in wanted:       # the zoo's dropout masks
+        if name in ZOO and hasattr(ZOO[name], "masks"):
+            extras[name] = ZOO[name].masks(B)
     for name in wanted:
         extra = extras.get(name)
         cls = models[name]
@@ -375,19 +471,39 @@ def main():
             records.append(("eps", eps.numpy(), eps.numel()))
         if name == "denoiser":
             records.append(("noise", noise.reshape(B, -1).numpy(), noise.numel()))
-        adam = trained(cls, lambda ps: torch.optim.Adam(ps, lr=1e-3), x, labels, extra)
-        sgd = trained(cls, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), x, labels, extra)
+        if isinstance(extra, list):   # dropout masks, in the order of the model's dropout_mask nodes
+            for j, mask in enumerate(extra):
+                records.append((f"mask{j}", mask.numpy(), mask.numel()))
+        zero = ZERO_GRADS.get(name, [])
+        adam = trained(cls, lambda ps: torch.optim.Adam(ps, lr=1e-3), x, labels, extra, zero)
+        sgd = trained(cls, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), x, labels, extra, zero)
+        for pname in zero:
+            records.append(("zero_grad_" + netc_name(pname), np.array([0], np.float32), 1))
         adam_p = dict(adam.named_parameters())
         sgd_p = dict(sgd.named_parameters())
         for pname, p in model.named_parameters():
             if not p.requires_grad:
                 continue
             nn_name = netc_name(pname)
-            g, n_full = sampled(p.grad)
+            ns = SAMPLE_FOR.get(name, SAMPLE)
+            g, n_full = sampled(p.grad, ns)
             records.append(("d_" + nn_name, g, n_full))
             records.append(("l1_d_" + nn_name, np.array([p.grad.abs().double().sum().item()], np.float32), 1))
-            records.append(("adam_" + nn_name, *sampled(adam_p[pname])))
-            records.append(("sgd_" + nn_name, *sampled(sgd_p[pname])))
+            records.append(("adam_" + nn_name, *sampled(adam_p[pname], ns)))
+            records.append(("sgd_" + nn_name, *sampled(sgd_p[pname], ns)))
+        # Buffers (batch norm's running statistics) after the steps, and the
+        # evaluation-mode loss after the Adam steps (running statistics in use).
+        for bname, buf in adam.named_buffers():
+            if bname.endswith("num_batches_tracked"):
+                continue
+            nn_name = bname.replace(".", "_")
+            if bname not in SKIP_ADAM_BUFFERS.get(name, []):
+                records.append(("adam_" + nn_name, *sampled(buf)))
+            records.append(("sgd_" + nn_name, *sampled(dict(sgd.named_buffers())[bname])))
+        if any(True for _ in adam.buffers()):
+            adam.eval()
+            with torch.no_grad():
+                records.append(("adam_eval_loss", np.array([adam.loss(x, labels, extra).item()], np.float32), 1))
         write(os.path.join(OUT, name + ".bin"), records)
         print(f"{name}: loss {loss.item():.6f}, {len(records)} records")
 

@@ -345,6 +345,56 @@ static const char *t_concat_1d(void) {
   return "concat of 2 ([4|3])";
 }
 
+// dropout(x, mask): the mask is drawn from the streams of seed 42 in every
+// run, so the differences see the same mask as the gradient.
+static int dropout(int x, float p) {
+  Shape s = g->nodes[x].shape;
+  int m = node(OP_DROPOUT_MASK, s, true, 0, 0, 0, 0);
+  int y = node(OP_DROPOUT, s, true, 2, x, m, 0);
+  g->nodes[m].attr.p = g->nodes[y].attr.p = p;
+  return y;
+}
+
+static const char *t_dropout(void) {
+  begin();
+  finish(dropout(operand(S(2, 4, 5, 0)), 0.4f));
+  return "dropout p=0.4 (the same mask)";
+}
+
+// batch_norm(x) in training mode, as lower.c builds it: the statistics
+// over the batch (differenced too: the whole batch moves with each entry),
+// then the normalisation with weight and bias.  The running statistics
+// are frozen buffers.
+static int batch_norm(int x, float momentum, float eps) {
+  Shape xs = g->nodes[x].shape, c = S(1, xs.dim[0], 0, 0);
+  int rm = param(c, true), rv = param(c, true);
+  int st = ir_add(g, OP_BN_STATS, (int[]){x, rm, rv}, 3, S(2, 2, xs.dim[0], 0), false, here);
+  int y = ir_add(g, OP_BATCH_NORM, (int[]){x, st, param(c, false), param(c, false)}, 4, xs, true, here);
+  g->nodes[st].attr.momentum = g->nodes[y].attr.momentum = momentum;
+  g->nodes[st].attr.eps = g->nodes[y].attr.eps = eps;
+  return y;
+}
+
+static const char *t_bn2d(void) {
+  begin();
+  finish(batch_norm(operand(S(3, 2, 3, 3)), 0.1f, 1e-5f));
+  return "batch_norm [C, H, W] (train)";
+}
+
+static const char *t_bn1d(void) {
+  begin();
+  // Through a dense layer and a tanh, so the gradient reaches a layer
+  // under it (without the tanh, batch norm would remove the bias and the
+  // operand's shift: zero gradients, which the differences only see as
+  // rounding noise); a tanh after it, since finish's weights are shared
+  // by the examples and the normalised values sum to a constant over the
+  // batch.
+  int h = layer(OP_DENSE, operand(S(1, 4, 0, 0)), S(2, 5, 4, 0), 5, 0, 0, 0, 0);
+  h = node(OP_TANH, S(1, 5, 0, 0), true, 1, h, 0, 0);
+  finish(node(OP_TANH, S(1, 5, 0, 0), true, 1, batch_norm(h, 0.1f, 1e-3f), 0, 0));
+  return "batch_norm [N] (train, eps 1e-3)";
+}
+
 typedef const char *(*Case)(void);
 static const Case cases[] = {
   t_conv_s2p1, t_conv_s1p0, t_conv_s2p0, t_deconv_s2p0, t_deconv_s2p1o1, t_dense, t_reshape,
@@ -357,6 +407,7 @@ static const Case cases[] = {
   t_bce, t_bce_logits, t_l1, t_smooth_l1, t_smooth_l1_b, t_huber, t_huber_d,
   t_max_pool_k2, t_max_pool_k3s2p1, t_avg_pool_k2, t_avg_pool_k3s2p1, t_global_avg_pool, t_upsample,
   t_concat3, t_concat_1d, t_bilinear2, t_bilinear3,
+  t_dropout, t_bn2d,
 };
 
 // Parameter values: positive for log's and div's operands (a pole at 0),
@@ -392,13 +443,25 @@ static void run_case(Case c, int batch) {
   Interp *ip = interp_new(g, pv);
   int before = t_failures;
   double worst = 0;
+  // Batch norm normalises by the batch's spread: the gradients of what
+  // lies under it are small next to its own weight's, and a difference's
+  // rounding (~5e-5 here) is not.  They are measured against the case's
+  // largest gradient instead of their own.
+  GcResult *res = calloc(g->nparams, sizeof *res);
+  double floor = 1e-3;
+  for (int p = 0; p < g->nparams; p++)
+    if (!g->params[p].frozen) {
+      res[p] = gc_check_param(ip, pv, p, x, labels, batch, 42, 1e-3, 64);
+      if (!strncmp(name, "batch_norm", 10))
+        floor = fmax(floor, res[p].max_ref);
+    }
   for (int p = 0; p < g->nparams; p++) {
     if (g->params[p].frozen) {
       CHECK(g->params[p].grad < 0, "%s: frozen %s has a gradient", name, g->params[p].name);
       continue;
     }
-    GcResult r = gc_check_param(ip, pv, p, x, labels, batch, 42, 1e-3, 64);
-    double rel = r.max_diff / fmax(r.max_ref, 1e-3);
+    GcResult r = res[p];
+    double rel = r.max_diff / fmax(r.max_ref, floor);
     worst = fmax(worst, rel);
     CHECK(rel <= TOL, "%s, %s: max |num - ana| = %.3g (max |ana| %.3g)", name, g->params[p].name,
           r.max_diff, r.max_ref);
@@ -406,6 +469,7 @@ static void run_case(Case c, int batch) {
   if (t_failures == before)
     printf("ok   %-40s batch %2d  max rel diff %.2e\n", name, batch, worst);
   interp_free(ip);
+  free(res);
   for (int p = 0; p < g->nparams; p++)
     free(pv[p]);
   free(pv);
@@ -495,6 +559,77 @@ static void check_max_pool_ties(void) {
   }
 }
 
+// Training mode: each element is 0 or x / (1 - p), about a fraction p of
+// them 0, and a seed gives the same mask again.  Evaluation: x exactly.
+static void check_dropout_modes(void) {
+  begin();
+  const float p = 0.25f;
+  int x = input(S(1, 200, 0, 0));
+  int y = dropout(x, p);
+  ir_export(g, "y", y);      // kept after the step
+  g->nforward = g->nnodes;
+  enum { N = 5, M = 200 };
+  static float xv[N * M], first[N * M];
+  for (int k = 0; k < N * M; k++)
+    xv[k] = gc_range(0.5f, 1.5f);
+  Interp *ip = interp_new(g, NULL);
+  interp_run(ip, g->nnodes, xv, NULL, N, 7);
+  memcpy(first, interp_value(ip, y), sizeof first);
+  int zeros = 0, bad = 0;
+  for (int k = 0; k < N * M; k++) {
+    zeros += first[k] == 0.0f;
+    bad += first[k] != 0.0f && first[k] != xv[k] * (1.0f / (float)(1.0 - p));
+  }
+  CHECK(bad == 0 && zeros > 150 && zeros < 350, "dropout train: %d zeros of %d, %d wrong values", zeros, N * M, bad);
+  interp_run(ip, g->nnodes, xv, NULL, N, 7);
+  CHECK(!memcmp(first, interp_value(ip, y), sizeof first), "dropout train: seed 7 drew another mask");
+  ip->train = false;
+  interp_run(ip, g->nnodes, xv, NULL, N, 7);
+  CHECK(!memcmp(xv, interp_value(ip, y), sizeof xv), "dropout eval: not the identity");
+  interp_free(ip);
+  printf("ok   %-40s train: %d of %d zeroed; eval: identity\n", "dropout modes", zeros, N * M);
+}
+
+// Batch norm's modes on features [2], batch 4, weight 1, bias 0: a training
+// step normalises by the batch's statistics and moves the running ones
+// (momentum 0.1, unbiased variance); evaluation uses the running ones.
+static void check_bn_modes(void) {
+  begin();
+  int x = input(S(1, 2, 0, 0));
+  int y = batch_norm(x, 0.1f, 1e-5f);
+  ir_export(g, "y", y);
+  g->nforward = g->nnodes;
+  float rm[2] = {0, 0}, rv[2] = {1, 1}, w[2] = {1, 1}, b[2] = {0, 0};
+  float *pv[4] = {rm, rv, w, b};
+  const float xv[8] = {1, -2, 3, 0, 4, 1, -1, 5};   // feature 0: 1 3 4 -1; feature 1: -2 0 1 5
+  Interp *ip = interp_new(g, pv);
+  interp_run(ip, g->nnodes, xv, NULL, 4, 1);
+  double worst = 0;
+  for (int f = 0; f < 2; f++) {
+    double mean = 0, ss = 0;
+    for (int i = 0; i < 4; i++)
+      mean += xv[i * 2 + f] / 4.0;
+    for (int i = 0; i < 4; i++)
+      ss += (xv[i * 2 + f] - mean) * (xv[i * 2 + f] - mean);
+    for (int i = 0; i < 4; i++)
+      worst = fmax(worst, fabs(interp_value(ip, y)[i * 2 + f] - (xv[i * 2 + f] - mean) / sqrt(ss / 4 + 1e-5)));
+    worst = fmax(worst, fabs(rm[f] - 0.1 * mean));
+    worst = fmax(worst, fabs(rv[f] - (0.9 + 0.1 * ss / 3)));
+  }
+  CHECK(worst < 1e-6, "batch_norm train: max diff %.3g", worst);
+  ip->train = false;
+  interp_run(ip, g->nnodes, xv, NULL, 4, 1);
+  double weval = 0;
+  for (int k = 0; k < 8; k++)
+    weval = fmax(weval, fabs(interp_value(ip, y)[k] - (xv[k] - rm[k % 2]) / sqrt(rv[k % 2] + 1e-5)));
+  CHECK(weval < 1e-6, "batch_norm eval: max diff %.3g", weval);
+  float rm1 = rm[0];
+  interp_run(ip, g->nnodes, xv, NULL, 4, 1);
+  CHECK(rm[0] == rm1, "batch_norm eval: the running mean moved");
+  interp_free(ip);
+  printf("ok   %-40s train %.1e, eval (running statistics) %.1e\n", "batch_norm modes", worst, weval);
+}
+
 int main(void) {
   omp_set_num_threads(1);       // tiny ops: threads would only spin
   openblas_set_num_threads(1);
@@ -503,8 +638,13 @@ int main(void) {
   // The layers again on a batch that the convolution kernels cut into chunks.
   for (size_t i = 0; i < 6; i++)
     run_case(cases[i], BIG_BATCH);
+  run_case(t_bn2d, BIG_BATCH);   // statistics over more than one of the interpreter's chunks
+  run_case(t_bn1d, BATCH);
+  run_case(t_bn1d, BIG_BATCH);
   check_frozen_no_work();
   check_no_rule_error();
   check_max_pool_ties();
+  check_dropout_modes();
+  check_bn_modes();
   return t_finish("interp_grad_ops");
 }

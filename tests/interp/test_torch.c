@@ -95,6 +95,11 @@ static void set_formula_weights(NetModel *m) {
     for (const char *c = nt->name; *c; c++)
       base = (base ^ (uint8_t)*c) * 0x01000193u;
     double bound = nt->rank == 1 ? 0.1 : sqrt(6.0 / (double)(nt->numel / nt->dim[0]));
+    if (m->tensor_buffer && m->tensor_buffer[t]) {   // running statistics start as torch's: mean 0, variance 1
+      for (size_t k = 0; k < nt->numel; k++)
+        m->params[nt->offset + k] = m->tensor_init[t] == NET_INIT_ONES ? 1.0f : 0.0f;
+      continue;
+    }
     for (size_t k = 0; k < nt->numel; k++) {
       double u = fmix32(base ^ (uint32_t)(k * 0x9E3779B1u)) / 4294967296.0;
       m->params[nt->offset + k] = (float)((2.0 * u - 1.0) * bound);
@@ -132,12 +137,30 @@ static void compare(const char *what, const NetTensor *t, const float *mine, con
   compare_from(what, t, mine, ref, NULL);
 }
 
+// A tensor whose gradient is zero in exact arithmetic (a bias right before
+// a batch norm; make_fixtures.py's ZERO_GRADS): its gradient must be
+// rounding noise, and it is zeroed before the optimiser steps, as in torch.
+static bool zero_grad(const NetTensor *t) { return find("zero_grad_", t->name) != NULL; }
+
+static void check_noise(const char *what, const NetTensor *nt, const float *g) {
+  double mx = 0;
+  for (size_t k = 0; k < nt->numel; k++)
+    mx = fmax(mx, fabs(g[k]));
+  printf("  %-34s max %.3e  (zero in exact arithmetic)\n", what, mx);
+  CHECK(mx <= 1e-5, "%s: max %.3e, expected rounding noise", what, mx);
+}
+
 static void compare_grads(NetModel *m) {
   for (int t = 0; t < m->n_tensors; t++) {
     const NetTensor *nt = &m->tensors[t];
     if (nt->frozen)
       continue;
     char what[128];
+    if (zero_grad(nt)) {
+      snprintf(what, sizeof what, "d_%s", nt->name);
+      check_noise(what, nt, m->grads + nt->offset);
+      continue;
+    }
     snprintf(what, sizeof what, "d_%s", nt->name);
     compare(what, nt, m->grads + nt->offset, find("d_", nt->name));
     // The L1 norm over the whole tensor, since large ones are sampled.
@@ -164,6 +187,9 @@ static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const 
   }
   for (int s = 0; s < 3; s++) {
     m->train_step(m, x, labels, n, 1);
+    for (int t = 0; t < m->n_tensors; t++)
+      if (zero_grad(&m->tensors[t]))
+        memset(m->grads + m->tensors[t].offset, 0, m->tensors[t].numel * sizeof(float));
     optim_step(&o, m->params, m->grads);
   }
   optim_free(&o);
@@ -172,11 +198,25 @@ static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const 
   snprintf(pre, sizeof pre, "%s_", prefix);
   for (int t = 0; t < m->n_tensors; t++) {
     const NetTensor *nt = &m->tensors[t];
-    if (nt->frozen)
+    if ((nt->frozen && !(m->tensor_buffer && m->tensor_buffer[t])) || zero_grad(nt))
       continue;
     char what[128];
     snprintf(what, sizeof what, "%s%s", pre, nt->name);
+    if (nt->frozen && !find(pre, nt->name)) {   // see make_fixtures.py, SKIP_ADAM_BUFFERS
+      printf("  %-34s not compared (moved by amplified rounding noise)\n", what);
+      continue;
+    }
     compare_from(what, nt, m->params + nt->offset, find(pre, nt->name), base + nt->offset);
+  }
+  // With running statistics: the evaluation-mode loss (forward) uses them.
+  char key[32];
+  snprintf(key, sizeof key, "%s_eval_loss", prefix);
+  const Record *el = find("", key);
+  if (el) {
+    float l = m->forward(m, x, labels, n, 1, NULL);
+    double d = fabs(l - el->data[0]) / fabs(el->data[0]);
+    printf("  %-34s %.7f, torch %.7f, rel diff %.2e\n", "evaluation-mode loss", l, el->data[0], d);
+    CHECK(d <= TOL, "%s: rel diff %.2e", key, d);
   }
   free(base);
 }
@@ -190,8 +230,8 @@ int main(int argc, char **argv) {
   char path[1024];
   snprintf(path, sizeof path, "%s/tests/interp/fixtures/%s.bin", NETC_SOURCE_DIR, model);
   fixture_load(path);
-  // The study's models are models/MODEL.net; an op's own test model
-  // (tanh_small) is tests/interp/MODEL.net; the zoo's models/zoo/MODEL.net.
+  // The study's models are models/MODEL.net, the zoo's models/zoo/MODEL.net;
+  // an op's own test model (tanh_small) is tests/interp/MODEL.net.
   snprintf(path, sizeof path, "%s/tests/interp/%s.net", NETC_SOURCE_DIR, model);
   if (access(path, R_OK) != 0)
     snprintf(path, sizeof path, "%s/models/zoo/%s.net", NETC_SOURCE_DIR, model);
@@ -210,9 +250,18 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++)
     labels[i] = (uint8_t)rl->data[i];
 
-  // torch's draws replace the streams: eps for normal(), noise for noise().
+  // torch's draws replace the streams: eps for normal(), noise for noise(),
+  // mask0, mask1, ... for the dropout masks in node order.
   const float **draws = calloc(g->nnodes, sizeof(float *));
+  int nmask = 0;
   for (int i = 0; i < g->nforward; i++) {
+    if (g->nodes[i].op == OP_DROPOUT_MASK) {
+      char key[32];
+      snprintf(key, sizeof key, "mask%d", nmask++);
+      Record *r = find("", key);
+      CHECK(r, "%s is missing in the fixture", key);
+      draws[i] = r ? r->data : NULL;
+    }
     if (g->nodes[i].op == OP_NORMAL)
       draws[i] = find("", "eps")->data;
     if (g->nodes[i].op == OP_NOISE)
