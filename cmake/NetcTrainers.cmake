@@ -6,8 +6,8 @@ foreach(model ${NETC_TRAINER_MODELS})
   netc_add_model(${model} models/${model}.net)
 endforeach()
 
-# The zoo's trainers (models/zoo/): built like the report's, with no golden
-# copy in generated/.
+# The zoo's trainers (models/zoo/): built like the report's; their golden
+# copies are in generated/zoo/.
 set(NETC_ZOO_MODELS lenet5 mlp cnn_bn)
 foreach(model ${NETC_ZOO_MODELS})
   netc_add_model(${model} models/zoo/${model}.net)
@@ -22,6 +22,14 @@ foreach(model ${NETC_TRAINER_MODELS})
     list(APPEND regen_cmds COMMAND ${CMAKE_COMMAND} -E copy
          ${CMAKE_BINARY_DIR}/netc-${model}/${model}.${ext}
          ${CMAKE_SOURCE_DIR}/generated/${model}.${ext})
+    list(APPEND regen_deps ${CMAKE_BINARY_DIR}/netc-${model}/${model}.${ext})
+  endforeach()
+endforeach()
+foreach(model ${NETC_ZOO_MODELS})
+  foreach(ext c h)
+    list(APPEND regen_cmds COMMAND ${CMAKE_COMMAND} -E copy
+         ${CMAKE_BINARY_DIR}/netc-${model}/${model}.${ext}
+         ${CMAKE_SOURCE_DIR}/generated/zoo/${model}.${ext})
     list(APPEND regen_deps ${CMAKE_BINARY_DIR}/netc-${model}/${model}.${ext})
   endforeach()
 endforeach()
