@@ -47,5 +47,13 @@ int main(void) {
     diff = fmax(diff, fabs((double)y[i] - outs[jy][i]));
   printf("generated decoder alone vs the full trainer's y: max diff %.3g\n", diff);
   CHECK(diff <= 1e-6);
+  for (int j = 0; j < full->n_outputs; j++)
+    free(outs[j]);
+  free(outs);
+  free(x);
+  free(y);
+  mnist_free(&d);
+  full->free(full);
+  dec->free(dec);
   return t_finish("test_net_alone_gen");
 }
