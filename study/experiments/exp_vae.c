@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #include "ckpt.h"
-#include "decode.h"
 #include "exp.h"
 #include "latent.h"
 #include "png_grid.h"
@@ -206,11 +205,9 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
     goto out;
 
   // Figures: the VAE's decoder, and the autoencoder's if its checkpoint exists.
-  dec = decode_new();
-  if (dec->set_threads)
-    dec->set_threads(dec, e->drv.threads);
+  dec = latent_decoder_new(e->drv.threads);
   if (latent_size(dec) != latent) {
-    fprintf(stderr, "error: decode model latent %d, VAE latent %d\n", latent_size(dec), latent);
+    fprintf(stderr, "error: decoder latent %d, VAE latent %d\n", latent_size(dec), latent);
     goto out;
   }
   if (latent_decoder_load(dec, e->drv.save))
