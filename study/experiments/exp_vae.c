@@ -39,7 +39,6 @@
 #include "exp.h"
 #include "latent.h"
 #include "png_grid.h"
-#include "rng.h"
 #include "vae.h"
 
 #define STR_(x) #x
@@ -259,9 +258,7 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
   }
 
   const int ns = SAMPLES_SIDE * SAMPLES_SIDE;
-  Rng g = rng_stream(EXP_FIGURE_SEED, 0);
-  for (int i = 0; i < ns * latent; i++)
-    z[i] = (float)rng_normal(&g);
+  latent_draw(EXP_FIGURE_SEED, ns, latent, z);
   vae_s = exp_alloc(sizeof(float) * ns * MNIST_PIXELS);
   latent_decode(dec, z, ns, vae_s);
   if (access(ae_ckpt, R_OK) == 0) {

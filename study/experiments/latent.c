@@ -4,6 +4,7 @@
 #include "autoencoder_decoder.h"
 #include "ckpt.h"
 #include "exp.h"
+#include "rng.h"
 
 NetModel *latent_decoder_new(int threads) {
   NetModel *dec = autoencoder_decoder_new();
@@ -23,4 +24,10 @@ int latent_decoder_load(NetModel *dec, const char *ckpt) {
 void latent_decode(NetModel *dec, const float *z, int n, float *y) {
   float *outs[1] = {y};   // the decoder's one export, out
   exp_forward(dec, z, NULL, n, 0, outs);
+}
+
+void latent_draw(uint64_t seed, int n, int d, float *z) {
+  Rng g = rng_stream(seed, 0);
+  for (size_t i = 0; i < (size_t)n * d; i++)
+    z[i] = (float)rng_normal(&g);
 }

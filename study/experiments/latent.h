@@ -4,6 +4,8 @@
 #ifndef EXPERIMENTS_LATENT_H
 #define EXPERIMENTS_LATENT_H
 
+#include <stdint.h>
+
 #include "model.h"
 
 // The decoder alone (autoencoder_decoder_new()), with dec->set_threads
@@ -20,5 +22,9 @@ int latent_size(const NetModel *dec);
 
 // y [n, 784] = decoder(z), z [n, latent_size].
 void latent_decode(NetModel *dec, const float *z, int n, float *y);
+
+// z [n, d] ~ N(0, I): one stream of normal draws, rng_stream(seed, 0), in
+// row-major order (the report's samples figure, and decode-samples).
+void latent_draw(uint64_t seed, int n, int d, float *z);
 
 #endif
