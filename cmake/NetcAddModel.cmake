@@ -1,11 +1,13 @@
 # NetcAddModel.cmake — build-time code generation with netc (issue [codegen]).
 #
 #   netc_generate(MODEL OUT_DIR <dir> [DEFINES name=value ...] [NO_FUSE]
-#                 [SOURCES_VAR <var>])
+#                 [NET <net>] [SOURCES_VAR <var>])
 #     Runs `netc MODEL -o <dir>` at build time (re-run when netc, MODEL or
 #     any .net it imports changes) and sets <var> to the generated .c.
 #     MODEL is relative to the current source dir, where netc runs, so the
-#     path in the generated header is the one given here.
+#     path in the generated header is the one given here.  With NET, the
+#     net instance <net> alone (`--net <net>`, forward only): the files are
+#     MODELNAME_<net>.c/.h.
 #
 #   netc_add_model(NAME MODEL [DEFINES name=value ...] [NO_FUSE])
 #     The trainer executable train-NAME: the generated C + the runtime
@@ -58,7 +60,7 @@ function(_netc_model_name file out_var)
 endfunction()
 
 function(netc_generate model)
-  cmake_parse_arguments(A "NO_FUSE" "OUT_DIR;SOURCES_VAR" "DEFINES" ${ARGN})
+  cmake_parse_arguments(A "NO_FUSE" "OUT_DIR;SOURCES_VAR;NET" "DEFINES" ${ARGN})
   get_filename_component(model_abs ${model} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
   _netc_imports(${model_abs} deps)
   _netc_model_name(${model_abs} name)
@@ -69,6 +71,10 @@ function(netc_generate model)
   endforeach()
   if(A_NO_FUSE)
     list(APPEND args --no-fuse)
+  endif()
+  if(A_NET)
+    list(APPEND args --net ${A_NET})
+    set(name ${name}_${A_NET})
   endif()
   add_custom_command(
     OUTPUT ${A_OUT_DIR}/${name}.c ${A_OUT_DIR}/${name}.h

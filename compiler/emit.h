@@ -11,6 +11,7 @@ typedef struct {
   int batch;                 // examples per step (-D batch=N), default 256
   int chunk;                 // examples per chunk (unit of threading), default 32
   bool fuse;                 // false: `--no-fuse`, every op on its own
+  const char *net;           // `--net NAME` (one net alone), for the header's command; or NULL
 } EmitOptions;
 
 EmitOptions emit_options_default(void);

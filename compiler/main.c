@@ -217,5 +217,6 @@ int main(int argc, char **argv) {
   EmitOptions eo = emit_options_default();
   eo.batch = g->batch;
   eo.fuse = !cl.no_fuse;
+  eo.net = cl.net;
   return emit_model(g, cl.outdir, &eo);
 }

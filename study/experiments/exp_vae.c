@@ -36,11 +36,9 @@
 #include <unistd.h>
 
 #include "ckpt.h"
-#include "decode.h"
 #include "exp.h"
 #include "latent.h"
 #include "png_grid.h"
-#include "rng.h"
 #include "vae.h"
 
 #define STR_(x) #x
@@ -206,11 +204,9 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
     goto out;
 
   // Figures: the VAE's decoder, and the autoencoder's if its checkpoint exists.
-  dec = decode_new();
-  if (dec->set_threads)
-    dec->set_threads(dec, e->drv.threads);
+  dec = latent_decoder_new(e->drv.threads);
   if (latent_size(dec) != latent) {
-    fprintf(stderr, "error: decode model latent %d, VAE latent %d\n", latent_size(dec), latent);
+    fprintf(stderr, "error: decoder latent %d, VAE latent %d\n", latent_size(dec), latent);
     goto out;
   }
   if (latent_decoder_load(dec, e->drv.save))
@@ -262,9 +258,7 @@ static int vae_run(Exp *e, NetModel *m, const Mnist *d, double lambda, const cha
   }
 
   const int ns = SAMPLES_SIDE * SAMPLES_SIDE;
-  Rng g = rng_stream(EXP_FIGURE_SEED, 0);
-  for (int i = 0; i < ns * latent; i++)
-    z[i] = (float)rng_normal(&g);
+  latent_draw(EXP_FIGURE_SEED, ns, latent, z);
   vae_s = exp_alloc(sizeof(float) * ns * MNIST_PIXELS);
   latent_decode(dec, z, ns, vae_s);
   if (access(ae_ckpt, R_OK) == 0) {

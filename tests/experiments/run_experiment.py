@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 
 TILE, STEP = 84, 88
 
@@ -51,6 +52,78 @@ def png(png_check, path, w, h, regions=()):
     p = subprocess.run(args, stdout=subprocess.PIPE, text=True)
     print(p.stdout, end="")
     return check(p.returncode == 0, f"figure {path}")
+
+
+def png_grey(path):
+    """An 8-bit grey, non-interlaced PNG (what png_grid.c writes) as a list
+    of rows of ints: the standard's five row filters undone."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    pos, idat = 8, b""
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h = int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big")
+            assert body[8:10] == b"\x08\x00" and body[12] == 0, f"{path}: not 8-bit grey"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, rows, prev = zlib.decompress(idat), [], [0] * w
+    for y in range(h):
+        f, line = raw[y * (w + 1)], raw[y * (w + 1) + 1:(y + 1) * (w + 1)]
+        row = []
+        for x in range(w):
+            a, b = row[x - 1] if x else 0, prev[x]
+            c = prev[x - 1] if x else 0
+            if f == 0:
+                pred = 0
+            elif f == 1:
+                pred = a
+            elif f == 2:
+                pred = b
+            elif f == 3:
+                pred = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            row.append((line[x] + pred) & 255)
+        rows.append(row)
+        prev = row
+    return rows
+
+
+def decode_samples_checks(bindir, out, png_check, samples):
+    """decode-samples on the run's checkpoints: with its defaults it draws
+    the samples figure's codes, so its grids are samples.png's halves pixel
+    for pixel; a partial last row; bad uses."""
+    ok = True
+    fig = png_grey(samples)
+    for i, ckpt in enumerate(("autoencoder.ckpt", "vae.ckpt")):
+        path = os.path.join(out, f"decode-samples-{i}.png")
+        p = subprocess.run([f"{bindir}/decode-samples", os.path.join(out, ckpt), "--threads", "2",
+                            "-o", path], stdout=subprocess.PIPE, text=True)
+        print(p.stdout, end="")
+        ok &= check(p.returncode == 0, f"decode-samples {ckpt}")
+        if p.returncode == 0:
+            mine = png_grey(path)
+            x0 = 0 if i == 0 else len(fig[0]) - len(mine[0])
+            half = [r[x0:x0 + len(mine[0])] for r in fig]
+            ok &= check(mine == half, f"decode-samples {ckpt} == samples.png's "
+                        f"{'left' if i == 0 else 'right'} half, pixel for pixel")
+    path = os.path.join(out, "decode-samples-20.png")
+    p = subprocess.run([f"{bindir}/decode-samples", os.path.join(out, "vae.ckpt"), "-n", "20",
+                        "--seed", "5", "-o", path], stdout=subprocess.PIPE, text=True)
+    ok &= check(p.returncode == 0, "decode-samples -n 20")
+    ok &= png(png_check, path, grid(8), grid(3), [row_region(0, 8), row_region(2, 4)])
+    for args, status in (([], 2), (["-n", "0", "x.ckpt"], 2),
+                         ([os.path.join(out, "no-such.ckpt")], 1),
+                         ([os.path.join(out, "vae-codes.bin")], 1)):
+        p = subprocess.run([f"{bindir}/decode-samples"] + args, capture_output=True, text=True)
+        ok &= check(p.returncode == status and p.stderr != "",
+                    f"decode-samples {' '.join(args)}: exit {p.returncode} (want {status}), "
+                    f"{p.stderr.strip().splitlines()[0] if p.stderr else 'no message'}")
+    return ok
 
 
 def main():
@@ -123,6 +196,7 @@ def main():
                   [row_region(0, 12, 1), row_region(8, 12, 1)])
         ok &= png(png_check, r["samples"], 2 * grid(8) + 24, grid(8),
                   [[0, 0, grid(8), grid(8)], [grid(8) + 24, 0, grid(8), grid(8)]])
+        ok &= decode_samples_checks(bindir, out, png_check, r["samples"])
     elif kind == "vae-lambda":
         # Another λ than the compiled one: trained by a netc-variant trainer,
         # built afresh here.
