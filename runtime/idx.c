@@ -215,8 +215,10 @@ int idx_read(const char *path, IdxArray *a, uint64_t max_bytes) {
     // Products of u32s: checked against the limit at each step, so no
     // overflow however many dimensions are huge.
     if (a->dim[i] && a->count > IDX_MAX_ELEMS / a->dim[i]) {
-      snprintf(msg, sizeof msg, "header declares more than %llu elements (dimension %d is %llu)",
-               (unsigned long long)IDX_MAX_ELEMS, i, (unsigned long long)a->dim[i]);
+      int k = snprintf(msg, sizeof msg, "header's shape");
+      for (int j = 0; j < ndim; j++)
+        k += snprintf(msg + k, sizeof msg - (size_t)k, "%s%u", j ? " x " : " ", be32(h + 4 + 4 * j));
+      snprintf(msg + k, sizeof msg - (size_t)k, " has more than 2^34 elements");
       goto bad;
     }
     a->count *= a->dim[i];

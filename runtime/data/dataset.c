@@ -227,8 +227,8 @@ static DataFormat detect_file(const char *path) {
     return DATA_NPZ;
   if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b)
     return DATA_IDX;                   // gzip: only IDX is read compressed
-  if (got >= 4 && m[0] == 0 && m[1] == 0 && idx_type_size(m[2]))
-    return DATA_IDX;
+  if (got >= 4 && m[0] == 0 && m[1] == 0 && m[3] >= 1 && m[3] <= IDX_MAX_DIMS)
+    return DATA_IDX;                   // idx_read names a bad type code
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   if (strstr(base, ".bin"))

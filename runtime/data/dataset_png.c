@@ -155,8 +155,8 @@ static int read_png(const char *path, Geom *g, float *out) {
     return 0;
   }
   if (w != g->w || h != g->h || c != g->c) {
-    snprintf(msg, sizeof msg, "image is %dx%d with %d channel%s; the first image is %dx%d with %d",
-             w, h, c, c > 1 ? "s" : "", g->w, g->h, g->c);
+    snprintf(msg, sizeof msg, "image is %dx%d with %d channel%s; the first image is %dx%d with %d "
+             "(all images must have one size)", w, h, c, c > 1 ? "s" : "", g->w, g->h, g->c);
     png_destroy_read_struct(&png, &info, NULL);
     fclose(f);
     return fail(path, msg);
