@@ -102,13 +102,18 @@ typedef struct {
   int w, h, c;
 } Geom;
 
+// libpng explains a refused header (e.g. a side above the user limit) in
+// a warning before the error ("Invalid IHDR data"): the message keeps the
+// last warning and appends the error.
 static void on_error(png_structp png, png_const_charp msg) {
-  snprintf((char *)png_get_error_ptr(png), 256, "%s", msg);
+  char *buf = png_get_error_ptr(png);
+  size_t n = strlen(buf);
+  snprintf(buf + n, 256 - n, n ? " (%s)" : "%s", msg);
   longjmp(png_jmpbuf(png), 1);
 }
 
 static void on_warning(png_structp png, png_const_charp msg) {
-  (void)png, (void)msg;
+  snprintf((char *)png_get_error_ptr(png), 256, "%s", msg);
 }
 
 // Decodes path; with out NULL only reads the header into *g.  With out,
