@@ -67,7 +67,7 @@ static const char *const schedule_names[] = {"none", "step", "multistep", "expon
 
 #define F(field) offsetof(DriverOptions, field)
 static const OptSpec specs[] = {
-  {"--data", "DIR", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX)"},
+  {"--data", "PATH", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX), or any format of docs/data.md"},
   {"--epochs", "N", ARG_INT, F(epochs), 1, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
@@ -939,7 +939,7 @@ int driver_main(NetModel *m, int argc, char **argv) {
   if (rc)
     return rc == 1 ? 0 : rc;
   Mnist d;
-  if (mnist_load(&d, o.data))
+  if (mnist_load_any(&d, o.data))
     return 1;
   DriverResult r;
   rc = driver_run(m, &o, &d, &r);

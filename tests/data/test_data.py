@@ -15,7 +15,12 @@ CHECK is one of
             ends with exit status 1 and an error naming the file and the
             reason (bad/EXPECTED), under a 1 GB address-space limit: never
             a crash, a hang or a huge allocation
+  train     a generated trainer (--trainer) trains one epoch on the same
+            data as IDX files (the MNIST path), .npz and .npy: the JSON
+            results (losses, accuracy) are equal; CIFAR data is refused
+            with the reason until models declare their inputs
 """
+import json
 import argparse
 import os
 import re
@@ -30,6 +35,7 @@ ap.add_argument("check")
 ap.add_argument("--netc-data", required=True)
 ap.add_argument("--src", required=True)
 ap.add_argument("--sanitized", action="store_true")
+ap.add_argument("--trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -111,6 +117,20 @@ elif A.check == "hostile":
         first = r.stderr.splitlines()[0] if r.stderr else ""
         check(r.returncode == 1 and why in first and P("bad", name) in first,
               f"{name}: exit {r.returncode}, {first!r}")
+elif A.check == "train":
+    results = {}
+    for name in ("idx", "npz/data.npz", "npy"):
+        r = subprocess.run([A.trainer, "--data", P(name), "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                           capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, f"{name}: one epoch (exit {r.returncode}) {r.stderr.strip()[:200]}")
+        if r.returncode == 0:
+            j = json.loads(r.stdout.strip().splitlines()[-1])
+            results[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+    check(len(results) == 3 and results["idx"] == results["npz/data.npz"] == results["npy"],
+          f"equal results in three formats: {results.get('idx')}")
+    r = subprocess.run([A.trainer, "--data", P("cifar10"), "--epochs", "1", "--quiet"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 1 and "3072 values" in r.stderr, f"CIFAR refused with the reason: {r.stderr.strip()[:160]}")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)
