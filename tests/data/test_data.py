@@ -16,8 +16,9 @@ CHECK is one of
             reason (bad/EXPECTED), under a 1 GB address-space limit: never
             a crash, a hang or a huge allocation
   train     a generated trainer (--trainer) trains one epoch on the same
-            data as IDX files (the MNIST path), .npz and .npy: the JSON
-            results (losses, accuracy) are equal; CIFAR data is refused
+            data as IDX files (the MNIST path), .npz and .npy, and `netc
+            run` (--netc) on the .npz: the JSON results (losses, accuracy)
+            are equal; CIFAR data is refused
             with the reason until models declare their inputs
 """
 import json
@@ -36,6 +37,7 @@ ap.add_argument("--netc-data", required=True)
 ap.add_argument("--src", required=True)
 ap.add_argument("--sanitized", action="store_true")
 ap.add_argument("--trainer")
+ap.add_argument("--netc")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -128,6 +130,12 @@ elif A.check == "train":
             results[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
     check(len(results) == 3 and results["idx"] == results["npz/data.npz"] == results["npy"],
           f"equal results in three formats: {results.get('idx')}")
+    if A.netc:
+        r = subprocess.run([A.netc, "run", os.path.join(A.src, "models/classifier.net"), "--data", P("npz/data.npz"),
+                            "--epochs", "1", "--json", "--quiet", "--threads", "2"], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        j = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+        check(r.returncode == 0 and j == results.get("idx"), f"netc run on the .npz == the trainer: {j}")
     r = subprocess.run([A.trainer, "--data", P("cifar10"), "--epochs", "1", "--quiet"], capture_output=True,
                        text=True, timeout=60)
     check(r.returncode == 1 and "3072 values" in r.stderr, f"CIFAR refused with the reason: {r.stderr.strip()[:160]}")
