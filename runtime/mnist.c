@@ -128,6 +128,21 @@ static int is_mnist_dir(const char *path) {
   return access(p, F_OK) == 0;
 }
 
+// The loaded splits as Mnist (the driver's view); frees s.
+static int from_splits(Mnist *d, DataSplits *s, const char *path) {
+  int rc = -1;
+  if (!s->test.n)
+    fprintf(stderr, "%s: no test set (the trainers need one: x_test/y_test, test_batch.bin, "
+            "test.bin, t10k-* or test/)\n", path);
+  else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->mem[1]) &&
+           !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))
+    rc = split(d, path, d->train.n);
+  datasplits_free(s);
+  if (rc)
+    mnist_free(d);
+  return rc;
+}
+
 int mnist_load_any(Mnist *d, const char *path) {
   // A missing path keeps mnist_load's message, which names the file it
   // looked for first.
@@ -137,17 +152,16 @@ int mnist_load_any(Mnist *d, const char *path) {
   DataSplits s;
   if (dataset_open(&s, path, NULL))
     return -1;
-  int rc = -1;
-  if (!s.test.n)
-    fprintf(stderr, "%s: no test set (the trainers need one: x_test/y_test, test_batch.bin, "
-            "test.bin, t10k-* or test/)\n", path);
-  else if (!from_dataset(&d->train, &s.train, &d->fmem[0], &d->mem[1]) &&
-           !from_dataset(&d->test, &s.test, &d->fmem[1], &d->mem[3]))
-    rc = split(d, path, d->train.n);
-  datasplits_free(&s);
-  if (rc)
-    mnist_free(d);
-  return rc;
+  return from_splits(d, &s, path);
+}
+
+int mnist_load_files(Mnist *d, const char *train_images, const char *train_labels,
+                     const char *test_images, const char *test_labels) {
+  memset(d, 0, sizeof *d);
+  DataSplits s;
+  if (dataset_open_files(&s, train_images, train_labels, test_images, test_labels))
+    return -1;
+  return from_splits(d, &s, train_images);
 }
 
 void mnist_free(Mnist *d) {

@@ -40,6 +40,9 @@ int mnist_load(Mnist *d, const char *dir);
 // by dataset_open and must, until models declare their inputs, have 784
 // values an example, labels 0..9 and a test set.  Split as mnist_load.
 int mnist_load_any(Mnist *d, const char *path);
+// The same from four named files (IDX or .npy, any names).
+int mnist_load_files(Mnist *d, const char *train_images, const char *train_labels,
+                     const char *test_images, const char *test_labels);
 void mnist_free(Mnist *d);
 
 // order[0..n) = a permutation of 0..n-1 from seed (Fisher–Yates), the same

@@ -16,7 +16,8 @@ CHECK is one of
             reason (bad/EXPECTED), under a 1 GB address-space limit: never
             a crash, a hang or a huge allocation
   train     a generated trainer (--trainer) trains one epoch on the same
-            data as IDX files (the MNIST path), .npz and .npy, and `netc
+            data as IDX files (the MNIST path), .npz, .npy (by --data
+            and by --train-images ... --test-labels), and `netc
             run` (--netc) on the .npz: the JSON results (losses, accuracy)
             are equal; CIFAR data is refused
             with the reason until models declare their inputs
@@ -130,6 +131,16 @@ elif A.check == "train":
             results[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
     check(len(results) == 3 and results["idx"] == results["npz/data.npz"] == results["npy"],
           f"equal results in three formats: {results.get('idx')}")
+    npy = [P("npy", f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy")]
+    r = subprocess.run([A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--test-images", npy[2],
+                        "--test-labels", npy[3], "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                       capture_output=True, text=True, timeout=300)
+    j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+    j = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+    check(r.returncode == 0 and j == results.get("idx"), f"--train-images ... --test-labels (.npy) == --data: {j}")
+    r = subprocess.run([A.trainer, "--train-images", npy[0], "--epochs", "1", "--quiet"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 2 and "go together" in r.stderr, f"--train-images alone: usage error ({r.stderr.strip()[:100]})")
     if A.netc:
         r = subprocess.run([A.netc, "run", os.path.join(A.src, "models/classifier.net"), "--data", P("npz/data.npz"),
                             "--epochs", "1", "--json", "--quiet", "--threads", "2"], capture_output=True, text=True, timeout=300)
