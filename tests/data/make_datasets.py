@@ -16,6 +16,8 @@ OUT/
               header, int64), x_test.npy, y_test.npy (int32)
   cifar10/    data_batch_1.bin, data_batch_2.bin (30 records each), test_batch.bin
   cifar100/   train.bin, test.bin (coarse, fine label bytes)
+  digits-png/ grey 28x28 PNGs, train/0..9/ (120), test/0..9/ (40);
+  digits-png.npz  the same in the folder's order (by class)
   folder/     train/{cat,dog,frog}/NNN.png RGB 8x8 (one grey+alpha,
               one palette, one 16-bit image among them), test/{cat,dog,frog}
   folder.npz  the same pixels and labels as folder/ (class-sorted order)
@@ -127,6 +129,20 @@ def gen_mnist():
     write(path("npy", "y_train.npy"), npy("<i8", [200], b"", version=2) + i64(ytr))
     write(path("npy", "x_test.npy"), npy("<f4", [50, 28, 28], b"") + b"".join(struct.pack("<f", v / 255.0) for v in xte))
     write(path("npy", "y_test.npy"), npy("<i4", [50], b"") + i32(yte))
+    # Digits as grey 28x28 PNGs, one folder per class (every class in both
+    # splits, so both number them alike), and their twin .npz in the
+    # folder's order (by class, then by file name).
+    members = []
+    for split, n, seed in (("train", 120, 3), ("test", 40, 4)):
+        xs = Lcg(seed).bytes(n * 784)
+        ys = [(i * 7) % 10 for i in range(n)]
+        order = sorted(range(len(ys)), key=lambda i: (ys[i], i))
+        for i in order:
+            img = xs[i * 784:(i + 1) * 784]
+            write(path("digits-png", split, str(ys[i]), f"{i:04d}.png"), png(28, 28, 0, 8, [img[y * 28:(y + 1) * 28] for y in range(28)]))
+        members += [(f"x_{split}", npy("|u1", [len(ys), 1, 28, 28], b"") + b"".join(xs[i * 784:(i + 1) * 784] for i in order)),
+                    (f"y_{split}", npy("<i8", [len(ys)], b"") + i64([ys[i] for i in order]))]
+    npz(path("digits-png.npz"), members)
 
 
 # ------------------------------------------------------------ CIFAR

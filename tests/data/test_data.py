@@ -19,7 +19,7 @@ CHECK is one of
             data as IDX files (the MNIST path), .npz, .npy (by --data
             and by --train-images ... --test-labels), and `netc
             run` (--netc) on the .npz: the JSON results (losses, accuracy)
-            are equal; CIFAR data is refused
+            are equal; a grey PNG folder trains as its .npz twin; CIFAR data is refused
             with the reason until models declare their inputs
 """
 import json
@@ -131,6 +131,14 @@ elif A.check == "train":
             results[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
     check(len(results) == 3 and results["idx"] == results["npz/data.npz"] == results["npy"],
           f"equal results in three formats: {results.get('idx')}")
+    png = {}
+    for name in ("digits-png", "digits-png.npz"):
+        r = subprocess.run([A.trainer, "--data", P(name), "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                           capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        png[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+    check(png["digits-png"] and png["digits-png"] == png["digits-png.npz"],
+          f"PNG folder (grey 28x28) == its .npz twin: {png['digits-png']}")
     npy = [P("npy", f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy")]
     r = subprocess.run([A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--test-images", npy[2],
                         "--test-labels", npy[3], "--epochs", "1", "--json", "--quiet", "--threads", "2"],
