@@ -319,7 +319,17 @@ static int open_dir(DataSplits *s, const char *dir, DataFormat fmt, const DataOp
     if (dataset_load_folder(&s->train, a, o->quiet))
       return -1;
     snprintf(a, sizeof a, "%s/test", dir);
-    return is_dir(a) ? dataset_load_folder(&s->test, a, o->quiet) : 0;
+    if (!is_dir(a))
+      return 0;
+    if (dataset_load_folder(&s->test, a, o->quiet))
+      return -1;
+    // Each folder numbers its classes by position: they must be the same.
+    if (s->test.classes != s->train.classes) {
+      snprintf(b, sizeof b, "%d class folders, but train/ has %d: labels would not match",
+               s->test.classes, s->train.classes);
+      return fail(a, b);
+    }
+    return 0;
   default:
     return fail(dir, "this format is read from a file, not a folder");
   }

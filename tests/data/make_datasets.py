@@ -256,6 +256,10 @@ def gen_bad():
     BAD["png-size"] = "the first image is 2x2"
     write(path("bad", "png-truncated", "train", "a", "0.png"), good[:40])
     BAD["png-truncated"] = "not a readable PNG"
+    for split, classes in (("train", "ab"), ("test", "a")):
+        for c in classes:
+            write(path("bad", "png-test-classes", split, c, "0.png"), good)
+    BAD["png-test-classes"] = "1 class folders, but train/ has 2"
     write(path("bad", "png-no-classes", "train", "0.png"), good)
     BAD["png-no-classes"] = "no class folders"
     write(path("bad", "unknown.dat"), b"hello world", False)
