@@ -20,11 +20,13 @@ endif()
 netc_require_pkg(OPENBLAS openblas libopenblas-dev)
 netc_require_pkg(XSMM libxsmm libxsmm-dev)
 netc_require_pkg(ZLIB zlib zlib1g-dev)
+# The data readers (runtime/data): .npz archives and PNG folders.
+netc_require_pkg(MINIZIP minizip libminizip-dev)
+netc_require_pkg(PNG libpng libpng-dev)
 # Only the study's tools (study/) need these: PCA (LAPACKE), figures (cairo,
 # libpng), the search's storage (SQLite, libpq).
 if(NETC_STUDY)
   netc_require_pkg(LAPACKE lapacke liblapacke-dev)
-  netc_require_pkg(PNG libpng libpng-dev)
   netc_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
   netc_require_pkg(CAIRO cairo libcairo2-dev)
   netc_require_pkg(PQ libpq libpq-dev)

@@ -9,6 +9,8 @@ find_dependency(PkgConfig)
 pkg_check_modules(NETC_XSMM REQUIRED IMPORTED_TARGET libxsmm)
 pkg_check_modules(NETC_OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(NETC_ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(NETC_MINIZIP REQUIRED IMPORTED_TARGET minizip)   # the data readers
+pkg_check_modules(NETC_PNG REQUIRED IMPORTED_TARGET libpng)
 
 get_filename_component(_netc_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 include(GNUInstallDirs)
@@ -28,7 +30,7 @@ if(NOT TARGET netc::netc)
   set_target_properties(netc::netrt PROPERTIES
     IMPORTED_LOCATION ${_netc_prefix}/${CMAKE_INSTALL_LIBDIR}/libnetrt.a
     INTERFACE_INCLUDE_DIRECTORIES ${_netc_prefix}/${CMAKE_INSTALL_INCLUDEDIR}/netc
-    INTERFACE_LINK_LIBRARIES "netc::netxsmm;PkgConfig::NETC_ZLIB;OpenMP::OpenMP_C;m")
+    INTERFACE_LINK_LIBRARIES "netc::netxsmm;PkgConfig::NETC_ZLIB;PkgConfig::NETC_MINIZIP;PkgConfig::NETC_PNG;OpenMP::OpenMP_C;m")
 endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/NetcAddModel.cmake)

@@ -67,7 +67,11 @@ static const char *const schedule_names[] = {"none", "step", "multistep", "expon
 
 #define F(field) offsetof(DriverOptions, field)
 static const OptSpec specs[] = {
-  {"--data", "DIR", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX)"},
+  {"--data", "PATH", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX), or any format of docs/data.md"},
+  {"--train-images", "F", ARG_STRING, F(train_images), 0, 0, NULL, "instead of --data: training examples (IDX or .npy)"},
+  {"--train-labels", "F", ARG_STRING, F(train_labels), 0, 0, NULL, "their labels"},
+  {"--test-images", "F", ARG_STRING, F(test_images), 0, 0, NULL, "test examples"},
+  {"--test-labels", "F", ARG_STRING, F(test_labels), 0, 0, NULL, "their labels"},
   {"--epochs", "N", ARG_INT, F(epochs), 1, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
@@ -944,7 +948,14 @@ int driver_main(NetModel *m, int argc, char **argv) {
   if (rc)
     return rc == 1 ? 0 : rc;
   Mnist d;
-  if (mnist_load(&d, o.data))
+  if (o.train_images || o.train_labels || o.test_images || o.test_labels) {
+    if (!o.train_images || !o.train_labels || !o.test_images || !o.test_labels) {
+      fprintf(stderr, "error: --train-images, --train-labels, --test-images and --test-labels go together\n");
+      return 2;
+    }
+    if (mnist_load_files(&d, o.train_images, o.train_labels, o.test_images, o.test_labels))
+      return 1;
+  } else if (mnist_load_any(&d, o.data))
     return 1;
   DriverResult r;
   rc = driver_run(m, &o, &d, &r);

@@ -2,8 +2,11 @@
 // generated): the command line, the epoch loop, validation, early stopping,
 // checkpoints, the CSV log and the --json summary.
 //
-//   --data DIR          MNIST directory (X or X.gz names); default: the
+//   --data PATH         MNIST directory (X or X.gz names), or any format of
+//                       docs/data.md (mnist_load_any); default: the
 //                       committed subset runtime/mnist
+//   --train-images F --train-labels F --test-images F --test-labels F
+//                       instead of --data: the four files (IDX or .npy)
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
 //   --optimizer K       adam|adamw|sgd|rmsprop       --lr X   1e-3
 //   --momentum X        0 (SGD, RMSprop)             --dampening X    0 (SGD)
@@ -77,6 +80,7 @@ typedef struct {
   const char *save, *load, *load_prefix, *resume, *log;
   int patience;
   int json, quiet;
+  const char *train_images, *train_labels, *test_images, *test_labels;   // instead of data
 } DriverOptions;
 
 typedef struct {

@@ -167,3 +167,84 @@ int idx_load_labels(const char *path, uint8_t **labels, int *count) {
   *count = (int)dim[0];
   return 0;
 }
+
+// ---------------------------------------------------------------- any IDX
+
+int idx_type_size(int type) {
+  switch (type) {
+  case IDX_U8: case IDX_I8: return 1;
+  case IDX_I16: return 2;
+  case IDX_I32: case IDX_F32: return 4;
+  case IDX_F64: return 8;
+  }
+  return 0;
+}
+
+int idx_read(const char *path, IdxArray *a, uint64_t max_bytes) {
+  char msg[256];
+  memset(a, 0, sizeof *a);
+  errno = 0;
+  gzFile f = gzopen(path, "rb");
+  if (!f) {
+    snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno ? errno : ENOENT));
+    return fail(path, msg);
+  }
+  unsigned char h[4 + 4 * IDX_MAX_DIMS];
+  size_t got;
+  const char *why;
+  if (read_exact(f, h, 4, &got, &why)) {
+    snprintf(msg, sizeof msg, "not an IDX file: %zu bytes, shorter than the 4-byte magic (%s)", got, why);
+    goto bad;
+  }
+  int type = h[2], ndim = h[3];
+  a->elem = idx_type_size(type);
+  if (h[0] || h[1] || !a->elem || ndim < 1 || ndim > IDX_MAX_DIMS) {
+    snprintf(msg, sizeof msg,
+             "bad magic number 0x%08x: expected 0x0000TTNN with type TT one of 08 09 0B 0C 0D 0E "
+             "and 1..%d dimensions NN", be32(h), IDX_MAX_DIMS);
+    goto bad;
+  }
+  if (read_exact(f, h + 4, 4 * (size_t)ndim, &got, &why)) {
+    snprintf(msg, sizeof msg, "truncated header: %d dimensions need %d bytes, %zu follow (%s)",
+             ndim, 4 * ndim, got, why);
+    goto bad;
+  }
+  a->type = type, a->ndim = ndim, a->count = 1;
+  for (int i = 0; i < ndim; i++) {
+    a->dim[i] = be32(h + 4 + 4 * i);
+    // Products of u32s: checked against the limit at each step, so no
+    // overflow however many dimensions are huge.
+    if (a->dim[i] && a->count > IDX_MAX_ELEMS / a->dim[i]) {
+      int k = snprintf(msg, sizeof msg, "header's shape");
+      for (int j = 0; j < ndim; j++)
+        k += snprintf(msg + k, sizeof msg - (size_t)k, "%s%u", j ? " x " : " ", be32(h + 4 + 4 * j));
+      snprintf(msg + k, sizeof msg - (size_t)k, " has more than 2^34 elements");
+      goto bad;
+    }
+    a->count *= a->dim[i];
+  }
+  uint64_t bytes = a->count * (uint64_t)a->elem;
+  if (max_bytes && bytes > max_bytes) {
+    snprintf(msg, sizeof msg, "needs %.2f GB for its %llu elements, more than the %.2f GB available",
+             bytes / 1e9, (unsigned long long)a->count, max_bytes / 1e9);
+    goto bad;
+  }
+  uint8_t *buf = read_body(f, path, (size_t)bytes, (size_t)a->elem);
+  gzclose(f);
+  if (!buf)
+    return -1;
+  // Big-endian on disk: swap each element in place.
+  for (uint64_t i = 0; a->elem > 1 && i < a->count; i++) {
+    uint8_t *p = buf + i * (uint64_t)a->elem;
+    for (int j = 0; j < a->elem / 2; j++) {
+      uint8_t t = p[j];
+      p[j] = p[a->elem - 1 - j];
+      p[a->elem - 1 - j] = t;
+    }
+  }
+  a->data = buf;
+  return 0;
+bad:
+  gzclose(f);
+  return fail(path, msg);
+}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dataset.h"
 #include "idx.h"
 #include "mnist.h"
 #include "rng.h"
@@ -77,11 +78,100 @@ int mnist_load(Mnist *d, const char *dir) {
     mnist_free(d);
     return -1;
   }
-  d->train = (MnistSet){ntrain - nval, d->mem[0], d->mem[1]};
+  d->train = (MnistSet){ntrain - nval, d->mem[0], d->mem[1], NULL};
   d->val = (MnistSet){nval, d->mem[0] + (size_t)(ntrain - nval) * MNIST_PIXELS,
-                      d->mem[1] + (ntrain - nval)};
-  d->test = (MnistSet){ntest, d->mem[2], d->mem[3]};
+                      d->mem[1] + (ntrain - nval), NULL};
+  d->test = (MnistSet){ntest, d->mem[2], d->mem[3], NULL};
   return 0;
+}
+
+// Train/validation split of the training file: the last 1/MNIST_VAL_FRACTION.
+static int split(Mnist *d, const char *dir, int ntrain) {
+  int nval = ntrain / MNIST_VAL_FRACTION;
+  if (nval < 1 || ntrain - nval < 1) {
+    fprintf(stderr, "%s: %d training images are too few for a train/validation split\n",
+            dir, ntrain);
+    return -1;
+  }
+  d->val = d->train;
+  d->train.n = ntrain - nval;
+  d->val.n = nval;
+  if (d->val.images) d->val.images += (size_t)(ntrain - nval) * MNIST_PIXELS;
+  if (d->val.x) d->val.x += (size_t)(ntrain - nval) * MNIST_PIXELS;
+  d->val.labels += ntrain - nval;
+  return 0;
+}
+
+// One split of a Dataset as an MnistSet: the floats are taken over (*x),
+// the labels copied to bytes into *lab.
+static int from_dataset(MnistSet *s, Dataset *ds, float **x, uint8_t **lab) {
+  if (ds->size != MNIST_PIXELS || !ds->y || ds->classes > 10) {
+    fprintf(stderr, "%s: examples are %zu values%s; the trainers take 784 values (e.g. 28x28) "
+            "and labels 0..9 until models declare their inputs\n", ds->name, ds->size,
+            !ds->y ? " without labels" : ds->classes > 10 ? " with labels above 9" : "");
+    return -1;
+  }
+  if (!(*lab = malloc((size_t)ds->n))) {
+    fprintf(stderr, "%s: out of memory\n", ds->name);
+    return -1;
+  }
+  for (int i = 0; i < ds->n; i++)
+    (*lab)[i] = (uint8_t)ds->y[i];
+  *x = ds->x;
+  ds->x = NULL;
+  *s = (MnistSet){.n = ds->n, .labels = *lab, .x = *x};
+  return 0;
+}
+
+static int is_mnist_dir(const char *path) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", path);
+  if (access(p, F_OK) == 0)
+    return 1;
+  snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", path);
+  return access(p, F_OK) == 0;
+}
+
+// The loaded splits as Mnist (the driver's view); frees s.
+static int from_splits(Mnist *d, DataSplits *s, const char *path) {
+  int rc = -1;
+  if (!s->test.n)
+    fprintf(stderr, "%s: no test set (the trainers need one: x_test/y_test, test_batch.bin, "
+            "test.bin, t10k-* or test/)\n", path);
+  else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->mem[1]) &&
+           !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))
+    rc = split(d, path, d->train.n);
+  datasplits_free(s);
+  for (int i = 0; i < 4 && !rc; i++)   // for the checks' messages (mnist_check_*)
+    if (!d->path[i] && !(d->path[i] = strdup(path)))
+      rc = -1;
+  if (rc)
+    mnist_free(d);
+  return rc;
+}
+
+int mnist_load_any(Mnist *d, const char *path) {
+  // A missing path keeps mnist_load's message, which names the file it
+  // looked for first.
+  if (is_mnist_dir(path) || access(path, F_OK) != 0)
+    return mnist_load(d, path);
+  memset(d, 0, sizeof *d);
+  DataSplits s;
+  if (dataset_open(&s, path, NULL))
+    return -1;
+  return from_splits(d, &s, path);
+}
+
+int mnist_load_files(Mnist *d, const char *train_images, const char *train_labels,
+                     const char *test_images, const char *test_labels) {
+  memset(d, 0, sizeof *d);
+  DataSplits s;
+  if (dataset_open_files(&s, train_images, train_labels, test_images, test_labels))
+    return -1;
+  const char *files[4] = {train_images, train_labels, test_images, test_labels};
+  for (int i = 0; i < 4; i++)
+    d->path[i] = files[i] ? strdup(files[i]) : NULL;
+  return from_splits(d, &s, train_images);
 }
 
 void mnist_free(Mnist *d) {
@@ -89,6 +179,8 @@ void mnist_free(Mnist *d) {
     free(d->mem[i]);
     free(d->path[i]);
   }
+  for (int i = 0; i < 2; i++)
+    free(d->fmem[i]);
   memset(d, 0, sizeof *d);
 }
 
@@ -145,8 +237,14 @@ void mnist_batch(const MnistSet *s, const int *order, int start, int n,
                  float *x, uint8_t *labels) {
   for (int i = 0; i < n; i++) {
     int k = order ? order[start + i] : start + i;
-    const uint8_t *img = s->images + (size_t)k * MNIST_PIXELS;
     float *xi = x + (size_t)i * MNIST_PIXELS;
+    if (s->x) {                     // other formats: already float, scaled as documented
+      memcpy(xi, s->x + (size_t)k * MNIST_PIXELS, MNIST_PIXELS * sizeof *xi);
+      if (labels)
+        labels[i] = s->labels[k];
+      continue;
+    }
+    const uint8_t *img = s->images + (size_t)k * MNIST_PIXELS;
     for (int p = 0; p < MNIST_PIXELS; p++)
       xi[p] = (float)img[p] / 255.0f;   // as torchvision ToTensor: a division
     if (labels)

@@ -18,12 +18,14 @@ typedef struct {
   int n;
   const uint8_t *images;           // [n, 784], pixels 0..255
   const uint8_t *labels;           // [n], 0..9
+  const float *x;                  // [n, 784] already float (other formats), else NULL
 } MnistSet;
 
 typedef struct {
   MnistSet train, val, test;
   uint8_t *mem[4];                 // the loaded files (train/val share)
   char *path[4];                   // their paths: train images, labels, test images, labels
+  float *fmem[2];                  // the float data of other formats (train, test)
 } Mnist;
 
 // Directory of the committed subset (compiled in), used when no --data.
@@ -32,6 +34,16 @@ const char *mnist_default_dir(void);
 // Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte, each either raw or
 // with .gz appended.  Returns 0, or -1 after printing what is wrong.
 int mnist_load(Mnist *d, const char *dir);
+
+// PATH in any format runtime/data reads (docs/data.md): a folder with the
+// MNIST file names (or a missing path) goes to mnist_load unchanged;
+// anything else is loaded
+// by dataset_open and must, until models declare their inputs, have 784
+// values an example, labels 0..9 and a test set.  Split as mnist_load.
+int mnist_load_any(Mnist *d, const char *path);
+// The same from four named files (IDX or .npy, any names).
+int mnist_load_files(Mnist *d, const char *train_images, const char *train_labels,
+                     const char *test_images, const char *test_labels);
 void mnist_free(Mnist *d);
 
 // The data against a model's first input, per example rank/dim (rank 0:

@@ -1,0 +1,106 @@
+// netc-data — what a trainer would load from a data path: the format, the
+// splits, each one's count, example shape and classes, a checksum of the
+// values (equal checksums: equal data, whatever the format), and with
+// --bench the load time and the speed of shuffled batch assembly.
+//   netc-data PATH [--coarse] [--quiet] [--bench]
+//   netc-data --train-images F [--train-labels F] [--test-images F [--test-labels F]] [--bench]
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataset.h"
+#include "mnist.h"
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+// FNV-1a over the float bits and the labels.
+static uint64_t checksum(const Dataset *d) {
+  uint64_t h = 1469598103934665603ull;
+  const unsigned char *p = (const unsigned char *)d->x;
+  for (size_t i = 0; i < (size_t)d->n * d->size * sizeof(float); i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  for (int i = 0; d->y && i < d->n; i++)
+    h = (h ^ (uint64_t)d->y[i]) * 1099511628211ull;
+  return h;
+}
+
+static void show(const char *split, const Dataset *d) {
+  if (!d->n) {
+    printf("%s: none\n", split);
+    return;
+  }
+  printf("%s: %d x [", split, d->n);
+  for (int i = 0; i < d->rank; i++)
+    printf(i ? ", %d" : "%d", d->shape[i]);
+  printf("], %d classes, checksum %016llx  (%s)\n", d->classes, (unsigned long long)checksum(d),
+         d->name);
+}
+
+// Shuffled batches of 256 over the whole set, as the driver gathers them.
+static void bench_batches(const Dataset *d) {
+  int batch = 256;
+  int *order = malloc((size_t)d->n * sizeof *order);
+  float *x = malloc((size_t)batch * d->size * sizeof *x);
+  int32_t *y = malloc((size_t)batch * sizeof *y);
+  if (!order || !x || !y) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
+  mnist_shuffle(order, d->n, 1);
+  double t0 = now(), sink = 0;
+  int reps = 3;
+  for (int r = 0; r < reps; r++)
+    for (int s = 0; s < d->n; s += batch) {
+      int nb = d->n - s < batch ? d->n - s : batch;
+      dataset_batch(d, order, s, nb, x, y);
+      sink += x[0] + y[0];
+    }
+  double t = now() - t0;
+  printf("batch assembly: %.0f images/s (%.1f GB/s), batch %d, shuffled  [%g]\n",
+         reps * (double)d->n / t, reps * (double)d->n * d->size * 4 / t / 1e9, batch, sink * 0);
+  free(order), free(x), free(y);
+}
+
+int main(int argc, char **argv) {
+  const char *path = NULL, *ti = NULL, *tl = NULL, *vi = NULL, *vl = NULL;
+  DataOptions o = {0};
+  int bench = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--coarse")) o.coarse = 1;
+    else if (!strcmp(a, "--quiet")) o.quiet = 1;
+    else if (!strcmp(a, "--bench")) bench = 1;
+    else if (i + 1 < argc && !strcmp(a, "--train-images")) ti = argv[++i];
+    else if (i + 1 < argc && !strcmp(a, "--train-labels")) tl = argv[++i];
+    else if (i + 1 < argc && !strcmp(a, "--test-images")) vi = argv[++i];
+    else if (i + 1 < argc && !strcmp(a, "--test-labels")) vl = argv[++i];
+    else if (a[0] != '-' && !path) path = a;
+    else {
+      fprintf(stderr, "usage: netc-data PATH [--coarse] [--quiet] [--bench]\n"
+                      "       netc-data --train-images F [--train-labels F] [--test-images F [--test-labels F]]\n");
+      return 2;
+    }
+  }
+  if (!path == !ti) {
+    fprintf(stderr, "netc-data: give a PATH or --train-images\n");
+    return 2;
+  }
+  DataSplits s;
+  double t0 = now();
+  if (path ? dataset_open(&s, path, &o) : dataset_open_files(&s, ti, tl, vi, vl))
+    return 1;
+  double t = now() - t0;
+  show("train", &s.train);
+  show("test", &s.test);
+  if (bench) {
+    printf("load: %.3f s\n", t);
+    bench_batches(&s.train);
+  }
+  datasplits_free(&s);
+  return 0;
+}

@@ -1,0 +1,106 @@
+// dataset.h — data sets in the formats people have, held in memory as
+// float, for any small CNN (issue [data]).
+//
+// A Dataset is n examples of one shape (rank 1..3, e.g. [784] or
+// [3, 32, 32], channels first as torch's ToTensor gives them), stored as
+// float [n, size], with int32 labels 0..classes-1.  Values: unsigned bytes
+// are divided by 255 (torchvision's ToTensor); every other element type
+// (i8, i16, i32, f32, f64) is converted to float unscaled.
+//
+// Readers (one file each): IDX of any rank and type, raw or gzip
+// (dataset_idx.c); CIFAR-10/100 binary batches (dataset_cifar.c); NumPy
+// .npy and .npz (dataset_npy.c, zip via minizip); a folder of PNGs with one
+// subfolder per class (dataset_png.c, libpng).  dataset_open() picks the
+// reader from what a path points at.
+//
+// Every failure prints "PATH: reason" on stderr and returns -1, leaving
+// the Dataset empty; nothing a file declares is allocated before it is
+// checked against the memory the machine has (dataset_budget()), so a
+// data set too large fails up front with the size it needs.
+#ifndef NETRT_DATASET_H
+#define NETRT_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DATASET_MAX_RANK 3
+
+typedef struct {
+  char name[512];                  // the file or folder, for messages
+  int n;                           // examples
+  int rank;
+  int shape[DATASET_MAX_RANK];     // per example
+  size_t size;                     // elements per example
+  float *x;                        // [n, size]
+  int32_t *y;                      // [n] labels, or NULL when there are none
+  int classes;                     // largest label + 1 (0 without labels)
+} Dataset;
+
+// A training file and an optional test file (test.n == 0: none).  The
+// validation split stays the driver's (a fraction of train).
+typedef struct {
+  Dataset train, test;
+} DataSplits;
+
+typedef enum { DATA_AUTO, DATA_IDX, DATA_CIFAR10, DATA_CIFAR100, DATA_NPY, DATA_NPZ, DATA_FOLDER } DataFormat;
+
+typedef struct {
+  DataFormat format;               // DATA_AUTO: detect
+  int coarse;                      // CIFAR-100: the 20 coarse labels instead of the 100 fine
+  int quiet;                       // no progress line for large folders
+} DataOptions;
+
+// Element types: the IDX codes (idx.h: IDX_U8 ... IDX_F64) plus int64,
+// which NumPy labels usually are.
+#define DATASET_I64 0x10
+
+void dataset_free(Dataset *d);
+void datasplits_free(DataSplits *s);
+
+// Bytes the process may allocate for data: physical memory, or less when
+// RLIMIT_AS is set (the smaller of the two).
+uint64_t dataset_budget(void);
+
+// Checks n examples of `size` floats (plus labels) fit the budget;
+// prints "NAME: needs X GB ..." and returns -1 when not.
+int dataset_check_size(const char *name, uint64_t n, uint64_t size);
+
+// Labels as int32 from an integer array (type: an IDX type code); checks
+// every label is >= 0 and below limit (0: no limit) and sets classes.
+// Images from an array [n, d1..dk] (k <= 3) of `type`: checks the budget,
+// allocates d->x and converts; data itself is left to the caller.
+int dataset_set_images(Dataset *d, const char *path, const void *data, int type, int ndim,
+                       const uint64_t *dim);
+int dataset_set_labels(Dataset *d, const char *path, const void *data, int type, uint64_t n,
+                       int limit);
+
+// Format readers.  Images and labels: a pair of files; labels may be NULL.
+int dataset_load_idx(Dataset *d, const char *images, const char *labels);
+int dataset_load_npy(Dataset *d, const char *images, const char *labels);
+// An .npz with arrays named XKEY and YKEY (e.g. "x_train", "y_train").
+int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char *ykey);
+// Whether the .npz holds KEY.npy (no message when not).
+int dataset_npz_has(const char *path, const char *key);
+// CIFAR batches: nfiles files concatenated; cifar100 selects the 2-label
+// records (coarse, fine).
+int dataset_load_cifar(Dataset *d, const char *const *files, int nfiles, int cifar100, int coarse);
+// DIR/CLASS/*.png, classes sorted by name (torchvision's ImageFolder).
+int dataset_load_folder(Dataset *d, const char *dir, int quiet);
+
+// What PATH is (see docs/data.md, "Detection"), or -1 with a message.
+DataFormat dataset_detect(const char *path);
+
+// Loads train (and test, if the layout has one) from PATH.
+int dataset_open(DataSplits *s, const char *path, const DataOptions *o);
+
+// Explicit files: test_images may be NULL (no test set); labels may be
+// NULL (unlabelled).  The format of each file is found from its magic.
+int dataset_open_files(DataSplits *s, const char *train_images, const char *train_labels,
+                       const char *test_images, const char *test_labels);
+
+// Batch of n examples d[order[start + i]] (order NULL: consecutive):
+// x [n, size], labels [n] (may be NULL).  No allocation.
+void dataset_batch(const Dataset *d, const int *order, int start, int n, float *x,
+                   int32_t *labels);
+
+#endif

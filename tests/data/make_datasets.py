@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Synthesises tiny data sets in every format runtime/data reads, and
+hostile files, deterministically (same bytes on every run and machine),
+with the Python standard library only (no NumPy, no Pillow).
+
+usage: make_datasets.py OUT [--big]
+
+OUT/
+  idx/        MNIST file names: train images raw, train labels gzip, t10k
+              both raw; 28x28 u8, labels 0..9 (200 + 50 examples)
+  idx-types/  the same images as i16, f32 and f64 IDX files (values, not
+              /255) and labels as i32, under any names
+  npz/data.npz  the idx/ data as x_train, y_train (int64), x_test, y_test
+              (deflated, like np.savez_compressed)
+  npy/        the idx/ data as x_train.npy (v1 header), y_train.npy (v2
+              header, int64), x_test.npy, y_test.npy (int32)
+  cifar10/    data_batch_1.bin, data_batch_2.bin (30 records each), test_batch.bin
+  cifar100/   train.bin, test.bin (coarse, fine label bytes)
+  digits-png/ grey 28x28 PNGs, train/0..9/ (120), test/0..9/ (40);
+  digits-png.npz  the same in the folder's order (by class)
+  folder/     train/{cat,dog,frog}/NNN.png RGB 8x8 (one grey+alpha,
+              one palette, one 16-bit image among them), test/{cat,dog,frog}
+  folder.npz  the same pixels and labels as folder/ (class-sorted order)
+  bad/        hostile files, one per reason (see BAD below)
+--big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
+for the load-time measurements.
+"""
+import gzip
+import io
+import os
+import struct
+import sys
+import zipfile
+import zlib
+
+OUT = sys.argv[1]
+BIG = "--big" in sys.argv[2:]
+
+
+class Lcg:
+    """Deterministic bytes: a 64-bit LCG (Knuth's MMIX constants)."""
+    def __init__(self, seed):
+        self.s = seed
+
+    def byte(self):
+        self.s = (self.s * 6364136223846793005 + 1442695040888963407) & (2**64 - 1)
+        return self.s >> 56
+
+    def bytes(self, n):
+        return bytes(self.byte() for _ in range(n))
+
+
+def path(*p):
+    f = os.path.join(OUT, *p)
+    os.makedirs(os.path.dirname(f), exist_ok=True)
+    return f
+
+
+def write(p, data, gz=False):
+    # mtime=0: gzip output identical on every run.
+    if gz:
+        with open(p, "wb") as f:
+            with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as g:
+                g.write(data)
+    else:
+        with open(p, "wb") as f:
+            f.write(data)
+
+
+def idx(code, dims, body):
+    return struct.pack(">BBBB", 0, 0, code, len(dims)) + b"".join(struct.pack(">I", d) for d in dims) + body
+
+
+def npy(descr, shape, body, version=1):
+    sh = "(" + "".join(f"{d}, " if len(shape) == 1 else f"{d}, " for d in shape).rstrip(", ") + ("," if len(shape) == 1 else "") + ")"
+    h = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {sh}, }}"
+    pre = 10 if version == 1 else 12
+    pad = 64 - (pre + len(h) + 1) % 64
+    h = h + " " * pad + "\n"
+    if version == 1:
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+    return b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<I", len(h)) + h.encode()
+
+
+def npz(p, members, method=zipfile.ZIP_DEFLATED):
+    # Fixed timestamps: the archive is identical on every run.
+    with zipfile.ZipFile(p, "w", method) as z:
+        for name, data in members:
+            zi = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = method
+            z.writestr(zi, data)
+
+
+def png(width, height, color_type, bitdepth, rows):
+    """rows: a list of raw scanline bytes (filter byte 0 prepended here)."""
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    raw = b"".join(b"\0" + r for r in rows)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bitdepth, color_type, 0, 0, 0))
+            + (chunk(b"PLTE", bytes(range(0, 256 * 3, 1))[:768]) if color_type == 3 else b"")
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+# ------------------------------------------------------------ MNIST-like
+def mnist_like(n, seed):
+    r = Lcg(seed)
+    return r.bytes(n * 784), bytes(r.byte() % 10 for _ in range(n))
+
+
+def gen_mnist():
+    xtr, ytr = mnist_like(200, 1)
+    xte, yte = mnist_like(50, 2)
+    write(path("idx", "train-images-idx3-ubyte"), idx(0x08, [200, 28, 28], xtr))
+    write(path("idx", "train-labels-idx1-ubyte.gz"), idx(0x08, [200], ytr), gz=True)
+    write(path("idx", "t10k-images-idx3-ubyte"), idx(0x08, [50, 28, 28], xte))
+    write(path("idx", "t10k-labels-idx1-ubyte"), idx(0x08, [50], yte))
+    # Other element types, rank 2 ([n, 784]) for one of them.
+    write(path("idx-types", "x-i16.idx"), idx(0x0B, [200, 784], b"".join(struct.pack(">h", v - 128) for v in xtr)))
+    write(path("idx-types", "x-f32.idx.gz"), idx(0x0D, [200, 28, 28], b"".join(struct.pack(">f", v / 255.0) for v in xtr)), gz=True)
+    write(path("idx-types", "x-f64.idx"), idx(0x0E, [200, 1, 28, 28], b"".join(struct.pack(">d", v) for v in xtr)))
+    write(path("idx-types", "x-i8.idx"), idx(0x09, [200, 784], bytes((v - 128) & 0xff for v in xtr)))
+    write(path("idx-types", "y-i32.idx"), idx(0x0C, [200], b"".join(struct.pack(">i", v) for v in ytr)))
+    i64 = lambda ys: b"".join(struct.pack("<q", v) for v in ys)
+    i32 = lambda ys: b"".join(struct.pack("<i", v) for v in ys)
+    npz(path("npz", "data.npz"), [
+        ("x_train", npy("|u1", [200, 28, 28], b"") + xtr), ("y_train", npy("<i8", [200], b"") + i64(ytr)),
+        ("x_test", npy("|u1", [50, 28, 28], b"") + xte), ("y_test", npy("<i8", [50], b"") + i64(yte))])
+    write(path("npy", "x_train.npy"), npy("|u1", [200, 28, 28], b"") + xtr)
+    write(path("npy", "y_train.npy"), npy("<i8", [200], b"", version=2) + i64(ytr))
+    write(path("npy", "x_test.npy"), npy("<f4", [50, 28, 28], b"") + b"".join(struct.pack("<f", v / 255.0) for v in xte))
+    write(path("npy", "y_test.npy"), npy("<i4", [50], b"") + i32(yte))
+    # Digits as grey 28x28 PNGs, one folder per class (every class in both
+    # splits, so both number them alike), and their twin .npz in the
+    # folder's order (by class, then by file name).
+    members = []
+    for split, n, seed in (("train", 120, 3), ("test", 40, 4)):
+        xs = Lcg(seed).bytes(n * 784)
+        ys = [(i * 7) % 10 for i in range(n)]
+        order = sorted(range(len(ys)), key=lambda i: (ys[i], i))
+        for i in order:
+            img = xs[i * 784:(i + 1) * 784]
+            write(path("digits-png", split, str(ys[i]), f"{i:04d}.png"), png(28, 28, 0, 8, [img[y * 28:(y + 1) * 28] for y in range(28)]))
+        members += [(f"x_{split}", npy("|u1", [len(ys), 1, 28, 28], b"") + b"".join(xs[i * 784:(i + 1) * 784] for i in order)),
+                    (f"y_{split}", npy("<i8", [len(ys)], b"") + i64([ys[i] for i in order]))]
+    npz(path("digits-png.npz"), members)
+
+
+# ------------------------------------------------------------ CIFAR
+def cifar(n, seed, labels):
+    r = Lcg(seed)
+    return b"".join(bytes(labels(r)) + r.bytes(3072) for _ in range(n))
+
+
+def gen_cifar():
+    for i in (1, 2):
+        write(path("cifar10", f"data_batch_{i}.bin"), cifar(30, 10 + i, lambda r: [r.byte() % 10]))
+    write(path("cifar10", "test_batch.bin"), cifar(20, 13, lambda r: [r.byte() % 10]))
+    two = lambda r: [r.byte() % 20, r.byte() % 100]
+    write(path("cifar100", "train.bin"), cifar(40, 20, two))
+    write(path("cifar100", "test.bin"), cifar(10, 21, two))
+
+
+# ------------------------------------------------------------ PNG folder
+def gen_folder():
+    r = Lcg(30)
+    xs, ys = [], []
+    for split, count in (("train", 4), ("test", 2)):
+        sx, sy = [], []
+        for ci, cls in enumerate(["cat", "dog", "frog"]):
+            for j in range(count):
+                rgb = r.bytes(8 * 8 * 3)          # [h, w, c]
+                name = path("folder", split, cls, f"{j:03d}.png")
+                kind = (ci * count + j) % 4 if split == "train" else 0
+                if kind == 1:                      # 16-bit: high byte is the 8-bit value
+                    rows = [b"".join(bytes([v, 0x55]) for v in rgb[y * 24:(y + 1) * 24]) for y in range(8)]
+                    data = png(8, 8, 2, 16, rows)
+                elif kind == 2:                    # RGBA: alpha dropped
+                    rows = [b"".join(rgb[(y * 8 + x) * 3:(y * 8 + x) * 3 + 3] + b"\x80" for x in range(8)) for y in range(8)]
+                    data = png(8, 8, 6, 8, rows)
+                else:
+                    data = png(8, 8, 2, 8, [rgb[y * 24:(y + 1) * 24] for y in range(8)])
+                write(name, data)
+                sx.append(bytes(rgb[(y * 8 + x) * 3 + c] for c in range(3) for y in range(8) for x in range(8)))
+                sy.append(ci)
+        xs.append(sx), ys.append(sy)
+    i64 = lambda v: b"".join(struct.pack("<q", a) for a in v)
+    npz(path("folder.npz"), [
+        ("x_train", npy("|u1", [12, 3, 8, 8], b"") + b"".join(xs[0])), ("y_train", npy("<i8", [12], b"") + i64(ys[0])),
+        ("x_test", npy("|u1", [6, 3, 8, 8], b"") + b"".join(xs[1])), ("y_test", npy("<i8", [6], b"") + i64(ys[1]))],
+        method=zipfile.ZIP_STORED)
+    # A grey folder: 1 channel.
+    for ci, cls in enumerate(["0", "1"]):
+        for j in range(2):
+            write(path("folder-grey", "train", cls, f"{j}.png"), png(4, 4, 0, 8, [r.bytes(4) for _ in range(4)]))
+
+
+# ------------------------------------------------------------ hostile
+BAD = {}
+
+
+def bad(name, data, why):
+    write(path("bad", name), data)
+    BAD[name] = why
+
+
+def gen_bad():
+    xtr, ytr = mnist_like(4, 40)
+    bad("idx-truncated", idx(0x08, [4, 28, 28], xtr[:1000]), "truncated")
+    bad("idx-4-billion", idx(0x08, [4000000000, 28, 28], xtr), "more than")
+    bad("idx-4-billion-elements", idx(0x08, [65536, 65536], xtr), "need")
+    bad("idx-bad-type", idx(0x0A, [4, 28, 28], xtr), "bad magic")
+    bad("idx-float-labels", idx(0x0D, [4], b"\0" * 16), "integers")
+    bad("idx-rank-5", idx(0x08, [1, 1, 1, 2, 2], b"\0" * 4), "dimensions")
+    bad("npy-huge-header.npy", b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xfffffff0) + b"{" * 100, "header of")
+    bad("npy-big-endian.npy", npy(">f4", [2, 2], b"") + b"\0" * 16, "big-endian")
+    bad("npy-fortran.npy", npy("<f4", [2, 2], b"").replace(b"False", b"True "), "Fortran")
+    bad("npy-complex.npy", npy("<c8", [2], b"") + b"\0" * 16, "not supported")
+    bad("npy-object.npy", npy("|O", [2], b"") + b"\0" * 16, "not supported")
+    bad("npy-4-billion.npy", npy("|u1", [4000000000, 28, 28], b"") + b"\0" * 16, "more than")
+    bad("npy-truncated.npy", npy("|u1", [4, 28, 28], b"") + xtr[:100], "promises")
+    bad("npy-no-shape.npy", npy("|u1", [4], b"").replace(b"'shape'", b"'shoop'") + b"\0" * 4, "bad header")
+    # Zip bombs: 200 MB of zeros (200 kB deflated) under a header for 4
+    # bytes; and a small member whose header claims 4e9 x 784 bytes.
+    hdr = npy("|u1", [4], b"")
+    zeros = b"\0" * (1 << 20)
+    with zipfile.ZipFile(path("bad", "npz-bomb.npz"), "w", zipfile.ZIP_DEFLATED) as zf:
+        zi = zipfile.ZipInfo("x_train.npy", date_time=(1980, 1, 1, 0, 0, 0))
+        zi.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(zi, "w", force_zip64=True) as w:
+            w.write(hdr)
+            for _ in range(200):
+                w.write(zeros)
+    BAD["npz-bomb.npz"] = "refused before inflating"
+    npz(path("bad", "npz-bomb-header.npz"), [("x_train", npy("|u1", [4000000000, 784], b"") + b"\0" * 64)])
+    BAD["npz-bomb-header.npz"] = "more than"
+    npz(path("bad", "npz-no-x.npz"), [("images", npy("|u1", [4, 784], b"") + b"\0" * (4 * 784))])
+    BAD["npz-no-x.npz"] = "no array x_train"
+    bad("npz-not-zip.npz", b"PK\3\4" + b"\0" * 40, "zip")
+    bad("cifar10-short/data_batch_1.bin", cifar(2, 50, lambda r: [1])[:-5], "whole number")
+    bad("cifar10-label/data_batch_1.bin", cifar(2, 51, lambda r: [10]), "out of range")
+    bad("cifar100-label/train.bin", cifar(2, 52, lambda r: [3, 100]), "out of range")
+    # PNG folders.
+    good = png(2, 2, 0, 8, [b"\1\2", b"\3\4"])
+    write(path("bad", "png-absurd", "train", "a", "0.png"), png(1000000, 1000000, 2, 8, [b"\0" * 3]))
+    BAD["png-absurd"] = "not a readable PNG"
+    write(path("bad", "png-empty-class", "train", "a", "0.png"), good)
+    os.makedirs(path("bad", "png-empty-class", "train", "b", "x"), exist_ok=True)
+    BAD["png-empty-class"] = "has no .png images"
+    write(path("bad", "png-loop", "train", "a", "0.png"), good)
+    loop = path("bad", "png-loop", "train", "loop")
+    if not os.path.islink(loop):
+        os.symlink("loop", loop)
+    BAD["png-loop"] = "cannot follow"
+    write(path("bad", "png-size", "train", "a", "0.png"), good)
+    write(path("bad", "png-size", "train", "b", "0.png"), png(3, 2, 0, 8, [b"\1\2\3", b"\3\4\5"]))
+    BAD["png-size"] = "the first image is 2x2"
+    write(path("bad", "png-truncated", "train", "a", "0.png"), good[:40])
+    BAD["png-truncated"] = "not a readable PNG"
+    for split, classes in (("train", "ab"), ("test", "a")):
+        for c in classes:
+            write(path("bad", "png-test-classes", split, c, "0.png"), good)
+    BAD["png-test-classes"] = "1 class folders, but train/ has 2"
+    write(path("bad", "png-no-classes", "train", "0.png"), good)
+    BAD["png-no-classes"] = "no class folders"
+    write(path("bad", "unknown.dat"), b"hello world", False)
+    BAD["unknown.dat"] = "unknown format"
+    with open(path("bad", "EXPECTED"), "w") as f:
+        for k in sorted(BAD):
+            f.write(f"{k}\t{BAD[k]}\n")
+
+
+def gen_big():
+    # Speed matters here, not variety: repeat a 1 MB block.
+    r = Lcg(60)
+    block = r.bytes(1 << 20)
+    def body(n):
+        return (block * (n // len(block) + 1))[:n]
+    write(path("big", "mnist", "train-images-idx3-ubyte"), idx(0x08, [60000, 28, 28], body(60000 * 784)))
+    write(path("big", "mnist", "train-labels-idx1-ubyte"), idx(0x08, [60000], bytes(v % 10 for v in body(60000))))
+    rec = bytearray(body(50000 * 3073))
+    for i in range(50000):
+        rec[i * 3073] %= 10
+    for i in range(5):
+        write(path("big", "cifar10", f"data_batch_{i + 1}.bin"), bytes(rec[i * 10000 * 3073:(i + 1) * 10000 * 3073]))
+
+
+gen_mnist()
+gen_cifar()
+gen_folder()
+gen_bad()
+if BIG:
+    gen_big()

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The data readers (runtime/data) end to end through netc-data, on the
+data sets tests/data/make_datasets.py synthesises.
+
+usage: test_data.py CHECK --netc-data BIN --src ROOT
+
+CHECK is one of
+  formats   every format loads with the expected counts, shapes and
+            classes; the same data in different formats (IDX raw and gzip,
+            .npy, .npz; a PNG folder and an .npz of its pixels; IDX i8 and
+            i16) gives bit-identical floats and labels (equal checksums)
+  hostile   every file in bad/ (truncated, huge header, wrong dtype,
+            big-endian, Fortran order, 4-billion-element shapes, zip bombs,
+            an absurd PNG, an empty class folder, a symlink loop, ...)
+            ends with exit status 1 and an error naming the file and the
+            reason (bad/EXPECTED), under a 1 GB address-space limit: never
+            a crash, a hang or a huge allocation
+  train     a generated trainer (--trainer) trains one epoch on the same
+            data as IDX files (the MNIST path), .npz, .npy (by --data
+            and by --train-images ... --test-labels), and `netc
+            run` (--netc) on the .npz: the JSON results (losses, accuracy)
+            are equal; a grey PNG folder trains as its .npz twin; CIFAR data is refused
+            with the reason until models declare their inputs
+"""
+import json
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ap = argparse.ArgumentParser()
+ap.add_argument("check")
+ap.add_argument("--netc-data", required=True)
+ap.add_argument("--src", required=True)
+ap.add_argument("--sanitized", action="store_true")
+ap.add_argument("--trainer")
+ap.add_argument("--netc")
+A = ap.parse_args()
+
+tmp = tempfile.mkdtemp(prefix="netc-data-")
+subprocess.run([sys.executable, os.path.join(A.src, "tests/data/make_datasets.py"), tmp], check=True)
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    failures += not cond
+
+
+def limit():
+    if not A.sanitized:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def run(*args):
+    return subprocess.run([A.netc_data, *args], capture_output=True, text=True, timeout=60,
+                          preexec_fn=limit)
+
+
+def info(*args):
+    """{split: (n, shape, classes, checksum)} or None."""
+    r = run(*args)
+    if r.returncode:
+        print(r.stderr)
+        return None
+    out = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"(\w+): (\d+) x \[([\d, ]*)\], (\d+) classes, checksum (\w+)", line)
+        if m:
+            out[m[1]] = (int(m[2]), m[3], int(m[4]), m[5])
+    return out
+
+
+def P(*p):
+    return os.path.join(tmp, *p)
+
+
+if A.check == "formats":
+    idx = info(P("idx"))
+    check(idx and idx["train"][:3] == (200, "28, 28", 10) and idx["test"][:3] == (50, "28, 28", 10),
+          "IDX folder (MNIST names, raw and gzip): 200 + 50 x 28x28, 10 classes")
+    for name in ("npz/data.npz", "npy"):
+        other = info(P(name))
+        check(other == idx, f"{name}: the same data as the IDX files, bit for bit")
+    f32 = info("--train-images", P("idx-types/x-f32.idx.gz"), "--train-labels", P("idx-types/y-i32.idx"))
+    check(f32 and idx and f32["train"] == idx["train"], "IDX f32 (gzip) with i32 labels == u8 / 255")
+    i16 = info("--train-images", P("idx-types/x-i16.idx"), "--train-labels", P("idx-types/y-i32.idx"))
+    i8 = info("--train-images", P("idx-types/x-i8.idx"), "--train-labels", P("idx-types/y-i32.idx"))
+    check(i16 and i8 and i16 == i8 and i16["train"][1] == "784", "IDX i16 == i8 (unscaled), rank 2")
+    f64 = info("--train-images", P("idx-types/x-f64.idx"))
+    check(f64 and f64["train"][:3] == (200, "1, 28, 28", 0), "IDX f64 of rank 4, no labels")
+    c10 = info(P("cifar10"))
+    check(c10 and c10["train"][:3] == (60, "3, 32, 32", 10) and c10["test"][0] == 20,
+          "CIFAR-10: two batches concatenated + test_batch")
+    one = info(P("cifar10/data_batch_1.bin"))
+    check(one and one["train"][0] == 30, "CIFAR-10: a single batch file")
+    fine = info(P("cifar100"))
+    coarse = info(P("cifar100"), "--coarse")
+    check(fine and fine["train"][:3] == (40, "3, 32, 32", 100), "CIFAR-100 fine labels: 100 classes")
+    check(coarse and coarse["train"][2] == 20 and coarse["train"][3] != fine["train"][3],
+          "CIFAR-100 --coarse: 20 classes, other labels")
+    folder = info(P("folder"))
+    check(folder and folder["train"][:3] == (12, "3, 8, 8", 3) and folder["test"][0] == 6,
+          "PNG folder: 3 classes, RGB 8x8 (16-bit and RGBA among them)")
+    check(folder and folder == info(P("folder.npz")), "PNG folder == .npz of its pixels, bit for bit")
+    grey = info(P("folder-grey"))
+    check(grey and grey["train"][:3] == (4, "1, 4, 4", 2) and "test" not in grey, "grey PNG folder: 1 channel, no test set")
+elif A.check == "hostile":
+    for line in open(P("bad", "EXPECTED")):
+        name, why = line.rstrip("\n").split("\t")
+        if "labels" in name:
+            r = run("--train-images", P("idx/train-images-idx3-ubyte"), "--train-labels", P("bad", name))
+        else:
+            r = run(P("bad", name))
+        first = r.stderr.splitlines()[0] if r.stderr else ""
+        check(r.returncode == 1 and why in first and P("bad", name) in first,
+              f"{name}: exit {r.returncode}, {first!r}")
+elif A.check == "train":
+    results = {}
+    for name in ("idx", "npz/data.npz", "npy"):
+        r = subprocess.run([A.trainer, "--data", P(name), "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                           capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, f"{name}: one epoch (exit {r.returncode}) {r.stderr.strip()[:200]}")
+        if r.returncode == 0:
+            j = json.loads(r.stdout.strip().splitlines()[-1])
+            results[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+    check(len(results) == 3 and results["idx"] == results["npz/data.npz"] == results["npy"],
+          f"equal results in three formats: {results.get('idx')}")
+    png = {}
+    for name in ("digits-png", "digits-png.npz"):
+        r = subprocess.run([A.trainer, "--data", P(name), "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                           capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        png[name] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+    check(png["digits-png"] and png["digits-png"] == png["digits-png.npz"],
+          f"PNG folder (grey 28x28) == its .npz twin: {png['digits-png']}")
+    npy = [P("npy", f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy")]
+    r = subprocess.run([A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--test-images", npy[2],
+                        "--test-labels", npy[3], "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                       capture_output=True, text=True, timeout=300)
+    j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+    j = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+    check(r.returncode == 0 and j == results.get("idx"), f"--train-images ... --test-labels (.npy) == --data: {j}")
+    r = subprocess.run([A.trainer, "--train-images", npy[0], "--epochs", "1", "--quiet"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 2 and "go together" in r.stderr, f"--train-images alone: usage error ({r.stderr.strip()[:100]})")
+    if A.netc:
+        r = subprocess.run([A.netc, "run", os.path.join(A.src, "models/classifier.net"), "--data", P("npz/data.npz"),
+                            "--epochs", "1", "--json", "--quiet", "--threads", "2"], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        j = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+        check(r.returncode == 0 and j == results.get("idx"), f"netc run on the .npz == the trainer: {j}")
+    r = subprocess.run([A.trainer, "--data", P("cifar10"), "--epochs", "1", "--quiet"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 1 and "3072 values" in r.stderr, f"CIFAR refused with the reason: {r.stderr.strip()[:160]}")
+else:
+    sys.exit(f"unknown check {A.check}")
+shutil.rmtree(tmp)
+sys.exit(1 if failures else 0)
