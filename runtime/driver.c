@@ -434,7 +434,7 @@ static uint8_t *decay_mask(const NetModel *m) {
 
 static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int early) {
   memset(w, 0, sizeof *w);
-  int ok = (w->x = malloc(sizeof(float) * batch * MNIST_PIXELS)) &&
+  int ok = (w->x = malloc(sizeof(float) * batch * (size_t)(m->input_size > 0 ? m->input_size : 1))) &&
            (w->labels = malloc(batch)) &&
            (w->outs = calloc(m->n_outputs ? m->n_outputs : 1, sizeof *w->outs)) &&
            (w->order = malloc(sizeof(int) * ntrain));
@@ -673,7 +673,7 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   // The data must fit the model: one tensor input of the images' shape,
   // labels below its classes.
   if (m->n_inputs > 1) {
-    fprintf(stderr, "error: model %s has %d tensor inputs; the MNIST loader feeds one (the image)\n", m->name,
+    fprintf(stderr, "error: model %s has %d tensor inputs; the data loader feeds one (the examples)\n", m->name,
             m->n_inputs);
     return 1;
   }

@@ -1,4 +1,6 @@
 // mnist.c — loading, splitting, shuffling and batching MNIST.
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +80,12 @@ int mnist_load(Mnist *d, const char *dir) {
     mnist_free(d);
     return -1;
   }
-  d->train = (MnistSet){ntrain - nval, d->mem[0], d->mem[1], NULL};
+  d->train = (MnistSet){ntrain - nval, d->mem[0], d->mem[1], NULL, MNIST_PIXELS};
   d->val = (MnistSet){nval, d->mem[0] + (size_t)(ntrain - nval) * MNIST_PIXELS,
-                      d->mem[1] + (ntrain - nval), NULL};
-  d->test = (MnistSet){ntest, d->mem[2], d->mem[3], NULL};
+                      d->mem[1] + (ntrain - nval), NULL, MNIST_PIXELS};
+  d->test = (MnistSet){ntest, d->mem[2], d->mem[3], NULL, MNIST_PIXELS};
+  d->rank = 3;
+  d->dim[0] = 1, d->dim[1] = 28, d->dim[2] = 28;
   return 0;
 }
 
@@ -97,7 +101,7 @@ static int split(Mnist *d, const char *dir, int ntrain) {
   d->train.n = ntrain - nval;
   d->val.n = nval;
   if (d->val.images) d->val.images += (size_t)(ntrain - nval) * MNIST_PIXELS;
-  if (d->val.x) d->val.x += (size_t)(ntrain - nval) * MNIST_PIXELS;
+  if (d->val.x) d->val.x += (size_t)(ntrain - nval) * d->val.size;
   d->val.labels += ntrain - nval;
   return 0;
 }
@@ -105,10 +109,10 @@ static int split(Mnist *d, const char *dir, int ntrain) {
 // One split of a Dataset as an MnistSet: the floats are taken over (*x),
 // the labels copied to bytes into *lab.
 static int from_dataset(MnistSet *s, Dataset *ds, float **x, uint8_t **lab) {
-  if (ds->size != MNIST_PIXELS || !ds->y || ds->classes > 10) {
-    fprintf(stderr, "%s: examples are %zu values%s; the trainers take 784 values (e.g. 28x28) "
-            "and labels 0..9 until models declare their inputs\n", ds->name, ds->size,
-            !ds->y ? " without labels" : ds->classes > 10 ? " with labels above 9" : "");
+  if (!ds->y || ds->classes > 256 || ds->rank > 3 || ds->size > INT32_MAX) {
+    fprintf(stderr, "%s: %s; the trainers take labelled examples of rank 1 to 3 and labels 0..255\n",
+            ds->name, !ds->y ? "examples without labels" : ds->classes > 256 ? "labels above 255"
+                              : "examples of rank above 3");
     return -1;
   }
   if (!(*lab = malloc((size_t)ds->n))) {
@@ -119,7 +123,7 @@ static int from_dataset(MnistSet *s, Dataset *ds, float **x, uint8_t **lab) {
     (*lab)[i] = (uint8_t)ds->y[i];
   *x = ds->x;
   ds->x = NULL;
-  *s = (MnistSet){.n = ds->n, .labels = *lab, .x = *x};
+  *s = (MnistSet){.n = ds->n, .labels = *lab, .x = *x, .size = (int)ds->size};
   return 0;
 }
 
@@ -138,9 +142,15 @@ static int from_splits(Mnist *d, DataSplits *s, const char *path) {
   if (!s->test.n)
     fprintf(stderr, "%s: no test set (the trainers need one: x_test/y_test, test_batch.bin, "
             "test.bin, t10k-* or test/)\n", path);
+  else if (s->test.size != s->train.size)
+    fprintf(stderr, "%s: test examples have %zu values, training examples %zu\n", s->test.name, s->test.size,
+            s->train.size);
   else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->mem[1]) &&
            !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))
     rc = split(d, path, d->train.n);
+  d->rank = s->train.rank;
+  for (int i = 0; i < s->train.rank && i < 3; i++)
+    d->dim[i] = s->train.shape[i];
   datasplits_free(s);
   for (int i = 0; i < 4 && !rc; i++)   // for the checks' messages (mnist_check_*)
     if (!d->path[i] && !(d->path[i] = strdup(path)))
@@ -192,17 +202,33 @@ static void shape_text(char *buf, size_t size, int rank, const int *dim) {
     snprintf(buf + n, size - n, "]");
 }
 
+// Rank and dims without leading 1s: [1, 28, 28] and [28, 28] lay out the
+// same floats.
+static int squeeze(int rank, const int *dim, int *out) {
+  int i = 0;
+  while (i < rank - 1 && dim[i] == 1)
+    i++;
+  for (int j = i; j < rank; j++)
+    out[j - i] = dim[j];
+  return rank - i;
+}
+
 int mnist_check_input(const Mnist *d, const char *model, int rank, const int *dim, int size) {
-  if (rank == 3 && dim[0] == 1 && dim[1] == 28 && dim[2] == 28)
+  int a[3], b[3], ra = squeeze(d->rank, d->dim, a), rb = squeeze(rank, dim, b);
+  bool same = ra == rb;
+  for (int i = 0; same && i < ra; i++)
+    same = a[i] == b[i];
+  if (rank > 0 && same && size == d->train.size)
     return 0;
-  if ((rank == 1 || rank == 0) && size == MNIST_PIXELS)
+  if ((rank == 1 || rank == 0) && size == d->train.size)   // a vector input reads the examples flattened
     return 0;
-  char want[64];
+  char want[64], have[64];
   if (rank > 0)
     shape_text(want, sizeof want, rank, dim);
   else
     snprintf(want, sizeof want, "%d floats", size);
-  fprintf(stderr, "%s: examples are [1, 28, 28] (MNIST), model %s expects %s\n", d->path[0], model, want);
+  shape_text(have, sizeof have, d->rank, d->dim);
+  fprintf(stderr, "%s: examples are %s, model %s expects %s\n", d->path[0], have, model, want);
   return -1;
 }
 
@@ -237,9 +263,9 @@ void mnist_batch(const MnistSet *s, const int *order, int start, int n,
                  float *x, uint8_t *labels) {
   for (int i = 0; i < n; i++) {
     int k = order ? order[start + i] : start + i;
-    float *xi = x + (size_t)i * MNIST_PIXELS;
+    float *xi = x + (size_t)i * s->size;
     if (s->x) {                     // other formats: already float, scaled as documented
-      memcpy(xi, s->x + (size_t)k * MNIST_PIXELS, MNIST_PIXELS * sizeof *xi);
+      memcpy(xi, s->x + (size_t)k * s->size, (size_t)s->size * sizeof *xi);
       if (labels)
         labels[i] = s->labels[k];
       continue;

@@ -16,13 +16,15 @@
 
 typedef struct {
   int n;
-  const uint8_t *images;           // [n, 784], pixels 0..255
-  const uint8_t *labels;           // [n], 0..9
-  const float *x;                  // [n, 784] already float (other formats), else NULL
+  const uint8_t *images;           // [n, 784], pixels 0..255 (MNIST's IDX files)
+  const uint8_t *labels;           // [n], below the data's classes
+  const float *x;                  // [n, size] already float (other formats), else NULL
+  int size;                        // floats per example (784 for MNIST)
 } MnistSet;
 
 typedef struct {
   MnistSet train, val, test;
+  int rank, dim[3];                // the examples' shape ([1, 28, 28] for MNIST)
   uint8_t *mem[4];                 // the loaded files (train/val share)
   char *path[4];                   // their paths: train images, labels, test images, labels
   float *fmem[2];                  // the float data of other formats (train, test)
@@ -37,9 +39,9 @@ int mnist_load(Mnist *d, const char *dir);
 
 // PATH in any format runtime/data reads (docs/data.md): a folder with the
 // MNIST file names (or a missing path) goes to mnist_load unchanged;
-// anything else is loaded
-// by dataset_open and must, until models declare their inputs, have 784
-// values an example, labels 0..9 and a test set.  Split as mnist_load.
+// anything else is loaded by dataset_open and must have labels below 256
+// and a test set; its examples' shape is checked against the model's
+// input by mnist_check_input.  Split as mnist_load.
 int mnist_load_any(Mnist *d, const char *path);
 // The same from four named files (IDX or .npy, any names).
 int mnist_load_files(Mnist *d, const char *train_images, const char *train_labels,
@@ -47,9 +49,10 @@ int mnist_load_files(Mnist *d, const char *train_images, const char *train_label
 void mnist_free(Mnist *d);
 
 // The data against a model's first input, per example rank/dim (rank 0:
-// only size, the element count, is known): MNIST's examples are [1, 28,
-// 28], which a [784] input reads flattened.  Returns 0, or -1 after
-// printing "FILE: examples are [1, 28, 28], model M expects [3, 32, 32]".
+// only size, the element count, is known): the shapes must be equal, or
+// the input a vector of the examples' element count, which reads them
+// flattened (a [784] input on MNIST's [1, 28, 28]).  Returns 0, or -1
+// after printing "FILE: examples are [1, 28, 28], model M expects [3, 32, 32]".
 int mnist_check_input(const Mnist *d, const char *model, int rank, const int *dim, int size);
 
 // Every label < k (the model's classes; k <= 0: no check).  Returns 0, or
@@ -61,7 +64,8 @@ int mnist_check_labels(const Mnist *d, const char *model, int k);
 void mnist_shuffle(int *order, int n, uint64_t seed);
 
 // Batch of n examples s[order[start + i]] (order NULL: consecutive from
-// start), x [n, 784] in [0, 1] (pixel / 255), labels [n] (may be NULL).
+// start), x [n, s->size] (MNIST's bytes / 255; other formats as loaded),
+// labels [n] (may be NULL).
 void mnist_batch(const MnistSet *s, const int *order, int start, int n,
                  float *x, uint8_t *labels);
 

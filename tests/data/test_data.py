@@ -39,6 +39,7 @@ ap.add_argument("--src", required=True)
 ap.add_argument("--sanitized", action="store_true")
 ap.add_argument("--trainer")
 ap.add_argument("--netc")
+ap.add_argument("--cifar-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -157,7 +158,21 @@ elif A.check == "train":
         check(r.returncode == 0 and j == results.get("idx"), f"netc run on the .npz == the trainer: {j}")
     r = subprocess.run([A.trainer, "--data", P("cifar10"), "--epochs", "1", "--quiet"], capture_output=True,
                        text=True, timeout=60)
-    check(r.returncode == 1 and "3072 values" in r.stderr, f"CIFAR refused with the reason: {r.stderr.strip()[:160]}")
+    check(r.returncode == 1 and "examples are [3, 32, 32], model classifier expects [1, 28, 28]" in r.stderr,
+          f"CIFAR refused by the MNIST classifier, with both shapes: {r.stderr.strip()[:160]}")
+    # A model of 3x32x32 inputs trains on the CIFAR-10 set: its generated
+    # trainer and netc run, whose losses agree to float rounding.
+    if A.cifar_trainer and A.netc:
+        net = os.path.join(A.src, "tests/data/cifar_small.net")
+        got = []
+        for cmd in ([A.cifar_trainer], [A.netc, "run", net]):
+            r = subprocess.run(cmd + ["--data", P("cifar10"), "--epochs", "1", "--json", "--quiet", "--threads", "2"],
+                               capture_output=True, text=True, timeout=300)
+            got.append(json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {})
+            check(r.returncode == 0 and "test_accuracy" in got[-1], f"cifar_small on CIFAR-10 ({cmd[0]}): {got[-1]}")
+        if got[0] and got[1]:
+            worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
+            check(worst < 1e-5, f"cifar_small: generated trainer == netc run (losses within {worst:.1e})")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)
