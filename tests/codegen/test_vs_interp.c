@@ -176,10 +176,14 @@ static void check_step(const char *label, NetModel *gen, NetModel *ref, const fl
 }
 
 // 20 optimiser steps on consecutive batches from the same start (3 with
-// batch norm: see main).
+// batch norm: see main; TRAIN_STEPS when the model's test sets it).
 static void check_training(const char *label, OptimConfig cfg, NetModel *gen, NetModel *ref,
                            const float *init, const MnistSet *set, float *x, uint8_t *lab, int batch) {
+#ifdef TRAIN_STEPS
+  int steps = TRAIN_STEPS;
+#else
   int steps = gen->tensor_buffer ? 3 : 20;
+#endif
   printf("%s: parameters after %d steps\n", label, steps);
   Optim og, orf;
   memcpy(gen->params, init, sizeof(float) * gen->n_params);
