@@ -466,7 +466,7 @@ def main():
     extras["unet"] = noise
     extras["conv_vae"] = torch.randn(B, ZOO["conv_vae"].LATENT, generator=torch.Generator().manual_seed(2))
     inputs = {n: torch.rand(B, *ZOO[n].INPUT, generator=torch.Generator().manual_seed(3))
-              for n in wanted if hasattr(models[n], "INPUT")}
+              for n in wanted if hasattr(ZOO.get(n), "INPUT")}
     mnist_x = x
     for name in wanted:
         extra = extras.get(name)
