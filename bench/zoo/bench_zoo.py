@@ -21,7 +21,10 @@ import subprocess
 import sys
 import time
 
-import torch
+# Both sides' OpenMP threads sleep when idle: on a shared machine, threads
+# that spin waiting for each other's cores make 2-thread runs collapse.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+import torch  # noqa: E402  (after OMP_WAIT_POLICY, which libgomp reads when it starts)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
