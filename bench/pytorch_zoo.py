@@ -170,10 +170,10 @@ class ResNet8(ZooModel):
 
 class UNet(ZooModel):
     """models/zoo/unet.net: a U-Net denoiser, 8/16/32 channels at 28/14/7,
-    nearest upsampling and concatenated skips, 1x1 conv + sigmoid; mse
-    against the clean image.  extra, when not None, is the noise to add
-    (netc's noise(x) draws it otherwise; see noise())."""
-    DENOISER = True
+    two conv (no bias) + BatchNorm2d + relu per level, nearest upsampling
+    and concatenated skips, 1x1 conv + sigmoid; mse against the clean
+    image.  extra, when not None, is the noise to add (netc's noise(x)
+    draws it otherwise; see noise())."""
 
     def __init__(self):
         super().__init__()
@@ -181,18 +181,20 @@ class UNet(ZooModel):
         u = self.unet
         for i, (cin, cout) in enumerate([(1, 8), (8, 8), (8, 16), (16, 16), (16, 32), (32, 32),
                                          (48, 16), (16, 16), (24, 8), (8, 8)]):
-            setattr(u, f"conv{i + 1}", nn.Conv2d(cin, cout, 3, padding=1))
+            setattr(u, f"conv{i + 1}", nn.Conv2d(cin, cout, 3, padding=1, bias=False))
+            setattr(u, f"bn{i + 1}", nn.BatchNorm2d(cout))
         u.conv11 = nn.Conv2d(8, 1, 1)
 
     def forward(self, x):
         u = self.unet
-        d1 = F.relu(u.conv2(F.relu(u.conv1(x))))
-        d2 = F.relu(u.conv4(F.relu(u.conv3(F.max_pool2d(d1, 2)))))
-        b = F.relu(u.conv6(F.relu(u.conv5(F.max_pool2d(d2, 2)))))
-        u2 = torch.cat([F.interpolate(b, scale_factor=2, mode="nearest"), d2], 1)
-        u2 = F.relu(u.conv8(F.relu(u.conv7(u2))))
-        u1 = torch.cat([F.interpolate(u2, scale_factor=2, mode="nearest"), d1], 1)
-        u1 = F.relu(u.conv10(F.relu(u.conv9(u1))))
+
+        def cbr(i, h):
+            return F.relu(getattr(u, f"bn{i}")(getattr(u, f"conv{i}")(h)))
+        d1 = cbr(2, cbr(1, x))
+        d2 = cbr(4, cbr(3, F.max_pool2d(d1, 2)))
+        b = cbr(6, cbr(5, F.max_pool2d(d2, 2)))
+        u2 = cbr(8, cbr(7, torch.cat([F.interpolate(b, scale_factor=2, mode="nearest"), d2], 1)))
+        u1 = cbr(10, cbr(9, torch.cat([F.interpolate(u2, scale_factor=2, mode="nearest"), d1], 1)))
         return torch.sigmoid(u.conv11(u1))
 
     @staticmethod

@@ -156,24 +156,6 @@ static inline double ref_example_loss(const Graph *g, double *const *param, cons
           }
       break;
     }
-    case OP_UPSAMPLE: {   // nearest, integer scale s: y[c, h, w] = x[c, h / s, w / s]
-      int H = g->nodes[n->in[0]].shape.dim[1], W = g->nodes[n->in[0]].shape.dim[2], s = at->stride;
-      int64_t C = ma / ((int64_t)H * W);
-      for (int64_t c = 0; c < C; c++)
-        for (int h = 0; h < H * s; h++)
-          for (int w = 0; w < W * s; w++)
-            o[(c * H * s + h) * W * s + w] = a[(c * H + h / s) * W + w / s];
-      break;
-    }
-    case OP_CONCAT: {   // along the first axis, the outermost: the inputs one after the other
-      int64_t off = 0;
-      for (int j = 0; j < n->nin; j++) {
-        int64_t mj = shape_numel(g->nodes[n->in[j]].shape);
-        memcpy(o + off, v[n->in[j]], mj * sizeof(double));
-        off += mj;
-      }
-      break;
-    }
     default:
       fprintf(stderr, "ref_forward: no reference for %s\n", ir_op_name(n->op));
       exit(1);
