@@ -118,4 +118,141 @@ class CnnBn(ZooModel):
         return F.nll_loss(self(x, extra), labels)
 
 
+class BasicBlock(nn.Module):
+    """models/zoo/resnet8.net's blocks: torchvision's BasicBlock with
+    netc's names (conv1 bn1 relu conv2 bn2, + the skip, relu); when the
+    shape changes, conv3 (1x1, strided, no bias) and bn3 project the skip
+    (torchvision's downsample.0 and .1)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        if stride != 1 or cin != cout:
+            self.conv3 = nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
+            self.bn3 = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        r = self.bn2(self.conv2(h))
+        s = self.bn3(self.conv3(x)) if hasattr(self, "conv3") else x
+        return F.relu(r + s)
+
+
+class ResNet8(ZooModel):
+    """models/zoo/resnet8.net: stem conv2d(16, k=3, pad=1, bias=false)
+    BatchNorm2d relu, basic blocks of 16, 32 (stride 2), 64 (stride 2)
+    channels, global average pooling, dense(10), cross-entropy."""
+    INPUT = (3, 32, 32)
+
+    def __init__(self):
+        super().__init__()
+        self.resnet = nn.Module()
+        r = self.resnet
+        r.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        r.bn1 = nn.BatchNorm2d(16)
+        r.block16 = BasicBlock(16, 16, 1)
+        r.block32 = BasicBlock(16, 32, 2)
+        r.block64 = BasicBlock(32, 64, 2)
+        r.dense1 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        r = self.resnet
+        h = F.relu(r.bn1(r.conv1(x)))
+        h = r.block64(r.block32(r.block16(h)))
+        return r.dense1(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+    def loss(self, x, labels, extra):
+        return F.cross_entropy(self(x), labels)
+
+
+class UNet(ZooModel):
+    """models/zoo/unet.net: a U-Net denoiser, 8/16/32 channels at 28/14/7,
+    two conv (no bias) + BatchNorm2d + relu per level, nearest upsampling
+    and concatenated skips, 1x1 conv + sigmoid; mse against the clean
+    image.  extra, when not None, is the noise to add (netc's noise(x)
+    draws it otherwise; see noise())."""
+
+    def __init__(self):
+        super().__init__()
+        self.unet = nn.Module()
+        u = self.unet
+        for i, (cin, cout) in enumerate([(1, 8), (8, 8), (8, 16), (16, 16), (16, 32), (32, 32),
+                                         (48, 16), (16, 16), (24, 8), (8, 8)]):
+            setattr(u, f"conv{i + 1}", nn.Conv2d(cin, cout, 3, padding=1, bias=False))
+            setattr(u, f"bn{i + 1}", nn.BatchNorm2d(cout))
+        u.conv11 = nn.Conv2d(8, 1, 1)
+
+    def forward(self, x):
+        u = self.unet
+
+        def cbr(i, h):
+            return F.relu(getattr(u, f"bn{i}")(getattr(u, f"conv{i}")(h)))
+        d1 = cbr(2, cbr(1, x))
+        d2 = cbr(4, cbr(3, F.max_pool2d(d1, 2)))
+        b = cbr(6, cbr(5, F.max_pool2d(d2, 2)))
+        u2 = cbr(8, cbr(7, torch.cat([F.interpolate(b, scale_factor=2, mode="nearest"), d2], 1)))
+        u1 = cbr(10, cbr(9, torch.cat([F.interpolate(u2, scale_factor=2, mode="nearest"), d1], 1)))
+        return torch.sigmoid(u.conv11(u1))
+
+    @staticmethod
+    def noise(x):
+        """netc's noise(x) with its defaults: per image mu ~ N(0, 1),
+        sigma = |N(0.5, 0.5)|, then N(mu, sigma^2) per pixel."""
+        b = x.shape[0]
+        mu = torch.randn(b, 1, 1, 1)
+        sigma = (0.5 + 0.5 * torch.randn(b, 1, 1, 1)).abs()
+        return mu + sigma * torch.randn_like(x)
+
+    def loss(self, x, labels, extra):
+        n = self.noise(x) if extra is None else extra
+        return F.mse_loss(self(x + n), x)
+
+
+class ConvVae(ZooModel):
+    """models/zoo/conv_vae.net: encoder conv2d(16, k=3, stride=2, pad=1)
+    relu conv2d(32, ...) relu flatten dense(128) relu; heads mu, logvar
+    (dense(16)); decoder dense(1568) relu reshape(32, 7, 7)
+    ConvTranspose2d(16, k=4, stride=2, pad=1) relu ConvTranspose2d(1, ...)
+    sigmoid.  Loss: bce (mean) + KL / 784.  extra, when not None, is the
+    standard normal epsilon of the reparameterisation."""
+    LATENT = 16
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Module()
+        self.encoder.conv1 = nn.Conv2d(1, 16, 3, stride=2, padding=1)
+        self.encoder.conv2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        self.encoder.dense1 = nn.Linear(1568, 128)
+        self.mu_head = nn.Module()
+        self.mu_head.dense1 = nn.Linear(128, self.LATENT)
+        self.logvar_head = nn.Module()
+        self.logvar_head.dense1 = nn.Linear(128, self.LATENT)
+        self.decoder = nn.Module()
+        self.decoder.dense1 = nn.Linear(self.LATENT, 1568)
+        self.decoder.deconv1 = nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1)
+        self.decoder.deconv2 = nn.ConvTranspose2d(16, 1, 4, stride=2, padding=1)
+
+    def decode(self, z):
+        d = self.decoder
+        h = F.relu(d.dense1(z)).reshape(-1, 32, 7, 7)
+        return torch.sigmoid(d.deconv2(F.relu(d.deconv1(h))))
+
+    def forward(self, x, eps=None):
+        e = self.encoder
+        h = F.relu(e.dense1(F.relu(e.conv2(F.relu(e.conv1(x)))).flatten(1)))
+        mu, logvar = self.mu_head.dense1(h), self.logvar_head.dense1(h)
+        if eps is None:
+            eps = torch.randn_like(mu)
+        return self.decode(mu + torch.exp(0.5 * logvar) * eps), mu, logvar
+
+    def loss(self, x, labels, extra):
+        y, mu, logvar = self(x, extra)
+        kl = 0.5 * (torch.exp(logvar) + mu * mu - 1 - logvar).sum(1)
+        return F.binary_cross_entropy(y, x) + (kl / 784).mean()
+
+
 ZOO = {"lenet5": LeNet5, "mlp": Mlp, "cnn_bn": CnnBn}
+ZOO.update(resnet8=ResNet8, unet=UNet, conv_vae=ConvVae)

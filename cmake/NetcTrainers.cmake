@@ -8,7 +8,7 @@ endforeach()
 
 # The zoo's trainers (models/zoo/): built like the report's; their golden
 # copies are in generated/zoo/.
-set(NETC_ZOO_MODELS lenet5 mlp cnn_bn)
+set(NETC_ZOO_MODELS lenet5 mlp cnn_bn resnet8 unet conv_vae)
 foreach(model ${NETC_ZOO_MODELS})
   netc_add_model(${model} models/zoo/${model}.net)
 endforeach()

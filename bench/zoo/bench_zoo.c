@@ -1,6 +1,8 @@
 // bench_zoo.c — training throughput of a zoo model's generated code
 // (models/zoo/*.net), as bench-codegen measures the autoencoder's: a full
-// batch of MNIST training images with their labels, warm-up, then R timed
+// batch of MNIST training images with their labels (a model of another
+// input shape, resnet8's [3, 32, 32]: a synthetic batch of uniform values
+// and labels, which costs the same), warm-up, then R timed
 // runs of a fixed number of train_step calls; prints the median and
 // min/max images/s of the runs as one JSON object.  The model is chosen at
 // build time (GEN_HEADER, GEN_NEW: bench-zoo-MODEL).
@@ -14,6 +16,7 @@
 #include GEN_HEADER
 #include "mnist.h"
 #include "model.h"
+#include "rng.h"
 
 // Wall-clock time, or with --clock cpu the process's CPU time (on a shared,
 // loaded machine, CPU time over 1 thread is what an idle core would do).
@@ -46,9 +49,17 @@ int main(int argc, char **argv) {
     return 1;
   NetModel *m = GEN_NEW();
   const int B = m->max_batch;
-  float *x = malloc(sizeof(float) * B * MNIST_PIXELS);
+  float *x = malloc(sizeof(float) * B * m->input_size);
   uint8_t *y = malloc(B);
-  mnist_batch(&d.train, NULL, 0, B, x, y);
+  if (m->input_size == MNIST_PIXELS) {
+    mnist_batch(&d.train, NULL, 0, B, x, y);
+  } else {
+    Rng r = rng_stream(1, 0);
+    for (size_t i = 0; i < (size_t)B * m->input_size; i++)
+      x[i] = rng_uniformf(&r);
+    for (int i = 0; i < B; i++)
+      y[i] = (uint8_t)rng_below(&r, m->n_classes >= 2 ? (uint64_t)m->n_classes : 10);
+  }
   model_init_params(m, 1);
   m->set_threads(m, threads);
 

@@ -66,4 +66,10 @@ expect zoo/cnn_bn -- "Total params=115,402" "Trainable params=115,402" "Frozen p
 expect autoencoder -D latent=4 -- "Total params=49,541" net:encoder=24,644 net:decoder=24,897
 # The zoo (models/zoo/): PyTorch's counts for the same layers.
 expect zoo/lenet5 -- "Total params=61,706" "Trainable params=61,706" net:lenet=61,706
+expect zoo/resnet8 -- "Total params=78,042" "Trainable params=78,042" "Frozen params=0" \
+  "Total buffers=672" net:resnet=78,042
+expect zoo/unet -- "Total params=29,777" "Trainable params=29,777" "Frozen params=0" \
+  "Total buffers=320" net:unet=29,777
+expect zoo/conv_vae -- "Total params=244,881" "Trainable params=244,881" "Frozen params=0" \
+  net:encoder=205,632 net:mu_head=2,064 net:logvar_head=2,064 net:decoder=35,121
 exit $fail

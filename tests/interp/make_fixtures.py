@@ -8,10 +8,11 @@ networks of single ops' tests (tests/interp/MODEL.net), sets every weight from a
 sides can compute (so weights need not be stored), takes a batch of real
 MNIST images from runtime/mnist, and writes tests/interp/fixtures/MODEL.bin:
 
-  x        [B, 784]      the batch (first B training images, in [0, 1])
+  x        [B, 784]      the batch (first B training images, in [0, 1]; a
+                         model of another input shape: synthetic, [B, numel])
   labels   [B]           their digits (as floats)
-  eps      [B, 9]        VAE only: the normal([latent]) draws
-  noise    [B, 784]      denoiser only: the noise added to x
+  eps      [B, 9]        VAE only: the normal([latent]) draws (conv_vae: [B, 16])
+  noise    [B, 784]      denoiser (and unet) only: the noise added to x
   loss     [1]           batch-mean loss at the formula weights
   d_NAME                 gradient of every trainable tensor
   adam_NAME, sgd_NAME    the tensor after 3 steps of Adam (lr 1e-3) /
@@ -69,6 +70,12 @@ ZERO_GRADS = {"cnn_bn": ["cnn.conv1.bias", "cnn.conv2.bias", "cnn.conv3.bias", "
 # way, and bn4's running mean records the shift.  Not compared after the
 # Adam steps (after the SGD steps it is).
 SKIP_ADAM_BUFFERS = {"cnn_bn": ["cnn.bn4.running_mean"]}
+# Weights that Adam's amplified noise moves the same way: unet's convolutions
+# under batch norm with input channels nearly constant over the batch of 4
+# (the normalisation removes a constant's contribution, so those gradient
+# entries are rounding noise, stepped +-lr by Adam).  Records
+# skip_adam_NAME; after the SGD steps they are compared.
+SKIP_ADAM = {"unet": ["unet.conv2.weight", "unet.conv7.weight"]}
 
 
 class TanhSmall(torch.nn.Module):
@@ -455,21 +462,32 @@ def main():
     wanted = sys.argv[1:] or list(models)
     extras = {"denoiser": noise, "vae": eps, "dropout_small": DropoutSmall.masks()}
     for name in wanted:       # the zoo's dropout masks
-        if name in ZOO and hasattr(ZOO[name], "masks"):
+        if name in ZOO and getattr(ZOO[name], "DROPOUTS", None):
             extras[name] = ZOO[name].masks(B)
+    # The zoo's other draws and inputs, from their own generators (the
+    # global stream above stays as the study's fixtures drew it): unet's
+    # noise is the denoiser's; conv_vae's epsilon is [B, 16]; a model whose
+    # input is not an MNIST image (resnet8: [3, 32, 32]) gets a synthetic
+    # batch, uniform in [0, 1), stored as x like any other.
+    extras["unet"] = noise
+    extras["conv_vae"] = torch.randn(B, ZOO["conv_vae"].LATENT, generator=torch.Generator().manual_seed(2))
+    inputs = {n: torch.rand(B, *ZOO[n].INPUT, generator=torch.Generator().manual_seed(3))
+              for n in wanted if hasattr(ZOO.get(n), "INPUT")}
+    mnist_x = x
     for name in wanted:
         extra = extras.get(name)
         cls = models[name]
+        x = inputs.get(name, mnist_x)
         model = cls()
         set_formula_weights(model)
         loss = model.loss(x, labels, extra)
         loss.backward()
-        records = [("x", x.reshape(B, -1).numpy(), B * 784),
+        records = [("x", x.reshape(B, -1).numpy(), x.numel()),
                    ("labels", labels.numpy().astype(np.float32), B),
                    ("loss", np.array([loss.item()], np.float32), 1)]
-        if name == "vae":
-            records.append(("eps", eps.numpy(), eps.numel()))
-        if name == "denoiser":
+        if name in ("vae", "conv_vae"):
+            records.append(("eps", extra.numpy(), extra.numel()))
+        if name in ("denoiser", "unet"):
             records.append(("noise", noise.reshape(B, -1).numpy(), noise.numel()))
         if isinstance(extra, list):   # dropout masks, in the order of the model's dropout_mask nodes
             for j, mask in enumerate(extra):
@@ -479,6 +497,8 @@ def main():
         sgd = trained(cls, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), x, labels, extra, zero)
         for pname in zero:
             records.append(("zero_grad_" + netc_name(pname), np.array([0], np.float32), 1))
+        for pname in SKIP_ADAM.get(name, []):
+            records.append(("skip_adam_" + netc_name(pname), np.array([0], np.float32), 1))
         adam_p = dict(adam.named_parameters())
         sgd_p = dict(sgd.named_parameters())
         for pname, p in model.named_parameters():

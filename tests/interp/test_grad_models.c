@@ -170,7 +170,7 @@ int main(void) {
   mnist_batch(&d.train, NULL, 0, BATCH, x, labels);
   mnist_batch(&d.train, NULL, 0, DET_BATCH, det_x, det_labels);
   const char *models[] = {"autoencoder", "denoiser", "classifier", "vae", "conv_opts", "graph_small", "zoo/lenet5"};
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < (int)(sizeof models / sizeof *models); i++)
     check_model(models[i], x, labels);
   mnist_free(&d);
   return t_finish("interp_grad_models");
