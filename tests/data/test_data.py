@@ -40,6 +40,7 @@ ap.add_argument("--sanitized", action="store_true")
 ap.add_argument("--trainer")
 ap.add_argument("--netc")
 ap.add_argument("--cifar-trainer")
+ap.add_argument("--resnet-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -162,17 +163,19 @@ elif A.check == "train":
           f"CIFAR refused by the MNIST classifier, with both shapes: {r.stderr.strip()[:160]}")
     # A model of 3x32x32 inputs trains on the CIFAR-10 set: its generated
     # trainer and netc run, whose losses agree to float rounding.
-    if A.cifar_trainer and A.netc:
-        net = os.path.join(A.src, "tests/data/cifar_small.net")
+    for trainer, rel in ((A.cifar_trainer, "tests/data/cifar_small.net"), (A.resnet_trainer, "models/zoo/resnet8.net")):
+        if not (trainer and A.netc):
+            continue
+        net = os.path.join(A.src, rel)
         got = []
-        for cmd in ([A.cifar_trainer], [A.netc, "run", net]):
+        for cmd in ([trainer], [A.netc, "run", net]):
             r = subprocess.run(cmd + ["--data", P("cifar10"), "--epochs", "1", "--json", "--quiet", "--threads", "2"],
                                capture_output=True, text=True, timeout=300)
             got.append(json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {})
-            check(r.returncode == 0 and "test_accuracy" in got[-1], f"cifar_small on CIFAR-10 ({cmd[0]}): {got[-1]}")
+            check(r.returncode == 0 and "test_accuracy" in got[-1], f"{rel} on CIFAR-10 ({cmd[0]}): {got[-1]}")
         if got[0] and got[1]:
             worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
-            check(worst < 1e-5, f"cifar_small: generated trainer == netc run (losses within {worst:.1e})")
+            check(worst < 1e-5, f"{rel}: generated trainer == netc run (losses within {worst:.1e})")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)
