@@ -16,13 +16,17 @@
 // Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID): on a shared,
 // loaded machine that is what an idle core would do.  A mark costs a
 // system call; its measured cost is subtracted from every interval, and
-// the table's sum is printed next to the real step (the trainer's
-// train_step on the same batch, not instrumented): the difference is the
-// work no layer owns (weight transposes, the chunk-order gradient
-// reduction, the input copy).  The optimiser is not part of train_step.
+// the backward's per-example loops are timed twice (TL and TE below).  The
+// table's sum is printed next to the real step (the trainer's train_step
+// on the same batch, uninstrumented, timed in every run): the gap is the
+// marks' residual cost and the work no row names (the chunks' loss sums,
+// the parallel region).  The optimiser is not part of train_step.
 //
-// FLOPs are 2 m n k of every GEMM call; the element-wise work (mask, bias
-// gradient, epilogue) is timed but not counted.  "of peak" divides by the
+// FLOPs are 2 m n k of every GEMM call.  A forward row includes its fused
+// bias + activation epilogue and im2col / col2im; an input- or weight-
+// gradient row its im2col / col2im / transpose; the element-wise row the
+// ReLU mask, the bias gradient and the gradient blocks' zeroing (the mse
+// row's: the loss seed and the folded sigmoid / mse gradient).  "of peak" divides by the
 // single-thread FMA peak: --peak, else the best of bench-peak's (AVX2 and,
 // where the CPU has it, AVX-512) measured in CPU time too (--clock cpu),
 // run from this program's directory.
@@ -76,6 +80,19 @@ static double tnow(void) {
 
 // The time since the previous mark goes to (l, p).
 #define T(l, p) do { double t_ = tnow(); acc[l][p] += t_ - last - mark_cost; last = t_; } while (0)
+
+// Inside the backward's per-example loops a mark after every call would
+// be thousands of system calls per step, and they cost more than
+// mark_cost (they disturb the caches and branch predictors the kernels
+// use: the sum came out 6-20% above the real step).  So each run times the
+// batch twice: fine (a mark after every call in those loops: TL, into
+// loop_fine) and coarse (one mark per loop: TE, into loop_all).  The
+// layer's loop time is the coarse one, split between its passes in the
+// proportions of the fine one; every other mark is once per chunk.
+static int fine;
+static double loop_fine[NLAYER][NPASS], loop_all[NLAYER];
+#define TL(l, p) do { if (fine) { double t_ = tnow(); loop_fine[l][p] += t_ - last - mark_cost; last = t_; } } while (0)
+#define TE(l) do { if (!fine) { double t_ = tnow(); loop_all[l] += t_ - last - mark_cost; last = t_; } } while (0)
 
 // generated/autoencoder.c's forward_chunk, with marks.
 static void forward_timed(const GenChunk *c) {
@@ -163,43 +180,46 @@ static void backward_timed(const GenChunk *c) {
     const float *dy = g45 + i * 784;
     kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g46 + i * 1568, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
-    T(L_DECONV3, P_DX);
+    TL(L_DECONV3, P_DX);
     kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
-    T(L_DECONV3, P_DW);
+    TL(L_DECONV3, P_DW);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
-    T(L_DECONV3, P_ELT);
+    TL(L_DECONV3, P_ELT);
   }
+  TE(L_DECONV3);
   memset(d_decoder_deconv2_w, 0, sizeof(float) * 1152);
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   T(L_DECONV2, P_ELT);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g46 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    T(L_DECONV2, P_ELT);
+    TL(L_DECONV2, P_ELT);
     kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g50 + i * 784, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
-    T(L_DECONV2, P_DX);
+    TL(L_DECONV2, P_DX);
     kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
-    T(L_DECONV2, P_DW);
+    TL(L_DECONV2, P_DW);
     kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
-    T(L_DECONV2, P_ELT);
+    TL(L_DECONV2, P_ELT);
   }
+  TE(L_DECONV2);
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 4608);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   T(L_DECONV1, P_ELT);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g50 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    T(L_DECONV1, P_ELT);
+    TL(L_DECONV1, P_ELT);
     kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g54 + i * 288, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-    T(L_DECONV1, P_DX);
+    TL(L_DECONV1, P_DX);
     kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-    T(L_DECONV1, P_DW);
+    TL(L_DECONV1, P_DW);
     kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
-    T(L_DECONV1, P_ELT);
+    TL(L_DECONV1, P_ELT);
   }
+  TE(L_DECONV1);
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy59 = kern_mask(g54, v_decoder_dense2, CHUNK * 288, MASK);
@@ -251,43 +271,46 @@ static void backward_timed(const GenChunk *c) {
   T(L_CONV3, P_ELT);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g70 + i * 288, v_encoder_trunk_conv3 + i * 288, 288, MASK);
-    T(L_CONV3, P_ELT);
+    TL(L_CONV3, P_ELT);
     kern_conv_dx(&s->k[7], dy, S + 43856, g75 + i * 784, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-    T(L_CONV3, P_DX);
+    TL(L_CONV3, P_DX);
     kern_conv_dw(&s->k[12], dy, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-    T(L_CONV3, P_DW);
+    TL(L_CONV3, P_DW);
     kern_bias_grad(dy, 32, 9, d_encoder_trunk_conv3_b);
-    T(L_CONV3, P_ELT);
+    TL(L_CONV3, P_ELT);
   }
+  TE(L_CONV3);
   memset(d_encoder_trunk_conv2_w, 0, sizeof(float) * 1152);
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
   T(L_CONV2, P_ELT);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g75 + i * 784, v_encoder_trunk_conv2 + i * 784, 784, MASK);
-    T(L_CONV2, P_ELT);
+    TL(L_CONV2, P_ELT);
     kern_conv_dx(&s->k[8], dy, S + 48464, g79 + i * 1568, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    T(L_CONV2, P_DX);
+    TL(L_CONV2, P_DX);
     kern_conv_dw(&s->k[11], dy, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    T(L_CONV2, P_DW);
+    TL(L_CONV2, P_DW);
     kern_bias_grad(dy, 16, 49, d_encoder_trunk_conv2_b);
-    T(L_CONV2, P_ELT);
+    TL(L_CONV2, P_ELT);
   }
+  TE(L_CONV2);
   memset(d_encoder_trunk_conv1_w, 0, sizeof(float) * 72);
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
   T(L_CONV1, P_ELT);
   for (int i = 0; i < CHUNK; i++) {
     const float *dy = kern_mask(g79 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
-    T(L_CONV1, P_ELT);
+    TL(L_CONV1, P_ELT);
     kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
-    T(L_CONV1, P_DW);
+    TL(L_CONV1, P_DW);
     kern_bias_grad(dy, 8, 196, d_encoder_trunk_conv1_b);
-    T(L_CONV1, P_ELT);
+    TL(L_CONV1, P_ELT);
   }
+  TE(L_CONV1);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -386,16 +409,11 @@ int main(int argc, char **argv) {
   float *x = malloc(sizeof(float) * B * MNIST_PIXELS);
   mnist_batch(&d.train, NULL, 0, B, x, NULL);
 
-  // The real step, uninstrumented: warm-up, then the median of the runs.
+  // The real step, uninstrumented, is timed in every run next to the
+  // instrumented batch (so both see the same load); warm-up first.
   double steps[MAXRUNS];
   for (int w = 0; w < 3; w++)
     m->train_step(m, x, NULL, B, 1);
-  for (int r = 0; r < runs; r++) {
-    double t0 = tnow();
-    m->train_step(m, x, NULL, B, 1);
-    steps[r] = tnow() - t0;
-  }
-  double step = median(steps, runs);
 
   // A mark's own cost (the median of many back-to-back reads).
   {
@@ -414,7 +432,28 @@ int main(int argc, char **argv) {
   // gradient blocks as run_chunks lays them out).
   static double cell[NLAYER][NPASS][MAXRUNS];
   for (int r = -2; r < runs; r++) {   // two warm-up runs
+    static double split[NLAYER][NPASS];
+    double t0 = tnow();
+    m->train_step(m, x, NULL, B, 1);
+    if (r >= 0)
+      steps[r] = tnow() - t0;
+    memset(loop_fine, 0, sizeof loop_fine);
+    fine = 1;
+    for (int c = 0; c < nch; c++) {
+      GenChunk ch = {
+        .model = gm, .P = m->params, .S = gm->arena,
+        .A = gm->arena + sp->arena_threads,
+        .G = gm->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
+        .x = x, .labels = NULL,
+        .i0 = c * sp->chunk, .nc = sp->chunk, .n = B, .seed = 1, .train = 1,
+      };
+      forward_timed(&ch);
+      backward_timed(&ch);
+    }
+    memcpy(split, loop_fine, sizeof split);
     memset(acc, 0, sizeof acc);
+    memset(loop_all, 0, sizeof loop_all);
+    fine = 0;
     for (int c = 0; c < nch; c++) {
       GenChunk ch = {
         .model = gm, .P = m->params, .S = gm->arena,
@@ -447,12 +486,18 @@ int main(int argc, char **argv) {
       }
     }
     T(L_REDUCE, P_ELT);
-    if (r >= 0)
-      for (int l = 0; l < NLAYER; l++)
-        for (int p = 0; p < NPASS; p++)
-          cell[l][p][r] = acc[l][p];
+    if (r < 0)
+      continue;
+    for (int l = 0; l < NLAYER; l++) {
+      double f = 0;
+      for (int p = 0; p < NPASS; p++)
+        f += split[l][p];
+      for (int p = 0; p < NPASS; p++)
+        cell[l][p][r] = acc[l][p] + (f > 0 ? loop_all[l] * split[l][p] / f : 0.0);
+    }
   }
 
+  double step = median(steps, runs);
   double t[NLAYER][NPASS], flops[NLAYER][NPASS] = {{0}}, sum = 0, layer_sum[NLAYER] = {0};
   for (int l = 0; l < NLAYER; l++)
     for (int p = 0; p < NPASS; p++) {
