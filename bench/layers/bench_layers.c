@@ -551,10 +551,19 @@ int main(int argc, char **argv) {
   printf("\n| layer | ms | share of step |\n|---|---:|---:|\n");
   for (int l = 0; l < NLAYER; l++)
     printf("| %s | %.3f | %.1f%% |\n", layer_name[l], layer_sum[l] * 1e3, 100 * layer_sum[l] / step);
+  printf("\n| pass | MFLOP | ms | GFLOP/s | share of step |\n|---|---:|---:|---:|---:|\n");
   double all_flops = 0;
-  for (int l = 0; l < NLAYER; l++)
-    for (int p = 0; p < 3; p++)
-      all_flops += flops[l][p];
+  for (int p = 0; p < NPASS; p++) {
+    double f = 0, tp = 0;
+    for (int l = 0; l < NLAYER; l++)
+      f += flops[l][p], tp += t[l][p];
+    all_flops += f;
+    if (f > 0)
+      printf("| %s | %.1f | %.3f | %.2f | %.1f%% |\n", pass_name[p], f * 1e-6, tp * 1e3, f / tp * 1e-9,
+             100 * tp / step);
+    else
+      printf("| %s | | %.3f | | %.1f%% |\n", pass_name[p], tp * 1e3, 100 * tp / step);
+  }
   printf("\nsum of the table: %.3f ms (%.1f%% of the step); real step (train_step, uninstrumented): "
          "%.3f ms, %.2f GFLOP/s (%.1f%% of peak)\n", sum * 1e3, 100 * sum / step, step * 1e3,
          all_flops / step * 1e-9, peak > 0 ? 100 * all_flops / step * 1e-9 / peak : 0.0);
