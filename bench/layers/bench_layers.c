@@ -498,6 +498,19 @@ int main(int argc, char **argv) {
   }
 
   double step = median(steps, runs);
+
+  // The instrumented code must be the trainer's: the gradient the last
+  // instrumented batch left in m->grads against train_step's on the same
+  // weights and batch.
+  float *ours = malloc(sizeof(float) * sp->n_trainable);
+  memcpy(ours, m->grads, sizeof(float) * sp->n_trainable);
+  m->train_step(m, x, NULL, B, 1);
+  double maxdiff = 0;
+  for (size_t j = 0; j < sp->n_trainable; j++) {
+    double dd = fabs((double)ours[j] - (double)m->grads[j]);
+    maxdiff = dd > maxdiff ? dd : maxdiff;
+  }
+  free(ours);
   double t[NLAYER][NPASS], flops[NLAYER][NPASS] = {{0}}, sum = 0, layer_sum[NLAYER] = {0};
   for (int l = 0; l < NLAYER; l++)
     for (int p = 0; p < NPASS; p++) {
@@ -515,8 +528,8 @@ int main(int argc, char **argv) {
   const char *target = libxsmm_get_target_arch();
   if (json) {
     printf("{\"cpu\":\"%s\",\"xsmm_target\":\"%s\",\"peak_isa\":\"%s\",\"peak_gflops\":%.2f,"
-           "\"batch\":%d,\"chunk\":%d,\"runs\":%d,\"mark_cost_s\":%.3g}\n",
-           cpu, target, isa, peak, B, sp->chunk, runs, mark_cost);
+           "\"batch\":%d,\"chunk\":%d,\"runs\":%d,\"mark_cost_s\":%.3g,\"grad_maxdiff\":%.3g}\n",
+           cpu, target, isa, peak, B, sp->chunk, runs, mark_cost, maxdiff);
     for (int l = 0; l < NLAYER; l++)
       for (int p = 0; p < NPASS; p++) {
         if (t[l][p] <= 0 && flops[l][p] == 0)
@@ -532,6 +545,8 @@ int main(int argc, char **argv) {
   printf("# CPU: %s; libxsmm target %s; FMA peak 1 thread %.1f GFLOP/s (%s)\n", cpu, target, peak, isa);
   printf("# batch %d in %d chunks of %d, 1 thread, thread CPU time, median of %d runs;"
          " a timer mark costs %.2f us (subtracted)\n", B, nch, sp->chunk, runs, mark_cost * 1e6);
+  printf("# the instrumented code's gradient %s train_step's (max |difference| %.3g)\n",
+         maxdiff == 0 ? "equals" : "DIFFERS FROM", maxdiff);
   printf("| layer | shape | pass | MFLOP | ms | GFLOP/s | share of step | of peak |\n"
          "|---|---|---|---:|---:|---:|---:|---:|\n");
   for (int l = 0; l < NLAYER; l++)
