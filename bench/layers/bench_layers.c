@@ -313,6 +313,24 @@ static void backward_timed(const GenChunk *c) {
   TE(L_CONV1);
 }
 
+// The batch's chunks one after another, as run_chunks runs them on one
+// thread: thread 0's chunk arena, chunk c's gradient block.
+static void batch_timed(NetModel *m, const float *x) {
+  GenModel *gm = m->impl;
+  const GenSpec *sp = gm->spec;
+  for (int c = 0; c < sp->batch / sp->chunk; c++) {
+    GenChunk ch = {
+      .model = gm, .P = m->params, .S = gm->arena,
+      .A = gm->arena + sp->arena_threads,
+      .G = gm->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
+      .x = x, .labels = NULL,
+      .i0 = c * sp->chunk, .nc = sp->chunk, .n = sp->batch, .seed = 1, .train = 1,
+    };
+    forward_timed(&ch);
+    backward_timed(&ch);
+  }
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -439,32 +457,12 @@ int main(int argc, char **argv) {
       steps[r] = tnow() - t0;
     memset(loop_fine, 0, sizeof loop_fine);
     fine = 1;
-    for (int c = 0; c < nch; c++) {
-      GenChunk ch = {
-        .model = gm, .P = m->params, .S = gm->arena,
-        .A = gm->arena + sp->arena_threads,
-        .G = gm->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
-        .x = x, .labels = NULL,
-        .i0 = c * sp->chunk, .nc = sp->chunk, .n = B, .seed = 1, .train = 1,
-      };
-      forward_timed(&ch);
-      backward_timed(&ch);
-    }
+    batch_timed(m, x);
     memcpy(split, loop_fine, sizeof split);
     memset(acc, 0, sizeof acc);
     memset(loop_all, 0, sizeof loop_all);
     fine = 0;
-    for (int c = 0; c < nch; c++) {
-      GenChunk ch = {
-        .model = gm, .P = m->params, .S = gm->arena,
-        .A = gm->arena + sp->arena_threads,
-        .G = gm->arena + sp->arena_grads + (size_t)c * sp->n_trainable,
-        .x = x, .labels = NULL,
-        .i0 = c * sp->chunk, .nc = sp->chunk, .n = B, .seed = 1, .train = 1,
-      };
-      forward_timed(&ch);
-      backward_timed(&ch);
-    }
+    batch_timed(m, x);
     // The step's work outside the chunks, as run_batch does it (one
     // thread): the weights kernels read transposed, then the chunk
     // gradient blocks added in chunk order.
