@@ -11,7 +11,11 @@
 // A core whose AVX-512 units are 256 bits wide (double-pumped, e.g. AMD
 // Zen 4) shows the same peak for both: that is a fact of the core.
 //
-// Usage: bench-peak [--runs N] [--threads N] [--json]
+// Usage: bench-peak [--runs N] [--threads N] [--json] [--clock wall|cpu]
+// --clock cpu times the master thread's CPU time instead of the wall clock
+// (and so measures 1 thread only): on a shared, loaded machine that is the
+// peak an idle core would show, the denominator for benchmarks that also
+// use CPU time (bench-layers).
 // prints a Markdown table, or with --json one JSON line per measurement
 // (and one naming the CPU) for bench/codegen/bench.py.
 #include <immintrin.h>
@@ -24,9 +28,11 @@
 #define CHAINS 12   // the unroll pragmas below say 12 too: keep them equal
 #define ITERS 20000000L   // per thread and run: ~0.1-0.3 s on a 3-4 GHz core
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock_id, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -116,8 +122,12 @@ int main(int argc, char **argv) {
       max_threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--json"))
       json = 1;
+    else if (!strcmp(argv[i], "--clock") && i + 1 < argc && !strcmp(argv[i + 1], "cpu"))
+      clock_id = CLOCK_THREAD_CPUTIME_ID, i++;
+    else if (!strcmp(argv[i], "--clock") && i + 1 < argc && !strcmp(argv[i + 1], "wall"))
+      clock_id = CLOCK_MONOTONIC, i++;
     else {
-      fprintf(stderr, "usage: %s [--runs N] [--threads N] [--json]\n"
+      fprintf(stderr, "usage: %s [--runs N] [--threads N] [--json] [--clock wall|cpu]\n"
                       "Measures the single-precision FMA peak (GFLOP/s) with AVX2 and, where the\n"
                       "CPU has it, AVX-512, on 1..N threads; prints the median of N runs.\n", argv[0]);
       return 2;
@@ -127,6 +137,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: --runs must be 1..99 and --threads at least 1\n", argv[0]);
     return 2;
   }
+  if (clock_id != CLOCK_MONOTONIC)
+    max_threads = 1;   // one thread's CPU time says nothing of the others
   __builtin_cpu_init();
   struct { const char *isa; FmaLoop f; int lanes; int ok; } isas[] = {
     {"AVX2", fma_avx2, 8, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")},
