@@ -12,6 +12,9 @@ usage: test_predict.py --trainer T --netc NETC --netc-data D --src ROOT
 """
 import argparse
 import json
+import resource
+import shutil
+import signal
 import os
 import struct
 import subprocess
@@ -172,6 +175,16 @@ if os.geteuid() != 0:      # root writes anywhere
     os.mkdir(ro, 0o555)
     rc, out, err = run(T + ["--epochs", "0", "--load", ck, "--predict", ro, "--quiet"])
     check(rc == 1 and ro in err and not os.listdir(ro), "read-only folder: exit 1 naming the file")
+# A full disk, as a file-size limit makes it (writes fail with EFBIG):
+# exit 1 naming the export's file, no temporaries and no partial files left.
+def small_files():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+pf = P("pred-full")
+p = subprocess.run(T + ["--epochs", "0", "--load", ck, "--predict", pf, "--quiet"], capture_output=True,
+                   text=True, env=dict(os.environ, OMP_NUM_THREADS="2"), timeout=600, preexec_fn=small_files)
+check(p.returncode == 1 and os.path.join(pf, "logp.npy") in p.stderr and os.listdir(pf) == [],
+      "disk full: exit 1 naming the file, nothing left (%d, %s)" % (p.returncode, p.stderr.strip()))
 if os.path.exists("/dev/full"):
     # Disk full: a file that cannot be written in place of a folder is
     # refused; /dev/full itself is no folder either.
@@ -179,4 +192,6 @@ if os.path.exists("/dev/full"):
     check(rc == 1 and "/dev/full" in err, "--predict /dev/full: exit 1 naming it")
 
 print("%d failure(s)" % failures)
+if not failures:
+    shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(1 if failures else 0)
