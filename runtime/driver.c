@@ -75,7 +75,7 @@ static const OptSpec specs[] = {
   {"--train-labels", "F", ARG_STRING, F(train_labels), 0, 0, NULL, "their labels"},
   {"--test-images", "F", ARG_STRING, F(test_images), 0, 0, NULL, "test examples"},
   {"--test-labels", "F", ARG_STRING, F(test_labels), 0, 0, NULL, "their labels"},
-  {"--epochs", "N", ARG_INT, F(epochs), 0, 1000000, NULL, "epochs to train (0: evaluate --load/--resume)"},
+  {"--epochs", "N", ARG_INT, F(epochs), 0, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
   {"--lr", "X", ARG_REAL, F(optim.lr), 0, 1e6, NULL, "learning rate"},
@@ -175,6 +175,8 @@ void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOpti
     fprintf(f, "  %-22s %s [%s]\n", left, s->help, def);
   }
   fprintf(f, "  %-22s this text\n", "--help");
+  fprintf(f, "\n--epochs 0 with --load or --resume evaluates the checkpoint (validation and test, no\n"
+             "training, nothing saved); --predict DIR then writes the exports as DIR/NAME.npy.\n");
 }
 
 static void usage(FILE *f, const char *prog, const NetModel *m) {
