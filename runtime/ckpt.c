@@ -114,6 +114,8 @@ static int fsync_dir(const char *path) {
   return rc;
 }
 
+int ckpt_fsync_dir(const char *path) { return fsync_dir(path); }
+
 int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptTrain *tr) {
   if (!host_is_little_endian())
     return fail(path, "checkpoints need a little-endian host");

@@ -61,4 +61,8 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr);
 // number of tensors loaded, or -1; loading none is an error.
 int ckpt_load_subset(const char *path, NetModel *m, const char *prefix);
 
+// Fsyncs the directory holding path (after renaming a file into it, so
+// the rename survives a crash).  Returns 0 or -1 (errno set).
+int ckpt_fsync_dir(const char *path);
+
 #endif

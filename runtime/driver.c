@@ -13,6 +13,7 @@
 
 #include <omp.h>
 
+#include "arrayout.h"
 #include "ckpt.h"
 #include "driver.h"
 #include "rng.h"
@@ -62,6 +63,8 @@ typedef struct {
 } OptSpec;
 
 static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};  // OptimKind order
+static const char *const split_names[] = {"test", "val", "train", NULL};   // DRIVER_SPLIT_* order
+static const char *const format_names[] = {"npy", "csv", NULL};
 static const char *const schedule_names[] = {"none", "step", "multistep", "exponential", "cosine",
                                              "onecycle", "plateau", NULL};      // SchedKind order
 
@@ -72,7 +75,7 @@ static const OptSpec specs[] = {
   {"--train-labels", "F", ARG_STRING, F(train_labels), 0, 0, NULL, "their labels"},
   {"--test-images", "F", ARG_STRING, F(test_images), 0, 0, NULL, "test examples"},
   {"--test-labels", "F", ARG_STRING, F(test_labels), 0, 0, NULL, "their labels"},
-  {"--epochs", "N", ARG_INT, F(epochs), 1, 1000000, NULL, "epochs to train"},
+  {"--epochs", "N", ARG_INT, F(epochs), 0, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
   {"--lr", "X", ARG_REAL, F(optim.lr), 0, 1e6, NULL, "learning rate"},
@@ -127,6 +130,10 @@ static const OptSpec specs[] = {
   {"--log", "FILE.csv", ARG_STRING, F(log), 0, 0, NULL, "per-epoch CSV log"},
   {"--patience", "N", ARG_INT, F(patience), 0, 1000000, NULL,
    "stop after N epochs without a better validation loss (0: off)"},
+  {"--predict", "DIR", ARG_STRING, F(predict), 0, 0, NULL,
+   "write the exports over a split to DIR/NAME.npy (+ labels, predicted)"},
+  {"--predict-split", "S", ARG_CHOICE, F(predict_split), 0, 0, split_names, "--predict: test, val or train"},
+  {"--predict-format", "F", ARG_CHOICE, F(predict_format), 0, 0, format_names, "--predict: npy or csv"},
   {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
   {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
 };
@@ -168,6 +175,8 @@ void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOpti
     fprintf(f, "  %-22s %s [%s]\n", left, s->help, def);
   }
   fprintf(f, "  %-22s this text\n", "--help");
+  fprintf(f, "\n--epochs 0 with --load or --resume evaluates the checkpoint (validation and test, no\n"
+             "training, nothing saved); --predict DIR then writes the exports as DIR/NAME.npy.\n");
 }
 
 static void usage(FILE *f, const char *prog, const NetModel *m) {
@@ -338,6 +347,13 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     bad = "--load-prefix needs --load";
   else if (o->load && o->resume)
     bad = "--load and --resume exclude each other";
+  else if (o->epochs == 0 && !o->load && !o->resume)
+    bad = "--epochs 0 evaluates a checkpoint: give --load FILE or --resume FILE "
+          "(evaluating random weights is almost surely a mistake)";
+  else if (o->epochs == 0 && (o->save || o->log))
+    bad = "--epochs 0 trains nothing: --save and --log do not apply";
+  else if (!o->predict && (is_given(given, "--predict-split") || is_given(given, "--predict-format")))
+    bad = "--predict-split and --predict-format need --predict DIR";
   if (bad) {
     fprintf(stderr, "error: %s\n", bad);
     return 2;
@@ -391,6 +407,7 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
 #define SALT_STEP 0x73746570u      // per-step model randomness
 #define SALT_VAL 0x76616cu         // validation forward (same every epoch)
 #define SALT_TEST 0x74657374u      // test forward
+#define SALT_TRAIN_PREDICT 0x70726564u   // --predict-split train's forward
 
 static double now(void) {
   struct timespec t;
@@ -649,7 +666,8 @@ static int optim_setup(Run *run) {
   if (o->sched.kind == SCHED_ONECYCLE) {
     if (oc.kind == OPTIM_SGD || oc.kind == OPTIM_RMSPROP) oc.momentum = 0.95;
     else oc.beta1 = 0.95;
-    if (o->sched.pct_start * o->epochs * run->steps < 2) {
+    // (--epochs 0 takes no step: nothing to check.)
+    if (o->epochs > 0 && o->sched.pct_start * o->epochs * run->steps < 2) {
       fprintf(stderr, "error: --schedule onecycle: %d epochs of %d steps leave its rising phase "
               "(--pct-start %g) under 2 steps\n", o->epochs, run->steps, o->sched.pct_start);
       return 1;
@@ -874,6 +892,84 @@ static int run_finish(Run *run, double train_loss) {
   return 0;
 }
 
+// --predict: DIR made if missing (one level, as mkdir).  Returns 0 or 1.
+static int predict_dir(const char *dir) {
+  struct stat st;
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    fprintf(stderr, "%s: cannot create the --predict folder: %s\n", dir, strerror(errno));
+    return 1;
+  }
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "%s: --predict needs a folder, and this is not one\n", dir);
+    return 1;
+  }
+  return 0;
+}
+
+// --predict: the kept parameters forward over the split, in batches seeded
+// as evaluate() seeds them, each export streamed into its file.  The
+// files appear only once all are complete (each renamed in turn); an error
+// drops the temporaries.  Returns 0 or 1.
+static int predict(Run *run) {
+  NetModel *m = run->m;
+  const DriverOptions *o = run->o;
+  static const uint64_t salts[] = {SALT_TEST, SALT_VAL, SALT_TRAIN_PREDICT};
+  const MnistSet *s = o->predict_split == DRIVER_SPLIT_VAL     ? &run->d->val
+                      : o->predict_split == DRIVER_SPLIT_TRAIN ? &run->d->train
+                                                               : &run->d->test;
+  const uint64_t seed = rng_hash2(run->tr.seed, salts[o->predict_split]);
+  const int csv = o->predict_format == 1, cls = m->class_output >= 0 && m->class_output < m->n_outputs;
+  const int nf = m->n_outputs + 1 + cls;     // exports, labels, predicted
+  if (predict_dir(o->predict))
+    return 1;
+  ArrayOut *f = calloc((size_t)nf, sizeof *f);
+  int64_t *ints = malloc(sizeof(int64_t) * (size_t)run->batch);
+  int ok = f && ints;
+  if (!ok)
+    fprintf(stderr, "error: out of memory for --predict\n");
+  int opened = 0;
+  for (; ok && opened < nf; opened++) {
+    int j = opened;
+    ok = arrayout_open(&f[j], o->predict,
+                       j < m->n_outputs ? m->outputs[j].name : j == m->n_outputs ? "labels" : "predicted", csv,
+                       j < m->n_outputs ? ARRAY_F32 : ARRAY_I64, (size_t)s->n,
+                       j < m->n_outputs ? m->outputs[j].size : 0) == 0;
+  }
+  if (!ok && opened > 0)
+    opened--;                                // the failed one cleaned up after itself
+  for (int start = 0; ok && start < s->n; start += run->batch) {
+    int nb = s->n - start < run->batch ? s->n - start : run->batch;
+    mnist_batch(s, NULL, start, nb, run->w.x, run->w.labels);
+    m->forward(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, rng_hash2(seed, (uint64_t)start),
+               run->w.outs);
+    for (int j = 0; ok && j < m->n_outputs; j++)
+      ok = arrayout_write(&f[j], run->w.outs[j], (size_t)nb) == 0;
+    for (int i = 0; i < nb; i++)
+      ints[i] = run->w.labels[i];
+    ok = ok && arrayout_write(&f[m->n_outputs], ints, (size_t)nb) == 0;
+    if (ok && cls) {
+      int c = (int)m->outputs[m->class_output].size;
+      const float *y = run->w.outs[m->class_output];
+      for (int i = 0; i < nb; i++) {
+        int best = 0;
+        for (int k = 1; k < c; k++)
+          if (y[(size_t)i * c + k] > y[(size_t)i * c + best]) best = k;
+        ints[i] = best;
+      }
+      ok = arrayout_write(&f[m->n_outputs + 1], ints, (size_t)nb) == 0;
+    }
+  }
+  for (int j = 0; j < opened; j++)
+    if (arrayout_close(&f[j], ok) != 0)
+      ok = 0;
+  if (ok && !o->quiet)
+    fprintf(stderr, "%s: wrote %d exports%s over %d %s examples to %s\n", m->name, m->n_outputs,
+            cls ? ", labels and predicted" : " and labels", s->n, split_names[o->predict_split], o->predict);
+  free(f);
+  free(ints);
+  return ok ? 0 : 1;
+}
+
 int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
   Run run;
   if (run_init(&run, m, o, d, r))
@@ -907,8 +1003,13 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
       stop = 1;
     }
   }
+  // --epochs 0: the checkpoint's validation numbers, as an epoch measures them.
+  if (!status && o->epochs == 0)
+    evaluate(m, &d->val, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &r->val_loss, &r->val_accuracy);
   if (!status)
     status = run_finish(&run, train_loss);
+  if (!status && o->predict)
+    status = predict(&run);
   run_free(&run);
   return status;
 }

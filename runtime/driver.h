@@ -32,6 +32,8 @@
 //   --resume FILE       continue a run: parameters, optimiser, epoch, RNG
 //   --log FILE.csv      one row per epoch
 //   --patience N        early stopping on the validation loss (0: off)
+//   --predict DIR       after the run, write the exports over a split (below)
+//   --predict-split S   test|val|train (test)   --predict-format F  npy|csv (npy)
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
 // (the table in driver.c is the reference: --help prints it, with the
@@ -55,6 +57,21 @@
 //   most the epoch in progress.  A NaN or infinite loss stops the run with
 //   the epoch and step named, leaves FILE at the last good epoch and exits
 //   with DRIVER_EXIT_DIVERGED (3).  Usage errors exit 2, other errors 1.
+// - --epochs 0 evaluates a checkpoint: it needs --load or --resume (random
+//   weights are a usage error: almost surely a mistake), trains nothing,
+//   writes no checkpoint or log (--save, --log refused), and evaluates the
+//   validation and test sets as a training run's last epoch and end do
+//   (same code, seeds and batches: the same numbers bit for bit, given
+//   the run's --seed and --batch).  The summary's train_loss is null.
+// - --predict DIR runs the kept parameters forward (eval mode) over the
+//   split's examples in file order, in batches seeded as evaluation is,
+//   and writes into DIR (created if missing, one level): NAME.npy per
+//   export (float32, shape [n, floats per example]: NetOutput has no
+//   per-example shape), labels.npy (int64, [n]) and, for a classifier
+//   (class_output), predicted.npy (int64 argmax, [n]).  --predict-format
+//   csv writes NAME.csv instead (one line per example).  Each file is
+//   written atomically (arrayout.h); an error names the file, exit 1.
+//   The train split is the training file without its validation tail.
 #ifndef NETRT_DRIVER_H
 #define NETRT_DRIVER_H
 
@@ -81,7 +98,12 @@ typedef struct {
   int patience;
   int json, quiet;
   const char *train_images, *train_labels, *test_images, *test_labels;   // instead of data
+  const char *predict;        // write the exports over a split into this folder (NULL: no)
+  int predict_split;          // DRIVER_SPLIT_*
+  int predict_format;         // 0: .npy, 1: CSV
 } DriverOptions;
+
+enum { DRIVER_SPLIT_TEST, DRIVER_SPLIT_VAL, DRIVER_SPLIT_TRAIN };
 
 typedef struct {
   int epochs_run;             // epochs completed, counting resumed ones
