@@ -120,6 +120,11 @@ elif A.check == "hostile":
         else:
             r = run(P("bad", name))
         first = r.stderr.splitlines()[0] if r.stderr else ""
+        # Without the address-space limit (the sanitizer build cannot run
+        # under one), a 4 GB data set fits the budget and fails later, on
+        # its truncated body: still exit 1, still the file named.
+        if A.sanitized and why == "need":
+            why = ""
         check(r.returncode == 1 and why in first and P("bad", name) in first,
               f"{name}: exit {r.returncode}, {first!r}")
 elif A.check == "train":
