@@ -288,29 +288,6 @@ class InputsSmall(torch.nn.Module):
         return torch.nn.functional.nll_loss(logp, labels)
 
 
-        for name, cin, cout in (("a", 1, 4), ("b", 4, 4), ("c", 4, 3), ("head", 19, 8)):
-            setattr(self, name, nn.Module())
-            getattr(self, name).conv1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.cls = nn.Module()
-        self.cls.dense1 = nn.Linear(341, 10)
-
-    def loss(self, x, labels, extra):
-        F = torch.nn.functional
-        h = F.max_pool2d(torch.tanh(self.a.conv1(x)), 2)
-        p = F.max_pool2d(F.relu(self.b.conv1(h)), 3, stride=2, padding=1)
-        q = F.avg_pool2d(self.c.conv1(h), 3, stride=2, padding=1)
-        u = torch.cat([F.interpolate(p, scale_factor=2, mode="nearest"), h,
-                       F.interpolate(p, scale_factor=2, mode="bilinear", align_corners=False)], 1)
-        w = torch.cat([F.max_pool2d(u, 2), q, F.avg_pool2d(h, 2)], 1)
-        g = F.adaptive_avg_pool2d(F.relu(self.head.conv1(w)), 1).flatten(1)
-        a7 = F.avg_pool2d(q, 7)
-        f = torch.cat([g, a7.flatten(1), F.max_pool2d(q, 3).flatten(1),
-                       F.interpolate(a7, scale_factor=5, mode="nearest").flatten(1)], 1)
-        z = F.interpolate(F.max_pool2d(q, 3), scale_factor=3, mode="bilinear", align_corners=False)
-        f = torch.cat([f, z.flatten(1), F.max_pool2d(q, 3, stride=2).flatten(1),
-                       F.avg_pool2d(q, 2, stride=1).flatten(1)], 1)
-        return F.nll_loss(F.log_softmax(self.cls.dense1(f), 1), labels)
-
 class DropoutSmall(torch.nn.Module):
     """tests/interp/dropout_small.net: flatten dense(32) relu dropout(0.3)
     dense(10), dropout(p=0.25), log_softmax, nll.  The masks are torch's
