@@ -249,7 +249,10 @@ static void interp_batch_norm(Interp *ip, const Node *n, float *out, const float
     for (int i = 0; i < ip->n; i++)
       for (int q = 0; q < P; q++) {
         size_t k = i * m + (size_t)c * P + q;
-        out[k] = in[0][k] * alpha + beta;
+        // In double: the product of two floats is exact there, so the
+        // value does not depend on whether the compiler contracts the
+        // multiply-add into an FMA (the oracle must not move with -O).
+        out[k] = (float)((double)in[0][k] * alpha + beta);
       }
   }
 }
@@ -283,7 +286,9 @@ static void interp_batch_norm_dx(Interp *ip, const Node *n, float *out, const fl
     for (int i = 0; i < ip->n; i++)
       for (int q = 0; q < P; q++) {
         size_t k = i * m + (size_t)c * P + q;
-        out[k] = (dy[k] - gs[2 * C + c] - (x[k] - gs[c]) * gs[C + c]) * gs[3 * C + c];
+        // In double, for the same reason as interp_batch_norm's (and the
+        // terms cancel: float rounding here is amplified upstream).
+        out[k] = (float)(((double)dy[k] - gs[2 * C + c] - ((double)x[k] - gs[c]) * gs[C + c]) * gs[3 * C + c]);
       }
 }
 
