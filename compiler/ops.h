@@ -91,6 +91,10 @@ bool shape_error(ShapeCx *cx, const char *fmt, ...) __attribute__((format(printf
 #define MAX_NUMEL 2147483647
 // s has at most MAX_NUMEL elements; else reports "WHAT [..] is too large".
 bool shape_fits(ShapeCx *cx, Shape s, const char *what);
+// A classification loss (nll, cross_entropy): SCORES [K] over K >= 2
+// classes and the label, which the checker passes as a scalar (it checks
+// the label input and K itself, by OPF_CLASS_LOSS) -> [].
+bool shape_class_loss(ShapeCx *cx, Shape *out, const char *scores);
 
 // ---- The interpreter's view ----
 

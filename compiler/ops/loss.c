@@ -94,18 +94,8 @@ static void grad_c(char *buf, size_t cap, OpKind op, const char *p, const char *
 
 // ---- Shape rules ----
 
-// cross_entropy(logits [K], label): as nll's, the label is checked by the
-// checker (OPF_CLASS_LOSS) and passed here as a scalar.
-static bool shape_cross_entropy(ShapeCx *cx, Shape *out) {
-  char s1[64];
-  Shape x = cx->in[0];
-  if (x.rank != 1 || x.dim[0] < 2)
-    return shape_error(cx, "cross_entropy expects logits over K >= 2 classes, [K], got %s", shape_str(x, s1));
-  if (cx->in[1].rank != 0)
-    return shape_error(cx, "cross_entropy: the label must be a scalar []");
-  *out = shape_scalar();
-  return true;
-}
+// cross_entropy(logits [K], label): nll's rule (ops/reduce.c).
+static bool shape_cross_entropy(ShapeCx *cx, Shape *out) { return shape_class_loss(cx, out, "logits"); }
 
 // Two tensors of one shape -> []; smooth_l1's beta and huber's delta > 0
 // (torch rejects delta <= 0; smooth_l1 with beta 0 is l1: write l1).

@@ -25,18 +25,18 @@ static bool shape_mse(ShapeCx *cx, Shape *out) {
   return true;
 }
 
-// log-probabilities [K] and the label [] (the checker passes the label as
-// a scalar: it is the label input, checked by name).
-static bool shape_nll(ShapeCx *cx, Shape *out) {
+bool shape_class_loss(ShapeCx *cx, Shape *out, const char *scores) {
   char s1[64];
   Shape x = cx->in[0];
   if (x.rank != 1 || x.dim[0] < 2)
-    return shape_error(cx, "nll expects log-probabilities over K >= 2 classes, [K], got %s", shape_str(x, s1));
+    return shape_error(cx, "%s expects %s over K >= 2 classes, [K], got %s", cx->op, scores, shape_str(x, s1));
   if (cx->in[1].rank != 0)
-    return shape_error(cx, "nll: the label must be a scalar []");
+    return shape_error(cx, "%s: the label must be a scalar []", cx->op);
   *out = shape_scalar();
   return true;
 }
+
+static bool shape_nll(ShapeCx *cx, Shape *out) { return shape_class_loss(cx, out, "log-probabilities"); }
 
 static bool shape_log_softmax(ShapeCx *cx, Shape *out) {
   char s1[64];
