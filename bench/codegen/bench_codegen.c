@@ -26,6 +26,7 @@
 #include "mnist.h"
 #include "model.h"
 #include "netc.h"
+#include "../bench_util.h"
 
 void openblas_set_num_threads(int);
 
@@ -33,16 +34,7 @@ void openblas_set_num_threads(int);
 // loaded machine, CPU time over 1 thread is what an idle core would do).
 static clockid_t clock_id = CLOCK_MONOTONIC;
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(clock_id, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+static double now(void) { return bench_seconds(clock_id); }
 
 // Multiply-adds of a layer op per example.
 static double macs(const Graph *g, const Node *n) {
@@ -69,7 +61,7 @@ static double macs(const Graph *g, const Node *n) {
 typedef struct { double median, lo, hi; } Stat;
 
 static Stat stat(double *v, int n) {
-  qsort(v, n, sizeof *v, cmp_double);
+  qsort(v, n, sizeof *v, bench_cmp_double);
   return (Stat){n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), v[0], v[n - 1]};
 }
 

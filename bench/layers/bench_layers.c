@@ -41,6 +41,7 @@
 
 #include "mnist.h"
 #include "model.h"
+#include "../bench_util.h"
 
 enum { L_INPUT, L_CONV1, L_CONV2, L_CONV3, L_TDENSE, L_CODE, L_DDENSE1, L_DDENSE2,
        L_DECONV1, L_DECONV2, L_DECONV3, L_LOSS, L_TRANSPOSE, L_REDUCE, NLAYER };
@@ -72,11 +73,7 @@ static const int layer_calls[NLAYER] = {0, CHUNK, CHUNK, CHUNK, 1, 1, 1, 1, CHUN
 static double acc[NLAYER][NPASS];   // seconds of the current run
 static double mark_cost, last;
 
-static double tnow(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+static double tnow(void) { return bench_seconds(CLOCK_THREAD_CPUTIME_ID); }
 
 // The time since the previous mark goes to (l, p).
 #define T(l, p) do { double t_ = tnow(); acc[l][p] += t_ - last - mark_cost; last = t_; } while (0)
@@ -331,33 +328,9 @@ static void batch_timed(NetModel *m, const float *x) {
   }
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static double median(double *v, int n) {
-  qsort(v, n, sizeof *v, cmp_double);
+  qsort(v, n, sizeof *v, bench_cmp_double);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void cpu_name(char *buf, size_t n) {
-  snprintf(buf, n, "unknown");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f)
-    return;
-  char line[512];
-  while (fgets(line, sizeof line, f))
-    if (!strncmp(line, "model name", 10)) {
-      char *p = strchr(line, ':');
-      if (p) {
-        p += 2;
-        p[strcspn(p, "\n")] = 0;
-        snprintf(buf, n, "%s", p);
-      }
-      break;
-    }
-  fclose(f);
 }
 
 // bench-peak's single-thread peak of the widest ISA it measured, run from
@@ -522,7 +495,7 @@ int main(int argc, char **argv) {
     }
 
   char cpu[256];
-  cpu_name(cpu, sizeof cpu);
+  bench_cpu_name(cpu, sizeof cpu);
   const char *target = libxsmm_get_target_arch();
   if (json) {
     printf("{\"cpu\":\"%s\",\"xsmm_target\":\"%s\",\"peak_isa\":\"%s\",\"peak_gflops\":%.2f,"

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "../bench_util.h"
 
 #define CHAINS 12   // the unroll pragmas below say 12 too: keep them equal
 #define ITERS 20000000L   // per thread and run: ~0.1-0.3 s on a 3-4 GHz core
@@ -89,30 +90,6 @@ static double run_once(FmaLoop f, int lanes, int threads, volatile float *sink) 
   return 2.0 * lanes * CHAINS * (double)ITERS * threads / (t1 - t0) / 1e9;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static void cpu_name(char *buf, size_t n) {
-  snprintf(buf, n, "unknown");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f)
-    return;
-  char line[512];
-  while (fgets(line, sizeof line, f))
-    if (!strncmp(line, "model name", 10)) {
-      char *p = strchr(line, ':');
-      if (p) {
-        p += 2;
-        p[strcspn(p, "\n")] = 0;
-        snprintf(buf, n, "%s", p);
-      }
-      break;
-    }
-  fclose(f);
-}
-
 int main(int argc, char **argv) {
   int runs = 5, max_threads = omp_get_num_procs(), json = 0;
   for (int i = 1; i < argc; i++) {
@@ -145,7 +122,7 @@ int main(int argc, char **argv) {
     {"AVX-512", fma_avx512, 16, !!__builtin_cpu_supports("avx512f")},
   };
   char cpu[256];
-  cpu_name(cpu, sizeof cpu);
+  bench_cpu_name(cpu, sizeof cpu);
   if (json) {
     printf("{\"cpu\":\"%s\",\"processors\":%d,\"avx2\":%d,\"avx512\":%d}\n", cpu,
            omp_get_num_procs(), isas[0].ok, isas[1].ok);
@@ -163,7 +140,7 @@ int main(int argc, char **argv) {
       run_once(isas[k].f, isas[k].lanes, t, &sink);   // warm-up: clocks and thread start
       for (int r = 0; r < runs; r++)
         g[r] = run_once(isas[k].f, isas[k].lanes, t, &sink);
-      qsort(g, runs, sizeof g[0], cmp_double);
+      qsort(g, runs, sizeof g[0], bench_cmp_double);
       if (json)
         printf("{\"impl\":\"peak\",\"isa\":\"%s\",\"threads\":%d,\"gflops\":%.2f}\n", isas[k].isa, t,
                g[runs / 2]);

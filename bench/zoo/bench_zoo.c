@@ -17,21 +17,13 @@
 #include "mnist.h"
 #include "model.h"
 #include "rng.h"
+#include "../bench_util.h"
 
 // Wall-clock time, or with --clock cpu the process's CPU time (on a shared,
 // loaded machine, CPU time over 1 thread is what an idle core would do).
 static clockid_t clock_id = CLOCK_MONOTONIC;
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(clock_id, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+static double now(void) { return bench_seconds(clock_id); }
 
 int main(int argc, char **argv) {
   int threads = 1, runs = 5, steps = 20;
@@ -72,7 +64,7 @@ int main(int argc, char **argv) {
       m->train_step(m, x, y, B, (uint64_t)s);
     v[r] = steps * (double)B / (now() - t0);
   }
-  qsort(v, runs, sizeof *v, cmp_double);
+  qsort(v, runs, sizeof *v, bench_cmp_double);
   double med = runs % 2 ? v[runs / 2] : 0.5 * (v[runs / 2 - 1] + v[runs / 2]);
   printf("{\"impl\":\"generated\",\"model\":\"%s\",\"what\":\"train\",\"threads\":%d,\"batch\":%d,"
          "\"clock\":\"%s\",\"images_per_second\":%.1f,\"min\":%.1f,\"max\":%.1f}\n",
