@@ -330,7 +330,10 @@ static void show_text(const char *path, const CkptFile *cf, const Args *a, const
     start += cf->tensors[i].numel;
   }
   printf("tensors: %d, %zu floats", cf->n_tensors, cf->n_params);
-  if (counts[K_PARAM] < cf->n_params)
+  if (counts[K_PARAM])      // no optimizer state, no model: trainable or frozen is unknown
+    printf(" (%zu in parameters, %zu in buffers)", counts[K_PARAM] + counts[K_TRAINABLE] + counts[K_FROZEN],
+           counts[K_BUFFER]);
+  else
     printf(" (%zu trainable, %zu frozen, %zu in buffers)", counts[K_TRAINABLE], counts[K_FROZEN],
            counts[K_BUFFER]);
   printf("\n  %-*s  %-16s  %s\n", (int)w, "name", "shape", "kind");
