@@ -11,6 +11,7 @@ against the tool and the trainers built now.
 - --epochs 0 --load of each checkpoint reproduces PyTorch's test loss
   within 1e-5 and its accuracy;
 - show (text and --json) and verify on them, with and without --model;
+  export --best (early stopping's parameters);
 - hostile inputs: import of a truncated archive, a missing, extra,
   misshapen, mistyped key, netc's own names; show of a truncated, damaged
   or foreign file; usage errors.  Each gives its exit status and an error
@@ -106,6 +107,23 @@ rc, out, err = run(["verify", ae])
 check(rc == 0 and out.startswith(ae + ": ok"), "verify without a model")
 expect_error(["verify", cl, "--model", model("autoencoder")], 1, cl + ": the checkpoint has no tensor decoder_dense1_w")
 
+# export --best: early stopping's copy of the parameters (one epoch: the
+# best is the last, so both exports agree; the classifier has trainable
+# and frozen tensors, so the copy's layout is checked across both).
+es = os.path.join(tmp, "es.ckpt")
+rc, out, err = run(["--epochs", "1", "--patience", "1", "--save", es, "--quiet", "--load", ae, "--load-prefix",
+                    "encoder_"], os.path.join(BIN, "train-classifier"))
+check(rc == 0, "a classifier trained with --patience")
+rc, out, err = run(["show", es])
+check(rc == 0 and "best parameters saved" in out, "show: best parameters saved")
+run(["export", es, "-o", os.path.join(tmp, "last.npz")])
+rc, out, err = run(["export", es, "-o", os.path.join(tmp, "best.npz"), "--best"])
+check(rc == 0 and "(best epoch)" in out, "export --best")
+rc, out, err = run(["npz", os.path.join(tmp, "last.npz"), os.path.join(tmp, "best.npz")], os.path.join(BIN, "interop_diff"))
+check(rc == 0, "export --best == export when the best epoch is the last")
+expect_error(["export", cl, "-o", os.path.join(tmp, "x.npz"), "--best"], 1,
+             "classifier.ckpt: no best parameters saved", absent=os.path.join(tmp, "x.npz"))
+
 # Hostile checkpoints for show.
 data = open(cl, "rb").read()
 bad = {"truncated": data[:len(data) // 2], "flipped": data[:500] + bytes([data[500] ^ 1]) + data[501:],
@@ -149,6 +167,7 @@ expect_error(["import", os.path.join(FIX, "tiny_ok.npz"), "-o", out_ckpt], 2, "i
 expect_error(["export", ae], 2, "export needs -o FILE")
 expect_error(["show", ae, "--bogus"], 2, "unknown option '--bogus'")
 expect_error(["verify", ae, "--json"], 2, "--json is for show")
+expect_error(["show", ae, "--best"], 2, "--best is for export")
 rc, out, err = run(["--help"])
 check(rc == 0 and "SYNOPSIS" in out and "EXIT STATUS" in out and "num_batches_tracked" in out, "--help")
 

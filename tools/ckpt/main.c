@@ -35,7 +35,7 @@ static const char HELP[] =
   "SYNOPSIS\n"
   "    netc-ckpt show CKPT [--model FILE.net] [--json]\n"
   "    netc-ckpt verify CKPT [--model FILE.net]\n"
-  "    netc-ckpt export CKPT -o FILE.npz [--model FILE.net]\n"
+  "    netc-ckpt export CKPT -o FILE.npz [--model FILE.net] [--best]\n"
   "    netc-ckpt import FILE.npz -o CKPT --model FILE.net\n"
   "    netc-ckpt --help | --version\n"
   "\n"
@@ -81,7 +81,9 @@ static const char HELP[] =
   "             also gets PATH'.num_batches_tracked (int64: the optimizer's\n"
   "             step, else 0).  Layouts are PyTorch's already: float32, conv\n"
   "             [out, in/groups, kh, kw], transposed conv [in, out/groups, kh,\n"
-  "             kw], dense [out, in], batch norm [C].\n"
+  "             kw], dense [out, in], batch norm [C].  --best exports the\n"
+  "             parameters of early stopping's best epoch (saved by a run with\n"
+  "             --patience) instead of the last.\n"
   "\n"
   "    import   The reverse: reads a state_dict saved with\n"
   "                 np.savez(F, **{k: v.numpy() for k, v in sd.items()})\n"
@@ -97,6 +99,7 @@ static const char HELP[] =
   "    -D name=value      override a constant of the model (as netc -D)\n"
   "    -o FILE            the file export or import writes\n"
   "    --json             show: one JSON object on stdout\n"
+  "    --best             export: the best epoch's parameters (early stopping)\n"
   "\n"
   "EXIT STATUS\n"
   "    0 ok, 1 error (an unreadable or damaged file, a mismatch, a model\n"
@@ -111,7 +114,7 @@ static const char HELP[] =
 
 typedef struct {
   const char *cmd, *file, *out, *model;
-  int json;
+  int json, best;
   Define defs[64];
   int ndefs;
 } Args;
@@ -148,6 +151,8 @@ static int parse_args(Args *a, int argc, char **argv) {
         return 2;
     } else if (!strcmp(s, "--json")) {
       a->json = 1;
+    } else if (!strcmp(s, "--best")) {
+      a->best = 1;
     } else if (s[0] == '-' && s[1]) {
       return usage("unknown option '%s'", s);
     } else if (a->file) {
@@ -167,6 +172,8 @@ static int parse_args(Args *a, int argc, char **argv) {
     return usage("import needs --model FILE.net (the tensors to fill)");
   if (a->json && strcmp(a->cmd, "show"))
     return usage("--json is for show");
+  if (a->best && !exp)
+    return usage("--best is for export");
   return 0;
 }
 
@@ -406,13 +413,22 @@ static int cmd_export(const char *path, const CkptFile *cf, const Args *a, const
     vocab_free(&v);
     return -1;
   }
+  if (a->best && !cf->train.has_best) {
+    fprintf(stderr, "%s: no best parameters saved (a run with --patience saves them)\n", path);
+    vocab_free(&v);
+    npz_close(&o, 0);
+    return -1;
+  }
   int64_t tracked = cf->has_optim ? cf->optim_step : 0;
+  size_t start = 0;         // the tensor's offset in the best parameters
   for (int i = 0; i < cf->n_tensors && !rc; i++) {
     const CkptTensor *t = &cf->tensors[i];
+    const float *data = a->best ? cf->train.best_params + start : t->data;
+    start += t->numel;
     int64_t dim[NET_MAX_RANK];
     for (int d = 0; d < t->rank; d++) dim[d] = t->dim[d];
     torch_key(&v, t->name, key, sizeof key);
-    rc = npz_add(&o, key, "<f4", t->rank, dim, t->data, t->numel * 4);
+    rc = npz_add(&o, key, "<f4", t->rank, dim, data, t->numel * 4);
     size_t n = strlen(key);
     if (!rc && n > 12 && !strcmp(key + n - 12, ".running_var")) {
       strcpy(key + n - 11, "num_batches_tracked");
@@ -422,7 +438,8 @@ static int cmd_export(const char *path, const CkptFile *cf, const Args *a, const
   vocab_free(&v);
   if (npz_close(&o, !rc) || rc)
     return -1;
-  printf("%s: %d tensors of %s under PyTorch's names\n", a->out, cf->n_tensors, path);
+  printf("%s: %d tensors of %s%s under PyTorch's names\n", a->out, cf->n_tensors, path,
+         a->best ? " (best epoch)" : "");
   return 0;
 }
 
