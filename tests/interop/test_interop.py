@@ -106,6 +106,9 @@ check(rc == 0 and j["model"]["name"] == "classifier" and j["model"]["hash_matche
 rc, out, err = run(["verify", ae])
 check(rc == 0 and out.startswith(ae + ": ok"), "verify without a model")
 expect_error(["verify", cl, "--model", model("autoencoder")], 1, cl + ": the checkpoint has no tensor decoder_dense1_w")
+expect_error(["verify", ae, "--model", model("autoencoder"), "-D", "latent=4"], 1,
+             ae + ": tensor encoder_dense1_w has shape [9, 64] in the checkpoint, the model expects [4, 64]")
+expect_error(["verify", ae, "--model", model("autoencoder"), "-D", "nosuch=4"], 2, "the model has no constant 'nosuch'")
 
 # export --best: early stopping's copy of the parameters (one epoch: the
 # best is the last, so both exports agree; the classifier has trainable

@@ -103,7 +103,8 @@ static const char HELP[] =
   "\n"
   "EXIT STATUS\n"
   "    0 ok, 1 error (an unreadable or damaged file, a mismatch, a model\n"
-  "    error, I/O), 2 usage.  Errors are printed as \"PATH: reason\".\n"
+  "    error, I/O), 2 usage (also a -D naming no constant of the model).\n"
+  "    Errors are printed as \"PATH: reason\"; the model's as netc prints them.\n"
   "\n"
   "EXAMPLES\n"
   "    netc-ckpt show c.ckpt\n"
@@ -186,11 +187,12 @@ typedef struct {
 
 // Compiles path (diagnostics printed) into a NetModel whose tensors are
 // the trainers' (interp_model_new: same names, order and structure hash).
+// Returns 0, or netc's status: 1 (a model error), 2 (-D names no constant).
 static int model_load(Loaded *md, const Args *a) {
   int status = 0;
   Graph *g = netc_compile_unit(a->model, a->defs, a->ndefs, &md->u, &status);
   if (!g)
-    return -1;
+    return status ? status : 1;
   md->m = interp_model_new(g);
   return 0;
 }
@@ -557,8 +559,8 @@ int main(int argc, char **argv) {
   if (!ops_check_table())
     return 1;
   Loaded md = {0};
-  if (a.model && model_load(&md, &a))
-    return 1;
+  if (a.model && (rc = model_load(&md, &a)))
+    return rc;
   if (!strcmp(a.cmd, "import"))
     return cmd_import(a.file, &a, md.m) ? 1 : 0;
   CkptFile cf;
