@@ -129,3 +129,21 @@ def netc_name(torch_name):
     """"encoder.trunk.conv1.weight" -> "encoder_trunk_conv1_w"."""
     parts = torch_name.split(".")
     return "_".join(parts[:-1]) + ("_w" if parts[-1] == "weight" else "_b")
+
+
+def load_npz(model, path):
+    """Loads netc-ckpt export's .npz (PyTorch's names and layouts,
+    docs/pytorch.md) into model, strictly: every key a tensor of model's
+    state_dict and every tensor present."""
+    import numpy as np
+    with np.load(path) as d:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in d.items()}, strict=True)
+    return model
+
+
+def save_npz(model, path):
+    """Saves model's state_dict as an .npz that netc-ckpt import reads
+    (float32 tensors; num_batches_tracked stays int64)."""
+    import numpy as np
+    np.savez(path, **{k: (v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()).numpy()
+                      for k, v in model.state_dict().items()})

@@ -559,3 +559,129 @@ bad:
   file_free(&f);
   return -1;
 }
+
+// ---------------------------------------------------------------- without a model
+
+void ckpt_file_free(CkptFile *cf) {
+  for (int i = 0; cf->tensors && i < cf->n_tensors; i++) {
+    free(cf->tensors[i].name);
+    free(cf->tensors[i].data);
+  }
+  free(cf->tensors);
+  free(cf->optim_state);
+  free(cf->train.best_params);
+  memset(cf, 0, sizeof *cf);
+}
+
+int ckpt_read(const char *path, CkptFile *cf) {
+  char msg[512];
+  File f;
+  memset(cf, 0, sizeof *cf);
+  if (file_open(&f, path))
+    goto bad;
+  // Names must be unique for the tensors to be told apart by name.
+  for (uint32_t i = 0; i < f.n; i++)
+    for (uint32_t j = 0; j < i; j++)
+      if (!strcmp(f.e[i].name, f.e[j].name)) {
+        snprintf(msg, sizeof msg, "damaged: tensor %s appears twice in the table", f.e[i].name);
+        fail(path, msg);
+        goto bad;
+      }
+  if (f.optim_kind != CKPT_NO_OPTIM && f.optim_kind > OPTIM_RMSPROP) {
+    snprintf(msg, sizeof msg, "damaged: optimizer kind %u is not one this build knows", f.optim_kind);
+    fail(path, msg);
+    goto bad;
+  }
+  if (f.version == 2) {
+    double lr = get_f64(f.buf + 120);
+    if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f.buf + 136) < 0 ||
+        (int32_t)get_u32(f.buf + 140) < 0) {
+      fail(path, "damaged: the plateau schedule's state is not a valid one");
+      goto bad;
+    }
+  }
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < f.n; i++)
+    total += f.e[i].numel;      // each fits in the file (file_open), so no overflow
+  uint64_t best_off = get_u32(f.buf + 64) ? get_u64(f.buf + 112) : 0;
+  if (best_off && (best_off > f.size - 4 || total > (f.size - 4 - best_off) / 4)) {
+    fail(path, "damaged: the best parameters lie past the end of the file");
+    goto bad;
+  }
+  if (f.optim_kind != CKPT_NO_OPTIM && f.optim_n > total) {
+    fail(path, "damaged: the optimizer state covers more floats than the tensors hold");
+    goto bad;
+  }
+  cf->version = f.version;
+  cf->size = f.size;
+  cf->structure_hash = f.hash;
+  cf->n_params = (size_t)total;
+  cf->tensors = calloc(f.n ? f.n : 1, sizeof *cf->tensors);
+  if (!cf->tensors) {
+    fail(path, "out of memory");
+    goto bad;
+  }
+  for (uint32_t i = 0; i < f.n; i++) {
+    const Entry *e = &f.e[i];
+    CkptTensor *t = &cf->tensors[i];
+    cf->n_tensors = (int)i + 1;
+    t->name = strdup(e->name);
+    t->rank = e->rank;
+    memcpy(t->dim, e->dim, sizeof t->dim);
+    t->numel = (size_t)e->numel;
+    t->data = malloc(e->numel ? e->numel * 4 : 1);
+    if (!t->name || !t->data) {
+      fail(path, "out of memory");
+      goto bad;
+    }
+    memcpy(t->data, f.buf + e->offset, e->numel * 4);
+  }
+  if (f.optim_kind != CKPT_NO_OPTIM) {
+    cf->has_optim = 1;
+    cf->optim_kind = (int)f.optim_kind;
+    cf->optim_arrays = (int)f.optim_count;
+    cf->optim_step = f.optim_step;
+    cf->optim_n = (size_t)f.optim_n;
+    size_t bytes = (size_t)f.optim_n * f.optim_count * 4;
+    if (bytes) {
+      if (!(cf->optim_state = malloc(bytes))) {
+        fail(path, "out of memory");
+        goto bad;
+      }
+      memcpy(cf->optim_state, f.buf + f.optim_off, bytes);
+    }
+  }
+  if (get_u32(f.buf + 64)) {
+    const unsigned char *h = f.buf;
+    CkptTrain *tr = &cf->train;
+    cf->has_train = 1;
+    tr->epoch = (int32_t)get_u32(h + 68);
+    tr->seed = get_u64(h + 72);
+    tr->best_epoch = (int32_t)get_u32(h + 80);
+    tr->since_best = (int32_t)get_u32(h + 84);
+    tr->best_val_loss = get_f64(h + 88);
+    tr->seconds = get_f64(h + 96);
+    tr->images = get_f64(h + 104);
+    if (best_off) {
+      if (!(tr->best_params = malloc(total ? total * 4 : 1))) {
+        fail(path, "out of memory");
+        goto bad;
+      }
+      memcpy(tr->best_params, f.buf + best_off, total * 4);
+      tr->has_best = 1;
+    }
+    if (f.version == 2) {
+      tr->has_plateau = 1;
+      tr->plateau.lr = get_f64(h + 120);
+      tr->plateau.best = get_f64(h + 128);
+      tr->plateau.bad_epochs = (int32_t)get_u32(h + 136);
+      tr->plateau.cooldown = (int32_t)get_u32(h + 140);
+    }
+  }
+  file_free(&f);
+  return 0;
+bad:
+  file_free(&f);
+  ckpt_file_free(cf);
+  return -1;
+}

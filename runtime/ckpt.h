@@ -65,4 +65,39 @@ int ckpt_load_subset(const char *path, NetModel *m, const char *prefix);
 // the rename survives a crash).  Returns 0 or -1 (errno set).
 int ckpt_fsync_dir(const char *path);
 
+// A checkpoint read without a model (netc-ckpt: show, verify, export):
+// every tensor with its data, the optimiser's state and the training
+// state as the file holds them.  The checks are ckpt_load's (magic,
+// version, size, CRC, every offset inside the file), less those that need
+// a model (names, shapes, structure hash).
+typedef struct {
+  char *name;
+  int rank;
+  int dim[NET_MAX_RANK];
+  size_t numel;
+  float *data;               // [numel], a copy
+} CkptTensor;
+
+typedef struct {
+  uint32_t version;
+  uint64_t size;             // bytes
+  uint64_t structure_hash;
+  int n_tensors;
+  CkptTensor *tensors;       // in the file's order: trainable, frozen, buffers
+  size_t n_params;           // floats in all tensors
+  int has_optim;
+  int optim_kind;            // OptimKind, when has_optim
+  int optim_arrays;          // state arrays (0 to OPTIM_MAX_STATE)
+  int64_t optim_step;
+  size_t optim_n;            // floats per state array: the trainable floats
+  float *optim_state;        // [optim_arrays][optim_n], a copy (NULL if none)
+  int has_train;             // tr is the file's training state
+  CkptTrain train;           // best_params: a copy [n_params] when has_best
+} CkptFile;
+
+// Reads path without a model.  Returns 0, or -1 after printing
+// "PATH: reason".  ckpt_file_free releases it (also after a failure).
+int ckpt_read(const char *path, CkptFile *cf);
+void ckpt_file_free(CkptFile *cf);
+
 #endif

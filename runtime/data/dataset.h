@@ -81,6 +81,23 @@ int dataset_load_npy(Dataset *d, const char *images, const char *labels);
 int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char *ykey);
 // Whether the .npz holds KEY.npy (no message when not).
 int dataset_npz_has(const char *path, const char *key);
+// Every array of an .npz, in archive order (netc-ckpt import reads a
+// state_dict saved with numpy.savez): key = the member's name without
+// ".npy", type an element type above, shape dim[0..ndim) (ndim 0: a
+// scalar), data the raw little-endian elements.  Members are checked as
+// dataset_load_npz's are (headers, declared sizes, the memory budget);
+// a member not named *.npy, a key twice, or more than NPZ_MAX_ARRAYS
+// arrays is refused.  Returns the count, or -1 after printing
+// "PATH[:MEMBER]: reason"; dataset_npz_free releases the arrays.
+#define NPZ_MAX_ARRAYS 4096
+typedef struct {
+  char *key;
+  int type, ndim;
+  uint64_t dim[8], count;
+  void *data;
+} NpzArray;
+int dataset_npz_read_all(const char *path, NpzArray **arrays);
+void dataset_npz_free(NpzArray *a, int n);
 // CIFAR batches: nfiles files concatenated; cifar100 selects the 2-label
 // records (coarse, fine).
 int dataset_load_cifar(Dataset *d, const char *const *files, int nfiles, int cifar100, int coarse);

@@ -336,3 +336,89 @@ int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char 
   unzClose(z);
   return r;
 }
+
+void dataset_npz_free(NpzArray *a, int n) {
+  for (int i = 0; a && i < n; i++) {
+    free(a[i].key);
+    free(a[i].data);
+  }
+  free(a);
+}
+
+int dataset_npz_read_all(const char *path, NpzArray **arrays) {
+  *arrays = NULL;
+  unzFile z = open_zip(path);
+  if (!z)
+    return -1;
+  unz_global_info64 gi;
+  if (unzGetGlobalInfo64(z, &gi) != UNZ_OK) {
+    unzClose(z);
+    return fail(path, "damaged zip directory");
+  }
+  if (gi.number_entry > NPZ_MAX_ARRAYS) {
+    char why[128];
+    snprintf(why, sizeof why, "%llu members, more than the %d an .npz of weights may have",
+             (unsigned long long)gi.number_entry, NPZ_MAX_ARRAYS);
+    unzClose(z);
+    return fail(path, why);
+  }
+  NpzArray *a = calloc(gi.number_entry ? gi.number_entry : 1, sizeof *a);
+  if (!a) {
+    unzClose(z);
+    return fail(path, "out of memory");
+  }
+  int n = 0, r = unzGoToFirstFile(z);
+  char member[512], name[4096];
+  uint64_t total = 0;         // bytes read: all members together stay in the budget
+  while (r == UNZ_OK) {
+    unz_file_info64 info;
+    if (n == (int)gi.number_entry ||
+        unzGetCurrentFileInfo64(z, &info, member, sizeof member, NULL, 0, NULL, 0) != UNZ_OK) {
+      fail(path, "damaged zip directory");
+      goto bad;
+    }
+    size_t len = strlen(member);
+    snprintf(name, sizeof name, "%s:%s", path, member);
+    if (info.size_filename >= sizeof member || len < 5 || strcmp(member + len - 4, ".npy")) {
+      fail(name, "not an .npy member (an .npz holds NAME.npy arrays)");
+      goto bad;
+    }
+    member[len - 4] = 0;
+    for (int i = 0; i < n; i++)
+      if (!strcmp(a[i].key, member)) {
+        fail(name, "a second member of this name");
+        goto bad;
+      }
+    NpyHeader h;
+    if (read_member(z, name, &h, &a[n].data))
+      goto bad;
+    total += h.count * (uint64_t)h.elem;
+    if (total > dataset_budget() / 2) {
+      free(a[n].data);
+      fail(name, "the arrays together need more memory than this process may use");
+      goto bad;
+    }
+    if (!(a[n].key = strdup(member))) {
+      free(a[n].data);
+      fail(path, "out of memory");
+      goto bad;
+    }
+    a[n].type = h.type;
+    a[n].ndim = h.ndim;
+    memcpy(a[n].dim, h.dim, sizeof a[n].dim);
+    a[n].count = h.count;
+    n++;
+    r = unzGoToNextFile(z);
+  }
+  if (r != UNZ_END_OF_LIST_OF_FILE) {
+    fail(path, "damaged zip directory");
+    goto bad;
+  }
+  unzClose(z);
+  *arrays = a;
+  return n;
+bad:
+  unzClose(z);
+  dataset_npz_free(a, n);
+  return -1;
+}

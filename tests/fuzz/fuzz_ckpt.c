@@ -1,6 +1,7 @@
 // fuzz_ckpt.c — the checkpoint loader (runtime/ckpt.c).  The input is a
 // checkpoint of the toy model (toy.h); it is loaded with and without
-// optimiser and training state, and by prefix.  Every file ends in a CRC-32
+// optimiser and training state, by prefix, and without a model
+// (ckpt_read: netc-ckpt's reader).  Every file ends in a CRC-32
 // of the bytes before it, which random mutations almost never match, so
 // each input is also loaded a second time with its CRC recomputed: that
 // reaches the header, table and bounds checks behind the CRC.
@@ -13,6 +14,9 @@
 #include "toy.h"
 
 static void load_all(const char *path) {
+  CkptFile cf;
+  ckpt_read(path, &cf);
+  ckpt_file_free(&cf);
   Toy y;
   toy_init(&y);
   ckpt_load(path, &y.m, NULL, NULL);
