@@ -9,7 +9,8 @@
 // reference tensor, so that tiny entries do not dominate):
 //   forward: loss and every export                          1e-5
 //   one training step: loss and every parameter gradient    1e-5
-//     (a full batch of 256 and a ragged one of 100)
+//     (a full batch of 256 and a ragged one of 100; the ragged one
+//     also with the unfused code at 1 thread)
 //   fused vs unfused generated code                         1e-5
 //   1 vs 2 threads                                          1e-5
 //   two runs with the same seed and threads: bitwise identical
@@ -245,6 +246,14 @@ int main(int argc, char **argv) {
   float lu = unf->train_step(unf, x, lab, B, 13);
   expect("loss", fabs((double)lf - lu) / fmax(fabs(lu), 1e-6), 1e-5);
   compare_tensors("grad", gen, gen->grads, unf->grads, 1e-5, 1);
+  // The unfused code at 1 thread on the ragged batch, against the
+  // interpreter (the fused code ran it at 2 threads above), from the
+  // interpreter's state: batch norm's running statistics, which the
+  // forward pass reads, have seen the same steps on both sides.
+  memcpy(unf->params, ref->params, sizeof(float) * ref->n_params);
+  unf->set_threads(unf, 1);
+  check_step("unfused generated code, 1 thread, vs interpreter, ragged batch", unf, ref, x, lab, 100, 16);
+  unf->set_threads(unf, 2);
 
   // Threads: 1 vs 2 agree; the same threads twice are bitwise identical.
   printf("threads\n");

@@ -142,6 +142,21 @@ static void compare(const char *what, const NetTensor *t, const float *mine, con
 // rounding noise, and it is zeroed before the optimiser steps, as in torch.
 static bool zero_grad(const NetTensor *t) { return find("zero_grad_", t->name) != NULL; }
 
+// Columns of a 2-D weight whose gradient entries are zero in exact
+// arithmetic (make_fixtures.py's ZERO_COLS: inputs equal over the batch
+// under a batch norm): zeroed before every optimiser step, as in torch.
+static void zero_cols(NetModel *m) {
+  for (int t = 0; t < m->n_tensors; t++) {
+    const NetTensor *nt = &m->tensors[t];
+    const Record *c = find("zero_cols_", nt->name);
+    if (!c || nt->rank != 2)
+      continue;
+    for (int r = 0; r < nt->dim[0]; r++)
+      for (uint32_t j = 0; j < c->n; j++)
+        m->grads[nt->offset + (size_t)r * nt->dim[1] + (size_t)c->data[j]] = 0;
+  }
+}
+
 static void check_noise(const char *what, const NetTensor *nt, const float *g) {
   double mx = 0;
   for (size_t k = 0; k < nt->numel; k++)
@@ -190,6 +205,7 @@ static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const 
     for (int t = 0; t < m->n_tensors; t++)
       if (zero_grad(&m->tensors[t]))
         memset(m->grads + m->tensors[t].offset, 0, m->tensors[t].numel * sizeof(float));
+    zero_cols(m);
     optim_step(&o, m->params, m->grads);
   }
   optim_free(&o);
