@@ -249,7 +249,7 @@ static void emit_backward_group(CEmit *e, int lead) {
   for (int j = lead; j < g->nnodes && nm < 8; j++)
     if (f->live[j] && !f->skip[j] && f->lead[j] == lead) {
       members[nm++] = j;
-      if (op_def(g->nodes[j].op)->flags & OPF_BWD_CHUNK)
+      if ((op_def(g->nodes[j].op)->flags & OPF_BWD_CHUNK) || conv_chunked(e, j))
         dense = true;
     }
   long dyn = numel(e, dy);

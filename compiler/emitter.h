@@ -84,5 +84,8 @@ void layer_act_alpha(CEmit *e, int id);
 // A layer's weight read transposed must be a parameter (its transpose is
 // made once per step).
 void need_param(const CEmit *e, const Node *n, int id);
+// Whether layer op id runs its chunk's images in one GEMM (ops/conv.c);
+// its backward group then runs per chunk, as a dense layer's.
+bool conv_chunked(const CEmit *e, int id);
 
 #endif

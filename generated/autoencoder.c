@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/autoencoder.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
-// Memory plan: chunk arena 298816 floats (422016 without sharing) + 21968 scratch, per thread;
+// Memory plan: chunk arena 298816 floats (422016 without sharing) + 84992 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 49616 floats.
-// Arena: 451152 + threads x 320784 floats (4268.4 KiB with 2 threads).
+// Arena: 451152 + threads x 383808 floats (4760.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -115,9 +115,9 @@ static NetOutput outputs[2] = {
 #define d_encoder_trunk_conv2_b (G + 1232)   /* [16] */
 #define d_encoder_trunk_conv1_w (G + 0)   /* [8, 1, 3, 3] */
 #define d_encoder_trunk_conv1_b (G + 72)   /* [8] */
-#define COL (A + 298816)    /* im2col scratch, 3528 floats */
-#define MASK (A + 302352)   /* masked gradient tile, 9216 floats */
-#define DYT (A + 311568)    /* transposed gradient, 9216 floats */
+#define COL (A + 298816)    /* im2col scratch, 50688 floats */
+#define MASK (A + 349504)   /* masked gradient tile, 25088 floats */
+#define DYT (A + 374592)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -145,10 +145,9 @@ static void forward_chunk(const GenChunk *c) {
                   v_encoder_trunk_conv2 + i * 784, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
-  for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
-                  v_encoder_trunk_conv3 + i * 288, COL,
-                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
+  kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                      v_encoder_trunk_conv3, COL, CHUNK,
+                      /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
   kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
@@ -158,10 +157,9 @@ static void forward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:23: dense [288] + relu -> v_decoder_dense2 */
   kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 19584, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
-  for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38016, decoder_deconv1_b,
-                    v_decoder_deconv1 + i * 784, COL,
-                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
+  kern_deconv_fwd_chunk(&s->k[7], v_decoder_dense2, S + 38016, decoder_deconv1_b,
+                        v_decoder_deconv1, COL, CHUNK, /* Ci */ 32,
+                        /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
   for (int i = 0; i < CHUNK; i++)
     kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
@@ -228,14 +226,14 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:25: bias_grad param [16], relu mask folded -> d_decoder_deconv1_b */
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 4608);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g50 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g54 + i * 288, COL,
+  const float *dy54 = kern_mask(g50, v_decoder_deconv1, CHUNK * 784, MASK);
+  kern_deconv_dx_chunk(&s->k[2], dy54, decoder_deconv1_w, g54, COL, CHUNK,
+                       /* Ci */ 32, /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
+  for (int i = 0; i < CHUNK; i++)
+    kern_deconv_dw(&s->k[12], dy54 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
-                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-    kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
-  }
+  for (int i = 0; i < CHUNK; i++)
+    kern_bias_grad(dy54 + i * 784, 16, 49, d_decoder_deconv1_b);
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g59 */
   /* models/autoencoder.net:23: dense_dw param [288, 64], relu mask folded -> d_decoder_dense2_w */
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
@@ -281,14 +279,14 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:11: bias_grad param [32], relu mask folded -> d_encoder_trunk_conv3_b */
   memset(d_encoder_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_encoder_trunk_conv3_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g70 + i * 288, v_encoder_trunk_conv3 + i * 288, 288, MASK);
-    kern_conv_dx(&s->k[7], dy, S + 43856, g75 + i * 784, COL,
+  const float *dy75 = kern_mask(g70, v_encoder_trunk_conv3, CHUNK * 288, MASK);
+  kern_conv_dx_chunk(&s->k[7], dy75, S + 43856, g75, COL, CHUNK,
+                     /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
+  for (int i = 0; i < CHUNK; i++)
+    kern_conv_dw(&s->k[12], dy75 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-    kern_conv_dw(&s->k[12], dy, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
-                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-    kern_bias_grad(dy, 32, 9, d_encoder_trunk_conv3_b);
-  }
+  for (int i = 0; i < CHUNK; i++)
+    kern_bias_grad(dy75 + i * 288, 32, 9, d_encoder_trunk_conv3_b);
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g79 */
   /* models/autoencoder.net:10: conv2d_dw param [16, 8, 3, 3], relu mask folded -> d_encoder_trunk_conv2_w */
   /* models/autoencoder.net:10: bias_grad param [16], relu mask folded -> d_encoder_trunk_conv2_b */
@@ -324,12 +322,12 @@ static const size_t output_at[2] = {
 static const GenGemm gemm[17] = {
   {"conv forward", 196, 8, 9, 196, 9, 196, 0},
   {"conv forward", 49, 16, 72, 49, 72, 49, 0},
-  {"conv forward", 9, 32, 144, 9, 144, 9, 0},
+  {"conv forward", 288, 32, 144, 288, 144, 288, 0},
   {"dense forward", 64, 32, 288, 64, 288, 64, 0},
   {"dense forward", 9, 32, 64, 9, 64, 9, 0},
   {"dense forward", 64, 32, 9, 64, 9, 64, 0},
   {"dense forward", 288, 32, 64, 288, 64, 288, 0},
-  {"deconv forward", 9, 144, 32, 9, 32, 9, 0},
+  {"deconv forward", 288, 144, 32, 288, 32, 288, 0},
   {"deconv forward", 49, 72, 16, 49, 16, 49, 0},
   {"deconv forward", 196, 9, 8, 196, 8, 196, 0},
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
@@ -372,7 +370,7 @@ static const GenSpec spec = {
   .loss_at = 223520,   /* t42 */
   .arena_grads = 49616,
   .arena_threads = 451152,
-  .arena_chunk = 320784,
+  .arena_chunk = 383808,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 9,

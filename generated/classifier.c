@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/classifier.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 26259 floats (1290 trainable).
-// Memory plan: chunk arena 75296 floats (117056 without sharing) + 7632 scratch, per thread;
+// Memory plan: chunk arena 75296 floats (117056 without sharing) + 54784 scratch, per thread;
 // chunk gradient blocks 10368 floats; transposed weights 20224 floats.
-// Arena: 30592 + threads x 82928 floats (767.4 KiB with 2 threads).
+// Arena: 30592 + threads x 130080 floats (1135.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -77,9 +77,9 @@ static NetOutput outputs[1] = {
 #define d_head_dense2_b (G + 1280)   /* [10] */
 #define d_head_dense1_w (G + 0)   /* [64, 9] */
 #define d_head_dense1_b (G + 576)   /* [64] */
-#define COL (A + 75296)    /* im2col scratch, 3528 floats */
-#define MASK (A + 78832)   /* masked gradient tile, 2048 floats */
-#define DYT (A + 80880)    /* transposed gradient, 2048 floats */
+#define COL (A + 75296)    /* im2col scratch, 50688 floats */
+#define MASK (A + 125984)   /* masked gradient tile, 2048 floats */
+#define DYT (A + 128032)    /* transposed gradient, 2048 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -111,10 +111,9 @@ static void forward_chunk(const GenChunk *c) {
                   v_encoder_trunk_conv2 + i * 784, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
-  for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
-                  v_encoder_trunk_conv3 + i * 288, COL,
-                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
+  kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                      v_encoder_trunk_conv3, COL, CHUNK,
+                      /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
   kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
@@ -190,7 +189,7 @@ static const size_t output_at[1] = {
 static const GenGemm gemm[10] = {
   {"conv forward", 196, 8, 9, 196, 9, 196, 0},
   {"conv forward", 49, 16, 72, 49, 72, 49, 0},
-  {"conv forward", 9, 32, 144, 9, 144, 9, 0},
+  {"conv forward", 288, 32, 144, 288, 144, 288, 0},
   {"dense forward", 64, 32, 288, 64, 288, 64, 0},
   {"dense forward", 9, 32, 64, 9, 64, 9, 0},
   {"dense forward", 64, 32, 9, 64, 9, 64, 0},
@@ -226,7 +225,7 @@ static const GenSpec spec = {
   .loss_at = 2336,   /* t30 */
   .arena_grads = 20224,
   .arena_threads = 30592,
-  .arena_chunk = 82928,
+  .arena_chunk = 130080,
   .n_gemm = 10,
   .gemm = gemm,
   .n_transposes = 4,

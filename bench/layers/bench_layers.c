@@ -61,14 +61,19 @@ static const char *layer_shape[NLAYER] = {
 static const char *pass_name[NPASS] = {"forward", "input grad", "weight grad", "element-wise"};
 
 // The GEMM (index in gemm[]) of each (layer, pass) and its calls per chunk:
-// the convolutions call theirs once per example, the dense layers once per
-// chunk.  -1: no GEMM (conv1 has no input gradient; the element-wise pass).
+// the convolutions call theirs once per example, the dense layers and the
+// chunked convolutions' forward and input gradient (conv3, deconv1: one
+// GEMM over the chunk's images) once per chunk.  -1: no GEMM (conv1 has no input gradient; the element-wise pass).
 static const int layer_gemm[NLAYER][3] = {
   {-1, -1, -1}, {0, -1, 10}, {1, 8, 11}, {2, 7, 12}, {3, 6, 16}, {4, 5, 15},
   {5, 4, 14}, {6, 3, 13}, {7, 2, 12}, {8, 1, 11}, {9, 0, 10}, {-1, -1, -1},
   {-1, -1, -1}, {-1, -1, -1},
 };
-static const int layer_calls[NLAYER] = {0, CHUNK, CHUNK, CHUNK, 1, 1, 1, 1, CHUNK, CHUNK, CHUNK, 0, 0, 0};
+static const int layer_calls[NLAYER][3] = {
+  {0, 0, 0}, {CHUNK, CHUNK, CHUNK}, {CHUNK, CHUNK, CHUNK}, {1, 1, CHUNK}, {1, 1, 1}, {1, 1, 1},
+  {1, 1, 1}, {1, 1, 1}, {1, 1, CHUNK}, {CHUNK, CHUNK, CHUNK}, {CHUNK, CHUNK, CHUNK}, {0, 0, 0},
+  {0, 0, 0}, {0, 0, 0},
+};
 
 static double acc[NLAYER][NPASS];   // seconds of the current run
 static double mark_cost, last;
@@ -116,10 +121,9 @@ static void forward_timed(const GenChunk *c) {
                   v_encoder_trunk_conv2 + i * 784, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   T(L_CONV2, P_FWD);
-  for (int i = 0; i < CHUNK; i++)
-    kern_conv_fwd(&s->k[2], v_encoder_trunk_conv2 + i * 784, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
-                  v_encoder_trunk_conv3 + i * 288, COL,
-                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
+  kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
+                      v_encoder_trunk_conv3, COL, CHUNK,
+                      /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   T(L_CONV3, P_FWD);
   kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
   T(L_TDENSE, P_FWD);
@@ -129,10 +133,9 @@ static void forward_timed(const GenChunk *c) {
   T(L_DDENSE1, P_FWD);
   kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 19584, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
   T(L_DDENSE2, P_FWD);
-  for (int i = 0; i < CHUNK; i++)
-    kern_deconv_fwd(&s->k[7], v_decoder_dense2 + i * 288, S + 38016, decoder_deconv1_b,
-                    v_decoder_deconv1 + i * 784, COL,
-                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
+  kern_deconv_fwd_chunk(&s->k[7], v_decoder_dense2, S + 38016, decoder_deconv1_b,
+                        v_decoder_deconv1, COL, CHUNK, /* Ci */ 32,
+                        /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   T(L_DECONV1, P_FWD);
   for (int i = 0; i < CHUNK; i++)
     kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
@@ -204,19 +207,18 @@ static void backward_timed(const GenChunk *c) {
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 4608);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   T(L_DECONV1, P_ELT);
-  for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g50 + i * 784, v_decoder_deconv1 + i * 784, 784, MASK);
-    TL(L_DECONV1, P_ELT);
-    kern_deconv_dx(&s->k[2], dy, decoder_deconv1_w, g54 + i * 288, COL,
+  const float *dy54 = kern_mask(g50, v_decoder_deconv1, CHUNK * 784, MASK);
+  T(L_DECONV1, P_ELT);
+  kern_deconv_dx_chunk(&s->k[2], dy54, decoder_deconv1_w, g54, COL, CHUNK,
+                       /* Ci */ 32, /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
+  T(L_DECONV1, P_DX);
+  for (int i = 0; i < CHUNK; i++)
+    kern_deconv_dw(&s->k[12], dy54 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-    TL(L_DECONV1, P_DX);
-    kern_deconv_dw(&s->k[12], dy, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
-                   /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-    TL(L_DECONV1, P_DW);
-    kern_bias_grad(dy, 16, 49, d_decoder_deconv1_b);
-    TL(L_DECONV1, P_ELT);
-  }
-  TE(L_DECONV1);
+  T(L_DECONV1, P_DW);
+  for (int i = 0; i < CHUNK; i++)
+    kern_bias_grad(dy54 + i * 784, 16, 49, d_decoder_deconv1_b);
+  T(L_DECONV1, P_ELT);
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy59 = kern_mask(g54, v_decoder_dense2, CHUNK * 288, MASK);
@@ -266,19 +268,18 @@ static void backward_timed(const GenChunk *c) {
   memset(d_encoder_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_encoder_trunk_conv3_b, 0, sizeof(float) * 32);
   T(L_CONV3, P_ELT);
-  for (int i = 0; i < CHUNK; i++) {
-    const float *dy = kern_mask(g70 + i * 288, v_encoder_trunk_conv3 + i * 288, 288, MASK);
-    TL(L_CONV3, P_ELT);
-    kern_conv_dx(&s->k[7], dy, S + 43856, g75 + i * 784, COL,
+  const float *dy75 = kern_mask(g70, v_encoder_trunk_conv3, CHUNK * 288, MASK);
+  T(L_CONV3, P_ELT);
+  kern_conv_dx_chunk(&s->k[7], dy75, S + 43856, g75, COL, CHUNK,
+                     /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
+  T(L_CONV3, P_DX);
+  for (int i = 0; i < CHUNK; i++)
+    kern_conv_dw(&s->k[12], dy75 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-    TL(L_CONV3, P_DX);
-    kern_conv_dw(&s->k[12], dy, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
-                 /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-    TL(L_CONV3, P_DW);
-    kern_bias_grad(dy, 32, 9, d_encoder_trunk_conv3_b);
-    TL(L_CONV3, P_ELT);
-  }
-  TE(L_CONV3);
+  T(L_CONV3, P_DW);
+  for (int i = 0; i < CHUNK; i++)
+    kern_bias_grad(dy75 + i * 288, 32, 9, d_encoder_trunk_conv3_b);
+  T(L_CONV3, P_ELT);
   memset(d_encoder_trunk_conv2_w, 0, sizeof(float) * 1152);
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
   T(L_CONV2, P_ELT);
@@ -490,7 +491,7 @@ int main(int argc, char **argv) {
       layer_sum[l] += t[l][p];
       if (p < 3 && layer_gemm[l][p] >= 0) {
         const GenGemm *q = &gemm[layer_gemm[l][p]];
-        flops[l][p] = 2.0 * q->m * q->n * q->k * layer_calls[l] * nch;
+        flops[l][p] = 2.0 * q->m * q->n * q->k * layer_calls[l][p] * nch;
       }
     }
 

@@ -617,6 +617,54 @@ static void emit_general_bwd(CEmit *e, int id) {
   out(e, ");\n");
 }
 
+// Layers whose GEMMs have at most CHUNK_POSITIONS positions per image (a
+// 3x3 side: conv3, deconv1 of the autoencoder) run the chunk's images in
+// one GEMM (kern_*_chunk): 9-row GEMMs per image ran at 40% of the FMA
+// peak.  Their backward group then runs per chunk, as a dense layer's
+// (conv_chunked, emit_backward_group).  Larger images keep the per-image
+// kernels, whose im2col scratch stays in L1 / L2.
+enum { CHUNK_POSITIONS = 16 };
+
+// Positions per image of the layer's GEMMs: a convolution's output, a
+// transposed convolution's input.
+static int layer_positions(const CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  switch (n->op) {
+  case OP_CONV2D: return n->shape.dim[1] * n->shape.dim[2];
+  case OP_DECONV2D: {
+    Shape xs = nd(e, n->in[0])->shape;
+    return xs.dim[1] * xs.dim[2];
+  }
+  case OP_CONV2D_DX:
+  case OP_CONV2D_DW: {
+    Shape ds = nd(e, e->f->dy[id])->shape;
+    return ds.dim[1] * ds.dim[2];
+  }
+  case OP_DECONV2D_DX: return n->shape.dim[1] * n->shape.dim[2];
+  case OP_DECONV2D_DW: {
+    Shape xs = nd(e, n->in[1])->shape;
+    return xs.dim[1] * xs.dim[2];
+  }
+  default: return 0;
+  }
+}
+
+bool conv_chunked(const CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  switch (n->op) {
+  case OP_CONV2D: case OP_DECONV2D: case OP_CONV2D_DX: case OP_CONV2D_DW:
+  case OP_DECONV2D_DX: case OP_DECONV2D_DW:
+    break;
+  default:
+    return false;
+  }
+  return conv_plain(n) && layer_positions(e, id) <= CHUNK_POSITIONS;
+}
+
+static void need_col(CEmit *e, long floats) {
+  if (floats > e->col) e->col = floats;
+}
+
 static void emit_conv(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (!conv_plain(n)) {
@@ -626,6 +674,18 @@ static void emit_conv(CEmit *e, int id) {
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
   int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
+  if (conv_chunked(e, id)) {
+    int NP = e->chunk * P;
+    int gi = gemm(e, "conv forward", NP, Co, K, NP, K, NP, 0);
+    need_col(e, (long)(K + Co) * NP);
+    out(e, "  kern_conv_fwd_chunk(&s->k[%d], %s, %s, %s,\n"
+           "                      %s, COL, CHUNK,\n"
+           "                      /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
+        gi, root_name(e, n->in[0]), root_name(e, n->in[1]), bias_name(e, n), e->name[id],
+        Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, layer_act(e, id));
+    layer_act_alpha(e, id);
+    return;
+  }
   int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
   if ((long)K * P > e->col) e->col = (long)K * P;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
@@ -647,6 +707,18 @@ static void emit_deconv(CEmit *e, int id) {
   int Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, Pi = Hi * Wi, K = Co * k * k;
   need_param(e, n, n->in[1]);
+  if (conv_chunked(e, id)) {
+    int NP = e->chunk * Pi;
+    int gi = gemm(e, "deconv forward", NP, K, Ci, NP, Ci, NP, 0);
+    need_col(e, (long)(K + Ci) * NP);
+    out(e, "  kern_deconv_fwd_chunk(&s->k[%d], %s, S + %ld, %s,\n"
+           "                        %s, COL, CHUNK, /* Ci */ %d,\n"
+           "                        /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
+        gi, root_name(e, n->in[0]), e->wt[nd(e, n->in[1])->param], bias_name(e, n), e->name[id], Ci,
+        Co, Ho, Wo, k, n->attr.stride, n->attr.pad, Hi, Wi, layer_act(e, id));
+    layer_act_alpha(e, id);
+    return;
+  }
   int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
   if ((long)K * Pi > e->col) e->col = (long)K * Pi;
   out(e, "  for (int i = 0; i < CHUNK; i++)\n"
@@ -662,8 +734,65 @@ static void emit_deconv(CEmit *e, int id) {
 // Members of a convolution's backward group, inside its loop over the
 // examples (emit_backward_group): dy is example i's gradient of the output.
 
+// A chunked layer's backward op (conv_chunked): the group runs per chunk,
+// dy<lead> is the chunk's (masked) gradient of the output.
+static void emit_chunk_bwd(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  bool deconv = n->op == OP_DECONV2D_DX || n->op == OP_DECONV2D_DW;
+  bool dx = n->op == OP_CONV2D_DX || n->op == OP_DECONV2D_DX;
+  const Shape ds = nd(e, e->f->dy[id])->shape;
+  Shape xs = dx ? n->shape : nd(e, n->in[1])->shape;
+  int k = n->attr.k, st = n->attr.stride, pd = n->attr.pad;
+  int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2];
+  // The GEMM's positions per image and the other side's channels.
+  int P = deconv ? Hi * Wi : Ho * Wo, K = (deconv ? Co : Ci) * k * k, O = deconv ? Ci : Co;
+  int NP = e->chunk * P, gi;
+  need_col(e, (long)(K + O) * NP);
+  char w[64], dst[64];
+  if (dx && !deconv) {
+    need_param(e, n, n->in[1]);
+    gi = gemm(e, "conv dx", NP, K, Co, NP, Co, NP, 0);
+    snprintf(w, sizeof w, "S + %ld", e->wt[nd(e, n->in[1])->param]);
+  } else if (dx) {
+    gi = gemm(e, "deconv dx", NP, Ci, K, NP, K, NP, 0);
+    snprintf(w, sizeof w, "%s", root_name(e, n->in[1]));
+  } else {
+    // The weight gradient per image, as outside a chunked group: batched,
+    // its sums would change order (kernels.h, "A chunk's images").
+    long dyn = (long)Co * Ho * Wo;
+    if (deconv) {
+      gi = gemm(e, "deconv dw", K, Ci, P, K, P, K, 1);
+      out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+             "    kern_deconv_dw(&s->k[%d], dy%d + i * %ld, %s + i * %d, %s, COL,\n"
+             "                   /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
+          gi, e->bwd_lead, dyn, root_name(e, n->in[1]), Ci * P, e->name[id], Co, Ho, Wo, k, st, pd, Hi, Wi);
+    } else {
+      gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
+      out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+             "    kern_conv_dw(&s->k[%d], dy%d + i * %ld, %s + i * %d, %s, COL,\n"
+             "                 /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
+          gi, e->bwd_lead, dyn, root_name(e, n->in[1]), Ci * Hi * Wi, e->name[id], Ci, Hi, Wi, k, st, pd, Ho, Wo);
+    }
+    return;
+  }
+  snprintf(dst, sizeof dst, "%s", e->name[id]);
+  const char *fn = deconv ? "kern_deconv_dx_chunk" : "kern_conv_dx_chunk";
+  int ind = (int)strlen(fn) + 3;
+  out(e, "  %s(&s->k[%d], dy%d, %s, %s, COL, CHUNK,\n", fn, gi, e->bwd_lead, w, dst);
+  if (deconv)
+    out(e, "%*s/* Ci */ %d, /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n", ind, "",
+        Ci, Co, Ho, Wo, k, st, pd, Hi, Wi);
+  else
+    out(e, "%*s/* Co */ %d, /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n", ind, "",
+        Co, Ci, Hi, Wi, k, st, pd, Ho, Wo);
+}
+
 static void emit_conv_bwd(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  if (e->bwd_dense && conv_chunked(e, id)) {
+    emit_chunk_bwd(e, id);
+    return;
+  }
   if (e->bwd_dense)
     fail(n, "mixed backward group");
   if (!conv_plain(n)) {
@@ -693,6 +822,10 @@ static void emit_conv_bwd(CEmit *e, int id) {
 
 static void emit_deconv_bwd(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  if (e->bwd_dense && conv_chunked(e, id)) {
+    emit_chunk_bwd(e, id);
+    return;
+  }
   if (e->bwd_dense)
     fail(n, "mixed backward group");
   if (!conv_plain(n)) {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../check.h"
 #include "kernels.h"
@@ -144,6 +145,80 @@ static void test_conv(int Ci, int H, int Co, int k, int s, int p, unsigned seed)
   free(x); free(w); free(b); free(dy); free(wt); free(col); free(y); free(dx); free(dw);
   free(dm); free(ry); free(rdx); free(rdw); free(zb); free(dy2); free(dx2); free(dw2);
   free(ry2); free(rdx2); free(rdw2);
+}
+
+// The chunk kernels (kern_*_chunk: N images in one GEMM) against the
+// per-image ones on the same data: they compute the same dot products, so
+// they must agree to rounding; whether they agree bit for bit (libxsmm's
+// k loop in the same order: the generated code's results then do not
+// depend on the path) is printed, not required.
+static double max_rel(const float *a, const float *b, long n, int *same) {
+  double md = 0, mx = 1e-3;
+  for (long i = 0; i < n; i++) {
+    double d = fabs((double)a[i] - b[i]);
+    if (d > md) md = d;
+    if (fabs(b[i]) > mx) mx = fabs(b[i]);
+    if (a[i] != b[i]) *same = 0;
+  }
+  return md / mx;
+}
+
+static void chunk_check(const char *what, const float *got, const float *want, long n) {
+  int same = 1;
+  double rel = max_rel(got, want, n, &same);
+  printf("%-34s n=%-6ld vs per image %.3g%s\n", what, n, rel, same ? " (bitwise equal)" : "");
+  if (rel > worst) worst = rel;
+}
+
+static void test_chunk(int N, int Ci, int H, int Co, int k, int s, int p, unsigned seed) {
+  const int W = H, Ho = (H + 2 * p - k) / s + 1, Wo = Ho, K = Ci * k * k, P = Ho * Wo, NP = N * P;
+  const long X = (long)Ci * H * W, Y = (long)Co * P;
+  unsigned r = seed;
+  float *x = rnd(N * X, &r), *w = rnd(Co * K, &r), *b = rnd(Co, &r), *dy = rnd(N * Y, &r);
+  float *wt = malloc(sizeof(float) * Co * K), *col = malloc(sizeof(float) * K * P);
+  float *scratch = malloc(sizeof(float) * (K + Co) * NP);
+  float *y1 = malloc(sizeof(float) * N * Y), *y2 = malloc(sizeof(float) * N * Y);
+  float *dx1 = malloc(sizeof(float) * N * X), *dx2 = malloc(sizeof(float) * N * X);
+  char name[96];
+  kern_transpose(w, Co, K, wt);
+
+  KernGemm gf, gdx, cf, cdx;
+  kern_gemm_init(&gf, "conv fwd", P, Co, K, P, K, P, 0);
+  kern_gemm_init(&gdx, "conv dx", P, K, Co, P, Co, P, 0);
+  kern_gemm_init(&cf, "conv fwd chunk", NP, Co, K, NP, K, NP, 0);
+  kern_gemm_init(&cdx, "conv dx chunk", NP, K, Co, NP, Co, NP, 0);
+  for (int i = 0; i < N; i++) {
+    kern_conv_fwd(&gf, x + i * X, w, b, y1 + i * Y, col, Ci, H, W, Co, k, s, p, Ho, Wo, KERN_ACT_RELU);
+    kern_conv_dx(&gdx, dy + i * Y, wt, dx1 + i * X, col, Ci, H, W, k, s, p, Ho, Wo);
+  }
+  kern_conv_fwd_chunk(&cf, x, w, b, y2, scratch, N, Ci, H, W, Co, k, s, p, Ho, Wo, KERN_ACT_RELU);
+  kern_conv_dx_chunk(&cdx, dy, wt, dx2, scratch, N, Co, Ci, H, W, k, s, p, Ho, Wo);
+  snprintf(name, sizeof name, "conv %dx%d->%dx%d fwd chunk %d", Ci, H, Co, Ho, N);
+  chunk_check(name, y2, y1, N * Y);
+  snprintf(name, sizeof name, "conv %dx%d->%dx%d dx chunk %d", Ci, H, Co, Ho, N);
+  chunk_check(name, dx2, dx1, N * X);
+
+  // The transposed convolution Co x Ho -> Ci x H (weight w as deconv
+  // [Co][Ci][k][k], transposed wt): input dy-shaped, output x-shaped.
+  KernGemm df, ddx, ef, edx;
+  kern_gemm_init(&df, "deconv fwd", P, K, Co, P, Co, P, 0);
+  kern_gemm_init(&ddx, "deconv dx", P, Co, K, P, K, P, 0);
+  kern_gemm_init(&ef, "deconv fwd chunk", NP, K, Co, NP, Co, NP, 0);
+  kern_gemm_init(&edx, "deconv dx chunk", NP, Co, K, NP, K, NP, 0);
+  float *bd = rnd(Ci, &r);
+  for (int i = 0; i < N; i++) {
+    kern_deconv_fwd(&df, dy + i * Y, wt, bd, dx1 + i * X, col, Ci, H, W, k, s, p, Ho, Wo, KERN_ACT_SIGMOID);
+    kern_deconv_dx(&ddx, x + i * X, w, y1 + i * Y, col, Ci, H, W, k, s, p, Ho, Wo);
+  }
+  kern_deconv_fwd_chunk(&ef, dy, wt, bd, dx2, scratch, N, Co, Ci, H, W, k, s, p, Ho, Wo, KERN_ACT_SIGMOID);
+  kern_deconv_dx_chunk(&edx, x, w, y2, scratch, N, Co, Ci, H, W, k, s, p, Ho, Wo);
+  snprintf(name, sizeof name, "deconv %dx%d->%dx%d fwd chunk %d", Co, Ho, Ci, H, N);
+  chunk_check(name, dx2, dx1, N * X);
+  snprintf(name, sizeof name, "deconv %dx%d->%dx%d dx chunk %d", Co, Ho, Ci, H, N);
+  chunk_check(name, y2, y1, N * Y);
+
+  free(x); free(w); free(b); free(dy); free(wt); free(col); free(scratch); free(y1); free(y2);
+  free(dx1); free(dx2); free(bd);
 }
 
 // The general kernels (kern_convg_*, kern_deconvg_*): rectangular,
@@ -353,6 +428,9 @@ int main(void) {
   test_conv(8, 14, 16, 3, 2, 1, 2);
   test_conv(16, 7, 32, 3, 2, 0, 3);
   test_conv(8, 7, 16, 3, 2, 1, 4);   // also 7 -> 4, a shape with a ragged edge
+  // A chunk's images in one GEMM: conv3 / deconv1's 3x3 side, a ragged one.
+  test_chunk(32, 16, 7, 32, 3, 2, 0, 20);
+  test_chunk(5, 8, 7, 16, 3, 2, 1, 21);
   // The general kernels: rectangular, strided and padded per dimension,
   // dilated, grouped and depthwise (KernConv: C H W, k, s, p, d, Ho Wo, groups).
   test_convg(6, (KernConv){4, 11, 9, 3, 2, 2, 1, 1, 0, 1, 2, 6, 7, 2}, 10);
