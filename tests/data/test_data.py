@@ -15,6 +15,11 @@ CHECK is one of
             ends with exit status 1 and an error naming the file and the
             reason (bad/EXPECTED), under a 1 GB address-space limit: never
             a crash, a hang or a huge allocation
+  options   the trainers' data options: --augment (1 thread == 2, flip
+            changes training, bad specs), --normalize (auto, saved in the
+            checkpoint and used by --epochs 0 --load and --resume, a
+            different one refused), --val-count/--val-fraction/--val-images,
+            data without a test set
   train     a generated trainer (--trainer) trains one epoch on the same
             data as IDX files (the MNIST path), .npz, .npy (by --data
             and by --train-images ... --test-labels), and `netc
@@ -181,6 +186,72 @@ elif A.check == "train":
         if got[0] and got[1]:
             worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
             check(worst < 1e-5, f"{rel}: generated trainer == netc run (losses within {worst:.1e})")
+elif A.check == "options":
+    def train(trainer, *args):
+        """(exit status, JSON without timings, stderr)."""
+        r = subprocess.run([trainer, "--json", "--quiet", *args], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        return r.returncode, {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}, r.stderr
+
+    # Augmentation: the same for any thread count; flipping changes training.
+    cifar = ["--data", P("cifar10"), "--epochs", "1", "--batch", "16"]
+    rc1, one, _ = train(A.cifar_trainer, *cifar, "--augment", "crop=4,flip", "--threads", "1")
+    rc2, two, _ = train(A.cifar_trainer, *cifar, "--augment", "crop=4,flip", "--threads", "2")
+    check(rc1 == rc2 == 0 and one == two, f"--augment crop=4,flip: 1 thread == 2 threads: {one}")
+    _, plain, _ = train(A.cifar_trainer, *cifar, "--threads", "2")
+    _, flip, _ = train(A.cifar_trainer, *cifar, "--augment", "flip", "--threads", "2")
+    check(plain and flip and plain["train_loss"] != flip["train_loss"] and plain["val_loss"] != flip["val_loss"],
+          f"--augment flip trains otherwise than no augmentation: {plain['train_loss']} vs {flip.get('train_loss')}")
+    rc, _, err = train(A.trainer, "--data", P("idx"), "--epochs", "1", "--augment", "crop=28")
+    check(rc == 1 and "padding must be below" in err, f"--augment crop=28 on 28x28: {err.strip()[:120]}")
+    rc, _, err = train(A.trainer, "--data", P("idx"), "--epochs", "1", "--augment", "crop=x")
+    check(rc == 2 and "is not a list of crop=PAD" in err, f"--augment crop=x: usage error: {err.strip()[:120]}")
+
+    # Normalisation: saved in the checkpoint, used by --epochs 0 --load and
+    # --resume; a different --normalize is refused.
+    ck, ck1 = os.path.join(tmp, "norm.ckpt"), os.path.join(tmp, "norm1.ckpt")
+    idx = ["--data", P("idx"), "--threads", "2"]
+    rc, auto, err = train(A.trainer, *idx, "--epochs", "2", "--normalize", "auto", "--save", ck)
+    _, none, _ = train(A.trainer, *idx, "--epochs", "2")
+    check(rc == 0 and auto["val_loss"] != none["val_loss"], f"--normalize auto trains: {auto}")
+    rc, ev, err = train(A.trainer, *idx, "--epochs", "0", "--load", ck)
+    check(rc == 0 and ev["val_loss"] == auto["val_loss"] and ev["test_loss"] == auto["test_loss"],
+          f"--epochs 0 --load uses the checkpoint's normalisation: {ev} {err.strip()[:200]}")
+    r = subprocess.run([A.trainer, *idx, "--epochs", "0", "--load", ck, "--normalize", "auto"], capture_output=True,
+                       text=True, timeout=300)
+    m = re.search(r"--normalize auto: (\S+)", r.stderr)
+    check(r.returncode == 0 and m, f"--normalize auto equal to the checkpoint's: accepted ({m and m[1]})")
+    if m:
+        rc, same, _ = train(A.trainer, *idx, "--epochs", "2", "--normalize", m[1])
+        check(rc == 0 and same == auto, f"--normalize with auto's printed values == auto: {same}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "0", "--load", ck, "--normalize", "0.5,0.5")
+    check(rc == 1 and "the checkpoint was trained with --normalize" in err, f"a different --normalize: {err.strip()[:200]}")
+    train(A.trainer, *idx, "--epochs", "1", "--normalize", "auto", "--save", ck1)
+    rc, resumed, err = train(A.trainer, *idx, "--epochs", "2", "--resume", ck1)
+    check(rc == 0 and resumed == auto, f"--resume keeps the normalisation: 1 + 1 epochs == 2: {resumed} {err[:200]}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--normalize", "1,2,3:1,1,1")
+    check(rc == 1 and "gives 3 channels, the examples have 1" in err, f"3 channels on grey data: {err.strip()[:120]}")
+
+    # Splits: a count, a share, files of their own; no test set.
+    npy = [P("npy", f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy")]
+    rc, cnt, _ = train(A.trainer, *idx, "--epochs", "1", "--val-count", "20")
+    rc2, frac, _ = train(A.trainer, *idx, "--epochs", "1", "--val-fraction", "0.1")
+    check(rc == rc2 == 0 and cnt == frac,
+          f"--val-count 20 == --val-fraction 0.1 on 200 examples: {cnt}")
+    _, dflt, _ = train(A.trainer, *idx, "--epochs", "1")
+    check(dflt == frac, "--val-fraction 0.1 is the default split")
+    rc, own, err = train(A.trainer, *idx, "--epochs", "1", "--val-images", npy[2], "--val-labels", npy[3])
+    check(rc == 0 and own["val_loss"] == own["test_loss"], f"--val-images/--val-labels (the test files): val == test: {own} {err[:200]}")
+    rc, nt, err = train(A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--epochs", "1")
+    check(rc == 0 and nt.get("test_set") == "none" and nt.get("test_loss") is None and "test_accuracy" not in nt,
+          f"no test set: trains, the JSON says so: {nt} {err[:200]}")
+    r = subprocess.run([A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--epochs", "1"],
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0 and "no test set" in r.stdout, f"no test set: the summary line says so: {r.stdout.strip()}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "200")
+    check(rc == 1 and "leaves nothing to train on" in err, f"--val-count of every example: {err.strip()[:120]}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "5", "--val-fraction", "0.2")
+    check(rc == 2 and "exclude each other" in err, f"--val-count with --val-fraction: {err.strip()[:120]}")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)
