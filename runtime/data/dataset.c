@@ -321,7 +321,8 @@ static int open_dir(DataSplits *s, const char *dir, DataFormat fmt, const DataOp
     snprintf(a, sizeof a, "%s/test", dir);
     if (!is_dir(a))
       return 0;
-    if (dataset_load_folder(&s->test, a, o->quiet))
+    snprintf(b, sizeof b, "%s/train", dir);
+    if (dataset_folder_classes_match(b, a) || dataset_load_folder(&s->test, a, o->quiet))
       return -1;
     // Each folder numbers its classes by position: they must be the same.
     if (s->test.classes != s->train.classes) {

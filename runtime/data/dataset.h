@@ -86,6 +86,9 @@ int dataset_npz_has(const char *path, const char *key);
 int dataset_load_cifar(Dataset *d, const char *const *files, int nfiles, int cifar100, int coarse);
 // DIR/CLASS/*.png, classes sorted by name (torchvision's ImageFolder).
 int dataset_load_folder(Dataset *d, const char *dir, int quiet);
+// Whether TEST's class folders have the names of TRAIN's (the labels are
+// numbered by name); -1 with the first folder that differs named.
+int dataset_folder_classes_match(const char *train, const char *test);
 
 // What PATH is (see docs/data.md, "Detection"), or -1 with a message.
 DataFormat dataset_detect(const char *path);
