@@ -487,22 +487,39 @@ int mnist_augment_check(const Mnist *d, const MnistAugment *a) {
 }
 
 // Example k of s into xi through a's crop and flip drawn from r: output
-// (y, x) of channel c is source (y + dy - pad, W-1-x + dx - pad) when
-// flipped (torchvision's RandomCrop(padding) then RandomHorizontalFlip),
-// zero outside the source.
+// (y, x) of channel c is source (y + dy, x + dx), or (y + dy, W-1-x + dx)
+// when flipped (torchvision's RandomCrop(padding) then
+// RandomHorizontalFlip), zero outside the source.  Row by row: the valid
+// output columns are one interval, so the inner loops carry no bounds test.
 static void augment_example(const MnistSet *s, size_t k, int ch, int h, int w, const MnistAugment *a, Rng *r,
                             float *xi) {
   int pad = a->crop;
   int dy = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
   int dx = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
   int flip = a->flip && rng_uniform(r) < 0.5;
+  // Valid x: 0 <= x + dx < w, or flipped 0 <= w-1-x + dx < w.
+  int x0 = flip ? (dx > 0 ? dx : 0) : (dx < 0 ? -dx : 0);
+  int x1 = flip ? (dx < 0 ? w + dx : w) : (dx > 0 ? w - dx : w);
   for (int c = 0; c < ch; c++)
     for (int y = 0; y < h; y++) {
       float *row = xi + ((size_t)c * h + y) * w;
       int sy = y + dy;
-      for (int x = 0; x < w; x++) {
-        int sx = (flip ? w - 1 - x : x) + dx;
-        row[x] = sy >= 0 && sy < h && sx >= 0 && sx < w ? value(s, k, ((size_t)c * h + sy) * w + sx) : 0.0f;
+      if (sy < 0 || sy >= h || x0 >= x1) {
+        memset(row, 0, sizeof *row * (size_t)w);
+        continue;
+      }
+      size_t base = ((size_t)c * h + sy) * w;
+      for (int x = 0; x < x0; x++) row[x] = 0;
+      for (int x = x1; x < w; x++) row[x] = 0;
+      // Source column of output x: x + dx, or w-1 - x + dx.
+      if (s->x) {
+        const float *src = s->x + k * s->size + base;
+        if (flip) for (int x = x0; x < x1; x++) row[x] = src[w - 1 - x + dx];
+        else memcpy(row + x0, src + x0 + dx, sizeof *row * (size_t)(x1 - x0));
+      } else {
+        const uint8_t *src = s->images + k * MNIST_PIXELS + base;
+        if (flip) for (int x = x0; x < x1; x++) row[x] = (float)src[w - 1 - x + dx] / 255.0f;
+        else for (int x = x0; x < x1; x++) row[x] = (float)src[x + dx] / 255.0f;
       }
     }
 }
