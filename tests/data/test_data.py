@@ -25,7 +25,9 @@ CHECK is one of
             and by --train-images ... --test-labels), and `netc
             run` (--netc) on the .npz: the JSON results (losses, accuracy)
             are equal; a grey PNG folder trains as its .npz twin; CIFAR data is refused
-            with the reason until models declare their inputs
+            with the reason until models declare their inputs; cifar_small
+            trains equally by its generated trainer and by netc run, also
+            with --augment crop=4,flip --normalize auto --val-count 15
 """
 import json
 import argparse
@@ -186,6 +188,21 @@ elif A.check == "train":
         if got[0] and got[1]:
             worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
             check(worst < 1e-5, f"{rel}: generated trainer == netc run (losses within {worst:.1e})")
+        if trainer != A.cifar_trainer:
+            continue
+        # The data options act in the driver, which both share: the same
+        # normalised, augmented batches.
+        extra = ["--augment", "crop=4,flip", "--normalize", "auto", "--val-count", "15"]
+        got = []
+        for cmd in ([trainer], [A.netc, "run", net]):
+            r = subprocess.run(cmd + ["--data", P("cifar10"), "--epochs", "1", "--json", "--quiet", "--threads", "2"]
+                               + extra, capture_output=True, text=True, timeout=300)
+            got.append(json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {})
+        if got[0] and got[1]:
+            worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
+            check(worst < 1e-5, f"{rel} {' '.join(extra)}: generated trainer == netc run (losses within {worst:.1e})")
+        else:
+            check(False, f"{rel} {' '.join(extra)}: {got}")
 elif A.check == "options":
     def train(trainer, *args):
         """(exit status, JSON without timings, stderr)."""
