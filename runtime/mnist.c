@@ -145,9 +145,19 @@ static int from_splits(Mnist *d, DataSplits *s, const char *path) {
   if (s->test.n && s->test.size != s->train.size)
     fprintf(stderr, "%s: test examples have %zu values, training examples %zu\n", s->test.name, s->test.size,
             s->train.size);
+  else if (s->val.n && s->val.size != s->train.size)
+    fprintf(stderr, "%s: validation examples have %zu values, training examples %zu\n", s->val.name, s->val.size,
+            s->train.size);
   else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->mem[1]) &&
-           (!s->test.n || !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3])))
-    rc = split(d, path, d->train.n);
+           (!s->test.n || !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))) {
+    // A validation set of the layout's own (an image folder's val/) leaves
+    // the whole training set to train.
+    if (!s->val.n)
+      rc = split(d, path, d->train.n);
+    else if (!from_dataset(&d->val, &s->val, &d->vfmem, &d->vlab) &&
+             (d->vpath[0] = strdup(s->val.name)) && (d->vpath[1] = strdup(s->val.name)))
+      rc = 0;
+  }
   if (!rc && !s->test.n)
     d->test = (MnistSet){.size = d->train.size};
   d->rank = s->train.rank;
@@ -290,7 +300,12 @@ void mnist_batch(const MnistSet *s, const int *order, int start, int n,
 
 int mnist_resplit(Mnist *d, int nval) {
   int total = d->train.n + d->val.n;
-  if (d->vlab || nval < 1 || nval > total - 1) {
+  if (d->vlab) {
+    fprintf(stderr, "%s: the data has a validation set of its own (%s); --val-fraction and --val-count split "
+            "a training set without one\n", d->path[0], d->vpath[0]);
+    return -1;
+  }
+  if (nval < 1 || nval > total - 1) {
     fprintf(stderr, "%s: a validation split of %d of its %d training examples leaves %s\n", d->path[0], nval,
             total, nval < 1 ? "no validation set" : "nothing to train on");
     return -1;
@@ -308,6 +323,10 @@ int mnist_resplit(Mnist *d, int nval) {
 }
 
 int mnist_load_val(Mnist *d, const char *images, const char *labels) {
+  if (d->vlab) {
+    fprintf(stderr, "%s: the data has a validation set of its own (%s) already\n", images, d->vpath[0]);
+    return -1;
+  }
   DataSplits s;
   if (dataset_open_files(&s, images, labels, NULL, NULL))
     return -1;

@@ -37,9 +37,11 @@ typedef struct {
 } Dataset;
 
 // A training file and an optional test file (test.n == 0: none).  The
-// validation split stays the driver's (a fraction of train).
+// validation split is the driver's (a share of train) unless the layout
+// has one of its own (val.n > 0: an image folder's val/).
 typedef struct {
   Dataset train, test;
+  Dataset val;
 } DataSplits;
 
 typedef enum { DATA_AUTO, DATA_IDX, DATA_CIFAR10, DATA_CIFAR100, DATA_NPY, DATA_NPZ, DATA_FOLDER } DataFormat;

@@ -265,6 +265,16 @@ elif A.check == "options":
     r = subprocess.run([A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--epochs", "1"],
                        capture_output=True, text=True, timeout=300)
     check(r.returncode == 0 and "no test set" in r.stdout, f"no test set: the summary line says so: {r.stdout.strip()}")
+    # An image folder's val/ validates; all of train/ trains.
+    shutil.copytree(P("digits-png"), P("digits-val"))
+    shutil.copytree(P("digits-val", "test"), P("digits-val", "val"))
+    shown = info(P("digits-val"))
+    check(shown and shown["val"][:3] == (40, "1, 28, 28", 10) and shown["val"][3] == shown["test"][3],
+          f"netc-data: a folder's val/ ({shown and shown.get('val')})")
+    rc, fv, err = train(A.trainer, "--data", P("digits-val"), "--epochs", "1", "--threads", "2")
+    check(rc == 0 and fv["val_loss"] == fv["test_loss"], f"--data with val/: val/ validates: {fv} {err[:200]}")
+    rc, _, err = train(A.trainer, "--data", P("digits-val"), "--epochs", "1", "--val-count", "5")
+    check(rc == 1 and "validation set of its own" in err, f"val/ and --val-count: {err.strip()[:160]}")
     rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "200")
     check(rc == 1 and "leaves nothing to train on" in err, f"--val-count of every example: {err.strip()[:120]}")
     rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "5", "--val-fraction", "0.2")

@@ -139,6 +139,8 @@ int main(int argc, char **argv) {
   double t = now() - t0;
   show("train", &s.train);
   show("test", &s.test);
+  if (s.val.n)
+    show("val", &s.val);
   if (bench) {
     printf("load: %.3f s\n", t);
     bench_batches(&s.train);
