@@ -376,16 +376,14 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     fprintf(stderr, "error: %s\n", bad);
     return 2;
   }
+  // The data options' values: their syntax now (a usage error), their fit
+  // to the data once it is loaded (run_init, resolve_norm).
   o->resplit = is_given(given, "--val-fraction") || is_given(given, "--val-count");
   MnistNorm norm;
   int is_auto;
   if ((o->normalize && mnist_norm_parse(o->normalize, &norm, &is_auto)) ||
       (o->augment && mnist_augment_parse(o->augment, &o->aug)))
     return 2;
-  if (bad) {
-    fprintf(stderr, "error: %s\n", bad);
-    return 2;
-  }
   if (m->max_batch > 0 && o->batch > m->max_batch) {
     fprintf(stderr, "note: --batch %d is larger than this trainer's maximum; using %d\n",
             o->batch, m->max_batch);
