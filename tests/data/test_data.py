@@ -27,7 +27,11 @@ CHECK is one of
             are equal; a grey PNG folder trains as its .npz twin; CIFAR data is refused
             with the reason until models declare their inputs; cifar_small
             trains equally by its generated trainer and by netc run, also
-            with --augment crop=4,flip --normalize auto --val-count 15
+            with --augment crop=4,flip --normalize auto --val-count 15;
+            rgb8_small on the RGB PNG folder (8-bit, 16-bit, RGBA files)
+            and on its .npz twin: equal results bit for bit, and generated
+            == netc run to float rounding, with and without --augment
+            crop=2,flip --normalize auto
 """
 import json
 import argparse
@@ -48,6 +52,7 @@ ap.add_argument("--trainer")
 ap.add_argument("--netc")
 ap.add_argument("--cifar-trainer")
 ap.add_argument("--resnet-trainer")
+ap.add_argument("--rgb-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -203,6 +208,24 @@ elif A.check == "train":
             check(worst < 1e-5, f"{rel} {' '.join(extra)}: generated trainer == netc run (losses within {worst:.1e})")
         else:
             check(False, f"{rel} {' '.join(extra)}: {got}")
+    # The RGB PNG folder and its .npz twin: the same training, bit for bit,
+    # whichever the format and whichever the trainer.
+    if A.rgb_trainer and A.netc:
+        net = os.path.join(A.src, "tests/data/rgb8_small.net")
+        for extra in ([], ["--augment", "crop=2,flip", "--normalize", "auto"]):
+            got = {}
+            for data in ("folder", "folder.npz"):
+                for cmd in ([A.rgb_trainer], [A.netc, "run", net]):
+                    r = subprocess.run(cmd + ["--data", P(data), "--epochs", "1", "--batch", "4", "--json", "--quiet",
+                                              "--threads", "2"] + extra, capture_output=True, text=True, timeout=300)
+                    j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+                    got[(data, cmd[0])] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+            gen, interp = got[("folder", A.rgb_trainer)], got[("folder", A.netc)]
+            check(gen and gen == got[("folder.npz", A.rgb_trainer)] and interp == got[("folder.npz", A.netc)],
+                  f"rgb8_small {' '.join(extra)}: PNG folder == its .npz, bit for bit: {gen}")
+            worst = max(abs(gen[k] - interp[k]) / abs(interp[k]) for k in ("train_loss", "val_loss", "test_loss")) \
+                if gen and interp else 1
+            check(worst < 1e-5, f"rgb8_small {' '.join(extra)}: generated == netc run (losses within {worst:.1e})")
 elif A.check == "options":
     def train(trainer, *args):
         """(exit status, JSON without timings, stderr)."""
