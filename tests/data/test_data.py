@@ -19,7 +19,8 @@ CHECK is one of
             changes training, bad specs), --normalize (auto, saved in the
             checkpoint and used by --epochs 0 --load and --resume, a
             different one refused), --val-count/--val-fraction/--val-images,
-            data without a test set
+            data without a test set, an image folder's val/; a folder of
+            10,000 PNGs shows a progress count on a terminal only
   train     a generated trainer (--trainer) trains one epoch on the same
             data as IDX files (the MNIST path), .npz, .npy (by --data
             and by --train-images ... --test-labels), and `netc
@@ -271,6 +272,33 @@ elif A.check == "options":
     check(rc == 0 and resumed == auto, f"--resume keeps the normalisation: 1 + 1 epochs == 2: {resumed} {err[:200]}")
     rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--normalize", "1,2,3:1,1,1")
     check(rc == 1 and "gives 3 channels, the examples have 1" in err, f"3 channels on grey data: {err.strip()[:120]}")
+
+    # A folder of 10,000 images: a progress count on a terminal's stderr,
+    # none into a pipe.
+    one = open(P("folder-grey", "train", "0", "0.png"), "rb").read()
+    for c in ("0", "1"):
+        os.makedirs(P("many", "train", c))
+        for i in range(5000):
+            with open(P("many", "train", c, f"{i:04d}.png"), "wb") as f:
+                f.write(one)
+    r = run(P("many"))
+    check(r.returncode == 0 and "images" not in r.stderr, f"10,000 PNGs into a pipe: no progress ({r.stderr[:80]!r})")
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([A.netc_data, P("many")], stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait()
+    os.close(master)
+    check(p.returncode == 0 and b"10000/10000 images" in seen, f"10,000 PNGs on a terminal: a progress count ({seen[-60:]!r})")
 
     # Splits: a count, a share, files of their own; no test set.
     npy = [P("npy", f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy")]
