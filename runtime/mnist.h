@@ -5,7 +5,9 @@
 // MNIST_VAL_FRACTION of it is the validation set (hyperparameter search
 // and early stopping score on it, never on the test set).  With the full
 // MNIST that is 54,000 train / 6,000 validation; with the committed subset
-// 9,000 / 1,000.
+// 9,000 / 1,000.  The driver's --val-count and --val-fraction re-split
+// (mnist_resplit); --val-images and an image folder's val/ bring a
+// validation set of its own (then all of the training file trains).
 #ifndef NETRT_MNIST_H
 #define NETRT_MNIST_H
 
