@@ -10,6 +10,9 @@
 //   96 f64 seconds      104 f64 images   112 u64 best-parameter offset (0: none)
 // Version 2 only (152 bytes): 120 f64 plateau lr  128 f64 plateau best
 //   136 i32 plateau bad epochs  140 i32 plateau cooldown  144 u64 reserved (0)
+// Version 3 only (168 bytes): 152 u32 flags (bit 0: the plateau state is
+//   valid)  156 u32 normalisation channels  160 u64 their offset: channels
+//   f32 means, then channels f32 stds, after the best parameters
 // Table entry: u32 name length, name (no NUL), u32 rank, u32 dim[4],
 //   u64 data offset, u64 floats.  Floats are written in host order, which
 //   must be little-endian (checked).
@@ -28,6 +31,7 @@
 
 #define HEADER_V1 120
 #define HEADER_V2 152
+#define HEADER_V3 168
 #define NAME_MAX_LEN 4096
 #define CKPT_NO_OPTIM 0xffffffffu
 static const char MAGIC[8] = "NETCKPT";   // with its NUL: 8 bytes
@@ -124,7 +128,8 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
   for (int i = 0; i < m->n_tensors; i++)
     table += entry_size(&m->tensors[i]);
   const int v2 = tr && tr->has_plateau;
-  const size_t hsize = v2 ? HEADER_V2 : HEADER_V1;
+  const int v3 = tr && tr->norm_channels > 0 && tr->norm_channels <= CKPT_NORM_MAX;
+  const size_t hsize = v3 ? HEADER_V3 : v2 ? HEADER_V2 : HEADER_V1;
   uint64_t data_off = hsize + table, off = data_off;
   for (int i = 0; i < m->n_tensors; i++)
     off += m->tensors[i].numel * 4;
@@ -133,11 +138,14 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
   uint64_t best_off = tr && tr->best_params ? off : 0;
   if (best_off)
     off += (uint64_t)m->n_params * 4;
+  uint64_t norm_off = v3 ? off : 0;
+  if (v3)
+    off += (uint64_t)tr->norm_channels * 8;
   uint64_t file_size = off + 4;
 
-  unsigned char h[HEADER_V2] = {0};
+  unsigned char h[HEADER_V3] = {0};
   memcpy(h, MAGIC, 8);
-  put_u32(h + 8, v2 ? 2 : 1);
+  put_u32(h + 8, v3 ? 3 : v2 ? 2 : 1);
   put_u32(h + 12, (uint32_t)m->n_tensors);
   put_u64(h + 16, file_size);
   put_u64(h + 24, m->structure_hash);
@@ -162,6 +170,11 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
     put_f64(h + 128, tr->plateau.best);
     put_u32(h + 136, (uint32_t)tr->plateau.bad_epochs);
     put_u32(h + 140, (uint32_t)tr->plateau.cooldown);
+  }
+  if (v3) {
+    put_u32(h + 152, v2 ? 1 : 0);
+    put_u32(h + 156, (uint32_t)tr->norm_channels);
+    put_u64(h + 160, norm_off);
   }
 
   size_t plen = strlen(path);
@@ -201,6 +214,10 @@ int ckpt_save(const char *path, const NetModel *m, const Optim *opt, const CkptT
   for (int k = 0; k < nstate; k++)
     w_bytes(&w, state[k], opt->n * 4);
   if (best_off) w_bytes(&w, tr->best_params, m->n_params * 4);
+  if (v3) {
+    w_bytes(&w, tr->norm_mean, (size_t)tr->norm_channels * 4);
+    w_bytes(&w, tr->norm_std, (size_t)tr->norm_channels * 4);
+  }
   unsigned char c[4];
   put_u32(c, (uint32_t)w.crc);
   w_bytes(&w, c, 4);
@@ -320,7 +337,7 @@ static int file_open(File *f, const char *path) {
     return fail(path, msg);
   }
   f->version = version;
-  f->hsize = version == 2 ? HEADER_V2 : HEADER_V1;
+  f->hsize = version == 3 ? HEADER_V3 : version == 2 ? HEADER_V2 : HEADER_V1;
   if (f->size < f->hsize + 4) {
     snprintf(msg, sizeof msg, "truncated: %zu bytes, shorter than a version %u header", f->size, version);
     return fail(path, msg);
@@ -429,6 +446,44 @@ static const Entry *match_tensor(const File *f, const NetTensor *t) {
   return e;
 }
 
+// Version 3's normalisation section: within the file, channels in
+// 1..CKPT_NORM_MAX, every std positive and finite.
+static int norm_check(const File *f) {
+  if (f->version < 3)
+    return 0;
+  uint32_t ch = get_u32(f->buf + 156);
+  uint64_t off = get_u64(f->buf + 160);
+  if (ch < 1 || ch > CKPT_NORM_MAX || off > f->size - 4 || ch * 8ull > f->size - 4 - off)
+    return fail(f->path, "damaged: the normalisation section lies past the end of the file");
+  for (uint32_t c = 0; c < 2 * ch; c++) {
+    float v;
+    memcpy(&v, f->buf + off + 4 * c, 4);
+    if (!isfinite(v) || (c >= ch && !(v > 0)))
+      return fail(f->path, "damaged: the normalisation section holds a non-finite mean or a std <= 0");
+  }
+  return 0;
+}
+
+static void norm_read(const File *f, int *channels, float *mean, float *std) {
+  *channels = 0;
+  if (f->version < 3)
+    return;
+  uint32_t ch = get_u32(f->buf + 156);
+  uint64_t off = get_u64(f->buf + 160);
+  memcpy(mean, f->buf + off, ch * 4);
+  memcpy(std, f->buf + off + ch * 4, ch * 4);
+  *channels = (int)ch;
+}
+
+int ckpt_load_norm(const char *path, int *channels, float *mean, float *std) {
+  File f;
+  int rc = file_open(&f, path) || norm_check(&f) ? -1 : 0;
+  if (!rc)
+    norm_read(&f, channels, mean, std);
+  file_free(&f);
+  return rc;
+}
+
 int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
   char msg[512];
   File f;
@@ -467,7 +522,9 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
       goto bad;
     }
   }
-  if (f.version == 2) {
+  if (norm_check(&f))
+    goto bad;
+  if (f.version == 2 || (f.version == 3 && (get_u32(f.buf + 152) & 1))) {
     double lr = get_f64(f.buf + 120);
     if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f.buf + 136) < 0 ||
         (int32_t)get_u32(f.buf + 140) < 0) {
@@ -512,7 +569,8 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
         memcpy(best, f.buf + best_off, m->n_params * 4);
         tr->has_best = 1;
       }
-      if (f.version == 2) {
+      norm_read(&f, &tr->norm_channels, tr->norm_mean, tr->norm_std);
+      if (f.version == 2 || (f.version == 3 && (get_u32(h + 152) & 1))) {
         tr->has_plateau = 1;
         tr->plateau.lr = get_f64(h + 120);
         tr->plateau.best = get_f64(h + 128);
@@ -592,7 +650,7 @@ int ckpt_read(const char *path, CkptFile *cf) {
     fail(path, msg);
     goto bad;
   }
-  if (f.version == 2) {
+  if (f.version == 2 || (f.version == 3 && (get_u32(f.buf + 152) & 1))) {
     double lr = get_f64(f.buf + 120);
     if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f.buf + 136) < 0 ||
         (int32_t)get_u32(f.buf + 140) < 0) {
@@ -600,6 +658,8 @@ int ckpt_read(const char *path, CkptFile *cf) {
       goto bad;
     }
   }
+  if (norm_check(&f))
+    goto bad;
   uint64_t total = 0;
   for (uint32_t i = 0; i < f.n; i++)
     total += f.e[i].numel;      // each fits in the file (file_open), so no overflow
@@ -670,7 +730,7 @@ int ckpt_read(const char *path, CkptFile *cf) {
       memcpy(tr->best_params, f.buf + best_off, total * 4);
       tr->has_best = 1;
     }
-    if (f.version == 2) {
+    if (f.version == 2 || (f.version == 3 && (get_u32(h + 152) & 1))) {
       tr->has_plateau = 1;
       tr->plateau.lr = get_f64(h + 120);
       tr->plateau.best = get_f64(h + 128);
@@ -678,6 +738,7 @@ int ckpt_read(const char *path, CkptFile *cf) {
       tr->plateau.cooldown = (int32_t)get_u32(h + 140);
     }
   }
+  norm_read(&f, &cf->train.norm_channels, cf->train.norm_mean, cf->train.norm_std);
   file_free(&f);
   return 0;
 bad:

@@ -23,7 +23,12 @@
 // Version 2 adds the plateau schedule's state after version 1's header; a
 // checkpoint without it is written as version 1, byte for byte as before.
 // Both are read.
-#define CKPT_VERSION 2
+// Version 3 adds the input normalisation (driver --normalize) after
+// version 2's header; it is written only by runs that normalise, so every
+// other checkpoint stays version 1 or 2.  All three are read; a checkpoint
+// without the section means no normalisation.
+#define CKPT_VERSION 3
+#define CKPT_NORM_MAX 64
 
 // What --resume needs besides parameters and optimiser state.
 typedef struct {
@@ -43,6 +48,11 @@ typedef struct {
   // load, has_plateau says whether the file had one.
   int has_plateau;
   Plateau plateau;
+  // The input normalisation (x - norm_mean[c]) / norm_std[c] the run's
+  // data went through (mnist.h MnistNorm): saved if norm_channels > 0; on
+  // load, 0 when the file has none.
+  int norm_channels;
+  float norm_mean[CKPT_NORM_MAX], norm_std[CKPT_NORM_MAX];
 } CkptTrain;
 
 // Writes m's parameters, opt's state (if opt is not NULL) and tr (if not NULL).
@@ -60,6 +70,11 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr);
 // Each must exist in the checkpoint with the same shape.  Returns the
 // number of tensors loaded, or -1; loading none is an error.
 int ckpt_load_subset(const char *path, NetModel *m, const char *prefix);
+
+// The normalisation saved in path (as CkptTrain's norm_*; *channels 0:
+// none), for --load, which reads no training state.  The file is checked
+// as ckpt_load checks it.  Returns 0 or -1.
+int ckpt_load_norm(const char *path, int *channels, float *mean, float *std);
 
 // Fsyncs the directory holding path (after renaming a file into it, so
 // the rename survives a crash).  Returns 0 or -1 (errno set).

@@ -44,6 +44,7 @@ void driver_options_default(DriverOptions *o) {
   o->sched = schedule_config_default();
   o->seed = 1;
   o->threads = default_threads();
+  o->val_fraction = 1.0 / MNIST_VAL_FRACTION;
 }
 
 // ---------------------------------------------------------------- options
@@ -75,6 +76,15 @@ static const OptSpec specs[] = {
   {"--train-labels", "F", ARG_STRING, F(train_labels), 0, 0, NULL, "their labels"},
   {"--test-images", "F", ARG_STRING, F(test_images), 0, 0, NULL, "test examples"},
   {"--test-labels", "F", ARG_STRING, F(test_labels), 0, 0, NULL, "their labels"},
+  {"--val-fraction", "X", ARG_REAL, F(val_fraction), 1e-9, 0.999999, NULL,
+   "validation = this last share of the training file"},
+  {"--val-count", "N", ARG_INT, F(val_count), 1, INT_MAX, NULL, "validation = the last N training examples"},
+  {"--val-images", "F", ARG_STRING, F(val_images), 0, 0, NULL,
+   "a validation set of its own (then all of the training file trains)"},
+  {"--val-labels", "F", ARG_STRING, F(val_labels), 0, 0, NULL, "its labels"},
+  {"--normalize", "SPEC", ARG_STRING, F(normalize), 0, 0, NULL,
+   "(x - mean) / std per channel: auto, MEAN,STD or M1,..:S1,..; kept in checkpoints"},
+  {"--augment", "SPEC", ARG_STRING, F(augment), 0, 0, NULL, "training only: crop=PAD, flip or crop=PAD,flip"},
   {"--epochs", "N", ARG_INT, F(epochs), 0, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
@@ -156,6 +166,10 @@ static void default_text(char *buf, size_t size, DriverOptions *d, const OptSpec
   }
   if (!strcmp(s->name, "--load-prefix"))
     snprintf(buf, size, "all");
+  if (!strcmp(s->name, "--normalize"))
+    snprintf(buf, size, "none; with --load/--resume: the checkpoint's");
+  if (!strcmp(s->name, "--val-count"))
+    snprintf(buf, size, "none");
   // Defaults that depend on another option: AdamW's decay is torch's 1e-2.
   if (!strcmp(s->name, "--weight-decay")) {
     size_t k = strlen(buf);
@@ -354,10 +368,22 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     bad = "--epochs 0 trains nothing: --save and --log do not apply";
   else if (!o->predict && (is_given(given, "--predict-split") || is_given(given, "--predict-format")))
     bad = "--predict-split and --predict-format need --predict DIR";
+  else if ((is_given(given, "--val-fraction") + is_given(given, "--val-count") + !!o->val_images) > 1)
+    bad = "--val-fraction, --val-count and --val-images exclude each other";
+  else if (!o->val_images != !o->val_labels)
+    bad = "--val-images and --val-labels go together";
   if (bad) {
     fprintf(stderr, "error: %s\n", bad);
     return 2;
   }
+  // The data options' values: their syntax now (a usage error), their fit
+  // to the data once it is loaded (run_init, resolve_norm).
+  o->resplit = is_given(given, "--val-fraction") || is_given(given, "--val-count");
+  MnistNorm norm;
+  int is_auto;
+  if ((o->normalize && mnist_norm_parse(o->normalize, &norm, &is_auto)) ||
+      (o->augment && mnist_augment_parse(o->augment, &o->aug)))
+    return 2;
   if (m->max_batch > 0 && o->batch > m->max_batch) {
     fprintf(stderr, "note: --batch %d is larger than this trainer's maximum; using %d\n",
             o->batch, m->max_batch);
@@ -408,6 +434,7 @@ int driver_parse(DriverOptions *o, const NetModel *m, int argc, char **argv) {
 #define SALT_VAL 0x76616cu         // validation forward (same every epoch)
 #define SALT_TEST 0x74657374u      // test forward
 #define SALT_TRAIN_PREDICT 0x70726564u   // --predict-split train's forward
+#define SALT_AUGMENT 0x61756721u   // per-epoch augmentation (crop, flip)
 
 static double now(void) {
   struct timespec t;
@@ -471,14 +498,14 @@ static int has_accuracy(const NetModel *m) {
 }
 
 // Mean loss (and accuracy, -1 without labels) over the whole set s.
-static void evaluate(NetModel *m, const MnistSet *s, int batch, uint64_t seed, Work *w,
-                     double *loss, double *acc) {
+static void evaluate(NetModel *m, const Mnist *d, const MnistSet *s, const MnistNorm *norm, int batch,
+                     uint64_t seed, Work *w, double *loss, double *acc) {
   int acc_on = has_accuracy(m);
   double sum = 0;
   long correct = 0;
   for (int start = 0; start < s->n; start += batch) {
     int nb = s->n - start < batch ? s->n - start : batch;
-    mnist_batch(s, NULL, start, nb, w->x, w->labels);
+    mnist_batch_prep(d, s, NULL, start, nb, w->x, w->labels, norm, NULL, 0);
     float l = m->forward(m, w->x, m->needs_labels ? w->labels : NULL, nb,
                          rng_hash2(seed, (uint64_t)start), acc_on ? w->outs : NULL);
     sum += (double)l * nb;
@@ -615,6 +642,8 @@ typedef struct {
   int batch, steps;          // steps per epoch
   int tty;                   // draw the progress bar (stderr is a terminal)
   int logfd;                 // the CSV log, or -1
+  MnistNorm norm;            // the input normalisation (channels 0: none)
+  const MnistAugment *aug;   // training augmentation, or NULL
 } Run;
 
 // What one epoch measured.
@@ -698,6 +727,11 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   if (mnist_check_input(d, m->name, m->input_rank, m->input_dim, m->input_size) ||
       (m->needs_labels && mnist_check_labels(d, m->name, m->n_classes)))
     return 1;
+  if (o->augment) {
+    if (mnist_augment_check(d, &o->aug))
+      return 1;
+    run->aug = &o->aug;
+  }
   run->batch = m->max_batch > 0 && m->max_batch < o->batch ? m->max_batch : o->batch;
   run->steps = (d->train.n + run->batch - 1) / run->batch;
   run->tty = !o->quiet && isatty(2);
@@ -723,6 +757,67 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   run->tr.best_val_loss = INFINITY;
   run->tr.has_plateau = o->sched.kind == SCHED_PLATEAU;
   schedule_plateau_init(&run->tr.plateau, o->optim.lr);
+  return 0;
+}
+
+static int norm_equal(const MnistNorm *a, const MnistNorm *b) {
+  if (a->channels != b->channels)
+    return 0;
+  for (int c = 0; c < a->channels; c++)
+    if (a->mean[c] != b->mean[c] || a->std[c] != b->std[c])
+      return 0;
+  return 1;
+}
+
+// The run's input normalisation: --normalize (auto: computed on the
+// training split), else the loaded checkpoint's; given both, they must be
+// equal, so a model never sees data normalised otherwise than it was
+// trained on.  Saved with the run's checkpoints.  Returns 0 or 1.
+static int resolve_norm(Run *run) {
+  const DriverOptions *o = run->o;
+  const Mnist *d = run->d;
+  CkptTrain *tr = &run->tr;
+  MnistNorm want = {0}, have = {0};
+  int is_auto = 0, ch = mnist_channels(d);
+  const char *ck = o->resume ? o->resume : o->load;
+  if (o->normalize &&
+      (mnist_norm_parse(o->normalize, &want, &is_auto) ||
+       (is_auto ? mnist_norm_auto(d, &want) : mnist_norm_expand(&want, ch, d->path[0]))))
+    return 1;
+  if (ck) {
+    if (o->resume) {
+      have.channels = tr->norm_channels;
+      memcpy(have.mean, tr->norm_mean, sizeof have.mean);
+      memcpy(have.std, tr->norm_std, sizeof have.std);
+    } else if (ckpt_load_norm(o->load, &have.channels, have.mean, have.std)) {
+      return 1;
+    }
+    char a[2200] = "none", b[2200] = "none";
+    if (have.channels) mnist_norm_text(a, sizeof a, &have);
+    if (want.channels) mnist_norm_text(b, sizeof b, &want);
+    if (!o->normalize) {
+      want = have;
+      if (want.channels && want.channels != ch) {
+        fprintf(stderr, "%s: the checkpoint normalises %d channels (--normalize %s); the data has %d\n", ck,
+                want.channels, a, ch);
+        return 1;
+      }
+    } else if (!norm_equal(&want, &have)) {
+      fprintf(stderr, "%s: the checkpoint was trained with --normalize %s, this run gives %s; leave "
+              "--normalize out to use the checkpoint's\n", ck, a, b);
+      return 1;
+    }
+  }
+  if (is_auto && !o->quiet) {
+    char t[2200];
+    mnist_norm_text(t, sizeof t, &want);
+    fprintf(stderr, "--normalize auto: %s (mean:std per channel of the %d training examples)\n", t, d->train.n);
+  }
+  _Static_assert(MNIST_NORM_MAX == CKPT_NORM_MAX, "one channel limit");
+  run->norm = want;
+  tr->norm_channels = want.channels;
+  memcpy(tr->norm_mean, want.mean, sizeof tr->norm_mean);
+  memcpy(tr->norm_std, want.std, sizeof tr->norm_std);
   return 0;
 }
 
@@ -761,6 +856,8 @@ static int run_start(Run *run) {
       fprintf(stderr, "resuming %s from %s after epoch %d (seed %llu)\n", m->name, o->resume,
               tr->epoch, (unsigned long long)tr->seed);
   }
+  if (resolve_norm(run))
+    return 1;
   if (o->log && o->resume && log_trim(o->log, tr->epoch))
     return 1;
   if (o->log && (run->logfd = log_open(o->log, o->resume != NULL)) < 0)
@@ -778,6 +875,7 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
   const DriverOptions *o = run->o;
   double t0 = now(), sum = 0, last_draw = 0;
   mnist_shuffle(run->w.order, train->n, rng_hash2(rng_hash2(seed, SALT_SHUFFLE), (uint64_t)epoch));
+  const uint64_t aug_seed = rng_hash2(rng_hash2(seed, SALT_AUGMENT), (uint64_t)epoch);
   // A per-epoch schedule's rate, from the epoch alone (so a resumed run
   // gets the same), or the plateau schedule's (checkpointed); without a
   // schedule the configured rate stays.
@@ -788,7 +886,8 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
   for (int s = 0; s < steps; s++) {
     int start = s * batch;
     int nb = train->n - start < batch ? train->n - start : batch;
-    mnist_batch(train, run->w.order, start, nb, run->w.x, run->w.labels);
+    mnist_batch_prep(run->d, train, run->w.order, start, nb, run->w.x, run->w.labels, &run->norm, run->aug,
+                     aug_seed);
     uint64_t step_seed = rng_hash2(rng_hash2(rng_hash2(seed, SALT_STEP), (uint64_t)epoch), (uint64_t)s);
     float loss = m->train_step(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, step_seed);
     if (!isfinite(loss))
@@ -879,8 +978,12 @@ static int run_finish(Run *run, double train_loss) {
   int restored = run->w.best && tr->has_best;
   if (restored)
     memcpy(m->params, run->w.best, sizeof(float) * m->n_params);
-  evaluate(m, &run->d->test, run->batch, rng_hash2(tr->seed, SALT_TEST), &run->w, &r->test_loss,
-           &r->test_accuracy);
+  r->has_test = run->d->test.n > 0;
+  if (r->has_test)
+    evaluate(m, run->d, &run->d->test, &run->norm, run->batch, rng_hash2(tr->seed, SALT_TEST), &run->w,
+             &r->test_loss, &r->test_accuracy);
+  else
+    r->test_loss = NAN, r->test_accuracy = -1;
   if (run->o->save && restored && ckpt_save(run->o->save, m, &run->opt, tr))
     return 1;
   r->epochs_run = tr->epoch;
@@ -920,6 +1023,11 @@ static int predict(Run *run) {
   const uint64_t seed = rng_hash2(run->tr.seed, salts[o->predict_split]);
   const int csv = o->predict_format == 1, cls = m->class_output >= 0 && m->class_output < m->n_outputs;
   const int nf = m->n_outputs + 1 + cls;     // exports, labels, predicted
+  if (s->n == 0) {
+    fprintf(stderr, "error: --predict-split %s: the data has no %s set\n", split_names[o->predict_split],
+            split_names[o->predict_split]);
+    return 1;
+  }
   if (predict_dir(o->predict))
     return 1;
   ArrayOut *f = calloc((size_t)nf, sizeof *f);
@@ -939,7 +1047,7 @@ static int predict(Run *run) {
     opened--;                                // the failed one cleaned up after itself
   for (int start = 0; ok && start < s->n; start += run->batch) {
     int nb = s->n - start < run->batch ? s->n - start : run->batch;
-    mnist_batch(s, NULL, start, nb, run->w.x, run->w.labels);
+    mnist_batch_prep(run->d, s, NULL, start, nb, run->w.x, run->w.labels, &run->norm, NULL, 0);
     m->forward(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, rng_hash2(seed, (uint64_t)start),
                run->w.outs);
     for (int j = 0; ok && j < m->n_outputs; j++)
@@ -985,7 +1093,8 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
     if ((status = train_epoch(&run, epoch, &e)))
       break;
     train_loss = e.train_loss;
-    evaluate(m, &d->val, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &e.val_loss, &e.val_acc);
+    evaluate(m, d, &d->val, &run.norm, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &e.val_loss,
+             &e.val_acc);
     if (!isfinite(e.val_loss)) {
       status = report_divergence(&run, "validation", e.val_loss, epoch + 1, run.steps);
       break;
@@ -1005,7 +1114,8 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
   }
   // --epochs 0: the checkpoint's validation numbers, as an epoch measures them.
   if (!status && o->epochs == 0)
-    evaluate(m, &d->val, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &r->val_loss, &r->val_accuracy);
+    evaluate(m, d, &d->val, &run.norm, run.batch, rng_hash2(tr->seed, SALT_VAL), &run.w, &r->val_loss,
+             &r->val_accuracy);
   if (!status)
     status = run_finish(&run, train_loss);
   if (!status && o->predict)
@@ -1019,8 +1129,12 @@ int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult
 // the JSON object as the last stdout line (format in runtime/README.md).
 static void print_result(const NetModel *m, const DriverOptions *o, const DriverResult *r) {
   if (!o->quiet) {
-    printf("%s: %d epochs, test loss %.6f", m->name, r->epochs_run, r->test_loss);
-    if (r->test_accuracy >= 0) printf(", test accuracy %.4f", r->test_accuracy);
+    if (r->has_test) {
+      printf("%s: %d epochs, test loss %.6f", m->name, r->epochs_run, r->test_loss);
+      if (r->test_accuracy >= 0) printf(", test accuracy %.4f", r->test_accuracy);
+    } else {
+      printf("%s: %d epochs, no test set, validation loss %.6f", m->name, r->epochs_run, r->val_loss);
+    }
     printf(", %.1f s, %.0f train img/s\n", r->seconds, r->train_images_per_second);
   }
   if (o->json) {
@@ -1030,6 +1144,8 @@ static void print_result(const NetModel *m, const DriverOptions *o, const Driver
     json_number(stdout, "train_loss", r->train_loss);
     json_number(stdout, "val_loss", r->val_loss);
     json_number(stdout, "test_loss", r->test_loss);
+    if (!r->has_test)
+      printf(",\"test_set\":\"none\"");
     if (r->test_accuracy >= 0)
       json_number(stdout, "test_accuracy", r->test_accuracy);
     json_number(stdout, "seconds", r->seconds);
@@ -1050,14 +1166,24 @@ int driver_main(NetModel *m, int argc, char **argv) {
     return rc == 1 ? 0 : rc;
   Mnist d;
   if (o.train_images || o.train_labels || o.test_images || o.test_labels) {
-    if (!o.train_images || !o.train_labels || !o.test_images || !o.test_labels) {
-      fprintf(stderr, "error: --train-images, --train-labels, --test-images and --test-labels go together\n");
+    if (!o.train_images || !o.train_labels || !o.test_images != !o.test_labels) {
+      fprintf(stderr, "error: --train-images and --train-labels go together (and --test-images and "
+              "--test-labels, which are optional)\n");
       return 2;
     }
     if (mnist_load_files(&d, o.train_images, o.train_labels, o.test_images, o.test_labels))
       return 1;
   } else if (mnist_load_any(&d, o.data))
     return 1;
+  // The validation split: a count, a share, or files of its own.
+  if (o.resplit || o.val_images) {
+    int total = d.train.n + d.val.n;
+    int nval = o.val_count > 0 ? o.val_count : (int)floor((double)total * o.val_fraction);
+    if (o.val_images ? mnist_load_val(&d, o.val_images, o.val_labels) : mnist_resplit(&d, nval)) {
+      mnist_free(&d);
+      return 1;
+    }
+  }
   DriverResult r;
   rc = driver_run(m, &o, &d, &r);
   mnist_free(&d);

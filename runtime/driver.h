@@ -7,6 +7,10 @@
 //                       committed subset runtime/mnist
 //   --train-images F --train-labels F --test-images F --test-labels F
 //                       instead of --data: the four files (IDX or .npy)
+//   --val-fraction X    0.1 (the last tenth)   --val-count N   instead, a count
+//   --val-images F --val-labels F   a validation set of its own
+//   --normalize SPEC    auto | none | MEAN,STD | M1,..,Mc:S1,..,Sc (saved in checkpoints)
+//   --augment SPEC      crop=PAD,flip (training only)
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
 //   --optimizer K       adam|adamw|sgd|rmsprop       --lr X   1e-3
 //   --momentum X        0 (SGD, RMSprop)             --dampening X    0 (SGD)
@@ -49,7 +53,14 @@
 //   fixed seed each, so their losses are comparable across epochs.  A
 //   resumed run therefore equals an uninterrupted one bit for bit.
 // - Split: the last tenth of the training file is the validation set
-//   (mnist.h); the test set is evaluated once, at the end.
+//   (mnist.h; --val-fraction, --val-count or --val-images change it); the
+//   test set is evaluated once, at the end (data without one: the summary
+//   says so, test_loss null).
+// - --normalize: (x - mean) / std per channel at batch assembly for every
+//   split; auto computes them on the training split.  Checkpoints carry
+//   it: --load and --resume use the checkpoint's unless --normalize is
+//   given, which must then equal it.  --augment: training batches only,
+//   example k of epoch e cropped/flipped from rng_stream(hash(seed, e), k).
 // - With --patience N > 0 the best epoch's parameters (lowest validation
 //   loss) are kept: restored at the end, tested, and saved; without it the
 //   last epoch's are.
@@ -101,6 +112,14 @@ typedef struct {
   const char *predict;        // write the exports over a split into this folder (NULL: no)
   int predict_split;          // DRIVER_SPLIT_*
   int predict_format;         // 0: .npy, 1: CSV
+  // Data options (docs/data.md), all off by default:
+  double val_fraction;        // validation = this last share of the training file (0.1)
+  int val_count;              // or this many last examples (0: use val_fraction)
+  int resplit;                // --val-fraction or --val-count given: driver_main resplits
+  const char *val_images, *val_labels;   // or a validation set of its own
+  const char *normalize;      // --normalize SPEC (NULL: the checkpoint's, else none)
+  const char *augment;        // --augment SPEC (NULL: none)
+  MnistAugment aug;           // parsed from augment
 } DriverOptions;
 
 enum { DRIVER_SPLIT_TEST, DRIVER_SPLIT_VAL, DRIVER_SPLIT_TRAIN };
@@ -114,6 +133,7 @@ typedef struct {
   double seconds;
   double train_images_per_second;
   double lr;                  // the learning rate of the last step taken
+  int has_test;               // 0: the data has no test set (test_loss NaN, JSON "test_set":"none")
 } DriverResult;
 
 // Exit statuses besides 0, 1 (error) and 2 (usage).

@@ -1,4 +1,6 @@
 // mnist.c — loading, splitting, shuffling and batching MNIST.
+#include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,15 +141,25 @@ static int is_mnist_dir(const char *path) {
 // The loaded splits as Mnist (the driver's view); frees s.
 static int from_splits(Mnist *d, DataSplits *s, const char *path) {
   int rc = -1;
-  if (!s->test.n)
-    fprintf(stderr, "%s: no test set (the trainers need one: x_test/y_test, test_batch.bin, "
-            "test.bin, t10k-* or test/)\n", path);
-  else if (s->test.size != s->train.size)
+  // No test set is allowed: the driver then says so instead of testing.
+  if (s->test.n && s->test.size != s->train.size)
     fprintf(stderr, "%s: test examples have %zu values, training examples %zu\n", s->test.name, s->test.size,
             s->train.size);
+  else if (s->val.n && s->val.size != s->train.size)
+    fprintf(stderr, "%s: validation examples have %zu values, training examples %zu\n", s->val.name, s->val.size,
+            s->train.size);
   else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->mem[1]) &&
-           !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))
-    rc = split(d, path, d->train.n);
+           (!s->test.n || !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))) {
+    // A validation set of the layout's own (an image folder's val/) leaves
+    // the whole training set to train.
+    if (!s->val.n)
+      rc = split(d, path, d->train.n);
+    else if (!from_dataset(&d->val, &s->val, &d->vfmem, &d->vlab) &&
+             (d->vpath[0] = strdup(s->val.name)) && (d->vpath[1] = strdup(s->val.name)))
+      rc = 0;
+  }
+  if (!rc && !s->test.n)
+    d->test = (MnistSet){.size = d->train.size};
   d->rank = s->train.rank;
   for (int i = 0; i < s->train.rank && i < 3; i++)
     d->dim[i] = s->train.shape[i];
@@ -189,8 +201,12 @@ void mnist_free(Mnist *d) {
     free(d->mem[i]);
     free(d->path[i]);
   }
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 2; i++) {
     free(d->fmem[i]);
+    free(d->vpath[i]);
+  }
+  free(d->vfmem);
+  free(d->vlab);
   memset(d, 0, sizeof *d);
 }
 
@@ -235,9 +251,11 @@ int mnist_check_input(const Mnist *d, const char *model, int rank, const int *di
 int mnist_check_labels(const Mnist *d, const char *model, int k) {
   if (k <= 0)
     return 0;
-  const struct { const uint8_t *lab; int n; const char *path; } files[2] = {
-    {d->mem[1], d->train.n + d->val.n, d->path[1]}, {d->mem[3], d->test.n, d->path[3]}};
-  for (int f = 0; f < 2; f++)
+  // The training file holds train and (unless it has its own files) val.
+  const struct { const uint8_t *lab; int n; const char *path; } files[3] = {
+    {d->mem[1], d->vlab ? d->train.n : d->train.n + d->val.n, d->path[1]}, {d->mem[3], d->test.n, d->path[3]},
+    {d->vlab, d->vlab ? d->val.n : 0, d->vpath[1]}};
+  for (int f = 0; f < 3; f++)
     for (int i = 0; i < files[f].n; i++)
       if (files[f].lab[i] >= k) {
         fprintf(stderr, "%s: label %d at index %d, but model %s has %d classes (labels 0..%d)\n", files[f].path,
@@ -276,4 +294,276 @@ void mnist_batch(const MnistSet *s, const int *order, int start, int n,
     if (labels)
       labels[i] = s->labels[k];
   }
+}
+
+// ---------------------------------------------------------------- splits
+
+int mnist_resplit(Mnist *d, int nval) {
+  int total = d->train.n + d->val.n;
+  if (d->vlab) {
+    fprintf(stderr, "%s: the data has a validation set of its own (%s); --val-fraction and --val-count split "
+            "a training set without one\n", d->path[0], d->vpath[0]);
+    return -1;
+  }
+  if (nval < 1 || nval > total - 1) {
+    fprintf(stderr, "%s: a validation split of %d of its %d training examples leaves %s\n", d->path[0], nval,
+            total, nval < 1 ? "no validation set" : "nothing to train on");
+    return -1;
+  }
+  MnistSet all = d->train;
+  all.n = total;
+  d->train = d->val = all;
+  d->train.n = total - nval;
+  d->val.n = nval;
+  size_t off = (size_t)(total - nval);
+  if (d->val.images) d->val.images += off * MNIST_PIXELS;
+  if (d->val.x) d->val.x += off * d->val.size;
+  d->val.labels += off;
+  return 0;
+}
+
+int mnist_load_val(Mnist *d, const char *images, const char *labels) {
+  if (d->vlab) {
+    fprintf(stderr, "%s: the data has a validation set of its own (%s) already\n", images, d->vpath[0]);
+    return -1;
+  }
+  DataSplits s;
+  if (dataset_open_files(&s, images, labels, NULL, NULL))
+    return -1;
+  int rc = -1, tail = d->val.n;         // the validation tail trains again
+  if (!s.train.y)
+    fprintf(stderr, "%s: validation examples need labels (--val-labels)\n", images);
+  else if (s.train.size != (size_t)d->train.size)
+    fprintf(stderr, "%s: validation examples have %zu values, training examples %d\n", images, s.train.size,
+            d->train.size);
+  else if (!from_dataset(&d->val, &s.train, &d->vfmem, &d->vlab)) {
+    d->train.n += tail;
+    d->vpath[0] = strdup(images);
+    d->vpath[1] = strdup(labels);
+    rc = d->vpath[0] && d->vpath[1] ? 0 : -1;
+  }
+  datasplits_free(&s);
+  return rc;
+}
+
+// ---------------------------------------------------------------- normalisation
+
+int mnist_channels(const Mnist *d) {
+  return d->rank == 3 ? d->dim[0] : 1;
+}
+
+// "a,b,c" into v[0..]; returns the count, or -1.
+static int parse_list(const char *s, const char *end, float *v, int max) {
+  int n = 0;
+  for (const char *p = s; p < end;) {
+    char *e;
+    errno = 0;
+    double x = strtod(p, &e);
+    if (e == p || errno || !isfinite((float)x) || n == max || e > end || (e < end && *e != ','))
+      return -1;
+    v[n++] = (float)x;
+    if (e == end)
+      return n;
+    p = e + 1;
+    if (p == end)
+      return -1;
+  }
+  return n ? n : -1;
+}
+
+int mnist_norm_parse(const char *spec, MnistNorm *n, int *is_auto) {
+  memset(n, 0, sizeof *n);
+  *is_auto = !strcmp(spec, "auto");
+  if (*is_auto || !strcmp(spec, "none"))
+    return 0;
+  const char *colon = strchr(spec, ':'), *end = spec + strlen(spec);
+  int nm, ns;
+  if (colon) {
+    nm = parse_list(spec, colon, n->mean, MNIST_NORM_MAX);
+    ns = parse_list(colon + 1, end, n->std, MNIST_NORM_MAX);
+  } else {
+    float v[2] = {0, 0};
+    nm = ns = parse_list(spec, end, v, 2) == 2 ? 1 : -1;
+    n->mean[0] = v[0], n->std[0] = v[1];
+  }
+  if (nm < 1 || ns < 1 || nm != ns) {
+    fprintf(stderr, "error: --normalize: '%s' is not auto, none, MEAN,STD or M1,..,Mc:S1,..,Sc "
+            "(at most %d channels, as many stds as means)\n", spec, MNIST_NORM_MAX);
+    return -1;
+  }
+  for (int c = 0; c < nm; c++)
+    if (!(n->std[c] > 0)) {
+      fprintf(stderr, "error: --normalize: '%s': std %g of channel %d is not positive\n", spec, n->std[c], c);
+      return -1;
+    }
+  n->channels = nm;
+  return 0;
+}
+
+int mnist_norm_expand(MnistNorm *n, int channels, const char *what) {
+  if (n->channels == 0 || n->channels == channels)
+    return 0;
+  if (n->channels == 1 && channels <= MNIST_NORM_MAX) {
+    for (int c = 1; c < channels; c++)
+      n->mean[c] = n->mean[0], n->std[c] = n->std[0];
+    n->channels = channels;
+    return 0;
+  }
+  fprintf(stderr, "%s: --normalize gives %d channels, the examples have %d\n", what, n->channels, channels);
+  return -1;
+}
+
+// Value p of example k of s, scaled as mnist_batch scales it.
+static inline float value(const MnistSet *s, size_t k, size_t p) {
+  return s->x ? s->x[k * s->size + p] : (float)s->images[k * MNIST_PIXELS + p] / 255.0f;
+}
+
+int mnist_norm_auto(const Mnist *d, MnistNorm *n) {
+  const MnistSet *s = &d->train;
+  int ch = mnist_channels(d);
+  if (ch > MNIST_NORM_MAX) {
+    fprintf(stderr, "%s: --normalize auto: %d channels, at most %d\n", d->path[0], ch, MNIST_NORM_MAX);
+    return -1;
+  }
+  size_t per = (size_t)s->size / ch;       // values of one channel in one example
+  memset(n, 0, sizeof *n);
+  n->channels = ch;
+  for (int c = 0; c < ch; c++) {
+    double sum = 0, sq = 0;
+    for (size_t k = 0; k < (size_t)s->n; k++)
+      for (size_t p = 0; p < per; p++)
+        sum += value(s, k, c * per + p);
+    double mean = sum / ((double)s->n * per);
+    for (size_t k = 0; k < (size_t)s->n; k++)
+      for (size_t p = 0; p < per; p++) {
+        double v = value(s, k, c * per + p) - mean;
+        sq += v * v;
+      }
+    n->mean[c] = (float)mean;
+    n->std[c] = (float)sqrt(sq / ((double)s->n * per));
+    if (!(n->std[c] > 0)) {
+      fprintf(stderr, "%s: --normalize auto: channel %d has the same value %g everywhere (std 0)\n",
+              d->path[0], c, mean);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void mnist_norm_text(char *buf, size_t size, const MnistNorm *n) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int c = 0; c < n->channels && k < size; c++)
+      k += (size_t)snprintf(buf + k, size - k, "%s%.9g", c ? "," : pass ? ":" : "",
+                            pass ? n->std[c] : n->mean[c]);
+}
+
+// ---------------------------------------------------------------- augmentation
+
+int mnist_augment_parse(const char *spec, MnistAugment *a) {
+  memset(a, 0, sizeof *a);
+  for (const char *p = spec; *p;) {
+    size_t len = strcspn(p, ",");
+    int v;
+    char extra;
+    if (len == 4 && !strncmp(p, "flip", 4))
+      a->flip = 1;
+    else if (len > 5 && len < 16 && !strncmp(p, "crop=", 5)) {
+      char num[16];
+      memcpy(num, p + 5, len - 5);
+      num[len - 5] = 0;
+      if (sscanf(num, "%d%c", &v, &extra) != 1 || v < 1 || v > 1024)
+        goto bad;
+      a->crop = v;
+    } else
+      goto bad;
+    p += len;
+    if (*p == ',' && !*++p)
+      goto bad;
+  }
+  if (a->crop || a->flip)
+    return 0;
+bad:
+  fprintf(stderr, "error: --augment: '%s' is not a list of crop=PAD (1..1024) and flip, e.g. crop=4,flip\n", spec);
+  return -1;
+}
+
+int mnist_augment_check(const Mnist *d, const MnistAugment *a) {
+  char have[64];
+  shape_text(have, sizeof have, d->rank, d->dim);
+  if (d->rank < 2) {
+    fprintf(stderr, "%s: --augment needs images ([H, W] or [C, H, W]); the examples are %s\n", d->path[0], have);
+    return -1;
+  }
+  int h = d->dim[d->rank - 2], w = d->dim[d->rank - 1];
+  if (a->crop >= h || a->crop >= w) {
+    fprintf(stderr, "%s: --augment crop=%d: the padding must be below the examples' height and width (%s)\n",
+            d->path[0], a->crop, have);
+    return -1;
+  }
+  return 0;
+}
+
+// Example k of s into xi through a's crop and flip drawn from r: output
+// (y, x) of channel c is source (y + dy, x + dx), or (y + dy, W-1-x + dx)
+// when flipped (torchvision's RandomCrop(padding) then
+// RandomHorizontalFlip), zero outside the source.  Row by row: the valid
+// output columns are one interval, so the inner loops carry no bounds test.
+static void augment_example(const MnistSet *s, size_t k, int ch, int h, int w, const MnistAugment *a, Rng *r,
+                            float *xi) {
+  int pad = a->crop;
+  int dy = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
+  int dx = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
+  int flip = a->flip && rng_uniform(r) < 0.5;
+  // Valid x: 0 <= x + dx < w, or flipped 0 <= w-1-x + dx < w.
+  int x0 = flip ? (dx > 0 ? dx : 0) : (dx < 0 ? -dx : 0);
+  int x1 = flip ? (dx < 0 ? w + dx : w) : (dx > 0 ? w - dx : w);
+  for (int c = 0; c < ch; c++)
+    for (int y = 0; y < h; y++) {
+      float *row = xi + ((size_t)c * h + y) * w;
+      int sy = y + dy;
+      if (sy < 0 || sy >= h || x0 >= x1) {
+        memset(row, 0, sizeof *row * (size_t)w);
+        continue;
+      }
+      size_t base = ((size_t)c * h + sy) * w;
+      for (int x = 0; x < x0; x++) row[x] = 0;
+      for (int x = x1; x < w; x++) row[x] = 0;
+      // Source column of output x: x + dx, or w-1 - x + dx.
+      if (s->x) {
+        const float *src = s->x + k * s->size + base;
+        if (flip) for (int x = x0; x < x1; x++) row[x] = src[w - 1 - x + dx];
+        else memcpy(row + x0, src + x0 + dx, sizeof *row * (size_t)(x1 - x0));
+      } else {
+        const uint8_t *src = s->images + k * MNIST_PIXELS + base;
+        if (flip) for (int x = x0; x < x1; x++) row[x] = (float)src[w - 1 - x + dx] / 255.0f;
+        else for (int x = x0; x < x1; x++) row[x] = (float)src[x + dx] / 255.0f;
+      }
+    }
+}
+
+void mnist_batch_prep(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
+                      uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
+  if (!aug || (!aug->crop && !aug->flip))
+    mnist_batch(s, order, start, n, x, labels);
+  else {
+    int ch = d->rank == 3 ? d->dim[0] : 1, h = d->dim[d->rank - 2], w = d->dim[d->rank - 1];
+    for (int i = 0; i < n; i++) {
+      int k = order ? order[start + i] : start + i;
+      Rng r = rng_stream(seed, (uint64_t)k);
+      augment_example(s, (size_t)k, ch, h, w, aug, &r, x + (size_t)i * s->size);
+      if (labels)
+        labels[i] = s->labels[k];
+    }
+  }
+  if (!norm || !norm->channels)
+    return;
+  size_t per = (size_t)s->size / norm->channels;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < norm->channels; c++) {
+      float *v = x + (size_t)i * s->size + c * per, m = norm->mean[c], sd = norm->std[c];
+      for (size_t p = 0; p < per; p++)
+        v[p] = (v[p] - m) / sd;
+    }
 }

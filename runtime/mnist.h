@@ -5,10 +5,13 @@
 // MNIST_VAL_FRACTION of it is the validation set (hyperparameter search
 // and early stopping score on it, never on the test set).  With the full
 // MNIST that is 54,000 train / 6,000 validation; with the committed subset
-// 9,000 / 1,000.
+// 9,000 / 1,000.  The driver's --val-count and --val-fraction re-split
+// (mnist_resplit); --val-images and an image folder's val/ bring a
+// validation set of its own (then all of the training file trains).
 #ifndef NETRT_MNIST_H
 #define NETRT_MNIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MNIST_PIXELS 784           // 28 x 28
@@ -28,7 +31,30 @@ typedef struct {
   uint8_t *mem[4];                 // the loaded files (train/val share)
   char *path[4];                   // their paths: train images, labels, test images, labels
   float *fmem[2];                  // the float data of other formats (train, test)
+  // A separate validation file (mnist_load_val): then train is the whole
+  // training file and val these.
+  float *vfmem;
+  uint8_t *vlab;
+  char *vpath[2];                  // its images and labels
 } Mnist;
+
+// Per-channel normalisation (x - mean[c]) / std[c], in float as
+// torchvision's Normalize, after the scaling of docs/data.md (bytes / 255).
+// Channel c is the examples' first dimension when they have rank 3
+// ([C, H, W]); examples of rank 1 or 2 have one channel.
+#define MNIST_NORM_MAX 64
+typedef struct {
+  int channels;                    // 0: none
+  float mean[MNIST_NORM_MAX], std[MNIST_NORM_MAX];
+} MnistNorm;
+
+// Training augmentation (the CIFAR recipe): a random crop of the example's
+// own size from the example padded with `crop` zeros on each side, then a
+// horizontal flip with probability 1/2.  Examples of rank 2 or 3 only.
+typedef struct {
+  int crop;                        // padding (0: no crop)
+  int flip;
+} MnistAugment;
 
 // Directory of the committed subset (compiled in), used when no --data.
 const char *mnist_default_dir(void);
@@ -68,5 +94,52 @@ void mnist_shuffle(int *order, int n, uint64_t seed);
 // labels [n] (may be NULL).
 void mnist_batch(const MnistSet *s, const int *order, int start, int n,
                  float *x, uint8_t *labels);
+
+// The examples' channels for normalisation (see MnistNorm).
+int mnist_channels(const Mnist *d);
+
+// "auto", "none", "MEAN,STD" (every channel) or "M1,..,Mc:S1,..,Sc" (one
+// per channel; "MEAN:STD" is one channel) into n; *is_auto set for
+// "auto" (n then empty), n->channels 0 for "none".  Every std must be
+// positive.  Returns 0, or -1 after printing what is wrong.
+int mnist_norm_parse(const char *spec, MnistNorm *n, int *is_auto);
+
+// n (parsed) for data of `channels` channels: one value pair is repeated
+// to every channel; otherwise the counts must be equal.  Returns 0 or -1
+// (message printed).
+int mnist_norm_expand(MnistNorm *n, int channels, const char *what);
+
+// Per-channel mean and standard deviation (population, ddof 0, as
+// numpy's std) of the training split's values (scaled, not normalised),
+// summed in double in example order, so the same on every machine and
+// thread count.  Returns 0, or -1 if a channel is constant (std 0).
+int mnist_norm_auto(const Mnist *d, MnistNorm *n);
+
+// "0.1307:0.3081" or "0.49,0.48,0.45:0.25,0.24,0.26" (%.9g: parses back to
+// the same floats).
+void mnist_norm_text(char *buf, size_t size, const MnistNorm *n);
+
+// "crop=4,flip", "flip", "crop=4" into a.  Returns 0 or -1 (message printed).
+int mnist_augment_parse(const char *spec, MnistAugment *a);
+
+// Whether the examples can be augmented as a says (rank 2 or 3, the crop
+// padding below their height and width).  Returns 0 or -1 (message printed).
+int mnist_augment_check(const Mnist *d, const MnistAugment *a);
+
+// Uses the last nval examples of the training file for validation
+// (instead of the last tenth), nval in [1, n - 1].  Returns 0 or -1.
+int mnist_resplit(Mnist *d, int nval);
+
+// A validation set from its own files (IDX or .npy, as mnist_load_files):
+// the whole training file then trains.  Same example size as training.
+int mnist_load_val(Mnist *d, const char *images, const char *labels);
+
+// mnist_batch, then (aug not NULL) example k of the set augmented with
+// rng_stream(seed, k) — the same crop and flip for example k whatever
+// the batch or thread count — then (norm not NULL) normalised.  No
+// allocation: augmented values are read from the source through the crop
+// and flip.  Both NULL: exactly mnist_batch.
+void mnist_batch_prep(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
+                      uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed);
 
 #endif

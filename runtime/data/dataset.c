@@ -26,6 +26,7 @@ void dataset_free(Dataset *d) {
 void datasplits_free(DataSplits *s) {
   dataset_free(&s->train);
   dataset_free(&s->test);
+  dataset_free(&s->val);
 }
 
 uint64_t dataset_budget(void) {
@@ -318,10 +319,16 @@ static int open_dir(DataSplits *s, const char *dir, DataFormat fmt, const DataOp
     snprintf(a, sizeof a, "%s/train", dir);
     if (dataset_load_folder(&s->train, a, o->quiet))
       return -1;
+    // A val/ folder, with train/'s classes, is the validation set.
+    snprintf(a, sizeof a, "%s/val", dir);
+    snprintf(b, sizeof b, "%s/train", dir);
+    if (is_dir(a) && (dataset_folder_classes_match(b, a) || dataset_load_folder(&s->val, a, o->quiet)))
+      return -1;
     snprintf(a, sizeof a, "%s/test", dir);
     if (!is_dir(a))
       return 0;
-    if (dataset_load_folder(&s->test, a, o->quiet))
+    snprintf(b, sizeof b, "%s/train", dir);
+    if (dataset_folder_classes_match(b, a) || dataset_load_folder(&s->test, a, o->quiet))
       return -1;
     // Each folder numbers its classes by position: they must be the same.
     if (s->test.classes != s->train.classes) {

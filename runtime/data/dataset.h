@@ -37,9 +37,11 @@ typedef struct {
 } Dataset;
 
 // A training file and an optional test file (test.n == 0: none).  The
-// validation split stays the driver's (a fraction of train).
+// validation split is the driver's (a share of train) unless the layout
+// has one of its own (val.n > 0: an image folder's val/).
 typedef struct {
   Dataset train, test;
+  Dataset val;
 } DataSplits;
 
 typedef enum { DATA_AUTO, DATA_IDX, DATA_CIFAR10, DATA_CIFAR100, DATA_NPY, DATA_NPZ, DATA_FOLDER } DataFormat;
@@ -103,6 +105,9 @@ void dataset_npz_free(NpzArray *a, int n);
 int dataset_load_cifar(Dataset *d, const char *const *files, int nfiles, int cifar100, int coarse);
 // DIR/CLASS/*.png, classes sorted by name (torchvision's ImageFolder).
 int dataset_load_folder(Dataset *d, const char *dir, int quiet);
+// Whether TEST's class folders have the names of TRAIN's (the labels are
+// numbered by name); -1 with the first folder that differs named.
+int dataset_folder_classes_match(const char *train, const char *test);
 
 // What PATH is (see docs/data.md, "Detection"), or -1 with a message.
 DataFormat dataset_detect(const char *path);

@@ -233,7 +233,8 @@ int dataset_load_folder(Dataset *d, const char *dir, int quiet) {
     fail(dir, "out of memory");
     goto done;
   }
-  int progress = !quiet && n >= 10000;
+  // The count on a terminal only: a log or a pipe gets no carriage returns.
+  int progress = !quiet && n >= 10000 && isatty(2);
   uint64_t k = 0;
   for (int i = 0; i < classes.n; i++) {
     for (int j = 0; j < files[i].n; j++, k++) {
@@ -262,5 +263,31 @@ done:
   names_free(&classes);
   if (r)
     dataset_free(d);
+  return r;
+}
+
+int dataset_folder_classes_match(const char *train, const char *test) {
+  Names a = {0}, b = {0};
+  if (list(train, 1, &a))
+    return -1;
+  if (list(test, 1, &b))
+    return names_free(&a), -1;
+  // Both sorted: the first difference names the folder missing from one.
+  int i = 0;
+  while (i < a.n && i < b.n && !strcmp(a.v[i], b.v[i]))
+    i++;
+  int r = 0;
+  if (i < a.n || i < b.n) {
+    char msg[768];
+    if (i < b.n && (i == a.n || strcmp(b.v[i], a.v[i]) < 0))
+      snprintf(msg, sizeof msg, "class folder '%.300s' is not in %.300s (the labels are numbered by the "
+               "class names, which must be the same)", b.v[i], train);
+    else
+      snprintf(msg, sizeof msg, "no class folder '%.300s', which %.300s has (the labels are numbered by the "
+               "class names, which must be the same)", a.v[i], train);
+    r = fail(test, msg);
+  }
+  names_free(&a);
+  names_free(&b);
   return r;
 }

@@ -259,7 +259,13 @@ def gen_bad():
     for split, classes in (("train", "ab"), ("test", "a")):
         for c in classes:
             write(path("bad", "png-test-classes", split, c, "0.png"), good)
-    BAD["png-test-classes"] = "1 class folders, but train/ has 2"
+    BAD["png-test-classes"] = "no class folder 'b', which"
+    # As many class folders, other names (the case differs): labels would
+    # silently differ.
+    for split, classes in (("train", "ab"), ("test", "Ab")):
+        for c in classes:
+            write(path("bad", "png-class-names", split, c, "0.png"), good)
+    BAD["png-class-names"] = "class folder 'A' is not in"
     write(path("bad", "png-no-classes", "train", "0.png"), good)
     BAD["png-no-classes"] = "no class folders"
     write(path("bad", "unknown.dat"), b"hello world", False)

@@ -15,12 +15,24 @@ CHECK is one of
             ends with exit status 1 and an error naming the file and the
             reason (bad/EXPECTED), under a 1 GB address-space limit: never
             a crash, a hang or a huge allocation
+  options   the trainers' data options: --augment (1 thread == 2, flip
+            changes training, bad specs), --normalize (auto, saved in the
+            checkpoint and used by --epochs 0 --load and --resume, a
+            different one refused), --val-count/--val-fraction/--val-images,
+            data without a test set, an image folder's val/; a folder of
+            10,000 PNGs shows a progress count on a terminal only
   train     a generated trainer (--trainer) trains one epoch on the same
             data as IDX files (the MNIST path), .npz, .npy (by --data
             and by --train-images ... --test-labels), and `netc
             run` (--netc) on the .npz: the JSON results (losses, accuracy)
             are equal; a grey PNG folder trains as its .npz twin; CIFAR data is refused
-            with the reason until models declare their inputs
+            with the reason until models declare their inputs; cifar_small
+            trains equally by its generated trainer and by netc run, also
+            with --augment crop=4,flip --normalize auto --val-count 15;
+            rgb8_small on the RGB PNG folder (8-bit, 16-bit, RGBA files)
+            and on its .npz twin: equal results bit for bit, and generated
+            == netc run to float rounding, with and without --augment
+            crop=2,flip --normalize auto
 """
 import json
 import argparse
@@ -41,6 +53,7 @@ ap.add_argument("--trainer")
 ap.add_argument("--netc")
 ap.add_argument("--cifar-trainer")
 ap.add_argument("--resnet-trainer")
+ap.add_argument("--rgb-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -181,6 +194,142 @@ elif A.check == "train":
         if got[0] and got[1]:
             worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
             check(worst < 1e-5, f"{rel}: generated trainer == netc run (losses within {worst:.1e})")
+        if trainer != A.cifar_trainer:
+            continue
+        # The data options act in the driver, which both share: the same
+        # normalised, augmented batches.
+        extra = ["--augment", "crop=4,flip", "--normalize", "auto", "--val-count", "15"]
+        got = []
+        for cmd in ([trainer], [A.netc, "run", net]):
+            r = subprocess.run(cmd + ["--data", P("cifar10"), "--epochs", "1", "--json", "--quiet", "--threads", "2"]
+                               + extra, capture_output=True, text=True, timeout=300)
+            got.append(json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {})
+        if got[0] and got[1]:
+            worst = max(abs(got[0][k] - got[1][k]) / abs(got[1][k]) for k in ("train_loss", "val_loss", "test_loss"))
+            check(worst < 1e-5, f"{rel} {' '.join(extra)}: generated trainer == netc run (losses within {worst:.1e})")
+        else:
+            check(False, f"{rel} {' '.join(extra)}: {got}")
+    # The RGB PNG folder and its .npz twin: the same training, bit for bit,
+    # whichever the format and whichever the trainer.
+    if A.rgb_trainer and A.netc:
+        net = os.path.join(A.src, "tests/data/rgb8_small.net")
+        for extra in ([], ["--augment", "crop=2,flip", "--normalize", "auto"]):
+            got = {}
+            for data in ("folder", "folder.npz"):
+                for cmd in ([A.rgb_trainer], [A.netc, "run", net]):
+                    r = subprocess.run(cmd + ["--data", P(data), "--epochs", "1", "--batch", "4", "--json", "--quiet",
+                                              "--threads", "2"] + extra, capture_output=True, text=True, timeout=300)
+                    j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+                    got[(data, cmd[0])] = {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}
+            gen, interp = got[("folder", A.rgb_trainer)], got[("folder", A.netc)]
+            check(gen and gen == got[("folder.npz", A.rgb_trainer)] and interp == got[("folder.npz", A.netc)],
+                  f"rgb8_small {' '.join(extra)}: PNG folder == its .npz, bit for bit: {gen}")
+            worst = max(abs(gen[k] - interp[k]) / abs(interp[k]) for k in ("train_loss", "val_loss", "test_loss")) \
+                if gen and interp else 1
+            check(worst < 1e-5, f"rgb8_small {' '.join(extra)}: generated == netc run (losses within {worst:.1e})")
+elif A.check == "options":
+    def train(trainer, *args):
+        """(exit status, JSON without timings, stderr)."""
+        r = subprocess.run([trainer, "--json", "--quiet", *args], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        return r.returncode, {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}, r.stderr
+
+    # Augmentation: the same for any thread count; flipping changes training.
+    cifar = ["--data", P("cifar10"), "--epochs", "1", "--batch", "16"]
+    rc1, one, _ = train(A.cifar_trainer, *cifar, "--augment", "crop=4,flip", "--threads", "1")
+    rc2, two, _ = train(A.cifar_trainer, *cifar, "--augment", "crop=4,flip", "--threads", "2")
+    check(rc1 == rc2 == 0 and one == two, f"--augment crop=4,flip: 1 thread == 2 threads: {one}")
+    _, plain, _ = train(A.cifar_trainer, *cifar, "--threads", "2")
+    _, flip, _ = train(A.cifar_trainer, *cifar, "--augment", "flip", "--threads", "2")
+    check(plain and flip and plain["train_loss"] != flip["train_loss"] and plain["val_loss"] != flip["val_loss"],
+          f"--augment flip trains otherwise than no augmentation: {plain['train_loss']} vs {flip.get('train_loss')}")
+    rc, _, err = train(A.trainer, "--data", P("idx"), "--epochs", "1", "--augment", "crop=28")
+    check(rc == 1 and "padding must be below" in err, f"--augment crop=28 on 28x28: {err.strip()[:120]}")
+    rc, _, err = train(A.trainer, "--data", P("idx"), "--epochs", "1", "--augment", "crop=x")
+    check(rc == 2 and "is not a list of crop=PAD" in err, f"--augment crop=x: usage error: {err.strip()[:120]}")
+
+    # Normalisation: saved in the checkpoint, used by --epochs 0 --load and
+    # --resume; a different --normalize is refused.
+    ck, ck1 = os.path.join(tmp, "norm.ckpt"), os.path.join(tmp, "norm1.ckpt")
+    idx = ["--data", P("idx"), "--threads", "2"]
+    rc, auto, err = train(A.trainer, *idx, "--epochs", "2", "--normalize", "auto", "--save", ck)
+    _, none, _ = train(A.trainer, *idx, "--epochs", "2")
+    check(rc == 0 and auto["val_loss"] != none["val_loss"], f"--normalize auto trains: {auto}")
+    rc, ev, err = train(A.trainer, *idx, "--epochs", "0", "--load", ck)
+    check(rc == 0 and ev["val_loss"] == auto["val_loss"] and ev["test_loss"] == auto["test_loss"],
+          f"--epochs 0 --load uses the checkpoint's normalisation: {ev} {err.strip()[:200]}")
+    r = subprocess.run([A.trainer, *idx, "--epochs", "0", "--load", ck, "--normalize", "auto"], capture_output=True,
+                       text=True, timeout=300)
+    m = re.search(r"--normalize auto: (\S+)", r.stderr)
+    check(r.returncode == 0 and m, f"--normalize auto equal to the checkpoint's: accepted ({m and m[1]})")
+    if m:
+        rc, same, _ = train(A.trainer, *idx, "--epochs", "2", "--normalize", m[1])
+        check(rc == 0 and same == auto, f"--normalize with auto's printed values == auto: {same}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "0", "--load", ck, "--normalize", "0.5,0.5")
+    check(rc == 1 and "the checkpoint was trained with --normalize" in err, f"a different --normalize: {err.strip()[:200]}")
+    train(A.trainer, *idx, "--epochs", "1", "--normalize", "auto", "--save", ck1)
+    rc, resumed, err = train(A.trainer, *idx, "--epochs", "2", "--resume", ck1)
+    check(rc == 0 and resumed == auto, f"--resume keeps the normalisation: 1 + 1 epochs == 2: {resumed} {err[:200]}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--normalize", "1,2,3:1,1,1")
+    check(rc == 1 and "gives 3 channels, the examples have 1" in err, f"3 channels on grey data: {err.strip()[:120]}")
+
+    # A folder of 10,000 images: a progress count on a terminal's stderr,
+    # none into a pipe.
+    one = open(P("folder-grey", "train", "0", "0.png"), "rb").read()
+    for c in ("0", "1"):
+        os.makedirs(P("many", "train", c))
+        for i in range(5000):
+            with open(P("many", "train", c, f"{i:04d}.png"), "wb") as f:
+                f.write(one)
+    r = run(P("many"))
+    check(r.returncode == 0 and "images" not in r.stderr, f"10,000 PNGs into a pipe: no progress ({r.stderr[:80]!r})")
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([A.netc_data, P("many")], stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait()
+    os.close(master)
+    check(p.returncode == 0 and b"10000/10000 images" in seen, f"10,000 PNGs on a terminal: a progress count ({seen[-60:]!r})")
+
+    # Splits: a count, a share, files of their own; no test set.
+    npy = [P("npy", f) for f in ("x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy")]
+    rc, cnt, _ = train(A.trainer, *idx, "--epochs", "1", "--val-count", "20")
+    rc2, frac, _ = train(A.trainer, *idx, "--epochs", "1", "--val-fraction", "0.1")
+    check(rc == rc2 == 0 and cnt == frac,
+          f"--val-count 20 == --val-fraction 0.1 on 200 examples: {cnt}")
+    _, dflt, _ = train(A.trainer, *idx, "--epochs", "1")
+    check(dflt == frac, "--val-fraction 0.1 is the default split")
+    rc, own, err = train(A.trainer, *idx, "--epochs", "1", "--val-images", npy[2], "--val-labels", npy[3])
+    check(rc == 0 and own["val_loss"] == own["test_loss"], f"--val-images/--val-labels (the test files): val == test: {own} {err[:200]}")
+    rc, nt, err = train(A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--epochs", "1")
+    check(rc == 0 and nt.get("test_set") == "none" and nt.get("test_loss") is None and "test_accuracy" not in nt,
+          f"no test set: trains, the JSON says so: {nt} {err[:200]}")
+    r = subprocess.run([A.trainer, "--train-images", npy[0], "--train-labels", npy[1], "--epochs", "1"],
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0 and "no test set" in r.stdout, f"no test set: the summary line says so: {r.stdout.strip()}")
+    # An image folder's val/ validates; all of train/ trains.
+    shutil.copytree(P("digits-png"), P("digits-val"))
+    shutil.copytree(P("digits-val", "test"), P("digits-val", "val"))
+    shown = info(P("digits-val"))
+    check(shown and shown["val"][:3] == (40, "1, 28, 28", 10) and shown["val"][3] == shown["test"][3],
+          f"netc-data: a folder's val/ ({shown and shown.get('val')})")
+    rc, fv, err = train(A.trainer, "--data", P("digits-val"), "--epochs", "1", "--threads", "2")
+    check(rc == 0 and fv["val_loss"] == fv["test_loss"], f"--data with val/: val/ validates: {fv} {err[:200]}")
+    rc, _, err = train(A.trainer, "--data", P("digits-val"), "--epochs", "1", "--val-count", "5")
+    check(rc == 1 and "validation set of its own" in err, f"val/ and --val-count: {err.strip()[:160]}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "200")
+    check(rc == 1 and "leaves nothing to train on" in err, f"--val-count of every example: {err.strip()[:120]}")
+    rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "5", "--val-fraction", "0.2")
+    check(rc == 2 and "exclude each other" in err, f"--val-count with --val-fraction: {err.strip()[:120]}")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)

@@ -20,6 +20,10 @@ static void load_all(const char *path) {
   Toy y;
   toy_init(&y);
   ckpt_load(path, &y.m, NULL, NULL);
+  int channels;
+  float mean[CKPT_NORM_MAX], std[CKPT_NORM_MAX];
+  if (ckpt_load_norm(path, &channels, mean, std) == 0 && (channels < 0 || channels > CKPT_NORM_MAX))
+    __builtin_trap();
   toy_init(&y);
   ckpt_load_subset(path, &y.m, "encoder_");
   for (int kind = OPTIM_SGD; kind <= OPTIM_ADAM; kind++) {

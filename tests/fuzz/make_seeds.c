@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "ckpt.h"
@@ -122,5 +123,20 @@ int main(int argc, char **argv) {
   copy("adam-train-best", "state-past-end", -1, -1, 56, 0x7fffff00u);
   copy("adam-train-best", "best-past-end", -1, -1, 112, 0x7fffff00u);
   copy("adam-train-best", "name-length-huge", -1, -1, 120, 0xfffffff0u);
+  // Version 3: the normalisation section (channels at 156, its offset at
+  // 160), valid and damaged.
+  tr.norm_channels = 3;
+  for (int c = 0; c < 3; c++)
+    tr.norm_mean[c] = 0.5f - 0.01f * c, tr.norm_std[c] = 0.25f;
+  tr.has_plateau = 1;
+  tr.plateau = (Plateau){.lr = 1e-3, .best = 0.5};
+  if (ckpt_save(out("ckpt", "norm-plateau"), &y.m, NULL, &tr))
+    return 1;
+  copy("norm-plateau", "norm-past-end", -1, -1, 160, 0x7fffff00u);
+  copy("norm-plateau", "norm-channels-huge", -1, -1, 156, 0xffffffffu);
+  struct stat st;                        // the stds are the last 12 bytes before the CRC
+  if (stat(out("ckpt", "norm-plateau"), &st))
+    return 1;
+  copy("norm-plateau", "norm-std-zero", -1, -1, (long)st.st_size - 4 - 12, 0);
   return 0;
 }

@@ -8,7 +8,9 @@ CHECK is one of
   hostile   hostile -D values, shapes overflowing 32/64 bits, huge and
             unreadable model files, trainer options out of range, an IDX
             header claiming 4 billion images, damaged checkpoints (a tensor
-            table pointing past the end, truncated, another file type):
+            table pointing past the end, truncated, another file type, a
+            normalisation section past the end or with a std of 0), bad
+            --normalize/--augment/--val-* values:
             each ends with a clear error and a non-zero exit status, never a
             crash, a hang or a huge allocation
   crash     kill -9 at random moments of a run with --save (one per trial
@@ -263,6 +265,27 @@ def hostile():
         for opt in ("--resume", "--load"):
             rc, _, err = train(["--data", data, "--epochs", "2", opt, path, "--quiet"], timeout=60)
             clean_failure(rc, err, (1,), want, f"trainer {opt}: {what}")
+
+    # The data options' values (exit 2 naming the option), and a
+    # checkpoint's normalisation section damaged behind a valid CRC.
+    for args in (["--normalize", "1e39:1"], ["--normalize", "0.5:0"], ["--normalize", "1," * 100 + "1:1"],
+                 ["--normalize", ":"], ["--augment", "crop=99999999999"], ["--augment", "crop=-1"],
+                 ["--augment", "flip," * 3], ["--val-count", "-1"], ["--val-fraction", "1"],
+                 ["--val-fraction", "nan"]):
+        rc, _, err = train(args + ["--epochs", "1", "--data", P("no-data"), "--quiet"], timeout=30)
+        clean_failure(rc, err, (2,), re.escape(args[0]), "trainer " + " ".join(args)[:60])
+    rc, _, err = train(["--data", data, "--epochs", "1", "--normalize", "auto", "--save", P("norm.ckpt"), "--quiet"])
+    check(rc == 0, f"a normalised checkpoint to damage ({err.strip()[-100:]})")
+    norm = open(P("norm.ckpt"), "rb").read()
+    past, chans, std0 = bytearray(norm), bytearray(norm), bytearray(norm)
+    struct.pack_into("<Q", past, 160, len(norm) + 4096)     # version 3: the section's offset
+    struct.pack_into("<I", chans, 156, 0xffffffff)          # its channel count
+    struct.pack_into("<f", std0, len(norm) - 8, 0.0)        # the last std
+    for what, buf in (("past the end", past), ("4 billion channels", chans), ("a std of 0", std0)):
+        path = damaged("norm-" + what.replace(" ", "-") + ".ckpt", buf)
+        for opt in ("--resume", "--load"):
+            rc, _, err = train(["--data", data, "--epochs", "2", opt, path, "--quiet"], timeout=60)
+            clean_failure(rc, err, (1,), r"damaged: the normalisation", f"trainer {opt}: normalisation {what}")
 
 
 # ---------------------------------------------------------------- crash

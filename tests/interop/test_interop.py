@@ -118,7 +118,21 @@ rc, out, err = run(["--epochs", "1", "--patience", "1", "--save", es, "--quiet",
                     "encoder_"], os.path.join(BIN, "train-classifier"))
 check(rc == 0, "a classifier trained with --patience")
 rc, out, err = run(["show", es])
-check(rc == 0 and "best parameters saved" in out, "show: best parameters saved")
+check(rc == 0 and "best parameters saved" in out and "normalize: none" in out,
+      "show: best parameters saved, no normalisation")
+
+# A run with --normalize keeps its mean and std in the checkpoint (format
+# version 3): show prints them, as text and as JSON.
+nc = os.path.join(tmp, "norm.ckpt")
+rc, out, err = run(["--epochs", "1", "--normalize", "0.25,0.5", "--save", nc, "--quiet"],
+                   os.path.join(BIN, "train-autoencoder"))
+check(rc == 0, "an autoencoder trained with --normalize")
+rc, out, err = run(["show", nc])
+check(rc == 0 and "format version 3" in out and "normalize: (x - mean) / std per channel, mean 0.25, std 0.5" in out,
+      "show: format version 3, the normalisation")
+rc, out, err = run(["show", nc, "--json"])
+j = json.loads(out) if rc == 0 else {}
+check(rc == 0 and j["normalize"] == {"mean": [0.25], "std": [0.5]}, "show --json: the normalisation")
 run(["export", es, "-o", os.path.join(tmp, "last.npz")])
 rc, out, err = run(["export", es, "-o", os.path.join(tmp, "best.npz"), "--best"])
 check(rc == 0 and "(best epoch)" in out, "export --best")

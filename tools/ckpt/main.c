@@ -56,7 +56,9 @@ static const char HELP[] =
   "             arrays); the training state (epochs done, seed, time, images);\n"
   "             early stopping (best epoch, its validation loss, epochs since,\n"
   "             whether its parameters are saved); the plateau schedule's state\n"
-  "             (the other schedules are functions of the epoch and the step).\n"
+  "             (the other schedules are functions of the epoch and the step);\n"
+  "             the input normalisation of --normalize (per-channel mean and\n"
+  "             std; none for a run without it).\n"
   "             --json prints one JSON object instead.\n"
   "\n"
   "    verify   Checks the magic number, version, size, CRC-32 and every\n"
@@ -317,6 +319,22 @@ static void show_json(const char *path, const CkptFile *cf, const Args *a, const
   } else {
     printf("null,\"early_stopping\":null,\"plateau\":null");
   }
+  printf(",\"normalize\":");
+  if (tr->norm_channels) {
+    printf("{\"mean\":[");
+    for (int c = 0; c < tr->norm_channels; c++) {
+      printf(c ? "," : "");
+      json_num(tr->norm_mean[c]);
+    }
+    printf("],\"std\":[");
+    for (int c = 0; c < tr->norm_channels; c++) {
+      printf(c ? "," : "");
+      json_num(tr->norm_std[c]);
+    }
+    printf("]}");
+  } else {
+    printf("null");
+  }
   printf("}\n");
 }
 
@@ -361,6 +379,19 @@ static void show_text(const char *path, const CkptFile *cf, const Args *a, const
            cf->optim_arrays ? state_names(cf->optim_kind, cf->optim_arrays) : "none needed");
   else
     printf("optimizer: no state (parameters only: --load, not --resume)\n");
+  // The driver's --normalize, applied to every input after scaling; a
+  // file of version 1 or 2 has none.
+  if (tr->norm_channels) {
+    printf("normalize: (x - mean) / std per channel, mean");
+    for (int c = 0; c < tr->norm_channels; c++)
+      printf("%s%.9g", c ? "," : " ", tr->norm_mean[c]);
+    printf(", std");
+    for (int c = 0; c < tr->norm_channels; c++)
+      printf("%s%.9g", c ? "," : " ", tr->norm_std[c]);
+    printf("\n");
+  } else {
+    printf("normalize: none\n");
+  }
   if (!cf->has_train) {
     printf("training: no state\n");
     return;

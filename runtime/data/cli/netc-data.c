@@ -66,6 +66,51 @@ static void bench_batches(const Dataset *d) {
   free(order), free(x), free(y);
 }
 
+// The trainers' path (mnist_load_any, mnist_batch_prep): shuffled batches
+// of 256 as they are, normalised, augmented (crop=4,flip where the
+// examples are images), and both.
+static void bench_driver(const char *path) {
+  Mnist d;
+  double t0 = now();
+  if (mnist_load_any(&d, path))
+    return;
+  printf("trainer load: %.3f s (%d train, %d val, %d test)\n", now() - t0, d.train.n, d.val.n, d.test.n);
+  const int batch = 256, reps = 3;
+  int *order = malloc((size_t)d.train.n * sizeof *order);
+  float *x = malloc((size_t)batch * d.train.size * sizeof *x);
+  uint8_t *y = malloc(batch);
+  if (!order || !x || !y) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
+  MnistNorm norm;
+  MnistAugment aug = {4, 1};
+  int can_aug = d.rank >= 2 && d.dim[d.rank - 1] > 4 && d.dim[d.rank - 2] > 4;
+  double t1 = now();
+  if (mnist_norm_auto(&d, &norm))
+    norm.channels = 0;
+  printf("trainer --normalize auto: %.3f s\n", now() - t1);
+  mnist_shuffle(order, d.train.n, 1);
+  const char *names[4] = {"plain", "--normalize auto", "--augment crop=4,flip", "both"};
+  for (int v = 0; v < 4; v++) {
+    if (v >= 2 && !can_aug)
+      break;
+    double sink = 0;
+    t1 = now();
+    for (int r = 0; r < reps; r++)
+      for (int st = 0; st < d.train.n; st += batch) {
+        int nb = d.train.n - st < batch ? d.train.n - st : batch;
+        mnist_batch_prep(&d, &d.train, order, st, nb, x, y, v & 1 ? &norm : NULL, v & 2 ? &aug : NULL,
+                         (uint64_t)r);
+        sink += x[0];
+      }
+    double t = now() - t1;
+    printf("trainer batches, %s: %.0f images/s  [%g]\n", names[v], reps * (double)d.train.n / t, sink * 0);
+  }
+  free(order), free(x), free(y);
+  mnist_free(&d);
+}
+
 int main(int argc, char **argv) {
   const char *path = NULL, *ti = NULL, *tl = NULL, *vi = NULL, *vl = NULL;
   DataOptions o = {0};
@@ -97,10 +142,14 @@ int main(int argc, char **argv) {
   double t = now() - t0;
   show("train", &s.train);
   show("test", &s.test);
+  if (s.val.n)
+    show("val", &s.val);
   if (bench) {
     printf("load: %.3f s\n", t);
     bench_batches(&s.train);
   }
   datasplits_free(&s);
+  if (bench && path)
+    bench_driver(path);
   return 0;
 }
