@@ -361,8 +361,9 @@ static void bn_loops(CEmit *e, const char *bound, int P, const char *indent) {
 // loop gcc vectorises (float to double conversion, then add or FMA),
 // and the lanes are added in order at the end: the same result for any
 // thread count, every term still in double as the interpreter's.  The
-// `#pragma GCC unroll 0` keeps gcc from unrolling the lane loop completely
-// before its vectoriser runs, which would leave scalar code.
+// `#pragma GCC unroll 1` keeps gcc from unrolling the lane loop completely
+// before its vectoriser runs, which would leave scalar code (gcc reads 0
+// and 1 alike; clang accepts only 1).
 #define BN_LANES 16
 
 static void bn_sums(CEmit *e, int ind, Shape xs, const char *a, const char *b, const char *center, const char *A,
@@ -382,7 +383,7 @@ static void bn_sums(CEmit *e, int ind, Shape xs, const char *a, const char *b, c
     out(e, "%*s    const float *pa = %s + i * %ld%s", ind, "", a, m, b ? ", *pb = " : ";\n");
     if (b)
       out(e, "%s + i * %ld;\n", b, m);
-    out(e, "#pragma GCC unroll 0\n%*s    for (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
+    out(e, "#pragma GCC unroll 1\n%*s    for (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
     out(e, "%*s      const int k = ch;\n", ind, "");
     if (center)
       out(e, "%*s      %sctr_c[ch];\n", ind, "", ctr);
@@ -423,7 +424,7 @@ static void bn_sums(CEmit *e, int ind, Shape xs, const char *a, const char *b, c
       out(e, "%*sfor (int q = 0; q < %d; q += %d)\n", in, "", main, BN_LANES);
       in += 2;
     }
-    out(e, "#pragma GCC unroll 0\n%*sfor (int l = 0; l < %d; l++) {\n", in, "", lanes);
+    out(e, "#pragma GCC unroll 1\n%*sfor (int l = 0; l < %d; l++) {\n", in, "", lanes);
     out(e, part ? "%*s  const int k = %d + l;\n" : "%*s  const int k = q + l;\n", in, "", main);
     out(e, "%*s  sa[l] += %s;\n", in, "", A);
     if (B)

@@ -184,7 +184,7 @@ static void forward_phase0(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_cnn_conv1 + i * 12544 + ch * 784;
         for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -239,13 +239,13 @@ static void forward_phase1(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_cnn_conv2 + i * 6272 + ch * 196;
         for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 4; l++) {
           const int k = 192 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -300,13 +300,13 @@ static void forward_phase2(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_cnn_conv3 + i * 1568 + ch * 49;
         for (int q = 0; q < 48; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 1; l++) {
           const int k = 48 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -369,7 +369,7 @@ static void forward_phase3(const GenChunk *c) {
         ctr_c[ch] = v_cnn_dense1[ch * 1];
       for (int i = 0; i < nc; i++) {
         const float *pa = v_cnn_dense1 + i * 64;
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int ch = 0; ch < 64; ch++) {
           const int k = ch;
           const double ctr = ctr_c[ch];
@@ -483,7 +483,7 @@ static void backward_phase0(const GenChunk *c) {
       ctr_c[ch] = (double)t44[ch];
     for (int i = 0; i < nc; i++) {
       const float *pa = g59 + i * 64, *pb = v_cnn_dense1 + i * 64;
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int ch = 0; ch < 64; ch++) {
         const int k = ch;
         const double ctr = ctr_c[ch];
@@ -542,13 +542,13 @@ static void backward_phase1(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g69 + i * 1568 + ch * 49, *pb = v_cnn_conv3 + i * 1568 + ch * 49;
       for (int q = 0; q < 48; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 1; l++) {
         const int k = 48 + l;
         sa[l] += pa[k];
@@ -609,13 +609,13 @@ static void backward_phase2(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g77 + i * 6272 + ch * 196, *pb = v_cnn_conv2 + i * 6272 + ch * 196;
       for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 4; l++) {
         const int k = 192 + l;
         sa[l] += pa[k];
@@ -676,7 +676,7 @@ static void backward_phase3(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g85 + i * 12544 + ch * 784, *pb = v_cnn_conv1 + i * 12544 + ch * 784;
       for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];

@@ -272,7 +272,7 @@ static void forward_phase0(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_conv1 + i * 16384 + ch * 1024;
         for (int q = 0; q < 1024; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -327,7 +327,7 @@ static void forward_phase1(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block16_conv1 + i * 16384 + ch * 1024;
         for (int q = 0; q < 1024; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -382,7 +382,7 @@ static void forward_phase2(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block16_conv2 + i * 16384 + ch * 1024;
         for (int q = 0; q < 1024; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -441,7 +441,7 @@ static void forward_phase3(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block32_conv1 + i * 8192 + ch * 256;
         for (int q = 0; q < 256; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -496,7 +496,7 @@ static void forward_phase4(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block32_conv2 + i * 8192 + ch * 256;
         for (int q = 0; q < 256; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -548,7 +548,7 @@ static void forward_phase5(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block32_conv3 + i * 8192 + ch * 256;
         for (int q = 0; q < 256; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -607,7 +607,7 @@ static void forward_phase6(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block64_conv1 + i * 4096 + ch * 64;
         for (int q = 0; q < 64; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -662,7 +662,7 @@ static void forward_phase7(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block64_conv2 + i * 4096 + ch * 64;
         for (int q = 0; q < 64; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -714,7 +714,7 @@ static void forward_phase8(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_resnet_block64_conv3 + i * 4096 + ch * 64;
         for (int q = 0; q < 64; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -831,7 +831,7 @@ static void backward_phase0(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g95 + i * 4096 + ch * 64, *pb = v_resnet_block64_conv3 + i * 4096 + ch * 64;
       for (int q = 0; q < 64; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -885,7 +885,7 @@ static void backward_phase1(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g95 + i * 4096 + ch * 64, *pb = v_resnet_block64_conv2 + i * 4096 + ch * 64;
       for (int q = 0; q < 64; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -943,7 +943,7 @@ static void backward_phase2(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g108 + i * 4096 + ch * 64, *pb = v_resnet_block64_conv1 + i * 4096 + ch * 64;
       for (int q = 0; q < 64; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1005,7 +1005,7 @@ static void backward_phase3(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g116 + i * 8192 + ch * 256, *pb = v_resnet_block32_conv3 + i * 8192 + ch * 256;
       for (int q = 0; q < 256; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1059,7 +1059,7 @@ static void backward_phase4(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g116 + i * 8192 + ch * 256, *pb = v_resnet_block32_conv2 + i * 8192 + ch * 256;
       for (int q = 0; q < 256; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1117,7 +1117,7 @@ static void backward_phase5(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g129 + i * 8192 + ch * 256, *pb = v_resnet_block32_conv1 + i * 8192 + ch * 256;
       for (int q = 0; q < 256; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1179,7 +1179,7 @@ static void backward_phase6(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g137 + i * 16384 + ch * 1024, *pb = v_resnet_block16_conv2 + i * 16384 + ch * 1024;
       for (int q = 0; q < 1024; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1237,7 +1237,7 @@ static void backward_phase7(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g144 + i * 16384 + ch * 1024, *pb = v_resnet_block16_conv1 + i * 16384 + ch * 1024;
       for (int q = 0; q < 1024; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1299,7 +1299,7 @@ static void backward_phase8(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g152 + i * 16384 + ch * 1024, *pb = v_resnet_conv1 + i * 16384 + ch * 1024;
       for (int q = 0; q < 1024; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];

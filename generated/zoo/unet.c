@@ -301,7 +301,7 @@ static void forward_phase0(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv1 + i * 6272 + ch * 784;
         for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -356,7 +356,7 @@ static void forward_phase1(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv2 + i * 6272 + ch * 784;
         for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -422,13 +422,13 @@ static void forward_phase2(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv3 + i * 3136 + ch * 196;
         for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 4; l++) {
           const int k = 192 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -483,13 +483,13 @@ static void forward_phase3(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv4 + i * 3136 + ch * 196;
         for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 4; l++) {
           const int k = 192 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -555,13 +555,13 @@ static void forward_phase4(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv5 + i * 1568 + ch * 49;
         for (int q = 0; q < 48; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 1; l++) {
           const int k = 48 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -616,13 +616,13 @@ static void forward_phase5(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv6 + i * 1568 + ch * 49;
         for (int q = 0; q < 48; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 1; l++) {
           const int k = 48 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -693,13 +693,13 @@ static void forward_phase6(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv7 + i * 3136 + ch * 196;
         for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 4; l++) {
           const int k = 192 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -754,13 +754,13 @@ static void forward_phase7(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv8 + i * 3136 + ch * 196;
         for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
             sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
           }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 4; l++) {
           const int k = 192 + l;
           sa[l] += (double)pa[k] - ctr;
@@ -831,7 +831,7 @@ static void forward_phase8(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv9 + i * 6272 + ch * 784;
         for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -886,7 +886,7 @@ static void forward_phase9(const GenChunk *c) {
       for (int i = 0; i < nc; i++) {
         const float *pa = v_unet_conv10 + i * 6272 + ch * 784;
         for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
           for (int l = 0; l < 16; l++) {
             const int k = q + l;
             sa[l] += (double)pa[k] - ctr;
@@ -975,7 +975,7 @@ static void backward_phase0(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g109 + i * 6272 + ch * 784, *pb = v_unet_conv10 + i * 6272 + ch * 784;
       for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1033,7 +1033,7 @@ static void backward_phase1(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g116 + i * 6272 + ch * 784, *pb = v_unet_conv9 + i * 6272 + ch * 784;
       for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1108,13 +1108,13 @@ static void backward_phase2(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g126 + i * 3136 + ch * 196, *pb = v_unet_conv8 + i * 3136 + ch * 196;
       for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 4; l++) {
         const int k = 192 + l;
         sa[l] += pa[k];
@@ -1172,13 +1172,13 @@ static void backward_phase3(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g133 + i * 3136 + ch * 196, *pb = v_unet_conv7 + i * 3136 + ch * 196;
       for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 4; l++) {
         const int k = 192 + l;
         sa[l] += pa[k];
@@ -1253,13 +1253,13 @@ static void backward_phase4(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g143 + i * 1568 + ch * 49, *pb = v_unet_conv6 + i * 1568 + ch * 49;
       for (int q = 0; q < 48; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 1; l++) {
         const int k = 48 + l;
         sa[l] += pa[k];
@@ -1317,13 +1317,13 @@ static void backward_phase5(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g150 + i * 1568 + ch * 49, *pb = v_unet_conv5 + i * 1568 + ch * 49;
       for (int q = 0; q < 48; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 1; l++) {
         const int k = 48 + l;
         sa[l] += pa[k];
@@ -1401,13 +1401,13 @@ static void backward_phase6(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g159 + i * 3136 + ch * 196, *pb = v_unet_conv4 + i * 3136 + ch * 196;
       for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 4; l++) {
         const int k = 192 + l;
         sa[l] += pa[k];
@@ -1465,13 +1465,13 @@ static void backward_phase7(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g166 + i * 3136 + ch * 196, *pb = v_unet_conv3 + i * 3136 + ch * 196;
       for (int q = 0; q < 192; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
           sb[l] += ((double)pb[k] - ctr) * pa[k];
         }
-#pragma GCC unroll 0
+#pragma GCC unroll 1
       for (int l = 0; l < 4; l++) {
         const int k = 192 + l;
         sa[l] += pa[k];
@@ -1549,7 +1549,7 @@ static void backward_phase8(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g175 + i * 6272 + ch * 784, *pb = v_unet_conv2 + i * 6272 + ch * 784;
       for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
@@ -1607,7 +1607,7 @@ static void backward_phase9(const GenChunk *c) {
     for (int i = 0; i < nc; i++) {
       const float *pa = g182 + i * 6272 + ch * 784, *pb = v_unet_conv1 + i * 6272 + ch * 784;
       for (int q = 0; q < 784; q += 16)
-#pragma GCC unroll 0
+#pragma GCC unroll 1
         for (int l = 0; l < 16; l++) {
           const int k = q + l;
           sa[l] += pa[k];
