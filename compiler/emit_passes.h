@@ -45,6 +45,9 @@ Fusion *fuse_graph(const Graph *g, bool fuse);
 
 // The node whose buffer holds n's value (follows alias).
 int fuse_root(const Fusion *f, int n);
+// The batch_norm_dw (bias: batch_norm_db) whose chunk part bn_grad_stats
+// node gs writes from its own sums (skipped by fuse_graph), or -1.
+int fuse_bn_part(const Graph *g, const Fusion *f, int gs, bool bias);
 
 // ---- Memory plan (plan.c) ----
 //

@@ -10,6 +10,9 @@
 //   log_softmax_grad(nll_grad(dl, label), y)      → one loop
 //   consecutive element-wise ops of one size      → one loop; a value read
 //                                                   only there is a local
+//   batch_norm_dw, batch_norm_db into their parameter's gradient block
+//                                                 → bn_grad_stats's pass,
+//                                                   whose sums they are
 //
 // The pass does not rewrite the graph: it annotates it, so the IR printed
 // by `netc --print-grad` is still the graph the emitter works from.
@@ -134,6 +137,57 @@ static void fuse_loss_grads(const Graph *g, Fusion *f) {
   }
 }
 
+// The parameter gradient batch_norm_dw (bias: batch_norm_db) that belongs
+// to bn_grad_stats node gs = (dy, x, stats, w), or -1: the gradient node
+// of w (of the bias, the batch_norm(x, stats, w, b) node's last input)
+// when it is that op on the same dy (and x, stats).  The pairing goes
+// through the parameters because a db reads dy alone, and two batch norms
+// may share a dy (a residual block's two branches after an add).
+static int bn_param_grad(const Graph *g, int gs, bool bias) {
+  const Node *n = &g->nodes[gs];
+  int w = n->in[3], pn = w;
+  if (bias) {
+    pn = -1;
+    for (int i = 0; i < g->nforward; i++) {
+      const Node *f = &g->nodes[i];
+      if (f->op == OP_BATCH_NORM && f->in[0] == n->in[1] && f->in[1] == n->in[2] && f->in[2] == w)
+        pn = f->in[3];
+    }
+  }
+  if (pn < 0 || g->nodes[pn].op != OP_PARAM)
+    return -1;
+  const Param *p = &g->params[g->nodes[pn].param];
+  int j = p->grad;
+  if (p->frozen || j <= gs)
+    return -1;
+  const Node *u = &g->nodes[j];
+  if (bias ? u->op == OP_BATCH_NORM_DB && u->in[0] == n->in[0]
+           : u->op == OP_BATCH_NORM_DW && u->in[0] == n->in[0] && u->in[1] == n->in[1] && u->in[2] == n->in[2])
+    return j;
+  return -1;
+}
+
+int fuse_bn_part(const Graph *g, const Fusion *f, int gs, bool bias) {
+  int j = bn_param_grad(g, gs, bias);
+  return j >= 0 && f->skip[j] ? j : -1;
+}
+
+// batch_norm_dw and batch_norm_db that are their parameters' gradients
+// (the gradient block, alive through the step): the chunk's parts of dw
+// and db are the sums that bn_grad_stats's pass makes (modes.c), so they
+// are skipped and written by its code instead of by two more passes.
+static void fuse_bn_grads(const Graph *g, Fusion *f) {
+  for (int i = 0; i < g->nnodes; i++) {
+    if (!f->live[i] || g->nodes[i].op != OP_BN_GRAD_STATS)
+      continue;
+    for (int bias = 0; bias < 2; bias++) {
+      int j = bn_param_grad(g, i, bias);
+      if (j >= 0 && f->live[j] && !is_export(g, j))
+        f->skip[j] = true;
+    }
+  }
+}
+
 static bool is_ew(const Graph *g, int n) { return op_def(g->nodes[n].op)->flags & OPF_EW; }
 
 // Whether node i, joining the group led by lead, would add or subtract a
@@ -246,6 +300,7 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
     fuse_epilogues(g, f);
     fuse_relu_masks(g, f);
     fuse_loss_grads(g, f);
+    fuse_bn_grads(g, f);
   }
   group_backward(g, f, fuse);
   if (fuse)

@@ -8,14 +8,20 @@ the median of --runs timed runs after warm-up, by wall clock at 1 and 2
 threads (each side's best thread count is what a user would pick), and by
 CPU time at 1 thread (what a dedicated core does when the machine is
 shared), as bench/codegen/bench.py measures the study's autoencoder.
-Prints the CPU model first.
+Prints the CPU model first.  Each row of the generated code also gives its
+GFLOP/s (the FLOPs of every convolution, transposed convolution and dense
+op of the training step, forward and gradients, counted from `netc
+dump-grad`: 2 per multiply-add) and the fraction of the FMA peak that
+bench-peak measures at the same clock and thread count.
 
     cmake --build build --target bench-zoo-lenet5
     /usr/bin/python3 bench/zoo/bench_zoo.py [--build build] [--runs 5] [MODEL...]
 """
 import argparse
 import json
+import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -77,6 +83,57 @@ def gen_rate(build, name, threads, runs, steps, clock, env):
     return json.loads(out.splitlines()[-1])["images_per_second"]
 
 
+def graph_costs(build, name):
+    """(trainable parameters, FLOPs per training image) of models/zoo/NAME.net."""
+    netc = os.path.join(build, "bin", "netc")
+    path = os.path.join("models", "zoo", f"{name}.net")
+    check = subprocess.run([netc, "check", path], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    params = int(re.search(r"([\d,]+) parameters", check).group(1).replace(",", ""))
+    dump = subprocess.run([netc, "dump-grad", path], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    shapes, nodes = {}, []
+    for line in dump.splitlines():
+        m = re.match(r"%(\d+) = (\w+)\(([^)]*)\)[^:]*: (?:param )?\[([\d, ]*)\]", line)
+        if not m:
+            continue
+        shape = [int(d) for d in m.group(4).split(",") if d.strip()]
+        shapes[int(m.group(1))] = shape
+        nodes.append((m.group(2), [int(a.strip()[1:]) for a in m.group(3).split(",") if a.strip()], shape))
+    n = math.prod
+    flops = 0
+    for op, ins, out in nodes:
+        # Each product's multiply-adds: the per-position work times the positions.
+        if op in ("conv2d", "conv2d_dx"):        # out [O, Ho, Wo] / dy [O, ...], w [O, C/g, k, k]
+            w = shapes[ins[1]]
+            flops += 2 * n(out if op == "conv2d" else shapes[ins[0]]) * n(w) // w[0]
+        elif op == "conv2d_dw":                  # (dy, x) -> [O, C/g, k, k]
+            flops += 2 * n(shapes[ins[0]]) * n(out) // out[0]
+        elif op in ("deconv2d", "deconv2d_dx"):  # x [Ci, H, W] / dx, w [Ci, Co/g, k, k]
+            w = shapes[ins[1]]
+            flops += 2 * n(shapes[ins[0]] if op == "deconv2d" else out) * n(w) // w[0]
+        elif op == "deconv2d_dw":                # (dy, x) -> [Ci, Co/g, k, k]
+            flops += 2 * n(shapes[ins[1]]) * n(out) // out[0]
+        elif op in ("dense", "dense_dx"):
+            flops += 2 * n(shapes[ins[1]])
+        elif op == "dense_dw":
+            flops += 2 * n(out)
+    return params, flops
+
+
+def peaks(build):
+    """The FMA peak in GFLOP/s by (clock, threads): the best ISA's."""
+    exe = os.path.join(build, "bin", "bench-peak")
+    got = {}
+    for clock, extra in (("wall", ["--threads", "2"]), ("cpu", [])):
+        out = subprocess.run([exe, "--json", "--runs", "3", "--clock", clock] + extra, check=True,
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            r = json.loads(line)
+            if r.get("impl") == "peak":
+                key = (clock, r["threads"])
+                got[key] = max(got.get(key, 0.0), r["gflops"])
+    return got
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -86,15 +143,24 @@ def main():
     a = ap.parse_args()
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
     print(f"{cpu_model()}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    peak = peaks(a.build)
+    print("FMA peak, GFLOP/s: " + ", ".join(f"{c} {t} thread{'s' if t > 1 else ''} {g:.1f}"
+                                             for (c, t), g in sorted(peak.items())))
     print(f"torch {torch.__version__}; batch 256, training images/s, median of {a.runs} runs")
-    print(f"{'model':<10} {'clock':<5} {'threads':>7} {'generated':>10} {'pytorch':>10} {'ratio':>6}")
+    print(f"{'model':<10} {'clock':<5} {'threads':>7} {'generated':>10} {'pytorch':>10} {'ratio':>6}"
+          f" {'GFLOP/s':>8} {'of peak':>8}")
     for name in a.models:
+        params, flops = graph_costs(a.build, name)
+        print(f"{name}: {params} parameters, {flops / 1e6:.2f} MFLOP per training image")
         steps = min(a.steps, STEPS.get(name, a.steps))
         best = {"generated": (0, 0), "pytorch": (0, 0)}
         for clock, threads in (("wall", 1), ("wall", 2), ("cpu", 1)):
             gen = gen_rate(a.build, name, threads, a.runs, steps, clock, env)
             pt, _, _ = torch_rate(ZOO[name], threads, a.runs, steps, 256, clock)
-            print(f"{name:<10} {clock:<5} {threads:>7} {gen:>10.0f} {pt:>10.0f} {gen / pt:>6.2f}")
+            gf = gen * flops / 1e9
+            frac = gf / peak[(clock, threads)] if (clock, threads) in peak else float("nan")
+            print(f"{name:<10} {clock:<5} {threads:>7} {gen:>10.0f} {pt:>10.0f} {gen / pt:>6.2f}"
+                  f" {gf:>8.1f} {100 * frac:>7.1f}%")
             if clock == "wall":
                 best["generated"] = max(best["generated"], (gen, threads))
                 best["pytorch"] = max(best["pytorch"], (pt, threads))

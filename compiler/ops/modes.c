@@ -346,29 +346,120 @@ static void bn_loops(CEmit *e, const char *bound, int P, const char *indent) {
     out(e, "%s    for (int q = 0; q < %d; q++)\n", indent, P);
 }
 
-// Training: the chunk's (mean, sum of squared deviations) per channel, two
-// passes in double.  Evaluation: the running statistics, as the reduction
-// would make them.
+// Batch norm's per-channel sums over the chunk's nc real examples, in
+// double: for every channel ch, suma = sum of A and sumb = sum of B (B
+// may be NULL), A and B being C expressions of pa[k] and pb[k] (element k
+// of channel ch of one example, in buffers a and b) and of ctr (the
+// channel's centre: the double expression center, of ch; NULL when A and
+// B need none).  Then `finish` runs once per channel, with ch, suma, sumb
+// (and ctr) defined.  Every line is indented by ind more spaces.
+//
+// These sums are what the statistics cost: a scalar double sum is a chain
+// of dependent adds, one element per add's latency.  Here each channel
+// sums in BN_LANES independent lanes (the positions q + l of a [C, H, W]
+// example; for a [C] example the channels themselves are the lanes), a
+// loop gcc vectorises (float to double conversion, then add or FMA),
+// and the lanes are added in order at the end: the same result for any
+// thread count, every term still in double as the interpreter's.  The
+// `#pragma GCC unroll 1` keeps gcc from unrolling the lane loop completely
+// before its vectoriser runs, which would leave scalar code (gcc reads 0
+// and 1 alike; clang accepts only 1).
+#define BN_LANES 16
+
+static void bn_sums(CEmit *e, int ind, Shape xs, const char *a, const char *b, const char *center, const char *A,
+                    const char *B, const char *finish) {
+  int C = bn_channels(xs), P = bn_positions(xs);
+  long m = (long)shape_numel(xs);
+  const char *ctr = center ? "const double ctr = " : NULL;
+  if (P == 1) {
+    out(e, "%*s{\n%*s  double sa[%d] = {0.0}", ind, "", ind, "", C);
+    if (B)
+      out(e, ", sb[%d] = {0.0}", C);
+    out(e, ";\n");
+    if (center)
+      out(e, "%*s  double ctr_c[%d];\n%*s  for (int ch = 0; ch < %d; ch++)\n%*s    ctr_c[ch] = %s;\n", ind, "", C, ind,
+          "", C, ind, "", center);
+    out(e, "%*s  for (int i = 0; i < nc; i++) {\n", ind, "");
+    out(e, "%*s    const float *pa = %s + i * %ld%s", ind, "", a, m, b ? ", *pb = " : ";\n");
+    if (b)
+      out(e, "%s + i * %ld;\n", b, m);
+    out(e, "#pragma GCC unroll 1\n%*s    for (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
+    out(e, "%*s      const int k = ch;\n", ind, "");
+    if (center)
+      out(e, "%*s      %sctr_c[ch];\n", ind, "", ctr);
+    out(e, "%*s      sa[ch] += %s;\n", ind, "", A);
+    if (B)
+      out(e, "%*s      sb[ch] += %s;\n", ind, "", B);
+    out(e, "%*s    }\n%*s  }\n", ind, "", ind, "");
+    out(e, "%*s  for (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
+    if (center && strstr(finish, "ctr"))
+      out(e, "%*s    %sctr_c[ch];\n", ind, "", ctr);
+    out(e, "%*s    const double suma = sa[ch]%s;\n", ind, "", B ? ", sumb = sb[ch]" : "");
+    for (const char *l = finish; *l;) {     // one level deeper than below
+      const char *nl = strchr(l, '\n');
+      out(e, "  %.*s", (int)(nl - l + 1), l);
+      l = nl + 1;
+    }
+    out(e, "%*s  }\n%*s}\n", ind, "", ind, "");
+    return;
+  }
+  int L = P < BN_LANES ? P : BN_LANES, main = P / BN_LANES * BN_LANES, rem = P - main;
+  out(e, "%*sfor (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
+  if (center)
+    out(e, "%*s  %s%s;\n", ind, "", ctr, center);
+  out(e, "%*s  double sa[%d] = {0.0}", ind, "", L);
+  if (B)
+    out(e, ", sb[%d] = {0.0}", L);
+  out(e, ";\n%*s  for (int i = 0; i < nc; i++) {\n", ind, "");
+  out(e, "%*s    const float *pa = %s + i * %ld + ch * %d", ind, "", a, m, P);
+  if (b)
+    out(e, ", *pb = %s + i * %ld + ch * %d", b, m, P);
+  out(e, ";\n");
+  for (int part = 0; part < 2; part++) {
+    int lanes = part ? rem : L;
+    if (lanes == 0 || (part == 0 && main == 0))
+      continue;
+    int in = ind + 4;
+    if (part == 0) {
+      out(e, "%*sfor (int q = 0; q < %d; q += %d)\n", in, "", main, BN_LANES);
+      in += 2;
+    }
+    out(e, "#pragma GCC unroll 1\n%*sfor (int l = 0; l < %d; l++) {\n", in, "", lanes);
+    out(e, part ? "%*s  const int k = %d + l;\n" : "%*s  const int k = q + l;\n", in, "", main);
+    out(e, "%*s  sa[l] += %s;\n", in, "", A);
+    if (B)
+      out(e, "%*s  sb[l] += %s;\n", in, "", B);
+    out(e, "%*s}\n", in, "");
+  }
+  out(e, "%*s  }\n", ind, "");
+  out(e, "%*s  double suma = 0.0%s;\n%*s  for (int l = 0; l < %d; l++)\n", ind, "", B ? ", sumb = 0.0" : "", ind, "", L);
+  out(e, "%*s    suma += sa[l]%s;\n", ind, "", B ? ", sumb += sb[l]" : "");
+  out(e, "%s%*s}\n", finish, ind, "");
+}
+
+// Training: the chunk's (mean, sum of squared deviations) per channel, in
+// one pass over x: the sums of d = x - ctr and d², ctr being the chunk's
+// first value of the channel (shifted data: no cancellation unless the
+// channel's spread is tiny next to its distance from that value).
+// Evaluation: the running statistics, as the reduction would make them.
 static void emit_bn_stats(CEmit *e, int id) {
   const Node *n = nd(e, id);
   Shape xs = nd(e, n->in[0])->shape;
   int C = bn_channels(xs), P = bn_positions(xs);
-  long m = (long)shape_numel(xs);
-  char x[256], eps[64];
-  bn_at(x, sizeof x, e, n->in[0], m, P);
+  char eps[64], center[256], finish[512];
+  const char *x = root_name(e, n->in[0]);
   const char *s = e->name[id], *rm = e->name[n->in[1]], *rv = e->name[n->in[2]];
-  out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
-  out(e, "    if (!train) {\n      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n"
-         "      continue;\n    }\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
-  out(e, "    double sum = 0.0, ss = 0.0;\n");
-  bn_loops(e, "nc", P, "  ");
-  out(e, "%s      sum += %s;\n", P > 1 ? "  " : "", x);
-  out(e, "    const double mean = sum / ((double)nc * %d);\n", P);
-  bn_loops(e, "nc", P, "  ");
-  out(e, "%s      ss += (%s - mean) * (%s - mean);\n", P > 1 ? "  " : "", x, x);
-  out(e, "    %s[ch] = (float)mean;\n    %s[%d + ch] = (float)ss;\n  }\n", s, s, C);
+  out(e, "  if (!train) {\n    for (int ch = 0; ch < %d; ch++) {\n", C);
+  out(e, "      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n    }\n"
+         "  } else {\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
+  snprintf(center, sizeof center, "%s[ch * %d]", x, P);
+  snprintf(finish, sizeof finish,
+           "      const double cnt = (double)nc * %d, m2 = sumb - suma * (suma / cnt);\n"
+           "      %s[ch] = (float)(ctr + suma / cnt);\n      %s[%d + ch] = (float)(m2 > 0.0 ? m2 : 0.0);\n",
+           P, s, s, C);
+  bn_sums(e, 4, xs, x, NULL, center, "(double)pa[k] - ctr", "((double)pa[k] - ctr) * ((double)pa[k] - ctr)", finish);
+  out(e, "  }\n");
 }
-
 // y = x * alpha + beta per channel, then the epilogue activation when one
 // is folded in (the same expressions as the element-wise ops').
 static void emit_batch_norm(CEmit *e, int id) {
@@ -403,20 +494,30 @@ static void emit_batch_norm(CEmit *e, int id) {
 
 // The chunk's (sum dy, sum (x - mean) dy) per channel, as doubles in the
 // first half of the [4, C] buffer; the reduction makes it (mean, k,
-// grad_mean, invstd * w).
+// grad_mean, invstd * w).  The chunk's parts of dw (sum (x - mean) dy
+// invstd) and db (sum dy) are these sums too: when fuse.c folded them
+// here, they are written from the same pass, not from two more.
 static void emit_bn_grad_stats(CEmit *e, int id) {
   const Node *n = nd(e, id);
   Shape xs = nd(e, n->in[1])->shape;
-  int C = bn_channels(xs), P = bn_positions(xs);
-  long m = (long)shape_numel(xs);
-  char dy[256], x[256];
-  bn_at(dy, sizeof dy, e, n->in[0], m, P);
-  bn_at(x, sizeof x, e, n->in[1], m, P);
-  const char *st = root_name(e, n->in[2]);
-  out(e, "  for (int ch = 0; ch < %d; ch++) {\n    double sum = 0.0, dotp = 0.0;\n    const double mean = %s[ch];\n", C, st);
-  bn_loops(e, "nc", P, "  ");
-  out(e, "%s      sum += %s, dotp += (%s - mean) * %s;\n", P > 1 ? "  " : "", dy, x, dy);
-  out(e, "    ((double *)%s)[ch] = sum;\n    ((double *)%s)[%d + ch] = dotp;\n  }\n", e->name[id], e->name[id], C);
+  int C = bn_channels(xs);
+  const char *st = root_name(e, n->in[2]), *gs = e->name[id];
+  int dw = fuse_bn_part(e->g, e->f, id, false), db = fuse_bn_part(e->g, e->f, id, true);
+  char center[256], finish[1024];
+  for (int j = 0; j < 2; j++) {
+    int f = j ? db : dw;
+    if (f >= 0)
+      out(e, "  /* %s param [%d] -> %s, from the same sums */\n", ir_op_name(nd(e, f)->op), C, e->name[f]);
+  }
+  snprintf(center, sizeof center, "(double)%s[ch]", st);
+  int len = snprintf(finish, sizeof finish, "    ((double *)%s)[ch] = suma;\n    ((double *)%s)[%d + ch] = sumb;\n", gs,
+                     gs, C);
+  if (dw >= 0)
+    len += snprintf(finish + len, sizeof finish - len, "    %s[ch] = (float)(sumb * %s[%d + ch]);\n", e->name[dw], st, C);
+  if (db >= 0)
+    snprintf(finish + len, sizeof finish - len, "    %s[ch] = (float)suma;\n", e->name[db]);
+  bn_sums(e, 2, xs, root_name(e, n->in[0]), root_name(e, n->in[1]), center, "pa[k]", "((double)pb[k] - ctr) * pa[k]",
+          finish);
 }
 
 // Padding examples get 0: their dy is 0, but the batch terms are not.
@@ -429,38 +530,38 @@ static void emit_batch_norm_dx(CEmit *e, int id) {
   bn_at(x, sizeof x, e, n->in[1], m, P);
   snprintf(dx, sizeof dx, P == 1 ? "%s[i * %ld + ch]" : "%s[i * %ld + ch * %d + q]", e->name[id], m, P);
   const char *gs = root_name(e, n->in[2]);
-  out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
-  out(e, "    const float mean = %s[ch], k = %s[%d + ch], grad_mean = %s[%d + ch], iw = %s[%d + ch];\n", gs, gs, C, gs,
-      2 * C, gs, 3 * C);
-  bn_loops(e, "CHUNK", P, "  ");
-  out(e, "%s      %s = i < nc ? (%s - grad_mean - (%s - mean) * k) * iw : 0.0f;\n  }\n", P > 1 ? "  " : "", dx, dy,
-      x);
+  if (P == 1) {              // the channels are the contiguous, vector dimension
+    out(e, "  for (int i = 0; i < nc; i++)\n    for (int ch = 0; ch < %d; ch++)\n", C);
+    out(e, "      %s = (%s - %s[%d + ch] - (%s - %s[ch]) * %s[%d + ch]) * %s[%d + ch];\n", dx, dy, gs, 2 * C, x, gs, gs,
+        C, gs, 3 * C);
+  } else {
+    out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
+    out(e, "    const float mean = %s[ch], k = %s[%d + ch], grad_mean = %s[%d + ch], iw = %s[%d + ch];\n", gs, gs, C,
+        gs, 2 * C, gs, 3 * C);
+    bn_loops(e, "nc", P, "  ");
+    out(e, "        %s = (%s - grad_mean - (%s - mean) * k) * iw;\n  }\n", dx, dy, x);
+  }
+  out(e, "  if (nc < CHUNK)\n    memset(%s + nc * %ld, 0, sizeof(float) * (CHUNK - nc) * %ld);\n", e->name[id], m, m);
 }
 
-// The chunk's part of dw (sum dy (x - mean) invstd) or db (sum dy).
+// The chunk's part of dw (sum dy (x - mean) invstd) or db (sum dy), when
+// not folded into bn_grad_stats (--no-fuse): the same sums.
 static void emit_batch_norm_dwb(CEmit *e, int id) {
   const Node *n = nd(e, id);
-  bool dw = n->op == OP_BATCH_NORM_DW;
   Shape xs = nd(e, n->in[0])->shape;
-  int C = bn_channels(xs), P = bn_positions(xs);
-  long m = (long)shape_numel(xs);
-  char dy[256], x[256];
-  bn_at(dy, sizeof dy, e, n->in[0], m, P);
-  out(e, "  for (int ch = 0; ch < %d; ch++) {\n    double sum = 0.0;\n", C);
-  if (dw) {
-    bn_at(x, sizeof x, e, n->in[1], m, P);
-    out(e, "    const double mean = %s[ch];\n", root_name(e, n->in[2]));
+  char center[256], finish[256];
+  if (n->op == OP_BATCH_NORM_DW) {
+    const char *st = root_name(e, n->in[2]);
+    snprintf(center, sizeof center, "(double)%s[ch]", st);
+    snprintf(finish, sizeof finish, "    %s[ch] = (float)(suma * %s[%d + ch]);\n", e->name[id], st, bn_channels(xs));
+    bn_sums(e, 2, xs, root_name(e, n->in[0]), root_name(e, n->in[1]), center, "((double)pb[k] - ctr) * pa[k]", NULL,
+            finish);
+  } else {
+    snprintf(finish, sizeof finish, "    %s[ch] = (float)suma;\n", e->name[id]);
+    bn_sums(e, 2, xs, root_name(e, n->in[0]), NULL, NULL, "pa[k]", NULL, finish);
   }
-  bn_loops(e, "nc", P, "  ");
-  if (dw)
-    out(e, "%s      sum += (%s - mean) * %s;\n", P > 1 ? "  " : "", x, dy);
-  else
-    out(e, "%s      sum += %s;\n", P > 1 ? "  " : "", dy);
-  if (dw)
-    out(e, "    %s[ch] = (float)(sum * %s[%d + ch]);\n  }\n", e->name[id], root_name(e, n->in[2]), C);
-  else
-    out(e, "    %s[ch] = (float)sum;\n  }\n", e->name[id]);
 }
+
 
 static void print_bn(FILE *out, const Node *n) { fprintf(out, " momentum=%g eps=%g", n->attr.momentum, n->attr.eps); }
 

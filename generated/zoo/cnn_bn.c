@@ -59,7 +59,7 @@ static NetOutput outputs[1] = {
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
-#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..48 */
+#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..40 */
 #define v_digit (A + 25088)   /* CHUNK x [], steps 1..23 */
 #define cnn_conv1_w (P + 0)   /* [16, 1, 3, 3] */
 #define cnn_conv1_b (P + 144)   /* [16] */
@@ -87,19 +87,19 @@ static NetOutput outputs[1] = {
 #define cnn_bn3_running_var (P + 115530)   /* [32] */
 #define cnn_bn4_running_mean (P + 115562)   /* [64] */
 #define cnn_bn4_running_var (P + 115626)   /* [64] */
-#define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..46 */
-#define t29 (A + 426528)   /* [2, 16], steps 3..46 */
-#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 4..43 */
-#define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..40 */
-#define t33 (A + 1028672)   /* [2, 32], steps 6..40 */
-#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 7..37 */
-#define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..34 */
-#define t37 (A + 1279616)   /* [2, 32], steps 9..34 */
-#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 10..31 */
-#define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..31 */
-#define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..30 */
-#define v_cnn_dense1 (A + 1430208)   /* CHUNK x [64], steps 13..28 */
-#define t44 (A + 1432256)   /* [2, 64], steps 14..28 */
+#define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..39 */
+#define t29 (A + 426528)   /* [2, 16], steps 3..38 */
+#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 4..37 */
+#define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..35 */
+#define t33 (A + 1028672)   /* [2, 32], steps 6..34 */
+#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 7..33 */
+#define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..31 */
+#define t37 (A + 1279616)   /* [2, 32], steps 9..30 */
+#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 10..29 */
+#define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..29 */
+#define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..28 */
+#define v_cnn_dense1 (A + 1430208)   /* CHUNK x [64], steps 13..27 */
+#define t44 (A + 1432256)   /* [2, 64], steps 14..26 */
 #define v_cnn_bn4 (A + 1432384)   /* CHUNK x [64], steps 15..25 */
 #define t47 (A + 1434432)   /* CHUNK x [64], steps 16..25 */
 #define t48 (A + 1436480)   /* CHUNK x [64], steps 17..24 */
@@ -111,34 +111,34 @@ static NetOutput outputs[1] = {
 #define g55 (A + 1439488)   /* CHUNK x [64], steps 24..25 */
 #define d_cnn_dense2_w (G + 114752)   /* [10, 64] */
 #define d_cnn_dense2_b (G + 115392)   /* [10] */
-#define g59 (A + 1436480)   /* CHUNK x [64], steps 25..29 */
+#define g59 (A + 1436480)   /* CHUNK x [64], steps 25..27 */
 #define g60 (A + 1432384)   /* [4, 64], steps 26..27 */
-#define g61 (A + 1432640)   /* CHUNK x [64], steps 27..30 */
+#define g61 (A + 1432640)   /* CHUNK x [64], steps 27..28 */
 #define d_cnn_bn4_w (G + 114624)   /* [64] */
 #define d_cnn_bn4_b (G + 114688)   /* [64] */
-#define g64 (A + 1434688)   /* CHUNK x [1568], steps 30..31 */
+#define g64 (A + 1434688)   /* CHUNK x [1568], steps 28..29 */
 #define d_cnn_dense1_w (G + 14208)   /* [64, 1568] */
 #define d_cnn_dense1_b (G + 114560)   /* [64] */
-#define g67 (A + 1380032)   /* CHUNK x [1568], steps 31..31 */
-#define g69 (A + 1484864)   /* CHUNK x [32, 7, 7], steps 31..35 */
-#define g70 (A + 1279680)   /* [4, 32], steps 32..33 */
-#define g71 (A + 1279808)   /* CHUNK x [32, 7, 7], steps 33..36 */
+#define g67 (A + 1380032)   /* CHUNK x [1568], steps 29..29 */
+#define g69 (A + 1484864)   /* CHUNK x [32, 7, 7], steps 29..31 */
+#define g70 (A + 1279680)   /* [4, 32], steps 30..31 */
+#define g71 (A + 1279808)   /* CHUNK x [32, 7, 7], steps 31..32 */
 #define d_cnn_bn3_w (G + 14144)   /* [32] */
 #define d_cnn_bn3_b (G + 14176)   /* [32] */
-#define g74 (A + 1329984)   /* CHUNK x [32, 14, 14], steps 36..37 */
+#define g74 (A + 1329984)   /* CHUNK x [32, 14, 14], steps 32..33 */
 #define d_cnn_conv3_w (G + 4896)   /* [32, 32, 3, 3] */
 #define d_cnn_conv3_b (G + 14112)   /* [32] */
-#define g77 (A + 1530688)   /* CHUNK x [32, 14, 14], steps 37..41 */
-#define g78 (A + 1028736)   /* [4, 32], steps 38..39 */
-#define g79 (A + 1028864)   /* CHUNK x [32, 14, 14], steps 39..42 */
+#define g77 (A + 1530688)   /* CHUNK x [32, 14, 14], steps 33..35 */
+#define g78 (A + 1028736)   /* [4, 32], steps 34..35 */
+#define g79 (A + 1028864)   /* CHUNK x [32, 14, 14], steps 35..36 */
 #define d_cnn_bn2_w (G + 4832)   /* [32] */
 #define d_cnn_bn2_b (G + 4864)   /* [32] */
-#define g82 (A + 1229568)   /* CHUNK x [16, 28, 28], steps 42..43 */
+#define g82 (A + 1229568)   /* CHUNK x [16, 28, 28], steps 36..37 */
 #define d_cnn_conv2_w (G + 192)   /* [32, 16, 3, 3] */
 #define d_cnn_conv2_b (G + 4800)   /* [32] */
-#define g85 (A + 827968)   /* CHUNK x [16, 28, 28], steps 43..47 */
-#define g86 (A + 426560)   /* [4, 16], steps 44..45 */
-#define g87 (A + 1229376)   /* CHUNK x [16, 28, 28], steps 45..48 */
+#define g85 (A + 827968)   /* CHUNK x [16, 28, 28], steps 37..39 */
+#define g86 (A + 426560)   /* [4, 16], steps 38..39 */
+#define g87 (A + 1229376)   /* CHUNK x [16, 28, 28], steps 39..40 */
 #define d_cnn_bn1_w (G + 160)   /* [16] */
 #define d_cnn_bn1_b (G + 176)   /* [16] */
 #define d_cnn_conv1_w (G + 0)   /* [16, 1, 3, 3] */
@@ -172,22 +172,32 @@ static void forward_phase0(const GenChunk *c) {
                   v_cnn_conv1 + i * 12544, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:9: bn_stats param [2, 16] -> t29 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t29[ch] = cnn_bn1_running_mean[ch];
       t29[16 + ch] = (float)(1.0 / sqrt((double)cnn_bn1_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += v_cnn_conv1[i * 12544 + ch * 784 + q];
-    const double mean = sum / ((double)nc * 784);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        ss += (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean);
-    t29[ch] = (float)mean;
-    t29[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_cnn_conv1[ch * 784];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_cnn_conv1 + i * 12544 + ch * 784;
+        for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 784, m2 = sumb - suma * (suma / cnt);
+      t29[ch] = (float)(ctr + suma / cnt);
+      t29[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -217,22 +227,38 @@ static void forward_phase1(const GenChunk *c) {
                   v_cnn_conv2 + i * 6272, COL,
                   /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t33[ch] = cnn_bn2_running_mean[ch];
       t33[32 + ch] = (float)(1.0 / sqrt((double)cnn_bn2_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += v_cnn_conv2[i * 6272 + ch * 196 + q];
-    const double mean = sum / ((double)nc * 196);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        ss += (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean);
-    t33[ch] = (float)mean;
-    t33[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_cnn_conv2[ch * 196];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_cnn_conv2 + i * 6272 + ch * 196;
+        for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 4; l++) {
+          const int k = 192 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 196, m2 = sumb - suma * (suma / cnt);
+      t33[ch] = (float)(ctr + suma / cnt);
+      t33[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -262,22 +288,38 @@ static void forward_phase2(const GenChunk *c) {
                   v_cnn_conv3 + i * 1568, COL,
                   /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t37[ch] = cnn_bn3_running_mean[ch];
       t37[32 + ch] = (float)(1.0 / sqrt((double)cnn_bn3_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += v_cnn_conv3[i * 1568 + ch * 49 + q];
-    const double mean = sum / ((double)nc * 49);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        ss += (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean);
-    t37[ch] = (float)mean;
-    t37[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_cnn_conv3[ch * 49];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_cnn_conv3 + i * 1568 + ch * 49;
+        for (int q = 0; q < 48; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 1; l++) {
+          const int k = 48 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 49, m2 = sumb - suma * (suma / cnt);
+      t37[ch] = (float)(ctr + suma / cnt);
+      t37[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -314,20 +356,35 @@ static void forward_phase3(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:12: dense [64] -> v_cnn_dense1 */
   kern_dense_fwd(&s->k[3], t42, S + 0, cnn_dense1_b, v_cnn_dense1, CHUNK, 64, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:12: bn_stats param [2, 64] -> t44 */
-  for (int ch = 0; ch < 64; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 64; ch++) {
       t44[ch] = cnn_bn4_running_mean[ch];
       t44[64 + ch] = (float)(1.0 / sqrt((double)cnn_bn4_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      sum += v_cnn_dense1[i * 64 + ch];
-    const double mean = sum / ((double)nc * 1);
-    for (int i = 0; i < nc; i++)
-      ss += (v_cnn_dense1[i * 64 + ch] - mean) * (v_cnn_dense1[i * 64 + ch] - mean);
-    t44[ch] = (float)mean;
-    t44[64 + ch] = (float)ss;
+  } else {
+    {
+      double sa[64] = {0.0}, sb[64] = {0.0};
+      double ctr_c[64];
+      for (int ch = 0; ch < 64; ch++)
+        ctr_c[ch] = v_cnn_dense1[ch * 1];
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_cnn_dense1 + i * 64;
+#pragma GCC unroll 1
+        for (int ch = 0; ch < 64; ch++) {
+          const int k = ch;
+          const double ctr = ctr_c[ch];
+          sa[ch] += (double)pa[k] - ctr;
+          sb[ch] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      for (int ch = 0; ch < 64; ch++) {
+        const double ctr = ctr_c[ch];
+        const double suma = sa[ch], sumb = sb[ch];
+        const double cnt = (double)nc * 1, m2 = sumb - suma * (suma / cnt);
+        t44[ch] = (float)(ctr + suma / cnt);
+        t44[64 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+      }
+    }
   }
 }
 
@@ -417,13 +474,30 @@ static void backward_phase0(const GenChunk *c) {
       g59[i * 64 + k] = v_cnn_bn4[i * 64 + k] > 0.0f ? g58 : 0.0f;
     }
   /* models/zoo/cnn_bn.net:12: bn_grad_stats param [4, 64] -> g60 */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t44[ch];
-    for (int i = 0; i < nc; i++)
-      sum += g59[i * 64 + ch], dotp += (v_cnn_dense1[i * 64 + ch] - mean) * g59[i * 64 + ch];
-    ((double *)g60)[ch] = sum;
-    ((double *)g60)[64 + ch] = dotp;
+  /* batch_norm_dw param [64] -> d_cnn_bn4_w, from the same sums */
+  /* batch_norm_db param [64] -> d_cnn_bn4_b, from the same sums */
+  {
+    double sa[64] = {0.0}, sb[64] = {0.0};
+    double ctr_c[64];
+    for (int ch = 0; ch < 64; ch++)
+      ctr_c[ch] = (double)t44[ch];
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g59 + i * 64, *pb = v_cnn_dense1 + i * 64;
+#pragma GCC unroll 1
+      for (int ch = 0; ch < 64; ch++) {
+        const int k = ch;
+        const double ctr = ctr_c[ch];
+        sa[ch] += pa[k];
+        sb[ch] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    for (int ch = 0; ch < 64; ch++) {
+      const double suma = sa[ch], sumb = sb[ch];
+      ((double *)g60)[ch] = suma;
+      ((double *)g60)[64 + ch] = sumb;
+      d_cnn_bn4_w[ch] = (float)(sumb * t44[64 + ch]);
+      d_cnn_bn4_b[ch] = (float)suma;
+    }
   }
 }
 
@@ -437,26 +511,11 @@ static void backward_phase1(const GenChunk *c) {
   const int nc = c->nc;
 
   /* models/zoo/cnn_bn.net:12: batch_norm_dx [64] -> g61 */
-  for (int ch = 0; ch < 64; ch++) {
-    const float mean = g60[ch], k = g60[64 + ch], grad_mean = g60[128 + ch], iw = g60[192 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      g61[i * 64 + ch] = i < nc ? (g59[i * 64 + ch] - grad_mean - (v_cnn_dense1[i * 64 + ch] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/cnn_bn.net:12: batch_norm_dw param [64] -> d_cnn_bn4_w */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    const double mean = t44[ch];
-    for (int i = 0; i < nc; i++)
-      sum += (v_cnn_dense1[i * 64 + ch] - mean) * g59[i * 64 + ch];
-    d_cnn_bn4_w[ch] = (float)(sum * t44[64 + ch]);
-  }
-  /* models/zoo/cnn_bn.net:12: batch_norm_db param [64] -> d_cnn_bn4_b */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      sum += g59[i * 64 + ch];
-    d_cnn_bn4_b[ch] = (float)sum;
-  }
+  for (int i = 0; i < nc; i++)
+    for (int ch = 0; ch < 64; ch++)
+      g61[i * 64 + ch] = (g59[i * 64 + ch] - g60[128 + ch] - (v_cnn_dense1[i * 64 + ch] - g60[ch]) * g60[64 + ch]) * g60[192 + ch];
+  if (nc < CHUNK)
+    memset(g61 + nc * 64, 0, sizeof(float) * (CHUNK - nc) * 64);
   /* models/zoo/cnn_bn.net:12: dense_dx [1568] -> g64 */
   /* models/zoo/cnn_bn.net:12: dense_dw param [64, 1568] -> d_cnn_dense1_w */
   /* models/zoo/cnn_bn.net:12: bias_grad param [64] -> d_cnn_dense1_b */
@@ -475,14 +534,34 @@ static void backward_phase1(const GenChunk *c) {
       g69[i * 1568 + k] = v_cnn_bn3[i * 1568 + k] > 0.0f ? g67[i * 1568 + k] : 0.0f;
     }
   /* models/zoo/cnn_bn.net:11: bn_grad_stats param [4, 32] -> g70 */
+  /* batch_norm_dw param [32] -> d_cnn_bn3_w, from the same sums */
+  /* batch_norm_db param [32] -> d_cnn_bn3_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t37[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += g69[i * 1568 + ch * 49 + q], dotp += (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * g69[i * 1568 + ch * 49 + q];
-    ((double *)g70)[ch] = sum;
-    ((double *)g70)[32 + ch] = dotp;
+    const double ctr = (double)t37[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g69 + i * 1568 + ch * 49, *pb = v_cnn_conv3 + i * 1568 + ch * 49;
+      for (int q = 0; q < 48; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 1; l++) {
+        const int k = 48 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g70)[ch] = suma;
+    ((double *)g70)[32 + ch] = sumb;
+    d_cnn_bn3_w[ch] = (float)(sumb * t37[32 + ch]);
+    d_cnn_bn3_b[ch] = (float)suma;
   }
 }
 
@@ -498,27 +577,12 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:11: batch_norm_dx [32, 7, 7] -> g71 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g70[ch], k = g70[32 + ch], grad_mean = g70[64 + ch], iw = g70[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 49; q++)
-        g71[i * 1568 + ch * 49 + q] = i < nc ? (g69[i * 1568 + ch * 49 + q] - grad_mean - (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/cnn_bn.net:11: batch_norm_dw param [32] -> d_cnn_bn3_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t37[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 49; q++)
-        sum += (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * g69[i * 1568 + ch * 49 + q];
-    d_cnn_bn3_w[ch] = (float)(sum * t37[32 + ch]);
+        g71[i * 1568 + ch * 49 + q] = (g69[i * 1568 + ch * 49 + q] - grad_mean - (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * k) * iw;
   }
-  /* models/zoo/cnn_bn.net:11: batch_norm_db param [32] -> d_cnn_bn3_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += g69[i * 1568 + ch * 49 + q];
-    d_cnn_bn3_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g71 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/cnn_bn.net:11: conv2d_dx [32, 14, 14] -> g74 */
   /* models/zoo/cnn_bn.net:11: conv2d_dw param [32, 32, 3, 3] -> d_cnn_conv3_w */
   /* models/zoo/cnn_bn.net:11: bias_grad param [32] -> d_cnn_conv3_b */
@@ -537,14 +601,34 @@ static void backward_phase2(const GenChunk *c) {
     for (int k = 0; k < 6272; k++)
       g77[i * 6272 + k] = v_cnn_bn2[i * 6272 + k] > 0.0f ? g74[i * 6272 + k] : 0.0f;
   /* models/zoo/cnn_bn.net:10: bn_grad_stats param [4, 32] -> g78 */
+  /* batch_norm_dw param [32] -> d_cnn_bn2_w, from the same sums */
+  /* batch_norm_db param [32] -> d_cnn_bn2_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t33[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g77[i * 6272 + ch * 196 + q], dotp += (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * g77[i * 6272 + ch * 196 + q];
-    ((double *)g78)[ch] = sum;
-    ((double *)g78)[32 + ch] = dotp;
+    const double ctr = (double)t33[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g77 + i * 6272 + ch * 196, *pb = v_cnn_conv2 + i * 6272 + ch * 196;
+      for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 4; l++) {
+        const int k = 192 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g78)[ch] = suma;
+    ((double *)g78)[32 + ch] = sumb;
+    d_cnn_bn2_w[ch] = (float)(sumb * t33[32 + ch]);
+    d_cnn_bn2_b[ch] = (float)suma;
   }
 }
 
@@ -560,27 +644,12 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:10: batch_norm_dx [32, 14, 14] -> g79 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g78[ch], k = g78[32 + ch], grad_mean = g78[64 + ch], iw = g78[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 196; q++)
-        g79[i * 6272 + ch * 196 + q] = i < nc ? (g77[i * 6272 + ch * 196 + q] - grad_mean - (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/cnn_bn.net:10: batch_norm_dw param [32] -> d_cnn_bn2_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t33[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
-        sum += (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * g77[i * 6272 + ch * 196 + q];
-    d_cnn_bn2_w[ch] = (float)(sum * t33[32 + ch]);
+        g79[i * 6272 + ch * 196 + q] = (g77[i * 6272 + ch * 196 + q] - grad_mean - (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * k) * iw;
   }
-  /* models/zoo/cnn_bn.net:10: batch_norm_db param [32] -> d_cnn_bn2_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g77[i * 6272 + ch * 196 + q];
-    d_cnn_bn2_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g79 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/cnn_bn.net:10: conv2d_dx [16, 28, 28] -> g82 */
   /* models/zoo/cnn_bn.net:10: conv2d_dw param [32, 16, 3, 3] -> d_cnn_conv2_w */
   /* models/zoo/cnn_bn.net:10: bias_grad param [32] -> d_cnn_conv2_b */
@@ -599,14 +668,28 @@ static void backward_phase3(const GenChunk *c) {
     for (int k = 0; k < 12544; k++)
       g85[i * 12544 + k] = v_cnn_bn1[i * 12544 + k] > 0.0f ? g82[i * 12544 + k] : 0.0f;
   /* models/zoo/cnn_bn.net:9: bn_grad_stats param [4, 16] -> g86 */
+  /* batch_norm_dw param [16] -> d_cnn_bn1_w, from the same sums */
+  /* batch_norm_db param [16] -> d_cnn_bn1_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t29[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g85[i * 12544 + ch * 784 + q], dotp += (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * g85[i * 12544 + ch * 784 + q];
-    ((double *)g86)[ch] = sum;
-    ((double *)g86)[16 + ch] = dotp;
+    const double ctr = (double)t29[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g85 + i * 12544 + ch * 784, *pb = v_cnn_conv1 + i * 12544 + ch * 784;
+      for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g86)[ch] = suma;
+    ((double *)g86)[16 + ch] = sumb;
+    d_cnn_bn1_w[ch] = (float)(sumb * t29[16 + ch]);
+    d_cnn_bn1_b[ch] = (float)suma;
   }
 }
 
@@ -620,27 +703,12 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:9: batch_norm_dx [16, 28, 28] -> g87 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g86[ch], k = g86[16 + ch], grad_mean = g86[32 + ch], iw = g86[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 784; q++)
-        g87[i * 12544 + ch * 784 + q] = i < nc ? (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/cnn_bn.net:9: batch_norm_dw param [16] -> d_cnn_bn1_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t29[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
-        sum += (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * g85[i * 12544 + ch * 784 + q];
-    d_cnn_bn1_w[ch] = (float)(sum * t29[16 + ch]);
+        g87[i * 12544 + ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
   }
-  /* models/zoo/cnn_bn.net:9: batch_norm_db param [16] -> d_cnn_bn1_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g85[i * 12544 + ch * 784 + q];
-    d_cnn_bn1_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g87 + nc * 12544, 0, sizeof(float) * (CHUNK - nc) * 12544);
   /* models/zoo/cnn_bn.net:9: conv2d_dw param [16, 1, 3, 3] -> d_cnn_conv1_w */
   /* models/zoo/cnn_bn.net:9: bias_grad param [16] -> d_cnn_conv1_b */
   memset(d_cnn_conv1_w, 0, sizeof(float) * 144);

@@ -80,7 +80,7 @@ static NetOutput outputs[1] = {
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
-#define v_x (A + 0)   /* CHUNK x [3, 32, 32], steps 0..94 */
+#define v_x (A + 0)   /* CHUNK x [3, 32, 32], steps 0..76 */
 #define v_class (A + 98304)   /* CHUNK x [], steps 1..37 */
 #define resnet_conv1_w (P + 0)   /* [16, 3, 3, 3] */
 #define resnet_bn1_w (P + 432)   /* [16] */
@@ -129,34 +129,34 @@ static NetOutput outputs[1] = {
 #define resnet_block64_bn2_running_var (P + 78522)   /* [64] */
 #define resnet_block64_bn3_running_mean (P + 78586)   /* [64] */
 #define resnet_block64_bn3_running_var (P + 78650)   /* [64] */
-#define v_resnet_conv1 (A + 98336)   /* CHUNK x [16, 32, 32], steps 2..92 */
-#define t50 (A + 622624)   /* [2, 16], steps 3..92 */
-#define v_resnet_bn1 (A + 622656)   /* CHUNK x [16, 32, 32], steps 4..89 */
-#define v_resnet_block16_conv1 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 5..85 */
-#define t54 (A + 1671232)   /* [2, 16], steps 6..85 */
-#define v_resnet_block16_bn1 (A + 1671264)   /* CHUNK x [16, 32, 32], steps 7..82 */
-#define v_resnet_block16_conv2 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 8..79 */
-#define t58 (A + 2719840)   /* [2, 16], steps 9..79 */
+#define v_resnet_conv1 (A + 98336)   /* CHUNK x [16, 32, 32], steps 2..75 */
+#define t50 (A + 622624)   /* [2, 16], steps 3..74 */
+#define v_resnet_bn1 (A + 622656)   /* CHUNK x [16, 32, 32], steps 4..73 */
+#define v_resnet_block16_conv1 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 5..70 */
+#define t54 (A + 1671232)   /* [2, 16], steps 6..69 */
+#define v_resnet_block16_bn1 (A + 1671264)   /* CHUNK x [16, 32, 32], steps 7..68 */
+#define v_resnet_block16_conv2 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 8..66 */
+#define t58 (A + 2719840)   /* [2, 16], steps 9..65 */
 #define v_resnet_block16_bn2 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 10..11 */
-#define t61 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 11..76 */
-#define v_resnet_block32_conv1 (A + 2719872)   /* CHUNK x [32, 16, 16], steps 12..72 */
-#define t63 (A + 2982016)   /* [2, 32], steps 13..72 */
-#define v_resnet_block32_bn1 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 14..69 */
-#define v_resnet_block32_conv2 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 15..66 */
-#define t67 (A + 2982080)   /* [2, 32], steps 16..66 */
+#define t61 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 11..64 */
+#define v_resnet_block32_conv1 (A + 2719872)   /* CHUNK x [32, 16, 16], steps 12..61 */
+#define t63 (A + 2982016)   /* [2, 32], steps 13..60 */
+#define v_resnet_block32_bn1 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 14..59 */
+#define v_resnet_block32_conv2 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 15..57 */
+#define t67 (A + 2982080)   /* [2, 32], steps 16..56 */
 #define v_resnet_block32_bn2 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 17..21 */
-#define v_resnet_block32_conv3 (A + 4554880)   /* CHUNK x [32, 16, 16], steps 18..61 */
-#define t70 (A + 2982144)   /* [2, 32], steps 19..61 */
+#define v_resnet_block32_conv3 (A + 4554880)   /* CHUNK x [32, 16, 16], steps 18..54 */
+#define t70 (A + 2982144)   /* [2, 32], steps 19..53 */
 #define v_resnet_block32_bn3 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 20..21 */
-#define t73 (A + 5079168)   /* CHUNK x [32, 16, 16], steps 21..58 */
-#define v_resnet_block64_conv1 (A + 2982208)   /* CHUNK x [64, 8, 8], steps 22..54 */
-#define t75 (A + 3113280)   /* [2, 64], steps 23..54 */
-#define v_resnet_block64_bn1 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 24..51 */
-#define v_resnet_block64_conv2 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 25..48 */
-#define t79 (A + 3113408)   /* [2, 64], steps 26..48 */
+#define t73 (A + 5079168)   /* CHUNK x [32, 16, 16], steps 21..52 */
+#define v_resnet_block64_conv1 (A + 2982208)   /* CHUNK x [64, 8, 8], steps 22..49 */
+#define t75 (A + 3113280)   /* [2, 64], steps 23..48 */
+#define v_resnet_block64_bn1 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 24..47 */
+#define v_resnet_block64_conv2 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 25..45 */
+#define t79 (A + 3113408)   /* [2, 64], steps 26..44 */
 #define v_resnet_block64_bn2 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 27..31 */
-#define v_resnet_block64_conv3 (A + 4948096)   /* CHUNK x [64, 8, 8], steps 28..43 */
-#define t82 (A + 3113536)   /* [2, 64], steps 29..43 */
+#define v_resnet_block64_conv3 (A + 4948096)   /* CHUNK x [64, 8, 8], steps 28..42 */
+#define t82 (A + 3113536)   /* [2, 64], steps 29..41 */
 #define v_resnet_block64_bn3 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 30..31 */
 #define t85 (A + 5472384)   /* CHUNK x [64, 8, 8], steps 31..40 */
 #define t86 (A + 3113664)   /* CHUNK x [64], steps 32..38 */
@@ -168,66 +168,66 @@ static NetOutput outputs[1] = {
 #define d_resnet_dense1_w (G + 77392)   /* [10, 64] */
 #define d_resnet_dense1_b (G + 78032)   /* [10] */
 #define g94 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 39..40 */
-#define g95 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 40..49 */
+#define g95 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 40..45 */
 #define g96 (A + 3113664)   /* [4, 64], steps 41..42 */
-#define g97 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 42..45 */
+#define g97 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 42..43 */
 #define d_resnet_block64_bn3_w (G + 77264)   /* [64] */
 #define d_resnet_block64_bn3_b (G + 77328)   /* [64] */
-#define g100 (A + 5472384)   /* CHUNK x [32, 16, 16], steps 45..57 */
+#define g100 (A + 5472384)   /* CHUNK x [32, 16, 16], steps 43..51 */
 #define d_resnet_block64_conv3_w (G + 75216)   /* [64, 32, 1, 1] */
-#define g102 (A + 3113536)   /* [4, 64], steps 46..47 */
-#define g103 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 47..50 */
+#define g102 (A + 3113536)   /* [4, 64], steps 44..45 */
+#define g103 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 45..46 */
 #define d_resnet_block64_bn2_w (G + 75088)   /* [64] */
 #define d_resnet_block64_bn2_b (G + 75152)   /* [64] */
-#define g106 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 50..51 */
+#define g106 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 46..47 */
 #define d_resnet_block64_conv2_w (G + 38224)   /* [64, 64, 3, 3] */
-#define g108 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 51..55 */
-#define g109 (A + 3113408)   /* [4, 64], steps 52..53 */
-#define g110 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 53..56 */
+#define g108 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 47..49 */
+#define g109 (A + 3113408)   /* [4, 64], steps 48..49 */
+#define g110 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 49..50 */
 #define d_resnet_block64_bn1_w (G + 38096)   /* [64] */
 #define d_resnet_block64_bn1_b (G + 38160)   /* [64] */
-#define g113 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 56..57 */
-#define g114 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 57..58 */
+#define g113 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 50..51 */
+#define g114 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 51..52 */
 #define d_resnet_block64_conv1_w (G + 19664)   /* [64, 32, 3, 3] */
-#define g116 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 58..67 */
-#define g117 (A + 2982208)   /* [4, 32], steps 59..60 */
-#define g118 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 60..63 */
+#define g116 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 52..57 */
+#define g117 (A + 2982208)   /* [4, 32], steps 53..54 */
+#define g118 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 54..55 */
 #define d_resnet_block32_bn3_w (G + 19600)   /* [32] */
 #define d_resnet_block32_bn3_b (G + 19632)   /* [32] */
-#define g121 (A + 5079168)   /* CHUNK x [16, 32, 32], steps 63..75 */
+#define g121 (A + 5079168)   /* CHUNK x [16, 32, 32], steps 55..63 */
 #define d_resnet_block32_conv3_w (G + 19088)   /* [32, 16, 1, 1] */
-#define g123 (A + 2982144)   /* [4, 32], steps 64..65 */
-#define g124 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 65..68 */
+#define g123 (A + 2982144)   /* [4, 32], steps 56..57 */
+#define g124 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 57..58 */
 #define d_resnet_block32_bn2_w (G + 19024)   /* [32] */
 #define d_resnet_block32_bn2_b (G + 19056)   /* [32] */
-#define g127 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 68..69 */
+#define g127 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 58..59 */
 #define d_resnet_block32_conv2_w (G + 9808)   /* [32, 32, 3, 3] */
-#define g129 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 69..73 */
-#define g130 (A + 2982080)   /* [4, 32], steps 70..71 */
-#define g131 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 71..74 */
+#define g129 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 59..61 */
+#define g130 (A + 2982080)   /* [4, 32], steps 60..61 */
+#define g131 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 61..62 */
 #define d_resnet_block32_bn1_w (G + 9744)   /* [32] */
 #define d_resnet_block32_bn1_b (G + 9776)   /* [32] */
-#define g134 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 74..75 */
-#define g135 (A + 3768448)   /* CHUNK x [16, 32, 32], steps 75..76 */
+#define g134 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 62..63 */
+#define g135 (A + 3768448)   /* CHUNK x [16, 32, 32], steps 63..64 */
 #define d_resnet_block32_conv1_w (G + 5136)   /* [32, 16, 3, 3] */
-#define g137 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 76..88 */
-#define g138 (A + 3244160)   /* [4, 16], steps 77..78 */
-#define g139 (A + 3244224)   /* CHUNK x [16, 32, 32], steps 78..81 */
+#define g137 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 64..72 */
+#define g138 (A + 3244160)   /* [4, 16], steps 65..66 */
+#define g139 (A + 3244224)   /* CHUNK x [16, 32, 32], steps 66..67 */
 #define d_resnet_block16_bn2_w (G + 5104)   /* [16] */
 #define d_resnet_block16_bn2_b (G + 5120)   /* [16] */
-#define g142 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 81..82 */
+#define g142 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 67..68 */
 #define d_resnet_block16_conv2_w (G + 2800)   /* [16, 16, 3, 3] */
-#define g144 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 82..86 */
-#define g145 (A + 1671264)   /* [4, 16], steps 83..84 */
-#define g146 (A + 1671328)   /* CHUNK x [16, 32, 32], steps 84..87 */
+#define g144 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 68..70 */
+#define g145 (A + 1671264)   /* [4, 16], steps 69..70 */
+#define g146 (A + 1671328)   /* CHUNK x [16, 32, 32], steps 70..71 */
 #define d_resnet_block16_bn1_w (G + 2768)   /* [16] */
 #define d_resnet_block16_bn1_b (G + 2784)   /* [16] */
-#define g149 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 87..88 */
-#define g150 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 88..89 */
+#define g149 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 71..72 */
+#define g150 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 72..73 */
 #define d_resnet_block16_conv1_w (G + 464)   /* [16, 16, 3, 3] */
-#define g152 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 89..93 */
-#define g153 (A + 622656)   /* [4, 16], steps 90..91 */
-#define g154 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 91..94 */
+#define g152 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 73..75 */
+#define g153 (A + 622656)   /* [4, 16], steps 74..75 */
+#define g154 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 75..76 */
 #define d_resnet_bn1_w (G + 432)   /* [16] */
 #define d_resnet_bn1_b (G + 448)   /* [16] */
 #define d_resnet_conv1_w (G + 0)   /* [16, 3, 3, 3] */
@@ -260,22 +260,32 @@ static void forward_phase0(const GenChunk *c) {
                   v_resnet_conv1 + i * 16384, COL,
                   /* Ci H W */ 3, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:38: bn_stats param [2, 16] -> t50 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t50[ch] = resnet_bn1_running_mean[ch];
       t50[16 + ch] = (float)(1.0 / sqrt((double)resnet_bn1_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += v_resnet_conv1[i * 16384 + ch * 1024 + q];
-    const double mean = sum / ((double)nc * 1024);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        ss += (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean);
-    t50[ch] = (float)mean;
-    t50[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_resnet_conv1[ch * 1024];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_conv1 + i * 16384 + ch * 1024;
+        for (int q = 0; q < 1024; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 1024, m2 = sumb - suma * (suma / cnt);
+      t50[ch] = (float)(ctr + suma / cnt);
+      t50[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -305,22 +315,32 @@ static void forward_phase1(const GenChunk *c) {
                   v_resnet_block16_conv1 + i * 16384, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:16: bn_stats param [2, 16] -> t54 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t54[ch] = resnet_block16_bn1_running_mean[ch];
       t54[16 + ch] = (float)(1.0 / sqrt((double)resnet_block16_bn1_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += v_resnet_block16_conv1[i * 16384 + ch * 1024 + q];
-    const double mean = sum / ((double)nc * 1024);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        ss += (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean);
-    t54[ch] = (float)mean;
-    t54[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_resnet_block16_conv1[ch * 1024];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block16_conv1 + i * 16384 + ch * 1024;
+        for (int q = 0; q < 1024; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 1024, m2 = sumb - suma * (suma / cnt);
+      t54[ch] = (float)(ctr + suma / cnt);
+      t54[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -350,22 +370,32 @@ static void forward_phase2(const GenChunk *c) {
                   v_resnet_block16_conv2 + i * 16384, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:17: bn_stats param [2, 16] -> t58 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t58[ch] = resnet_block16_bn2_running_mean[ch];
       t58[16 + ch] = (float)(1.0 / sqrt((double)resnet_block16_bn2_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += v_resnet_block16_conv2[i * 16384 + ch * 1024 + q];
-    const double mean = sum / ((double)nc * 1024);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        ss += (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean);
-    t58[ch] = (float)mean;
-    t58[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_resnet_block16_conv2[ch * 1024];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block16_conv2 + i * 16384 + ch * 1024;
+        for (int q = 0; q < 1024; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 1024, m2 = sumb - suma * (suma / cnt);
+      t58[ch] = (float)(ctr + suma / cnt);
+      t58[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -399,22 +429,32 @@ static void forward_phase3(const GenChunk *c) {
                   v_resnet_block32_conv1 + i * 8192, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t63[ch] = resnet_block32_bn1_running_mean[ch];
       t63[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn1_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += v_resnet_block32_conv1[i * 8192 + ch * 256 + q];
-    const double mean = sum / ((double)nc * 256);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        ss += (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean);
-    t63[ch] = (float)mean;
-    t63[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_resnet_block32_conv1[ch * 256];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block32_conv1 + i * 8192 + ch * 256;
+        for (int q = 0; q < 256; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 256, m2 = sumb - suma * (suma / cnt);
+      t63[ch] = (float)(ctr + suma / cnt);
+      t63[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -444,22 +484,32 @@ static void forward_phase4(const GenChunk *c) {
                   v_resnet_block32_conv2 + i * 8192, COL,
                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t67[ch] = resnet_block32_bn2_running_mean[ch];
       t67[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn2_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += v_resnet_block32_conv2[i * 8192 + ch * 256 + q];
-    const double mean = sum / ((double)nc * 256);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        ss += (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean);
-    t67[ch] = (float)mean;
-    t67[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_resnet_block32_conv2[ch * 256];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block32_conv2 + i * 8192 + ch * 256;
+        for (int q = 0; q < 256; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 256, m2 = sumb - suma * (suma / cnt);
+      t67[ch] = (float)(ctr + suma / cnt);
+      t67[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -486,22 +536,32 @@ static void forward_phase5(const GenChunk *c) {
                   v_resnet_block32_conv3 + i * 8192, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t70[ch] = resnet_block32_bn3_running_mean[ch];
       t70[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn3_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += v_resnet_block32_conv3[i * 8192 + ch * 256 + q];
-    const double mean = sum / ((double)nc * 256);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        ss += (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean);
-    t70[ch] = (float)mean;
-    t70[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_resnet_block32_conv3[ch * 256];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block32_conv3 + i * 8192 + ch * 256;
+        for (int q = 0; q < 256; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 256, m2 = sumb - suma * (suma / cnt);
+      t70[ch] = (float)(ctr + suma / cnt);
+      t70[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -535,22 +595,32 @@ static void forward_phase6(const GenChunk *c) {
                   v_resnet_block64_conv1 + i * 4096, COL,
                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
-  for (int ch = 0; ch < 64; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 64; ch++) {
       t75[ch] = resnet_block64_bn1_running_mean[ch];
       t75[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn1_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += v_resnet_block64_conv1[i * 4096 + ch * 64 + q];
-    const double mean = sum / ((double)nc * 64);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        ss += (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean);
-    t75[ch] = (float)mean;
-    t75[64 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 64; ch++) {
+      const double ctr = v_resnet_block64_conv1[ch * 64];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block64_conv1 + i * 4096 + ch * 64;
+        for (int q = 0; q < 64; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 64, m2 = sumb - suma * (suma / cnt);
+      t75[ch] = (float)(ctr + suma / cnt);
+      t75[64 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -580,22 +650,32 @@ static void forward_phase7(const GenChunk *c) {
                   v_resnet_block64_conv2 + i * 4096, COL,
                   /* Ci H W */ 64, 8, 8, /* Co k s p */ 64, 3, 1, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:32: bn_stats param [2, 64] -> t79 */
-  for (int ch = 0; ch < 64; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 64; ch++) {
       t79[ch] = resnet_block64_bn2_running_mean[ch];
       t79[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn2_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += v_resnet_block64_conv2[i * 4096 + ch * 64 + q];
-    const double mean = sum / ((double)nc * 64);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        ss += (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean);
-    t79[ch] = (float)mean;
-    t79[64 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 64; ch++) {
+      const double ctr = v_resnet_block64_conv2[ch * 64];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block64_conv2 + i * 4096 + ch * 64;
+        for (int q = 0; q < 64; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 64, m2 = sumb - suma * (suma / cnt);
+      t79[ch] = (float)(ctr + suma / cnt);
+      t79[64 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -622,22 +702,32 @@ static void forward_phase8(const GenChunk *c) {
                   v_resnet_block64_conv3 + i * 4096, COL,
                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
-  for (int ch = 0; ch < 64; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 64; ch++) {
       t82[ch] = resnet_block64_bn3_running_mean[ch];
       t82[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn3_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += v_resnet_block64_conv3[i * 4096 + ch * 64 + q];
-    const double mean = sum / ((double)nc * 64);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        ss += (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean);
-    t82[ch] = (float)mean;
-    t82[64 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 64; ch++) {
+      const double ctr = v_resnet_block64_conv3[ch * 64];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_resnet_block64_conv3 + i * 4096 + ch * 64;
+        for (int q = 0; q < 64; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 64, m2 = sumb - suma * (suma / cnt);
+      t82[ch] = (float)(ctr + suma / cnt);
+      t82[64 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -733,14 +823,28 @@ static void backward_phase0(const GenChunk *c) {
     for (int k = 0; k < 4096; k++)
       g95[i * 4096 + k] = t85[i * 4096 + k] > 0.0f ? g94[i * 4096 + k] : 0.0f;
   /* models/zoo/resnet8.net:33: bn_grad_stats param [4, 64] -> g96 */
+  /* batch_norm_dw param [64] -> d_resnet_block64_bn3_w, from the same sums */
+  /* batch_norm_db param [64] -> d_resnet_block64_bn3_b, from the same sums */
   for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t82[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += g95[i * 4096 + ch * 64 + q], dotp += (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * g95[i * 4096 + ch * 64 + q];
-    ((double *)g96)[ch] = sum;
-    ((double *)g96)[64 + ch] = dotp;
+    const double ctr = (double)t82[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g95 + i * 4096 + ch * 64, *pb = v_resnet_block64_conv3 + i * 4096 + ch * 64;
+      for (int q = 0; q < 64; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g96)[ch] = suma;
+    ((double *)g96)[64 + ch] = sumb;
+    d_resnet_block64_bn3_w[ch] = (float)(sumb * t82[64 + ch]);
+    d_resnet_block64_bn3_b[ch] = (float)suma;
   }
 }
 
@@ -756,27 +860,12 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/resnet8.net:33: batch_norm_dx [64, 8, 8] -> g97 */
   for (int ch = 0; ch < 64; ch++) {
     const float mean = g96[ch], k = g96[64 + ch], grad_mean = g96[128 + ch], iw = g96[192 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 64; q++)
-        g97[i * 4096 + ch * 64 + q] = i < nc ? (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:33: batch_norm_dw param [64] -> d_resnet_block64_bn3_w */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    const double mean = t82[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 64; q++)
-        sum += (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * g95[i * 4096 + ch * 64 + q];
-    d_resnet_block64_bn3_w[ch] = (float)(sum * t82[64 + ch]);
+        g97[i * 4096 + ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:33: batch_norm_db param [64] -> d_resnet_block64_bn3_b */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += g95[i * 4096 + ch * 64 + q];
-    d_resnet_block64_bn3_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g97 + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
   /* models/zoo/resnet8.net:33: conv2d_dx [32, 16, 16] -> g100 */
   /* models/zoo/resnet8.net:33: conv2d_dw param [64, 32, 1, 1] -> d_resnet_block64_conv3_w */
   memset(d_resnet_block64_conv3_w, 0, sizeof(float) * 2048);
@@ -788,14 +877,28 @@ static void backward_phase1(const GenChunk *c) {
                  /* Ci H W */ 32, 16, 16, /* k s p */ 1, 2, 0, /* Ho Wo */ 8, 8);
   }
   /* models/zoo/resnet8.net:32: bn_grad_stats param [4, 64] -> g102 */
+  /* batch_norm_dw param [64] -> d_resnet_block64_bn2_w, from the same sums */
+  /* batch_norm_db param [64] -> d_resnet_block64_bn2_b, from the same sums */
   for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t79[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += g95[i * 4096 + ch * 64 + q], dotp += (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * g95[i * 4096 + ch * 64 + q];
-    ((double *)g102)[ch] = sum;
-    ((double *)g102)[64 + ch] = dotp;
+    const double ctr = (double)t79[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g95 + i * 4096 + ch * 64, *pb = v_resnet_block64_conv2 + i * 4096 + ch * 64;
+      for (int q = 0; q < 64; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g102)[ch] = suma;
+    ((double *)g102)[64 + ch] = sumb;
+    d_resnet_block64_bn2_w[ch] = (float)(sumb * t79[64 + ch]);
+    d_resnet_block64_bn2_b[ch] = (float)suma;
   }
 }
 
@@ -811,27 +914,12 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/resnet8.net:32: batch_norm_dx [64, 8, 8] -> g103 */
   for (int ch = 0; ch < 64; ch++) {
     const float mean = g102[ch], k = g102[64 + ch], grad_mean = g102[128 + ch], iw = g102[192 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 64; q++)
-        g103[i * 4096 + ch * 64 + q] = i < nc ? (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:32: batch_norm_dw param [64] -> d_resnet_block64_bn2_w */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    const double mean = t79[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 64; q++)
-        sum += (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * g95[i * 4096 + ch * 64 + q];
-    d_resnet_block64_bn2_w[ch] = (float)(sum * t79[64 + ch]);
+        g103[i * 4096 + ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:32: batch_norm_db param [64] -> d_resnet_block64_bn2_b */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += g95[i * 4096 + ch * 64 + q];
-    d_resnet_block64_bn2_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g103 + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
   /* models/zoo/resnet8.net:32: conv2d_dx [64, 8, 8] -> g106 */
   /* models/zoo/resnet8.net:32: conv2d_dw param [64, 64, 3, 3] -> d_resnet_block64_conv2_w */
   memset(d_resnet_block64_conv2_w, 0, sizeof(float) * 36864);
@@ -847,14 +935,28 @@ static void backward_phase2(const GenChunk *c) {
     for (int k = 0; k < 4096; k++)
       g108[i * 4096 + k] = v_resnet_block64_bn1[i * 4096 + k] > 0.0f ? g106[i * 4096 + k] : 0.0f;
   /* models/zoo/resnet8.net:31: bn_grad_stats param [4, 64] -> g109 */
+  /* batch_norm_dw param [64] -> d_resnet_block64_bn1_w, from the same sums */
+  /* batch_norm_db param [64] -> d_resnet_block64_bn1_b, from the same sums */
   for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t75[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += g108[i * 4096 + ch * 64 + q], dotp += (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * g108[i * 4096 + ch * 64 + q];
-    ((double *)g109)[ch] = sum;
-    ((double *)g109)[64 + ch] = dotp;
+    const double ctr = (double)t75[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g108 + i * 4096 + ch * 64, *pb = v_resnet_block64_conv1 + i * 4096 + ch * 64;
+      for (int q = 0; q < 64; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g109)[ch] = suma;
+    ((double *)g109)[64 + ch] = sumb;
+    d_resnet_block64_bn1_w[ch] = (float)(sumb * t75[64 + ch]);
+    d_resnet_block64_bn1_b[ch] = (float)suma;
   }
 }
 
@@ -870,27 +972,12 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/resnet8.net:31: batch_norm_dx [64, 8, 8] -> g110 */
   for (int ch = 0; ch < 64; ch++) {
     const float mean = g109[ch], k = g109[64 + ch], grad_mean = g109[128 + ch], iw = g109[192 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 64; q++)
-        g110[i * 4096 + ch * 64 + q] = i < nc ? (g108[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:31: batch_norm_dw param [64] -> d_resnet_block64_bn1_w */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    const double mean = t75[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 64; q++)
-        sum += (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * g108[i * 4096 + ch * 64 + q];
-    d_resnet_block64_bn1_w[ch] = (float)(sum * t75[64 + ch]);
+        g110[i * 4096 + ch * 64 + q] = (g108[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:31: batch_norm_db param [64] -> d_resnet_block64_bn1_b */
-  for (int ch = 0; ch < 64; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        sum += g108[i * 4096 + ch * 64 + q];
-    d_resnet_block64_bn1_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g110 + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
   /* models/zoo/resnet8.net:31: conv2d_dx [32, 16, 16] -> g113 */
   /* models/zoo/resnet8.net:31: conv2d_dw param [64, 32, 3, 3] -> d_resnet_block64_conv1_w */
   memset(d_resnet_block64_conv1_w, 0, sizeof(float) * 18432);
@@ -910,14 +997,28 @@ static void backward_phase3(const GenChunk *c) {
     for (int k = 0; k < 8192; k++)
       g116[i * 8192 + k] = t73[i * 8192 + k] > 0.0f ? g114[i * 8192 + k] : 0.0f;
   /* models/zoo/resnet8.net:26: bn_grad_stats param [4, 32] -> g117 */
+  /* batch_norm_dw param [32] -> d_resnet_block32_bn3_w, from the same sums */
+  /* batch_norm_db param [32] -> d_resnet_block32_bn3_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t70[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += g116[i * 8192 + ch * 256 + q], dotp += (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * g116[i * 8192 + ch * 256 + q];
-    ((double *)g117)[ch] = sum;
-    ((double *)g117)[32 + ch] = dotp;
+    const double ctr = (double)t70[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g116 + i * 8192 + ch * 256, *pb = v_resnet_block32_conv3 + i * 8192 + ch * 256;
+      for (int q = 0; q < 256; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g117)[ch] = suma;
+    ((double *)g117)[32 + ch] = sumb;
+    d_resnet_block32_bn3_w[ch] = (float)(sumb * t70[32 + ch]);
+    d_resnet_block32_bn3_b[ch] = (float)suma;
   }
 }
 
@@ -933,27 +1034,12 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/resnet8.net:26: batch_norm_dx [32, 16, 16] -> g118 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g117[ch], k = g117[32 + ch], grad_mean = g117[64 + ch], iw = g117[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 256; q++)
-        g118[i * 8192 + ch * 256 + q] = i < nc ? (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:26: batch_norm_dw param [32] -> d_resnet_block32_bn3_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t70[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 256; q++)
-        sum += (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * g116[i * 8192 + ch * 256 + q];
-    d_resnet_block32_bn3_w[ch] = (float)(sum * t70[32 + ch]);
+        g118[i * 8192 + ch * 256 + q] = (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:26: batch_norm_db param [32] -> d_resnet_block32_bn3_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += g116[i * 8192 + ch * 256 + q];
-    d_resnet_block32_bn3_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g118 + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
   /* models/zoo/resnet8.net:26: conv2d_dx [16, 32, 32] -> g121 */
   /* models/zoo/resnet8.net:26: conv2d_dw param [32, 16, 1, 1] -> d_resnet_block32_conv3_w */
   memset(d_resnet_block32_conv3_w, 0, sizeof(float) * 512);
@@ -965,14 +1051,28 @@ static void backward_phase4(const GenChunk *c) {
                  /* Ci H W */ 16, 32, 32, /* k s p */ 1, 2, 0, /* Ho Wo */ 16, 16);
   }
   /* models/zoo/resnet8.net:25: bn_grad_stats param [4, 32] -> g123 */
+  /* batch_norm_dw param [32] -> d_resnet_block32_bn2_w, from the same sums */
+  /* batch_norm_db param [32] -> d_resnet_block32_bn2_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t67[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += g116[i * 8192 + ch * 256 + q], dotp += (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * g116[i * 8192 + ch * 256 + q];
-    ((double *)g123)[ch] = sum;
-    ((double *)g123)[32 + ch] = dotp;
+    const double ctr = (double)t67[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g116 + i * 8192 + ch * 256, *pb = v_resnet_block32_conv2 + i * 8192 + ch * 256;
+      for (int q = 0; q < 256; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g123)[ch] = suma;
+    ((double *)g123)[32 + ch] = sumb;
+    d_resnet_block32_bn2_w[ch] = (float)(sumb * t67[32 + ch]);
+    d_resnet_block32_bn2_b[ch] = (float)suma;
   }
 }
 
@@ -988,27 +1088,12 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/resnet8.net:25: batch_norm_dx [32, 16, 16] -> g124 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g123[ch], k = g123[32 + ch], grad_mean = g123[64 + ch], iw = g123[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 256; q++)
-        g124[i * 8192 + ch * 256 + q] = i < nc ? (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:25: batch_norm_dw param [32] -> d_resnet_block32_bn2_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t67[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 256; q++)
-        sum += (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * g116[i * 8192 + ch * 256 + q];
-    d_resnet_block32_bn2_w[ch] = (float)(sum * t67[32 + ch]);
+        g124[i * 8192 + ch * 256 + q] = (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:25: batch_norm_db param [32] -> d_resnet_block32_bn2_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += g116[i * 8192 + ch * 256 + q];
-    d_resnet_block32_bn2_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g124 + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
   /* models/zoo/resnet8.net:25: conv2d_dx [32, 16, 16] -> g127 */
   /* models/zoo/resnet8.net:25: conv2d_dw param [32, 32, 3, 3] -> d_resnet_block32_conv2_w */
   memset(d_resnet_block32_conv2_w, 0, sizeof(float) * 9216);
@@ -1024,14 +1109,28 @@ static void backward_phase5(const GenChunk *c) {
     for (int k = 0; k < 8192; k++)
       g129[i * 8192 + k] = v_resnet_block32_bn1[i * 8192 + k] > 0.0f ? g127[i * 8192 + k] : 0.0f;
   /* models/zoo/resnet8.net:24: bn_grad_stats param [4, 32] -> g130 */
+  /* batch_norm_dw param [32] -> d_resnet_block32_bn1_w, from the same sums */
+  /* batch_norm_db param [32] -> d_resnet_block32_bn1_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t63[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += g129[i * 8192 + ch * 256 + q], dotp += (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * g129[i * 8192 + ch * 256 + q];
-    ((double *)g130)[ch] = sum;
-    ((double *)g130)[32 + ch] = dotp;
+    const double ctr = (double)t63[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g129 + i * 8192 + ch * 256, *pb = v_resnet_block32_conv1 + i * 8192 + ch * 256;
+      for (int q = 0; q < 256; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g130)[ch] = suma;
+    ((double *)g130)[32 + ch] = sumb;
+    d_resnet_block32_bn1_w[ch] = (float)(sumb * t63[32 + ch]);
+    d_resnet_block32_bn1_b[ch] = (float)suma;
   }
 }
 
@@ -1047,27 +1146,12 @@ static void backward_phase6(const GenChunk *c) {
   /* models/zoo/resnet8.net:24: batch_norm_dx [32, 16, 16] -> g131 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g130[ch], k = g130[32 + ch], grad_mean = g130[64 + ch], iw = g130[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 256; q++)
-        g131[i * 8192 + ch * 256 + q] = i < nc ? (g129[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:24: batch_norm_dw param [32] -> d_resnet_block32_bn1_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t63[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 256; q++)
-        sum += (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * g129[i * 8192 + ch * 256 + q];
-    d_resnet_block32_bn1_w[ch] = (float)(sum * t63[32 + ch]);
+        g131[i * 8192 + ch * 256 + q] = (g129[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:24: batch_norm_db param [32] -> d_resnet_block32_bn1_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        sum += g129[i * 8192 + ch * 256 + q];
-    d_resnet_block32_bn1_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g131 + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
   /* models/zoo/resnet8.net:24: conv2d_dx [16, 32, 32] -> g134 */
   /* models/zoo/resnet8.net:24: conv2d_dw param [32, 16, 3, 3] -> d_resnet_block32_conv1_w */
   memset(d_resnet_block32_conv1_w, 0, sizeof(float) * 4608);
@@ -1087,14 +1171,28 @@ static void backward_phase6(const GenChunk *c) {
     for (int k = 0; k < 16384; k++)
       g137[i * 16384 + k] = t61[i * 16384 + k] > 0.0f ? g135[i * 16384 + k] : 0.0f;
   /* models/zoo/resnet8.net:17: bn_grad_stats param [4, 16] -> g138 */
+  /* batch_norm_dw param [16] -> d_resnet_block16_bn2_w, from the same sums */
+  /* batch_norm_db param [16] -> d_resnet_block16_bn2_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t58[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += g137[i * 16384 + ch * 1024 + q], dotp += (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * g137[i * 16384 + ch * 1024 + q];
-    ((double *)g138)[ch] = sum;
-    ((double *)g138)[16 + ch] = dotp;
+    const double ctr = (double)t58[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g137 + i * 16384 + ch * 1024, *pb = v_resnet_block16_conv2 + i * 16384 + ch * 1024;
+      for (int q = 0; q < 1024; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g138)[ch] = suma;
+    ((double *)g138)[16 + ch] = sumb;
+    d_resnet_block16_bn2_w[ch] = (float)(sumb * t58[16 + ch]);
+    d_resnet_block16_bn2_b[ch] = (float)suma;
   }
 }
 
@@ -1110,27 +1208,12 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/resnet8.net:17: batch_norm_dx [16, 32, 32] -> g139 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g138[ch], k = g138[16 + ch], grad_mean = g138[32 + ch], iw = g138[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 1024; q++)
-        g139[i * 16384 + ch * 1024 + q] = i < nc ? (g137[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:17: batch_norm_dw param [16] -> d_resnet_block16_bn2_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t58[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 1024; q++)
-        sum += (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * g137[i * 16384 + ch * 1024 + q];
-    d_resnet_block16_bn2_w[ch] = (float)(sum * t58[16 + ch]);
+        g139[i * 16384 + ch * 1024 + q] = (g137[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:17: batch_norm_db param [16] -> d_resnet_block16_bn2_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += g137[i * 16384 + ch * 1024 + q];
-    d_resnet_block16_bn2_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g139 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:17: conv2d_dx [16, 32, 32] -> g142 */
   /* models/zoo/resnet8.net:17: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv2_w */
   memset(d_resnet_block16_conv2_w, 0, sizeof(float) * 2304);
@@ -1146,14 +1229,28 @@ static void backward_phase7(const GenChunk *c) {
     for (int k = 0; k < 16384; k++)
       g144[i * 16384 + k] = v_resnet_block16_bn1[i * 16384 + k] > 0.0f ? g142[i * 16384 + k] : 0.0f;
   /* models/zoo/resnet8.net:16: bn_grad_stats param [4, 16] -> g145 */
+  /* batch_norm_dw param [16] -> d_resnet_block16_bn1_w, from the same sums */
+  /* batch_norm_db param [16] -> d_resnet_block16_bn1_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t54[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += g144[i * 16384 + ch * 1024 + q], dotp += (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * g144[i * 16384 + ch * 1024 + q];
-    ((double *)g145)[ch] = sum;
-    ((double *)g145)[16 + ch] = dotp;
+    const double ctr = (double)t54[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g144 + i * 16384 + ch * 1024, *pb = v_resnet_block16_conv1 + i * 16384 + ch * 1024;
+      for (int q = 0; q < 1024; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g145)[ch] = suma;
+    ((double *)g145)[16 + ch] = sumb;
+    d_resnet_block16_bn1_w[ch] = (float)(sumb * t54[16 + ch]);
+    d_resnet_block16_bn1_b[ch] = (float)suma;
   }
 }
 
@@ -1169,27 +1266,12 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/resnet8.net:16: batch_norm_dx [16, 32, 32] -> g146 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g145[ch], k = g145[16 + ch], grad_mean = g145[32 + ch], iw = g145[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 1024; q++)
-        g146[i * 16384 + ch * 1024 + q] = i < nc ? (g144[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:16: batch_norm_dw param [16] -> d_resnet_block16_bn1_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t54[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 1024; q++)
-        sum += (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * g144[i * 16384 + ch * 1024 + q];
-    d_resnet_block16_bn1_w[ch] = (float)(sum * t54[16 + ch]);
+        g146[i * 16384 + ch * 1024 + q] = (g144[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:16: batch_norm_db param [16] -> d_resnet_block16_bn1_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += g144[i * 16384 + ch * 1024 + q];
-    d_resnet_block16_bn1_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g146 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:16: conv2d_dx [16, 32, 32] -> g149 */
   /* models/zoo/resnet8.net:16: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv1_w */
   memset(d_resnet_block16_conv1_w, 0, sizeof(float) * 2304);
@@ -1209,14 +1291,28 @@ static void backward_phase8(const GenChunk *c) {
     for (int k = 0; k < 16384; k++)
       g152[i * 16384 + k] = v_resnet_bn1[i * 16384 + k] > 0.0f ? g150[i * 16384 + k] : 0.0f;
   /* models/zoo/resnet8.net:38: bn_grad_stats param [4, 16] -> g153 */
+  /* batch_norm_dw param [16] -> d_resnet_bn1_w, from the same sums */
+  /* batch_norm_db param [16] -> d_resnet_bn1_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t50[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += g152[i * 16384 + ch * 1024 + q], dotp += (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * g152[i * 16384 + ch * 1024 + q];
-    ((double *)g153)[ch] = sum;
-    ((double *)g153)[16 + ch] = dotp;
+    const double ctr = (double)t50[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g152 + i * 16384 + ch * 1024, *pb = v_resnet_conv1 + i * 16384 + ch * 1024;
+      for (int q = 0; q < 1024; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g153)[ch] = suma;
+    ((double *)g153)[16 + ch] = sumb;
+    d_resnet_bn1_w[ch] = (float)(sumb * t50[16 + ch]);
+    d_resnet_bn1_b[ch] = (float)suma;
   }
 }
 
@@ -1230,27 +1326,12 @@ static void backward_phase9(const GenChunk *c) {
   /* models/zoo/resnet8.net:38: batch_norm_dx [16, 32, 32] -> g154 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g153[ch], k = g153[16 + ch], grad_mean = g153[32 + ch], iw = g153[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 1024; q++)
-        g154[i * 16384 + ch * 1024 + q] = i < nc ? (g152[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/resnet8.net:38: batch_norm_dw param [16] -> d_resnet_bn1_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t50[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 1024; q++)
-        sum += (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * g152[i * 16384 + ch * 1024 + q];
-    d_resnet_bn1_w[ch] = (float)(sum * t50[16 + ch]);
+        g154[i * 16384 + ch * 1024 + q] = (g152[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
   }
-  /* models/zoo/resnet8.net:38: batch_norm_db param [16] -> d_resnet_bn1_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        sum += g152[i * 16384 + ch * 1024 + q];
-    d_resnet_bn1_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g154 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:38: conv2d_dw param [16, 3, 3, 3] -> d_resnet_conv1_w */
   memset(d_resnet_conv1_w, 0, sizeof(float) * 432);
   for (int i = 0; i < CHUNK; i++) {

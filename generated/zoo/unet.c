@@ -138,42 +138,42 @@ static NetOutput outputs[1] = {
 #define unet_bn9_running_var (P + 30073)   /* [8] */
 #define unet_bn10_running_mean (P + 30081)   /* [8] */
 #define unet_bn10_running_var (P + 30089)   /* [8] */
-#define t53 (A + 25088)   /* CHUNK x [1, 28, 28], steps 1..111 */
-#define v_unet_conv1 (A + 50176)   /* CHUNK x [8, 28, 28], steps 2..109 */
-#define t55 (A + 250880)   /* [2, 8], steps 3..109 */
-#define v_unet_bn1 (A + 250896)   /* CHUNK x [8, 28, 28], steps 4..106 */
-#define v_unet_conv2 (A + 451600)   /* CHUNK x [8, 28, 28], steps 5..103 */
-#define t59 (A + 652304)   /* [2, 8], steps 6..103 */
-#define v_unet_bn2 (A + 652320)   /* CHUNK x [8, 28, 28], steps 7..100 */
-#define t62 (A + 853024)   /* CHUNK x [8, 14, 14], steps 8..98 */
-#define v_unet_conv3 (A + 903200)   /* CHUNK x [16, 14, 14], steps 9..96 */
-#define t64 (A + 1003552)   /* [2, 16], steps 10..96 */
-#define v_unet_bn3 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 11..93 */
-#define v_unet_conv4 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 12..90 */
-#define t68 (A + 1204288)   /* [2, 16], steps 13..90 */
-#define v_unet_bn4 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 14..87 */
-#define t71 (A + 1304672)   /* CHUNK x [16, 7, 7], steps 15..85 */
-#define v_unet_conv5 (A + 1329760)   /* CHUNK x [32, 7, 7], steps 16..83 */
-#define t73 (A + 1379936)   /* [2, 32], steps 17..83 */
-#define v_unet_bn5 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 18..80 */
-#define v_unet_conv6 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 19..77 */
-#define t77 (A + 1480352)   /* [2, 32], steps 20..77 */
-#define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 21..74 */
+#define t53 (A + 25088)   /* CHUNK x [1, 28, 28], steps 1..91 */
+#define v_unet_conv1 (A + 50176)   /* CHUNK x [8, 28, 28], steps 2..90 */
+#define t55 (A + 250880)   /* [2, 8], steps 3..89 */
+#define v_unet_bn1 (A + 250896)   /* CHUNK x [8, 28, 28], steps 4..88 */
+#define v_unet_conv2 (A + 451600)   /* CHUNK x [8, 28, 28], steps 5..86 */
+#define t59 (A + 652304)   /* [2, 8], steps 6..85 */
+#define v_unet_bn2 (A + 652320)   /* CHUNK x [8, 28, 28], steps 7..84 */
+#define t62 (A + 853024)   /* CHUNK x [8, 14, 14], steps 8..82 */
+#define v_unet_conv3 (A + 903200)   /* CHUNK x [16, 14, 14], steps 9..81 */
+#define t64 (A + 1003552)   /* [2, 16], steps 10..80 */
+#define v_unet_bn3 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 11..79 */
+#define v_unet_conv4 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 12..77 */
+#define t68 (A + 1204288)   /* [2, 16], steps 13..76 */
+#define v_unet_bn4 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 14..75 */
+#define t71 (A + 1304672)   /* CHUNK x [16, 7, 7], steps 15..73 */
+#define v_unet_conv5 (A + 1329760)   /* CHUNK x [32, 7, 7], steps 16..72 */
+#define t73 (A + 1379936)   /* [2, 32], steps 17..71 */
+#define v_unet_bn5 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 18..70 */
+#define v_unet_conv6 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 19..68 */
+#define t77 (A + 1480352)   /* [2, 32], steps 20..67 */
+#define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 21..66 */
 #define t80 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 22..23 */
-#define t81 (A + 1731296)   /* CHUNK x [48, 14, 14], steps 23..70 */
-#define v_unet_conv7 (A + 1530592)   /* CHUNK x [16, 14, 14], steps 24..68 */
-#define t83 (A + 1630944)   /* [2, 16], steps 25..68 */
-#define v_unet_bn7 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 26..65 */
-#define v_unet_conv8 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 27..62 */
-#define t87 (A + 1630976)   /* [2, 16], steps 28..62 */
-#define v_unet_bn8 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 29..59 */
+#define t81 (A + 1731296)   /* CHUNK x [48, 14, 14], steps 23..62 */
+#define v_unet_conv7 (A + 1530592)   /* CHUNK x [16, 14, 14], steps 24..61 */
+#define t83 (A + 1630944)   /* [2, 16], steps 25..60 */
+#define v_unet_bn7 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 26..59 */
+#define v_unet_conv8 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 27..57 */
+#define t87 (A + 1630976)   /* [2, 16], steps 28..56 */
+#define v_unet_bn8 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 29..55 */
 #define t90 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 30..31 */
-#define t91 (A + 2734816)   /* CHUNK x [24, 28, 28], steps 31..55 */
-#define v_unet_conv9 (A + 2333408)   /* CHUNK x [8, 28, 28], steps 32..53 */
-#define t93 (A + 1631008)   /* [2, 8], steps 33..53 */
-#define v_unet_bn9 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 34..50 */
-#define v_unet_conv10 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 35..47 */
-#define t97 (A + 1631024)   /* [2, 8], steps 36..47 */
+#define t91 (A + 2734816)   /* CHUNK x [24, 28, 28], steps 31..51 */
+#define v_unet_conv9 (A + 2333408)   /* CHUNK x [8, 28, 28], steps 32..50 */
+#define t93 (A + 1631008)   /* [2, 8], steps 33..49 */
+#define v_unet_bn9 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 34..48 */
+#define v_unet_conv10 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 35..46 */
+#define t97 (A + 1631024)   /* [2, 8], steps 36..45 */
 #define v_unet_bn10 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 37..44 */
 #define v_unet_conv11 (A + 1631040)   /* CHUNK x [1, 28, 28], steps 38..42 */
 #define t102 (A + 1656128)   /* CHUNK x [], steps 39..40 */
@@ -182,80 +182,80 @@ static NetOutput outputs[1] = {
 #define g106 (A + 3738336)   /* CHUNK x [8, 28, 28], steps 43..44 */
 #define d_unet_conv11_w (G + 29768)   /* [1, 8, 1, 1] */
 #define d_unet_conv11_b (G + 29776)   /* [1] */
-#define g109 (A + 3939040)   /* CHUNK x [8, 28, 28], steps 44..48 */
+#define g109 (A + 3939040)   /* CHUNK x [8, 28, 28], steps 44..46 */
 #define g110 (A + 0)   /* [4, 8], steps 45..46 */
-#define g111 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 46..49 */
+#define g111 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 46..47 */
 #define d_unet_bn10_w (G + 29752)   /* [8] */
 #define d_unet_bn10_b (G + 29760)   /* [8] */
-#define g114 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 49..50 */
+#define g114 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 47..48 */
 #define d_unet_conv10_w (G + 29176)   /* [8, 8, 3, 3] */
-#define g116 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 50..54 */
-#define g117 (A + 0)   /* [4, 8], steps 51..52 */
-#define g118 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 52..55 */
+#define g116 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 48..50 */
+#define g117 (A + 0)   /* [4, 8], steps 49..50 */
+#define g118 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 50..51 */
 #define d_unet_bn9_w (G + 29160)   /* [8] */
 #define d_unet_bn9_b (G + 29168)   /* [8] */
-#define g121 (A + 3336928)   /* CHUNK x [24, 28, 28], steps 55..57 */
+#define g121 (A + 3336928)   /* CHUNK x [24, 28, 28], steps 51..53 */
 #define d_unet_conv9_w (G + 27432)   /* [8, 24, 3, 3] */
-#define g123 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 56..58 */
-#define g124 (A + 2734816)   /* CHUNK x [8, 28, 28], steps 57..100 */
-#define g125 (A + 2935520)   /* CHUNK x [16, 14, 14], steps 58..59 */
-#define g126 (A + 2333408)   /* CHUNK x [16, 14, 14], steps 59..63 */
-#define g127 (A + 0)   /* [4, 16], steps 60..61 */
-#define g128 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 61..64 */
+#define g123 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 52..54 */
+#define g124 (A + 2734816)   /* CHUNK x [8, 28, 28], steps 53..84 */
+#define g125 (A + 2935520)   /* CHUNK x [16, 14, 14], steps 54..55 */
+#define g126 (A + 2333408)   /* CHUNK x [16, 14, 14], steps 55..57 */
+#define g127 (A + 0)   /* [4, 16], steps 56..57 */
+#define g128 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 57..58 */
 #define d_unet_bn8_w (G + 27400)   /* [16] */
 #define d_unet_bn8_b (G + 27416)   /* [16] */
-#define g131 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 64..65 */
+#define g131 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 58..59 */
 #define d_unet_conv8_w (G + 25096)   /* [16, 16, 3, 3] */
-#define g133 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 65..69 */
-#define g134 (A + 0)   /* [4, 16], steps 66..67 */
-#define g135 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 67..70 */
+#define g133 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 59..61 */
+#define g134 (A + 0)   /* [4, 16], steps 60..61 */
+#define g135 (A + 1630944)   /* CHUNK x [16, 14, 14], steps 61..62 */
 #define d_unet_bn7_w (G + 25064)   /* [16] */
 #define d_unet_bn7_b (G + 25080)   /* [16] */
-#define g138 (A + 2132704)   /* CHUNK x [48, 14, 14], steps 70..72 */
+#define g138 (A + 2032352)   /* CHUNK x [48, 14, 14], steps 62..64 */
 #define d_unet_conv7_w (G + 18152)   /* [16, 48, 3, 3] */
-#define g140 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 71..73 */
-#define g141 (A + 1731296)   /* CHUNK x [16, 14, 14], steps 72..87 */
-#define g142 (A + 1831648)   /* CHUNK x [32, 7, 7], steps 73..74 */
-#define g143 (A + 1530592)   /* CHUNK x [32, 7, 7], steps 74..78 */
-#define g144 (A + 0)   /* [4, 32], steps 75..76 */
-#define g145 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 76..79 */
+#define g140 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 63..65 */
+#define g141 (A + 1731296)   /* CHUNK x [16, 14, 14], steps 64..75 */
+#define g142 (A + 1831648)   /* CHUNK x [32, 7, 7], steps 65..66 */
+#define g143 (A + 1530592)   /* CHUNK x [32, 7, 7], steps 66..68 */
+#define g144 (A + 0)   /* [4, 32], steps 67..68 */
+#define g145 (A + 1480352)   /* CHUNK x [32, 7, 7], steps 68..69 */
 #define d_unet_bn6_w (G + 18088)   /* [32] */
 #define d_unet_bn6_b (G + 18120)   /* [32] */
-#define g148 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 79..80 */
+#define g148 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 69..70 */
 #define d_unet_conv6_w (G + 8872)   /* [32, 32, 3, 3] */
-#define g150 (A + 1480352)   /* CHUNK x [32, 7, 7], steps 80..84 */
-#define g151 (A + 0)   /* [4, 32], steps 81..82 */
-#define g152 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 82..85 */
+#define g150 (A + 1480352)   /* CHUNK x [32, 7, 7], steps 70..72 */
+#define g151 (A + 0)   /* [4, 32], steps 71..72 */
+#define g152 (A + 1379936)   /* CHUNK x [32, 7, 7], steps 72..73 */
 #define d_unet_bn5_w (G + 8808)   /* [32] */
 #define d_unet_bn5_b (G + 8840)   /* [32] */
-#define g155 (A + 0)   /* CHUNK x [16, 7, 7], steps 85..86 */
+#define g155 (A + 0)   /* CHUNK x [16, 7, 7], steps 73..74 */
 #define d_unet_conv5_w (G + 4200)   /* [32, 16, 3, 3] */
-#define g157 (A + 1304672)   /* CHUNK x [16, 14, 14], steps 86..87 */
-#define g159 (A + 1405024)   /* CHUNK x [16, 14, 14], steps 87..91 */
-#define g160 (A + 0)   /* [4, 16], steps 88..89 */
-#define g161 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 89..92 */
+#define g157 (A + 1304672)   /* CHUNK x [16, 14, 14], steps 74..75 */
+#define g159 (A + 1405024)   /* CHUNK x [16, 14, 14], steps 75..77 */
+#define g160 (A + 0)   /* [4, 16], steps 76..77 */
+#define g161 (A + 1204288)   /* CHUNK x [16, 14, 14], steps 77..78 */
 #define d_unet_bn4_w (G + 4168)   /* [16] */
 #define d_unet_bn4_b (G + 4184)   /* [16] */
-#define g164 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 92..93 */
+#define g164 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 78..79 */
 #define d_unet_conv4_w (G + 1864)   /* [16, 16, 3, 3] */
-#define g166 (A + 1204288)   /* CHUNK x [16, 14, 14], steps 93..97 */
-#define g167 (A + 0)   /* [4, 16], steps 94..95 */
-#define g168 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 95..98 */
+#define g166 (A + 1204288)   /* CHUNK x [16, 14, 14], steps 79..81 */
+#define g167 (A + 0)   /* [4, 16], steps 80..81 */
+#define g168 (A + 1003552)   /* CHUNK x [16, 14, 14], steps 81..82 */
 #define d_unet_bn3_w (G + 1832)   /* [16] */
 #define d_unet_bn3_b (G + 1848)   /* [16] */
-#define g171 (A + 903200)   /* CHUNK x [8, 14, 14], steps 98..99 */
+#define g171 (A + 903200)   /* CHUNK x [8, 14, 14], steps 82..83 */
 #define d_unet_conv3_w (G + 680)   /* [16, 8, 3, 3] */
-#define g173 (A + 953376)   /* CHUNK x [8, 28, 28], steps 99..100 */
-#define g175 (A + 1154080)   /* CHUNK x [8, 28, 28], steps 100..104 */
-#define g176 (A + 0)   /* [4, 8], steps 101..102 */
-#define g177 (A + 652320)   /* CHUNK x [8, 28, 28], steps 102..105 */
+#define g173 (A + 953376)   /* CHUNK x [8, 28, 28], steps 83..84 */
+#define g175 (A + 1154080)   /* CHUNK x [8, 28, 28], steps 84..86 */
+#define g176 (A + 0)   /* [4, 8], steps 85..86 */
+#define g177 (A + 652304)   /* CHUNK x [8, 28, 28], steps 86..87 */
 #define d_unet_bn2_w (G + 664)   /* [8] */
 #define d_unet_bn2_b (G + 672)   /* [8] */
-#define g180 (A + 451600)   /* CHUNK x [8, 28, 28], steps 105..106 */
+#define g180 (A + 451600)   /* CHUNK x [8, 28, 28], steps 87..88 */
 #define d_unet_conv2_w (G + 88)   /* [8, 8, 3, 3] */
-#define g182 (A + 652304)   /* CHUNK x [8, 28, 28], steps 106..110 */
-#define g183 (A + 0)   /* [4, 8], steps 107..108 */
-#define g184 (A + 250896)   /* CHUNK x [8, 28, 28], steps 108..111 */
+#define g182 (A + 652304)   /* CHUNK x [8, 28, 28], steps 88..90 */
+#define g183 (A + 0)   /* [4, 8], steps 89..90 */
+#define g184 (A + 250880)   /* CHUNK x [8, 28, 28], steps 90..91 */
 #define d_unet_bn1_w (G + 72)   /* [8] */
 #define d_unet_bn1_b (G + 80)   /* [8] */
 #define d_unet_conv1_w (G + 0)   /* [8, 1, 3, 3] */
@@ -289,22 +289,32 @@ static void forward_phase0(const GenChunk *c) {
                   v_unet_conv1 + i * 6272, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:16: bn_stats param [2, 8] -> t55 */
-  for (int ch = 0; ch < 8; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 8; ch++) {
       t55[ch] = unet_bn1_running_mean[ch];
       t55[8 + ch] = (float)(1.0 / sqrt((double)unet_bn1_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += v_unet_conv1[i * 6272 + ch * 784 + q];
-    const double mean = sum / ((double)nc * 784);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        ss += (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * (v_unet_conv1[i * 6272 + ch * 784 + q] - mean);
-    t55[ch] = (float)mean;
-    t55[8 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 8; ch++) {
+      const double ctr = v_unet_conv1[ch * 784];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv1 + i * 6272 + ch * 784;
+        for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 784, m2 = sumb - suma * (suma / cnt);
+      t55[ch] = (float)(ctr + suma / cnt);
+      t55[8 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -334,22 +344,32 @@ static void forward_phase1(const GenChunk *c) {
                   v_unet_conv2 + i * 6272, COL,
                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:17: bn_stats param [2, 8] -> t59 */
-  for (int ch = 0; ch < 8; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 8; ch++) {
       t59[ch] = unet_bn2_running_mean[ch];
       t59[8 + ch] = (float)(1.0 / sqrt((double)unet_bn2_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += v_unet_conv2[i * 6272 + ch * 784 + q];
-    const double mean = sum / ((double)nc * 784);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        ss += (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * (v_unet_conv2[i * 6272 + ch * 784 + q] - mean);
-    t59[ch] = (float)mean;
-    t59[8 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 8; ch++) {
+      const double ctr = v_unet_conv2[ch * 784];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv2 + i * 6272 + ch * 784;
+        for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 784, m2 = sumb - suma * (suma / cnt);
+      t59[ch] = (float)(ctr + suma / cnt);
+      t59[8 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -390,22 +410,38 @@ static void forward_phase2(const GenChunk *c) {
                   v_unet_conv3 + i * 3136, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t64[ch] = unet_bn3_running_mean[ch];
       t64[16 + ch] = (float)(1.0 / sqrt((double)unet_bn3_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += v_unet_conv3[i * 3136 + ch * 196 + q];
-    const double mean = sum / ((double)nc * 196);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        ss += (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * (v_unet_conv3[i * 3136 + ch * 196 + q] - mean);
-    t64[ch] = (float)mean;
-    t64[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_unet_conv3[ch * 196];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv3 + i * 3136 + ch * 196;
+        for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 4; l++) {
+          const int k = 192 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 196, m2 = sumb - suma * (suma / cnt);
+      t64[ch] = (float)(ctr + suma / cnt);
+      t64[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -435,22 +471,38 @@ static void forward_phase3(const GenChunk *c) {
                   v_unet_conv4 + i * 3136, COL,
                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t68[ch] = unet_bn4_running_mean[ch];
       t68[16 + ch] = (float)(1.0 / sqrt((double)unet_bn4_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += v_unet_conv4[i * 3136 + ch * 196 + q];
-    const double mean = sum / ((double)nc * 196);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        ss += (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * (v_unet_conv4[i * 3136 + ch * 196 + q] - mean);
-    t68[ch] = (float)mean;
-    t68[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_unet_conv4[ch * 196];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv4 + i * 3136 + ch * 196;
+        for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 4; l++) {
+          const int k = 192 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 196, m2 = sumb - suma * (suma / cnt);
+      t68[ch] = (float)(ctr + suma / cnt);
+      t68[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -491,22 +543,38 @@ static void forward_phase4(const GenChunk *c) {
                   v_unet_conv5 + i * 1568, COL,
                   /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   /* models/zoo/unet.net:20: bn_stats param [2, 32] -> t73 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t73[ch] = unet_bn5_running_mean[ch];
       t73[32 + ch] = (float)(1.0 / sqrt((double)unet_bn5_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += v_unet_conv5[i * 1568 + ch * 49 + q];
-    const double mean = sum / ((double)nc * 49);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        ss += (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * (v_unet_conv5[i * 1568 + ch * 49 + q] - mean);
-    t73[ch] = (float)mean;
-    t73[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_unet_conv5[ch * 49];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv5 + i * 1568 + ch * 49;
+        for (int q = 0; q < 48; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 1; l++) {
+          const int k = 48 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 49, m2 = sumb - suma * (suma / cnt);
+      t73[ch] = (float)(ctr + suma / cnt);
+      t73[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -536,22 +604,38 @@ static void forward_phase5(const GenChunk *c) {
                   v_unet_conv6 + i * 1568, COL,
                   /* Ci H W */ 32, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   /* models/zoo/unet.net:21: bn_stats param [2, 32] -> t77 */
-  for (int ch = 0; ch < 32; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 32; ch++) {
       t77[ch] = unet_bn6_running_mean[ch];
       t77[32 + ch] = (float)(1.0 / sqrt((double)unet_bn6_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += v_unet_conv6[i * 1568 + ch * 49 + q];
-    const double mean = sum / ((double)nc * 49);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        ss += (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * (v_unet_conv6[i * 1568 + ch * 49 + q] - mean);
-    t77[ch] = (float)mean;
-    t77[32 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 32; ch++) {
+      const double ctr = v_unet_conv6[ch * 49];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv6 + i * 1568 + ch * 49;
+        for (int q = 0; q < 48; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 1; l++) {
+          const int k = 48 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 49, m2 = sumb - suma * (suma / cnt);
+      t77[ch] = (float)(ctr + suma / cnt);
+      t77[32 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -597,22 +681,38 @@ static void forward_phase6(const GenChunk *c) {
                   v_unet_conv7 + i * 3136, COL,
                   /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t83[ch] = unet_bn7_running_mean[ch];
       t83[16 + ch] = (float)(1.0 / sqrt((double)unet_bn7_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += v_unet_conv7[i * 3136 + ch * 196 + q];
-    const double mean = sum / ((double)nc * 196);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        ss += (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * (v_unet_conv7[i * 3136 + ch * 196 + q] - mean);
-    t83[ch] = (float)mean;
-    t83[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_unet_conv7[ch * 196];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv7 + i * 3136 + ch * 196;
+        for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 4; l++) {
+          const int k = 192 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 196, m2 = sumb - suma * (suma / cnt);
+      t83[ch] = (float)(ctr + suma / cnt);
+      t83[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -642,22 +742,38 @@ static void forward_phase7(const GenChunk *c) {
                   v_unet_conv8 + i * 3136, COL,
                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
-  for (int ch = 0; ch < 16; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 16; ch++) {
       t87[ch] = unet_bn8_running_mean[ch];
       t87[16 + ch] = (float)(1.0 / sqrt((double)unet_bn8_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += v_unet_conv8[i * 3136 + ch * 196 + q];
-    const double mean = sum / ((double)nc * 196);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        ss += (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * (v_unet_conv8[i * 3136 + ch * 196 + q] - mean);
-    t87[ch] = (float)mean;
-    t87[16 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 16; ch++) {
+      const double ctr = v_unet_conv8[ch * 196];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv8 + i * 3136 + ch * 196;
+        for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+#pragma GCC unroll 1
+        for (int l = 0; l < 4; l++) {
+          const int k = 192 + l;
+          sa[l] += (double)pa[k] - ctr;
+          sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+        }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 196, m2 = sumb - suma * (suma / cnt);
+      t87[ch] = (float)(ctr + suma / cnt);
+      t87[16 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -703,22 +819,32 @@ static void forward_phase8(const GenChunk *c) {
                   v_unet_conv9 + i * 6272, COL,
                   /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:24: bn_stats param [2, 8] -> t93 */
-  for (int ch = 0; ch < 8; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 8; ch++) {
       t93[ch] = unet_bn9_running_mean[ch];
       t93[8 + ch] = (float)(1.0 / sqrt((double)unet_bn9_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += v_unet_conv9[i * 6272 + ch * 784 + q];
-    const double mean = sum / ((double)nc * 784);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        ss += (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * (v_unet_conv9[i * 6272 + ch * 784 + q] - mean);
-    t93[ch] = (float)mean;
-    t93[8 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 8; ch++) {
+      const double ctr = v_unet_conv9[ch * 784];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv9 + i * 6272 + ch * 784;
+        for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 784, m2 = sumb - suma * (suma / cnt);
+      t93[ch] = (float)(ctr + suma / cnt);
+      t93[8 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -748,22 +874,32 @@ static void forward_phase9(const GenChunk *c) {
                   v_unet_conv10 + i * 6272, COL,
                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:25: bn_stats param [2, 8] -> t97 */
-  for (int ch = 0; ch < 8; ch++) {
-    if (!train) {
+  if (!train) {
+    for (int ch = 0; ch < 8; ch++) {
       t97[ch] = unet_bn10_running_mean[ch];
       t97[8 + ch] = (float)(1.0 / sqrt((double)unet_bn10_running_var[ch] + (double)9.99999975e-06f));
-      continue;
     }
-    double sum = 0.0, ss = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += v_unet_conv10[i * 6272 + ch * 784 + q];
-    const double mean = sum / ((double)nc * 784);
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        ss += (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * (v_unet_conv10[i * 6272 + ch * 784 + q] - mean);
-    t97[ch] = (float)mean;
-    t97[8 + ch] = (float)ss;
+  } else {
+    for (int ch = 0; ch < 8; ch++) {
+      const double ctr = v_unet_conv10[ch * 784];
+      double sa[16] = {0.0}, sb[16] = {0.0};
+      for (int i = 0; i < nc; i++) {
+        const float *pa = v_unet_conv10 + i * 6272 + ch * 784;
+        for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+          for (int l = 0; l < 16; l++) {
+            const int k = q + l;
+            sa[l] += (double)pa[k] - ctr;
+            sb[l] += ((double)pa[k] - ctr) * ((double)pa[k] - ctr);
+          }
+      }
+      double suma = 0.0, sumb = 0.0;
+      for (int l = 0; l < 16; l++)
+        suma += sa[l], sumb += sb[l];
+      const double cnt = (double)nc * 784, m2 = sumb - suma * (suma / cnt);
+      t97[ch] = (float)(ctr + suma / cnt);
+      t97[8 + ch] = (float)(m2 > 0.0 ? m2 : 0.0);
+    }
   }
 }
 
@@ -831,14 +967,28 @@ static void backward_phase0(const GenChunk *c) {
     for (int k = 0; k < 6272; k++)
       g109[i * 6272 + k] = v_unet_bn10[i * 6272 + k] > 0.0f ? g106[i * 6272 + k] : 0.0f;
   /* models/zoo/unet.net:25: bn_grad_stats param [4, 8] -> g110 */
+  /* batch_norm_dw param [8] -> d_unet_bn10_w, from the same sums */
+  /* batch_norm_db param [8] -> d_unet_bn10_b, from the same sums */
   for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t97[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g109[i * 6272 + ch * 784 + q], dotp += (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * g109[i * 6272 + ch * 784 + q];
-    ((double *)g110)[ch] = sum;
-    ((double *)g110)[8 + ch] = dotp;
+    const double ctr = (double)t97[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g109 + i * 6272 + ch * 784, *pb = v_unet_conv10 + i * 6272 + ch * 784;
+      for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g110)[ch] = suma;
+    ((double *)g110)[8 + ch] = sumb;
+    d_unet_bn10_w[ch] = (float)(sumb * t97[8 + ch]);
+    d_unet_bn10_b[ch] = (float)suma;
   }
 }
 
@@ -854,27 +1004,12 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/unet.net:25: batch_norm_dx [8, 28, 28] -> g111 */
   for (int ch = 0; ch < 8; ch++) {
     const float mean = g110[ch], k = g110[8 + ch], grad_mean = g110[16 + ch], iw = g110[24 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 784; q++)
-        g111[i * 6272 + ch * 784 + q] = i < nc ? (g109[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:25: batch_norm_dw param [8] -> d_unet_bn10_w */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    const double mean = t97[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
-        sum += (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * g109[i * 6272 + ch * 784 + q];
-    d_unet_bn10_w[ch] = (float)(sum * t97[8 + ch]);
+        g111[i * 6272 + ch * 784 + q] = (g109[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:25: batch_norm_db param [8] -> d_unet_bn10_b */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g109[i * 6272 + ch * 784 + q];
-    d_unet_bn10_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g111 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:25: conv2d_dx [8, 28, 28] -> g114 */
   /* models/zoo/unet.net:25: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv10_w */
   memset(d_unet_conv10_w, 0, sizeof(float) * 576);
@@ -890,14 +1025,28 @@ static void backward_phase1(const GenChunk *c) {
     for (int k = 0; k < 6272; k++)
       g116[i * 6272 + k] = v_unet_bn9[i * 6272 + k] > 0.0f ? g114[i * 6272 + k] : 0.0f;
   /* models/zoo/unet.net:24: bn_grad_stats param [4, 8] -> g117 */
+  /* batch_norm_dw param [8] -> d_unet_bn9_w, from the same sums */
+  /* batch_norm_db param [8] -> d_unet_bn9_b, from the same sums */
   for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t93[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g116[i * 6272 + ch * 784 + q], dotp += (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * g116[i * 6272 + ch * 784 + q];
-    ((double *)g117)[ch] = sum;
-    ((double *)g117)[8 + ch] = dotp;
+    const double ctr = (double)t93[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g116 + i * 6272 + ch * 784, *pb = v_unet_conv9 + i * 6272 + ch * 784;
+      for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g117)[ch] = suma;
+    ((double *)g117)[8 + ch] = sumb;
+    d_unet_bn9_w[ch] = (float)(sumb * t93[8 + ch]);
+    d_unet_bn9_b[ch] = (float)suma;
   }
 }
 
@@ -913,27 +1062,12 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/unet.net:24: batch_norm_dx [8, 28, 28] -> g118 */
   for (int ch = 0; ch < 8; ch++) {
     const float mean = g117[ch], k = g117[8 + ch], grad_mean = g117[16 + ch], iw = g117[24 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 784; q++)
-        g118[i * 6272 + ch * 784 + q] = i < nc ? (g116[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:24: batch_norm_dw param [8] -> d_unet_bn9_w */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    const double mean = t93[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
-        sum += (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * g116[i * 6272 + ch * 784 + q];
-    d_unet_bn9_w[ch] = (float)(sum * t93[8 + ch]);
+        g118[i * 6272 + ch * 784 + q] = (g116[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:24: batch_norm_db param [8] -> d_unet_bn9_b */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g116[i * 6272 + ch * 784 + q];
-    d_unet_bn9_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g118 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:24: conv2d_dx [24, 28, 28] -> g121 */
   /* models/zoo/unet.net:24: conv2d_dw param [8, 24, 3, 3] -> d_unet_conv9_w */
   memset(d_unet_conv9_w, 0, sizeof(float) * 1728);
@@ -966,14 +1100,34 @@ static void backward_phase2(const GenChunk *c) {
     for (int k = 0; k < 3136; k++)
       g126[i * 3136 + k] = v_unet_bn8[i * 3136 + k] > 0.0f ? g125[i * 3136 + k] : 0.0f;
   /* models/zoo/unet.net:23: bn_grad_stats param [4, 16] -> g127 */
+  /* batch_norm_dw param [16] -> d_unet_bn8_w, from the same sums */
+  /* batch_norm_db param [16] -> d_unet_bn8_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t87[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g126[i * 3136 + ch * 196 + q], dotp += (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * g126[i * 3136 + ch * 196 + q];
-    ((double *)g127)[ch] = sum;
-    ((double *)g127)[16 + ch] = dotp;
+    const double ctr = (double)t87[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g126 + i * 3136 + ch * 196, *pb = v_unet_conv8 + i * 3136 + ch * 196;
+      for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 4; l++) {
+        const int k = 192 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g127)[ch] = suma;
+    ((double *)g127)[16 + ch] = sumb;
+    d_unet_bn8_w[ch] = (float)(sumb * t87[16 + ch]);
+    d_unet_bn8_b[ch] = (float)suma;
   }
 }
 
@@ -989,27 +1143,12 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/unet.net:23: batch_norm_dx [16, 14, 14] -> g128 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g127[ch], k = g127[16 + ch], grad_mean = g127[32 + ch], iw = g127[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 196; q++)
-        g128[i * 3136 + ch * 196 + q] = i < nc ? (g126[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:23: batch_norm_dw param [16] -> d_unet_bn8_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t87[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
-        sum += (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * g126[i * 3136 + ch * 196 + q];
-    d_unet_bn8_w[ch] = (float)(sum * t87[16 + ch]);
+        g128[i * 3136 + ch * 196 + q] = (g126[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:23: batch_norm_db param [16] -> d_unet_bn8_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g126[i * 3136 + ch * 196 + q];
-    d_unet_bn8_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g128 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:23: conv2d_dx [16, 14, 14] -> g131 */
   /* models/zoo/unet.net:23: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv8_w */
   memset(d_unet_conv8_w, 0, sizeof(float) * 2304);
@@ -1025,14 +1164,34 @@ static void backward_phase3(const GenChunk *c) {
     for (int k = 0; k < 3136; k++)
       g133[i * 3136 + k] = v_unet_bn7[i * 3136 + k] > 0.0f ? g131[i * 3136 + k] : 0.0f;
   /* models/zoo/unet.net:22: bn_grad_stats param [4, 16] -> g134 */
+  /* batch_norm_dw param [16] -> d_unet_bn7_w, from the same sums */
+  /* batch_norm_db param [16] -> d_unet_bn7_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t83[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g133[i * 3136 + ch * 196 + q], dotp += (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * g133[i * 3136 + ch * 196 + q];
-    ((double *)g134)[ch] = sum;
-    ((double *)g134)[16 + ch] = dotp;
+    const double ctr = (double)t83[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g133 + i * 3136 + ch * 196, *pb = v_unet_conv7 + i * 3136 + ch * 196;
+      for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 4; l++) {
+        const int k = 192 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g134)[ch] = suma;
+    ((double *)g134)[16 + ch] = sumb;
+    d_unet_bn7_w[ch] = (float)(sumb * t83[16 + ch]);
+    d_unet_bn7_b[ch] = (float)suma;
   }
 }
 
@@ -1048,27 +1207,12 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/unet.net:22: batch_norm_dx [16, 14, 14] -> g135 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g134[ch], k = g134[16 + ch], grad_mean = g134[32 + ch], iw = g134[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 196; q++)
-        g135[i * 3136 + ch * 196 + q] = i < nc ? (g133[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:22: batch_norm_dw param [16] -> d_unet_bn7_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t83[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
-        sum += (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * g133[i * 3136 + ch * 196 + q];
-    d_unet_bn7_w[ch] = (float)(sum * t83[16 + ch]);
+        g135[i * 3136 + ch * 196 + q] = (g133[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:22: batch_norm_db param [16] -> d_unet_bn7_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g133[i * 3136 + ch * 196 + q];
-    d_unet_bn7_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g135 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:22: conv2d_dx [48, 14, 14] -> g138 */
   /* models/zoo/unet.net:22: conv2d_dw param [16, 48, 3, 3] -> d_unet_conv7_w */
   memset(d_unet_conv7_w, 0, sizeof(float) * 6912);
@@ -1101,14 +1245,34 @@ static void backward_phase4(const GenChunk *c) {
     for (int k = 0; k < 1568; k++)
       g143[i * 1568 + k] = v_unet_bn6[i * 1568 + k] > 0.0f ? g142[i * 1568 + k] : 0.0f;
   /* models/zoo/unet.net:21: bn_grad_stats param [4, 32] -> g144 */
+  /* batch_norm_dw param [32] -> d_unet_bn6_w, from the same sums */
+  /* batch_norm_db param [32] -> d_unet_bn6_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t77[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += g143[i * 1568 + ch * 49 + q], dotp += (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * g143[i * 1568 + ch * 49 + q];
-    ((double *)g144)[ch] = sum;
-    ((double *)g144)[32 + ch] = dotp;
+    const double ctr = (double)t77[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g143 + i * 1568 + ch * 49, *pb = v_unet_conv6 + i * 1568 + ch * 49;
+      for (int q = 0; q < 48; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 1; l++) {
+        const int k = 48 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g144)[ch] = suma;
+    ((double *)g144)[32 + ch] = sumb;
+    d_unet_bn6_w[ch] = (float)(sumb * t77[32 + ch]);
+    d_unet_bn6_b[ch] = (float)suma;
   }
 }
 
@@ -1124,27 +1288,12 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/unet.net:21: batch_norm_dx [32, 7, 7] -> g145 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g144[ch], k = g144[32 + ch], grad_mean = g144[64 + ch], iw = g144[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 49; q++)
-        g145[i * 1568 + ch * 49 + q] = i < nc ? (g143[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:21: batch_norm_dw param [32] -> d_unet_bn6_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t77[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 49; q++)
-        sum += (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * g143[i * 1568 + ch * 49 + q];
-    d_unet_bn6_w[ch] = (float)(sum * t77[32 + ch]);
+        g145[i * 1568 + ch * 49 + q] = (g143[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:21: batch_norm_db param [32] -> d_unet_bn6_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += g143[i * 1568 + ch * 49 + q];
-    d_unet_bn6_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g145 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/unet.net:21: conv2d_dx [32, 7, 7] -> g148 */
   /* models/zoo/unet.net:21: conv2d_dw param [32, 32, 3, 3] -> d_unet_conv6_w */
   memset(d_unet_conv6_w, 0, sizeof(float) * 9216);
@@ -1160,14 +1309,34 @@ static void backward_phase5(const GenChunk *c) {
     for (int k = 0; k < 1568; k++)
       g150[i * 1568 + k] = v_unet_bn5[i * 1568 + k] > 0.0f ? g148[i * 1568 + k] : 0.0f;
   /* models/zoo/unet.net:20: bn_grad_stats param [4, 32] -> g151 */
+  /* batch_norm_dw param [32] -> d_unet_bn5_w, from the same sums */
+  /* batch_norm_db param [32] -> d_unet_bn5_b, from the same sums */
   for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t73[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += g150[i * 1568 + ch * 49 + q], dotp += (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * g150[i * 1568 + ch * 49 + q];
-    ((double *)g151)[ch] = sum;
-    ((double *)g151)[32 + ch] = dotp;
+    const double ctr = (double)t73[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g150 + i * 1568 + ch * 49, *pb = v_unet_conv5 + i * 1568 + ch * 49;
+      for (int q = 0; q < 48; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 1; l++) {
+        const int k = 48 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g151)[ch] = suma;
+    ((double *)g151)[32 + ch] = sumb;
+    d_unet_bn5_w[ch] = (float)(sumb * t73[32 + ch]);
+    d_unet_bn5_b[ch] = (float)suma;
   }
 }
 
@@ -1183,27 +1352,12 @@ static void backward_phase6(const GenChunk *c) {
   /* models/zoo/unet.net:20: batch_norm_dx [32, 7, 7] -> g152 */
   for (int ch = 0; ch < 32; ch++) {
     const float mean = g151[ch], k = g151[32 + ch], grad_mean = g151[64 + ch], iw = g151[96 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 49; q++)
-        g152[i * 1568 + ch * 49 + q] = i < nc ? (g150[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:20: batch_norm_dw param [32] -> d_unet_bn5_w */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    const double mean = t73[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 49; q++)
-        sum += (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * g150[i * 1568 + ch * 49 + q];
-    d_unet_bn5_w[ch] = (float)(sum * t73[32 + ch]);
+        g152[i * 1568 + ch * 49 + q] = (g150[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:20: batch_norm_db param [32] -> d_unet_bn5_b */
-  for (int ch = 0; ch < 32; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        sum += g150[i * 1568 + ch * 49 + q];
-    d_unet_bn5_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g152 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/unet.net:20: conv2d_dx [16, 7, 7] -> g155 */
   /* models/zoo/unet.net:20: conv2d_dw param [32, 16, 3, 3] -> d_unet_conv5_w */
   memset(d_unet_conv5_w, 0, sizeof(float) * 4608);
@@ -1239,14 +1393,34 @@ static void backward_phase6(const GenChunk *c) {
       g159[i * 3136 + k] = v_unet_bn4[i * 3136 + k] > 0.0f ? g158 : 0.0f;
     }
   /* models/zoo/unet.net:19: bn_grad_stats param [4, 16] -> g160 */
+  /* batch_norm_dw param [16] -> d_unet_bn4_w, from the same sums */
+  /* batch_norm_db param [16] -> d_unet_bn4_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t68[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g159[i * 3136 + ch * 196 + q], dotp += (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * g159[i * 3136 + ch * 196 + q];
-    ((double *)g160)[ch] = sum;
-    ((double *)g160)[16 + ch] = dotp;
+    const double ctr = (double)t68[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g159 + i * 3136 + ch * 196, *pb = v_unet_conv4 + i * 3136 + ch * 196;
+      for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 4; l++) {
+        const int k = 192 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g160)[ch] = suma;
+    ((double *)g160)[16 + ch] = sumb;
+    d_unet_bn4_w[ch] = (float)(sumb * t68[16 + ch]);
+    d_unet_bn4_b[ch] = (float)suma;
   }
 }
 
@@ -1262,27 +1436,12 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/unet.net:19: batch_norm_dx [16, 14, 14] -> g161 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g160[ch], k = g160[16 + ch], grad_mean = g160[32 + ch], iw = g160[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 196; q++)
-        g161[i * 3136 + ch * 196 + q] = i < nc ? (g159[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:19: batch_norm_dw param [16] -> d_unet_bn4_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t68[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
-        sum += (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * g159[i * 3136 + ch * 196 + q];
-    d_unet_bn4_w[ch] = (float)(sum * t68[16 + ch]);
+        g161[i * 3136 + ch * 196 + q] = (g159[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:19: batch_norm_db param [16] -> d_unet_bn4_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g159[i * 3136 + ch * 196 + q];
-    d_unet_bn4_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g161 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:19: conv2d_dx [16, 14, 14] -> g164 */
   /* models/zoo/unet.net:19: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv4_w */
   memset(d_unet_conv4_w, 0, sizeof(float) * 2304);
@@ -1298,14 +1457,34 @@ static void backward_phase7(const GenChunk *c) {
     for (int k = 0; k < 3136; k++)
       g166[i * 3136 + k] = v_unet_bn3[i * 3136 + k] > 0.0f ? g164[i * 3136 + k] : 0.0f;
   /* models/zoo/unet.net:18: bn_grad_stats param [4, 16] -> g167 */
+  /* batch_norm_dw param [16] -> d_unet_bn3_w, from the same sums */
+  /* batch_norm_db param [16] -> d_unet_bn3_b, from the same sums */
   for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t64[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g166[i * 3136 + ch * 196 + q], dotp += (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * g166[i * 3136 + ch * 196 + q];
-    ((double *)g167)[ch] = sum;
-    ((double *)g167)[16 + ch] = dotp;
+    const double ctr = (double)t64[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g166 + i * 3136 + ch * 196, *pb = v_unet_conv3 + i * 3136 + ch * 196;
+      for (int q = 0; q < 192; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+#pragma GCC unroll 1
+      for (int l = 0; l < 4; l++) {
+        const int k = 192 + l;
+        sa[l] += pa[k];
+        sb[l] += ((double)pb[k] - ctr) * pa[k];
+      }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g167)[ch] = suma;
+    ((double *)g167)[16 + ch] = sumb;
+    d_unet_bn3_w[ch] = (float)(sumb * t64[16 + ch]);
+    d_unet_bn3_b[ch] = (float)suma;
   }
 }
 
@@ -1321,27 +1500,12 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/unet.net:18: batch_norm_dx [16, 14, 14] -> g168 */
   for (int ch = 0; ch < 16; ch++) {
     const float mean = g167[ch], k = g167[16 + ch], grad_mean = g167[32 + ch], iw = g167[48 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 196; q++)
-        g168[i * 3136 + ch * 196 + q] = i < nc ? (g166[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:18: batch_norm_dw param [16] -> d_unet_bn3_w */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    const double mean = t64[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
-        sum += (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * g166[i * 3136 + ch * 196 + q];
-    d_unet_bn3_w[ch] = (float)(sum * t64[16 + ch]);
+        g168[i * 3136 + ch * 196 + q] = (g166[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:18: batch_norm_db param [16] -> d_unet_bn3_b */
-  for (int ch = 0; ch < 16; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        sum += g166[i * 3136 + ch * 196 + q];
-    d_unet_bn3_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g168 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:18: conv2d_dx [8, 14, 14] -> g171 */
   /* models/zoo/unet.net:18: conv2d_dw param [16, 8, 3, 3] -> d_unet_conv3_w */
   memset(d_unet_conv3_w, 0, sizeof(float) * 1152);
@@ -1377,14 +1541,28 @@ static void backward_phase8(const GenChunk *c) {
       g175[i * 6272 + k] = v_unet_bn2[i * 6272 + k] > 0.0f ? g174 : 0.0f;
     }
   /* models/zoo/unet.net:17: bn_grad_stats param [4, 8] -> g176 */
+  /* batch_norm_dw param [8] -> d_unet_bn2_w, from the same sums */
+  /* batch_norm_db param [8] -> d_unet_bn2_b, from the same sums */
   for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t59[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g175[i * 6272 + ch * 784 + q], dotp += (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * g175[i * 6272 + ch * 784 + q];
-    ((double *)g176)[ch] = sum;
-    ((double *)g176)[8 + ch] = dotp;
+    const double ctr = (double)t59[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g175 + i * 6272 + ch * 784, *pb = v_unet_conv2 + i * 6272 + ch * 784;
+      for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g176)[ch] = suma;
+    ((double *)g176)[8 + ch] = sumb;
+    d_unet_bn2_w[ch] = (float)(sumb * t59[8 + ch]);
+    d_unet_bn2_b[ch] = (float)suma;
   }
 }
 
@@ -1400,27 +1578,12 @@ static void backward_phase9(const GenChunk *c) {
   /* models/zoo/unet.net:17: batch_norm_dx [8, 28, 28] -> g177 */
   for (int ch = 0; ch < 8; ch++) {
     const float mean = g176[ch], k = g176[8 + ch], grad_mean = g176[16 + ch], iw = g176[24 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 784; q++)
-        g177[i * 6272 + ch * 784 + q] = i < nc ? (g175[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:17: batch_norm_dw param [8] -> d_unet_bn2_w */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    const double mean = t59[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
-        sum += (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * g175[i * 6272 + ch * 784 + q];
-    d_unet_bn2_w[ch] = (float)(sum * t59[8 + ch]);
+        g177[i * 6272 + ch * 784 + q] = (g175[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:17: batch_norm_db param [8] -> d_unet_bn2_b */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g175[i * 6272 + ch * 784 + q];
-    d_unet_bn2_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g177 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:17: conv2d_dx [8, 28, 28] -> g180 */
   /* models/zoo/unet.net:17: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv2_w */
   memset(d_unet_conv2_w, 0, sizeof(float) * 576);
@@ -1436,14 +1599,28 @@ static void backward_phase9(const GenChunk *c) {
     for (int k = 0; k < 6272; k++)
       g182[i * 6272 + k] = v_unet_bn1[i * 6272 + k] > 0.0f ? g180[i * 6272 + k] : 0.0f;
   /* models/zoo/unet.net:16: bn_grad_stats param [4, 8] -> g183 */
+  /* batch_norm_dw param [8] -> d_unet_bn1_w, from the same sums */
+  /* batch_norm_db param [8] -> d_unet_bn1_b, from the same sums */
   for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0, dotp = 0.0;
-    const double mean = t55[ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g182[i * 6272 + ch * 784 + q], dotp += (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * g182[i * 6272 + ch * 784 + q];
-    ((double *)g183)[ch] = sum;
-    ((double *)g183)[8 + ch] = dotp;
+    const double ctr = (double)t55[ch];
+    double sa[16] = {0.0}, sb[16] = {0.0};
+    for (int i = 0; i < nc; i++) {
+      const float *pa = g182 + i * 6272 + ch * 784, *pb = v_unet_conv1 + i * 6272 + ch * 784;
+      for (int q = 0; q < 784; q += 16)
+#pragma GCC unroll 1
+        for (int l = 0; l < 16; l++) {
+          const int k = q + l;
+          sa[l] += pa[k];
+          sb[l] += ((double)pb[k] - ctr) * pa[k];
+        }
+    }
+    double suma = 0.0, sumb = 0.0;
+    for (int l = 0; l < 16; l++)
+      suma += sa[l], sumb += sb[l];
+    ((double *)g183)[ch] = suma;
+    ((double *)g183)[8 + ch] = sumb;
+    d_unet_bn1_w[ch] = (float)(sumb * t55[8 + ch]);
+    d_unet_bn1_b[ch] = (float)suma;
   }
 }
 
@@ -1457,27 +1634,12 @@ static void backward_phase10(const GenChunk *c) {
   /* models/zoo/unet.net:16: batch_norm_dx [8, 28, 28] -> g184 */
   for (int ch = 0; ch < 8; ch++) {
     const float mean = g183[ch], k = g183[8 + ch], grad_mean = g183[16 + ch], iw = g183[24 + ch];
-    for (int i = 0; i < CHUNK; i++)
-      for (int q = 0; q < 784; q++)
-        g184[i * 6272 + ch * 784 + q] = i < nc ? (g182[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * k) * iw : 0.0f;
-  }
-  /* models/zoo/unet.net:16: batch_norm_dw param [8] -> d_unet_bn1_w */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    const double mean = t55[ch];
     for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
-        sum += (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * g182[i * 6272 + ch * 784 + q];
-    d_unet_bn1_w[ch] = (float)(sum * t55[8 + ch]);
+        g184[i * 6272 + ch * 784 + q] = (g182[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * k) * iw;
   }
-  /* models/zoo/unet.net:16: batch_norm_db param [8] -> d_unet_bn1_b */
-  for (int ch = 0; ch < 8; ch++) {
-    double sum = 0.0;
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        sum += g182[i * 6272 + ch * 784 + q];
-    d_unet_bn1_b[ch] = (float)sum;
-  }
+  if (nc < CHUNK)
+    memset(g184 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:16: conv2d_dw param [8, 1, 3, 3] -> d_unet_conv1_w */
   memset(d_unet_conv1_w, 0, sizeof(float) * 72);
   for (int i = 0; i < CHUNK; i++) {
