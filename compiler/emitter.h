@@ -85,4 +85,9 @@ void layer_act_alpha(CEmit *e, int id);
 // made once per step).
 void need_param(const CEmit *e, const Node *n, int id);
 
+// The inference API (emit_api.c): declarations at the end of MODEL.h, the
+// functions at the end of MODEL.c (after the spec).
+void emit_api_h(CEmit *e);
+void emit_api_c(CEmit *e);
+
 #endif
