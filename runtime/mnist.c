@@ -11,12 +11,32 @@
 #include "mnist.h"
 #include "rng.h"
 
+// Where `make install` puts the committed subset (CMake defines it as
+// PREFIX/share/netc/mnist).
 #ifndef NETRT_DEFAULT_DATA
-#define NETRT_DEFAULT_DATA "runtime/mnist"
+#define NETRT_DEFAULT_DATA "/usr/local/share/netc/mnist"
 #endif
 
+// The committed subset beside the running program: BIN/../share/netc/mnist
+// is where an installed prefix keeps it (installed under another --prefix
+// than configured, too) and where the build tree has its copy
+// (build/bin/../share, made at configure time); else the configured
+// install location.  Nothing points into the source tree.
 const char *mnist_default_dir(void) {
-  return NETRT_DEFAULT_DATA;
+  static char dir[4096];
+  if (dir[0])
+    return dir;
+  char exe[4096], cand[4200];
+  ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char *slash = k > 0 ? (exe[k] = 0, strrchr(exe, '/')) : NULL;
+  if (slash) {
+    *slash = 0;
+    snprintf(cand, sizeof cand, "%s/../share/netc/mnist", exe);
+    if (realpath(cand, dir))
+      return dir;
+  }
+  snprintf(dir, sizeof dir, "%s", NETRT_DEFAULT_DATA);
+  return dir;
 }
 
 // DIR/NAME if it exists, else DIR/NAME.gz (the error then names the .gz).
