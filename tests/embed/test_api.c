@@ -173,6 +173,17 @@ int main(void) {
   CHECK(rc && ra);
   if (!rc || !ra)
     return t_finish("test_embed_api");
+  // The exports' per-example shapes, generated and interpreted.
+  for (int k = 0; k < 2; k++) {
+    const NetModel *mm = k ? ra : ae;
+    int jc = model_find_output(mm, "code"), jy = model_find_output(mm, "y");
+    CHECK(jc >= 0 && jy >= 0);
+    if (jc < 0 || jy < 0)
+      continue;
+    const NetOutput *c = &mm->outputs[jc], *y = &mm->outputs[jy];
+    CHECK(c->rank == 1 && c->dim[0] == 9 && c->size == 9, "%s code", k ? "interpreter" : "generated");
+    CHECK(y->rank == 3 && y->dim[0] == 1 && y->dim[1] == 28 && y->dim[2] == 28 && y->size == 784);
+  }
   int sizes[] = {1, CLASSIFIER_MAX_BATCH + 1, BIG};
   for (int i = 0; i < 3; i++) {
     check_classifier(cls, rc, x, sizes[i]);
