@@ -17,23 +17,33 @@
 #define NETRT_DEFAULT_DATA "/usr/local/share/netc/mnist"
 #endif
 
-// The committed subset beside the running program: BIN/../share/netc/mnist
-// is where an installed prefix keeps it (installed under another --prefix
-// than configured, too) and where the build tree has its copy
-// (build/bin/../share, made at configure time); else the configured
-// install location.  Nothing points into the source tree.
+// The committed subset nearest above the running program: the first
+// DIR/share/netc/mnist for DIR the program's folder's parent, its parent,
+// and so on.  That is PREFIX/share for a program in PREFIX/bin (installed
+// under another --prefix than configured, too), and the build tree's copy
+// (build/share, made at configure time) for build/bin and for trainers
+// compiled elsewhere in the build tree (netc-variant's, out-of-tree test
+// projects).  Else the configured install location.  Nothing points into
+// the source tree.
 const char *mnist_default_dir(void) {
   static char dir[4096];
   if (dir[0])
     return dir;
-  char exe[4096], cand[4200];
-  ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  char *slash = k > 0 ? (exe[k] = 0, strrchr(exe, '/')) : NULL;
-  if (slash) {
-    *slash = 0;
-    snprintf(cand, sizeof cand, "%s/../share/netc/mnist", exe);
-    if (realpath(cand, dir))
-      return dir;
+  char path[4096], cand[4200];
+  ssize_t k = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (k > 0) {
+    path[k] = 0;
+    for (int up = 0; up < 16; up++) {
+      char *slash = strrchr(path, '/');
+      if (!slash)
+        break;
+      *slash = 0;   // path: the program's folder, then its parents
+      if (up == 0)
+        continue;
+      snprintf(cand, sizeof cand, "%s/share/netc/mnist", path);
+      if (realpath(cand, dir))
+        return dir;
+    }
   }
   snprintf(dir, sizeof dir, "%s", NETRT_DEFAULT_DATA);
   return dir;
