@@ -9,10 +9,23 @@
 #     net instance <net> alone (`--net <net>`, forward only): the files are
 #     MODELNAME_<net>.c/.h.
 #
-#   netc_add_model(NAME MODEL [DEFINES name=value ...] [NO_FUSE])
+#   netc_add_model(NAME MODEL [DEFINES name=value ...] [NO_FUSE]
+#                  [LIBRARY] [NETS net ...] [PORTABLE])
 #     The trainer executable train-NAME: the generated C + the runtime
 #     (netrt) + the kernels (netxsmm, on libxsmm) + OpenMP.  Its main() is
 #     the runtime's training driver.
+#     LIBRARY: also the static library NAME, for a program that embeds the
+#     model (docs/embedding.md): the generated code without main(), its
+#     header directory and the runtime as usage requirements, so
+#     `target_link_libraries(app PRIVATE NAME)` is all a program needs.
+#     NETS net ...: each net instance alone too (`--net`, MODELNAME_<net>.c/.h
+#     in the library: MODELNAME_<net>(model, in, n, out, err)); implies LIBRARY.
+#     Optimisation: from an installed netc, the generated code is compiled
+#     as netc's own trainers are, -O3 -march=native, whatever the project's
+#     CMAKE_BUILD_TYPE (generated code at -O0 runs ~10x slower).  PORTABLE,
+#     or the cache variable NETC_PORTABLE=ON for every model, leaves out
+#     -march=native: code for any CPU of the architecture (slower: no AVX2
+#     or AVX-512).  In netc's own tree the build's flags apply (NETC_NATIVE).
 #
 # Works in the netc build tree (targets netc, netrt, netxsmm) and from an
 # installed package (find_package(netc): netc::netc, netc::netrt, netc::netxsmm).
@@ -89,17 +102,44 @@ function(netc_generate model)
   endif()
 endfunction()
 
+set(NETC_PORTABLE OFF CACHE BOOL "netc_add_model: compile generated code without -march=native")
+
+# The flags of netc's own trainers on target (installed netc only: in the
+# tree, the build's own flags are those).
+function(_netc_optimise target portable)
+  if(TARGET netc)
+    return()
+  endif()
+  target_compile_options(${target} PRIVATE -O3)
+  if(NOT portable AND NOT NETC_PORTABLE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+endfunction()
+
 function(netc_add_model name model)
-  cmake_parse_arguments(A "NO_FUSE" "" "DEFINES" ${ARGN})
+  cmake_parse_arguments(A "NO_FUSE;LIBRARY;PORTABLE" "" "DEFINES;NETS" ${ARGN})
   set(flags "")
   if(A_NO_FUSE)
     set(flags NO_FUSE)
   endif()
-  netc_generate(${model} OUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/netc-${name}
-                DEFINES ${A_DEFINES} ${flags} SOURCES_VAR src)
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/netc-${name})
+  netc_generate(${model} OUT_DIR ${dir} DEFINES ${A_DEFINES} ${flags} SOURCES_VAR src)
   _netc_targets(netc_exe netc_dep netc_libs)
-  add_executable(train-${name} ${src})
-  target_include_directories(train-${name} PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/netc-${name})
   find_package(OpenMP COMPONENTS C REQUIRED)
+  add_executable(train-${name} ${src})
+  target_include_directories(train-${name} PRIVATE ${dir})
   target_link_libraries(train-${name} PRIVATE ${netc_libs} OpenMP::OpenMP_C m)
+  _netc_optimise(train-${name} "${A_PORTABLE}")
+  if(A_LIBRARY OR A_NETS)
+    set(lib_src ${src})
+    foreach(net ${A_NETS})
+      netc_generate(${model} OUT_DIR ${dir} DEFINES ${A_DEFINES} ${flags} NET ${net} SOURCES_VAR net_src)
+      list(APPEND lib_src ${net_src})
+    endforeach()
+    add_library(${name} STATIC ${lib_src})
+    target_compile_definitions(${name} PRIVATE NETC_NO_MAIN)
+    target_include_directories(${name} PUBLIC ${dir})
+    target_link_libraries(${name} PUBLIC ${netc_libs} OpenMP::OpenMP_C m)
+    _netc_optimise(${name} "${A_PORTABLE}")
+  endif()
 endfunction()

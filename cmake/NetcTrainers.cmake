@@ -53,3 +53,20 @@ include(CMakePackageConfigHelpers)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/netcConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/netcConfigVersion.cmake DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/netc)
+
+# The committed MNIST subset, the trainers' default --data
+# (mnist_default_dir: BIN/../share/netc/mnist), and the models as examples.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/runtime/mnist/ DESTINATION ${CMAKE_INSTALL_DATADIR}/netc/mnist)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/netc/models
+        FILES_MATCHING PATTERN "*.net" PATTERN "*.md")
+# pkg-config for programs built without CMake (docs/embedding.md):
+# `pkg-config --cflags --libs netc` compiles and links generated code.
+# The prefix is found from the .pc file's own place (${pcfiledir}), so an
+# install under any --prefix works.
+file(RELATIVE_PATH NETC_PC_UP /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
+configure_file(${CMAKE_SOURCE_DIR}/cmake/netc.pc.in ${CMAKE_BINARY_DIR}/netc.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/netc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# The user-facing programs besides netc: netc-data (runtime/data) here; the
+# study's (netc-search, netc-variant, latent-analysis, decode-samples) in
+# their folders' CMakeLists, when NETC_STUDY builds them.
+install(TARGETS netc-data RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -442,7 +442,9 @@ static int write_h(CEmit *e, const char *dir) {
   out(e, "#ifndef NETC_GEN_%s_H\n#define NETC_GEN_%s_H\n\n#include \"model.h\"\n\n", up, up);
   out(e, "// The %s model for batches of at most %d examples.  Parameters start\n"
          "// at zero: model_init_params or a checkpoint fills them.\n", g->model, e->opt.batch);
-  out(e, "NetModel *%s_new(void);\n\n#endif\n", g->model);
+  out(e, "NetModel *%s_new(void);\n\n", g->model);
+  emit_api_h(e);
+  out(e, "#endif\n");
   return fclose(e->out) ? 1 : 0;
 }
 
@@ -460,10 +462,15 @@ static void emit_tables(CEmit *e) {
         pr->frozen ? 1 : 0);
   }
   out(e, "};\n\n");
-  out(e, "// The exports: name, floats per example.\n");
+  out(e, "// The exports: name, floats per example, per-example shape.\n");
   out(e, "static NetOutput outputs[%d] = {\n", g->nexports > 0 ? g->nexports : 1);
-  for (int i = 0; i < g->nexports; i++)
-    out(e, "  {\"%s\", %lld},\n", g->exports[i].name, (long long)shape_numel(nd(e, g->exports[i].node)->shape));
+  for (int i = 0; i < g->nexports; i++) {
+    Shape s = nd(e, g->exports[i].node)->shape;
+    out(e, "  {\"%s\", %lld, %d, {", g->exports[i].name, (long long)shape_numel(s), s.rank);
+    for (int d = 0; d < 4; d++)
+      out(e, "%s%d", d ? ", " : "", d < s.rank ? s.dim[d] : 0);
+    out(e, "}},\n");
+  }
   out(e, "};\n\n");
 }
 
@@ -842,6 +849,7 @@ static int write_c(CEmit *e, const char *dir) {
   e->kinds = emit_tensor_kinds(e);
   emit_spec(e, backward, nphases);
   emit_lifecycle(e);
+  emit_api_c(e);
   fclose(e->out);
 
   long arena = chunk_arena(e), grads = grad_blocks(e);

@@ -88,4 +88,9 @@ void need_param(const CEmit *e, const Node *n, int id);
 // its backward group then runs per chunk, as a dense layer's.
 bool conv_chunked(const CEmit *e, int id);
 
+// The inference API (emit_api.c): declarations at the end of MODEL.h, the
+// functions at the end of MODEL.c (after the spec).
+void emit_api_h(CEmit *e);
+void emit_api_c(CEmit *e);
+
 #endif

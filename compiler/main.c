@@ -40,7 +40,17 @@ static const char usage[] =
     "  -h, --help             this help\n"
     "  --version              the version\n"
     "\n"
-    "Exit status: 0 ok, 1 error in a model, 2 usage error.  The language: models/README.md.\n";
+    "-o writes MODEL.c and MODEL.h, MODEL the name of the file's `model` (not the\n"
+    "file's): a trainer (main() unless NETC_NO_MAIN) and a typed inference API\n"
+    "(MODEL_open, MODEL_predict, ...: docs/embedding.md).\n"
+    "\n"
+    "Exit status: 0 ok, 1 error in a model, 2 usage error.  The language: models/README.md.\n"
+    "\n"
+    "examples:\n"
+    "  netc check models/autoencoder.net\n"
+    "  netc -D latent=4 models/autoencoder.net -o gen      # gen/autoencoder.c, .h\n"
+    "  netc models/autoencoder.net --net decoder -o gen    # gen/autoencoder_decoder.c, .h\n"
+    "  netc run examples/mlp.net --epochs 2                # train with the interpreter\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "netc: error: ");

@@ -44,11 +44,11 @@ static NetTensor tensors[20] = {
   {"decoder_deconv3_b", 1, {1, 0, 0, 0}, 50185, 1, 9, 0},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[3] = {
-  {"code", 9},
-  {"noisy", 784},
-  {"y", 784},
+  {"code", 9, 1, {9, 0, 0, 0}},
+  {"noisy", 784, 3, {1, 28, 28, 0}},
+  {"y", 784, 3, {1, 28, 28, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -400,5 +400,31 @@ NetModel *denoiser_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (denoiser.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *denoiser_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int denoiser_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int denoiser_predict(NetModel *m, const float *x, int n, float *code, float *noisy, float *y, NetError *err) {
+  float *outputs[3] = {code, noisy, y};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+void denoiser_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

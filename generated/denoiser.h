@@ -9,4 +9,31 @@
 // at zero: model_init_params or a checkpoint fills them.
 NetModel *denoiser_new(void);
 
+// ---- Inference: a program that embeds the model (docs/embedding.md) ----
+// Every function returns NET_OK (0) or a NET_ERR_* code and fills err (or
+// NULL) with the reason (runtime/model.h); none prints or exits.  A model
+// runs one call at a time, on m->set_threads(m, k) threads (OpenMP's count
+// by default).  Shapes are per call, row-major, float32.
+//   x [n, 1, 28, 28]   the input, as the trainer reads it (images: pixels / 255)
+//   code [n, 9]   export code
+//   noisy [n, 1, 28, 28]   export noisy
+//   y [n, 1, 28, 28]   export y
+#define DENOISER_MAX_BATCH 256   /* examples per step: larger n run in slices */
+#define DENOISER_INPUT_SIZE 784   /* floats per example of x */
+#define DENOISER_CODE_SIZE 9   /* floats per example of export code */
+#define DENOISER_NOISY_SIZE 784   /* floats per example of export noisy */
+#define DENOISER_Y_SIZE 784   /* floats per example of export y */
+
+// The model with the parameters of a checkpoint (`train-denoiser --save FILE`),
+// or with parameters at zero if checkpoint is NULL; NULL on error.
+NetModel *denoiser_open(const char *checkpoint, NetError *err);
+// Replaces m's parameters by a checkpoint's; on error m keeps its own.
+int denoiser_load(NetModel *m, const char *checkpoint, NetError *err);
+// The forward pass in evaluation mode (dropout off, batch norm's running
+// statistics) on any n >= 0 examples, without a loss: no labels needed.
+// Each export goes to its buffer (NULL: not wanted).  Random nodes (a
+// VAE's sampling) draw for example i from rng_stream(i / 256, i % 256).
+int denoiser_predict(NetModel *m, const float *x, int n, float *code, float *noisy, float *y, NetError *err);
+void denoiser_free(NetModel *m);
+
 #endif

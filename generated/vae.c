@@ -46,11 +46,11 @@ static NetTensor tensors[22] = {
   {"decoder_deconv3_b", 1, {1, 0, 0, 0}, 50770, 1, 9, 0},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[3] = {
-  {"mu", 9},
-  {"logvar", 9},
-  {"y", 784},
+  {"mu", 9, 1, {9, 0, 0, 0}},
+  {"logvar", 9, 1, {9, 0, 0, 0}},
+  {"y", 784, 3, {1, 28, 28, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -527,5 +527,31 @@ NetModel *vae_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (vae.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *vae_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int vae_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int vae_predict(NetModel *m, const float *x, int n, float *mu, float *logvar, float *y, NetError *err) {
+  float *outputs[3] = {mu, logvar, y};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+void vae_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

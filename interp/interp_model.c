@@ -139,8 +139,12 @@ NetModel *interp_model_new(Graph *g) {
 
   m->n_outputs = g->nexports;
   m->outputs = xcalloc(g->nexports, sizeof(NetOutput));
-  for (int e = 0; e < g->nexports; e++)
-    m->outputs[e] = (NetOutput){g->exports[e].name, (size_t)shape_numel(g->nodes[g->exports[e].node].shape)};
+  for (int e = 0; e < g->nexports; e++) {
+    Shape s = g->nodes[g->exports[e].node].shape;
+    m->outputs[e] = (NetOutput){g->exports[e].name, (size_t)shape_numel(s), s.rank, {0}};
+    for (int d = 0; d < s.rank && d < NET_MAX_RANK; d++)
+      m->outputs[e].dim[d] = s.dim[d];
+  }
   m->class_output = ir_class_output(g);
 
   m->train_step = model_train_step;

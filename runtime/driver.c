@@ -19,10 +19,6 @@
 #include "rng.h"
 #include "suggest.h"
 
-#ifndef NETRT_DEFAULT_DATA
-#define NETRT_DEFAULT_DATA "runtime/mnist"
-#endif
-
 static int default_threads(void) {
   const char *s = getenv("OMP_NUM_THREADS");
   if (s && *s) {
@@ -37,7 +33,7 @@ static int default_threads(void) {
 
 void driver_options_default(DriverOptions *o) {
   memset(o, 0, sizeof *o);
-  o->data = NETRT_DEFAULT_DATA;
+  o->data = mnist_default_dir();
   o->epochs = 10;
   o->batch = 256;
   o->optim = optim_config_default(OPTIM_ADAM);

@@ -2,25 +2,47 @@
 // (genmodel.h).
 #include "genmodel.h"
 
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt.h"
 #include "driver.h"
 
 static int nchunk(const GenSpec *sp) { return (sp->batch + sp->chunk - 1) / sp->chunk; }
 
-// Zeroed and 64-byte aligned (the kernels' vector loads).
-static void *alloc_zero(const GenSpec *sp, size_t bytes) {
+// Zeroed and 64-byte aligned (the kernels' vector loads), or NULL.
+static void *alloc_zero(size_t bytes) {
   void *p = NULL;
-  if (posix_memalign(&p, 64, bytes ? bytes : 1)) {
-    fprintf(stderr, "%s: out of memory\n", sp->name);
-    exit(1);
-  }
+  if (posix_memalign(&p, 64, bytes ? bytes : 1))
+    return NULL;
   memset(p, 0, bytes ? bytes : 1);
   return p;
+}
+
+// Fills err (which may be NULL) and returns its code.
+__attribute__((format(printf, 3, 4)))
+static int set_error(NetError *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static int ok(NetError *err) {
+  if (err) {
+    err->code = NET_OK;
+    err->message[0] = 0;
+  }
+  return NET_OK;
 }
 
 static void transpose_weights(GenModel *s) {
@@ -210,9 +232,9 @@ static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int 
                         uint64_t seed, int train, float **outputs) {
   GenModel *s = m->impl;
   const GenSpec *sp = s->spec;
-  if (n < 1 || n > sp->batch) {
+  if (n < 1 || n > sp->batch) {   // the driver never asks; genmodel_predict slices
     fprintf(stderr, "%s: batch of %d examples (1..%d supported)\n", sp->name, n, sp->batch);
-    abort();
+    return NAN;
   }
   transpose_weights(s);
   const int chunk = sp->chunk, nch = (n + chunk - 1) / chunk;
@@ -265,15 +287,36 @@ static void genmodel_set_threads(NetModel *m, int threads) {
     threads = nchunk(sp);
   if (s->arena && threads == s->threads)
     return;
-  free(s->arena);
-  s->threads = threads;
   // Phased models keep every chunk's arena through the step.
   size_t arenas = sp->n_phases > 0 ? (size_t)nchunk(sp) : (size_t)threads;
-  s->arena = alloc_zero(sp, sizeof(float) * (sp->arena_threads + arenas * sp->arena_chunk));
+  float *a = alloc_zero(sizeof(float) * (sp->arena_threads + arenas * sp->arena_chunk));
+  if (!a) {   // out of memory: keep the arena and thread count there are
+    if (s->arena)
+      return;
+    fprintf(stderr, "%s: out of memory\n", sp->name);
+    exit(1);
+  }
+  free(s->arena);
+  s->arena = a;
+  s->threads = threads;
 }
 
+// A net run alone on its model's parameters (genmodel_run_net).
+typedef struct GenNet {
+  const GenSpec *spec;
+  NetModel *m;
+  struct GenNet *next;
+} GenNet;
+
 static void genmodel_free(NetModel *m) {
+  if (!m)
+    return;
   GenModel *s = m->impl;
+  for (GenNet *n = s->nets, *next; n; n = next) {
+    next = n->next;
+    n->m->free(n->m);
+    free(n);
+  }
   free(s->arena);
   free(s->loss);
   free(s->rng);
@@ -283,22 +326,43 @@ static void genmodel_free(NetModel *m) {
   free(s);
 }
 
-NetModel *genmodel_new(const GenSpec *sp) {
+NetModel *genmodel_create(const GenSpec *sp, NetError *err) {
   GenModel *s = calloc(1, sizeof *s + sizeof(KernGemm) * (size_t)sp->n_gemm);
   if (!s) {
-    fprintf(stderr, "%s: out of memory\n", sp->name);
-    exit(1);
+    set_error(err, NET_ERR_MEMORY, "%s: out of memory", sp->name);
+    return NULL;
   }
   s->spec = sp;
-  s->loss = alloc_zero(sp, sizeof(double) * (size_t)nchunk(sp));
+  NetModel *m = &s->m;
+  m->impl = s;
+  m->free = genmodel_free;
+  s->loss = alloc_zero(sizeof(double) * (size_t)nchunk(sp));
+  m->params = alloc_zero(sizeof(float) * sp->n_params);
+  m->grads = alloc_zero(sizeof(float) * sp->n_params);
+  int bad = !s->loss || !m->params || !m->grads;
   if (sp->n_phases > 0) {
-    s->rng = alloc_zero(sp, sizeof(Rng) * (size_t)nchunk(sp) * (size_t)sp->chunk);
+    s->rng = alloc_zero(sizeof(Rng) * (size_t)nchunk(sp) * (size_t)sp->chunk);
     int cmax = 1;
     for (int p = 0; p < sp->n_phases; p++)
       cmax = sp->phases[p].reduce.channels > cmax ? sp->phases[p].reduce.channels : cmax;
-    s->bn_sums = alloc_zero(sp, sizeof(double) * 2 * (size_t)cmax);
+    s->bn_sums = alloc_zero(sizeof(double) * 2 * (size_t)cmax);
+    bad |= !s->rng || !s->bn_sums;
   }
-  NetModel *m = &s->m;
+  // The arena for as many threads as OpenMP offers, or for one.
+  int threads = omp_get_max_threads();
+  threads = threads > nchunk(sp) ? nchunk(sp) : threads < 1 ? 1 : threads;
+  size_t arenas = sp->n_phases > 0 ? (size_t)nchunk(sp) : (size_t)threads;
+  s->arena = bad ? NULL : alloc_zero(sizeof(float) * (sp->arena_threads + arenas * sp->arena_chunk));
+  if (!s->arena && !bad && sp->n_phases == 0 && threads > 1) {
+    threads = 1;
+    s->arena = alloc_zero(sizeof(float) * (sp->arena_threads + sp->arena_chunk));
+  }
+  if (bad || !s->arena) {
+    genmodel_free(m);
+    set_error(err, NET_ERR_MEMORY, "%s: out of memory", sp->name);
+    return NULL;
+  }
+  s->threads = threads;
   m->name = sp->name;
   m->needs_labels = sp->needs_labels;
   m->input_size = sp->input_size;
@@ -312,8 +376,6 @@ NetModel *genmodel_new(const GenSpec *sp) {
   m->tensors = sp->tensors;
   m->n_params = sp->n_params;
   m->n_trainable = sp->n_trainable;
-  m->params = alloc_zero(sp, sizeof(float) * sp->n_params);
-  m->grads = alloc_zero(sp, sizeof(float) * sp->n_params);
   m->n_outputs = sp->n_outputs;
   m->outputs = sp->outputs;
   m->class_output = sp->class_output;
@@ -322,15 +384,23 @@ NetModel *genmodel_new(const GenSpec *sp) {
   m->train_step = genmodel_train_step;
   m->forward = genmodel_forward;
   m->set_threads = genmodel_set_threads;
-  m->free = genmodel_free;
-  m->impl = s;
   m->structure_hash = model_hash_structure(m);
   libxsmm_init();
   for (int i = 0; i < sp->n_gemm; i++) {
     const GenGemm *g = &sp->gemm[i];
     kern_gemm_init(&s->k[i], g->what, g->m, g->n, g->k, g->lda, g->ldb, g->ldc, g->accumulate);
   }
-  genmodel_set_threads(m, omp_get_max_threads());
+  ok(err);
+  return m;
+}
+
+NetModel *genmodel_new(const GenSpec *sp) {
+  NetError err;
+  NetModel *m = genmodel_create(sp, &err);
+  if (!m) {
+    fprintf(stderr, "%s\n", err.message);
+    exit(1);
+  }
   return m;
 }
 
@@ -339,4 +409,138 @@ int genmodel_main(const GenSpec *spec, int argc, char **argv) {
   int status = driver_main(m, argc, argv);
   m->free(m);
   return status;
+}
+
+// ---- The inference API ----
+
+// m must be a generated model of spec (what MODEL_new or MODEL_open made).
+static int check_model(const GenSpec *sp, const NetModel *m, NetError *err) {
+  if (!m)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: no model (NULL)", sp->name);
+  if (m->forward != genmodel_forward || ((const GenModel *)m->impl)->spec != sp)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: the model given is %s, not one made by %s_new or %s_open",
+                     sp->name, m->name ? m->name : "(unnamed)", sp->name, sp->name);
+  return NET_OK;
+}
+
+int genmodel_load(const GenSpec *sp, NetModel *m, const char *path, int subset, NetError *err) {
+  int st = check_model(sp, m, err);
+  if (st)
+    return st;
+  if (!path)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: no checkpoint path (NULL)", sp->name);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return set_error(err, NET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  fclose(f);
+  // ckpt.c writes into the parameter block as it reads: keep a copy to
+  // restore, so a failed load leaves the model as it was.
+  float *keep = malloc(sizeof(float) * (m->n_params ? m->n_params : 1));
+  if (!keep)
+    return set_error(err, NET_ERR_MEMORY, "%s: out of memory", sp->name);
+  memcpy(keep, m->params, sizeof(float) * m->n_params);
+  int r = subset ? ckpt_load_subset(path, m, "") : ckpt_load(path, m, NULL, NULL);
+  if (r < 0) {
+    memcpy(m->params, keep, sizeof(float) * m->n_params);
+    free(keep);
+    return set_error(err, NET_ERR_CHECKPOINT,
+                     "%s: not a checkpoint of model %s (another model's tensors or shapes, or a damaged "
+                     "file; ckpt.c's reason is on stderr)", path, sp->name);
+  }
+  free(keep);
+  return ok(err);
+}
+
+int genmodel_predict(const GenSpec *sp, NetModel *m, const float *x, int n, float **outputs, NetError *err) {
+  int st = check_model(sp, m, err);
+  if (st)
+    return st;
+  if (n < 0)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: %d examples", sp->name, n);
+  if (n > 0 && !x)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: no input (NULL)", sp->name);
+  float *outs[sp->n_outputs > 0 ? sp->n_outputs : 1];
+  for (int i0 = 0, slice = 0; i0 < n; i0 += sp->batch, slice++) {
+    int nb = n - i0 < sp->batch ? n - i0 : sp->batch;
+    for (int j = 0; j < sp->n_outputs; j++)
+      outs[j] = outputs && outputs[j] ? outputs[j] + (size_t)i0 * sp->outputs[j].size : NULL;
+    run_batch(m, x + (size_t)i0 * (size_t)sp->input_size, NULL, nb, (uint64_t)slice, 0, outs);
+  }
+  return ok(err);
+}
+
+int genmodel_classify(const GenSpec *sp, NetModel *m, const float *x, int n, int *classes, NetError *err) {
+  int st = check_model(sp, m, err);
+  if (st)
+    return st;
+  const int j = sp->class_output;
+  if (j < 0)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: the model has no classification loss, so no classes",
+                     sp->name);
+  if (n < 0)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: %d examples", sp->name, n);
+  if (n > 0 && (!x || !classes))
+    return set_error(err, NET_ERR_ARGUMENT, "%s: no input or classes buffer (NULL)", sp->name);
+  const size_t K = sp->outputs[j].size;
+  // The scores of one slice at a time: at most one batch's memory.
+  float *scores = malloc(sizeof(float) * K * (size_t)(n < sp->batch ? (n > 0 ? n : 1) : sp->batch));
+  float *outs[sp->n_outputs];
+  if (!scores)
+    return set_error(err, NET_ERR_MEMORY, "%s: out of memory", sp->name);
+  for (int k = 0; k < sp->n_outputs; k++)
+    outs[k] = NULL;
+  outs[j] = scores;
+  // Slice by slice as genmodel_predict, with its seeds.
+  for (int i0 = 0; i0 < n; i0 += sp->batch) {
+    int nb = n - i0 < sp->batch ? n - i0 : sp->batch;
+    run_batch(m, x + (size_t)i0 * (size_t)sp->input_size, NULL, nb, (uint64_t)(i0 / sp->batch), 0, outs);
+    for (int i = 0; i < nb; i++) {
+      const float *s = scores + (size_t)i * K;
+      size_t best = 0;
+      for (size_t k = 1; k < K; k++)
+        if (s[k] > s[best])
+          best = k;
+      classes[i0 + i] = (int)best;
+    }
+  }
+  free(scores);
+  return ok(err);
+}
+
+int genmodel_run_net(const GenSpec *net, NetModel *model, const float *x, int n, float **outputs,
+                     NetError *err) {
+  if (!model || model->forward != genmodel_forward)
+    return set_error(err, NET_ERR_ARGUMENT, "%s: the model given is not a generated model (NULL or "
+                     "interpreted)", net->name);
+  GenModel *s = model->impl;
+  GenNet *g = s->nets;
+  while (g && g->spec != net)
+    g = g->next;
+  if (!g) {
+    // Every tensor of the net must be the model's, with the same size.
+    for (int t = 0; t < net->n_tensors; t++) {
+      int f = model_find_tensor(model, net->tensors[t].name);
+      if (f < 0 || model->tensors[f].numel != net->tensors[t].numel)
+        return set_error(err, NET_ERR_ARGUMENT, "%s: model %s has no tensor %s of %zu floats: not the "
+                         "model this net belongs to", net->name, model->name, net->tensors[t].name,
+                         net->tensors[t].numel);
+    }
+    g = calloc(1, sizeof *g);
+    NetModel *m = g ? genmodel_create(net, err) : NULL;
+    if (!m) {
+      free(g);
+      return set_error(err, NET_ERR_MEMORY, "%s: out of memory", net->name);
+    }
+    *g = (GenNet){net, m, s->nets};
+    s->nets = g;
+  }
+  g->m->set_threads(g->m, s->threads);
+  // The model's current parameters, every call: a load or a training step
+  // in between is seen (a copy costs far less than the net's forward).
+  for (int t = 0; t < net->n_tensors; t++) {
+    const NetTensor *nt = &net->tensors[t];
+    const NetTensor *mt = &model->tensors[model_find_tensor(model, nt->name)];
+    memcpy(g->m->params + nt->offset, model->params + mt->offset, sizeof(float) * nt->numel);
+  }
+  return genmodel_predict(net, g->m, x, n, outputs, err);
 }

@@ -143,6 +143,7 @@ struct GenModel {
   double *loss;              // [nchunk], each chunk's loss sum
   Rng *rng;                  // phased: [nchunk][chunk] the examples' streams
   double *bn_sums;           // phased: [2][largest channel count], reduce_bn_grad's sums
+  struct GenNet *nets;       // the nets run alone on this model's parameters (genmodel_run_net)
   KernGemm k[];              // spec->gemm, dispatched
 };
 
@@ -152,5 +153,40 @@ NetModel *genmodel_new(const GenSpec *spec);
 
 // The generated trainer's main: the runtime's training driver on the model.
 int genmodel_main(const GenSpec *spec, int argc, char **argv);
+
+// ---- The inference API (issue [use]) ----
+// What the typed functions of a generated header (MODEL_open, MODEL_predict,
+// MODEL_NET, ...) call.  Every function returns NET_OK or a NET_ERR_* code
+// and fills err (if not NULL) with the reason; none prints or exits.  A
+// model runs one call at a time (its arena is shared by the call's threads).
+
+// genmodel_new without exiting: NULL and err when memory runs out.
+NetModel *genmodel_create(const GenSpec *spec, NetError *err);
+
+// Reads the parameters (and batch norm's buffers) of m, a model of spec,
+// from a checkpoint.  subset: m is one net of a model (`netc --net`), whose
+// tensors are taken by name out of the whole model's checkpoint; else the
+// checkpoint must be of m's model exactly.  On error m keeps its parameters.
+int genmodel_load(const GenSpec *spec, NetModel *m, const char *path, int subset, NetError *err);
+
+// The forward pass in evaluation mode on n >= 0 examples x [n, input_size],
+// in slices of at most spec->batch: outputs[j] (NULL: not wanted) receives
+// export j as [n, size].  Labels are not needed: a loss is computed on
+// label 0 and discarded.  Random nodes (a VAE's sampling) draw for example
+// i from rng_stream(i / batch, i % batch).
+int genmodel_predict(const GenSpec *spec, NetModel *m, const float *x, int n, float **outputs,
+                     NetError *err);
+
+// The argmax (first maximum) of the export a classification loss reads,
+// per example: classes [n].  An error for a model without one.
+int genmodel_classify(const GenSpec *spec, NetModel *m, const float *x, int n, int *classes,
+                      NetError *err);
+
+// Runs the net of spec net (a `netc --net` file) alone on model's
+// parameters: the net's tensors are copied by name from model (a generated
+// model holding them, e.g. the whole autoencoder for its decoder) into a
+// NetModel of the net kept with model, then genmodel_predict.
+int genmodel_run_net(const GenSpec *net, NetModel *model, const float *x, int n, float **outputs,
+                     NetError *err);
 
 #endif

@@ -13,12 +13,42 @@
 #include "mnist.h"
 #include "rng.h"
 
+// Where `make install` puts the committed subset (CMake defines it as
+// PREFIX/share/netc/mnist).
 #ifndef NETRT_DEFAULT_DATA
-#define NETRT_DEFAULT_DATA "runtime/mnist"
+#define NETRT_DEFAULT_DATA "/usr/local/share/netc/mnist"
 #endif
 
+// The committed subset nearest above the running program: the first
+// DIR/share/netc/mnist for DIR the program's folder's parent, its parent,
+// and so on.  That is PREFIX/share for a program in PREFIX/bin (installed
+// under another --prefix than configured, too), and the build tree's copy
+// (build/share, made at configure time) for build/bin and for trainers
+// compiled elsewhere in the build tree (netc-variant's, out-of-tree test
+// projects).  Else the configured install location.  Nothing points into
+// the source tree.
 const char *mnist_default_dir(void) {
-  return NETRT_DEFAULT_DATA;
+  static char dir[4096];
+  if (dir[0])
+    return dir;
+  char path[4096], cand[4200];
+  ssize_t k = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (k > 0) {
+    path[k] = 0;
+    for (int up = 0; up < 16; up++) {
+      char *slash = strrchr(path, '/');
+      if (!slash)
+        break;
+      *slash = 0;   // path: the program's folder, then its parents
+      if (up == 0)
+        continue;
+      snprintf(cand, sizeof cand, "%s/share/netc/mnist", path);
+      if (realpath(cand, dir))
+        return dir;
+    }
+  }
+  snprintf(dir, sizeof dir, "%s", NETRT_DEFAULT_DATA);
+  return dir;
 }
 
 // DIR/NAME if it exists, else DIR/NAME.gz (the error then names the .gz).

@@ -33,7 +33,26 @@ enum { NET_INIT_DEFAULT, NET_INIT_ONES, NET_INIT_ZEROS };
 typedef struct {
   const char *name;          // "code", "y"
   size_t size;               // floats per example
+  int rank;                  // the per-example shape: [9] is rank 1, [1, 28, 28]
+  int dim[NET_MAX_RANK];     //   rank 3; a per-example scalar has rank 0, size 1
 } NetOutput;
+
+// The inference API's errors (generated headers, genmodel.h): every call
+// returns 0 or one of these, and fills a NetError the caller passes (or
+// NULL) with a message naming what failed and why.  Nothing is printed and
+// nothing exits.
+enum {
+  NET_OK = 0,
+  NET_ERR_ARGUMENT,          // NULL model or input, n < 0, the wrong model
+  NET_ERR_MEMORY,            // out of memory
+  NET_ERR_IO,                // a file cannot be opened or read
+  NET_ERR_CHECKPOINT,        // not a checkpoint of this model (tensors, shapes, damage)
+};
+
+typedef struct {
+  int code;                  // NET_OK or NET_ERR_*
+  char message[512];         // "file: reason"; empty when code is NET_OK
+} NetError;
 
 typedef struct NetModel NetModel;
 struct NetModel {

@@ -52,9 +52,9 @@ static NetTensor tensors[26] = {
   {"cnn_bn4_running_var", 1, {64, 0, 0, 0}, 115626, 64, 1, 1},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[1] = {
-  {"logp", 10},
+  {"logp", 10, 1, {10, 0, 0, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -813,5 +813,35 @@ NetModel *cnn_bn_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (cnn_bn.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *cnn_bn_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int cnn_bn_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int cnn_bn_predict(NetModel *m, const float *x, int n, float *logp, NetError *err) {
+  float *outputs[1] = {logp};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+int cnn_bn_classify(NetModel *m, const float *x, int n, int *classes, NetError *err) {
+  return genmodel_classify(&spec, m, x, n, classes, err);
+}
+
+void cnn_bn_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

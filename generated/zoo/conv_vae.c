@@ -40,12 +40,12 @@ static NetTensor tensors[16] = {
   {"decoder_deconv2_b", 1, {1, 0, 0, 0}, 244880, 1, 16, 0},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[4] = {
-  {"mu", 16},
-  {"logvar", 16},
-  {"z", 16},
-  {"y", 784},
+  {"mu", 16, 1, {16, 0, 0, 0}},
+  {"logvar", 16, 1, {16, 0, 0, 0}},
+  {"z", 16, 1, {16, 0, 0, 0}},
+  {"y", 784, 3, {1, 28, 28, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -469,5 +469,31 @@ NetModel *conv_vae_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (conv_vae.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *conv_vae_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int conv_vae_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int conv_vae_predict(NetModel *m, const float *x, int n, float *mu, float *logvar, float *z, float *y, NetError *err) {
+  float *outputs[4] = {mu, logvar, z, y};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+void conv_vae_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

@@ -34,9 +34,9 @@ static NetTensor tensors[10] = {
   {"lenet_dense3_b", 1, {10, 0, 0, 0}, 61696, 10, 84, 0},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[1] = {
-  {"logp", 10},
+  {"logp", 10, 1, {10, 0, 0, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -338,5 +338,35 @@ NetModel *lenet5_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (lenet5.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *lenet5_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int lenet5_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int lenet5_predict(NetModel *m, const float *x, int n, float *logp, NetError *err) {
+  float *outputs[1] = {logp};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+int lenet5_classify(NetModel *m, const float *x, int n, int *classes, NetError *err) {
+  return genmodel_classify(&spec, m, x, n, classes, err);
+}
+
+void lenet5_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

@@ -28,9 +28,9 @@ static NetTensor tensors[4] = {
   {"mlp_dense2_b", 1, {10, 0, 0, 0}, 203520, 10, 256, 0},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[1] = {
-  {"logp", 10},
+  {"logp", 10, 1, {10, 0, 0, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -214,5 +214,35 @@ NetModel *mlp_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (mlp.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *mlp_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int mlp_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int mlp_predict(NetModel *m, const float *x, int n, float *logp, NetError *err) {
+  float *outputs[1] = {logp};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+int mlp_classify(NetModel *m, const float *x, int n, int *classes, NetError *err) {
+  return genmodel_classify(&spec, m, x, n, classes, err);
+}
+
+void mlp_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

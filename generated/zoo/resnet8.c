@@ -73,9 +73,9 @@ static NetTensor tensors[47] = {
   {"resnet_block64_bn3_running_var", 1, {64, 0, 0, 0}, 78650, 64, 1, 1},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[1] = {
-  {"logits", 10},
+  {"logits", 10, 1, {10, 0, 0, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -1460,5 +1460,35 @@ NetModel *resnet8_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (resnet8.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *resnet8_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int resnet8_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int resnet8_predict(NetModel *m, const float *x, int n, float *logits, NetError *err) {
+  float *outputs[1] = {logits};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+int resnet8_classify(NetModel *m, const float *x, int n, int *classes, NetError *err) {
+  return genmodel_classify(&spec, m, x, n, classes, err);
+}
+
+void resnet8_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

@@ -9,4 +9,30 @@
 // at zero: model_init_params or a checkpoint fills them.
 NetModel *resnet8_new(void);
 
+// ---- Inference: a program that embeds the model (docs/embedding.md) ----
+// Every function returns NET_OK (0) or a NET_ERR_* code and fills err (or
+// NULL) with the reason (runtime/model.h); none prints or exits.  A model
+// runs one call at a time, on m->set_threads(m, k) threads (OpenMP's count
+// by default).  Shapes are per call, row-major, float32.
+//   x [n, 3, 32, 32]   the input, as the trainer reads it (images: pixels / 255)
+//   logits [n, 10]   export logits
+#define RESNET8_MAX_BATCH 256   /* examples per step: larger n run in slices */
+#define RESNET8_INPUT_SIZE 3072   /* floats per example of x */
+#define RESNET8_LOGITS_SIZE 10   /* floats per example of export logits */
+
+// The model with the parameters of a checkpoint (`train-resnet8 --save FILE`),
+// or with parameters at zero if checkpoint is NULL; NULL on error.
+NetModel *resnet8_open(const char *checkpoint, NetError *err);
+// Replaces m's parameters by a checkpoint's; on error m keeps its own.
+int resnet8_load(NetModel *m, const char *checkpoint, NetError *err);
+// The forward pass in evaluation mode (dropout off, batch norm's running
+// statistics) on any n >= 0 examples, without a loss: no labels needed.
+// Each export goes to its buffer (NULL: not wanted).  Random nodes (a
+// VAE's sampling) draw for example i from rng_stream(i / 256, i % 256).
+int resnet8_predict(NetModel *m, const float *x, int n, float *logits, NetError *err);
+// The predicted class of each example, classes [n]: the argmax (first
+// maximum) of export logits, which the loss reads.
+int resnet8_classify(NetModel *m, const float *x, int n, int *classes, NetError *err);
+void resnet8_free(NetModel *m);
+
 #endif

@@ -78,9 +78,9 @@ static NetTensor tensors[52] = {
   {"unet_bn10_running_var", 1, {8, 0, 0, 0}, 30089, 8, 1, 1},
 };
 
-// The exports: name, floats per example.
+// The exports: name, floats per example, per-example shape.
 static NetOutput outputs[1] = {
-  {"y", 784},
+  {"y", 784, 3, {1, 28, 28, 0}},
 };
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
@@ -1771,5 +1771,31 @@ NetModel *unet_new(void) {
 #ifndef NETC_NO_MAIN
 int main(int argc, char **argv) {
   return genmodel_main(&spec, argc, argv);
+}
+#endif
+
+// The inference API (unet.h): the runtime's genmodel_* on this spec.
+#ifndef NETC_NO_API
+NetModel *unet_open(const char *checkpoint, NetError *err) {
+  NetModel *m = genmodel_create(&spec, err);
+  if (m && checkpoint && genmodel_load(&spec, m, checkpoint, 0, err)) {
+    m->free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int unet_load(NetModel *m, const char *checkpoint, NetError *err) {
+  return genmodel_load(&spec, m, checkpoint, 0, err);
+}
+
+int unet_predict(NetModel *m, const float *x, int n, float *y, NetError *err) {
+  float *outputs[1] = {y};
+  return genmodel_predict(&spec, m, x, n, outputs, err);
+}
+
+void unet_free(NetModel *m) {
+  if (m)
+    m->free(m);
 }
 #endif

@@ -170,13 +170,45 @@ static int write_tables(const Result res[2][2]) {
 
 static int usage(void) {
   fprintf(stderr, "usage: latent-analysis --ae-codes FILE --vae-codes FILE "
-                  "--out DIR [--threads N] [--seed S] [--note TEXT]\n");
+                  "--out DIR [--threads N] [--seed S] [--note TEXT] (latent-analysis --help)\n");
   return 2;
 }
+
+static const char help[] =
+    "usage: latent-analysis --ae-codes FILE --vae-codes FILE --out DIR\n"
+    "                       [--threads N] [--seed S] [--note TEXT]\n"
+    "\n"
+    "The latent-space analysis of the report's section 6, for the test set encoded\n"
+    "by an autoencoder and by a VAE (either may be left out): PCA and t-SNE to 2-D,\n"
+    "scatter plots coloured by digit (Figures 9, 10, 12, 13), per-digit ellipses\n"
+    "(Figures 11, 14), Table 1 (mean over digits of |std axis 1 - std axis 2|) and\n"
+    "each embedding's quality (t-SNE KL divergence, trustworthiness with 5\n"
+    "neighbours, leave-one-out 10-NN accuracy).\n"
+    "\n"
+    "options:\n"
+    "  --ae-codes FILE      the autoencoder's codes: binary NETCODES or CSV\n"
+    "                       (study/analysis/codes.h), e.g. a trainer's --predict code\n"
+    "  --vae-codes FILE     the VAE's codes, same formats\n"
+    "  --out DIR            output folder (created): fig*.png, table1.md, table1.csv,\n"
+    "                       quality.md, quality.csv, the embeddings (*.codes)\n"
+    "  --threads N          threads [2]\n"
+    "  --seed S             t-SNE's seed [0]\n"
+    "  --note TEXT          printed under every title and in the tables [none]\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 a code file cannot be read or an output written, 2 usage\n"
+    "error.\n"
+    "\n"
+    "Example:\n"
+    "  latent-analysis --ae-codes ae.codes --vae-codes vae.codes --out latent\n";
 
 int main(int argc, char **argv) {
   const char *codes[2] = {NULL, NULL};
   for (int a = 1; a < argc; a++) {
+    if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
+      fputs(help, stdout);
+      return 0;
+    }
     if (!strcmp(argv[a], "--ae-codes") && a + 1 < argc) codes[0] = argv[++a];
     else if (!strcmp(argv[a], "--vae-codes") && a + 1 < argc) codes[1] = argv[++a];
     else if (!strcmp(argv[a], "--out") && a + 1 < argc) out_dir = argv[++a];

@@ -22,6 +22,32 @@ static int usage(void) {
   return 2;
 }
 
+static int help(void) {
+  printf("usage: decode-samples CKPT [-n N] [--cols C] [--seed S] [--threads T] [-o FILE]\n"
+         "\n"
+         "Digits from random codes: draws N codes z ~ N(0, I), runs them through the\n"
+         "decoder of checkpoint CKPT (a VAE's, an autoencoder's or a denoiser's: any\n"
+         "with decoder_* tensors) and writes the images as a PNG grid.  The defaults\n"
+         "draw the codes of the report's samples figure.\n"
+         "\n"
+         "options:\n"
+         "  CKPT            a checkpoint (train-vae --save FILE)\n"
+         "  -n N            codes, images [64]\n"
+         "  --cols C        grid columns [8]\n"
+         "  --seed S        the codes' seed [%u, the report's samples]\n"
+         "  --threads T     threads [OpenMP's count]\n"
+         "  -o FILE         the PNG [decoded-samples.png]\n"
+         "  -h, --help      this help\n"
+         "\n"
+         "Exit status: 0 ok, 1 the checkpoint cannot be loaded or the PNG written,\n"
+         "2 usage error.\n"
+         "\n"
+         "Example:\n"
+         "  decode-samples vae.ckpt -n 100 --cols 10 -o digits.png\n",
+         EXP_FIGURE_SEED);
+  return 0;
+}
+
 // A positive int, or 0.
 static int positive(const char *s) {
   char *end;
@@ -34,6 +60,8 @@ int main(int argc, char **argv) {
   int n = 64, cols = 8, threads = 0;
   unsigned long long seed = EXP_FIGURE_SEED;
   for (int a = 1; a < argc; a++) {
+    if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help"))
+      return help();
     if (!strcmp(argv[a], "-n") && a + 1 < argc) {
       if (!(n = positive(argv[++a])))
         return usage();

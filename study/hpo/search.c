@@ -71,6 +71,14 @@ static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 static void usage(FILE *f) {
   fprintf(f,
     "usage: netc-search [options]\n"
+    "\n"
+    "The hyperparameter search of the autoencoder's study: trials sampled by TPE\n"
+    "(or at random) from --space, each a trainer run (--trainer, prepared once per\n"
+    "distinct value by --prepare, e.g. a trainer compiled for each latent size),\n"
+    "pruned on their validation loss, recorded in a SQLite or PostgreSQL study\n"
+    "that any number of workers and machines share; then the table and figures.\n"
+    "\n"
+    "options [defaults]:\n"
     "  --study FILE|URL     SQLite file or postgresql://... [hpo-study.db]\n"
     "  --study-name NAME    study within the storage [autoencoder]\n"
     "  --trials N           trials in the study, all workers together; 0: until --timeout [30]\n"
@@ -99,7 +107,14 @@ static void usage(FILE *f) {
     "  --show               print the table and draw the figures, run no trial\n"
     "  --dump               print every trial as one exact line (for tests), run no trial\n"
     "  --no-plots           no figures\n"
-    "  --quiet              no per-trial lines\n");
+    "  --quiet              no per-trial lines\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 the study cannot be opened or a worker failed (see\n"
+    "--max-failures), 2 usage error.\n"
+    "\n"
+    "Example:\n"
+    "  netc-search --trials 20 --epochs 5 --workers 2 --cache /tmp/hpo-cache --out hpo\n");
 }
 
 static int parse(Options *o, int argc, char **argv) {

@@ -19,7 +19,9 @@ endif()
 run(${CMAKE_COMMAND} -S ${PROJECT_DIR} -B ${WORK}/build -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK}/prefix ${flags})
 run(${CMAKE_COMMAND} --build ${WORK}/build -j2)
-execute_process(COMMAND ${WORK}/build/train-tiny --epochs 1 --threads 2 --quiet --json
+# The installed subset (PREFIX/share/netc/mnist): a program outside the
+# prefix has no default --data but the configured install location.
+execute_process(COMMAND ${WORK}/build/train-tiny --data ${WORK}/prefix/share/netc/mnist --epochs 1 --threads 2 --quiet --json
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "train-tiny failed (${rc}): ${out}")

@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
     {"decoder_w", 2, {784, CODE}, 6280, 6272, CODE, 0},
     {"decoder_b", 1, {784}, 12552, 784, CODE, 0},
   };
-  static NetOutput lr_out[1] = {{"y", 10}}, ae_out[1] = {{"code", CODE}};
+  static NetOutput lr_out[1] = {{"y", 10, 1, {10}}}, ae_out[1] = {{"code", CODE, 1, {CODE}}};
   static float params[13336], grads[13336];
   NetModel m = {
     .name = ae ? "linae" : "logreg", .needs_labels = !ae, .input_size = 784, .max_batch = MAXB,

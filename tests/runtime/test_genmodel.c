@@ -18,7 +18,7 @@ static NetTensor tensors[2] = {
   {"w", 2, {2, 3, 0, 0}, 0, 6, 3, 0},
   {"f", 1, {1, 0, 0, 0}, 6, 1, 1, 1},
 };
-static NetOutput outputs[1] = {{"y", 2}};
+static NetOutput outputs[1] = {{"y", 2, 1, {2}}};
 static const size_t output_at[1] = {Y_AT};
 static const GenTranspose transposes[1] = {{0, 0}};
 

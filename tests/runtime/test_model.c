@@ -12,7 +12,7 @@ int main(void) {
     {"head_dense1_b", 1, {10}, 4160, 10, 400, 1},
   };
   static float p[4170], q[4170];
-  NetOutput outs[2] = {{"code", 9}, {"y", 10}};
+  NetOutput outs[2] = {{"code", 9, 1, {9}}, {"y", 10, 1, {10}}};
   NetModel m = {.name = "toy", .n_tensors = 4, .tensors = t, .n_params = 4170,
                 .n_trainable = 4160, .params = p, .n_outputs = 2, .outputs = outs};
   model_init_params(&m, 1);

@@ -111,12 +111,46 @@ static void bench_driver(const char *path) {
   mnist_free(&d);
 }
 
+static const char help[] =
+    "usage: netc-data PATH [--coarse] [--quiet] [--bench]\n"
+    "       netc-data --train-images F [--train-labels F] [--test-images F [--test-labels F]] [--bench]\n"
+    "\n"
+    "Shows what a trainer's --data PATH (or its --train-images ... files) would load:\n"
+    "the format found, the training and test splits, each one's example count,\n"
+    "example shape and classes, and a checksum of the values (equal checksums:\n"
+    "equal data, whatever the format).  Formats: MNIST-named IDX folders (raw or\n"
+    ".gz), IDX of any rank and type, CIFAR-10/100, .npy/.npz, folders of PNGs by\n"
+    "class (docs/data.md).\n"
+    "\n"
+    "options:\n"
+    "  PATH                 a data folder or file\n"
+    "  --train-images F     instead of PATH: the training examples (IDX or .npy)\n"
+    "  --train-labels F     their labels [none]\n"
+    "  --test-images F      the test examples [none]\n"
+    "  --test-labels F      their labels [none]\n"
+    "  --coarse             CIFAR-100: the 20 coarse labels instead of the 100 fine [off]\n"
+    "  --quiet              no progress line while reading large folders [off]\n"
+    "  --bench              also the load time and the speed of shuffled batch assembly,\n"
+    "                       by the readers and by the trainers' path (plain, normalised,\n"
+    "                       augmented) [off]\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 the data cannot be read (the message names the file),\n"
+    "2 usage error.\n"
+    "\n"
+    "Example:\n"
+    "  netc-data share/netc/mnist           # the committed MNIST subset of an install\n";
+
 int main(int argc, char **argv) {
   const char *path = NULL, *ti = NULL, *tl = NULL, *vi = NULL, *vl = NULL;
   DataOptions o = {0};
   int bench = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(help, stdout);
+      return 0;
+    }
     if (!strcmp(a, "--coarse")) o.coarse = 1;
     else if (!strcmp(a, "--quiet")) o.quiet = 1;
     else if (!strcmp(a, "--bench")) bench = 1;
@@ -127,7 +161,8 @@ int main(int argc, char **argv) {
     else if (a[0] != '-' && !path) path = a;
     else {
       fprintf(stderr, "usage: netc-data PATH [--coarse] [--quiet] [--bench]\n"
-                      "       netc-data --train-images F [--train-labels F] [--test-images F [--test-labels F]]\n");
+                      "       netc-data --train-images F [--train-labels F] [--test-images F [--test-labels F]]\n"
+                      "(netc-data --help)\n");
       return 2;
     }
   }

@@ -1,0 +1,27 @@
+#!/bin/sh
+# help.sh PREFIX/bin — every installed program has a man-page-grade --help:
+# exit 0, on stdout, with a usage line, its options, the exit status and an
+# example; and nothing installed names the source or build tree.
+set -u
+bin=$1 src=$2 build=$3
+fail=0
+for p in "$bin"/*; do
+  name=$(basename "$p")
+  out=$("$p" --help 2>/dev/null)
+  rc=$?
+  for want in "usage:" "Exit status" "xample"; do
+    if [ $rc -ne 0 ] || ! printf '%s' "$out" | grep -q "$want"; then
+      echo "FAIL $name --help (exit $rc): no '$want'"
+      fail=1
+    fi
+  done
+done
+prefix=$(dirname "$bin")
+for dir in "$src" "$build"; do
+  if grep -rlF "$dir" "$prefix" >/dev/null 2>&1; then
+    echo "FAIL installed files name $dir:"; grep -rlF "$dir" "$prefix"
+    fail=1
+  fi
+done
+[ $fail -eq 0 ] && echo "every installed program's --help is complete: $(ls "$bin" | tr '\n' ' ')"
+exit $fail
