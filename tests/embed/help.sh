@@ -1,6 +1,6 @@
 #!/bin/sh
 # help.sh PREFIX/bin — every installed program has a man-page-grade --help:
-# exit 0, on stdout, with a usage line, its options, the exit status and an
+# exit 0, on stdout, with a usage line (or SYNOPSIS), its options, the exit status and an
 # example; and nothing installed names the source or build tree.
 set -u
 bin=$1 src=$2 build=$3
@@ -9,8 +9,10 @@ for p in "$bin"/*; do
   name=$(basename "$p")
   out=$("$p" --help 2>/dev/null)
   rc=$?
-  for want in "usage:" "Exit status" "xample"; do
-    if [ $rc -ne 0 ] || ! printf '%s' "$out" | grep -q "$want"; then
+  # A usage line (or a man page's SYNOPSIS), the exit status, an example;
+  # the case is the program's (netc-ckpt's page is laid out as a man page).
+  for want in "usage:|SYNOPSIS" "exit status" "example"; do
+    if [ $rc -ne 0 ] || ! printf '%s' "$out" | grep -qiE "$want"; then
       echo "FAIL $name --help (exit $rc): no '$want'"
       fail=1
     fi
