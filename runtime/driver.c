@@ -145,9 +145,9 @@ static const OptSpec specs[] = {
   {"--predict-format", "F", ARG_CHOICE, F(predict_format), 0, 0, format_names,
    "--predict: npy ([n, per-example shape]) or csv (a line per example)"},
   {"--predict-grid", "N", ARG_INT, F(predict_grid), 0, 100000, NULL,
-   "--predict: DIR/NAME.png of the first N [1|3, H, W] examples, clamped to [0, 1] (0: none)"},
+   "--predict: NAME.png, N [1|3, H, W] examples clamped to [0, 1] (0: none)"},
   {"--predict-input", "F", ARG_STRING, F(predict_input), 0, 0, NULL,
-   "--predict over F's examples (.npy, IDX, PNG folder; no labels) with --load's weights"},
+   "--predict over F (.npy, IDX, PNG folder; no labels) with --load"},
   {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
   {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
 };
