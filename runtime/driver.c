@@ -1191,10 +1191,10 @@ static int predict(Run *run) {
     ok = (pngs = grid_write(&grid, m, o->predict)) >= 0;
   grid_free(&grid, m);
   if (ok && !o->quiet)
-    fprintf(stderr, "%s: wrote %d exports%s%s%s over %d %s examples to %s\n", m->name, m->n_outputs,
-            lab ? (cls ? ", labels" : " and labels") : "", cls ? " and predicted" : "",
-            pngs ? " (and PNG grids)" : "", s->n, o->predict_input ? o->predict_input : split_names[o->predict_split],
-            o->predict);
+    fprintf(stderr, "%s: wrote %d export%s%s%s over %d %s%s examples to %s (%d PNG grid%s)\n", m->name,
+            m->n_outputs, m->n_outputs == 1 ? "" : "s", lab ? (cls ? ", labels" : " and labels") : "",
+            cls ? " and predicted" : "", s->n, o->predict_input ? o->predict_input : split_names[o->predict_split],
+            o->predict_input ? "'s" : "", o->predict, pngs, pngs == 1 ? "" : "s");
   free(f);
   free(ints);
   return ok ? 0 : 1;
