@@ -29,6 +29,8 @@ static const char usage[] =
     "  dump-ir FILE           the forward IR graph, one node per line\n"
     "  dump-grad FILE         the forward and gradient graph (autodiff.c)\n"
     "  run FILE [flags]       train/evaluate FILE with the interpreter (flags: run --help)\n"
+    "  run FILE --net NAME [flags]  net instance NAME alone, forward only: --load C\n"
+    "                         --predict-input F --predict DIR runs it over F's examples\n"
     "  FILE -o DIR            generate the C trainer for FILE into DIR\n"
     "  FILE --net NAME -o DIR generate net instance NAME of the model alone, forward only\n"
     "                         (MODEL_NAME.c/h: its inference, on tensors named as the model's)\n"
@@ -50,7 +52,9 @@ static const char usage[] =
     "  netc check models/autoencoder.net\n"
     "  netc -D latent=4 models/autoencoder.net -o gen      # gen/autoencoder.c, .h\n"
     "  netc models/autoencoder.net --net decoder -o gen    # gen/autoencoder_decoder.c, .h\n"
-    "  netc run examples/mlp.net --epochs 2                # train with the interpreter\n";
+    "  netc run examples/mlp.net --epochs 2                # train with the interpreter\n"
+    "  netc run models/autoencoder.net --net decoder --load AE.ckpt --predict-input codes.npy \\\n"
+    "      --predict out                                   # out/y.npy, out/y.png: decoded codes\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "netc: error: ");
@@ -193,11 +197,30 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) {
     if (cl.nargs < 2)
       return usage_error("'%s' needs a model file", "run");
+    // `--net NAME` among the trainer flags (or before the model): that net
+    // alone, forward only; the driver gets the other flags.
+    int targc = argc - cl.rest + 1;
+    char **targv = argv + cl.rest - 1;
+    for (int i = 1; i < targc; i++)
+      if (!strcmp(targv[i], "--net")) {
+        if (i + 1 >= targc)
+          return usage_error("%s expects a net instance's name", "--net");
+        cl.net = targv[i + 1];
+        memmove(targv + i, targv + i + 2, sizeof *targv * (size_t)(targc - i - 2));
+        targc -= 2;
+        break;
+      }
+    if (cl.net) {
+      Unit *u;
+      if (!netc_compile_unit(cl.args[1], cl.defs, cl.ndefs, &u, &status))
+        return status;
+      return interp_main_net(u, cl.net, targc, targv);
+    }
     Graph *g = netc_compile(cl.args[1], cl.defs, cl.ndefs, &status);
     if (!g)
       return status;
     // interp_main sees the trainer flags as its own argv (argv[0] = model).
-    return interp_main(g, argc - cl.rest + 1, argv + cl.rest - 1);
+    return interp_main(g, targc, targv);
   }
   if (!cl.outdir) {
     if (strstr(cmd, ".net"))

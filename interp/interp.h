@@ -23,6 +23,14 @@
 // holds the trainer flags after the model path.  Returns the exit status.
 int interp_main(Graph *g, int argc, char **argv);
 
+// `netc run MODEL.net --net NAME [flags]`: net instance NAME of u's model
+// alone (lower_net_alone), forward only, as a NetModel without a training
+// step: the driver loads its tensors by name from a checkpoint of the
+// model and runs it over --predict-input.  Its export is named as the
+// model binds the instance's output (`y = decoder(code)`: y).
+typedef struct Unit Unit;
+int interp_main_net(Unit *u, const char *name, int argc, char **argv);
+
 // Wraps g (after autodiff, or a forward-only graph) as a NetModel whose
 // steps run on the interpreter: tensors are g's parameters, trainable
 // first; the parameter block is allocated (uninitialised).

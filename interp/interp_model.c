@@ -6,6 +6,7 @@
 #include "autodiff.h"
 #include "driver.h"
 #include "model.h"
+#include "netc.h"
 #include "ops.h"
 
 #include <cblas.h>
@@ -158,14 +159,9 @@ NetModel *interp_model_new(Graph *g) {
 
 Interp *interp_model_interp(NetModel *m) { return ((InterpModel *)m->impl)->ip; }
 
-int interp_main(Graph *g, int argc, char **argv) {
-  if (!autodiff(g))
-    return 1;
-  if (!ops_verify(g))
-    return 1;
-  NetModel *m = interp_model_new(g);
-  // argv[0] is the model file; the driver's usage line names the program
-  // with it, so it reads "usage: netc run FILE [options]".
+// argv[0] is the model file; the driver's usage line names the program
+// with it, so it reads "usage: netc run FILE [options]".
+static int run_driver(NetModel *m, int argc, char **argv) {
   size_t len = strlen(argv[0]) + sizeof "netc run ";
   char *prog = xcalloc(len, 1);
   snprintf(prog, len, "netc run %s", argv[0]);
@@ -173,4 +169,44 @@ int interp_main(Graph *g, int argc, char **argv) {
   int status = driver_main(m, argc, argv);
   m->free(m);
   return status;
+}
+
+int interp_main(Graph *g, int argc, char **argv) {
+  if (!autodiff(g))
+    return 1;
+  if (!ops_verify(g))
+    return 1;
+  return run_driver(interp_model_new(g), argc, argv);
+}
+
+// The name the model binds the instance's output to (`y = decoder(code)`:
+// "y"), so the net's export is written as the whole model's would be; NULL
+// when the call is not a statement of its own.
+static const char *instance_output(const Unit *u, const char *name) {
+  const Model *md = u->model;
+  for (int i = 0; i < md->nstmts; i++) {
+    const Stmt *st = &md->stmts[i];
+    const Expr *e = st->expr;
+    if (st->kind == S_LET && e && e->kind == E_CALL && e->net && e->pname && !strcmp(e->pname, name))
+      return st->name.str;
+  }
+  return NULL;
+}
+
+int interp_main_net(Unit *u, const char *name, int argc, char **argv) {
+  Graph *g = lower_net_alone(u, name);
+  if (!g) {
+    fprintf(stderr, "netc: error: model %s applies no net instance '%s'\n", u->model->name.str, name);
+    return 1;
+  }
+  if (!ops_verify(g))
+    return 1;
+  const char *out = instance_output(u, name);
+  if (out)
+    g->exports[0].name = out;
+  NetModel *m = interp_model_new(g);
+  // Forward only: the driver then refuses training and loads the net's
+  // tensors by name from a checkpoint of the whole model.
+  m->train_step = NULL;
+  return run_driver(m, argc, argv);
 }

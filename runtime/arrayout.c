@@ -27,8 +27,13 @@ static char *join(const char *dir, const char *name, const char *ext) {
 // Python dict literal padded with spaces so that the data starts at a
 // multiple of 64 bytes, ending in a newline.
 static int npy_header(ArrayOut *a) {
-  char dict[160], shape[64];
-  if (a->cols) snprintf(shape, sizeof shape, "(%zu, %zu)", a->rows, a->cols);
+  char dict[256], shape[128];
+  if (a->rank > 0) {
+    int k = snprintf(shape, sizeof shape, "(%zu", a->rows);
+    for (int i = 0; i < a->rank; i++)
+      k += snprintf(shape + k, sizeof shape - (size_t)k, ", %d", a->dim[i]);
+    snprintf(shape + k, sizeof shape - (size_t)k, ")");
+  } else if (a->cols && a->rank < 0) snprintf(shape, sizeof shape, "(%zu, %zu)", a->rows, a->cols);
   else snprintf(shape, sizeof shape, "(%zu,)", a->rows);
   int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
                    a->type == ARRAY_F32 ? "<f4" : "<i8", shape);
@@ -47,7 +52,21 @@ static int npy_header(ArrayOut *a) {
 
 int arrayout_open(ArrayOut *a, const char *dir, const char *name, int csv, int type, size_t rows,
                   size_t cols) {
+  int dim[1] = {(int)cols};
+  return arrayout_open_shape(a, dir, name, csv, type, rows, cols ? -1 : 0, dim);
+}
+
+int arrayout_open_shape(ArrayOut *a, const char *dir, const char *name, int csv, int type, size_t rows,
+                        int rank, const int *dim) {
+  size_t cols = 1;
+  for (int i = 0; i < rank; i++)
+    cols *= (size_t)dim[i];
+  if (rank < 0)
+    cols = (size_t)dim[0];
   memset(a, 0, sizeof *a);
+  a->rank = rank > 4 ? 4 : rank;
+  for (int i = 0; i < a->rank; i++)
+    a->dim[i] = dim[i];
   a->csv = csv;
   a->type = type;
   a->rows = rows;

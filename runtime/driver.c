@@ -15,7 +15,9 @@
 
 #include "arrayout.h"
 #include "ckpt.h"
+#include "dataset.h"
 #include "driver.h"
+#include "imagegrid.h"
 #include "rng.h"
 #include "suggest.h"
 
@@ -41,6 +43,7 @@ void driver_options_default(DriverOptions *o) {
   o->seed = 1;
   o->threads = default_threads();
   o->val_fraction = 1.0 / MNIST_VAL_FRACTION;
+  o->predict_grid = 64;
 }
 
 // ---------------------------------------------------------------- options
@@ -139,7 +142,12 @@ static const OptSpec specs[] = {
   {"--predict", "DIR", ARG_STRING, F(predict), 0, 0, NULL,
    "write the exports over a split to DIR/NAME.npy (+ labels, predicted)"},
   {"--predict-split", "S", ARG_CHOICE, F(predict_split), 0, 0, split_names, "--predict: test, val or train"},
-  {"--predict-format", "F", ARG_CHOICE, F(predict_format), 0, 0, format_names, "--predict: npy or csv"},
+  {"--predict-format", "F", ARG_CHOICE, F(predict_format), 0, 0, format_names,
+   "--predict: npy ([n, per-example shape]) or csv (a line per example)"},
+  {"--predict-grid", "N", ARG_INT, F(predict_grid), 0, 100000, NULL,
+   "--predict: NAME.png, N [1|3, H, W] examples clamped to [0, 1] (0: none)"},
+  {"--predict-input", "F", ARG_STRING, F(predict_input), 0, 0, NULL,
+   "--predict over F (.npy, IDX, PNG folder; no labels) with --load"},
   {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
   {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
 };
@@ -186,7 +194,10 @@ void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOpti
   }
   fprintf(f, "  %-22s this text\n", "--help");
   fprintf(f, "\n--epochs 0 with --load or --resume evaluates the checkpoint (validation and test, no\n"
-             "training, nothing saved); --predict DIR then writes the exports as DIR/NAME.npy.\n");
+             "training, nothing saved); --predict DIR then writes the exports as DIR/NAME.npy.\n"
+             "--load C --predict-input F --predict DIR runs C over F's examples alone (no labels, no\n"
+             "training, C's --normalize).  A trainer runs its whole model; for one net's code alone:\n"
+             "netc MODEL.net --net NAME -o DIR, or netc run MODEL.net --net NAME (the interpreter).\n");
 }
 
 static void usage(FILE *f, const char *prog, const NetModel *m) {
@@ -203,6 +214,12 @@ int driver_option_names(const char **names, int max) {
 }
 
 static int unknown_option(const char *a) {
+  if (!strcmp(a, "--net")) {
+    // A generated trainer's code is its whole model.
+    fprintf(stderr, "error: --net: this trainer runs its whole model; one net alone runs with the "
+            "interpreter (netc run MODEL.net --net NAME) or as C of its own (netc MODEL.net --net NAME -o DIR)\n");
+    return 2;
+  }
   const char *names[N_SPECS];
   for (int i = 0; i < N_SPECS; i++)
     names[i] = specs[i].name;
@@ -362,8 +379,20 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
           "(evaluating random weights is almost surely a mistake)";
   else if (o->epochs == 0 && (o->save || o->log))
     bad = "--epochs 0 trains nothing: --save and --log do not apply";
-  else if (!o->predict && (is_given(given, "--predict-split") || is_given(given, "--predict-format")))
-    bad = "--predict-split and --predict-format need --predict DIR";
+  else if (!o->predict && (is_given(given, "--predict-split") || is_given(given, "--predict-format") ||
+                            is_given(given, "--predict-grid") || o->predict_input))
+    bad = "--predict-split, --predict-format, --predict-grid and --predict-input need --predict DIR";
+  else if (o->predict_input && !o->load)
+    bad = "--predict-input runs a checkpoint: give --load FILE";
+  else if (o->predict_input && ((is_given(given, "--epochs") && o->epochs > 0) || o->save || o->log ||
+                                is_given(given, "--predict-split")))
+    bad = "--predict-input trains nothing: --epochs N > 0, --save, --log and --predict-split do not apply";
+  else if (o->predict_input && o->normalize && !strcmp(o->normalize, "auto"))
+    bad = "--predict-input: --normalize auto needs training data; leave --normalize out to use the "
+          "checkpoint's";
+  else if (!m->train_step && !o->predict_input)
+    bad = "this model runs one net forward only (netc run --net): give --load FILE --predict-input F "
+          "--predict DIR";
   else if ((is_given(given, "--val-fraction") + is_given(given, "--val-count") + !!o->val_images) > 1)
     bad = "--val-fraction, --val-count and --val-images exclude each other";
   else if (!o->val_images != !o->val_labels)
@@ -372,6 +401,8 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     fprintf(stderr, "error: %s\n", bad);
     return 2;
   }
+  if (o->predict_input)
+    o->epochs = 0;
   // The data options' values: their syntax now (a usage error), their fit
   // to the data once it is loaded (run_init, resolve_norm).
   o->resplit = is_given(given, "--val-fraction") || is_given(given, "--val-count");
@@ -477,7 +508,7 @@ static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int earl
   int ok = (w->x = malloc(sizeof(float) * batch * (size_t)(m->input_size > 0 ? m->input_size : 1))) &&
            (w->labels = malloc(batch)) &&
            (w->outs = calloc(m->n_outputs ? m->n_outputs : 1, sizeof *w->outs)) &&
-           (w->order = malloc(sizeof(int) * ntrain));
+           (w->order = malloc(sizeof(int) * (size_t)(ntrain > 0 ? ntrain : 1)));
   for (int i = 0; ok && i < m->n_outputs; i++)
     ok = (w->outs[i] = malloc(sizeof(float) * batch * (m->outputs[i].size ? m->outputs[i].size : 1))) != NULL;
   if (ok && early)
@@ -1005,6 +1036,85 @@ static int predict_dir(const char *dir) {
   return 0;
 }
 
+// --predict: export e's file, [n, d0, d1, ...] in the export's per-example
+// shape (a model that gives none, rank 0 with more than one value, gets
+// [n, size]).
+static int export_open(ArrayOut *f, const char *dir, const NetOutput *e, int csv, size_t n) {
+  int size = (int)e->size;
+  if (e->rank == 0 && e->size != 1)
+    return arrayout_open_shape(f, dir, e->name, csv, ARRAY_F32, n, -1, &size);
+  return arrayout_open_shape(f, dir, e->name, csv, ARRAY_F32, n, e->rank, e->dim);
+}
+
+// --predict-grid: the first N examples of each image-shaped export
+// ([1|3, H, W] per example), kept as the batches pass, drawn at the end.
+typedef struct {
+  int n;                     // examples to draw (--predict-grid, at most the set's)
+  int kept;                  // examples kept so far
+  float **img;               // per export: [n, size], or NULL when not image-shaped
+} Grid;
+
+static int is_image(const NetOutput *e) {
+  return e->rank == 3 && (e->dim[0] == 1 || e->dim[0] == 3);
+}
+
+static int grid_init(Grid *g, const NetModel *m, int n) {
+  memset(g, 0, sizeof *g);
+  g->n = n;
+  if (n == 0)
+    return 0;
+  if (!(g->img = calloc((size_t)m->n_outputs, sizeof *g->img))) {
+    fprintf(stderr, "error: out of memory for --predict-grid\n");
+    return -1;
+  }
+  for (int j = 0; j < m->n_outputs; j++)
+    if (is_image(&m->outputs[j]) && !(g->img[j] = malloc(sizeof(float) * (size_t)n * m->outputs[j].size))) {
+      fprintf(stderr, "error: out of memory for --predict-grid\n");
+      return -1;
+    }
+  return 0;
+}
+
+static void grid_add(Grid *g, const NetModel *m, float *const *outs, int start, int nb) {
+  int take = g->n - start < nb ? g->n - start : nb;
+  if (!g->img || take <= 0)
+    return;
+  for (int j = 0; j < m->n_outputs; j++)
+    if (g->img[j])
+      memcpy(g->img[j] + (size_t)start * m->outputs[j].size, outs[j], sizeof(float) * (size_t)take * m->outputs[j].size);
+  g->kept = start + take;
+}
+
+// Returns the number of PNGs written, or -1 (message printed).
+static int grid_write(const Grid *g, const NetModel *m, const char *dir) {
+  int count = 0;
+  for (int j = 0; g->img && j < m->n_outputs; j++) {
+    if (!g->img[j] || g->kept == 0)
+      continue;
+    const NetOutput *e = &m->outputs[j];
+    size_t len = strlen(dir) + strlen(e->name) + 6;
+    char *path = malloc(len);
+    if (!path) {
+      fprintf(stderr, "error: out of memory for --predict-grid\n");
+      return -1;
+    }
+    snprintf(path, len, "%s/%s.png", dir, e->name);
+    int rc = imagegrid_write(path, g->img[j], g->kept, e->dim[0], e->dim[1], e->dim[2]);
+    free(path);
+    if (rc)
+      return -1;
+    count++;
+  }
+  return count;
+}
+
+static void grid_free(Grid *g, const NetModel *m) {
+  for (int j = 0; g->img && j < m->n_outputs; j++)
+    free(g->img[j]);
+  free(g->img);
+  memset(g, 0, sizeof *g);
+}
+
 // --predict: the kept parameters forward over the split, in batches seeded
 // as evaluate() seeds them, each export streamed into its file.  The
 // files appear only once all are complete (each renamed in turn); an error
@@ -1018,7 +1128,13 @@ static int predict(Run *run) {
                                                                : &run->d->test;
   const uint64_t seed = rng_hash2(run->tr.seed, salts[o->predict_split]);
   const int csv = o->predict_format == 1, cls = m->class_output >= 0 && m->class_output < m->n_outputs;
-  const int nf = m->n_outputs + 1 + cls;     // exports, labels, predicted
+  // --predict-input has no labels: exports and predicted only.
+  const int lab = !o->predict_input, nf = m->n_outputs + lab + cls;
+  const int ilab = lab ? m->n_outputs : -1, ipred = m->n_outputs + lab;
+  if (s->n == 0 && o->predict_input) {
+    fprintf(stderr, "%s: no examples to predict\n", o->predict_input);
+    return 1;
+  }
   if (s->n == 0) {
     fprintf(stderr, "error: --predict-split %s: the data has no %s set\n", split_names[o->predict_split],
             split_names[o->predict_split]);
@@ -1034,13 +1150,16 @@ static int predict(Run *run) {
   int opened = 0;
   for (; ok && opened < nf; opened++) {
     int j = opened;
-    ok = arrayout_open(&f[j], o->predict,
-                       j < m->n_outputs ? m->outputs[j].name : j == m->n_outputs ? "labels" : "predicted", csv,
-                       j < m->n_outputs ? ARRAY_F32 : ARRAY_I64, (size_t)s->n,
-                       j < m->n_outputs ? m->outputs[j].size : 0) == 0;
+    if (j < m->n_outputs)
+      ok = export_open(&f[j], o->predict, &m->outputs[j], csv, (size_t)s->n) == 0;
+    else
+      ok = arrayout_open(&f[j], o->predict, j == ilab ? "labels" : "predicted", csv, ARRAY_I64,
+                         (size_t)s->n, 0) == 0;
   }
   if (!ok && opened > 0)
     opened--;                                // the failed one cleaned up after itself
+  Grid grid = {0};
+  ok = ok && grid_init(&grid, m, o->predict_grid) == 0;
   for (int start = 0; ok && start < s->n; start += run->batch) {
     int nb = s->n - start < run->batch ? s->n - start : run->batch;
     mnist_batch_prep(run->d, s, NULL, start, nb, run->w.x, run->w.labels, &run->norm, NULL, 0);
@@ -1048,9 +1167,10 @@ static int predict(Run *run) {
                run->w.outs);
     for (int j = 0; ok && j < m->n_outputs; j++)
       ok = arrayout_write(&f[j], run->w.outs[j], (size_t)nb) == 0;
+    grid_add(&grid, m, run->w.outs, start, nb);
     for (int i = 0; i < nb; i++)
       ints[i] = run->w.labels[i];
-    ok = ok && arrayout_write(&f[m->n_outputs], ints, (size_t)nb) == 0;
+    ok = ok && (!lab || arrayout_write(&f[ilab], ints, (size_t)nb) == 0);
     if (ok && cls) {
       int c = (int)m->outputs[m->class_output].size;
       const float *y = run->w.outs[m->class_output];
@@ -1060,24 +1180,100 @@ static int predict(Run *run) {
           if (y[(size_t)i * c + k] > y[(size_t)i * c + best]) best = k;
         ints[i] = best;
       }
-      ok = arrayout_write(&f[m->n_outputs + 1], ints, (size_t)nb) == 0;
+      ok = arrayout_write(&f[ipred], ints, (size_t)nb) == 0;
     }
   }
   for (int j = 0; j < opened; j++)
     if (arrayout_close(&f[j], ok) != 0)
       ok = 0;
+  int pngs = 0;
+  if (ok)
+    ok = (pngs = grid_write(&grid, m, o->predict)) >= 0;
+  grid_free(&grid, m);
   if (ok && !o->quiet)
-    fprintf(stderr, "%s: wrote %d exports%s over %d %s examples to %s\n", m->name, m->n_outputs,
-            cls ? ", labels and predicted" : " and labels", s->n, split_names[o->predict_split], o->predict);
+    fprintf(stderr, "%s: wrote %d export%s%s%s over %d %s%s examples to %s (%d PNG grid%s)\n", m->name,
+            m->n_outputs, m->n_outputs == 1 ? "" : "s", lab ? (cls ? ", labels" : " and labels") : "",
+            cls ? " and predicted" : "", s->n, o->predict_input ? o->predict_input : split_names[o->predict_split],
+            o->predict_input ? "'s" : "", o->predict, pngs, pngs == 1 ? "" : "s");
   free(f);
   free(ints);
   return ok ? 0 : 1;
+}
+
+// --predict-input F: F's examples as the test set of an Mnist (no
+// training or validation set), with labels 0 that nothing reads: the
+// forward then runs over them as --predict over a test set does, the same
+// batches and seeds.  A folder is read as an image folder (DIR/CLASS/*.png;
+// its classes are ignored), a file as IDX or .npy.  Returns 0 or 1.
+static int predict_input_load(Mnist *d, const char *path) {
+  Dataset x;
+  DataSplits sp;
+  struct stat st;
+  memset(d, 0, sizeof *d);
+  if (stat(path, &st) != 0) {
+    fprintf(stderr, "%s: cannot read the --predict-input: %s\n", path, strerror(errno));
+    return 1;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (dataset_load_folder(&x, path, 1))
+      return 1;
+  } else {
+    if (dataset_open_files(&sp, path, NULL, NULL, NULL))
+      return 1;
+    x = sp.train;
+    memset(&sp.train, 0, sizeof sp.train);
+    datasplits_free(&sp);
+  }
+  d->path[0] = strdup(path);
+  d->mem[3] = calloc((size_t)x.n + 1, 1);
+  if (!d->path[0] || !d->mem[3]) {
+    fprintf(stderr, "%s: out of memory\n", path);
+    dataset_free(&x);
+    mnist_free(d);
+    return 1;
+  }
+  d->rank = x.rank;
+  for (int i = 0; i < x.rank; i++)
+    d->dim[i] = x.shape[i];
+  d->fmem[1] = x.x;                  // mnist_free frees it
+  d->test = (MnistSet){.n = x.n, .labels = d->mem[3], .x = x.x, .size = (int)x.size};
+  d->train.size = d->val.size = (int)x.size;     // empty, of the examples' size (mnist_check_input)
+  x.x = NULL;
+  dataset_free(&x);
+  return 0;
+}
+
+// --predict-input: the checkpoint's parameters and normalisation, then the
+// forward over the input's examples; no loss, no evaluation.
+static int predict_only(Run *run) {
+  NetModel *m = run->m;
+  const DriverOptions *o = run->o;
+  if (m->train_step)
+    return run_start(run) || predict(run);
+  // One net of a model alone (netc run --net): its tensors by name from the
+  // whole model's checkpoint (--load-prefix narrows them).  The
+  // checkpoint's normalisation is the model input's, which a net (a
+  // decoder's codes) need not read: the input goes in as given, or as an
+  // explicit --normalize MEAN,STD says.
+  model_init_params(m, o->seed);
+  if (ckpt_load_subset(o->load, m, o->load_prefix ? o->load_prefix : "") < 0)
+    return 1;
+  int is_auto = 0;
+  if (o->normalize && (mnist_norm_parse(o->normalize, &run->norm, &is_auto) ||
+                       mnist_norm_expand(&run->norm, mnist_channels(run->d), run->d->path[0])))
+    return 1;
+  return predict(run);
 }
 
 int driver_run(NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
   Run run;
   if (run_init(&run, m, o, d, r))
     return 1;
+  if (o->predict_input) {
+    int status = predict_only(&run);
+    run_free(&run);
+    return status;
+  }
   int status = run_start(&run);
   CkptTrain *tr = &run.tr;
   double train_loss = NAN;
@@ -1161,6 +1357,24 @@ int driver_main(NetModel *m, int argc, char **argv) {
   if (rc)
     return rc == 1 ? 0 : rc;
   Mnist d;
+  if (o.predict_input) {
+    DriverResult r;
+    if (predict_input_load(&d, o.predict_input))
+      return 1;
+    rc = driver_run(m, &o, &d, &r);
+    if (!rc && o.json) {
+      printf("{\"model\":");
+      json_string(stdout, m->name);
+      printf(",\"predict_input\":");
+      json_string(stdout, o.predict_input);
+      printf(",\"examples\":%d,\"predict\":", d.test.n);
+      json_string(stdout, o.predict);
+      printf("}\n");
+      fflush(stdout);
+    }
+    mnist_free(&d);
+    return rc;
+  }
   if (o.train_images || o.train_labels || o.test_images || o.test_labels) {
     if (!o.train_images || !o.train_labels || !o.test_images != !o.test_labels) {
       fprintf(stderr, "error: --train-images and --train-labels go together (and --test-images and "

@@ -38,6 +38,8 @@
 //   --patience N        early stopping on the validation loss (0: off)
 //   --predict DIR       after the run, write the exports over a split (below)
 //   --predict-split S   test|val|train (test)   --predict-format F  npy|csv (npy)
+//   --predict-grid N    PNG grid of N image-shaped examples (64; 0: none)
+//   --predict-input F   predict over F's examples (a file or PNG folder) instead
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
 // (the table in driver.c is the reference: --help prints it, with the
@@ -77,12 +79,21 @@
 // - --predict DIR runs the kept parameters forward (eval mode) over the
 //   split's examples in file order, in batches seeded as evaluation is,
 //   and writes into DIR (created if missing, one level): NAME.npy per
-//   export (float32, shape [n, floats per example]: NetOutput has no
-//   per-example shape), labels.npy (int64, [n]) and, for a classifier
-//   (class_output), predicted.npy (int64 argmax, [n]).  --predict-format
-//   csv writes NAME.csv instead (one line per example).  Each file is
+//   export (float32, shape [n, d0, d1, ...], NetOutput's per-example
+//   shape), labels.npy (int64, [n]) and, for a classifier (class_output),
+//   predicted.npy (int64 argmax, [n]); for an export of per-example shape
+//   [1|3, H, W], NAME.png, a grid of its first --predict-grid examples
+//   clamped to [0, 1] (imagegrid.h).  --predict-format csv writes NAME.csv
+//   instead (one line per example, 2-d whatever the shape).  Each file is
 //   written atomically (arrayout.h); an error names the file, exit 1.
 //   The train split is the training file without its validation tail.
+// - --predict-input F (needs --load and --predict) predicts over F's
+//   examples (IDX, .npy, or a PNG folder whose classes are ignored)
+//   instead: checked against the input shape, normalised as the
+//   checkpoint says, no labels (no labels.npy, no loss), no training, the
+//   batches and seeds of --predict over a test set.  A model without a
+//   train_step (one net alone, netc run --net) runs only this way; its
+//   tensors are loaded by name from the whole model's checkpoint.
 #ifndef NETRT_DRIVER_H
 #define NETRT_DRIVER_H
 
@@ -112,6 +123,8 @@ typedef struct {
   const char *predict;        // write the exports over a split into this folder (NULL: no)
   int predict_split;          // DRIVER_SPLIT_*
   int predict_format;         // 0: .npy, 1: CSV
+  int predict_grid;           // PNG grid of the first N image-shaped examples (0: none)
+  const char *predict_input;  // predict over this file's examples instead of a split (NULL: no)
   // Data options (docs/data.md), all off by default:
   double val_fraction;        // validation = this last share of the training file (0.1)
   int val_count;              // or this many last examples (0: use val_fraction)
