@@ -408,13 +408,20 @@ elif A.check == "pairs":
         (gen, pairs + ["--augment", "flip"], 2, "--augment moves the first input only"),
         (gen, drop(pairs, "--test-images", "--test-targets"), 0, ""),
         (gen, drop(pairs, "--test-images") , 1, "clean_test.npy: --test-targets given, but the data has no test set"),
+        # Hostile target files: the readers' own errors, under the same limits.
+        (gen, [P("bad", "npy-truncated.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npy-truncated.npy: "),
+        (gen, [P("bad", "npy-4-billion.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npy-4-billion.npy: "),
+        (gen, [P("bad", "npz-not-zip.npz") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npz-not-zip.npz: files given by option (--train-images, --train-targets, ...) must be IDX or .npy"),
         ([A.trainer], ["--data", P("idx"), "--train-targets", P("pairs", "clean_train.npy"), "--epochs", "1"], 1,
          "model classifier has no second tensor input"),
         ([A.pairs_labels_trainer], drop(lab, "--train-labels", "--test-labels"), 1,
          "noisy_train.npy: the examples have no labels, and model pairs_labels's loss reads one (--train-labels F)"),
     ]
     for cmd, args, want_rc, want in bad:
-        r = subprocess.run([*cmd, "--quiet", *args], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([*cmd, "--quiet", *args], capture_output=True, text=True, timeout=120, preexec_fn=limit)
         check(r.returncode == want_rc and want in r.stderr, f"{os.path.basename(cmd[0])} {want or 'no test set'}: "
               f"{r.returncode} {r.stderr.strip()[:200]}")
 else:
