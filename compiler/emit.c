@@ -785,10 +785,30 @@ static void emit_spec(CEmit *e, bool backward, int nphases) {
         out(e, "  {%d, %ld},   /* %s */\n", p, e->wt[p], g->params[p].name);
     out(e, "};\n\n");
   }
+  // Several tensor inputs: their names and shapes, in the order of the
+  // batch rows (runtime/model.h), which the data loader checks.
+  long in_size = 0;
+  for (int j = 0; j < g->ninputs; j++)
+    for (int i = 0; i < g->nnodes; i++)
+      if (g->nodes[i].op == OP_INPUT && g->nodes[i].attr.index == j)
+        in_size += (long)shape_numel(g->nodes[i].shape);
+  if (g->ninputs > 1) {
+    out(e, "static const NetOutput inputs[%d] = {\n", g->ninputs);
+    for (int j = 0; j < g->ninputs; j++)
+      for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        if (n->op != OP_INPUT || n->attr.index != j)
+          continue;
+        out(e, "  {\"%s\", %lld, %d, {", n->name ? n->name : "", (long long)shape_numel(n->shape), n->shape.rank);
+        for (int k = 0; k < n->shape.rank; k++)
+          out(e, "%s%d", k ? ", " : "", n->shape.dim[k]);
+        out(e, "}},\n");
+      }
+    out(e, "};\n\n");
+  }
   out(e, "static const GenSpec spec = {\n");
   out(e, "  .name = \"%s\",\n  .batch = %d,\n  .chunk = CHUNK,\n", g->model, e->opt.batch);
-  out(e, "  .input_size = %lld,\n  .needs_labels = %d,\n",
-      g->input >= 0 ? (long long)shape_numel(nd(e, g->input)->shape) : 0LL, g->label >= 0);
+  out(e, "  .input_size = %ld,\n  .needs_labels = %d,\n", in_size, g->label >= 0);
   out(e, "  .n_tensors = %d,\n  .tensors = tensors,\n  .n_params = %ld,\n  .n_trainable = %ld,\n",
       g->nparams, e->n_params, e->n_trainable);
   out(e, "  .n_outputs = %d,\n  .outputs = outputs,\n  .output_at = %s,\n  .class_output = %d,\n",
@@ -813,7 +833,10 @@ static void emit_spec(CEmit *e, bool backward, int nphases) {
   out(e, "  .n_inputs = %d,\n  .input_rank = %d,\n  .input_dim = {", g->ninputs, in.rank);
   for (int i = 0; i < in.rank && i < 3; i++)
     out(e, "%s%d", i ? ", " : "", in.dim[i]);
-  out(e, "},\n  .n_classes = %d,\n};\n\n", g->n_classes);
+  out(e, "},\n  .n_classes = %d,\n", g->n_classes);
+  if (g->ninputs > 1)
+    out(e, "  .inputs = inputs,\n");
+  out(e, "};\n\n");
 }
 
 static void emit_lifecycle(CEmit *e) {

@@ -106,7 +106,7 @@ typedef struct Interp Interp;
 struct Interp {
   Graph *g;
   int n;                     // examples in the current step
-  const float *x;            // [n, input numel]
+  const float *x;            // [n, every tensor input's numel, in declaration order]
   const uint8_t *labels;     // [n], NULL when the graph reads no label
   // Test hook: when draws && draws[id], random node id takes its values
   // from draws[id] ([n, numel]) instead of the streams: the samples for

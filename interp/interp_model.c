@@ -73,6 +73,7 @@ static void model_free(NetModel *m) {
   free((void *)m->tensor_init);
   free((void *)m->tensor_buffer);
   free(m->outputs);
+  free((void *)m->inputs);
   free(m->params);
   free(m->grads);
   free(m);
@@ -88,8 +89,20 @@ NetModel *interp_model_new(Graph *g) {
   im->offset = xcalloc(g->nparams, sizeof(size_t));
   m->name = g->model;
   m->needs_labels = g->label >= 0;
-  m->input_size = g->input >= 0 ? (int)shape_numel(g->nodes[g->input].shape) : 0;
   m->n_inputs = g->ninputs;
+  // A batch row holds every tensor input in declaration order (model.h).
+  NetOutput *in = xcalloc(g->ninputs ? g->ninputs : 1, sizeof *in);
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *nd = &g->nodes[i];
+    if (nd->op != OP_INPUT)
+      continue;
+    NetOutput *o = &in[nd->attr.index];
+    *o = (NetOutput){nd->name, (size_t)shape_numel(nd->shape), nd->shape.rank, {0}};
+    for (int d = 0; d < nd->shape.rank && d < NET_MAX_RANK; d++)
+      o->dim[d] = nd->shape.dim[d];
+    m->input_size += (int)o->size;
+  }
+  m->inputs = in;
   if (g->input >= 0) {
     Shape s = g->nodes[g->input].shape;
     m->input_rank = s.rank <= 3 ? s.rank : 0;

@@ -81,6 +81,10 @@ static const OptSpec specs[] = {
   {"--val-images", "F", ARG_STRING, F(val_images), 0, 0, NULL,
    "a validation set of its own (then all of the training file trains)"},
   {"--val-labels", "F", ARG_STRING, F(val_labels), 0, 0, NULL, "its labels"},
+  {"--train-targets", "F", ARG_STRING, F(train_targets), 0, 0, NULL,
+   "a model's second input (a dense target), one per training example (IDX or .npy)"},
+  {"--test-targets", "F", ARG_STRING, F(test_targets), 0, 0, NULL, "the same for the test examples"},
+  {"--val-targets", "F", ARG_STRING, F(val_targets), 0, 0, NULL, "the same for --val-images"},
   {"--normalize", "SPEC", ARG_STRING, F(normalize), 0, 0, NULL,
    "(x - mean) / std per channel: auto, MEAN,STD or M1,..:S1,..; kept in checkpoints"},
   {"--augment", "SPEC", ARG_STRING, F(augment), 0, 0, NULL, "training only: crop=PAD, flip or crop=PAD,flip"},
@@ -395,8 +399,14 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
           "--predict DIR";
   else if ((is_given(given, "--val-fraction") + is_given(given, "--val-count") + !!o->val_images) > 1)
     bad = "--val-fraction, --val-count and --val-images exclude each other";
-  else if (!o->val_images != !o->val_labels)
-    bad = "--val-images and --val-labels go together";
+  else if (o->val_labels && !o->val_images)
+    bad = "--val-labels needs --val-images";
+  else if ((o->test_targets || o->val_targets) && !o->train_targets)
+    bad = "--test-targets and --val-targets need --train-targets";
+  else if (o->val_targets && !o->val_images)
+    bad = "--val-targets needs --val-images";
+  else if (o->train_targets && o->augment)
+    bad = "--augment moves the first input only, so it does not apply with --train-targets";
   if (bad) {
     fprintf(stderr, "error: %s\n", bad);
     return 2;
@@ -471,6 +481,7 @@ static double now(void) {
 
 typedef struct {
   float *x;                  // [batch, input_size]
+  float *x0;                 // [batch, first input's floats] with targets (mnist_batch_rows), else NULL
   uint8_t *labels;           // [batch]
   float **outs;              // [n_outputs] -> [batch, size]
   int *order;                // [train.n]
@@ -480,6 +491,7 @@ typedef struct {
 
 static void work_free(Work *w, int n_outputs) {
   free(w->x);
+  free(w->x0);
   free(w->labels);
   if (w->outs)
     for (int i = 0; i < n_outputs; i++)
@@ -506,6 +518,7 @@ static uint8_t *decay_mask(const NetModel *m) {
 static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int early) {
   memset(w, 0, sizeof *w);
   int ok = (w->x = malloc(sizeof(float) * batch * (size_t)(m->input_size > 0 ? m->input_size : 1))) &&
+           (!m->inputs || (w->x0 = malloc(sizeof(float) * batch * m->inputs[0].size))) &&
            (w->labels = malloc(batch)) &&
            (w->outs = calloc(m->n_outputs ? m->n_outputs : 1, sizeof *w->outs)) &&
            (w->order = malloc(sizeof(int) * (size_t)(ntrain > 0 ? ntrain : 1)));
@@ -524,6 +537,18 @@ static int has_accuracy(const NetModel *m) {
   return m->needs_labels && m->class_output >= 0 && m->class_output < m->n_outputs;
 }
 
+// mnist_batch_prep into w->x; with targets, the prepared inputs go to
+// w->x0 and each row of w->x gets its example's target after them.
+static void batch_fill(Work *w, const Mnist *d, const MnistSet *s, const int *order, int start, int n,
+                       const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
+  if (!s->t) {
+    mnist_batch_prep(d, s, order, start, n, w->x, w->labels, norm, aug, seed);
+    return;
+  }
+  mnist_batch_prep(d, s, order, start, n, w->x0, w->labels, norm, aug, seed);
+  mnist_batch_rows(s, order, start, n, w->x0, w->x);
+}
+
 // Mean loss (and accuracy, -1 without labels) over the whole set s.
 static void evaluate(NetModel *m, const Mnist *d, const MnistSet *s, const MnistNorm *norm, int batch,
                      uint64_t seed, Work *w, double *loss, double *acc) {
@@ -532,7 +557,7 @@ static void evaluate(NetModel *m, const Mnist *d, const MnistSet *s, const Mnist
   long correct = 0;
   for (int start = 0; start < s->n; start += batch) {
     int nb = s->n - start < batch ? s->n - start : batch;
-    mnist_batch_prep(d, s, NULL, start, nb, w->x, w->labels, norm, NULL, 0);
+    batch_fill(w, d, s, NULL, start, nb, norm, NULL, 0);
     float l = m->forward(m, w->x, m->needs_labels ? w->labels : NULL, nb,
                          rng_hash2(seed, (uint64_t)start), acc_on ? w->outs : NULL);
     sum += (double)l * nb;
@@ -732,6 +757,37 @@ static int optim_setup(Run *run) {
   return optim_init(&run->opt, &oc, run->m->n_trainable) ? 1 : 0;
 }
 
+// The data against the model's inputs: the examples feed the first
+// tensor input, --train-targets (and its test and validation twins) the
+// second; a third has no data.  Labels: present and below the model's
+// classes when its loss reads them.  Returns 0 or 1 (message printed).
+static int check_data(const NetModel *m, const DriverOptions *o, const Mnist *d) {
+  if (m->n_inputs > 2 || (m->n_inputs == 2 && !m->inputs)) {
+    fprintf(stderr, "error: model %s has %d tensor inputs; the data feeds two (the examples and "
+            "--train-targets)\n", m->name, m->n_inputs);
+    return 1;
+  }
+  if (m->n_inputs == 2 && !d->train.t) {
+    fprintf(stderr, "error: model %s has a second tensor input, %s: give its data with --train-targets F "
+            "(one per training example; --test-targets, --val-targets for those sets)\n", m->name,
+            m->inputs[1].name);
+    return 1;
+  }
+  const NetOutput *in0 = m->inputs ? &m->inputs[0] : NULL;
+  if (in0 ? mnist_check_input(d, m->name, in0->rank, in0->dim, (int)in0->size)
+          : mnist_check_input(d, m->name, m->input_rank, m->input_dim, m->input_size))
+    return 1;
+  if (d->train.t && mnist_check_targets(d, m->name, m->inputs[1].name, m->inputs[1].rank, m->inputs[1].dim,
+                                        (int)m->inputs[1].size))
+    return 1;
+  if (m->needs_labels && d->unlabelled) {
+    fprintf(stderr, "%s: the examples have no labels, and model %s's loss reads one%s\n", d->path[0], m->name,
+            o->train_images ? " (--train-labels F)" : "");
+    return 1;
+  }
+  return m->needs_labels && mnist_check_labels(d, m->name, m->n_classes) ? 1 : 0;
+}
+
 // Checks the model against MNIST, sets the threads, allocates the
 // optimiser state and the batch buffers.  Returns 0 or 1 (message printed).
 static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *d, DriverResult *r) {
@@ -744,15 +800,9 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   memset(r, 0, sizeof *r);
   r->val_accuracy = r->test_accuracy = -1;
   r->val_loss = NAN;                    // JSON null until an epoch is evaluated
-  // The data must fit the model: one tensor input of the images' shape,
-  // labels below its classes.
-  if (m->n_inputs > 1) {
-    fprintf(stderr, "error: model %s has %d tensor inputs; the data loader feeds one (the examples)\n", m->name,
-            m->n_inputs);
-    return 1;
-  }
-  if (mnist_check_input(d, m->name, m->input_rank, m->input_dim, m->input_size) ||
-      (m->needs_labels && mnist_check_labels(d, m->name, m->n_classes)))
+  // The data must fit the model: the examples its first tensor input, the
+  // targets (if any) its second, labels below its classes.
+  if (check_data(m, o, d))
     return 1;
   if (o->augment) {
     if (mnist_augment_check(d, &o->aug))
@@ -786,6 +836,7 @@ static int run_init(Run *run, NetModel *m, const DriverOptions *o, const Mnist *
   schedule_plateau_init(&run->tr.plateau, o->optim.lr);
   return 0;
 }
+
 
 static int norm_equal(const MnistNorm *a, const MnistNorm *b) {
   if (a->channels != b->channels)
@@ -913,8 +964,7 @@ static int train_epoch(Run *run, int epoch, Epoch *e) {
   for (int s = 0; s < steps; s++) {
     int start = s * batch;
     int nb = train->n - start < batch ? train->n - start : batch;
-    mnist_batch_prep(run->d, train, run->w.order, start, nb, run->w.x, run->w.labels, &run->norm, run->aug,
-                     aug_seed);
+    batch_fill(&run->w, run->d, train, run->w.order, start, nb, &run->norm, run->aug, aug_seed);
     uint64_t step_seed = rng_hash2(rng_hash2(rng_hash2(seed, SALT_STEP), (uint64_t)epoch), (uint64_t)s);
     float loss = m->train_step(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, step_seed);
     if (!isfinite(loss))
@@ -1162,7 +1212,7 @@ static int predict(Run *run) {
   ok = ok && grid_init(&grid, m, o->predict_grid) == 0;
   for (int start = 0; ok && start < s->n; start += run->batch) {
     int nb = s->n - start < run->batch ? s->n - start : run->batch;
-    mnist_batch_prep(run->d, s, NULL, start, nb, run->w.x, run->w.labels, &run->norm, NULL, 0);
+    batch_fill(&run->w, run->d, s, NULL, start, nb, &run->norm, NULL, 0);
     m->forward(m, run->w.x, m->needs_labels ? run->w.labels : NULL, nb, rng_hash2(seed, (uint64_t)start),
                run->w.outs);
     for (int j = 0; ok && j < m->n_outputs; j++)
@@ -1376,9 +1426,10 @@ int driver_main(NetModel *m, int argc, char **argv) {
     return rc;
   }
   if (o.train_images || o.train_labels || o.test_images || o.test_labels) {
-    if (!o.train_images || !o.train_labels || !o.test_images != !o.test_labels) {
-      fprintf(stderr, "error: --train-images and --train-labels go together (and --test-images and "
-              "--test-labels, which are optional)\n");
+    // Labels are optional (a model whose loss reads none, paired data).
+    if (!o.train_images || (o.test_labels && !o.test_images)) {
+      fprintf(stderr, "error: --train-labels, --test-images and --test-labels need --train-images (and "
+              "--test-labels --test-images)\n");
       return 2;
     }
     if (mnist_load_files(&d, o.train_images, o.train_labels, o.test_images, o.test_labels))
@@ -1393,6 +1444,16 @@ int driver_main(NetModel *m, int argc, char **argv) {
       mnist_free(&d);
       return 1;
     }
+  }
+  // After the split: the training file's targets divide as its examples did.
+  if (o.train_targets && m->n_inputs < 2) {
+    fprintf(stderr, "error: --train-targets: model %s has no second tensor input to feed them to\n", m->name);
+    mnist_free(&d);
+    return 1;
+  }
+  if (o.train_targets && mnist_load_targets(&d, o.train_targets, o.test_targets, o.val_targets)) {
+    mnist_free(&d);
+    return 1;
   }
   DriverResult r;
   rc = driver_run(m, &o, &d, &r);

@@ -133,6 +133,8 @@ typedef struct {
   const char *normalize;      // --normalize SPEC (NULL: the checkpoint's, else none)
   const char *augment;        // --augment SPEC (NULL: none)
   MnistAugment aug;           // parsed from augment
+  // The data of a model's second tensor input (docs/data.md, "Targets").
+  const char *train_targets, *test_targets, *val_targets;
 } DriverOptions;
 
 enum { DRIVER_SPLIT_TEST, DRIVER_SPLIT_VAL, DRIVER_SPLIT_TRAIN };

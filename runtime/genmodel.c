@@ -371,6 +371,7 @@ NetModel *genmodel_create(const GenSpec *sp, NetError *err) {
   for (int i = 0; i < 3; i++)
     m->input_dim[i] = sp->input_dim[i];
   m->n_classes = sp->n_classes;
+  m->inputs = sp->inputs;
   m->max_batch = sp->batch;
   m->n_tensors = sp->n_tensors;
   m->tensors = sp->tensors;

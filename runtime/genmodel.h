@@ -123,7 +123,7 @@ typedef struct {
   const GenTranspose *transposes;
   GenChunkFn forward;        // the chunk's forward ops: exports and loss in its arena
   GenChunkFn backward;       // then its gradient into G; NULL without a loss
-  int n_inputs;              // tensor inputs (the data feeds the first)
+  int n_inputs;              // tensor inputs (input_size: the floats of all of them)
   int input_rank;            // the first input's per-example shape
   int input_dim[3];
   int n_classes;             // K of the label (labels must be < K), 0 if unknown
@@ -133,6 +133,9 @@ typedef struct {
   const GenPhase *phases;
   // NetModel.tensor_init and tensor_buffer (NULL: none).
   const uint8_t *tensor_init, *tensor_buffer;
+  // Several tensor inputs: each one's name and per-example shape, in the
+  // order of a batch row (NetModel.inputs); NULL for one input.
+  const NetOutput *inputs;
 } GenSpec;
 
 struct GenModel {

@@ -112,10 +112,10 @@ int mnist_load(Mnist *d, const char *dir) {
     mnist_free(d);
     return -1;
   }
-  d->train = (MnistSet){ntrain - nval, d->mem[0], d->mem[1], NULL, MNIST_PIXELS};
-  d->val = (MnistSet){nval, d->mem[0] + (size_t)(ntrain - nval) * MNIST_PIXELS,
-                      d->mem[1] + (ntrain - nval), NULL, MNIST_PIXELS};
-  d->test = (MnistSet){ntest, d->mem[2], d->mem[3], NULL, MNIST_PIXELS};
+  d->train = (MnistSet){.n = ntrain - nval, .images = d->mem[0], .labels = d->mem[1], .size = MNIST_PIXELS};
+  d->val = (MnistSet){.n = nval, .images = d->mem[0] + (size_t)(ntrain - nval) * MNIST_PIXELS,
+                      .labels = d->mem[1] + (ntrain - nval), .size = MNIST_PIXELS};
+  d->test = (MnistSet){.n = ntest, .images = d->mem[2], .labels = d->mem[3], .size = MNIST_PIXELS};
   d->rank = 3;
   d->dim[0] = 1, d->dim[1] = 28, d->dim[2] = 28;
   return 0;
@@ -135,23 +135,24 @@ static int split(Mnist *d, const char *dir, int ntrain) {
   if (d->val.images) d->val.images += (size_t)(ntrain - nval) * MNIST_PIXELS;
   if (d->val.x) d->val.x += (size_t)(ntrain - nval) * d->val.size;
   d->val.labels += ntrain - nval;
+  if (d->val.t) d->val.t += (size_t)(ntrain - nval) * d->val.tsize;
   return 0;
 }
 
 // One split of a Dataset as an MnistSet: the floats are taken over (*x),
-// the labels copied to bytes into *lab.
+// the labels copied to bytes into *lab (zeros when it has none: the
+// driver refuses those for a model that reads labels).
 static int from_dataset(MnistSet *s, Dataset *ds, float **x, uint8_t **lab) {
-  if (!ds->y || ds->classes > 256 || ds->rank > 3 || ds->size > INT32_MAX) {
-    fprintf(stderr, "%s: %s; the trainers take labelled examples of rank 1 to 3 and labels 0..255\n",
-            ds->name, !ds->y ? "examples without labels" : ds->classes > 256 ? "labels above 255"
-                              : "examples of rank above 3");
+  if (ds->classes > 256 || ds->rank > 3 || ds->size > INT32_MAX) {
+    fprintf(stderr, "%s: %s; the trainers take examples of rank 1 to 3 and labels 0..255\n",
+            ds->name, ds->classes > 256 ? "labels above 255" : "examples of rank above 3");
     return -1;
   }
-  if (!(*lab = malloc((size_t)ds->n))) {
+  if (!(*lab = calloc((size_t)ds->n, 1))) {
     fprintf(stderr, "%s: out of memory\n", ds->name);
     return -1;
   }
-  for (int i = 0; i < ds->n; i++)
+  for (int i = 0; ds->y && i < ds->n; i++)
     (*lab)[i] = (uint8_t)ds->y[i];
   *x = ds->x;
   ds->x = NULL;
@@ -171,6 +172,7 @@ static int is_mnist_dir(const char *path) {
 // The loaded splits as Mnist (the driver's view); frees s.
 static int from_splits(Mnist *d, DataSplits *s, const char *path) {
   int rc = -1;
+  d->unlabelled = !s->train.y || (s->test.n && !s->test.y) || (s->val.n && !s->val.y);
   // No test set is allowed: the driver then says so instead of testing.
   if (s->test.n && s->test.size != s->train.size)
     fprintf(stderr, "%s: test examples have %zu values, training examples %zu\n", s->test.name, s->test.size,
@@ -237,6 +239,10 @@ void mnist_free(Mnist *d) {
   }
   free(d->vfmem);
   free(d->vlab);
+  for (int i = 0; i < 3; i++) {
+    free(d->tmem[i]);
+    free(d->tpath[i]);
+  }
   memset(d, 0, sizeof *d);
 }
 
@@ -349,6 +355,7 @@ int mnist_resplit(Mnist *d, int nval) {
   if (d->val.images) d->val.images += off * MNIST_PIXELS;
   if (d->val.x) d->val.x += off * d->val.size;
   d->val.labels += off;
+  if (d->val.t) d->val.t += off * d->val.tsize;
   return 0;
 }
 
@@ -362,18 +369,101 @@ int mnist_load_val(Mnist *d, const char *images, const char *labels) {
     return -1;
   int rc = -1, tail = d->val.n;         // the validation tail trains again
   if (!s.train.y)
-    fprintf(stderr, "%s: validation examples need labels (--val-labels)\n", images);
-  else if (s.train.size != (size_t)d->train.size)
+    d->unlabelled = 1;
+  if (s.train.size != (size_t)d->train.size)
     fprintf(stderr, "%s: validation examples have %zu values, training examples %d\n", images, s.train.size,
             d->train.size);
   else if (!from_dataset(&d->val, &s.train, &d->vfmem, &d->vlab)) {
     d->train.n += tail;
     d->vpath[0] = strdup(images);
-    d->vpath[1] = strdup(labels);
+    d->vpath[1] = strdup(labels ? labels : images);
     rc = d->vpath[0] && d->vpath[1] ? 0 : -1;
   }
   datasplits_free(&s);
   return rc;
+}
+
+// ---------------------------------------------------------------- targets
+
+// One targets file: n examples of *size floats each, of the shape of the
+// first file loaded (trank 0: this is the first).  Takes the floats over
+// into d->tmem[slot].
+static int load_target(Mnist *d, int slot, const char *file, int n, const char *what) {
+  DataSplits s;
+  if (dataset_open_files(&s, file, NULL, NULL, NULL))
+    return -1;
+  Dataset *t = &s.train;
+  int rc = -1;
+  if (t->n != n)
+    fprintf(stderr, "%s: %d targets, but the %s has %d examples\n", file, t->n, what, n);
+  else if (t->size > INT32_MAX / 2)
+    fprintf(stderr, "%s: targets of %zu values each are too large\n", file, t->size);
+  else if (d->trank && t->size != (size_t)d->train.tsize)
+    fprintf(stderr, "%s: targets have %zu values, those of %s %d\n", file, t->size, d->tpath[0],
+            d->train.tsize);
+  else if ((d->tpath[slot] = strdup(file))) {
+    if (!d->trank) {
+      d->trank = t->rank;
+      for (int i = 0; i < t->rank && i < 3; i++)
+        d->tdim[i] = t->shape[i];
+      d->train.tsize = d->val.tsize = d->test.tsize = (int)t->size;
+    }
+    d->tmem[slot] = t->x;
+    t->x = NULL;
+    rc = 0;
+  }
+  datasplits_free(&s);
+  return rc;
+}
+
+int mnist_load_targets(Mnist *d, const char *train, const char *test, const char *val) {
+  int own_val = d->vlab != NULL;      // a validation file of its own, else the training file's tail
+  if (load_target(d, 0, train, own_val ? d->train.n : d->train.n + d->val.n, "training set"))
+    return -1;
+  d->train.t = d->tmem[0];
+  if (!own_val)
+    d->val.t = d->tmem[0] + (size_t)d->train.n * d->train.tsize;
+  const struct { const char *file, *what, *opt; MnistSet *set; int slot; } more[2] = {
+    {test, "test set", "--test-targets", &d->test, 1}, {val, "validation set", "--val-targets", &d->val, 2}};
+  for (int i = 0; i < 2; i++) {
+    const char *data = i == 0 ? d->path[2] : d->vpath[0];
+    int has_set = i == 0 ? d->test.n > 0 : own_val;
+    if (more[i].file && !has_set) {
+      fprintf(stderr, "%s: %s given, but the data has no %s\n", more[i].file, more[i].opt, more[i].what);
+      return -1;
+    }
+    if (!more[i].file && has_set) {
+      fprintf(stderr, "%s: the %s needs its targets too (%s F)\n", data, more[i].what, more[i].opt);
+      return -1;
+    }
+    if (!more[i].file)
+      continue;
+    if (load_target(d, more[i].slot, more[i].file, more[i].set->n, more[i].what))
+      return -1;
+    more[i].set->t = d->tmem[more[i].slot];
+  }
+  return 0;
+}
+
+int mnist_check_targets(const Mnist *d, const char *model, const char *input, int rank, const int *dim,
+                        int size) {
+  // The input check's rules, on a view of the targets as the examples.
+  Mnist v = {.rank = d->trank};
+  memcpy(v.dim, d->tdim, sizeof v.dim);
+  v.train.size = d->train.tsize;
+  v.path[0] = d->tpath[0];
+  char what[300];
+  snprintf(what, sizeof what, "%s's input %s", model, input);
+  return mnist_check_input(&v, what, rank, dim, size);
+}
+
+void mnist_batch_rows(const MnistSet *s, const int *order, int start, int n, const float *x0, float *x) {
+  size_t row = (size_t)s->size + (size_t)s->tsize;
+  for (int i = 0; i < n; i++) {
+    int k = order ? order[start + i] : start + i;
+    memcpy(x + i * row, x0 + (size_t)i * s->size, sizeof *x * (size_t)s->size);
+    memcpy(x + i * row + s->size, s->t + (size_t)k * s->tsize, sizeof *x * (size_t)s->tsize);
+  }
 }
 
 // ---------------------------------------------------------------- normalisation

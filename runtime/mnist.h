@@ -23,6 +23,8 @@ typedef struct {
   const uint8_t *labels;           // [n], below the data's classes
   const float *x;                  // [n, size] already float (other formats), else NULL
   int size;                        // floats per example (784 for MNIST)
+  const float *t;                  // [n, tsize] the targets (mnist_load_targets), else NULL
+  int tsize;                       // floats per example of t (0: none)
 } MnistSet;
 
 typedef struct {
@@ -36,6 +38,14 @@ typedef struct {
   float *vfmem;
   uint8_t *vlab;
   char *vpath[2];                  // its images and labels
+  int unlabelled;                  // the examples came without labels (all read as 0)
+  // The targets: the data of a model's second tensor input (a dense
+  // target, the clean image of a pair), example k's with example k's
+  // input, through every split, shuffle and batch.  Files: training (its
+  // train and val share it), test, validation; trank/tdim their shape.
+  float *tmem[3];
+  char *tpath[3];
+  int trank, tdim[3];
 } Mnist;
 
 // Per-channel normalisation (x - mean[c]) / std[c], in float as
@@ -66,7 +76,7 @@ int mnist_load(Mnist *d, const char *dir);
 // PATH in any format runtime/data reads (docs/data.md): a folder with the
 // MNIST file names (or a missing path) goes to mnist_load unchanged;
 // anything else is loaded by dataset_open and must have labels below 256
-// and a test set; its examples' shape is checked against the model's
+// (or none: then Mnist.unlabelled, every label 0); its examples' shape is checked against the model's
 // input by mnist_check_input.  Split as mnist_load.
 int mnist_load_any(Mnist *d, const char *path);
 // The same from four named files (IDX or .npy, any names).
@@ -94,6 +104,25 @@ void mnist_shuffle(int *order, int n, uint64_t seed);
 // labels [n] (may be NULL).
 void mnist_batch(const MnistSet *s, const int *order, int start, int n,
                  float *x, uint8_t *labels);
+
+// The targets of the training file, of the test set and (after
+// mnist_load_val) of the validation file, each IDX or .npy as
+// mnist_load_files reads them: one per example of its set, in the same
+// order, all of one shape.  test (or val) NULL: that set has none, which
+// is an error when the set exists.  Returns 0, or -1 after printing
+// "FILE: reason".
+int mnist_load_targets(Mnist *d, const char *train, const char *test, const char *val);
+
+// The targets against the model's second input (rank/dim/size as
+// mnist_check_input).  Returns 0, or -1 after printing
+// "FILE: targets are [..], model M's input NAME is [..]".
+int mnist_check_targets(const Mnist *d, const char *model, const char *input, int rank, const int *dim,
+                        int size);
+
+// Rows of a model with targets: row i of x ([n, s->size + s->tsize]) is
+// example i's prepared input x0[i] ([n, s->size], mnist_batch_prep) then
+// the target of example s[order[start + i]] (order NULL: consecutive).
+void mnist_batch_rows(const MnistSet *s, const int *order, int start, int n, const float *x0, float *x);
 
 // The examples' channels for normalisation (see MnistNorm).
 int mnist_channels(const Mnist *d);

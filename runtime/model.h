@@ -59,7 +59,7 @@ struct NetModel {
   const char *name;          // "autoencoder"
   uint64_t structure_hash;   // identifies names and shapes of the tensors (checkpoints check it)
   int needs_labels;          // the loss reads the digit labels
-  int input_size;            // floats per example (784)
+  int input_size;            // floats per example (784), of all tensor inputs together
   int max_batch;             // the largest batch a step accepts (generated code: fixed)
 
   int n_tensors;
@@ -73,8 +73,11 @@ struct NetModel {
   NetOutput *outputs;
   int class_output;          // output whose argmax is the predicted digit, or -1
 
-  // One training step on n <= max_batch examples: x is [n, input_size] in
-  // [0, 1], labels [n] (NULL when !needs_labels).  Writes the gradient of
+  // One training step on n <= max_batch examples: x is [n, input_size],
+  // labels [n] (NULL when !needs_labels).  A model with several tensor
+  // inputs reads them all from x: each example's row is its inputs one
+  // after the other, in declaration order (inputs[0].size floats of the
+  // first, then inputs[1].size of the second, ...).  Writes the gradient of
   // the batch-mean loss into grads (overwriting) and returns that loss.
   // Randomness (noise, sampling) for example i is drawn from
   // rng_stream(seed, i), so results do not depend on threads.
@@ -92,7 +95,7 @@ struct NetModel {
   void (*free)(NetModel *m);
   void *impl;                // the implementation's state
   // The model's inputs, which the data loader checks its data against.
-  int n_inputs;              // tensor inputs; the data feeds the first (x)
+  int n_inputs;              // tensor inputs, all fed through x (see train_step)
   int input_rank;            // the first input's per-example shape ([1, 28, 28]);
   int input_dim[3];          //   rank 0: unknown, only input_size is checked
   int n_classes;             // K: labels must be < K; 0 when unknown (no check)
@@ -103,6 +106,10 @@ struct NetModel {
   // norm's running statistics).  Frozen (no gradient, no optimiser state),
   // after every parameter, saved in checkpoints with them.
   const uint8_t *tensor_buffer;
+  // Every tensor input in declaration order (name, floats, per-example
+  // shape), which is also their order in a row of x; NULL when the model
+  // has one (input_size, input_rank and input_dim describe it).
+  const NetOutput *inputs;
 };
 
 // Initialise every tensor as PyTorch's defaults do (Kaiming-uniform with

@@ -58,18 +58,33 @@ static int grad_reshape(AdState *ad, const Node *n, int which, int dy) {
 
 // ---- Interpreter kernels ----
 
-// The batch x feeds the first tensor input; the data loaders feed no
-// other (the driver refuses such a model at start), so a later input reads
-// zeros, as in the generated code.
+// The batch x is [n, input_size]: each example's row holds every tensor
+// input in declaration order (attr.index), so input j starts at the
+// floats of inputs 0..j-1 (runtime/model.h).  Returns the row's floats
+// and sets *offset to input `index`'s start in it.
+static long input_layout(const Graph *g, int index, long *offset) {
+  long total = 0;
+  *offset = 0;
+  for (int i = 0; i < g->nnodes; i++)
+    if (g->nodes[i].op == OP_INPUT) {
+      long ne = (long)shape_numel(g->nodes[i].shape);
+      total += ne;
+      if (g->nodes[i].attr.index < index)
+        *offset += ne;
+    }
+  return total;
+}
+
 static void interp_input(Interp *ip, const Node *n, float *out, const float *const *in) {
   (void)in;
-  size_t bytes = (size_t)ip->n * shape_numel(n->shape) * sizeof(float);
-  if (ip->inputs)
-    memcpy(out, ip->inputs[n->attr.index], bytes);
-  else if (n->attr.index == 0)
-    memcpy(out, ip->x, bytes);
-  else
-    memset(out, 0, bytes);
+  size_t ne = (size_t)shape_numel(n->shape);
+  if (ip->inputs) {
+    memcpy(out, ip->inputs[n->attr.index], (size_t)ip->n * ne * sizeof(float));
+    return;
+  }
+  long off, total = input_layout(ip->g, n->attr.index, &off);
+  for (int i = 0; i < ip->n; i++)
+    memcpy(out + (size_t)i * ne, ip->x + (size_t)i * (size_t)total + (size_t)off, ne * sizeof(float));
 }
 
 static void interp_label(Interp *ip, const Node *n, float *out, const float *const *in) {
@@ -150,14 +165,16 @@ static void interp_sum_batch(Interp *ip, const Node *n, float *out, const float 
 // ---- Emitters ----
 
 static void emit_input(CEmit *e, int id) {
-  long ne = numel(e, id);
-  if (e->g->nodes[id].attr.index > 0) {   // not fed by the data (see interp_input)
-    out(e, "  for (int k = 0; k < CHUNK * %ld; k++)\n    %s[k] = 0.0f;\n", ne, e->name[id]);
+  long ne = numel(e, id), off, total = input_layout(e->g, e->g->nodes[id].attr.index, &off);
+  if (total == ne) {   // the only input: the row is the input
+    out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
+           "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + k] : 0.0f;\n",
+        ne, e->name[id], ne, ne);
     return;
   }
   out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + k] : 0.0f;\n",
-      ne, e->name[id], ne, ne);
+         "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + %ld + k] : 0.0f;\n",
+      ne, e->name[id], ne, total, off);
 }
 
 static void emit_label(CEmit *e, int id) {

@@ -385,7 +385,7 @@ static int load_any(Dataset *d, const char *images, const char *labels) {
   if (f == DATA_NPY)
     return dataset_load_npy(d, images, labels);
   if ((int)f >= 0)
-    fail(images, "--train-images/--test-images take IDX or .npy files");
+    fail(images, "files given by option (--train-images, --train-targets, ...) must be IDX or .npy");
   return -1;
 }
 

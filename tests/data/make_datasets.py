@@ -21,6 +21,12 @@ OUT/
   folder/     train/{cat,dog,frog}/NNN.png RGB 8x8 (one grey+alpha,
               one palette, one 16-bit image among them), test/{cat,dog,frog}
   folder.npz  the same pixels and labels as folder/ (class-sorted order)
+  pairs/      paired 1x8x8 images for a model with a second tensor input
+              (--train-targets): noisy_{train,test,val} (f32 .npy; the
+              test's as f32 IDX too) and clean_{train,test,val} (u8 .npy),
+              labels_train.npy / labels_test.npy (int64, 3 classes), and
+              mismatches: clean_short.npy (99 examples), clean_2ch.npy
+              ([100, 2, 8, 8])
   bad/        hostile files, one per reason (see BAD below)
 --big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
 for the load-time measurements.
@@ -290,8 +296,30 @@ def gen_big():
         write(path("big", "cifar10", f"data_batch_{i + 1}.bin"), bytes(rec[i * 10000 * 3073:(i + 1) * 10000 * 3073]))
 
 
+# ------------------------------------------------------------ pairs
+def gen_pairs():
+    # clean: u8 images; noisy: clean / 255 plus a deterministic offset in
+    # [-0.25, 0.25) per pixel, as float32 (exact in both writers).
+    i64 = lambda ys: b"".join(struct.pack("<q", v) for v in ys)
+    for split, n, seed in (("train", 100, 11), ("test", 30, 12), ("val", 20, 13)):
+        r = Lcg(seed)
+        clean = r.bytes(n * 64)
+        noisy = [c / 255.0 + (r.byte() - 128) / 512.0 for c in clean]
+        f32 = b"".join(struct.pack("<f", v) for v in noisy)
+        write(path("pairs", f"clean_{split}.npy"), npy("|u1", [n, 1, 8, 8], b"") + clean)
+        write(path("pairs", f"noisy_{split}.npy"), npy("<f4", [n, 1, 8, 8], b"") + f32)
+        if split == "test":
+            write(path("pairs", "noisy_test.idx"), idx(0x0D, [n, 1, 8, 8], b"".join(struct.pack(">f", v) for v in struct.unpack(f"<{n * 64}f", f32))))
+        if split != "val":
+            write(path("pairs", f"labels_{split}.npy"), npy("<i8", [n], b"") + i64([(i * 5) % 3 for i in range(n)]))
+    clean = Lcg(11).bytes(100 * 64)
+    write(path("pairs", "clean_short.npy"), npy("|u1", [99, 1, 8, 8], b"") + clean[:99 * 64])
+    write(path("pairs", "clean_2ch.npy"), npy("|u1", [100, 2, 8, 8], b"") + clean + clean)
+
+
 gen_mnist()
 gen_cifar()
+gen_pairs()
 gen_folder()
 gen_bad()
 if BIG:

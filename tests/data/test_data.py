@@ -33,6 +33,15 @@ CHECK is one of
             and on its .npz twin: equal results bit for bit, and generated
             == netc run to float rounding, with and without --augment
             crop=2,flip --normalize auto
+  pairs     models with a second tensor input fed by --train-targets
+            (pairs/): pairs_small (noisy -> clean) and pairs_labels (a
+            target and a label) train one epoch by their generated
+            trainers and by `netc run` with equal results (to float
+            rounding), 1 thread == 2 bit for bit, test inputs as IDX ==
+            as .npy, --val-images/--val-targets and --val-count carry the
+            targets; missing targets, counts or shapes that do not match,
+            --augment and labels the model needs but the data lacks are
+            errors naming the file or option
 """
 import json
 import argparse
@@ -54,6 +63,8 @@ ap.add_argument("--netc")
 ap.add_argument("--cifar-trainer")
 ap.add_argument("--resnet-trainer")
 ap.add_argument("--rgb-trainer")
+ap.add_argument("--pairs-trainer")
+ap.add_argument("--pairs-labels-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -168,7 +179,8 @@ elif A.check == "train":
     check(r.returncode == 0 and j == results.get("idx"), f"--train-images ... --test-labels (.npy) == --data: {j}")
     r = subprocess.run([A.trainer, "--train-images", npy[0], "--epochs", "1", "--quiet"], capture_output=True,
                        text=True, timeout=60)
-    check(r.returncode == 2 and "go together" in r.stderr, f"--train-images alone: usage error ({r.stderr.strip()[:100]})")
+    check(r.returncode == 1 and "have no labels, and model classifier's loss reads one (--train-labels F)" in r.stderr,
+          f"--train-images alone, for a model that reads labels: an error naming the option ({r.stderr.strip()[:100]})")
     if A.netc:
         r = subprocess.run([A.netc, "run", os.path.join(A.src, "models/classifier.net"), "--data", P("npz/data.npz"),
                             "--epochs", "1", "--json", "--quiet", "--threads", "2"], capture_output=True, text=True, timeout=300)
@@ -330,6 +342,88 @@ elif A.check == "options":
     check(rc == 1 and "leaves nothing to train on" in err, f"--val-count of every example: {err.strip()[:120]}")
     rc, _, err = train(A.trainer, *idx, "--epochs", "1", "--val-count", "5", "--val-fraction", "0.2")
     check(rc == 2 and "exclude each other" in err, f"--val-count with --val-fraction: {err.strip()[:120]}")
+elif A.check == "pairs":
+    def train(cmd, *args):
+        """(exit status, JSON without timings, stderr)."""
+        r = subprocess.run([*cmd, "--json", "--quiet", *args], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        return r.returncode, {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}, r.stderr
+
+    def close(a, b):
+        """Largest relative difference of the losses (inf when a run failed)."""
+        keys = [k for k in ("train_loss", "val_loss", "test_loss") if k in b]
+        if not a or not b or not keys:
+            return float("inf")
+        return max(abs(a[k] - b[k]) / abs(b[k]) for k in keys)
+
+    gen = [A.pairs_trainer]
+    run_ = [A.netc, "run", os.path.join(A.src, "tests/data/pairs_small.net")]
+    pairs = ["--train-images", P("pairs", "noisy_train.npy"), "--train-targets", P("pairs", "clean_train.npy"),
+             "--test-images", P("pairs", "noisy_test.npy"), "--test-targets", P("pairs", "clean_test.npy"),
+             "--epochs", "1", "--batch", "16"]
+    rc1, one, err = train(gen, *pairs, "--threads", "1")
+    rc2, two, _ = train(gen, *pairs, "--threads", "2")
+    check(rc1 == 0 and "test_loss" in one and one == two, f"pairs_small: 1 thread == 2 threads: {one} {err[:200]}")
+    rc, idx_test, _ = train(gen, *[P("pairs", "noisy_test.idx") if a == P("pairs", "noisy_test.npy") else a
+                                   for a in pairs], "--threads", "2")
+    check(rc == 0 and idx_test == two, f"pairs_small: test inputs as IDX == as .npy: {idx_test}")
+    rc, interp, err = train(run_, *pairs, "--threads", "2")
+    worst = close(two, interp)
+    check(rc == 0 and worst < 1e-5, f"pairs_small: generated trainer == netc run (losses within {worst:.1e}) {err[:200]}")
+    rc, r2, _ = train(run_, *pairs, "--threads", "1")
+    check(rc == 0 and r2 == interp, f"pairs_small netc run: 1 thread == 2 threads: {r2}")
+    val = ["--val-images", P("pairs", "noisy_val.npy"), "--val-targets", P("pairs", "clean_val.npy")]
+    rc, g, err = train(gen, *pairs, *val, "--threads", "2")
+    rc2, i, _ = train(run_, *pairs, *val, "--threads", "2")
+    check(rc == rc2 == 0 and close(g, i) < 1e-5 and g["val_loss"] != two["val_loss"],
+          f"pairs_small --val-images --val-targets: generated == netc run: {g} {err[:200]}")
+    rc, g, err = train(gen, *pairs, "--val-count", "30", "--threads", "2")
+    rc2, i, _ = train(run_, *pairs, "--val-count", "30", "--threads", "2")
+    check(rc == rc2 == 0 and close(g, i) < 1e-5, f"pairs_small --val-count 30: generated == netc run: {g} {err[:200]}")
+    # A target and a label together.
+    lab = ["--train-images", P("pairs", "noisy_train.npy"), "--train-labels", P("pairs", "labels_train.npy"),
+           "--train-targets", P("pairs", "clean_train.npy"), "--test-images", P("pairs", "noisy_test.npy"),
+           "--test-labels", P("pairs", "labels_test.npy"), "--test-targets", P("pairs", "clean_test.npy"),
+           "--epochs", "1", "--batch", "16", "--threads", "2"]
+    rc, g, err = train([A.pairs_labels_trainer], *lab)
+    rc2, i, _ = train([A.netc, "run", os.path.join(A.src, "tests/data/pairs_labels.net")], *lab)
+    check(rc == rc2 == 0 and "test_accuracy" in g and close(g, i) < 1e-5 and abs(g["test_accuracy"] - i["test_accuracy"]) < 1e-9,
+          f"pairs_labels (targets and labels): generated == netc run: {g} {i} {err[:200]}")
+    # Mistakes: each one error naming the file or the option.
+    drop = lambda args, *names: [a for k, a in enumerate(args) if a not in names and (k == 0 or args[k - 1] not in names)]
+    bad = [
+        (gen, drop(pairs, "--train-targets", "--test-targets"), 1,
+         "model pairs_small has a second tensor input, y: give its data with --train-targets F"),
+        (gen, drop(pairs, "--test-targets"), 1, "noisy_test.npy: the test set needs its targets too (--test-targets F)"),
+        (gen, [P("pairs", "clean_short.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "clean_short.npy: 99 targets, but the training set has 100 examples"),
+        (gen, drop([P("pairs", "clean_2ch.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs],
+                   "--test-images", "--test-targets"), 1,
+         "clean_2ch.npy: examples are [2, 8, 8], model pairs_small's input y expects [1, 8, 8]"),
+        (gen, [P("pairs", "clean_val.npy") if a == P("pairs", "clean_test.npy") else a for a in pairs], 1,
+         "clean_val.npy: 20 targets, but the test set has 30 examples"),
+        (gen, pairs + ["--val-targets", P("pairs", "clean_val.npy")], 2, "--val-targets needs --val-images"),
+        (gen, pairs + ["--val-images", P("pairs", "noisy_val.npy")], 1,
+         "noisy_val.npy: the validation set needs its targets too (--val-targets F)"),
+        (gen, pairs + ["--augment", "flip"], 2, "--augment moves the first input only"),
+        (gen, drop(pairs, "--test-images", "--test-targets"), 0, ""),
+        (gen, drop(pairs, "--test-images") , 1, "clean_test.npy: --test-targets given, but the data has no test set"),
+        # Hostile target files: the readers' own errors, under the same limits.
+        (gen, [P("bad", "npy-truncated.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npy-truncated.npy: "),
+        (gen, [P("bad", "npy-4-billion.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npy-4-billion.npy: "),
+        (gen, [P("bad", "npz-not-zip.npz") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npz-not-zip.npz: files given by option (--train-images, --train-targets, ...) must be IDX or .npy"),
+        ([A.trainer], ["--data", P("idx"), "--train-targets", P("pairs", "clean_train.npy"), "--epochs", "1"], 1,
+         "model classifier has no second tensor input"),
+        ([A.pairs_labels_trainer], drop(lab, "--train-labels", "--test-labels"), 1,
+         "noisy_train.npy: the examples have no labels, and model pairs_labels's loss reads one (--train-labels F)"),
+    ]
+    for cmd, args, want_rc, want in bad:
+        r = subprocess.run([*cmd, "--quiet", *args], capture_output=True, text=True, timeout=120, preexec_fn=limit)
+        check(r.returncode == want_rc and want in r.stderr, f"{os.path.basename(cmd[0])} {want or 'no test set'}: "
+              f"{r.returncode} {r.stderr.strip()[:200]}")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)
