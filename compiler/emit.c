@@ -152,7 +152,7 @@ void open_loops(CEmit *e, int id) {
     return;                  // the group's loops (emit_ew_group)
   e->ew_indent = 2;
   if (n->batched) {
-    out(e, "  for (int i = 0; i < CHUNK; i++)\n");
+    out(e, "  for (int i = 0; i < nc; i++)\n");
     e->ew_indent += 2;
   }
   if (numel(e, id) != 1) {
@@ -214,7 +214,7 @@ void layer_act_alpha(CEmit *e, int id) {
   char lit[48];
   if (!KERN_ACT_HAS_ALPHA(act) || a < 0)
     return;
-  out(e, "  kern_act_alpha(%s, CHUNK * %ld, %s, %s);\n", e->name[id], numel(e, id), act_name(act),
+  out(e, "  kern_act_alpha(%s, nc * %ld, %s, %s);\n", e->name[id], numel(e, id), act_name(act),
       flit(lit, sizeof lit, nd(e, a)->attr.alpha));
 }
 
@@ -263,11 +263,11 @@ static void emit_backward_group(CEmit *e, int lead) {
   if (dense) {
     // Dense: one GEMM per op over the whole chunk.
     if (mask >= 0 && mask_alpha(e, mask, alpha)) {
-      out(e, "  const float *dy%d = kern_mask_alpha(%s, %s, CHUNK * %ld, MASK, %s);\n", lead,
+      out(e, "  const float *dy%d = kern_mask_alpha(%s, %s, nc * %ld, MASK, %s);\n", lead,
           root_name(e, dy), root_name(e, mask), dyn, alpha);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else if (mask >= 0) {
-      out(e, "  const float *dy%d = kern_mask(%s, %s, CHUNK * %ld, MASK);\n", lead,
+      out(e, "  const float *dy%d = kern_mask(%s, %s, nc * %ld, MASK);\n", lead,
           root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else {
@@ -277,7 +277,7 @@ static void emit_backward_group(CEmit *e, int lead) {
       op_def(g->nodes[members[a]].op)->emit(e, members[a]);
     return;
   }
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
+  out(e, "  for (int i = 0; i < nc; i++) {\n");
   if (mask >= 0 && mask_alpha(e, mask, alpha)) {
     out(e, "    const float *dy = kern_mask_alpha(%s + i * %ld, %s + i * %ld, %ld, MASK, %s);\n",
         root_name(e, dy), dyn, root_name(e, mask), dyn, dyn, alpha);
@@ -332,7 +332,7 @@ static void emit_ew_group(CEmit *e, int lead) {
       emit_comment(e, j);
   int ind = 2;
   if (n->batched) {
-    out(e, "  for (int i = 0; i < CHUNK; i++)%s\n", ne == 1 ? " {" : "");
+    out(e, "  for (int i = 0; i < nc; i++)%s\n", ne == 1 ? " {" : "");
     ind += 2;
   }
   if (ne != 1) {

@@ -94,19 +94,19 @@ static void forward_chunk(const GenChunk *c) {
   const int nc = c->nc;
 
   /* models/classifier.net:12: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/classifier.net:13: label [] -> v_digit */
-  for (int i = 0; i < CHUNK; i++)
-    v_digit[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
+  for (int i = 0; i < nc; i++)
+    v_digit[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_encoder_trunk_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b,
                   v_encoder_trunk_conv1 + i * 1568, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
                   v_encoder_trunk_conv2 + i * 784, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
@@ -115,15 +115,15 @@ static void forward_chunk(const GenChunk *c) {
                       v_encoder_trunk_conv3, COL, CHUNK,
                       /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, nc, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
-  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, nc, 9, KERN_ACT_NONE);
   /* models/classifier.net:7: dense [64] + relu -> v_head_dense1 */
-  kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, head_dense1_b, v_head_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, head_dense1_b, v_head_dense1, nc, 64, KERN_ACT_RELU);
   /* models/classifier.net:8: dense [10] -> v_head_dense2 */
-  kern_dense_fwd(&s->k[6], v_head_dense1, S + 19584, head_dense2_b, v_head_dense2, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[6], v_head_dense1, S + 19584, head_dense2_b, v_head_dense2, nc, 10, KERN_ACT_NONE);
   /* models/classifier.net:8: log_softmax [10] -> t29 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *r = v_head_dense2 + i * 10;
     float mx = r[0], acc = 0.0f;
     for (int k = 1; k < 10; k++)
@@ -135,7 +135,7 @@ static void forward_chunk(const GenChunk *c) {
       t29[i * 10 + k] = r[k] - lse;
   }
   /* models/classifier.net:16: nll [] -> t30 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t30[i] = -t29[i * 10 + (int)v_digit[i]];
   }
 }
@@ -151,11 +151,11 @@ static void backward_chunk(const GenChunk *c) {
   const int n = c->n;
 
   /* models/classifier.net:16: loss_seed [] -> g31 */
-  for (int i = 0; i < CHUNK; i++) {
-    g31[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g31[i] = 1.0f / (float)n;
   }
   /* models/classifier.net:8: log_softmax_grad [10], nll_grad folded -> g33 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const int lab = (int)v_digit[i];
     for (int k = 0; k < 10; k++)
       g33[i * 10 + k] = (k == lab ? -g31[i] : 0.0f) + g31[i] * expf(t29[i * 10 + k]);
@@ -167,16 +167,16 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_head_dense2_b, 0, sizeof(float) * 10);
   const float *dy34 = g33;
   kern_dense_dx(&s->k[7], dy34, head_dense2_w, g34);
-  kern_dense_dw(&s->k[8], dy34, v_head_dense1, d_head_dense2_w, DYT, CHUNK, 10);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[8], dy34, v_head_dense1, d_head_dense2_w, DYT, CHUNK, nc, 64, 10);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy34 + i * 10, 10, 1, d_head_dense2_b);
   /* models/classifier.net:7: dense_dw param [64, 9], relu mask folded -> d_head_dense1_w */
   /* models/classifier.net:7: bias_grad param [64], relu mask folded -> d_head_dense1_b */
   memset(d_head_dense1_w, 0, sizeof(float) * 576);
   memset(d_head_dense1_b, 0, sizeof(float) * 64);
-  const float *dy38 = kern_mask(g34, v_head_dense1, CHUNK * 64, MASK);
-  kern_dense_dw(&s->k[9], dy38, v_encoder_dense1, d_head_dense1_w, DYT, CHUNK, 64);
-  for (int i = 0; i < CHUNK; i++)
+  const float *dy38 = kern_mask(g34, v_head_dense1, nc * 64, MASK);
+  kern_dense_dw(&s->k[9], dy38, v_encoder_dense1, d_head_dense1_w, DYT, CHUNK, nc, 9, 64);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy38 + i * 64, 64, 1, d_head_dense1_b);
 }
 

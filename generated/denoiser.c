@@ -136,20 +136,20 @@ static void forward_chunk(const GenChunk *c) {
     R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));
 
   /* models/denoiser.net:7: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/denoiser.net:9: noise [1, 28, 28] -> t21 */
-  memcpy(t21, v_x, sizeof(float) * CHUNK * 784);
+  memcpy(t21, v_x, sizeof(float) * nc * 784);
   for (int i = 0; i < nc; i++)
     noise_apply(t21 + i * 784, 784, 0.0f, 1.0f, 0.5f, 0.5f, &R[i]);
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_encoder_trunk_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], t21 + i * 784, encoder_trunk_conv1_w, encoder_trunk_conv1_b,
                   v_encoder_trunk_conv1 + i * 1568, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
                   v_encoder_trunk_conv2 + i * 784, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
@@ -158,29 +158,29 @@ static void forward_chunk(const GenChunk *c) {
                       v_encoder_trunk_conv3, COL, CHUNK,
                       /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_encoder_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_encoder_trunk_conv3, S + 0, encoder_trunk_dense1_b, v_encoder_trunk_dense1, nc, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:18: dense [9] -> v_encoder_dense1 */
-  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_encoder_trunk_dense1, S + 18432, encoder_dense1_b, v_encoder_dense1, nc, 9, KERN_ACT_NONE);
   /* models/autoencoder.net:22: dense [64] + relu -> v_decoder_dense1 */
-  kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, decoder_dense1_b, v_decoder_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[5], v_encoder_dense1, S + 19008, decoder_dense1_b, v_decoder_dense1, nc, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:23: dense [288] + relu -> v_decoder_dense2 */
-  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 19584, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 19584, decoder_dense2_b, v_decoder_dense2, nc, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
   kern_deconv_fwd_chunk(&s->k[7], v_decoder_dense2, S + 38016, decoder_deconv1_b,
                         v_decoder_deconv1, COL, CHUNK, /* Ci */ 32,
                         /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
                     v_decoder_deconv2 + i * 1568, COL,
                     /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
                     v_decoder_deconv3 + i * 784, COL,
                     /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/denoiser.net:12: mse [] -> t43 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t43[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
 }
@@ -197,11 +197,11 @@ static void backward_chunk(const GenChunk *c) {
   const int n = c->n;
 
   /* models/denoiser.net:12: loss_seed [] -> g44 */
-  for (int i = 0; i < CHUNK; i++) {
-    g44[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g44[i] = 1.0f / (float)n;
   }
   /* models/autoencoder.net:27: sigmoid_grad [1, 28, 28], mse_grad folded -> g46 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
       g46[i * 784 + k] = (g44[i] * 2.0f * (v_decoder_deconv3[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * v_decoder_deconv3[i * 784 + k] * (1.0f - v_decoder_deconv3[i * 784 + k]);
   /* models/autoencoder.net:27: deconv2d_dx [8, 14, 14] -> g47 */
@@ -209,7 +209,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:27: bias_grad param [1] -> d_decoder_deconv3_b */
   memset(d_decoder_deconv3_w, 0, sizeof(float) * 72);
   memset(d_decoder_deconv3_b, 0, sizeof(float) * 1);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g46 + i * 784;
     kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g47 + i * 1568, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
@@ -222,7 +222,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:26: bias_grad param [8], relu mask folded -> d_decoder_deconv2_b */
   memset(d_decoder_deconv2_w, 0, sizeof(float) * 1152);
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g47 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
     kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g51 + i * 784, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
@@ -235,33 +235,33 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:25: bias_grad param [16], relu mask folded -> d_decoder_deconv1_b */
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 4608);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
-  const float *dy55 = kern_mask(g51, v_decoder_deconv1, CHUNK * 784, MASK);
+  const float *dy55 = kern_mask(g51, v_decoder_deconv1, nc * 784, MASK);
   kern_deconv_dx_chunk(&s->k[2], dy55, decoder_deconv1_w, g55, COL, CHUNK,
                        /* Ci */ 32, /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_dw(&s->k[12], dy55 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy55 + i * 784, 16, 49, d_decoder_deconv1_b);
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g60 */
   /* models/autoencoder.net:23: dense_dw param [288, 64], relu mask folded -> d_decoder_dense2_w */
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
-  const float *dy60 = kern_mask(g55, v_decoder_dense2, CHUNK * 288, MASK);
+  const float *dy60 = kern_mask(g55, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy60, decoder_dense2_w, g60);
-  kern_dense_dw(&s->k[13], dy60, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, 288);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[13], dy60, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy60 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g64 */
   /* models/autoencoder.net:22: dense_dw param [64, 9], relu mask folded -> d_decoder_dense1_w */
   /* models/autoencoder.net:22: bias_grad param [64], relu mask folded -> d_decoder_dense1_b */
   memset(d_decoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
-  const float *dy64 = kern_mask(g60, v_decoder_dense1, CHUNK * 64, MASK);
+  const float *dy64 = kern_mask(g60, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy64, decoder_dense1_w, g64);
-  kern_dense_dw(&s->k[14], dy64, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, 64);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[14], dy64, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy64 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/autoencoder.net:18: dense_dx [64] -> g67 */
   /* models/autoencoder.net:18: dense_dw param [9, 64] -> d_encoder_dense1_w */
@@ -270,38 +270,38 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy67 = g64;
   kern_dense_dx(&s->k[5], dy67, encoder_dense1_w, g67);
-  kern_dense_dw(&s->k[15], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, 9);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[15], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy67 + i * 9, 9, 1, d_encoder_dense1_b);
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g71 */
   /* models/autoencoder.net:13: dense_dw param [64, 288], relu mask folded -> d_encoder_trunk_dense1_w */
   /* models/autoencoder.net:13: bias_grad param [64], relu mask folded -> d_encoder_trunk_dense1_b */
   memset(d_encoder_trunk_dense1_w, 0, sizeof(float) * 18432);
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
-  const float *dy71 = kern_mask(g67, v_encoder_trunk_dense1, CHUNK * 64, MASK);
+  const float *dy71 = kern_mask(g67, v_encoder_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy71, encoder_trunk_dense1_w, g71);
-  kern_dense_dw(&s->k[16], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, 64);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[16], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy71 + i * 64, 64, 1, d_encoder_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g76 */
   /* models/autoencoder.net:11: conv2d_dw param [32, 16, 3, 3], relu mask folded -> d_encoder_trunk_conv3_w */
   /* models/autoencoder.net:11: bias_grad param [32], relu mask folded -> d_encoder_trunk_conv3_b */
   memset(d_encoder_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_encoder_trunk_conv3_b, 0, sizeof(float) * 32);
-  const float *dy76 = kern_mask(g71, v_encoder_trunk_conv3, CHUNK * 288, MASK);
+  const float *dy76 = kern_mask(g71, v_encoder_trunk_conv3, nc * 288, MASK);
   kern_conv_dx_chunk(&s->k[7], dy76, S + 43856, g76, COL, CHUNK,
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[12], dy76 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy76 + i * 288, 32, 9, d_encoder_trunk_conv3_b);
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g80 */
   /* models/autoencoder.net:10: conv2d_dw param [16, 8, 3, 3], relu mask folded -> d_encoder_trunk_conv2_w */
   /* models/autoencoder.net:10: bias_grad param [16], relu mask folded -> d_encoder_trunk_conv2_b */
   memset(d_encoder_trunk_conv2_w, 0, sizeof(float) * 1152);
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g76 + i * 784, v_encoder_trunk_conv2 + i * 784, 784, MASK);
     kern_conv_dx(&s->k[8], dy, S + 48464, g80 + i * 1568, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
@@ -313,7 +313,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:9: bias_grad param [8], relu mask folded -> d_encoder_trunk_conv1_b */
   memset(d_encoder_trunk_conv1_w, 0, sizeof(float) * 72);
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g80 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
     kern_conv_dw(&s->k[10], dy, t21 + i * 784, d_encoder_trunk_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);

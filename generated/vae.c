@@ -165,16 +165,16 @@ static void forward_chunk(const GenChunk *c) {
     R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));
 
   /* models/vae.net:12: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/autoencoder.net:9: conv2d [8, 14, 14] + relu -> v_trunk_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], v_x + i * 784, trunk_conv1_w, trunk_conv1_b,
                   v_trunk_conv1 + i * 1568, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_trunk_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_trunk_conv1 + i * 1568, trunk_conv2_w, trunk_conv2_b,
                   v_trunk_conv2 + i * 784, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
@@ -183,55 +183,55 @@ static void forward_chunk(const GenChunk *c) {
                       v_trunk_conv3, COL, CHUNK,
                       /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 2, 0, /* Ho Wo */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:13: dense [64] + relu -> v_trunk_dense1 */
-  kern_dense_fwd(&s->k[3], v_trunk_conv3, S + 0, trunk_dense1_b, v_trunk_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_trunk_conv3, S + 0, trunk_dense1_b, v_trunk_dense1, nc, 64, KERN_ACT_RELU);
   /* models/vae.net:8: dense [9] -> v_mu_head_dense1 */
-  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 18432, mu_head_dense1_b, v_mu_head_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 18432, mu_head_dense1_b, v_mu_head_dense1, nc, 9, KERN_ACT_NONE);
   /* models/vae.net:9: dense [9] -> v_logvar_head_dense1 */
-  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 9, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_trunk_dense1, S + 19008, logvar_head_dense1_b, v_logvar_head_dense1, nc, 9, KERN_ACT_NONE);
   /* models/vae.net:16: mul [9] -> t35 */
   /* models/vae.net:16: exp [9] -> t36 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++) {
       float t35 = 0.5f * v_logvar_head_dense1[i * 9 + k];
       t36[i * 9 + k] = expf(t35);
     }
   /* models/vae.net:16: normal [9] -> t37 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++)
-      t37[i * 9 + k] = i < nc ? (float)rng_normal(&R[i]) : 0.0f;
+      t37[i * 9 + k] = (float)rng_normal(&R[i]);
   /* models/vae.net:16: mul [9] -> t38 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++)
       t38[i * 9 + k] = t36[i * 9 + k] * t37[i * 9 + k];
   /* models/vae.net:16: add [9] -> t39 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++)
       t39[i * 9 + k] = v_mu_head_dense1[i * 9 + k] + t38[i * 9 + k];
   /* models/autoencoder.net:22: dense [64] + relu -> v_decoder_dense1 */
-  kern_dense_fwd(&s->k[5], t39, S + 19584, decoder_dense1_b, v_decoder_dense1, CHUNK, 64, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[5], t39, S + 19584, decoder_dense1_b, v_decoder_dense1, nc, 64, KERN_ACT_RELU);
   /* models/autoencoder.net:23: dense [288] + relu -> v_decoder_dense2 */
-  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 20160, decoder_dense2_b, v_decoder_dense2, CHUNK, 288, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[6], v_decoder_dense1, S + 20160, decoder_dense2_b, v_decoder_dense2, nc, 288, KERN_ACT_RELU);
   /* models/autoencoder.net:25: deconv2d [16, 7, 7] + relu -> v_decoder_deconv1 */
   kern_deconv_fwd_chunk(&s->k[7], v_decoder_dense2, S + 38592, decoder_deconv1_b,
                         v_decoder_deconv1, COL, CHUNK, /* Ci */ 32,
                         /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 43200, decoder_deconv2_b,
                     v_decoder_deconv2 + i * 1568, COL,
                     /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 44352, decoder_deconv3_b,
                     v_decoder_deconv3 + i * 784, COL,
                     /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/vae.net:19: mse [] -> t51 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t51[i] = kern_sqdiff_sum(v_decoder_deconv3 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
   /* models/vae.net:19: exp [9] -> t53 */
   /* models/vae.net:19: mul [9] -> t54 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++) {
       t53[i * 9 + k] = expf(v_logvar_head_dense1[i * 9 + k]);
       t54[i * 9 + k] = v_mu_head_dense1[i * 9 + k] * v_mu_head_dense1[i * 9 + k];
@@ -239,21 +239,21 @@ static void forward_chunk(const GenChunk *c) {
   /* models/vae.net:19: add [9] -> t55 */
   /* models/vae.net:19: sub [9] -> t57 */
   /* models/vae.net:19: sub [9] -> t58 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++) {
       float t55 = t53[i * 9 + k] + t54[i * 9 + k];
       float t57 = t55 - 1.0f;
       t58[i * 9 + k] = t57 - v_logvar_head_dense1[i * 9 + k];
     }
   /* models/vae.net:19: sum [] -> t59 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t59[i] = kern_sum(t58 + i * 9, 9);
   }
   /* models/vae.net:19: mul [] -> t60 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     t60[i] = 4.99999987e-06f * t59[i];
   /* models/vae.net:19: add [] -> t61 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     t61[i] = t51[i] + t60[i];
 }
 
@@ -269,17 +269,17 @@ static void backward_chunk(const GenChunk *c) {
   const int n = c->n;
 
   /* models/vae.net:19: loss_seed [] -> g62 */
-  for (int i = 0; i < CHUNK; i++) {
-    g62[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g62[i] = 1.0f / (float)n;
   }
   /* models/vae.net:19: mul [] -> g63 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     g63[i] = g62[i] * 4.99999987e-06f;
   /* models/vae.net:19: broadcast [9] -> g64 */
   /* models/vae.net:19: neg [9] -> g65 */
   /* models/vae.net:19: mul [9] -> g66 */
   /* models/vae.net:19: mul [9] -> g67 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++) {
       g64[i * 9 + k] = g63[i];
       g65[i * 9 + k] = -g64[i * 9 + k];
@@ -288,17 +288,17 @@ static void backward_chunk(const GenChunk *c) {
     }
   /* models/vae.net:19: add [9] -> g68 */
   /* models/vae.net:19: mul [9] -> g69 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++) {
       g68[i * 9 + k] = g66[i * 9 + k] + g67[i * 9 + k];
       g69[i * 9 + k] = g64[i * 9 + k] * t53[i * 9 + k];
     }
   /* models/vae.net:19: add [9] -> g70 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++)
       g70[i * 9 + k] = g65[i * 9 + k] + g69[i * 9 + k];
   /* models/autoencoder.net:27: sigmoid_grad [1, 28, 28], mse_grad folded -> g72 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
       g72[i * 784 + k] = (g62[i] * 2.0f * (v_decoder_deconv3[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * v_decoder_deconv3[i * 784 + k] * (1.0f - v_decoder_deconv3[i * 784 + k]);
   /* models/autoencoder.net:27: deconv2d_dx [8, 14, 14] -> g73 */
@@ -306,7 +306,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:27: bias_grad param [1] -> d_decoder_deconv3_b */
   memset(d_decoder_deconv3_w, 0, sizeof(float) * 72);
   memset(d_decoder_deconv3_b, 0, sizeof(float) * 1);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g72 + i * 784;
     kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g73 + i * 1568, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
@@ -319,7 +319,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:26: bias_grad param [8], relu mask folded -> d_decoder_deconv2_b */
   memset(d_decoder_deconv2_w, 0, sizeof(float) * 1152);
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g73 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
     kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g77 + i * 784, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
@@ -332,39 +332,39 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:25: bias_grad param [16], relu mask folded -> d_decoder_deconv1_b */
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 4608);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
-  const float *dy81 = kern_mask(g77, v_decoder_deconv1, CHUNK * 784, MASK);
+  const float *dy81 = kern_mask(g77, v_decoder_deconv1, nc * 784, MASK);
   kern_deconv_dx_chunk(&s->k[2], dy81, decoder_deconv1_w, g81, COL, CHUNK,
                        /* Ci */ 32, /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_dw(&s->k[12], dy81 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy81 + i * 784, 16, 49, d_decoder_deconv1_b);
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g86 */
   /* models/autoencoder.net:23: dense_dw param [288, 64], relu mask folded -> d_decoder_dense2_w */
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
   memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
-  const float *dy86 = kern_mask(g81, v_decoder_dense2, CHUNK * 288, MASK);
+  const float *dy86 = kern_mask(g81, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy86, decoder_dense2_w, g86);
-  kern_dense_dw(&s->k[13], dy86, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, 288);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[13], dy86, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy86 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g90 */
   /* models/autoencoder.net:22: dense_dw param [64, 9], relu mask folded -> d_decoder_dense1_w */
   /* models/autoencoder.net:22: bias_grad param [64], relu mask folded -> d_decoder_dense1_b */
   memset(d_decoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
-  const float *dy90 = kern_mask(g86, v_decoder_dense1, CHUNK * 64, MASK);
+  const float *dy90 = kern_mask(g86, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy90, decoder_dense1_w, g90);
-  kern_dense_dw(&s->k[14], dy90, t39, d_decoder_dense1_w, DYT, CHUNK, 64);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[14], dy90, t39, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy90 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/vae.net:16: add [9] -> g93 */
   /* models/vae.net:16: mul [9] -> g94 */
   /* models/vae.net:16: mul [9] -> g95 */
   /* models/vae.net:16: mul [9] -> g96 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++) {
       g93[i * 9 + k] = g68[i * 9 + k] + g90[i * 9 + k];
       float g94 = g90[i * 9 + k] * t37[i * 9 + k];
@@ -372,7 +372,7 @@ static void backward_chunk(const GenChunk *c) {
       g96[i * 9 + k] = g95 * 0.5f;
     }
   /* models/vae.net:16: add [9] -> g97 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 9; k++)
       g97[i * 9 + k] = g70[i * 9 + k] + g96[i * 9 + k];
   /* models/vae.net:9: dense_dx [64] -> g98 */
@@ -382,8 +382,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy98 = g97;
   kern_dense_dx(&s->k[5], dy98, logvar_head_dense1_w, g98);
-  kern_dense_dw(&s->k[15], dy98, v_trunk_dense1, d_logvar_head_dense1_w, DYT, CHUNK, 9);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[15], dy98, v_trunk_dense1, d_logvar_head_dense1_w, DYT, CHUNK, nc, 64, 9);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy98 + i * 9, 9, 1, d_logvar_head_dense1_b);
   /* models/vae.net:8: dense_dx [64] -> g101 */
   /* models/vae.net:8: dense_dw param [9, 64] -> d_mu_head_dense1_w */
@@ -392,11 +392,11 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy101 = g93;
   kern_dense_dx(&s->k[5], dy101, mu_head_dense1_w, g101);
-  kern_dense_dw(&s->k[15], dy101, v_trunk_dense1, d_mu_head_dense1_w, DYT, CHUNK, 9);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[15], dy101, v_trunk_dense1, d_mu_head_dense1_w, DYT, CHUNK, nc, 64, 9);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy101 + i * 9, 9, 1, d_mu_head_dense1_b);
   /* models/vae.net:8: add [64] -> g102 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)
       g102[i * 64 + k] = g98[i * 64 + k] + g101[i * 64 + k];
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g106 */
@@ -404,30 +404,30 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:13: bias_grad param [64], relu mask folded -> d_trunk_dense1_b */
   memset(d_trunk_dense1_w, 0, sizeof(float) * 18432);
   memset(d_trunk_dense1_b, 0, sizeof(float) * 64);
-  const float *dy106 = kern_mask(g102, v_trunk_dense1, CHUNK * 64, MASK);
+  const float *dy106 = kern_mask(g102, v_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy106, trunk_dense1_w, g106);
-  kern_dense_dw(&s->k[16], dy106, v_trunk_conv3, d_trunk_dense1_w, DYT, CHUNK, 64);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[16], dy106, v_trunk_conv3, d_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy106 + i * 64, 64, 1, d_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g111 */
   /* models/autoencoder.net:11: conv2d_dw param [32, 16, 3, 3], relu mask folded -> d_trunk_conv3_w */
   /* models/autoencoder.net:11: bias_grad param [32], relu mask folded -> d_trunk_conv3_b */
   memset(d_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_trunk_conv3_b, 0, sizeof(float) * 32);
-  const float *dy111 = kern_mask(g106, v_trunk_conv3, CHUNK * 288, MASK);
+  const float *dy111 = kern_mask(g106, v_trunk_conv3, nc * 288, MASK);
   kern_conv_dx_chunk(&s->k[7], dy111, S + 44432, g111, COL, CHUNK,
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[12], dy111 + i * 288, v_trunk_conv2 + i * 784, d_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy111 + i * 288, 32, 9, d_trunk_conv3_b);
   /* models/autoencoder.net:10: conv2d_dx [8, 14, 14], relu mask folded -> g115 */
   /* models/autoencoder.net:10: conv2d_dw param [16, 8, 3, 3], relu mask folded -> d_trunk_conv2_w */
   /* models/autoencoder.net:10: bias_grad param [16], relu mask folded -> d_trunk_conv2_b */
   memset(d_trunk_conv2_w, 0, sizeof(float) * 1152);
   memset(d_trunk_conv2_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g111 + i * 784, v_trunk_conv2 + i * 784, 784, MASK);
     kern_conv_dx(&s->k[8], dy, S + 49040, g115 + i * 1568, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
@@ -439,7 +439,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:9: bias_grad param [8], relu mask folded -> d_trunk_conv1_b */
   memset(d_trunk_conv1_w, 0, sizeof(float) * 72);
   memset(d_trunk_conv1_b, 0, sizeof(float) * 8);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g115 + i * 1568, v_trunk_conv1 + i * 1568, 1568, MASK);
     kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_trunk_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);

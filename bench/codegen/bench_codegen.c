@@ -2,8 +2,12 @@
 // interpreter on the same weights and batch, and the machine's sgemm rate.
 //
 //   bench-codegen [--threads N] [--runs R] [--what gen|interp|sgemm|all]
-//                 [--clock wall|cpu]
+//                 [--clock wall|cpu] [--batch B[,B...]]
 //
+// --batch times the generated trainer's step at the given batch sizes
+// (each at most the model's batch, 256) instead of at the full batch only:
+// one row per size, with the same number of images per run, so that a
+// small batch's cost per image can be set against the full batch's.
 // Each measurement: warm-up, then R timed runs (each a fixed number of
 // steps of a full batch); prints the median and min/max of the runs, one
 // JSON object per line.  FLOPs are counted from the gradient graph: 2 per
@@ -86,14 +90,28 @@ static void report(const char *who, const char *what, int threads, Stat s, doubl
   fflush(stdout);
 }
 
+static const char usage[] =
+    "usage: bench-codegen [--threads N] [--runs R] [--what gen|interp|sgemm|all]\n"
+    "                     [--clock wall|cpu] [--batch B[,B...]]\n"
+    "One JSON line per measurement: images/s (median, min, max of R runs) of the\n"
+    "generated autoencoder and of the interpreter, and OpenBLAS sgemm 2048^3.\n"
+    "--batch: the generated trainer's train and inference steps at these batch\n"
+    "sizes only (each <= 256), the same number of images per run for each.\n";
+
 int main(int argc, char **argv) {
   int threads = 1, runs = 5;
-  const char *what = "all";
+  const char *what = "all", *batches = NULL;
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(usage, stdout);
+      return 0;
+    }
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--runs")) runs = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--what")) what = argv[i + 1];
     else if (!strcmp(argv[i], "--clock")) clock_id = strcmp(argv[i + 1], "cpu") ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
+    else if (!strcmp(argv[i], "--batch")) batches = argv[i + 1];
   }
   if (runs < 1) runs = 1;
   if (runs > 64) runs = 64;
@@ -146,6 +164,29 @@ int main(int argc, char **argv) {
   float *outs[2] = {o0, o1};
   model_init_params(gen, 1);
 
+  if (batches) {
+    // Small batches: every size sees the same images per run (40 and 100
+    // full batches' worth), so the rows compare cost per image directly.
+    gen->set_threads(gen, threads);
+    for (const char *p = batches; *p;) {
+      int b = atoi(p);
+      if (b < 1 || b > B) {
+        fprintf(stderr, "bench-codegen: --batch %d: must be 1..%d\n", b, B);
+        return 2;
+      }
+      Stat t = measure(gen, x, b, (40 * B + b - 1) / b, runs, 1, outs);
+      Stat f = measure(gen, x, b, (100 * B + b - 1) / b, runs, 0, outs);
+      printf("{\"impl\":\"generated\",\"batch\":%d,\"threads\":%d,\"train_images_per_second\":%.1f,"
+             "\"train_min\":%.1f,\"train_max\":%.1f,\"inference_images_per_second\":%.1f,"
+             "\"inference_min\":%.1f,\"inference_max\":%.1f}\n",
+             b, threads, t.median, t.lo, t.hi, f.median, f.lo, f.hi);
+      fflush(stdout);
+      while (*p && *p != ',') p++;
+      if (*p == ',') p++;
+    }
+    what = "";
+    all = 0;
+  }
   if (all || !strcmp(what, "gen")) {
     gen->set_threads(gen, threads);
     report("generated", "train", threads, measure(gen, x, B, 40, runs, 1, outs), train);

@@ -212,7 +212,7 @@ static void emit_softmax(CEmit *e, int id) {
     fail(n, "softmax of an unbatched value is not supported");
   const char *x = root_name(e, n->in[0]), *y = e->name[id];
   long K = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n"
+  out(e, "  for (int i = 0; i < nc; i++) {\n"
          "    const float *r = %s + i * %ld;\n    float *o = %s + i * %ld, mx = r[0];\n"
          "    for (int k = 1; k < %ld; k++)\n      mx = r[k] > mx ? r[k] : mx;\n"
          "    double s = 0;\n    for (int k = 0; k < %ld; k++)\n      s += o[k] = expf(r[k] - mx);\n"
@@ -224,7 +224,7 @@ static void emit_softmax_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
   const char *d = root_name(e, n->in[0]), *y = root_name(e, n->in[1]), *o = e->name[id];
   long K = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n"
+  out(e, "  for (int i = 0; i < nc; i++) {\n"
          "    const float *dy = %s + i * %ld, *y = %s + i * %ld;\n    double s = 0;\n"
          "    for (int k = 0; k < %ld; k++)\n      s += (double)dy[k] * y[k];\n"
          "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = y[k] * (dy[k] - (float)s);\n  }\n",

@@ -548,7 +548,7 @@ static void emit_conv_general(CEmit *e, int id) {
   int P = Ho * Wo, K = Ci * c.k[0] * c.k[1], Kg = K / c.groups;
   int gi = gemm(e, "conv forward", P, Co / c.groups, Kg, P, Kg, P, 0);
   if ((long)K * P > e->col) e->col = (long)K * P;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+  out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_convg_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                   %s + i * %d, COL, /* Co */ %d,\n",
       gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id], Co * P, Co);
@@ -566,7 +566,7 @@ static void emit_deconv_general(CEmit *e, int id) {
   need_param(e, n, n->in[1]);
   int gi = gemm(e, "deconv forward", Pi, Kg, Ci / c.groups, Pi, Ci, Pi, 0);
   if ((long)K * Pi > e->col) e->col = (long)K * Pi;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+  out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_deconvg_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
          "                     %s + i * %d, COL, /* Ci */ %d,\n",
       gi, root_name(e, n->in[0]), Ci * Pi, e->wt[nd(e, n->in[1])->param], bias_name(e, n), e->name[id],
@@ -688,7 +688,7 @@ static void emit_conv(CEmit *e, int id) {
   }
   int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
   if ((long)K * P > e->col) e->col = (long)K * P;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+  out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                  %s + i * %d, COL,\n"
          "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
@@ -721,7 +721,7 @@ static void emit_deconv(CEmit *e, int id) {
   }
   int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
   if ((long)K * Pi > e->col) e->col = (long)K * Pi;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+  out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
          "                    %s + i * %d, COL,\n"
          "                    /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
@@ -762,13 +762,13 @@ static void emit_chunk_bwd(CEmit *e, int id) {
     long dyn = (long)Co * Ho * Wo;
     if (deconv) {
       gi = gemm(e, "deconv dw", K, Ci, P, K, P, K, 1);
-      out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+      out(e, "  for (int i = 0; i < nc; i++)\n"
              "    kern_deconv_dw(&s->k[%d], dy%d + i * %ld, %s + i * %d, %s, COL,\n"
              "                   /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
           gi, e->bwd_lead, dyn, root_name(e, n->in[1]), Ci * P, e->name[id], Co, Ho, Wo, k, st, pd, Hi, Wi);
     } else {
       gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
-      out(e, "  for (int i = 0; i < CHUNK; i++)\n"
+      out(e, "  for (int i = 0; i < nc; i++)\n"
              "    kern_conv_dw(&s->k[%d], dy%d + i * %ld, %s + i * %d, %s, COL,\n"
              "                 /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
           gi, e->bwd_lead, dyn, root_name(e, n->in[1]), Ci * Hi * Wi, e->name[id], Ci, Hi, Wi, k, st, pd, Ho, Wo);
@@ -858,7 +858,7 @@ static void emit_bias_grad(CEmit *e, int id) {
   const Shape ds = nd(e, e->f->dy[id])->shape;
   long dyn = (long)shape_numel(ds);
   if (e->bwd_dense)
-    out(e, "  for (int i = 0; i < CHUNK; i++)\n    kern_bias_grad(dy%d + i * %ld, %d, %ld, %s);\n",
+    out(e, "  for (int i = 0; i < nc; i++)\n    kern_bias_grad(dy%d + i * %ld, %d, %ld, %s);\n",
         e->bwd_lead, dyn, ds.dim[0], dyn / ds.dim[0], e->name[id]);
   else
     out(e, "    kern_bias_grad(dy, %d, %ld, %s);\n", ds.dim[0], dyn / ds.dim[0], e->name[id]);

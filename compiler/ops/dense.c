@@ -115,7 +115,7 @@ static void emit_dense(CEmit *e, int id) {
   int in = (int)numel(e, n->in[0]), o = (int)numel(e, id);
   need_param(e, n, n->in[1]);
   int gi = gemm(e, "dense forward", o, e->chunk, in, o, in, o, 0);
-  out(e, "  kern_dense_fwd(&s->k[%d], %s, S + %ld, %s, %s, CHUNK, %d, %s);\n", gi,
+  out(e, "  kern_dense_fwd(&s->k[%d], %s, S + %ld, %s, %s, nc, %d, %s);\n", gi,
       root_name(e, n->in[0]), e->wt[nd(e, n->in[1])->param], root_name(e, n->in[2]), e->name[id], o,
       layer_act(e, id));
   layer_act_alpha(e, id);
@@ -134,8 +134,8 @@ static void emit_dense_dw(CEmit *e, int id) {
   const Node *n = nd(e, id);
   int o = (int)numel(e, e->f->dy[id]), in = (int)numel(e, n->in[1]);
   int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 1);
-  out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, %d);\n", gi, e->bwd_lead, root_name(e, n->in[1]),
-      e->name[id], o);
+  out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, nc, %d, %d);\n", gi, e->bwd_lead,
+      root_name(e, n->in[1]), e->name[id], in, o);
   if ((long)o * e->chunk > e->dyt) e->dyt = (long)o * e->chunk;
 }
 

@@ -167,34 +167,34 @@ static void interp_sum_batch(Interp *ip, const Node *n, float *out, const float 
 static void emit_input(CEmit *e, int id) {
   long ne = numel(e, id), off, total = input_layout(e->g, e->g->nodes[id].attr.index, &off);
   if (total == ne) {   // the only input: the row is the input
-    out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-           "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + k] : 0.0f;\n",
+    out(e, "  for (int i = 0; i < nc; i++)\n    for (int k = 0; k < %ld; k++)\n"
+           "      %s[i * %ld + k] = x[(size_t)(i0 + i) * %ld + k];\n",
         ne, e->name[id], ne, ne);
     return;
   }
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? x[(size_t)(i0 + i) * %ld + %ld + k] : 0.0f;\n",
+  out(e, "  for (int i = 0; i < nc; i++)\n    for (int k = 0; k < %ld; k++)\n"
+         "      %s[i * %ld + k] = x[(size_t)(i0 + i) * %ld + %ld + k];\n",
       ne, e->name[id], ne, total, off);
 }
 
 static void emit_label(CEmit *e, int id) {
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n"
-         "    %s[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;\n", e->name[id]);
+  out(e, "  for (int i = 0; i < nc; i++)\n"
+         "    %s[i] = labels ? (float)labels[i0 + i] : 0.0f;\n", e->name[id]);
 }
 
 // Random draws come from the example's own stream R[i] (rng_stream(seed,
 // example index)), node after node in graph order, as the interpreter does.
 static void emit_normal(CEmit *e, int id) {
   long ne = numel(e, id);
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = i < nc ? (float)rng_normal(&R[i]) : 0.0f;\n",
+  out(e, "  for (int i = 0; i < nc; i++)\n    for (int k = 0; k < %ld; k++)\n"
+         "      %s[i * %ld + k] = (float)rng_normal(&R[i]);\n",
       ne, e->name[id], ne);
 }
 
 static void emit_noise(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
-  out(e, "  memcpy(%s, %s, sizeof(float) * CHUNK * %ld);\n", e->name[id], root_name(e, n->in[0]), ne);
+  out(e, "  memcpy(%s, %s, sizeof(float) * nc * %ld);\n", e->name[id], root_name(e, n->in[0]), ne);
   char a[64], b[64], c[64], d[64];
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    noise_apply(%s + i * %ld, %ld, %s, %s, %s, %s, &R[i]);\n",
@@ -203,8 +203,8 @@ static void emit_noise(CEmit *e, int id) {
 }
 
 static void emit_loss_seed(CEmit *e, int id) {
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
-  out(e, "    %s[i] = i < nc ? 1.0f / (float)n : 0.0f;\n", e->name[id]);
+  out(e, "  for (int i = 0; i < nc; i++) {\n");
+  out(e, "    %s[i] = 1.0f / (float)n;\n", e->name[id]);
   out(e, "  }\n");
 }
 
@@ -216,12 +216,12 @@ static void emit_broadcast(CEmit *e, int id) {
   out(e, "%s;\n", a);
 }
 
-// sum_batch: the chunk's partial sum over its examples (padding adds 0).
+// sum_batch: the chunk's partial sum over its real examples.
 static void emit_sum_batch(CEmit *e, int id) {
   long no = numel(e, id);
   const char *x = root_name(e, nd(e, id)->in[0]);
   out(e, "  for (int k = 0; k < %ld; k++) {\n    float acc = 0.0f;\n"
-         "    for (int i = 0; i < CHUNK; i++)\n      acc += %s[i * %ld + k];\n"
+         "    for (int i = 0; i < nc; i++)\n      acc += %s[i * %ld + k];\n"
          "    %s[k] = acc;\n  }\n", no, x, no, e->name[id]);
 }
 

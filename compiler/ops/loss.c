@@ -227,7 +227,7 @@ static void emit_cross_entropy(CEmit *e, int id) {
   if (!nd(e, n->in[0])->batched)
     fail(n, "cross_entropy of an unbatched value is not supported");
   long K = numel(e, n->in[0]);
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n"
+  out(e, "  for (int i = 0; i < nc; i++) {\n"
          "    const float *r = %s + i * %ld;\n    float mx = r[0];\n"
          "    for (int k = 1; k < %ld; k++)\n      mx = r[k] > mx ? r[k] : mx;\n"
          "    double s = 0;\n    for (int k = 0; k < %ld; k++)\n      s += exp((double)r[k] - mx);\n"
@@ -240,7 +240,7 @@ static void emit_cross_entropy_grad(CEmit *e, int id) {
   long K = numel(e, id);
   char dl[128];
   operand(e, dl, sizeof dl, n->in[0], true);
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n"
+  out(e, "  for (int i = 0; i < nc; i++) {\n"
          "    const float *r = %s + i * %ld;\n    float *o = %s + i * %ld, mx = r[0];\n"
          "    for (int k = 1; k < %ld; k++)\n      mx = r[k] > mx ? r[k] : mx;\n"
          "    double s = 0;\n    for (int k = 0; k < %ld; k++)\n      s += o[k] = expf(r[k] - mx);\n"
@@ -263,7 +263,7 @@ static void emit_pointwise(CEmit *e, int id) {
   // The elements' terms into the scratch COL, then kern_sum (eight partial
   // sums): both loops vectorise, where one summing in double would not.
   if (m > e->col) e->col = m;
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n    for (int k = 0; k < %ld; k++) {\n", m);
+  out(e, "  for (int i = 0; i < nc; i++) {\n    for (int k = 0; k < %ld; k++) {\n", m);
   if (uses_d)
     out(e, "      const float d = fabsf(%s - %s);\n", p, t);
   if (n->op == OP_BCE_LOGITS)

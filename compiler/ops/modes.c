@@ -82,8 +82,8 @@ static void emit_dropout_mask(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
   char keep[64], scale[64];
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = !train ? 1.0f : i < nc && rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
+  out(e, "  for (int i = 0; i < nc; i++)\n    for (int k = 0; k < %ld; k++)\n"
+         "      %s[i * %ld + k] = !train ? 1.0f : rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
       ne, e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));
 }
 
@@ -473,7 +473,7 @@ static void emit_batch_norm(CEmit *e, int id) {
   out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
   out(e, "    const float alpha = %s[%d + ch] * %s[ch];\n", st, C, e->name[n->in[2]]);
   out(e, "    const float beta = %s[ch] - %s[ch] * alpha;\n", e->name[n->in[3]], st);
-  bn_loops(e, "CHUNK", P, "  ");
+  bn_loops(e, "nc", P, "  ");
   const char *ind = P > 1 ? "  " : "";
   switch (e->f->act[id]) {
   case KERN_ACT_RELU:

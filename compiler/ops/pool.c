@@ -468,7 +468,7 @@ static void batched_only(CEmit *e, int id) {
 // and the window's clipped bounds h0..h1, w0..w1 (literal offsets when no
 // padding: every window is inside the input).
 static void pool_loops(CEmit *e, const Pool *q) {
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n", q->C);
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n", q->C);
   out(e, "    for (int oh = 0; oh < %d; oh++)\n      for (int ow = 0; ow < %d; ow++) {\n", q->OH, q->OW);
   if (q->p == 0) {
     out(e, "        const int h0 = oh * %d, h1 = h0 + %d, w0 = ow * %d, w1 = w0 + %d;\n", q->s, q->k, q->s, q->k);
@@ -516,7 +516,7 @@ static bool pool_tiles(const Pool *q) { return pool_inside(q) && q->s == q->k; }
 // whose windows lie inside the input; p points at the window's top-left
 // input.
 static void tile_loops(CEmit *e, const Pool *q, const char *x) {
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++)\n", q->C, q->OH);
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int oh = 0; oh < %d; oh++)\n", q->C, q->OH);
   out(e, "      for (int ow = 0; ow < %d; ow++) {\n", q->OW);
   out(e, "        const float *p = %s + i * %d + oh * %d + ow * %d;\n", x, q->H * q->W, q->s * q->W, q->s);
 }
@@ -550,7 +550,7 @@ static void emit_max_pool2d_tiles(CEmit *e, int id, const Pool *q) {
 static void emit_max_pool2d_grad_tiles(CEmit *e, int id, const Pool *q) {
   const Node *n = nd(e, id);
   if (q->H % q->k || q->W % q->k)
-    out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
+    out(e, "  memset(%s, 0, sizeof(float) * nc * %ld);\n", e->name[id], numel(e, id));
   tile_loops(e, q, root_name(e, n->in[1]));
   emit_taps(e, q, true);
   out(e, "        const float g = %s[(i * %d + oh) * %d + ow];\n", root_name(e, n->in[0]), q->OH, q->OW);
@@ -583,8 +583,8 @@ static void emit_max_padded(CEmit *e, int id, const Pool *q, bool grad) {
   inside_range(q, q->H, q->OH, &rlo, &rhi);
   inside_range(q, q->W, q->OW, &clo, &chi);
   if (grad)
-    out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", o, numel(e, id));
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", q->C, q->OH);
+    out(e, "  memset(%s, 0, sizeof(float) * nc * %ld);\n", o, numel(e, id));
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", q->C, q->OH);
   out(e, "      const int in = oh >= %d && oh < %d;\n", rlo, rhi);
   if (grad)
     out(e, "      int a[%d];\n", q->OW);
@@ -658,9 +658,9 @@ static void emit_max_pool2d_grad(CEmit *e, int id) {
     emit_max_padded(e, id, &q, true);
     return;
   }
-  out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
+  out(e, "  memset(%s, 0, sizeof(float) * nc * %ld);\n", e->name[id], numel(e, id));
   if (pool_inside(&q)) {   // overlapping windows: the maxima's offsets in one loop, the adds in another
-    out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n      int a[%d];\n", q.C,
+    out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n      int a[%d];\n", q.C,
         q.OH, q.OW);
     out(e, "      for (int ow = 0; ow < %d; ow++) {\n", q.OW);
     out(e, "        const float *p = %s + i * %d + oh * %d + ow * %d;\n", root_name(e, n->in[1]), q.H * q.W,
@@ -715,8 +715,8 @@ static void emit_avg_pool2d_grad(CEmit *e, int id) {
   Pool q = pool_of(&n->shape, &nd(e, n->in[0])->shape, &n->attr);
   if (pool_tiles(&q)) {   // each window's block of dx is dy / k^2
     if (q.H % q.k || q.W % q.k)
-      out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
-    out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++)\n", q.C, q.OH);
+      out(e, "  memset(%s, 0, sizeof(float) * nc * %ld);\n", e->name[id], numel(e, id));
+    out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int oh = 0; oh < %d; oh++)\n", q.C, q.OH);
     out(e, "      for (int ow = 0; ow < %d; ow++) {\n", q.OW);
     out(e, "        const float g = %s[(i * %d + oh) * %d + ow] / %d.0f;\n", root_name(e, n->in[0]), q.OH, q.OW,
         q.k * q.k);
@@ -726,7 +726,7 @@ static void emit_avg_pool2d_grad(CEmit *e, int id) {
     out(e, "      }\n");
     return;
   }
-  out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
+  out(e, "  memset(%s, 0, sizeof(float) * nc * %ld);\n", e->name[id], numel(e, id));
   pool_loops(e, &q);
   out(e, "        const float g = %s[(i * %d + oh) * %d + ow] / %d.0f;\n", root_name(e, n->in[0]), q.OH, q.OW,
       q.k * q.k);
@@ -739,7 +739,7 @@ static void emit_global_avg_pool(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   long hw = numel(e, n->in[0]) / n->shape.dim[0];
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++) {\n    float s = 0.0f;\n", n->shape.dim[0]);
+  out(e, "  for (int i = 0; i < nc * %d; i++) {\n    float s = 0.0f;\n", n->shape.dim[0]);
   out(e, "    for (int k = 0; k < %ld; k++)\n      s += %s[i * %ld + k];\n", hw, root_name(e, n->in[0]), hw);
   out(e, "    %s[i] = s / %ld.0f;\n  }\n", e->name[id], hw);
 }
@@ -748,7 +748,7 @@ static void emit_global_avg_pool_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   long hw = numel(e, id) / n->shape.dim[0];
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++) {\n    const float g = %s[i] / %ld.0f;\n", n->shape.dim[0],
+  out(e, "  for (int i = 0; i < nc * %d; i++) {\n    const float g = %s[i] / %ld.0f;\n", n->shape.dim[0],
       root_name(e, n->in[0]), hw);
   out(e, "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = g;\n  }\n", hw, e->name[id], hw);
 }
@@ -759,7 +759,7 @@ static void emit_upsample(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   int H = nd(e, n->in[0])->shape.dim[1], W = nd(e, n->in[0])->shape.dim[2], s = n->attr.stride;
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int h = 0; h < %d; h++) {\n", n->shape.dim[0], H);
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int h = 0; h < %d; h++) {\n", n->shape.dim[0], H);
   out(e, "      const float *xr = %s + (i * %d + h) * %d;\n", root_name(e, n->in[0]), H, W);
   out(e, "      float *yr = %s + (i * %d + h) * %d;\n", e->name[id], H, s * s * W);
   out(e, "      for (int w = 0; w < %d; w++)\n        for (int v = 0; v < %d; v++)\n"
@@ -775,7 +775,7 @@ static void emit_upsample_grad(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   int H = n->shape.dim[1], W = n->shape.dim[2], s = n->attr.stride;
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int h = 0; h < %d; h++)\n", n->shape.dim[0], H);
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int h = 0; h < %d; h++)\n", n->shape.dim[0], H);
   out(e, "      for (int w = 0; w < %d; w++) {\n", W);
   out(e, "        const float *p = %s + (i * %d + h) * %d + w * %d;\n", root_name(e, n->in[0]), H, s * s * W, s);
   emit_sum_taps(e, s, s * W);
@@ -804,7 +804,7 @@ static void emit_upsample_bilinear(CEmit *e, int id) {
   out(e, "  {\n");
   emit_lerp_table(e, "h", H * s, s, H);
   emit_lerp_table(e, "w", W * s, s, W);
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", n->shape.dim[0], H * s);
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", n->shape.dim[0], H * s);
   out(e, "      const float *r0 = %s + i * %d + h0[oh] * %d, *r1 = %s + i * %d + h1[oh] * %d;\n",
       root_name(e, n->in[0]), H * W, W, root_name(e, n->in[0]), H * W, W);
   out(e, "      const float a = hl[oh];\n      float *y = %s + (i * %d + oh) * %d;\n", e->name[id], H * s, W * s);
@@ -820,8 +820,8 @@ static void emit_upsample_bilinear_grad(CEmit *e, int id) {
   out(e, "  {\n");
   emit_lerp_table(e, "h", H * s, s, H);
   emit_lerp_table(e, "w", W * s, s, W);
-  out(e, "  memset(%s, 0, sizeof(float) * CHUNK * %ld);\n", e->name[id], numel(e, id));
-  out(e, "  for (int i = 0; i < CHUNK * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", n->shape.dim[0], H * s);
+  out(e, "  memset(%s, 0, sizeof(float) * nc * %ld);\n", e->name[id], numel(e, id));
+  out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int oh = 0; oh < %d; oh++) {\n", n->shape.dim[0], H * s);
   out(e, "      float *r0 = %s + i * %d + h0[oh] * %d, *r1 = %s + i * %d + h1[oh] * %d;\n", e->name[id], H * W, W,
       e->name[id], H * W, W);
   out(e, "      const float a = hl[oh];\n      const float *d = %s + (i * %d + oh) * %d;\n", root_name(e, n->in[0]),
@@ -835,7 +835,7 @@ static void emit_concat(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   long m = numel(e, id), off = 0;
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
+  out(e, "  for (int i = 0; i < nc; i++) {\n");
   for (int j = 0; j < n->nin; j++) {
     long mj = numel(e, n->in[j]);
     out(e, "    memcpy(%s + i * %ld + %ld, %s + i * %ld, sizeof(float) * %ld);\n", e->name[id], m, off,
@@ -849,7 +849,7 @@ static void emit_slice(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   long m = numel(e, id), md = numel(e, n->in[0]), off = m / n->shape.dim[0] * n->attr.start;
-  out(e, "  for (int i = 0; i < CHUNK; i++)\n    memcpy(%s + i * %ld, %s + i * %ld + %ld, sizeof(float) * %ld);\n",
+  out(e, "  for (int i = 0; i < nc; i++)\n    memcpy(%s + i * %ld, %s + i * %ld + %ld, sizeof(float) * %ld);\n",
       e->name[id], m, root_name(e, n->in[0]), md, off, m);
 }
 

@@ -190,7 +190,7 @@ static void row_begin(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (n->nin > 0 && !nd(e, n->in[0])->batched)
     fail(n, "per-example reduction of an unbatched value is not supported");
-  out(e, "  for (int i = 0; i < CHUNK; i++) {\n");
+  out(e, "  for (int i = 0; i < nc; i++) {\n");
 }
 
 static void row_end(CEmit *e) { out(e, "  }\n"); }

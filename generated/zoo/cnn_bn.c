@@ -160,14 +160,14 @@ static void forward_phase0(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/cnn_bn.net:17: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/zoo/cnn_bn.net:18: label [] -> v_digit */
-  for (int i = 0; i < CHUNK; i++)
-    v_digit[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
+  for (int i = 0; i < nc; i++)
+    v_digit[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/cnn_bn.net:9: conv2d [16, 28, 28] -> v_cnn_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], v_x + i * 784, cnn_conv1_w, cnn_conv1_b,
                   v_cnn_conv1 + i * 12544, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
@@ -214,7 +214,7 @@ static void forward_phase1(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t29[16 + ch] * cnn_bn1_w[ch];
     const float beta = cnn_bn1_b[ch] - t29[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
         {
           const float v = v_cnn_conv1[i * 12544 + ch * 784 + q] * alpha + beta;
@@ -222,7 +222,7 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:10: conv2d [32, 14, 14] -> v_cnn_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_cnn_bn1 + i * 12544, cnn_conv2_w, cnn_conv2_b,
                   v_cnn_conv2 + i * 6272, COL,
                   /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
@@ -275,7 +275,7 @@ static void forward_phase2(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t33[32 + ch] * cnn_bn2_w[ch];
     const float beta = cnn_bn2_b[ch] - t33[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
         {
           const float v = v_cnn_conv2[i * 6272 + ch * 196 + q] * alpha + beta;
@@ -283,7 +283,7 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:11: conv2d [32, 7, 7] -> v_cnn_conv3 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[2], v_cnn_bn2 + i * 6272, cnn_conv3_w, cnn_conv3_b,
                   v_cnn_conv3 + i * 1568, COL,
                   /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
@@ -338,7 +338,7 @@ static void forward_phase3(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t37[32 + ch] * cnn_bn3_w[ch];
     const float beta = cnn_bn3_b[ch] - t37[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 49; q++)
         {
           const float v = v_cnn_conv3[i * 1568 + ch * 49 + q] * alpha + beta;
@@ -346,15 +346,15 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [1568] -> t41 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
-      t41[i * 1568 + k] = !train ? 1.0f : i < nc && rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+      t41[i * 1568 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
   /* models/zoo/cnn_bn.net:12: dropout [1568] -> t42 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
       t42[i * 1568 + k] = v_cnn_bn3[i * 1568 + k] * t41[i * 1568 + k];
   /* models/zoo/cnn_bn.net:12: dense [64] -> v_cnn_dense1 */
-  kern_dense_fwd(&s->k[3], t42, S + 0, cnn_dense1_b, v_cnn_dense1, CHUNK, 64, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[3], t42, S + 0, cnn_dense1_b, v_cnn_dense1, nc, 64, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:12: bn_stats param [2, 64] -> t44 */
   if (!train) {
     for (int ch = 0; ch < 64; ch++) {
@@ -402,24 +402,24 @@ static void forward_phase4(const GenChunk *c) {
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t44[64 + ch] * cnn_bn4_w[ch];
     const float beta = cnn_bn4_b[ch] - t44[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       {
         const float v = v_cnn_dense1[i * 64 + ch] * alpha + beta;
         v_cnn_bn4[i * 64 + ch] = v > 0.0f ? v : 0.0f;
       }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [64] -> t47 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)
-      t47[i * 64 + k] = !train ? 1.0f : i < nc && rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+      t47[i * 64 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
   /* models/zoo/cnn_bn.net:12: dropout [64] -> t48 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)
       t48[i * 64 + k] = v_cnn_bn4[i * 64 + k] * t47[i * 64 + k];
   /* models/zoo/cnn_bn.net:13: dense [10] -> v_cnn_dense2 */
-  kern_dense_fwd(&s->k[4], t48, S + 100352, cnn_dense2_b, v_cnn_dense2, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], t48, S + 100352, cnn_dense2_b, v_cnn_dense2, nc, 10, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:13: log_softmax [10] -> t50 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *r = v_cnn_dense2 + i * 10;
     float mx = r[0], acc = 0.0f;
     for (int k = 1; k < 10; k++)
@@ -431,7 +431,7 @@ static void forward_phase4(const GenChunk *c) {
       t50[i * 10 + k] = r[k] - lse;
   }
   /* models/zoo/cnn_bn.net:20: nll [] -> t51 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t51[i] = -t50[i * 10 + (int)v_digit[i]];
   }
 }
@@ -447,11 +447,11 @@ static void backward_phase0(const GenChunk *c) {
   const int n = c->n;
 
   /* models/zoo/cnn_bn.net:20: loss_seed [] -> g52 */
-  for (int i = 0; i < CHUNK; i++) {
-    g52[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g52[i] = 1.0f / (float)n;
   }
   /* models/zoo/cnn_bn.net:13: log_softmax_grad [10], nll_grad folded -> g54 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const int lab = (int)v_digit[i];
     for (int k = 0; k < 10; k++)
       g54[i * 10 + k] = (k == lab ? -g52[i] : 0.0f) + g52[i] * expf(t50[i * 10 + k]);
@@ -463,12 +463,12 @@ static void backward_phase0(const GenChunk *c) {
   memset(d_cnn_dense2_b, 0, sizeof(float) * 10);
   const float *dy55 = g54;
   kern_dense_dx(&s->k[5], dy55, cnn_dense2_w, g55);
-  kern_dense_dw(&s->k[6], dy55, t48, d_cnn_dense2_w, DYT, CHUNK, 10);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[6], dy55, t48, d_cnn_dense2_w, DYT, CHUNK, nc, 64, 10);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy55 + i * 10, 10, 1, d_cnn_dense2_b);
   /* models/zoo/cnn_bn.net:12: mul [64] -> g58 */
   /* models/zoo/cnn_bn.net:12: relu_grad [64] -> g59 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++) {
       float g58 = g55[i * 64 + k] * t47[i * 64 + k];
       g59[i * 64 + k] = v_cnn_bn4[i * 64 + k] > 0.0f ? g58 : 0.0f;
@@ -523,12 +523,12 @@ static void backward_phase1(const GenChunk *c) {
   memset(d_cnn_dense1_b, 0, sizeof(float) * 64);
   const float *dy64 = g61;
   kern_dense_dx(&s->k[7], dy64, cnn_dense1_w, g64);
-  kern_dense_dw(&s->k[8], dy64, t42, d_cnn_dense1_w, DYT, CHUNK, 64);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[8], dy64, t42, d_cnn_dense1_w, DYT, CHUNK, nc, 1568, 64);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy64 + i * 64, 64, 1, d_cnn_dense1_b);
   /* models/zoo/cnn_bn.net:12: mul [1568] -> g67 */
   /* models/zoo/cnn_bn.net:11: relu_grad [32, 7, 7] -> g69 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++) {
       g67[i * 1568 + k] = g64[i * 1568 + k] * t41[i * 1568 + k];
       g69[i * 1568 + k] = v_cnn_bn3[i * 1568 + k] > 0.0f ? g67[i * 1568 + k] : 0.0f;
@@ -588,7 +588,7 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:11: bias_grad param [32] -> d_cnn_conv3_b */
   memset(d_cnn_conv3_w, 0, sizeof(float) * 9216);
   memset(d_cnn_conv3_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g71 + i * 1568;
     kern_conv_dx(&s->k[9], dy, S + 100992, g74 + i * 6272, COL,
                  /* Ci H W */ 32, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
@@ -597,7 +597,7 @@ static void backward_phase2(const GenChunk *c) {
     kern_bias_grad(dy, 32, 49, d_cnn_conv3_b);
   }
   /* models/zoo/cnn_bn.net:10: relu_grad [32, 14, 14] -> g77 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
       g77[i * 6272 + k] = v_cnn_bn2[i * 6272 + k] > 0.0f ? g74[i * 6272 + k] : 0.0f;
   /* models/zoo/cnn_bn.net:10: bn_grad_stats param [4, 32] -> g78 */
@@ -655,7 +655,7 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:10: bias_grad param [32] -> d_cnn_conv2_b */
   memset(d_cnn_conv2_w, 0, sizeof(float) * 4608);
   memset(d_cnn_conv2_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g79 + i * 6272;
     kern_conv_dx(&s->k[11], dy, S + 110208, g82 + i * 12544, COL,
                  /* Ci H W */ 16, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
@@ -664,7 +664,7 @@ static void backward_phase3(const GenChunk *c) {
     kern_bias_grad(dy, 32, 196, d_cnn_conv2_b);
   }
   /* models/zoo/cnn_bn.net:9: relu_grad [16, 28, 28] -> g85 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 12544; k++)
       g85[i * 12544 + k] = v_cnn_bn1[i * 12544 + k] > 0.0f ? g82[i * 12544 + k] : 0.0f;
   /* models/zoo/cnn_bn.net:9: bn_grad_stats param [4, 16] -> g86 */
@@ -713,7 +713,7 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:9: bias_grad param [16] -> d_cnn_conv1_b */
   memset(d_cnn_conv1_w, 0, sizeof(float) * 144);
   memset(d_cnn_conv1_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g87 + i * 12544;
     kern_conv_dw(&s->k[13], dy, v_x + i * 784, d_cnn_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);

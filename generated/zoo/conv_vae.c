@@ -141,58 +141,58 @@ static void forward_chunk(const GenChunk *c) {
     R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));
 
   /* models/zoo/conv_vae.net:30: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/zoo/conv_vae.net:15: conv2d [16, 14, 14] + relu -> v_encoder_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], v_x + i * 784, encoder_conv1_w, encoder_conv1_b,
                   v_encoder_conv1 + i * 3136, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:16: conv2d [32, 7, 7] + relu -> v_encoder_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_encoder_conv1 + i * 3136, encoder_conv2_w, encoder_conv2_b,
                   v_encoder_conv2 + i * 1568, COL,
                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:17: dense [128] + relu -> v_encoder_dense1 */
-  kern_dense_fwd(&s->k[2], v_encoder_conv2, S + 0, encoder_dense1_b, v_encoder_dense1, CHUNK, 128, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[2], v_encoder_conv2, S + 0, encoder_dense1_b, v_encoder_dense1, nc, 128, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:20: dense [16] -> v_mu_head_dense1 */
-  kern_dense_fwd(&s->k[3], v_encoder_dense1, S + 200704, mu_head_dense1_b, v_mu_head_dense1, CHUNK, 16, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[3], v_encoder_dense1, S + 200704, mu_head_dense1_b, v_mu_head_dense1, nc, 16, KERN_ACT_NONE);
   /* models/zoo/conv_vae.net:21: dense [16] -> v_logvar_head_dense1 */
-  kern_dense_fwd(&s->k[3], v_encoder_dense1, S + 202752, logvar_head_dense1_b, v_logvar_head_dense1, CHUNK, 16, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[3], v_encoder_dense1, S + 202752, logvar_head_dense1_b, v_logvar_head_dense1, nc, 16, KERN_ACT_NONE);
   /* models/zoo/conv_vae.net:34: mul [16] -> t27 */
   /* models/zoo/conv_vae.net:34: exp [16] -> t28 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++) {
       float t27 = 0.5f * v_logvar_head_dense1[i * 16 + k];
       t28[i * 16 + k] = expf(t27);
     }
   /* models/zoo/conv_vae.net:34: normal [16] -> t29 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++)
-      t29[i * 16 + k] = i < nc ? (float)rng_normal(&R[i]) : 0.0f;
+      t29[i * 16 + k] = (float)rng_normal(&R[i]);
   /* models/zoo/conv_vae.net:34: mul [16] -> t30 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++)
       t30[i * 16 + k] = t28[i * 16 + k] * t29[i * 16 + k];
   /* models/zoo/conv_vae.net:34: add [16] -> t31 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++)
       t31[i * 16 + k] = v_mu_head_dense1[i * 16 + k] + t30[i * 16 + k];
   /* models/zoo/conv_vae.net:24: dense [1568] + relu -> v_decoder_dense1 */
-  kern_dense_fwd(&s->k[4], t31, S + 204800, decoder_dense1_b, v_decoder_dense1, CHUNK, 1568, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[4], t31, S + 204800, decoder_dense1_b, v_decoder_dense1, nc, 1568, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:25: deconv2d [16, 14, 14] + relu -> v_decoder_deconv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[5], v_decoder_dense1 + i * 1568, S + 229888, decoder_deconv1_b,
                     v_decoder_deconv1 + i * 3136, COL,
                     /* Co Ho Wo */ 16, 14, 14, /* k s p */ 4, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:26: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[6], v_decoder_deconv1 + i * 3136, S + 238080, decoder_deconv2_b,
                     v_decoder_deconv2 + i * 784, COL,
                     /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/zoo/conv_vae.net:37: bce [] -> t39 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     for (int k = 0; k < 784; k++) {
       const float lp = kern_logf(v_decoder_deconv2[i * 784 + k]), lq = kern_logf(1.0f - v_decoder_deconv2[i * 784 + k]);
       COL[k] = (v_x[i * 784 + k] - 1.0f) * (lq > -100.0f ? lq : -100.0f) - v_x[i * 784 + k] * (lp > -100.0f ? lp : -100.0f);
@@ -201,7 +201,7 @@ static void forward_chunk(const GenChunk *c) {
   }
   /* models/zoo/conv_vae.net:37: exp [16] -> t41 */
   /* models/zoo/conv_vae.net:37: mul [16] -> t42 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++) {
       t41[i * 16 + k] = expf(v_logvar_head_dense1[i * 16 + k]);
       t42[i * 16 + k] = v_mu_head_dense1[i * 16 + k] * v_mu_head_dense1[i * 16 + k];
@@ -209,20 +209,20 @@ static void forward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:37: add [16] -> t43 */
   /* models/zoo/conv_vae.net:37: sub [16] -> t45 */
   /* models/zoo/conv_vae.net:37: sub [16] -> t46 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++) {
       float t43 = t41[i * 16 + k] + t42[i * 16 + k];
       float t45 = t43 - 1.0f;
       t46[i * 16 + k] = t45 - v_logvar_head_dense1[i * 16 + k];
     }
   /* models/zoo/conv_vae.net:37: sum [] -> t47 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t47[i] = kern_sum(t46 + i * 16, 16);
   }
   /* models/zoo/conv_vae.net:37: mul [] -> t48 */
   /* models/zoo/conv_vae.net:37: div [] -> t50 */
   /* models/zoo/conv_vae.net:37: add [] -> t51 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     float t48 = 0.5f * t47[i];
     float t50 = t48 / 784.0f;
     t51[i] = t39[i] + t50;
@@ -241,12 +241,12 @@ static void backward_chunk(const GenChunk *c) {
   const int n = c->n;
 
   /* models/zoo/conv_vae.net:37: loss_seed [] -> g52 */
-  for (int i = 0; i < CHUNK; i++) {
-    g52[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g52[i] = 1.0f / (float)n;
   }
   /* models/zoo/conv_vae.net:37: div [] -> g53 */
   /* models/zoo/conv_vae.net:37: mul [] -> g54 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     float g53 = g52[i] / 784.0f;
     g54[i] = g53 * 0.5f;
   }
@@ -254,7 +254,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:37: neg [16] -> g56 */
   /* models/zoo/conv_vae.net:37: mul [16] -> g57 */
   /* models/zoo/conv_vae.net:37: mul [16] -> g58 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++) {
       g55[i * 16 + k] = g54[i];
       g56[i * 16 + k] = -g55[i * 16 + k];
@@ -263,18 +263,18 @@ static void backward_chunk(const GenChunk *c) {
     }
   /* models/zoo/conv_vae.net:37: add [16] -> g59 */
   /* models/zoo/conv_vae.net:37: mul [16] -> g60 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++) {
       g59[i * 16 + k] = g57[i * 16 + k] + g58[i * 16 + k];
       g60[i * 16 + k] = g55[i * 16 + k] * t41[i * 16 + k];
     }
   /* models/zoo/conv_vae.net:37: add [16] -> g61 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++)
       g61[i * 16 + k] = g56[i * 16 + k] + g60[i * 16 + k];
   /* models/zoo/conv_vae.net:37: bce_grad [1, 28, 28] -> g62 */
   /* models/zoo/conv_vae.net:26: sigmoid_grad [1, 28, 28] -> g63 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++) {
       float g62 = g52[i] * (v_decoder_deconv2[i * 784 + k] - v_x[i * 784 + k]) / ((1.0f - v_decoder_deconv2[i * 784 + k]) * v_decoder_deconv2[i * 784 + k] > 1e-12f ? (1.0f - v_decoder_deconv2[i * 784 + k]) * v_decoder_deconv2[i * 784 + k] : 1e-12f) / 784.0f;
       g63[i * 784 + k] = g62 * v_decoder_deconv2[i * 784 + k] * (1.0f - v_decoder_deconv2[i * 784 + k]);
@@ -284,7 +284,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:26: bias_grad param [1] -> d_decoder_deconv2_b */
   memset(d_decoder_deconv2_w, 0, sizeof(float) * 256);
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 1);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g63 + i * 784;
     kern_deconv_dx(&s->k[6], dy, decoder_deconv2_w, g64 + i * 3136, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
@@ -297,7 +297,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:25: bias_grad param [16], relu mask folded -> d_decoder_deconv1_b */
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 8192);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g64 + i * 3136, v_decoder_deconv1 + i * 3136, 3136, MASK);
     kern_deconv_dx(&s->k[8], dy, decoder_deconv1_w, g68 + i * 1568, COL,
                    /* Co Ho Wo */ 16, 14, 14, /* k s p */ 4, 2, 1, /* Hi Wi */ 7, 7);
@@ -310,16 +310,16 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:24: bias_grad param [1568], relu mask folded -> d_decoder_dense1_b */
   memset(d_decoder_dense1_w, 0, sizeof(float) * 25088);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 1568);
-  const float *dy73 = kern_mask(g68, v_decoder_dense1, CHUNK * 1568, MASK);
+  const float *dy73 = kern_mask(g68, v_decoder_dense1, nc * 1568, MASK);
   kern_dense_dx(&s->k[10], dy73, decoder_dense1_w, g73);
-  kern_dense_dw(&s->k[11], dy73, t31, d_decoder_dense1_w, DYT, CHUNK, 1568);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[11], dy73, t31, d_decoder_dense1_w, DYT, CHUNK, nc, 16, 1568);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy73 + i * 1568, 1568, 1, d_decoder_dense1_b);
   /* models/zoo/conv_vae.net:34: add [16] -> g76 */
   /* models/zoo/conv_vae.net:34: mul [16] -> g77 */
   /* models/zoo/conv_vae.net:34: mul [16] -> g78 */
   /* models/zoo/conv_vae.net:34: mul [16] -> g79 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++) {
       g76[i * 16 + k] = g59[i * 16 + k] + g73[i * 16 + k];
       float g77 = g73[i * 16 + k] * t29[i * 16 + k];
@@ -327,7 +327,7 @@ static void backward_chunk(const GenChunk *c) {
       g79[i * 16 + k] = g78 * 0.5f;
     }
   /* models/zoo/conv_vae.net:34: add [16] -> g80 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16; k++)
       g80[i * 16 + k] = g61[i * 16 + k] + g79[i * 16 + k];
   /* models/zoo/conv_vae.net:21: dense_dx [128] -> g81 */
@@ -337,8 +337,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy81 = g80;
   kern_dense_dx(&s->k[12], dy81, logvar_head_dense1_w, g81);
-  kern_dense_dw(&s->k[13], dy81, v_encoder_dense1, d_logvar_head_dense1_w, DYT, CHUNK, 16);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[13], dy81, v_encoder_dense1, d_logvar_head_dense1_w, DYT, CHUNK, nc, 128, 16);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy81 + i * 16, 16, 1, d_logvar_head_dense1_b);
   /* models/zoo/conv_vae.net:20: dense_dx [128] -> g84 */
   /* models/zoo/conv_vae.net:20: dense_dw param [16, 128] -> d_mu_head_dense1_w */
@@ -347,11 +347,11 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy84 = g76;
   kern_dense_dx(&s->k[12], dy84, mu_head_dense1_w, g84);
-  kern_dense_dw(&s->k[13], dy84, v_encoder_dense1, d_mu_head_dense1_w, DYT, CHUNK, 16);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[13], dy84, v_encoder_dense1, d_mu_head_dense1_w, DYT, CHUNK, nc, 128, 16);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy84 + i * 16, 16, 1, d_mu_head_dense1_b);
   /* models/zoo/conv_vae.net:20: add [128] -> g85 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 128; k++)
       g85[i * 128 + k] = g81[i * 128 + k] + g84[i * 128 + k];
   /* models/zoo/conv_vae.net:17: dense_dx [1568], relu mask folded -> g89 */
@@ -359,17 +359,17 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:17: bias_grad param [128], relu mask folded -> d_encoder_dense1_b */
   memset(d_encoder_dense1_w, 0, sizeof(float) * 200704);
   memset(d_encoder_dense1_b, 0, sizeof(float) * 128);
-  const float *dy89 = kern_mask(g85, v_encoder_dense1, CHUNK * 128, MASK);
+  const float *dy89 = kern_mask(g85, v_encoder_dense1, nc * 128, MASK);
   kern_dense_dx(&s->k[14], dy89, encoder_dense1_w, g89);
-  kern_dense_dw(&s->k[15], dy89, v_encoder_conv2, d_encoder_dense1_w, DYT, CHUNK, 128);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[15], dy89, v_encoder_conv2, d_encoder_dense1_w, DYT, CHUNK, nc, 1568, 128);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy89 + i * 128, 128, 1, d_encoder_dense1_b);
   /* models/zoo/conv_vae.net:16: conv2d_dx [16, 14, 14], relu mask folded -> g94 */
   /* models/zoo/conv_vae.net:16: conv2d_dw param [32, 16, 3, 3], relu mask folded -> d_encoder_conv2_w */
   /* models/zoo/conv_vae.net:16: bias_grad param [32], relu mask folded -> d_encoder_conv2_b */
   memset(d_encoder_conv2_w, 0, sizeof(float) * 4608);
   memset(d_encoder_conv2_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g89 + i * 1568, v_encoder_conv2 + i * 1568, 1568, MASK);
     kern_conv_dx(&s->k[16], dy, S + 238336, g94 + i * 3136, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
@@ -381,7 +381,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:15: bias_grad param [16], relu mask folded -> d_encoder_conv1_b */
   memset(d_encoder_conv1_w, 0, sizeof(float) * 144);
   memset(d_encoder_conv1_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g94 + i * 3136, v_encoder_conv1 + i * 3136, 3136, MASK);
     kern_conv_dw(&s->k[18], dy, v_x + i * 784, d_encoder_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);

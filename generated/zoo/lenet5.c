@@ -97,19 +97,19 @@ static void forward_chunk(const GenChunk *c) {
   const int nc = c->nc;
 
   /* models/zoo/lenet5.net:17: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/zoo/lenet5.net:18: label [] -> v_digit */
-  for (int i = 0; i < CHUNK; i++)
-    v_digit[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
+  for (int i = 0; i < nc; i++)
+    v_digit[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/lenet5.net:8: conv2d [6, 28, 28] + relu -> v_lenet_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], v_x + i * 784, lenet_conv1_w, lenet_conv1_b,
                   v_lenet_conv1 + i * 4704, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 6, 5, 1, 2, /* Ho Wo */ 28, 28, KERN_ACT_RELU);
   /* models/zoo/lenet5.net:8: max_pool2d [6, 14, 14] -> t14 */
-  for (int i = 0; i < CHUNK * 6; i++)
+  for (int i = 0; i < nc * 6; i++)
     for (int oh = 0; oh < 14; oh++)
       for (int ow = 0; ow < 14; ow++) {
         const float *p = v_lenet_conv1 + i * 784 + oh * 56 + ow * 2;
@@ -120,12 +120,12 @@ static void forward_chunk(const GenChunk *c) {
         t14[(i * 14 + oh) * 14 + ow] = m;
       }
   /* models/zoo/lenet5.net:9: conv2d [16, 10, 10] + relu -> v_lenet_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], t14 + i * 1176, lenet_conv2_w, lenet_conv2_b,
                   v_lenet_conv2 + i * 1600, COL,
                   /* Ci H W */ 6, 14, 14, /* Co k s p */ 16, 5, 1, 0, /* Ho Wo */ 10, 10, KERN_ACT_RELU);
   /* models/zoo/lenet5.net:9: max_pool2d [16, 5, 5] -> t17 */
-  for (int i = 0; i < CHUNK * 16; i++)
+  for (int i = 0; i < nc * 16; i++)
     for (int oh = 0; oh < 5; oh++)
       for (int ow = 0; ow < 5; ow++) {
         const float *p = v_lenet_conv2 + i * 100 + oh * 20 + ow * 2;
@@ -136,13 +136,13 @@ static void forward_chunk(const GenChunk *c) {
         t17[(i * 5 + oh) * 5 + ow] = m;
       }
   /* models/zoo/lenet5.net:11: dense [120] + relu -> v_lenet_dense1 */
-  kern_dense_fwd(&s->k[2], t17, S + 0, lenet_dense1_b, v_lenet_dense1, CHUNK, 120, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[2], t17, S + 0, lenet_dense1_b, v_lenet_dense1, nc, 120, KERN_ACT_RELU);
   /* models/zoo/lenet5.net:12: dense [84] + relu -> v_lenet_dense2 */
-  kern_dense_fwd(&s->k[3], v_lenet_dense1, S + 48000, lenet_dense2_b, v_lenet_dense2, CHUNK, 84, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[3], v_lenet_dense1, S + 48000, lenet_dense2_b, v_lenet_dense2, nc, 84, KERN_ACT_RELU);
   /* models/zoo/lenet5.net:13: dense [10] -> v_lenet_dense3 */
-  kern_dense_fwd(&s->k[4], v_lenet_dense2, S + 58080, lenet_dense3_b, v_lenet_dense3, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[4], v_lenet_dense2, S + 58080, lenet_dense3_b, v_lenet_dense3, nc, 10, KERN_ACT_NONE);
   /* models/zoo/lenet5.net:13: log_softmax [10] -> t24 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *r = v_lenet_dense3 + i * 10;
     float mx = r[0], acc = 0.0f;
     for (int k = 1; k < 10; k++)
@@ -154,7 +154,7 @@ static void forward_chunk(const GenChunk *c) {
       t24[i * 10 + k] = r[k] - lse;
   }
   /* models/zoo/lenet5.net:20: nll [] -> t25 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t25[i] = -t24[i * 10 + (int)v_digit[i]];
   }
 }
@@ -171,11 +171,11 @@ static void backward_chunk(const GenChunk *c) {
   const int n = c->n;
 
   /* models/zoo/lenet5.net:20: loss_seed [] -> g26 */
-  for (int i = 0; i < CHUNK; i++) {
-    g26[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g26[i] = 1.0f / (float)n;
   }
   /* models/zoo/lenet5.net:13: log_softmax_grad [10], nll_grad folded -> g28 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const int lab = (int)v_digit[i];
     for (int k = 0; k < 10; k++)
       g28[i * 10 + k] = (k == lab ? -g26[i] : 0.0f) + g26[i] * expf(t24[i * 10 + k]);
@@ -187,31 +187,31 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_lenet_dense3_b, 0, sizeof(float) * 10);
   const float *dy29 = g28;
   kern_dense_dx(&s->k[5], dy29, lenet_dense3_w, g29);
-  kern_dense_dw(&s->k[6], dy29, v_lenet_dense2, d_lenet_dense3_w, DYT, CHUNK, 10);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[6], dy29, v_lenet_dense2, d_lenet_dense3_w, DYT, CHUNK, nc, 84, 10);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy29 + i * 10, 10, 1, d_lenet_dense3_b);
   /* models/zoo/lenet5.net:12: dense_dx [120], relu mask folded -> g33 */
   /* models/zoo/lenet5.net:12: dense_dw param [84, 120], relu mask folded -> d_lenet_dense2_w */
   /* models/zoo/lenet5.net:12: bias_grad param [84], relu mask folded -> d_lenet_dense2_b */
   memset(d_lenet_dense2_w, 0, sizeof(float) * 10080);
   memset(d_lenet_dense2_b, 0, sizeof(float) * 84);
-  const float *dy33 = kern_mask(g29, v_lenet_dense2, CHUNK * 84, MASK);
+  const float *dy33 = kern_mask(g29, v_lenet_dense2, nc * 84, MASK);
   kern_dense_dx(&s->k[7], dy33, lenet_dense2_w, g33);
-  kern_dense_dw(&s->k[8], dy33, v_lenet_dense1, d_lenet_dense2_w, DYT, CHUNK, 84);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[8], dy33, v_lenet_dense1, d_lenet_dense2_w, DYT, CHUNK, nc, 120, 84);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy33 + i * 84, 84, 1, d_lenet_dense2_b);
   /* models/zoo/lenet5.net:11: dense_dx [400], relu mask folded -> g37 */
   /* models/zoo/lenet5.net:11: dense_dw param [120, 400], relu mask folded -> d_lenet_dense1_w */
   /* models/zoo/lenet5.net:11: bias_grad param [120], relu mask folded -> d_lenet_dense1_b */
   memset(d_lenet_dense1_w, 0, sizeof(float) * 48000);
   memset(d_lenet_dense1_b, 0, sizeof(float) * 120);
-  const float *dy37 = kern_mask(g33, v_lenet_dense1, CHUNK * 120, MASK);
+  const float *dy37 = kern_mask(g33, v_lenet_dense1, nc * 120, MASK);
   kern_dense_dx(&s->k[9], dy37, lenet_dense1_w, g37);
-  kern_dense_dw(&s->k[10], dy37, t17, d_lenet_dense1_w, DYT, CHUNK, 120);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[10], dy37, t17, d_lenet_dense1_w, DYT, CHUNK, nc, 400, 120);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy37 + i * 120, 120, 1, d_lenet_dense1_b);
   /* models/zoo/lenet5.net:9: max_pool2d_grad [16, 10, 10] -> g41 */
-  for (int i = 0; i < CHUNK * 16; i++)
+  for (int i = 0; i < nc * 16; i++)
     for (int oh = 0; oh < 5; oh++)
       for (int ow = 0; ow < 5; ow++) {
         const float *p = v_lenet_conv2 + i * 100 + oh * 20 + ow * 2;
@@ -232,7 +232,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/lenet5.net:9: bias_grad param [16], relu mask folded -> d_lenet_conv2_b */
   memset(d_lenet_conv2_w, 0, sizeof(float) * 2400);
   memset(d_lenet_conv2_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g41 + i * 1600, v_lenet_conv2 + i * 1600, 1600, MASK);
     kern_conv_dx(&s->k[11], dy, S + 58928, g43 + i * 1176, COL,
                  /* Ci H W */ 6, 14, 14, /* k s p */ 5, 1, 0, /* Ho Wo */ 10, 10);
@@ -241,7 +241,7 @@ static void backward_chunk(const GenChunk *c) {
     kern_bias_grad(dy, 16, 100, d_lenet_conv2_b);
   }
   /* models/zoo/lenet5.net:8: max_pool2d_grad [6, 28, 28] -> g46 */
-  for (int i = 0; i < CHUNK * 6; i++)
+  for (int i = 0; i < nc * 6; i++)
     for (int oh = 0; oh < 14; oh++)
       for (int ow = 0; ow < 14; ow++) {
         const float *p = v_lenet_conv1 + i * 784 + oh * 56 + ow * 2;
@@ -261,7 +261,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/lenet5.net:8: bias_grad param [6], relu mask folded -> d_lenet_conv1_b */
   memset(d_lenet_conv1_w, 0, sizeof(float) * 150);
   memset(d_lenet_conv1_b, 0, sizeof(float) * 6);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g46 + i * 4704, v_lenet_conv1 + i * 4704, 4704, MASK);
     kern_conv_dw(&s->k[13], dy, v_x + i * 784, d_lenet_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 5, 1, 2, /* Ho Wo */ 28, 28);

@@ -76,26 +76,26 @@ static void forward_chunk(const GenChunk *c) {
     R[i] = rng_stream(c->seed, (uint64_t)(c->i0 + i));
 
   /* models/zoo/mlp.net:11: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/zoo/mlp.net:12: label [] -> v_digit */
-  for (int i = 0; i < CHUNK; i++)
-    v_digit[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
+  for (int i = 0; i < nc; i++)
+    v_digit[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/mlp.net:6: dense [256] + relu -> v_mlp_dense1 */
-  kern_dense_fwd(&s->k[0], v_x, S + 0, mlp_dense1_b, v_mlp_dense1, CHUNK, 256, KERN_ACT_RELU);
+  kern_dense_fwd(&s->k[0], v_x, S + 0, mlp_dense1_b, v_mlp_dense1, nc, 256, KERN_ACT_RELU);
   /* models/zoo/mlp.net:6: dropout_mask [256] -> t9 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 256; k++)
-      t9[i * 256 + k] = !train ? 1.0f : i < nc && rng_uniformf(&R[i]) < 0.800000012f ? 1.25f : 0.0f;
+      t9[i * 256 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.800000012f ? 1.25f : 0.0f;
   /* models/zoo/mlp.net:6: dropout [256] -> t10 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 256; k++)
       t10[i * 256 + k] = v_mlp_dense1[i * 256 + k] * t9[i * 256 + k];
   /* models/zoo/mlp.net:7: dense [10] -> v_mlp_dense2 */
-  kern_dense_fwd(&s->k[1], t10, S + 200704, mlp_dense2_b, v_mlp_dense2, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[1], t10, S + 200704, mlp_dense2_b, v_mlp_dense2, nc, 10, KERN_ACT_NONE);
   /* models/zoo/mlp.net:7: log_softmax [10] -> t12 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *r = v_mlp_dense2 + i * 10;
     float mx = r[0], acc = 0.0f;
     for (int k = 1; k < 10; k++)
@@ -107,7 +107,7 @@ static void forward_chunk(const GenChunk *c) {
       t12[i * 10 + k] = r[k] - lse;
   }
   /* models/zoo/mlp.net:14: nll [] -> t13 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t13[i] = -t12[i * 10 + (int)v_digit[i]];
   }
 }
@@ -123,11 +123,11 @@ static void backward_chunk(const GenChunk *c) {
   const int n = c->n;
 
   /* models/zoo/mlp.net:14: loss_seed [] -> g14 */
-  for (int i = 0; i < CHUNK; i++) {
-    g14[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g14[i] = 1.0f / (float)n;
   }
   /* models/zoo/mlp.net:7: log_softmax_grad [10], nll_grad folded -> g16 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const int lab = (int)v_digit[i];
     for (int k = 0; k < 10; k++)
       g16[i * 10 + k] = (k == lab ? -g14[i] : 0.0f) + g14[i] * expf(t12[i * 10 + k]);
@@ -139,20 +139,20 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_mlp_dense2_b, 0, sizeof(float) * 10);
   const float *dy17 = g16;
   kern_dense_dx(&s->k[2], dy17, mlp_dense2_w, g17);
-  kern_dense_dw(&s->k[3], dy17, t10, d_mlp_dense2_w, DYT, CHUNK, 10);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[3], dy17, t10, d_mlp_dense2_w, DYT, CHUNK, nc, 256, 10);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy17 + i * 10, 10, 1, d_mlp_dense2_b);
   /* models/zoo/mlp.net:6: mul [256] -> g20 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 256; k++)
       g20[i * 256 + k] = g17[i * 256 + k] * t9[i * 256 + k];
   /* models/zoo/mlp.net:6: dense_dw param [256, 784], relu mask folded -> d_mlp_dense1_w */
   /* models/zoo/mlp.net:6: bias_grad param [256], relu mask folded -> d_mlp_dense1_b */
   memset(d_mlp_dense1_w, 0, sizeof(float) * 200704);
   memset(d_mlp_dense1_b, 0, sizeof(float) * 256);
-  const float *dy22 = kern_mask(g20, v_mlp_dense1, CHUNK * 256, MASK);
-  kern_dense_dw(&s->k[4], dy22, v_x, d_mlp_dense1_w, DYT, CHUNK, 256);
-  for (int i = 0; i < CHUNK; i++)
+  const float *dy22 = kern_mask(g20, v_mlp_dense1, nc * 256, MASK);
+  kern_dense_dw(&s->k[4], dy22, v_x, d_mlp_dense1_w, DYT, CHUNK, nc, 784, 256);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy22 + i * 256, 256, 1, d_mlp_dense1_b);
 }
 

@@ -248,14 +248,14 @@ static void forward_phase0(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:47: input [3, 32, 32] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3072; k++)
-      v_x[i * 3072 + k] = i < nc ? x[(size_t)(i0 + i) * 3072 + k] : 0.0f;
+      v_x[i * 3072 + k] = x[(size_t)(i0 + i) * 3072 + k];
   /* models/zoo/resnet8.net:48: label [] -> v_class */
-  for (int i = 0; i < CHUNK; i++)
-    v_class[i] = i < nc && labels ? (float)labels[i0 + i] : 0.0f;
+  for (int i = 0; i < nc; i++)
+    v_class[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/resnet8.net:38: conv2d [16, 32, 32] -> v_resnet_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], v_x + i * 3072, resnet_conv1_w, NULL,
                   v_resnet_conv1 + i * 16384, COL,
                   /* Ci H W */ 3, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
@@ -302,7 +302,7 @@ static void forward_phase1(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t50[16 + ch] * resnet_bn1_w[ch];
     const float beta = resnet_bn1_b[ch] - t50[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 1024; q++)
         {
           const float v = v_resnet_conv1[i * 16384 + ch * 1024 + q] * alpha + beta;
@@ -310,7 +310,7 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:16: conv2d [16, 32, 32] -> v_resnet_block16_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_resnet_bn1 + i * 16384, resnet_block16_conv1_w, NULL,
                   v_resnet_block16_conv1 + i * 16384, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
@@ -357,7 +357,7 @@ static void forward_phase2(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t54[16 + ch] * resnet_block16_bn1_w[ch];
     const float beta = resnet_block16_bn1_b[ch] - t54[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 1024; q++)
         {
           const float v = v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] * alpha + beta;
@@ -365,7 +365,7 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:17: conv2d [16, 32, 32] -> v_resnet_block16_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_resnet_block16_bn1 + i * 16384, resnet_block16_conv2_w, NULL,
                   v_resnet_block16_conv2 + i * 16384, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
@@ -412,19 +412,19 @@ static void forward_phase3(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t58[16 + ch] * resnet_block16_bn2_w[ch];
     const float beta = resnet_block16_bn2_b[ch] - t58[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 1024; q++)
         v_resnet_block16_bn2[i * 16384 + ch * 1024 + q] = v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:18: add [16, 32, 32] -> t60 */
   /* models/zoo/resnet8.net:18: relu [16, 32, 32] -> t61 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++) {
       float t60 = v_resnet_block16_bn2[i * 16384 + k] + v_resnet_bn1[i * 16384 + k];
       t61[i * 16384 + k] = t60 > 0.0f ? t60 : 0.0f;
     }
   /* models/zoo/resnet8.net:24: conv2d [32, 16, 16] -> v_resnet_block32_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[2], t61 + i * 16384, resnet_block32_conv1_w, NULL,
                   v_resnet_block32_conv1 + i * 8192, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
@@ -471,7 +471,7 @@ static void forward_phase4(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t63[32 + ch] * resnet_block32_bn1_w[ch];
     const float beta = resnet_block32_bn1_b[ch] - t63[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 256; q++)
         {
           const float v = v_resnet_block32_conv1[i * 8192 + ch * 256 + q] * alpha + beta;
@@ -479,7 +479,7 @@ static void forward_phase4(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:25: conv2d [32, 16, 16] -> v_resnet_block32_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[3], v_resnet_block32_bn1 + i * 8192, resnet_block32_conv2_w, NULL,
                   v_resnet_block32_conv2 + i * 8192, COL,
                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
@@ -526,12 +526,12 @@ static void forward_phase5(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t67[32 + ch] * resnet_block32_bn2_w[ch];
     const float beta = resnet_block32_bn2_b[ch] - t67[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 256; q++)
         v_resnet_block32_bn2[i * 8192 + ch * 256 + q] = v_resnet_block32_conv2[i * 8192 + ch * 256 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:26: conv2d [32, 16, 16] -> v_resnet_block32_conv3 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[4], t61 + i * 16384, resnet_block32_conv3_w, NULL,
                   v_resnet_block32_conv3 + i * 8192, COL,
                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
@@ -578,19 +578,19 @@ static void forward_phase6(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t70[32 + ch] * resnet_block32_bn3_w[ch];
     const float beta = resnet_block32_bn3_b[ch] - t70[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 256; q++)
         v_resnet_block32_bn3[i * 8192 + ch * 256 + q] = v_resnet_block32_conv3[i * 8192 + ch * 256 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:27: add [32, 16, 16] -> t72 */
   /* models/zoo/resnet8.net:27: relu [32, 16, 16] -> t73 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++) {
       float t72 = v_resnet_block32_bn2[i * 8192 + k] + v_resnet_block32_bn3[i * 8192 + k];
       t73[i * 8192 + k] = t72 > 0.0f ? t72 : 0.0f;
     }
   /* models/zoo/resnet8.net:31: conv2d [64, 8, 8] -> v_resnet_block64_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[5], t73 + i * 8192, resnet_block64_conv1_w, NULL,
                   v_resnet_block64_conv1 + i * 4096, COL,
                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
@@ -637,7 +637,7 @@ static void forward_phase7(const GenChunk *c) {
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t75[64 + ch] * resnet_block64_bn1_w[ch];
     const float beta = resnet_block64_bn1_b[ch] - t75[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 64; q++)
         {
           const float v = v_resnet_block64_conv1[i * 4096 + ch * 64 + q] * alpha + beta;
@@ -645,7 +645,7 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:32: conv2d [64, 8, 8] -> v_resnet_block64_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[6], v_resnet_block64_bn1 + i * 4096, resnet_block64_conv2_w, NULL,
                   v_resnet_block64_conv2 + i * 4096, COL,
                   /* Ci H W */ 64, 8, 8, /* Co k s p */ 64, 3, 1, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
@@ -692,12 +692,12 @@ static void forward_phase8(const GenChunk *c) {
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t79[64 + ch] * resnet_block64_bn2_w[ch];
     const float beta = resnet_block64_bn2_b[ch] - t79[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 64; q++)
         v_resnet_block64_bn2[i * 4096 + ch * 64 + q] = v_resnet_block64_conv2[i * 4096 + ch * 64 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:33: conv2d [64, 8, 8] -> v_resnet_block64_conv3 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[7], t73 + i * 8192, resnet_block64_conv3_w, NULL,
                   v_resnet_block64_conv3 + i * 4096, COL,
                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
@@ -737,33 +737,34 @@ static void forward_phase9(const GenChunk *c) {
   const float *P = c->P;
   const float *S = c->S;
   float *A = c->A;
+  const int nc = c->nc;
 
   /* models/zoo/resnet8.net:33: batch_norm [64, 8, 8] -> v_resnet_block64_bn3 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t82[64 + ch] * resnet_block64_bn3_w[ch];
     const float beta = resnet_block64_bn3_b[ch] - t82[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 64; q++)
         v_resnet_block64_bn3[i * 4096 + ch * 64 + q] = v_resnet_block64_conv3[i * 4096 + ch * 64 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:34: add [64, 8, 8] -> t84 */
   /* models/zoo/resnet8.net:34: relu [64, 8, 8] -> t85 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 4096; k++) {
       float t84 = v_resnet_block64_bn2[i * 4096 + k] + v_resnet_block64_bn3[i * 4096 + k];
       t85[i * 4096 + k] = t84 > 0.0f ? t84 : 0.0f;
     }
   /* models/zoo/resnet8.net:42: global_avg_pool [64] -> t86 */
-  for (int i = 0; i < CHUNK * 64; i++) {
+  for (int i = 0; i < nc * 64; i++) {
     float s = 0.0f;
     for (int k = 0; k < 64; k++)
       s += t85[i * 64 + k];
     t86[i] = s / 64.0f;
   }
   /* models/zoo/resnet8.net:43: dense [10] -> v_resnet_dense1 */
-  kern_dense_fwd(&s->k[8], t86, S + 0, resnet_dense1_b, v_resnet_dense1, CHUNK, 10, KERN_ACT_NONE);
+  kern_dense_fwd(&s->k[8], t86, S + 0, resnet_dense1_b, v_resnet_dense1, nc, 10, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:50: cross_entropy [] -> t88 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *r = v_resnet_dense1 + i * 10;
     float mx = r[0];
     for (int k = 1; k < 10; k++)
@@ -786,11 +787,11 @@ static void backward_phase0(const GenChunk *c) {
   const int n = c->n;
 
   /* models/zoo/resnet8.net:50: loss_seed [] -> g89 */
-  for (int i = 0; i < CHUNK; i++) {
-    g89[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g89[i] = 1.0f / (float)n;
   }
   /* models/zoo/resnet8.net:50: cross_entropy_grad [10] -> g90 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *r = v_resnet_dense1 + i * 10;
     float *o = g90 + i * 10, mx = r[0];
     for (int k = 1; k < 10; k++)
@@ -809,17 +810,17 @@ static void backward_phase0(const GenChunk *c) {
   memset(d_resnet_dense1_b, 0, sizeof(float) * 10);
   const float *dy91 = g90;
   kern_dense_dx(&s->k[9], dy91, resnet_dense1_w, g91);
-  kern_dense_dw(&s->k[10], dy91, t86, d_resnet_dense1_w, DYT, CHUNK, 10);
-  for (int i = 0; i < CHUNK; i++)
+  kern_dense_dw(&s->k[10], dy91, t86, d_resnet_dense1_w, DYT, CHUNK, nc, 64, 10);
+  for (int i = 0; i < nc; i++)
     kern_bias_grad(dy91 + i * 10, 10, 1, d_resnet_dense1_b);
   /* models/zoo/resnet8.net:42: global_avg_pool_grad [64, 8, 8] -> g94 */
-  for (int i = 0; i < CHUNK * 64; i++) {
+  for (int i = 0; i < nc * 64; i++) {
     const float g = g91[i] / 64.0f;
     for (int k = 0; k < 64; k++)
       g94[i * 64 + k] = g;
   }
   /* models/zoo/resnet8.net:34: relu_grad [64, 8, 8] -> g95 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 4096; k++)
       g95[i * 4096 + k] = t85[i * 4096 + k] > 0.0f ? g94[i * 4096 + k] : 0.0f;
   /* models/zoo/resnet8.net:33: bn_grad_stats param [4, 64] -> g96 */
@@ -869,7 +870,7 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/resnet8.net:33: conv2d_dx [32, 16, 16] -> g100 */
   /* models/zoo/resnet8.net:33: conv2d_dw param [64, 32, 1, 1] -> d_resnet_block64_conv3_w */
   memset(d_resnet_block64_conv3_w, 0, sizeof(float) * 2048);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g97 + i * 4096;
     kern_conv_dx(&s->k[11], dy, S + 640, g100 + i * 8192, COL,
                  /* Ci H W */ 32, 16, 16, /* k s p */ 1, 2, 0, /* Ho Wo */ 8, 8);
@@ -923,7 +924,7 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/resnet8.net:32: conv2d_dx [64, 8, 8] -> g106 */
   /* models/zoo/resnet8.net:32: conv2d_dw param [64, 64, 3, 3] -> d_resnet_block64_conv2_w */
   memset(d_resnet_block64_conv2_w, 0, sizeof(float) * 36864);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g103 + i * 4096;
     kern_conv_dx(&s->k[13], dy, S + 2688, g106 + i * 4096, COL,
                  /* Ci H W */ 64, 8, 8, /* k s p */ 3, 1, 1, /* Ho Wo */ 8, 8);
@@ -931,7 +932,7 @@ static void backward_phase2(const GenChunk *c) {
                  /* Ci H W */ 64, 8, 8, /* k s p */ 3, 1, 1, /* Ho Wo */ 8, 8);
   }
   /* models/zoo/resnet8.net:31: relu_grad [64, 8, 8] -> g108 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 4096; k++)
       g108[i * 4096 + k] = v_resnet_block64_bn1[i * 4096 + k] > 0.0f ? g106[i * 4096 + k] : 0.0f;
   /* models/zoo/resnet8.net:31: bn_grad_stats param [4, 64] -> g109 */
@@ -981,7 +982,7 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/resnet8.net:31: conv2d_dx [32, 16, 16] -> g113 */
   /* models/zoo/resnet8.net:31: conv2d_dw param [64, 32, 3, 3] -> d_resnet_block64_conv1_w */
   memset(d_resnet_block64_conv1_w, 0, sizeof(float) * 18432);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g110 + i * 4096;
     kern_conv_dx(&s->k[15], dy, S + 39552, g113 + i * 8192, COL,
                  /* Ci H W */ 32, 16, 16, /* k s p */ 3, 2, 1, /* Ho Wo */ 8, 8);
@@ -989,11 +990,11 @@ static void backward_phase3(const GenChunk *c) {
                  /* Ci H W */ 32, 16, 16, /* k s p */ 3, 2, 1, /* Ho Wo */ 8, 8);
   }
   /* models/zoo/resnet8.net:31: add [32, 16, 16] -> g114 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
       g114[i * 8192 + k] = g100[i * 8192 + k] + g113[i * 8192 + k];
   /* models/zoo/resnet8.net:27: relu_grad [32, 16, 16] -> g116 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
       g116[i * 8192 + k] = t73[i * 8192 + k] > 0.0f ? g114[i * 8192 + k] : 0.0f;
   /* models/zoo/resnet8.net:26: bn_grad_stats param [4, 32] -> g117 */
@@ -1043,7 +1044,7 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/resnet8.net:26: conv2d_dx [16, 32, 32] -> g121 */
   /* models/zoo/resnet8.net:26: conv2d_dw param [32, 16, 1, 1] -> d_resnet_block32_conv3_w */
   memset(d_resnet_block32_conv3_w, 0, sizeof(float) * 512);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g118 + i * 8192;
     kern_conv_dx(&s->k[17], dy, S + 57984, g121 + i * 16384, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 1, 2, 0, /* Ho Wo */ 16, 16);
@@ -1097,7 +1098,7 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/resnet8.net:25: conv2d_dx [32, 16, 16] -> g127 */
   /* models/zoo/resnet8.net:25: conv2d_dw param [32, 32, 3, 3] -> d_resnet_block32_conv2_w */
   memset(d_resnet_block32_conv2_w, 0, sizeof(float) * 9216);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g124 + i * 8192;
     kern_conv_dx(&s->k[19], dy, S + 58496, g127 + i * 8192, COL,
                  /* Ci H W */ 32, 16, 16, /* k s p */ 3, 1, 1, /* Ho Wo */ 16, 16);
@@ -1105,7 +1106,7 @@ static void backward_phase5(const GenChunk *c) {
                  /* Ci H W */ 32, 16, 16, /* k s p */ 3, 1, 1, /* Ho Wo */ 16, 16);
   }
   /* models/zoo/resnet8.net:24: relu_grad [32, 16, 16] -> g129 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
       g129[i * 8192 + k] = v_resnet_block32_bn1[i * 8192 + k] > 0.0f ? g127[i * 8192 + k] : 0.0f;
   /* models/zoo/resnet8.net:24: bn_grad_stats param [4, 32] -> g130 */
@@ -1155,7 +1156,7 @@ static void backward_phase6(const GenChunk *c) {
   /* models/zoo/resnet8.net:24: conv2d_dx [16, 32, 32] -> g134 */
   /* models/zoo/resnet8.net:24: conv2d_dw param [32, 16, 3, 3] -> d_resnet_block32_conv1_w */
   memset(d_resnet_block32_conv1_w, 0, sizeof(float) * 4608);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g131 + i * 8192;
     kern_conv_dx(&s->k[21], dy, S + 67712, g134 + i * 16384, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 2, 1, /* Ho Wo */ 16, 16);
@@ -1163,11 +1164,11 @@ static void backward_phase6(const GenChunk *c) {
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 2, 1, /* Ho Wo */ 16, 16);
   }
   /* models/zoo/resnet8.net:24: add [16, 32, 32] -> g135 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
       g135[i * 16384 + k] = g121[i * 16384 + k] + g134[i * 16384 + k];
   /* models/zoo/resnet8.net:18: relu_grad [16, 32, 32] -> g137 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
       g137[i * 16384 + k] = t61[i * 16384 + k] > 0.0f ? g135[i * 16384 + k] : 0.0f;
   /* models/zoo/resnet8.net:17: bn_grad_stats param [4, 16] -> g138 */
@@ -1217,7 +1218,7 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/resnet8.net:17: conv2d_dx [16, 32, 32] -> g142 */
   /* models/zoo/resnet8.net:17: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv2_w */
   memset(d_resnet_block16_conv2_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g139 + i * 16384;
     kern_conv_dx(&s->k[23], dy, S + 72320, g142 + i * 16384, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
@@ -1225,7 +1226,7 @@ static void backward_phase7(const GenChunk *c) {
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
   }
   /* models/zoo/resnet8.net:16: relu_grad [16, 32, 32] -> g144 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
       g144[i * 16384 + k] = v_resnet_block16_bn1[i * 16384 + k] > 0.0f ? g142[i * 16384 + k] : 0.0f;
   /* models/zoo/resnet8.net:16: bn_grad_stats param [4, 16] -> g145 */
@@ -1275,7 +1276,7 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/resnet8.net:16: conv2d_dx [16, 32, 32] -> g149 */
   /* models/zoo/resnet8.net:16: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv1_w */
   memset(d_resnet_block16_conv1_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g146 + i * 16384;
     kern_conv_dx(&s->k[23], dy, S + 74624, g149 + i * 16384, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
@@ -1283,11 +1284,11 @@ static void backward_phase8(const GenChunk *c) {
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
   }
   /* models/zoo/resnet8.net:16: add [16, 32, 32] -> g150 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
       g150[i * 16384 + k] = g137[i * 16384 + k] + g149[i * 16384 + k];
   /* models/zoo/resnet8.net:38: relu_grad [16, 32, 32] -> g152 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
       g152[i * 16384 + k] = v_resnet_bn1[i * 16384 + k] > 0.0f ? g150[i * 16384 + k] : 0.0f;
   /* models/zoo/resnet8.net:38: bn_grad_stats param [4, 16] -> g153 */
@@ -1334,7 +1335,7 @@ static void backward_phase9(const GenChunk *c) {
     memset(g154 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:38: conv2d_dw param [16, 3, 3, 3] -> d_resnet_conv1_w */
   memset(d_resnet_conv1_w, 0, sizeof(float) * 432);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g154 + i * 16384;
     kern_conv_dw(&s->k[25], dy, v_x + i * 3072, d_resnet_conv1_w, COL,
                  /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);

@@ -276,15 +276,15 @@ static void forward_phase0(const GenChunk *c) {
   Rng *R = c->R;   /* the runtime set them up; phases continue them */
 
   /* models/zoo/unet.net:30: input [1, 28, 28] -> v_x */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
-      v_x[i * 784 + k] = i < nc ? x[(size_t)(i0 + i) * 784 + k] : 0.0f;
+      v_x[i * 784 + k] = x[(size_t)(i0 + i) * 784 + k];
   /* models/zoo/unet.net:31: noise [1, 28, 28] -> t53 */
-  memcpy(t53, v_x, sizeof(float) * CHUNK * 784);
+  memcpy(t53, v_x, sizeof(float) * nc * 784);
   for (int i = 0; i < nc; i++)
     noise_apply(t53 + i * 784, 784, 0.0f, 1.0f, 0.5f, 0.5f, &R[i]);
   /* models/zoo/unet.net:16: conv2d [8, 28, 28] -> v_unet_conv1 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[0], t53 + i * 784, unet_conv1_w, NULL,
                   v_unet_conv1 + i * 6272, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
@@ -331,7 +331,7 @@ static void forward_phase1(const GenChunk *c) {
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t55[8 + ch] * unet_bn1_w[ch];
     const float beta = unet_bn1_b[ch] - t55[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
         {
           const float v = v_unet_conv1[i * 6272 + ch * 784 + q] * alpha + beta;
@@ -339,7 +339,7 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:17: conv2d [8, 28, 28] -> v_unet_conv2 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_unet_bn1 + i * 6272, unet_conv2_w, NULL,
                   v_unet_conv2 + i * 6272, COL,
                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
@@ -386,7 +386,7 @@ static void forward_phase2(const GenChunk *c) {
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t59[8 + ch] * unet_bn2_w[ch];
     const float beta = unet_bn2_b[ch] - t59[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
         {
           const float v = v_unet_conv2[i * 6272 + ch * 784 + q] * alpha + beta;
@@ -394,7 +394,7 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:18: max_pool2d [8, 14, 14] -> t62 */
-  for (int i = 0; i < CHUNK * 8; i++)
+  for (int i = 0; i < nc * 8; i++)
     for (int oh = 0; oh < 14; oh++)
       for (int ow = 0; ow < 14; ow++) {
         const float *p = v_unet_bn2 + i * 784 + oh * 56 + ow * 2;
@@ -405,7 +405,7 @@ static void forward_phase2(const GenChunk *c) {
         t62[(i * 14 + oh) * 14 + ow] = m;
       }
   /* models/zoo/unet.net:18: conv2d [16, 14, 14] -> v_unet_conv3 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[2], t62 + i * 1568, unet_conv3_w, NULL,
                   v_unet_conv3 + i * 3136, COL,
                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
@@ -458,7 +458,7 @@ static void forward_phase3(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t64[16 + ch] * unet_bn3_w[ch];
     const float beta = unet_bn3_b[ch] - t64[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
         {
           const float v = v_unet_conv3[i * 3136 + ch * 196 + q] * alpha + beta;
@@ -466,7 +466,7 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:19: conv2d [16, 14, 14] -> v_unet_conv4 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[3], v_unet_bn3 + i * 3136, unet_conv4_w, NULL,
                   v_unet_conv4 + i * 3136, COL,
                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
@@ -519,7 +519,7 @@ static void forward_phase4(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t68[16 + ch] * unet_bn4_w[ch];
     const float beta = unet_bn4_b[ch] - t68[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
         {
           const float v = v_unet_conv4[i * 3136 + ch * 196 + q] * alpha + beta;
@@ -527,7 +527,7 @@ static void forward_phase4(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:20: max_pool2d [16, 7, 7] -> t71 */
-  for (int i = 0; i < CHUNK * 16; i++)
+  for (int i = 0; i < nc * 16; i++)
     for (int oh = 0; oh < 7; oh++)
       for (int ow = 0; ow < 7; ow++) {
         const float *p = v_unet_bn4 + i * 196 + oh * 28 + ow * 2;
@@ -538,7 +538,7 @@ static void forward_phase4(const GenChunk *c) {
         t71[(i * 7 + oh) * 7 + ow] = m;
       }
   /* models/zoo/unet.net:20: conv2d [32, 7, 7] -> v_unet_conv5 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[4], t71 + i * 784, unet_conv5_w, NULL,
                   v_unet_conv5 + i * 1568, COL,
                   /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
@@ -591,7 +591,7 @@ static void forward_phase5(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t73[32 + ch] * unet_bn5_w[ch];
     const float beta = unet_bn5_b[ch] - t73[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 49; q++)
         {
           const float v = v_unet_conv5[i * 1568 + ch * 49 + q] * alpha + beta;
@@ -599,7 +599,7 @@ static void forward_phase5(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:21: conv2d [32, 7, 7] -> v_unet_conv6 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[5], v_unet_bn5 + i * 1568, unet_conv6_w, NULL,
                   v_unet_conv6 + i * 1568, COL,
                   /* Ci H W */ 32, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
@@ -652,7 +652,7 @@ static void forward_phase6(const GenChunk *c) {
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t77[32 + ch] * unet_bn6_w[ch];
     const float beta = unet_bn6_b[ch] - t77[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 49; q++)
         {
           const float v = v_unet_conv6[i * 1568 + ch * 49 + q] * alpha + beta;
@@ -660,7 +660,7 @@ static void forward_phase6(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:22: upsample [32, 14, 14] -> t80 */
-  for (int i = 0; i < CHUNK * 32; i++)
+  for (int i = 0; i < nc * 32; i++)
     for (int h = 0; h < 7; h++) {
       const float *xr = v_unet_bn6 + (i * 7 + h) * 7;
       float *yr = t80 + (i * 7 + h) * 28;
@@ -671,12 +671,12 @@ static void forward_phase6(const GenChunk *c) {
         memcpy(yr + u * 14, yr, sizeof(float) * 14);
     }
   /* models/zoo/unet.net:22: concat [48, 14, 14] -> t81 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     memcpy(t81 + i * 9408 + 0, t80 + i * 6272, sizeof(float) * 6272);
     memcpy(t81 + i * 9408 + 6272, v_unet_bn4 + i * 3136, sizeof(float) * 3136);
   }
   /* models/zoo/unet.net:22: conv2d [16, 14, 14] -> v_unet_conv7 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[6], t81 + i * 9408, unet_conv7_w, NULL,
                   v_unet_conv7 + i * 3136, COL,
                   /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
@@ -729,7 +729,7 @@ static void forward_phase7(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t83[16 + ch] * unet_bn7_w[ch];
     const float beta = unet_bn7_b[ch] - t83[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
         {
           const float v = v_unet_conv7[i * 3136 + ch * 196 + q] * alpha + beta;
@@ -737,7 +737,7 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:23: conv2d [16, 14, 14] -> v_unet_conv8 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[3], v_unet_bn7 + i * 3136, unet_conv8_w, NULL,
                   v_unet_conv8 + i * 3136, COL,
                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
@@ -790,7 +790,7 @@ static void forward_phase8(const GenChunk *c) {
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t87[16 + ch] * unet_bn8_w[ch];
     const float beta = unet_bn8_b[ch] - t87[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 196; q++)
         {
           const float v = v_unet_conv8[i * 3136 + ch * 196 + q] * alpha + beta;
@@ -798,7 +798,7 @@ static void forward_phase8(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:24: upsample [16, 28, 28] -> t90 */
-  for (int i = 0; i < CHUNK * 16; i++)
+  for (int i = 0; i < nc * 16; i++)
     for (int h = 0; h < 14; h++) {
       const float *xr = v_unet_bn8 + (i * 14 + h) * 14;
       float *yr = t90 + (i * 14 + h) * 56;
@@ -809,12 +809,12 @@ static void forward_phase8(const GenChunk *c) {
         memcpy(yr + u * 28, yr, sizeof(float) * 28);
     }
   /* models/zoo/unet.net:24: concat [24, 28, 28] -> t91 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     memcpy(t91 + i * 18816 + 0, t90 + i * 12544, sizeof(float) * 12544);
     memcpy(t91 + i * 18816 + 12544, v_unet_bn2 + i * 6272, sizeof(float) * 6272);
   }
   /* models/zoo/unet.net:24: conv2d [8, 28, 28] -> v_unet_conv9 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[7], t91 + i * 18816, unet_conv9_w, NULL,
                   v_unet_conv9 + i * 6272, COL,
                   /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
@@ -861,7 +861,7 @@ static void forward_phase9(const GenChunk *c) {
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t93[8 + ch] * unet_bn9_w[ch];
     const float beta = unet_bn9_b[ch] - t93[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
         {
           const float v = v_unet_conv9[i * 6272 + ch * 784 + q] * alpha + beta;
@@ -869,7 +869,7 @@ static void forward_phase9(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:25: conv2d [8, 28, 28] -> v_unet_conv10 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[1], v_unet_bn9 + i * 6272, unet_conv10_w, NULL,
                   v_unet_conv10 + i * 6272, COL,
                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
@@ -908,12 +908,13 @@ static void forward_phase10(const GenChunk *c) {
   const GenModel *s = c->model;
   const float *P = c->P;
   float *A = c->A;
+  const int nc = c->nc;
 
   /* models/zoo/unet.net:25: batch_norm [8, 28, 28] + relu -> v_unet_bn10 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t97[8 + ch] * unet_bn10_w[ch];
     const float beta = unet_bn10_b[ch] - t97[ch] * alpha;
-    for (int i = 0; i < CHUNK; i++)
+    for (int i = 0; i < nc; i++)
       for (int q = 0; q < 784; q++)
         {
           const float v = v_unet_conv10[i * 6272 + ch * 784 + q] * alpha + beta;
@@ -921,12 +922,12 @@ static void forward_phase10(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:26: conv2d [1, 28, 28] + sigmoid -> v_unet_conv11 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     kern_conv_fwd(&s->k[8], v_unet_bn10 + i * 6272, unet_conv11_w, unet_conv11_b,
                   v_unet_conv11 + i * 784, COL,
                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 1, 1, 1, 0, /* Ho Wo */ 28, 28, KERN_ACT_SIGMOID);
   /* models/zoo/unet.net:32: mse [] -> t102 */
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     t102[i] = kern_sqdiff_sum(v_unet_conv11 + i * 784, v_x + i * 784, 784) / 784.0f;
   }
 }
@@ -942,11 +943,11 @@ static void backward_phase0(const GenChunk *c) {
   const int n = c->n;
 
   /* models/zoo/unet.net:32: loss_seed [] -> g103 */
-  for (int i = 0; i < CHUNK; i++) {
-    g103[i] = i < nc ? 1.0f / (float)n : 0.0f;
+  for (int i = 0; i < nc; i++) {
+    g103[i] = 1.0f / (float)n;
   }
   /* models/zoo/unet.net:26: sigmoid_grad [1, 28, 28], mse_grad folded -> g105 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 784; k++)
       g105[i * 784 + k] = (g103[i] * 2.0f * (v_unet_conv11[i * 784 + k] - v_x[i * 784 + k]) / 784.0f) * v_unet_conv11[i * 784 + k] * (1.0f - v_unet_conv11[i * 784 + k]);
   /* models/zoo/unet.net:26: conv2d_dx [8, 28, 28] -> g106 */
@@ -954,7 +955,7 @@ static void backward_phase0(const GenChunk *c) {
   /* models/zoo/unet.net:26: bias_grad param [1] -> d_unet_conv11_b */
   memset(d_unet_conv11_w, 0, sizeof(float) * 8);
   memset(d_unet_conv11_b, 0, sizeof(float) * 1);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g105 + i * 784;
     kern_conv_dx(&s->k[9], dy, S + 0, g106 + i * 6272, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
@@ -963,7 +964,7 @@ static void backward_phase0(const GenChunk *c) {
     kern_bias_grad(dy, 1, 784, d_unet_conv11_b);
   }
   /* models/zoo/unet.net:25: relu_grad [8, 28, 28] -> g109 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
       g109[i * 6272 + k] = v_unet_bn10[i * 6272 + k] > 0.0f ? g106[i * 6272 + k] : 0.0f;
   /* models/zoo/unet.net:25: bn_grad_stats param [4, 8] -> g110 */
@@ -1013,7 +1014,7 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/unet.net:25: conv2d_dx [8, 28, 28] -> g114 */
   /* models/zoo/unet.net:25: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv10_w */
   memset(d_unet_conv10_w, 0, sizeof(float) * 576);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g111 + i * 6272;
     kern_conv_dx(&s->k[11], dy, S + 16, g114 + i * 6272, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
@@ -1021,7 +1022,7 @@ static void backward_phase1(const GenChunk *c) {
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
   /* models/zoo/unet.net:24: relu_grad [8, 28, 28] -> g116 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
       g116[i * 6272 + k] = v_unet_bn9[i * 6272 + k] > 0.0f ? g114[i * 6272 + k] : 0.0f;
   /* models/zoo/unet.net:24: bn_grad_stats param [4, 8] -> g117 */
@@ -1071,7 +1072,7 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/unet.net:24: conv2d_dx [24, 28, 28] -> g121 */
   /* models/zoo/unet.net:24: conv2d_dw param [8, 24, 3, 3] -> d_unet_conv9_w */
   memset(d_unet_conv9_w, 0, sizeof(float) * 1728);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g118 + i * 6272;
     kern_conv_dx(&s->k[13], dy, S + 592, g121 + i * 18816, COL,
                  /* Ci H W */ 24, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
@@ -1079,13 +1080,13 @@ static void backward_phase2(const GenChunk *c) {
                  /* Ci H W */ 24, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
   /* models/zoo/unet.net:24: slice [16, 28, 28] -> g123 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     memcpy(g123 + i * 12544, g121 + i * 18816 + 0, sizeof(float) * 12544);
   /* models/zoo/unet.net:24: slice [8, 28, 28] -> g124 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     memcpy(g124 + i * 6272, g121 + i * 18816 + 12544, sizeof(float) * 6272);
   /* models/zoo/unet.net:24: upsample_grad [16, 14, 14] -> g125 */
-  for (int i = 0; i < CHUNK * 16; i++)
+  for (int i = 0; i < nc * 16; i++)
     for (int h = 0; h < 14; h++)
       for (int w = 0; w < 14; w++) {
         const float *p = g123 + (i * 14 + h) * 56 + w * 2;
@@ -1096,7 +1097,7 @@ static void backward_phase2(const GenChunk *c) {
         g125[(i * 14 + h) * 14 + w] = s;
       }
   /* models/zoo/unet.net:23: relu_grad [16, 14, 14] -> g126 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
       g126[i * 3136 + k] = v_unet_bn8[i * 3136 + k] > 0.0f ? g125[i * 3136 + k] : 0.0f;
   /* models/zoo/unet.net:23: bn_grad_stats param [4, 16] -> g127 */
@@ -1152,7 +1153,7 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/unet.net:23: conv2d_dx [16, 14, 14] -> g131 */
   /* models/zoo/unet.net:23: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv8_w */
   memset(d_unet_conv8_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g128 + i * 3136;
     kern_conv_dx(&s->k[15], dy, S + 2320, g131 + i * 3136, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
@@ -1160,7 +1161,7 @@ static void backward_phase3(const GenChunk *c) {
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   }
   /* models/zoo/unet.net:22: relu_grad [16, 14, 14] -> g133 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
       g133[i * 3136 + k] = v_unet_bn7[i * 3136 + k] > 0.0f ? g131[i * 3136 + k] : 0.0f;
   /* models/zoo/unet.net:22: bn_grad_stats param [4, 16] -> g134 */
@@ -1216,7 +1217,7 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/unet.net:22: conv2d_dx [48, 14, 14] -> g138 */
   /* models/zoo/unet.net:22: conv2d_dw param [16, 48, 3, 3] -> d_unet_conv7_w */
   memset(d_unet_conv7_w, 0, sizeof(float) * 6912);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g135 + i * 3136;
     kern_conv_dx(&s->k[17], dy, S + 4624, g138 + i * 9408, COL,
                  /* Ci H W */ 48, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
@@ -1224,13 +1225,13 @@ static void backward_phase4(const GenChunk *c) {
                  /* Ci H W */ 48, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   }
   /* models/zoo/unet.net:22: slice [32, 14, 14] -> g140 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     memcpy(g140 + i * 6272, g138 + i * 9408 + 0, sizeof(float) * 6272);
   /* models/zoo/unet.net:22: slice [16, 14, 14] -> g141 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     memcpy(g141 + i * 3136, g138 + i * 9408 + 6272, sizeof(float) * 3136);
   /* models/zoo/unet.net:22: upsample_grad [32, 7, 7] -> g142 */
-  for (int i = 0; i < CHUNK * 32; i++)
+  for (int i = 0; i < nc * 32; i++)
     for (int h = 0; h < 7; h++)
       for (int w = 0; w < 7; w++) {
         const float *p = g140 + (i * 7 + h) * 28 + w * 2;
@@ -1241,7 +1242,7 @@ static void backward_phase4(const GenChunk *c) {
         g142[(i * 7 + h) * 7 + w] = s;
       }
   /* models/zoo/unet.net:21: relu_grad [32, 7, 7] -> g143 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
       g143[i * 1568 + k] = v_unet_bn6[i * 1568 + k] > 0.0f ? g142[i * 1568 + k] : 0.0f;
   /* models/zoo/unet.net:21: bn_grad_stats param [4, 32] -> g144 */
@@ -1297,7 +1298,7 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/unet.net:21: conv2d_dx [32, 7, 7] -> g148 */
   /* models/zoo/unet.net:21: conv2d_dw param [32, 32, 3, 3] -> d_unet_conv6_w */
   memset(d_unet_conv6_w, 0, sizeof(float) * 9216);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g145 + i * 1568;
     kern_conv_dx(&s->k[19], dy, S + 11536, g148 + i * 1568, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
@@ -1305,7 +1306,7 @@ static void backward_phase5(const GenChunk *c) {
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
   }
   /* models/zoo/unet.net:20: relu_grad [32, 7, 7] -> g150 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
       g150[i * 1568 + k] = v_unet_bn5[i * 1568 + k] > 0.0f ? g148[i * 1568 + k] : 0.0f;
   /* models/zoo/unet.net:20: bn_grad_stats param [4, 32] -> g151 */
@@ -1361,7 +1362,7 @@ static void backward_phase6(const GenChunk *c) {
   /* models/zoo/unet.net:20: conv2d_dx [16, 7, 7] -> g155 */
   /* models/zoo/unet.net:20: conv2d_dw param [32, 16, 3, 3] -> d_unet_conv5_w */
   memset(d_unet_conv5_w, 0, sizeof(float) * 4608);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g152 + i * 1568;
     kern_conv_dx(&s->k[21], dy, S + 20752, g155 + i * 784, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
@@ -1369,7 +1370,7 @@ static void backward_phase6(const GenChunk *c) {
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
   }
   /* models/zoo/unet.net:20: max_pool2d_grad [16, 14, 14] -> g157 */
-  for (int i = 0; i < CHUNK * 16; i++)
+  for (int i = 0; i < nc * 16; i++)
     for (int oh = 0; oh < 7; oh++)
       for (int ow = 0; ow < 7; ow++) {
         const float *p = v_unet_bn4 + i * 196 + oh * 28 + ow * 2;
@@ -1387,7 +1388,7 @@ static void backward_phase6(const GenChunk *c) {
       }
   /* models/zoo/unet.net:20: add [16, 14, 14] -> g158 */
   /* models/zoo/unet.net:19: relu_grad [16, 14, 14] -> g159 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++) {
       float g158 = g141[i * 3136 + k] + g157[i * 3136 + k];
       g159[i * 3136 + k] = v_unet_bn4[i * 3136 + k] > 0.0f ? g158 : 0.0f;
@@ -1445,7 +1446,7 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/unet.net:19: conv2d_dx [16, 14, 14] -> g164 */
   /* models/zoo/unet.net:19: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv4_w */
   memset(d_unet_conv4_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g161 + i * 3136;
     kern_conv_dx(&s->k[15], dy, S + 25360, g164 + i * 3136, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
@@ -1453,7 +1454,7 @@ static void backward_phase7(const GenChunk *c) {
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   }
   /* models/zoo/unet.net:18: relu_grad [16, 14, 14] -> g166 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
       g166[i * 3136 + k] = v_unet_bn3[i * 3136 + k] > 0.0f ? g164[i * 3136 + k] : 0.0f;
   /* models/zoo/unet.net:18: bn_grad_stats param [4, 16] -> g167 */
@@ -1509,7 +1510,7 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/unet.net:18: conv2d_dx [8, 14, 14] -> g171 */
   /* models/zoo/unet.net:18: conv2d_dw param [16, 8, 3, 3] -> d_unet_conv3_w */
   memset(d_unet_conv3_w, 0, sizeof(float) * 1152);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g168 + i * 3136;
     kern_conv_dx(&s->k[23], dy, S + 27664, g171 + i * 1568, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
@@ -1517,7 +1518,7 @@ static void backward_phase8(const GenChunk *c) {
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   }
   /* models/zoo/unet.net:18: max_pool2d_grad [8, 28, 28] -> g173 */
-  for (int i = 0; i < CHUNK * 8; i++)
+  for (int i = 0; i < nc * 8; i++)
     for (int oh = 0; oh < 14; oh++)
       for (int ow = 0; ow < 14; ow++) {
         const float *p = v_unet_bn2 + i * 784 + oh * 56 + ow * 2;
@@ -1535,7 +1536,7 @@ static void backward_phase8(const GenChunk *c) {
       }
   /* models/zoo/unet.net:18: add [8, 28, 28] -> g174 */
   /* models/zoo/unet.net:17: relu_grad [8, 28, 28] -> g175 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++) {
       float g174 = g124[i * 6272 + k] + g173[i * 6272 + k];
       g175[i * 6272 + k] = v_unet_bn2[i * 6272 + k] > 0.0f ? g174 : 0.0f;
@@ -1587,7 +1588,7 @@ static void backward_phase9(const GenChunk *c) {
   /* models/zoo/unet.net:17: conv2d_dx [8, 28, 28] -> g180 */
   /* models/zoo/unet.net:17: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv2_w */
   memset(d_unet_conv2_w, 0, sizeof(float) * 576);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g177 + i * 6272;
     kern_conv_dx(&s->k[11], dy, S + 28816, g180 + i * 6272, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
@@ -1595,7 +1596,7 @@ static void backward_phase9(const GenChunk *c) {
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
   /* models/zoo/unet.net:16: relu_grad [8, 28, 28] -> g182 */
-  for (int i = 0; i < CHUNK; i++)
+  for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
       g182[i * 6272 + k] = v_unet_bn1[i * 6272 + k] > 0.0f ? g180[i * 6272 + k] : 0.0f;
   /* models/zoo/unet.net:16: bn_grad_stats param [4, 8] -> g183 */
@@ -1642,7 +1643,7 @@ static void backward_phase10(const GenChunk *c) {
     memset(g184 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:16: conv2d_dw param [8, 1, 3, 3] -> d_unet_conv1_w */
   memset(d_unet_conv1_w, 0, sizeof(float) * 72);
-  for (int i = 0; i < CHUNK; i++) {
+  for (int i = 0; i < nc; i++) {
     const float *dy = g184 + i * 6272;
     kern_conv_dw(&s->k[25], dy, t53 + i * 784, d_unet_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);

@@ -681,9 +681,23 @@ static inline void kern_dense_dx(const KernGemm *g, const float *dy, const float
 
 // Weight gradient, accumulated: dw(in x out) += x(in x N) dyt(N x out), dyt
 // = dy transposed ([out][N]); gemm m=in n=out k=N, lda=in ldb=N ldc=in.
-static inline void kern_dense_dw(const KernGemm *g, const float *dy, const float *x,
-                                 float *dw, float *dyt, int N, int out) {
-  kern_transpose(dy, N, out, dyt);
+// Only the first nc of the N rows are real: the others hold whatever the
+// arena held (the chunk code skips them), so they are zeroed in x and dyt
+// and the k = N sum adds exact zeros for them, as it did when the padding
+// was computed (its gradient was 0).  A GEMM with k = nc would block the
+// sum differently and change its last bits (see "A chunk's images" below).
+static inline void kern_dense_dw(const KernGemm *g, const float *dy, float *x,
+                                 float *dw, float *dyt, int N, int nc, int in, int out) {
+  if (nc < N) {
+    memset(x + (long)nc * in, 0, sizeof(float) * (size_t)(N - nc) * in);
+    for (int c = 0; c < out; c++) {
+      for (int r = 0; r < nc; r++)
+        dyt[c * N + r] = dy[r * out + c];
+      memset(dyt + c * N + nc, 0, sizeof(float) * (size_t)(N - nc));
+    }
+  } else {
+    kern_transpose(dy, N, out, dyt);
+  }
   kern_gemm(g, x, dyt, dw);
 }
 

@@ -323,7 +323,7 @@ static void test_dense(int N, int in, int out, unsigned seed) {
   kern_transpose(w, out, in, wt);
   kern_dense_fwd(&gf, x, wt, b, y, N, out, KERN_ACT_SIGMOID);
   kern_dense_dx(&gdx, dy, w, dx);
-  kern_dense_dw(&gdw, dy, x, dw, dyt, N, out);
+  kern_dense_dw(&gdw, dy, x, dw, dyt, N, N, in, out);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < out; o++) {
       double a = b[o];
