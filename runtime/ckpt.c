@@ -446,6 +446,29 @@ static const Entry *match_tensor(const File *f, const NetTensor *t) {
   return e;
 }
 
+// Whether the file holds the plateau schedule's state: always in version
+// 2, in version 3 when flag bit 0 says so.
+static int has_plateau(const File *f) {
+  return f->version == 2 || (f->version == 3 && (get_u32(f->buf + 152) & 1));
+}
+
+static int plateau_check(const File *f) {
+  if (!has_plateau(f))
+    return 0;
+  double lr = get_f64(f->buf + 120);
+  if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f->buf + 136) < 0 || (int32_t)get_u32(f->buf + 140) < 0)
+    return fail(f->path, "damaged: the plateau schedule's state is not a valid one");
+  return 0;
+}
+
+static void plateau_read(const File *f, Plateau *p) {
+  const unsigned char *h = f->buf;
+  p->lr = get_f64(h + 120);
+  p->best = get_f64(h + 128);
+  p->bad_epochs = (int32_t)get_u32(h + 136);
+  p->cooldown = (int32_t)get_u32(h + 140);
+}
+
 // Version 3's normalisation section: within the file, channels in
 // 1..CKPT_NORM_MAX, every std positive and finite.
 static int norm_check(const File *f) {
@@ -524,14 +547,8 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
   }
   if (norm_check(&f))
     goto bad;
-  if (f.version == 2 || (f.version == 3 && (get_u32(f.buf + 152) & 1))) {
-    double lr = get_f64(f.buf + 120);
-    if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f.buf + 136) < 0 ||
-        (int32_t)get_u32(f.buf + 140) < 0) {
-      fail(path, "damaged: the plateau schedule's state is not a valid one");
-      goto bad;
-    }
-  }
+  if (plateau_check(&f))
+    goto bad;
   if (tr && get_u32(f.buf + 64) && get_u64(f.buf + 112)) {
     uint64_t best_off = get_u64(f.buf + 112);
     if (best_off > f.size - 4 || m->n_params > (f.size - 4 - best_off) / 4) {
@@ -570,12 +587,9 @@ int ckpt_load(const char *path, NetModel *m, Optim *opt, CkptTrain *tr) {
         tr->has_best = 1;
       }
       norm_read(&f, &tr->norm_channels, tr->norm_mean, tr->norm_std);
-      if (f.version == 2 || (f.version == 3 && (get_u32(h + 152) & 1))) {
+      if (has_plateau(&f)) {
         tr->has_plateau = 1;
-        tr->plateau.lr = get_f64(h + 120);
-        tr->plateau.best = get_f64(h + 128);
-        tr->plateau.bad_epochs = (int32_t)get_u32(h + 136);
-        tr->plateau.cooldown = (int32_t)get_u32(h + 140);
+        plateau_read(&f, &tr->plateau);
       }
     }
   }
@@ -650,14 +664,8 @@ int ckpt_read(const char *path, CkptFile *cf) {
     fail(path, msg);
     goto bad;
   }
-  if (f.version == 2 || (f.version == 3 && (get_u32(f.buf + 152) & 1))) {
-    double lr = get_f64(f.buf + 120);
-    if (!(lr >= 0) || !isfinite(lr) || (int32_t)get_u32(f.buf + 136) < 0 ||
-        (int32_t)get_u32(f.buf + 140) < 0) {
-      fail(path, "damaged: the plateau schedule's state is not a valid one");
-      goto bad;
-    }
-  }
+  if (plateau_check(&f))
+    goto bad;
   if (norm_check(&f))
     goto bad;
   uint64_t total = 0;
@@ -730,12 +738,9 @@ int ckpt_read(const char *path, CkptFile *cf) {
       memcpy(tr->best_params, f.buf + best_off, total * 4);
       tr->has_best = 1;
     }
-    if (f.version == 2 || (f.version == 3 && (get_u32(h + 152) & 1))) {
+    if (has_plateau(&f)) {
       tr->has_plateau = 1;
-      tr->plateau.lr = get_f64(h + 120);
-      tr->plateau.best = get_f64(h + 128);
-      tr->plateau.bad_epochs = (int32_t)get_u32(h + 136);
-      tr->plateau.cooldown = (int32_t)get_u32(h + 140);
+      plateau_read(&f, &tr->plateau);
     }
   }
   norm_read(&f, &cf->train.norm_channels, cf->train.norm_mean, cf->train.norm_std);
