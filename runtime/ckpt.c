@@ -307,15 +307,6 @@ static int read_all(File *f) {
   return 0;
 }
 
-static const char *fmt_shape(char *buf, size_t size, int rank, const int *dim) {
-  size_t k = (size_t)snprintf(buf, size, "[");
-  for (int i = 0; i < rank && k < size; i++)
-    k += (size_t)snprintf(buf + k, size - k, "%s%d", i ? ", " : "", dim[i]);
-  if (k < size)
-    snprintf(buf + k, size - k, "]");
-  return buf;
-}
-
 // Reads and checks the file up to the table: magic, version, length, CRC,
 // then every table entry against the file's bounds.
 static int file_open(File *f, const char *path) {
@@ -438,8 +429,8 @@ static const Entry *match_tensor(const File *f, const NetTensor *t) {
     same = e->dim[k] == t->dim[k];
   if (!same) {
     snprintf(msg, sizeof msg, "tensor %s has shape %s in the checkpoint, the model expects %s",
-             t->name, fmt_shape(a, sizeof a, e->rank, e->dim),
-             fmt_shape(b, sizeof b, t->rank, t->dim));
+             t->name, model_shape_text(a, sizeof a, e->rank, e->dim),
+             model_shape_text(b, sizeof b, t->rank, t->dim));
     fail(f->path, msg);
     return NULL;
   }

@@ -11,6 +11,7 @@
 #include "dataset.h"
 #include "idx.h"
 #include "mnist.h"
+#include "model.h"
 #include "rng.h"
 
 // Where `make install` puts the committed subset (CMake defines it as
@@ -246,14 +247,6 @@ void mnist_free(Mnist *d) {
   memset(d, 0, sizeof *d);
 }
 
-static void shape_text(char *buf, size_t size, int rank, const int *dim) {
-  size_t n = (size_t)snprintf(buf, size, "[");
-  for (int i = 0; i < rank && n < size; i++)
-    n += (size_t)snprintf(buf + n, size - n, "%s%d", i ? ", " : "", dim[i]);
-  if (n < size)
-    snprintf(buf + n, size - n, "]");
-}
-
 // Rank and dims without leading 1s: [1, 28, 28] and [28, 28] lay out the
 // same floats.
 static int squeeze(int rank, const int *dim, int *out) {
@@ -276,10 +269,10 @@ int mnist_check_input(const Mnist *d, const char *model, int rank, const int *di
     return 0;
   char want[64], have[64];
   if (rank > 0)
-    shape_text(want, sizeof want, rank, dim);
+    model_shape_text(want, sizeof want, rank, dim);
   else
     snprintf(want, sizeof want, "%d floats", size);
-  shape_text(have, sizeof have, d->rank, d->dim);
+  model_shape_text(have, sizeof have, d->rank, d->dim);
   fprintf(stderr, "%s: examples are %s, model %s expects %s\n", d->path[0], have, model, want);
   return -1;
 }
@@ -611,7 +604,7 @@ bad:
 
 int mnist_augment_check(const Mnist *d, const MnistAugment *a) {
   char have[64];
-  shape_text(have, sizeof have, d->rank, d->dim);
+  model_shape_text(have, sizeof have, d->rank, d->dim);
   if (d->rank < 2) {
     fprintf(stderr, "%s: --augment needs images ([H, W] or [C, H, W]); the examples are %s\n", d->path[0], have);
     return -1;

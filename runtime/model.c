@@ -1,5 +1,6 @@
 // model.c — helpers over the NetModel descriptor (model.h).
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model.h"
@@ -73,4 +74,13 @@ uint64_t model_hash_structure(const NetModel *m) {
     h = fnv1a(h, v, sizeof v);
   }
   return h;
+}
+
+const char *model_shape_text(char *buf, size_t size, int rank, const int *dim) {
+  size_t k = (size_t)snprintf(buf, size, "[");
+  for (int i = 0; i < rank && k < size; i++)
+    k += (size_t)snprintf(buf + k, size - k, "%s%d", i ? ", " : "", dim[i]);
+  if (k < size)
+    snprintf(buf + k, size - k, "]");
+  return buf;
 }

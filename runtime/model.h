@@ -127,4 +127,7 @@ int model_find_tensor(const NetModel *m, const char *name);
 // Index of the output called name, or -1.
 int model_find_output(const NetModel *m, const char *name);
 
+// "[d0, d1, ...]" into buf (cut to size), for messages; returns buf.
+const char *model_shape_text(char *buf, size_t size, int rank, const int *dim);
+
 #endif

@@ -199,15 +199,6 @@ static int model_load(Loaded *md, const Args *a) {
   return 0;
 }
 
-static const char *fmt_shape(char *buf, size_t size, int rank, const int *dim) {
-  size_t k = (size_t)snprintf(buf, size, "[");
-  for (int i = 0; i < rank && k < size; i++)
-    k += (size_t)snprintf(buf + k, size - k, "%s%d", i ? ", " : "", dim[i]);
-  if (k < size)
-    snprintf(buf + k, size - k, "]");
-  return buf;
-}
-
 static int is_buffer_name(const char *s) {
   size_t n = strlen(s);
   return (n > 13 && !strcmp(s + n - 13, "_running_mean")) || (n > 12 && !strcmp(s + n - 12, "_running_var"));
@@ -368,7 +359,7 @@ static void show_text(const char *path, const CkptFile *cf, const Args *a, const
   for (int i = 0; i < cf->n_tensors; i++) {
     const CkptTensor *t = &cf->tensors[i];
     char s[96];
-    printf("  %-*s  %-16s  %s\n", (int)w, t->name, fmt_shape(s, sizeof s, t->rank, t->dim),
+    printf("  %-*s  %-16s  %s\n", (int)w, t->name, model_shape_text(s, sizeof s, t->rank, t->dim),
            KIND_NAME[tensor_kind(cf, i, start, m)]);
     start += t->numel;
   }
@@ -541,7 +532,7 @@ static int cmd_import(const char *path, const Args *a, NetModel *m) {
       int xd[8];
       for (int d = 0; d < x->ndim; d++) xd[d] = (int)x->dim[d];
       fprintf(stderr, "%s: %s: shape %s, the model's %s is %s\n", path, x->key,
-              fmt_shape(s1, sizeof s1, x->ndim, xd), t->name, fmt_shape(s2, sizeof s2, t->rank, t->dim));
+              model_shape_text(s1, sizeof s1, x->ndim, xd), t->name, model_shape_text(s2, sizeof s2, t->rank, t->dim));
       bad = 1;
     } else if (x->type != IDX_F32) {
       fprintf(stderr, "%s: %s: dtype %s, netc's tensors are float32 (save tensor.float().numpy())\n",
@@ -556,7 +547,7 @@ static int cmd_import(const char *path, const Args *a, NetModel *m) {
       const NetTensor *t = &m->tensors[j];
       fprintf(stderr, "%s: missing %s (netc's %s, shape %s)\n", path,
               torch_key(NULL, t->name, key, sizeof key) ? t->name : key, t->name,
-              fmt_shape(s1, sizeof s1, t->rank, t->dim));
+              model_shape_text(s1, sizeof s1, t->rank, t->dim));
       bad = 1;
     }
   free(used);
