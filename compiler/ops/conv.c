@@ -540,6 +540,11 @@ static void emit_geom(CEmit *e, int indent, int C, int H, int W, const ConvAttr 
 
 static const char *bias_name(const CEmit *e, const Node *n) { return n->nin == 3 ? root_name(e, n->in[2]) : "NULL"; }
 
+// The chunk scratch COL must hold floats for this layer (the largest wins).
+static void need_col(CEmit *e, long floats) {
+  if (floats > e->col) e->col = floats;
+}
+
 static void emit_conv_general(CEmit *e, int id) {
   const Node *n = nd(e, id);
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
@@ -547,7 +552,7 @@ static void emit_conv_general(CEmit *e, int id) {
   int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int P = Ho * Wo, K = Ci * c.k[0] * c.k[1], Kg = K / c.groups;
   int gi = gemm(e, "conv forward", P, Co / c.groups, Kg, P, Kg, P, 0);
-  if ((long)K * P > e->col) e->col = (long)K * P;
+  need_col(e, (long)K * P);
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_convg_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                   %s + i * %d, COL, /* Co */ %d,\n",
@@ -565,7 +570,7 @@ static void emit_deconv_general(CEmit *e, int id) {
   int Pi = Hi * Wi, K = Co * c.k[0] * c.k[1], Kg = K / c.groups;
   need_param(e, n, n->in[1]);
   int gi = gemm(e, "deconv forward", Pi, Kg, Ci / c.groups, Pi, Ci, Pi, 0);
-  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
+  need_col(e, (long)K * Pi);
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_deconvg_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
          "                     %s + i * %d, COL, /* Ci */ %d,\n",
@@ -589,7 +594,7 @@ static void emit_general_bwd(CEmit *e, int id) {
   // The convolution's image side and positions: conv x -> dy, deconv dy -> x.
   int C = deconv ? Co : Ci, H = deconv ? Ho : Hi, W = deconv ? Wo : Wi, O = deconv ? Ci : Co;
   int P = deconv ? Hi * Wi : Ho * Wo, K = C * c.k[0] * c.k[1], Kg = K / c.groups, Og = O / c.groups;
-  if ((long)K * P > e->col) e->col = (long)K * P;
+  need_col(e, (long)K * P);
   int gi;
   const char *fn;
   char w[64];
@@ -661,10 +666,6 @@ bool conv_chunked(const CEmit *e, int id) {
   return conv_plain(n) && layer_positions(e, id) <= CHUNK_POSITIONS;
 }
 
-static void need_col(CEmit *e, long floats) {
-  if (floats > e->col) e->col = floats;
-}
-
 static void emit_conv(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (!conv_plain(n)) {
@@ -687,7 +688,7 @@ static void emit_conv(CEmit *e, int id) {
     return;
   }
   int gi = gemm(e, "conv forward", P, Co, K, P, K, P, 0);
-  if ((long)K * P > e->col) e->col = (long)K * P;
+  need_col(e, (long)K * P);
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                  %s + i * %d, COL,\n"
@@ -720,7 +721,7 @@ static void emit_deconv(CEmit *e, int id) {
     return;
   }
   int gi = gemm(e, "deconv forward", Pi, K, Ci, Pi, Ci, Pi, 0);
-  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
+  need_col(e, (long)K * Pi);
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_deconv_fwd(&s->k[%d], %s + i * %d, S + %ld, %s,\n"
          "                    %s + i * %d, COL,\n"
@@ -805,7 +806,7 @@ static void emit_conv_bwd(CEmit *e, int id) {
   int k = n->attr.k, st = n->attr.stride, pd = n->attr.pad;
   int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2];
   int P = Ho * Wo, K = Ci * k * k;
-  if ((long)K * P > e->col) e->col = (long)K * P;
+  need_col(e, (long)K * P);
   if (n->op == OP_CONV2D_DX) {
     need_param(e, n, n->in[1]);
     int gi = gemm(e, "conv dx", P, K, Co, P, Co, P, 0);
@@ -838,7 +839,7 @@ static void emit_deconv_bwd(CEmit *e, int id) {
   int k = n->attr.k, st = n->attr.stride, pd = n->attr.pad;
   int Co = ds.dim[0], Ho = ds.dim[1], Wo = ds.dim[2], Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2];
   int Pi = Hi * Wi, K = Co * k * k;
-  if ((long)K * Pi > e->col) e->col = (long)K * Pi;
+  need_col(e, (long)K * Pi);
   if (n->op == OP_DECONV2D_DX) {
     int gi = gemm(e, "deconv dx", Pi, Ci, K, Pi, K, Pi, 0);
     out(e, "    kern_deconv_dx(&s->k[%d], dy, %s, %s + i * %d, COL,\n"
