@@ -9,6 +9,9 @@
 //                       instead of --data: the four files (IDX or .npy)
 //   --val-fraction X    0.1 (the last tenth)   --val-count N   instead, a count
 //   --val-images F --val-labels F   a validation set of its own
+//   --train-input NAME=F  the data of tensor input NAME (repeatable; and
+//                       --val-input, --test-input); --train-targets F feeds
+//                       the second input (and --val-targets, --test-targets)
 //   --normalize SPEC    auto | none | MEAN,STD | M1,..,Mc:S1,..,Sc (saved in checkpoints)
 //   --augment SPEC      crop=PAD,flip (training only)
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
@@ -39,7 +42,8 @@
 //   --predict DIR       after the run, write the exports over a split (below)
 //   --predict-split S   test|val|train (test)   --predict-format F  npy|csv (npy)
 //   --predict-grid N    PNG grid of N image-shaped examples (64; 0: none)
-//   --predict-input F   predict over F's examples (a file or PNG folder) instead
+//   --predict-input F   predict over F's examples (a file or PNG folder) instead;
+//                       NAME=F for a further tensor input (repeatable)
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
 // (the table in driver.c is the reference: --help prints it, with the
@@ -105,6 +109,13 @@
 #include "optim.h"
 #include "schedule.h"
 
+#define DRIVER_MAX_INPUT_ARGS 16    // --train-input etc.: values per option
+
+typedef struct {
+  int n;
+  const char *arg[DRIVER_MAX_INPUT_ARGS];   // "NAME=F" (or "F") as given
+} DriverInputArgs;
+
 typedef struct {
   const char *data;
   int epochs;
@@ -135,7 +146,17 @@ typedef struct {
   MnistAugment aug;           // parsed from augment
   // The data of a model's second tensor input (docs/data.md, "Targets").
   const char *train_targets, *test_targets, *val_targets;
+  // Every tensor input's data by its name (docs/data.md, "Inputs"):
+  // --train-input NAME=F, --val-input, --test-input, --predict-input
+  // (F alone: the first input), each repeatable, as given; driver_parse
+  // resolves them against the model's inputs into input_file[set][j]
+  // (j >= 1; the first input's go to train_images, val_images,
+  // test_images, predict_input), --train-targets and its twins into j = 1.
+  DriverInputArgs input_args[4];   // DRIVER_SET_*
+  const char *input_file[4][MNIST_MAX_INPUTS];
 } DriverOptions;
+
+enum { DRIVER_SET_TRAIN, DRIVER_SET_VAL, DRIVER_SET_TEST, DRIVER_SET_PREDICT };
 
 enum { DRIVER_SPLIT_TEST, DRIVER_SPLIT_VAL, DRIVER_SPLIT_TRAIN };
 
