@@ -71,7 +71,7 @@ static const char *const schedule_names[] = {"none", "step", "multistep", "expon
 #define F(field) offsetof(DriverOptions, field)
 static const OptSpec specs[] = {
   {"--data", "PATH", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX), or any format of docs/data.md"},
-  {"--train-images", "F", ARG_STRING, F(train_images), 0, 0, NULL, "instead of --data: training examples (IDX or .npy)"},
+  {"--train-images", "F", ARG_STRING, F(train_images), 0, 0, NULL, "instead of --data: training examples (IDX, .npy, F.npz:ARRAY, CIFAR batch)"},
   {"--train-labels", "F", ARG_STRING, F(train_labels), 0, 0, NULL, "their labels"},
   {"--test-images", "F", ARG_STRING, F(test_images), 0, 0, NULL, "test examples"},
   {"--test-labels", "F", ARG_STRING, F(test_labels), 0, 0, NULL, "their labels"},
@@ -205,7 +205,9 @@ void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOpti
   fprintf(f, "\n--epochs 0 with --load or --resume evaluates the checkpoint (validation and test, no\n"
              "training, nothing saved); --predict DIR then writes the exports as DIR/NAME.npy.\n"
              "--load C --predict-input F --predict DIR runs C over F's examples alone (no labels, no\n"
-             "training, C's --normalize).  A trainer runs its whole model; for one net's code alone:\n"
+             "training, C's --normalize).  A model's further tensor inputs take their data by name:\n"
+             "--train-input NAME=F (--test-input, --val-input, --predict-input NAME=F); F is IDX, .npy,\n"
+             "F.npz:ARRAY or a CIFAR batch (docs/data.md).  A trainer runs its whole model; for one net's code alone:\n"
              "netc MODEL.net --net NAME -o DIR, or netc run MODEL.net --net NAME (the interpreter).\n");
 }
 

@@ -66,7 +66,8 @@
 //   split; auto computes them on the training split.  Checkpoints carry
 //   it: --load and --resume use the checkpoint's unless --normalize is
 //   given, which must then equal it.  --augment: training batches only,
-//   example k of epoch e cropped/flipped from rng_stream(hash(seed, e), k).
+//   example k of epoch e cropped/flipped from rng_stream(hash(seed, e), k),
+//   and its further tensor inputs (targets) by the same draw.
 // - With --patience N > 0 the best epoch's parameters (lowest validation
 //   loss) are kept: restored at the end, tested, and saved; without it the
 //   last epoch's are.
@@ -92,8 +93,9 @@
 //   written atomically (arrayout.h); an error names the file, exit 1.
 //   The train split is the training file without its validation tail.
 // - --predict-input F (needs --load and --predict) predicts over F's
-//   examples (IDX, .npy, or a PNG folder whose classes are ignored)
-//   instead: checked against the input shape, normalised as the
+//   examples (IDX, .npy, F.npz:ARRAY, a CIFAR batch, or a PNG folder
+//   whose classes are ignored; a further tensor input's data as
+//   --predict-input NAME=F) instead: checked against the input shape, normalised as the
 //   checkpoint says, no labels (no labels.npy, no loss), no training, the
 //   batches and seeds of --predict over a test set.  A model without a
 //   train_step (one net alone, netc run --net) runs only this way; its
