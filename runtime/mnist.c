@@ -398,8 +398,8 @@ static int load_input_file(Mnist *d, int j, int slot, const char *file, int n, c
   else if (t->size > INT32_MAX / MNIST_MAX_INPUTS)
     fprintf(stderr, "%s: examples of %zu values each are too large\n", file, t->size);
   else if (in->rank && t->size != (size_t)d->train.tsize[j])
-    fprintf(stderr, "%s: examples have %zu values, those of %s %d\n", file, t->size, in->path[0],
-            d->train.tsize[j]);
+    fprintf(stderr, "%s: examples have %zu values, those of %s %d\n", file, t->size,
+            in->path[0] ? in->path[0] : in->path[1], d->train.tsize[j]);
   else if ((in->path[slot] = strdup(file))) {
     if (!in->rank) {
       in->rank = t->rank;
