@@ -51,7 +51,7 @@ void driver_options_default(DriverOptions *o) {
 // The command line as one table: parsing, the --help text with each
 // default (read from driver_options_default, so the help cannot drift from
 // what a run uses) and the "did you mean" hint all read it.
-typedef enum { ARG_FLAG, ARG_INT, ARG_U64, ARG_REAL, ARG_STRING, ARG_CHOICE, ARG_MILESTONES } ArgKind;
+typedef enum { ARG_FLAG, ARG_INT, ARG_U64, ARG_REAL, ARG_STRING, ARG_CHOICE, ARG_MILESTONES, ARG_INPUT } ArgKind;
 
 typedef struct {
   const char *name, *metavar;       // "--epochs", "N" (NULL for a flag)
@@ -71,7 +71,7 @@ static const char *const schedule_names[] = {"none", "step", "multistep", "expon
 #define F(field) offsetof(DriverOptions, field)
 static const OptSpec specs[] = {
   {"--data", "PATH", ARG_STRING, F(data), 0, 0, NULL, "MNIST files (raw or .gz IDX), or any format of docs/data.md"},
-  {"--train-images", "F", ARG_STRING, F(train_images), 0, 0, NULL, "instead of --data: training examples (IDX or .npy)"},
+  {"--train-images", "F", ARG_STRING, F(train_images), 0, 0, NULL, "instead of --data: training examples (IDX, .npy, F.npz:ARRAY, CIFAR batch)"},
   {"--train-labels", "F", ARG_STRING, F(train_labels), 0, 0, NULL, "their labels"},
   {"--test-images", "F", ARG_STRING, F(test_images), 0, 0, NULL, "test examples"},
   {"--test-labels", "F", ARG_STRING, F(test_labels), 0, 0, NULL, "their labels"},
@@ -82,9 +82,13 @@ static const OptSpec specs[] = {
    "a validation set of its own (then all of the training file trains)"},
   {"--val-labels", "F", ARG_STRING, F(val_labels), 0, 0, NULL, "its labels"},
   {"--train-targets", "F", ARG_STRING, F(train_targets), 0, 0, NULL,
-   "a model's second input (a dense target), one per training example (IDX or .npy)"},
+   "a model's second input (a dense target), one per training example (IDX, .npy, F.npz:ARRAY)"},
   {"--test-targets", "F", ARG_STRING, F(test_targets), 0, 0, NULL, "the same for the test examples"},
   {"--val-targets", "F", ARG_STRING, F(val_targets), 0, 0, NULL, "the same for --val-images"},
+  {"--train-input", "NAME=F", ARG_INPUT, F(input_args[DRIVER_SET_TRAIN]), 0, 0, NULL,
+   "tensor input NAME's data, one per training example (repeatable)"},
+  {"--test-input", "NAME=F", ARG_INPUT, F(input_args[DRIVER_SET_TEST]), 0, 0, NULL, "the same for the test examples"},
+  {"--val-input", "NAME=F", ARG_INPUT, F(input_args[DRIVER_SET_VAL]), 0, 0, NULL, "the same for --val-images"},
   {"--normalize", "SPEC", ARG_STRING, F(normalize), 0, 0, NULL,
    "(x - mean) / std per channel: auto, MEAN,STD or M1,..:S1,..; kept in checkpoints"},
   {"--augment", "SPEC", ARG_STRING, F(augment), 0, 0, NULL, "training only: crop=PAD, flip or crop=PAD,flip"},
@@ -150,8 +154,9 @@ static const OptSpec specs[] = {
    "--predict: npy ([n, per-example shape]) or csv (a line per example)"},
   {"--predict-grid", "N", ARG_INT, F(predict_grid), 0, 100000, NULL,
    "--predict: NAME.png, N [1|3, H, W] examples clamped to [0, 1] (0: none)"},
-  {"--predict-input", "F", ARG_STRING, F(predict_input), 0, 0, NULL,
-   "--predict over F (.npy, IDX, PNG folder; no labels) with --load"},
+  {"--predict-input", "[NAME=]F", ARG_INPUT, F(input_args[DRIVER_SET_PREDICT]), 0, 0, NULL,
+   "--predict over F (IDX, .npy, F.npz:ARRAY, CIFAR batch, PNG folder; no labels) with --load; "
+   "NAME=F: a further input's"},
   {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
   {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
 };
@@ -170,7 +175,7 @@ static void default_text(char *buf, size_t size, DriverOptions *d, const OptSpec
   case ARG_REAL: snprintf(buf, size, "%g", *(const double *)p); break;
   case ARG_STRING: snprintf(buf, size, "%s", *(const char *const *)p ? *(const char *const *)p : "none"); break;
   case ARG_CHOICE: snprintf(buf, size, "%s", s->choices[*(const int *)p]); break;
-  case ARG_MILESTONES: snprintf(buf, size, "none"); break;
+  case ARG_MILESTONES: case ARG_INPUT: snprintf(buf, size, "none"); break;
   }
   if (!strcmp(s->name, "--load-prefix"))
     snprintf(buf, size, "all");
@@ -200,7 +205,9 @@ void driver_usage(FILE *f, const char *prog, const NetModel *m, const DriverOpti
   fprintf(f, "\n--epochs 0 with --load or --resume evaluates the checkpoint (validation and test, no\n"
              "training, nothing saved); --predict DIR then writes the exports as DIR/NAME.npy.\n"
              "--load C --predict-input F --predict DIR runs C over F's examples alone (no labels, no\n"
-             "training, C's --normalize).  A trainer runs its whole model; for one net's code alone:\n"
+             "training, C's --normalize).  A model's further tensor inputs take their data by name:\n"
+             "--train-input NAME=F (--test-input, --val-input, --predict-input NAME=F); F is IDX, .npy,\n"
+             "F.npz:ARRAY or a CIFAR batch (docs/data.md).  A trainer runs its whole model; for one net's code alone:\n"
              "netc MODEL.net --net NAME -o DIR, or netc run MODEL.net --net NAME (the interpreter).\n");
 }
 
@@ -313,6 +320,15 @@ static int parse_value(DriverOptions *o, const OptSpec *s, const char *v) {
   case ARG_STRING: *(const char **)p = v; return 0;
   case ARG_CHOICE: return parse_choice(s, v, p);
   case ARG_MILESTONES: return parse_milestones(s, v, p);
+  case ARG_INPUT: {
+    DriverInputArgs *a = p;
+    if (a->n == DRIVER_MAX_INPUT_ARGS) {
+      fprintf(stderr, "error: %s: at most %d values\n", s->name, DRIVER_MAX_INPUT_ARGS);
+      return -1;
+    }
+    a->arg[a->n++] = v;
+    return 0;
+  }
   }
   return -1;
 }
@@ -348,8 +364,67 @@ static const char *sched_options(const DriverOptions *o, const int *given) {
   return schedule_check(c, o->epochs);
 }
 
+// "t, y, x": the model's tensor input names, for messages.
+static void input_names(char *buf, size_t size, const NetModel *m) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (int j = 0; m->inputs && j < m->n_inputs && k < size; j++)
+    k += (size_t)snprintf(buf + k, size - k, "%s%s", j ? ", " : "", m->inputs[j].name);
+}
+
+// --train-input NAME=F and its twins against the model's tensor inputs
+// (--predict-input F: the first input): the first input's file goes to
+// train_images (val_images, test_images, predict_input), input j's to
+// input_file[set][j]; --train-targets and its twins feed input 2 (j = 1).
+// Returns 0 or 2 (message printed).
+static int resolve_inputs(DriverOptions *o, const NetModel *m) {
+  static const char *const opt[4] = {"--train-input", "--val-input", "--test-input", "--predict-input"};
+  static const char *const first_opt[4] = {"--train-images", "--val-images", "--test-images", "--predict-input F"};
+  const char **first[4] = {&o->train_images, &o->val_images, &o->test_images, &o->predict_input};
+  const char *targets[3] = {o->train_targets, o->val_targets, o->test_targets};
+  char names[512];
+  input_names(names, sizeof names, m);
+  for (int set = 0; set < 4; set++) {
+    if (set < 3 && targets[set] && m->inputs && m->n_inputs >= 2)
+      o->input_file[set][1] = targets[set];
+    for (int i = 0; i < o->input_args[set].n; i++) {
+      const char *a = o->input_args[set].arg[i], *eq = strchr(a, '='), *file = a;
+      int j = -1;
+      for (int k = 0; eq && m->inputs && k < m->n_inputs; k++)
+        if (strlen(m->inputs[k].name) == (size_t)(eq - a) && !strncmp(a, m->inputs[k].name, (size_t)(eq - a)))
+          j = k;
+      if (j >= 0)
+        file = eq + 1;
+      else if (set == DRIVER_SET_PREDICT)
+        j = 0;                    // F alone: the first input's examples
+      if (j < 0 || !*file) {
+        if (!m->inputs)
+          fprintf(stderr, "error: %s: '%s': model %s has one tensor input, fed by --data or %s\n", opt[set], a,
+                  m->name, first_opt[set]);
+        else
+          fprintf(stderr, "error: %s: '%s' is not NAME=FILE with NAME a tensor input of model %s (%s)\n", opt[set],
+                  a, m->name, names);
+        return 2;
+      }
+      const char **slot = j == 0 ? first[set] : &o->input_file[set][j];
+      if (*slot) {
+        fprintf(stderr, "error: %s: input %s's data is given twice (%s and %s)\n", opt[set],
+                m->inputs ? m->inputs[j].name : "1", *slot, file);
+        return 2;
+      }
+      *slot = file;
+    }
+  }
+  return 0;
+}
+
 // The rules between options, after parsing.  Returns 0 or 2 (message printed).
 static int check_options(DriverOptions *o, const int *given, const NetModel *m) {
+  if (resolve_inputs(o, m))
+    return 2;
+  int val_inputs = 0, predict_inputs = 0;
+  for (int j = 1; j < MNIST_MAX_INPUTS; j++)
+    val_inputs |= o->input_file[DRIVER_SET_VAL][j] != NULL, predict_inputs |= o->input_file[DRIVER_SET_PREDICT][j] != NULL;
   OptimConfig *c = &o->optim;
   // AdamW's torch default decay applies when none is given.
   if (!is_given(given, "--weight-decay"))
@@ -405,8 +480,10 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     bad = "--test-targets and --val-targets need --train-targets";
   else if (o->val_targets && !o->val_images)
     bad = "--val-targets needs --val-images";
-  else if (o->train_targets && o->augment)
-    bad = "--augment moves the first input only, so it does not apply with --train-targets";
+  else if (val_inputs && !o->val_images)
+    bad = "--val-input needs --val-images (or --val-input for the first input)";
+  else if (predict_inputs && !o->predict_input)
+    bad = "--predict-input NAME=F needs the first input's examples too (--predict-input F)";
   if (bad) {
     fprintf(stderr, "error: %s\n", bad);
     return 2;
@@ -481,7 +558,6 @@ static double now(void) {
 
 typedef struct {
   float *x;                  // [batch, input_size]
-  float *x0;                 // [batch, first input's floats] with targets (mnist_batch_rows), else NULL
   uint8_t *labels;           // [batch]
   float **outs;              // [n_outputs] -> [batch, size]
   int *order;                // [train.n]
@@ -491,7 +567,6 @@ typedef struct {
 
 static void work_free(Work *w, int n_outputs) {
   free(w->x);
-  free(w->x0);
   free(w->labels);
   if (w->outs)
     for (int i = 0; i < n_outputs; i++)
@@ -518,7 +593,6 @@ static uint8_t *decay_mask(const NetModel *m) {
 static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int early) {
   memset(w, 0, sizeof *w);
   int ok = (w->x = malloc(sizeof(float) * batch * (size_t)(m->input_size > 0 ? m->input_size : 1))) &&
-           (!m->inputs || (w->x0 = malloc(sizeof(float) * batch * m->inputs[0].size))) &&
            (w->labels = malloc(batch)) &&
            (w->outs = calloc(m->n_outputs ? m->n_outputs : 1, sizeof *w->outs)) &&
            (w->order = malloc(sizeof(int) * (size_t)(ntrain > 0 ? ntrain : 1)));
@@ -537,16 +611,14 @@ static int has_accuracy(const NetModel *m) {
   return m->needs_labels && m->class_output >= 0 && m->class_output < m->n_outputs;
 }
 
-// mnist_batch_prep into w->x; with targets, the prepared inputs go to
-// w->x0 and each row of w->x gets its example's target after them.
+// mnist_batch_prep into w->x; with further tensor inputs, each row of
+// w->x is the example's input then their data (mnist_batch_inputs).
 static void batch_fill(Work *w, const Mnist *d, const MnistSet *s, const int *order, int start, int n,
                        const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
-  if (!s->t) {
+  if (mnist_row_size(s) == s->size)
     mnist_batch_prep(d, s, order, start, n, w->x, w->labels, norm, aug, seed);
-    return;
-  }
-  mnist_batch_prep(d, s, order, start, n, w->x0, w->labels, norm, aug, seed);
-  mnist_batch_rows(s, order, start, n, w->x0, w->x);
+  else
+    mnist_batch_inputs(d, s, order, start, n, w->x, w->labels, norm, aug, seed);
 }
 
 // Mean loss (and accuracy, -1 without labels) over the whole set s.
@@ -758,28 +830,39 @@ static int optim_setup(Run *run) {
 }
 
 // The data against the model's inputs: the examples feed the first
-// tensor input, --train-targets (and its test and validation twins) the
-// second; a third has no data.  Labels: present and below the model's
-// classes when its loss reads them.  Returns 0 or 1 (message printed).
+// tensor input, --train-input NAME=F (--train-targets: the second) and
+// its twins the others.  Labels: present and below the model's classes
+// when its loss reads them.  Returns 0 or 1 (message printed).
 static int check_data(const NetModel *m, const DriverOptions *o, const Mnist *d) {
-  if (m->n_inputs > 2 || (m->n_inputs == 2 && !m->inputs)) {
-    fprintf(stderr, "error: model %s has %d tensor inputs; the data feeds two (the examples and "
-            "--train-targets)\n", m->name, m->n_inputs);
+  if (m->n_inputs > MNIST_MAX_INPUTS || (m->n_inputs >= 2 && !m->inputs)) {
+    fprintf(stderr, "error: model %s has %d tensor inputs; the data feeds at most %d\n", m->name, m->n_inputs,
+            MNIST_MAX_INPUTS);
     return 1;
   }
-  if (m->n_inputs == 2 && !d->train.t) {
-    fprintf(stderr, "error: model %s has a second tensor input, %s: give its data with --train-targets F "
-            "(one per training example; --test-targets, --val-targets for those sets)\n", m->name,
-            m->inputs[1].name);
+  for (int j = 1; j < m->n_inputs; j++) {
+    const char *name = m->inputs[j].name;
+    if (d->train.t[j] || d->test.t[j])
+      continue;
+    if (o->predict_input)
+      fprintf(stderr, "error: model %s has a tensor input %s besides the examples: give its data with "
+              "--predict-input %s=F (one per example of %s)\n", m->name, name, name, o->predict_input);
+    else if (j == 1)
+      fprintf(stderr, "error: model %s has a second tensor input, %s: give its data with --train-targets F "
+              "(one per training example; --test-targets, --val-targets for those sets; or --train-input %s=F; "
+              "or arrays %s_train, %s_test in the --data .npz)\n", m->name, name, name, name, name);
+    else
+      fprintf(stderr, "error: model %s has a tensor input %s (input %d): give its data with --train-input %s=F "
+              "(one per training example; --test-input %s=F, --val-input %s=F for those sets; or arrays "
+              "%s_train, %s_test in the --data .npz)\n", m->name, name, j + 1, name, name, name, name, name);
     return 1;
   }
   const NetOutput *in0 = m->inputs ? &m->inputs[0] : NULL;
   if (in0 ? mnist_check_input(d, m->name, in0->rank, in0->dim, (int)in0->size)
           : mnist_check_input(d, m->name, m->input_rank, m->input_dim, m->input_size))
     return 1;
-  if (d->train.t && mnist_check_targets(d, m->name, m->inputs[1].name, m->inputs[1].rank, m->inputs[1].dim,
-                                        (int)m->inputs[1].size))
-    return 1;
+  for (int j = 1; j < m->n_inputs; j++)
+    if (mnist_check_extra(d, j, m->name, m->inputs[j].rank, m->inputs[j].dim, (int)m->inputs[j].size))
+      return 1;
   if (m->needs_labels && d->unlabelled) {
     fprintf(stderr, "%s: the examples have no labels, and model %s's loss reads one%s\n", d->path[0], m->name,
             o->train_images ? " (--train-labels F)" : "");
@@ -1254,17 +1337,15 @@ static int predict(Run *run) {
 // training or validation set), with labels 0 that nothing reads: the
 // forward then runs over them as --predict over a test set does, the same
 // batches and seeds.  A folder is read as an image folder (DIR/CLASS/*.png;
-// its classes are ignored), a file as IDX or .npy.  Returns 0 or 1.
+// its classes are ignored), anything else as the trainers' files are
+// (dataset_open_files: IDX, .npy, FILE.npz:ARRAY, a CIFAR batch, whose
+// labels are dropped).  Returns 0 or 1.
 static int predict_input_load(Mnist *d, const char *path) {
   Dataset x;
   DataSplits sp;
   struct stat st;
   memset(d, 0, sizeof *d);
-  if (stat(path, &st) != 0) {
-    fprintf(stderr, "%s: cannot read the --predict-input: %s\n", path, strerror(errno));
-    return 1;
-  }
-  if (S_ISDIR(st.st_mode)) {
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     if (dataset_load_folder(&x, path, 1))
       return 1;
   } else {
@@ -1401,6 +1482,59 @@ static void print_result(const NetModel *m, const DriverOptions *o, const Driver
   fflush(stdout);
 }
 
+// Whether PATH is a zip (an .npz) or a folder, for --data's arrays by name.
+static int data_kind(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return 0;
+  if (S_ISDIR(st.st_mode))
+    return 'd';
+  unsigned char m[4] = {0};
+  FILE *f = fopen(path, "rb");
+  size_t got = f ? fread(m, 1, 4, f) : 0;
+  if (f)
+    fclose(f);
+  return got == 4 && !memcmp(m, "PK\3\4", 4) ? 'z' : 0;
+}
+
+// The data of the model's tensor inputs after the first: their files
+// (--train-input NAME=F and the twins, --train-targets for the second), or
+// by naming convention from --data: an .npz's arrays NAME_train and
+// NAME_test, a folder's NAME_train.npy and NAME_test.npy (docs/data.md,
+// "Inputs").  predict: only --predict-input NAME=F, for the examples of
+// --predict-input F.  A missing input is check_data's to name.  Returns 0
+// or 1 (message printed).
+static int load_inputs(Mnist *d, const NetModel *m, const DriverOptions *o, int predict) {
+  int kind = !predict && !o->train_images ? data_kind(o->data) : 0;
+  for (int j = 1; m->inputs && j < m->n_inputs; j++) {
+    const char *name = m->inputs[j].name;
+    const char *f[3] = {NULL, o->input_file[predict ? DRIVER_SET_PREDICT : DRIVER_SET_TEST][j], NULL};
+    if (!predict)
+      f[0] = o->input_file[DRIVER_SET_TRAIN][j], f[2] = o->input_file[DRIVER_SET_VAL][j];
+    char conv[2][4400];
+    for (int i = 0; i < 2 && kind; i++) {
+      const char *split = i == 0 ? "train" : "test";
+      char key[300];
+      snprintf(key, sizeof key, "%s_%s", name, split);
+      if (f[i] || (i == 1 && d->test.n == 0))
+        continue;
+      if (kind == 'z' && dataset_npz_has(o->data, key))
+        snprintf(conv[i], sizeof conv[i], "%s:%s", o->data, key), f[i] = conv[i];
+      else if (kind == 'd' && (snprintf(conv[i], sizeof conv[i], "%s/%s.npy", o->data, key), access(conv[i], F_OK) == 0))
+        f[i] = conv[i];
+    }
+    if (!f[0] && !f[1] && !f[2])
+      continue;
+    const int short_ = j == 1 && !predict && o->train_targets;   // --train-targets and its twins
+    const char *opts[3] = {short_ ? "--train-targets" : "--train-input",
+                           predict ? "--predict-input" : short_ ? "--test-targets" : "--test-input",
+                           short_ ? "--val-targets" : "--val-input"};
+    if (mnist_load_input(d, j, name, f, opts))
+      return 1;
+  }
+  return 0;
+}
+
 int driver_main(NetModel *m, int argc, char **argv) {
   DriverOptions o;
   int rc = driver_parse(&o, m, argc, argv);
@@ -1411,6 +1545,10 @@ int driver_main(NetModel *m, int argc, char **argv) {
     DriverResult r;
     if (predict_input_load(&d, o.predict_input))
       return 1;
+    if (load_inputs(&d, m, &o, 1)) {
+      mnist_free(&d);
+      return 1;
+    }
     rc = driver_run(m, &o, &d, &r);
     if (!rc && o.json) {
       printf("{\"model\":");
@@ -1451,7 +1589,7 @@ int driver_main(NetModel *m, int argc, char **argv) {
     mnist_free(&d);
     return 1;
   }
-  if (o.train_targets && mnist_load_targets(&d, o.train_targets, o.test_targets, o.val_targets)) {
+  if (load_inputs(&d, m, &o, 0)) {
     mnist_free(&d);
     return 1;
   }

@@ -9,6 +9,9 @@
 //                       instead of --data: the four files (IDX or .npy)
 //   --val-fraction X    0.1 (the last tenth)   --val-count N   instead, a count
 //   --val-images F --val-labels F   a validation set of its own
+//   --train-input NAME=F  the data of tensor input NAME (repeatable; and
+//                       --val-input, --test-input); --train-targets F feeds
+//                       the second input (and --val-targets, --test-targets)
 //   --normalize SPEC    auto | none | MEAN,STD | M1,..,Mc:S1,..,Sc (saved in checkpoints)
 //   --augment SPEC      crop=PAD,flip (training only)
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
@@ -39,7 +42,8 @@
 //   --predict DIR       after the run, write the exports over a split (below)
 //   --predict-split S   test|val|train (test)   --predict-format F  npy|csv (npy)
 //   --predict-grid N    PNG grid of N image-shaped examples (64; 0: none)
-//   --predict-input F   predict over F's examples (a file or PNG folder) instead
+//   --predict-input F   predict over F's examples (a file or PNG folder) instead;
+//                       NAME=F for a further tensor input (repeatable)
 //   --json              last stdout line: one JSON object with the results
 //   --quiet             no progress output
 // (the table in driver.c is the reference: --help prints it, with the
@@ -62,7 +66,8 @@
 //   split; auto computes them on the training split.  Checkpoints carry
 //   it: --load and --resume use the checkpoint's unless --normalize is
 //   given, which must then equal it.  --augment: training batches only,
-//   example k of epoch e cropped/flipped from rng_stream(hash(seed, e), k).
+//   example k of epoch e cropped/flipped from rng_stream(hash(seed, e), k),
+//   and its further tensor inputs (targets) by the same draw.
 // - With --patience N > 0 the best epoch's parameters (lowest validation
 //   loss) are kept: restored at the end, tested, and saved; without it the
 //   last epoch's are.
@@ -88,8 +93,9 @@
 //   written atomically (arrayout.h); an error names the file, exit 1.
 //   The train split is the training file without its validation tail.
 // - --predict-input F (needs --load and --predict) predicts over F's
-//   examples (IDX, .npy, or a PNG folder whose classes are ignored)
-//   instead: checked against the input shape, normalised as the
+//   examples (IDX, .npy, F.npz:ARRAY, a CIFAR batch, or a PNG folder
+//   whose classes are ignored; a further tensor input's data as
+//   --predict-input NAME=F) instead: checked against the input shape, normalised as the
 //   checkpoint says, no labels (no labels.npy, no loss), no training, the
 //   batches and seeds of --predict over a test set.  A model without a
 //   train_step (one net alone, netc run --net) runs only this way; its
@@ -104,6 +110,13 @@
 #include "model.h"
 #include "optim.h"
 #include "schedule.h"
+
+#define DRIVER_MAX_INPUT_ARGS 16    // --train-input etc.: values per option
+
+typedef struct {
+  int n;
+  const char *arg[DRIVER_MAX_INPUT_ARGS];   // "NAME=F" (or "F") as given
+} DriverInputArgs;
 
 typedef struct {
   const char *data;
@@ -135,7 +148,17 @@ typedef struct {
   MnistAugment aug;           // parsed from augment
   // The data of a model's second tensor input (docs/data.md, "Targets").
   const char *train_targets, *test_targets, *val_targets;
+  // Every tensor input's data by its name (docs/data.md, "Inputs"):
+  // --train-input NAME=F, --val-input, --test-input, --predict-input
+  // (F alone: the first input), each repeatable, as given; driver_parse
+  // resolves them against the model's inputs into input_file[set][j]
+  // (j >= 1; the first input's go to train_images, val_images,
+  // test_images, predict_input), --train-targets and its twins into j = 1.
+  DriverInputArgs input_args[4];   // DRIVER_SET_*
+  const char *input_file[4][MNIST_MAX_INPUTS];
 } DriverOptions;
+
+enum { DRIVER_SET_TRAIN, DRIVER_SET_VAL, DRIVER_SET_TEST, DRIVER_SET_PREDICT };
 
 enum { DRIVER_SPLIT_TEST, DRIVER_SPLIT_VAL, DRIVER_SPLIT_TRAIN };
 

@@ -136,7 +136,8 @@ static int split(Mnist *d, const char *dir, int ntrain) {
   if (d->val.images) d->val.images += (size_t)(ntrain - nval) * MNIST_PIXELS;
   if (d->val.x) d->val.x += (size_t)(ntrain - nval) * d->val.size;
   d->val.labels += ntrain - nval;
-  if (d->val.t) d->val.t += (size_t)(ntrain - nval) * d->val.tsize;
+  for (int j = 1; j < MNIST_MAX_INPUTS; j++)
+    if (d->val.t[j]) d->val.t[j] += (size_t)(ntrain - nval) * d->val.tsize[j];
   return 0;
 }
 
@@ -240,9 +241,12 @@ void mnist_free(Mnist *d) {
   }
   free(d->vfmem);
   free(d->vlab);
-  for (int i = 0; i < 3; i++) {
-    free(d->tmem[i]);
-    free(d->tpath[i]);
+  for (int j = 1; j < MNIST_MAX_INPUTS; j++) {
+    free(d->in[j].name);
+    for (int i = 0; i < 3; i++) {
+      free(d->in[j].mem[i]);
+      free(d->in[j].path[i]);
+    }
   }
   memset(d, 0, sizeof *d);
 }
@@ -348,7 +352,8 @@ int mnist_resplit(Mnist *d, int nval) {
   if (d->val.images) d->val.images += off * MNIST_PIXELS;
   if (d->val.x) d->val.x += off * d->val.size;
   d->val.labels += off;
-  if (d->val.t) d->val.t += off * d->val.tsize;
+  for (int j = 1; j < MNIST_MAX_INPUTS; j++)
+    if (d->val.t[j]) d->val.t[j] += off * d->val.tsize[j];
   return 0;
 }
 
@@ -378,30 +383,31 @@ int mnist_load_val(Mnist *d, const char *images, const char *labels) {
 
 // ---------------------------------------------------------------- targets
 
-// One targets file: n examples of *size floats each, of the shape of the
-// first file loaded (trank 0: this is the first).  Takes the floats over
-// into d->tmem[slot].
-static int load_target(Mnist *d, int slot, const char *file, int n, const char *what) {
+// One file of input j: n examples of the shape of the first file loaded
+// (in->rank 0: this is the first).  Takes the floats over into
+// in->mem[slot].  Input 1 keeps the targets' words (--train-targets).
+static int load_input_file(Mnist *d, int j, int slot, const char *file, int n, const char *what) {
+  MnistInput *in = &d->in[j];
   DataSplits s;
   if (dataset_open_files(&s, file, NULL, NULL, NULL))
     return -1;
   Dataset *t = &s.train;
   int rc = -1;
   if (t->n != n)
-    fprintf(stderr, "%s: %d targets, but the %s has %d examples\n", file, t->n, what, n);
-  else if (t->size > INT32_MAX / 2)
-    fprintf(stderr, "%s: targets of %zu values each are too large\n", file, t->size);
-  else if (d->trank && t->size != (size_t)d->train.tsize)
-    fprintf(stderr, "%s: targets have %zu values, those of %s %d\n", file, t->size, d->tpath[0],
-            d->train.tsize);
-  else if ((d->tpath[slot] = strdup(file))) {
-    if (!d->trank) {
-      d->trank = t->rank;
+    fprintf(stderr, "%s: %d %s, but the %s has %d examples\n", file, t->n, j == 1 ? "targets" : "examples", what, n);
+  else if (t->size > INT32_MAX / MNIST_MAX_INPUTS)
+    fprintf(stderr, "%s: examples of %zu values each are too large\n", file, t->size);
+  else if (in->rank && t->size != (size_t)d->train.tsize[j])
+    fprintf(stderr, "%s: examples have %zu values, those of %s %d\n", file, t->size,
+            in->path[0] ? in->path[0] : in->path[1], d->train.tsize[j]);
+  else if ((in->path[slot] = strdup(file))) {
+    if (!in->rank) {
+      in->rank = t->rank;
       for (int i = 0; i < t->rank && i < 3; i++)
-        d->tdim[i] = t->shape[i];
-      d->train.tsize = d->val.tsize = d->test.tsize = (int)t->size;
+        in->dim[i] = t->shape[i];
+      d->train.tsize[j] = d->val.tsize[j] = d->test.tsize[j] = (int)t->size;
     }
-    d->tmem[slot] = t->x;
+    in->mem[slot] = t->x;
     t->x = NULL;
     rc = 0;
   }
@@ -409,54 +415,60 @@ static int load_target(Mnist *d, int slot, const char *file, int n, const char *
   return rc;
 }
 
-int mnist_load_targets(Mnist *d, const char *train, const char *test, const char *val) {
+int mnist_load_input(Mnist *d, int j, const char *name, const char *const files[3], const char *const opts[3]) {
+  MnistInput *in = &d->in[j];
   int own_val = d->vlab != NULL;      // a validation file of its own, else the training file's tail
-  if (load_target(d, 0, train, own_val ? d->train.n : d->train.n + d->val.n, "training set"))
+  if (j < 1 || j >= MNIST_MAX_INPUTS || !(in->name = strdup(name))) {
+    fprintf(stderr, "error: input %s: at most %d tensor inputs\n", name, MNIST_MAX_INPUTS);
     return -1;
-  d->train.t = d->tmem[0];
-  if (!own_val)
-    d->val.t = d->tmem[0] + (size_t)d->train.n * d->train.tsize;
-  const struct { const char *file, *what, *opt; MnistSet *set; int slot; } more[2] = {
-    {test, "test set", "--test-targets", &d->test, 1}, {val, "validation set", "--val-targets", &d->val, 2}};
-  for (int i = 0; i < 2; i++) {
-    const char *data = i == 0 ? d->path[2] : d->vpath[0];
-    int has_set = i == 0 ? d->test.n > 0 : own_val;
-    if (more[i].file && !has_set) {
-      fprintf(stderr, "%s: %s given, but the data has no %s\n", more[i].file, more[i].opt, more[i].what);
+  }
+  char needs[300];
+  if (j == 1)
+    snprintf(needs, sizeof needs, "its targets");
+  else
+    snprintf(needs, sizeof needs, "input %s's data", name);
+  const struct { const char *what, *data; MnistSet *set; int n; } sets[3] = {
+    {"training set", d->path[0], &d->train, own_val ? d->train.n : d->train.n + d->val.n},
+    {"test set", d->path[2] ? d->path[2] : d->path[0], &d->test, d->test.n},
+    {"validation set", d->vpath[0], &d->val, own_val ? d->val.n : 0}};
+  for (int i = 0; i < 3; i++) {
+    if (files[i] && sets[i].n == 0) {
+      fprintf(stderr, "%s: %s given, but the data has no %s\n", files[i], opts[i], sets[i].what);
       return -1;
     }
-    if (!more[i].file && has_set) {
-      fprintf(stderr, "%s: the %s needs its targets too (%s F)\n", data, more[i].what, more[i].opt);
+    if (!files[i] && sets[i].n > 0) {
+      fprintf(stderr, "%s: the %s needs %s too (%s %s%s)\n", sets[i].data, sets[i].what, needs, opts[i],
+              strstr(opts[i], "-targets") ? "" : name, strstr(opts[i], "-targets") ? "F" : "=F");
       return -1;
     }
-    if (!more[i].file)
+    if (!files[i])
       continue;
-    if (load_target(d, more[i].slot, more[i].file, more[i].set->n, more[i].what))
+    if (load_input_file(d, j, i, files[i], sets[i].n, sets[i].what))
       return -1;
-    more[i].set->t = d->tmem[more[i].slot];
+    sets[i].set->t[j] = in->mem[i];
+    if (i == 0 && !own_val)
+      d->val.t[j] = in->mem[0] + (size_t)d->train.n * d->train.tsize[j];
   }
   return 0;
 }
 
-int mnist_check_targets(const Mnist *d, const char *model, const char *input, int rank, const int *dim,
-                        int size) {
-  // The input check's rules, on a view of the targets as the examples.
-  Mnist v = {.rank = d->trank};
-  memcpy(v.dim, d->tdim, sizeof v.dim);
-  v.train.size = d->train.tsize;
-  v.path[0] = d->tpath[0];
+int mnist_check_extra(const Mnist *d, int j, const char *model, int rank, const int *dim, int size) {
+  // The input check's rules, on a view of input j's data as the examples.
+  const MnistInput *in = &d->in[j];
+  Mnist v = {.rank = in->rank};
+  memcpy(v.dim, in->dim, sizeof v.dim);
+  v.train.size = d->train.tsize[j];
+  v.path[0] = in->path[0] ? in->path[0] : in->path[1];
   char what[300];
-  snprintf(what, sizeof what, "%s's input %s", model, input);
+  snprintf(what, sizeof what, "%s's input %s", model, in->name);
   return mnist_check_input(&v, what, rank, dim, size);
 }
 
-void mnist_batch_rows(const MnistSet *s, const int *order, int start, int n, const float *x0, float *x) {
-  size_t row = (size_t)s->size + (size_t)s->tsize;
-  for (int i = 0; i < n; i++) {
-    int k = order ? order[start + i] : start + i;
-    memcpy(x + i * row, x0 + (size_t)i * s->size, sizeof *x * (size_t)s->size);
-    memcpy(x + i * row + s->size, s->t + (size_t)k * s->tsize, sizeof *x * (size_t)s->tsize);
-  }
+int mnist_row_size(const MnistSet *s) {
+  int row = s->size;
+  for (int j = 1; j < MNIST_MAX_INPUTS; j++)
+    row += s->t[j] ? s->tsize[j] : 0;
+  return row;
 }
 
 // ---------------------------------------------------------------- normalisation
@@ -615,20 +627,45 @@ int mnist_augment_check(const Mnist *d, const MnistAugment *a) {
             d->path[0], a->crop, have);
     return -1;
   }
+  // Every further input moves with the examples: an image of their height
+  // and width ([H, W] or [C, H, W]), whatever its channels.
+  for (int j = 1; j < MNIST_MAX_INPUTS; j++) {
+    const MnistInput *in = &d->in[j];
+    if (!d->train.t[j] && !d->test.t[j] && !d->val.t[j])
+      continue;
+    if (in->rank >= 2 && in->dim[in->rank - 2] == h && in->dim[in->rank - 1] == w)
+      continue;
+    char its[64];
+    model_shape_text(its, sizeof its, in->rank, in->dim);
+    fprintf(stderr, "%s: --augment crops and flips every input with the examples (%s), so input %s must be an "
+            "image of their height and width, [%d, %d] or [C, %d, %d]; its examples are %s\n",
+            in->path[0] ? in->path[0] : in->path[1], have, in->name, h, w, h, w, its);
+    return -1;
+  }
   return 0;
 }
 
-// Example k of s into xi through a's crop and flip drawn from r: output
-// (y, x) of channel c is source (y + dy, x + dx), or (y + dy, W-1-x + dx)
-// when flipped (torchvision's RandomCrop(padding) then
-// RandomHorizontalFlip), zero outside the source.  Row by row: the valid
-// output columns are one interval, so the inner loops carry no bounds test.
-static void augment_example(const MnistSet *s, size_t k, int ch, int h, int w, const MnistAugment *a, Rng *r,
-                            float *xi) {
+// One example's crop offset and flip, drawn from r in this order: dy, dx
+// (with a crop), then the flip.  Every input of the example moves by it.
+typedef struct { int dy, dx, flip; } Move;
+
+static Move augment_draw(const MnistAugment *a, Rng *r) {
+  Move m = {0, 0, 0};
   int pad = a->crop;
-  int dy = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
-  int dx = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
-  int flip = a->flip && rng_uniform(r) < 0.5;
+  m.dy = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
+  m.dx = pad ? (int)rng_below(r, 2 * (uint64_t)pad + 1) - pad : 0;
+  m.flip = a->flip && rng_uniform(r) < 0.5;
+  return m;
+}
+
+// An example ([ch, h, w], floats srcf or bytes src8 / 255) into xi moved
+// by mv: output (y, x) of channel c is source (y + dy, x + dx), or
+// (y + dy, W-1-x + dx) when flipped (torchvision's RandomCrop(padding)
+// then RandomHorizontalFlip), zero outside the source.  Row by row: the
+// valid output columns are one interval, so the inner loops carry no
+// bounds test.
+static void augment_apply(const float *srcf, const uint8_t *src8, int ch, int h, int w, Move mv, float *xi) {
+  int dy = mv.dy, dx = mv.dx, flip = mv.flip;
   // Valid x: 0 <= x + dx < w, or flipped 0 <= w-1-x + dx < w.
   int x0 = flip ? (dx > 0 ? dx : 0) : (dx < 0 ? -dx : 0);
   int x1 = flip ? (dx < 0 ? w + dx : w) : (dx > 0 ? w - dx : w);
@@ -644,39 +681,73 @@ static void augment_example(const MnistSet *s, size_t k, int ch, int h, int w, c
       for (int x = 0; x < x0; x++) row[x] = 0;
       for (int x = x1; x < w; x++) row[x] = 0;
       // Source column of output x: x + dx, or w-1 - x + dx.
-      if (s->x) {
-        const float *src = s->x + k * s->size + base;
+      if (srcf) {
+        const float *src = srcf + base;
         if (flip) for (int x = x0; x < x1; x++) row[x] = src[w - 1 - x + dx];
         else memcpy(row + x0, src + x0 + dx, sizeof *row * (size_t)(x1 - x0));
       } else {
-        const uint8_t *src = s->images + k * MNIST_PIXELS + base;
+        const uint8_t *src = src8 + base;
         if (flip) for (int x = x0; x < x1; x++) row[x] = (float)src[w - 1 - x + dx] / 255.0f;
         else for (int x = x0; x < x1; x++) row[x] = (float)src[x + dx] / 255.0f;
       }
     }
 }
 
-void mnist_batch_prep(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
-                      uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
-  if (!aug || (!aug->crop && !aug->flip))
-    mnist_batch(s, order, start, n, x, labels);
-  else {
-    int ch = d->rank == 3 ? d->dim[0] : 1, h = d->dim[d->rank - 2], w = d->dim[d->rank - 1];
-    for (int i = 0; i < n; i++) {
-      int k = order ? order[start + i] : start + i;
+// Example k's input into xi (stride: floats from one example's row to the
+// next, s->size without further inputs), moved by the draw of
+// rng_stream(seed, k) when aug, then normalised; each further input j
+// after it, moved by the same draw.
+static void prep_rows(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
+                      size_t stride, uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug,
+                      uint64_t seed, int extras) {
+  int augment = aug && (aug->crop || aug->flip);
+  int ch = 1, h = 1, w = 1;
+  if (augment)                      // mnist_augment_check: rank 2 or 3
+    ch = d->rank == 3 ? d->dim[0] : 1, h = d->dim[d->rank - 2], w = d->dim[d->rank - 1];
+  size_t per = norm && norm->channels ? (size_t)s->size / norm->channels : 0;
+  for (int i = 0; i < n; i++) {
+    int k = order ? order[start + i] : start + i;
+    float *xi = x + (size_t)i * stride;
+    Move mv = {0, 0, 0};
+    if (augment) {
       Rng r = rng_stream(seed, (uint64_t)k);
-      augment_example(s, (size_t)k, ch, h, w, aug, &r, x + (size_t)i * s->size);
-      if (labels)
-        labels[i] = s->labels[k];
+      mv = augment_draw(aug, &r);
+      augment_apply(s->x ? s->x + (size_t)k * s->size : NULL, s->x ? NULL : s->images + (size_t)k * MNIST_PIXELS,
+                    ch, h, w, mv, xi);
+    } else if (s->x) {              // other formats: already float, scaled as documented
+      memcpy(xi, s->x + (size_t)k * s->size, (size_t)s->size * sizeof *xi);
+    } else {
+      const uint8_t *img = s->images + (size_t)k * MNIST_PIXELS;
+      for (int p = 0; p < MNIST_PIXELS; p++)
+        xi[p] = (float)img[p] / 255.0f;   // as torchvision ToTensor: a division
     }
-  }
-  if (!norm || !norm->channels)
-    return;
-  size_t per = (size_t)s->size / norm->channels;
-  for (int i = 0; i < n; i++)
-    for (int c = 0; c < norm->channels; c++) {
-      float *v = x + (size_t)i * s->size + c * per, m = norm->mean[c], sd = norm->std[c];
+    if (labels)
+      labels[i] = s->labels[k];
+    for (int c = 0; per && c < norm->channels; c++) {
+      float *v = xi + c * per, m = norm->mean[c], sd = norm->std[c];
       for (size_t p = 0; p < per; p++)
         v[p] = (v[p] - m) / sd;
     }
+    float *out = xi + s->size;
+    for (int j = 1; extras && j < MNIST_MAX_INPUTS; j++) {
+      if (!s->t[j])
+        continue;
+      const float *src = s->t[j] + (size_t)k * s->tsize[j];
+      if (augment)   // checked by mnist_augment_check: an image of the input's h and w
+        augment_apply(src, NULL, s->tsize[j] / (h * w), h, w, mv, out);
+      else
+        memcpy(out, src, sizeof *out * (size_t)s->tsize[j]);
+      out += s->tsize[j];
+    }
+  }
+}
+
+void mnist_batch_prep(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
+                      uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
+  prep_rows(d, s, order, start, n, x, (size_t)s->size, labels, norm, aug, seed, 0);
+}
+
+void mnist_batch_inputs(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
+                        uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
+  prep_rows(d, s, order, start, n, x, (size_t)mnist_row_size(s), labels, norm, aug, seed, 1);
 }

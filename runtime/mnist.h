@@ -16,6 +16,7 @@
 
 #define MNIST_PIXELS 784           // 28 x 28
 #define MNIST_VAL_FRACTION 10      // validation = last 1/10 of the training file
+#define MNIST_MAX_INPUTS 8         // tensor inputs the data feeds: the examples and 7 more
 
 typedef struct {
   int n;
@@ -23,9 +24,22 @@ typedef struct {
   const uint8_t *labels;           // [n], below the data's classes
   const float *x;                  // [n, size] already float (other formats), else NULL
   int size;                        // floats per example (784 for MNIST)
-  const float *t;                  // [n, tsize] the targets (mnist_load_targets), else NULL
-  int tsize;                       // floats per example of t (0: none)
+  // The data of the model's tensor input j >= 1 (a target, a second
+  // image; mnist_load_input), else NULL; t[0] is unused (x or images).
+  const float *t[MNIST_MAX_INPUTS];
+  int tsize[MNIST_MAX_INPUTS];     // floats per example of t[j] (0: none)
 } MnistSet;
+
+// The data of one of the model's further tensor inputs: a file per set
+// (training, its train and val sharing it; test; a validation file of
+// its own), example k's with example k's input through every split,
+// shuffle and batch.
+typedef struct {
+  char *name;                      // the model's name for the input
+  float *mem[3];                   // training, test, validation
+  char *path[3];
+  int rank, dim[3];                // per example, of the first file loaded
+} MnistInput;
 
 typedef struct {
   MnistSet train, val, test;
@@ -39,13 +53,9 @@ typedef struct {
   uint8_t *vlab;
   char *vpath[2];                  // its images and labels
   int unlabelled;                  // the examples came without labels (all read as 0)
-  // The targets: the data of a model's second tensor input (a dense
-  // target, the clean image of a pair), example k's with example k's
-  // input, through every split, shuffle and batch.  Files: training (its
-  // train and val share it), test, validation; trank/tdim their shape.
-  float *tmem[3];
-  char *tpath[3];
-  int trank, tdim[3];
+  // The model's tensor inputs after the first (j >= 1; in[0] unused):
+  // a dense target, the clean image of a pair, a second image.
+  MnistInput in[MNIST_MAX_INPUTS];
 } Mnist;
 
 // Per-channel normalisation (x - mean[c]) / std[c], in float as
@@ -105,24 +115,32 @@ void mnist_shuffle(int *order, int n, uint64_t seed);
 void mnist_batch(const MnistSet *s, const int *order, int start, int n,
                  float *x, uint8_t *labels);
 
-// The targets of the training file, of the test set and (after
-// mnist_load_val) of the validation file, each IDX or .npy as
-// mnist_load_files reads them: one per example of its set, in the same
-// order, all of one shape.  test (or val) NULL: that set has none, which
-// is an error when the set exists.  Returns 0, or -1 after printing
-// "FILE: reason".
-int mnist_load_targets(Mnist *d, const char *train, const char *test, const char *val);
+// The data of the model's tensor input j (1 <= j < MNIST_MAX_INPUTS; its
+// name `name`) from files[0..2]: the training file's (one per example of
+// the training file, train and validation tail), the test set's and
+// (after mnist_load_val) the validation file's, each in any format
+// dataset_open_files reads (IDX, .npy, FILE.npz:ARRAY, a CIFAR batch),
+// all of one shape.  A set that exists needs its file, a file needs its
+// set; opts[0..2] name the options in those messages ("--test-targets",
+// "--test-input": "--test-input t=F").  Returns 0, or -1 after printing "FILE: reason".
+int mnist_load_input(Mnist *d, int j, const char *name, const char *const files[3], const char *const opts[3]);
 
-// The targets against the model's second input (rank/dim/size as
+// Input j's data against the model's input (rank/dim/size as
 // mnist_check_input).  Returns 0, or -1 after printing
-// "FILE: targets are [..], model M's input NAME is [..]".
-int mnist_check_targets(const Mnist *d, const char *model, const char *input, int rank, const int *dim,
-                        int size);
+// "FILE: examples are [..], model M's input NAME expects [..]".
+int mnist_check_extra(const Mnist *d, int j, const char *model, int rank, const int *dim, int size);
 
-// Rows of a model with targets: row i of x ([n, s->size + s->tsize]) is
-// example i's prepared input x0[i] ([n, s->size], mnist_batch_prep) then
-// the target of example s[order[start + i]] (order NULL: consecutive).
-void mnist_batch_rows(const MnistSet *s, const int *order, int start, int n, const float *x0, float *x);
+// Rows of a model with several tensor inputs: row i of x is example
+// s[order[start + i]]'s input (mnist_batch_prep: augmented, normalised)
+// then the data of each further input j (s->t[j]) in order, each moved by
+// the same crop and flip as the input (the draw of mnist_batch_prep, not
+// a second one) and not normalised.  labels as mnist_batch.
+void mnist_batch_inputs(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
+                        uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed);
+
+// Floats per example of all the inputs together (the row of
+// mnist_batch_inputs).
+int mnist_row_size(const MnistSet *s);
 
 // The examples' channels for normalisation (see MnistNorm).
 int mnist_channels(const Mnist *d);
@@ -152,7 +170,9 @@ void mnist_norm_text(char *buf, size_t size, const MnistNorm *n);
 int mnist_augment_parse(const char *spec, MnistAugment *a);
 
 // Whether the examples can be augmented as a says (rank 2 or 3, the crop
-// padding below their height and width).  Returns 0 or -1 (message printed).
+// padding below their height and width), and every further input with
+// them (an image of the examples' height and width, any channels).
+// Returns 0 or -1 (message printed).
 int mnist_augment_check(const Mnist *d, const MnistAugment *a);
 
 // Uses the last nval examples of the training file for validation

@@ -378,15 +378,76 @@ int dataset_open(DataSplits *s, const char *path, const DataOptions *o) {
   return r;
 }
 
+int dataset_spec_parse(const char *spec, char *file, size_t fsize, char *array, size_t asize) {
+  size_t len = strlen(spec);
+  if (len == 0 || len >= fsize || asize == 0)
+    return -1;
+  array[0] = 0;
+  const char *colon = strrchr(spec, ':');
+  const char *a = colon ? colon + 1 : NULL;
+  for (const char *p = a; p && *p; p++)
+    if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && !strchr("_.-", *p))
+      a = NULL;                        // "dir:x/f.npy": a file whose name has a colon
+  if (!a) {
+    memcpy(file, spec, len + 1);
+    return 0;
+  }
+  size_t flen = (size_t)(colon - spec), alen = len - flen - 1;
+  if (flen == 0 || alen == 0 || alen >= asize)
+    return -1;
+  memcpy(file, spec, flen);
+  file[flen] = 0;
+  memcpy(array, a, alen + 1);
+  return 1;
+}
+
+// Images (and labels) given by option: a file of one array (IDX, .npy, a
+// CIFAR batch) or an .npz's array by name (FILE:ARRAY).
 static int load_any(Dataset *d, const char *images, const char *labels) {
-  DataFormat f = detect_file(images);
-  if (f == DATA_IDX)
-    return dataset_load_idx(d, images, labels);
-  if (f == DATA_NPY)
-    return dataset_load_npy(d, images, labels);
-  if ((int)f >= 0)
-    fail(images, "files given by option (--train-images, --train-targets, ...) must be IDX or .npy");
-  return -1;
+  static const char *const bad_spec =
+      "not a file, nor FILE:ARRAY (an .npz's array by name, e.g. data.npz:x_train)";
+  char file[4096], key[256], lfile[4096], lkey[256];
+  int named = is_file(images) ? 0 : dataset_spec_parse(images, file, sizeof file, key, sizeof key);
+  int lnamed = !labels || is_file(labels) ? 0 : dataset_spec_parse(labels, lfile, sizeof lfile, lkey, sizeof lkey);
+  if (named < 0)
+    return fail(images, bad_spec);
+  if (lnamed < 0)
+    return fail(labels, bad_spec);
+  DataFormat f = detect_file(named ? file : images);
+  if ((int)f < 0)
+    return -1;
+  if (named && f != DATA_NPZ)
+    return fail(file, "FILE:ARRAY names an array of an .npz archive, and this is not one");
+  if (lnamed && detect_file(lfile) != DATA_NPZ)
+    return fail(lfile, "FILE:ARRAY names an array of an .npz archive, and this is not one");
+  if (named && labels && !lnamed)
+    return fail(labels, "the labels of an .npz array are given as an array too (FILE:ARRAY)");
+  const char *plain = lnamed ? NULL : labels;   // labels read with the images
+  int r;
+  switch (f) {
+  case DATA_IDX: r = dataset_load_idx(d, images, plain); break;
+  case DATA_NPY: r = dataset_load_npy(d, images, plain); break;
+  case DATA_NPZ:
+    if (!named) {
+      snprintf(lfile, sizeof lfile, "an .npz holds several arrays: name one, e.g. %s:x_train", images);
+      return fail(images, lfile);
+    }
+    r = dataset_load_npz(d, file, key, NULL);
+    break;
+  case DATA_CIFAR10: case DATA_CIFAR100:
+    if (labels)
+      return fail(labels, "a CIFAR batch carries its labels in its records: leave the labels file out");
+    r = dataset_load_cifar(d, &images, 1, f == DATA_CIFAR100, 0);
+    break;
+  default:
+    return fail(images, "files given by option (--train-images, --train-targets, ...) must be IDX, .npy, "
+                "FILE.npz:ARRAY or a CIFAR batch");
+  }
+  if (!r && lnamed && dataset_npz_labels(d, lfile, lkey)) {
+    dataset_free(d);
+    r = -1;
+  }
+  return r;
 }
 
 int dataset_open_files(DataSplits *s, const char *train_images, const char *train_labels,

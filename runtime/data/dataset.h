@@ -79,7 +79,8 @@ int dataset_set_labels(Dataset *d, const char *path, const void *data, int type,
 // Format readers.  Images and labels: a pair of files; labels may be NULL.
 int dataset_load_idx(Dataset *d, const char *images, const char *labels);
 int dataset_load_npy(Dataset *d, const char *images, const char *labels);
-// An .npz with arrays named XKEY and YKEY (e.g. "x_train", "y_train").
+// An .npz with arrays named XKEY and YKEY (e.g. "x_train", "y_train");
+// YKEY NULL: the images alone.
 int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char *ykey);
 // Whether the .npz holds KEY.npy (no message when not).
 int dataset_npz_has(const char *path, const char *key);
@@ -116,9 +117,25 @@ DataFormat dataset_detect(const char *path);
 int dataset_open(DataSplits *s, const char *path, const DataOptions *o);
 
 // Explicit files: test_images may be NULL (no test set); labels may be
-// NULL (unlabelled).  The format of each file is found from its magic.
+// NULL (unlabelled).  The format of each file is found from its magic:
+// IDX, .npy, a CIFAR batch (its records carry the labels: labels NULL),
+// or FILE:ARRAY, an .npz's array by name (labels then NULL or an array too,
+// FILE:ARRAY of any archive).
 int dataset_open_files(DataSplits *s, const char *train_images, const char *train_labels,
                        const char *test_images, const char *test_labels);
+
+// "FILE:ARRAY", an array of an .npz by name (docs/data.md, "Arrays by
+// name"): split at the last ':' into file and array when what follows it
+// is a name (letters, digits, '_', '.', '-'; numpy's keys), else the whole
+// spec is the file (array "").  Returns 1 (split), 0 (a file), or -1 when
+// the spec is empty or longer than fsize, the array part empty ("F:") or
+// longer than asize, or the file part empty (":A").  Callers try the whole
+// spec as a file first, so a file name with a colon still opens.
+int dataset_spec_parse(const char *spec, char *file, size_t fsize, char *array, size_t asize);
+
+// Array KEY of the .npz at PATH as the labels of d (d->n of them, integers,
+// one dimension).  A missing array is named with the archive's arrays.
+int dataset_npz_labels(Dataset *d, const char *path, const char *key);
 
 // Batch of n examples d[order[start + i]] (order NULL: consecutive):
 // x [n, size], labels [n] (may be NULL).  No allocation.

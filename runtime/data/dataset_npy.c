@@ -301,6 +301,57 @@ int dataset_npz_has(const char *path, const char *key) {
   return r;
 }
 
+// "x_train, y_train, ..." : the archive's arrays (members NAME.npy), for
+// the message about one it does not have.
+static void npz_list(unzFile z, char *buf, size_t size) {
+  char member[256];
+  size_t k = 0;
+  buf[0] = 0;
+  for (int r = unzGoToFirstFile(z), i = 0; r == UNZ_OK && k + 1 < size; r = unzGoToNextFile(z), i++) {
+    unz_file_info64 info;
+    if (unzGetCurrentFileInfo64(z, &info, member, sizeof member, NULL, 0, NULL, 0) != UNZ_OK)
+      break;
+    size_t len = strlen(member);
+    if (len > 4 && !strcmp(member + len - 4, ".npy"))
+      member[len - 4] = 0;
+    if (i == 20) {
+      snprintf(buf + k, size - k, ", ...");
+      break;
+    }
+    k += (size_t)snprintf(buf + k, size - k, "%s%s", i ? ", " : "", member);
+  }
+}
+
+// The archive has no member KEY.npy: name it, and what the archive holds.
+static int npz_missing(unzFile z, const char *path, const char *key) {
+  char have[1024], why[1400];
+  npz_list(z, have, sizeof have);
+  unzClose(z);
+  snprintf(why, sizeof why, "no array '%s' (it holds %s; write it with np.savez(F, %s=...))", key,
+           have[0] ? have : "none", key);
+  return fail(path, why);
+}
+
+int dataset_npz_labels(Dataset *d, const char *path, const char *key) {
+  unzFile z = open_zip(path);
+  if (!z)
+    return -1;
+  char member[256], name[4096];
+  NpyHeader h;
+  void *data;
+  snprintf(member, sizeof member, "%s.npy", key);
+  snprintf(name, sizeof name, "%s:%s", path, key);
+  if (strlen(key) + 5 > sizeof member || unzLocateFile(z, member, 1) != UNZ_OK)
+    return npz_missing(z, path, key);
+  int r = read_member(z, name, &h, &data);
+  unzClose(z);
+  if (r)
+    return -1;
+  r = set_labels(d, name, &h, data);
+  free(data);
+  return r;
+}
+
 int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char *ykey) {
   memset(d, 0, sizeof *d);
   unzFile z = open_zip(path);
@@ -311,6 +362,8 @@ int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char 
   void *data;
   snprintf(member, sizeof member, "%s.npy", xkey);
   snprintf(name, sizeof name, "%s:%s", path, member);
+  if (strcmp(xkey, "x_train") && (strlen(xkey) + 5 > sizeof member || unzLocateFile(z, member, 1) != UNZ_OK))
+    return npz_missing(z, path, xkey);   // an array asked for by name
   if (unzLocateFile(z, member, 1) != UNZ_OK) {
     unzClose(z);
     snprintf(name, sizeof name, "no array %s (save with np.savez(F, x_train=..., y_train=..., x_test=..., y_test=...))", xkey);
@@ -322,8 +375,8 @@ int dataset_load_npz(Dataset *d, const char *path, const char *xkey, const char 
   }
   int r = dataset_set_images(d, name, data, h.type, h.ndim, h.dim);
   free(data);
-  snprintf(member, sizeof member, "%s.npy", ykey);
-  if (!r && unzLocateFile(z, member, 1) == UNZ_OK) {
+  snprintf(member, sizeof member, "%s.npy", ykey ? ykey : "");
+  if (!r && ykey && unzLocateFile(z, member, 1) == UNZ_OK) {
     snprintf(name, sizeof name, "%s:%s", path, member);
     if (read_member(z, name, &h, &data)) {
       dataset_free(d);

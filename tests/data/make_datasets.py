@@ -27,6 +27,11 @@ OUT/
               labels_train.npy / labels_test.npy (int64, 3 classes), and
               mismatches: clean_short.npy (99 examples), clean_2ch.npy
               ([100, 2, 8, 8])
+  inputs/     three tensor inputs a, b, t ([n, 1, 8, 8]: f32, u8, u8) for
+              tests/data/inputs3.net: {a,b,t}_{train,test,val}.npy,
+              data.npz (x_train = a, b_train, t_train, x_test, b_test,
+              t_test), npy/ (the same as x_train.npy, b_train.npy, ...),
+              vec_train.npy (a as [n, 64]), t_short.npy (one too few)
   bad/        hostile files, one per reason (see BAD below)
 --big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
 for the load-time measurements.
@@ -317,9 +322,37 @@ def gen_pairs():
     write(path("pairs", "clean_2ch.npy"), npy("|u1", [100, 2, 8, 8], b"") + clean + clean)
 
 
+# ------------------------------------------------------------ inputs
+def gen_inputs():
+    # Three tensor inputs (tests/data/inputs3.net): a (f32), b (u8) and the
+    # target t (u8), each [n, 1, 8, 8], as .npy files, as one .npz with
+    # the naming convention (x_train for a, b_train, t_train, x_test, ...)
+    # and as a folder of .npy (x_train.npy, b_train.npy, ...); vec_train.npy
+    # is a's values as [n, 64] (not an image: --augment refuses it).
+    f32 = lambda vs: b"".join(struct.pack("<f", v) for v in vs)
+    members = []
+    for split, n, seed in (("train", 60, 21), ("test", 20, 22), ("val", 10, 23)):
+        r = Lcg(seed)
+        a = [(r.byte() - 100) / 64.0 for _ in range(n * 64)]
+        b, t = r.bytes(n * 64), r.bytes(n * 64)
+        arrays = {"a": npy("<f4", [n, 1, 8, 8], b"") + f32(a), "b": npy("|u1", [n, 1, 8, 8], b"") + b,
+                  "t": npy("|u1", [n, 1, 8, 8], b"") + t}
+        for name, data in arrays.items():
+            write(path("inputs", f"{name}_{split}.npy"), data)
+        if split != "val":
+            members += [(f"x_{split}", arrays["a"]), (f"b_{split}", arrays["b"]), (f"t_{split}", arrays["t"])]
+            for name, data in (("x", arrays["a"]), ("b", arrays["b"]), ("t", arrays["t"])):
+                write(path("inputs", "npy", f"{name}_{split}.npy"), data)
+        if split == "train":
+            write(path("inputs", "vec_train.npy"), npy("<f4", [n, 64], b"") + f32(a))
+            write(path("inputs", "t_short.npy"), npy("|u1", [n - 1, 1, 8, 8], b"") + t[:(n - 1) * 64])
+    npz(path("inputs", "data.npz"), members)
+
+
 gen_mnist()
 gen_cifar()
 gen_pairs()
+gen_inputs()
 gen_folder()
 gen_bad()
 if BIG:

@@ -39,9 +39,23 @@ CHECK is one of
             trainers and by `netc run` with equal results (to float
             rounding), 1 thread == 2 bit for bit, test inputs as IDX ==
             as .npy, --val-images/--val-targets and --val-count carry the
-            targets; missing targets, counts or shapes that do not match,
-            --augment and labels the model needs but the data lacks are
-            errors naming the file or option
+            targets, --augment moves them with the inputs; missing
+            targets, counts or shapes that do not match and labels the
+            model needs but the data lacks are errors naming the file or
+            option
+  inputs    every tensor input fed by name (inputs/): inputs3 (a, b, t)
+            by --train-input NAME=F, by FILE.npz:ARRAY, by --data's .npz
+            (x_train, b_train, t_train, ...) and folder of .npy, and with
+            --train-targets for b: equal results bit for bit; generated
+            trainer == netc run, 1 thread == 2; --predict-input NAME=F ==
+            --predict over the test split; aug_pair fed the same images as
+            input and target keeps a loss of exactly 0 under --augment
+            crop=2,flip (the target moves with the input), and a vector
+            target is refused; --predict-input reads IDX, .npy,
+            FILE.npz:ARRAY, a CIFAR batch and a PNG folder, each equal to
+            --predict over the same examples; every mistake (a missing
+            input, an unknown name, a missing array, a file given twice)
+            is one error naming the input, option or array
 """
 import json
 import argparse
@@ -65,6 +79,8 @@ ap.add_argument("--resnet-trainer")
 ap.add_argument("--rgb-trainer")
 ap.add_argument("--pairs-trainer")
 ap.add_argument("--pairs-labels-trainer")
+ap.add_argument("--inputs3-trainer")
+ap.add_argument("--aug-pair-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -380,6 +396,14 @@ elif A.check == "pairs":
     rc, g, err = train(gen, *pairs, "--val-count", "30", "--threads", "2")
     rc2, i, _ = train(run_, *pairs, "--val-count", "30", "--threads", "2")
     check(rc == rc2 == 0 and close(g, i) < 1e-5, f"pairs_small --val-count 30: generated == netc run: {g} {err[:200]}")
+    # --augment moves the targets with the inputs: training changes, and
+    # stays the same for any thread count (data_inputs: the target moves).
+    aug = ["--augment", "crop=2,flip"]
+    rc, g1, err = train(gen, *pairs, *aug, "--threads", "1")
+    rc2, g2, _ = train(gen, *pairs, *aug, "--threads", "2")
+    rc3, i2, _ = train(run_, *pairs, *aug, "--threads", "2")
+    check(rc == rc2 == rc3 == 0 and g1 == g2 and g1["train_loss"] != two["train_loss"] and close(g2, i2) < 1e-5,
+          f"pairs_small --augment crop=2,flip: 1 thread == 2, changes training, generated == netc run: {g1} {err[:200]}")
     # A target and a label together.
     lab = ["--train-images", P("pairs", "noisy_train.npy"), "--train-labels", P("pairs", "labels_train.npy"),
            "--train-targets", P("pairs", "clean_train.npy"), "--test-images", P("pairs", "noisy_test.npy"),
@@ -405,7 +429,6 @@ elif A.check == "pairs":
         (gen, pairs + ["--val-targets", P("pairs", "clean_val.npy")], 2, "--val-targets needs --val-images"),
         (gen, pairs + ["--val-images", P("pairs", "noisy_val.npy")], 1,
          "noisy_val.npy: the validation set needs its targets too (--val-targets F)"),
-        (gen, pairs + ["--augment", "flip"], 2, "--augment moves the first input only"),
         (gen, drop(pairs, "--test-images", "--test-targets"), 0, ""),
         (gen, drop(pairs, "--test-images") , 1, "clean_test.npy: --test-targets given, but the data has no test set"),
         # Hostile target files: the readers' own errors, under the same limits.
@@ -414,7 +437,9 @@ elif A.check == "pairs":
         (gen, [P("bad", "npy-4-billion.npy") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
          "npy-4-billion.npy: "),
         (gen, [P("bad", "npz-not-zip.npz") if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
-         "npz-not-zip.npz: files given by option (--train-images, --train-targets, ...) must be IDX or .npy"),
+         "npz-not-zip.npz: an .npz holds several arrays: name one"),
+        (gen, [P("bad", "npz-not-zip.npz") + ":y" if a == P("pairs", "clean_train.npy") else a for a in pairs], 1,
+         "npz-not-zip.npz: cannot open as a zip archive"),
         ([A.trainer], ["--data", P("idx"), "--train-targets", P("pairs", "clean_train.npy"), "--epochs", "1"], 1,
          "model classifier has no second tensor input"),
         ([A.pairs_labels_trainer], drop(lab, "--train-labels", "--test-labels"), 1,
@@ -424,6 +449,147 @@ elif A.check == "pairs":
         r = subprocess.run([*cmd, "--quiet", *args], capture_output=True, text=True, timeout=120, preexec_fn=limit)
         check(r.returncode == want_rc and want in r.stderr, f"{os.path.basename(cmd[0])} {want or 'no test set'}: "
               f"{r.returncode} {r.stderr.strip()[:200]}")
+elif A.check == "inputs":
+    def train(cmd, *args):
+        """(exit status, JSON without timings, stderr)."""
+        r = subprocess.run([*cmd, "--json", "--quiet", *args], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        return r.returncode, {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}, r.stderr
+
+    def close(a, b):
+        keys = [k for k in ("train_loss", "val_loss", "test_loss") if k in b and b[k] is not None]
+        if not a or not b or not keys:
+            return float("inf")
+        return max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-30) for k in keys)
+
+    I = lambda name: P("inputs", name)
+    gen = [A.inputs3_trainer]
+    run3 = [A.netc, "run", os.path.join(A.src, "tests/data/inputs3.net")]
+    common = ["--epochs", "1", "--batch", "16"]
+    files = ["--train-images", I("a_train.npy"), "--train-input", "b=" + I("b_train.npy"),
+             "--train-input", "t=" + I("t_train.npy"), "--test-images", I("a_test.npy"),
+             "--test-input", "b=" + I("b_test.npy"), "--test-input", "t=" + I("t_test.npy"), *common]
+    rc1, one, err = train(gen, *files, "--threads", "1")
+    rc2, two, _ = train(gen, *files, "--threads", "2")
+    check(rc1 == rc2 == 0 and "test_loss" in one and one == two, f"inputs3: 1 thread == 2 threads: {one} {err[:300]}")
+    rc, interp, err = train(run3, *files, "--threads", "2")
+    rc2, interp1, _ = train(run3, *files, "--threads", "1")
+    check(rc == rc2 == 0 and close(two, interp) < 1e-5 and interp == interp1,
+          f"inputs3: generated trainer == netc run, 1 thread == 2: {interp} {err[:300]}")
+    npz = I("data.npz")
+    same = [
+        ("--data .npz (x_train, b_train, t_train, x_test, ...)", ["--data", npz, *common]),
+        ("--data a folder of .npy (x_train.npy, b_train.npy, ...)", ["--data", I("npy"), *common]),
+        ("FILE.npz:ARRAY for every file", ["--train-images", npz + ":x_train", "--train-input", "b=" + npz + ":b_train",
+                                           "--train-input", "t=" + npz + ":t_train", "--test-images", npz + ":x_test",
+                                           "--test-input", "b=" + npz + ":b_test", "--test-input", "t=" + npz + ":t_test",
+                                           *common]),
+        ("--train-targets for the second input", [("--train-targets" if a == "--train-input" and files[k + 1][0] == "b"
+                                                   else "--test-targets" if a == "--test-input" and files[k + 1][0] == "b"
+                                                   else a[2:] if a.startswith("b=") else a) for k, a in enumerate(files)]),
+        ("--data .npz, one input by option", ["--data", npz, "--train-input", "t=" + I("t_train.npy"), *common]),
+    ]
+    for what, args in same:
+        rc, r, err = train(gen, *args, "--threads", "2")
+        check(rc == 0 and r == two, f"inputs3 {what} == the .npy files: {r} {err[:300]}")
+    rc, r, err = train(gen, *files, "--val-images", I("a_val.npy"), "--val-input", "b=" + I("b_val.npy"),
+                       "--val-input", "t=" + I("t_val.npy"), "--threads", "2")
+    rc2, i, _ = train(run3, *files, "--val-images", I("a_val.npy"), "--val-input", "b=" + I("b_val.npy"),
+                      "--val-input", "t=" + I("t_val.npy"), "--threads", "2")
+    check(rc == rc2 == 0 and r["val_loss"] != two["val_loss"] and close(r, i) < 1e-5,
+          f"inputs3 --val-images --val-input: generated == netc run: {r} {err[:300]}")
+    # --predict-input NAME=F == --predict over the test split.
+    ck, pt, pi = P("inputs3.ckpt"), P("inputs3-test"), P("inputs3-input")
+    rc, _, err = train(gen, *files, "--save", ck)
+    rc2, _, err2 = train(gen, *files[:6], *common, "--epochs", "0", "--load", ck, "--predict", pt, "--test-images",
+                         I("a_test.npy"), "--test-input", "b=" + I("b_test.npy"), "--test-input", "t=" + I("t_test.npy"))
+    r = subprocess.run([*gen, "--quiet", "--load", ck, "--predict", pi, "--predict-input", I("a_test.npy"),
+                        "--predict-input", "b=" + I("b_test.npy"), "--predict-input", "t=" + I("t_test.npy")],
+                       capture_output=True, text=True, timeout=120)
+    check(rc == rc2 == r.returncode == 0 and open(os.path.join(pt, "y.npy"), "rb").read() ==
+          open(os.path.join(pi, "y.npy"), "rb").read(),
+          f"inputs3 --predict-input a_test --predict-input b=.. t=.. == --predict over the test split: {err2[:200]} {r.stderr[:300]}")
+    # --augment moves the target with the input: loss exactly 0.
+    gen2, run2 = [A.aug_pair_trainer], [A.netc, "run", os.path.join(A.src, "tests/data/aug_pair.net")]
+    pair = ["--train-images", P("pairs", "noisy_train.npy"), "--train-targets", P("pairs", "noisy_train.npy"),
+            "--test-images", P("pairs", "noisy_test.npy"), "--test-targets", P("pairs", "noisy_test.npy"),
+            "--epochs", "2", "--batch", "16", "--augment", "crop=2,flip"]
+    for cmd in (gen2, run2):
+        res = [train(cmd, *pair, "--threads", t) for t in ("1", "2")]
+        check(all(rc == 0 and r["train_loss"] == 0 for rc, r, _ in res) and res[0][1] == res[1][1],
+              f"{os.path.basename(cmd[-1])} input == target under --augment crop=2,flip: train loss exactly 0, 1 thread == 2: "
+              f"{res[0][1]} {res[0][2][:200]}")
+    # --predict-input in every format the trainers read: the classifier on
+    # the idx/ data (and its .npy, .npz twins), cifar_small on a CIFAR batch.
+    ck, pt = P("cl.ckpt"), P("cl-test")
+    rc, _, err = train([A.trainer], "--data", P("idx"), "--epochs", "1", "--save", ck)
+    rc2, _, _ = train([A.trainer], "--data", P("idx"), "--epochs", "0", "--load", ck, "--predict", pt)
+    want = open(os.path.join(pt, "logp.npy"), "rb").read() if rc == rc2 == 0 else None
+    for what, f in (("IDX", os.path.join(P("idx"), "t10k-images-idx3-ubyte")), (".npy", P("npy", "x_test.npy")),
+                    (".npz:x_test", P("npz", "data.npz") + ":x_test")):
+        out = P("cl-" + what.strip("."))
+        r = subprocess.run([A.trainer, "--quiet", "--load", ck, "--predict", out, "--predict-input", f],
+                           capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0 and want and open(os.path.join(out, "logp.npy"), "rb").read() == want,
+              f"--predict-input {what} == --predict over the same test set: {r.stderr[:300]}")
+    ck, pt = P("cifar.ckpt"), P("cifar-test")
+    rc, _, err = train([A.cifar_trainer], "--data", P("cifar10"), "--epochs", "1", "--save", ck)
+    rc2, _, _ = train([A.cifar_trainer], "--data", P("cifar10"), "--epochs", "0", "--load", ck, "--predict", pt)
+    r = subprocess.run([A.cifar_trainer, "--quiet", "--load", ck, "--predict", P("cifar-in"), "--predict-input",
+                        P("cifar10", "test_batch.bin")], capture_output=True, text=True, timeout=120)
+    outs = [f for f in os.listdir(pt)] if rc2 == 0 else []
+    exp = [f for f in outs if f.endswith(".npy") and f not in ("labels.npy", "predicted.npy")]
+    check(rc == rc2 == r.returncode == 0 and exp and all(open(os.path.join(pt, f), "rb").read() ==
+                                                         open(os.path.join(P("cifar-in"), f), "rb").read() for f in exp),
+          f"--predict-input a CIFAR batch == --predict over its test set: {err[:200]} {r.stderr[:300]}")
+    # Mistakes: one error naming the input, option or array.
+    drop = lambda args, *names: [a for k, a in enumerate(args) if a not in names and (k == 0 or args[k - 1] not in names)]
+    nofile = lambda args, val: [a for k, a in enumerate(args) if a != val and not (k + 1 < len(args) and args[k + 1] == val)]
+    bad = [
+        (gen, nofile(nofile(files, "t=" + I("t_train.npy")), "t=" + I("t_test.npy")), 1,
+         "error: model inputs3 has a tensor input t (input 3): give its data with --train-input t=F"),
+        (gen, nofile(files, "t=" + I("t_train.npy")), 1,
+         "a_train.npy: the training set needs input t's data too (--train-input t=F)"),
+        (gen, nofile(files, "t=" + I("t_test.npy")), 1, "a_test.npy: the test set needs input t's data too (--test-input t=F)"),
+        (gen, files + ["--train-input", "z=" + I("t_train.npy")], 2,
+         "error: --train-input: 'z=" + I("t_train.npy") + "' is not NAME=FILE with NAME a tensor input of model inputs3 (a, b, t)"),
+        (gen, files + ["--train-targets", I("b_train.npy")], 2, "error: --train-input: input b's data is given twice"),
+        (gen, [npz + ":zz_train" if a == "t=" + I("t_train.npy") else a for a in files], 2, "is not NAME=FILE"),
+        (gen, ["t=" + npz + ":zz_train" if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "data.npz: no array 'zz_train' (it holds x_train, b_train, t_train, x_test, b_test, t_test"),
+        (gen, ["t=" + npz if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "data.npz: an .npz holds several arrays: name one, e.g. "),
+        (gen, ["t=" + npz + ":" if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "data.npz:: not a file, nor FILE:ARRAY"),
+        (gen, ["t=" + I("t_short.npy") if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "t_short.npy: 59 examples, but the training set has 60 examples"),
+        (gen, files + ["--val-input", "t=" + I("t_val.npy")], 2, "--val-input needs --val-images"),
+        (gen, files + ["--val-images", I("a_val.npy"), "--val-input", "b=" + I("b_val.npy")], 1,
+         "a_val.npy: the validation set needs input t's data too (--val-input t=F)"),
+        (gen, drop(files, "--test-images"), 1, "b_test.npy: --test-input given, but the data has no test set"),
+        (gen2, pair[:2] + ["--train-targets", I("vec_train.npy")] + pair[4:], 1, ""),
+        (gen2, ["--train-images", I("a_train.npy"), "--train-targets", I("vec_train.npy"), "--augment", "flip"], 1,
+         "vec_train.npy: --augment crops and flips every input with the examples ([1, 8, 8]), so input y must be an "
+         "image of their height and width, [8, 8] or [C, 8, 8]; its examples are [64]"),
+        (gen, ["--load", ck, "--predict", P("x"), "--predict-input", I("a_test.npy"), "--predict-input",
+               "b=" + I("b_test.npy")], 1, "error: model inputs3 has a tensor input t besides the examples: give its "
+         "data with --predict-input t=F"),
+        ([A.trainer], ["--train-images", P("npz", "data.npz") + ":x_train", "--train-labels", P("npy", "y_train.npy")], 1,
+         "y_train.npy: the labels of an .npz array are given as an array too (FILE:ARRAY)"),
+        ([A.trainer], ["--train-input", "x=" + I("a_train.npy")], 2, "model classifier has one tensor input, fed by --data or --train-images"),
+        ([A.trainer], ["--train-images", I("a_train.npy") + ":x"], 1, "a_train.npy: FILE:ARRAY names an array of an .npz archive, and this is not one"),
+        # Hostile archives by name: the readers' own errors.
+        (gen, ["t=" + P("bad", "npz-bomb.npz") + ":x_train" if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "npz-bomb.npz:x_train.npy: "),
+        (gen, ["t=" + P("bad", "npz-not-zip.npz") + ":t" if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "npz-not-zip.npz: cannot open as a zip archive"),
+        (gen, ["t=" + npz + ":" + "a" * 5000 if a == "t=" + I("t_train.npy") else a for a in files], 1,
+         "not a file, nor FILE:ARRAY"),
+    ]
+    for cmd, args, want_rc, want in bad:
+        r = subprocess.run([*cmd, "--quiet", *args], capture_output=True, text=True, timeout=120, preexec_fn=limit)
+        check(r.returncode == want_rc and want in r.stderr, f"{os.path.basename(cmd[-1])} {want[:120] or args[-3:]}: "
+              f"{r.returncode} {r.stderr.strip()[:300]}")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)

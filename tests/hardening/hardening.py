@@ -10,7 +10,8 @@ CHECK is one of
             header claiming 4 billion images, damaged checkpoints (a tensor
             table pointing past the end, truncated, another file type, a
             normalisation section past the end or with a std of 0), bad
-            --normalize/--augment/--val-* values:
+            --normalize/--augment/--val-* values, FILE.npz:ARRAY specs
+            and archives that lie, --train-input names the model lacks:
             each ends with a clear error and a non-zero exit status, never a
             crash, a hang or a huge allocation
   crash     kill -9 at random moments of a run with --save (one per trial
@@ -216,6 +217,32 @@ def hostile():
         write_idx(os.path.join(d, "train-images-idx3-ubyte"), magic, dims, payload)
         rc, _, err = train(["--data", d, "--epochs", "1", "--quiet"], timeout=60)
         clean_failure(rc, err, (1,), want, f"trainer --data with train images: {name}")
+    # Files by option and arrays by name (FILE.npz:ARRAY, --train-input
+    # NAME=F): bad specs, archives that lie, names the model lacks.
+    import zipfile
+    npy_head = lambda shape: (lambda h: b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h)(
+        ("{'descr': '|u1', 'fortran_order': False, 'shape': (%s), }" % ", ".join(map(str, shape))).ljust(117).encode() + b"\n")
+    with zipfile.ZipFile(P("lie.npz"), "w") as z:
+        z.writestr("x.npy", npy_head((4000000000, 28, 28)) + bytes(784))        # 4 billion images promised
+        z.writestr("y.npy", npy_head((300, 28, 28)) + bytes(10))                # truncated member
+    for args, status, want in (
+            (["--train-images", P("lie.npz") + ":x"], (1,), r"lie.npz:x.npy: .*(declares|elements|needs)"),
+            (["--train-images", P("lie.npz") + ":y"], (1,), r"lie.npz:y.npy: the zip declares"),
+            (["--train-images", P("lie.npz") + ":nosuch"], (1,), r"no array 'nosuch' \(it holds x, y"),
+            (["--train-images", P("lie.npz")], (1,), r"name one"),
+            (["--train-images", P("lie.npz") + ":"], (1,), r"not a file, nor FILE:ARRAY"),
+            (["--train-images", P("lie.npz") + ":" + "x" * 100000], (1,), r"not a file, nor FILE:ARRAY"),
+            (["--train-images", "/dev/zero:x"], (1,), r"/dev/zero"),
+            (["--train-images", P("lie.npz") + ":x", "--train-labels", "/dev/null"], (1,), r"/dev/null"),
+            (["--train-input", "x=" + P("lie.npz") + ":x"], (2,), r"--train-input.*one tensor input"),
+            (["--train-input", "=" * 5000], (2,), r"--train-input"),
+            (["--train-input", "a"] * 17, (2,), r"--train-input: at most 16"),
+            (["--predict", P("pr"), "--load", P("nothing.ckpt"), "--predict-input", P("lie.npz") + ":x"], (1,),
+             r"nothing.ckpt|lie.npz")):
+        extra = ["--epochs", "1"] if "--predict" not in args else []
+        rc, _, err = train(args + extra + ["--quiet"], timeout=60)
+        clean_failure(rc, err, status, want, "trainer " + " ".join(a[:40] for a in args[:2]))
+
     d = P("data-labels")
     shutil.copytree(data, d)
     write_idx(os.path.join(d, "t10k-labels-idx1-ubyte"), 0x801, (4000000000,), bytes(100))
