@@ -436,9 +436,9 @@ static void run_case(Case c, int batch) {
   float *x = malloc((batch * xn + 1) * sizeof(float));
   for (int64_t k = 0; k < batch * xn; k++)
     x[k] = value_for(name) * 0.5f;
-  uint8_t labels[BIG_BATCH];
+  int32_t labels[BIG_BATCH];
   for (int i = 0; i < BIG_BATCH; i++)
-    labels[i] = (uint8_t)(i * 7 % 10);
+    labels[i] = (int32_t)(i * 7 % 10);
 
   Interp *ip = interp_new(g, pv);
   int before = t_failures;
