@@ -27,6 +27,12 @@ OUT/
               labels_train.npy / labels_test.npy (int64, 3 classes), and
               mismatches: clean_short.npy (99 examples), clean_2ch.npy
               ([100, 2, 8, 8])
+  many-classes/  300 + 100 examples of 16 float32 values with labels of
+              1000 classes (up to 999): x_train.npy, y_train.npy (int64),
+              x_train.idx, y_train-i32.idx and y_train-i16.idx (the same
+              as IDX: f32 values, i32 and i16 labels),
+              x_test.npy, y_test.npy (int32); y_1000.npy (label 1000 at
+              index 17) and y_neg.npy (-1 at index 5)
   bad/        hostile files, one per reason (see BAD below)
 --big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
 for the load-time measurements.
@@ -317,9 +323,31 @@ def gen_pairs():
     write(path("pairs", "clean_2ch.npy"), npy("|u1", [100, 2, 8, 8], b"") + clean + clean)
 
 
+# ------------------------------------------------------------ many classes
+def gen_classes():
+    # Values (byte - 128) / 64: exact in float32.  Labels spread over
+    # 0..999 (most above a byte's 255), the largest one present.
+    i64 = lambda ys: b"".join(struct.pack("<q", v) for v in ys)
+    for split, n, seed, mul in (("train", 300, 70, 337), ("test", 100, 71, 611)):
+        x = b"".join(struct.pack("<f", (v - 128) / 64.0) for v in Lcg(seed).bytes(n * 16))
+        ys = [(i * mul + 5) % 1000 for i in range(n)]
+        ys[-1] = 999
+        write(path("many-classes", f"x_{split}.npy"), npy("<f4", [n, 16], b"") + x)
+        if split == "train":
+            write(path("many-classes", "y_train.npy"), npy("<i8", [n], b"") + i64(ys))
+            write(path("many-classes", "x_train.idx"), idx(0x0D, [n, 16], b"".join(struct.pack(">f", v) for v in struct.unpack(f"<{n * 16}f", x))))
+            write(path("many-classes", "y_train-i32.idx"), idx(0x0C, [n], b"".join(struct.pack(">i", v) for v in ys)))
+            write(path("many-classes", "y_train-i16.idx"), idx(0x0B, [n], b"".join(struct.pack(">h", v) for v in ys)))
+            write(path("many-classes", "y_1000.npy"), npy("<i8", [n], b"") + i64([1000 if i == 17 else v for i, v in enumerate(ys)]))
+            write(path("many-classes", "y_neg.npy"), npy("<i8", [n], b"") + i64([-1 if i == 5 else v for i, v in enumerate(ys)]))
+        else:
+            write(path("many-classes", "y_test.npy"), npy("<i4", [n], b"") + b"".join(struct.pack("<i", v) for v in ys))
+
+
 gen_mnist()
 gen_cifar()
 gen_pairs()
+gen_classes()
 gen_folder()
 gen_bad()
 if BIG:
