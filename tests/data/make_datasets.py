@@ -33,6 +33,7 @@ OUT/
               as IDX: f32 values, i32 and i16 labels),
               x_test.npy, y_test.npy (int32); y_1000.npy (label 1000 at
               index 17) and y_neg.npy (-1 at index 5)
+  folder-300/ train/c000..c299/0.png: 300 classes of one grey 4x4 PNG
   bad/        hostile files, one per reason (see BAD below)
 --big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
 for the load-time measurements.
@@ -342,6 +343,11 @@ def gen_classes():
             write(path("many-classes", "y_neg.npy"), npy("<i8", [n], b"") + i64([-1 if i == 5 else v for i, v in enumerate(ys)]))
         else:
             write(path("many-classes", "y_test.npy"), npy("<i4", [n], b"") + b"".join(struct.pack("<i", v) for v in ys))
+    # An image folder of 300 classes, one grey 4x4 image each (16 values:
+    # many_classes reads them flattened), labels 0..299 by folder name.
+    r = Lcg(72)
+    for c in range(300):
+        write(path("folder-300", "train", f"c{c:03d}", "0.png"), png(4, 4, 0, 8, [r.bytes(4) for _ in range(4)]))
 
 
 gen_mnist()

@@ -45,7 +45,7 @@ CHECK is one of
   classes   many_classes (label(1000)) on many-classes/ (labels up to
             999): the labels as .npy int64 == IDX i32 == IDX i16; one epoch
             by its generated trainer (1 thread == 2) and by `netc run`
-            (equal to float rounding); a label of 1000 and a label of -1
+            (equal to float rounding), also on a PNG folder of 300 classes; a label of 1000 and a label of -1
             refused naming the file and index; --predict writes the labels
             and predicted classes above 255 whole (int64 .npy and CSV),
             predicted the argmax of the exported logits
@@ -474,6 +474,13 @@ elif A.check == "classes":
     worst = max(abs(two[k] - interp[k]) / abs(interp[k]) for k in keys) if rc == 0 and keys else float("inf")
     check(rc == 0 and worst < 1e-5 and abs(two["test_accuracy"] - interp["test_accuracy"]) < 1e-9,
           f"many_classes: generated trainer == netc run (losses within {worst:.1e}): {interp} {err[:200]}")
+    # An image folder of 300 classes (labels 0..299), no test set.
+    f300 = info(P("folder-300"))
+    check(f300 and f300["train"][:3] == (300, "1, 4, 4", 300), f"folder of 300 classes: 300 classes: {f300}")
+    rc, g, err = train(gen, "--data", P("folder-300"), "--epochs", "1", "--batch", "32", "--threads", "2")
+    rc2, i, _ = train(run_, "--data", P("folder-300"), "--epochs", "1", "--batch", "32", "--threads", "2")
+    check(rc == rc2 == 0 and g.get("test_set") == "none" and abs(g["val_loss"] - i["val_loss"]) < 1e-5 * i["val_loss"],
+          f"many_classes on the 300-class folder: generated == netc run: {g} {i} {err[:200]}")
     # Labels the model cannot take: each refused, naming the file and index.
     for y, want in (("y_1000.npy", "y_1000.npy: label 1000 at index 17, but model many_classes has 1000 classes "
                      "(labels 0..999)"),
