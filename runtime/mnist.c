@@ -60,29 +60,42 @@ static void find_file(char *out, size_t size, const char *dir, const char *name)
   snprintf(out, size, "%s/%s.gz", dir, name);
 }
 
+// A label file of an MNIST-named folder as int32: MNIST's u8 labels, or
+// any integer IDX type of rank 1 (EMNIST's 47 classes, an i32 file of
+// 1000).  Negative labels and labels from NET_MAX_CLASSES are refused
+// here, naming the example; the model's K is checked at start
+// (mnist_check_labels).
+static int read_labels(const char *path, int32_t **lab, int *n) {
+  IdxArray a;
+  if (idx_read(path, &a, dataset_budget() / 2))
+    return -1;
+  Dataset t = {.n = a.ndim == 1 && a.dim[0] <= IDX_MAX_COUNT ? (int)a.dim[0] : 0};
+  snprintf(t.name, sizeof t.name, "%.511s", path);
+  int rc = -1;
+  if (a.ndim != 1)
+    fprintf(stderr, "%s: labels must have 1 dimension, this file has %d\n", path, a.ndim);
+  else if (a.dim[0] > IDX_MAX_COUNT)
+    fprintf(stderr, "%s: %llu labels, more than the limit of %d\n", path, (unsigned long long)a.dim[0],
+            IDX_MAX_COUNT);
+  else
+    rc = dataset_set_labels(&t, path, a.data, a.type, a.dim[0], 0);
+  free(a.data);
+  *lab = t.y;
+  *n = t.n;
+  return rc;
+}
+
 static int load_pair(const char *dir, const char *images, const char *labels,
                      uint8_t **img, int32_t **lab, int *n, char **paths) {
   char ipath[4096], lpath[4096];
   int ni, nl;
-  uint8_t *bytes;
   find_file(ipath, sizeof ipath, dir, images);
   find_file(lpath, sizeof lpath, dir, labels);
   paths[0] = strdup(ipath);
   paths[1] = strdup(lpath);
   if (idx_load_images(ipath, img, &ni))
     return -1;
-  if (idx_load_labels(lpath, &bytes, &nl)) {
-    free(*img);
-    *img = NULL;
-    return -1;
-  }
-  // The labels as every other format holds them (int32).
-  *lab = malloc(sizeof **lab * (size_t)(nl > 0 ? nl : 1));
-  for (int i = 0; *lab && i < nl; i++)
-    (*lab)[i] = bytes[i];
-  free(bytes);
-  if (!*lab) {
-    fprintf(stderr, "%s: out of memory\n", lpath);
+  if (read_labels(lpath, lab, &nl)) {
     free(*img);
     *img = NULL;
     return -1;

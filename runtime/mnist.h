@@ -71,7 +71,9 @@ typedef struct {
 const char *mnist_default_dir(void);
 
 // Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte, each either raw or
-// with .gz appended.  Returns 0, or -1 after printing what is wrong.
+// with .gz appended: MNIST's u8 images, labels of any integer IDX type
+// (MNIST's u8 digits, EMNIST's 47 classes, ...) as int32.  Returns 0, or
+// -1 after printing what is wrong.
 int mnist_load(Mnist *d, const char *dir);
 
 // PATH in any format runtime/data reads (docs/data.md): a folder with the
