@@ -34,6 +34,8 @@ OUT/
               x_test.npy, y_test.npy (int32); y_1000.npy (label 1000 at
               index 17) and y_neg.npy (-1 at index 5)
   folder-300/ train/c000..c299/0.png: 300 classes of one grey 4x4 PNG
+  idx-wide/   MNIST's file names (train labels gzip), 28x28 u8 images, i16
+              labels below 300 (60 + 20 examples)
   bad/        hostile files, one per reason (see BAD below)
 --big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
 for the load-time measurements.
@@ -343,6 +345,13 @@ def gen_classes():
             write(path("many-classes", "y_neg.npy"), npy("<i8", [n], b"") + i64([-1 if i == 5 else v for i, v in enumerate(ys)]))
         else:
             write(path("many-classes", "y_test.npy"), npy("<i4", [n], b"") + b"".join(struct.pack("<i", v) for v in ys))
+    # MNIST's file names with i16 labels below 300 (60 + 20 examples).
+    for split, n, seed in (("train", 60, 73), ("t10k", 20, 74)):
+        ys = [(i * 113 + 7) % 300 for i in range(n)]
+        write(path("idx-wide", f"{split}-images-idx3-ubyte"), idx(0x08, [n, 28, 28], Lcg(seed).bytes(n * 784)))
+        gz = split == "train"
+        write(path("idx-wide", f"{split}-labels-idx1-ubyte" + (".gz" if gz else "")),
+              idx(0x0B, [n], b"".join(struct.pack(">h", v) for v in ys)), gz=gz)
     # An image folder of 300 classes, one grey 4x4 image each (16 values:
     # many_classes reads them flattened), labels 0..299 by folder name.
     r = Lcg(72)

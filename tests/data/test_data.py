@@ -45,8 +45,11 @@ CHECK is one of
   classes   many_classes (label(1000)) on many-classes/ (labels up to
             999): the labels as .npy int64 == IDX i32 == IDX i16; one epoch
             by its generated trainer (1 thread == 2) and by `netc run`
-            (equal to float rounding), also on a PNG folder of 300 classes; a label of 1000 and a label of -1
-            refused naming the file and index; --predict writes the labels
+            (equal to float rounding), also on a PNG folder of 300 classes;
+            MNIST's file names with i16 labels below 300 train a
+            label(300) model and are refused by the 10-class classifier;
+            a label of 1000 and a label of -1 refused naming the file and
+            index; --predict writes the labels
             and predicted classes above 255 whole (int64 .npy and CSV),
             predicted the argmax of the exported logits
 """
@@ -481,6 +484,18 @@ elif A.check == "classes":
     rc2, i, _ = train(run_, "--data", P("folder-300"), "--epochs", "1", "--batch", "32", "--threads", "2")
     check(rc == rc2 == 0 and g.get("test_set") == "none" and abs(g["val_loss"] - i["val_loss"]) < 1e-5 * i["val_loss"],
           f"many_classes on the 300-class folder: generated == netc run: {g} {i} {err[:200]}")
+    # MNIST's file names with i16 labels below 300: a label(300) model
+    # trains on them; the classifier's 10 classes are too few.
+    model = os.path.join(tmp, "wide300.net")
+    with open(model, "w") as f:
+        f.write("net f(x: [1, 28, 28]) -> [300] { flatten dense(300) }\n"
+                "model wide300 {\n    input x: image\n    input d: label(300)\n    loss cross_entropy(f(x), d)\n}\n")
+    rc, g, err = train([A.netc, "run", model], "--data", P("idx-wide"), "--epochs", "1", "--batch", "16")
+    check(rc == 0 and g.get("test_loss"), f"MNIST file names, i16 labels below 300: label(300) trains: {g} {err[:200]}")
+    r = subprocess.run([A.trainer, "--quiet", "--data", P("idx-wide"), "--epochs", "1"], capture_output=True,
+                       text=True, timeout=120)
+    want = "train-labels-idx1-ubyte.gz: label 120 at index 1, but model classifier has 10 classes (labels 0..9)"
+    check(r.returncode == 1 and want in r.stderr, f"the classifier on them: {want}: {r.stderr.strip()[:200]}")
     # Labels the model cannot take: each refused, naming the file and index.
     for y, want in (("y_1000.npy", "y_1000.npy: label 1000 at index 17, but model many_classes has 1000 classes "
                      "(labels 0..999)"),
