@@ -272,7 +272,7 @@ static bool const_int(Ctx *c, Expr *e, const char *what, int lo, int64_t hi, int
     return false;
   if (v != floor(v) || v < lo || v > (double)hi) {
     char num[64];
-    snprintf(num, sizeof num, "%.6g", v);
+    snprintf(num, sizeof num, v == floor(v) && fabs(v) < 1e15 ? "%.0f" : "%.6g", v);   // 16777217, not 1.67772e+07
     if (v != floor(v) || v < lo)
       diag_error(e->tok.loc, "%s must be %s integer, got %s", what,
                  lo > 0 ? "a positive" : "a non-negative", num);
@@ -1200,8 +1200,8 @@ typedef struct {
 } ModelParts;
 
 // `input x: image` ([1, 28, 28]), `input t: [dims]` (rank 1 to 3), `input
-// d: label` or `label(K)` (K >= 2 classes; without K, the classification
-// loss that reads the label gives it).
+// d: label` or `label(K)` (2 <= K <= MAX_CLASSES; without K, the
+// classification loss that reads the label gives it).
 static void check_input(Ctx *c, Stmt *s, ModelParts *mp) {
   check_fresh(c, s);
   if (s->type.kind == TK_LBRACK) {
@@ -1233,7 +1233,7 @@ static void check_input(Ctx *c, Stmt *s, ModelParts *mp) {
     diag_note(mp->label->name.loc, "'%s' is the first", mp->label->name.str);
     return;
   }
-  if (s->classes && !const_int(c, s->classes, "label's number of classes", 1, MAX_NUMEL, &s->nclasses))
+  if (s->classes && !const_int(c, s->classes, "label's number of classes", 1, MAX_CLASSES, &s->nclasses))
     return;
   if (s->classes && s->nclasses < 2) {
     diag_error(s->classes->tok.loc, "a label has K >= 2 classes, got %d", s->nclasses);
@@ -1252,6 +1252,12 @@ static bool check_classes(Expr *op, Expr *label, Shape logp) {
   if (!s || logp.rank < 1)
     return true;
   int k = logp.dim[logp.rank - 1];
+  if (k > MAX_CLASSES) {
+    char buf[64];
+    diag_error(op->tok.loc, "%s reads %s, %d classes, more than a label can have (at most %d)", op->tok.str,
+               shape_str(logp, buf), k, MAX_CLASSES);
+    return false;
+  }
   if (!s->nclasses) {
     s->nclasses = k;
     s->classes_from = op->tok.loc;

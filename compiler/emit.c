@@ -610,7 +610,7 @@ static bool emit_chunk_fn(CEmit *e, const char *fn, int from, int to, const char
   if (uses_ident(body, "x"))
     out(e, "  const float *x = c->x;\n");
   if (uses_ident(body, "labels"))
-    out(e, "  const uint8_t *labels = c->labels;\n");
+    out(e, "  const int32_t *labels = c->labels;\n");
   static const char *ints[] = {"i0", "nc", "n"};
   for (int i = 0; i < 3; i++)
     if (uses_ident(body, ints[i]))

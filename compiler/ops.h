@@ -89,6 +89,11 @@ typedef bool (*ShapeFn)(ShapeCx *cx, Shape *out);
 bool shape_error(ShapeCx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Dimensions and element counts must fit an int (the IR's Shape).
 #define MAX_NUMEL 2147483647
+// Classes of a label (label(K), or the [K] a classification loss reads):
+// labels are int32 in the data and the trainers, but the label node holds
+// them as float values, which are exact integers up to 2^24.  The runtime
+// and the data readers use the same bound (runtime/model.h NET_MAX_CLASSES).
+#define MAX_CLASSES (1 << 24)
 // s has at most MAX_NUMEL elements; else reports "WHAT [..] is too large".
 bool shape_fits(ShapeCx *cx, Shape s, const char *what);
 // A classification loss (nll, cross_entropy): SCORES [K] over K >= 2
@@ -107,7 +112,7 @@ struct Interp {
   Graph *g;
   int n;                     // examples in the current step
   const float *x;            // [n, every tensor input's numel, in declaration order]
-  const uint8_t *labels;     // [n], NULL when the graph reads no label
+  const int32_t *labels;     // [n], NULL when the graph reads no label
   // Test hook: when draws && draws[id], random node id takes its values
   // from draws[id] ([n, numel]) instead of the streams: the samples for
   // NORMAL, the added noise for NOISE.  Lets PyTorch fixtures supply the

@@ -89,7 +89,7 @@ static void forward_chunk(const GenChunk *c) {
   const float *S = c->S;
   float *A = c->A;
   const float *x = c->x;
-  const uint8_t *labels = c->labels;
+  const int32_t *labels = c->labels;
   const int i0 = c->i0;
   const int nc = c->nc;
 

@@ -110,7 +110,7 @@ void interp_free(Interp *k) {
 
 const float *interp_value(const Interp *ip, int node) { return ((const Exec *)ip)->val[node]; }
 
-double interp_run(Interp *k, int upto, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+double interp_run(Interp *k, int upto, const float *x, const int32_t *labels, int n, uint64_t seed) {
   Exec *ip = exec_of(k);
   Graph *g = k->g;
   interp_release(k);

@@ -51,7 +51,7 @@ void interp_free(Interp *ip);
 // g->nnodes for a training step.  Returns the batch-mean loss (0 without a
 // loss node).  Afterwards interp_value() gives the loss, exports and
 // parameter gradients until interp_release().
-double interp_run(Interp *ip, int upto, const float *x, const uint8_t *labels, int n, uint64_t seed);
+double interp_run(Interp *ip, int upto, const float *x, const int32_t *labels, int n, uint64_t seed);
 
 // Runs net instance `name` of u's model ("decoder") alone, forward only,
 // without a loss or labels: inputs[j] is the net's input j, [n, numel];

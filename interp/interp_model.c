@@ -21,7 +21,7 @@ typedef struct {
   size_t *offset;            // [g->nparams] in floats
 } InterpModel;
 
-static float model_train_step(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+static float model_train_step(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed) {
   InterpModel *im = m->impl;
   Graph *g = im->g;
   im->ip->train = true;
@@ -36,7 +36,7 @@ static float model_train_step(NetModel *m, const float *x, const uint8_t *labels
   return (float)loss;
 }
 
-static float model_forward(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed,
+static float model_forward(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed,
                            float **outputs) {
   InterpModel *im = m->impl;
   Graph *g = im->g;

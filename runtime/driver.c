@@ -558,7 +558,7 @@ static double now(void) {
 
 typedef struct {
   float *x;                  // [batch, input_size]
-  uint8_t *labels;           // [batch]
+  int32_t *labels;           // [batch]
   float **outs;              // [n_outputs] -> [batch, size]
   int *order;                // [train.n]
   float *best;               // [n_params] when early stopping, else NULL
@@ -593,7 +593,7 @@ static uint8_t *decay_mask(const NetModel *m) {
 static int work_init(Work *w, const NetModel *m, int batch, int ntrain, int early) {
   memset(w, 0, sizeof *w);
   int ok = (w->x = malloc(sizeof(float) * batch * (size_t)(m->input_size > 0 ? m->input_size : 1))) &&
-           (w->labels = malloc(batch)) &&
+           (w->labels = malloc(sizeof *w->labels * (size_t)batch)) &&
            (w->outs = calloc(m->n_outputs ? m->n_outputs : 1, sizeof *w->outs)) &&
            (w->order = malloc(sizeof(int) * (size_t)(ntrain > 0 ? ntrain : 1)));
   for (int i = 0; ok && i < m->n_outputs; i++)
@@ -1356,8 +1356,8 @@ static int predict_input_load(Mnist *d, const char *path) {
     datasplits_free(&sp);
   }
   d->path[0] = strdup(path);
-  d->mem[3] = calloc((size_t)x.n + 1, 1);
-  if (!d->path[0] || !d->mem[3]) {
+  d->lab[1] = calloc((size_t)x.n + 1, sizeof *d->lab[1]);
+  if (!d->path[0] || !d->lab[1]) {
     fprintf(stderr, "%s: out of memory\n", path);
     dataset_free(&x);
     mnist_free(d);
@@ -1367,7 +1367,7 @@ static int predict_input_load(Mnist *d, const char *path) {
   for (int i = 0; i < x.rank; i++)
     d->dim[i] = x.shape[i];
   d->fmem[1] = x.x;                  // mnist_free frees it
-  d->test = (MnistSet){.n = x.n, .labels = d->mem[3], .x = x.x, .size = (int)x.size};
+  d->test = (MnistSet){.n = x.n, .labels = d->lab[1], .x = x.x, .size = (int)x.size};
   d->train.size = d->val.size = (int)x.size;     // empty, of the examples' size (mnist_check_input)
   x.x = NULL;
   dataset_free(&x);

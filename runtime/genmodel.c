@@ -145,7 +145,7 @@ static void run_reduce(GenModel *s, const GenReduce *r, int n, int nch, int trai
     reduce_bn_grad(s, r, n, nch, train);
 }
 
-static GenChunk chunk_of(NetModel *m, int c, const float *x, const uint8_t *labels, int n, uint64_t seed,
+static GenChunk chunk_of(NetModel *m, int c, const float *x, const int32_t *labels, int n, uint64_t seed,
                          int train) {
   GenModel *s = m->impl;
   const GenSpec *sp = s->spec;
@@ -159,7 +159,7 @@ static GenChunk chunk_of(NetModel *m, int c, const float *x, const uint8_t *labe
 
 // The phases in order, each on every chunk then its reduction (one
 // thread, after the barrier); the outputs after the forward phases.
-static void run_phases(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed, int train,
+static void run_phases(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed, int train,
                        float **outputs, int nch) {
   GenModel *s = m->impl;
   const GenSpec *sp = s->spec;
@@ -206,7 +206,7 @@ static void run_phases(NetModel *m, const float *x, const uint8_t *labels, int n
 }
 
 // Each chunk's whole work, forward then backward, in its thread's arena.
-static void run_chunks(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed, int train,
+static void run_chunks(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed, int train,
                        float **outputs, int nch) {
   GenModel *s = m->impl;
   const GenSpec *sp = s->spec;
@@ -228,7 +228,7 @@ static void run_chunks(NetModel *m, const float *x, const uint8_t *labels, int n
   }
 }
 
-static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int n,
+static double run_batch(NetModel *m, const float *x, const int32_t *labels, int n,
                         uint64_t seed, int train, float **outputs) {
   GenModel *s = m->impl;
   const GenSpec *sp = s->spec;
@@ -266,12 +266,12 @@ static double run_batch(NetModel *m, const float *x, const uint8_t *labels, int 
   return total / n;
 }
 
-static float genmodel_train_step(NetModel *m, const float *x, const uint8_t *labels, int n,
+static float genmodel_train_step(NetModel *m, const float *x, const int32_t *labels, int n,
                                  uint64_t seed) {
   return (float)run_batch(m, x, labels, n, seed, 1, NULL);
 }
 
-static float genmodel_forward(NetModel *m, const float *x, const uint8_t *labels, int n,
+static float genmodel_forward(NetModel *m, const float *x, const int32_t *labels, int n,
                               uint64_t seed, float **outputs) {
   return (float)run_batch(m, x, labels, n, seed, 0, outputs);
 }

@@ -45,7 +45,7 @@ typedef struct {
   float *A;                  // this thread's chunk arena
   float *G;                  // this chunk's gradient block [n_trainable]
   const float *x;            // the batch, [n, input_size]
-  const uint8_t *labels;     // [n], or NULL
+  const int32_t *labels;     // [n] classes 0 .. n_classes - 1, or NULL
   int i0, nc, n;
   uint64_t seed;             // example i draws from rng_stream(seed, i)
   int train;                 // 1: a training step; 0: evaluation (dropout is the identity)

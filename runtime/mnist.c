@@ -60,8 +60,33 @@ static void find_file(char *out, size_t size, const char *dir, const char *name)
   snprintf(out, size, "%s/%s.gz", dir, name);
 }
 
+// A label file of an MNIST-named folder as int32: MNIST's u8 labels, or
+// any integer IDX type of rank 1 (EMNIST's 47 classes, an i32 file of
+// 1000).  Negative labels and labels from NET_MAX_CLASSES are refused
+// here, naming the example; the model's K is checked at start
+// (mnist_check_labels).
+static int read_labels(const char *path, int32_t **lab, int *n) {
+  IdxArray a;
+  if (idx_read(path, &a, dataset_budget() / 2))
+    return -1;
+  Dataset t = {.n = a.ndim == 1 && a.dim[0] <= IDX_MAX_COUNT ? (int)a.dim[0] : 0};
+  snprintf(t.name, sizeof t.name, "%.511s", path);
+  int rc = -1;
+  if (a.ndim != 1)
+    fprintf(stderr, "%s: labels must have 1 dimension, this file has %d\n", path, a.ndim);
+  else if (a.dim[0] > IDX_MAX_COUNT)
+    fprintf(stderr, "%s: %llu labels, more than the limit of %d\n", path, (unsigned long long)a.dim[0],
+            IDX_MAX_COUNT);
+  else
+    rc = dataset_set_labels(&t, path, a.data, a.type, a.dim[0], 0);
+  free(a.data);
+  *lab = t.y;
+  *n = t.n;
+  return rc;
+}
+
 static int load_pair(const char *dir, const char *images, const char *labels,
-                     uint8_t **img, uint8_t **lab, int *n, char **paths) {
+                     uint8_t **img, int32_t **lab, int *n, char **paths) {
   char ipath[4096], lpath[4096];
   int ni, nl;
   find_file(ipath, sizeof ipath, dir, images);
@@ -70,7 +95,7 @@ static int load_pair(const char *dir, const char *images, const char *labels,
   paths[1] = strdup(lpath);
   if (idx_load_images(ipath, img, &ni))
     return -1;
-  if (idx_load_labels(lpath, lab, &nl)) {
+  if (read_labels(lpath, lab, &nl)) {
     free(*img);
     *img = NULL;
     return -1;
@@ -79,14 +104,14 @@ static int load_pair(const char *dir, const char *images, const char *labels,
     fprintf(stderr, "%s: %d labels but %s has %d images\n", lpath, nl, ipath, ni);
     free(*img);
     free(*lab);
-    *img = *lab = NULL;
+    *img = NULL, *lab = NULL;
     return -1;
   }
   if (ni == 0) {
     fprintf(stderr, "%s: no images\n", ipath);
     free(*img);
     free(*lab);
-    *img = *lab = NULL;
+    *img = NULL, *lab = NULL;
     return -1;
   }
   *n = ni;
@@ -97,12 +122,12 @@ int mnist_load(Mnist *d, const char *dir) {
   memset(d, 0, sizeof *d);
   int ntrain, ntest;
   if (load_pair(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                &d->mem[0], &d->mem[1], &ntrain, &d->path[0])) {
+                &d->mem[0], &d->lab[0], &ntrain, &d->path[0])) {
     mnist_free(d);
     return -1;
   }
   if (load_pair(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-                &d->mem[2], &d->mem[3], &ntest, &d->path[2])) {
+                &d->mem[1], &d->lab[1], &ntest, &d->path[2])) {
     mnist_free(d);
     return -1;
   }
@@ -113,10 +138,10 @@ int mnist_load(Mnist *d, const char *dir) {
     mnist_free(d);
     return -1;
   }
-  d->train = (MnistSet){.n = ntrain - nval, .images = d->mem[0], .labels = d->mem[1], .size = MNIST_PIXELS};
+  d->train = (MnistSet){.n = ntrain - nval, .images = d->mem[0], .labels = d->lab[0], .size = MNIST_PIXELS};
   d->val = (MnistSet){.n = nval, .images = d->mem[0] + (size_t)(ntrain - nval) * MNIST_PIXELS,
-                      .labels = d->mem[1] + (ntrain - nval), .size = MNIST_PIXELS};
-  d->test = (MnistSet){.n = ntest, .images = d->mem[2], .labels = d->mem[3], .size = MNIST_PIXELS};
+                      .labels = d->lab[0] + (ntrain - nval), .size = MNIST_PIXELS};
+  d->test = (MnistSet){.n = ntest, .images = d->mem[1], .labels = d->lab[1], .size = MNIST_PIXELS};
   d->rank = 3;
   d->dim[0] = 1, d->dim[1] = 28, d->dim[2] = 28;
   return 0;
@@ -141,21 +166,20 @@ static int split(Mnist *d, const char *dir, int ntrain) {
   return 0;
 }
 
-// One split of a Dataset as an MnistSet: the floats are taken over (*x),
-// the labels copied to bytes into *lab (zeros when it has none: the
-// driver refuses those for a model that reads labels).
-static int from_dataset(MnistSet *s, Dataset *ds, float **x, uint8_t **lab) {
-  if (ds->classes > 256 || ds->rank > 3 || ds->size > INT32_MAX) {
-    fprintf(stderr, "%s: %s; the trainers take examples of rank 1 to 3 and labels 0..255\n",
-            ds->name, ds->classes > 256 ? "labels above 255" : "examples of rank above 3");
+// One split of a Dataset as an MnistSet: the floats and the labels are
+// taken over (*x, *lab; zeros when it has none: the driver refuses those
+// for a model that reads labels).
+static int from_dataset(MnistSet *s, Dataset *ds, float **x, int32_t **lab) {
+  if (ds->rank > 3 || ds->size > INT32_MAX) {
+    fprintf(stderr, "%s: examples of rank above 3; the trainers take examples of rank 1 to 3\n", ds->name);
     return -1;
   }
-  if (!(*lab = calloc((size_t)ds->n, 1))) {
+  if (!ds->y && !(ds->y = calloc((size_t)ds->n + 1, sizeof *ds->y))) {
     fprintf(stderr, "%s: out of memory\n", ds->name);
     return -1;
   }
-  for (int i = 0; ds->y && i < ds->n; i++)
-    (*lab)[i] = (uint8_t)ds->y[i];
+  *lab = ds->y;
+  ds->y = NULL;
   *x = ds->x;
   ds->x = NULL;
   *s = (MnistSet){.n = ds->n, .labels = *lab, .x = *x, .size = (int)ds->size};
@@ -182,8 +206,8 @@ static int from_splits(Mnist *d, DataSplits *s, const char *path) {
   else if (s->val.n && s->val.size != s->train.size)
     fprintf(stderr, "%s: validation examples have %zu values, training examples %zu\n", s->val.name, s->val.size,
             s->train.size);
-  else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->mem[1]) &&
-           (!s->test.n || !from_dataset(&d->test, &s->test, &d->fmem[1], &d->mem[3]))) {
+  else if (!from_dataset(&d->train, &s->train, &d->fmem[0], &d->lab[0]) &&
+           (!s->test.n || !from_dataset(&d->test, &s->test, &d->fmem[1], &d->lab[1]))) {
     // A validation set of the layout's own (an image folder's val/) leaves
     // the whole training set to train.
     if (!s->val.n)
@@ -231,11 +255,11 @@ int mnist_load_files(Mnist *d, const char *train_images, const char *train_label
 }
 
 void mnist_free(Mnist *d) {
-  for (int i = 0; i < 4; i++) {
-    free(d->mem[i]);
+  for (int i = 0; i < 4; i++)
     free(d->path[i]);
-  }
   for (int i = 0; i < 2; i++) {
+    free(d->mem[i]);
+    free(d->lab[i]);
     free(d->fmem[i]);
     free(d->vpath[i]);
   }
@@ -285,12 +309,12 @@ int mnist_check_labels(const Mnist *d, const char *model, int k) {
   if (k <= 0)
     return 0;
   // The training file holds train and (unless it has its own files) val.
-  const struct { const uint8_t *lab; int n; const char *path; } files[3] = {
-    {d->mem[1], d->vlab ? d->train.n : d->train.n + d->val.n, d->path[1]}, {d->mem[3], d->test.n, d->path[3]},
+  const struct { const int32_t *lab; int n; const char *path; } files[3] = {
+    {d->lab[0], d->vlab ? d->train.n : d->train.n + d->val.n, d->path[1]}, {d->lab[1], d->test.n, d->path[3]},
     {d->vlab, d->vlab ? d->val.n : 0, d->vpath[1]}};
   for (int f = 0; f < 3; f++)
     for (int i = 0; i < files[f].n; i++)
-      if (files[f].lab[i] >= k) {
+      if (files[f].lab[i] < 0 || files[f].lab[i] >= k) {
         fprintf(stderr, "%s: label %d at index %d, but model %s has %d classes (labels 0..%d)\n", files[f].path,
                 files[f].lab[i], i, model, k, k - 1);
         return -1;
@@ -311,7 +335,7 @@ void mnist_shuffle(int *order, int n, uint64_t seed) {
 }
 
 void mnist_batch(const MnistSet *s, const int *order, int start, int n,
-                 float *x, uint8_t *labels) {
+                 float *x, int32_t *labels) {
   for (int i = 0; i < n; i++) {
     int k = order ? order[start + i] : start + i;
     float *xi = x + (size_t)i * s->size;
@@ -698,7 +722,7 @@ static void augment_apply(const float *srcf, const uint8_t *src8, int ch, int h,
 // rng_stream(seed, k) when aug, then normalised; each further input j
 // after it, moved by the same draw.
 static void prep_rows(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
-                      size_t stride, uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug,
+                      size_t stride, int32_t *labels, const MnistNorm *norm, const MnistAugment *aug,
                       uint64_t seed, int extras) {
   int augment = aug && (aug->crop || aug->flip);
   int ch = 1, h = 1, w = 1;
@@ -743,11 +767,11 @@ static void prep_rows(const Mnist *d, const MnistSet *s, const int *order, int s
 }
 
 void mnist_batch_prep(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
-                      uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
+                      int32_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
   prep_rows(d, s, order, start, n, x, (size_t)s->size, labels, norm, aug, seed, 0);
 }
 
 void mnist_batch_inputs(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
-                        uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
+                        int32_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed) {
   prep_rows(d, s, order, start, n, x, (size_t)mnist_row_size(s), labels, norm, aug, seed, 1);
 }

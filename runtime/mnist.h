@@ -21,7 +21,7 @@
 typedef struct {
   int n;
   const uint8_t *images;           // [n, 784], pixels 0..255 (MNIST's IDX files)
-  const uint8_t *labels;           // [n], below the data's classes
+  const int32_t *labels;           // [n], 0 .. the data's classes - 1
   const float *x;                  // [n, size] already float (other formats), else NULL
   int size;                        // floats per example (784 for MNIST)
   // The data of the model's tensor input j >= 1 (a target, a second
@@ -44,13 +44,14 @@ typedef struct {
 typedef struct {
   MnistSet train, val, test;
   int rank, dim[3];                // the examples' shape ([1, 28, 28] for MNIST)
-  uint8_t *mem[4];                 // the loaded files (train/val share)
+  uint8_t *mem[2];                 // MNIST's image bytes: training file (train/val share), test file
+  int32_t *lab[2];                 // the labels: training file (train/val share), test file
   char *path[4];                   // their paths: train images, labels, test images, labels
   float *fmem[2];                  // the float data of other formats (train, test)
   // A separate validation file (mnist_load_val): then train is the whole
   // training file and val these.
   float *vfmem;
-  uint8_t *vlab;
+  int32_t *vlab;
   char *vpath[2];                  // its images and labels
   int unlabelled;                  // the examples came without labels (all read as 0)
   // The model's tensor inputs after the first (j >= 1; in[0] unused):
@@ -80,13 +81,15 @@ typedef struct {
 const char *mnist_default_dir(void);
 
 // Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte, each either raw or
-// with .gz appended.  Returns 0, or -1 after printing what is wrong.
+// with .gz appended: MNIST's u8 images, labels of any integer IDX type
+// (MNIST's u8 digits, EMNIST's 47 classes, ...) as int32.  Returns 0, or
+// -1 after printing what is wrong.
 int mnist_load(Mnist *d, const char *dir);
 
 // PATH in any format runtime/data reads (docs/data.md): a folder with the
 // MNIST file names (or a missing path) goes to mnist_load unchanged;
-// anything else is loaded by dataset_open and must have labels below 256
-// (or none: then Mnist.unlabelled, every label 0); its examples' shape is checked against the model's
+// anything else is loaded by dataset_open, its labels int32 as read (or
+// none: then Mnist.unlabelled, every label 0); its examples' shape is checked against the model's
 // input by mnist_check_input.  Split as mnist_load.
 int mnist_load_any(Mnist *d, const char *path);
 // The same from four named files (IDX or .npy, any names).
@@ -101,7 +104,7 @@ void mnist_free(Mnist *d);
 // after printing "FILE: examples are [1, 28, 28], model M expects [3, 32, 32]".
 int mnist_check_input(const Mnist *d, const char *model, int rank, const int *dim, int size);
 
-// Every label < k (the model's classes; k <= 0: no check).  Returns 0, or
+// Every label in 0..k-1 (k the model's classes; k <= 0: no check).  Returns 0, or
 // -1 after printing the file and the first label out of range.
 int mnist_check_labels(const Mnist *d, const char *model, int k);
 
@@ -113,7 +116,7 @@ void mnist_shuffle(int *order, int n, uint64_t seed);
 // start), x [n, s->size] (MNIST's bytes / 255; other formats as loaded),
 // labels [n] (may be NULL).
 void mnist_batch(const MnistSet *s, const int *order, int start, int n,
-                 float *x, uint8_t *labels);
+                 float *x, int32_t *labels);
 
 // The data of the model's tensor input j (1 <= j < MNIST_MAX_INPUTS; its
 // name `name`) from files[0..2]: the training file's (one per example of
@@ -136,7 +139,7 @@ int mnist_check_extra(const Mnist *d, int j, const char *model, int rank, const 
 // the same crop and flip as the input (the draw of mnist_batch_prep, not
 // a second one) and not normalised.  labels as mnist_batch.
 void mnist_batch_inputs(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
-                        uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed);
+                        int32_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed);
 
 // Floats per example of all the inputs together (the row of
 // mnist_batch_inputs).
@@ -189,6 +192,6 @@ int mnist_load_val(Mnist *d, const char *images, const char *labels);
 // allocation: augmented values are read from the source through the crop
 // and flip.  Both NULL: exactly mnist_batch.
 void mnist_batch_prep(const Mnist *d, const MnistSet *s, const int *order, int start, int n, float *x,
-                      uint8_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed);
+                      int32_t *labels, const MnistNorm *norm, const MnistAugment *aug, uint64_t seed);
 
 #endif

@@ -14,6 +14,11 @@
 #include <stdint.h>
 
 #define NET_MAX_RANK 4
+// Labels are int32 from the data to the generated code; a model has at
+// most 2^24 classes (labels 0 .. 2^24 - 1), the integers a float holds
+// exactly, as the label node carries them (netc's label(K) bound,
+// compiler/ops.h MAX_CLASSES).
+#define NET_MAX_CLASSES (1 << 24)
 
 typedef struct {
   const char *name;          // "encoder_trunk_conv1_w"
@@ -74,19 +79,20 @@ struct NetModel {
   int class_output;          // output whose argmax is the predicted digit, or -1
 
   // One training step on n <= max_batch examples: x is [n, input_size],
-  // labels [n] (NULL when !needs_labels).  A model with several tensor
-  // inputs reads them all from x: each example's row is its inputs one
-  // after the other, in declaration order (inputs[0].size floats of the
-  // first, then inputs[1].size of the second, ...).  Writes the gradient of
+  // labels [n] (classes 0 .. n_classes - 1; NULL when !needs_labels).  A
+  // model with several tensor inputs reads them all from x: each example's
+  // row is its inputs one after the other, in declaration order
+  // (inputs[0].size floats of the first, then inputs[1].size of the
+  // second, ...).  Writes the gradient of
   // the batch-mean loss into grads (overwriting) and returns that loss.
   // Randomness (noise, sampling) for example i is drawn from
   // rng_stream(seed, i), so results do not depend on threads.
-  float (*train_step)(NetModel *m, const float *x, const uint8_t *labels,
+  float (*train_step)(NetModel *m, const float *x, const int32_t *labels,
                       int n, uint64_t seed);
 
   // Forward only.  Returns the batch-mean loss; if outputs is not NULL,
   // outputs[j] receives export j as [n, outputs[j].size].
-  float (*forward)(NetModel *m, const float *x, const uint8_t *labels,
+  float (*forward)(NetModel *m, const float *x, const int32_t *labels,
                    int n, uint64_t seed, float **outputs);
 
   // Number of threads the model's kernels may use (OpenMP).

@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
   NetModel *m = GEN_NEW();
   const int B = m->max_batch;
   float *x = malloc(sizeof(float) * B * m->input_size);
-  uint8_t *y = malloc(B);
+  int32_t *y = malloc(sizeof *y * B);
   if (m->input_size == MNIST_PIXELS) {
     mnist_batch(&d.train, NULL, 0, B, x, y);
   } else {
@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < (size_t)B * m->input_size; i++)
       x[i] = rng_uniformf(&r);
     for (int i = 0; i < B; i++)
-      y[i] = (uint8_t)rng_below(&r, m->n_classes >= 2 ? (uint64_t)m->n_classes : 10);
+      y[i] = (int32_t)rng_below(&r, m->n_classes >= 2 ? (uint64_t)m->n_classes : 10);
   }
   model_init_params(m, 1);
   m->set_threads(m, threads);

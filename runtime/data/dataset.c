@@ -11,6 +11,7 @@
 
 #include "dataset.h"
 #include "idx.h"
+#include "model.h"
 
 static int fail(const char *path, const char *what) {
   fprintf(stderr, "%s: %s\n", path, what);
@@ -135,9 +136,9 @@ int dataset_set_labels(Dataset *d, const char *path, const void *data, int type,
                 : type == IDX_I16 ? ((const int16_t *)data)[i]
                 : type == IDX_I32 ? ((const int32_t *)data)[i]
                                   : ((const int64_t *)data)[i];
-    if (v < 0 || (limit && v >= limit) || v > 1000000) {
+    if (v < 0 || (limit && v >= limit) || v >= NET_MAX_CLASSES) {
       snprintf(msg, sizeof msg, "label %lld of example %llu is out of range 0..%d", (long long)v,
-               (unsigned long long)i, limit ? limit - 1 : 1000000);
+               (unsigned long long)i, (limit ? limit : NET_MAX_CLASSES) - 1);
       free(y);
       return fail(path, msg);
     }

@@ -68,7 +68,8 @@ uint64_t dataset_budget(void);
 int dataset_check_size(const char *name, uint64_t n, uint64_t size);
 
 // Labels as int32 from an integer array (type: an IDX type code); checks
-// every label is >= 0 and below limit (0: no limit) and sets classes.
+// every label is >= 0 and below limit (0: NET_MAX_CLASSES, model.h) and
+// sets classes.
 // Images from an array [n, d1..dk] (k <= 3) of `type`: checks the budget,
 // allocates d->x and converts; data itself is left to the caller.
 int dataset_set_images(Dataset *d, const char *path, const void *data, int type, int ndim,

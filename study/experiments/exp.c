@@ -172,7 +172,7 @@ void exp_images(const MnistSet *s, const int *idx, int n, float *x) {
 }
 
 // One batch of at most max_batch examples; outputs copied into outs at row k0.
-static double forward_batch(NetModel *m, const float *x, const uint8_t *labels, int nb,
+static double forward_batch(NetModel *m, const float *x, const int32_t *labels, int nb,
                             uint64_t seed, float **bufs, float **outs, int k0) {
   double l = m->forward(m, x, m->needs_labels ? labels : NULL, nb, seed, outs ? bufs : NULL);
   for (int j = 0; outs && j < m->n_outputs; j++)
@@ -195,7 +195,7 @@ static void output_buffers_free(const NetModel *m, float **bufs) {
   free(bufs);
 }
 
-double exp_forward(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed,
+double exp_forward(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed,
                    float **outs) {
   int batch = m->max_batch > 0 ? m->max_batch : n;
   float **bufs = output_buffers(m, batch);
@@ -213,7 +213,7 @@ double exp_forward_set(NetModel *m, const MnistSet *s, uint64_t seed, float **ou
   int batch = m->max_batch > 0 ? m->max_batch : 256;
   float **bufs = output_buffers(m, batch);
   float *x = exp_alloc(sizeof(float) * batch * MNIST_PIXELS);
-  uint8_t *labels = exp_alloc(batch);
+  int32_t *labels = exp_alloc(sizeof *labels * batch);
   double sum = 0;
   for (int k = 0; k < s->n; k += batch) {
     int nb = s->n - k < batch ? s->n - k : batch;
@@ -226,7 +226,7 @@ double exp_forward_set(NetModel *m, const MnistSet *s, uint64_t seed, float **ou
   return s->n > 0 ? sum / s->n : NAN;
 }
 
-int exp_save_codes(const char *path, const float *codes, const uint8_t *labels, int n, int d) {
+int exp_save_codes(const char *path, const float *codes, const int32_t *labels, int n, int d) {
   Codes c;
   if (codes_alloc(&c, n, d))
     return -1;

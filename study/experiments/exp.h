@@ -58,7 +58,7 @@ void exp_free(Exp *e);
 double exp_forward_set(NetModel *m, const MnistSet *s, uint64_t seed, float **outs);
 
 // The forward pass on x [n, input_size] (any n), outs as above but [n, size].
-double exp_forward(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed,
+double exp_forward(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed,
                    float **outs);
 
 // Images [n, 784] in [0, 1] of examples idx[0..n) of s.
@@ -66,7 +66,7 @@ void exp_images(const MnistSet *s, const int *idx, int n, float *x);
 
 // Writes codes [n, d] with the labels in the binary format of
 // study/analysis/codes.h (what latent-analysis reads).  Returns 0 or -1.
-int exp_save_codes(const char *path, const float *codes, const uint8_t *labels, int n, int d);
+int exp_save_codes(const char *path, const float *codes, const int32_t *labels, int n, int d);
 
 // Index of the output called name; exits with an error if the model has none.
 int exp_output(const NetModel *m, const char *name);

@@ -133,7 +133,7 @@ static void same_layout(const NetModel *a, const NetModel *b) {
 // [1, 28, 28] (or [784]), else a synthetic batch (resnet8's [3, 32, 32]):
 // uniform values in [0, 1) and labels below the model's K, from a stream
 // per example, so every offset gives other examples.
-static void fill_batch(const NetModel *m, const MnistSet *set, int off, int n, float *x, uint8_t *lab) {
+static void fill_batch(const NetModel *m, const MnistSet *set, int off, int n, float *x, int32_t *lab) {
   if (m->input_size == MNIST_PIXELS) {
     mnist_batch(set, NULL, off, n, x, lab);
     return;
@@ -143,7 +143,7 @@ static void fill_batch(const NetModel *m, const MnistSet *set, int off, int n, f
     Rng r = rng_stream(99, (uint64_t)(off + i));
     for (int j = 0; j < m->input_size; j++)
       x[(size_t)i * m->input_size + j] = rng_uniformf(&r);
-    lab[i] = (uint8_t)rng_below(&r, (uint64_t)k);
+    lab[i] = (int32_t)rng_below(&r, (uint64_t)k);
   }
 }
 
@@ -155,7 +155,7 @@ static float **alloc_outputs(const NetModel *m, int n) {
 }
 
 static void check_step(const char *label, NetModel *gen, NetModel *ref, const float *x,
-                       const uint8_t *lab, int n, uint64_t seed) {
+                       const int32_t *lab, int n, uint64_t seed) {
   char buf[160];
   printf("%s (n = %d)\n", label, n);
   float lr = ref->train_step(ref, x, lab, n, seed);
@@ -184,7 +184,7 @@ static void check_step(const char *label, NetModel *gen, NetModel *ref, const fl
 // 20 optimiser steps on consecutive batches from the same start (3 with
 // batch norm: see main; TRAIN_STEPS when the model's test sets it).
 static void check_training(const char *label, OptimConfig cfg, NetModel *gen, NetModel *ref,
-                           const float *init, const MnistSet *set, float *x, uint8_t *lab, int batch) {
+                           const float *init, const MnistSet *set, float *x, int32_t *lab, int batch) {
 #ifdef TRAIN_STEPS
   int steps = TRAIN_STEPS;
 #else
@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
     return 1;
   const int B = gen->max_batch;
   float *x = malloc(sizeof(float) * B * gen->input_size);
-  uint8_t *lab = malloc(B);
+  int32_t *lab = malloc(sizeof *lab * B);
   model_init_params(ref, 7);
   float *init = malloc(sizeof(float) * ref->n_params);
   memcpy(init, ref->params, sizeof(float) * ref->n_params);

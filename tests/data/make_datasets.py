@@ -32,6 +32,15 @@ OUT/
               data.npz (x_train = a, b_train, t_train, x_test, b_test,
               t_test), npy/ (the same as x_train.npy, b_train.npy, ...),
               vec_train.npy (a as [n, 64]), t_short.npy (one too few)
+  many-classes/  300 + 100 examples of 16 float32 values with labels of
+              1000 classes (up to 999): x_train.npy, y_train.npy (int64),
+              x_train.idx, y_train-i32.idx and y_train-i16.idx (the same
+              as IDX: f32 values, i32 and i16 labels),
+              x_test.npy, y_test.npy (int32); y_1000.npy (label 1000 at
+              index 17) and y_neg.npy (-1 at index 5)
+  folder-300/ train/c000..c299/0.png: 300 classes of one grey 4x4 PNG
+  idx-wide/   MNIST's file names (train labels gzip), 28x28 u8 images, i16
+              labels below 300 (60 + 20 examples)
   bad/        hostile files, one per reason (see BAD below)
 --big adds big/mnist (60,000 x 28x28 IDX) and big/cifar10 (50,000 records)
 for the load-time measurements.
@@ -349,10 +358,44 @@ def gen_inputs():
     npz(path("inputs", "data.npz"), members)
 
 
+# ------------------------------------------------------------ many classes
+def gen_classes():
+    # Values (byte - 128) / 64: exact in float32.  Labels spread over
+    # 0..999 (most above a byte's 255), the largest one present.
+    i64 = lambda ys: b"".join(struct.pack("<q", v) for v in ys)
+    for split, n, seed, mul in (("train", 300, 70, 337), ("test", 100, 71, 611)):
+        x = b"".join(struct.pack("<f", (v - 128) / 64.0) for v in Lcg(seed).bytes(n * 16))
+        ys = [(i * mul + 5) % 1000 for i in range(n)]
+        ys[-1] = 999
+        write(path("many-classes", f"x_{split}.npy"), npy("<f4", [n, 16], b"") + x)
+        if split == "train":
+            write(path("many-classes", "y_train.npy"), npy("<i8", [n], b"") + i64(ys))
+            write(path("many-classes", "x_train.idx"), idx(0x0D, [n, 16], b"".join(struct.pack(">f", v) for v in struct.unpack(f"<{n * 16}f", x))))
+            write(path("many-classes", "y_train-i32.idx"), idx(0x0C, [n], b"".join(struct.pack(">i", v) for v in ys)))
+            write(path("many-classes", "y_train-i16.idx"), idx(0x0B, [n], b"".join(struct.pack(">h", v) for v in ys)))
+            write(path("many-classes", "y_1000.npy"), npy("<i8", [n], b"") + i64([1000 if i == 17 else v for i, v in enumerate(ys)]))
+            write(path("many-classes", "y_neg.npy"), npy("<i8", [n], b"") + i64([-1 if i == 5 else v for i, v in enumerate(ys)]))
+        else:
+            write(path("many-classes", "y_test.npy"), npy("<i4", [n], b"") + b"".join(struct.pack("<i", v) for v in ys))
+    # MNIST's file names with i16 labels below 300 (60 + 20 examples).
+    for split, n, seed in (("train", 60, 73), ("t10k", 20, 74)):
+        ys = [(i * 113 + 7) % 300 for i in range(n)]
+        write(path("idx-wide", f"{split}-images-idx3-ubyte"), idx(0x08, [n, 28, 28], Lcg(seed).bytes(n * 784)))
+        gz = split == "train"
+        write(path("idx-wide", f"{split}-labels-idx1-ubyte" + (".gz" if gz else "")),
+              idx(0x0B, [n], b"".join(struct.pack(">h", v) for v in ys)), gz=gz)
+    # An image folder of 300 classes, one grey 4x4 image each (16 values:
+    # many_classes reads them flattened), labels 0..299 by folder name.
+    r = Lcg(72)
+    for c in range(300):
+        write(path("folder-300", "train", f"c{c:03d}", "0.png"), png(4, 4, 0, 8, [r.bytes(4) for _ in range(4)]))
+
+
 gen_mnist()
 gen_cifar()
 gen_pairs()
 gen_inputs()
+gen_classes()
 gen_folder()
 gen_bad()
 if BIG:

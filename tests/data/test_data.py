@@ -56,6 +56,16 @@ CHECK is one of
             --predict over the same examples; every mistake (a missing
             input, an unknown name, a missing array, a file given twice)
             is one error naming the input, option or array
+  classes   many_classes (label(1000)) on many-classes/ (labels up to
+            999): the labels as .npy int64 == IDX i32 == IDX i16; one epoch
+            by its generated trainer (1 thread == 2) and by `netc run`
+            (equal to float rounding), also on a PNG folder of 300 classes;
+            MNIST's file names with i16 labels below 300 train a
+            label(300) model and are refused by the 10-class classifier;
+            a label of 1000 and a label of -1 refused naming the file and
+            index; --predict writes the labels
+            and predicted classes above 255 whole (int64 .npy and CSV),
+            predicted the argmax of the exported logits
 """
 import json
 import argparse
@@ -63,6 +73,7 @@ import os
 import re
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -81,6 +92,7 @@ ap.add_argument("--pairs-trainer")
 ap.add_argument("--pairs-labels-trainer")
 ap.add_argument("--inputs3-trainer")
 ap.add_argument("--aug-pair-trainer")
+ap.add_argument("--classes-trainer")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
@@ -590,6 +602,99 @@ elif A.check == "inputs":
         r = subprocess.run([*cmd, "--quiet", *args], capture_output=True, text=True, timeout=120, preexec_fn=limit)
         check(r.returncode == want_rc and want in r.stderr, f"{os.path.basename(cmd[-1])} {want[:120] or args[-3:]}: "
               f"{r.returncode} {r.stderr.strip()[:300]}")
+elif A.check == "classes":
+    def train(cmd, *args):
+        """(exit status, JSON without timings, stderr)."""
+        r = subprocess.run([*cmd, "--json", "--quiet", *args], capture_output=True, text=True, timeout=300)
+        j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        return r.returncode, {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}, r.stderr
+
+    def npy_load(path):
+        """(dtype descr, shape, values) of a little-endian C-order .npy."""
+        with open(path, "rb") as f:
+            data = f.read()
+        hl = struct.unpack("<H", data[8:10])[0] if data[6] == 1 else struct.unpack("<I", data[8:12])[0]
+        start = 10 if data[6] == 1 else 12
+        h = data[start:start + hl].decode()
+        descr = re.search(r"'descr': '([^']+)'", h)[1]
+        shape = tuple(int(v) for v in re.search(r"'shape': \(([^)]*)\)", h)[1].split(",") if v.strip())
+        fmt = {"<i8": "q", "<i4": "i", "<f4": "f"}[descr]
+        n = 1
+        for d in shape:
+            n *= d
+        return descr, shape, struct.unpack(f"<{n}{fmt}", data[start + hl:start + hl + n * struct.calcsize(fmt)])
+
+    M = lambda *p: P("many-classes", *p)
+    # The same labels up to 999 as .npy int64, IDX i32 and IDX i16.
+    ref = info("--train-images", M("x_train.npy"), "--train-labels", M("y_train.npy"))
+    check(ref and ref["train"][:3] == (300, "16", 1000), f"many-classes: 300 x [16], 1000 classes: {ref}")
+    for y in ("y_train-i32.idx", "y_train-i16.idx"):
+        other = info("--train-images", M("x_train.idx"), "--train-labels", M(y))
+        check(other and ref and other["train"] == ref["train"], f"labels up to 999 as {y} == as .npy int64")
+    data = ["--train-images", M("x_train.npy"), "--train-labels", M("y_train.npy"), "--test-images", M("x_test.npy"),
+            "--test-labels", M("y_test.npy"), "--epochs", "1", "--batch", "32"]
+    gen, run_ = [A.classes_trainer], [A.netc, "run", os.path.join(A.src, "tests/data/many_classes.net")]
+    rc1, one, err = train(gen, *data, "--threads", "1")
+    rc2, two, _ = train(gen, *data, "--threads", "2")
+    check(rc1 == rc2 == 0 and "test_accuracy" in one and one == two,
+          f"many_classes (label(1000)): trains, 1 thread == 2 threads: {one} {err[:200]}")
+    rc, interp, err = train(run_, *data, "--threads", "2")
+    keys = [k for k in ("train_loss", "val_loss", "test_loss") if k in two]
+    worst = max(abs(two[k] - interp[k]) / abs(interp[k]) for k in keys) if rc == 0 and keys else float("inf")
+    check(rc == 0 and worst < 1e-5 and abs(two["test_accuracy"] - interp["test_accuracy"]) < 1e-9,
+          f"many_classes: generated trainer == netc run (losses within {worst:.1e}): {interp} {err[:200]}")
+    # An image folder of 300 classes (labels 0..299), no test set.
+    f300 = info(P("folder-300"))
+    check(f300 and f300["train"][:3] == (300, "1, 4, 4", 300), f"folder of 300 classes: 300 classes: {f300}")
+    rc, g, err = train(gen, "--data", P("folder-300"), "--epochs", "1", "--batch", "32", "--threads", "2")
+    rc2, i, _ = train(run_, "--data", P("folder-300"), "--epochs", "1", "--batch", "32", "--threads", "2")
+    check(rc == rc2 == 0 and g.get("test_set") == "none" and abs(g["val_loss"] - i["val_loss"]) < 1e-5 * i["val_loss"],
+          f"many_classes on the 300-class folder: generated == netc run: {g} {i} {err[:200]}")
+    # MNIST's file names with i16 labels below 300: a label(300) model
+    # trains on them; the classifier's 10 classes are too few.
+    model = os.path.join(tmp, "wide300.net")
+    with open(model, "w") as f:
+        f.write("net f(x: [1, 28, 28]) -> [300] { flatten dense(300) }\n"
+                "model wide300 {\n    input x: image\n    input d: label(300)\n    loss cross_entropy(f(x), d)\n}\n")
+    rc, g, err = train([A.netc, "run", model], "--data", P("idx-wide"), "--epochs", "1", "--batch", "16")
+    check(rc == 0 and g.get("test_loss"), f"MNIST file names, i16 labels below 300: label(300) trains: {g} {err[:200]}")
+    r = subprocess.run([A.trainer, "--quiet", "--data", P("idx-wide"), "--epochs", "1"], capture_output=True,
+                       text=True, timeout=120)
+    want = "train-labels-idx1-ubyte.gz: label 120 at index 1, but model classifier has 10 classes (labels 0..9)"
+    check(r.returncode == 1 and want in r.stderr, f"the classifier on them: {want}: {r.stderr.strip()[:200]}")
+    # Labels the model cannot take: each refused, naming the file and index.
+    for y, want in (("y_1000.npy", "y_1000.npy: label 1000 at index 17, but model many_classes has 1000 classes "
+                     "(labels 0..999)"),
+                    ("y_neg.npy", "y_neg.npy: label -1 of example 5 is out of range 0..16777215")):
+        for cmd in (gen, run_):
+            r = subprocess.run([*cmd, "--quiet", *[M(y) if a == M("y_train.npy") else a for a in data]],
+                               capture_output=True, text=True, timeout=120, preexec_fn=limit)
+            check(r.returncode == 1 and want in r.stderr, f"{os.path.basename(cmd[-1])}: {want}: {r.stderr.strip()[:200]}")
+    # --predict: labels and predicted classes above 255 come out whole
+    # (int64 .npy; CSV), predicted the argmax of the exported logits.
+    want = npy_load(M("y_test.npy"))[2]
+    for fmt in ("npy", "csv"):
+        out = os.path.join(tmp, "predict-" + fmt)
+        r = subprocess.run([*gen, "--quiet", *data, "--predict", out, "--predict-format", fmt], capture_output=True,
+                           text=True, timeout=120)
+        if r.returncode:
+            check(False, f"--predict-format {fmt}: {r.stderr.strip()[:200]}")
+            continue
+        if fmt == "npy":
+            ld, lshape, labels = npy_load(os.path.join(out, "labels.npy"))
+            pd, pshape, pred = npy_load(os.path.join(out, "predicted.npy"))
+            _, xshape, logits = npy_load(os.path.join(out, "logits.npy"))
+            rows = [logits[i * 1000:(i + 1) * 1000] for i in range(xshape[0])]
+            check(ld == pd == "<i8" and lshape == pshape == (100,), f"--predict: labels and predicted are int64 [100]: {ld} {pd}")
+        else:
+            read = lambda n: [line.strip().split(",") for line in open(os.path.join(out, n + ".csv"))]
+            labels = [int(v[0]) for v in read("labels")]
+            pred = [int(v[0]) for v in read("predicted")]
+            rows = [[float(v) for v in line] for line in read("logits")]
+        check(list(labels) == list(want) and max(labels) == 999, f"--predict-format {fmt}: labels.{fmt} == the test labels (up to 999)")
+        argmax = [max(range(len(r)), key=lambda k: (r[k], -k)) for r in rows]
+        check(list(pred) == argmax and max(pred) > 255,
+              f"--predict-format {fmt}: predicted == argmax of the logits, classes above 255 among them (max {max(pred)})")
 else:
     sys.exit(f"unknown check {A.check}")
 shutil.rmtree(tmp)

@@ -23,11 +23,11 @@ enum { N = 8, C = 3, H = 5, W = 4, SIZE = C * H * W };
 // Example k, channel c, pixel (y, x) = 1 + k*1000 + c*100 + y*10 + x: every
 // value names its place, so a crop or flip is read off the output.
 static float src[N * SIZE];
-static uint8_t lab[N];
+static int32_t lab[N];
 
 static Mnist make(void) {
   for (int k = 0; k < N; k++) {
-    lab[k] = (uint8_t)(k % 3);
+    lab[k] = k % 3;
     for (int c = 0; c < C; c++)
       for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
@@ -66,7 +66,7 @@ static int decode(const float *out, int k, int pad, int *dy, int *dx, int *flip)
 static void test_augment(void) {
   Mnist d = make();
   float x[N * SIZE], y[N * SIZE];
-  uint8_t l[N];
+  int32_t l[N];
   int order[N - 2] = {5, 0, 3, 1, 4, 2};
 
   // No augmentation, no normalisation: exactly mnist_batch.
@@ -159,7 +159,7 @@ static void test_norm(void) {
   }
   check(good, "auto: per-channel mean and population std of the training split (not val)");
   float x[2 * SIZE];
-  uint8_t l[2];
+  int32_t l[2];
   mnist_batch_prep(&d, &d.val, NULL, 0, 2, x, l, &n, NULL, 0);
   good = 1;
   for (int i = 0; i < 2 * SIZE; i++) {

@@ -6,14 +6,17 @@
 // autoencoder's parameters (autoencoder_decoder) reproduces the whole
 // model's y; a checkpoint opens; the error paths (a missing file, another
 // model's checkpoint, a damaged one, the wrong model, bad arguments) return
-// their codes and messages and leave the model as it was.
+// their codes and messages and leave the model as it was.  A model of 1000
+// classes (tests/data/many_classes.net) classifies into indices above 255.
 #include "autoencoder.h"
 #include "autoencoder_decoder.h"
 #include "classifier.h"
+#include "many_classes.h"
 #include "ckpt.h"
 #include "interp.h"
 #include "mnist.h"
 #include "netc.h"
+#include "rng.h"
 #include "../check.h"
 
 #include <math.h>
@@ -95,6 +98,40 @@ static void check_autoencoder(NetModel *m, NetModel *ref, const float *x, int n)
   free(rc);
   free(ry);
   free(dy);
+}
+
+// 1000 classes: many_classes_classify's indices are the argmax of
+// many_classes_predict's logits, over the whole range (most above 255).
+static void check_many_classes(void) {
+  enum { N = 300 };
+  NetError err;
+  NetModel *m = many_classes_open(NULL, &err);
+  CHECK(m && err.code == NET_OK, "%s", err.message);
+  if (!m)
+    return;
+  model_init_params(m, 5);
+  float *x = malloc(sizeof(float) * N * MANY_CLASSES_INPUT_SIZE);
+  float *logits = malloc(sizeof(float) * N * MANY_CLASSES_LOGITS_SIZE);
+  int cls[N], agree = 0, above = 0;
+  Rng r = rng_stream(6, 0);
+  for (int i = 0; i < N * MANY_CLASSES_INPUT_SIZE; i++)
+    x[i] = 2 * rng_uniformf(&r) - 1;
+  CHECK(many_classes_predict(m, x, N, logits, &err) == NET_OK, "%s", err.message);
+  CHECK(many_classes_classify(m, x, N, cls, &err) == NET_OK, "%s", err.message);
+  for (int i = 0; i < N; i++) {
+    const float *l = logits + (size_t)i * MANY_CLASSES_LOGITS_SIZE;
+    int best = 0;
+    for (int k = 1; k < MANY_CLASSES_LOGITS_SIZE; k++)
+      if (l[k] > l[best])
+        best = k;
+    agree += cls[i] == best;
+    above += cls[i] > 255;
+  }
+  printf("many_classes, %d examples: classify = argmax of predict for %d, %d classes above 255\n", N, agree, above);
+  CHECK(agree == N && above > 0);
+  free(x);
+  free(logits);
+  many_classes_free(m);
 }
 
 static void check_errors(NetModel *cls, NetModel *ae, const char *dir) {
@@ -190,6 +227,7 @@ int main(void) {
     check_autoencoder(ae, ra, x, sizes[i]);
   }
   check_errors(cls, ae, dir);
+  check_many_classes();
 
   classifier_free(cls);
   classifier_free(cls0);

@@ -35,7 +35,7 @@ typedef struct {
 
 // Checks the gradient of parameter p (g after autodiff; ip over params pv)
 // at up to max_entries entries spread over the tensor.
-static inline GcResult gc_check_param(Interp *ip, float **pv, int p, const float *x, const uint8_t *labels,
+static inline GcResult gc_check_param(Interp *ip, float **pv, int p, const float *x, const int32_t *labels,
                                       int n, uint64_t seed, double eps, int max_entries) {
   Graph *g = ip->g;
   int64_t numel = shape_numel(g->params[p].shape);

@@ -33,7 +33,8 @@ u32 name length, name, u32 stored floats n, u32 full size N, f32[n].
 Run with Debian's torch: /usr/bin/python3 tests/interp/make_fixtures.py [MODEL...]
 (no argument: every fixture).
 The activation and loss ops' models (act_small, ce_small, bce_small,
-reg_small) are written only when named.
+reg_small) are written only when named.  many_small: 1000 classes, its
+labels (LABELS) up to 999.
 """
 import gzip
 import math
@@ -257,6 +258,26 @@ class RegSmall(torch.nn.Module):
 ACTLOSS_MODELS = dict(act_small=ActSmall, ce_small=CeSmall, bce_small=BceSmall, reg_small=RegSmall)
 
 
+class ManySmall(torch.nn.Module):
+    """tests/interp/many_small.net: cross_entropy and nll over 1000 classes,
+    on labels beyond a byte (LABELS)."""
+
+    def __init__(self):
+        super().__init__()
+        self.wide = torch.nn.Module()
+        self.wide.dense1 = torch.nn.Linear(784, 16)
+        self.wide.dense2 = torch.nn.Linear(16, 1000)
+
+    def loss(self, x, labels, extra):
+        logits = self.wide.dense2(torch.tanh(self.wide.dense1(x.reshape(x.shape[0], -1))))
+        return F.cross_entropy(logits, labels) + 0.5 * F.nll_loss(F.log_softmax(logits, dim=1), labels)
+
+
+# Models whose labels are not the MNIST digits: labels of their own for
+# the B examples (stored in the fixture as every model's are).
+LABELS = {"many_small": torch.tensor([999, 256, 513, 7])}
+
+
 class GraphSmall(torch.nn.Module):
     """tests/interp/graph_small.net: nets as graphs (named values, a
     residual block applied twice as two instances, a two-input net, one
@@ -470,6 +491,7 @@ def main():
     models = dict(MODELS, tanh_small=TanhSmall)
     models["conv_opts"] = ConvOpts
     models.update(ACTLOSS_MODELS)
+    models.update(many_small=ManySmall)
     models.update(graph_small=GraphSmall, inputs_small=InputsSmall)
     models.update(pool_small=PoolSmall, dropout_small=DropoutSmall, bn_small=BnSmall, **ZOO)
     wanted = sys.argv[1:] or list(models)
@@ -488,7 +510,9 @@ def main():
     inputs = {n: torch.rand(B, *ZOO[n].INPUT, generator=torch.Generator().manual_seed(3))
               for n in wanted if hasattr(ZOO.get(n), "INPUT")}
     mnist_x = x
+    mnist_labels = labels
     for name in wanted:
+        labels = LABELS.get(name, mnist_labels)
         extra = extras.get(name)
         cls = models[name]
         x = inputs.get(name, mnist_x)

@@ -52,7 +52,7 @@ static inline RefConv ref_conv(const Attrs *a) {
 typedef struct {
   int n;                       // examples
   const float *const *inputs;  // inputs[j]: tensor input j (attr.index j), [n, its numel]
-  const uint8_t *labels;       // [n], NULL when the model reads no label
+  const int32_t *labels;       // [n], NULL when the model reads no label
   uint64_t seed;               // the step's seed: example i draws from rng_stream(seed, i)
   bool train;                  // training mode (batch statistics, dropout) or evaluation
   // When set (and training), the running statistics are updated as a
@@ -424,7 +424,7 @@ static inline double ref_loss_batch(const Graph *g, double *const *param, const 
 
 // Batch-mean training-mode loss of a model with one tensor input x ([n,
 // input numel]) and labels.
-static inline double ref_loss(const Graph *g, double *const *param, const float *x, const uint8_t *labels, int n,
+static inline double ref_loss(const Graph *g, double *const *param, const float *x, const int32_t *labels, int n,
                               uint64_t seed) {
   const float *inputs[1] = {x};
   RefBatch b = {.n = n, .inputs = inputs, .labels = labels, .seed = seed, .train = true, .changed = -1};

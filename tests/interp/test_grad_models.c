@@ -85,7 +85,7 @@ static Mnist mnist;
 // A batch of n examples for m: the first n MNIST training images when the
 // model reads an image, else values uniform in [0, 1) from a fixed seed;
 // labels below the model's K (MNIST's digits when K is 10).
-static void make_batch(const NetModel *m, int n, float *x, uint8_t *labels) {
+static void make_batch(const NetModel *m, int n, float *x, int32_t *labels) {
   if (m->input_size == 784) {
     mnist_batch(&mnist.train, NULL, 0, n, x, labels);
     return;
@@ -95,13 +95,13 @@ static void make_batch(const NetModel *m, int n, float *x, uint8_t *labels) {
   for (size_t k = 0; k < (size_t)n * m->input_size; k++)
     x[k] = (float)unif();
   for (int i = 0; i < n; i++)
-    labels[i] = (uint8_t)(unif() * (m->n_classes > 0 ? m->n_classes : 10));
+    labels[i] = (int32_t)(unif() * (m->n_classes > 0 ? m->n_classes : 10));
   lcg = save;
 }
 
 static void check_threads(NetModel *m) {
   float *x = malloc((size_t)DET_BATCH * m->input_size * sizeof(float));
-  uint8_t labels[DET_BATCH];
+  int32_t labels[DET_BATCH];
   make_batch(m, DET_BATCH, x, labels);
   m->set_threads(m, 1);
   float l1 = m->train_step(m, x, labels, DET_BATCH, 5);
@@ -142,7 +142,7 @@ static bool bias_before_bn(const Graph *g, int p) {
 // The running statistics after one training step (the model's) against
 // the reference's update from the same starting values.
 static void check_running(const char *name, const Graph *g, NetModel *m, double *const *dp0, const float *x,
-                          const uint8_t *labels, uint64_t seed) {
+                          const int32_t *labels, uint64_t seed) {
   const float *inputs[1] = {x};
   RefBatch b = {.n = BATCH, .inputs = inputs, .labels = labels, .seed = seed, .train = true, .update_running = true,
                .changed = -1};
@@ -188,7 +188,7 @@ static void check_model(const char *name) {
         m->params[m->tensors[t].offset + k] *= (float)sqrt(6.0);
   const uint64_t seed = 99;   // the same noise / normal / dropout draws in every evaluation
   float *x = malloc((size_t)BATCH * m->input_size * sizeof(float));
-  uint8_t labels[BATCH];
+  int32_t labels[BATCH];
   make_batch(m, BATCH, x, labels);
 
   // Double copies of the parameters (and buffers) before the step, by

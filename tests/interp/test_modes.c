@@ -44,11 +44,11 @@ static size_t buffers(const NetModel *m, const float *p, const float *q, bool *s
 
 int main(void) {
   static float x[N * 784];
-  uint8_t labels[N];
+  int32_t labels[N];
   for (int i = 0; i < N * 784; i++)
     x[i] = (float)((i * 37) % 101) / 100.0f;
   for (int i = 0; i < N; i++)
-    labels[i] = (uint8_t)(i % 10);
+    labels[i] = (int32_t)(i % 10);
 
   NetModel *a = load_model(), *b = load_model();
   model_init_params(a, 3);

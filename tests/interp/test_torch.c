@@ -188,7 +188,7 @@ static void compare_grads(NetModel *m) {
   }
 }
 
-static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const float *x, const uint8_t *labels,
+static void check_steps(NetModel *m, const char *prefix, OptimConfig cfg, const float *x, const int32_t *labels,
                         int n) {
   set_formula_weights(m);
   float *base = malloc(m->n_params * sizeof(float));
@@ -264,9 +264,9 @@ int main(int argc, char **argv) {
 
   Record *rx = find("", "x"), *rl = find("", "labels"), *rloss = find("", "loss");
   int n = (int)rl->n;
-  uint8_t *labels = malloc(n);
+  int32_t *labels = malloc(sizeof *labels * (size_t)n);
   for (int i = 0; i < n; i++)
-    labels[i] = (uint8_t)rl->data[i];
+    labels[i] = (int32_t)rl->data[i];
 
   // torch's draws replace the streams: eps for normal(), noise for noise(),
   // mask0, mask1, ... for the dropout masks in node order.

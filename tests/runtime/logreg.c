@@ -21,7 +21,7 @@ static float scratch_a[MAXB * 784], scratch_b[MAXB * 784], scratch_c[MAXB * 784]
 // ---------------------------------------------------------------- logreg
 // params: head_w [10, 784] at 0, head_b [10] at 7840.
 
-static float logreg_run(NetModel *m, const float *x, const uint8_t *labels, int n,
+static float logreg_run(NetModel *m, const float *x, const int32_t *labels, int n,
                         float *logp, int backward) {
   const float *W = m->params, *b = m->params + 7840;
   float *z = scratch_a;                         // [n, 10]
@@ -48,13 +48,13 @@ static float logreg_run(NetModel *m, const float *x, const uint8_t *labels, int 
   return loss;
 }
 
-static float logreg_train(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+static float logreg_train(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed) {
   static float logp[MAXB * 10];
   (void)seed;
   return logreg_run(m, x, labels, n, logp, 1);
 }
 
-static float logreg_forward(NetModel *m, const float *x, const uint8_t *labels, int n,
+static float logreg_forward(NetModel *m, const float *x, const int32_t *labels, int n,
                             uint64_t seed, float **outputs) {
   static float logp[MAXB * 10];
   (void)seed;
@@ -111,13 +111,13 @@ static float linae_run(NetModel *m, const float *x, int n, uint64_t seed, float 
   return loss;
 }
 
-static float linae_train(NetModel *m, const float *x, const uint8_t *labels, int n, uint64_t seed) {
+static float linae_train(NetModel *m, const float *x, const int32_t *labels, int n, uint64_t seed) {
   static float code[MAXB * CODE];
   (void)labels;
   return linae_run(m, x, n, seed, code, 1);
 }
 
-static float linae_forward(NetModel *m, const float *x, const uint8_t *labels, int n,
+static float linae_forward(NetModel *m, const float *x, const int32_t *labels, int n,
                            uint64_t seed, float **outputs) {
   static float code[MAXB * CODE];
   (void)labels;

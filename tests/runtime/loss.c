@@ -46,7 +46,7 @@ void loss_log_softmax_backward(const float *out, const float *dout, int n, int c
   }
 }
 
-float loss_nll(const float *logp, const uint8_t *labels, int n, int c, float *dlogp) {
+float loss_nll(const float *logp, const int32_t *labels, int n, int c, float *dlogp) {
   double s = 0;
   for (int i = 0; i < n; i++)
     s -= logp[(size_t)i * c + labels[i]];

@@ -23,7 +23,7 @@ void loss_log_softmax_backward(const float *out, const float *dout, int n, int c
 
 // F.nll_loss(logp, labels) (reduction 'mean'): -mean_i logp[i, labels[i]].
 // If dlogp is not NULL it receives the gradient: -1/n at each label, else 0.
-float loss_nll(const float *logp, const uint8_t *labels, int n, int c, float *dlogp);
+float loss_nll(const float *logp, const int32_t *labels, int n, int c, float *dlogp);
 
 // Gaussian KL term of a VAE, KL(N(mu, exp(lv)) || N(0, 1)) summed over the
 // count elements: 0.5 * sum(exp(lv) + mu^2 - 1 - lv) (Kingma & Welling

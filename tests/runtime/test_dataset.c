@@ -8,6 +8,7 @@
 
 #include "dataset.h"
 #include "idx.h"
+#include "model.h"
 #include "testutil.h"
 
 static void test_budget(void) {
@@ -52,6 +53,19 @@ static void test_convert_and_labels(void) {
   int rc = dataset_set_labels(&d, "y32", bad, IDX_I32, 2, 0);
   const char *err = t_stderr_end();
   CHECK(rc == -1 && strstr(err, "y32: label -1 of example 1 is out of range"), "negative label named");
+  // Labels up to NET_MAX_CLASSES - 1 (2^24 - 1) as int32, int64 too;
+  // one more is refused.
+  int64_t wide[2] = {999, NET_MAX_CLASSES - 1};
+  CHECK(dataset_set_labels(&d, "y64", wide, DATASET_I64, 2, 0) == 0 && d.y[0] == 999 &&
+        d.y[1] == NET_MAX_CLASSES - 1 && d.classes == NET_MAX_CLASSES, "int64 labels up to 2^24 - 1");
+  free(d.y);
+  d.y = NULL;
+  int64_t over[2] = {3, NET_MAX_CLASSES};
+  t_stderr_begin();
+  rc = dataset_set_labels(&d, "y64", over, DATASET_I64, 2, 0);
+  err = t_stderr_end();
+  CHECK(rc == -1 && strstr(err, "y64: label 16777216 of example 1 is out of range 0..16777215"),
+        "a label of 2^24 refused: %s", err);
   uint8_t few[1] = {0};
   t_stderr_begin();
   rc = dataset_set_labels(&d, "y1", few, IDX_U8, 1, 0);

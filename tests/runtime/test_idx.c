@@ -169,9 +169,9 @@ static void test_subset(const char *data) {
   CHECK(m.train.n == 9000 && m.val.n == 1000 && m.test.n == 2000, "split sizes");
   // Facts about MNIST itself: the first training labels are 5 0 4 1 9 2 1 3 1 4,
   // the first test labels 7 2 1 0 4 1 4 9 5 9.
-  static const uint8_t tr[10] = {5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, te[10] = {7, 2, 1, 0, 4, 1, 4, 9, 5, 9};
-  CHECK(memcmp(m.train.labels, tr, 10) == 0, "first training labels");
-  CHECK(memcmp(m.test.labels, te, 10) == 0, "first test labels");
+  static const int32_t tr[10] = {5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, te[10] = {7, 2, 1, 0, 4, 1, 4, 9, 5, 9};
+  CHECK(memcmp(m.train.labels, tr, sizeof tr) == 0, "first training labels");
+  CHECK(memcmp(m.test.labels, te, sizeof te) == 0, "first test labels");
   CHECK(m.val.images == m.train.images + 9000 * 784 && m.val.labels == m.train.labels + 9000,
         "validation = last tenth of the training file");
   int hist[10] = {0};
@@ -197,7 +197,7 @@ static void test_subset(const char *data) {
 
   // Batches: pixel / 255 in [0, 1], labels follow the order, partial last batch.
   float *x = malloc(sizeof(float) * 256 * 784);
-  uint8_t lab[256];
+  int32_t lab[256];
   int last = m.train.n - m.train.n % 256;     // 8960: a partial batch of 40
   mnist_batch(&m.train, a, last, m.train.n - last, x, lab);
   int ok = 1;

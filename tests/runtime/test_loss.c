@@ -28,8 +28,8 @@ int main(int argc, char **argv) {
   int rows = n / 10;
   loss_log_softmax(x, rows, 10, buf);
   cmp("log_softmax value", buf, fixture_get(&f, "ls_out", NULL), (size_t)n);
-  uint8_t labels[16];
-  for (int i = 0; i < rows; i++) labels[i] = (uint8_t)lab[i];
+  int32_t labels[16];
+  for (int i = 0; i < rows; i++) labels[i] = (int32_t)lab[i];
   float *logp = fixture_get(&f, "ls_out", NULL);   // torch's log-probabilities
   l = loss_nll(logp, labels, rows, 10, buf2);
   cmp("nll value", &l, fixture_get(&f, "nll_loss", NULL), 1);

@@ -78,7 +78,7 @@ static void bench_driver(const char *path) {
   const int batch = 256, reps = 3;
   int *order = malloc((size_t)d.train.n * sizeof *order);
   float *x = malloc((size_t)batch * d.train.size * sizeof *x);
-  uint8_t *y = malloc(batch);
+  int32_t *y = malloc(sizeof *y * batch);
   if (!order || !x || !y) {
     fprintf(stderr, "out of memory\n");
     exit(1);
