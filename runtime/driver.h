@@ -11,6 +11,7 @@
 //   --val-images F --val-labels F   a validation set of its own
 //   --normalize SPEC    auto | none | MEAN,STD | M1,..,Mc:S1,..,Sc (saved in checkpoints)
 //   --augment SPEC      crop=PAD,flip (training only)
+//   --resize HxW|auto   image folders: every image resized (antialiased bilinear)
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
 //   --optimizer K       adam|adamw|sgd|rmsprop       --lr X   1e-3
 //   --momentum X        0 (SGD, RMSprop)             --dampening X    0 (SGD)
@@ -135,6 +136,9 @@ typedef struct {
   MnistAugment aug;           // parsed from augment
   // The data of a model's second tensor input (docs/data.md, "Targets").
   const char *train_targets, *test_targets, *val_targets;
+  // --resize HxW|auto: image folders' images resized at load (docs/data.md).
+  const char *resize;
+  int resize_h, resize_w;     // parsed from resize (auto: the model's input's); 0: none
 } DriverOptions;
 
 enum { DRIVER_SPLIT_TEST, DRIVER_SPLIT_VAL, DRIVER_SPLIT_TRAIN };
