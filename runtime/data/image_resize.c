@@ -14,6 +14,7 @@
 // casts and the float/double mix below are torch's, so the weights are
 // the same bits.
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,12 +36,26 @@ int image_reserve(Image *im) {
   return 0;
 }
 
+// b / 255 for every byte b: the same floats as dividing, without a
+// division per pixel.
+static float scale255[256];
+static pthread_once_t scale255_once = PTHREAD_ONCE_INIT;
+
+static void scale255_init(void) {
+  for (int b = 0; b < 256; b++)
+    scale255[b] = (float)b / 255.0f;
+}
+
 void image_to_float(const Image *im, float *out) {
-  int w = im->w, h = im->h, c = im->c;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int k = 0; k < c; k++)
-        out[((size_t)k * h + y) * w + x] = (float)im->pix[((size_t)y * w + x) * c + k] / 255.0f;
+  size_t plane = (size_t)im->w * im->h;
+  int c = im->c;
+  pthread_once(&scale255_once, scale255_init);
+  for (int k = 0; k < c; k++) {
+    const unsigned char *p = im->pix + k;
+    float *o = out + k * plane;
+    for (size_t i = 0; i < plane; i++)
+      o[i] = scale255[p[i * c]];
+  }
 }
 
 static float tri(float x) {

@@ -4,6 +4,9 @@
 //
 // usage: make_jpegs OUT            data sets and hostile files (below)
 //        make_jpegs --seeds DIR    the fuzz seeds of tests/fuzz/corpus/data_jpeg
+//        make_jpegs --bench N SIDE DIR   N RGB JPEGs in 10 classes, DIR/train/C/*.jpg,
+//                                  SIDE x SIDE, or (SIDE 0) 24 to 64 a side: for
+//                                  measuring load speed (docs/data.md)
 //
 //   OUT/jpeg/        train/{cat,dog,frog}/ 4 RGB 8x8 images each, test/ 2:
 //                    baseline and progressive JPEGs named .jpg, .JPEG,
@@ -289,7 +292,24 @@ static void gen_seeds(const char *dir) {
   }
 }
 
+static void gen_bench(int n, int side, const char *dir) {
+  for (int i = 0; i < n; i++) {
+    char p[4096];
+    int w = side ? side : 24 + byte() % 41, h = side ? side : 24 + byte() % 41;
+    snprintf(p, sizeof p, "%s/train/%d/%05d.jpg", dir, i % 10, i);
+    unsigned char *pix = pixels(w, h, 3);
+    unsigned long len;
+    unsigned char *d = jpeg(pix, w, h, 3, 0, &len);
+    write_file(p, d, len);
+    free(pix), free(d);
+  }
+}
+
 int main(int argc, char **argv) {
+  if (argc == 5 && !strcmp(argv[1], "--bench")) {
+    gen_bench(atoi(argv[2]), atoi(argv[3]), argv[4]);
+    return 0;
+  }
   if (argc == 3 && !strcmp(argv[1], "--seeds")) {
     gen_seeds(argv[2]);
     return 0;
