@@ -1298,6 +1298,10 @@ static int predict_input_load(Mnist *d, const char *path, const DriverOptions *o
     if (dataset_load_folder_opts(&x, path, &dopt))
       return 1;
   } else {
+    if (o->resize_h) {
+      fprintf(stderr, "%s: --resize applies to image folders, and this is a file\n", path);
+      return 1;
+    }
     if (dataset_open_files(&sp, path, NULL, NULL, NULL))
       return 1;
     x = sp.train;

@@ -298,6 +298,17 @@ elif A.check == "train":
         r = subprocess.run([A.rgb_trainer, "--quiet", *pred], capture_output=True, text=True, timeout=300)
         check(r.returncode == 1 and "give --resize HxW" in r.stderr,
               f"--predict-input of mixed sizes without --resize: {r.stderr.strip()[:200]}")
+        pred[-1] = P("jpeg-npy", "x_test.npy")
+        r = subprocess.run([A.rgb_trainer, "--quiet", *pred, "--resize", "8x8"], capture_output=True, text=True,
+                           timeout=300)
+        check(r.returncode == 1 and "--resize applies to image folders" in r.stderr,
+              f"--predict-input of an .npy with --resize: {r.stderr.strip()[:200]}")
+        r = subprocess.run([A.rgb_trainer, "--resize", "8x"], capture_output=True, text=True, timeout=300)
+        check(r.returncode == 2 and "is not HxW" in r.stderr, f"--resize 8x: usage error: {r.stderr.strip()[:200]}")
+        r = subprocess.run([A.trainer, "--data", P("jpeg"), "--resize", "auto", "--epochs", "1"], capture_output=True,
+                           text=True, timeout=300)
+        check(r.returncode == 1 and "examples are [3, 28, 28], model classifier expects [1, 28, 28]" in r.stderr,
+              f"--resize auto keeps the channels: {r.stderr.strip()[:200]}")
 elif A.check == "options":
     def train(trainer, *args):
         """(exit status, JSON without timings, stderr)."""
