@@ -15,11 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check.h"
 #include "image.h"
 
 #define TOL 1e-6
-
-static int failures;
 
 static int read_all(const char *path, unsigned char **buf, size_t *n) {
   FILE *f = fopen(path, "rb");
@@ -64,19 +63,13 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < m; i++)
         worst = fmax(worst, fabs((double)got[i] - want[i]));
     }
-    int ok = worst <= TOL;
-    printf("%s [%d, %d, %d] -> [%d, %d]: max |netc - torch| = %.2e\n", ok ? "ok  " : "FAIL", c, h, w, oh, ow,
-           worst);
-    failures += !ok;
+    printf("[%d, %d, %d] -> [%d, %d]: max |netc - torch| = %.2e\n", c, h, w, oh, ow, worst);
+    CHECK(worst <= TOL, "[%d, %d, %d] -> [%d, %d]", c, h, w, oh, ow);
     free(want);
     free(got);
   }
   image_resize_free(&rs);
   free(buf);
-  if (at != n) {
-    fprintf(stderr, "%s: %zu bytes left over\n", path, n - at);
-    return 1;
-  }
-  printf("%s\n", failures ? "FAILED" : "all resize cases match torch");
-  return failures != 0;
+  CHECK(at == n, "%s: %zu bytes left over", path, n - at);
+  return t_finish("test_resize");
 }
