@@ -20,9 +20,10 @@ endif()
 netc_require_pkg(OPENBLAS openblas libopenblas-dev)
 netc_require_pkg(XSMM libxsmm libxsmm-dev)
 netc_require_pkg(ZLIB zlib zlib1g-dev)
-# The data readers (runtime/data): .npz archives and PNG folders.
+# The data readers (runtime/data): .npz archives, PNG and JPEG folders.
 netc_require_pkg(MINIZIP minizip libminizip-dev)
 netc_require_pkg(PNG libpng libpng-dev)
+netc_require_pkg(JPEG libjpeg libjpeg62-turbo-dev)
 # Only the study's tools (study/) need these: PCA (LAPACKE), figures (cairo,
 # libpng), the search's storage (SQLite, libpq).
 if(NETC_STUDY)

@@ -11,6 +11,7 @@ pkg_check_modules(NETC_OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(NETC_ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(NETC_MINIZIP REQUIRED IMPORTED_TARGET minizip)   # the data readers
 pkg_check_modules(NETC_PNG REQUIRED IMPORTED_TARGET libpng)
+pkg_check_modules(NETC_JPEG REQUIRED IMPORTED_TARGET libjpeg)
 
 get_filename_component(_netc_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 include(GNUInstallDirs)
@@ -30,7 +31,7 @@ if(NOT TARGET netc::netc)
   set_target_properties(netc::netrt PROPERTIES
     IMPORTED_LOCATION ${_netc_prefix}/${CMAKE_INSTALL_LIBDIR}/libnetrt.a
     INTERFACE_INCLUDE_DIRECTORIES ${_netc_prefix}/${CMAKE_INSTALL_INCLUDEDIR}/netc
-    INTERFACE_LINK_LIBRARIES "netc::netxsmm;PkgConfig::NETC_ZLIB;PkgConfig::NETC_MINIZIP;PkgConfig::NETC_PNG;OpenMP::OpenMP_C;m")
+    INTERFACE_LINK_LIBRARIES "netc::netxsmm;PkgConfig::NETC_ZLIB;PkgConfig::NETC_MINIZIP;PkgConfig::NETC_PNG;PkgConfig::NETC_JPEG;OpenMP::OpenMP_C;m")
 endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/NetcAddModel.cmake)

@@ -92,6 +92,8 @@ static const OptSpec specs[] = {
   {"--normalize", "SPEC", ARG_STRING, F(normalize), 0, 0, NULL,
    "(x - mean) / std per channel: auto, MEAN,STD or M1,..:S1,..; kept in checkpoints"},
   {"--augment", "SPEC", ARG_STRING, F(augment), 0, 0, NULL, "training only: crop=PAD, flip or crop=PAD,flip"},
+  {"--resize", "HxW", ARG_STRING, F(resize), 0, 0, NULL,
+   "image folders (and --predict-input DIR): every image resized to HxW, or auto: the model's input size"},
   {"--epochs", "N", ARG_INT, F(epochs), 0, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
@@ -418,6 +420,30 @@ static int resolve_inputs(DriverOptions *o, const NetModel *m) {
   return 0;
 }
 
+// --resize HxW, or auto: the last two dimensions of the model's first
+// input ([C, H, W] or [H, W]).  Returns 0 or 2 (a usage error).
+static int resize_parse(const char *spec, const NetModel *m, int *h, int *w) {
+  if (!strcmp(spec, "auto")) {
+    const NetOutput *in0 = m->inputs ? &m->inputs[0] : NULL;
+    int rank = in0 ? in0->rank : m->input_rank;
+    const int *dim = in0 ? in0->dim : m->input_dim;
+    if (rank < 2) {
+      fprintf(stderr, "error: --resize auto: model %s's input is not an image ([H, W] or [C, H, W]); give "
+              "--resize HxW\n", m->name);
+      return 2;
+    }
+    *h = dim[rank - 2], *w = dim[rank - 1];
+    return 0;
+  }
+  char x, end;
+  if (sscanf(spec, "%d%c%d%c", h, &x, w, &end) != 3 || (x != 'x' && x != 'X') || *h < 1 || *w < 1 ||
+      *h > 4096 || *w > 4096) {
+    fprintf(stderr, "error: --resize '%s' is not HxW (e.g. 32x32, each 1 to 4096) or auto\n", spec);
+    return 2;
+  }
+  return 0;
+}
+
 // The rules between options, after parsing.  Returns 0 or 2 (message printed).
 static int check_options(DriverOptions *o, const int *given, const NetModel *m) {
   if (resolve_inputs(o, m))
@@ -484,6 +510,8 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
     bad = "--val-input needs --val-images (or --val-input for the first input)";
   else if (predict_inputs && !o->predict_input)
     bad = "--predict-input NAME=F needs the first input's examples too (--predict-input F)";
+  else if (o->resize && o->train_images)
+    bad = "--resize applies to image folders (--data DIR, --predict-input DIR), not to --train-images";
   if (bad) {
     fprintf(stderr, "error: %s\n", bad);
     return 2;
@@ -496,7 +524,8 @@ static int check_options(DriverOptions *o, const int *given, const NetModel *m) 
   MnistNorm norm;
   int is_auto;
   if ((o->normalize && mnist_norm_parse(o->normalize, &norm, &is_auto)) ||
-      (o->augment && mnist_augment_parse(o->augment, &o->aug)))
+      (o->augment && mnist_augment_parse(o->augment, &o->aug)) ||
+      (o->resize && resize_parse(o->resize, m, &o->resize_h, &o->resize_w)))
     return 2;
   if (m->max_batch > 0 && o->batch > m->max_batch) {
     fprintf(stderr, "note: --batch %d is larger than this trainer's maximum; using %d\n",
@@ -1336,19 +1365,24 @@ static int predict(Run *run) {
 // --predict-input F: F's examples as the test set of an Mnist (no
 // training or validation set), with labels 0 that nothing reads: the
 // forward then runs over them as --predict over a test set does, the same
-// batches and seeds.  A folder is read as an image folder (DIR/CLASS/*.png;
+// batches and seeds.  A folder is read as an image folder (DIR/CLASS/*.png|jpg;
 // its classes are ignored), anything else as the trainers' files are
 // (dataset_open_files: IDX, .npy, FILE.npz:ARRAY, a CIFAR batch, whose
 // labels are dropped).  Returns 0 or 1.
-static int predict_input_load(Mnist *d, const char *path) {
+static int predict_input_load(Mnist *d, const char *path, const DriverOptions *o) {
   Dataset x;
   DataSplits sp;
   struct stat st;
   memset(d, 0, sizeof *d);
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    if (dataset_load_folder(&x, path, 1))
+    DataOptions dopt = {.quiet = 1, .resize_h = o->resize_h, .resize_w = o->resize_w};
+    if (dataset_load_folder_opts(&x, path, &dopt))
       return 1;
   } else {
+    if (o->resize_h) {
+      fprintf(stderr, "%s: --resize applies to image folders, and this is a file\n", path);
+      return 1;
+    }
     if (dataset_open_files(&sp, path, NULL, NULL, NULL))
       return 1;
     x = sp.train;
@@ -1543,7 +1577,7 @@ int driver_main(NetModel *m, int argc, char **argv) {
   Mnist d;
   if (o.predict_input) {
     DriverResult r;
-    if (predict_input_load(&d, o.predict_input))
+    if (predict_input_load(&d, o.predict_input, &o))
       return 1;
     if (load_inputs(&d, m, &o, 1)) {
       mnist_free(&d);
@@ -1572,7 +1606,7 @@ int driver_main(NetModel *m, int argc, char **argv) {
     }
     if (mnist_load_files(&d, o.train_images, o.train_labels, o.test_images, o.test_labels))
       return 1;
-  } else if (mnist_load_any(&d, o.data))
+  } else if (mnist_load_any_resized(&d, o.data, o.resize_h, o.resize_w))
     return 1;
   // The validation split: a count, a share, or files of its own.
   if (o.resplit || o.val_images) {

@@ -14,6 +14,7 @@
 //                       the second input (and --val-targets, --test-targets)
 //   --normalize SPEC    auto | none | MEAN,STD | M1,..,Mc:S1,..,Sc (saved in checkpoints)
 //   --augment SPEC      crop=PAD,flip (training only)
+//   --resize HxW|auto   image folders: every image resized (antialiased bilinear)
 //   --epochs N          10          --batch N        256 (clamped to max_batch)
 //   --optimizer K       adam|adamw|sgd|rmsprop       --lr X   1e-3
 //   --momentum X        0 (SGD, RMSprop)             --dampening X    0 (SGD)
@@ -156,6 +157,9 @@ typedef struct {
   // test_images, predict_input), --train-targets and its twins into j = 1.
   DriverInputArgs input_args[4];   // DRIVER_SET_*
   const char *input_file[4][MNIST_MAX_INPUTS];
+  // --resize HxW|auto: image folders' images resized at load (docs/data.md).
+  const char *resize;
+  int resize_h, resize_w;     // parsed from resize (auto: the model's input's); 0: none
 } DriverOptions;
 
 enum { DRIVER_SET_TRAIN, DRIVER_SET_VAL, DRIVER_SET_TEST, DRIVER_SET_PREDICT };

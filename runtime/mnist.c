@@ -231,13 +231,22 @@ static int from_splits(Mnist *d, DataSplits *s, const char *path) {
 }
 
 int mnist_load_any(Mnist *d, const char *path) {
+  return mnist_load_any_resized(d, path, 0, 0);
+}
+
+int mnist_load_any_resized(Mnist *d, const char *path, int resize_h, int resize_w) {
+  if (access(path, F_OK) == 0 && is_mnist_dir(path) && resize_h) {
+    fprintf(stderr, "%s: --resize applies to image folders (DIR/train/CLASS/*.png|*.jpg) only\n", path);
+    return -1;
+  }
   // A missing path keeps mnist_load's message, which names the file it
   // looked for first.
   if (is_mnist_dir(path) || access(path, F_OK) != 0)
     return mnist_load(d, path);
   memset(d, 0, sizeof *d);
   DataSplits s;
-  if (dataset_open(&s, path, NULL))
+  DataOptions o = {.resize_h = resize_h, .resize_w = resize_w};
+  if (dataset_open(&s, path, &o))
     return -1;
   return from_splits(d, &s, path);
 }

@@ -92,6 +92,9 @@ int mnist_load(Mnist *d, const char *dir);
 // none: then Mnist.unlabelled, every label 0); its examples' shape is checked against the model's
 // input by mnist_check_input.  Split as mnist_load.
 int mnist_load_any(Mnist *d, const char *path);
+// The same with an image folder's images resized to resize_h x resize_w
+// (0, 0: not resized; other formats are refused when given a size).
+int mnist_load_any_resized(Mnist *d, const char *path, int resize_h, int resize_w);
 // The same from four named files (IDX or .npy, any names).
 int mnist_load_files(Mnist *d, const char *train_images, const char *train_labels,
                      const char *test_images, const char *test_labels);

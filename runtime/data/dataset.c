@@ -318,18 +318,18 @@ static int open_dir(DataSplits *s, const char *dir, DataFormat fmt, const DataOp
     return is_file(a) ? dataset_load_npy(&s->test, a, is_file(b) ? b : NULL) : 0;
   case DATA_FOLDER:
     snprintf(a, sizeof a, "%s/train", dir);
-    if (dataset_load_folder(&s->train, a, o->quiet))
+    if (dataset_load_folder_opts(&s->train, a, o))
       return -1;
     // A val/ folder, with train/'s classes, is the validation set.
     snprintf(a, sizeof a, "%s/val", dir);
     snprintf(b, sizeof b, "%s/train", dir);
-    if (is_dir(a) && (dataset_folder_classes_match(b, a) || dataset_load_folder(&s->val, a, o->quiet)))
+    if (is_dir(a) && (dataset_folder_classes_match(b, a) || dataset_load_folder_opts(&s->val, a, o)))
       return -1;
     snprintf(a, sizeof a, "%s/test", dir);
     if (!is_dir(a))
       return 0;
     snprintf(b, sizeof b, "%s/train", dir);
-    if (dataset_folder_classes_match(b, a) || dataset_load_folder(&s->test, a, o->quiet))
+    if (dataset_folder_classes_match(b, a) || dataset_load_folder_opts(&s->test, a, o))
       return -1;
     // Each folder numbers its classes by position: they must be the same.
     if (s->test.classes != s->train.classes) {
@@ -350,6 +350,9 @@ int dataset_open(DataSplits *s, const char *path, const DataOptions *o) {
   DataFormat fmt = o->format ? o->format : dataset_detect(path);
   if ((int)fmt < 0)
     return -1;
+  // Resizing is for image files, which come in any size; arrays have one.
+  if ((o->resize_h || o->resize_w) && fmt != DATA_FOLDER)
+    return fail(path, "--resize applies to image folders (DIR/train/CLASS/*.png|*.jpg) only");
   int r;
   if (is_file(path)) {
     const char *one = path;

@@ -9,8 +9,10 @@
 //
 // Readers (one file each): IDX of any rank and type, raw or gzip
 // (dataset_idx.c); CIFAR-10/100 binary batches (dataset_cifar.c); NumPy
-// .npy and .npz (dataset_npy.c, zip via minizip); a folder of PNGs with one
-// subfolder per class (dataset_png.c, libpng).  dataset_open() picks the
+// .npy and .npz (dataset_npy.c, zip via minizip); a folder of PNG and JPEG
+// images with one subfolder per class (dataset_folder.c; decoding in
+// image_png.c over libpng and image_jpeg.c over libjpeg-turbo, resizing
+// in image_resize.c).  dataset_open() picks the
 // reader from what a path points at.
 //
 // Every failure prints "PATH: reason" on stderr and returns -1, leaving
@@ -50,6 +52,7 @@ typedef struct {
   DataFormat format;               // DATA_AUTO: detect
   int coarse;                      // CIFAR-100: the 20 coarse labels instead of the 100 fine
   int quiet;                       // no progress line for large folders
+  int resize_h, resize_w;          // image folders: every image resized to this (0: none, sizes must agree)
 } DataOptions;
 
 // Element types: the IDX codes (idx.h: IDX_U8 ... IDX_F64) plus int64,
@@ -105,8 +108,11 @@ void dataset_npz_free(NpzArray *a, int n);
 // CIFAR batches: nfiles files concatenated; cifar100 selects the 2-label
 // records (coarse, fine).
 int dataset_load_cifar(Dataset *d, const char *const *files, int nfiles, int cifar100, int coarse);
-// DIR/CLASS/*.png, classes sorted by name (torchvision's ImageFolder).
+// DIR/CLASS/*.png|*.jpg|*.jpeg, classes sorted by name (torchvision's
+// ImageFolder).  _opts: with o->resize_h/w every image is resized to that
+// size (image.h: torch's antialiased bilinear); without, sizes must agree.
 int dataset_load_folder(Dataset *d, const char *dir, int quiet);
+int dataset_load_folder_opts(Dataset *d, const char *dir, const DataOptions *o);
 // Whether TEST's class folders have the names of TRAIN's (the labels are
 // numbered by name); -1 with the first folder that differs named.
 int dataset_folder_classes_match(const char *train, const char *test);

@@ -265,7 +265,7 @@ def gen_bad():
     BAD["png-absurd"] = "not a readable PNG"
     write(path("bad", "png-empty-class", "train", "a", "0.png"), good)
     os.makedirs(path("bad", "png-empty-class", "train", "b", "x"), exist_ok=True)
-    BAD["png-empty-class"] = "has no .png images"
+    BAD["png-empty-class"] = "has no images (.png, .jpg, .jpeg)"
     write(path("bad", "png-loop", "train", "a", "0.png"), good)
     loop = path("bad", "png-loop", "train", "loop")
     if not os.path.islink(loop):

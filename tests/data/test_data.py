@@ -8,10 +8,14 @@ CHECK is one of
   formats   every format loads with the expected counts, shapes and
             classes; the same data in different formats (IDX raw and gzip,
             .npy, .npz; a PNG folder and an .npz of its pixels; IDX i8 and
-            i16) gives bit-identical floats and labels (equal checksums)
+            i16) gives bit-identical floats and labels (equal checksums);
+            a JPEG folder (baseline, progressive, PNGs among them, a .jpg
+            that is a PNG) == the .npy of its decoded pixels; --resize
   hostile   every file in bad/ (truncated, huge header, wrong dtype,
             big-endian, Fortran order, 4-billion-element shapes, zip bombs,
-            an absurd PNG, an empty class folder, a symlink loop, ...)
+            an absurd PNG, an empty class folder, a symlink loop; JPEGs
+            truncated, 65535x65535, 5000 wide, CMYK, not an image, two
+            sizes without --resize, from make_jpegs)
             ends with exit status 1 and an error naming the file and the
             reason (bad/EXPECTED), under a 1 GB address-space limit: never
             a crash, a hang or a huge allocation
@@ -32,7 +36,10 @@ CHECK is one of
             rgb8_small on the RGB PNG folder (8-bit, 16-bit, RGBA files)
             and on its .npz twin: equal results bit for bit, and generated
             == netc run to float rounding, with and without --augment
-            crop=2,flip --normalize auto
+            crop=2,flip --normalize auto; rgb8_small on the JPEG folder ==
+            on its .npy twin, and on a folder of mixed sizes with --resize
+            8x8 == --resize auto, generated == netc run; --predict-input of
+            a mixed-size folder with --resize auto
   pairs     models with a second tensor input fed by --train-targets
             (pairs/): pairs_small (noisy -> clean) and pairs_labels (a
             target and a label) train one epoch by their generated
@@ -93,10 +100,13 @@ ap.add_argument("--pairs-labels-trainer")
 ap.add_argument("--inputs3-trainer")
 ap.add_argument("--aug-pair-trainer")
 ap.add_argument("--classes-trainer")
+ap.add_argument("--make-jpegs")
 A = ap.parse_args()
 
 tmp = tempfile.mkdtemp(prefix="netc-data-")
 subprocess.run([sys.executable, os.path.join(A.src, "tests/data/make_datasets.py"), tmp], check=True)
+if A.make_jpegs:
+    subprocess.run([A.make_jpegs, tmp], check=True)
 failures = 0
 
 
@@ -164,6 +174,22 @@ if A.check == "formats":
     check(folder and folder == info(P("folder.npz")), "PNG folder == .npz of its pixels, bit for bit")
     grey = info(P("folder-grey"))
     check(grey and grey["train"][:3] == (4, "1, 4, 4", 2) and "test" not in grey, "grey PNG folder: 1 channel, no test set")
+    if A.make_jpegs:
+        jpeg = info(P("jpeg"))
+        check(jpeg and jpeg["train"][:3] == (12, "3, 8, 8", 3) and jpeg["test"][0] == 6,
+              "JPEG folder: 3 classes, RGB 8x8 (.jpg .JPEG .jpeg, progressive, PNGs among them)")
+        check(jpeg and jpeg == info(P("jpeg-npy")), "JPEG folder == .npy of its decoded pixels, bit for bit")
+        grey = info(P("jpeg-grey"))
+        check(grey and grey["train"][:3] == (4, "1, 4, 4", 2), "grey JPEG folder: 1 channel")
+        sized = info(P("jpeg-sizes"), "--resize", "8x8")
+        check(sized and sized["train"][:3] == (12, "3, 8, 8", 3) and sized["test"][:3] == (6, "3, 8, 8", 3),
+              "mixed sizes with --resize 8x8: train and test [3, 8, 8]")
+        r = run(P("jpeg-sizes"))
+        check(r.returncode == 1 and "give --resize HxW" in r.stderr, f"mixed sizes without --resize: {r.stderr.strip()}")
+        same = info(P("jpeg"), "--resize", "8x8")
+        check(same and same == jpeg, "--resize to the images' own size changes nothing")
+        r = run(P("idx"), "--resize", "8x8")
+        check(r.returncode == 1 and "--resize applies to image folders" in r.stderr, f"--resize on IDX: {r.stderr.strip()}")
 elif A.check == "hostile":
     for line in open(P("bad", "EXPECTED")):
         name, why = line.rstrip("\n").split("\t")
@@ -267,6 +293,50 @@ elif A.check == "train":
             worst = max(abs(gen[k] - interp[k]) / abs(interp[k]) for k in ("train_loss", "val_loss", "test_loss")) \
                 if gen and interp else 1
             check(worst < 1e-5, f"rgb8_small {' '.join(extra)}: generated == netc run (losses within {worst:.1e})")
+    # JPEG folders: as their .npy twin, and mixed sizes resized; the
+    # generated trainer and netc run agree.
+    if A.rgb_trainer and A.netc and A.make_jpegs:
+        net = os.path.join(A.src, "tests/data/rgb8_small.net")
+
+        def rgb(cmd, *args):
+            r = subprocess.run(cmd + ["--epochs", "1", "--batch", "4", "--json", "--quiet", "--threads", "2", *args],
+                               capture_output=True, text=True, timeout=300)
+            j = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+            return {k: v for k, v in j.items() if k not in ("seconds", "train_images_per_second")}, r.stderr
+
+        def close(a, b):
+            return a and b and max(abs(a[k] - b[k]) / abs(b[k]) for k in ("train_loss", "val_loss", "test_loss")) < 1e-5
+
+        for gen_args, twin_args, what in ((["--data", P("jpeg")], ["--data", P("jpeg-npy")], "JPEG folder == its .npy"),
+                                           (["--data", P("jpeg-sizes"), "--resize", "8x8"],
+                                            ["--data", P("jpeg-sizes"), "--resize", "auto"],
+                                            "mixed sizes --resize 8x8 == --resize auto")):
+            gen, err = rgb([A.rgb_trainer], *gen_args)
+            twin, _ = rgb([A.rgb_trainer], *twin_args)
+            interp, _ = rgb([A.netc, "run", net], *gen_args)
+            check(gen and gen == twin, f"rgb8_small: {what}, bit for bit: {gen} {err.strip()[:200]}")
+            check(close(gen, interp), f"rgb8_small on {' '.join(gen_args[1:])}: generated == netc run: {interp}")
+        ck, out = os.path.join(tmp, "jpeg.ckpt"), os.path.join(tmp, "jpeg-predict")
+        rgb([A.rgb_trainer], "--data", P("jpeg-sizes"), "--resize", "auto", "--save", ck)
+        pred = ["--epochs", "0", "--load", ck, "--predict", out, "--predict-input", P("jpeg-sizes", "test")]
+        r = subprocess.run([A.rgb_trainer, "--quiet", *pred, "--resize", "auto"], capture_output=True, text=True,
+                           timeout=300)
+        check(r.returncode == 0 and os.path.exists(os.path.join(out, "logits.npy")),
+              f"--predict-input of mixed sizes with --resize auto: exit {r.returncode} {r.stderr.strip()[:200]}")
+        r = subprocess.run([A.rgb_trainer, "--quiet", *pred], capture_output=True, text=True, timeout=300)
+        check(r.returncode == 1 and "give --resize HxW" in r.stderr,
+              f"--predict-input of mixed sizes without --resize: {r.stderr.strip()[:200]}")
+        pred[-1] = P("jpeg-npy", "x_test.npy")
+        r = subprocess.run([A.rgb_trainer, "--quiet", *pred, "--resize", "8x8"], capture_output=True, text=True,
+                           timeout=300)
+        check(r.returncode == 1 and "--resize applies to image folders" in r.stderr,
+              f"--predict-input of an .npy with --resize: {r.stderr.strip()[:200]}")
+        r = subprocess.run([A.rgb_trainer, "--resize", "8x"], capture_output=True, text=True, timeout=300)
+        check(r.returncode == 2 and "is not HxW" in r.stderr, f"--resize 8x: usage error: {r.stderr.strip()[:200]}")
+        r = subprocess.run([A.trainer, "--data", P("jpeg"), "--resize", "auto", "--epochs", "1"], capture_output=True,
+                           text=True, timeout=300)
+        check(r.returncode == 1 and "examples are [3, 28, 28], model classifier expects [1, 28, 28]" in r.stderr,
+              f"--resize auto keeps the channels: {r.stderr.strip()[:200]}")
 elif A.check == "options":
     def train(trainer, *args):
         """(exit status, JSON without timings, stderr)."""

@@ -1,4 +1,4 @@
-// fuzz_data_png.c — PNG class folders (runtime/data/dataset_png.c over
+// fuzz_data_png.c — PNG class folders (runtime/data/dataset_folder.c, image_png.c over
 // libpng): the input is the one image of a one-class folder, then the
 // second image of a two-image class after a fixed valid 2x2 grey image.
 #include <stdio.h>

@@ -2,7 +2,7 @@
 # run.sh TARGET SECONDS [BUILD_DIR] — fuzzes one target for longer than the
 # CTest replay does.  TARGET: netc (the front end), idx (the IDX reader),
 # ckpt (the checkpoint loader) or a data reader (data_idx, data_npy,
-# data_npz, data_cifar, data_png).  BUILD_DIR defaults to build/; the libFuzzer
+# data_npz, data_cifar, data_png, data_jpeg).  BUILD_DIR defaults to build/; the libFuzzer
 # binaries are built there (BUILD_DIR/fuzz, clang) if they are missing.
 #
 # The corpus grows in BUILD_DIR/fuzz/corpus-TARGET (kept between runs),
@@ -18,7 +18,7 @@
 # N processes.
 set -euo pipefail
 if [ $# -lt 2 ] || [[ ! "$2" =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 netc|idx|ckpt|data_idx|data_npy|data_npz|data_cifar|data_png SECONDS [BUILD_DIR]" >&2
+  echo "usage: $0 netc|idx|ckpt|data_idx|data_npy|data_npz|data_cifar|data_png|data_jpeg SECONDS [BUILD_DIR]" >&2
   exit 2
 fi
 target=$1 seconds=$2
@@ -28,7 +28,7 @@ case $target in
   netc) per_round=(-runs=40000)
         seeds=("$root/tests/fuzz/corpus/netc" "$root/models" "$root/tests/frontend/bad"
                "$root/tests/frontend/bad/inc") ;;
-  idx|ckpt|data_idx|data_npy|data_npz|data_cifar|data_png) per_round=()
+  idx|ckpt|data_idx|data_npy|data_npz|data_cifar|data_png|data_jpeg) per_round=()
             seeds=("$root/tests/fuzz/corpus/$target") ;;
   *) echo "$0: unknown target '$target' (netc, idx, ckpt or data_*)" >&2; exit 2 ;;
 esac

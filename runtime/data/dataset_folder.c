@@ -1,14 +1,17 @@
-// dataset_png.c — a folder of PNG images with one subfolder per class, as
-// torchvision's ImageFolder: DIR/CLASS/*.png, classes sorted by name
-// (byte order) and numbered from 0, images within a class sorted by name.
+// dataset_folder.c — a folder of images with one subfolder per class, as
+// torchvision's ImageFolder: DIR/CLASS/*.png|*.jpg|*.jpeg, classes sorted
+// by name (byte order) and numbered from 0, images within a class sorted
+// by name.  The files are decoded by image_png.c and image_jpeg.c, chosen
+// by the file's first bytes, not its name (a .jpg that is a PNG is read
+// as the PNG it is); the extension only says which files are images.
 //
-// Differences from ImageFolder, on purpose: only .png files directly in a
+// Differences from ImageFolder, on purpose: only image files directly in a
 // class folder are read (no recursion, so symlink loops cannot trap the
 // walk; a class entry that cannot be followed is an error naming it); grey
 // images stay 1 channel and colour ones 3 (ImageFolder converts all to
-// RGB): all images must share one size and channel count, and the first
-// that differs is named.  Palette and 16-bit images are expanded to 8-bit
-// grey or RGB, alpha is dropped.  Pixels / 255, channels first.
+// RGB): all images must share one channel count, and one size unless
+// resizing is asked for (DataOptions.resize_h/w, image.h says how); the
+// first that differs is named.  Pixels / 255, channels first.
 #include <dirent.h>
 #include <errno.h>
 #include <png.h>
@@ -20,8 +23,8 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "image.h"
 
-#define PNG_MAX_SIDE 4096          // larger than any image a small CNN reads
 #define FOLDER_MAX_CLASSES 100000
 
 static int fail(const char *path, const char *what) {
@@ -56,12 +59,16 @@ static int cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int has_png_ext(const char *s) {
-  size_t n = strlen(s);
-  return n > 4 && !strcasecmp(s + n - 4, ".png");
+static int has_ext(const char *s, const char *ext) {
+  size_t n = strlen(s), k = strlen(ext);
+  return n > k && !strcasecmp(s + n - k, ext);
 }
 
-// Sorted entries of dir: subfolders (want_dirs) or .png files.
+static int is_image_name(const char *s) {
+  return has_ext(s, ".png") || has_ext(s, ".jpg") || has_ext(s, ".jpeg");
+}
+
+// Sorted entries of dir: subfolders (want_dirs) or image files.
 static int list(const char *dir, int want_dirs, Names *out) {
   char msg[512], p[4096];
   DIR *dp = opendir(dir);
@@ -85,7 +92,7 @@ static int list(const char *dir, int want_dirs, Names *out) {
       names_free(out);
       return fail(p, msg);
     }
-    int ok = want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode) && has_png_ext(e->d_name);
+    int ok = want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode) && is_image_name(e->d_name);
     if (ok && names_add(out, e->d_name)) {
       closedir(dp);
       names_free(out);
@@ -98,112 +105,66 @@ static int list(const char *dir, int want_dirs, Names *out) {
   return 0;
 }
 
-typedef struct {
-  int w, h, c;
-} Geom;
-
-// libpng explains a refused header (e.g. a side above the user limit) in
-// a warning before the error ("Invalid IHDR data"): the message keeps the
-// last warning and appends the error.
-static void on_error(png_structp png, png_const_charp msg) {
-  char *buf = png_get_error_ptr(png);
-  size_t n = strlen(buf);
-  snprintf(buf + n, 256 - n, n ? " (%s)" : "%s", msg);
-  longjmp(png_jmpbuf(png), 1);
-}
-
-static void on_warning(png_structp png, png_const_charp msg) {
-  snprintf((char *)png_get_error_ptr(png), 256, "%s", msg);
-}
-
-// Decodes path; with out NULL only reads the header into *g.  With out,
-// the image must have geometry *g and goes to out [c, h, w] / 255.
-static int read_png(const char *path, Geom *g, float *out) {
-  char msg[256] = "";
+// Decodes path (header_only: its size and channels) by its first bytes.
+static int read_image(const char *path, Image *im, int header_only) {
+  char msg[300];
+  unsigned char magic[8] = {0};
   FILE *f = fopen(path, "rb");
   if (!f) {
     snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
     return fail(path, msg);
   }
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, msg, on_error, on_warning);
-  png_infop info = png ? png_create_info_struct(png) : NULL;
-  // Volatile: assigned between setjmp and a possible longjmp.
-  unsigned char *volatile row = NULL;
-  if (!info) {
-    png_destroy_read_struct(&png, NULL, NULL);
-    fclose(f);
-    return fail(path, "out of memory");
-  }
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(f);
-    free(row);
-    char why[300];
-    snprintf(why, sizeof why, "not a readable PNG: %s", msg);
-    return fail(path, why);
-  }
-  png_set_user_limits(png, PNG_MAX_SIDE, PNG_MAX_SIDE);
-  png_set_chunk_malloc_max(png, 8u << 20);
-  png_init_io(png, f);
-  png_read_info(png, info);
-  int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
-  int ct = png_get_color_type(png, info);
-  png_set_expand(png);              // palette -> RGB, grey < 8 bits -> 8, tRNS -> alpha
-  png_set_strip_16(png);
-  png_set_strip_alpha(png);
-  png_read_update_info(png, info);
-  int c = ct & PNG_COLOR_MASK_COLOR ? 3 : 1;
-  if (!out) {
-    *g = (Geom){w, h, c};
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(f);
-    return 0;
-  }
-  if (w != g->w || h != g->h || c != g->c) {
-    snprintf(msg, sizeof msg, "image is %dx%d with %d channel%s; the first image is %dx%d with %d "
-             "(all images must have one size)", w, h, c, c > 1 ? "s" : "", g->w, g->h, g->c);
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(f);
+  size_t n = fread(magic, 1, sizeof magic, f);
+  rewind(f);
+  int r;
+  if (n == 8 && !memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
+    r = image_read_png(f, path, im, header_only);
+  else if (n >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF)
+    r = image_read_jpeg(f, path, im, header_only);
+  else
+    r = fail(path, "not a PNG or JPEG image (by its first bytes)");
+  fclose(f);
+  return r;
+}
+
+// The example of image im: [c, h, w] as in the file, or resized to the
+// folder's size.  g: the first image's geometry, which every image must
+// have (only its channels when resizing).
+static int store_image(const char *path, const Image *im, const Image *g, int resize, ImageResize *rs,
+                       float *out) {
+  char msg[400];
+  if (im->c != g->c || (!resize && (im->w != g->w || im->h != g->h))) {
+    if (resize)
+      snprintf(msg, sizeof msg, "image has %d channel%s, the first image %d (all images must have one "
+               "channel count)", im->c, im->c > 1 ? "s" : "", g->c);
+    else
+      snprintf(msg, sizeof msg, "image is %dx%d with %d channel%s; the first image is %dx%d with %d "
+               "(all images must have one size, or give --resize HxW to resize them)", im->w, im->h, im->c,
+               im->c > 1 ? "s" : "", g->w, g->h, g->c);
     return fail(path, msg);
   }
-  if (png_get_rowbytes(png, info) != (size_t)w * (size_t)c) {
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(f);
-    return fail(path, "unexpected PNG row layout");
+  if (!resize) {
+    image_to_float(im, out);
+    return 0;
   }
-  row = malloc((size_t)w * (size_t)c);
-  if (!row)
-    longjmp(png_jmpbuf(png), 1);
-  int passes = png_set_interlace_handling(png);
-  // Interlaced images would need the whole image in memory before the
-  // float conversion; data sets don't use them.
-  if (passes != 1) {
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(f);
-    free(row);
-    return fail(path, "interlaced PNGs are not supported (re-save without interlacing)");
-  }
-  for (int y = 0; y < h; y++) {
-    png_read_row(png, row, NULL);
-    for (int x = 0; x < w; x++)
-      for (int k = 0; k < c; k++)
-        out[((size_t)k * h + y) * w + x] = (float)row[(size_t)x * c + k] / 255.0f;
-  }
-  png_read_end(png, NULL);
-  png_destroy_read_struct(&png, &info, NULL);
-  fclose(f);
-  free(row);
-  return 0;
+  return image_resize(im, g->h, g->w, out, rs) ? fail(path, "out of memory") : 0;
 }
 
 int dataset_load_folder(Dataset *d, const char *dir, int quiet) {
+  DataOptions o = {.quiet = quiet};
+  return dataset_load_folder_opts(d, dir, &o);
+}
+
+int dataset_load_folder_opts(Dataset *d, const char *dir, const DataOptions *o) {
   char msg[512], p[4096];
+  Image im = {0}, g = {0};         // the image being read; the first one's geometry
+  ImageResize rs = {0};
   memset(d, 0, sizeof *d);
   Names classes = {0};
   if (list(dir, 1, &classes))
     return -1;
   if (classes.n == 0)
-    return fail(dir, "no class folders (expected DIR/CLASS/*.png, one subfolder per class)");
+    return fail(dir, "no class folders (expected DIR/CLASS/*.png or *.jpg, one subfolder per class)");
   if (classes.n > FOLDER_MAX_CLASSES)
     return names_free(&classes), fail(dir, "too many class folders");
   Names *files = calloc((size_t)classes.n, sizeof *files);
@@ -216,15 +177,19 @@ int dataset_load_folder(Dataset *d, const char *dir, int quiet) {
     if (list(p, 0, &files[i]))
       goto done;
     if (files[i].n == 0) {
-      snprintf(msg, sizeof msg, "class folder '%s' has no .png images", classes.v[i]);
+      snprintf(msg, sizeof msg, "class folder '%s' has no images (.png, .jpg, .jpeg)", classes.v[i]);
       fail(p, msg);
       goto done;
     }
     n += (uint64_t)files[i].n;
   }
-  Geom g;
+  int resize = o->resize_h > 0 && o->resize_w > 0;
   snprintf(p, sizeof p, "%s/%s/%s", dir, classes.v[0], files[0].v[0]);
-  if (read_png(p, &g, NULL) || dataset_check_size(dir, n, (uint64_t)g.c * g.h * g.w))
+  if (read_image(p, &g, 1))
+    goto done;
+  if (resize)
+    g.h = o->resize_h, g.w = o->resize_w;
+  if (dataset_check_size(dir, n, (uint64_t)g.c * g.h * g.w))
     goto done;
   size_t size = (size_t)g.c * g.h * g.w;
   d->x = malloc((size_t)n * size * sizeof(float));
@@ -234,12 +199,12 @@ int dataset_load_folder(Dataset *d, const char *dir, int quiet) {
     goto done;
   }
   // The count on a terminal only: a log or a pipe gets no carriage returns.
-  int progress = !quiet && n >= 10000 && isatty(2);
+  int progress = !o->quiet && n >= 10000 && isatty(2);
   uint64_t k = 0;
   for (int i = 0; i < classes.n; i++) {
     for (int j = 0; j < files[i].n; j++, k++) {
       snprintf(p, sizeof p, "%s/%s/%s", dir, classes.v[i], files[i].v[j]);
-      if (read_png(p, &g, d->x + k * size))
+      if (read_image(p, &im, 0) || store_image(p, &im, &g, resize, &rs, d->x + k * size))
         goto done;
       d->y[k] = i;
       if (progress && (k % 1000 == 0 || k + 1 == n))
@@ -257,6 +222,8 @@ int dataset_load_folder(Dataset *d, const char *dir, int quiet) {
   d->classes = classes.n;
   r = 0;
 done:
+  image_free(&im);
+  image_resize_free(&rs);
   for (int i = 0; i < classes.n; i++)
     names_free(&files[i]);
   free(files);
