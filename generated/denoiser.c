@@ -150,7 +150,7 @@ static void forward_chunk(const GenChunk *c) {
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
   kern_direct_conv(&s->k[1], v_encoder_trunk_conv1, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
-                   v_encoder_trunk_conv2, COL, nc, /* B */ 16,
+                   v_encoder_trunk_conv2, COL, nc, /* B */ 4,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
   kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
@@ -170,7 +170,7 @@ static void forward_chunk(const GenChunk *c) {
                         /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
   kern_direct_convt(&s->k[8], v_decoder_deconv1, decoder_deconv2_w, decoder_deconv2_b,
-                    v_decoder_deconv2, COL, nc, /* B */ 16,
+                    v_decoder_deconv2, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < nc; i++)
@@ -222,7 +222,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   const float *dy51 = kern_mask(g47, v_decoder_deconv2, nc * 1568, MASK);
   kern_direct_conv(&s->k[1], dy51, decoder_deconv2_w, NULL,
-                   g51, COL, nc, /* B */ 16,
+                   g51, COL, nc, /* B */ 4,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_deconv_dw(&s->k[11], dy51 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
@@ -302,7 +302,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
   const float *dy80 = kern_mask(g76, v_encoder_trunk_conv2, nc * 784, MASK);
   kern_direct_convt(&s->k[8], dy80, encoder_trunk_conv2_w, NULL,
-                    g80, COL, nc, /* B */ 16,
+                    g80, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[11], dy80 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
@@ -331,14 +331,14 @@ static const size_t output_at[3] = {
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[17] = {
   {"conv forward", 196, 8, 9, 196, 9, 196, 0},
-  {"direct conv", 1024, 16, 8, 1033, 8, 1024, 2},
+  {"direct conv", 256, 16, 8, 265, 8, 256, 2},
   {"conv forward", 288, 32, 144, 288, 144, 288, 0},
   {"dense forward", 64, 32, 288, 64, 288, 64, 0},
   {"dense forward", 9, 32, 64, 9, 64, 9, 0},
   {"dense forward", 64, 32, 9, 64, 9, 64, 0},
   {"dense forward", 288, 32, 64, 288, 64, 288, 0},
   {"deconv forward", 288, 144, 32, 288, 32, 288, 0},
-  {"direct convt", 1024, 8, 16, 1033, 16, 1024, 2},
+  {"direct convt", 256, 8, 16, 265, 16, 256, 2},
   {"deconv forward", 196, 9, 8, 196, 8, 196, 0},
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},

@@ -123,7 +123,7 @@ static void forward_timed(const GenChunk *c) {
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   T(L_CONV1, P_FWD);
   kern_direct_conv(&s->k[1], v_encoder_trunk_conv1, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
-                   v_encoder_trunk_conv2, COL, nc, /* B */ 16,
+                   v_encoder_trunk_conv2, COL, nc, /* B */ 4,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   T(L_CONV2, P_FWD);
   kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
@@ -143,7 +143,7 @@ static void forward_timed(const GenChunk *c) {
                         /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   T(L_DECONV1, P_FWD);
   kern_direct_convt(&s->k[8], v_decoder_deconv1, decoder_deconv2_w, decoder_deconv2_b,
-                    v_decoder_deconv2, COL, nc, /* B */ 16,
+                    v_decoder_deconv2, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   T(L_DECONV2, P_FWD);
   for (int i = 0; i < nc; i++)
@@ -198,7 +198,7 @@ static void backward_timed(const GenChunk *c) {
   const float *dy50 = kern_mask(g46, v_decoder_deconv2, nc * 1568, MASK);
   T(L_DECONV2, P_ELT);
   kern_direct_conv(&s->k[1], dy50, decoder_deconv2_w, NULL,
-                   g50, COL, nc, /* B */ 16,
+                   g50, COL, nc, /* B */ 4,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   T(L_DECONV2, P_DX);
   for (int i = 0; i < nc; i++)
@@ -290,7 +290,7 @@ static void backward_timed(const GenChunk *c) {
   const float *dy79 = kern_mask(g75, v_encoder_trunk_conv2, nc * 784, MASK);
   T(L_CONV2, P_ELT);
   kern_direct_convt(&s->k[8], dy79, encoder_trunk_conv2_w, NULL,
-                    g79, COL, nc, /* B */ 16,
+                    g79, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   T(L_CONV2, P_DX);
   for (int i = 0; i < nc; i++)

@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/cnn_bn.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 115690 floats (115402 trainable).
-// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 176256 scratch, per thread;
+// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 53376 scratch, per thread;
 // chunk gradient blocks 923264 floats; transposed weights 114816 floats.
-// Arena: 1038080 + threads x 1907648 floats (18958.5 KiB with 2 threads).
+// Arena: 1038080 + threads x 1784768 floats (17998.5 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 1038080 + 8 chunks x 1907648 floats.
+// arena through the step: 1038080 + 8 chunks x 1784768 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -143,9 +143,9 @@ static NetOutput outputs[1] = {
 #define d_cnn_bn1_b (G + 176)   /* [16] */
 #define d_cnn_conv1_w (G + 0)   /* [16, 1, 3, 3] */
 #define d_cnn_conv1_b (G + 144)   /* [16] */
-#define COL (A + 1731392)    /* im2col scratch, 174208 floats */
-#define MASK (A + 1905600)   /* masked gradient tile, 0 floats */
-#define DYT (A + 1905600)    /* transposed gradient, 2048 floats */
+#define COL (A + 1731392)    /* im2col scratch, 51328 floats */
+#define MASK (A + 1782720)   /* masked gradient tile, 0 floats */
+#define DYT (A + 1782720)    /* transposed gradient, 2048 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -223,7 +223,7 @@ static void forward_phase1(const GenChunk *c) {
   }
   /* models/zoo/cnn_bn.net:10: conv2d [32, 14, 14] -> v_cnn_conv2 */
   kern_direct_conv(&s->k[1], v_cnn_bn1, cnn_conv2_w, cnn_conv2_b,
-                   v_cnn_conv2, COL, nc, /* B */ 4,
+                   v_cnn_conv2, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
   if (!train) {
@@ -283,7 +283,7 @@ static void forward_phase2(const GenChunk *c) {
   }
   /* models/zoo/cnn_bn.net:11: conv2d [32, 7, 7] -> v_cnn_conv3 */
   kern_direct_conv(&s->k[2], v_cnn_bn2, cnn_conv3_w, cnn_conv3_b,
-                   v_cnn_conv3, COL, nc, /* B */ 16,
+                   v_cnn_conv3, COL, nc, /* B */ 4,
                    /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
   if (!train) {
@@ -588,7 +588,7 @@ static void backward_phase2(const GenChunk *c) {
   memset(d_cnn_conv3_b, 0, sizeof(float) * 32);
   const float *dy74 = g71;
   kern_direct_convt(&s->k[2], dy74, cnn_conv3_w, NULL,
-                    g74, COL, nc, /* B */ 16,
+                    g74, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 32, 7, 7, /* C H W */ 32, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[9], dy74 + i * 1568, v_cnn_bn2 + i * 6272, d_cnn_conv3_w, COL,
@@ -656,7 +656,7 @@ static void backward_phase3(const GenChunk *c) {
   memset(d_cnn_conv2_b, 0, sizeof(float) * 32);
   const float *dy82 = g79;
   kern_direct_convt(&s->k[10], dy82, cnn_conv2_w, NULL,
-                    g82, COL, nc, /* B */ 4,
+                    g82, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 14, 14, /* C H W */ 16, 28, 28, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[11], dy82 + i * 6272, v_cnn_bn1 + i * 12544, d_cnn_conv2_w, COL,
@@ -748,8 +748,8 @@ static const size_t output_at[1] = {
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[13] = {
   {"conv forward", 784, 16, 9, 784, 9, 784, 0},
-  {"direct conv", 900, 32, 16, 916, 16, 900, 2},
-  {"direct conv", 1024, 32, 32, 1033, 32, 1024, 2},
+  {"direct conv", 225, 32, 16, 241, 16, 225, 2},
+  {"direct conv", 256, 32, 32, 265, 32, 256, 2},
   {"dense forward", 64, 32, 1568, 64, 1568, 64, 0},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
@@ -757,7 +757,7 @@ static const GenGemm gemm[13] = {
   {"dense dx", 1568, 32, 64, 1568, 64, 1568, 0},
   {"dense dw", 1568, 64, 32, 1568, 32, 1568, 1},
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
-  {"direct convt", 900, 16, 32, 916, 32, 900, 2},
+  {"direct convt", 225, 16, 32, 241, 32, 225, 2},
   {"conv dw", 144, 32, 196, 144, 196, 144, 1},
   {"conv dw", 9, 16, 784, 9, 784, 9, 1},
 };
@@ -788,7 +788,7 @@ static const GenSpec spec = {
   .loss_at = 1438528,   /* t51 */
   .arena_grads = 114816,
   .arena_threads = 1038080,
-  .arena_chunk = 1907648,
+  .arena_chunk = 1784768,
   .n_gemm = 13,
   .gemm = gemm,
   .n_transposes = 4,

@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/resnet8.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 78714 floats (78042 trainable).
-// Memory plan: chunk arena 5734528 floats (16095936 without sharing) + 206656 scratch, per thread;
+// Memory plan: chunk arena 5734528 floats (16095936 without sharing) + 147776 scratch, per thread;
 // chunk gradient blocks 624384 floats; transposed weights 76928 floats.
-// Arena: 701312 + threads x 5941184 floats (49155.0 KiB with 2 threads).
+// Arena: 701312 + threads x 5882304 floats (48695.0 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 701312 + 8 chunks x 5941184 floats.
+// arena through the step: 701312 + 8 chunks x 5882304 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -231,9 +231,9 @@ static NetOutput outputs[1] = {
 #define d_resnet_bn1_w (G + 432)   /* [16] */
 #define d_resnet_bn1_b (G + 448)   /* [16] */
 #define d_resnet_conv1_w (G + 0)   /* [16, 3, 3, 3] */
-#define COL (A + 5734528)    /* im2col scratch, 206336 floats */
-#define MASK (A + 5940864)   /* masked gradient tile, 0 floats */
-#define DYT (A + 5940864)    /* transposed gradient, 320 floats */
+#define COL (A + 5734528)    /* im2col scratch, 147456 floats */
+#define MASK (A + 5881984)   /* masked gradient tile, 0 floats */
+#define DYT (A + 5881984)    /* transposed gradient, 320 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -423,7 +423,7 @@ static void forward_phase3(const GenChunk *c) {
     }
   /* models/zoo/resnet8.net:24: conv2d [32, 16, 16] -> v_resnet_block32_conv1 */
   kern_direct_conv(&s->k[2], t61, resnet_block32_conv1_w, NULL,
-                   v_resnet_block32_conv1, COL, nc, /* B */ 3,
+                   v_resnet_block32_conv1, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
   if (!train) {
@@ -477,7 +477,7 @@ static void forward_phase4(const GenChunk *c) {
   }
   /* models/zoo/resnet8.net:25: conv2d [32, 16, 16] -> v_resnet_block32_conv2 */
   kern_direct_conv(&s->k[3], v_resnet_block32_bn1, resnet_block32_conv2_w, NULL,
-                   v_resnet_block32_conv2, COL, nc, /* B */ 3,
+                   v_resnet_block32_conv2, COL, nc, /* B */ 1,
                    /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
   if (!train) {
@@ -528,7 +528,7 @@ static void forward_phase5(const GenChunk *c) {
   }
   /* models/zoo/resnet8.net:26: conv2d [32, 16, 16] -> v_resnet_block32_conv3 */
   kern_direct_conv(&s->k[4], t61, resnet_block32_conv3_w, NULL,
-                   v_resnet_block32_conv3, COL, nc, /* B */ 4,
+                   v_resnet_block32_conv3, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
   if (!train) {
@@ -586,7 +586,7 @@ static void forward_phase6(const GenChunk *c) {
     }
   /* models/zoo/resnet8.net:31: conv2d [64, 8, 8] -> v_resnet_block64_conv1 */
   kern_direct_conv(&s->k[5], t73, resnet_block64_conv1_w, NULL,
-                   v_resnet_block64_conv1, COL, nc, /* B */ 12,
+                   v_resnet_block64_conv1, COL, nc, /* B */ 3,
                    /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
   if (!train) {
@@ -692,7 +692,7 @@ static void forward_phase8(const GenChunk *c) {
   }
   /* models/zoo/resnet8.net:33: conv2d [64, 8, 8] -> v_resnet_block64_conv3 */
   kern_direct_conv(&s->k[7], t73, resnet_block64_conv3_w, NULL,
-                   v_resnet_block64_conv3, COL, nc, /* B */ 16,
+                   v_resnet_block64_conv3, COL, nc, /* B */ 4,
                    /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
   if (!train) {
@@ -865,7 +865,7 @@ static void backward_phase1(const GenChunk *c) {
   memset(d_resnet_block64_conv3_w, 0, sizeof(float) * 2048);
   const float *dy100 = g97;
   kern_direct_convt(&s->k[11], dy100, resnet_block64_conv3_w, NULL,
-                    g100, COL, nc, /* B */ 16,
+                    g100, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 64, 8, 8, /* C H W */ 32, 16, 16, /* k s p */ 1, 2, 0, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[12], dy100 + i * 4096, t73 + i * 8192, d_resnet_block64_conv3_w, COL,
@@ -977,7 +977,7 @@ static void backward_phase3(const GenChunk *c) {
   memset(d_resnet_block64_conv1_w, 0, sizeof(float) * 18432);
   const float *dy113 = g110;
   kern_direct_convt(&s->k[15], dy113, resnet_block64_conv1_w, NULL,
-                    g113, COL, nc, /* B */ 12,
+                    g113, COL, nc, /* B */ 3,
                     /* O Ho Wo */ 64, 8, 8, /* C H W */ 32, 16, 16, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[16], dy113 + i * 4096, t73 + i * 8192, d_resnet_block64_conv1_w, COL,
@@ -1039,7 +1039,7 @@ static void backward_phase4(const GenChunk *c) {
   memset(d_resnet_block32_conv3_w, 0, sizeof(float) * 512);
   const float *dy121 = g118;
   kern_direct_convt(&s->k[17], dy121, resnet_block32_conv3_w, NULL,
-                    g121, COL, nc, /* B */ 4,
+                    g121, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 16, 16, /* C H W */ 16, 32, 32, /* k s p */ 1, 2, 0, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[18], dy121 + i * 8192, t61 + i * 16384, d_resnet_block32_conv3_w, COL,
@@ -1093,7 +1093,7 @@ static void backward_phase5(const GenChunk *c) {
   memset(d_resnet_block32_conv2_w, 0, sizeof(float) * 9216);
   const float *dy127 = g124;
   kern_direct_convt(&s->k[3], dy127, resnet_block32_conv2_w, NULL,
-                    g127, COL, nc, /* B */ 3,
+                    g127, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 16, 16, /* C H W */ 32, 16, 16, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[19], dy127 + i * 8192, v_resnet_block32_bn1 + i * 8192, d_resnet_block32_conv2_w, COL,
@@ -1151,7 +1151,7 @@ static void backward_phase6(const GenChunk *c) {
   memset(d_resnet_block32_conv1_w, 0, sizeof(float) * 4608);
   const float *dy134 = g131;
   kern_direct_convt(&s->k[20], dy134, resnet_block32_conv1_w, NULL,
-                    g134, COL, nc, /* B */ 3,
+                    g134, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 16, 16, /* C H W */ 16, 32, 32, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[21], dy134 + i * 8192, t61 + i * 16384, d_resnet_block32_conv1_w, COL,
@@ -1373,25 +1373,25 @@ static const size_t output_at[1] = {
 static const GenGemm gemm[24] = {
   {"conv forward", 1024, 16, 27, 1024, 27, 1024, 0},
   {"direct conv", 1156, 16, 16, 1226, 16, 1156, 2},
-  {"direct conv", 867, 32, 16, 885, 16, 867, 2},
-  {"direct conv", 972, 32, 32, 1010, 32, 972, 2},
-  {"direct conv", 1024, 32, 16, 1024, 16, 1024, 2},
-  {"direct conv", 972, 64, 32, 982, 32, 972, 2},
+  {"direct conv", 289, 32, 16, 307, 16, 289, 2},
+  {"direct conv", 324, 32, 32, 362, 32, 324, 2},
+  {"direct conv", 256, 32, 16, 256, 16, 256, 2},
+  {"direct conv", 243, 64, 32, 253, 32, 243, 2},
   {"conv forward", 64, 64, 576, 64, 576, 64, 0},
-  {"direct conv", 1024, 64, 32, 1024, 32, 1024, 2},
+  {"direct conv", 256, 64, 32, 256, 32, 256, 2},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
   {"dense dw", 64, 10, 32, 64, 32, 64, 1},
-  {"direct convt", 1024, 32, 64, 1024, 64, 1024, 2},
+  {"direct convt", 256, 32, 64, 256, 64, 256, 2},
   {"conv dw", 32, 64, 64, 32, 64, 32, 1},
   {"conv dx", 64, 576, 64, 64, 64, 64, 0},
   {"conv dw", 576, 64, 64, 576, 64, 576, 1},
-  {"direct convt", 972, 32, 64, 982, 64, 972, 2},
+  {"direct convt", 243, 32, 64, 253, 64, 243, 2},
   {"conv dw", 288, 64, 64, 288, 64, 288, 1},
-  {"direct convt", 1024, 16, 32, 1024, 32, 1024, 2},
+  {"direct convt", 256, 16, 32, 256, 32, 256, 2},
   {"conv dw", 16, 32, 256, 16, 256, 16, 1},
   {"conv dw", 288, 32, 256, 288, 256, 288, 1},
-  {"direct convt", 867, 16, 32, 885, 32, 867, 2},
+  {"direct convt", 289, 16, 32, 307, 32, 289, 2},
   {"conv dw", 144, 32, 256, 144, 256, 144, 1},
   {"conv dw", 144, 16, 1024, 144, 1024, 144, 1},
   {"conv dw", 27, 16, 1024, 27, 1024, 27, 1},
@@ -1428,7 +1428,7 @@ static const GenSpec spec = {
   .loss_at = 3116032,   /* t88 */
   .arena_grads = 76928,
   .arena_threads = 701312,
-  .arena_chunk = 5941184,
+  .arena_chunk = 5882304,
   .n_gemm = 24,
   .gemm = gemm,
   .n_transposes = 9,

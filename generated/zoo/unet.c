@@ -405,7 +405,7 @@ static void forward_phase2(const GenChunk *c) {
       }
   /* models/zoo/unet.net:18: conv2d [16, 14, 14] -> v_unet_conv3 */
   kern_direct_conv(&s->k[2], t62, unet_conv3_w, NULL,
-                   v_unet_conv3, COL, nc, /* B */ 4,
+                   v_unet_conv3, COL, nc, /* B */ 1,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
   if (!train) {
@@ -465,7 +465,7 @@ static void forward_phase3(const GenChunk *c) {
   }
   /* models/zoo/unet.net:19: conv2d [16, 14, 14] -> v_unet_conv4 */
   kern_direct_conv(&s->k[3], v_unet_bn3, unet_conv4_w, NULL,
-                   v_unet_conv4, COL, nc, /* B */ 4,
+                   v_unet_conv4, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
   if (!train) {
@@ -674,7 +674,7 @@ static void forward_phase6(const GenChunk *c) {
   }
   /* models/zoo/unet.net:22: conv2d [16, 14, 14] -> v_unet_conv7 */
   kern_direct_conv(&s->k[6], t81, unet_conv7_w, NULL,
-                   v_unet_conv7, COL, nc, /* B */ 4,
+                   v_unet_conv7, COL, nc, /* B */ 1,
                    /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
   if (!train) {
@@ -734,7 +734,7 @@ static void forward_phase7(const GenChunk *c) {
   }
   /* models/zoo/unet.net:23: conv2d [16, 14, 14] -> v_unet_conv8 */
   kern_direct_conv(&s->k[3], v_unet_bn7, unet_conv8_w, NULL,
-                   v_unet_conv8, COL, nc, /* B */ 4,
+                   v_unet_conv8, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
   if (!train) {
@@ -1148,7 +1148,7 @@ static void backward_phase3(const GenChunk *c) {
   memset(d_unet_conv8_w, 0, sizeof(float) * 2304);
   const float *dy131 = g128;
   kern_direct_convt(&s->k[3], dy131, unet_conv8_w, NULL,
-                    g131, COL, nc, /* B */ 4,
+                    g131, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[14], dy131 + i * 3136, v_unet_bn7 + i * 3136, d_unet_conv8_w, COL,
@@ -1212,7 +1212,7 @@ static void backward_phase4(const GenChunk *c) {
   memset(d_unet_conv7_w, 0, sizeof(float) * 6912);
   const float *dy138 = g135;
   kern_direct_convt(&s->k[15], dy138, unet_conv7_w, NULL,
-                    g138, COL, nc, /* B */ 4,
+                    g138, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 48, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[16], dy138 + i * 3136, t81 + i * 9408, d_unet_conv7_w, COL,
@@ -1441,7 +1441,7 @@ static void backward_phase7(const GenChunk *c) {
   memset(d_unet_conv4_w, 0, sizeof(float) * 2304);
   const float *dy164 = g161;
   kern_direct_convt(&s->k[3], dy164, unet_conv4_w, NULL,
-                    g164, COL, nc, /* B */ 4,
+                    g164, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[14], dy164 + i * 3136, v_unet_bn3 + i * 3136, d_unet_conv4_w, COL,
@@ -1505,7 +1505,7 @@ static void backward_phase8(const GenChunk *c) {
   memset(d_unet_conv3_w, 0, sizeof(float) * 1152);
   const float *dy171 = g168;
   kern_direct_convt(&s->k[21], dy171, unet_conv3_w, NULL,
-                    g171, COL, nc, /* B */ 4,
+                    g171, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 8, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[22], dy171 + i * 3136, t62 + i * 1568, d_unet_conv3_w, COL,
@@ -1683,11 +1683,11 @@ static const size_t output_at[1] = {
 static const GenGemm gemm[24] = {
   {"conv forward", 784, 8, 9, 784, 9, 784, 0},
   {"direct conv", 900, 8, 8, 962, 8, 900, 2},
-  {"direct conv", 1024, 16, 8, 1058, 8, 1024, 2},
-  {"direct conv", 1024, 16, 16, 1058, 16, 1024, 2},
+  {"direct conv", 256, 16, 8, 290, 8, 256, 2},
+  {"direct conv", 256, 16, 16, 290, 16, 256, 2},
   {"conv forward", 49, 32, 144, 49, 144, 49, 0},
   {"conv forward", 49, 32, 288, 49, 288, 49, 0},
-  {"direct conv", 1024, 16, 48, 1058, 48, 1024, 2},
+  {"direct conv", 256, 16, 48, 290, 48, 256, 2},
   {"direct conv", 900, 8, 24, 962, 24, 900, 2},
   {"conv forward", 784, 1, 8, 784, 8, 784, 0},
   {"conv dx", 784, 8, 1, 784, 1, 784, 0},
@@ -1696,13 +1696,13 @@ static const GenGemm gemm[24] = {
   {"direct convt", 900, 24, 8, 962, 8, 900, 2},
   {"conv dw", 216, 8, 784, 216, 784, 216, 1},
   {"conv dw", 144, 16, 196, 144, 196, 144, 1},
-  {"direct convt", 1024, 48, 16, 1058, 16, 1024, 2},
+  {"direct convt", 256, 48, 16, 290, 16, 256, 2},
   {"conv dw", 432, 16, 196, 432, 196, 432, 1},
   {"conv dx", 49, 288, 32, 49, 32, 49, 0},
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
   {"conv dx", 49, 144, 32, 49, 32, 49, 0},
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
-  {"direct convt", 1024, 8, 16, 1058, 16, 1024, 2},
+  {"direct convt", 256, 8, 16, 290, 16, 256, 2},
   {"conv dw", 72, 16, 196, 72, 196, 72, 1},
   {"conv dw", 9, 8, 784, 9, 784, 9, 1},
 };
