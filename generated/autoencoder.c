@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/autoencoder.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
-// Memory plan: chunk arena 298816 floats (422016 without sharing) + 84992 scratch, per thread;
+// Memory plan: chunk arena 298816 floats (422016 without sharing) + 110080 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 49616 floats.
-// Arena: 451152 + threads x 383808 floats (4760.8 KiB with 2 threads).
+// Arena: 451152 + threads x 408896 floats (4956.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -116,8 +116,8 @@ static NetOutput outputs[2] = {
 #define d_encoder_trunk_conv1_w (G + 0)   /* [8, 1, 3, 3] */
 #define d_encoder_trunk_conv1_b (G + 72)   /* [8] */
 #define COL (A + 298816)    /* im2col scratch, 50688 floats */
-#define MASK (A + 349504)   /* masked gradient tile, 25088 floats */
-#define DYT (A + 374592)    /* transposed gradient, 9216 floats */
+#define MASK (A + 349504)   /* masked gradient tile, 50176 floats */
+#define DYT (A + 399680)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -140,10 +140,9 @@ static void forward_chunk(const GenChunk *c) {
                   v_encoder_trunk_conv1 + i * 1568, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/autoencoder.net:10: conv2d [16, 7, 7] + relu -> v_encoder_trunk_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
-                  v_encoder_trunk_conv2 + i * 784, COL,
-                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
+  kern_direct_conv(&s->k[1], v_encoder_trunk_conv1, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
+                   v_encoder_trunk_conv2, COL, nc, /* B */ 4,
+                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/autoencoder.net:11: conv2d [32, 3, 3] + relu -> v_encoder_trunk_conv3 */
   kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
                       v_encoder_trunk_conv3, COL, CHUNK,
@@ -161,10 +160,9 @@ static void forward_chunk(const GenChunk *c) {
                         v_decoder_deconv1, COL, CHUNK, /* Ci */ 32,
                         /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   /* models/autoencoder.net:26: deconv2d [8, 14, 14] + relu -> v_decoder_deconv2 */
-  for (int i = 0; i < nc; i++)
-    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
-                    v_decoder_deconv2 + i * 1568, COL,
-                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
+  kern_direct_convt(&s->k[8], v_decoder_deconv1, decoder_deconv2_w, decoder_deconv2_b,
+                    v_decoder_deconv2, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
@@ -213,14 +211,15 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:26: bias_grad param [8], relu mask folded -> d_decoder_deconv2_b */
   memset(d_decoder_deconv2_w, 0, sizeof(float) * 1152);
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = kern_mask(g46 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g50 + i * 784, COL,
+  const float *dy50 = kern_mask(g46, v_decoder_deconv2, nc * 1568, MASK);
+  kern_direct_conv(&s->k[1], dy50, decoder_deconv2_w, NULL,
+                   g50, COL, nc, /* B */ 4,
+                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_deconv_dw(&s->k[11], dy50 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
-    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
-                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
-    kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
-  }
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy50 + i * 1568, 8, 196, d_decoder_deconv2_b);
   /* models/autoencoder.net:25: deconv2d_dx [32, 3, 3], relu mask folded -> g54 */
   /* models/autoencoder.net:25: deconv2d_dw param [32, 16, 3, 3], relu mask folded -> d_decoder_deconv1_w */
   /* models/autoencoder.net:25: bias_grad param [16], relu mask folded -> d_decoder_deconv1_b */
@@ -292,14 +291,15 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:10: bias_grad param [16], relu mask folded -> d_encoder_trunk_conv2_b */
   memset(d_encoder_trunk_conv2_w, 0, sizeof(float) * 1152);
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = kern_mask(g75 + i * 784, v_encoder_trunk_conv2 + i * 784, 784, MASK);
-    kern_conv_dx(&s->k[8], dy, S + 48464, g79 + i * 1568, COL,
+  const float *dy79 = kern_mask(g75, v_encoder_trunk_conv2, nc * 784, MASK);
+  kern_direct_convt(&s->k[8], dy79, encoder_trunk_conv2_w, NULL,
+                    g79, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[11], dy79 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[11], dy, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
-                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    kern_bias_grad(dy, 16, 49, d_encoder_trunk_conv2_b);
-  }
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy79 + i * 784, 16, 49, d_encoder_trunk_conv2_b);
   /* models/autoencoder.net:9: conv2d_dw param [8, 1, 3, 3], relu mask folded -> d_encoder_trunk_conv1_w */
   /* models/autoencoder.net:9: bias_grad param [8], relu mask folded -> d_encoder_trunk_conv1_b */
   memset(d_encoder_trunk_conv1_w, 0, sizeof(float) * 72);
@@ -321,14 +321,14 @@ static const size_t output_at[2] = {
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[17] = {
   {"conv forward", 196, 8, 9, 196, 9, 196, 0},
-  {"conv forward", 49, 16, 72, 49, 72, 49, 0},
+  {"direct conv", 256, 16, 8, 265, 8, 256, 2},
   {"conv forward", 288, 32, 144, 288, 144, 288, 0},
   {"dense forward", 64, 32, 288, 64, 288, 64, 0},
   {"dense forward", 9, 32, 64, 9, 64, 9, 0},
   {"dense forward", 64, 32, 9, 64, 9, 64, 0},
   {"dense forward", 288, 32, 64, 288, 64, 288, 0},
   {"deconv forward", 288, 144, 32, 288, 32, 288, 0},
-  {"deconv forward", 49, 72, 16, 49, 16, 49, 0},
+  {"direct convt", 256, 8, 16, 265, 16, 256, 2},
   {"deconv forward", 196, 9, 8, 196, 8, 196, 0},
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
@@ -370,7 +370,7 @@ static const GenSpec spec = {
   .loss_at = 223520,   /* t42 */
   .arena_grads = 49616,
   .arena_threads = 451152,
-  .arena_chunk = 383808,
+  .arena_chunk = 408896,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 9,

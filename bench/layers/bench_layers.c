@@ -64,11 +64,17 @@ static const char *pass_name[NPASS] = {"forward", "input grad", "weight grad", "
 // the convolutions call theirs once per example, the dense layers and the
 // chunked convolutions' forward and input gradient (conv3, deconv1: one
 // GEMM over the chunk's images) once per chunk.  -1: no GEMM (conv1 has no input gradient; the element-wise pass).
+// The direct convolutions (conv2, deconv2's forward and input gradient:
+// one batch-reduce GEMM per block of images, kernels.h) are counted by
+// direct_flops instead: the convolution's own 2 P Co Ci k k per image, as
+// the im2col GEMM it replaces, not the padded rows the kernel computes and
+// discards, so that the GFLOP/s compare.
 static const int layer_gemm[NLAYER][3] = {
-  {-1, -1, -1}, {0, -1, 10}, {1, 8, 11}, {2, 7, 12}, {3, 6, 16}, {4, 5, 15},
-  {5, 4, 14}, {6, 3, 13}, {7, 2, 12}, {8, 1, 11}, {9, 0, 10}, {-1, -1, -1},
+  {-1, -1, -1}, {0, -1, 10}, {-1, -1, 11}, {2, 7, 12}, {3, 6, 16}, {4, 5, 15},
+  {5, 4, 14}, {6, 3, 13}, {7, 2, 12}, {-1, -1, 11}, {9, 0, 10}, {-1, -1, -1},
   {-1, -1, -1}, {-1, -1, -1},
 };
+static const double direct_flops = 2.0 * 49 * 16 * 72;   // per image: conv2 / deconv2, 16x7x7 <-> 8x14x14
 static const int layer_calls[NLAYER][3] = {
   {0, 0, 0}, {CHUNK, CHUNK, CHUNK}, {CHUNK, CHUNK, CHUNK}, {1, 1, CHUNK}, {1, 1, 1}, {1, 1, 1},
   {1, 1, 1}, {1, 1, 1}, {1, 1, CHUNK}, {CHUNK, CHUNK, CHUNK}, {CHUNK, CHUNK, CHUNK}, {0, 0, 0},
@@ -116,10 +122,9 @@ static void forward_timed(const GenChunk *c) {
                   v_encoder_trunk_conv1 + i * 1568, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   T(L_CONV1, P_FWD);
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_encoder_trunk_conv1 + i * 1568, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
-                  v_encoder_trunk_conv2 + i * 784, COL,
-                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
+  kern_direct_conv(&s->k[1], v_encoder_trunk_conv1, encoder_trunk_conv2_w, encoder_trunk_conv2_b,
+                   v_encoder_trunk_conv2, COL, nc, /* B */ 4,
+                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   T(L_CONV2, P_FWD);
   kern_conv_fwd_chunk(&s->k[2], v_encoder_trunk_conv2, encoder_trunk_conv3_w, encoder_trunk_conv3_b,
                       v_encoder_trunk_conv3, COL, CHUNK,
@@ -137,10 +142,9 @@ static void forward_timed(const GenChunk *c) {
                         v_decoder_deconv1, COL, CHUNK, /* Ci */ 32,
                         /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3, KERN_ACT_RELU);
   T(L_DECONV1, P_FWD);
-  for (int i = 0; i < nc; i++)
-    kern_deconv_fwd(&s->k[8], v_decoder_deconv1 + i * 784, S + 42624, decoder_deconv2_b,
-                    v_decoder_deconv2 + i * 1568, COL,
-                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7, KERN_ACT_RELU);
+  kern_direct_convt(&s->k[8], v_decoder_deconv1, decoder_deconv2_w, decoder_deconv2_b,
+                    v_decoder_deconv2, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   T(L_DECONV2, P_FWD);
   for (int i = 0; i < nc; i++)
     kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
@@ -191,19 +195,19 @@ static void backward_timed(const GenChunk *c) {
   memset(d_decoder_deconv2_w, 0, sizeof(float) * 1152);
   memset(d_decoder_deconv2_b, 0, sizeof(float) * 8);
   T(L_DECONV2, P_ELT);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = kern_mask(g46 + i * 1568, v_decoder_deconv2 + i * 1568, 1568, MASK);
-    TL(L_DECONV2, P_ELT);
-    kern_deconv_dx(&s->k[1], dy, decoder_deconv2_w, g50 + i * 784, COL,
+  const float *dy50 = kern_mask(g46, v_decoder_deconv2, nc * 1568, MASK);
+  T(L_DECONV2, P_ELT);
+  kern_direct_conv(&s->k[1], dy50, decoder_deconv2_w, NULL,
+                   g50, COL, nc, /* B */ 4,
+                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
+  T(L_DECONV2, P_DX);
+  for (int i = 0; i < nc; i++)
+    kern_deconv_dw(&s->k[11], dy50 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
-    TL(L_DECONV2, P_DX);
-    kern_deconv_dw(&s->k[11], dy, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
-                   /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
-    TL(L_DECONV2, P_DW);
-    kern_bias_grad(dy, 8, 196, d_decoder_deconv2_b);
-    TL(L_DECONV2, P_ELT);
-  }
-  TE(L_DECONV2);
+  T(L_DECONV2, P_DW);
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy50 + i * 1568, 8, 196, d_decoder_deconv2_b);
+  T(L_DECONV2, P_ELT);
   memset(d_decoder_deconv1_w, 0, sizeof(float) * 4608);
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   T(L_DECONV1, P_ELT);
@@ -283,19 +287,19 @@ static void backward_timed(const GenChunk *c) {
   memset(d_encoder_trunk_conv2_w, 0, sizeof(float) * 1152);
   memset(d_encoder_trunk_conv2_b, 0, sizeof(float) * 16);
   T(L_CONV2, P_ELT);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = kern_mask(g75 + i * 784, v_encoder_trunk_conv2 + i * 784, 784, MASK);
-    TL(L_CONV2, P_ELT);
-    kern_conv_dx(&s->k[8], dy, S + 48464, g79 + i * 1568, COL,
+  const float *dy79 = kern_mask(g75, v_encoder_trunk_conv2, nc * 784, MASK);
+  T(L_CONV2, P_ELT);
+  kern_direct_convt(&s->k[8], dy79, encoder_trunk_conv2_w, NULL,
+                    g79, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  T(L_CONV2, P_DX);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[11], dy79 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    TL(L_CONV2, P_DX);
-    kern_conv_dw(&s->k[11], dy, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
-                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    TL(L_CONV2, P_DW);
-    kern_bias_grad(dy, 16, 49, d_encoder_trunk_conv2_b);
-    TL(L_CONV2, P_ELT);
-  }
-  TE(L_CONV2);
+  T(L_CONV2, P_DW);
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy79 + i * 784, 16, 49, d_encoder_trunk_conv2_b);
+  T(L_CONV2, P_ELT);
   memset(d_encoder_trunk_conv1_w, 0, sizeof(float) * 72);
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
   T(L_CONV1, P_ELT);
@@ -492,6 +496,8 @@ int main(int argc, char **argv) {
       if (p < 3 && layer_gemm[l][p] >= 0) {
         const GenGemm *q = &gemm[layer_gemm[l][p]];
         flops[l][p] = 2.0 * q->m * q->n * q->k * layer_calls[l][p] * nch;
+      } else if (p < 2 && (l == L_CONV2 || l == L_DECONV2)) {
+        flops[l][p] = direct_flops * sp->chunk * nch;
       }
     }
 

@@ -20,6 +20,7 @@
 #include "autodiff.h"
 #include "emitter.h"
 #include "layers.h"
+#include "../../runtime/xsmm/kernels_direct.h"
 
 // ---- Geometry ----
 
@@ -654,6 +655,107 @@ static int layer_positions(const CEmit *e, int id) {
   }
 }
 
+// ---- Direct convolution (kernels.h, "Direct convolution"): the forward
+// and input gradient of a layer without im2col / col2im, B images of the
+// chunk per batch-reduce GEMM.  Chosen per layer by measurement
+// (docs/benchmarks.md, "Direct convolution"): it wins where the im2col
+// copy is large next to the GEMM (3x3 stride 2 with 8-16 channels, the
+// zoo's stride-1 3x3 layers), and loses where a side has one channel (a
+// GEMM with k or n = 1: conv1, deconv3 keep im2col), where the positions
+// are few (the chunked 3x3-side layers keep their chunk GEMM) and where
+// the padded rows would compute over half as much again as the real
+// positions (an 8x8 image with pad 1: 100 rows for 64).  Layers with 4
+// to 7 channels on a side would win too (3x on 4 -> 4 channels at 28x28)
+// but stay on im2col for now: on tests/interp/conv_opts.net (4 channels,
+// no bias, gradients near zero) the reordered sums flip ReLU kinks that
+// Adam turns into parameter differences of 2e-4 against the interpreter
+// after 20 steps (the test allows 1e-4; im2col sums in the interpreter's
+// order).  The weight gradients keep im2col (per image, as before).
+
+// The layer's convolution from its image side [C][H][W] to its positions
+// [O][Ho][Wo] (a conv's input and output; a deconv's output and input),
+// for any of its six ops.
+typedef struct {
+  int C, H, W, O, Ho, Wo, k, s, p;
+} ConvSides;
+
+static ConvSides conv_sides(const CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  Shape img, pos;
+  switch (n->op) {
+  case OP_CONV2D: img = nd(e, n->in[0])->shape, pos = n->shape; break;
+  case OP_DECONV2D: img = n->shape, pos = nd(e, n->in[0])->shape; break;
+  case OP_CONV2D_DX: img = n->shape, pos = nd(e, e->f->dy[id])->shape; break;
+  case OP_CONV2D_DW: img = nd(e, n->in[1])->shape, pos = nd(e, e->f->dy[id])->shape; break;
+  case OP_DECONV2D_DX: img = nd(e, e->f->dy[id])->shape, pos = n->shape; break;
+  default: img = nd(e, e->f->dy[id])->shape, pos = nd(e, n->in[1])->shape; break;   // OP_DECONV2D_DW
+  }
+  return (ConvSides){img.dim[0], img.dim[1], img.dim[2], pos.dim[0], pos.dim[1], pos.dim[2],
+                     n->attr.k, n->attr.stride, n->attr.pad};
+}
+
+enum { DIRECT_MIN_CHANNELS = 8, DIRECT_ROWS = 256 };
+
+// Images per GEMM: about DIRECT_ROWS rows, at most a chunk.  Longer blocks
+// measured no faster (conv2: B = 1, 4, 16 within 2%), and a chunk that is
+// not full computes its last block whole: with B = 16, a batch of 7 ran
+// 15% slower than with im2col.
+static int direct_block(const CEmit *e, int plane) {
+  int b = DIRECT_ROWS / plane;
+  return b < 1 ? 1 : b > e->chunk ? e->chunk : b;
+}
+
+static KernDirect direct_gather(const CEmit *e, const ConvSides *c) {
+  KernDirect q = kern_direct_gather_geom(1, c->k, c->s, c->Ho, c->Wo);
+  return kern_direct_gather_geom(direct_block(e, q.plane), c->k, c->s, c->Ho, c->Wo);
+}
+
+static KernDirect direct_scatter(const CEmit *e, const ConvSides *c) {
+  KernDirect q = kern_direct_scatter_geom(1, c->k, c->s, c->p, c->H, c->W, c->Ho, c->Wo);
+  return kern_direct_scatter_geom(direct_block(e, q.plane), c->k, c->s, c->p, c->H, c->W, c->Ho, c->Wo);
+}
+
+static bool conv_direct(const CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  if (!conv_plain(n) || layer_positions(e, id) <= CHUNK_POSITIONS)
+    return false;
+  ConvSides c = conv_sides(e, id);
+  if (c.C < DIRECT_MIN_CHANNELS || c.O < DIRECT_MIN_CHANNELS)
+    return false;
+  KernDirect g = kern_direct_gather_geom(1, c.k, c.s, c.Ho, c.Wo);
+  KernDirect t = kern_direct_scatter_geom(1, c.k, c.s, c.p, c.H, c.W, c.Ho, c.Wo);
+  return 2 * g.plane <= 3 * c.Ho * c.Wo && 2 * c.s * c.s * t.plane <= 3 * c.H * c.W;
+}
+
+// The gather form over a chunk: y = conv(x) with w [O][C][k][k] as stored
+// (a conv's forward: x its input, w its weight; a deconv's input gradient:
+// x = dy, w its weight [Ci][Co] = [O][C]), bias and activation or none.
+static void emit_direct_gather(CEmit *e, int id, const char *x, const char *w, const char *b,
+                               const char *act, const ConvSides *c) {
+  KernDirect q = direct_gather(e, c);
+  int B = q.M / q.plane;
+  int gi = gemm(e, "direct conv", q.M, c->O, c->C, q.L, c->C, q.M, KERN_GEMM_BATCH);
+  need_col(e, (long)c->k * c->k * c->O * c->C + (long)c->s * c->s * c->C * q.L + (long)c->O * q.M);
+  out(e, "  kern_direct_conv(&s->k[%d], %s, %s, %s,\n"
+         "                   %s, COL, nc, /* B */ %d,\n"
+         "                   /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
+      gi, x, w, b, e->name[id], B, c->C, c->H, c->W, c->O, c->k, c->s, c->p, c->Ho, c->Wo, act);
+}
+
+// The scatter form: dx = convᵀ(dy) (a conv's input gradient, no bias; a
+// deconv's forward: dy = its input, with bias and activation).
+static void emit_direct_scatter(CEmit *e, int id, const char *dy, const char *w, const char *b,
+                                const char *act, const ConvSides *c) {
+  KernDirect q = direct_scatter(e, c);
+  int B = q.M / q.plane;
+  int gi = gemm(e, "direct convt", q.M, c->C, c->O, q.L, c->O, q.M, KERN_GEMM_BATCH);
+  need_col(e, (long)c->k * c->k * c->O * c->C + (long)c->O * q.L + (long)c->s * c->s * c->C * q.M);
+  out(e, "  kern_direct_convt(&s->k[%d], %s, %s, %s,\n"
+         "                    %s, COL, nc, /* B */ %d,\n"
+         "                    /* O Ho Wo */ %d, %d, %d, /* C H W */ %d, %d, %d, /* k s p */ %d, %d, %d, %s);\n",
+      gi, dy, w, b, e->name[id], B, c->O, c->Ho, c->Wo, c->C, c->H, c->W, c->k, c->s, c->p, act);
+}
+
 bool conv_chunked(const CEmit *e, int id) {
   const Node *n = nd(e, id);
   switch (n->op) {
@@ -663,7 +765,9 @@ bool conv_chunked(const CEmit *e, int id) {
   default:
     return false;
   }
-  return conv_plain(n) && layer_positions(e, id) <= CHUNK_POSITIONS;
+  // A direct layer's backward group runs per chunk too (its input
+  // gradient is one call over the chunk).
+  return conv_plain(n) && (layer_positions(e, id) <= CHUNK_POSITIONS || conv_direct(e, id));
 }
 
 static void emit_conv(CEmit *e, int id) {
@@ -675,6 +779,13 @@ static void emit_conv(CEmit *e, int id) {
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
   int Ci = xs.dim[0], H = xs.dim[1], W = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
+  if (conv_direct(e, id)) {
+    ConvSides c = conv_sides(e, id);
+    emit_direct_gather(e, id, root_name(e, n->in[0]), root_name(e, n->in[1]), bias_name(e, n), layer_act(e, id),
+                       &c);
+    layer_act_alpha(e, id);
+    return;
+  }
   if (conv_chunked(e, id)) {
     int NP = e->chunk * P;
     int gi = gemm(e, "conv forward", NP, Co, K, NP, K, NP, 0);
@@ -708,6 +819,13 @@ static void emit_deconv(CEmit *e, int id) {
   int Ci = xs.dim[0], Hi = xs.dim[1], Wi = xs.dim[2], Co = ys.dim[0], Ho = ys.dim[1], Wo = ys.dim[2];
   int k = n->attr.k, Pi = Hi * Wi, K = Co * k * k;
   need_param(e, n, n->in[1]);
+  if (conv_direct(e, id)) {
+    ConvSides c = conv_sides(e, id);
+    emit_direct_scatter(e, id, root_name(e, n->in[0]), root_name(e, n->in[1]), bias_name(e, n), layer_act(e, id),
+                        &c);
+    layer_act_alpha(e, id);
+    return;
+  }
   if (conv_chunked(e, id)) {
     int NP = e->chunk * Pi;
     int gi = gemm(e, "deconv forward", NP, K, Ci, NP, Ci, NP, 0);
@@ -748,7 +866,18 @@ static void emit_chunk_bwd(CEmit *e, int id) {
   // The GEMM's positions per image and the other side's channels.
   int P = deconv ? Hi * Wi : Ho * Wo, K = (deconv ? Co : Ci) * k * k, O = deconv ? Ci : Co;
   int NP = e->chunk * P, gi;
-  need_col(e, (long)(K + O) * NP);
+  if (dx && conv_direct(e, id)) {
+    ConvSides c = conv_sides(e, id);
+    char dyl[32];
+    snprintf(dyl, sizeof dyl, "dy%d", e->bwd_lead);
+    if (deconv)
+      emit_direct_gather(e, id, dyl, root_name(e, n->in[1]), "NULL", "KERN_ACT_NONE", &c);
+    else
+      emit_direct_scatter(e, id, dyl, root_name(e, n->in[1]), "NULL", "KERN_ACT_NONE", &c);
+    return;
+  }
+  // A direct layer's weight gradient is per image: its im2col scratch only.
+  need_col(e, conv_direct(e, id) ? (long)K * P : (long)(K + O) * NP);
   char w[64], dst[64];
   if (dx && !deconv) {
     need_param(e, n, n->in[1]);

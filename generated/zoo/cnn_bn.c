@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/cnn_bn.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 115690 floats (115402 trainable).
-// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 30272 scratch, per thread;
+// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 53376 scratch, per thread;
 // chunk gradient blocks 923264 floats; transposed weights 114816 floats.
-// Arena: 1038080 + threads x 1761664 floats (17818.0 KiB with 2 threads).
+// Arena: 1038080 + threads x 1784768 floats (17998.5 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 1038080 + 8 chunks x 1761664 floats.
+// arena through the step: 1038080 + 8 chunks x 1784768 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -143,9 +143,9 @@ static NetOutput outputs[1] = {
 #define d_cnn_bn1_b (G + 176)   /* [16] */
 #define d_cnn_conv1_w (G + 0)   /* [16, 1, 3, 3] */
 #define d_cnn_conv1_b (G + 144)   /* [16] */
-#define COL (A + 1731392)    /* im2col scratch, 28224 floats */
-#define MASK (A + 1759616)   /* masked gradient tile, 0 floats */
-#define DYT (A + 1759616)    /* transposed gradient, 2048 floats */
+#define COL (A + 1731392)    /* im2col scratch, 51328 floats */
+#define MASK (A + 1782720)   /* masked gradient tile, 0 floats */
+#define DYT (A + 1782720)    /* transposed gradient, 2048 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -222,10 +222,9 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:10: conv2d [32, 14, 14] -> v_cnn_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_cnn_bn1 + i * 12544, cnn_conv2_w, cnn_conv2_b,
-                  v_cnn_conv2 + i * 6272, COL,
-                  /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_cnn_bn1, cnn_conv2_w, cnn_conv2_b,
+                   v_cnn_conv2, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
   if (!train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -283,10 +282,9 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:11: conv2d [32, 7, 7] -> v_cnn_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[2], v_cnn_bn2 + i * 6272, cnn_conv3_w, cnn_conv3_b,
-                  v_cnn_conv3 + i * 1568, COL,
-                  /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[2], v_cnn_bn2, cnn_conv3_w, cnn_conv3_b,
+                   v_cnn_conv3, COL, nc, /* B */ 4,
+                   /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
   if (!train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -569,7 +567,7 @@ static void backward_phase1(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase2(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -588,14 +586,15 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:11: bias_grad param [32] -> d_cnn_conv3_b */
   memset(d_cnn_conv3_w, 0, sizeof(float) * 9216);
   memset(d_cnn_conv3_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g71 + i * 1568;
-    kern_conv_dx(&s->k[9], dy, S + 100992, g74 + i * 6272, COL,
+  const float *dy74 = g71;
+  kern_direct_convt(&s->k[2], dy74, cnn_conv3_w, NULL,
+                    g74, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 32, 7, 7, /* C H W */ 32, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[9], dy74 + i * 1568, v_cnn_bn2 + i * 6272, d_cnn_conv3_w, COL,
                  /* Ci H W */ 32, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[10], dy, v_cnn_bn2 + i * 6272, d_cnn_conv3_w, COL,
-                 /* Ci H W */ 32, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    kern_bias_grad(dy, 32, 49, d_cnn_conv3_b);
-  }
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy74 + i * 1568, 32, 49, d_cnn_conv3_b);
   /* models/zoo/cnn_bn.net:10: relu_grad [32, 14, 14] -> g77 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
@@ -636,7 +635,7 @@ static void backward_phase2(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase3(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -655,14 +654,15 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:10: bias_grad param [32] -> d_cnn_conv2_b */
   memset(d_cnn_conv2_w, 0, sizeof(float) * 4608);
   memset(d_cnn_conv2_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g79 + i * 6272;
-    kern_conv_dx(&s->k[11], dy, S + 110208, g82 + i * 12544, COL,
+  const float *dy82 = g79;
+  kern_direct_convt(&s->k[10], dy82, cnn_conv2_w, NULL,
+                    g82, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 32, 14, 14, /* C H W */ 16, 28, 28, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[11], dy82 + i * 6272, v_cnn_bn1 + i * 12544, d_cnn_conv2_w, COL,
                  /* Ci H W */ 16, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
-    kern_conv_dw(&s->k[12], dy, v_cnn_bn1 + i * 12544, d_cnn_conv2_w, COL,
-                 /* Ci H W */ 16, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
-    kern_bias_grad(dy, 32, 196, d_cnn_conv2_b);
-  }
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy82 + i * 6272, 32, 196, d_cnn_conv2_b);
   /* models/zoo/cnn_bn.net:9: relu_grad [16, 28, 28] -> g85 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 12544; k++)
@@ -715,7 +715,7 @@ static void backward_phase4(const GenChunk *c) {
   memset(d_cnn_conv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < nc; i++) {
     const float *dy = g87 + i * 12544;
-    kern_conv_dw(&s->k[13], dy, v_x + i * 784, d_cnn_conv1_w, COL,
+    kern_conv_dw(&s->k[12], dy, v_x + i * 784, d_cnn_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 16, 784, d_cnn_conv1_b);
   }
@@ -746,19 +746,18 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[14] = {
+static const GenGemm gemm[13] = {
   {"conv forward", 784, 16, 9, 784, 9, 784, 0},
-  {"conv forward", 196, 32, 144, 196, 144, 196, 0},
-  {"conv forward", 49, 32, 288, 49, 288, 49, 0},
+  {"direct conv", 225, 32, 16, 241, 16, 225, 2},
+  {"direct conv", 256, 32, 32, 265, 32, 256, 2},
   {"dense forward", 64, 32, 1568, 64, 1568, 64, 0},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
   {"dense dw", 64, 10, 32, 64, 32, 64, 1},
   {"dense dx", 1568, 32, 64, 1568, 64, 1568, 0},
   {"dense dw", 1568, 64, 32, 1568, 32, 1568, 1},
-  {"conv dx", 49, 288, 32, 49, 32, 49, 0},
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
-  {"conv dx", 196, 144, 32, 196, 32, 196, 0},
+  {"direct convt", 225, 16, 32, 241, 32, 225, 2},
   {"conv dw", 144, 32, 196, 144, 196, 144, 1},
   {"conv dw", 9, 16, 784, 9, 784, 9, 1},
 };
@@ -789,8 +788,8 @@ static const GenSpec spec = {
   .loss_at = 1438528,   /* t51 */
   .arena_grads = 114816,
   .arena_threads = 1038080,
-  .arena_chunk = 1761664,
-  .n_gemm = 14,
+  .arena_chunk = 1784768,
+  .n_gemm = 13,
   .gemm = gemm,
   .n_transposes = 4,
   .transposes = transposes,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/zoo/conv_vae.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 244881 floats (244881 trainable).
-// Memory plan: chunk arena 483840 floats (704160 without sharing) + 112896 scratch, per thread;
+// Memory plan: chunk arena 483840 floats (704160 without sharing) + 130112 scratch, per thread;
 // chunk gradient blocks 1959168 floats; transposed weights 242944 floats.
-// Arena: 2202112 + threads x 596736 floats (13264.0 KiB with 2 threads).
+// Arena: 2202112 + threads x 613952 floats (13398.5 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -122,9 +122,9 @@ static NetOutput outputs[4] = {
 #define d_encoder_conv2_b (G + 4768)   /* [32] */
 #define d_encoder_conv1_w (G + 0)   /* [16, 1, 3, 3] */
 #define d_encoder_conv1_b (G + 144)   /* [16] */
-#define COL (A + 483840)    /* im2col scratch, 12544 floats */
-#define MASK (A + 496384)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 546560)    /* transposed gradient, 50176 floats */
+#define COL (A + 483840)    /* im2col scratch, 29760 floats */
+#define MASK (A + 513600)   /* masked gradient tile, 50176 floats */
+#define DYT (A + 563776)    /* transposed gradient, 50176 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -150,10 +150,9 @@ static void forward_chunk(const GenChunk *c) {
                   v_encoder_conv1 + i * 3136, COL,
                   /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:16: conv2d [32, 7, 7] + relu -> v_encoder_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_encoder_conv1 + i * 3136, encoder_conv2_w, encoder_conv2_b,
-                  v_encoder_conv2 + i * 1568, COL,
-                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
+  kern_direct_conv(&s->k[1], v_encoder_conv1, encoder_conv2_w, encoder_conv2_b,
+                   v_encoder_conv2, COL, nc, /* B */ 4,
+                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:17: dense [128] + relu -> v_encoder_dense1 */
   kern_dense_fwd(&s->k[2], v_encoder_conv2, S + 0, encoder_dense1_b, v_encoder_dense1, nc, 128, KERN_ACT_RELU);
   /* models/zoo/conv_vae.net:20: dense [16] -> v_mu_head_dense1 */
@@ -234,7 +233,6 @@ static void forward_chunk(const GenChunk *c) {
 static void backward_chunk(const GenChunk *c) {
   const GenModel *s = c->model;
   const float *P = c->P;
-  const float *S = c->S;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -369,14 +367,15 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:16: bias_grad param [32], relu mask folded -> d_encoder_conv2_b */
   memset(d_encoder_conv2_w, 0, sizeof(float) * 4608);
   memset(d_encoder_conv2_b, 0, sizeof(float) * 32);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = kern_mask(g89 + i * 1568, v_encoder_conv2 + i * 1568, 1568, MASK);
-    kern_conv_dx(&s->k[16], dy, S + 238336, g94 + i * 3136, COL,
+  const float *dy94 = kern_mask(g89, v_encoder_conv2, nc * 1568, MASK);
+  kern_direct_convt(&s->k[16], dy94, encoder_conv2_w, NULL,
+                    g94, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 32, 7, 7, /* C H W */ 16, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[17], dy94 + i * 1568, v_encoder_conv1 + i * 3136, d_encoder_conv2_w, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[17], dy, v_encoder_conv1 + i * 3136, d_encoder_conv2_w, COL,
-                 /* Ci H W */ 16, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
-    kern_bias_grad(dy, 32, 49, d_encoder_conv2_b);
-  }
+  for (int i = 0; i < nc; i++)
+    kern_bias_grad(dy94 + i * 1568, 32, 49, d_encoder_conv2_b);
   /* models/zoo/conv_vae.net:15: conv2d_dw param [16, 1, 3, 3], relu mask folded -> d_encoder_conv1_w */
   /* models/zoo/conv_vae.net:15: bias_grad param [16], relu mask folded -> d_encoder_conv1_b */
   memset(d_encoder_conv1_w, 0, sizeof(float) * 144);
@@ -400,7 +399,7 @@ static const size_t output_at[4] = {
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
 static const GenGemm gemm[19] = {
   {"conv forward", 196, 16, 9, 196, 9, 196, 0},
-  {"conv forward", 49, 32, 144, 49, 144, 49, 0},
+  {"direct conv", 256, 32, 16, 265, 16, 256, 2},
   {"dense forward", 128, 32, 1568, 128, 1568, 128, 0},
   {"dense forward", 16, 32, 128, 16, 128, 16, 0},
   {"dense forward", 1568, 32, 16, 1568, 16, 1568, 0},
@@ -415,7 +414,7 @@ static const GenGemm gemm[19] = {
   {"dense dw", 128, 16, 32, 128, 32, 128, 1},
   {"dense dx", 1568, 32, 128, 1568, 128, 1568, 0},
   {"dense dw", 1568, 128, 32, 1568, 32, 1568, 1},
-  {"conv dx", 49, 144, 32, 49, 32, 49, 0},
+  {"direct convt", 256, 16, 32, 265, 32, 256, 2},
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
   {"conv dw", 9, 16, 196, 9, 196, 9, 1},
 };
@@ -449,7 +448,7 @@ static const GenSpec spec = {
   .loss_at = 181824,   /* t51 */
   .arena_grads = 242944,
   .arena_threads = 2202112,
-  .arena_chunk = 596736,
+  .arena_chunk = 613952,
   .n_gemm = 19,
   .gemm = gemm,
   .n_transposes = 7,

@@ -310,10 +310,9 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:16: conv2d [16, 32, 32] -> v_resnet_block16_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_resnet_bn1 + i * 16384, resnet_block16_conv1_w, NULL,
-                  v_resnet_block16_conv1 + i * 16384, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_resnet_bn1, resnet_block16_conv1_w, NULL,
+                   v_resnet_block16_conv1, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:16: bn_stats param [2, 16] -> t54 */
   if (!train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -365,10 +364,9 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:17: conv2d [16, 32, 32] -> v_resnet_block16_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_resnet_block16_bn1 + i * 16384, resnet_block16_conv2_w, NULL,
-                  v_resnet_block16_conv2 + i * 16384, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_resnet_block16_bn1, resnet_block16_conv2_w, NULL,
+                   v_resnet_block16_conv2, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:17: bn_stats param [2, 16] -> t58 */
   if (!train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -424,10 +422,9 @@ static void forward_phase3(const GenChunk *c) {
       t61[i * 16384 + k] = t60 > 0.0f ? t60 : 0.0f;
     }
   /* models/zoo/resnet8.net:24: conv2d [32, 16, 16] -> v_resnet_block32_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[2], t61 + i * 16384, resnet_block32_conv1_w, NULL,
-                  v_resnet_block32_conv1 + i * 8192, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[2], t61, resnet_block32_conv1_w, NULL,
+                   v_resnet_block32_conv1, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
   if (!train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -479,10 +476,9 @@ static void forward_phase4(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:25: conv2d [32, 16, 16] -> v_resnet_block32_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[3], v_resnet_block32_bn1 + i * 8192, resnet_block32_conv2_w, NULL,
-                  v_resnet_block32_conv2 + i * 8192, COL,
-                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[3], v_resnet_block32_bn1, resnet_block32_conv2_w, NULL,
+                   v_resnet_block32_conv2, COL, nc, /* B */ 1,
+                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
   if (!train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -531,10 +527,9 @@ static void forward_phase5(const GenChunk *c) {
         v_resnet_block32_bn2[i * 8192 + ch * 256 + q] = v_resnet_block32_conv2[i * 8192 + ch * 256 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:26: conv2d [32, 16, 16] -> v_resnet_block32_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[4], t61 + i * 16384, resnet_block32_conv3_w, NULL,
-                  v_resnet_block32_conv3 + i * 8192, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[4], t61, resnet_block32_conv3_w, NULL,
+                   v_resnet_block32_conv3, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
   if (!train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -590,10 +585,9 @@ static void forward_phase6(const GenChunk *c) {
       t73[i * 8192 + k] = t72 > 0.0f ? t72 : 0.0f;
     }
   /* models/zoo/resnet8.net:31: conv2d [64, 8, 8] -> v_resnet_block64_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[5], t73 + i * 8192, resnet_block64_conv1_w, NULL,
-                  v_resnet_block64_conv1 + i * 4096, COL,
-                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[5], t73, resnet_block64_conv1_w, NULL,
+                   v_resnet_block64_conv1, COL, nc, /* B */ 3,
+                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
   if (!train) {
     for (int ch = 0; ch < 64; ch++) {
@@ -697,10 +691,9 @@ static void forward_phase8(const GenChunk *c) {
         v_resnet_block64_bn2[i * 4096 + ch * 64 + q] = v_resnet_block64_conv2[i * 4096 + ch * 64 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:33: conv2d [64, 8, 8] -> v_resnet_block64_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[7], t73 + i * 8192, resnet_block64_conv3_w, NULL,
-                  v_resnet_block64_conv3 + i * 4096, COL,
-                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[7], t73, resnet_block64_conv3_w, NULL,
+                   v_resnet_block64_conv3, COL, nc, /* B */ 4,
+                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
   if (!train) {
     for (int ch = 0; ch < 64; ch++) {
@@ -853,7 +846,7 @@ static void backward_phase0(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase1(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -870,13 +863,13 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/resnet8.net:33: conv2d_dx [32, 16, 16] -> g100 */
   /* models/zoo/resnet8.net:33: conv2d_dw param [64, 32, 1, 1] -> d_resnet_block64_conv3_w */
   memset(d_resnet_block64_conv3_w, 0, sizeof(float) * 2048);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g97 + i * 4096;
-    kern_conv_dx(&s->k[11], dy, S + 640, g100 + i * 8192, COL,
+  const float *dy100 = g97;
+  kern_direct_convt(&s->k[11], dy100, resnet_block64_conv3_w, NULL,
+                    g100, COL, nc, /* B */ 4,
+                    /* O Ho Wo */ 64, 8, 8, /* C H W */ 32, 16, 16, /* k s p */ 1, 2, 0, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[12], dy100 + i * 4096, t73 + i * 8192, d_resnet_block64_conv3_w, COL,
                  /* Ci H W */ 32, 16, 16, /* k s p */ 1, 2, 0, /* Ho Wo */ 8, 8);
-    kern_conv_dw(&s->k[12], dy, t73 + i * 8192, d_resnet_block64_conv3_w, COL,
-                 /* Ci H W */ 32, 16, 16, /* k s p */ 1, 2, 0, /* Ho Wo */ 8, 8);
-  }
   /* models/zoo/resnet8.net:32: bn_grad_stats param [4, 64] -> g102 */
   /* batch_norm_dw param [64] -> d_resnet_block64_bn2_w, from the same sums */
   /* batch_norm_db param [64] -> d_resnet_block64_bn2_b, from the same sums */
@@ -965,7 +958,7 @@ static void backward_phase2(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase3(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -982,13 +975,13 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/resnet8.net:31: conv2d_dx [32, 16, 16] -> g113 */
   /* models/zoo/resnet8.net:31: conv2d_dw param [64, 32, 3, 3] -> d_resnet_block64_conv1_w */
   memset(d_resnet_block64_conv1_w, 0, sizeof(float) * 18432);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g110 + i * 4096;
-    kern_conv_dx(&s->k[15], dy, S + 39552, g113 + i * 8192, COL,
+  const float *dy113 = g110;
+  kern_direct_convt(&s->k[15], dy113, resnet_block64_conv1_w, NULL,
+                    g113, COL, nc, /* B */ 3,
+                    /* O Ho Wo */ 64, 8, 8, /* C H W */ 32, 16, 16, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[16], dy113 + i * 4096, t73 + i * 8192, d_resnet_block64_conv1_w, COL,
                  /* Ci H W */ 32, 16, 16, /* k s p */ 3, 2, 1, /* Ho Wo */ 8, 8);
-    kern_conv_dw(&s->k[16], dy, t73 + i * 8192, d_resnet_block64_conv1_w, COL,
-                 /* Ci H W */ 32, 16, 16, /* k s p */ 3, 2, 1, /* Ho Wo */ 8, 8);
-  }
   /* models/zoo/resnet8.net:31: add [32, 16, 16] -> g114 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
@@ -1027,7 +1020,7 @@ static void backward_phase3(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase4(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1044,13 +1037,13 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/resnet8.net:26: conv2d_dx [16, 32, 32] -> g121 */
   /* models/zoo/resnet8.net:26: conv2d_dw param [32, 16, 1, 1] -> d_resnet_block32_conv3_w */
   memset(d_resnet_block32_conv3_w, 0, sizeof(float) * 512);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g118 + i * 8192;
-    kern_conv_dx(&s->k[17], dy, S + 57984, g121 + i * 16384, COL,
+  const float *dy121 = g118;
+  kern_direct_convt(&s->k[17], dy121, resnet_block32_conv3_w, NULL,
+                    g121, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 32, 16, 16, /* C H W */ 16, 32, 32, /* k s p */ 1, 2, 0, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[18], dy121 + i * 8192, t61 + i * 16384, d_resnet_block32_conv3_w, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 1, 2, 0, /* Ho Wo */ 16, 16);
-    kern_conv_dw(&s->k[18], dy, t61 + i * 16384, d_resnet_block32_conv3_w, COL,
-                 /* Ci H W */ 16, 32, 32, /* k s p */ 1, 2, 0, /* Ho Wo */ 16, 16);
-  }
   /* models/zoo/resnet8.net:25: bn_grad_stats param [4, 32] -> g123 */
   /* batch_norm_dw param [32] -> d_resnet_block32_bn2_w, from the same sums */
   /* batch_norm_db param [32] -> d_resnet_block32_bn2_b, from the same sums */
@@ -1081,7 +1074,7 @@ static void backward_phase4(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase5(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1098,13 +1091,13 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/resnet8.net:25: conv2d_dx [32, 16, 16] -> g127 */
   /* models/zoo/resnet8.net:25: conv2d_dw param [32, 32, 3, 3] -> d_resnet_block32_conv2_w */
   memset(d_resnet_block32_conv2_w, 0, sizeof(float) * 9216);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g124 + i * 8192;
-    kern_conv_dx(&s->k[19], dy, S + 58496, g127 + i * 8192, COL,
+  const float *dy127 = g124;
+  kern_direct_convt(&s->k[3], dy127, resnet_block32_conv2_w, NULL,
+                    g127, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 32, 16, 16, /* C H W */ 32, 16, 16, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[19], dy127 + i * 8192, v_resnet_block32_bn1 + i * 8192, d_resnet_block32_conv2_w, COL,
                  /* Ci H W */ 32, 16, 16, /* k s p */ 3, 1, 1, /* Ho Wo */ 16, 16);
-    kern_conv_dw(&s->k[20], dy, v_resnet_block32_bn1 + i * 8192, d_resnet_block32_conv2_w, COL,
-                 /* Ci H W */ 32, 16, 16, /* k s p */ 3, 1, 1, /* Ho Wo */ 16, 16);
-  }
   /* models/zoo/resnet8.net:24: relu_grad [32, 16, 16] -> g129 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
@@ -1139,7 +1132,7 @@ static void backward_phase5(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase6(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1156,13 +1149,13 @@ static void backward_phase6(const GenChunk *c) {
   /* models/zoo/resnet8.net:24: conv2d_dx [16, 32, 32] -> g134 */
   /* models/zoo/resnet8.net:24: conv2d_dw param [32, 16, 3, 3] -> d_resnet_block32_conv1_w */
   memset(d_resnet_block32_conv1_w, 0, sizeof(float) * 4608);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g131 + i * 8192;
-    kern_conv_dx(&s->k[21], dy, S + 67712, g134 + i * 16384, COL,
+  const float *dy134 = g131;
+  kern_direct_convt(&s->k[20], dy134, resnet_block32_conv1_w, NULL,
+                    g134, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 32, 16, 16, /* C H W */ 16, 32, 32, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[21], dy134 + i * 8192, t61 + i * 16384, d_resnet_block32_conv1_w, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 2, 1, /* Ho Wo */ 16, 16);
-    kern_conv_dw(&s->k[22], dy, t61 + i * 16384, d_resnet_block32_conv1_w, COL,
-                 /* Ci H W */ 16, 32, 32, /* k s p */ 3, 2, 1, /* Ho Wo */ 16, 16);
-  }
   /* models/zoo/resnet8.net:24: add [16, 32, 32] -> g135 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
@@ -1201,7 +1194,7 @@ static void backward_phase6(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase7(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1218,13 +1211,13 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/resnet8.net:17: conv2d_dx [16, 32, 32] -> g142 */
   /* models/zoo/resnet8.net:17: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv2_w */
   memset(d_resnet_block16_conv2_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g139 + i * 16384;
-    kern_conv_dx(&s->k[23], dy, S + 72320, g142 + i * 16384, COL,
+  const float *dy142 = g139;
+  kern_direct_convt(&s->k[1], dy142, resnet_block16_conv2_w, NULL,
+                    g142, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 16, 32, 32, /* C H W */ 16, 32, 32, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[22], dy142 + i * 16384, v_resnet_block16_bn1 + i * 16384, d_resnet_block16_conv2_w, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
-    kern_conv_dw(&s->k[24], dy, v_resnet_block16_bn1 + i * 16384, d_resnet_block16_conv2_w, COL,
-                 /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
-  }
   /* models/zoo/resnet8.net:16: relu_grad [16, 32, 32] -> g144 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
@@ -1259,7 +1252,7 @@ static void backward_phase7(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase8(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1276,13 +1269,13 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/resnet8.net:16: conv2d_dx [16, 32, 32] -> g149 */
   /* models/zoo/resnet8.net:16: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv1_w */
   memset(d_resnet_block16_conv1_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g146 + i * 16384;
-    kern_conv_dx(&s->k[23], dy, S + 74624, g149 + i * 16384, COL,
+  const float *dy149 = g146;
+  kern_direct_convt(&s->k[1], dy149, resnet_block16_conv1_w, NULL,
+                    g149, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 16, 32, 32, /* C H W */ 16, 32, 32, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[22], dy149 + i * 16384, v_resnet_bn1 + i * 16384, d_resnet_block16_conv1_w, COL,
                  /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
-    kern_conv_dw(&s->k[24], dy, v_resnet_bn1 + i * 16384, d_resnet_block16_conv1_w, COL,
-                 /* Ci H W */ 16, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
-  }
   /* models/zoo/resnet8.net:16: add [16, 32, 32] -> g150 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
@@ -1337,7 +1330,7 @@ static void backward_phase9(const GenChunk *c) {
   memset(d_resnet_conv1_w, 0, sizeof(float) * 432);
   for (int i = 0; i < nc; i++) {
     const float *dy = g154 + i * 16384;
-    kern_conv_dw(&s->k[25], dy, v_x + i * 3072, d_resnet_conv1_w, COL,
+    kern_conv_dw(&s->k[23], dy, v_x + i * 3072, d_resnet_conv1_w, COL,
                  /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
   }
 }
@@ -1377,31 +1370,29 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[26] = {
+static const GenGemm gemm[24] = {
   {"conv forward", 1024, 16, 27, 1024, 27, 1024, 0},
-  {"conv forward", 1024, 16, 144, 1024, 144, 1024, 0},
-  {"conv forward", 256, 32, 144, 256, 144, 256, 0},
-  {"conv forward", 256, 32, 288, 256, 288, 256, 0},
-  {"conv forward", 256, 32, 16, 256, 16, 256, 0},
-  {"conv forward", 64, 64, 288, 64, 288, 64, 0},
+  {"direct conv", 1156, 16, 16, 1226, 16, 1156, 2},
+  {"direct conv", 289, 32, 16, 307, 16, 289, 2},
+  {"direct conv", 324, 32, 32, 362, 32, 324, 2},
+  {"direct conv", 256, 32, 16, 256, 16, 256, 2},
+  {"direct conv", 243, 64, 32, 253, 32, 243, 2},
   {"conv forward", 64, 64, 576, 64, 576, 64, 0},
-  {"conv forward", 64, 64, 32, 64, 32, 64, 0},
+  {"direct conv", 256, 64, 32, 256, 32, 256, 2},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
   {"dense dw", 64, 10, 32, 64, 32, 64, 1},
-  {"conv dx", 64, 32, 64, 64, 64, 64, 0},
+  {"direct convt", 256, 32, 64, 256, 64, 256, 2},
   {"conv dw", 32, 64, 64, 32, 64, 32, 1},
   {"conv dx", 64, 576, 64, 64, 64, 64, 0},
   {"conv dw", 576, 64, 64, 576, 64, 576, 1},
-  {"conv dx", 64, 288, 64, 64, 64, 64, 0},
+  {"direct convt", 243, 32, 64, 253, 64, 243, 2},
   {"conv dw", 288, 64, 64, 288, 64, 288, 1},
-  {"conv dx", 256, 16, 32, 256, 32, 256, 0},
+  {"direct convt", 256, 16, 32, 256, 32, 256, 2},
   {"conv dw", 16, 32, 256, 16, 256, 16, 1},
-  {"conv dx", 256, 288, 32, 256, 32, 256, 0},
   {"conv dw", 288, 32, 256, 288, 256, 288, 1},
-  {"conv dx", 256, 144, 32, 256, 32, 256, 0},
+  {"direct convt", 289, 16, 32, 307, 32, 289, 2},
   {"conv dw", 144, 32, 256, 144, 256, 144, 1},
-  {"conv dx", 1024, 144, 16, 1024, 16, 1024, 0},
   {"conv dw", 144, 16, 1024, 144, 1024, 144, 1},
   {"conv dw", 27, 16, 1024, 27, 1024, 27, 1},
 };
@@ -1438,7 +1429,7 @@ static const GenSpec spec = {
   .arena_grads = 76928,
   .arena_threads = 701312,
   .arena_chunk = 5882304,
-  .n_gemm = 26,
+  .n_gemm = 24,
   .gemm = gemm,
   .n_transposes = 9,
   .transposes = transposes,

@@ -339,10 +339,9 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:17: conv2d [8, 28, 28] -> v_unet_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_unet_bn1 + i * 6272, unet_conv2_w, NULL,
-                  v_unet_conv2 + i * 6272, COL,
-                  /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_unet_bn1, unet_conv2_w, NULL,
+                   v_unet_conv2, COL, nc, /* B */ 1,
+                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:17: bn_stats param [2, 8] -> t59 */
   if (!train) {
     for (int ch = 0; ch < 8; ch++) {
@@ -405,10 +404,9 @@ static void forward_phase2(const GenChunk *c) {
         t62[(i * 14 + oh) * 14 + ow] = m;
       }
   /* models/zoo/unet.net:18: conv2d [16, 14, 14] -> v_unet_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[2], t62 + i * 1568, unet_conv3_w, NULL,
-                  v_unet_conv3 + i * 3136, COL,
-                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[2], t62, unet_conv3_w, NULL,
+                   v_unet_conv3, COL, nc, /* B */ 1,
+                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
   if (!train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -466,10 +464,9 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:19: conv2d [16, 14, 14] -> v_unet_conv4 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[3], v_unet_bn3 + i * 3136, unet_conv4_w, NULL,
-                  v_unet_conv4 + i * 3136, COL,
-                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[3], v_unet_bn3, unet_conv4_w, NULL,
+                   v_unet_conv4, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
   if (!train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -676,10 +673,9 @@ static void forward_phase6(const GenChunk *c) {
     memcpy(t81 + i * 9408 + 6272, v_unet_bn4 + i * 3136, sizeof(float) * 3136);
   }
   /* models/zoo/unet.net:22: conv2d [16, 14, 14] -> v_unet_conv7 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[6], t81 + i * 9408, unet_conv7_w, NULL,
-                  v_unet_conv7 + i * 3136, COL,
-                  /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[6], t81, unet_conv7_w, NULL,
+                   v_unet_conv7, COL, nc, /* B */ 1,
+                   /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
   if (!train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -737,10 +733,9 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:23: conv2d [16, 14, 14] -> v_unet_conv8 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[3], v_unet_bn7 + i * 3136, unet_conv8_w, NULL,
-                  v_unet_conv8 + i * 3136, COL,
-                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[3], v_unet_bn7, unet_conv8_w, NULL,
+                   v_unet_conv8, COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
   if (!train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -814,10 +809,9 @@ static void forward_phase8(const GenChunk *c) {
     memcpy(t91 + i * 18816 + 12544, v_unet_bn2 + i * 6272, sizeof(float) * 6272);
   }
   /* models/zoo/unet.net:24: conv2d [8, 28, 28] -> v_unet_conv9 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[7], t91 + i * 18816, unet_conv9_w, NULL,
-                  v_unet_conv9 + i * 6272, COL,
-                  /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[7], t91, unet_conv9_w, NULL,
+                   v_unet_conv9, COL, nc, /* B */ 1,
+                   /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:24: bn_stats param [2, 8] -> t93 */
   if (!train) {
     for (int ch = 0; ch < 8; ch++) {
@@ -869,10 +863,9 @@ static void forward_phase9(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:25: conv2d [8, 28, 28] -> v_unet_conv10 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_unet_bn9 + i * 6272, unet_conv10_w, NULL,
-                  v_unet_conv10 + i * 6272, COL,
-                  /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_unet_bn9, unet_conv10_w, NULL,
+                   v_unet_conv10, COL, nc, /* B */ 1,
+                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:25: bn_stats param [2, 8] -> t97 */
   if (!train) {
     for (int ch = 0; ch < 8; ch++) {
@@ -997,7 +990,7 @@ static void backward_phase0(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase1(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1014,13 +1007,13 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/unet.net:25: conv2d_dx [8, 28, 28] -> g114 */
   /* models/zoo/unet.net:25: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv10_w */
   memset(d_unet_conv10_w, 0, sizeof(float) * 576);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g111 + i * 6272;
-    kern_conv_dx(&s->k[11], dy, S + 16, g114 + i * 6272, COL,
+  const float *dy114 = g111;
+  kern_direct_convt(&s->k[1], dy114, unet_conv10_w, NULL,
+                    g114, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 8, 28, 28, /* C H W */ 8, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[11], dy114 + i * 6272, v_unet_bn9 + i * 6272, d_unet_conv10_w, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
-    kern_conv_dw(&s->k[12], dy, v_unet_bn9 + i * 6272, d_unet_conv10_w, COL,
-                 /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
-  }
   /* models/zoo/unet.net:24: relu_grad [8, 28, 28] -> g116 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
@@ -1055,7 +1048,7 @@ static void backward_phase1(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase2(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1072,13 +1065,13 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/unet.net:24: conv2d_dx [24, 28, 28] -> g121 */
   /* models/zoo/unet.net:24: conv2d_dw param [8, 24, 3, 3] -> d_unet_conv9_w */
   memset(d_unet_conv9_w, 0, sizeof(float) * 1728);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g118 + i * 6272;
-    kern_conv_dx(&s->k[13], dy, S + 592, g121 + i * 18816, COL,
+  const float *dy121 = g118;
+  kern_direct_convt(&s->k[12], dy121, unet_conv9_w, NULL,
+                    g121, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 8, 28, 28, /* C H W */ 24, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[13], dy121 + i * 6272, t91 + i * 18816, d_unet_conv9_w, COL,
                  /* Ci H W */ 24, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
-    kern_conv_dw(&s->k[14], dy, t91 + i * 18816, d_unet_conv9_w, COL,
-                 /* Ci H W */ 24, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
-  }
   /* models/zoo/unet.net:24: slice [16, 28, 28] -> g123 */
   for (int i = 0; i < nc; i++)
     memcpy(g123 + i * 12544, g121 + i * 18816 + 0, sizeof(float) * 12544);
@@ -1136,7 +1129,7 @@ static void backward_phase2(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase3(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1153,13 +1146,13 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/unet.net:23: conv2d_dx [16, 14, 14] -> g131 */
   /* models/zoo/unet.net:23: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv8_w */
   memset(d_unet_conv8_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g128 + i * 3136;
-    kern_conv_dx(&s->k[15], dy, S + 2320, g131 + i * 3136, COL,
+  const float *dy131 = g128;
+  kern_direct_convt(&s->k[3], dy131, unet_conv8_w, NULL,
+                    g131, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[14], dy131 + i * 3136, v_unet_bn7 + i * 3136, d_unet_conv8_w, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-    kern_conv_dw(&s->k[16], dy, v_unet_bn7 + i * 3136, d_unet_conv8_w, COL,
-                 /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-  }
   /* models/zoo/unet.net:22: relu_grad [16, 14, 14] -> g133 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
@@ -1200,7 +1193,7 @@ static void backward_phase3(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase4(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1217,13 +1210,13 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/unet.net:22: conv2d_dx [48, 14, 14] -> g138 */
   /* models/zoo/unet.net:22: conv2d_dw param [16, 48, 3, 3] -> d_unet_conv7_w */
   memset(d_unet_conv7_w, 0, sizeof(float) * 6912);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g135 + i * 3136;
-    kern_conv_dx(&s->k[17], dy, S + 4624, g138 + i * 9408, COL,
+  const float *dy138 = g135;
+  kern_direct_convt(&s->k[15], dy138, unet_conv7_w, NULL,
+                    g138, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 16, 14, 14, /* C H W */ 48, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[16], dy138 + i * 3136, t81 + i * 9408, d_unet_conv7_w, COL,
                  /* Ci H W */ 48, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-    kern_conv_dw(&s->k[18], dy, t81 + i * 9408, d_unet_conv7_w, COL,
-                 /* Ci H W */ 48, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-  }
   /* models/zoo/unet.net:22: slice [32, 14, 14] -> g140 */
   for (int i = 0; i < nc; i++)
     memcpy(g140 + i * 6272, g138 + i * 9408 + 0, sizeof(float) * 6272);
@@ -1300,9 +1293,9 @@ static void backward_phase5(const GenChunk *c) {
   memset(d_unet_conv6_w, 0, sizeof(float) * 9216);
   for (int i = 0; i < nc; i++) {
     const float *dy = g145 + i * 1568;
-    kern_conv_dx(&s->k[19], dy, S + 11536, g148 + i * 1568, COL,
+    kern_conv_dx(&s->k[17], dy, S + 11536, g148 + i * 1568, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[20], dy, v_unet_bn5 + i * 1568, d_unet_conv6_w, COL,
+    kern_conv_dw(&s->k[18], dy, v_unet_bn5 + i * 1568, d_unet_conv6_w, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
   }
   /* models/zoo/unet.net:20: relu_grad [32, 7, 7] -> g150 */
@@ -1364,9 +1357,9 @@ static void backward_phase6(const GenChunk *c) {
   memset(d_unet_conv5_w, 0, sizeof(float) * 4608);
   for (int i = 0; i < nc; i++) {
     const float *dy = g152 + i * 1568;
-    kern_conv_dx(&s->k[21], dy, S + 20752, g155 + i * 784, COL,
+    kern_conv_dx(&s->k[19], dy, S + 20752, g155 + i * 784, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[22], dy, t71 + i * 784, d_unet_conv5_w, COL,
+    kern_conv_dw(&s->k[20], dy, t71 + i * 784, d_unet_conv5_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
   }
   /* models/zoo/unet.net:20: max_pool2d_grad [16, 14, 14] -> g157 */
@@ -1429,7 +1422,7 @@ static void backward_phase6(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase7(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1446,13 +1439,13 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/unet.net:19: conv2d_dx [16, 14, 14] -> g164 */
   /* models/zoo/unet.net:19: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv4_w */
   memset(d_unet_conv4_w, 0, sizeof(float) * 2304);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g161 + i * 3136;
-    kern_conv_dx(&s->k[15], dy, S + 25360, g164 + i * 3136, COL,
+  const float *dy164 = g161;
+  kern_direct_convt(&s->k[3], dy164, unet_conv4_w, NULL,
+                    g164, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[14], dy164 + i * 3136, v_unet_bn3 + i * 3136, d_unet_conv4_w, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-    kern_conv_dw(&s->k[16], dy, v_unet_bn3 + i * 3136, d_unet_conv4_w, COL,
-                 /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-  }
   /* models/zoo/unet.net:18: relu_grad [16, 14, 14] -> g166 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
@@ -1493,7 +1486,7 @@ static void backward_phase7(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase8(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1510,13 +1503,13 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/unet.net:18: conv2d_dx [8, 14, 14] -> g171 */
   /* models/zoo/unet.net:18: conv2d_dw param [16, 8, 3, 3] -> d_unet_conv3_w */
   memset(d_unet_conv3_w, 0, sizeof(float) * 1152);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g168 + i * 3136;
-    kern_conv_dx(&s->k[23], dy, S + 27664, g171 + i * 1568, COL,
+  const float *dy171 = g168;
+  kern_direct_convt(&s->k[21], dy171, unet_conv3_w, NULL,
+                    g171, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 16, 14, 14, /* C H W */ 8, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[22], dy171 + i * 3136, t62 + i * 1568, d_unet_conv3_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-    kern_conv_dw(&s->k[24], dy, t62 + i * 1568, d_unet_conv3_w, COL,
-                 /* Ci H W */ 8, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
-  }
   /* models/zoo/unet.net:18: max_pool2d_grad [8, 28, 28] -> g173 */
   for (int i = 0; i < nc * 8; i++)
     for (int oh = 0; oh < 14; oh++)
@@ -1571,7 +1564,7 @@ static void backward_phase8(const GenChunk *c) {
 // chunk part it leaves for the runtime to combine (phases[]).
 static void backward_phase9(const GenChunk *c) {
   const GenModel *s = c->model;
-  const float *S = c->S;
+  const float *P = c->P;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1588,13 +1581,13 @@ static void backward_phase9(const GenChunk *c) {
   /* models/zoo/unet.net:17: conv2d_dx [8, 28, 28] -> g180 */
   /* models/zoo/unet.net:17: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv2_w */
   memset(d_unet_conv2_w, 0, sizeof(float) * 576);
-  for (int i = 0; i < nc; i++) {
-    const float *dy = g177 + i * 6272;
-    kern_conv_dx(&s->k[11], dy, S + 28816, g180 + i * 6272, COL,
+  const float *dy180 = g177;
+  kern_direct_convt(&s->k[1], dy180, unet_conv2_w, NULL,
+                    g180, COL, nc, /* B */ 1,
+                    /* O Ho Wo */ 8, 28, 28, /* C H W */ 8, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
+  for (int i = 0; i < nc; i++)
+    kern_conv_dw(&s->k[11], dy180 + i * 6272, v_unet_bn1 + i * 6272, d_unet_conv2_w, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
-    kern_conv_dw(&s->k[12], dy, v_unet_bn1 + i * 6272, d_unet_conv2_w, COL,
-                 /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
-  }
   /* models/zoo/unet.net:16: relu_grad [8, 28, 28] -> g182 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
@@ -1645,7 +1638,7 @@ static void backward_phase10(const GenChunk *c) {
   memset(d_unet_conv1_w, 0, sizeof(float) * 72);
   for (int i = 0; i < nc; i++) {
     const float *dy = g184 + i * 6272;
-    kern_conv_dw(&s->k[25], dy, t53 + i * 784, d_unet_conv1_w, COL,
+    kern_conv_dw(&s->k[23], dy, t53 + i * 784, d_unet_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
 }
@@ -1687,31 +1680,29 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[26] = {
+static const GenGemm gemm[24] = {
   {"conv forward", 784, 8, 9, 784, 9, 784, 0},
-  {"conv forward", 784, 8, 72, 784, 72, 784, 0},
-  {"conv forward", 196, 16, 72, 196, 72, 196, 0},
-  {"conv forward", 196, 16, 144, 196, 144, 196, 0},
+  {"direct conv", 900, 8, 8, 962, 8, 900, 2},
+  {"direct conv", 256, 16, 8, 290, 8, 256, 2},
+  {"direct conv", 256, 16, 16, 290, 16, 256, 2},
   {"conv forward", 49, 32, 144, 49, 144, 49, 0},
   {"conv forward", 49, 32, 288, 49, 288, 49, 0},
-  {"conv forward", 196, 16, 432, 196, 432, 196, 0},
-  {"conv forward", 784, 8, 216, 784, 216, 784, 0},
+  {"direct conv", 256, 16, 48, 290, 48, 256, 2},
+  {"direct conv", 900, 8, 24, 962, 24, 900, 2},
   {"conv forward", 784, 1, 8, 784, 8, 784, 0},
   {"conv dx", 784, 8, 1, 784, 1, 784, 0},
   {"conv dw", 8, 1, 784, 8, 784, 8, 1},
-  {"conv dx", 784, 72, 8, 784, 8, 784, 0},
   {"conv dw", 72, 8, 784, 72, 784, 72, 1},
-  {"conv dx", 784, 216, 8, 784, 8, 784, 0},
+  {"direct convt", 900, 24, 8, 962, 8, 900, 2},
   {"conv dw", 216, 8, 784, 216, 784, 216, 1},
-  {"conv dx", 196, 144, 16, 196, 16, 196, 0},
   {"conv dw", 144, 16, 196, 144, 196, 144, 1},
-  {"conv dx", 196, 432, 16, 196, 16, 196, 0},
+  {"direct convt", 256, 48, 16, 290, 16, 256, 2},
   {"conv dw", 432, 16, 196, 432, 196, 432, 1},
   {"conv dx", 49, 288, 32, 49, 32, 49, 0},
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
   {"conv dx", 49, 144, 32, 49, 32, 49, 0},
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
-  {"conv dx", 196, 72, 16, 196, 16, 196, 0},
+  {"direct convt", 256, 8, 16, 290, 16, 256, 2},
   {"conv dw", 72, 16, 196, 72, 196, 72, 1},
   {"conv dw", 9, 8, 784, 9, 784, 9, 1},
 };
@@ -1749,7 +1740,7 @@ static const GenSpec spec = {
   .arena_grads = 29392,
   .arena_threads = 267728,
   .arena_chunk = 4309088,
-  .n_gemm = 26,
+  .n_gemm = 24,
   .gemm = gemm,
   .n_transposes = 10,
   .transposes = transposes,

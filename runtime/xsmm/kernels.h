@@ -26,12 +26,15 @@
 #include <libxsmm.h>
 
 #include "kernels_act.h"
+#include "kernels_direct.h"
 
 typedef struct {
   libxsmm_smmfunction f;     // NULL: use the plain loop
   int m, n, k, lda, ldb, ldc;
-  int accumulate;            // beta 1 (C += A B) or 0 (C = A B)
+  int accumulate;            // beta 1 (C += A B) or 0 (C = A B), or KERN_GEMM_BATCH (kernels_direct.h)
+  libxsmm_smmfunction_reducebatch_addr br;   // KERN_GEMM_BATCH's kernel, or NULL
 } KernGemm;
+
 
 // Dispatches the kernel once (at model init).  A NULL dispatch prints one
 // line naming `what` and the shape and falls back to a plain loop.
@@ -47,6 +50,26 @@ static inline void kern_gemm(const KernGemm *g, const float *a, const float *b, 
     g->f(a, b, c);
   else
     kern_gemm_ref(g->m, g->n, g->k, a, g->lda, b, g->ldb, c, g->ldc, g->accumulate);
+}
+
+// C = sum over t < count of A_t B_t (g dispatched with KERN_GEMM_BATCH);
+// count >= 1.  The fallback sums the products in the order of t.  A trap
+// of libxsmm 1.17 (measured here, AVX-512 and AVX2 code alike): its
+// address-based kernel advances the pointers of the arrays it is given as
+// it blocks n (the second call with the same arrays reads B one block
+// further), so it gets a copy of them on every call.
+static inline void kern_brgemm(const KernGemm *g, const float *const *a, const float *const *b,
+                               float *c, int count) {
+  if (g->br) {
+    const float *ac[count], *bc[count];
+    memcpy(ac, a, sizeof(ac[0]) * count);
+    memcpy(bc, b, sizeof(bc[0]) * count);
+    unsigned long long cnt = (unsigned long long)count;
+    g->br(ac, bc, c, &cnt);
+  } else {
+    for (int t = 0; t < count; t++)
+      kern_gemm_ref(g->m, g->n, g->k, a[t], g->lda, b[t], g->ldb, c, g->ldc, t > 0);
+  }
 }
 
 // out[c][r] = in[r][c] for in [rows][cols].
@@ -508,6 +531,168 @@ static inline void kern_deconv_dx_chunk(const KernGemm *g, const float *dy, cons
   kern_gemm(g, col, w, dxc);
   for (int i = 0; i < N; i++)
     kern_from_cm(dxc + i * Pi, Ci, Pi, NP, dx + i * Ci * Pi);
+}
+
+// ---- Direct convolution: no im2col (issue [performance]).  A 3x3
+// convolution is, per tap (ky, kx), a GEMM w_tap [Co x Ci] times the input
+// shifted by the tap, summed over the 9 taps: libxsmm's batch-reduce GEMM
+// (kern_brgemm) keeps that sum in registers.  With each image's positions
+// computed on rows of a fixed width (kernels_direct.h), every tap's
+// operand is the same buffer at a constant offset; a stride s is folded in
+// by splitting the padded input into its s*s phases first (one copy of the
+// input, where im2col makes k*k/s^2 = 2.25 of it for 3x3 stride 2, 9 for
+// stride 1).  B images of the chunk sit side by side in the GEMM's m
+// (image j's plane at rows [j*plane, (j+1)*plane)), so the GEMMs are long
+// even where an image has few positions.  The weight is reordered per tap
+// at each call, k*k*Co*Ci floats (a column-major B operand needs the
+// channels unit-strided; w has the taps innermost).
+//
+// Summation order: each output is the sum over taps of the sum over
+// channels, where the im2col GEMM summed over (channel, tap): the same
+// terms, another order (within float rounding of the im2col kernels,
+// tests/codegen/test_kernels.c).  Rows never mix: an image's outputs do
+// not depend on B, on nc, or on the garbage rows, so the results are the
+// same for every split of the batch into chunks and threads.
+
+// The nb images' s*s stride phases of x [nb][C][H][W] (zero-padded by p)
+// into ph [s*s][C][q->L] (kern_direct_gather_geom): each input row is
+// dealt to the s phases of its columns.  Only the image's own elements are
+// written: the caller zeroes ph once per call, and the padding, the slack
+// and the planes past nb (rows that are discarded) keep what they hold,
+// zeros or earlier images' values (finite, no NaN or denormal to slow the
+// GEMM).  A row-by-row copy of the zero padding as well cost as much as
+// the GEMM itself.
+static inline void kern_phase_split(const float *x, int nb, int C, int H, int W, int s, int p,
+                                    const KernDirect *q, float *ph) {
+  const int xend = s * q->Wq - p < W ? s * q->Wq - p : W;   // columns past the phases' width are never read
+  for (int c = 0; c < C; c++)
+    for (int j = 0; j < nb; j++) {
+      const float *xc = x + ((long)j * C + c) * H * W;
+      for (int iy = 0; iy < H; iy++) {
+        int u = iy + p, a = u % s, i = u / s;
+        if (i >= q->Hq)
+          break;
+        const float *xr = xc + iy * W;
+        for (int b = 0; b < s; b++) {
+          int x0 = ((b - p) % s + s) % s;
+          float *d = ph + ((long)(a * s + b) * C + c) * q->L + j * q->plane + i * q->Wq + (x0 + p) / s;
+          for (int xx = x0, jj = 0; xx < xend; xx += s, jj++)
+            d[jj] = xr[xx];
+        }
+      }
+    }
+}
+
+// Gather form: y [nc][Co][Ho][Wo] = act(conv(x [nc][Ci][H][W], w [Co][Ci][k][k]) + b)
+// (b may be NULL), B images per GEMM.  Per block: the phases, then y(q x
+// Co) = sum_t ph_t(q x Ci) w_t(Ci x Co), gemm m=M n=Co k=Ci lda=L ldb=Ci
+// ldc=M (KERN_GEMM_BATCH), then the real rows copied out and the epilogue.
+// scratch: k*k*Co*Ci + s*s*Ci*L + Co*M floats.
+static inline void kern_direct_conv(const KernGemm *g, const float *x, const float *w, const float *b,
+                                    float *y, float *scratch, int nc, int B, int Ci, int H, int W, int Co,
+                                    int k, int s, int p, int Ho, int Wo, int act) {
+  const KernDirect q = kern_direct_gather_geom(B, k, s, Ho, Wo);
+  const int kk = k * k;
+  float *wp = scratch, *ph = wp + kk * Co * Ci, *yc = ph + (long)s * s * Ci * q.L;
+  for (int co = 0; co < Co; co++)
+    for (int ci = 0; ci < Ci; ci++)
+      for (int t = 0; t < kk; t++)
+        wp[(t * Co + co) * Ci + ci] = w[(co * Ci + ci) * kk + t];
+  const float *ap[kk], *bp[kk];
+  for (int t = 0; t < kk; t++) {
+    int ky = t / k, kx = t % k;
+    ap[t] = ph + (long)((ky % s) * s + kx % s) * Ci * q.L + (ky / s) * q.Wq + kx / s;
+    bp[t] = wp + t * Co * Ci;
+  }
+  memset(ph, 0, sizeof(float) * s * s * Ci * q.L);
+  for (int i0 = 0; i0 < nc; i0 += B) {
+    int nb = nc - i0 < B ? nc - i0 : B;
+    kern_phase_split(x + (long)i0 * Ci * H * W, nb, Ci, H, W, s, p, &q, ph);
+    kern_brgemm(g, ap, bp, yc, kk);
+    for (int j = 0; j < nb; j++) {
+      float *yi = y + (long)(i0 + j) * Co * Ho * Wo;
+      for (int co = 0; co < Co; co++)
+        for (int oy = 0; oy < Ho; oy++)
+          memcpy(yi + (co * Ho + oy) * Wo, yc + (long)co * q.M + j * q.plane + oy * q.Wq,
+                 sizeof(float) * Wo);
+      kern_bias_act(yi, b, Co, Ho * Wo, act);
+    }
+  }
+}
+
+// Scatter form, the adjoint: dx [nc][C][H][W] = act(convᵀ(dy [nc][O][Ho][Wo],
+// w [O][C][k][k]) + b) (b NULL, act NONE for a convolution's input
+// gradient; a transposed convolution's forward has them).  Per block: dy
+// into dyp [O][L] (T zero rows, Tl zero columns before each image's rows,
+// kern_direct_scatter_geom), then per phase (a, b) of the padded image,
+// out_ab(q x C) = sum over its taps ky = a + s*dy, kx = b + s*dx of
+// dyp_t(q x O) w_t(O x C), gemm m=M n=C k=O lda=L ldb=O ldc=M
+// (KERN_GEMM_BATCH); the phases are interleaved back into dx.  A phase
+// with no tap (k < s) is zero.  scratch: k*k*O*C + O*L + s*s*C*M floats.
+static inline void kern_direct_convt(const KernGemm *g, const float *dy, const float *w, const float *b,
+                                     float *dx, float *scratch, int nc, int B, int O, int Ho, int Wo, int C,
+                                     int H, int W, int k, int s, int p, int act) {
+  const KernDirect q = kern_direct_scatter_geom(B, k, s, p, H, W, Ho, Wo);
+  const int kk = k * k;
+  float *wp = scratch, *dyp = wp + kk * O * C, *oc = dyp + (long)O * q.L;
+  for (int o = 0; o < O; o++)
+    for (int c = 0; c < C; c++)
+      for (int t = 0; t < kk; t++)
+        wp[(t * C + c) * O + o] = w[(o * C + c) * kk + t];
+  // Per phase: its taps' operands and the origin (i_a, j_b) of its rows.
+  const float *ap[s * s][kk], *bp[s * s][kk];
+  int cnt[s * s], ia[s], jb[s];
+  for (int a = 0; a < s; a++) {
+    ia[a] = p > a ? (p - a + s - 1) / s : 0;
+    jb[a] = ia[a];
+  }
+  for (int a = 0; a < s; a++)
+    for (int bb = 0; bb < s; bb++) {
+      int f = a * s + bb, n = 0;
+      for (int ky = a; ky < k; ky += s)
+        for (int kx = bb; kx < k; kx += s) {
+          ap[f][n] = dyp + (ia[a] - (ky - a) / s + q.T) * q.Wq + jb[bb] - (kx - bb) / s + q.Tl;
+          bp[f][n] = wp + (ky * k + kx) * C * O;
+          n++;
+        }
+      cnt[f] = n;
+    }
+  // The padding stays zero from block to block: only the rows of dy are
+  // rewritten (the planes of images past nc keep the last block's values,
+  // which reach only their own discarded rows).
+  memset(dyp, 0, sizeof(float) * O * q.L);
+  for (int i0 = 0; i0 < nc; i0 += B) {
+    int nb = nc - i0 < B ? nc - i0 : B;
+    for (int o = 0; o < O; o++)
+      for (int j = 0; j < nb; j++)
+        for (int oy = 0; oy < Ho; oy++)
+          memcpy(dyp + (long)o * q.L + j * q.plane + (q.T + oy) * q.Wq + q.Tl,
+                 dy + ((long)(i0 + j) * O + o) * Ho * Wo + oy * Wo, sizeof(float) * Wo);
+    for (int f = 0; f < s * s; f++) {
+      float *out = oc + (long)f * C * q.M;
+      if (cnt[f])
+        kern_brgemm(g, ap[f], bp[f], out, cnt[f]);
+      else
+        memset(out, 0, sizeof(float) * C * q.M);
+    }
+    // dx[c][y][x] = phase ((y+p)%s, (x+p)%s) at row ((y+p)/s - i_a), column ((x+p)/s - j_b).
+    for (int j = 0; j < nb; j++) {
+      float *xi = dx + (long)(i0 + j) * C * H * W;
+      for (int c = 0; c < C; c++)
+        for (int yy = 0; yy < H; yy++) {
+          int u = yy + p, a = u % s;
+          float *d = xi + (c * H + yy) * W;
+          for (int bb = 0; bb < s; bb++) {
+            int x0 = ((bb - p) % s + s) % s;
+            const float *src = oc + ((long)(a * s + bb) * C + c) * q.M + j * q.plane +
+                               (u / s - ia[a]) * q.Wq + (x0 + p) / s - jb[bb];
+            for (int xx = x0, jj = 0; xx < W; xx += s, jj++)
+              d[xx] = src[jj];
+          }
+        }
+      kern_bias_act(xi, b, C, H * W, act);
+    }
+  }
 }
 
 // ---- The general convolution: rectangular kernels, strides and padding,

@@ -221,6 +221,86 @@ static void test_chunk(int N, int Ci, int H, int Co, int k, int s, int p, unsign
   free(dx1); free(dx2); free(bd);
 }
 
+// The direct convolutions (kern_direct_conv / kern_direct_convt: no
+// im2col, B images per batch-reduce GEMM) against the per-image im2col
+// kernels on the same data, as a conv's forward and input gradient and a
+// deconv's forward and input gradient.  They add the same products in
+// another order (per tap, then over taps, where im2col's GEMM runs over
+// channel-major (channel, tap)), so they agree to float rounding: at these
+// sizes (K = Ci*k*k <= 288 terms of magnitude <= 1) a few 1e-7 relative
+// to the largest output, inside the file's 1e-5.  nc < N (a ragged chunk)
+// and a block size B that does not divide it are covered.  Whether the
+// results are those of B = 1 bit for bit is printed, not required: an
+// image's rows never mix with another's, but libxsmm may block the k loop
+// differently for another m (the generated code fixes B per layer, so its
+// results do not depend on it either way).
+static void test_direct(int N, int B, int Ci, int H, int Co, int k, int s, int p, unsigned seed) {
+  const int W = H, Ho = (H + 2 * p - k) / s + 1, Wo = Ho, K = Ci * k * k, P = Ho * Wo;
+  const long X = (long)Ci * H * W, Y = (long)Co * P;
+  unsigned r = seed;
+  float *x = rnd(N * X, &r), *w = rnd(Co * K, &r), *b = rnd(Co, &r), *dy = rnd(N * Y, &r);
+  float *bd = rnd(Ci, &r);
+  float *wt = malloc(sizeof(float) * Co * K), *col = malloc(sizeof(float) * K * P);
+  float *ref = malloc(sizeof(float) * N * (X > Y ? X : Y));
+  float *got = malloc(sizeof(float) * N * (X > Y ? X : Y));
+  float *one = malloc(sizeof(float) * N * (X > Y ? X : Y));
+  KernDirect qg = kern_direct_gather_geom(B, k, s, Ho, Wo), qs = kern_direct_scatter_geom(B, k, s, p, H, W, Ho, Wo);
+  KernDirect qg1 = kern_direct_gather_geom(1, k, s, Ho, Wo), qs1 = kern_direct_scatter_geom(1, k, s, p, H, W, Ho, Wo);
+  long sg = (long)k * k * Co * Ci + (long)s * s * Ci * qg.L + (long)Co * qg.M;
+  long ss = (long)k * k * Co * Ci + (long)Co * qs.L + (long)s * s * Ci * qs.M;
+  float *scratch = malloc(sizeof(float) * (sg > ss ? sg : ss) * 2);
+  char name[96];
+  kern_transpose(w, Co, K, wt);
+  KernGemm gf, gdx, df, ddx, bg, bs, bg1, bs1, cg, cs;
+  kern_gemm_init(&gf, "conv fwd", P, Co, K, P, K, P, 0);
+  kern_gemm_init(&gdx, "conv dx", P, K, Co, P, Co, P, 0);
+  kern_gemm_init(&df, "deconv fwd", P, K, Co, P, Co, P, 0);
+  kern_gemm_init(&ddx, "deconv dx", P, Co, K, P, K, P, 0);
+  // Gather over x (k = Ci, n = Co) and over dy (k = Co, n = Ci); scatter alike.
+  kern_gemm_init(&bg, "direct conv", qg.M, Co, Ci, qg.L, Ci, qg.M, KERN_GEMM_BATCH);
+  kern_gemm_init(&bs, "direct convt", qs.M, Ci, Co, qs.L, Co, qs.M, KERN_GEMM_BATCH);
+  kern_gemm_init(&bg1, "direct conv B=1", qg1.M, Co, Ci, qg1.L, Ci, qg1.M, KERN_GEMM_BATCH);
+  kern_gemm_init(&bs1, "direct convt B=1", qs1.M, Ci, Co, qs1.L, Co, qs1.M, KERN_GEMM_BATCH);
+  int nc = N - 1;   // a ragged chunk: the last image is not computed
+  (void)cg, (void)cs;
+
+  // conv forward: x -> y.
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&gf, x + i * X, w, b, ref + i * Y, col, Ci, H, W, Co, k, s, p, Ho, Wo, KERN_ACT_RELU);
+  kern_direct_conv(&bg, x, w, b, got, scratch, nc, B, Ci, H, W, Co, k, s, p, Ho, Wo, KERN_ACT_RELU);
+  kern_direct_conv(&bg1, x, w, b, one, scratch, nc, 1, Ci, H, W, Co, k, s, p, Ho, Wo, KERN_ACT_RELU);
+  snprintf(name, sizeof name, "direct conv %dx%d->%dx%d B=%d", Ci, H, Co, Ho, B);
+  chunk_check(name, got, ref, nc * Y);
+  printf("%-34s %s B = 1\n", "", memcmp(got, one, sizeof(float) * nc * Y) ? "differs from" : "bitwise equal to");
+
+  // conv input gradient: dy -> dx (the scatter form, no bias).
+  for (int i = 0; i < nc; i++)
+    kern_conv_dx(&gdx, dy + i * Y, wt, ref + i * X, col, Ci, H, W, k, s, p, Ho, Wo);
+  kern_direct_convt(&bs, dy, w, NULL, got, scratch, nc, B, Co, Ho, Wo, Ci, H, W, k, s, p, KERN_ACT_NONE);
+  kern_direct_convt(&bs1, dy, w, NULL, one, scratch, nc, 1, Co, Ho, Wo, Ci, H, W, k, s, p, KERN_ACT_NONE);
+  snprintf(name, sizeof name, "direct conv dx %dx%d->%dx%d B=%d", Ci, H, Co, Ho, B);
+  chunk_check(name, got, ref, nc * X);
+  printf("%-34s %s B = 1\n", "", memcmp(got, one, sizeof(float) * nc * X) ? "differs from" : "bitwise equal to");
+
+  // The transposed convolution Co x Ho -> Ci x H, w as deconv [Co][Ci][k][k]:
+  // forward is the scatter form with a bias and an activation.
+  for (int i = 0; i < nc; i++)
+    kern_deconv_fwd(&df, dy + i * Y, wt, bd, ref + i * X, col, Ci, H, W, k, s, p, Ho, Wo, KERN_ACT_SIGMOID);
+  kern_direct_convt(&bs, dy, w, bd, got, scratch, nc, B, Co, Ho, Wo, Ci, H, W, k, s, p, KERN_ACT_SIGMOID);
+  snprintf(name, sizeof name, "direct deconv %dx%d->%dx%d B=%d", Co, Ho, Ci, H, B);
+  chunk_check(name, got, ref, nc * X);
+
+  // Its input gradient, the gather form over x-shaped dy.
+  for (int i = 0; i < nc; i++)
+    kern_deconv_dx(&ddx, x + i * X, w, ref + i * Y, col, Ci, H, W, k, s, p, Ho, Wo);
+  kern_direct_conv(&bg, x, w, NULL, got, scratch, nc, B, Ci, H, W, Co, k, s, p, Ho, Wo, KERN_ACT_NONE);
+  snprintf(name, sizeof name, "direct deconv dx %dx%d->%dx%d B=%d", Co, Ho, Ci, H, B);
+  chunk_check(name, got, ref, nc * Y);
+
+  free(x); free(w); free(b); free(dy); free(bd); free(wt); free(col); free(ref); free(got);
+  free(one); free(scratch);
+}
+
 // The general kernels (kern_convg_*, kern_deconvg_*): rectangular,
 // strided, padded, dilated and grouped, against direct loops.  dx, dw: the
 // adjoints, accumulated into zeroed arrays; b NULL: no bias.
@@ -431,6 +511,15 @@ int main(void) {
   // A chunk's images in one GEMM: conv3 / deconv1's 3x3 side, a ragged one.
   test_chunk(32, 16, 7, 32, 3, 2, 0, 20);
   test_chunk(5, 8, 7, 16, 3, 2, 1, 21);
+  // Direct convolution: conv2 / deconv2's shapes, stride 1 (the zoo's 3x3
+  // pad 1), 4x4 stride 2 pad 1, a kernel smaller than the stride, 5x5.
+  test_direct(32, 8, 8, 14, 16, 3, 2, 1, 30);
+  test_direct(9, 4, 16, 7, 32, 3, 2, 0, 31);
+  test_direct(5, 2, 16, 16, 16, 3, 1, 1, 32);
+  test_direct(6, 4, 8, 16, 12, 4, 2, 1, 33);
+  test_direct(4, 3, 6, 9, 5, 1, 2, 0, 34);
+  test_direct(3, 2, 4, 11, 6, 5, 2, 2, 35);
+  test_direct(3, 2, 5, 10, 7, 3, 3, 1, 36);
   // The general kernels: rectangular, strided and padded per dimension,
   // dilated, grouped and depthwise (KernConv: C H W, k, s, p, d, Ho Wo, groups).
   test_convg(6, (KernConv){4, 11, 9, 3, 2, 2, 1, 1, 0, 1, 2, 6, 7, 2}, 10);
