@@ -494,7 +494,8 @@ static char buffer_base(const CEmit *e, int id) {
 static long col_at(const CEmit *e) { return e->p->arena; }
 static long mask_at(const CEmit *e) { return col_at(e) + ((e->col + 15) & ~15L); }
 static long dyt_at(const CEmit *e) { return mask_at(e) + ((e->maskbuf + 15) & ~15L); }
-static long chunk_arena(const CEmit *e) { return dyt_at(e) + ((e->dyt + 15) & ~15L); }
+static long fold_at(const CEmit *e) { return dyt_at(e) + ((e->dyt + 15) & ~15L); }
+static long chunk_arena(const CEmit *e) { return fold_at(e) + ((e->fold + 15) & ~15L); }
 static long grad_blocks(const CEmit *e) { return ((e->n_trainable + 15) & ~15L) * e->nchunk; }
 
 static void emit_buffers(CEmit *e) {
@@ -519,7 +520,11 @@ static void emit_buffers(CEmit *e) {
   }
   out(e, "#define COL (A + %ld)    /* im2col scratch, %ld floats */\n", col_at(e), e->col);
   out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", mask_at(e), e->maskbuf);
-  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", dyt_at(e), e->dyt);
+  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n", dyt_at(e), e->dyt);
+  if (e->fold > 0)
+    out(e, "#define FOLD (A + %ld)   /* batch norm folded into a convolution (evaluation), %ld floats */\n",
+        fold_at(e), e->fold);
+  out(e, "\n");
 }
 
 static bool ident_char(char c) {
@@ -570,7 +575,7 @@ static bool uses_base(const CEmit *e, const char *body, char base) {
   char b[2] = {base, 0};
   if (uses_ident(body, b))
     return true;
-  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT")))
+  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT") || uses_ident(body, "FOLD")))
     return true;
   for (int i = 0; i < e->g->nnodes; i++)
     if (buffer_base(e, i) == base && uses_ident(body, e->name[i]))

@@ -31,6 +31,8 @@ struct CEmit {
   long *wt;                  // per param: offset of its transpose in S, or -1
   long shared;               // floats of S (transposed weights)
   long col, maskbuf, dyt;    // scratch sizes (floats) in the chunk arena
+  long fold;                 // scratch FOLD: a convolution's weights and bias with a batch
+                             // norm folded in (evaluation mode, Fusion.eval_bn); 0: none
   GemmDesc *gemm;            // the distinct GEMM shapes, dispatched once at init
   int ngemm;
   // While a layer's backward group is emitted (emit_backward_group): the

@@ -10,7 +10,9 @@
 // group (a layer's backward ops, a run of element-wise ops in one loop) is
 // one step: its loop interleaves its ops' reads and writes element by
 // element, so none of its buffers may share space with another; a value
-// local to an element-wise group (Fusion.local) has no buffer.
+// local to an element-wise group (Fusion.local) has no buffer.  A batch
+// norm folded into its convolution for evaluation (Fusion.eval_bn) lives
+// from the convolution's step.
 #include "emit_passes.h"
 #include "ops.h"
 
@@ -86,6 +88,10 @@ Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned
       continue;
     p->size[i] = shape_numel(nd->shape) * (nd->batched ? chunk : 1);
     p->first[i] = p->step[i];
+    // A batch norm folded into its convolution (fuse_eval_bn) is written
+    // by the convolution's step in evaluation mode.
+    if (nd->op == OP_BATCH_NORM && f->eval_bn[i] >= 0)
+      p->first[i] = p->step[f->eval_bn[i]];
     if (p->last[i] < p->first[i])
       p->last[i] = p->first[i];
     naive += (p->size[i] + 15) & ~15L;

@@ -449,9 +449,13 @@ static void emit_bn_stats(CEmit *e, int id) {
   char eps[64], center[256], finish[512];
   const char *x = root_name(e, n->in[0]);
   const char *s = e->name[id], *rm = e->name[n->in[1]], *rv = e->name[n->in[2]];
-  out(e, "  if (!train) {\n    for (int ch = 0; ch < %d; ch++) {\n", C);
-  out(e, "      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n    }\n"
-         "  } else {\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
+  if (e->f->eval_bn[id] >= 0) {   // evaluation: folded into the convolution (conv.c, conv_args)
+    out(e, "  if (train) {\n");
+  } else {
+    out(e, "  if (!train) {\n    for (int ch = 0; ch < %d; ch++) {\n", C);
+    out(e, "      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n    }\n"
+           "  } else {\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
+  }
   snprintf(center, sizeof center, "%s[ch * %d]", x, P);
   snprintf(finish, sizeof finish,
            "      const double cnt = (double)nc * %d, m2 = sumb - suma * (suma / cnt);\n"
@@ -470,6 +474,8 @@ static void emit_batch_norm(CEmit *e, int id) {
   bn_at(x, sizeof x, e, n->in[0], m, P);
   snprintf(y, sizeof y, P == 1 ? "%s[i * %ld + ch]" : "%s[i * %ld + ch * %d + q]", e->name[id], m, P);
   const char *st = root_name(e, n->in[1]);
+  if (e->f->eval_bn[id] >= 0)
+    out(e, "  if (train)   /* evaluation: the convolution's folded kernel wrote %s */\n", e->name[id]);
   out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
   out(e, "    const float alpha = %s[%d + ch] * %s[ch];\n", st, C, e->name[n->in[2]]);
   out(e, "    const float beta = %s[ch] - %s[ch] * alpha;\n", e->name[n->in[3]], st);

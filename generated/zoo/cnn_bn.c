@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/cnn_bn.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 115690 floats (115402 trainable).
-// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 30272 scratch, per thread;
+// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 39520 scratch, per thread;
 // chunk gradient blocks 923264 floats; transposed weights 114816 floats.
-// Arena: 1038080 + threads x 1761664 floats (17818.0 KiB with 2 threads).
+// Arena: 1038080 + threads x 1770912 floats (17890.2 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 1038080 + 8 chunks x 1761664 floats.
+// arena through the step: 1038080 + 8 chunks x 1770912 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -89,13 +89,13 @@ static NetOutput outputs[1] = {
 #define cnn_bn4_running_var (P + 115626)   /* [64] */
 #define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..39 */
 #define t29 (A + 426528)   /* [2, 16], steps 3..38 */
-#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 4..37 */
+#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 2..37 */
 #define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..35 */
 #define t33 (A + 1028672)   /* [2, 32], steps 6..34 */
-#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 7..33 */
+#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 5..33 */
 #define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..31 */
 #define t37 (A + 1279616)   /* [2, 32], steps 9..30 */
-#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 10..29 */
+#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 8..29 */
 #define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..29 */
 #define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..28 */
 #define v_cnn_dense1 (A + 1430208)   /* CHUNK x [64], steps 13..27 */
@@ -146,6 +146,7 @@ static NetOutput outputs[1] = {
 #define COL (A + 1731392)    /* im2col scratch, 28224 floats */
 #define MASK (A + 1759616)   /* masked gradient tile, 0 floats */
 #define DYT (A + 1759616)    /* transposed gradient, 2048 floats */
+#define FOLD (A + 1761664)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -167,17 +168,21 @@ static void forward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     v_digit[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/cnn_bn.net:9: conv2d [16, 28, 28] -> v_cnn_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, cnn_conv1_w, cnn_conv1_b,
-                  v_cnn_conv1 + i * 12544, COL,
-                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/cnn_bn.net:9: bn_stats param [2, 16] -> t29 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t29[ch] = cnn_bn1_running_mean[ch];
-      t29[16 + ch] = (float)(1.0 / sqrt((double)cnn_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_cnn_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)cnn_bn1_running_var[o] + (double)9.99999975e-06f)) * cnn_bn1_w[o];
+      const float beta = cnn_bn1_b[o] - cnn_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 9; j++)
+        FOLD[o * 9 + j] = cnn_conv1_w[o * 9 + j] * alpha;
+      FOLD[144 + o] = cnn_conv1_b[o] * alpha + beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[0], v_x + i * 784, train ? cnn_conv1_w : FOLD, train ? cnn_conv1_b : FOLD + 144,
+                  (train ? v_cnn_conv1 : v_cnn_bn1) + i * 12544, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/cnn_bn.net:9: bn_stats param [2, 16] -> t29 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_cnn_conv1[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -211,6 +216,7 @@ static void forward_phase1(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/cnn_bn.net:9: batch_norm [16, 28, 28] + relu -> v_cnn_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_cnn_bn1 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t29[16 + ch] * cnn_bn1_w[ch];
     const float beta = cnn_bn1_b[ch] - t29[ch] * alpha;
@@ -222,17 +228,21 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:10: conv2d [32, 14, 14] -> v_cnn_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_cnn_bn1 + i * 12544, cnn_conv2_w, cnn_conv2_b,
-                  v_cnn_conv2 + i * 6272, COL,
-                  /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
-  /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t33[ch] = cnn_bn2_running_mean[ch];
-      t33[32 + ch] = (float)(1.0 / sqrt((double)cnn_bn2_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_cnn_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)cnn_bn2_running_var[o] + (double)9.99999975e-06f)) * cnn_bn2_w[o];
+      const float beta = cnn_bn2_b[o] - cnn_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = cnn_conv2_w[o * 144 + j] * alpha;
+      FOLD[4608 + o] = cnn_conv2_b[o] * alpha + beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[1], v_cnn_bn1 + i * 12544, train ? cnn_conv2_w : FOLD, train ? cnn_conv2_b : FOLD + 4608,
+                  (train ? v_cnn_conv2 : v_cnn_bn2) + i * 6272, COL,
+                  /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_cnn_conv2[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -272,6 +282,7 @@ static void forward_phase2(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/cnn_bn.net:10: batch_norm [32, 14, 14] + relu -> v_cnn_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_cnn_bn2 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t33[32 + ch] * cnn_bn2_w[ch];
     const float beta = cnn_bn2_b[ch] - t33[ch] * alpha;
@@ -283,17 +294,21 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:11: conv2d [32, 7, 7] -> v_cnn_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[2], v_cnn_bn2 + i * 6272, cnn_conv3_w, cnn_conv3_b,
-                  v_cnn_conv3 + i * 1568, COL,
-                  /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
-  /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t37[ch] = cnn_bn3_running_mean[ch];
-      t37[32 + ch] = (float)(1.0 / sqrt((double)cnn_bn3_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_cnn_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)cnn_bn3_running_var[o] + (double)9.99999975e-06f)) * cnn_bn3_w[o];
+      const float beta = cnn_bn3_b[o] - cnn_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = cnn_conv3_w[o * 288 + j] * alpha;
+      FOLD[9216 + o] = cnn_conv3_b[o] * alpha + beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[2], v_cnn_bn2 + i * 6272, train ? cnn_conv3_w : FOLD, train ? cnn_conv3_b : FOLD + 9216,
+                  (train ? v_cnn_conv3 : v_cnn_bn3) + i * 1568, COL,
+                  /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_cnn_conv3[ch * 49];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -335,6 +350,7 @@ static void forward_phase3(const GenChunk *c) {
   Rng *R = c->R;   /* the runtime set them up; phases continue them */
 
   /* models/zoo/cnn_bn.net:11: batch_norm [32, 7, 7] + relu -> v_cnn_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_cnn_bn3 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t37[32 + ch] * cnn_bn3_w[ch];
     const float beta = cnn_bn3_b[ch] - t37[ch] * alpha;
@@ -789,7 +805,7 @@ static const GenSpec spec = {
   .loss_at = 1438528,   /* t51 */
   .arena_grads = 114816,
   .arena_threads = 1038080,
-  .arena_chunk = 1761664,
+  .arena_chunk = 1770912,
   .n_gemm = 14,
   .gemm = gemm,
   .n_transposes = 4,

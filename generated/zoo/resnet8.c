@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/resnet8.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 78714 floats (78042 trainable).
-// Memory plan: chunk arena 5734528 floats (16095936 without sharing) + 147776 scratch, per thread;
+// Memory plan: chunk arena 5734528 floats (16095936 without sharing) + 184704 scratch, per thread;
 // chunk gradient blocks 624384 floats; transposed weights 76928 floats.
-// Arena: 701312 + threads x 5882304 floats (48695.0 KiB with 2 threads).
+// Arena: 701312 + threads x 5919232 floats (48983.5 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 701312 + 8 chunks x 5882304 floats.
+// arena through the step: 701312 + 8 chunks x 5919232 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -131,33 +131,33 @@ static NetOutput outputs[1] = {
 #define resnet_block64_bn3_running_var (P + 78650)   /* [64] */
 #define v_resnet_conv1 (A + 98336)   /* CHUNK x [16, 32, 32], steps 2..75 */
 #define t50 (A + 622624)   /* [2, 16], steps 3..74 */
-#define v_resnet_bn1 (A + 622656)   /* CHUNK x [16, 32, 32], steps 4..73 */
+#define v_resnet_bn1 (A + 622656)   /* CHUNK x [16, 32, 32], steps 2..73 */
 #define v_resnet_block16_conv1 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 5..70 */
 #define t54 (A + 1671232)   /* [2, 16], steps 6..69 */
-#define v_resnet_block16_bn1 (A + 1671264)   /* CHUNK x [16, 32, 32], steps 7..68 */
+#define v_resnet_block16_bn1 (A + 1671264)   /* CHUNK x [16, 32, 32], steps 5..68 */
 #define v_resnet_block16_conv2 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 8..66 */
 #define t58 (A + 2719840)   /* [2, 16], steps 9..65 */
-#define v_resnet_block16_bn2 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 10..11 */
+#define v_resnet_block16_bn2 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 8..11 */
 #define t61 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 11..64 */
 #define v_resnet_block32_conv1 (A + 2719872)   /* CHUNK x [32, 16, 16], steps 12..61 */
 #define t63 (A + 2982016)   /* [2, 32], steps 13..60 */
-#define v_resnet_block32_bn1 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 14..59 */
+#define v_resnet_block32_bn1 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 12..59 */
 #define v_resnet_block32_conv2 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 15..57 */
 #define t67 (A + 2982080)   /* [2, 32], steps 16..56 */
-#define v_resnet_block32_bn2 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 17..21 */
+#define v_resnet_block32_bn2 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 15..21 */
 #define v_resnet_block32_conv3 (A + 4554880)   /* CHUNK x [32, 16, 16], steps 18..54 */
 #define t70 (A + 2982144)   /* [2, 32], steps 19..53 */
-#define v_resnet_block32_bn3 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 20..21 */
+#define v_resnet_block32_bn3 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 18..21 */
 #define t73 (A + 5079168)   /* CHUNK x [32, 16, 16], steps 21..52 */
 #define v_resnet_block64_conv1 (A + 2982208)   /* CHUNK x [64, 8, 8], steps 22..49 */
 #define t75 (A + 3113280)   /* [2, 64], steps 23..48 */
-#define v_resnet_block64_bn1 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 24..47 */
+#define v_resnet_block64_bn1 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 22..47 */
 #define v_resnet_block64_conv2 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 25..45 */
 #define t79 (A + 3113408)   /* [2, 64], steps 26..44 */
-#define v_resnet_block64_bn2 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 27..31 */
+#define v_resnet_block64_bn2 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 25..31 */
 #define v_resnet_block64_conv3 (A + 4948096)   /* CHUNK x [64, 8, 8], steps 28..42 */
 #define t82 (A + 3113536)   /* [2, 64], steps 29..41 */
-#define v_resnet_block64_bn3 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 30..31 */
+#define v_resnet_block64_bn3 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 28..31 */
 #define t85 (A + 5472384)   /* CHUNK x [64, 8, 8], steps 31..40 */
 #define t86 (A + 3113664)   /* CHUNK x [64], steps 32..38 */
 #define v_resnet_dense1 (A + 3115712)   /* CHUNK x [10], steps 33..37 */
@@ -234,6 +234,7 @@ static NetOutput outputs[1] = {
 #define COL (A + 5734528)    /* im2col scratch, 147456 floats */
 #define MASK (A + 5881984)   /* masked gradient tile, 0 floats */
 #define DYT (A + 5881984)    /* transposed gradient, 320 floats */
+#define FOLD (A + 5882304)   /* batch norm folded into a convolution (evaluation), 36928 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -255,17 +256,21 @@ static void forward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     v_class[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/resnet8.net:38: conv2d [16, 32, 32] -> v_resnet_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 3072, resnet_conv1_w, NULL,
-                  v_resnet_conv1 + i * 16384, COL,
-                  /* Ci H W */ 3, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:38: bn_stats param [2, 16] -> t50 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t50[ch] = resnet_bn1_running_mean[ch];
-      t50[16 + ch] = (float)(1.0 / sqrt((double)resnet_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_resnet_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_bn1_w[o];
+      const float beta = resnet_bn1_b[o] - resnet_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 27; j++)
+        FOLD[o * 27 + j] = resnet_conv1_w[o * 27 + j] * alpha;
+      FOLD[432 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[0], v_x + i * 3072, train ? resnet_conv1_w : FOLD, train ? NULL : FOLD + 432,
+                  (train ? v_resnet_conv1 : v_resnet_bn1) + i * 16384, COL,
+                  /* Ci H W */ 3, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/resnet8.net:38: bn_stats param [2, 16] -> t50 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_resnet_conv1[ch * 1024];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -299,6 +304,7 @@ static void forward_phase1(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:38: batch_norm [16, 32, 32] + relu -> v_resnet_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_bn1 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t50[16 + ch] * resnet_bn1_w[ch];
     const float beta = resnet_bn1_b[ch] - t50[ch] * alpha;
@@ -310,17 +316,21 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:16: conv2d [16, 32, 32] -> v_resnet_block16_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_resnet_bn1 + i * 16384, resnet_block16_conv1_w, NULL,
-                  v_resnet_block16_conv1 + i * 16384, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:16: bn_stats param [2, 16] -> t54 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t54[ch] = resnet_block16_bn1_running_mean[ch];
-      t54[16 + ch] = (float)(1.0 / sqrt((double)resnet_block16_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_resnet_block16_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block16_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_block16_bn1_w[o];
+      const float beta = resnet_block16_bn1_b[o] - resnet_block16_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = resnet_block16_conv1_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[1], v_resnet_bn1 + i * 16384, train ? resnet_block16_conv1_w : FOLD, train ? NULL : FOLD + 2304,
+                  (train ? v_resnet_block16_conv1 : v_resnet_block16_bn1) + i * 16384, COL,
+                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/resnet8.net:16: bn_stats param [2, 16] -> t54 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_resnet_block16_conv1[ch * 1024];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -354,6 +364,7 @@ static void forward_phase2(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:16: batch_norm [16, 32, 32] + relu -> v_resnet_block16_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block16_bn1 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t54[16 + ch] * resnet_block16_bn1_w[ch];
     const float beta = resnet_block16_bn1_b[ch] - t54[ch] * alpha;
@@ -365,17 +376,21 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:17: conv2d [16, 32, 32] -> v_resnet_block16_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_resnet_block16_bn1 + i * 16384, resnet_block16_conv2_w, NULL,
-                  v_resnet_block16_conv2 + i * 16384, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:17: bn_stats param [2, 16] -> t58 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t58[ch] = resnet_block16_bn2_running_mean[ch];
-      t58[16 + ch] = (float)(1.0 / sqrt((double)resnet_block16_bn2_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm -> v_resnet_block16_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block16_bn2_running_var[o] + (double)9.99999975e-06f)) * resnet_block16_bn2_w[o];
+      const float beta = resnet_block16_bn2_b[o] - resnet_block16_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = resnet_block16_conv2_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[1], v_resnet_block16_bn1 + i * 16384, train ? resnet_block16_conv2_w : FOLD, train ? NULL : FOLD + 2304,
+                  (train ? v_resnet_block16_conv2 : v_resnet_block16_bn2) + i * 16384, COL,
+                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, train ? KERN_ACT_NONE : KERN_ACT_NONE);
+  /* models/zoo/resnet8.net:17: bn_stats param [2, 16] -> t58 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_resnet_block16_conv2[ch * 1024];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -409,6 +424,7 @@ static void forward_phase3(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:17: batch_norm [16, 32, 32] -> v_resnet_block16_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block16_bn2 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t58[16 + ch] * resnet_block16_bn2_w[ch];
     const float beta = resnet_block16_bn2_b[ch] - t58[ch] * alpha;
@@ -424,17 +440,21 @@ static void forward_phase3(const GenChunk *c) {
       t61[i * 16384 + k] = t60 > 0.0f ? t60 : 0.0f;
     }
   /* models/zoo/resnet8.net:24: conv2d [32, 16, 16] -> v_resnet_block32_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[2], t61 + i * 16384, resnet_block32_conv1_w, NULL,
-                  v_resnet_block32_conv1 + i * 8192, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t63[ch] = resnet_block32_bn1_running_mean[ch];
-      t63[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_resnet_block32_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block32_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_block32_bn1_w[o];
+      const float beta = resnet_block32_bn1_b[o] - resnet_block32_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = resnet_block32_conv1_w[o * 144 + j] * alpha;
+      FOLD[4608 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[2], t61 + i * 16384, train ? resnet_block32_conv1_w : FOLD, train ? NULL : FOLD + 4608,
+                  (train ? v_resnet_block32_conv1 : v_resnet_block32_bn1) + i * 8192, COL,
+                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_resnet_block32_conv1[ch * 256];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -468,6 +488,7 @@ static void forward_phase4(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:24: batch_norm [32, 16, 16] + relu -> v_resnet_block32_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block32_bn1 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t63[32 + ch] * resnet_block32_bn1_w[ch];
     const float beta = resnet_block32_bn1_b[ch] - t63[ch] * alpha;
@@ -479,17 +500,21 @@ static void forward_phase4(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:25: conv2d [32, 16, 16] -> v_resnet_block32_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[3], v_resnet_block32_bn1 + i * 8192, resnet_block32_conv2_w, NULL,
-                  v_resnet_block32_conv2 + i * 8192, COL,
-                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t67[ch] = resnet_block32_bn2_running_mean[ch];
-      t67[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn2_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm -> v_resnet_block32_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block32_bn2_running_var[o] + (double)9.99999975e-06f)) * resnet_block32_bn2_w[o];
+      const float beta = resnet_block32_bn2_b[o] - resnet_block32_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = resnet_block32_conv2_w[o * 288 + j] * alpha;
+      FOLD[9216 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[3], v_resnet_block32_bn1 + i * 8192, train ? resnet_block32_conv2_w : FOLD, train ? NULL : FOLD + 9216,
+                  (train ? v_resnet_block32_conv2 : v_resnet_block32_bn2) + i * 8192, COL,
+                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, train ? KERN_ACT_NONE : KERN_ACT_NONE);
+  /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_resnet_block32_conv2[ch * 256];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -523,6 +548,7 @@ static void forward_phase5(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:25: batch_norm [32, 16, 16] -> v_resnet_block32_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block32_bn2 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t67[32 + ch] * resnet_block32_bn2_w[ch];
     const float beta = resnet_block32_bn2_b[ch] - t67[ch] * alpha;
@@ -531,17 +557,21 @@ static void forward_phase5(const GenChunk *c) {
         v_resnet_block32_bn2[i * 8192 + ch * 256 + q] = v_resnet_block32_conv2[i * 8192 + ch * 256 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:26: conv2d [32, 16, 16] -> v_resnet_block32_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[4], t61 + i * 16384, resnet_block32_conv3_w, NULL,
-                  v_resnet_block32_conv3 + i * 8192, COL,
-                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t70[ch] = resnet_block32_bn3_running_mean[ch];
-      t70[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn3_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm -> v_resnet_block32_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block32_bn3_running_var[o] + (double)9.99999975e-06f)) * resnet_block32_bn3_w[o];
+      const float beta = resnet_block32_bn3_b[o] - resnet_block32_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 16; j++)
+        FOLD[o * 16 + j] = resnet_block32_conv3_w[o * 16 + j] * alpha;
+      FOLD[512 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[4], t61 + i * 16384, train ? resnet_block32_conv3_w : FOLD, train ? NULL : FOLD + 512,
+                  (train ? v_resnet_block32_conv3 : v_resnet_block32_bn3) + i * 8192, COL,
+                  /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, train ? KERN_ACT_NONE : KERN_ACT_NONE);
+  /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_resnet_block32_conv3[ch * 256];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -575,6 +605,7 @@ static void forward_phase6(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:26: batch_norm [32, 16, 16] -> v_resnet_block32_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block32_bn3 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t70[32 + ch] * resnet_block32_bn3_w[ch];
     const float beta = resnet_block32_bn3_b[ch] - t70[ch] * alpha;
@@ -590,17 +621,21 @@ static void forward_phase6(const GenChunk *c) {
       t73[i * 8192 + k] = t72 > 0.0f ? t72 : 0.0f;
     }
   /* models/zoo/resnet8.net:31: conv2d [64, 8, 8] -> v_resnet_block64_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[5], t73 + i * 8192, resnet_block64_conv1_w, NULL,
-                  v_resnet_block64_conv1 + i * 4096, COL,
-                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
-  if (!train) {
-    for (int ch = 0; ch < 64; ch++) {
-      t75[ch] = resnet_block64_bn1_running_mean[ch];
-      t75[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_resnet_block64_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 64; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block64_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_block64_bn1_w[o];
+      const float beta = resnet_block64_bn1_b[o] - resnet_block64_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = resnet_block64_conv1_w[o * 288 + j] * alpha;
+      FOLD[18432 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[5], t73 + i * 8192, train ? resnet_block64_conv1_w : FOLD, train ? NULL : FOLD + 18432,
+                  (train ? v_resnet_block64_conv1 : v_resnet_block64_bn1) + i * 4096, COL,
+                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
+  if (train) {
     for (int ch = 0; ch < 64; ch++) {
       const double ctr = v_resnet_block64_conv1[ch * 64];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -634,6 +669,7 @@ static void forward_phase7(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:31: batch_norm [64, 8, 8] + relu -> v_resnet_block64_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block64_bn1 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t75[64 + ch] * resnet_block64_bn1_w[ch];
     const float beta = resnet_block64_bn1_b[ch] - t75[ch] * alpha;
@@ -645,17 +681,21 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:32: conv2d [64, 8, 8] -> v_resnet_block64_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[6], v_resnet_block64_bn1 + i * 4096, resnet_block64_conv2_w, NULL,
-                  v_resnet_block64_conv2 + i * 4096, COL,
-                  /* Ci H W */ 64, 8, 8, /* Co k s p */ 64, 3, 1, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:32: bn_stats param [2, 64] -> t79 */
-  if (!train) {
-    for (int ch = 0; ch < 64; ch++) {
-      t79[ch] = resnet_block64_bn2_running_mean[ch];
-      t79[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn2_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm -> v_resnet_block64_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 64; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block64_bn2_running_var[o] + (double)9.99999975e-06f)) * resnet_block64_bn2_w[o];
+      const float beta = resnet_block64_bn2_b[o] - resnet_block64_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 576; j++)
+        FOLD[o * 576 + j] = resnet_block64_conv2_w[o * 576 + j] * alpha;
+      FOLD[36864 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[6], v_resnet_block64_bn1 + i * 4096, train ? resnet_block64_conv2_w : FOLD, train ? NULL : FOLD + 36864,
+                  (train ? v_resnet_block64_conv2 : v_resnet_block64_bn2) + i * 4096, COL,
+                  /* Ci H W */ 64, 8, 8, /* Co k s p */ 64, 3, 1, 1, /* Ho Wo */ 8, 8, train ? KERN_ACT_NONE : KERN_ACT_NONE);
+  /* models/zoo/resnet8.net:32: bn_stats param [2, 64] -> t79 */
+  if (train) {
     for (int ch = 0; ch < 64; ch++) {
       const double ctr = v_resnet_block64_conv2[ch * 64];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -689,6 +729,7 @@ static void forward_phase8(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:32: batch_norm [64, 8, 8] -> v_resnet_block64_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block64_bn2 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t79[64 + ch] * resnet_block64_bn2_w[ch];
     const float beta = resnet_block64_bn2_b[ch] - t79[ch] * alpha;
@@ -697,17 +738,21 @@ static void forward_phase8(const GenChunk *c) {
         v_resnet_block64_bn2[i * 4096 + ch * 64 + q] = v_resnet_block64_conv2[i * 4096 + ch * 64 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:33: conv2d [64, 8, 8] -> v_resnet_block64_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[7], t73 + i * 8192, resnet_block64_conv3_w, NULL,
-                  v_resnet_block64_conv3 + i * 4096, COL,
-                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
-  if (!train) {
-    for (int ch = 0; ch < 64; ch++) {
-      t82[ch] = resnet_block64_bn3_running_mean[ch];
-      t82[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn3_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm -> v_resnet_block64_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 64; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block64_bn3_running_var[o] + (double)9.99999975e-06f)) * resnet_block64_bn3_w[o];
+      const float beta = resnet_block64_bn3_b[o] - resnet_block64_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 32; j++)
+        FOLD[o * 32 + j] = resnet_block64_conv3_w[o * 32 + j] * alpha;
+      FOLD[2048 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[7], t73 + i * 8192, train ? resnet_block64_conv3_w : FOLD, train ? NULL : FOLD + 2048,
+                  (train ? v_resnet_block64_conv3 : v_resnet_block64_bn3) + i * 4096, COL,
+                  /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, train ? KERN_ACT_NONE : KERN_ACT_NONE);
+  /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
+  if (train) {
     for (int ch = 0; ch < 64; ch++) {
       const double ctr = v_resnet_block64_conv3[ch * 64];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -738,8 +783,10 @@ static void forward_phase9(const GenChunk *c) {
   const float *S = c->S;
   float *A = c->A;
   const int nc = c->nc;
+  const int train = c->train;
 
   /* models/zoo/resnet8.net:33: batch_norm [64, 8, 8] -> v_resnet_block64_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block64_bn3 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t82[64 + ch] * resnet_block64_bn3_w[ch];
     const float beta = resnet_block64_bn3_b[ch] - t82[ch] * alpha;
@@ -1437,7 +1484,7 @@ static const GenSpec spec = {
   .loss_at = 3116032,   /* t88 */
   .arena_grads = 76928,
   .arena_threads = 701312,
-  .arena_chunk = 5882304,
+  .arena_chunk = 5919232,
   .n_gemm = 26,
   .gemm = gemm,
   .n_transposes = 9,

@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/unet.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 30097 floats (29777 trainable).
-// Memory plan: chunk arena 4139744 floats (10086400 without sharing) + 169344 scratch, per thread;
+// Memory plan: chunk arena 4139744 floats (10086400 without sharing) + 178592 scratch, per thread;
 // chunk gradient blocks 238336 floats; transposed weights 29392 floats.
-// Arena: 267728 + threads x 4309088 floats (34710.6 KiB with 2 threads).
+// Arena: 267728 + threads x 4318336 floats (34782.8 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 267728 + 8 chunks x 4309088 floats.
+// arena through the step: 267728 + 8 chunks x 4318336 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -141,40 +141,40 @@ static NetOutput outputs[1] = {
 #define t53 (A + 25088)   /* CHUNK x [1, 28, 28], steps 1..91 */
 #define v_unet_conv1 (A + 50176)   /* CHUNK x [8, 28, 28], steps 2..90 */
 #define t55 (A + 250880)   /* [2, 8], steps 3..89 */
-#define v_unet_bn1 (A + 250896)   /* CHUNK x [8, 28, 28], steps 4..88 */
+#define v_unet_bn1 (A + 250896)   /* CHUNK x [8, 28, 28], steps 2..88 */
 #define v_unet_conv2 (A + 451600)   /* CHUNK x [8, 28, 28], steps 5..86 */
 #define t59 (A + 652304)   /* [2, 8], steps 6..85 */
-#define v_unet_bn2 (A + 652320)   /* CHUNK x [8, 28, 28], steps 7..84 */
+#define v_unet_bn2 (A + 652320)   /* CHUNK x [8, 28, 28], steps 5..84 */
 #define t62 (A + 853024)   /* CHUNK x [8, 14, 14], steps 8..82 */
 #define v_unet_conv3 (A + 903200)   /* CHUNK x [16, 14, 14], steps 9..81 */
 #define t64 (A + 1003552)   /* [2, 16], steps 10..80 */
-#define v_unet_bn3 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 11..79 */
+#define v_unet_bn3 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 9..79 */
 #define v_unet_conv4 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 12..77 */
 #define t68 (A + 1204288)   /* [2, 16], steps 13..76 */
-#define v_unet_bn4 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 14..75 */
+#define v_unet_bn4 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 12..75 */
 #define t71 (A + 1304672)   /* CHUNK x [16, 7, 7], steps 15..73 */
 #define v_unet_conv5 (A + 1329760)   /* CHUNK x [32, 7, 7], steps 16..72 */
 #define t73 (A + 1379936)   /* [2, 32], steps 17..71 */
-#define v_unet_bn5 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 18..70 */
+#define v_unet_bn5 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 16..70 */
 #define v_unet_conv6 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 19..68 */
 #define t77 (A + 1480352)   /* [2, 32], steps 20..67 */
-#define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 21..66 */
+#define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 19..66 */
 #define t80 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 22..23 */
 #define t81 (A + 1731296)   /* CHUNK x [48, 14, 14], steps 23..62 */
 #define v_unet_conv7 (A + 1530592)   /* CHUNK x [16, 14, 14], steps 24..61 */
 #define t83 (A + 1630944)   /* [2, 16], steps 25..60 */
-#define v_unet_bn7 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 26..59 */
+#define v_unet_bn7 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 24..59 */
 #define v_unet_conv8 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 27..57 */
 #define t87 (A + 1630976)   /* [2, 16], steps 28..56 */
-#define v_unet_bn8 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 29..55 */
+#define v_unet_bn8 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 27..55 */
 #define t90 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 30..31 */
 #define t91 (A + 2734816)   /* CHUNK x [24, 28, 28], steps 31..51 */
 #define v_unet_conv9 (A + 2333408)   /* CHUNK x [8, 28, 28], steps 32..50 */
 #define t93 (A + 1631008)   /* [2, 8], steps 33..49 */
-#define v_unet_bn9 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 34..48 */
+#define v_unet_bn9 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 32..48 */
 #define v_unet_conv10 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 35..46 */
 #define t97 (A + 1631024)   /* [2, 8], steps 36..45 */
-#define v_unet_bn10 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 37..44 */
+#define v_unet_bn10 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 35..44 */
 #define v_unet_conv11 (A + 1631040)   /* CHUNK x [1, 28, 28], steps 38..42 */
 #define t102 (A + 1656128)   /* CHUNK x [], steps 39..40 */
 #define g103 (A + 1656128)   /* CHUNK x [], steps 41..42 */
@@ -262,6 +262,7 @@ static NetOutput outputs[1] = {
 #define COL (A + 4139744)    /* im2col scratch, 169344 floats */
 #define MASK (A + 4309088)   /* masked gradient tile, 0 floats */
 #define DYT (A + 4309088)    /* transposed gradient, 0 floats */
+#define FOLD (A + 4309088)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -284,17 +285,21 @@ static void forward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     noise_apply(t53 + i * 784, 784, 0.0f, 1.0f, 0.5f, 0.5f, &R[i]);
   /* models/zoo/unet.net:16: conv2d [8, 28, 28] -> v_unet_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[0], t53 + i * 784, unet_conv1_w, NULL,
-                  v_unet_conv1 + i * 6272, COL,
-                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/unet.net:16: bn_stats param [2, 8] -> t55 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t55[ch] = unet_bn1_running_mean[ch];
-      t55[8 + ch] = (float)(1.0 / sqrt((double)unet_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn1_running_var[o] + (double)9.99999975e-06f)) * unet_bn1_w[o];
+      const float beta = unet_bn1_b[o] - unet_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 9; j++)
+        FOLD[o * 9 + j] = unet_conv1_w[o * 9 + j] * alpha;
+      FOLD[72 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[0], t53 + i * 784, train ? unet_conv1_w : FOLD, train ? NULL : FOLD + 72,
+                  (train ? v_unet_conv1 : v_unet_bn1) + i * 6272, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:16: bn_stats param [2, 8] -> t55 */
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv1[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -328,6 +333,7 @@ static void forward_phase1(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:16: batch_norm [8, 28, 28] + relu -> v_unet_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn1 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t55[8 + ch] * unet_bn1_w[ch];
     const float beta = unet_bn1_b[ch] - t55[ch] * alpha;
@@ -339,17 +345,21 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:17: conv2d [8, 28, 28] -> v_unet_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_unet_bn1 + i * 6272, unet_conv2_w, NULL,
-                  v_unet_conv2 + i * 6272, COL,
-                  /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/unet.net:17: bn_stats param [2, 8] -> t59 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t59[ch] = unet_bn2_running_mean[ch];
-      t59[8 + ch] = (float)(1.0 / sqrt((double)unet_bn2_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn2_running_var[o] + (double)9.99999975e-06f)) * unet_bn2_w[o];
+      const float beta = unet_bn2_b[o] - unet_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 72; j++)
+        FOLD[o * 72 + j] = unet_conv2_w[o * 72 + j] * alpha;
+      FOLD[576 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[1], v_unet_bn1 + i * 6272, train ? unet_conv2_w : FOLD, train ? NULL : FOLD + 576,
+                  (train ? v_unet_conv2 : v_unet_bn2) + i * 6272, COL,
+                  /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:17: bn_stats param [2, 8] -> t59 */
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv2[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -383,6 +393,7 @@ static void forward_phase2(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:17: batch_norm [8, 28, 28] + relu -> v_unet_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn2 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t59[8 + ch] * unet_bn2_w[ch];
     const float beta = unet_bn2_b[ch] - t59[ch] * alpha;
@@ -405,17 +416,21 @@ static void forward_phase2(const GenChunk *c) {
         t62[(i * 14 + oh) * 14 + ow] = m;
       }
   /* models/zoo/unet.net:18: conv2d [16, 14, 14] -> v_unet_conv3 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[2], t62 + i * 1568, unet_conv3_w, NULL,
-                  v_unet_conv3 + i * 3136, COL,
-                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
-  /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t64[ch] = unet_bn3_running_mean[ch];
-      t64[16 + ch] = (float)(1.0 / sqrt((double)unet_bn3_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn3_running_var[o] + (double)9.99999975e-06f)) * unet_bn3_w[o];
+      const float beta = unet_bn3_b[o] - unet_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 72; j++)
+        FOLD[o * 72 + j] = unet_conv3_w[o * 72 + j] * alpha;
+      FOLD[1152 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[2], t62 + i * 1568, train ? unet_conv3_w : FOLD, train ? NULL : FOLD + 1152,
+                  (train ? v_unet_conv3 : v_unet_bn3) + i * 3136, COL,
+                  /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv3[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -455,6 +470,7 @@ static void forward_phase3(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:18: batch_norm [16, 14, 14] + relu -> v_unet_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn3 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t64[16 + ch] * unet_bn3_w[ch];
     const float beta = unet_bn3_b[ch] - t64[ch] * alpha;
@@ -466,17 +482,21 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:19: conv2d [16, 14, 14] -> v_unet_conv4 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[3], v_unet_bn3 + i * 3136, unet_conv4_w, NULL,
-                  v_unet_conv4 + i * 3136, COL,
-                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
-  /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t68[ch] = unet_bn4_running_mean[ch];
-      t68[16 + ch] = (float)(1.0 / sqrt((double)unet_bn4_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn4, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn4_running_var[o] + (double)9.99999975e-06f)) * unet_bn4_w[o];
+      const float beta = unet_bn4_b[o] - unet_bn4_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = unet_conv4_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[3], v_unet_bn3 + i * 3136, train ? unet_conv4_w : FOLD, train ? NULL : FOLD + 2304,
+                  (train ? v_unet_conv4 : v_unet_bn4) + i * 3136, COL,
+                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv4[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -516,6 +536,7 @@ static void forward_phase4(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:19: batch_norm [16, 14, 14] + relu -> v_unet_bn4 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn4 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t68[16 + ch] * unet_bn4_w[ch];
     const float beta = unet_bn4_b[ch] - t68[ch] * alpha;
@@ -538,17 +559,21 @@ static void forward_phase4(const GenChunk *c) {
         t71[(i * 7 + oh) * 7 + ow] = m;
       }
   /* models/zoo/unet.net:20: conv2d [32, 7, 7] -> v_unet_conv5 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[4], t71 + i * 784, unet_conv5_w, NULL,
-                  v_unet_conv5 + i * 1568, COL,
-                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
-  /* models/zoo/unet.net:20: bn_stats param [2, 32] -> t73 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t73[ch] = unet_bn5_running_mean[ch];
-      t73[32 + ch] = (float)(1.0 / sqrt((double)unet_bn5_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn5, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn5_running_var[o] + (double)9.99999975e-06f)) * unet_bn5_w[o];
+      const float beta = unet_bn5_b[o] - unet_bn5_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = unet_conv5_w[o * 144 + j] * alpha;
+      FOLD[4608 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[4], t71 + i * 784, train ? unet_conv5_w : FOLD, train ? NULL : FOLD + 4608,
+                  (train ? v_unet_conv5 : v_unet_bn5) + i * 1568, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:20: bn_stats param [2, 32] -> t73 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_unet_conv5[ch * 49];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -588,6 +613,7 @@ static void forward_phase5(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:20: batch_norm [32, 7, 7] + relu -> v_unet_bn5 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn5 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t73[32 + ch] * unet_bn5_w[ch];
     const float beta = unet_bn5_b[ch] - t73[ch] * alpha;
@@ -599,17 +625,21 @@ static void forward_phase5(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:21: conv2d [32, 7, 7] -> v_unet_conv6 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[5], v_unet_bn5 + i * 1568, unet_conv6_w, NULL,
-                  v_unet_conv6 + i * 1568, COL,
-                  /* Ci H W */ 32, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
-  /* models/zoo/unet.net:21: bn_stats param [2, 32] -> t77 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t77[ch] = unet_bn6_running_mean[ch];
-      t77[32 + ch] = (float)(1.0 / sqrt((double)unet_bn6_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn6, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn6_running_var[o] + (double)9.99999975e-06f)) * unet_bn6_w[o];
+      const float beta = unet_bn6_b[o] - unet_bn6_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = unet_conv6_w[o * 288 + j] * alpha;
+      FOLD[9216 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[5], v_unet_bn5 + i * 1568, train ? unet_conv6_w : FOLD, train ? NULL : FOLD + 9216,
+                  (train ? v_unet_conv6 : v_unet_bn6) + i * 1568, COL,
+                  /* Ci H W */ 32, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:21: bn_stats param [2, 32] -> t77 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_unet_conv6[ch * 49];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -649,6 +679,7 @@ static void forward_phase6(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:21: batch_norm [32, 7, 7] + relu -> v_unet_bn6 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn6 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t77[32 + ch] * unet_bn6_w[ch];
     const float beta = unet_bn6_b[ch] - t77[ch] * alpha;
@@ -676,17 +707,21 @@ static void forward_phase6(const GenChunk *c) {
     memcpy(t81 + i * 9408 + 6272, v_unet_bn4 + i * 3136, sizeof(float) * 3136);
   }
   /* models/zoo/unet.net:22: conv2d [16, 14, 14] -> v_unet_conv7 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[6], t81 + i * 9408, unet_conv7_w, NULL,
-                  v_unet_conv7 + i * 3136, COL,
-                  /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
-  /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t83[ch] = unet_bn7_running_mean[ch];
-      t83[16 + ch] = (float)(1.0 / sqrt((double)unet_bn7_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn7, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn7_running_var[o] + (double)9.99999975e-06f)) * unet_bn7_w[o];
+      const float beta = unet_bn7_b[o] - unet_bn7_running_mean[o] * alpha;
+      for (int j = 0; j < 432; j++)
+        FOLD[o * 432 + j] = unet_conv7_w[o * 432 + j] * alpha;
+      FOLD[6912 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[6], t81 + i * 9408, train ? unet_conv7_w : FOLD, train ? NULL : FOLD + 6912,
+                  (train ? v_unet_conv7 : v_unet_bn7) + i * 3136, COL,
+                  /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv7[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -726,6 +761,7 @@ static void forward_phase7(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:22: batch_norm [16, 14, 14] + relu -> v_unet_bn7 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn7 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t83[16 + ch] * unet_bn7_w[ch];
     const float beta = unet_bn7_b[ch] - t83[ch] * alpha;
@@ -737,17 +773,21 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:23: conv2d [16, 14, 14] -> v_unet_conv8 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[3], v_unet_bn7 + i * 3136, unet_conv8_w, NULL,
-                  v_unet_conv8 + i * 3136, COL,
-                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
-  /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t87[ch] = unet_bn8_running_mean[ch];
-      t87[16 + ch] = (float)(1.0 / sqrt((double)unet_bn8_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn8, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn8_running_var[o] + (double)9.99999975e-06f)) * unet_bn8_w[o];
+      const float beta = unet_bn8_b[o] - unet_bn8_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = unet_conv8_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[3], v_unet_bn7 + i * 3136, train ? unet_conv8_w : FOLD, train ? NULL : FOLD + 2304,
+                  (train ? v_unet_conv8 : v_unet_bn8) + i * 3136, COL,
+                  /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv8[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -787,6 +827,7 @@ static void forward_phase8(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:23: batch_norm [16, 14, 14] + relu -> v_unet_bn8 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn8 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t87[16 + ch] * unet_bn8_w[ch];
     const float beta = unet_bn8_b[ch] - t87[ch] * alpha;
@@ -814,17 +855,21 @@ static void forward_phase8(const GenChunk *c) {
     memcpy(t91 + i * 18816 + 12544, v_unet_bn2 + i * 6272, sizeof(float) * 6272);
   }
   /* models/zoo/unet.net:24: conv2d [8, 28, 28] -> v_unet_conv9 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[7], t91 + i * 18816, unet_conv9_w, NULL,
-                  v_unet_conv9 + i * 6272, COL,
-                  /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/unet.net:24: bn_stats param [2, 8] -> t93 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t93[ch] = unet_bn9_running_mean[ch];
-      t93[8 + ch] = (float)(1.0 / sqrt((double)unet_bn9_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn9, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn9_running_var[o] + (double)9.99999975e-06f)) * unet_bn9_w[o];
+      const float beta = unet_bn9_b[o] - unet_bn9_running_mean[o] * alpha;
+      for (int j = 0; j < 216; j++)
+        FOLD[o * 216 + j] = unet_conv9_w[o * 216 + j] * alpha;
+      FOLD[1728 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[7], t91 + i * 18816, train ? unet_conv9_w : FOLD, train ? NULL : FOLD + 1728,
+                  (train ? v_unet_conv9 : v_unet_bn9) + i * 6272, COL,
+                  /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:24: bn_stats param [2, 8] -> t93 */
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv9[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -858,6 +903,7 @@ static void forward_phase9(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:24: batch_norm [8, 28, 28] + relu -> v_unet_bn9 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn9 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t93[8 + ch] * unet_bn9_w[ch];
     const float beta = unet_bn9_b[ch] - t93[ch] * alpha;
@@ -869,17 +915,21 @@ static void forward_phase9(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:25: conv2d [8, 28, 28] -> v_unet_conv10 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[1], v_unet_bn9 + i * 6272, unet_conv10_w, NULL,
-                  v_unet_conv10 + i * 6272, COL,
-                  /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/unet.net:25: bn_stats param [2, 8] -> t97 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t97[ch] = unet_bn10_running_mean[ch];
-      t97[8 + ch] = (float)(1.0 / sqrt((double)unet_bn10_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn10, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn10_running_var[o] + (double)9.99999975e-06f)) * unet_bn10_w[o];
+      const float beta = unet_bn10_b[o] - unet_bn10_running_mean[o] * alpha;
+      for (int j = 0; j < 72; j++)
+        FOLD[o * 72 + j] = unet_conv10_w[o * 72 + j] * alpha;
+      FOLD[576 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[1], v_unet_bn9 + i * 6272, train ? unet_conv10_w : FOLD, train ? NULL : FOLD + 576,
+                  (train ? v_unet_conv10 : v_unet_bn10) + i * 6272, COL,
+                  /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:25: bn_stats param [2, 8] -> t97 */
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv10[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -909,8 +959,10 @@ static void forward_phase10(const GenChunk *c) {
   const float *P = c->P;
   float *A = c->A;
   const int nc = c->nc;
+  const int train = c->train;
 
   /* models/zoo/unet.net:25: batch_norm [8, 28, 28] + relu -> v_unet_bn10 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn10 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t97[8 + ch] * unet_bn10_w[ch];
     const float beta = unet_bn10_b[ch] - t97[ch] * alpha;
@@ -1748,7 +1800,7 @@ static const GenSpec spec = {
   .loss_at = 1656128,   /* t102 */
   .arena_grads = 29392,
   .arena_threads = 267728,
-  .arena_chunk = 4309088,
+  .arena_chunk = 4318336,
   .n_gemm = 26,
   .gemm = gemm,
   .n_transposes = 10,
