@@ -270,6 +270,15 @@ static void emit_backward_group(CEmit *e, int lead) {
       out(e, "  const float *dy%d = kern_mask(%s, %s, nc * %ld, MASK);\n", lead,
           root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
+    } else if (nd(e, dy)->op == OP_BATCH_NORM_DX && f->skip[dy]) {
+      // Folded (fuse_bn_dx): the chunk's examples into MASK, the padding 0.
+      out(e, "  for (int i = 0; i < nc; i++) {\n");
+      char dst[64];
+      snprintf(dst, sizeof dst, "(MASK + i * %ld)", dyn);
+      bn_dx_example(e, dy, dst, 4);
+      out(e, "  }\n  if (nc < CHUNK)\n    memset(MASK + nc * %ld, 0, sizeof(float) * (CHUNK - nc) * %ld);\n", dyn, dyn);
+      out(e, "  const float *dy%d = MASK;\n", lead);
+      if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else {
       out(e, "  const float *dy%d = %s;\n", lead, root_name(e, dy));
     }
@@ -285,6 +294,10 @@ static void emit_backward_group(CEmit *e, int lead) {
   } else if (mask >= 0) {
     out(e, "    const float *dy = kern_mask(%s + i * %ld, %s + i * %ld, %ld, MASK);\n",
         root_name(e, dy), dyn, root_name(e, mask), dyn, dyn);
+    if (dyn > e->maskbuf) e->maskbuf = dyn;
+  } else if (nd(e, dy)->op == OP_BATCH_NORM_DX && f->skip[dy]) {
+    bn_dx_example(e, dy, "MASK", 4);   // folded (fuse_bn_dx)
+    out(e, "    const float *dy = MASK;\n");
     if (dyn > e->maskbuf) e->maskbuf = dyn;
   } else {
     out(e, "    const float *dy = %s + i * %ld;\n", root_name(e, dy), dyn);

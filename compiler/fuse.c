@@ -13,6 +13,8 @@
 //   batch_norm_dw, batch_norm_db into their parameter's gradient block
 //                                                 → bn_grad_stats's pass,
 //                                                   whose sums they are
+//   batch_norm_dx feeding only a layer's backward ops → computed per
+//                                example into MASK by the layer's group
 //   conv2d + bn_stats + batch_norm (+ relu), in evaluation mode
 //                                                 → the conv2d's kernel with
 //                                                   folded weights and bias
@@ -101,6 +103,28 @@ static void fuse_relu_masks(const Graph *g, Fusion *f) {
         f->dy[u] = rg->in[0];
         f->mask[u] = rg->in[1];
       }
+  }
+}
+
+// batch_norm_dx(dy, x, gstats) whose every user is a layer's backward op
+// reading it as dy (the convolution or dense layer before a batch norm):
+// not materialised.  The layer's backward group computes each example's
+// value into the scratch MASK right before its GEMMs read it (emit.c,
+// modes.c: bn_dx_example), so it is written and read in cache instead of
+// through a chunk-sized buffer after the phase barrier; the same
+// expression per element, so the same numbers.
+static void fuse_bn_dx(const Graph *g, Fusion *f) {
+  for (int i = 0; i < g->nnodes; i++) {
+    if (!f->live[i] || g->nodes[i].op != OP_BATCH_NORM_DX || is_export(g, i))
+      continue;
+    bool ok = true;
+    for (int u = i + 1; u < g->nnodes && ok; u++)
+      if (f->live[u])
+        for (int j = 0; j < g->nodes[u].nin; j++)
+          if (g->nodes[u].in[j] == i && (j != 0 || !is_layer_backward(g, u)))
+            ok = false;
+    if (ok)
+      f->skip[i] = true;
   }
 }
 
@@ -347,6 +371,7 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
     fuse_loss_grads(g, f);
     fuse_bn_grads(g, f);
     fuse_eval_bn(g, f);
+    fuse_bn_dx(g, f);
   }
   group_backward(g, f, fuse);
   if (fuse)

@@ -29,6 +29,9 @@ static void mark_reads(const Graph *g, const Fusion *f, Plan *p, int i, int step
   const Node *n = &g->nodes[i];
   if (op_def(n->op)->flags & OPF_LAYER_BWD) {
     use(f, p, f->dy[i], step);
+    if (g->nodes[f->dy[i]].op == OP_BATCH_NORM_DX && f->skip[f->dy[i]])   // folded (fuse_bn_dx): computed here
+      for (int k = 0; k < g->nodes[f->dy[i]].nin; k++)
+        use(f, p, g->nodes[f->dy[i]].in[k], step);
     if (f->mask[i] >= 0)
       use(f, p, f->mask[i], step);
     if (n->nin > 1)

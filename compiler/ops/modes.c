@@ -550,6 +550,28 @@ static void emit_batch_norm_dx(CEmit *e, int id) {
   out(e, "  if (nc < CHUNK)\n    memset(%s + nc * %ld, 0, sizeof(float) * (CHUNK - nc) * %ld);\n", e->name[id], m, m);
 }
 
+void bn_dx_example(CEmit *e, int id, const char *dst, int ind) {
+  const Node *n = nd(e, id);
+  int C = bn_channels(n->shape), P = bn_positions(n->shape);
+  long m = (long)shape_numel(n->shape);
+  char dy[256], x[256];
+  bn_at(dy, sizeof dy, e, n->in[0], m, P);
+  bn_at(x, sizeof x, e, n->in[1], m, P);
+  const char *gs = root_name(e, n->in[2]);
+  out(e, "%*s/* batch_norm_dx [%ld] of example i -> %s (folded: %s has no buffer) */\n", ind, "", m, dst, e->name[id]);
+  if (P == 1) {
+    out(e, "%*sfor (int ch = 0; ch < %d; ch++)\n", ind, "", C);
+    out(e, "%*s  %s[ch] = (%s - %s[%d + ch] - (%s - %s[ch]) * %s[%d + ch]) * %s[%d + ch];\n", ind, "", dst, dy, gs,
+        2 * C, x, gs, gs, C, gs, 3 * C);
+    return;
+  }
+  out(e, "%*sfor (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
+  out(e, "%*s  const float mean = %s[ch], k = %s[%d + ch], grad_mean = %s[%d + ch], iw = %s[%d + ch];\n", ind, "", gs,
+      gs, C, gs, 2 * C, gs, 3 * C);
+  out(e, "%*s  for (int q = 0; q < %d; q++)\n", ind, "", P);
+  out(e, "%*s    %s[ch * %d + q] = (%s - grad_mean - (%s - mean) * k) * iw;\n%*s}\n", ind, "", dst, P, dy, x, ind, "");
+}
+
 // The chunk's part of dw (sum dy (x - mean) invstd) or db (sum dy), when
 // not folded into bn_grad_stats (--no-fuse): the same sums.
 static void emit_batch_norm_dwb(CEmit *e, int id) {

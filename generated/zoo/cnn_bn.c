@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/cnn_bn.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 115690 floats (115402 trainable).
-// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 39520 scratch, per thread;
+// Memory plan: chunk arena 1831680 floats (2798976 without sharing) + 52064 scratch, per thread;
 // chunk gradient blocks 923264 floats; transposed weights 114816 floats.
-// Arena: 1038080 + threads x 1770912 floats (17890.2 KiB with 2 threads).
+// Arena: 1038080 + threads x 1883744 floats (18771.8 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 1038080 + 8 chunks x 1770912 floats.
+// arena through the step: 1038080 + 8 chunks x 1883744 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -59,7 +59,7 @@ static NetOutput outputs[1] = {
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
-#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..40 */
+#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..36 */
 #define v_digit (A + 25088)   /* CHUNK x [], steps 1..23 */
 #define cnn_conv1_w (P + 0)   /* [16, 1, 3, 3] */
 #define cnn_conv1_b (P + 144)   /* [16] */
@@ -87,17 +87,17 @@ static NetOutput outputs[1] = {
 #define cnn_bn3_running_var (P + 115530)   /* [32] */
 #define cnn_bn4_running_mean (P + 115562)   /* [64] */
 #define cnn_bn4_running_var (P + 115626)   /* [64] */
-#define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..39 */
-#define t29 (A + 426528)   /* [2, 16], steps 3..38 */
-#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 2..37 */
-#define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..35 */
-#define t33 (A + 1028672)   /* [2, 32], steps 6..34 */
-#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 5..33 */
-#define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..31 */
-#define t37 (A + 1279616)   /* [2, 32], steps 9..30 */
-#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 8..29 */
-#define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..29 */
-#define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..28 */
+#define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..36 */
+#define t29 (A + 426528)   /* [2, 16], steps 3..35 */
+#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 2..34 */
+#define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..33 */
+#define t33 (A + 1028672)   /* [2, 32], steps 6..32 */
+#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 5..31 */
+#define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..30 */
+#define t37 (A + 1279616)   /* [2, 32], steps 9..29 */
+#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 8..28 */
+#define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..28 */
+#define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..27 */
 #define v_cnn_dense1 (A + 1430208)   /* CHUNK x [64], steps 13..27 */
 #define t44 (A + 1432256)   /* [2, 64], steps 14..26 */
 #define v_cnn_bn4 (A + 1432384)   /* CHUNK x [64], steps 15..25 */
@@ -113,40 +113,36 @@ static NetOutput outputs[1] = {
 #define d_cnn_dense2_b (G + 115392)   /* [10] */
 #define g59 (A + 1436480)   /* CHUNK x [64], steps 25..27 */
 #define g60 (A + 1432384)   /* [4, 64], steps 26..27 */
-#define g61 (A + 1432640)   /* CHUNK x [64], steps 27..28 */
 #define d_cnn_bn4_w (G + 114624)   /* [64] */
 #define d_cnn_bn4_b (G + 114688)   /* [64] */
-#define g64 (A + 1434688)   /* CHUNK x [1568], steps 28..29 */
+#define g64 (A + 1438528)   /* CHUNK x [1568], steps 27..28 */
 #define d_cnn_dense1_w (G + 14208)   /* [64, 1568] */
 #define d_cnn_dense1_b (G + 114560)   /* [64] */
-#define g67 (A + 1380032)   /* CHUNK x [1568], steps 29..29 */
-#define g69 (A + 1484864)   /* CHUNK x [32, 7, 7], steps 29..31 */
-#define g70 (A + 1279680)   /* [4, 32], steps 30..31 */
-#define g71 (A + 1279808)   /* CHUNK x [32, 7, 7], steps 31..32 */
+#define g67 (A + 1380032)   /* CHUNK x [1568], steps 28..28 */
+#define g69 (A + 1488704)   /* CHUNK x [32, 7, 7], steps 28..30 */
+#define g70 (A + 1279680)   /* [4, 32], steps 29..30 */
 #define d_cnn_bn3_w (G + 14144)   /* [32] */
 #define d_cnn_bn3_b (G + 14176)   /* [32] */
-#define g74 (A + 1329984)   /* CHUNK x [32, 14, 14], steps 32..33 */
+#define g74 (A + 1279808)   /* CHUNK x [32, 14, 14], steps 30..31 */
 #define d_cnn_conv3_w (G + 4896)   /* [32, 32, 3, 3] */
 #define d_cnn_conv3_b (G + 14112)   /* [32] */
-#define g77 (A + 1530688)   /* CHUNK x [32, 14, 14], steps 33..35 */
-#define g78 (A + 1028736)   /* [4, 32], steps 34..35 */
-#define g79 (A + 1028864)   /* CHUNK x [32, 14, 14], steps 35..36 */
+#define g77 (A + 1480512)   /* CHUNK x [32, 14, 14], steps 31..33 */
+#define g78 (A + 1028736)   /* [4, 32], steps 32..33 */
 #define d_cnn_bn2_w (G + 4832)   /* [32] */
 #define d_cnn_bn2_b (G + 4864)   /* [32] */
-#define g82 (A + 1229568)   /* CHUNK x [16, 28, 28], steps 36..37 */
+#define g82 (A + 1028864)   /* CHUNK x [16, 28, 28], steps 33..34 */
 #define d_cnn_conv2_w (G + 192)   /* [32, 16, 3, 3] */
 #define d_cnn_conv2_b (G + 4800)   /* [32] */
-#define g85 (A + 827968)   /* CHUNK x [16, 28, 28], steps 37..39 */
-#define g86 (A + 426560)   /* [4, 16], steps 38..39 */
-#define g87 (A + 1229376)   /* CHUNK x [16, 28, 28], steps 39..40 */
+#define g85 (A + 1430272)   /* CHUNK x [16, 28, 28], steps 34..36 */
+#define g86 (A + 426560)   /* [4, 16], steps 35..36 */
 #define d_cnn_bn1_w (G + 160)   /* [16] */
 #define d_cnn_bn1_b (G + 176)   /* [16] */
 #define d_cnn_conv1_w (G + 0)   /* [16, 1, 3, 3] */
 #define d_cnn_conv1_b (G + 144)   /* [16] */
-#define COL (A + 1731392)    /* im2col scratch, 28224 floats */
-#define MASK (A + 1759616)   /* masked gradient tile, 0 floats */
-#define DYT (A + 1759616)    /* transposed gradient, 2048 floats */
-#define FOLD (A + 1761664)   /* batch norm folded into a convolution (evaluation), 9248 floats */
+#define COL (A + 1831680)    /* im2col scratch, 28224 floats */
+#define MASK (A + 1859904)   /* masked gradient tile, 12544 floats */
+#define DYT (A + 1872448)    /* transposed gradient, 2048 floats */
+#define FOLD (A + 1874496)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -526,18 +522,19 @@ static void backward_phase1(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:12: batch_norm_dx [64] -> g61 */
-  for (int i = 0; i < nc; i++)
-    for (int ch = 0; ch < 64; ch++)
-      g61[i * 64 + ch] = (g59[i * 64 + ch] - g60[128 + ch] - (v_cnn_dense1[i * 64 + ch] - g60[ch]) * g60[64 + ch]) * g60[192 + ch];
-  if (nc < CHUNK)
-    memset(g61 + nc * 64, 0, sizeof(float) * (CHUNK - nc) * 64);
   /* models/zoo/cnn_bn.net:12: dense_dx [1568] -> g64 */
   /* models/zoo/cnn_bn.net:12: dense_dw param [64, 1568] -> d_cnn_dense1_w */
   /* models/zoo/cnn_bn.net:12: bias_grad param [64] -> d_cnn_dense1_b */
   memset(d_cnn_dense1_w, 0, sizeof(float) * 100352);
   memset(d_cnn_dense1_b, 0, sizeof(float) * 64);
-  const float *dy64 = g61;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [64] of example i -> (MASK + i * 64) (folded: g61 has no buffer) */
+    for (int ch = 0; ch < 64; ch++)
+      (MASK + i * 64)[ch] = (g59[i * 64 + ch] - g60[128 + ch] - (v_cnn_dense1[i * 64 + ch] - g60[ch]) * g60[64 + ch]) * g60[192 + ch];
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 64, 0, sizeof(float) * (CHUNK - nc) * 64);
+  const float *dy64 = MASK;
   kern_dense_dx(&s->k[7], dy64, cnn_dense1_w, g64);
   kern_dense_dw(&s->k[8], dy64, t42, d_cnn_dense1_w, DYT, CHUNK, nc, 1568, 64);
   for (int i = 0; i < nc; i++)
@@ -590,22 +587,19 @@ static void backward_phase2(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:11: batch_norm_dx [32, 7, 7] -> g71 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g70[ch], k = g70[32 + ch], grad_mean = g70[64 + ch], iw = g70[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        g71[i * 1568 + ch * 49 + q] = (g69[i * 1568 + ch * 49 + q] - grad_mean - (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g71 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/cnn_bn.net:11: conv2d_dx [32, 14, 14] -> g74 */
   /* models/zoo/cnn_bn.net:11: conv2d_dw param [32, 32, 3, 3] -> d_cnn_conv3_w */
   /* models/zoo/cnn_bn.net:11: bias_grad param [32] -> d_cnn_conv3_b */
   memset(d_cnn_conv3_w, 0, sizeof(float) * 9216);
   memset(d_cnn_conv3_b, 0, sizeof(float) * 32);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g71 + i * 1568;
+    /* batch_norm_dx [1568] of example i -> MASK (folded: g71 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g70[ch], k = g70[32 + ch], grad_mean = g70[64 + ch], iw = g70[96 + ch];
+      for (int q = 0; q < 49; q++)
+        MASK[ch * 49 + q] = (g69[i * 1568 + ch * 49 + q] - grad_mean - (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dx(&s->k[9], dy, S + 100992, g74 + i * 6272, COL,
                  /* Ci H W */ 32, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
     kern_conv_dw(&s->k[10], dy, v_cnn_bn2 + i * 6272, d_cnn_conv3_w, COL,
@@ -657,22 +651,19 @@ static void backward_phase3(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:10: batch_norm_dx [32, 14, 14] -> g79 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g78[ch], k = g78[32 + ch], grad_mean = g78[64 + ch], iw = g78[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        g79[i * 6272 + ch * 196 + q] = (g77[i * 6272 + ch * 196 + q] - grad_mean - (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g79 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/cnn_bn.net:10: conv2d_dx [16, 28, 28] -> g82 */
   /* models/zoo/cnn_bn.net:10: conv2d_dw param [32, 16, 3, 3] -> d_cnn_conv2_w */
   /* models/zoo/cnn_bn.net:10: bias_grad param [32] -> d_cnn_conv2_b */
   memset(d_cnn_conv2_w, 0, sizeof(float) * 4608);
   memset(d_cnn_conv2_b, 0, sizeof(float) * 32);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g79 + i * 6272;
+    /* batch_norm_dx [6272] of example i -> MASK (folded: g79 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g78[ch], k = g78[32 + ch], grad_mean = g78[64 + ch], iw = g78[96 + ch];
+      for (int q = 0; q < 196; q++)
+        MASK[ch * 196 + q] = (g77[i * 6272 + ch * 196 + q] - grad_mean - (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dx(&s->k[11], dy, S + 110208, g82 + i * 12544, COL,
                  /* Ci H W */ 16, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_conv_dw(&s->k[12], dy, v_cnn_bn1 + i * 12544, d_cnn_conv2_w, COL,
@@ -716,21 +707,18 @@ static void backward_phase4(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:9: batch_norm_dx [16, 28, 28] -> g87 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g86[ch], k = g86[16 + ch], grad_mean = g86[32 + ch], iw = g86[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        g87[i * 12544 + ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g87 + nc * 12544, 0, sizeof(float) * (CHUNK - nc) * 12544);
   /* models/zoo/cnn_bn.net:9: conv2d_dw param [16, 1, 3, 3] -> d_cnn_conv1_w */
   /* models/zoo/cnn_bn.net:9: bias_grad param [16] -> d_cnn_conv1_b */
   memset(d_cnn_conv1_w, 0, sizeof(float) * 144);
   memset(d_cnn_conv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g87 + i * 12544;
+    /* batch_norm_dx [12544] of example i -> MASK (folded: g87 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g86[ch], k = g86[16 + ch], grad_mean = g86[32 + ch], iw = g86[48 + ch];
+      for (int q = 0; q < 784; q++)
+        MASK[ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dw(&s->k[13], dy, v_x + i * 784, d_cnn_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 16, 784, d_cnn_conv1_b);
@@ -805,7 +793,7 @@ static const GenSpec spec = {
   .loss_at = 1438528,   /* t51 */
   .arena_grads = 114816,
   .arena_threads = 1038080,
-  .arena_chunk = 1770912,
+  .arena_chunk = 1883744,
   .n_gemm = 14,
   .gemm = gemm,
   .n_transposes = 4,
