@@ -42,6 +42,10 @@ typedef struct {
   int *act, *alias, *dy, *mask, *lead, *fold;
   int *nusers;
   int *eval_bn;
+  // into    for an UPSAMPLE read only by a CONCAT: that concat, whose buffer
+  //         it writes its slot of directly (no buffer of its own, no copy);
+  //         else -1
+  int *into;
 } Fusion;
 
 // With fuse = false only the trivial facts are set (liveness, aliases of

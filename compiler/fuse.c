@@ -15,6 +15,8 @@
 //                                                   whose sums they are
 //   batch_norm_dx feeding only a layer's backward ops → computed per
 //                                example into MASK by the layer's group
+//   upsample read only by a concat                → written into its slot
+//                                                   of the concat's buffer
 //   conv2d + bn_stats + batch_norm (+ relu), in evaluation mode
 //                                                 → the conv2d's kernel with
 //                                                   folded weights and bias
@@ -256,6 +258,25 @@ static void fuse_eval_bn(const Graph *g, Fusion *f) {
   }
 }
 
+// upsample(x) read only by concat(..., upsample(x), ...): the upsample's
+// code writes its rows straight into its slot of the concat's buffer
+// (pool.c), and the concat copies only its other inputs: the U-Net's skip
+// connections copy half or a third of what they did.  The concat's buffer
+// then lives from the upsample's step (plan.c).
+static void fuse_concat_inputs(const Graph *g, Fusion *f) {
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *c = &g->nodes[i];
+    if (!f->live[i] || c->op != OP_CONCAT || f->skip[i])
+      continue;
+    for (int j = 0; j < c->nin; j++) {
+      int u = c->in[j];
+      if (g->nodes[u].op == OP_UPSAMPLE && f->live[u] && !f->skip[u] && f->nusers[u] == 1 && !is_export(g, u) &&
+          g->nodes[u].batched && c->batched)
+        f->into[u] = i;
+    }
+  }
+}
+
 static bool is_ew(const Graph *g, int n) { return op_def(g->nodes[n].op)->flags & OPF_EW; }
 
 // Whether node i, joining the group led by lead, would add or subtract a
@@ -353,8 +374,9 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
   f->fold = xcalloc(n, sizeof(int));
   f->nusers = xcalloc(n, sizeof(int));
   f->eval_bn = xcalloc(n, sizeof(int));
+  f->into = xcalloc(n, sizeof(int));
   for (int i = 0; i < n; i++)
-    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = f->fold[i] = f->eval_bn[i] = -1;
+    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = f->fold[i] = f->eval_bn[i] = f->into[i] = -1;
   mark_live(g, f);
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];
@@ -372,6 +394,7 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
     fuse_bn_grads(g, f);
     fuse_eval_bn(g, f);
     fuse_bn_dx(g, f);
+    fuse_concat_inputs(g, f);
   }
   group_backward(g, f, fuse);
   if (fuse)

@@ -12,7 +12,8 @@
 // element, so none of its buffers may share space with another; a value
 // local to an element-wise group (Fusion.local) has no buffer.  A batch
 // norm folded into its convolution for evaluation (Fusion.eval_bn) lives
-// from the convolution's step.
+// from the convolution's step; a concat whose upsampled input writes its
+// slot directly (Fusion.into), from that upsample's step.
 #include "emit_passes.h"
 #include "ops.h"
 
@@ -87,7 +88,7 @@ Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned
   int nb = 0;
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];
-    if (f->skip[i] || f->local[i] || in_grad_block[i] || p->step[i] < 0)
+    if (f->skip[i] || f->local[i] || in_grad_block[i] || p->step[i] < 0 || f->into[i] >= 0)
       continue;
     p->size[i] = shape_numel(nd->shape) * (nd->batched ? chunk : 1);
     p->first[i] = p->step[i];
@@ -95,6 +96,10 @@ Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned
     // by the convolution's step in evaluation mode.
     if (nd->op == OP_BATCH_NORM && f->eval_bn[i] >= 0)
       p->first[i] = p->step[f->eval_bn[i]];
+    // A concat's inputs written into its buffer (fuse_concat_inputs).
+    for (int j = 0; j < nd->nin; j++)
+      if (f->into[nd->in[j]] == i && p->step[nd->in[j]] < p->first[i])
+        p->first[i] = p->step[nd->in[j]];
     if (p->last[i] < p->first[i])
       p->last[i] = p->first[i];
     naive += (p->size[i] + 15) & ~15L;

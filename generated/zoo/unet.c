@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/unet.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 30097 floats (29777 trainable).
-// Memory plan: chunk arena 4139744 floats (8781824 without sharing) + 184864 scratch, per thread;
+// Memory plan: chunk arena 4089696 floats (8179712 without sharing) + 184864 scratch, per thread;
 // chunk gradient blocks 238336 floats; transposed weights 29392 floats.
-// Arena: 267728 + threads x 4324608 floats (34831.8 KiB with 2 threads).
+// Arena: 267728 + threads x 4274560 floats (34440.8 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 267728 + 8 chunks x 4324608 floats.
+// arena through the step: 267728 + 8 chunks x 4274560 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -159,55 +159,53 @@ static NetOutput outputs[1] = {
 #define v_unet_conv6 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 19..64 */
 #define t77 (A + 1480352)   /* [2, 32], steps 20..63 */
 #define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 19..62 */
-#define t80 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 22..23 */
-#define t81 (A + 1731296)   /* CHUNK x [48, 14, 14], steps 23..58 */
-#define v_unet_conv7 (A + 1530592)   /* CHUNK x [16, 14, 14], steps 24..58 */
-#define t83 (A + 1630944)   /* [2, 16], steps 25..57 */
-#define v_unet_bn7 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 24..56 */
-#define v_unet_conv8 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 27..55 */
-#define t87 (A + 1630976)   /* [2, 16], steps 28..54 */
-#define v_unet_bn8 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 27..53 */
-#define t90 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 30..31 */
-#define t91 (A + 2734816)   /* CHUNK x [24, 28, 28], steps 31..49 */
-#define v_unet_conv9 (A + 2333408)   /* CHUNK x [8, 28, 28], steps 32..49 */
-#define t93 (A + 1631008)   /* [2, 8], steps 33..48 */
-#define v_unet_bn9 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 32..47 */
-#define v_unet_conv10 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 35..46 */
-#define t97 (A + 1631024)   /* [2, 8], steps 36..45 */
-#define v_unet_bn10 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 35..44 */
-#define v_unet_conv11 (A + 1631040)   /* CHUNK x [1, 28, 28], steps 38..42 */
-#define t102 (A + 1656128)   /* CHUNK x [], steps 39..40 */
-#define g103 (A + 1656128)   /* CHUNK x [], steps 41..42 */
-#define g105 (A + 1656160)   /* CHUNK x [1, 28, 28], steps 42..43 */
-#define g106 (A + 3738336)   /* CHUNK x [8, 28, 28], steps 43..44 */
+#define t81 (A + 1530592)   /* CHUNK x [48, 14, 14], steps 22..58 */
+#define v_unet_conv7 (A + 1831648)   /* CHUNK x [16, 14, 14], steps 24..58 */
+#define t83 (A + 1932000)   /* [2, 16], steps 25..57 */
+#define v_unet_bn7 (A + 1932032)   /* CHUNK x [16, 14, 14], steps 24..56 */
+#define v_unet_conv8 (A + 2032384)   /* CHUNK x [16, 14, 14], steps 27..55 */
+#define t87 (A + 2132736)   /* [2, 16], steps 28..54 */
+#define v_unet_bn8 (A + 2132768)   /* CHUNK x [16, 14, 14], steps 27..53 */
+#define t91 (A + 2233120)   /* CHUNK x [24, 28, 28], steps 30..49 */
+#define v_unet_conv9 (A + 2835232)   /* CHUNK x [8, 28, 28], steps 32..49 */
+#define t93 (A + 3035936)   /* [2, 8], steps 33..48 */
+#define v_unet_bn9 (A + 3035952)   /* CHUNK x [8, 28, 28], steps 32..47 */
+#define v_unet_conv10 (A + 3236656)   /* CHUNK x [8, 28, 28], steps 35..46 */
+#define t97 (A + 3437360)   /* [2, 8], steps 36..45 */
+#define v_unet_bn10 (A + 3437376)   /* CHUNK x [8, 28, 28], steps 35..44 */
+#define v_unet_conv11 (A + 3638080)   /* CHUNK x [1, 28, 28], steps 38..42 */
+#define t102 (A + 3663168)   /* CHUNK x [], steps 39..40 */
+#define g103 (A + 3663168)   /* CHUNK x [], steps 41..42 */
+#define g105 (A + 3663200)   /* CHUNK x [1, 28, 28], steps 42..43 */
+#define g106 (A + 3688288)   /* CHUNK x [8, 28, 28], steps 43..44 */
 #define d_unet_conv11_w (G + 29768)   /* [1, 8, 1, 1] */
 #define d_unet_conv11_b (G + 29776)   /* [1] */
-#define g109 (A + 3939040)   /* CHUNK x [8, 28, 28], steps 44..46 */
+#define g109 (A + 3888992)   /* CHUNK x [8, 28, 28], steps 44..46 */
 #define g110 (A + 0)   /* [4, 8], steps 45..46 */
 #define d_unet_bn10_w (G + 29752)   /* [8] */
 #define d_unet_bn10_b (G + 29760)   /* [8] */
-#define g114 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 46..47 */
+#define g114 (A + 3437360)   /* CHUNK x [8, 28, 28], steps 46..47 */
 #define d_unet_conv10_w (G + 29176)   /* [8, 8, 3, 3] */
-#define g116 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 47..49 */
+#define g116 (A + 3236656)   /* CHUNK x [8, 28, 28], steps 47..49 */
 #define g117 (A + 0)   /* [4, 8], steps 48..49 */
 #define d_unet_bn9_w (G + 29160)   /* [8] */
 #define d_unet_bn9_b (G + 29168)   /* [8] */
-#define g121 (A + 3537632)   /* CHUNK x [24, 28, 28], steps 49..51 */
+#define g121 (A + 3437360)   /* CHUNK x [24, 28, 28], steps 49..51 */
 #define d_unet_conv9_w (G + 27432)   /* [8, 24, 3, 3] */
-#define g123 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 50..52 */
-#define g124 (A + 2734816)   /* CHUNK x [8, 28, 28], steps 51..76 */
-#define g125 (A + 2935520)   /* CHUNK x [16, 14, 14], steps 52..53 */
-#define g126 (A + 2333408)   /* CHUNK x [16, 14, 14], steps 53..55 */
+#define g123 (A + 2233120)   /* CHUNK x [16, 28, 28], steps 50..52 */
+#define g124 (A + 2634528)   /* CHUNK x [8, 28, 28], steps 51..76 */
+#define g125 (A + 2835232)   /* CHUNK x [16, 14, 14], steps 52..53 */
+#define g126 (A + 2233120)   /* CHUNK x [16, 14, 14], steps 53..55 */
 #define g127 (A + 0)   /* [4, 16], steps 54..55 */
 #define d_unet_bn8_w (G + 27400)   /* [16] */
 #define d_unet_bn8_b (G + 27416)   /* [16] */
-#define g131 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 55..56 */
+#define g131 (A + 2132736)   /* CHUNK x [16, 14, 14], steps 55..56 */
 #define d_unet_conv8_w (G + 25096)   /* [16, 16, 3, 3] */
-#define g133 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 56..58 */
+#define g133 (A + 2032384)   /* CHUNK x [16, 14, 14], steps 56..58 */
 #define g134 (A + 0)   /* [4, 16], steps 57..58 */
 #define d_unet_bn7_w (G + 25064)   /* [16] */
 #define d_unet_bn7_b (G + 25080)   /* [16] */
-#define g138 (A + 2233056)   /* CHUNK x [48, 14, 14], steps 58..60 */
+#define g138 (A + 2132736)   /* CHUNK x [48, 14, 14], steps 58..60 */
 #define d_unet_conv7_w (G + 18152)   /* [16, 48, 3, 3] */
 #define g140 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 59..61 */
 #define g141 (A + 1731296)   /* CHUNK x [16, 14, 14], steps 60..69 */
@@ -249,10 +247,10 @@ static NetOutput outputs[1] = {
 #define d_unet_bn1_w (G + 72)   /* [8] */
 #define d_unet_bn1_b (G + 80)   /* [8] */
 #define d_unet_conv1_w (G + 0)   /* [8, 1, 3, 3] */
-#define COL (A + 4139744)    /* im2col scratch, 169344 floats */
-#define MASK (A + 4309088)   /* masked gradient tile, 6272 floats */
-#define DYT (A + 4315360)    /* transposed gradient, 0 floats */
-#define FOLD (A + 4315360)   /* batch norm folded into a convolution (evaluation), 9248 floats */
+#define COL (A + 4089696)    /* im2col scratch, 169344 floats */
+#define MASK (A + 4259040)   /* masked gradient tile, 6272 floats */
+#define DYT (A + 4265312)    /* transposed gradient, 0 floats */
+#define FOLD (A + 4265312)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -681,10 +679,11 @@ static void forward_phase6(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:22: upsample [32, 14, 14] -> t80 */
+  /* into t81's [0, 6272) of each example: no buffer of its own */
   for (int i = 0; i < nc * 32; i++)
     for (int h = 0; h < 7; h++) {
       const float *xr = v_unet_bn6 + (i * 7 + h) * 7;
-      float *yr = t80 + (i * 7 + h) * 28;
+      float *yr = t81 + (i / 32) * 9408 + 0 + ((i % 32) * 7 + h) * 28;
       for (int w = 0; w < 7; w++)
         for (int v = 0; v < 2; v++)
           yr[w * 2 + v] = xr[w];
@@ -693,7 +692,7 @@ static void forward_phase6(const GenChunk *c) {
     }
   /* models/zoo/unet.net:22: concat [48, 14, 14] -> t81 */
   for (int i = 0; i < nc; i++) {
-    memcpy(t81 + i * 9408 + 0, t80 + i * 6272, sizeof(float) * 6272);
+    /* [0, 6272): written by t80 */
     memcpy(t81 + i * 9408 + 6272, v_unet_bn4 + i * 3136, sizeof(float) * 3136);
   }
   /* models/zoo/unet.net:22: conv2d [16, 14, 14] -> v_unet_conv7 */
@@ -829,10 +828,11 @@ static void forward_phase8(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:24: upsample [16, 28, 28] -> t90 */
+  /* into t91's [0, 12544) of each example: no buffer of its own */
   for (int i = 0; i < nc * 16; i++)
     for (int h = 0; h < 14; h++) {
       const float *xr = v_unet_bn8 + (i * 14 + h) * 14;
-      float *yr = t90 + (i * 14 + h) * 56;
+      float *yr = t91 + (i / 16) * 18816 + 0 + ((i % 16) * 14 + h) * 56;
       for (int w = 0; w < 14; w++)
         for (int v = 0; v < 2; v++)
           yr[w * 2 + v] = xr[w];
@@ -841,7 +841,7 @@ static void forward_phase8(const GenChunk *c) {
     }
   /* models/zoo/unet.net:24: concat [24, 28, 28] -> t91 */
   for (int i = 0; i < nc; i++) {
-    memcpy(t91 + i * 18816 + 0, t90 + i * 12544, sizeof(float) * 12544);
+    /* [0, 12544): written by t90 */
     memcpy(t91 + i * 18816 + 12544, v_unet_bn2 + i * 6272, sizeof(float) * 6272);
   }
   /* models/zoo/unet.net:24: conv2d [8, 28, 28] -> v_unet_conv9 */
@@ -1671,15 +1671,15 @@ static const GenPhase phases[22] = {
   {forward_phase3, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1204288, .channels = 16, .positions = 196, .rm = 29841, .rv = 29857, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
   {forward_phase4, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1379936, .channels = 32, .positions = 49, .rm = 29873, .rv = 29905, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
   {forward_phase5, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1480352, .channels = 32, .positions = 49, .rm = 29937, .rv = 29969, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase6, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1630944, .channels = 16, .positions = 196, .rm = 30001, .rv = 30017, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase7, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1630976, .channels = 16, .positions = 196, .rm = 30033, .rv = 30049, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase8, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1631008, .channels = 8, .positions = 784, .rm = 30065, .rv = 30073, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase9, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1631024, .channels = 8, .positions = 784, .rm = 30081, .rv = 30089, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase6, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1932000, .channels = 16, .positions = 196, .rm = 30001, .rv = 30017, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase7, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 2132736, .channels = 16, .positions = 196, .rm = 30033, .rv = 30049, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase8, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 3035936, .channels = 8, .positions = 784, .rm = 30065, .rv = 30073, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase9, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 3437360, .channels = 8, .positions = 784, .rm = 30081, .rv = 30089, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
   {forward_phase10, 0, {.kind = GEN_REDUCE_NONE}},
-  {backward_phase0, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 1631024, .w = 29752}},
-  {backward_phase1, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 1631008, .w = 29160}},
-  {backward_phase2, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1630976, .w = 27400}},
-  {backward_phase3, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1630944, .w = 25064}},
+  {backward_phase0, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 3437360, .w = 29752}},
+  {backward_phase1, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 3035936, .w = 29160}},
+  {backward_phase2, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 2132736, .w = 27400}},
+  {backward_phase3, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1932000, .w = 25064}},
   {backward_phase4, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 32, .positions = 49, .stats_at = 1480352, .w = 18088}},
   {backward_phase5, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 32, .positions = 49, .stats_at = 1379936, .w = 8808}},
   {backward_phase6, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1204288, .w = 4168}},
@@ -1695,7 +1695,7 @@ static const uint8_t tensor_buffer[52] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 
 // Where each export is in the chunk arena.
 static const size_t output_at[1] = {
-  1631040,   /* y: v_unet_conv11 */
+  3638080,   /* y: v_unet_conv11 */
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
@@ -1757,10 +1757,10 @@ static const GenSpec spec = {
   .outputs = outputs,
   .output_at = output_at,
   .class_output = -1,
-  .loss_at = 1656128,   /* t102 */
+  .loss_at = 3663168,   /* t102 */
   .arena_grads = 29392,
   .arena_threads = 267728,
-  .arena_chunk = 4324608,
+  .arena_chunk = 4274560,
   .n_gemm = 26,
   .gemm = gemm,
   .n_transposes = 10,
