@@ -78,12 +78,15 @@ static void interp_dropout(Interp *ip, const Node *n, float *out, const float *c
 // ---- Emitters ----
 
 // Padding examples (i >= nc) draw nothing: their streams are not set up.
+// In evaluation the mask (1 everywhere) is not written: its only forward
+// reader, the dropout, then reads x alone (x * 1 is x, bit for bit), and
+// the backward pass that reads it runs in training only.
 static void emit_dropout_mask(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
   char keep[64], scale[64];
-  out(e, "  for (int i = 0; i < nc; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = !train ? 1.0f : rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
+  out(e, "  if (train)\n    for (int i = 0; i < nc; i++)\n      for (int k = 0; k < %ld; k++)\n"
+         "        %s[i * %ld + k] = rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
       ne, e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));
 }
 
@@ -94,7 +97,7 @@ static void emit_dropout(CEmit *e, int id) {
   operand(e, b, sizeof b, n->in[1], n->batched);
   open_loops(e, id);
   store(e, id);
-  out(e, "%s * %s;\n", a, b);
+  out(e, "train ? %s * %s : %s;\n", a, b, a);
 }
 
 

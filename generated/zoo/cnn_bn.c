@@ -358,13 +358,14 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [1568] -> t41 */
-  for (int i = 0; i < nc; i++)
-    for (int k = 0; k < 1568; k++)
-      t41[i * 1568 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+  if (train)
+    for (int i = 0; i < nc; i++)
+      for (int k = 0; k < 1568; k++)
+        t41[i * 1568 + k] = rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
   /* models/zoo/cnn_bn.net:12: dropout [1568] -> t42 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
-      t42[i * 1568 + k] = v_cnn_bn3[i * 1568 + k] * t41[i * 1568 + k];
+      t42[i * 1568 + k] = train ? v_cnn_bn3[i * 1568 + k] * t41[i * 1568 + k] : v_cnn_bn3[i * 1568 + k];
   /* models/zoo/cnn_bn.net:12: dense [64] -> v_cnn_dense1 */
   kern_dense_fwd(&s->k[3], t42, S + 0, cnn_dense1_b, v_cnn_dense1, nc, 64, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:12: bn_stats param [2, 64] -> t44 */
@@ -421,13 +422,14 @@ static void forward_phase4(const GenChunk *c) {
       }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [64] -> t47 */
-  for (int i = 0; i < nc; i++)
-    for (int k = 0; k < 64; k++)
-      t47[i * 64 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+  if (train)
+    for (int i = 0; i < nc; i++)
+      for (int k = 0; k < 64; k++)
+        t47[i * 64 + k] = rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
   /* models/zoo/cnn_bn.net:12: dropout [64] -> t48 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)
-      t48[i * 64 + k] = v_cnn_bn4[i * 64 + k] * t47[i * 64 + k];
+      t48[i * 64 + k] = train ? v_cnn_bn4[i * 64 + k] * t47[i * 64 + k] : v_cnn_bn4[i * 64 + k];
   /* models/zoo/cnn_bn.net:13: dense [10] -> v_cnn_dense2 */
   kern_dense_fwd(&s->k[4], t48, S + 100352, cnn_dense2_b, v_cnn_dense2, nc, 10, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:13: log_softmax [10] -> t50 */
