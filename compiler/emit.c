@@ -588,7 +588,8 @@ static bool uses_base(const CEmit *e, const char *body, char base) {
   char b[2] = {base, 0};
   if (uses_ident(body, b))
     return true;
-  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT") || uses_ident(body, "FOLD")))
+  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT") ||
+                      uses_ident(body, "FOLD")))
     return true;
   for (int i = 0; i < e->g->nnodes; i++)
     if (buffer_base(e, i) == base && uses_ident(body, e->name[i]))
