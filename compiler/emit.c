@@ -270,6 +270,15 @@ static void emit_backward_group(CEmit *e, int lead) {
       out(e, "  const float *dy%d = kern_mask(%s, %s, nc * %ld, MASK);\n", lead,
           root_name(e, dy), root_name(e, mask), dyn);
       if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
+    } else if (nd(e, dy)->op == OP_BATCH_NORM_DX && f->skip[dy]) {
+      // Folded (fuse_bn_dx): the chunk's examples into MASK, the padding 0.
+      out(e, "  for (int i = 0; i < nc; i++) {\n");
+      char dst[64];
+      snprintf(dst, sizeof dst, "(MASK + i * %ld)", dyn);
+      bn_dx_example(e, dy, dst, 4);
+      out(e, "  }\n  if (nc < CHUNK)\n    memset(MASK + nc * %ld, 0, sizeof(float) * (CHUNK - nc) * %ld);\n", dyn, dyn);
+      out(e, "  const float *dy%d = MASK;\n", lead);
+      if (dyn * e->chunk > e->maskbuf) e->maskbuf = dyn * e->chunk;
     } else {
       out(e, "  const float *dy%d = %s;\n", lead, root_name(e, dy));
     }
@@ -285,6 +294,10 @@ static void emit_backward_group(CEmit *e, int lead) {
   } else if (mask >= 0) {
     out(e, "    const float *dy = kern_mask(%s + i * %ld, %s + i * %ld, %ld, MASK);\n",
         root_name(e, dy), dyn, root_name(e, mask), dyn, dyn);
+    if (dyn > e->maskbuf) e->maskbuf = dyn;
+  } else if (nd(e, dy)->op == OP_BATCH_NORM_DX && f->skip[dy]) {
+    bn_dx_example(e, dy, "MASK", 4);   // folded (fuse_bn_dx)
+    out(e, "    const float *dy = MASK;\n");
     if (dyn > e->maskbuf) e->maskbuf = dyn;
   } else {
     out(e, "    const float *dy = %s + i * %ld;\n", root_name(e, dy), dyn);
@@ -494,7 +507,8 @@ static char buffer_base(const CEmit *e, int id) {
 static long col_at(const CEmit *e) { return e->p->arena; }
 static long mask_at(const CEmit *e) { return col_at(e) + ((e->col + 15) & ~15L); }
 static long dyt_at(const CEmit *e) { return mask_at(e) + ((e->maskbuf + 15) & ~15L); }
-static long chunk_arena(const CEmit *e) { return dyt_at(e) + ((e->dyt + 15) & ~15L); }
+static long fold_at(const CEmit *e) { return dyt_at(e) + ((e->dyt + 15) & ~15L); }
+static long chunk_arena(const CEmit *e) { return fold_at(e) + ((e->fold + 15) & ~15L); }
 static long grad_blocks(const CEmit *e) { return ((e->n_trainable + 15) & ~15L) * e->nchunk; }
 
 static void emit_buffers(CEmit *e) {
@@ -519,7 +533,11 @@ static void emit_buffers(CEmit *e) {
   }
   out(e, "#define COL (A + %ld)    /* im2col scratch, %ld floats */\n", col_at(e), e->col);
   out(e, "#define MASK (A + %ld)   /* masked gradient tile, %ld floats */\n", mask_at(e), e->maskbuf);
-  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n\n", dyt_at(e), e->dyt);
+  out(e, "#define DYT (A + %ld)    /* transposed gradient, %ld floats */\n", dyt_at(e), e->dyt);
+  if (e->fold > 0)
+    out(e, "#define FOLD (A + %ld)   /* batch norm folded into a convolution (evaluation), %ld floats */\n",
+        fold_at(e), e->fold);
+  out(e, "\n");
 }
 
 static bool ident_char(char c) {
@@ -570,7 +588,8 @@ static bool uses_base(const CEmit *e, const char *body, char base) {
   char b[2] = {base, 0};
   if (uses_ident(body, b))
     return true;
-  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT")))
+  if (base == 'A' && (uses_ident(body, "COL") || uses_ident(body, "MASK") || uses_ident(body, "DYT") ||
+                      uses_ident(body, "FOLD")))
     return true;
   for (int i = 0; i < e->g->nnodes; i++)
     if (buffer_base(e, i) == base && uses_ident(body, e->name[i]))

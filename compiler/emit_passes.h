@@ -32,11 +32,20 @@
 //  fold    for SIGMOID_GRAD / LOG_SOFTMAX_GRAD: the MSE_GRAD / NLL_GRAD
 //          input whose code it computes too, else -1.  Being skipped is not
 //          enough to tell: a reshape between the two is skipped as well
+//  eval_bn for CONV2D: the BATCH_NORM whose evaluation-mode affine map (and
+//          epilogue activation) its kernel applies through folded weights
+//          when !train; for that BATCH_NORM and its BN_STATS: the CONV2D
+//          (their code then runs in training only); else -1
 typedef struct {
   int n;
   bool *live, *skip, *local;
   int *act, *alias, *dy, *mask, *lead, *fold;
   int *nusers;
+  int *eval_bn;
+  // into    for an UPSAMPLE read only by a CONCAT: that concat, whose buffer
+  //         it writes its slot of directly (no buffer of its own, no copy);
+  //         else -1
+  int *into;
 } Fusion;
 
 // With fuse = false only the trivial facts are set (liveness, aliases of

@@ -31,6 +31,8 @@ struct CEmit {
   long *wt;                  // per param: offset of its transpose in S, or -1
   long shared;               // floats of S (transposed weights)
   long col, maskbuf, dyt;    // scratch sizes (floats) in the chunk arena
+  long fold;                 // scratch FOLD: a convolution's weights and bias with a batch
+                             // norm folded in (evaluation mode, Fusion.eval_bn); 0: none
   GemmDesc *gemm;            // the distinct GEMM shapes, dispatched once at init
   int ngemm;
   // While a layer's backward group is emitted (emit_backward_group): the
@@ -84,6 +86,11 @@ void layer_act_alpha(CEmit *e, int id);
 // A layer's weight read transposed must be a parameter (its transpose is
 // made once per step).
 void need_param(const CEmit *e, const Node *n, int id);
+// batch_norm_dx node id's value for example i (the loop variable of the
+// code around) into dst, [C][P] floats: a layer's backward group reads it
+// as its dy when fuse.c folded the batch norm's input gradient into the
+// group (ops/modes.c).  Lines indented by ind spaces.
+void bn_dx_example(CEmit *e, int id, const char *dst, int ind);
 // Whether layer op id runs its chunk's images in one GEMM (ops/conv.c);
 // its backward group then runs per chunk, as a dense layer's.
 bool conv_chunked(const CEmit *e, int id);

@@ -13,6 +13,13 @@
 //   batch_norm_dw, batch_norm_db into their parameter's gradient block
 //                                                 → bn_grad_stats's pass,
 //                                                   whose sums they are
+//   batch_norm_dx feeding only a layer's backward ops → computed per
+//                                example into MASK by the layer's group
+//   upsample read only by a concat                → written into its slot
+//                                                   of the concat's buffer
+//   conv2d + bn_stats + batch_norm (+ relu), in evaluation mode
+//                                                 → the conv2d's kernel with
+//                                                   folded weights and bias
 //
 // The pass does not rewrite the graph: it annotates it, so the IR printed
 // by `netc --print-grad` is still the graph the emitter works from.
@@ -21,6 +28,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
+#include "../runtime/xsmm/kernels_act.h"
 
 static bool is_layer_backward(const Graph *g, int n) { return op_def(g->nodes[n].op)->flags & OPF_LAYER_BWD; }
 
@@ -97,6 +105,28 @@ static void fuse_relu_masks(const Graph *g, Fusion *f) {
         f->dy[u] = rg->in[0];
         f->mask[u] = rg->in[1];
       }
+  }
+}
+
+// batch_norm_dx(dy, x, gstats) whose every user is a layer's backward op
+// reading it as dy (the convolution or dense layer before a batch norm):
+// not materialised.  The layer's backward group computes each example's
+// value into the scratch MASK right before its GEMMs read it (emit.c,
+// modes.c: bn_dx_example), so it is written and read in cache instead of
+// through a chunk-sized buffer after the phase barrier; the same
+// expression per element, so the same numbers.
+static void fuse_bn_dx(const Graph *g, Fusion *f) {
+  for (int i = 0; i < g->nnodes; i++) {
+    if (!f->live[i] || g->nodes[i].op != OP_BATCH_NORM_DX || is_export(g, i))
+      continue;
+    bool ok = true;
+    for (int u = i + 1; u < g->nnodes && ok; u++)
+      if (f->live[u])
+        for (int j = 0; j < g->nodes[u].nin; j++)
+          if (g->nodes[u].in[j] == i && (j != 0 || !is_layer_backward(g, u)))
+            ok = false;
+    if (ok)
+      f->skip[i] = true;
   }
 }
 
@@ -184,6 +214,65 @@ static void fuse_bn_grads(const Graph *g, Fusion *f) {
       int j = bn_param_grad(g, i, bias);
       if (j >= 0 && f->live[j] && !is_export(g, j))
         f->skip[j] = true;
+    }
+  }
+}
+
+// Whether forward node v is read, among the live forward nodes, only by
+// the nodes a and b.
+static bool forward_readers_only(const Graph *g, const Fusion *f, int v, int a, int b) {
+  for (int u = v + 1; u < g->nforward; u++)
+    if (f->live[u] && u != a && u != b)
+      for (int j = 0; j < g->nodes[u].nin; j++)
+        if (g->nodes[u].in[j] == v)
+          return false;
+  return true;
+}
+
+// y = batch_norm(conv2d(x, w, b), bn_stats(conv, rm, rv), bw, bb) (+ relu)
+// in evaluation mode is an affine map per output channel of the
+// convolution: y = conv(x, w·alpha) + (b·alpha + beta), alpha = bw /
+// sqrt(rv + eps), beta = bb - rm·alpha, then the activation.  The
+// convolution's kernel then computes y directly (conv.c: the weights
+// folded once per chunk, the activation as its epilogue's), and the
+// statistics' and the normalisation's passes run in training only.  The
+// rounding differs from normalising the convolution's output (a product
+// of w·alpha instead of one with alpha after the sum): a few ulps.  Only
+// when the convolution and the statistics feed nothing else in the forward
+// pass (the backward pass reads them, but evaluation runs none), and
+// without an activation that the kernels' epilogue does not compute as
+// the batch norm's code does (relu only).
+static void fuse_eval_bn(const Graph *g, Fusion *f) {
+  for (int i = 0; i < g->nforward; i++) {
+    const Node *b = &g->nodes[i];
+    if (!f->live[i] || b->op != OP_BATCH_NORM || (f->act[i] && f->act[i] != KERN_ACT_RELU))
+      continue;
+    int c = b->in[0], s = b->in[1];
+    const Node *st = &g->nodes[s];
+    if (g->nodes[c].op != OP_CONV2D || st->op != OP_BN_STATS || st->in[0] != c || f->act[c] || f->eval_bn[c] >= 0 ||
+        is_export(g, c) || is_export(g, s) || !forward_readers_only(g, f, c, s, i) ||
+        !forward_readers_only(g, f, s, i, i))
+      continue;
+    f->eval_bn[c] = i;
+    f->eval_bn[i] = f->eval_bn[s] = c;
+  }
+}
+
+// upsample(x) read only by concat(..., upsample(x), ...): the upsample's
+// code writes its rows straight into its slot of the concat's buffer
+// (pool.c), and the concat copies only its other inputs: the U-Net's skip
+// connections copy half or a third of what they did.  The concat's buffer
+// then lives from the upsample's step (plan.c).
+static void fuse_concat_inputs(const Graph *g, Fusion *f) {
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *c = &g->nodes[i];
+    if (!f->live[i] || c->op != OP_CONCAT || f->skip[i])
+      continue;
+    for (int j = 0; j < c->nin; j++) {
+      int u = c->in[j];
+      if (g->nodes[u].op == OP_UPSAMPLE && f->live[u] && !f->skip[u] && f->nusers[u] == 1 && !is_export(g, u) &&
+          g->nodes[u].batched && c->batched)
+        f->into[u] = i;
     }
   }
 }
@@ -284,8 +373,10 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
   f->lead = xcalloc(n, sizeof(int));
   f->fold = xcalloc(n, sizeof(int));
   f->nusers = xcalloc(n, sizeof(int));
+  f->eval_bn = xcalloc(n, sizeof(int));
+  f->into = xcalloc(n, sizeof(int));
   for (int i = 0; i < n; i++)
-    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = f->fold[i] = -1;
+    f->alias[i] = f->dy[i] = f->mask[i] = f->lead[i] = f->fold[i] = f->eval_bn[i] = f->into[i] = -1;
   mark_live(g, f);
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];
@@ -301,6 +392,9 @@ Fusion *fuse_graph(const Graph *g, bool fuse) {
     fuse_relu_masks(g, f);
     fuse_loss_grads(g, f);
     fuse_bn_grads(g, f);
+    fuse_eval_bn(g, f);
+    fuse_bn_dx(g, f);
+    fuse_concat_inputs(g, f);
   }
   group_backward(g, f, fuse);
   if (fuse)

@@ -10,7 +10,10 @@
 // group (a layer's backward ops, a run of element-wise ops in one loop) is
 // one step: its loop interleaves its ops' reads and writes element by
 // element, so none of its buffers may share space with another; a value
-// local to an element-wise group (Fusion.local) has no buffer.
+// local to an element-wise group (Fusion.local) has no buffer.  A batch
+// norm folded into its convolution for evaluation (Fusion.eval_bn) lives
+// from the convolution's step; a concat whose upsampled input writes its
+// slot directly (Fusion.into), from that upsample's step.
 #include "emit_passes.h"
 #include "ops.h"
 
@@ -27,6 +30,9 @@ static void mark_reads(const Graph *g, const Fusion *f, Plan *p, int i, int step
   const Node *n = &g->nodes[i];
   if (op_def(n->op)->flags & OPF_LAYER_BWD) {
     use(f, p, f->dy[i], step);
+    if (g->nodes[f->dy[i]].op == OP_BATCH_NORM_DX && f->skip[f->dy[i]])   // folded (fuse_bn_dx): computed here
+      for (int k = 0; k < g->nodes[f->dy[i]].nin; k++)
+        use(f, p, g->nodes[f->dy[i]].in[k], step);
     if (f->mask[i] >= 0)
       use(f, p, f->mask[i], step);
     if (n->nin > 1)
@@ -82,10 +88,18 @@ Plan *plan_memory(const Graph *g, const Fusion *f, int chunk, const bool *pinned
   int nb = 0;
   for (int i = 0; i < n; i++) {
     const Node *nd = &g->nodes[i];
-    if (f->skip[i] || f->local[i] || in_grad_block[i] || p->step[i] < 0)
+    if (f->skip[i] || f->local[i] || in_grad_block[i] || p->step[i] < 0 || f->into[i] >= 0)
       continue;
     p->size[i] = shape_numel(nd->shape) * (nd->batched ? chunk : 1);
     p->first[i] = p->step[i];
+    // A batch norm folded into its convolution (fuse_eval_bn) is written
+    // by the convolution's step in evaluation mode.
+    if (nd->op == OP_BATCH_NORM && f->eval_bn[i] >= 0)
+      p->first[i] = p->step[f->eval_bn[i]];
+    // A concat's inputs written into its buffer (fuse_concat_inputs).
+    for (int j = 0; j < nd->nin; j++)
+      if (f->into[nd->in[j]] == i && p->step[nd->in[j]] < p->first[i])
+        p->first[i] = p->step[nd->in[j]];
     if (p->last[i] < p->first[i])
       p->last[i] = p->first[i];
     naive += (p->size[i] + 15) & ~15L;

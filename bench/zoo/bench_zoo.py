@@ -14,8 +14,16 @@ op of the training step, forward and gradients, counted from `netc
 dump-grad`: 2 per multiply-add) and the fraction of the FMA peak that
 bench-peak measures at the same clock and thread count.
 
+With --what infer, the evaluation-mode forward pass instead (the
+generated NetModel.forward: loss and exports; PyTorch's loss in eval()
+under no_grad); with --before DIR, a second set of bench-zoo-MODEL
+binaries (built from another commit's generated code) runs next to the
+first, in the same run, for before/after tables; --cpu-only skips the
+wall-clock rows.
+
     cmake --build build --target bench-zoo-lenet5
-    /usr/bin/python3 bench/zoo/bench_zoo.py [--build build] [--runs 5] [MODEL...]
+    /usr/bin/python3 bench/zoo/bench_zoo.py [--build build] [--runs 5] [--what train|infer]
+                                            [--before DIR] [--cpu-only] [MODEL...]
 """
 import argparse
 import json
@@ -52,7 +60,7 @@ def cpu_model():
     return "unknown CPU"
 
 
-def torch_rate(cls, threads, runs, steps, batch, clock):
+def torch_rate(cls, threads, runs, steps, batch, clock, what="train"):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     model = cls()
@@ -66,6 +74,15 @@ def torch_rate(cls, threads, runs, steps, batch, clock):
             model.loss(x, labels, None).backward()
             opt.step()
 
+    if what == "infer":            # after the warm-up's training steps, as bench_zoo.c
+        train(2)
+        model.eval()
+
+        def train(n):  # noqa: F811  (the timed work: the evaluation forward)
+            with torch.no_grad():
+                for _ in range(n):
+                    model.loss(x, labels, None)
+
     train(2)
     tick = time.process_time if clock == "cpu" else time.perf_counter
     rates = []
@@ -76,9 +93,9 @@ def torch_rate(cls, threads, runs, steps, batch, clock):
     return statistics.median(rates), min(rates), max(rates)
 
 
-def gen_rate(build, name, threads, runs, steps, clock, env):
-    out = subprocess.run([os.path.join(build, "bin", f"bench-zoo-{name}"), "--threads", str(threads),
-                          "--runs", str(runs), "--steps", str(steps), "--clock", clock],
+def gen_rate(bindir, name, threads, runs, steps, clock, env, what="train"):
+    out = subprocess.run([os.path.join(bindir, f"bench-zoo-{name}"), "--threads", str(threads),
+                          "--runs", str(runs), "--steps", str(steps), "--clock", clock, "--what", what],
                          check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.splitlines()[-1])["images_per_second"]
 
@@ -119,6 +136,30 @@ def graph_costs(build, name):
     return params, flops
 
 
+def infer_flops(build, name):
+    """FLOPs per image of the forward products alone (conv2d, deconv2d, dense)."""
+    netc = os.path.join(build, "bin", "netc")
+    path = os.path.join("models", "zoo", f"{name}.net")
+    dump = subprocess.run([netc, "dump-ir", path], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    shapes, flops = {}, 0
+    for line in dump.splitlines():
+        m = re.match(r"%(\d+) = (\w+)\(([^)]*)\)[^:]*: (?:param )?\[([\d, ]*)\]", line)
+        if not m:
+            continue
+        shape = [int(d) for d in m.group(4).split(",") if d.strip()]
+        shapes[int(m.group(1))] = shape
+        op, ins = m.group(2), [int(x.strip()[1:]) for x in m.group(3).split(",") if x.strip()]
+        if op == "conv2d":
+            w = shapes[ins[1]]
+            flops += 2 * math.prod(shape) * math.prod(w) // w[0]
+        elif op == "deconv2d":
+            w = shapes[ins[1]]
+            flops += 2 * math.prod(shapes[ins[0]]) * math.prod(w) // w[0]
+        elif op == "dense":
+            flops += 2 * math.prod(shapes[ins[1]])
+    return flops
+
+
 def peaks(build):
     """The FMA peak in GFLOP/s by (clock, threads): the best ISA's."""
     exe = os.path.join(build, "bin", "bench-peak")
@@ -139,6 +180,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20, help="steps per run (fewer for the models in STEPS)")
+    ap.add_argument("--what", choices=("train", "infer"), default="train")
+    ap.add_argument("--before", help="a folder of bench-zoo-MODEL binaries to run side by side")
+    ap.add_argument("--cpu-only", action="store_true", help="only the CPU-time rows (1 thread)")
     ap.add_argument("models", nargs="*", default=sorted(ZOO))
     a = ap.parse_args()
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
@@ -146,26 +190,35 @@ def main():
     peak = peaks(a.build)
     print("FMA peak, GFLOP/s: " + ", ".join(f"{c} {t} thread{'s' if t > 1 else ''} {g:.1f}"
                                              for (c, t), g in sorted(peak.items())))
-    print(f"torch {torch.__version__}; batch 256, training images/s, median of {a.runs} runs")
+    kind = "training" if a.what == "train" else "inference (evaluation forward)"
+    print(f"torch {torch.__version__}; batch 256, {kind} images/s, median of {a.runs} runs")
     print(f"{'model':<10} {'clock':<5} {'threads':>7} {'generated':>10} {'pytorch':>10} {'ratio':>6}"
-          f" {'GFLOP/s':>8} {'of peak':>8}")
+          f" {'GFLOP/s':>8} {'of peak':>8}" + (f" {'before':>10} {'gain':>6}" if a.before else ""))
     for name in a.models:
         params, flops = graph_costs(a.build, name)
-        print(f"{name}: {params} parameters, {flops / 1e6:.2f} MFLOP per training image")
+        if a.what == "infer":
+            flops = infer_flops(a.build, name)
+        print(f"{name}: {params} parameters, {flops / 1e6:.2f} MFLOP per {'training' if a.what == 'train' else 'inference'} image")
         steps = min(a.steps, STEPS.get(name, a.steps))
         best = {"generated": (0, 0), "pytorch": (0, 0)}
-        for clock, threads in (("wall", 1), ("wall", 2), ("cpu", 1)):
-            gen = gen_rate(a.build, name, threads, a.runs, steps, clock, env)
-            pt, _, _ = torch_rate(ZOO[name], threads, a.runs, steps, 256, clock)
+        if a.what == "infer":
+            steps *= 4
+        rows = (("cpu", 1),) if a.cpu_only else (("wall", 1), ("wall", 2), ("cpu", 1))
+        for clock, threads in rows:
+            bindir = os.path.join(a.build, "bin")
+            gen = gen_rate(bindir, name, threads, a.runs, steps, clock, env, a.what)
+            old = gen_rate(a.before, name, threads, a.runs, steps, clock, env, a.what) if a.before else None
+            pt, _, _ = torch_rate(ZOO[name], threads, a.runs, steps, 256, clock, a.what)
             gf = gen * flops / 1e9
             frac = gf / peak[(clock, threads)] if (clock, threads) in peak else float("nan")
             print(f"{name:<10} {clock:<5} {threads:>7} {gen:>10.0f} {pt:>10.0f} {gen / pt:>6.2f}"
-                  f" {gf:>8.1f} {100 * frac:>7.1f}%")
+                  f" {gf:>8.1f} {100 * frac:>7.1f}%" + (f" {old:>10.0f} {gen / old:>6.2f}" if old else ""))
             if clock == "wall":
                 best["generated"] = max(best["generated"], (gen, threads))
                 best["pytorch"] = max(best["pytorch"], (pt, threads))
-        (g, gt), (p, pt_) = best["generated"], best["pytorch"]
-        print(f"{name:<10} best  {gt:>3} {pt_:>3} {g:>10.0f} {p:>10.0f} {g / p:>6.2f}")
+        if not a.cpu_only:
+            (g, gt), (p, pt_) = best["generated"], best["pytorch"]
+            print(f"{name:<10} best  {gt:>3} {pt_:>3} {g:>10.0f} {p:>10.0f} {g / p:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -546,7 +546,53 @@ static void need_col(CEmit *e, long floats) {
   if (floats > e->col) e->col = floats;
 }
 
-static void emit_conv_general(CEmit *e, int id) {
+// The weights, bias, output and activation a convolution's forward kernel
+// takes: its own; or, when a batch norm is folded in for evaluation
+// (fuse.c, Fusion.eval_bn), chosen by train at run time: in evaluation
+// FOLD's weights w·alpha and bias b·alpha + beta (written first, once per
+// chunk: Co·K products), the batch norm's output buffer and its
+// activation.  alpha and beta are the batch norm's evaluation-mode values
+// (modes.c: emit_bn_stats, emit_batch_norm), computed as there.
+typedef struct {
+  char w[160], b[160], y[192], act[96];
+} ConvArgs;
+
+static ConvArgs conv_args(CEmit *e, int id) {
+  const Node *n = nd(e, id);
+  ConvArgs a;
+  snprintf(a.w, sizeof a.w, "%s", root_name(e, n->in[1]));
+  snprintf(a.b, sizeof a.b, "%s", bias_name(e, n));
+  snprintf(a.y, sizeof a.y, "%s", e->name[id]);
+  snprintf(a.act, sizeof a.act, "%s", layer_act(e, id));
+  int bn = e->f->eval_bn[id];
+  if (bn < 0)
+    return a;
+  const Node *b = nd(e, bn), *st = nd(e, b->in[1]);
+  int Co = n->shape.dim[0];
+  long K = numel(e, n->in[1]) / Co;
+  if (Co * K + Co > e->fold)
+    e->fold = Co * K + Co;
+  char eps[64];
+  out(e, "  /* evaluation: + batch_norm%s -> %s, folded into the weights and bias */\n",
+      e->f->act[bn] ? " + relu" : "", e->name[bn]);
+  out(e, "  if (!train)\n    for (int o = 0; o < %d; o++) {\n", Co);
+  out(e, "      const float alpha = (float)(1.0 / sqrt((double)%s[o] + (double)%s)) * %s[o];\n",
+      e->name[st->in[2]], flit(eps, sizeof eps, st->attr.eps), e->name[b->in[2]]);
+  out(e, "      const float beta = %s[o] - %s[o] * alpha;\n", e->name[b->in[3]], e->name[st->in[1]]);
+  out(e, "      for (int j = 0; j < %ld; j++)\n        FOLD[o * %ld + j] = %s[o * %ld + j] * alpha;\n", K, K, a.w, K);
+  if (n->nin == 3)
+    out(e, "      FOLD[%ld + o] = %s[o] * alpha + beta;\n    }\n", Co * K, a.b);
+  else
+    out(e, "      FOLD[%ld + o] = beta;\n    }\n", Co * K);
+  snprintf(a.w, sizeof a.w, "train ? %s : FOLD", root_name(e, n->in[1]));
+  snprintf(a.b, sizeof a.b, "train ? %s : FOLD + %ld", bias_name(e, n), Co * K);
+  snprintf(a.y, sizeof a.y, "(train ? %s : %s)", e->name[id], e->name[bn]);
+  snprintf(a.act, sizeof a.act, "train ? %s : ", layer_act(e, id));
+  snprintf(a.act + strlen(a.act), sizeof a.act - strlen(a.act), "%s", act_name(e->f->act[bn]));
+  return a;
+}
+
+static void emit_conv_general(CEmit *e, int id, const ConvArgs *a) {
   const Node *n = nd(e, id);
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
   ConvAttr c = conv_attr(&n->attr);
@@ -557,9 +603,9 @@ static void emit_conv_general(CEmit *e, int id) {
   out(e, "  for (int i = 0; i < nc; i++)\n"
          "    kern_convg_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                   %s + i * %d, COL, /* Co */ %d,\n",
-      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id], Co * P, Co);
+      gi, root_name(e, n->in[0]), Ci * H * W, a->w, a->b, a->y, Co * P, Co);
   emit_geom(e, 19, Ci, H, W, &c, Ho, Wo);
-  out(e, ", %s);\n", layer_act(e, id));
+  out(e, ", %s);\n", a->act);
   layer_act_alpha(e, id);
 }
 
@@ -772,8 +818,9 @@ bool conv_chunked(const CEmit *e, int id) {
 
 static void emit_conv(CEmit *e, int id) {
   const Node *n = nd(e, id);
+  ConvArgs a = conv_args(e, id);
   if (!conv_plain(n)) {
-    emit_conv_general(e, id);
+    emit_conv_general(e, id, &a);
     return;
   }
   const Shape xs = nd(e, n->in[0])->shape, ys = n->shape;
@@ -793,8 +840,8 @@ static void emit_conv(CEmit *e, int id) {
     out(e, "  kern_conv_fwd_chunk(&s->k[%d], %s, %s, %s,\n"
            "                      %s, COL, CHUNK,\n"
            "                      /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
-        gi, root_name(e, n->in[0]), root_name(e, n->in[1]), bias_name(e, n), e->name[id],
-        Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, layer_act(e, id));
+        gi, root_name(e, n->in[0]), a.w, a.b, a.y,
+        Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, a.act);
     layer_act_alpha(e, id);
     return;
   }
@@ -804,8 +851,8 @@ static void emit_conv(CEmit *e, int id) {
          "    kern_conv_fwd(&s->k[%d], %s + i * %d, %s, %s,\n"
          "                  %s + i * %d, COL,\n"
          "                  /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
-      gi, root_name(e, n->in[0]), Ci * H * W, root_name(e, n->in[1]), bias_name(e, n), e->name[id],
-      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, layer_act(e, id));
+      gi, root_name(e, n->in[0]), Ci * H * W, a.w, a.b, a.y,
+      Co * P, Ci, H, W, Co, k, n->attr.stride, n->attr.pad, Ho, Wo, a.act);
   layer_act_alpha(e, id);
 }
 

@@ -78,12 +78,15 @@ static void interp_dropout(Interp *ip, const Node *n, float *out, const float *c
 // ---- Emitters ----
 
 // Padding examples (i >= nc) draw nothing: their streams are not set up.
+// In evaluation the mask (1 everywhere) is not written: its only forward
+// reader, the dropout, then reads x alone (x * 1 is x, bit for bit), and
+// the backward pass that reads it runs in training only.
 static void emit_dropout_mask(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
   char keep[64], scale[64];
-  out(e, "  for (int i = 0; i < nc; i++)\n    for (int k = 0; k < %ld; k++)\n"
-         "      %s[i * %ld + k] = !train ? 1.0f : rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
+  out(e, "  if (train)\n    for (int i = 0; i < nc; i++)\n      for (int k = 0; k < %ld; k++)\n"
+         "        %s[i * %ld + k] = rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
       ne, e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));
 }
 
@@ -94,7 +97,7 @@ static void emit_dropout(CEmit *e, int id) {
   operand(e, b, sizeof b, n->in[1], n->batched);
   open_loops(e, id);
   store(e, id);
-  out(e, "%s * %s;\n", a, b);
+  out(e, "train ? %s * %s : %s;\n", a, b, a);
 }
 
 
@@ -449,9 +452,13 @@ static void emit_bn_stats(CEmit *e, int id) {
   char eps[64], center[256], finish[512];
   const char *x = root_name(e, n->in[0]);
   const char *s = e->name[id], *rm = e->name[n->in[1]], *rv = e->name[n->in[2]];
-  out(e, "  if (!train) {\n    for (int ch = 0; ch < %d; ch++) {\n", C);
-  out(e, "      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n    }\n"
-         "  } else {\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
+  if (e->f->eval_bn[id] >= 0) {   // evaluation: folded into the convolution (conv.c, conv_args)
+    out(e, "  if (train) {\n");
+  } else {
+    out(e, "  if (!train) {\n    for (int ch = 0; ch < %d; ch++) {\n", C);
+    out(e, "      %s[ch] = %s[ch];\n      %s[%d + ch] = (float)(1.0 / sqrt((double)%s[ch] + (double)%s));\n    }\n"
+           "  } else {\n", s, rm, s, C, rv, flit(eps, sizeof eps, n->attr.eps));
+  }
   snprintf(center, sizeof center, "%s[ch * %d]", x, P);
   snprintf(finish, sizeof finish,
            "      const double cnt = (double)nc * %d, m2 = sumb - suma * (suma / cnt);\n"
@@ -470,6 +477,8 @@ static void emit_batch_norm(CEmit *e, int id) {
   bn_at(x, sizeof x, e, n->in[0], m, P);
   snprintf(y, sizeof y, P == 1 ? "%s[i * %ld + ch]" : "%s[i * %ld + ch * %d + q]", e->name[id], m, P);
   const char *st = root_name(e, n->in[1]);
+  if (e->f->eval_bn[id] >= 0)
+    out(e, "  if (train)   /* evaluation: the convolution's folded kernel wrote %s */\n", e->name[id]);
   out(e, "  for (int ch = 0; ch < %d; ch++) {\n", C);
   out(e, "    const float alpha = %s[%d + ch] * %s[ch];\n", st, C, e->name[n->in[2]]);
   out(e, "    const float beta = %s[ch] - %s[ch] * alpha;\n", e->name[n->in[3]], st);
@@ -542,6 +551,28 @@ static void emit_batch_norm_dx(CEmit *e, int id) {
     out(e, "        %s = (%s - grad_mean - (%s - mean) * k) * iw;\n  }\n", dx, dy, x);
   }
   out(e, "  if (nc < CHUNK)\n    memset(%s + nc * %ld, 0, sizeof(float) * (CHUNK - nc) * %ld);\n", e->name[id], m, m);
+}
+
+void bn_dx_example(CEmit *e, int id, const char *dst, int ind) {
+  const Node *n = nd(e, id);
+  int C = bn_channels(n->shape), P = bn_positions(n->shape);
+  long m = (long)shape_numel(n->shape);
+  char dy[256], x[256];
+  bn_at(dy, sizeof dy, e, n->in[0], m, P);
+  bn_at(x, sizeof x, e, n->in[1], m, P);
+  const char *gs = root_name(e, n->in[2]);
+  out(e, "%*s/* batch_norm_dx [%ld] of example i -> %s (folded: %s has no buffer) */\n", ind, "", m, dst, e->name[id]);
+  if (P == 1) {
+    out(e, "%*sfor (int ch = 0; ch < %d; ch++)\n", ind, "", C);
+    out(e, "%*s  %s[ch] = (%s - %s[%d + ch] - (%s - %s[ch]) * %s[%d + ch]) * %s[%d + ch];\n", ind, "", dst, dy, gs,
+        2 * C, x, gs, gs, C, gs, 3 * C);
+    return;
+  }
+  out(e, "%*sfor (int ch = 0; ch < %d; ch++) {\n", ind, "", C);
+  out(e, "%*s  const float mean = %s[ch], k = %s[%d + ch], grad_mean = %s[%d + ch], iw = %s[%d + ch];\n", ind, "", gs,
+      gs, C, gs, 2 * C, gs, 3 * C);
+  out(e, "%*s  for (int q = 0; q < %d; q++)\n", ind, "", P);
+  out(e, "%*s    %s[ch * %d + q] = (%s - grad_mean - (%s - mean) * k) * iw;\n%*s}\n", ind, "", dst, P, dy, x, ind, "");
 }
 
 // The chunk's part of dw (sum dy (x - mean) invstd) or db (sum dy), when

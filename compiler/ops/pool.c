@@ -753,15 +753,31 @@ static void emit_global_avg_pool_grad(CEmit *e, int id) {
   out(e, "    for (int k = 0; k < %ld; k++)\n      %s[i * %ld + k] = g;\n  }\n", hw, e->name[id], hw);
 }
 
+// Where input id starts in an example of concat c (floats).
+static long concat_offset(const CEmit *e, int c, int id) {
+  long off = 0;
+  for (int j = 0; j < nd(e, c)->nin && nd(e, c)->in[j] != id; j++)
+    off += numel(e, nd(e, c)->in[j]);
+  return off;
+}
+
 // Per input row: its s copies along the row (an interleaved store the
 // compiler vectorises), then the first output row copied s - 1 times.
 static void emit_upsample(CEmit *e, int id) {
   const Node *n = nd(e, id);
   batched_only(e, id);
   int H = nd(e, n->in[0])->shape.dim[1], W = nd(e, n->in[0])->shape.dim[2], s = n->attr.stride;
+  int c = e->f->into[id];
+  if (c >= 0)
+    out(e, "  /* into %s's [%ld, %ld) of each example: no buffer of its own */\n", e->name[c], concat_offset(e, c, id),
+        concat_offset(e, c, id) + numel(e, id));
   out(e, "  for (int i = 0; i < nc * %d; i++)\n    for (int h = 0; h < %d; h++) {\n", n->shape.dim[0], H);
   out(e, "      const float *xr = %s + (i * %d + h) * %d;\n", root_name(e, n->in[0]), H, W);
-  out(e, "      float *yr = %s + (i * %d + h) * %d;\n", e->name[id], H, s * s * W);
+  if (c >= 0)   // its slot of the concat's buffer (fuse.c, fuse_concat_inputs)
+    out(e, "      float *yr = %s + (i / %d) * %ld + %ld + ((i %% %d) * %d + h) * %d;\n", e->name[c], n->shape.dim[0],
+        numel(e, c), concat_offset(e, c, id), n->shape.dim[0], H, s * s * W);
+  else
+    out(e, "      float *yr = %s + (i * %d + h) * %d;\n", e->name[id], H, s * s * W);
   out(e, "      for (int w = 0; w < %d; w++)\n        for (int v = 0; v < %d; v++)\n"
          "          yr[w * %d + v] = xr[w];\n", W, s, s);
   if (s > 1)
@@ -838,8 +854,11 @@ static void emit_concat(CEmit *e, int id) {
   out(e, "  for (int i = 0; i < nc; i++) {\n");
   for (int j = 0; j < n->nin; j++) {
     long mj = numel(e, n->in[j]);
-    out(e, "    memcpy(%s + i * %ld + %ld, %s + i * %ld, sizeof(float) * %ld);\n", e->name[id], m, off,
-        root_name(e, n->in[j]), mj, mj);
+    if (e->f->into[n->in[j]] == id)
+      out(e, "    /* [%ld, %ld): written by %s */\n", off, off + mj, e->name[n->in[j]]);
+    else
+      out(e, "    memcpy(%s + i * %ld + %ld, %s + i * %ld, sizeof(float) * %ld);\n", e->name[id], m, off,
+             root_name(e, n->in[j]), mj, mj);
     off += mj;
   }
   out(e, "  }\n");

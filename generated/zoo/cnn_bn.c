@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/cnn_bn.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 115690 floats (115402 trainable).
-// Memory plan: chunk arena 1731392 floats (3453312 without sharing) + 53376 scratch, per thread;
+// Memory plan: chunk arena 1831680 floats (2798976 without sharing) + 263328 scratch, per thread;
 // chunk gradient blocks 923264 floats; transposed weights 114816 floats.
-// Arena: 1038080 + threads x 1784768 floats (17998.5 KiB with 2 threads).
+// Arena: 1038080 + threads x 2095008 floats (20422.2 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 1038080 + 8 chunks x 1784768 floats.
+// arena through the step: 1038080 + 8 chunks x 2095008 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -59,7 +59,7 @@ static NetOutput outputs[1] = {
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
-#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..40 */
+#define v_x (A + 0)   /* CHUNK x [1, 28, 28], steps 0..36 */
 #define v_digit (A + 25088)   /* CHUNK x [], steps 1..23 */
 #define cnn_conv1_w (P + 0)   /* [16, 1, 3, 3] */
 #define cnn_conv1_b (P + 144)   /* [16] */
@@ -87,17 +87,17 @@ static NetOutput outputs[1] = {
 #define cnn_bn3_running_var (P + 115530)   /* [32] */
 #define cnn_bn4_running_mean (P + 115562)   /* [64] */
 #define cnn_bn4_running_var (P + 115626)   /* [64] */
-#define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..39 */
-#define t29 (A + 426528)   /* [2, 16], steps 3..38 */
-#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 4..37 */
-#define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..35 */
-#define t33 (A + 1028672)   /* [2, 32], steps 6..34 */
-#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 7..33 */
-#define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..31 */
-#define t37 (A + 1279616)   /* [2, 32], steps 9..30 */
-#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 10..29 */
-#define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..29 */
-#define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..28 */
+#define v_cnn_conv1 (A + 25120)   /* CHUNK x [16, 28, 28], steps 2..36 */
+#define t29 (A + 426528)   /* [2, 16], steps 3..35 */
+#define v_cnn_bn1 (A + 426560)   /* CHUNK x [16, 28, 28], steps 2..34 */
+#define v_cnn_conv2 (A + 827968)   /* CHUNK x [32, 14, 14], steps 5..33 */
+#define t33 (A + 1028672)   /* [2, 32], steps 6..32 */
+#define v_cnn_bn2 (A + 1028736)   /* CHUNK x [32, 14, 14], steps 5..31 */
+#define v_cnn_conv3 (A + 1229440)   /* CHUNK x [32, 7, 7], steps 8..30 */
+#define t37 (A + 1279616)   /* [2, 32], steps 9..29 */
+#define v_cnn_bn3 (A + 1279680)   /* CHUNK x [32, 7, 7], steps 8..28 */
+#define t41 (A + 1329856)   /* CHUNK x [1568], steps 11..28 */
+#define t42 (A + 1380032)   /* CHUNK x [1568], steps 12..27 */
 #define v_cnn_dense1 (A + 1430208)   /* CHUNK x [64], steps 13..27 */
 #define t44 (A + 1432256)   /* [2, 64], steps 14..26 */
 #define v_cnn_bn4 (A + 1432384)   /* CHUNK x [64], steps 15..25 */
@@ -113,39 +113,36 @@ static NetOutput outputs[1] = {
 #define d_cnn_dense2_b (G + 115392)   /* [10] */
 #define g59 (A + 1436480)   /* CHUNK x [64], steps 25..27 */
 #define g60 (A + 1432384)   /* [4, 64], steps 26..27 */
-#define g61 (A + 1432640)   /* CHUNK x [64], steps 27..28 */
 #define d_cnn_bn4_w (G + 114624)   /* [64] */
 #define d_cnn_bn4_b (G + 114688)   /* [64] */
-#define g64 (A + 1434688)   /* CHUNK x [1568], steps 28..29 */
+#define g64 (A + 1438528)   /* CHUNK x [1568], steps 27..28 */
 #define d_cnn_dense1_w (G + 14208)   /* [64, 1568] */
 #define d_cnn_dense1_b (G + 114560)   /* [64] */
-#define g67 (A + 1380032)   /* CHUNK x [1568], steps 29..29 */
-#define g69 (A + 1484864)   /* CHUNK x [32, 7, 7], steps 29..31 */
-#define g70 (A + 1279680)   /* [4, 32], steps 30..31 */
-#define g71 (A + 1279808)   /* CHUNK x [32, 7, 7], steps 31..32 */
+#define g67 (A + 1380032)   /* CHUNK x [1568], steps 28..28 */
+#define g69 (A + 1488704)   /* CHUNK x [32, 7, 7], steps 28..30 */
+#define g70 (A + 1279680)   /* [4, 32], steps 29..30 */
 #define d_cnn_bn3_w (G + 14144)   /* [32] */
 #define d_cnn_bn3_b (G + 14176)   /* [32] */
-#define g74 (A + 1329984)   /* CHUNK x [32, 14, 14], steps 32..33 */
+#define g74 (A + 1279808)   /* CHUNK x [32, 14, 14], steps 30..31 */
 #define d_cnn_conv3_w (G + 4896)   /* [32, 32, 3, 3] */
 #define d_cnn_conv3_b (G + 14112)   /* [32] */
-#define g77 (A + 1530688)   /* CHUNK x [32, 14, 14], steps 33..35 */
-#define g78 (A + 1028736)   /* [4, 32], steps 34..35 */
-#define g79 (A + 1028864)   /* CHUNK x [32, 14, 14], steps 35..36 */
+#define g77 (A + 1480512)   /* CHUNK x [32, 14, 14], steps 31..33 */
+#define g78 (A + 1028736)   /* [4, 32], steps 32..33 */
 #define d_cnn_bn2_w (G + 4832)   /* [32] */
 #define d_cnn_bn2_b (G + 4864)   /* [32] */
-#define g82 (A + 1229568)   /* CHUNK x [16, 28, 28], steps 36..37 */
+#define g82 (A + 1028864)   /* CHUNK x [16, 28, 28], steps 33..34 */
 #define d_cnn_conv2_w (G + 192)   /* [32, 16, 3, 3] */
 #define d_cnn_conv2_b (G + 4800)   /* [32] */
-#define g85 (A + 827968)   /* CHUNK x [16, 28, 28], steps 37..39 */
-#define g86 (A + 426560)   /* [4, 16], steps 38..39 */
-#define g87 (A + 1229376)   /* CHUNK x [16, 28, 28], steps 39..40 */
+#define g85 (A + 1430272)   /* CHUNK x [16, 28, 28], steps 34..36 */
+#define g86 (A + 426560)   /* [4, 16], steps 35..36 */
 #define d_cnn_bn1_w (G + 160)   /* [16] */
 #define d_cnn_bn1_b (G + 176)   /* [16] */
 #define d_cnn_conv1_w (G + 0)   /* [16, 1, 3, 3] */
 #define d_cnn_conv1_b (G + 144)   /* [16] */
-#define COL (A + 1731392)    /* im2col scratch, 51328 floats */
-#define MASK (A + 1782720)   /* masked gradient tile, 0 floats */
-#define DYT (A + 1782720)    /* transposed gradient, 2048 floats */
+#define COL (A + 1831680)    /* im2col scratch, 51328 floats */
+#define MASK (A + 1883008)   /* masked gradient tile, 200704 floats */
+#define DYT (A + 2083712)    /* transposed gradient, 2048 floats */
+#define FOLD (A + 2085760)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -167,17 +164,21 @@ static void forward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     v_digit[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/cnn_bn.net:9: conv2d [16, 28, 28] -> v_cnn_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 784, cnn_conv1_w, cnn_conv1_b,
-                  v_cnn_conv1 + i * 12544, COL,
-                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/cnn_bn.net:9: bn_stats param [2, 16] -> t29 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t29[ch] = cnn_bn1_running_mean[ch];
-      t29[16 + ch] = (float)(1.0 / sqrt((double)cnn_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_cnn_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)cnn_bn1_running_var[o] + (double)9.99999975e-06f)) * cnn_bn1_w[o];
+      const float beta = cnn_bn1_b[o] - cnn_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 9; j++)
+        FOLD[o * 9 + j] = cnn_conv1_w[o * 9 + j] * alpha;
+      FOLD[144 + o] = cnn_conv1_b[o] * alpha + beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[0], v_x + i * 784, train ? cnn_conv1_w : FOLD, train ? cnn_conv1_b : FOLD + 144,
+                  (train ? v_cnn_conv1 : v_cnn_bn1) + i * 12544, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/cnn_bn.net:9: bn_stats param [2, 16] -> t29 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_cnn_conv1[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -211,6 +212,7 @@ static void forward_phase1(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/cnn_bn.net:9: batch_norm [16, 28, 28] + relu -> v_cnn_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_cnn_bn1 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t29[16 + ch] * cnn_bn1_w[ch];
     const float beta = cnn_bn1_b[ch] - t29[ch] * alpha;
@@ -222,16 +224,20 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:10: conv2d [32, 14, 14] -> v_cnn_conv2 */
+  /* evaluation: + batch_norm + relu -> v_cnn_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)cnn_bn2_running_var[o] + (double)9.99999975e-06f)) * cnn_bn2_w[o];
+      const float beta = cnn_bn2_b[o] - cnn_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = cnn_conv2_w[o * 144 + j] * alpha;
+      FOLD[4608 + o] = cnn_conv2_b[o] * alpha + beta;
+    }
   kern_direct_conv(&s->k[1], v_cnn_bn1, cnn_conv2_w, cnn_conv2_b,
                    v_cnn_conv2, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t33[ch] = cnn_bn2_running_mean[ch];
-      t33[32 + ch] = (float)(1.0 / sqrt((double)cnn_bn2_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_cnn_conv2[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -271,6 +277,7 @@ static void forward_phase2(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/cnn_bn.net:10: batch_norm [32, 14, 14] + relu -> v_cnn_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_cnn_bn2 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t33[32 + ch] * cnn_bn2_w[ch];
     const float beta = cnn_bn2_b[ch] - t33[ch] * alpha;
@@ -282,16 +289,20 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:11: conv2d [32, 7, 7] -> v_cnn_conv3 */
+  /* evaluation: + batch_norm + relu -> v_cnn_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)cnn_bn3_running_var[o] + (double)9.99999975e-06f)) * cnn_bn3_w[o];
+      const float beta = cnn_bn3_b[o] - cnn_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = cnn_conv3_w[o * 288 + j] * alpha;
+      FOLD[9216 + o] = cnn_conv3_b[o] * alpha + beta;
+    }
   kern_direct_conv(&s->k[2], v_cnn_bn2, cnn_conv3_w, cnn_conv3_b,
                    v_cnn_conv3, COL, nc, /* B */ 4,
                    /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t37[ch] = cnn_bn3_running_mean[ch];
-      t37[32 + ch] = (float)(1.0 / sqrt((double)cnn_bn3_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_cnn_conv3[ch * 49];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -333,6 +344,7 @@ static void forward_phase3(const GenChunk *c) {
   Rng *R = c->R;   /* the runtime set them up; phases continue them */
 
   /* models/zoo/cnn_bn.net:11: batch_norm [32, 7, 7] + relu -> v_cnn_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_cnn_bn3 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t37[32 + ch] * cnn_bn3_w[ch];
     const float beta = cnn_bn3_b[ch] - t37[ch] * alpha;
@@ -344,13 +356,14 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [1568] -> t41 */
-  for (int i = 0; i < nc; i++)
-    for (int k = 0; k < 1568; k++)
-      t41[i * 1568 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+  if (train)
+    for (int i = 0; i < nc; i++)
+      for (int k = 0; k < 1568; k++)
+        t41[i * 1568 + k] = rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
   /* models/zoo/cnn_bn.net:12: dropout [1568] -> t42 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
-      t42[i * 1568 + k] = v_cnn_bn3[i * 1568 + k] * t41[i * 1568 + k];
+      t42[i * 1568 + k] = train ? v_cnn_bn3[i * 1568 + k] * t41[i * 1568 + k] : v_cnn_bn3[i * 1568 + k];
   /* models/zoo/cnn_bn.net:12: dense [64] -> v_cnn_dense1 */
   kern_dense_fwd(&s->k[3], t42, S + 0, cnn_dense1_b, v_cnn_dense1, nc, 64, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:12: bn_stats param [2, 64] -> t44 */
@@ -407,13 +420,14 @@ static void forward_phase4(const GenChunk *c) {
       }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [64] -> t47 */
-  for (int i = 0; i < nc; i++)
-    for (int k = 0; k < 64; k++)
-      t47[i * 64 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+  if (train)
+    for (int i = 0; i < nc; i++)
+      for (int k = 0; k < 64; k++)
+        t47[i * 64 + k] = rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
   /* models/zoo/cnn_bn.net:12: dropout [64] -> t48 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)
-      t48[i * 64 + k] = v_cnn_bn4[i * 64 + k] * t47[i * 64 + k];
+      t48[i * 64 + k] = train ? v_cnn_bn4[i * 64 + k] * t47[i * 64 + k] : v_cnn_bn4[i * 64 + k];
   /* models/zoo/cnn_bn.net:13: dense [10] -> v_cnn_dense2 */
   kern_dense_fwd(&s->k[4], t48, S + 100352, cnn_dense2_b, v_cnn_dense2, nc, 10, KERN_ACT_NONE);
   /* models/zoo/cnn_bn.net:13: log_softmax [10] -> t50 */
@@ -508,18 +522,19 @@ static void backward_phase1(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:12: batch_norm_dx [64] -> g61 */
-  for (int i = 0; i < nc; i++)
-    for (int ch = 0; ch < 64; ch++)
-      g61[i * 64 + ch] = (g59[i * 64 + ch] - g60[128 + ch] - (v_cnn_dense1[i * 64 + ch] - g60[ch]) * g60[64 + ch]) * g60[192 + ch];
-  if (nc < CHUNK)
-    memset(g61 + nc * 64, 0, sizeof(float) * (CHUNK - nc) * 64);
   /* models/zoo/cnn_bn.net:12: dense_dx [1568] -> g64 */
   /* models/zoo/cnn_bn.net:12: dense_dw param [64, 1568] -> d_cnn_dense1_w */
   /* models/zoo/cnn_bn.net:12: bias_grad param [64] -> d_cnn_dense1_b */
   memset(d_cnn_dense1_w, 0, sizeof(float) * 100352);
   memset(d_cnn_dense1_b, 0, sizeof(float) * 64);
-  const float *dy64 = g61;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [64] of example i -> (MASK + i * 64) (folded: g61 has no buffer) */
+    for (int ch = 0; ch < 64; ch++)
+      (MASK + i * 64)[ch] = (g59[i * 64 + ch] - g60[128 + ch] - (v_cnn_dense1[i * 64 + ch] - g60[ch]) * g60[64 + ch]) * g60[192 + ch];
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 64, 0, sizeof(float) * (CHUNK - nc) * 64);
+  const float *dy64 = MASK;
   kern_dense_dx(&s->k[7], dy64, cnn_dense1_w, g64);
   kern_dense_dw(&s->k[8], dy64, t42, d_cnn_dense1_w, DYT, CHUNK, nc, 1568, 64);
   for (int i = 0; i < nc; i++)
@@ -572,21 +587,22 @@ static void backward_phase2(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:11: batch_norm_dx [32, 7, 7] -> g71 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g70[ch], k = g70[32 + ch], grad_mean = g70[64 + ch], iw = g70[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        g71[i * 1568 + ch * 49 + q] = (g69[i * 1568 + ch * 49 + q] - grad_mean - (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g71 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/cnn_bn.net:11: conv2d_dx [32, 14, 14] -> g74 */
   /* models/zoo/cnn_bn.net:11: conv2d_dw param [32, 32, 3, 3] -> d_cnn_conv3_w */
   /* models/zoo/cnn_bn.net:11: bias_grad param [32] -> d_cnn_conv3_b */
   memset(d_cnn_conv3_w, 0, sizeof(float) * 9216);
   memset(d_cnn_conv3_b, 0, sizeof(float) * 32);
-  const float *dy74 = g71;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [1568] of example i -> (MASK + i * 1568) (folded: g71 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g70[ch], k = g70[32 + ch], grad_mean = g70[64 + ch], iw = g70[96 + ch];
+      for (int q = 0; q < 49; q++)
+        (MASK + i * 1568)[ch * 49 + q] = (g69[i * 1568 + ch * 49 + q] - grad_mean - (v_cnn_conv3[i * 1568 + ch * 49 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
+  const float *dy74 = MASK;
   kern_direct_convt(&s->k[2], dy74, cnn_conv3_w, NULL,
                     g74, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 32, 7, 7, /* C H W */ 32, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
@@ -640,21 +656,22 @@ static void backward_phase3(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:10: batch_norm_dx [32, 14, 14] -> g79 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g78[ch], k = g78[32 + ch], grad_mean = g78[64 + ch], iw = g78[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        g79[i * 6272 + ch * 196 + q] = (g77[i * 6272 + ch * 196 + q] - grad_mean - (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g79 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/cnn_bn.net:10: conv2d_dx [16, 28, 28] -> g82 */
   /* models/zoo/cnn_bn.net:10: conv2d_dw param [32, 16, 3, 3] -> d_cnn_conv2_w */
   /* models/zoo/cnn_bn.net:10: bias_grad param [32] -> d_cnn_conv2_b */
   memset(d_cnn_conv2_w, 0, sizeof(float) * 4608);
   memset(d_cnn_conv2_b, 0, sizeof(float) * 32);
-  const float *dy82 = g79;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [6272] of example i -> (MASK + i * 6272) (folded: g79 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g78[ch], k = g78[32 + ch], grad_mean = g78[64 + ch], iw = g78[96 + ch];
+      for (int q = 0; q < 196; q++)
+        (MASK + i * 6272)[ch * 196 + q] = (g77[i * 6272 + ch * 196 + q] - grad_mean - (v_cnn_conv2[i * 6272 + ch * 196 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
+  const float *dy82 = MASK;
   kern_direct_convt(&s->k[10], dy82, cnn_conv2_w, NULL,
                     g82, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 14, 14, /* C H W */ 16, 28, 28, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
@@ -700,21 +717,18 @@ static void backward_phase4(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/cnn_bn.net:9: batch_norm_dx [16, 28, 28] -> g87 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g86[ch], k = g86[16 + ch], grad_mean = g86[32 + ch], iw = g86[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        g87[i * 12544 + ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g87 + nc * 12544, 0, sizeof(float) * (CHUNK - nc) * 12544);
   /* models/zoo/cnn_bn.net:9: conv2d_dw param [16, 1, 3, 3] -> d_cnn_conv1_w */
   /* models/zoo/cnn_bn.net:9: bias_grad param [16] -> d_cnn_conv1_b */
   memset(d_cnn_conv1_w, 0, sizeof(float) * 144);
   memset(d_cnn_conv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g87 + i * 12544;
+    /* batch_norm_dx [12544] of example i -> MASK (folded: g87 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g86[ch], k = g86[16 + ch], grad_mean = g86[32 + ch], iw = g86[48 + ch];
+      for (int q = 0; q < 784; q++)
+        MASK[ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dw(&s->k[12], dy, v_x + i * 784, d_cnn_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 16, 784, d_cnn_conv1_b);
@@ -788,7 +802,7 @@ static const GenSpec spec = {
   .loss_at = 1438528,   /* t51 */
   .arena_grads = 114816,
   .arena_threads = 1038080,
-  .arena_chunk = 1784768,
+  .arena_chunk = 2095008,
   .n_gemm = 13,
   .gemm = gemm,
   .n_transposes = 4,

@@ -85,13 +85,14 @@ static void forward_chunk(const GenChunk *c) {
   /* models/zoo/mlp.net:6: dense [256] + relu -> v_mlp_dense1 */
   kern_dense_fwd(&s->k[0], v_x, S + 0, mlp_dense1_b, v_mlp_dense1, nc, 256, KERN_ACT_RELU);
   /* models/zoo/mlp.net:6: dropout_mask [256] -> t9 */
-  for (int i = 0; i < nc; i++)
-    for (int k = 0; k < 256; k++)
-      t9[i * 256 + k] = !train ? 1.0f : rng_uniformf(&R[i]) < 0.800000012f ? 1.25f : 0.0f;
+  if (train)
+    for (int i = 0; i < nc; i++)
+      for (int k = 0; k < 256; k++)
+        t9[i * 256 + k] = rng_uniformf(&R[i]) < 0.800000012f ? 1.25f : 0.0f;
   /* models/zoo/mlp.net:6: dropout [256] -> t10 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 256; k++)
-      t10[i * 256 + k] = v_mlp_dense1[i * 256 + k] * t9[i * 256 + k];
+      t10[i * 256 + k] = train ? v_mlp_dense1[i * 256 + k] * t9[i * 256 + k] : v_mlp_dense1[i * 256 + k];
   /* models/zoo/mlp.net:7: dense [10] -> v_mlp_dense2 */
   kern_dense_fwd(&s->k[1], t10, S + 200704, mlp_dense2_b, v_mlp_dense2, nc, 10, KERN_ACT_NONE);
   /* models/zoo/mlp.net:7: log_softmax [10] -> t12 */

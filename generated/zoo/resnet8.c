@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/resnet8.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 78714 floats (78042 trainable).
-// Memory plan: chunk arena 5734528 floats (16095936 without sharing) + 147776 scratch, per thread;
+// Memory plan: chunk arena 5734528 floats (13343424 without sharing) + 708992 scratch, per thread;
 // chunk gradient blocks 624384 floats; transposed weights 76928 floats.
-// Arena: 701312 + threads x 5882304 floats (48695.0 KiB with 2 threads).
+// Arena: 701312 + threads x 6443520 floats (53079.5 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 701312 + 8 chunks x 5882304 floats.
+// arena through the step: 701312 + 8 chunks x 6443520 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -80,7 +80,7 @@ static NetOutput outputs[1] = {
 
 // Buffers: the chunk arena A (per thread; offsets from the memory plan),
 // parameters P, the chunk's gradient block G, transposed weights S.
-#define v_x (A + 0)   /* CHUNK x [3, 32, 32], steps 0..76 */
+#define v_x (A + 0)   /* CHUNK x [3, 32, 32], steps 0..67 */
 #define v_class (A + 98304)   /* CHUNK x [], steps 1..37 */
 #define resnet_conv1_w (P + 0)   /* [16, 3, 3, 3] */
 #define resnet_bn1_w (P + 432)   /* [16] */
@@ -129,35 +129,35 @@ static NetOutput outputs[1] = {
 #define resnet_block64_bn2_running_var (P + 78522)   /* [64] */
 #define resnet_block64_bn3_running_mean (P + 78586)   /* [64] */
 #define resnet_block64_bn3_running_var (P + 78650)   /* [64] */
-#define v_resnet_conv1 (A + 98336)   /* CHUNK x [16, 32, 32], steps 2..75 */
-#define t50 (A + 622624)   /* [2, 16], steps 3..74 */
-#define v_resnet_bn1 (A + 622656)   /* CHUNK x [16, 32, 32], steps 4..73 */
-#define v_resnet_block16_conv1 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 5..70 */
-#define t54 (A + 1671232)   /* [2, 16], steps 6..69 */
-#define v_resnet_block16_bn1 (A + 1671264)   /* CHUNK x [16, 32, 32], steps 7..68 */
-#define v_resnet_block16_conv2 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 8..66 */
-#define t58 (A + 2719840)   /* [2, 16], steps 9..65 */
-#define v_resnet_block16_bn2 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 10..11 */
-#define t61 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 11..64 */
-#define v_resnet_block32_conv1 (A + 2719872)   /* CHUNK x [32, 16, 16], steps 12..61 */
-#define t63 (A + 2982016)   /* [2, 32], steps 13..60 */
-#define v_resnet_block32_bn1 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 14..59 */
-#define v_resnet_block32_conv2 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 15..57 */
-#define t67 (A + 2982080)   /* [2, 32], steps 16..56 */
-#define v_resnet_block32_bn2 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 17..21 */
-#define v_resnet_block32_conv3 (A + 4554880)   /* CHUNK x [32, 16, 16], steps 18..54 */
-#define t70 (A + 2982144)   /* [2, 32], steps 19..53 */
-#define v_resnet_block32_bn3 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 20..21 */
-#define t73 (A + 5079168)   /* CHUNK x [32, 16, 16], steps 21..52 */
-#define v_resnet_block64_conv1 (A + 2982208)   /* CHUNK x [64, 8, 8], steps 22..49 */
-#define t75 (A + 3113280)   /* [2, 64], steps 23..48 */
-#define v_resnet_block64_bn1 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 24..47 */
-#define v_resnet_block64_conv2 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 25..45 */
-#define t79 (A + 3113408)   /* [2, 64], steps 26..44 */
-#define v_resnet_block64_bn2 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 27..31 */
+#define v_resnet_conv1 (A + 98336)   /* CHUNK x [16, 32, 32], steps 2..67 */
+#define t50 (A + 622624)   /* [2, 16], steps 3..66 */
+#define v_resnet_bn1 (A + 622656)   /* CHUNK x [16, 32, 32], steps 2..65 */
+#define v_resnet_block16_conv1 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 5..63 */
+#define t54 (A + 1671232)   /* [2, 16], steps 6..62 */
+#define v_resnet_block16_bn1 (A + 1671264)   /* CHUNK x [16, 32, 32], steps 5..61 */
+#define v_resnet_block16_conv2 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 8..60 */
+#define t58 (A + 2719840)   /* [2, 16], steps 9..59 */
+#define v_resnet_block16_bn2 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 8..11 */
+#define t61 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 11..58 */
+#define v_resnet_block32_conv1 (A + 2719872)   /* CHUNK x [32, 16, 16], steps 12..56 */
+#define t63 (A + 2982016)   /* [2, 32], steps 13..55 */
+#define v_resnet_block32_bn1 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 12..54 */
+#define v_resnet_block32_conv2 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 15..53 */
+#define t67 (A + 2982080)   /* [2, 32], steps 16..52 */
+#define v_resnet_block32_bn2 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 15..21 */
+#define v_resnet_block32_conv3 (A + 4554880)   /* CHUNK x [32, 16, 16], steps 18..51 */
+#define t70 (A + 2982144)   /* [2, 32], steps 19..50 */
+#define v_resnet_block32_bn3 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 18..21 */
+#define t73 (A + 5079168)   /* CHUNK x [32, 16, 16], steps 21..49 */
+#define v_resnet_block64_conv1 (A + 2982208)   /* CHUNK x [64, 8, 8], steps 22..47 */
+#define t75 (A + 3113280)   /* [2, 64], steps 23..46 */
+#define v_resnet_block64_bn1 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 22..45 */
+#define v_resnet_block64_conv2 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 25..44 */
+#define t79 (A + 3113408)   /* [2, 64], steps 26..43 */
+#define v_resnet_block64_bn2 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 25..31 */
 #define v_resnet_block64_conv3 (A + 4948096)   /* CHUNK x [64, 8, 8], steps 28..42 */
 #define t82 (A + 3113536)   /* [2, 64], steps 29..41 */
-#define v_resnet_block64_bn3 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 30..31 */
+#define v_resnet_block64_bn3 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 28..31 */
 #define t85 (A + 5472384)   /* CHUNK x [64, 8, 8], steps 31..40 */
 #define t86 (A + 3113664)   /* CHUNK x [64], steps 32..38 */
 #define v_resnet_dense1 (A + 3115712)   /* CHUNK x [10], steps 33..37 */
@@ -168,72 +168,64 @@ static NetOutput outputs[1] = {
 #define d_resnet_dense1_w (G + 77392)   /* [10, 64] */
 #define d_resnet_dense1_b (G + 78032)   /* [10] */
 #define g94 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 39..40 */
-#define g95 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 40..45 */
+#define g95 (A + 5341312)   /* CHUNK x [64, 8, 8], steps 40..44 */
 #define g96 (A + 3113664)   /* [4, 64], steps 41..42 */
-#define g97 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 42..43 */
 #define d_resnet_block64_bn3_w (G + 77264)   /* [64] */
 #define d_resnet_block64_bn3_b (G + 77328)   /* [64] */
-#define g100 (A + 5472384)   /* CHUNK x [32, 16, 16], steps 43..51 */
+#define g100 (A + 5472384)   /* CHUNK x [32, 16, 16], steps 42..48 */
 #define d_resnet_block64_conv3_w (G + 75216)   /* [64, 32, 1, 1] */
-#define g102 (A + 3113536)   /* [4, 64], steps 44..45 */
-#define g103 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 45..46 */
+#define g102 (A + 3113536)   /* [4, 64], steps 43..44 */
 #define d_resnet_block64_bn2_w (G + 75088)   /* [64] */
 #define d_resnet_block64_bn2_b (G + 75152)   /* [64] */
-#define g106 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 46..47 */
+#define g106 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 44..45 */
 #define d_resnet_block64_conv2_w (G + 38224)   /* [64, 64, 3, 3] */
-#define g108 (A + 4817024)   /* CHUNK x [64, 8, 8], steps 47..49 */
-#define g109 (A + 3113408)   /* [4, 64], steps 48..49 */
-#define g110 (A + 4292736)   /* CHUNK x [64, 8, 8], steps 49..50 */
+#define g108 (A + 4423808)   /* CHUNK x [64, 8, 8], steps 45..47 */
+#define g109 (A + 3113408)   /* [4, 64], steps 46..47 */
 #define d_resnet_block64_bn1_w (G + 38096)   /* [64] */
 #define d_resnet_block64_bn1_b (G + 38160)   /* [64] */
-#define g113 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 50..51 */
-#define g114 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 51..52 */
+#define g113 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 47..48 */
+#define g114 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 48..49 */
 #define d_resnet_block64_conv1_w (G + 19664)   /* [64, 32, 3, 3] */
-#define g116 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 52..57 */
-#define g117 (A + 2982208)   /* [4, 32], steps 53..54 */
-#define g118 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 54..55 */
+#define g116 (A + 4817024)   /* CHUNK x [32, 16, 16], steps 49..53 */
+#define g117 (A + 2982208)   /* [4, 32], steps 50..51 */
 #define d_resnet_block32_bn3_w (G + 19600)   /* [32] */
 #define d_resnet_block32_bn3_b (G + 19632)   /* [32] */
-#define g121 (A + 5079168)   /* CHUNK x [16, 32, 32], steps 55..63 */
+#define g121 (A + 5079168)   /* CHUNK x [16, 32, 32], steps 51..57 */
 #define d_resnet_block32_conv3_w (G + 19088)   /* [32, 16, 1, 1] */
-#define g123 (A + 2982144)   /* [4, 32], steps 56..57 */
-#define g124 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 57..58 */
+#define g123 (A + 2982144)   /* [4, 32], steps 52..53 */
 #define d_resnet_block32_bn2_w (G + 19024)   /* [32] */
 #define d_resnet_block32_bn2_b (G + 19056)   /* [32] */
-#define g127 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 58..59 */
+#define g127 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 53..54 */
 #define d_resnet_block32_conv2_w (G + 9808)   /* [32, 32, 3, 3] */
-#define g129 (A + 4292736)   /* CHUNK x [32, 16, 16], steps 59..61 */
-#define g130 (A + 2982080)   /* [4, 32], steps 60..61 */
-#define g131 (A + 3768448)   /* CHUNK x [32, 16, 16], steps 61..62 */
+#define g129 (A + 4030592)   /* CHUNK x [32, 16, 16], steps 54..56 */
+#define g130 (A + 2982080)   /* [4, 32], steps 55..56 */
 #define d_resnet_block32_bn1_w (G + 9744)   /* [32] */
 #define d_resnet_block32_bn1_b (G + 9776)   /* [32] */
-#define g134 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 62..63 */
-#define g135 (A + 3768448)   /* CHUNK x [16, 32, 32], steps 63..64 */
+#define g134 (A + 4292736)   /* CHUNK x [16, 32, 32], steps 56..57 */
+#define g135 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 57..58 */
 #define d_resnet_block32_conv1_w (G + 5136)   /* [32, 16, 3, 3] */
-#define g137 (A + 2719872)   /* CHUNK x [16, 32, 32], steps 64..72 */
-#define g138 (A + 3244160)   /* [4, 16], steps 65..66 */
-#define g139 (A + 3244224)   /* CHUNK x [16, 32, 32], steps 66..67 */
+#define g137 (A + 3768448)   /* CHUNK x [16, 32, 32], steps 58..64 */
+#define g138 (A + 2719872)   /* [4, 16], steps 59..60 */
 #define d_resnet_block16_bn2_w (G + 5104)   /* [16] */
 #define d_resnet_block16_bn2_b (G + 5120)   /* [16] */
-#define g142 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 67..68 */
+#define g142 (A + 2719936)   /* CHUNK x [16, 32, 32], steps 60..61 */
 #define d_resnet_block16_conv2_w (G + 2800)   /* [16, 16, 3, 3] */
-#define g144 (A + 3244160)   /* CHUNK x [16, 32, 32], steps 68..70 */
-#define g145 (A + 1671264)   /* [4, 16], steps 69..70 */
-#define g146 (A + 1671328)   /* CHUNK x [16, 32, 32], steps 70..71 */
+#define g144 (A + 2195552)   /* CHUNK x [16, 32, 32], steps 61..63 */
+#define g145 (A + 1671264)   /* [4, 16], steps 62..63 */
 #define d_resnet_block16_bn1_w (G + 2768)   /* [16] */
 #define d_resnet_block16_bn1_b (G + 2784)   /* [16] */
-#define g149 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 71..72 */
-#define g150 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 72..73 */
+#define g149 (A + 2719840)   /* CHUNK x [16, 32, 32], steps 63..64 */
+#define g150 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 64..65 */
 #define d_resnet_block16_conv1_w (G + 464)   /* [16, 16, 3, 3] */
-#define g152 (A + 1146944)   /* CHUNK x [16, 32, 32], steps 73..75 */
-#define g153 (A + 622656)   /* [4, 16], steps 74..75 */
-#define g154 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 75..76 */
+#define g152 (A + 1671232)   /* CHUNK x [16, 32, 32], steps 65..67 */
+#define g153 (A + 622656)   /* [4, 16], steps 66..67 */
 #define d_resnet_bn1_w (G + 432)   /* [16] */
 #define d_resnet_bn1_b (G + 448)   /* [16] */
 #define d_resnet_conv1_w (G + 0)   /* [16, 3, 3, 3] */
 #define COL (A + 5734528)    /* im2col scratch, 147456 floats */
-#define MASK (A + 5881984)   /* masked gradient tile, 0 floats */
-#define DYT (A + 5881984)    /* transposed gradient, 320 floats */
+#define MASK (A + 5881984)   /* masked gradient tile, 524288 floats */
+#define DYT (A + 6406272)    /* transposed gradient, 320 floats */
+#define FOLD (A + 6406592)   /* batch norm folded into a convolution (evaluation), 36928 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -255,17 +247,21 @@ static void forward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     v_class[i] = labels ? (float)labels[i0 + i] : 0.0f;
   /* models/zoo/resnet8.net:38: conv2d [16, 32, 32] -> v_resnet_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[0], v_x + i * 3072, resnet_conv1_w, NULL,
-                  v_resnet_conv1 + i * 16384, COL,
-                  /* Ci H W */ 3, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:38: bn_stats param [2, 16] -> t50 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t50[ch] = resnet_bn1_running_mean[ch];
-      t50[16 + ch] = (float)(1.0 / sqrt((double)resnet_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_resnet_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_bn1_w[o];
+      const float beta = resnet_bn1_b[o] - resnet_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 27; j++)
+        FOLD[o * 27 + j] = resnet_conv1_w[o * 27 + j] * alpha;
+      FOLD[432 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[0], v_x + i * 3072, train ? resnet_conv1_w : FOLD, train ? NULL : FOLD + 432,
+                  (train ? v_resnet_conv1 : v_resnet_bn1) + i * 16384, COL,
+                  /* Ci H W */ 3, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/resnet8.net:38: bn_stats param [2, 16] -> t50 */
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_resnet_conv1[ch * 1024];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -299,6 +295,7 @@ static void forward_phase1(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:38: batch_norm [16, 32, 32] + relu -> v_resnet_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_bn1 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t50[16 + ch] * resnet_bn1_w[ch];
     const float beta = resnet_bn1_b[ch] - t50[ch] * alpha;
@@ -310,16 +307,20 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:16: conv2d [16, 32, 32] -> v_resnet_block16_conv1 */
+  /* evaluation: + batch_norm + relu -> v_resnet_block16_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block16_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_block16_bn1_w[o];
+      const float beta = resnet_block16_bn1_b[o] - resnet_block16_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = resnet_block16_conv1_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
+    }
   kern_direct_conv(&s->k[1], v_resnet_bn1, resnet_block16_conv1_w, NULL,
                    v_resnet_block16_conv1, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:16: bn_stats param [2, 16] -> t54 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t54[ch] = resnet_block16_bn1_running_mean[ch];
-      t54[16 + ch] = (float)(1.0 / sqrt((double)resnet_block16_bn1_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_resnet_block16_conv1[ch * 1024];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -353,6 +354,7 @@ static void forward_phase2(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:16: batch_norm [16, 32, 32] + relu -> v_resnet_block16_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block16_bn1 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t54[16 + ch] * resnet_block16_bn1_w[ch];
     const float beta = resnet_block16_bn1_b[ch] - t54[ch] * alpha;
@@ -364,16 +366,20 @@ static void forward_phase2(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:17: conv2d [16, 32, 32] -> v_resnet_block16_conv2 */
+  /* evaluation: + batch_norm -> v_resnet_block16_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block16_bn2_running_var[o] + (double)9.99999975e-06f)) * resnet_block16_bn2_w[o];
+      const float beta = resnet_block16_bn2_b[o] - resnet_block16_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = resnet_block16_conv2_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
+    }
   kern_direct_conv(&s->k[1], v_resnet_block16_bn1, resnet_block16_conv2_w, NULL,
                    v_resnet_block16_conv2, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:17: bn_stats param [2, 16] -> t58 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t58[ch] = resnet_block16_bn2_running_mean[ch];
-      t58[16 + ch] = (float)(1.0 / sqrt((double)resnet_block16_bn2_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_resnet_block16_conv2[ch * 1024];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -407,6 +413,7 @@ static void forward_phase3(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:17: batch_norm [16, 32, 32] -> v_resnet_block16_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block16_bn2 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t58[16 + ch] * resnet_block16_bn2_w[ch];
     const float beta = resnet_block16_bn2_b[ch] - t58[ch] * alpha;
@@ -422,16 +429,20 @@ static void forward_phase3(const GenChunk *c) {
       t61[i * 16384 + k] = t60 > 0.0f ? t60 : 0.0f;
     }
   /* models/zoo/resnet8.net:24: conv2d [32, 16, 16] -> v_resnet_block32_conv1 */
+  /* evaluation: + batch_norm + relu -> v_resnet_block32_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block32_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_block32_bn1_w[o];
+      const float beta = resnet_block32_bn1_b[o] - resnet_block32_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = resnet_block32_conv1_w[o * 144 + j] * alpha;
+      FOLD[4608 + o] = beta;
+    }
   kern_direct_conv(&s->k[2], t61, resnet_block32_conv1_w, NULL,
                    v_resnet_block32_conv1, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t63[ch] = resnet_block32_bn1_running_mean[ch];
-      t63[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn1_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_resnet_block32_conv1[ch * 256];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -465,6 +476,7 @@ static void forward_phase4(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:24: batch_norm [32, 16, 16] + relu -> v_resnet_block32_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block32_bn1 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t63[32 + ch] * resnet_block32_bn1_w[ch];
     const float beta = resnet_block32_bn1_b[ch] - t63[ch] * alpha;
@@ -476,16 +488,20 @@ static void forward_phase4(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:25: conv2d [32, 16, 16] -> v_resnet_block32_conv2 */
+  /* evaluation: + batch_norm -> v_resnet_block32_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block32_bn2_running_var[o] + (double)9.99999975e-06f)) * resnet_block32_bn2_w[o];
+      const float beta = resnet_block32_bn2_b[o] - resnet_block32_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = resnet_block32_conv2_w[o * 288 + j] * alpha;
+      FOLD[9216 + o] = beta;
+    }
   kern_direct_conv(&s->k[3], v_resnet_block32_bn1, resnet_block32_conv2_w, NULL,
                    v_resnet_block32_conv2, COL, nc, /* B */ 1,
                    /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t67[ch] = resnet_block32_bn2_running_mean[ch];
-      t67[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn2_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_resnet_block32_conv2[ch * 256];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -519,6 +535,7 @@ static void forward_phase5(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:25: batch_norm [32, 16, 16] -> v_resnet_block32_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block32_bn2 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t67[32 + ch] * resnet_block32_bn2_w[ch];
     const float beta = resnet_block32_bn2_b[ch] - t67[ch] * alpha;
@@ -527,16 +544,20 @@ static void forward_phase5(const GenChunk *c) {
         v_resnet_block32_bn2[i * 8192 + ch * 256 + q] = v_resnet_block32_conv2[i * 8192 + ch * 256 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:26: conv2d [32, 16, 16] -> v_resnet_block32_conv3 */
+  /* evaluation: + batch_norm -> v_resnet_block32_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block32_bn3_running_var[o] + (double)9.99999975e-06f)) * resnet_block32_bn3_w[o];
+      const float beta = resnet_block32_bn3_b[o] - resnet_block32_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 16; j++)
+        FOLD[o * 16 + j] = resnet_block32_conv3_w[o * 16 + j] * alpha;
+      FOLD[512 + o] = beta;
+    }
   kern_direct_conv(&s->k[4], t61, resnet_block32_conv3_w, NULL,
                    v_resnet_block32_conv3, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t70[ch] = resnet_block32_bn3_running_mean[ch];
-      t70[32 + ch] = (float)(1.0 / sqrt((double)resnet_block32_bn3_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_resnet_block32_conv3[ch * 256];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -570,6 +591,7 @@ static void forward_phase6(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:26: batch_norm [32, 16, 16] -> v_resnet_block32_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block32_bn3 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t70[32 + ch] * resnet_block32_bn3_w[ch];
     const float beta = resnet_block32_bn3_b[ch] - t70[ch] * alpha;
@@ -585,16 +607,20 @@ static void forward_phase6(const GenChunk *c) {
       t73[i * 8192 + k] = t72 > 0.0f ? t72 : 0.0f;
     }
   /* models/zoo/resnet8.net:31: conv2d [64, 8, 8] -> v_resnet_block64_conv1 */
+  /* evaluation: + batch_norm + relu -> v_resnet_block64_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 64; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block64_bn1_running_var[o] + (double)9.99999975e-06f)) * resnet_block64_bn1_w[o];
+      const float beta = resnet_block64_bn1_b[o] - resnet_block64_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = resnet_block64_conv1_w[o * 288 + j] * alpha;
+      FOLD[18432 + o] = beta;
+    }
   kern_direct_conv(&s->k[5], t73, resnet_block64_conv1_w, NULL,
                    v_resnet_block64_conv1, COL, nc, /* B */ 3,
                    /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
-  if (!train) {
-    for (int ch = 0; ch < 64; ch++) {
-      t75[ch] = resnet_block64_bn1_running_mean[ch];
-      t75[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn1_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 64; ch++) {
       const double ctr = v_resnet_block64_conv1[ch * 64];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -628,6 +654,7 @@ static void forward_phase7(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:31: batch_norm [64, 8, 8] + relu -> v_resnet_block64_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block64_bn1 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t75[64 + ch] * resnet_block64_bn1_w[ch];
     const float beta = resnet_block64_bn1_b[ch] - t75[ch] * alpha;
@@ -639,17 +666,21 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/resnet8.net:32: conv2d [64, 8, 8] -> v_resnet_block64_conv2 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[6], v_resnet_block64_bn1 + i * 4096, resnet_block64_conv2_w, NULL,
-                  v_resnet_block64_conv2 + i * 4096, COL,
-                  /* Ci H W */ 64, 8, 8, /* Co k s p */ 64, 3, 1, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
-  /* models/zoo/resnet8.net:32: bn_stats param [2, 64] -> t79 */
-  if (!train) {
-    for (int ch = 0; ch < 64; ch++) {
-      t79[ch] = resnet_block64_bn2_running_mean[ch];
-      t79[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn2_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm -> v_resnet_block64_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 64; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block64_bn2_running_var[o] + (double)9.99999975e-06f)) * resnet_block64_bn2_w[o];
+      const float beta = resnet_block64_bn2_b[o] - resnet_block64_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 576; j++)
+        FOLD[o * 576 + j] = resnet_block64_conv2_w[o * 576 + j] * alpha;
+      FOLD[36864 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[6], v_resnet_block64_bn1 + i * 4096, train ? resnet_block64_conv2_w : FOLD, train ? NULL : FOLD + 36864,
+                  (train ? v_resnet_block64_conv2 : v_resnet_block64_bn2) + i * 4096, COL,
+                  /* Ci H W */ 64, 8, 8, /* Co k s p */ 64, 3, 1, 1, /* Ho Wo */ 8, 8, train ? KERN_ACT_NONE : KERN_ACT_NONE);
+  /* models/zoo/resnet8.net:32: bn_stats param [2, 64] -> t79 */
+  if (train) {
     for (int ch = 0; ch < 64; ch++) {
       const double ctr = v_resnet_block64_conv2[ch * 64];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -683,6 +714,7 @@ static void forward_phase8(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/resnet8.net:32: batch_norm [64, 8, 8] -> v_resnet_block64_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block64_bn2 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t79[64 + ch] * resnet_block64_bn2_w[ch];
     const float beta = resnet_block64_bn2_b[ch] - t79[ch] * alpha;
@@ -691,16 +723,20 @@ static void forward_phase8(const GenChunk *c) {
         v_resnet_block64_bn2[i * 4096 + ch * 64 + q] = v_resnet_block64_conv2[i * 4096 + ch * 64 + q] * alpha + beta;
   }
   /* models/zoo/resnet8.net:33: conv2d [64, 8, 8] -> v_resnet_block64_conv3 */
+  /* evaluation: + batch_norm -> v_resnet_block64_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 64; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)resnet_block64_bn3_running_var[o] + (double)9.99999975e-06f)) * resnet_block64_bn3_w[o];
+      const float beta = resnet_block64_bn3_b[o] - resnet_block64_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 32; j++)
+        FOLD[o * 32 + j] = resnet_block64_conv3_w[o * 32 + j] * alpha;
+      FOLD[2048 + o] = beta;
+    }
   kern_direct_conv(&s->k[7], t73, resnet_block64_conv3_w, NULL,
                    v_resnet_block64_conv3, COL, nc, /* B */ 4,
                    /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
   /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
-  if (!train) {
-    for (int ch = 0; ch < 64; ch++) {
-      t82[ch] = resnet_block64_bn3_running_mean[ch];
-      t82[64 + ch] = (float)(1.0 / sqrt((double)resnet_block64_bn3_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 64; ch++) {
       const double ctr = v_resnet_block64_conv3[ch * 64];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -731,8 +767,10 @@ static void forward_phase9(const GenChunk *c) {
   const float *S = c->S;
   float *A = c->A;
   const int nc = c->nc;
+  const int train = c->train;
 
   /* models/zoo/resnet8.net:33: batch_norm [64, 8, 8] -> v_resnet_block64_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_resnet_block64_bn3 */
   for (int ch = 0; ch < 64; ch++) {
     const float alpha = t82[64 + ch] * resnet_block64_bn3_w[ch];
     const float beta = resnet_block64_bn3_b[ch] - t82[ch] * alpha;
@@ -851,19 +889,20 @@ static void backward_phase1(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:33: batch_norm_dx [64, 8, 8] -> g97 */
-  for (int ch = 0; ch < 64; ch++) {
-    const float mean = g96[ch], k = g96[64 + ch], grad_mean = g96[128 + ch], iw = g96[192 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        g97[i * 4096 + ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g97 + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
   /* models/zoo/resnet8.net:33: conv2d_dx [32, 16, 16] -> g100 */
   /* models/zoo/resnet8.net:33: conv2d_dw param [64, 32, 1, 1] -> d_resnet_block64_conv3_w */
   memset(d_resnet_block64_conv3_w, 0, sizeof(float) * 2048);
-  const float *dy100 = g97;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [4096] of example i -> (MASK + i * 4096) (folded: g97 has no buffer) */
+    for (int ch = 0; ch < 64; ch++) {
+      const float mean = g96[ch], k = g96[64 + ch], grad_mean = g96[128 + ch], iw = g96[192 + ch];
+      for (int q = 0; q < 64; q++)
+        (MASK + i * 4096)[ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv3[i * 4096 + ch * 64 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
+  const float *dy100 = MASK;
   kern_direct_convt(&s->k[11], dy100, resnet_block64_conv3_w, NULL,
                     g100, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 64, 8, 8, /* C H W */ 32, 16, 16, /* k s p */ 1, 2, 0, KERN_ACT_NONE);
@@ -905,20 +944,17 @@ static void backward_phase2(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:32: batch_norm_dx [64, 8, 8] -> g103 */
-  for (int ch = 0; ch < 64; ch++) {
-    const float mean = g102[ch], k = g102[64 + ch], grad_mean = g102[128 + ch], iw = g102[192 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        g103[i * 4096 + ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g103 + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
   /* models/zoo/resnet8.net:32: conv2d_dx [64, 8, 8] -> g106 */
   /* models/zoo/resnet8.net:32: conv2d_dw param [64, 64, 3, 3] -> d_resnet_block64_conv2_w */
   memset(d_resnet_block64_conv2_w, 0, sizeof(float) * 36864);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g103 + i * 4096;
+    /* batch_norm_dx [4096] of example i -> MASK (folded: g103 has no buffer) */
+    for (int ch = 0; ch < 64; ch++) {
+      const float mean = g102[ch], k = g102[64 + ch], grad_mean = g102[128 + ch], iw = g102[192 + ch];
+      for (int q = 0; q < 64; q++)
+        MASK[ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dx(&s->k[13], dy, S + 2688, g106 + i * 4096, COL,
                  /* Ci H W */ 64, 8, 8, /* k s p */ 3, 1, 1, /* Ho Wo */ 8, 8);
     kern_conv_dw(&s->k[14], dy, v_resnet_block64_bn1 + i * 4096, d_resnet_block64_conv2_w, COL,
@@ -963,19 +999,20 @@ static void backward_phase3(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:31: batch_norm_dx [64, 8, 8] -> g110 */
-  for (int ch = 0; ch < 64; ch++) {
-    const float mean = g109[ch], k = g109[64 + ch], grad_mean = g109[128 + ch], iw = g109[192 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 64; q++)
-        g110[i * 4096 + ch * 64 + q] = (g108[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g110 + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
   /* models/zoo/resnet8.net:31: conv2d_dx [32, 16, 16] -> g113 */
   /* models/zoo/resnet8.net:31: conv2d_dw param [64, 32, 3, 3] -> d_resnet_block64_conv1_w */
   memset(d_resnet_block64_conv1_w, 0, sizeof(float) * 18432);
-  const float *dy113 = g110;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [4096] of example i -> (MASK + i * 4096) (folded: g110 has no buffer) */
+    for (int ch = 0; ch < 64; ch++) {
+      const float mean = g109[ch], k = g109[64 + ch], grad_mean = g109[128 + ch], iw = g109[192 + ch];
+      for (int q = 0; q < 64; q++)
+        (MASK + i * 4096)[ch * 64 + q] = (g108[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv1[i * 4096 + ch * 64 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 4096, 0, sizeof(float) * (CHUNK - nc) * 4096);
+  const float *dy113 = MASK;
   kern_direct_convt(&s->k[15], dy113, resnet_block64_conv1_w, NULL,
                     g113, COL, nc, /* B */ 3,
                     /* O Ho Wo */ 64, 8, 8, /* C H W */ 32, 16, 16, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
@@ -1025,19 +1062,20 @@ static void backward_phase4(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:26: batch_norm_dx [32, 16, 16] -> g118 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g117[ch], k = g117[32 + ch], grad_mean = g117[64 + ch], iw = g117[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        g118[i * 8192 + ch * 256 + q] = (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g118 + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
   /* models/zoo/resnet8.net:26: conv2d_dx [16, 32, 32] -> g121 */
   /* models/zoo/resnet8.net:26: conv2d_dw param [32, 16, 1, 1] -> d_resnet_block32_conv3_w */
   memset(d_resnet_block32_conv3_w, 0, sizeof(float) * 512);
-  const float *dy121 = g118;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [8192] of example i -> (MASK + i * 8192) (folded: g118 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g117[ch], k = g117[32 + ch], grad_mean = g117[64 + ch], iw = g117[96 + ch];
+      for (int q = 0; q < 256; q++)
+        (MASK + i * 8192)[ch * 256 + q] = (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv3[i * 8192 + ch * 256 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
+  const float *dy121 = MASK;
   kern_direct_convt(&s->k[17], dy121, resnet_block32_conv3_w, NULL,
                     g121, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 16, 16, /* C H W */ 16, 32, 32, /* k s p */ 1, 2, 0, KERN_ACT_NONE);
@@ -1079,19 +1117,20 @@ static void backward_phase5(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:25: batch_norm_dx [32, 16, 16] -> g124 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g123[ch], k = g123[32 + ch], grad_mean = g123[64 + ch], iw = g123[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        g124[i * 8192 + ch * 256 + q] = (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g124 + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
   /* models/zoo/resnet8.net:25: conv2d_dx [32, 16, 16] -> g127 */
   /* models/zoo/resnet8.net:25: conv2d_dw param [32, 32, 3, 3] -> d_resnet_block32_conv2_w */
   memset(d_resnet_block32_conv2_w, 0, sizeof(float) * 9216);
-  const float *dy127 = g124;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [8192] of example i -> (MASK + i * 8192) (folded: g124 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g123[ch], k = g123[32 + ch], grad_mean = g123[64 + ch], iw = g123[96 + ch];
+      for (int q = 0; q < 256; q++)
+        (MASK + i * 8192)[ch * 256 + q] = (g116[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv2[i * 8192 + ch * 256 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
+  const float *dy127 = MASK;
   kern_direct_convt(&s->k[3], dy127, resnet_block32_conv2_w, NULL,
                     g127, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 16, 16, /* C H W */ 32, 16, 16, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1137,19 +1176,20 @@ static void backward_phase6(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:24: batch_norm_dx [32, 16, 16] -> g131 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g130[ch], k = g130[32 + ch], grad_mean = g130[64 + ch], iw = g130[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 256; q++)
-        g131[i * 8192 + ch * 256 + q] = (g129[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g131 + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
   /* models/zoo/resnet8.net:24: conv2d_dx [16, 32, 32] -> g134 */
   /* models/zoo/resnet8.net:24: conv2d_dw param [32, 16, 3, 3] -> d_resnet_block32_conv1_w */
   memset(d_resnet_block32_conv1_w, 0, sizeof(float) * 4608);
-  const float *dy134 = g131;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [8192] of example i -> (MASK + i * 8192) (folded: g131 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g130[ch], k = g130[32 + ch], grad_mean = g130[64 + ch], iw = g130[96 + ch];
+      for (int q = 0; q < 256; q++)
+        (MASK + i * 8192)[ch * 256 + q] = (g129[i * 8192 + ch * 256 + q] - grad_mean - (v_resnet_block32_conv1[i * 8192 + ch * 256 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 8192, 0, sizeof(float) * (CHUNK - nc) * 8192);
+  const float *dy134 = MASK;
   kern_direct_convt(&s->k[20], dy134, resnet_block32_conv1_w, NULL,
                     g134, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 32, 16, 16, /* C H W */ 16, 32, 32, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
@@ -1199,19 +1239,20 @@ static void backward_phase7(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:17: batch_norm_dx [16, 32, 32] -> g139 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g138[ch], k = g138[16 + ch], grad_mean = g138[32 + ch], iw = g138[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        g139[i * 16384 + ch * 1024 + q] = (g137[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g139 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:17: conv2d_dx [16, 32, 32] -> g142 */
   /* models/zoo/resnet8.net:17: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv2_w */
   memset(d_resnet_block16_conv2_w, 0, sizeof(float) * 2304);
-  const float *dy142 = g139;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [16384] of example i -> (MASK + i * 16384) (folded: g139 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g138[ch], k = g138[16 + ch], grad_mean = g138[32 + ch], iw = g138[48 + ch];
+      for (int q = 0; q < 1024; q++)
+        (MASK + i * 16384)[ch * 1024 + q] = (g137[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv2[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
+  const float *dy142 = MASK;
   kern_direct_convt(&s->k[1], dy142, resnet_block16_conv2_w, NULL,
                     g142, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 32, 32, /* C H W */ 16, 32, 32, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1257,19 +1298,20 @@ static void backward_phase8(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:16: batch_norm_dx [16, 32, 32] -> g146 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g145[ch], k = g145[16 + ch], grad_mean = g145[32 + ch], iw = g145[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        g146[i * 16384 + ch * 1024 + q] = (g144[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g146 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:16: conv2d_dx [16, 32, 32] -> g149 */
   /* models/zoo/resnet8.net:16: conv2d_dw param [16, 16, 3, 3] -> d_resnet_block16_conv1_w */
   memset(d_resnet_block16_conv1_w, 0, sizeof(float) * 2304);
-  const float *dy149 = g146;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [16384] of example i -> (MASK + i * 16384) (folded: g146 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g145[ch], k = g145[16 + ch], grad_mean = g145[32 + ch], iw = g145[48 + ch];
+      for (int q = 0; q < 1024; q++)
+        (MASK + i * 16384)[ch * 1024 + q] = (g144[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_block16_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
+  const float *dy149 = MASK;
   kern_direct_convt(&s->k[1], dy149, resnet_block16_conv1_w, NULL,
                     g149, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 32, 32, /* C H W */ 16, 32, 32, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1317,19 +1359,16 @@ static void backward_phase9(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/resnet8.net:38: batch_norm_dx [16, 32, 32] -> g154 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g153[ch], k = g153[16 + ch], grad_mean = g153[32 + ch], iw = g153[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 1024; q++)
-        g154[i * 16384 + ch * 1024 + q] = (g152[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g154 + nc * 16384, 0, sizeof(float) * (CHUNK - nc) * 16384);
   /* models/zoo/resnet8.net:38: conv2d_dw param [16, 3, 3, 3] -> d_resnet_conv1_w */
   memset(d_resnet_conv1_w, 0, sizeof(float) * 432);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g154 + i * 16384;
+    /* batch_norm_dx [16384] of example i -> MASK (folded: g154 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g153[ch], k = g153[16 + ch], grad_mean = g153[32 + ch], iw = g153[48 + ch];
+      for (int q = 0; q < 1024; q++)
+        MASK[ch * 1024 + q] = (g152[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dw(&s->k[23], dy, v_x + i * 3072, d_resnet_conv1_w, COL,
                  /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
   }
@@ -1354,7 +1393,7 @@ static const GenPhase phases[20] = {
   {backward_phase3, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 2982208, .channels = 32, .positions = 256, .stats_at = 2982144, .w = 19600}},
   {backward_phase4, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 2982144, .channels = 32, .positions = 256, .stats_at = 2982080, .w = 19024}},
   {backward_phase5, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 2982080, .channels = 32, .positions = 256, .stats_at = 2982016, .w = 9744}},
-  {backward_phase6, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 3244160, .channels = 16, .positions = 1024, .stats_at = 2719840, .w = 5104}},
+  {backward_phase6, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 2719872, .channels = 16, .positions = 1024, .stats_at = 2719840, .w = 5104}},
   {backward_phase7, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 1671264, .channels = 16, .positions = 1024, .stats_at = 1671232, .w = 2768}},
   {backward_phase8, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 622656, .channels = 16, .positions = 1024, .stats_at = 622624, .w = 432}},
   {backward_phase9, 1, {.kind = GEN_REDUCE_NONE}},
@@ -1428,7 +1467,7 @@ static const GenSpec spec = {
   .loss_at = 3116032,   /* t88 */
   .arena_grads = 76928,
   .arena_threads = 701312,
-  .arena_chunk = 5882304,
+  .arena_chunk = 6443520,
   .n_gemm = 24,
   .gemm = gemm,
   .n_transposes = 9,

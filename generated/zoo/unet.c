@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/unet.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 30097 floats (29777 trainable).
-// Memory plan: chunk arena 4139744 floats (10086400 without sharing) + 169344 scratch, per thread;
+// Memory plan: chunk arena 4089696 floats (8179712 without sharing) + 379296 scratch, per thread;
 // chunk gradient blocks 238336 floats; transposed weights 29392 floats.
-// Arena: 267728 + threads x 4309088 floats (34710.6 KiB with 2 threads).
+// Arena: 267728 + threads x 4468992 floats (35959.8 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 267728 + 8 chunks x 4309088 floats.
+// arena through the step: 267728 + 8 chunks x 4468992 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -138,130 +138,119 @@ static NetOutput outputs[1] = {
 #define unet_bn9_running_var (P + 30073)   /* [8] */
 #define unet_bn10_running_mean (P + 30081)   /* [8] */
 #define unet_bn10_running_var (P + 30089)   /* [8] */
-#define t53 (A + 25088)   /* CHUNK x [1, 28, 28], steps 1..91 */
-#define v_unet_conv1 (A + 50176)   /* CHUNK x [8, 28, 28], steps 2..90 */
-#define t55 (A + 250880)   /* [2, 8], steps 3..89 */
-#define v_unet_bn1 (A + 250896)   /* CHUNK x [8, 28, 28], steps 4..88 */
-#define v_unet_conv2 (A + 451600)   /* CHUNK x [8, 28, 28], steps 5..86 */
-#define t59 (A + 652304)   /* [2, 8], steps 6..85 */
-#define v_unet_bn2 (A + 652320)   /* CHUNK x [8, 28, 28], steps 7..84 */
-#define t62 (A + 853024)   /* CHUNK x [8, 14, 14], steps 8..82 */
-#define v_unet_conv3 (A + 903200)   /* CHUNK x [16, 14, 14], steps 9..81 */
-#define t64 (A + 1003552)   /* [2, 16], steps 10..80 */
-#define v_unet_bn3 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 11..79 */
-#define v_unet_conv4 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 12..77 */
-#define t68 (A + 1204288)   /* [2, 16], steps 13..76 */
-#define v_unet_bn4 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 14..75 */
-#define t71 (A + 1304672)   /* CHUNK x [16, 7, 7], steps 15..73 */
-#define v_unet_conv5 (A + 1329760)   /* CHUNK x [32, 7, 7], steps 16..72 */
-#define t73 (A + 1379936)   /* [2, 32], steps 17..71 */
-#define v_unet_bn5 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 18..70 */
-#define v_unet_conv6 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 19..68 */
-#define t77 (A + 1480352)   /* [2, 32], steps 20..67 */
-#define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 21..66 */
-#define t80 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 22..23 */
-#define t81 (A + 1731296)   /* CHUNK x [48, 14, 14], steps 23..62 */
-#define v_unet_conv7 (A + 1530592)   /* CHUNK x [16, 14, 14], steps 24..61 */
-#define t83 (A + 1630944)   /* [2, 16], steps 25..60 */
-#define v_unet_bn7 (A + 2032352)   /* CHUNK x [16, 14, 14], steps 26..59 */
-#define v_unet_conv8 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 27..57 */
-#define t87 (A + 1630976)   /* [2, 16], steps 28..56 */
-#define v_unet_bn8 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 29..55 */
-#define t90 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 30..31 */
-#define t91 (A + 2734816)   /* CHUNK x [24, 28, 28], steps 31..51 */
-#define v_unet_conv9 (A + 2333408)   /* CHUNK x [8, 28, 28], steps 32..50 */
-#define t93 (A + 1631008)   /* [2, 8], steps 33..49 */
-#define v_unet_bn9 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 34..48 */
-#define v_unet_conv10 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 35..46 */
-#define t97 (A + 1631024)   /* [2, 8], steps 36..45 */
-#define v_unet_bn10 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 37..44 */
-#define v_unet_conv11 (A + 1631040)   /* CHUNK x [1, 28, 28], steps 38..42 */
-#define t102 (A + 1656128)   /* CHUNK x [], steps 39..40 */
-#define g103 (A + 1656128)   /* CHUNK x [], steps 41..42 */
-#define g105 (A + 1656160)   /* CHUNK x [1, 28, 28], steps 42..43 */
-#define g106 (A + 3738336)   /* CHUNK x [8, 28, 28], steps 43..44 */
+#define t53 (A + 25088)   /* CHUNK x [1, 28, 28], steps 1..81 */
+#define v_unet_conv1 (A + 50176)   /* CHUNK x [8, 28, 28], steps 2..81 */
+#define t55 (A + 250880)   /* [2, 8], steps 3..80 */
+#define v_unet_bn1 (A + 250896)   /* CHUNK x [8, 28, 28], steps 2..79 */
+#define v_unet_conv2 (A + 451600)   /* CHUNK x [8, 28, 28], steps 5..78 */
+#define t59 (A + 652304)   /* [2, 8], steps 6..77 */
+#define v_unet_bn2 (A + 652320)   /* CHUNK x [8, 28, 28], steps 5..76 */
+#define t62 (A + 853024)   /* CHUNK x [8, 14, 14], steps 8..74 */
+#define v_unet_conv3 (A + 903200)   /* CHUNK x [16, 14, 14], steps 9..74 */
+#define t64 (A + 1003552)   /* [2, 16], steps 10..73 */
+#define v_unet_bn3 (A + 1003584)   /* CHUNK x [16, 14, 14], steps 9..72 */
+#define v_unet_conv4 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 12..71 */
+#define t68 (A + 1204288)   /* [2, 16], steps 13..70 */
+#define v_unet_bn4 (A + 1204320)   /* CHUNK x [16, 14, 14], steps 12..69 */
+#define t71 (A + 1304672)   /* CHUNK x [16, 7, 7], steps 15..67 */
+#define v_unet_conv5 (A + 1329760)   /* CHUNK x [32, 7, 7], steps 16..67 */
+#define t73 (A + 1379936)   /* [2, 32], steps 17..66 */
+#define v_unet_bn5 (A + 1380000)   /* CHUNK x [32, 7, 7], steps 16..65 */
+#define v_unet_conv6 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 19..64 */
+#define t77 (A + 1480352)   /* [2, 32], steps 20..63 */
+#define v_unet_bn6 (A + 1480416)   /* CHUNK x [32, 7, 7], steps 19..62 */
+#define t81 (A + 1530592)   /* CHUNK x [48, 14, 14], steps 22..58 */
+#define v_unet_conv7 (A + 1831648)   /* CHUNK x [16, 14, 14], steps 24..58 */
+#define t83 (A + 1932000)   /* [2, 16], steps 25..57 */
+#define v_unet_bn7 (A + 1932032)   /* CHUNK x [16, 14, 14], steps 24..56 */
+#define v_unet_conv8 (A + 2032384)   /* CHUNK x [16, 14, 14], steps 27..55 */
+#define t87 (A + 2132736)   /* [2, 16], steps 28..54 */
+#define v_unet_bn8 (A + 2132768)   /* CHUNK x [16, 14, 14], steps 27..53 */
+#define t91 (A + 2233120)   /* CHUNK x [24, 28, 28], steps 30..49 */
+#define v_unet_conv9 (A + 2835232)   /* CHUNK x [8, 28, 28], steps 32..49 */
+#define t93 (A + 3035936)   /* [2, 8], steps 33..48 */
+#define v_unet_bn9 (A + 3035952)   /* CHUNK x [8, 28, 28], steps 32..47 */
+#define v_unet_conv10 (A + 3236656)   /* CHUNK x [8, 28, 28], steps 35..46 */
+#define t97 (A + 3437360)   /* [2, 8], steps 36..45 */
+#define v_unet_bn10 (A + 3437376)   /* CHUNK x [8, 28, 28], steps 35..44 */
+#define v_unet_conv11 (A + 3638080)   /* CHUNK x [1, 28, 28], steps 38..42 */
+#define t102 (A + 3663168)   /* CHUNK x [], steps 39..40 */
+#define g103 (A + 3663168)   /* CHUNK x [], steps 41..42 */
+#define g105 (A + 3663200)   /* CHUNK x [1, 28, 28], steps 42..43 */
+#define g106 (A + 3688288)   /* CHUNK x [8, 28, 28], steps 43..44 */
 #define d_unet_conv11_w (G + 29768)   /* [1, 8, 1, 1] */
 #define d_unet_conv11_b (G + 29776)   /* [1] */
-#define g109 (A + 3939040)   /* CHUNK x [8, 28, 28], steps 44..46 */
+#define g109 (A + 3888992)   /* CHUNK x [8, 28, 28], steps 44..46 */
 #define g110 (A + 0)   /* [4, 8], steps 45..46 */
-#define g111 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 46..47 */
 #define d_unet_bn10_w (G + 29752)   /* [8] */
 #define d_unet_bn10_b (G + 29760)   /* [8] */
-#define g114 (A + 3336928)   /* CHUNK x [8, 28, 28], steps 47..48 */
+#define g114 (A + 3437360)   /* CHUNK x [8, 28, 28], steps 46..47 */
 #define d_unet_conv10_w (G + 29176)   /* [8, 8, 3, 3] */
-#define g116 (A + 3537632)   /* CHUNK x [8, 28, 28], steps 48..50 */
-#define g117 (A + 0)   /* [4, 8], steps 49..50 */
-#define g118 (A + 2534112)   /* CHUNK x [8, 28, 28], steps 50..51 */
+#define g116 (A + 3236656)   /* CHUNK x [8, 28, 28], steps 47..49 */
+#define g117 (A + 0)   /* [4, 8], steps 48..49 */
 #define d_unet_bn9_w (G + 29160)   /* [8] */
 #define d_unet_bn9_b (G + 29168)   /* [8] */
-#define g121 (A + 3336928)   /* CHUNK x [24, 28, 28], steps 51..53 */
+#define g121 (A + 3437360)   /* CHUNK x [24, 28, 28], steps 49..51 */
 #define d_unet_conv9_w (G + 27432)   /* [8, 24, 3, 3] */
-#define g123 (A + 2333408)   /* CHUNK x [16, 28, 28], steps 52..54 */
-#define g124 (A + 2734816)   /* CHUNK x [8, 28, 28], steps 53..84 */
-#define g125 (A + 2935520)   /* CHUNK x [16, 14, 14], steps 54..55 */
-#define g126 (A + 2333408)   /* CHUNK x [16, 14, 14], steps 55..57 */
-#define g127 (A + 0)   /* [4, 16], steps 56..57 */
-#define g128 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 57..58 */
+#define g123 (A + 2233120)   /* CHUNK x [16, 28, 28], steps 50..52 */
+#define g124 (A + 2634528)   /* CHUNK x [8, 28, 28], steps 51..76 */
+#define g125 (A + 2835232)   /* CHUNK x [16, 14, 14], steps 52..53 */
+#define g126 (A + 2233120)   /* CHUNK x [16, 14, 14], steps 53..55 */
+#define g127 (A + 0)   /* [4, 16], steps 54..55 */
 #define d_unet_bn8_w (G + 27400)   /* [16] */
 #define d_unet_bn8_b (G + 27416)   /* [16] */
-#define g131 (A + 2132704)   /* CHUNK x [16, 14, 14], steps 58..59 */
+#define g131 (A + 2132736)   /* CHUNK x [16, 14, 14], steps 55..56 */
 #define d_unet_conv8_w (G + 25096)   /* [16, 16, 3, 3] */
-#define g133 (A + 2233056)   /* CHUNK x [16, 14, 14], steps 59..61 */
-#define g134 (A + 0)   /* [4, 16], steps 60..61 */
-#define g135 (A + 1630944)   /* CHUNK x [16, 14, 14], steps 61..62 */
+#define g133 (A + 2032384)   /* CHUNK x [16, 14, 14], steps 56..58 */
+#define g134 (A + 0)   /* [4, 16], steps 57..58 */
 #define d_unet_bn7_w (G + 25064)   /* [16] */
 #define d_unet_bn7_b (G + 25080)   /* [16] */
-#define g138 (A + 2032352)   /* CHUNK x [48, 14, 14], steps 62..64 */
+#define g138 (A + 2132736)   /* CHUNK x [48, 14, 14], steps 58..60 */
 #define d_unet_conv7_w (G + 18152)   /* [16, 48, 3, 3] */
-#define g140 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 63..65 */
-#define g141 (A + 1731296)   /* CHUNK x [16, 14, 14], steps 64..75 */
-#define g142 (A + 1831648)   /* CHUNK x [32, 7, 7], steps 65..66 */
-#define g143 (A + 1530592)   /* CHUNK x [32, 7, 7], steps 66..68 */
-#define g144 (A + 0)   /* [4, 32], steps 67..68 */
-#define g145 (A + 1480352)   /* CHUNK x [32, 7, 7], steps 68..69 */
+#define g140 (A + 1530592)   /* CHUNK x [32, 14, 14], steps 59..61 */
+#define g141 (A + 1731296)   /* CHUNK x [16, 14, 14], steps 60..69 */
+#define g142 (A + 1831648)   /* CHUNK x [32, 7, 7], steps 61..62 */
+#define g143 (A + 1530592)   /* CHUNK x [32, 7, 7], steps 62..64 */
+#define g144 (A + 0)   /* [4, 32], steps 63..64 */
 #define d_unet_bn6_w (G + 18088)   /* [32] */
 #define d_unet_bn6_b (G + 18120)   /* [32] */
-#define g148 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 69..70 */
+#define g148 (A + 1480352)   /* CHUNK x [32, 7, 7], steps 64..65 */
 #define d_unet_conv6_w (G + 8872)   /* [32, 32, 3, 3] */
-#define g150 (A + 1480352)   /* CHUNK x [32, 7, 7], steps 70..72 */
-#define g151 (A + 0)   /* [4, 32], steps 71..72 */
-#define g152 (A + 1379936)   /* CHUNK x [32, 7, 7], steps 72..73 */
+#define g150 (A + 1430176)   /* CHUNK x [32, 7, 7], steps 65..67 */
+#define g151 (A + 0)   /* [4, 32], steps 66..67 */
 #define d_unet_bn5_w (G + 8808)   /* [32] */
 #define d_unet_bn5_b (G + 8840)   /* [32] */
-#define g155 (A + 0)   /* CHUNK x [16, 7, 7], steps 73..74 */
+#define g155 (A + 1379936)   /* CHUNK x [16, 7, 7], steps 67..68 */
 #define d_unet_conv5_w (G + 4200)   /* [32, 16, 3, 3] */
-#define g157 (A + 1304672)   /* CHUNK x [16, 14, 14], steps 74..75 */
-#define g159 (A + 1405024)   /* CHUNK x [16, 14, 14], steps 75..77 */
-#define g160 (A + 0)   /* [4, 16], steps 76..77 */
-#define g161 (A + 1204288)   /* CHUNK x [16, 14, 14], steps 77..78 */
+#define g157 (A + 1405024)   /* CHUNK x [16, 14, 14], steps 68..69 */
+#define g159 (A + 1304672)   /* CHUNK x [16, 14, 14], steps 69..71 */
+#define g160 (A + 0)   /* [4, 16], steps 70..71 */
 #define d_unet_bn4_w (G + 4168)   /* [16] */
 #define d_unet_bn4_b (G + 4184)   /* [16] */
-#define g164 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 78..79 */
+#define g164 (A + 1204288)   /* CHUNK x [16, 14, 14], steps 71..72 */
 #define d_unet_conv4_w (G + 1864)   /* [16, 16, 3, 3] */
-#define g166 (A + 1204288)   /* CHUNK x [16, 14, 14], steps 79..81 */
-#define g167 (A + 0)   /* [4, 16], steps 80..81 */
-#define g168 (A + 1003552)   /* CHUNK x [16, 14, 14], steps 81..82 */
+#define g166 (A + 1103936)   /* CHUNK x [16, 14, 14], steps 72..74 */
+#define g167 (A + 0)   /* [4, 16], steps 73..74 */
 #define d_unet_bn3_w (G + 1832)   /* [16] */
 #define d_unet_bn3_b (G + 1848)   /* [16] */
-#define g171 (A + 903200)   /* CHUNK x [8, 14, 14], steps 82..83 */
+#define g171 (A + 1003552)   /* CHUNK x [8, 14, 14], steps 74..75 */
 #define d_unet_conv3_w (G + 680)   /* [16, 8, 3, 3] */
-#define g173 (A + 953376)   /* CHUNK x [8, 28, 28], steps 83..84 */
-#define g175 (A + 1154080)   /* CHUNK x [8, 28, 28], steps 84..86 */
-#define g176 (A + 0)   /* [4, 8], steps 85..86 */
-#define g177 (A + 652304)   /* CHUNK x [8, 28, 28], steps 86..87 */
+#define g173 (A + 1053728)   /* CHUNK x [8, 28, 28], steps 75..76 */
+#define g175 (A + 853024)   /* CHUNK x [8, 28, 28], steps 76..78 */
+#define g176 (A + 0)   /* [4, 8], steps 77..78 */
 #define d_unet_bn2_w (G + 664)   /* [8] */
 #define d_unet_bn2_b (G + 672)   /* [8] */
-#define g180 (A + 451600)   /* CHUNK x [8, 28, 28], steps 87..88 */
+#define g180 (A + 652304)   /* CHUNK x [8, 28, 28], steps 78..79 */
 #define d_unet_conv2_w (G + 88)   /* [8, 8, 3, 3] */
-#define g182 (A + 652304)   /* CHUNK x [8, 28, 28], steps 88..90 */
-#define g183 (A + 0)   /* [4, 8], steps 89..90 */
-#define g184 (A + 250880)   /* CHUNK x [8, 28, 28], steps 90..91 */
+#define g182 (A + 451600)   /* CHUNK x [8, 28, 28], steps 79..81 */
+#define g183 (A + 0)   /* [4, 8], steps 80..81 */
 #define d_unet_bn1_w (G + 72)   /* [8] */
 #define d_unet_bn1_b (G + 80)   /* [8] */
 #define d_unet_conv1_w (G + 0)   /* [8, 1, 3, 3] */
-#define COL (A + 4139744)    /* im2col scratch, 169344 floats */
-#define MASK (A + 4309088)   /* masked gradient tile, 0 floats */
-#define DYT (A + 4309088)    /* transposed gradient, 0 floats */
+#define COL (A + 4089696)    /* im2col scratch, 169344 floats */
+#define MASK (A + 4259040)   /* masked gradient tile, 200704 floats */
+#define DYT (A + 4459744)    /* transposed gradient, 0 floats */
+#define FOLD (A + 4459744)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -284,17 +273,21 @@ static void forward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     noise_apply(t53 + i * 784, 784, 0.0f, 1.0f, 0.5f, 0.5f, &R[i]);
   /* models/zoo/unet.net:16: conv2d [8, 28, 28] -> v_unet_conv1 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[0], t53 + i * 784, unet_conv1_w, NULL,
-                  v_unet_conv1 + i * 6272, COL,
-                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
-  /* models/zoo/unet.net:16: bn_stats param [2, 8] -> t55 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t55[ch] = unet_bn1_running_mean[ch];
-      t55[8 + ch] = (float)(1.0 / sqrt((double)unet_bn1_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn1, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn1_running_var[o] + (double)9.99999975e-06f)) * unet_bn1_w[o];
+      const float beta = unet_bn1_b[o] - unet_bn1_running_mean[o] * alpha;
+      for (int j = 0; j < 9; j++)
+        FOLD[o * 9 + j] = unet_conv1_w[o * 9 + j] * alpha;
+      FOLD[72 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[0], t53 + i * 784, train ? unet_conv1_w : FOLD, train ? NULL : FOLD + 72,
+                  (train ? v_unet_conv1 : v_unet_bn1) + i * 6272, COL,
+                  /* Ci H W */ 1, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:16: bn_stats param [2, 8] -> t55 */
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv1[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -328,6 +321,7 @@ static void forward_phase1(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:16: batch_norm [8, 28, 28] + relu -> v_unet_bn1 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn1 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t55[8 + ch] * unet_bn1_w[ch];
     const float beta = unet_bn1_b[ch] - t55[ch] * alpha;
@@ -339,16 +333,20 @@ static void forward_phase1(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:17: conv2d [8, 28, 28] -> v_unet_conv2 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn2, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn2_running_var[o] + (double)9.99999975e-06f)) * unet_bn2_w[o];
+      const float beta = unet_bn2_b[o] - unet_bn2_running_mean[o] * alpha;
+      for (int j = 0; j < 72; j++)
+        FOLD[o * 72 + j] = unet_conv2_w[o * 72 + j] * alpha;
+      FOLD[576 + o] = beta;
+    }
   kern_direct_conv(&s->k[1], v_unet_bn1, unet_conv2_w, NULL,
                    v_unet_conv2, COL, nc, /* B */ 1,
                    /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:17: bn_stats param [2, 8] -> t59 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t59[ch] = unet_bn2_running_mean[ch];
-      t59[8 + ch] = (float)(1.0 / sqrt((double)unet_bn2_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv2[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -382,6 +380,7 @@ static void forward_phase2(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:17: batch_norm [8, 28, 28] + relu -> v_unet_bn2 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn2 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t59[8 + ch] * unet_bn2_w[ch];
     const float beta = unet_bn2_b[ch] - t59[ch] * alpha;
@@ -404,16 +403,20 @@ static void forward_phase2(const GenChunk *c) {
         t62[(i * 14 + oh) * 14 + ow] = m;
       }
   /* models/zoo/unet.net:18: conv2d [16, 14, 14] -> v_unet_conv3 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn3, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn3_running_var[o] + (double)9.99999975e-06f)) * unet_bn3_w[o];
+      const float beta = unet_bn3_b[o] - unet_bn3_running_mean[o] * alpha;
+      for (int j = 0; j < 72; j++)
+        FOLD[o * 72 + j] = unet_conv3_w[o * 72 + j] * alpha;
+      FOLD[1152 + o] = beta;
+    }
   kern_direct_conv(&s->k[2], t62, unet_conv3_w, NULL,
                    v_unet_conv3, COL, nc, /* B */ 1,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t64[ch] = unet_bn3_running_mean[ch];
-      t64[16 + ch] = (float)(1.0 / sqrt((double)unet_bn3_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv3[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -453,6 +456,7 @@ static void forward_phase3(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:18: batch_norm [16, 14, 14] + relu -> v_unet_bn3 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn3 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t64[16 + ch] * unet_bn3_w[ch];
     const float beta = unet_bn3_b[ch] - t64[ch] * alpha;
@@ -464,16 +468,20 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:19: conv2d [16, 14, 14] -> v_unet_conv4 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn4, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn4_running_var[o] + (double)9.99999975e-06f)) * unet_bn4_w[o];
+      const float beta = unet_bn4_b[o] - unet_bn4_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = unet_conv4_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
+    }
   kern_direct_conv(&s->k[3], v_unet_bn3, unet_conv4_w, NULL,
                    v_unet_conv4, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t68[ch] = unet_bn4_running_mean[ch];
-      t68[16 + ch] = (float)(1.0 / sqrt((double)unet_bn4_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv4[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -513,6 +521,7 @@ static void forward_phase4(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:19: batch_norm [16, 14, 14] + relu -> v_unet_bn4 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn4 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t68[16 + ch] * unet_bn4_w[ch];
     const float beta = unet_bn4_b[ch] - t68[ch] * alpha;
@@ -535,17 +544,21 @@ static void forward_phase4(const GenChunk *c) {
         t71[(i * 7 + oh) * 7 + ow] = m;
       }
   /* models/zoo/unet.net:20: conv2d [32, 7, 7] -> v_unet_conv5 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[4], t71 + i * 784, unet_conv5_w, NULL,
-                  v_unet_conv5 + i * 1568, COL,
-                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
-  /* models/zoo/unet.net:20: bn_stats param [2, 32] -> t73 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t73[ch] = unet_bn5_running_mean[ch];
-      t73[32 + ch] = (float)(1.0 / sqrt((double)unet_bn5_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn5, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn5_running_var[o] + (double)9.99999975e-06f)) * unet_bn5_w[o];
+      const float beta = unet_bn5_b[o] - unet_bn5_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = unet_conv5_w[o * 144 + j] * alpha;
+      FOLD[4608 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[4], t71 + i * 784, train ? unet_conv5_w : FOLD, train ? NULL : FOLD + 4608,
+                  (train ? v_unet_conv5 : v_unet_bn5) + i * 1568, COL,
+                  /* Ci H W */ 16, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:20: bn_stats param [2, 32] -> t73 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_unet_conv5[ch * 49];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -585,6 +598,7 @@ static void forward_phase5(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:20: batch_norm [32, 7, 7] + relu -> v_unet_bn5 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn5 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t73[32 + ch] * unet_bn5_w[ch];
     const float beta = unet_bn5_b[ch] - t73[ch] * alpha;
@@ -596,17 +610,21 @@ static void forward_phase5(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:21: conv2d [32, 7, 7] -> v_unet_conv6 */
-  for (int i = 0; i < nc; i++)
-    kern_conv_fwd(&s->k[5], v_unet_bn5 + i * 1568, unet_conv6_w, NULL,
-                  v_unet_conv6 + i * 1568, COL,
-                  /* Ci H W */ 32, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
-  /* models/zoo/unet.net:21: bn_stats param [2, 32] -> t77 */
-  if (!train) {
-    for (int ch = 0; ch < 32; ch++) {
-      t77[ch] = unet_bn6_running_mean[ch];
-      t77[32 + ch] = (float)(1.0 / sqrt((double)unet_bn6_running_var[ch] + (double)9.99999975e-06f));
+  /* evaluation: + batch_norm + relu -> v_unet_bn6, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 32; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn6_running_var[o] + (double)9.99999975e-06f)) * unet_bn6_w[o];
+      const float beta = unet_bn6_b[o] - unet_bn6_running_mean[o] * alpha;
+      for (int j = 0; j < 288; j++)
+        FOLD[o * 288 + j] = unet_conv6_w[o * 288 + j] * alpha;
+      FOLD[9216 + o] = beta;
     }
-  } else {
+  for (int i = 0; i < nc; i++)
+    kern_conv_fwd(&s->k[5], v_unet_bn5 + i * 1568, train ? unet_conv6_w : FOLD, train ? NULL : FOLD + 9216,
+                  (train ? v_unet_conv6 : v_unet_bn6) + i * 1568, COL,
+                  /* Ci H W */ 32, 7, 7, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 7, 7, train ? KERN_ACT_NONE : KERN_ACT_RELU);
+  /* models/zoo/unet.net:21: bn_stats param [2, 32] -> t77 */
+  if (train) {
     for (int ch = 0; ch < 32; ch++) {
       const double ctr = v_unet_conv6[ch * 49];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -646,6 +664,7 @@ static void forward_phase6(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:21: batch_norm [32, 7, 7] + relu -> v_unet_bn6 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn6 */
   for (int ch = 0; ch < 32; ch++) {
     const float alpha = t77[32 + ch] * unet_bn6_w[ch];
     const float beta = unet_bn6_b[ch] - t77[ch] * alpha;
@@ -657,10 +676,11 @@ static void forward_phase6(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:22: upsample [32, 14, 14] -> t80 */
+  /* into t81's [0, 6272) of each example: no buffer of its own */
   for (int i = 0; i < nc * 32; i++)
     for (int h = 0; h < 7; h++) {
       const float *xr = v_unet_bn6 + (i * 7 + h) * 7;
-      float *yr = t80 + (i * 7 + h) * 28;
+      float *yr = t81 + (i / 32) * 9408 + 0 + ((i % 32) * 7 + h) * 28;
       for (int w = 0; w < 7; w++)
         for (int v = 0; v < 2; v++)
           yr[w * 2 + v] = xr[w];
@@ -669,20 +689,24 @@ static void forward_phase6(const GenChunk *c) {
     }
   /* models/zoo/unet.net:22: concat [48, 14, 14] -> t81 */
   for (int i = 0; i < nc; i++) {
-    memcpy(t81 + i * 9408 + 0, t80 + i * 6272, sizeof(float) * 6272);
+    /* [0, 6272): written by t80 */
     memcpy(t81 + i * 9408 + 6272, v_unet_bn4 + i * 3136, sizeof(float) * 3136);
   }
   /* models/zoo/unet.net:22: conv2d [16, 14, 14] -> v_unet_conv7 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn7, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn7_running_var[o] + (double)9.99999975e-06f)) * unet_bn7_w[o];
+      const float beta = unet_bn7_b[o] - unet_bn7_running_mean[o] * alpha;
+      for (int j = 0; j < 432; j++)
+        FOLD[o * 432 + j] = unet_conv7_w[o * 432 + j] * alpha;
+      FOLD[6912 + o] = beta;
+    }
   kern_direct_conv(&s->k[6], t81, unet_conv7_w, NULL,
                    v_unet_conv7, COL, nc, /* B */ 1,
                    /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t83[ch] = unet_bn7_running_mean[ch];
-      t83[16 + ch] = (float)(1.0 / sqrt((double)unet_bn7_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv7[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -722,6 +746,7 @@ static void forward_phase7(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:22: batch_norm [16, 14, 14] + relu -> v_unet_bn7 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn7 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t83[16 + ch] * unet_bn7_w[ch];
     const float beta = unet_bn7_b[ch] - t83[ch] * alpha;
@@ -733,16 +758,20 @@ static void forward_phase7(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:23: conv2d [16, 14, 14] -> v_unet_conv8 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn8, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 16; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn8_running_var[o] + (double)9.99999975e-06f)) * unet_bn8_w[o];
+      const float beta = unet_bn8_b[o] - unet_bn8_running_mean[o] * alpha;
+      for (int j = 0; j < 144; j++)
+        FOLD[o * 144 + j] = unet_conv8_w[o * 144 + j] * alpha;
+      FOLD[2304 + o] = beta;
+    }
   kern_direct_conv(&s->k[3], v_unet_bn7, unet_conv8_w, NULL,
                    v_unet_conv8, COL, nc, /* B */ 1,
                    /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
   /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
-  if (!train) {
-    for (int ch = 0; ch < 16; ch++) {
-      t87[ch] = unet_bn8_running_mean[ch];
-      t87[16 + ch] = (float)(1.0 / sqrt((double)unet_bn8_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 16; ch++) {
       const double ctr = v_unet_conv8[ch * 196];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -782,6 +811,7 @@ static void forward_phase8(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:23: batch_norm [16, 14, 14] + relu -> v_unet_bn8 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn8 */
   for (int ch = 0; ch < 16; ch++) {
     const float alpha = t87[16 + ch] * unet_bn8_w[ch];
     const float beta = unet_bn8_b[ch] - t87[ch] * alpha;
@@ -793,10 +823,11 @@ static void forward_phase8(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:24: upsample [16, 28, 28] -> t90 */
+  /* into t91's [0, 12544) of each example: no buffer of its own */
   for (int i = 0; i < nc * 16; i++)
     for (int h = 0; h < 14; h++) {
       const float *xr = v_unet_bn8 + (i * 14 + h) * 14;
-      float *yr = t90 + (i * 14 + h) * 56;
+      float *yr = t91 + (i / 16) * 18816 + 0 + ((i % 16) * 14 + h) * 56;
       for (int w = 0; w < 14; w++)
         for (int v = 0; v < 2; v++)
           yr[w * 2 + v] = xr[w];
@@ -805,20 +836,24 @@ static void forward_phase8(const GenChunk *c) {
     }
   /* models/zoo/unet.net:24: concat [24, 28, 28] -> t91 */
   for (int i = 0; i < nc; i++) {
-    memcpy(t91 + i * 18816 + 0, t90 + i * 12544, sizeof(float) * 12544);
+    /* [0, 12544): written by t90 */
     memcpy(t91 + i * 18816 + 12544, v_unet_bn2 + i * 6272, sizeof(float) * 6272);
   }
   /* models/zoo/unet.net:24: conv2d [8, 28, 28] -> v_unet_conv9 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn9, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn9_running_var[o] + (double)9.99999975e-06f)) * unet_bn9_w[o];
+      const float beta = unet_bn9_b[o] - unet_bn9_running_mean[o] * alpha;
+      for (int j = 0; j < 216; j++)
+        FOLD[o * 216 + j] = unet_conv9_w[o * 216 + j] * alpha;
+      FOLD[1728 + o] = beta;
+    }
   kern_direct_conv(&s->k[7], t91, unet_conv9_w, NULL,
                    v_unet_conv9, COL, nc, /* B */ 1,
                    /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:24: bn_stats param [2, 8] -> t93 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t93[ch] = unet_bn9_running_mean[ch];
-      t93[8 + ch] = (float)(1.0 / sqrt((double)unet_bn9_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv9[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -852,6 +887,7 @@ static void forward_phase9(const GenChunk *c) {
   const int train = c->train;
 
   /* models/zoo/unet.net:24: batch_norm [8, 28, 28] + relu -> v_unet_bn9 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn9 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t93[8 + ch] * unet_bn9_w[ch];
     const float beta = unet_bn9_b[ch] - t93[ch] * alpha;
@@ -863,16 +899,20 @@ static void forward_phase9(const GenChunk *c) {
         }
   }
   /* models/zoo/unet.net:25: conv2d [8, 28, 28] -> v_unet_conv10 */
+  /* evaluation: + batch_norm + relu -> v_unet_bn10, folded into the weights and bias */
+  if (!train)
+    for (int o = 0; o < 8; o++) {
+      const float alpha = (float)(1.0 / sqrt((double)unet_bn10_running_var[o] + (double)9.99999975e-06f)) * unet_bn10_w[o];
+      const float beta = unet_bn10_b[o] - unet_bn10_running_mean[o] * alpha;
+      for (int j = 0; j < 72; j++)
+        FOLD[o * 72 + j] = unet_conv10_w[o * 72 + j] * alpha;
+      FOLD[576 + o] = beta;
+    }
   kern_direct_conv(&s->k[1], v_unet_bn9, unet_conv10_w, NULL,
                    v_unet_conv10, COL, nc, /* B */ 1,
                    /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
   /* models/zoo/unet.net:25: bn_stats param [2, 8] -> t97 */
-  if (!train) {
-    for (int ch = 0; ch < 8; ch++) {
-      t97[ch] = unet_bn10_running_mean[ch];
-      t97[8 + ch] = (float)(1.0 / sqrt((double)unet_bn10_running_var[ch] + (double)9.99999975e-06f));
-    }
-  } else {
+  if (train) {
     for (int ch = 0; ch < 8; ch++) {
       const double ctr = v_unet_conv10[ch * 784];
       double sa[16] = {0.0}, sb[16] = {0.0};
@@ -902,8 +942,10 @@ static void forward_phase10(const GenChunk *c) {
   const float *P = c->P;
   float *A = c->A;
   const int nc = c->nc;
+  const int train = c->train;
 
   /* models/zoo/unet.net:25: batch_norm [8, 28, 28] + relu -> v_unet_bn10 */
+  if (train)   /* evaluation: the convolution's folded kernel wrote v_unet_bn10 */
   for (int ch = 0; ch < 8; ch++) {
     const float alpha = t97[8 + ch] * unet_bn10_w[ch];
     const float beta = unet_bn10_b[ch] - t97[ch] * alpha;
@@ -995,19 +1037,20 @@ static void backward_phase1(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:25: batch_norm_dx [8, 28, 28] -> g111 */
-  for (int ch = 0; ch < 8; ch++) {
-    const float mean = g110[ch], k = g110[8 + ch], grad_mean = g110[16 + ch], iw = g110[24 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        g111[i * 6272 + ch * 784 + q] = (g109[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g111 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:25: conv2d_dx [8, 28, 28] -> g114 */
   /* models/zoo/unet.net:25: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv10_w */
   memset(d_unet_conv10_w, 0, sizeof(float) * 576);
-  const float *dy114 = g111;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [6272] of example i -> (MASK + i * 6272) (folded: g111 has no buffer) */
+    for (int ch = 0; ch < 8; ch++) {
+      const float mean = g110[ch], k = g110[8 + ch], grad_mean = g110[16 + ch], iw = g110[24 + ch];
+      for (int q = 0; q < 784; q++)
+        (MASK + i * 6272)[ch * 784 + q] = (g109[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv10[i * 6272 + ch * 784 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
+  const float *dy114 = MASK;
   kern_direct_convt(&s->k[1], dy114, unet_conv10_w, NULL,
                     g114, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 8, 28, 28, /* C H W */ 8, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1053,19 +1096,20 @@ static void backward_phase2(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:24: batch_norm_dx [8, 28, 28] -> g118 */
-  for (int ch = 0; ch < 8; ch++) {
-    const float mean = g117[ch], k = g117[8 + ch], grad_mean = g117[16 + ch], iw = g117[24 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        g118[i * 6272 + ch * 784 + q] = (g116[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g118 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:24: conv2d_dx [24, 28, 28] -> g121 */
   /* models/zoo/unet.net:24: conv2d_dw param [8, 24, 3, 3] -> d_unet_conv9_w */
   memset(d_unet_conv9_w, 0, sizeof(float) * 1728);
-  const float *dy121 = g118;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [6272] of example i -> (MASK + i * 6272) (folded: g118 has no buffer) */
+    for (int ch = 0; ch < 8; ch++) {
+      const float mean = g117[ch], k = g117[8 + ch], grad_mean = g117[16 + ch], iw = g117[24 + ch];
+      for (int q = 0; q < 784; q++)
+        (MASK + i * 6272)[ch * 784 + q] = (g116[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv9[i * 6272 + ch * 784 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
+  const float *dy121 = MASK;
   kern_direct_convt(&s->k[12], dy121, unet_conv9_w, NULL,
                     g121, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 8, 28, 28, /* C H W */ 24, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1134,19 +1178,20 @@ static void backward_phase3(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:23: batch_norm_dx [16, 14, 14] -> g128 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g127[ch], k = g127[16 + ch], grad_mean = g127[32 + ch], iw = g127[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        g128[i * 3136 + ch * 196 + q] = (g126[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g128 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:23: conv2d_dx [16, 14, 14] -> g131 */
   /* models/zoo/unet.net:23: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv8_w */
   memset(d_unet_conv8_w, 0, sizeof(float) * 2304);
-  const float *dy131 = g128;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [3136] of example i -> (MASK + i * 3136) (folded: g128 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g127[ch], k = g127[16 + ch], grad_mean = g127[32 + ch], iw = g127[48 + ch];
+      for (int q = 0; q < 196; q++)
+        (MASK + i * 3136)[ch * 196 + q] = (g126[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv8[i * 3136 + ch * 196 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
+  const float *dy131 = MASK;
   kern_direct_convt(&s->k[3], dy131, unet_conv8_w, NULL,
                     g131, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1198,19 +1243,20 @@ static void backward_phase4(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:22: batch_norm_dx [16, 14, 14] -> g135 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g134[ch], k = g134[16 + ch], grad_mean = g134[32 + ch], iw = g134[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        g135[i * 3136 + ch * 196 + q] = (g133[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g135 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:22: conv2d_dx [48, 14, 14] -> g138 */
   /* models/zoo/unet.net:22: conv2d_dw param [16, 48, 3, 3] -> d_unet_conv7_w */
   memset(d_unet_conv7_w, 0, sizeof(float) * 6912);
-  const float *dy138 = g135;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [3136] of example i -> (MASK + i * 3136) (folded: g135 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g134[ch], k = g134[16 + ch], grad_mean = g134[32 + ch], iw = g134[48 + ch];
+      for (int q = 0; q < 196; q++)
+        (MASK + i * 3136)[ch * 196 + q] = (g133[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv7[i * 3136 + ch * 196 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
+  const float *dy138 = MASK;
   kern_direct_convt(&s->k[15], dy138, unet_conv7_w, NULL,
                     g138, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 48, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1279,20 +1325,17 @@ static void backward_phase5(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:21: batch_norm_dx [32, 7, 7] -> g145 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g144[ch], k = g144[32 + ch], grad_mean = g144[64 + ch], iw = g144[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        g145[i * 1568 + ch * 49 + q] = (g143[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g145 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/unet.net:21: conv2d_dx [32, 7, 7] -> g148 */
   /* models/zoo/unet.net:21: conv2d_dw param [32, 32, 3, 3] -> d_unet_conv6_w */
   memset(d_unet_conv6_w, 0, sizeof(float) * 9216);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g145 + i * 1568;
+    /* batch_norm_dx [1568] of example i -> MASK (folded: g145 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g144[ch], k = g144[32 + ch], grad_mean = g144[64 + ch], iw = g144[96 + ch];
+      for (int q = 0; q < 49; q++)
+        MASK[ch * 49 + q] = (g143[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dx(&s->k[17], dy, S + 11536, g148 + i * 1568, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
     kern_conv_dw(&s->k[18], dy, v_unet_bn5 + i * 1568, d_unet_conv6_w, COL,
@@ -1343,20 +1386,17 @@ static void backward_phase6(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:20: batch_norm_dx [32, 7, 7] -> g152 */
-  for (int ch = 0; ch < 32; ch++) {
-    const float mean = g151[ch], k = g151[32 + ch], grad_mean = g151[64 + ch], iw = g151[96 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 49; q++)
-        g152[i * 1568 + ch * 49 + q] = (g150[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g152 + nc * 1568, 0, sizeof(float) * (CHUNK - nc) * 1568);
   /* models/zoo/unet.net:20: conv2d_dx [16, 7, 7] -> g155 */
   /* models/zoo/unet.net:20: conv2d_dw param [32, 16, 3, 3] -> d_unet_conv5_w */
   memset(d_unet_conv5_w, 0, sizeof(float) * 4608);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g152 + i * 1568;
+    /* batch_norm_dx [1568] of example i -> MASK (folded: g152 has no buffer) */
+    for (int ch = 0; ch < 32; ch++) {
+      const float mean = g151[ch], k = g151[32 + ch], grad_mean = g151[64 + ch], iw = g151[96 + ch];
+      for (int q = 0; q < 49; q++)
+        MASK[ch * 49 + q] = (g150[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dx(&s->k[19], dy, S + 20752, g155 + i * 784, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
     kern_conv_dw(&s->k[20], dy, t71 + i * 784, d_unet_conv5_w, COL,
@@ -1427,19 +1467,20 @@ static void backward_phase7(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:19: batch_norm_dx [16, 14, 14] -> g161 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g160[ch], k = g160[16 + ch], grad_mean = g160[32 + ch], iw = g160[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        g161[i * 3136 + ch * 196 + q] = (g159[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g161 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:19: conv2d_dx [16, 14, 14] -> g164 */
   /* models/zoo/unet.net:19: conv2d_dw param [16, 16, 3, 3] -> d_unet_conv4_w */
   memset(d_unet_conv4_w, 0, sizeof(float) * 2304);
-  const float *dy164 = g161;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [3136] of example i -> (MASK + i * 3136) (folded: g161 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g160[ch], k = g160[16 + ch], grad_mean = g160[32 + ch], iw = g160[48 + ch];
+      for (int q = 0; q < 196; q++)
+        (MASK + i * 3136)[ch * 196 + q] = (g159[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv4[i * 3136 + ch * 196 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
+  const float *dy164 = MASK;
   kern_direct_convt(&s->k[3], dy164, unet_conv4_w, NULL,
                     g164, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1491,19 +1532,20 @@ static void backward_phase8(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:18: batch_norm_dx [16, 14, 14] -> g168 */
-  for (int ch = 0; ch < 16; ch++) {
-    const float mean = g167[ch], k = g167[16 + ch], grad_mean = g167[32 + ch], iw = g167[48 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 196; q++)
-        g168[i * 3136 + ch * 196 + q] = (g166[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g168 + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   /* models/zoo/unet.net:18: conv2d_dx [8, 14, 14] -> g171 */
   /* models/zoo/unet.net:18: conv2d_dw param [16, 8, 3, 3] -> d_unet_conv3_w */
   memset(d_unet_conv3_w, 0, sizeof(float) * 1152);
-  const float *dy171 = g168;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [3136] of example i -> (MASK + i * 3136) (folded: g168 has no buffer) */
+    for (int ch = 0; ch < 16; ch++) {
+      const float mean = g167[ch], k = g167[16 + ch], grad_mean = g167[32 + ch], iw = g167[48 + ch];
+      for (int q = 0; q < 196; q++)
+        (MASK + i * 3136)[ch * 196 + q] = (g166[i * 3136 + ch * 196 + q] - grad_mean - (v_unet_conv3[i * 3136 + ch * 196 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
+  const float *dy171 = MASK;
   kern_direct_convt(&s->k[21], dy171, unet_conv3_w, NULL,
                     g171, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 8, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1569,19 +1611,20 @@ static void backward_phase9(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:17: batch_norm_dx [8, 28, 28] -> g177 */
-  for (int ch = 0; ch < 8; ch++) {
-    const float mean = g176[ch], k = g176[8 + ch], grad_mean = g176[16 + ch], iw = g176[24 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        g177[i * 6272 + ch * 784 + q] = (g175[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g177 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:17: conv2d_dx [8, 28, 28] -> g180 */
   /* models/zoo/unet.net:17: conv2d_dw param [8, 8, 3, 3] -> d_unet_conv2_w */
   memset(d_unet_conv2_w, 0, sizeof(float) * 576);
-  const float *dy180 = g177;
+  for (int i = 0; i < nc; i++) {
+    /* batch_norm_dx [6272] of example i -> (MASK + i * 6272) (folded: g177 has no buffer) */
+    for (int ch = 0; ch < 8; ch++) {
+      const float mean = g176[ch], k = g176[8 + ch], grad_mean = g176[16 + ch], iw = g176[24 + ch];
+      for (int q = 0; q < 784; q++)
+        (MASK + i * 6272)[ch * 784 + q] = (g175[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv2[i * 6272 + ch * 784 + q] - mean) * k) * iw;
+    }
+  }
+  if (nc < CHUNK)
+    memset(MASK + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
+  const float *dy180 = MASK;
   kern_direct_convt(&s->k[1], dy180, unet_conv2_w, NULL,
                     g180, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 8, 28, 28, /* C H W */ 8, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
@@ -1625,19 +1668,16 @@ static void backward_phase10(const GenChunk *c) {
   float *G = c->G;
   const int nc = c->nc;
 
-  /* models/zoo/unet.net:16: batch_norm_dx [8, 28, 28] -> g184 */
-  for (int ch = 0; ch < 8; ch++) {
-    const float mean = g183[ch], k = g183[8 + ch], grad_mean = g183[16 + ch], iw = g183[24 + ch];
-    for (int i = 0; i < nc; i++)
-      for (int q = 0; q < 784; q++)
-        g184[i * 6272 + ch * 784 + q] = (g182[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * k) * iw;
-  }
-  if (nc < CHUNK)
-    memset(g184 + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   /* models/zoo/unet.net:16: conv2d_dw param [8, 1, 3, 3] -> d_unet_conv1_w */
   memset(d_unet_conv1_w, 0, sizeof(float) * 72);
   for (int i = 0; i < nc; i++) {
-    const float *dy = g184 + i * 6272;
+    /* batch_norm_dx [6272] of example i -> MASK (folded: g184 has no buffer) */
+    for (int ch = 0; ch < 8; ch++) {
+      const float mean = g183[ch], k = g183[8 + ch], grad_mean = g183[16 + ch], iw = g183[24 + ch];
+      for (int q = 0; q < 784; q++)
+        MASK[ch * 784 + q] = (g182[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * k) * iw;
+    }
+    const float *dy = MASK;
     kern_conv_dw(&s->k[23], dy, t53 + i * 784, d_unet_conv1_w, COL,
                  /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
@@ -1652,15 +1692,15 @@ static const GenPhase phases[22] = {
   {forward_phase3, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1204288, .channels = 16, .positions = 196, .rm = 29841, .rv = 29857, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
   {forward_phase4, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1379936, .channels = 32, .positions = 49, .rm = 29873, .rv = 29905, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
   {forward_phase5, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1480352, .channels = 32, .positions = 49, .rm = 29937, .rv = 29969, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase6, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1630944, .channels = 16, .positions = 196, .rm = 30001, .rv = 30017, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase7, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1630976, .channels = 16, .positions = 196, .rm = 30033, .rv = 30049, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase8, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1631008, .channels = 8, .positions = 784, .rm = 30065, .rv = 30073, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
-  {forward_phase9, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1631024, .channels = 8, .positions = 784, .rm = 30081, .rv = 30089, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase6, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 1932000, .channels = 16, .positions = 196, .rm = 30001, .rv = 30017, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase7, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 2132736, .channels = 16, .positions = 196, .rm = 30033, .rv = 30049, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase8, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 3035936, .channels = 8, .positions = 784, .rm = 30065, .rv = 30073, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
+  {forward_phase9, 0, {.kind = GEN_REDUCE_BN_STATS, .at = 3437360, .channels = 8, .positions = 784, .rm = 30081, .rv = 30089, .momentum = 0.100000001f, .eps = 9.99999975e-06f}},
   {forward_phase10, 0, {.kind = GEN_REDUCE_NONE}},
-  {backward_phase0, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 1631024, .w = 29752}},
-  {backward_phase1, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 1631008, .w = 29160}},
-  {backward_phase2, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1630976, .w = 27400}},
-  {backward_phase3, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1630944, .w = 25064}},
+  {backward_phase0, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 3437360, .w = 29752}},
+  {backward_phase1, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 8, .positions = 784, .stats_at = 3035936, .w = 29160}},
+  {backward_phase2, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 2132736, .w = 27400}},
+  {backward_phase3, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1932000, .w = 25064}},
   {backward_phase4, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 32, .positions = 49, .stats_at = 1480352, .w = 18088}},
   {backward_phase5, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 32, .positions = 49, .stats_at = 1379936, .w = 8808}},
   {backward_phase6, 1, {.kind = GEN_REDUCE_BN_GRAD, .at = 0, .channels = 16, .positions = 196, .stats_at = 1204288, .w = 4168}},
@@ -1676,7 +1716,7 @@ static const uint8_t tensor_buffer[52] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 
 // Where each export is in the chunk arena.
 static const size_t output_at[1] = {
-  1631040,   /* y: v_unet_conv11 */
+  3638080,   /* y: v_unet_conv11 */
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
@@ -1736,10 +1776,10 @@ static const GenSpec spec = {
   .outputs = outputs,
   .output_at = output_at,
   .class_output = -1,
-  .loss_at = 1656128,   /* t102 */
+  .loss_at = 3663168,   /* t102 */
   .arena_grads = 29392,
   .arena_threads = 267728,
-  .arena_chunk = 4309088,
+  .arena_chunk = 4468992,
   .n_gemm = 24,
   .gemm = gemm,
   .n_transposes = 10,
