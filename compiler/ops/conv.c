@@ -776,7 +776,7 @@ static bool conv_direct(const CEmit *e, int id) {
 // The gather form over a chunk: y = conv(x) with w [O][C][k][k] as stored
 // (a conv's forward: x its input, w its weight; a deconv's input gradient:
 // x = dy, w its weight [Ci][Co] = [O][C]), bias and activation or none.
-static void emit_direct_gather(CEmit *e, int id, const char *x, const char *w, const char *b,
+static void emit_direct_gather(CEmit *e, const char *x, const char *w, const char *b, const char *y,
                                const char *act, const ConvSides *c) {
   KernDirect q = direct_gather(e, c);
   int B = q.M / q.plane;
@@ -785,7 +785,7 @@ static void emit_direct_gather(CEmit *e, int id, const char *x, const char *w, c
   out(e, "  kern_direct_conv(&s->k[%d], %s, %s, %s,\n"
          "                   %s, COL, nc, /* B */ %d,\n"
          "                   /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
-      gi, x, w, b, e->name[id], B, c->C, c->H, c->W, c->O, c->k, c->s, c->p, c->Ho, c->Wo, act);
+      gi, x, w, b, y, B, c->C, c->H, c->W, c->O, c->k, c->s, c->p, c->Ho, c->Wo, act);
 }
 
 // The scatter form: dx = convᵀ(dy) (a conv's input gradient, no bias; a
@@ -828,8 +828,7 @@ static void emit_conv(CEmit *e, int id) {
   int k = n->attr.k, P = Ho * Wo, K = Ci * k * k;
   if (conv_direct(e, id)) {
     ConvSides c = conv_sides(e, id);
-    emit_direct_gather(e, id, root_name(e, n->in[0]), root_name(e, n->in[1]), bias_name(e, n), layer_act(e, id),
-                       &c);
+    emit_direct_gather(e, root_name(e, n->in[0]), a.w, a.b, a.y, a.act, &c);
     layer_act_alpha(e, id);
     return;
   }
@@ -918,7 +917,7 @@ static void emit_chunk_bwd(CEmit *e, int id) {
     char dyl[32];
     snprintf(dyl, sizeof dyl, "dy%d", e->bwd_lead);
     if (deconv)
-      emit_direct_gather(e, id, dyl, root_name(e, n->in[1]), "NULL", "KERN_ACT_NONE", &c);
+      emit_direct_gather(e, dyl, root_name(e, n->in[1]), "NULL", e->name[id], "KERN_ACT_NONE", &c);
     else
       emit_direct_scatter(e, id, dyl, root_name(e, n->in[1]), "NULL", "KERN_ACT_NONE", &c);
     return;

@@ -233,9 +233,9 @@ static void forward_phase1(const GenChunk *c) {
         FOLD[o * 144 + j] = cnn_conv2_w[o * 144 + j] * alpha;
       FOLD[4608 + o] = cnn_conv2_b[o] * alpha + beta;
     }
-  kern_direct_conv(&s->k[1], v_cnn_bn1, cnn_conv2_w, cnn_conv2_b,
-                   v_cnn_conv2, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_cnn_bn1, train ? cnn_conv2_w : FOLD, train ? cnn_conv2_b : FOLD + 4608,
+                   (train ? v_cnn_conv2 : v_cnn_bn2), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 28, 28, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/cnn_bn.net:10: bn_stats param [2, 32] -> t33 */
   if (train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -298,9 +298,9 @@ static void forward_phase2(const GenChunk *c) {
         FOLD[o * 288 + j] = cnn_conv3_w[o * 288 + j] * alpha;
       FOLD[9216 + o] = cnn_conv3_b[o] * alpha + beta;
     }
-  kern_direct_conv(&s->k[2], v_cnn_bn2, cnn_conv3_w, cnn_conv3_b,
-                   v_cnn_conv3, COL, nc, /* B */ 4,
-                   /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[2], v_cnn_bn2, train ? cnn_conv3_w : FOLD, train ? cnn_conv3_b : FOLD + 9216,
+                   (train ? v_cnn_conv3 : v_cnn_bn3), COL, nc, /* B */ 4,
+                   /* Ci H W */ 32, 14, 14, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 7, 7, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/cnn_bn.net:11: bn_stats param [2, 32] -> t37 */
   if (train) {
     for (int ch = 0; ch < 32; ch++) {

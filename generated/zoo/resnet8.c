@@ -316,9 +316,9 @@ static void forward_phase1(const GenChunk *c) {
         FOLD[o * 144 + j] = resnet_block16_conv1_w[o * 144 + j] * alpha;
       FOLD[2304 + o] = beta;
     }
-  kern_direct_conv(&s->k[1], v_resnet_bn1, resnet_block16_conv1_w, NULL,
-                   v_resnet_block16_conv1, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_resnet_bn1, train ? resnet_block16_conv1_w : FOLD, train ? NULL : FOLD + 2304,
+                   (train ? v_resnet_block16_conv1 : v_resnet_block16_bn1), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/resnet8.net:16: bn_stats param [2, 16] -> t54 */
   if (train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -375,9 +375,9 @@ static void forward_phase2(const GenChunk *c) {
         FOLD[o * 144 + j] = resnet_block16_conv2_w[o * 144 + j] * alpha;
       FOLD[2304 + o] = beta;
     }
-  kern_direct_conv(&s->k[1], v_resnet_block16_bn1, resnet_block16_conv2_w, NULL,
-                   v_resnet_block16_conv2, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_resnet_block16_bn1, train ? resnet_block16_conv2_w : FOLD, train ? NULL : FOLD + 2304,
+                   (train ? v_resnet_block16_conv2 : v_resnet_block16_bn2), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 32, 32, train ? KERN_ACT_NONE : KERN_ACT_NONE);
   /* models/zoo/resnet8.net:17: bn_stats param [2, 16] -> t58 */
   if (train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -438,9 +438,9 @@ static void forward_phase3(const GenChunk *c) {
         FOLD[o * 144 + j] = resnet_block32_conv1_w[o * 144 + j] * alpha;
       FOLD[4608 + o] = beta;
     }
-  kern_direct_conv(&s->k[2], t61, resnet_block32_conv1_w, NULL,
-                   v_resnet_block32_conv1, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[2], t61, train ? resnet_block32_conv1_w : FOLD, train ? NULL : FOLD + 4608,
+                   (train ? v_resnet_block32_conv1 : v_resnet_block32_bn1), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 3, 2, 1, /* Ho Wo */ 16, 16, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/resnet8.net:24: bn_stats param [2, 32] -> t63 */
   if (train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -497,9 +497,9 @@ static void forward_phase4(const GenChunk *c) {
         FOLD[o * 288 + j] = resnet_block32_conv2_w[o * 288 + j] * alpha;
       FOLD[9216 + o] = beta;
     }
-  kern_direct_conv(&s->k[3], v_resnet_block32_bn1, resnet_block32_conv2_w, NULL,
-                   v_resnet_block32_conv2, COL, nc, /* B */ 1,
-                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[3], v_resnet_block32_bn1, train ? resnet_block32_conv2_w : FOLD, train ? NULL : FOLD + 9216,
+                   (train ? v_resnet_block32_conv2 : v_resnet_block32_bn2), COL, nc, /* B */ 1,
+                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 32, 3, 1, 1, /* Ho Wo */ 16, 16, train ? KERN_ACT_NONE : KERN_ACT_NONE);
   /* models/zoo/resnet8.net:25: bn_stats param [2, 32] -> t67 */
   if (train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -553,9 +553,9 @@ static void forward_phase5(const GenChunk *c) {
         FOLD[o * 16 + j] = resnet_block32_conv3_w[o * 16 + j] * alpha;
       FOLD[512 + o] = beta;
     }
-  kern_direct_conv(&s->k[4], t61, resnet_block32_conv3_w, NULL,
-                   v_resnet_block32_conv3, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[4], t61, train ? resnet_block32_conv3_w : FOLD, train ? NULL : FOLD + 512,
+                   (train ? v_resnet_block32_conv3 : v_resnet_block32_bn3), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 32, 32, /* Co k s p */ 32, 1, 2, 0, /* Ho Wo */ 16, 16, train ? KERN_ACT_NONE : KERN_ACT_NONE);
   /* models/zoo/resnet8.net:26: bn_stats param [2, 32] -> t70 */
   if (train) {
     for (int ch = 0; ch < 32; ch++) {
@@ -616,9 +616,9 @@ static void forward_phase6(const GenChunk *c) {
         FOLD[o * 288 + j] = resnet_block64_conv1_w[o * 288 + j] * alpha;
       FOLD[18432 + o] = beta;
     }
-  kern_direct_conv(&s->k[5], t73, resnet_block64_conv1_w, NULL,
-                   v_resnet_block64_conv1, COL, nc, /* B */ 3,
-                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[5], t73, train ? resnet_block64_conv1_w : FOLD, train ? NULL : FOLD + 18432,
+                   (train ? v_resnet_block64_conv1 : v_resnet_block64_bn1), COL, nc, /* B */ 3,
+                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 3, 2, 1, /* Ho Wo */ 8, 8, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/resnet8.net:31: bn_stats param [2, 64] -> t75 */
   if (train) {
     for (int ch = 0; ch < 64; ch++) {
@@ -732,9 +732,9 @@ static void forward_phase8(const GenChunk *c) {
         FOLD[o * 32 + j] = resnet_block64_conv3_w[o * 32 + j] * alpha;
       FOLD[2048 + o] = beta;
     }
-  kern_direct_conv(&s->k[7], t73, resnet_block64_conv3_w, NULL,
-                   v_resnet_block64_conv3, COL, nc, /* B */ 4,
-                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[7], t73, train ? resnet_block64_conv3_w : FOLD, train ? NULL : FOLD + 2048,
+                   (train ? v_resnet_block64_conv3 : v_resnet_block64_bn3), COL, nc, /* B */ 4,
+                   /* Ci H W */ 32, 16, 16, /* Co k s p */ 64, 1, 2, 0, /* Ho Wo */ 8, 8, train ? KERN_ACT_NONE : KERN_ACT_NONE);
   /* models/zoo/resnet8.net:33: bn_stats param [2, 64] -> t82 */
   if (train) {
     for (int ch = 0; ch < 64; ch++) {

@@ -342,9 +342,9 @@ static void forward_phase1(const GenChunk *c) {
         FOLD[o * 72 + j] = unet_conv2_w[o * 72 + j] * alpha;
       FOLD[576 + o] = beta;
     }
-  kern_direct_conv(&s->k[1], v_unet_bn1, unet_conv2_w, NULL,
-                   v_unet_conv2, COL, nc, /* B */ 1,
-                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_unet_bn1, train ? unet_conv2_w : FOLD, train ? NULL : FOLD + 576,
+                   (train ? v_unet_conv2 : v_unet_bn2), COL, nc, /* B */ 1,
+                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:17: bn_stats param [2, 8] -> t59 */
   if (train) {
     for (int ch = 0; ch < 8; ch++) {
@@ -412,9 +412,9 @@ static void forward_phase2(const GenChunk *c) {
         FOLD[o * 72 + j] = unet_conv3_w[o * 72 + j] * alpha;
       FOLD[1152 + o] = beta;
     }
-  kern_direct_conv(&s->k[2], t62, unet_conv3_w, NULL,
-                   v_unet_conv3, COL, nc, /* B */ 1,
-                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[2], t62, train ? unet_conv3_w : FOLD, train ? NULL : FOLD + 1152,
+                   (train ? v_unet_conv3 : v_unet_bn3), COL, nc, /* B */ 1,
+                   /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:18: bn_stats param [2, 16] -> t64 */
   if (train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -477,9 +477,9 @@ static void forward_phase3(const GenChunk *c) {
         FOLD[o * 144 + j] = unet_conv4_w[o * 144 + j] * alpha;
       FOLD[2304 + o] = beta;
     }
-  kern_direct_conv(&s->k[3], v_unet_bn3, unet_conv4_w, NULL,
-                   v_unet_conv4, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[3], v_unet_bn3, train ? unet_conv4_w : FOLD, train ? NULL : FOLD + 2304,
+                   (train ? v_unet_conv4 : v_unet_bn4), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:19: bn_stats param [2, 16] -> t68 */
   if (train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -702,9 +702,9 @@ static void forward_phase6(const GenChunk *c) {
         FOLD[o * 432 + j] = unet_conv7_w[o * 432 + j] * alpha;
       FOLD[6912 + o] = beta;
     }
-  kern_direct_conv(&s->k[6], t81, unet_conv7_w, NULL,
-                   v_unet_conv7, COL, nc, /* B */ 1,
-                   /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[6], t81, train ? unet_conv7_w : FOLD, train ? NULL : FOLD + 6912,
+                   (train ? v_unet_conv7 : v_unet_bn7), COL, nc, /* B */ 1,
+                   /* Ci H W */ 48, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:22: bn_stats param [2, 16] -> t83 */
   if (train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -767,9 +767,9 @@ static void forward_phase7(const GenChunk *c) {
         FOLD[o * 144 + j] = unet_conv8_w[o * 144 + j] * alpha;
       FOLD[2304 + o] = beta;
     }
-  kern_direct_conv(&s->k[3], v_unet_bn7, unet_conv8_w, NULL,
-                   v_unet_conv8, COL, nc, /* B */ 1,
-                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[3], v_unet_bn7, train ? unet_conv8_w : FOLD, train ? NULL : FOLD + 2304,
+                   (train ? v_unet_conv8 : v_unet_bn8), COL, nc, /* B */ 1,
+                   /* Ci H W */ 16, 14, 14, /* Co k s p */ 16, 3, 1, 1, /* Ho Wo */ 14, 14, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:23: bn_stats param [2, 16] -> t87 */
   if (train) {
     for (int ch = 0; ch < 16; ch++) {
@@ -849,9 +849,9 @@ static void forward_phase8(const GenChunk *c) {
         FOLD[o * 216 + j] = unet_conv9_w[o * 216 + j] * alpha;
       FOLD[1728 + o] = beta;
     }
-  kern_direct_conv(&s->k[7], t91, unet_conv9_w, NULL,
-                   v_unet_conv9, COL, nc, /* B */ 1,
-                   /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[7], t91, train ? unet_conv9_w : FOLD, train ? NULL : FOLD + 1728,
+                   (train ? v_unet_conv9 : v_unet_bn9), COL, nc, /* B */ 1,
+                   /* Ci H W */ 24, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:24: bn_stats param [2, 8] -> t93 */
   if (train) {
     for (int ch = 0; ch < 8; ch++) {
@@ -908,9 +908,9 @@ static void forward_phase9(const GenChunk *c) {
         FOLD[o * 72 + j] = unet_conv10_w[o * 72 + j] * alpha;
       FOLD[576 + o] = beta;
     }
-  kern_direct_conv(&s->k[1], v_unet_bn9, unet_conv10_w, NULL,
-                   v_unet_conv10, COL, nc, /* B */ 1,
-                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, KERN_ACT_NONE);
+  kern_direct_conv(&s->k[1], v_unet_bn9, train ? unet_conv10_w : FOLD, train ? NULL : FOLD + 576,
+                   (train ? v_unet_conv10 : v_unet_bn10), COL, nc, /* B */ 1,
+                   /* Ci H W */ 8, 28, 28, /* Co k s p */ 8, 3, 1, 1, /* Ho Wo */ 28, 28, train ? KERN_ACT_NONE : KERN_ACT_RELU);
   /* models/zoo/unet.net:25: bn_stats param [2, 8] -> t97 */
   if (train) {
     for (int ch = 0; ch < 8; ch++) {
