@@ -93,7 +93,7 @@ static const OptSpec specs[] = {
    "(x - mean) / std per channel: auto, MEAN,STD or M1,..:S1,..; kept in checkpoints"},
   {"--augment", "SPEC", ARG_STRING, F(augment), 0, 0, NULL, "training only: crop=PAD, flip or crop=PAD,flip"},
   {"--resize", "HxW", ARG_STRING, F(resize), 0, 0, NULL,
-   "image folders (and --predict-input DIR): every image resized to HxW, or auto: the model's input size"},
+   "image folders (and --predict-input DIR or image): every image resized to HxW, or auto: the model's input size"},
   {"--epochs", "N", ARG_INT, F(epochs), 0, 1000000, NULL, "epochs to train"},
   {"--batch", "N", ARG_INT, F(batch), 1, INT_MAX, NULL, "batch size (at most the model's maximum)"},
   {"--optimizer", "K", ARG_CHOICE, F(optim.kind), 0, 0, optimizer_names, "sgd, adam, adamw or rmsprop"},
@@ -157,7 +157,7 @@ static const OptSpec specs[] = {
   {"--predict-grid", "N", ARG_INT, F(predict_grid), 0, 100000, NULL,
    "--predict: NAME.png, N [1|3, H, W] examples clamped to [0, 1] (0: none)"},
   {"--predict-input", "[NAME=]F", ARG_INPUT, F(input_args[DRIVER_SET_PREDICT]), 0, 0, NULL,
-   "--predict over F (IDX, .npy, F.npz:ARRAY, CIFAR batch, PNG folder; no labels) with --load; "
+   "--predict over F (IDX, .npy, F.npz:ARRAY, CIFAR batch, image folder, one PNG/JPEG; no labels) with --load; "
    "NAME=F: a further input's"},
   {"--json", NULL, ARG_FLAG, F(json), 0, 0, NULL, "print a JSON summary as the last line of stdout"},
   {"--quiet", NULL, ARG_FLAG, F(quiet), 0, 0, NULL, "no progress output"},
@@ -1366,21 +1366,25 @@ static int predict(Run *run) {
 // training or validation set), with labels 0 that nothing reads: the
 // forward then runs over them as --predict over a test set does, the same
 // batches and seeds.  A folder is read as an image folder (DIR/CLASS/*.png|jpg;
-// its classes are ignored), anything else as the trainers' files are
-// (dataset_open_files: IDX, .npy, FILE.npz:ARRAY, a CIFAR batch, whose
-// labels are dropped).  Returns 0 or 1.
+// its classes are ignored), a PNG or JPEG file (by its first bytes) as one
+// example, anything else as the trainers' files are (dataset_open_files:
+// IDX, .npy, FILE.npz:ARRAY, a CIFAR batch, whose labels are dropped).
+// Returns 0 or 1.
 static int predict_input_load(Mnist *d, const char *path, const DriverOptions *o) {
   Dataset x;
   DataSplits sp;
   struct stat st;
   memset(d, 0, sizeof *d);
+  DataOptions dopt = {.quiet = 1, .resize_h = o->resize_h, .resize_w = o->resize_w};
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    DataOptions dopt = {.quiet = 1, .resize_h = o->resize_h, .resize_w = o->resize_w};
     if (dataset_load_folder_opts(&x, path, &dopt))
+      return 1;
+  } else if (dataset_is_image(path)) {
+    if (dataset_load_image(&x, path, &dopt))
       return 1;
   } else {
     if (o->resize_h) {
-      fprintf(stderr, "%s: --resize applies to image folders, and this is a file\n", path);
+      fprintf(stderr, "%s: --resize applies to images (a folder, a PNG or a JPEG), and this is neither\n", path);
       return 1;
     }
     if (dataset_open_files(&sp, path, NULL, NULL, NULL))

@@ -113,6 +113,12 @@ int dataset_load_cifar(Dataset *d, const char *const *files, int nfiles, int cif
 // size (image.h: torch's antialiased bilinear); without, sizes must agree.
 int dataset_load_folder(Dataset *d, const char *dir, int quiet);
 int dataset_load_folder_opts(Dataset *d, const char *dir, const DataOptions *o);
+// One PNG or JPEG file as a data set of one example (label 0), resized
+// as a folder's images are; dataset_is_image: whether PATH's first bytes
+// are a PNG's or a JPEG's (0 for anything else, or a file that cannot be
+// opened).
+int dataset_load_image(Dataset *d, const char *path, const DataOptions *o);
+int dataset_is_image(const char *path);
 // Whether TEST's class folders have the names of TRAIN's (the labels are
 // numbered by name); -1 with the first folder that differs named.
 int dataset_folder_classes_match(const char *train, const char *test);

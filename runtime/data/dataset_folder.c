@@ -105,6 +105,15 @@ static int list(const char *dir, int want_dirs, Names *out) {
   return 0;
 }
 
+// 'p' (PNG), 'j' (JPEG) or 0 by a file's first n bytes.
+static int image_kind(const unsigned char *magic, size_t n) {
+  if (n >= 8 && !memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
+    return 'p';
+  if (n >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF)
+    return 'j';
+  return 0;
+}
+
 // Decodes path (header_only: its size and channels) by its first bytes.
 static int read_image(const char *path, Image *im, int header_only) {
   char msg[300];
@@ -116,15 +125,25 @@ static int read_image(const char *path, Image *im, int header_only) {
   }
   size_t n = fread(magic, 1, sizeof magic, f);
   rewind(f);
-  int r;
-  if (n == 8 && !memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
+  int r, kind = image_kind(magic, n);
+  if (kind == 'p')
     r = image_read_png(f, path, im, header_only);
-  else if (n >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF)
+  else if (kind == 'j')
     r = image_read_jpeg(f, path, im, header_only);
   else
     r = fail(path, "not a PNG or JPEG image (by its first bytes)");
   fclose(f);
   return r;
+}
+
+int dataset_is_image(const char *path) {
+  unsigned char magic[8] = {0};
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return 0;
+  size_t n = fread(magic, 1, sizeof magic, f);
+  fclose(f);
+  return image_kind(magic, n) != 0;
 }
 
 // The example of image im: [c, h, w] as in the file, or resized to the
@@ -228,6 +247,39 @@ done:
     names_free(&files[i]);
   free(files);
   names_free(&classes);
+  if (r)
+    dataset_free(d);
+  return r;
+}
+
+int dataset_load_image(Dataset *d, const char *path, const DataOptions *o) {
+  Image im = {0}, g = {0};
+  ImageResize rs = {0};
+  memset(d, 0, sizeof *d);
+  int resize = o->resize_h > 0 && o->resize_w > 0, r = -1;
+  if (read_image(path, &im, 0))
+    goto done;
+  g = im;                          // its own geometry, or the size asked for
+  if (resize)
+    g.h = o->resize_h, g.w = o->resize_w;
+  d->size = (size_t)g.c * g.h * g.w;
+  d->x = malloc(d->size * sizeof(float));
+  d->y = calloc(1, sizeof(int32_t));
+  if (!d->x || !d->y) {
+    fail(path, "out of memory");
+    goto done;
+  }
+  if (store_image(path, &im, &g, resize, &rs, d->x))
+    goto done;
+  snprintf(d->name, sizeof d->name, "%s", path);
+  d->n = 1;
+  d->rank = 3;
+  d->shape[0] = g.c, d->shape[1] = g.h, d->shape[2] = g.w;
+  d->classes = 1;
+  r = 0;
+done:
+  image_free(&im);
+  image_resize_free(&rs);
   if (r)
     dataset_free(d);
   return r;

@@ -326,10 +326,28 @@ elif A.check == "train":
         r = subprocess.run([A.rgb_trainer, "--quiet", *pred], capture_output=True, text=True, timeout=300)
         check(r.returncode == 1 and "give --resize HxW" in r.stderr,
               f"--predict-input of mixed sizes without --resize: {r.stderr.strip()[:200]}")
+        # One image file (PNG or JPEG, by its first bytes) is one example:
+        # its logits are its row of the folder's, bit for bit.
+        def npy_rows(path):
+            with open(path, "rb") as f:
+                data = f.read()
+            hl = struct.unpack("<H", data[8:10])[0]
+            return data[10 + hl:]
+        files = [os.path.join(c, f) for c in sorted(os.listdir(P("jpeg-sizes", "test")))
+                 for f in sorted(os.listdir(P("jpeg-sizes", "test", c)))]
+        folder = npy_rows(os.path.join(out, "logits.npy"))
+        row = len(folder) // len(files)
+        for k in (0, len(files) - 1):
+            one = os.path.join(tmp, "jpeg-predict-one")
+            r = subprocess.run([A.rgb_trainer, "--quiet", *pred[:-1], P("jpeg-sizes", "test", files[k]), "--resize",
+                                "auto", "--predict", one], capture_output=True, text=True, timeout=300)
+            got = npy_rows(os.path.join(one, "logits.npy")) if r.returncode == 0 else b""
+            check(got == folder[k * row:(k + 1) * row],
+                  f"--predict-input of one image ({files[k]}) == its row of the folder's: {r.stderr.strip()[:200]}")
         pred[-1] = P("jpeg-npy", "x_test.npy")
         r = subprocess.run([A.rgb_trainer, "--quiet", *pred, "--resize", "8x8"], capture_output=True, text=True,
                            timeout=300)
-        check(r.returncode == 1 and "--resize applies to image folders" in r.stderr,
+        check(r.returncode == 1 and "--resize applies to images" in r.stderr,
               f"--predict-input of an .npy with --resize: {r.stderr.strip()[:200]}")
         r = subprocess.run([A.rgb_trainer, "--resize", "8x"], capture_output=True, text=True, timeout=300)
         check(r.returncode == 2 and "is not HxW" in r.stderr, f"--resize 8x: usage error: {r.stderr.strip()[:200]}")

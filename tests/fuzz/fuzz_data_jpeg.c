@@ -2,8 +2,10 @@
 // image_jpeg.c over libjpeg-turbo, image_resize.c): the input is the one
 // image a.jpg of a one-class folder, loaded as it is and resized to 7x4;
 // then the second image b.jpg of a class after a fixed valid 2x2 grey PNG
-// (PNG and JPEG mixed), resized to 3x5.  Decoding must end in an image or
-// an error message: never a crash, an exit() or a leak.
+// (PNG and JPEG mixed), resized to 3x5; last a.jpg alone as one image
+// file (--predict-input's dataset_load_image, by its first bytes).
+// Decoding must end in an image or an error message: never a crash, an
+// exit() or a leak.
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -48,5 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.resize_h = 3, o.resize_w = 5;
   fuzz_check_dataset(&d, dataset_load_folder_opts(&d, two, &o) == 0);
   dataset_free(&d);
+  snprintf(p, sizeof p, "%s/c/a.jpg", one);
+  if (dataset_is_image(p)) {
+    fuzz_check_dataset(&d, dataset_load_image(&d, p, &o) == 0);
+    dataset_free(&d);
+  }
   return 0;
 }
