@@ -520,6 +520,7 @@ int main(void) {
   test_direct(4, 3, 6, 9, 5, 1, 2, 0, 34);
   test_direct(3, 2, 4, 11, 6, 5, 2, 2, 35);
   test_direct(3, 2, 5, 10, 7, 3, 3, 1, 36);
+  test_direct(4, 1, 16, 32, 16, 3, 1, 1, 37);   // resnet8's block16: a plane of 34 x 32 rows, B = 1
   // The general kernels: rectangular, strided and padded per dimension,
   // dilated, grouped and depthwise (KernConv: C H W, k, s, p, d, Ho Wo, groups).
   test_convg(6, (KernConv){4, 11, 9, 3, 2, 2, 1, 1, 0, 1, 2, 6, 7, 2}, 10);
