@@ -5,9 +5,13 @@
 #ifndef FUZZ_DATA_H
 #define FUZZ_DATA_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataset.h"
+#include "fuzz.h"
 
 static inline void fuzz_check_dataset(const Dataset *d, int ok) {
   if (!ok) {
@@ -29,6 +33,30 @@ static inline void fuzz_check_dataset(const Dataset *d, int ok) {
     if (d->y[i] < 0 || d->y[i] >= d->classes)
       __builtin_trap();
   (void)sink;
+}
+
+// The image-folder targets' two folders, made once: ONE/c (the input
+// goes there alone) and TWO/c holding a.png, a valid 2x2 grey PNG (the
+// input goes after it, a second image of its class).  one and two hold
+// 4096 bytes each.
+static inline void fuzz_image_folders(char *one, char *two) {
+  static const uint8_t grey2x2[] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x00, 0x00, 0x00, 0x57, 0xdd, 0x52,
+    0xf8, 0x00, 0x00, 0x00, 0x0e, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x64, 0x62, 0x60,
+    0x66, 0x01, 0x00, 0x00, 0x1d, 0x00, 0x0b, 0x10, 0xdd, 0x1c, 0x70, 0x00, 0x00, 0x00, 0x00, 0x49,
+    0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+  char p[4200];
+  snprintf(one, 4096, "%s", fuzz_path("one"));
+  snprintf(two, 4096, "%s", fuzz_path("two"));
+  snprintf(p, sizeof p, "%s/c", one);
+  if (mkdir(one, 0700) || mkdir(p, 0700))
+    abort();
+  snprintf(p, sizeof p, "%s/c", two);
+  if (mkdir(two, 0700) || mkdir(p, 0700))
+    abort();
+  snprintf(p, sizeof p, "%s/c/a.png", two);
+  fuzz_write(p, grey2x2, sizeof grey2x2);
 }
 
 #endif

@@ -7,35 +7,14 @@
 // Decoding must end in an image or an error message: never a crash, an
 // exit() or a leak.
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include "fuzz.h"
 #include "fuzz_data.h"
 
-// A 2x2 8-bit grey PNG.
-static const uint8_t grey2x2[] = {
-  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-  0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x00, 0x00, 0x00, 0x57, 0xdd, 0x52,
-  0xf8, 0x00, 0x00, 0x00, 0x0e, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x64, 0x62, 0x60,
-  0x66, 0x01, 0x00, 0x00, 0x1d, 0x00, 0x0b, 0x10, 0xdd, 0x1c, 0x70, 0x00, 0x00, 0x00, 0x00, 0x49,
-  0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static char one[4096], two[4096];
-  if (!one[0]) {
-    char p[4200];
-    snprintf(one, sizeof one, "%s", fuzz_path("one"));
-    snprintf(two, sizeof two, "%s", fuzz_path("two"));
-    snprintf(p, sizeof p, "%s/c", one);
-    if (mkdir(one, 0700) || mkdir(p, 0700))
-      abort();
-    snprintf(p, sizeof p, "%s/c", two);
-    if (mkdir(two, 0700) || mkdir(p, 0700))
-      abort();
-    snprintf(p, sizeof p, "%s/c/a.png", two);
-    fuzz_write(p, grey2x2, sizeof grey2x2);
-  }
+  if (!one[0])
+    fuzz_image_folders(one, two);
   char p[4200];
   snprintf(p, sizeof p, "%s/c/a.jpg", one);
   fuzz_write(p, data, size);
