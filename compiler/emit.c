@@ -410,11 +410,12 @@ static void layout_params(CEmit *e) {
     }
   }
   e->n_params = off;
-  // Weights read transposed (OPF_WEIGHT_T): conv in dx, deconv and dense in forward.
+  // Weights read transposed (OPF_WEIGHT_T): conv in dx, deconv and dense in
+  // forward; a direct convolution reads them as stored.
   long s = 0;
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = nd(e, i);
-    if (!e->f->live[i] || e->f->skip[i])
+    if (!e->f->live[i] || e->f->skip[i] || conv_direct(e, i))
       continue;
     if (op_def(n->op)->flags & OPF_WEIGHT_T) {
       need_param(e, n, n->in[1]);

@@ -94,6 +94,9 @@ void bn_dx_example(CEmit *e, int id, const char *dst, int ind);
 // Whether layer op id runs its chunk's images in one GEMM (ops/conv.c);
 // its backward group then runs per chunk, as a dense layer's.
 bool conv_chunked(const CEmit *e, int id);
+// Whether a convolution layer runs as a direct convolution (no im2col,
+// and its weights read as stored: no transposed copy).
+bool conv_direct(const CEmit *e, int id);
 
 // The inference API (emit_api.c): declarations at the end of MODEL.h, the
 // functions at the end of MODEL.c (after the spec).

@@ -3,8 +3,8 @@
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
 // Memory plan: chunk arena 323904 floats (447104 without sharing) + 110080 scratch, per thread;
-// chunk gradient blocks 401536 floats; transposed weights 49616 floats.
-// Arena: 451152 + threads x 433984 floats (5152.8 KiB with 2 threads).
+// chunk gradient blocks 401536 floats; transposed weights 47312 floats.
+// Arena: 448848 + threads x 433984 floats (5143.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -174,7 +174,7 @@ static void forward_chunk(const GenChunk *c) {
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < nc; i++)
-    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 42624, decoder_deconv3_b,
                     v_decoder_deconv3 + i * 784, COL,
                     /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/denoiser.net:12: mse [] -> t43 */
@@ -288,7 +288,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_encoder_trunk_conv3_b, 0, sizeof(float) * 32);
   const float *dy76 = kern_mask(g71, v_encoder_trunk_conv3, nc * 288, MASK);
-  kern_conv_dx_chunk(&s->k[7], dy76, S + 43856, g76, COL, CHUNK,
+  kern_conv_dx_chunk(&s->k[7], dy76, S + 42704, g76, COL, CHUNK,
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[12], dy76 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
@@ -351,16 +351,14 @@ static const GenGemm gemm[17] = {
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
 // A): tensor, offset in S; refreshed before every step.
-static const GenTranspose transposes[9] = {
-  {2, 48464},   /* encoder_trunk_conv2_w */
-  {4, 43856},   /* encoder_trunk_conv3_w */
+static const GenTranspose transposes[7] = {
+  {4, 42704},   /* encoder_trunk_conv3_w */
   {6, 0},   /* encoder_trunk_dense1_w */
   {8, 18432},   /* encoder_dense1_w */
   {10, 19008},   /* decoder_dense1_w */
   {12, 19584},   /* decoder_dense2_w */
   {14, 38016},   /* decoder_deconv1_w */
-  {16, 42624},   /* decoder_deconv2_w */
-  {18, 43776},   /* decoder_deconv3_w */
+  {18, 42624},   /* decoder_deconv3_w */
 };
 
 static const GenSpec spec = {
@@ -378,12 +376,12 @@ static const GenSpec spec = {
   .output_at = output_at,
   .class_output = -1,
   .loss_at = 248608,   /* t43 */
-  .arena_grads = 49616,
-  .arena_threads = 451152,
+  .arena_grads = 47312,
+  .arena_threads = 448848,
   .arena_chunk = 433984,
   .n_gemm = 17,
   .gemm = gemm,
-  .n_transposes = 9,
+  .n_transposes = 7,
   .transposes = transposes,
   .forward = forward_chunk,
   .backward = backward_chunk,

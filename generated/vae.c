@@ -3,8 +3,8 @@
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50771 floats (50771 trainable).
 // Memory plan: chunk arena 300224 floats (431424 without sharing) + 110080 scratch, per thread;
-// chunk gradient blocks 406272 floats; transposed weights 50192 floats.
-// Arena: 456464 + threads x 410304 floats (4988.6 KiB with 2 threads).
+// chunk gradient blocks 406272 floats; transposed weights 47888 floats.
+// Arena: 454160 + threads x 410304 floats (4979.6 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -220,7 +220,7 @@ static void forward_chunk(const GenChunk *c) {
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   /* models/autoencoder.net:27: deconv2d [1, 28, 28] + sigmoid -> v_decoder_deconv3 */
   for (int i = 0; i < nc; i++)
-    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 44352, decoder_deconv3_b,
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43200, decoder_deconv3_b,
                     v_decoder_deconv3 + i * 784, COL,
                     /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   /* models/vae.net:19: mse [] -> t51 */
@@ -414,7 +414,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_trunk_conv3_w, 0, sizeof(float) * 4608);
   memset(d_trunk_conv3_b, 0, sizeof(float) * 32);
   const float *dy111 = kern_mask(g106, v_trunk_conv3, nc * 288, MASK);
-  kern_conv_dx_chunk(&s->k[7], dy111, S + 44432, g111, COL, CHUNK,
+  kern_conv_dx_chunk(&s->k[7], dy111, S + 43280, g111, COL, CHUNK,
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   for (int i = 0; i < nc; i++)
     kern_conv_dw(&s->k[12], dy111 + i * 288, v_trunk_conv2 + i * 784, d_trunk_conv3_w, COL,
@@ -477,17 +477,15 @@ static const GenGemm gemm[17] = {
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
 // A): tensor, offset in S; refreshed before every step.
-static const GenTranspose transposes[10] = {
-  {2, 49040},   /* trunk_conv2_w */
-  {4, 44432},   /* trunk_conv3_w */
+static const GenTranspose transposes[8] = {
+  {4, 43280},   /* trunk_conv3_w */
   {6, 0},   /* trunk_dense1_w */
   {8, 18432},   /* mu_head_dense1_w */
   {10, 19008},   /* logvar_head_dense1_w */
   {12, 19584},   /* decoder_dense1_w */
   {14, 20160},   /* decoder_dense2_w */
   {16, 38592},   /* decoder_deconv1_w */
-  {18, 43200},   /* decoder_deconv2_w */
-  {20, 44352},   /* decoder_deconv3_w */
+  {20, 43200},   /* decoder_deconv3_w */
 };
 
 static const GenSpec spec = {
@@ -505,12 +503,12 @@ static const GenSpec spec = {
   .output_at = output_at,
   .class_output = -1,
   .loss_at = 112800,   /* t61 */
-  .arena_grads = 50192,
-  .arena_threads = 456464,
+  .arena_grads = 47888,
+  .arena_threads = 454160,
   .arena_chunk = 410304,
   .n_gemm = 17,
   .gemm = gemm,
-  .n_transposes = 10,
+  .n_transposes = 8,
   .transposes = transposes,
   .forward = forward_chunk,
   .backward = backward_chunk,

@@ -147,7 +147,7 @@ static void forward_timed(const GenChunk *c) {
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_RELU);
   T(L_DECONV2, P_FWD);
   for (int i = 0; i < nc; i++)
-    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 43776, decoder_deconv3_b,
+    kern_deconv_fwd(&s->k[9], v_decoder_deconv2 + i * 1568, S + 42624, decoder_deconv3_b,
                     v_decoder_deconv3 + i * 784, COL,
                     /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14, KERN_ACT_SIGMOID);
   T(L_DECONV3, P_FWD);
@@ -274,7 +274,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_CONV3, P_ELT);
   const float *dy75 = kern_mask(g70, v_encoder_trunk_conv3, nc * 288, MASK);
   T(L_CONV3, P_ELT);
-  kern_conv_dx_chunk(&s->k[7], dy75, S + 43856, g75, COL, CHUNK,
+  kern_conv_dx_chunk(&s->k[7], dy75, S + 42704, g75, COL, CHUNK,
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   T(L_CONV3, P_DX);
   for (int i = 0; i < nc; i++)

@@ -761,7 +761,7 @@ static KernDirect direct_scatter(const CEmit *e, const ConvSides *c) {
   return kern_direct_scatter_geom(direct_block(e, q.plane), c->k, c->s, c->p, c->H, c->W, c->Ho, c->Wo);
 }
 
-static bool conv_direct(const CEmit *e, int id) {
+bool conv_direct(const CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (!conv_plain(n) || layer_positions(e, id) <= CHUNK_POSITIONS)
     return false;

@@ -3,10 +3,10 @@
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 78714 floats (78042 trainable).
 // Memory plan: chunk arena 5734528 floats (13343424 without sharing) + 708992 scratch, per thread;
-// chunk gradient blocks 624384 floats; transposed weights 76928 floats.
-// Arena: 701312 + threads x 6443520 floats (53079.5 KiB with 2 threads).
+// chunk gradient blocks 624384 floats; transposed weights 37504 floats.
+// Arena: 661888 + threads x 6443520 floats (52925.5 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 701312 + 8 chunks x 6443520 floats.
+// arena through the step: 661888 + 8 chunks x 6443520 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -955,7 +955,7 @@ static void backward_phase2(const GenChunk *c) {
         MASK[ch * 64 + q] = (g95[i * 4096 + ch * 64 + q] - grad_mean - (v_resnet_block64_conv2[i * 4096 + ch * 64 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dx(&s->k[13], dy, S + 2688, g106 + i * 4096, COL,
+    kern_conv_dx(&s->k[13], dy, S + 640, g106 + i * 4096, COL,
                  /* Ci H W */ 64, 8, 8, /* k s p */ 3, 1, 1, /* Ho Wo */ 8, 8);
     kern_conv_dw(&s->k[14], dy, v_resnet_block64_bn1 + i * 4096, d_resnet_block64_conv2_w, COL,
                  /* Ci H W */ 64, 8, 8, /* k s p */ 3, 1, 1, /* Ho Wo */ 8, 8);
@@ -1438,15 +1438,8 @@ static const GenGemm gemm[24] = {
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
 // A): tensor, offset in S; refreshed before every step.
-static const GenTranspose transposes[9] = {
-  {3, 74624},   /* resnet_block16_conv1_w */
-  {6, 72320},   /* resnet_block16_conv2_w */
-  {9, 67712},   /* resnet_block32_conv1_w */
-  {12, 58496},   /* resnet_block32_conv2_w */
-  {15, 57984},   /* resnet_block32_conv3_w */
-  {18, 39552},   /* resnet_block64_conv1_w */
-  {21, 2688},   /* resnet_block64_conv2_w */
-  {24, 640},   /* resnet_block64_conv3_w */
+static const GenTranspose transposes[2] = {
+  {21, 640},   /* resnet_block64_conv2_w */
   {27, 0},   /* resnet_dense1_w */
 };
 
@@ -1465,12 +1458,12 @@ static const GenSpec spec = {
   .output_at = output_at,
   .class_output = 0,
   .loss_at = 3116032,   /* t88 */
-  .arena_grads = 76928,
-  .arena_threads = 701312,
+  .arena_grads = 37504,
+  .arena_threads = 661888,
   .arena_chunk = 6443520,
   .n_gemm = 24,
   .gemm = gemm,
-  .n_transposes = 9,
+  .n_transposes = 2,
   .transposes = transposes,
   .forward = NULL,
   .backward = NULL,

@@ -3,10 +3,10 @@
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 30097 floats (29777 trainable).
 // Memory plan: chunk arena 4089696 floats (8179712 without sharing) + 379296 scratch, per thread;
-// chunk gradient blocks 238336 floats; transposed weights 29392 floats.
-// Arena: 267728 + threads x 4468992 floats (35959.8 KiB with 2 threads).
+// chunk gradient blocks 238336 floats; transposed weights 13840 floats.
+// Arena: 252176 + threads x 4468992 floats (35899.1 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 267728 + 8 chunks x 4468992 floats.
+// arena through the step: 252176 + 8 chunks x 4468992 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -1336,7 +1336,7 @@ static void backward_phase5(const GenChunk *c) {
         MASK[ch * 49 + q] = (g143[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dx(&s->k[17], dy, S + 11536, g148 + i * 1568, COL,
+    kern_conv_dx(&s->k[17], dy, S + 16, g148 + i * 1568, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
     kern_conv_dw(&s->k[18], dy, v_unet_bn5 + i * 1568, d_unet_conv6_w, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
@@ -1397,7 +1397,7 @@ static void backward_phase6(const GenChunk *c) {
         MASK[ch * 49 + q] = (g150[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dx(&s->k[19], dy, S + 20752, g155 + i * 784, COL,
+    kern_conv_dx(&s->k[19], dy, S + 9232, g155 + i * 784, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
     kern_conv_dw(&s->k[20], dy, t71 + i * 784, d_unet_conv5_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
@@ -1749,16 +1749,9 @@ static const GenGemm gemm[24] = {
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
 // A): tensor, offset in S; refreshed before every step.
-static const GenTranspose transposes[10] = {
-  {3, 28816},   /* unet_conv2_w */
-  {6, 27664},   /* unet_conv3_w */
-  {9, 25360},   /* unet_conv4_w */
-  {12, 20752},   /* unet_conv5_w */
-  {15, 11536},   /* unet_conv6_w */
-  {18, 4624},   /* unet_conv7_w */
-  {21, 2320},   /* unet_conv8_w */
-  {24, 592},   /* unet_conv9_w */
-  {27, 16},   /* unet_conv10_w */
+static const GenTranspose transposes[3] = {
+  {12, 9232},   /* unet_conv5_w */
+  {15, 16},   /* unet_conv6_w */
   {30, 0},   /* unet_conv11_w */
 };
 
@@ -1777,12 +1770,12 @@ static const GenSpec spec = {
   .output_at = output_at,
   .class_output = -1,
   .loss_at = 3663168,   /* t102 */
-  .arena_grads = 29392,
-  .arena_threads = 267728,
+  .arena_grads = 13840,
+  .arena_threads = 252176,
   .arena_chunk = 4468992,
   .n_gemm = 24,
   .gemm = gemm,
-  .n_transposes = 10,
+  .n_transposes = 3,
   .transposes = transposes,
   .forward = NULL,
   .backward = NULL,
