@@ -573,11 +573,30 @@ static inline void kern_phase_split(const float *x, int nb, int C, int H, int W,
         if (i >= q->Hq)
           break;
         const float *xr = xc + iy * W;
+        float *d[s];
         for (int b = 0; b < s; b++) {
           int x0 = ((b - p) % s + s) % s;
-          float *d = ph + ((long)(a * s + b) * C + c) * q->L + j * q->plane + i * q->Wq + (x0 + p) / s;
+          d[b] = ph + ((long)(a * s + b) * C + c) * q->L + j * q->plane + i * q->Wq + (x0 + p) / s;
+        }
+        if (s == 2) {
+          // The even columns to one phase, the odd to the other, in one
+          // loop of literal stride that the compiler vectorises (the
+          // general loop below ran at about one float a nanosecond:
+          // half the time of the one-channel conv1's GEMM).
+          float *de = d[p % 2], *dd = d[(1 + p) % 2];
+          int no = xend / 2;
+          for (int jj = 0; jj < no; jj++) {
+            de[jj] = xr[2 * jj];
+            dd[jj] = xr[2 * jj + 1];
+          }
+          if (xend % 2)
+            de[no] = xr[2 * no];
+          continue;
+        }
+        for (int b = 0; b < s; b++) {
+          int x0 = ((b - p) % s + s) % s;
           for (int xx = x0, jj = 0; xx < xend; xx += s, jj++)
-            d[jj] = xr[xx];
+            d[b][jj] = xr[xx];
         }
       }
     }
@@ -682,12 +701,27 @@ static inline void kern_direct_convt(const KernGemm *g, const float *dy, const f
         for (int yy = 0; yy < H; yy++) {
           int u = yy + p, a = u % s;
           float *d = xi + (c * H + yy) * W;
+          const float *src[s];
           for (int bb = 0; bb < s; bb++) {
             int x0 = ((bb - p) % s + s) % s;
-            const float *src = oc + ((long)(a * s + bb) * C + c) * q.M + j * q.plane +
-                               (u / s - ia[a]) * q.Wq + (x0 + p) / s - jb[bb];
+            src[bb] = oc + ((long)(a * s + bb) * C + c) * q.M + j * q.plane +
+                      (u / s - ia[a]) * q.Wq + (x0 + p) / s - jb[bb];
+          }
+          if (s == 2) {   // the two phases interleaved in one vectorised loop (kern_phase_split)
+            const float *se = src[p % 2], *so = src[(1 + p) % 2];
+            int no = W / 2;
+            for (int jj = 0; jj < no; jj++) {
+              d[2 * jj] = se[jj];
+              d[2 * jj + 1] = so[jj];
+            }
+            if (W % 2)
+              d[W - 1] = se[no];
+            continue;
+          }
+          for (int bb = 0; bb < s; bb++) {
+            int x0 = ((bb - p) % s + s) % s;
             for (int xx = x0, jj = 0; xx < W; xx += s, jj++)
-              d[xx] = src[jj];
+              d[xx] = src[bb][jj];
           }
         }
       kern_bias_act(xi, b, C, H * W, act);
