@@ -44,7 +44,7 @@ add_custom_target(regen ${regen_cmds} DEPENDS ${regen_deps}
 include(GNUInstallDirs)
 install(PROGRAMS $<TARGET_FILE:netc> DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES $<TARGET_FILE:netrt> $<TARGET_FILE:netxsmm> DESTINATION ${CMAKE_INSTALL_LIBDIR})
-file(GLOB netc_runtime_headers ${CMAKE_SOURCE_DIR}/runtime/*.h ${CMAKE_SOURCE_DIR}/runtime/xsmm/*.h
+file(GLOB netc_runtime_headers CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/runtime/*.h ${CMAKE_SOURCE_DIR}/runtime/xsmm/*.h
      ${CMAKE_SOURCE_DIR}/runtime/data/*.h)
 install(FILES ${netc_runtime_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/netc)
 install(FILES ${CMAKE_SOURCE_DIR}/cmake/netcConfig.cmake ${CMAKE_SOURCE_DIR}/cmake/NetcAddModel.cmake

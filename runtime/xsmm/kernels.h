@@ -27,6 +27,7 @@
 
 #include "kernels_act.h"
 #include "kernels_direct.h"
+#include "kernels_stride2.h"
 
 typedef struct {
   libxsmm_smmfunction f;     // NULL: use the plain loop
@@ -108,8 +109,11 @@ static inline void kern_im2col_ld(const float *x, int C, int H, int W, int k, in
             rk[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
           }
           const float *xk = xr - p + kx;
-          for (int ox = lo; ox < hi; ox++)
-            rk[ox] = xk[ox * s];
+          if (s == 2 && hi - lo >= KERN_STRIDE2_MIN)
+            kern_take_even(xk + 2 * lo, hi - lo, rk + lo);
+          else
+            for (int ox = lo; ox < hi; ox++)
+              rk[ox] = xk[ox * s];
           for (int ox = hi; ox < Wo; ox++) {
             int ix = ox * s - p + kx;
             rk[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
@@ -166,6 +170,12 @@ static inline void kern_im2col_t(const float *x, int C, int H, int W, int k, int
 // whose every tap lands inside [0, W) run without bounds checks.
 static inline void kern_col2im_ld(const float *col, int ld, int C, int H, int W, int k, int s,
                                   int p, int Ho, int Wo, float *x) {
+#ifdef KERN_HAVE_COL2IM_S2
+  if (s == 2 && W >= 2 * KERN_STRIDE2_MIN && W <= KERN_COL2IM_S2_MAX) {
+    kern_col2im_s2(col, ld, C, H, W, k, p, Ho, Wo, x);
+    return;
+  }
+#endif
   memset(x, 0, sizeof(float) * C * H * W);
   // Interior columns: 0 <= ox*s - p and ox*s - p + k - 1 < W.
   int lo = 0, hi = Wo;
@@ -578,19 +588,8 @@ static inline void kern_phase_split(const float *x, int nb, int C, int H, int W,
           int x0 = ((b - p) % s + s) % s;
           d[b] = ph + ((long)(a * s + b) * C + c) * q->L + j * q->plane + i * q->Wq + (x0 + p) / s;
         }
-        if (s == 2) {
-          // The even columns to one phase, the odd to the other, in one
-          // loop of literal stride that the compiler vectorises (the
-          // general loop below ran at about one float a nanosecond:
-          // half the time of the one-channel conv1's GEMM).
-          float *de = d[p % 2], *dd = d[(1 + p) % 2];
-          int no = xend / 2;
-          for (int jj = 0; jj < no; jj++) {
-            de[jj] = xr[2 * jj];
-            dd[jj] = xr[2 * jj + 1];
-          }
-          if (xend % 2)
-            de[no] = xr[2 * no];
+        if (s == 2 && xend >= 2 * KERN_STRIDE2_MIN) {   // even columns to one phase, odd to the other (kernels_stride2.h)
+          kern_deal2(xr, xend, d[p % 2], d[(1 + p) % 2]);
           continue;
         }
         for (int b = 0; b < s; b++) {
@@ -707,15 +706,8 @@ static inline void kern_direct_convt(const KernGemm *g, const float *dy, const f
             src[bb] = oc + ((long)(a * s + bb) * C + c) * q.M + j * q.plane +
                       (u / s - ia[a]) * q.Wq + (x0 + p) / s - jb[bb];
           }
-          if (s == 2) {   // the two phases interleaved in one vectorised loop (kern_phase_split)
-            const float *se = src[p % 2], *so = src[(1 + p) % 2];
-            int no = W / 2;
-            for (int jj = 0; jj < no; jj++) {
-              d[2 * jj] = se[jj];
-              d[2 * jj + 1] = so[jj];
-            }
-            if (W % 2)
-              d[W - 1] = se[no];
+          if (s == 2 && W >= 2 * KERN_STRIDE2_MIN) {   // the two phases interleaved (kernels_stride2.h)
+            kern_weave2(src[p % 2], src[(1 + p) % 2], W, d);
             continue;
           }
           for (int bb = 0; bb < s; bb++) {

@@ -495,12 +495,102 @@ static void test_act_alpha(unsigned seed) {
   free(y), free(dy), free(out), free(t), free(want);
 }
 
+// The stride-2 row copies (kernels_stride2.h: AVX-512 masked loads,
+// permutes and stores where the CPU has them) against plain loops, bit for
+// bit: every length up to 70, with a canary after each destination (a
+// masked store must not write past the row), then im2col and col2im at
+// stride 2 over widths 12..33 (col2im must add each x's terms in the plain
+// loop's order: memcmp, not a tolerance).
+static int canary_ok(const float *p, int n) {
+  for (int i = 0; i < n; i++)
+    if (p[i] != -7.0f)
+      return 0;
+  return 1;
+}
+
+static void col2im_plain(const float *col, int C, int H, int W, int k, int p, int Ho, int Wo, float *x) {
+  memset(x, 0, sizeof(float) * C * H * W);
+  for (int ci = 0; ci < C; ci++)
+    for (int ky = 0; ky < k; ky++)
+      for (int oy = 0; oy < Ho; oy++) {
+        int iy = oy * 2 - p + ky;
+        if (iy < 0 || iy >= H)
+          continue;
+        for (int ox = 0; ox < Wo; ox++)
+          for (int kx = 0; kx < k; kx++) {
+            int ix = ox * 2 - p + kx;
+            if (ix >= 0 && ix < W)
+              x[(ci * H + iy) * W + ix] += col[((ci * k + ky) * k + kx) * Ho * Wo + oy * Wo + ox];
+          }
+      }
+}
+
+static void test_stride2(unsigned seed) {
+  enum { N = 70, G = 40 };
+  float *src = rnd(2 * N + G, &seed), *a = rnd(N + G, &seed), *b = rnd(N + G, &seed);
+  float got[2 * N + G], got2[N + G], want[2 * N];
+  int bad = 0;
+  for (int n = 0; n <= N; n++) {
+    for (int i = 0; i < 2 * N + G; i++) got[i] = -7.0f;
+    kern_take_even(src, n, got);
+    for (int j = 0; j < n; j++) want[j] = src[2 * j];
+    bad += memcmp(got, want, sizeof(float) * n) != 0 || !canary_ok(got + n, G);
+    for (int i = 0; i < N + G; i++) got[i] = got2[i] = -7.0f;
+    kern_deal2(src, n, got, got2);
+    for (int i = 0; i < n; i++) bad += (i % 2 ? got2 : got)[i / 2] != src[i];
+    bad += !canary_ok(got + (n + 1) / 2, G) || !canary_ok(got2 + n / 2, G);
+    for (int i = 0; i < 2 * N + G; i++) got[i] = -7.0f;
+    kern_weave2(a, b, n, got);
+    for (int i = 0; i < n; i++) bad += got[i] != (i % 2 ? b : a)[i / 2];
+    bad += !canary_ok(got + n, G);
+  }
+  printf("%-34s lengths 0..%d: %s\n", "stride-2 row copies", N, bad ? "DIFFER" : "bit for bit");
+  CHECK(bad == 0, "%d stride-2 row copies differ from the plain loops", bad);
+  int shapes = 0, same = 0;
+  for (int W = 12; W <= 33; W++)
+    for (int k = 1; k <= 5; k++)
+      for (int p = 0; p < k && p <= 2; p++)
+        for (int op = 0; op <= 1; op++) {   // op: a transposed convolution's output padding
+          int Wo = (W - op + 2 * p - k) / 2 + 1, C = 2;
+          if (Wo < 1 || (Wo - 1) * 2 - 2 * p + k + op != W)
+            continue;
+          float *x = rnd(C * W * W, &seed), *col = malloc(sizeof(float) * C * k * k * Wo * Wo);
+          float *x1 = malloc(sizeof(float) * C * W * W), *x2 = malloc(sizeof(float) * C * W * W);
+          kern_im2col(x, C, W, W, k, 2, p, Wo, Wo, col);
+          int ok = 1;
+          for (int ci = 0; ci < C && ok; ci++)
+            for (int t = 0; t < k * k && ok; t++)
+              for (int q = 0; q < Wo * Wo; q++) {
+                int iy = q / Wo * 2 - p + t / k, ix = q % Wo * 2 - p + t % k;
+                float v = iy >= 0 && iy < W && ix >= 0 && ix < W ? x[(ci * W + iy) * W + ix] : 0.0f;
+                if (memcmp(&v, &col[(ci * k * k + t) * Wo * Wo + q], sizeof v)) {
+                  ok = 0;
+                  break;
+                }
+              }
+          // col2im of random patches (im2col's would sum copies of one x,
+          // equal in any order).
+          for (int i = 0; i < C * k * k * Wo * Wo; i++)
+            col[i] = frand(&seed);
+          kern_col2im(col, C, W, W, k, 2, p, Wo, Wo, x1);
+          col2im_plain(col, C, W, W, k, p, Wo, Wo, x2);
+          same += ok && memcmp(x1, x2, sizeof(float) * C * W * W) == 0;
+          shapes++;
+          free(x), free(col), free(x1), free(x2);
+        }
+  printf("%-34s %d shapes, %d bit for bit\n", "stride-2 im2col / col2im", shapes, same);
+  CHECK(same == shapes, "stride-2 im2col / col2im differ from the plain loops on %d of %d shapes",
+        shapes - same, shapes);
+  free(src), free(a), free(b);
+}
+
 int main(void) {
   libxsmm_init();
   test_expf();
   test_logf();
   test_erff();
   test_act_alpha(10);
+  test_stride2(40);
   // The autoencoder's encoder convolutions; the decoder's transposed
   // convolutions are their transposes (32->16 3->7 is conv 16x7 -> 32x3,
   // and so on; output padding shows up as H = 14 and 28 with p = 1).
