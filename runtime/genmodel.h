@@ -20,7 +20,9 @@
 //
 // A model with batch norm runs in phases instead (GenSpec.phases, below):
 // its batch statistics need every chunk, so every chunk keeps its own arena
-// (chunk c at arena_threads + c * arena_chunk) through the step.
+// (chunk c at arena_threads + c * arena_chunk) through the step.  In
+// evaluation no phase needs another chunk: each chunk runs its forward
+// phases at once in its thread's arena (the first `threads` arenas).
 //
 // Training steps run in training mode, forward() in evaluation mode
 // (GenChunk.train; models/README.md, "Training and evaluation modes").

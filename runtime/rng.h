@@ -71,6 +71,27 @@ static inline float rng_uniformf(Rng *r) {
   return (float)(rng_next(r) >> 40) * 0x1.0p-24f;
 }
 
+// rng_uniformf on n streams at once, their states side by side (word j
+// of stream i at s[j * n + i]): the next uniform float of every stream
+// into u[i], the same bits as rng_uniformf.  Written over the streams, so
+// that a compiler vectorises the xoshiro steps across them (the dropout
+// masks of a chunk's examples: one stream per example, each still drawing
+// its elements in order).
+static inline void rng_uniformf_lanes(uint64_t *restrict s, int n, float *restrict u) {
+  uint64_t *restrict s0 = s, *restrict s1 = s + n, *restrict s2 = s + 2 * n, *restrict s3 = s + 3 * n;
+  for (int i = 0; i < n; i++) {
+    uint64_t result = rng_rotl(s1[i] * 5, 7) * 9;
+    uint64_t t = s1[i] << 17;
+    s2[i] ^= s0[i];
+    s3[i] ^= s1[i];
+    s1[i] ^= s2[i];
+    s0[i] ^= s3[i];
+    s2[i] ^= t;
+    s3[i] = rng_rotl(s3[i], 45);
+    u[i] = (float)(result >> 40) * 0x1.0p-24f;
+  }
+}
+
 // Standard normal by the basic Box–Muller transform, using only the cosine
 // branch: two uniforms per sample and no cached spare, so the Rng is just
 // the xoshiro state and a stream's n-th normal is always the same number

@@ -81,13 +81,25 @@ static void interp_dropout(Interp *ip, const Node *n, float *out, const float *c
 // In evaluation the mask (1 everywhere) is not written: its only forward
 // reader, the dropout, then reads x alone (x * 1 is x, bit for bit), and
 // the backward pass that reads it runs in training only.
+//
+// The draws: one xoshiro step per element, a chain of dependent 64-bit
+// operations per stream (3% of cnn_bn's training step).  The chunk's
+// streams are copied side by side and stepped together
+// (rng_uniformf_lanes: vector lanes across the examples; the padding lanes
+// step zero states and are never stored), each stream still drawing its
+// elements in order: the same masks, bit for bit.
 static void emit_dropout_mask(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
   char keep[64], scale[64];
-  out(e, "  if (train)\n    for (int i = 0; i < nc; i++)\n      for (int k = 0; k < %ld; k++)\n"
-         "        %s[i * %ld + k] = rng_uniformf(&R[i]) < %s ? %s : 0.0f;\n",
-      ne, e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));
+  out(e, "  if (train) {\n    uint64_t rs[4 * CHUNK];\n    float u[CHUNK];\n");
+  out(e, "    for (int i = 0; i < CHUNK; i++)\n      for (int j = 0; j < 4; j++)\n"
+         "        rs[j * CHUNK + i] = i < nc ? R[i].s[j] : 0;\n");
+  out(e, "    for (int k = 0; k < %ld; k++) {\n      rng_uniformf_lanes(rs, CHUNK, u);\n", ne);
+  out(e, "      for (int i = 0; i < nc; i++)\n        %s[i * %ld + k] = u[i] < %s ? %s : 0.0f;\n    }\n",
+      e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));
+  out(e, "    for (int i = 0; i < nc; i++)\n      for (int j = 0; j < 4; j++)\n"
+         "        R[i].s[j] = rs[j * CHUNK + i];\n  }\n");
 }
 
 static void emit_dropout(CEmit *e, int id) {

@@ -356,10 +356,21 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [1568] -> t41 */
-  if (train)
+  if (train) {
+    uint64_t rs[4 * CHUNK];
+    float u[CHUNK];
+    for (int i = 0; i < CHUNK; i++)
+      for (int j = 0; j < 4; j++)
+        rs[j * CHUNK + i] = i < nc ? R[i].s[j] : 0;
+    for (int k = 0; k < 1568; k++) {
+      rng_uniformf_lanes(rs, CHUNK, u);
+      for (int i = 0; i < nc; i++)
+        t41[i * 1568 + k] = u[i] < 0.75f ? 1.33333337f : 0.0f;
+    }
     for (int i = 0; i < nc; i++)
-      for (int k = 0; k < 1568; k++)
-        t41[i * 1568 + k] = rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+      for (int j = 0; j < 4; j++)
+        R[i].s[j] = rs[j * CHUNK + i];
+  }
   /* models/zoo/cnn_bn.net:12: dropout [1568] -> t42 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
@@ -420,10 +431,21 @@ static void forward_phase4(const GenChunk *c) {
       }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [64] -> t47 */
-  if (train)
+  if (train) {
+    uint64_t rs[4 * CHUNK];
+    float u[CHUNK];
+    for (int i = 0; i < CHUNK; i++)
+      for (int j = 0; j < 4; j++)
+        rs[j * CHUNK + i] = i < nc ? R[i].s[j] : 0;
+    for (int k = 0; k < 64; k++) {
+      rng_uniformf_lanes(rs, CHUNK, u);
+      for (int i = 0; i < nc; i++)
+        t47[i * 64 + k] = u[i] < 0.75f ? 1.33333337f : 0.0f;
+    }
     for (int i = 0; i < nc; i++)
-      for (int k = 0; k < 64; k++)
-        t47[i * 64 + k] = rng_uniformf(&R[i]) < 0.75f ? 1.33333337f : 0.0f;
+      for (int j = 0; j < 4; j++)
+        R[i].s[j] = rs[j * CHUNK + i];
+  }
   /* models/zoo/cnn_bn.net:12: dropout [64] -> t48 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)

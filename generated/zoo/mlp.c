@@ -85,10 +85,21 @@ static void forward_chunk(const GenChunk *c) {
   /* models/zoo/mlp.net:6: dense [256] + relu -> v_mlp_dense1 */
   kern_dense_fwd(&s->k[0], v_x, S + 0, mlp_dense1_b, v_mlp_dense1, nc, 256, KERN_ACT_RELU);
   /* models/zoo/mlp.net:6: dropout_mask [256] -> t9 */
-  if (train)
+  if (train) {
+    uint64_t rs[4 * CHUNK];
+    float u[CHUNK];
+    for (int i = 0; i < CHUNK; i++)
+      for (int j = 0; j < 4; j++)
+        rs[j * CHUNK + i] = i < nc ? R[i].s[j] : 0;
+    for (int k = 0; k < 256; k++) {
+      rng_uniformf_lanes(rs, CHUNK, u);
+      for (int i = 0; i < nc; i++)
+        t9[i * 256 + k] = u[i] < 0.800000012f ? 1.25f : 0.0f;
+    }
     for (int i = 0; i < nc; i++)
-      for (int k = 0; k < 256; k++)
-        t9[i * 256 + k] = rng_uniformf(&R[i]) < 0.800000012f ? 1.25f : 0.0f;
+      for (int j = 0; j < 4; j++)
+        R[i].s[j] = rs[j * CHUNK + i];
+  }
   /* models/zoo/mlp.net:6: dropout [256] -> t10 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 256; k++)

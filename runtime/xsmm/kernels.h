@@ -302,6 +302,21 @@ static inline void kern_bias_act(float *y, const float *b, int C, int P, int act
   }
 }
 
+// d[i] = act(s[i] + bc) over n floats: kern_bias_act's epilogue on a row
+// copied out of a GEMM's result (the direct convolutions' rows are wider
+// than the image's), in the same pass as the copy.  The same expressions
+// as kern_bias_act's: the same bits.
+static inline void kern_copy_bias_act(float *restrict d, const float *restrict s, int n, float bc, int act) {
+  if (act == KERN_ACT_RELU)
+    for (int i = 0; i < n; i++) { float v = s[i] + bc; d[i] = v > 0.0f ? v : 0.0f; }
+  else if (act == KERN_ACT_SIGMOID)
+    for (int i = 0; i < n; i++) d[i] = 1.0f / (1.0f + kern_expf(-(s[i] + bc)));
+  else if (act == KERN_ACT_TANH)
+    for (int i = 0; i < n; i++) d[i] = tanhf(s[i] + bc);
+  else
+    for (int i = 0; i < n; i++) d[i] = s[i] + bc;
+}
+
 // out[i] = dy[i] * (y[i] > 0) when y is given (the folded ReLU gradient),
 // else dy itself; returns the tile to read.  n floats.
 static inline const float *kern_mask(const float *restrict dy, const float *restrict y, int n,
@@ -627,13 +642,16 @@ static inline void kern_direct_conv(const KernGemm *g, const float *x, const flo
     int nb = nc - i0 < B ? nc - i0 : B;
     kern_phase_split(x + (long)i0 * Ci * H * W, nb, Ci, H, W, s, p, &q, ph);
     kern_brgemm(g, ap, bp, yc, kk);
+    // The real rows out, with the bias and activation in the same pass
+    // (a copy, then the epilogue over the image, read it twice).  A plane
+    // without slack columns (k = 1) is one row.
+    const int rows = q.Wq == Wo ? 1 : Ho, cols = q.Wq == Wo ? Ho * Wo : Wo;
     for (int j = 0; j < nb; j++) {
       float *yi = y + (long)(i0 + j) * Co * Ho * Wo;
       for (int co = 0; co < Co; co++)
-        for (int oy = 0; oy < Ho; oy++)
-          memcpy(yi + (co * Ho + oy) * Wo, yc + (long)co * q.M + j * q.plane + oy * q.Wq,
-                 sizeof(float) * Wo);
-      kern_bias_act(yi, b, Co, Ho * Wo, act);
+        for (int oy = 0; oy < rows; oy++)
+          kern_copy_bias_act(yi + (co * Ho + oy) * Wo, yc + (long)co * q.M + j * q.plane + oy * q.Wq, cols,
+                             b ? b[co] : 0.0f, act);
     }
   }
 }

@@ -14,6 +14,7 @@
 //   fused vs unfused generated code                         1e-5
 //   1 vs 2 threads                                          1e-5
 //   two runs with the same seed and threads: bitwise identical
+//   evaluation forward, 1 vs 2 threads (full, ragged): bitwise identical
 //   parameters after 20 Adam steps (eps 1e-6, see main) and 20
 //   SGD-momentum steps                                    1e-4
 #include <math.h>
@@ -290,6 +291,29 @@ int main(int argc, char **argv) {
     CHECK(same, "1 vs 2 threads: a batch-norm model's step differs in some bit");
     free(p0);
     free(p2);
+  }
+  // Evaluation: a chunk's forward pass reads no other chunk (a batch norm
+  // reads its running statistics), whichever thread and arena run it: the
+  // exports and the loss of 1 and 2 threads, full and ragged, agree bit
+  // for bit.
+  for (int k = 0; k < 2; k++) {
+    int n = k ? 100 : B;
+    float **o1 = alloc_outputs(gen, n), **o2 = alloc_outputs(gen, n);
+    gen->set_threads(gen, 1);
+    float f1 = gen->forward(gen, x, lab, n, 17, o1);
+    gen->set_threads(gen, 2);
+    float f2 = gen->forward(gen, x, lab, n, 17, o2);
+    int same = f1 == f2 || (isnan(f1) && isnan(f2));
+    for (int j = 0; j < gen->n_outputs; j++) {
+      same &= memcmp(o1[j], o2[j], sizeof(float) * n * gen->outputs[j].size) == 0;
+      free(o1[j]);
+      free(o2[j]);
+    }
+    free(o1);
+    free(o2);
+    printf("  %-58s %s\n", k ? "1 vs 2 threads, evaluation, ragged: bitwise identical"
+                              : "1 vs 2 threads, evaluation: bitwise identical", same ? "yes" : "no");
+    CHECK(same, "1 vs 2 threads: the evaluation forward differs in some bit");
   }
   gen->set_threads(gen, 2);
 
