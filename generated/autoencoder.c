@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/autoencoder.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
-// Memory plan: chunk arena 298816 floats (422016 without sharing) + 100864 scratch, per thread;
+// Memory plan: chunk arena 298816 floats (422016 without sharing) + 110080 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 47312 floats.
-// Arena: 448848 + threads x 399680 floats (4875.8 KiB with 2 threads).
+// Arena: 448848 + threads x 408896 floats (4947.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -117,7 +117,7 @@ static NetOutput outputs[2] = {
 #define d_encoder_trunk_conv1_b (G + 72)   /* [8] */
 #define COL (A + 298816)    /* im2col scratch, 50688 floats */
 #define MASK (A + 349504)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 399680)    /* transposed gradient, 0 floats */
+#define DYT (A + 399680)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -239,7 +239,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy59 = kern_mask(g54, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy59, decoder_dense2_w, g59);
-  kern_dense_dw(&s->k[13], dy59, v_decoder_dense1, d_decoder_dense2_w, CHUNK, nc, 64, 288);
+  kern_dense_dw(&s->k[13], dy59, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy59 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g63 */
@@ -248,7 +248,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy63 = kern_mask(g59, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy63, decoder_dense1_w, g63);
-  kern_dense_dw(&s->k[14], dy63, v_encoder_dense1, d_decoder_dense1_w, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[14], dy63, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy63 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/autoencoder.net:18: dense_dx [64] -> g66 */
@@ -257,7 +257,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy66 = g63;
   kern_dense_dx(&s->k[5], dy66, encoder_dense1_w, g66);
-  kern_dense_dw(&s->k[15], dy66, v_encoder_trunk_dense1, d_encoder_dense1_w, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[15], dy66, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy66 + i * 9, 9, 1, d_encoder_dense1_b);
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g70 */
@@ -266,7 +266,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy70 = kern_mask(g66, v_encoder_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy70, encoder_trunk_dense1_w, g70);
-  kern_dense_dw(&s->k[16], dy70, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, CHUNK, nc, 288, 64);
+  kern_dense_dw(&s->k[16], dy70, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy70 + i * 64, 64, 1, d_encoder_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g75 */
@@ -329,10 +329,10 @@ static const GenGemm gemm[17] = {
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
-  {"dense dw", 64, 288, 32, 64, 288, 64, 16},
-  {"dense dw", 9, 64, 32, 9, 64, 9, 16},
-  {"dense dw", 64, 9, 32, 64, 9, 64, 16},
-  {"dense dw", 288, 64, 32, 288, 64, 288, 16},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 0},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -364,7 +364,7 @@ static const GenSpec spec = {
   .loss_at = 223520,   /* t42 */
   .arena_grads = 47312,
   .arena_threads = 448848,
-  .arena_chunk = 399680,
+  .arena_chunk = 408896,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 7,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/classifier.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 26259 floats (1290 trainable).
-// Memory plan: chunk arena 75296 floats (117056 without sharing) + 52736 scratch, per thread;
+// Memory plan: chunk arena 75296 floats (117056 without sharing) + 54784 scratch, per thread;
 // chunk gradient blocks 10368 floats; transposed weights 20224 floats.
-// Arena: 30592 + threads x 128032 floats (1119.8 KiB with 2 threads).
+// Arena: 30592 + threads x 130080 floats (1135.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -79,7 +79,7 @@ static NetOutput outputs[1] = {
 #define d_head_dense1_b (G + 576)   /* [64] */
 #define COL (A + 75296)    /* im2col scratch, 50688 floats */
 #define MASK (A + 125984)   /* masked gradient tile, 2048 floats */
-#define DYT (A + 128032)    /* transposed gradient, 0 floats */
+#define DYT (A + 128032)    /* transposed gradient, 2048 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -165,14 +165,14 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_head_dense2_b, 0, sizeof(float) * 10);
   const float *dy34 = g33;
   kern_dense_dx(&s->k[7], dy34, head_dense2_w, g34);
-  kern_dense_dw(&s->k[8], dy34, v_head_dense1, d_head_dense2_w, CHUNK, nc, 64, 10);
+  kern_dense_dw(&s->k[8], dy34, v_head_dense1, d_head_dense2_w, DYT, CHUNK, nc, 64, 10);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy34 + i * 10, 10, 1, d_head_dense2_b);
   /* models/classifier.net:7: dense_dw param [64, 9], relu mask folded -> d_head_dense1_w */
   /* models/classifier.net:7: bias_grad param [64], relu mask folded -> d_head_dense1_b */
   memset(d_head_dense1_b, 0, sizeof(float) * 64);
   const float *dy38 = kern_mask(g34, v_head_dense1, nc * 64, MASK);
-  kern_dense_dw(&s->k[9], dy38, v_encoder_dense1, d_head_dense1_w, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[9], dy38, v_encoder_dense1, d_head_dense1_w, DYT, CHUNK, nc, 9, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy38 + i * 64, 64, 1, d_head_dense1_b);
 }
@@ -192,8 +192,8 @@ static const GenGemm gemm[10] = {
   {"dense forward", 64, 32, 9, 64, 9, 64, 0},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
-  {"dense dw", 64, 10, 32, 64, 10, 64, 16},
-  {"dense dw", 9, 64, 32, 9, 64, 9, 16},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -222,7 +222,7 @@ static const GenSpec spec = {
   .loss_at = 2336,   /* t30 */
   .arena_grads = 20224,
   .arena_threads = 30592,
-  .arena_chunk = 128032,
+  .arena_chunk = 130080,
   .n_gemm = 10,
   .gemm = gemm,
   .n_transposes = 4,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/denoiser.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
-// Memory plan: chunk arena 323904 floats (447104 without sharing) + 100864 scratch, per thread;
+// Memory plan: chunk arena 323904 floats (447104 without sharing) + 110080 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 47312 floats.
-// Arena: 448848 + threads x 424768 floats (5071.8 KiB with 2 threads).
+// Arena: 448848 + threads x 433984 floats (5143.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -119,7 +119,7 @@ static NetOutput outputs[3] = {
 #define d_encoder_trunk_conv1_b (G + 72)   /* [8] */
 #define COL (A + 323904)    /* im2col scratch, 50688 floats */
 #define MASK (A + 374592)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 424768)    /* transposed gradient, 0 floats */
+#define DYT (A + 424768)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -248,7 +248,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy60 = kern_mask(g55, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy60, decoder_dense2_w, g60);
-  kern_dense_dw(&s->k[13], dy60, v_decoder_dense1, d_decoder_dense2_w, CHUNK, nc, 64, 288);
+  kern_dense_dw(&s->k[13], dy60, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy60 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g64 */
@@ -257,7 +257,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy64 = kern_mask(g60, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy64, decoder_dense1_w, g64);
-  kern_dense_dw(&s->k[14], dy64, v_encoder_dense1, d_decoder_dense1_w, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[14], dy64, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy64 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/autoencoder.net:18: dense_dx [64] -> g67 */
@@ -266,7 +266,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy67 = g64;
   kern_dense_dx(&s->k[5], dy67, encoder_dense1_w, g67);
-  kern_dense_dw(&s->k[15], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[15], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy67 + i * 9, 9, 1, d_encoder_dense1_b);
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g71 */
@@ -275,7 +275,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy71 = kern_mask(g67, v_encoder_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy71, encoder_trunk_dense1_w, g71);
-  kern_dense_dw(&s->k[16], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, CHUNK, nc, 288, 64);
+  kern_dense_dw(&s->k[16], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy71 + i * 64, 64, 1, d_encoder_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g76 */
@@ -339,10 +339,10 @@ static const GenGemm gemm[17] = {
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
-  {"dense dw", 64, 288, 32, 64, 288, 64, 16},
-  {"dense dw", 9, 64, 32, 9, 64, 9, 16},
-  {"dense dw", 64, 9, 32, 64, 9, 64, 16},
-  {"dense dw", 288, 64, 32, 288, 64, 288, 16},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 0},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -374,7 +374,7 @@ static const GenSpec spec = {
   .loss_at = 248608,   /* t43 */
   .arena_grads = 47312,
   .arena_threads = 448848,
-  .arena_chunk = 424768,
+  .arena_chunk = 433984,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 7,

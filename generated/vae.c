@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/vae.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50771 floats (50771 trainable).
-// Memory plan: chunk arena 300224 floats (431424 without sharing) + 100864 scratch, per thread;
+// Memory plan: chunk arena 300224 floats (431424 without sharing) + 110080 scratch, per thread;
 // chunk gradient blocks 406272 floats; transposed weights 47888 floats.
-// Arena: 454160 + threads x 401088 floats (4907.6 KiB with 2 threads).
+// Arena: 454160 + threads x 410304 floats (4979.6 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -148,7 +148,7 @@ static NetOutput outputs[3] = {
 #define d_trunk_conv1_b (G + 72)   /* [8] */
 #define COL (A + 300224)    /* im2col scratch, 50688 floats */
 #define MASK (A + 350912)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 401088)    /* transposed gradient, 0 floats */
+#define DYT (A + 401088)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -345,7 +345,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy86 = kern_mask(g81, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy86, decoder_dense2_w, g86);
-  kern_dense_dw(&s->k[13], dy86, v_decoder_dense1, d_decoder_dense2_w, CHUNK, nc, 64, 288);
+  kern_dense_dw(&s->k[13], dy86, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy86 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g90 */
@@ -354,7 +354,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy90 = kern_mask(g86, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy90, decoder_dense1_w, g90);
-  kern_dense_dw(&s->k[14], dy90, t39, d_decoder_dense1_w, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[14], dy90, t39, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy90 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/vae.net:16: add [9] -> g93 */
@@ -378,7 +378,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy98 = g97;
   kern_dense_dx(&s->k[5], dy98, logvar_head_dense1_w, g98);
-  kern_dense_dw(&s->k[15], dy98, v_trunk_dense1, d_logvar_head_dense1_w, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[15], dy98, v_trunk_dense1, d_logvar_head_dense1_w, DYT, CHUNK, nc, 64, 9);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy98 + i * 9, 9, 1, d_logvar_head_dense1_b);
   /* models/vae.net:8: dense_dx [64] -> g101 */
@@ -387,7 +387,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy101 = g93;
   kern_dense_dx(&s->k[5], dy101, mu_head_dense1_w, g101);
-  kern_dense_dw(&s->k[15], dy101, v_trunk_dense1, d_mu_head_dense1_w, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[15], dy101, v_trunk_dense1, d_mu_head_dense1_w, DYT, CHUNK, nc, 64, 9);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy101 + i * 9, 9, 1, d_mu_head_dense1_b);
   /* models/vae.net:8: add [64] -> g102 */
@@ -400,7 +400,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy106 = kern_mask(g102, v_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy106, trunk_dense1_w, g106);
-  kern_dense_dw(&s->k[16], dy106, v_trunk_conv3, d_trunk_dense1_w, CHUNK, nc, 288, 64);
+  kern_dense_dw(&s->k[16], dy106, v_trunk_conv3, d_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy106 + i * 64, 64, 1, d_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g111 */
@@ -464,10 +464,10 @@ static const GenGemm gemm[17] = {
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
-  {"dense dw", 64, 288, 32, 64, 288, 64, 16},
-  {"dense dw", 9, 64, 32, 9, 64, 9, 16},
-  {"dense dw", 64, 9, 32, 64, 9, 64, 16},
-  {"dense dw", 288, 64, 32, 288, 64, 288, 16},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 0},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -500,7 +500,7 @@ static const GenSpec spec = {
   .loss_at = 112800,   /* t61 */
   .arena_grads = 47888,
   .arena_threads = 454160,
-  .arena_chunk = 401088,
+  .arena_chunk = 410304,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 8,

@@ -228,7 +228,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_DDENSE2, P_ELT);
   kern_dense_dx(&s->k[3], dy59, decoder_dense2_w, g59);
   T(L_DDENSE2, P_DX);
-  kern_dense_dw(&s->k[13], dy59, v_decoder_dense1, d_decoder_dense2_w, CHUNK, nc, 64, 288);
+  kern_dense_dw(&s->k[13], dy59, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
   T(L_DDENSE2, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy59 + i * 288, 288, 1, d_decoder_dense2_b);
@@ -239,7 +239,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_DDENSE1, P_ELT);
   kern_dense_dx(&s->k[4], dy63, decoder_dense1_w, g63);
   T(L_DDENSE1, P_DX);
-  kern_dense_dw(&s->k[14], dy63, v_encoder_dense1, d_decoder_dense1_w, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[14], dy63, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
   T(L_DDENSE1, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy63 + i * 64, 64, 1, d_decoder_dense1_b);
@@ -249,7 +249,7 @@ static void backward_timed(const GenChunk *c) {
   const float *dy66 = g63;
   kern_dense_dx(&s->k[5], dy66, encoder_dense1_w, g66);
   T(L_CODE, P_DX);
-  kern_dense_dw(&s->k[15], dy66, v_encoder_trunk_dense1, d_encoder_dense1_w, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[15], dy66, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
   T(L_CODE, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy66 + i * 9, 9, 1, d_encoder_dense1_b);
@@ -260,7 +260,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_TDENSE, P_ELT);
   kern_dense_dx(&s->k[6], dy70, encoder_trunk_dense1_w, g70);
   T(L_TDENSE, P_DX);
-  kern_dense_dw(&s->k[16], dy70, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, CHUNK, nc, 288, 64);
+  kern_dense_dw(&s->k[16], dy70, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
   T(L_TDENSE, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy70 + i * 64, 64, 1, d_encoder_trunk_dense1_b);

@@ -8,7 +8,6 @@
 #include "autodiff.h"
 #include "emitter.h"
 #include "layers.h"
-#include "../../runtime/xsmm/kernels_dense.h"
 
 // ---- Shape rules ----
 
@@ -134,9 +133,10 @@ static void emit_dense_dx(CEmit *e, int id) {
 static void emit_dense_dw(CEmit *e, int id) {
   const Node *n = nd(e, id);
   int o = (int)numel(e, e->f->dy[id]), in = (int)numel(e, n->in[1]);
-  int gi = gemm(e, "dense dw", in, o, e->chunk, in, o, in, KERN_GEMM_TRANS_B);
-  out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, CHUNK, nc, %d, %d);\n", gi, e->bwd_lead,
+  int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 0);
+  out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, nc, %d, %d);\n", gi, e->bwd_lead,
       root_name(e, n->in[1]), e->name[id], in, o);
+  if ((long)o * e->chunk > e->dyt) e->dyt = (long)o * e->chunk;
 }
 
 // ---- Rows ----

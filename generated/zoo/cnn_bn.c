@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/cnn_bn.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 115690 floats (115402 trainable).
-// Memory plan: chunk arena 1831680 floats (2798976 without sharing) + 261280 scratch, per thread;
+// Memory plan: chunk arena 1831680 floats (2798976 without sharing) + 263328 scratch, per thread;
 // chunk gradient blocks 923264 floats; transposed weights 100992 floats.
-// Arena: 1024256 + threads x 2092960 floats (20352.2 KiB with 2 threads).
+// Arena: 1024256 + threads x 2095008 floats (20368.2 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 1024256 + 8 chunks x 2092960 floats.
+// arena through the step: 1024256 + 8 chunks x 2095008 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -141,8 +141,8 @@ static NetOutput outputs[1] = {
 #define d_cnn_conv1_b (G + 144)   /* [16] */
 #define COL (A + 1831680)    /* im2col scratch, 51328 floats */
 #define MASK (A + 1883008)   /* masked gradient tile, 200704 floats */
-#define DYT (A + 2083712)    /* transposed gradient, 0 floats */
-#define FOLD (A + 2083712)   /* batch norm folded into a convolution (evaluation), 9248 floats */
+#define DYT (A + 2083712)    /* transposed gradient, 2048 floats */
+#define FOLD (A + 2085760)   /* batch norm folded into a convolution (evaluation), 9248 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -474,7 +474,7 @@ static void backward_phase0(const GenChunk *c) {
   memset(d_cnn_dense2_b, 0, sizeof(float) * 10);
   const float *dy55 = g54;
   kern_dense_dx(&s->k[5], dy55, cnn_dense2_w, g55);
-  kern_dense_dw(&s->k[6], dy55, t48, d_cnn_dense2_w, CHUNK, nc, 64, 10);
+  kern_dense_dw(&s->k[6], dy55, t48, d_cnn_dense2_w, DYT, CHUNK, nc, 64, 10);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy55 + i * 10, 10, 1, d_cnn_dense2_b);
   /* models/zoo/cnn_bn.net:12: mul [64] -> g58 */
@@ -534,7 +534,7 @@ static void backward_phase1(const GenChunk *c) {
     memset(MASK + nc * 64, 0, sizeof(float) * (CHUNK - nc) * 64);
   const float *dy64 = MASK;
   kern_dense_dx(&s->k[7], dy64, cnn_dense1_w, g64);
-  kern_dense_dw(&s->k[8], dy64, t42, d_cnn_dense1_w, CHUNK, nc, 1568, 64);
+  kern_dense_dw(&s->k[8], dy64, t42, d_cnn_dense1_w, DYT, CHUNK, nc, 1568, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy64 + i * 64, 64, 1, d_cnn_dense1_b);
   /* models/zoo/cnn_bn.net:12: mul [1568] -> g67 */
@@ -765,9 +765,9 @@ static const GenGemm gemm[13] = {
   {"dense forward", 64, 32, 1568, 64, 1568, 64, 0},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
-  {"dense dw", 64, 10, 32, 64, 10, 64, 16},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 0},
   {"dense dx", 1568, 32, 64, 1568, 64, 1568, 0},
-  {"dense dw", 1568, 64, 32, 1568, 64, 1568, 16},
+  {"dense dw", 1568, 64, 32, 1568, 32, 1568, 0},
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
   {"direct convt", 225, 16, 32, 241, 32, 225, 2},
   {"conv dw", 144, 32, 196, 144, 196, 144, 1},
@@ -798,7 +798,7 @@ static const GenSpec spec = {
   .loss_at = 1438528,   /* t51 */
   .arena_grads = 100992,
   .arena_threads = 1024256,
-  .arena_chunk = 2092960,
+  .arena_chunk = 2095008,
   .n_gemm = 13,
   .gemm = gemm,
   .n_transposes = 2,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/zoo/conv_vae.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 244881 floats (244881 trainable).
-// Memory plan: chunk arena 483840 floats (704160 without sharing) + 79936 scratch, per thread;
+// Memory plan: chunk arena 483840 floats (704160 without sharing) + 130112 scratch, per thread;
 // chunk gradient blocks 1959168 floats; transposed weights 238336 floats.
-// Arena: 2197504 + threads x 563776 floats (12988.5 KiB with 2 threads).
+// Arena: 2197504 + threads x 613952 floats (13380.5 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -124,7 +124,7 @@ static NetOutput outputs[4] = {
 #define d_encoder_conv1_b (G + 144)   /* [16] */
 #define COL (A + 483840)    /* im2col scratch, 29760 floats */
 #define MASK (A + 513600)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 563776)    /* transposed gradient, 0 floats */
+#define DYT (A + 563776)    /* transposed gradient, 50176 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -309,7 +309,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense1_b, 0, sizeof(float) * 1568);
   const float *dy73 = kern_mask(g68, v_decoder_dense1, nc * 1568, MASK);
   kern_dense_dx(&s->k[10], dy73, decoder_dense1_w, g73);
-  kern_dense_dw(&s->k[11], dy73, t31, d_decoder_dense1_w, CHUNK, nc, 16, 1568);
+  kern_dense_dw(&s->k[11], dy73, t31, d_decoder_dense1_w, DYT, CHUNK, nc, 16, 1568);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy73 + i * 1568, 1568, 1, d_decoder_dense1_b);
   /* models/zoo/conv_vae.net:34: add [16] -> g76 */
@@ -333,7 +333,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy81 = g80;
   kern_dense_dx(&s->k[12], dy81, logvar_head_dense1_w, g81);
-  kern_dense_dw(&s->k[13], dy81, v_encoder_dense1, d_logvar_head_dense1_w, CHUNK, nc, 128, 16);
+  kern_dense_dw(&s->k[13], dy81, v_encoder_dense1, d_logvar_head_dense1_w, DYT, CHUNK, nc, 128, 16);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy81 + i * 16, 16, 1, d_logvar_head_dense1_b);
   /* models/zoo/conv_vae.net:20: dense_dx [128] -> g84 */
@@ -342,7 +342,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy84 = g76;
   kern_dense_dx(&s->k[12], dy84, mu_head_dense1_w, g84);
-  kern_dense_dw(&s->k[13], dy84, v_encoder_dense1, d_mu_head_dense1_w, CHUNK, nc, 128, 16);
+  kern_dense_dw(&s->k[13], dy84, v_encoder_dense1, d_mu_head_dense1_w, DYT, CHUNK, nc, 128, 16);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy84 + i * 16, 16, 1, d_mu_head_dense1_b);
   /* models/zoo/conv_vae.net:20: add [128] -> g85 */
@@ -355,7 +355,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_dense1_b, 0, sizeof(float) * 128);
   const float *dy89 = kern_mask(g85, v_encoder_dense1, nc * 128, MASK);
   kern_dense_dx(&s->k[14], dy89, encoder_dense1_w, g89);
-  kern_dense_dw(&s->k[15], dy89, v_encoder_conv2, d_encoder_dense1_w, CHUNK, nc, 1568, 128);
+  kern_dense_dw(&s->k[15], dy89, v_encoder_conv2, d_encoder_dense1_w, DYT, CHUNK, nc, 1568, 128);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy89 + i * 128, 128, 1, d_encoder_dense1_b);
   /* models/zoo/conv_vae.net:16: conv2d_dx [16, 14, 14], relu mask folded -> g94 */
@@ -405,11 +405,11 @@ static const GenGemm gemm[19] = {
   {"deconv dx", 49, 32, 256, 49, 256, 49, 0},
   {"deconv dw", 256, 32, 49, 256, 49, 256, 1},
   {"dense dx", 16, 32, 1568, 16, 1568, 16, 0},
-  {"dense dw", 16, 1568, 32, 16, 1568, 16, 16},
+  {"dense dw", 16, 1568, 32, 16, 32, 16, 0},
   {"dense dx", 128, 32, 16, 128, 16, 128, 0},
-  {"dense dw", 128, 16, 32, 128, 16, 128, 16},
+  {"dense dw", 128, 16, 32, 128, 32, 128, 0},
   {"dense dx", 1568, 32, 128, 1568, 128, 1568, 0},
-  {"dense dw", 1568, 128, 32, 1568, 128, 1568, 16},
+  {"dense dw", 1568, 128, 32, 1568, 32, 1568, 0},
   {"direct convt", 256, 16, 32, 265, 32, 256, 2},
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
   {"conv dw", 9, 16, 196, 9, 196, 9, 1},
@@ -443,7 +443,7 @@ static const GenSpec spec = {
   .loss_at = 181824,   /* t51 */
   .arena_grads = 238336,
   .arena_threads = 2197504,
-  .arena_chunk = 563776,
+  .arena_chunk = 613952,
   .n_gemm = 19,
   .gemm = gemm,
   .n_transposes = 6,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/zoo/lenet5.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 61706 floats (61706 trainable).
-// Memory plan: chunk arena 452640 floats (543520 without sharing) + 24304 scratch, per thread;
+// Memory plan: chunk arena 452640 floats (543520 without sharing) + 28144 scratch, per thread;
 // chunk gradient blocks 493696 floats; transposed weights 61328 floats.
-// Arena: 555024 + threads x 476944 floats (5894.2 KiB with 2 threads).
+// Arena: 555024 + threads x 480784 floats (5924.2 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -82,7 +82,7 @@ static NetOutput outputs[1] = {
 #define d_lenet_conv1_b (G + 150)   /* [6] */
 #define COL (A + 452640)    /* im2col scratch, 19600 floats */
 #define MASK (A + 472240)   /* masked gradient tile, 4704 floats */
-#define DYT (A + 476944)    /* transposed gradient, 0 floats */
+#define DYT (A + 476944)    /* transposed gradient, 3840 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -186,7 +186,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_lenet_dense3_b, 0, sizeof(float) * 10);
   const float *dy29 = g28;
   kern_dense_dx(&s->k[5], dy29, lenet_dense3_w, g29);
-  kern_dense_dw(&s->k[6], dy29, v_lenet_dense2, d_lenet_dense3_w, CHUNK, nc, 84, 10);
+  kern_dense_dw(&s->k[6], dy29, v_lenet_dense2, d_lenet_dense3_w, DYT, CHUNK, nc, 84, 10);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy29 + i * 10, 10, 1, d_lenet_dense3_b);
   /* models/zoo/lenet5.net:12: dense_dx [120], relu mask folded -> g33 */
@@ -195,7 +195,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_lenet_dense2_b, 0, sizeof(float) * 84);
   const float *dy33 = kern_mask(g29, v_lenet_dense2, nc * 84, MASK);
   kern_dense_dx(&s->k[7], dy33, lenet_dense2_w, g33);
-  kern_dense_dw(&s->k[8], dy33, v_lenet_dense1, d_lenet_dense2_w, CHUNK, nc, 120, 84);
+  kern_dense_dw(&s->k[8], dy33, v_lenet_dense1, d_lenet_dense2_w, DYT, CHUNK, nc, 120, 84);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy33 + i * 84, 84, 1, d_lenet_dense2_b);
   /* models/zoo/lenet5.net:11: dense_dx [400], relu mask folded -> g37 */
@@ -204,7 +204,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_lenet_dense1_b, 0, sizeof(float) * 120);
   const float *dy37 = kern_mask(g33, v_lenet_dense1, nc * 120, MASK);
   kern_dense_dx(&s->k[9], dy37, lenet_dense1_w, g37);
-  kern_dense_dw(&s->k[10], dy37, t17, d_lenet_dense1_w, CHUNK, nc, 400, 120);
+  kern_dense_dw(&s->k[10], dy37, t17, d_lenet_dense1_w, DYT, CHUNK, nc, 400, 120);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy37 + i * 120, 120, 1, d_lenet_dense1_b);
   /* models/zoo/lenet5.net:9: max_pool2d_grad [16, 10, 10] -> g41 */
@@ -279,11 +279,11 @@ static const GenGemm gemm[14] = {
   {"dense forward", 84, 32, 120, 84, 120, 84, 0},
   {"dense forward", 10, 32, 84, 10, 84, 10, 0},
   {"dense dx", 84, 32, 10, 84, 10, 84, 0},
-  {"dense dw", 84, 10, 32, 84, 10, 84, 16},
+  {"dense dw", 84, 10, 32, 84, 32, 84, 0},
   {"dense dx", 120, 32, 84, 120, 84, 120, 0},
-  {"dense dw", 120, 84, 32, 120, 84, 120, 16},
+  {"dense dw", 120, 84, 32, 120, 32, 120, 0},
   {"dense dx", 400, 32, 120, 400, 120, 400, 0},
-  {"dense dw", 400, 120, 32, 400, 120, 400, 16},
+  {"dense dw", 400, 120, 32, 400, 32, 400, 0},
   {"conv dx", 100, 150, 16, 100, 16, 100, 0},
   {"conv dw", 150, 16, 100, 150, 100, 150, 1},
   {"conv dw", 25, 6, 784, 25, 784, 25, 1},
@@ -315,7 +315,7 @@ static const GenSpec spec = {
   .loss_at = 283808,   /* t25 */
   .arena_grads = 61328,
   .arena_threads = 555024,
-  .arena_chunk = 476944,
+  .arena_chunk = 480784,
   .n_gemm = 14,
   .gemm = gemm,
   .n_transposes = 4,

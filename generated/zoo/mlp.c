@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/zoo/mlp.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 203530 floats (203530 trainable).
-// Memory plan: chunk arena 58848 floats (67104 without sharing) + 8192 scratch, per thread;
+// Memory plan: chunk arena 58848 floats (67104 without sharing) + 16384 scratch, per thread;
 // chunk gradient blocks 1628288 floats; transposed weights 203264 floats.
-// Arena: 1831552 + threads x 67040 floats (7678.2 KiB with 2 threads).
+// Arena: 1831552 + threads x 75232 floats (7742.2 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -57,7 +57,7 @@ static NetOutput outputs[1] = {
 #define d_mlp_dense1_b (G + 200704)   /* [256] */
 #define COL (A + 58848)    /* im2col scratch, 0 floats */
 #define MASK (A + 58848)   /* masked gradient tile, 8192 floats */
-#define DYT (A + 67040)    /* transposed gradient, 0 floats */
+#define DYT (A + 67040)    /* transposed gradient, 8192 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -139,7 +139,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_mlp_dense2_b, 0, sizeof(float) * 10);
   const float *dy17 = g16;
   kern_dense_dx(&s->k[2], dy17, mlp_dense2_w, g17);
-  kern_dense_dw(&s->k[3], dy17, t10, d_mlp_dense2_w, CHUNK, nc, 256, 10);
+  kern_dense_dw(&s->k[3], dy17, t10, d_mlp_dense2_w, DYT, CHUNK, nc, 256, 10);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy17 + i * 10, 10, 1, d_mlp_dense2_b);
   /* models/zoo/mlp.net:6: mul [256] -> g20 */
@@ -150,7 +150,7 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/mlp.net:6: bias_grad param [256], relu mask folded -> d_mlp_dense1_b */
   memset(d_mlp_dense1_b, 0, sizeof(float) * 256);
   const float *dy22 = kern_mask(g20, v_mlp_dense1, nc * 256, MASK);
-  kern_dense_dw(&s->k[4], dy22, v_x, d_mlp_dense1_w, CHUNK, nc, 784, 256);
+  kern_dense_dw(&s->k[4], dy22, v_x, d_mlp_dense1_w, DYT, CHUNK, nc, 784, 256);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy22 + i * 256, 256, 1, d_mlp_dense1_b);
 }
@@ -165,8 +165,8 @@ static const GenGemm gemm[5] = {
   {"dense forward", 256, 32, 784, 256, 784, 256, 0},
   {"dense forward", 10, 32, 256, 10, 256, 10, 0},
   {"dense dx", 256, 32, 10, 256, 10, 256, 0},
-  {"dense dw", 256, 10, 32, 256, 10, 256, 16},
-  {"dense dw", 784, 256, 32, 784, 256, 784, 16},
+  {"dense dw", 256, 10, 32, 256, 32, 256, 0},
+  {"dense dw", 784, 256, 32, 784, 32, 784, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -193,7 +193,7 @@ static const GenSpec spec = {
   .loss_at = 49696,   /* t13 */
   .arena_grads = 203264,
   .arena_threads = 1831552,
-  .arena_chunk = 67040,
+  .arena_chunk = 75232,
   .n_gemm = 5,
   .gemm = gemm,
   .n_transposes = 2,

@@ -2,11 +2,11 @@
 // Do not edit: regenerate with `netc models/zoo/resnet8.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 78714 floats (78042 trainable).
-// Memory plan: chunk arena 5734528 floats (13343424 without sharing) + 708672 scratch, per thread;
+// Memory plan: chunk arena 5734528 floats (13343424 without sharing) + 708992 scratch, per thread;
 // chunk gradient blocks 624384 floats; transposed weights 37504 floats.
-// Arena: 661888 + threads x 6443200 floats (52923.0 KiB with 2 threads).
+// Arena: 661888 + threads x 6443520 floats (52925.5 KiB with 2 threads).
 // Batch norm: the chunk work runs in phases, and every chunk keeps its own
-// arena through the step: 661888 + 8 chunks x 6443200 floats.
+// arena through the step: 661888 + 8 chunks x 6443520 floats.
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -224,8 +224,8 @@ static NetOutput outputs[1] = {
 #define d_resnet_conv1_w (G + 0)   /* [16, 3, 3, 3] */
 #define COL (A + 5734528)    /* im2col scratch, 147456 floats */
 #define MASK (A + 5881984)   /* masked gradient tile, 524288 floats */
-#define DYT (A + 6406272)    /* transposed gradient, 0 floats */
-#define FOLD (A + 6406272)   /* batch norm folded into a convolution (evaluation), 36928 floats */
+#define DYT (A + 6406272)    /* transposed gradient, 320 floats */
+#define FOLD (A + 6406592)   /* batch norm folded into a convolution (evaluation), 36928 floats */
 
 // One phase of the chunk work: up to a value of the whole batch, whose
 // chunk part it leaves for the runtime to combine (phases[]).
@@ -840,7 +840,7 @@ static void backward_phase0(const GenChunk *c) {
   memset(d_resnet_dense1_b, 0, sizeof(float) * 10);
   const float *dy91 = g90;
   kern_dense_dx(&s->k[9], dy91, resnet_dense1_w, g91);
-  kern_dense_dw(&s->k[10], dy91, t86, d_resnet_dense1_w, CHUNK, nc, 64, 10);
+  kern_dense_dw(&s->k[10], dy91, t86, d_resnet_dense1_w, DYT, CHUNK, nc, 64, 10);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy91 + i * 10, 10, 1, d_resnet_dense1_b);
   /* models/zoo/resnet8.net:42: global_avg_pool_grad [64, 8, 8] -> g94 */
@@ -1419,7 +1419,7 @@ static const GenGemm gemm[24] = {
   {"direct conv", 256, 64, 32, 256, 32, 256, 2},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
-  {"dense dw", 64, 10, 32, 64, 10, 64, 16},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 0},
   {"direct convt", 256, 32, 64, 256, 64, 256, 2},
   {"conv dw", 32, 64, 64, 32, 64, 32, 1},
   {"conv dx", 64, 576, 64, 64, 64, 64, 0},
@@ -1459,7 +1459,7 @@ static const GenSpec spec = {
   .loss_at = 3116032,   /* t88 */
   .arena_grads = 37504,
   .arena_threads = 661888,
-  .arena_chunk = 6443200,
+  .arena_chunk = 6443520,
   .n_gemm = 24,
   .gemm = gemm,
   .n_transposes = 2,

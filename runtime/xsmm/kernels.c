@@ -5,12 +5,11 @@
 
 void kern_gemm_ref(int m, int n, int k, const float *a, int lda,
                    const float *b, int ldb, float *c, int ldc, int accumulate) {
-  const int tb = accumulate == KERN_GEMM_TRANS_B;
   for (int j = 0; j < n; j++)
     for (int i = 0; i < m; i++) {
-      float s = accumulate == 1 ? c[j * ldc + i] : 0.0f;
+      float s = accumulate ? c[j * ldc + i] : 0.0f;
       for (int l = 0; l < k; l++)
-        s += a[l * lda + i] * (tb ? b[l * ldb + j] : b[j * ldb + l]);
+        s += a[l * lda + i] * b[j * ldb + l];
       c[j * ldc + i] = s;
     }
 }
@@ -20,8 +19,7 @@ void kern_gemm_init(KernGemm *g, const char *what, int m, int n, int k,
   // Trap 1 of the libxsmm notes: beta = NULL would mean beta = 1, so beta
   // is always passed explicitly; alpha must be 1.
   const float alpha = 1.0f, beta = accumulate == 1 ? 1.0f : 0.0f;
-  const int flags = accumulate == KERN_GEMM_TRANS_B ? LIBXSMM_GEMM_FLAG_TRANS_B : LIBXSMM_GEMM_FLAG_NONE;
-  const int prefetch = LIBXSMM_PREFETCH_NONE;
+  const int flags = LIBXSMM_GEMM_FLAG_NONE, prefetch = LIBXSMM_PREFETCH_NONE;
   const libxsmm_blasint la = lda, lb = ldb, lc = ldc;
   *g = (KernGemm){.m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
                   .accumulate = accumulate};

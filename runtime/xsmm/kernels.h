@@ -29,14 +29,12 @@
 #endif
 
 #include "kernels_act.h"
-#include "kernels_dense.h"
 #include "kernels_direct.h"
 
 typedef struct {
   libxsmm_smmfunction f;     // NULL: use the plain loop
   int m, n, k, lda, ldb, ldc;
-  int accumulate;            // beta 1 (C += A B) or 0 (C = A B), KERN_GEMM_BATCH (kernels_direct.h),
-                             // or KERN_GEMM_TRANS_B (kernels_dense.h)
+  int accumulate;            // beta 1 (C += A B) or 0 (C = A B), or KERN_GEMM_BATCH (kernels_direct.h)
   libxsmm_smmfunction_reducebatch_addr br;   // KERN_GEMM_BATCH's kernel, or NULL
 } KernGemm;
 
@@ -926,27 +924,29 @@ static inline void kern_dense_dx(const KernGemm *g, const float *dy, const float
   kern_gemm(g, w, dy, dx);
 }
 
-// Weight gradient: dw(in x out) = x(in x N) dy^T(N x out), dy [N][out]
-// read as it is (column-major out x N, transposed by the GEMM: dispatched
-// KERN_GEMM_TRANS_B; the copy into a transposed scratch it replaces cost
-// more than the GEMM on the autoencoder's small layers, and the sums are
-// the same bits); gemm m=in n=out k=N, lda=in ldb=out ldc=in, overwrite:
-// the chunk's dw is this one GEMM, so the emitted code does not zero it
-// first (that memset and the GEMM's reading of C were 8% of the MLP's
-// training step; C = 0 + sum is the sum, bit for bit).  Only the first nc
-// of the N rows are real: the others hold whatever the arena held (the
-// chunk code skips them), so they are zeroed in x and dy (the padding rows
-// of their own buffers, which no one reads) and the k = N sum adds exact
-// zeros for them, as it did when the padding was computed (its gradient
-// was 0).  A GEMM with k = nc would block the sum differently and change
-// its last bits (see "A chunk's images" below).
-static inline void kern_dense_dw(const KernGemm *g, const float *dy, float *x, float *dw, int N, int nc,
-                                 int in, int out) {
+// Weight gradient: dw(in x out) = x(in x N) dyt(N x out), dyt = dy
+// transposed ([out][N]); gemm m=in n=out k=N, lda=in ldb=N ldc=in,
+// overwrite: the chunk's dw is this one GEMM, so the emitted code does not
+// zero it first (that memset and the GEMM's reading of C were 8% of the
+// MLP's training step; C = 0 + sum is the sum, bit for bit).
+// Only the first nc of the N rows are real: the others hold whatever the
+// arena held (the chunk code skips them), so they are zeroed in x and dyt
+// and the k = N sum adds exact zeros for them, as it did when the padding
+// was computed (its gradient was 0).  A GEMM with k = nc would block the
+// sum differently and change its last bits (see "A chunk's images" below).
+static inline void kern_dense_dw(const KernGemm *g, const float *dy, float *x,
+                                 float *dw, float *dyt, int N, int nc, int in, int out) {
   if (nc < N) {
     memset(x + (long)nc * in, 0, sizeof(float) * (size_t)(N - nc) * in);
-    memset((float *)dy + (long)nc * out, 0, sizeof(float) * (size_t)(N - nc) * out);
+    for (int c = 0; c < out; c++) {
+      for (int r = 0; r < nc; r++)
+        dyt[c * N + r] = dy[r * out + c];
+      memset(dyt + c * N + nc, 0, sizeof(float) * (size_t)(N - nc));
+    }
+  } else {
+    kern_transpose(dy, N, out, dyt);
   }
-  kern_gemm(g, x, dy, dw);
+  kern_gemm(g, x, dyt, dw);
 }
 
 #endif
