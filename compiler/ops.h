@@ -167,7 +167,7 @@ enum {
   OPF_WEIGHT_T = 1 << 5,     // the emitted kernel reads its weight (input 1) transposed
   OPF_BWD_CHUNK = 1 << 6,    // OPF_LAYER_BWD, one GEMM over the whole chunk (dense): its
                              // group runs per chunk, not in a loop over the examples
-  OPF_BWD_OVERWRITE = 1 << 7, // OPF_LAYER_BWD that writes its output (an input gradient),
+  OPF_BWD_OVERWRITE = 1 << 7, // OPF_LAYER_BWD that writes its output (an input gradient, dense_dw),
                              // where the others accumulate into a zeroed one
   // Element-wise: one expression per element, written through open_loops /
   // store / operand (emitter.h), so fuse.c may run a chain of them in one loop.

@@ -236,7 +236,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g59 */
   /* models/autoencoder.net:23: dense_dw param [288, 64], relu mask folded -> d_decoder_dense2_w */
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
-  memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy59 = kern_mask(g54, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy59, decoder_dense2_w, g59);
@@ -246,7 +245,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g63 */
   /* models/autoencoder.net:22: dense_dw param [64, 9], relu mask folded -> d_decoder_dense1_w */
   /* models/autoencoder.net:22: bias_grad param [64], relu mask folded -> d_decoder_dense1_b */
-  memset(d_decoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy63 = kern_mask(g59, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy63, decoder_dense1_w, g63);
@@ -256,7 +254,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:18: dense_dx [64] -> g66 */
   /* models/autoencoder.net:18: dense_dw param [9, 64] -> d_encoder_dense1_w */
   /* models/autoencoder.net:18: bias_grad param [9] -> d_encoder_dense1_b */
-  memset(d_encoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy66 = g63;
   kern_dense_dx(&s->k[5], dy66, encoder_dense1_w, g66);
@@ -266,7 +263,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g70 */
   /* models/autoencoder.net:13: dense_dw param [64, 288], relu mask folded -> d_encoder_trunk_dense1_w */
   /* models/autoencoder.net:13: bias_grad param [64], relu mask folded -> d_encoder_trunk_dense1_b */
-  memset(d_encoder_trunk_dense1_w, 0, sizeof(float) * 18432);
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy70 = kern_mask(g66, v_encoder_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy70, encoder_trunk_dense1_w, g70);
@@ -333,10 +329,10 @@ static const GenGemm gemm[17] = {
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
-  {"dense dw", 64, 288, 32, 64, 32, 64, 1},
-  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
-  {"dense dw", 64, 9, 32, 64, 32, 64, 1},
-  {"dense dw", 288, 64, 32, 288, 32, 288, 1},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 0},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed

@@ -162,7 +162,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/classifier.net:8: dense_dx [64] -> g34 */
   /* models/classifier.net:8: dense_dw param [10, 64] -> d_head_dense2_w */
   /* models/classifier.net:8: bias_grad param [10] -> d_head_dense2_b */
-  memset(d_head_dense2_w, 0, sizeof(float) * 640);
   memset(d_head_dense2_b, 0, sizeof(float) * 10);
   const float *dy34 = g33;
   kern_dense_dx(&s->k[7], dy34, head_dense2_w, g34);
@@ -171,7 +170,6 @@ static void backward_chunk(const GenChunk *c) {
     kern_bias_grad(dy34 + i * 10, 10, 1, d_head_dense2_b);
   /* models/classifier.net:7: dense_dw param [64, 9], relu mask folded -> d_head_dense1_w */
   /* models/classifier.net:7: bias_grad param [64], relu mask folded -> d_head_dense1_b */
-  memset(d_head_dense1_w, 0, sizeof(float) * 576);
   memset(d_head_dense1_b, 0, sizeof(float) * 64);
   const float *dy38 = kern_mask(g34, v_head_dense1, nc * 64, MASK);
   kern_dense_dw(&s->k[9], dy38, v_encoder_dense1, d_head_dense1_w, DYT, CHUNK, nc, 9, 64);
@@ -194,8 +192,8 @@ static const GenGemm gemm[10] = {
   {"dense forward", 64, 32, 9, 64, 9, 64, 0},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
-  {"dense dw", 64, 10, 32, 64, 32, 64, 1},
-  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed

@@ -245,7 +245,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g60 */
   /* models/autoencoder.net:23: dense_dw param [288, 64], relu mask folded -> d_decoder_dense2_w */
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
-  memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy60 = kern_mask(g55, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy60, decoder_dense2_w, g60);
@@ -255,7 +254,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g64 */
   /* models/autoencoder.net:22: dense_dw param [64, 9], relu mask folded -> d_decoder_dense1_w */
   /* models/autoencoder.net:22: bias_grad param [64], relu mask folded -> d_decoder_dense1_b */
-  memset(d_decoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy64 = kern_mask(g60, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy64, decoder_dense1_w, g64);
@@ -265,7 +263,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:18: dense_dx [64] -> g67 */
   /* models/autoencoder.net:18: dense_dw param [9, 64] -> d_encoder_dense1_w */
   /* models/autoencoder.net:18: bias_grad param [9] -> d_encoder_dense1_b */
-  memset(d_encoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy67 = g64;
   kern_dense_dx(&s->k[5], dy67, encoder_dense1_w, g67);
@@ -275,7 +272,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g71 */
   /* models/autoencoder.net:13: dense_dw param [64, 288], relu mask folded -> d_encoder_trunk_dense1_w */
   /* models/autoencoder.net:13: bias_grad param [64], relu mask folded -> d_encoder_trunk_dense1_b */
-  memset(d_encoder_trunk_dense1_w, 0, sizeof(float) * 18432);
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy71 = kern_mask(g67, v_encoder_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy71, encoder_trunk_dense1_w, g71);
@@ -343,10 +339,10 @@ static const GenGemm gemm[17] = {
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
-  {"dense dw", 64, 288, 32, 64, 32, 64, 1},
-  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
-  {"dense dw", 64, 9, 32, 64, 32, 64, 1},
-  {"dense dw", 288, 64, 32, 288, 32, 288, 1},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 0},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed

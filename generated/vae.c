@@ -342,7 +342,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:23: dense_dx [64], relu mask folded -> g86 */
   /* models/autoencoder.net:23: dense_dw param [288, 64], relu mask folded -> d_decoder_dense2_w */
   /* models/autoencoder.net:23: bias_grad param [288], relu mask folded -> d_decoder_dense2_b */
-  memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy86 = kern_mask(g81, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy86, decoder_dense2_w, g86);
@@ -352,7 +351,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g90 */
   /* models/autoencoder.net:22: dense_dw param [64, 9], relu mask folded -> d_decoder_dense1_w */
   /* models/autoencoder.net:22: bias_grad param [64], relu mask folded -> d_decoder_dense1_b */
-  memset(d_decoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy90 = kern_mask(g86, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy90, decoder_dense1_w, g90);
@@ -377,7 +375,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/vae.net:9: dense_dx [64] -> g98 */
   /* models/vae.net:9: dense_dw param [9, 64] -> d_logvar_head_dense1_w */
   /* models/vae.net:9: bias_grad param [9] -> d_logvar_head_dense1_b */
-  memset(d_logvar_head_dense1_w, 0, sizeof(float) * 576);
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy98 = g97;
   kern_dense_dx(&s->k[5], dy98, logvar_head_dense1_w, g98);
@@ -387,7 +384,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/vae.net:8: dense_dx [64] -> g101 */
   /* models/vae.net:8: dense_dw param [9, 64] -> d_mu_head_dense1_w */
   /* models/vae.net:8: bias_grad param [9] -> d_mu_head_dense1_b */
-  memset(d_mu_head_dense1_w, 0, sizeof(float) * 576);
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 9);
   const float *dy101 = g93;
   kern_dense_dx(&s->k[5], dy101, mu_head_dense1_w, g101);
@@ -401,7 +397,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g106 */
   /* models/autoencoder.net:13: dense_dw param [64, 288], relu mask folded -> d_trunk_dense1_w */
   /* models/autoencoder.net:13: bias_grad param [64], relu mask folded -> d_trunk_dense1_b */
-  memset(d_trunk_dense1_w, 0, sizeof(float) * 18432);
   memset(d_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy106 = kern_mask(g102, v_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy106, trunk_dense1_w, g106);
@@ -469,10 +464,10 @@ static const GenGemm gemm[17] = {
   {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
-  {"dense dw", 64, 288, 32, 64, 32, 64, 1},
-  {"dense dw", 9, 64, 32, 9, 32, 9, 1},
-  {"dense dw", 64, 9, 32, 64, 32, 64, 1},
-  {"dense dw", 288, 64, 32, 288, 32, 288, 1},
+  {"dense dw", 64, 288, 32, 64, 32, 64, 0},
+  {"dense dw", 9, 64, 32, 9, 32, 9, 0},
+  {"dense dw", 64, 9, 32, 64, 32, 64, 0},
+  {"dense dw", 288, 64, 32, 288, 32, 288, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed

@@ -15,7 +15,8 @@
 // The arena, one allocation sized when the thread count is set:
 //   [0, arena_grads)               S, the transposed weights
 //   [arena_grads, arena_threads)   the chunks' gradient blocks, chunk c at
-//                                  arena_grads + c * n_trainable
+//                                  arena_grads + c * n_trainable (chunk 0
+//                                  writes the model's grads instead)
 //   arena_threads + t * arena_chunk  thread t's chunk arena
 //
 // A model with batch norm runs in phases instead (GenSpec.phases, below):

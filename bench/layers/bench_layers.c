@@ -223,7 +223,6 @@ static void backward_timed(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy54 + i * 784, 16, 49, d_decoder_deconv1_b);
   T(L_DECONV1, P_ELT);
-  memset(d_decoder_dense2_w, 0, sizeof(float) * 18432);
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy59 = kern_mask(g54, v_decoder_dense2, nc * 288, MASK);
   T(L_DDENSE2, P_ELT);
@@ -234,7 +233,6 @@ static void backward_timed(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy59 + i * 288, 288, 1, d_decoder_dense2_b);
   T(L_DDENSE2, P_ELT);
-  memset(d_decoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   T(L_DDENSE1, P_ELT);
   const float *dy63 = kern_mask(g59, v_decoder_dense1, nc * 64, MASK);
@@ -246,7 +244,6 @@ static void backward_timed(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy63 + i * 64, 64, 1, d_decoder_dense1_b);
   T(L_DDENSE1, P_ELT);
-  memset(d_encoder_dense1_w, 0, sizeof(float) * 576);
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   T(L_CODE, P_ELT);
   const float *dy66 = g63;
@@ -257,7 +254,6 @@ static void backward_timed(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy66 + i * 9, 9, 1, d_encoder_dense1_b);
   T(L_CODE, P_ELT);
-  memset(d_encoder_trunk_dense1_w, 0, sizeof(float) * 18432);
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   T(L_TDENSE, P_ELT);
   const float *dy70 = kern_mask(g66, v_encoder_trunk_dense1, nc * 64, MASK);

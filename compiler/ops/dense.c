@@ -133,7 +133,7 @@ static void emit_dense_dx(CEmit *e, int id) {
 static void emit_dense_dw(CEmit *e, int id) {
   const Node *n = nd(e, id);
   int o = (int)numel(e, e->f->dy[id]), in = (int)numel(e, n->in[1]);
-  int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 1);
+  int gi = gemm(e, "dense dw", in, o, e->chunk, in, e->chunk, in, 0);
   out(e, "  kern_dense_dw(&s->k[%d], dy%d, %s, %s, DYT, CHUNK, nc, %d, %d);\n", gi, e->bwd_lead,
       root_name(e, n->in[1]), e->name[id], in, o);
   if ((long)o * e->chunk > e->dyt) e->dyt = (long)o * e->chunk;
@@ -146,5 +146,5 @@ const OpDef op_def_DENSE = {"dense", 3, OPF_LAYER | OPF_WEIGHT_T, .prefix = "den
                             .shape = shape_dense, .grad = grad_dense, .kernel = interp_dense, .emit = emit_dense};
 const OpDef op_def_DENSE_DX = {"dense_dx", 2, OPF_LAYER_BWD | OPF_BWD_CHUNK | OPF_BWD_OVERWRITE, .shape = shape_dense_dx, .kernel = interp_dense_dx,
                                .emit = emit_dense_dx};
-const OpDef op_def_DENSE_DW = {"dense_dw", 2, OPF_LAYER_BWD | OPF_BWD_CHUNK | OPF_UNBATCHED, .shape = shape_dense_dw,
+const OpDef op_def_DENSE_DW = {"dense_dw", 2, OPF_LAYER_BWD | OPF_BWD_CHUNK | OPF_BWD_OVERWRITE | OPF_UNBATCHED, .shape = shape_dense_dw,
                                .kernel = interp_dense_dw, .emit = emit_dense_dw};

@@ -493,7 +493,6 @@ static void backward_phase0(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:13: dense_dx [64] -> g55 */
   /* models/zoo/cnn_bn.net:13: dense_dw param [10, 64] -> d_cnn_dense2_w */
   /* models/zoo/cnn_bn.net:13: bias_grad param [10] -> d_cnn_dense2_b */
-  memset(d_cnn_dense2_w, 0, sizeof(float) * 640);
   memset(d_cnn_dense2_b, 0, sizeof(float) * 10);
   const float *dy55 = g54;
   kern_dense_dx(&s->k[5], dy55, cnn_dense2_w, g55);
@@ -547,7 +546,6 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:12: dense_dx [1568] -> g64 */
   /* models/zoo/cnn_bn.net:12: dense_dw param [64, 1568] -> d_cnn_dense1_w */
   /* models/zoo/cnn_bn.net:12: bias_grad param [64] -> d_cnn_dense1_b */
-  memset(d_cnn_dense1_w, 0, sizeof(float) * 100352);
   memset(d_cnn_dense1_b, 0, sizeof(float) * 64);
   for (int i = 0; i < nc; i++) {
     /* batch_norm_dx [64] of example i -> (MASK + i * 64) (folded: g61 has no buffer) */
@@ -789,9 +787,9 @@ static const GenGemm gemm[13] = {
   {"dense forward", 64, 32, 1568, 64, 1568, 64, 0},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
-  {"dense dw", 64, 10, 32, 64, 32, 64, 1},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 0},
   {"dense dx", 1568, 32, 64, 1568, 64, 1568, 0},
-  {"dense dw", 1568, 64, 32, 1568, 32, 1568, 1},
+  {"dense dw", 1568, 64, 32, 1568, 32, 1568, 0},
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
   {"direct convt", 225, 16, 32, 241, 32, 225, 2},
   {"conv dw", 144, 32, 196, 144, 196, 144, 1},

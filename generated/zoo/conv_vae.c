@@ -306,7 +306,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:24: dense_dx [16], relu mask folded -> g73 */
   /* models/zoo/conv_vae.net:24: dense_dw param [1568, 16], relu mask folded -> d_decoder_dense1_w */
   /* models/zoo/conv_vae.net:24: bias_grad param [1568], relu mask folded -> d_decoder_dense1_b */
-  memset(d_decoder_dense1_w, 0, sizeof(float) * 25088);
   memset(d_decoder_dense1_b, 0, sizeof(float) * 1568);
   const float *dy73 = kern_mask(g68, v_decoder_dense1, nc * 1568, MASK);
   kern_dense_dx(&s->k[10], dy73, decoder_dense1_w, g73);
@@ -331,7 +330,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:21: dense_dx [128] -> g81 */
   /* models/zoo/conv_vae.net:21: dense_dw param [16, 128] -> d_logvar_head_dense1_w */
   /* models/zoo/conv_vae.net:21: bias_grad param [16] -> d_logvar_head_dense1_b */
-  memset(d_logvar_head_dense1_w, 0, sizeof(float) * 2048);
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy81 = g80;
   kern_dense_dx(&s->k[12], dy81, logvar_head_dense1_w, g81);
@@ -341,7 +339,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:20: dense_dx [128] -> g84 */
   /* models/zoo/conv_vae.net:20: dense_dw param [16, 128] -> d_mu_head_dense1_w */
   /* models/zoo/conv_vae.net:20: bias_grad param [16] -> d_mu_head_dense1_b */
-  memset(d_mu_head_dense1_w, 0, sizeof(float) * 2048);
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy84 = g76;
   kern_dense_dx(&s->k[12], dy84, mu_head_dense1_w, g84);
@@ -355,7 +352,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:17: dense_dx [1568], relu mask folded -> g89 */
   /* models/zoo/conv_vae.net:17: dense_dw param [128, 1568], relu mask folded -> d_encoder_dense1_w */
   /* models/zoo/conv_vae.net:17: bias_grad param [128], relu mask folded -> d_encoder_dense1_b */
-  memset(d_encoder_dense1_w, 0, sizeof(float) * 200704);
   memset(d_encoder_dense1_b, 0, sizeof(float) * 128);
   const float *dy89 = kern_mask(g85, v_encoder_dense1, nc * 128, MASK);
   kern_dense_dx(&s->k[14], dy89, encoder_dense1_w, g89);
@@ -409,11 +405,11 @@ static const GenGemm gemm[19] = {
   {"deconv dx", 49, 32, 256, 49, 256, 49, 0},
   {"deconv dw", 256, 32, 49, 256, 49, 256, 1},
   {"dense dx", 16, 32, 1568, 16, 1568, 16, 0},
-  {"dense dw", 16, 1568, 32, 16, 32, 16, 1},
+  {"dense dw", 16, 1568, 32, 16, 32, 16, 0},
   {"dense dx", 128, 32, 16, 128, 16, 128, 0},
-  {"dense dw", 128, 16, 32, 128, 32, 128, 1},
+  {"dense dw", 128, 16, 32, 128, 32, 128, 0},
   {"dense dx", 1568, 32, 128, 1568, 128, 1568, 0},
-  {"dense dw", 1568, 128, 32, 1568, 32, 1568, 1},
+  {"dense dw", 1568, 128, 32, 1568, 32, 1568, 0},
   {"direct convt", 256, 16, 32, 265, 32, 256, 2},
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
   {"conv dw", 9, 16, 196, 9, 196, 9, 1},

@@ -183,7 +183,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/lenet5.net:13: dense_dx [84] -> g29 */
   /* models/zoo/lenet5.net:13: dense_dw param [10, 84] -> d_lenet_dense3_w */
   /* models/zoo/lenet5.net:13: bias_grad param [10] -> d_lenet_dense3_b */
-  memset(d_lenet_dense3_w, 0, sizeof(float) * 840);
   memset(d_lenet_dense3_b, 0, sizeof(float) * 10);
   const float *dy29 = g28;
   kern_dense_dx(&s->k[5], dy29, lenet_dense3_w, g29);
@@ -193,7 +192,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/lenet5.net:12: dense_dx [120], relu mask folded -> g33 */
   /* models/zoo/lenet5.net:12: dense_dw param [84, 120], relu mask folded -> d_lenet_dense2_w */
   /* models/zoo/lenet5.net:12: bias_grad param [84], relu mask folded -> d_lenet_dense2_b */
-  memset(d_lenet_dense2_w, 0, sizeof(float) * 10080);
   memset(d_lenet_dense2_b, 0, sizeof(float) * 84);
   const float *dy33 = kern_mask(g29, v_lenet_dense2, nc * 84, MASK);
   kern_dense_dx(&s->k[7], dy33, lenet_dense2_w, g33);
@@ -203,7 +201,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/lenet5.net:11: dense_dx [400], relu mask folded -> g37 */
   /* models/zoo/lenet5.net:11: dense_dw param [120, 400], relu mask folded -> d_lenet_dense1_w */
   /* models/zoo/lenet5.net:11: bias_grad param [120], relu mask folded -> d_lenet_dense1_b */
-  memset(d_lenet_dense1_w, 0, sizeof(float) * 48000);
   memset(d_lenet_dense1_b, 0, sizeof(float) * 120);
   const float *dy37 = kern_mask(g33, v_lenet_dense1, nc * 120, MASK);
   kern_dense_dx(&s->k[9], dy37, lenet_dense1_w, g37);
@@ -282,11 +279,11 @@ static const GenGemm gemm[14] = {
   {"dense forward", 84, 32, 120, 84, 120, 84, 0},
   {"dense forward", 10, 32, 84, 10, 84, 10, 0},
   {"dense dx", 84, 32, 10, 84, 10, 84, 0},
-  {"dense dw", 84, 10, 32, 84, 32, 84, 1},
+  {"dense dw", 84, 10, 32, 84, 32, 84, 0},
   {"dense dx", 120, 32, 84, 120, 84, 120, 0},
-  {"dense dw", 120, 84, 32, 120, 32, 120, 1},
+  {"dense dw", 120, 84, 32, 120, 32, 120, 0},
   {"dense dx", 400, 32, 120, 400, 120, 400, 0},
-  {"dense dw", 400, 120, 32, 400, 32, 400, 1},
+  {"dense dw", 400, 120, 32, 400, 32, 400, 0},
   {"conv dx", 100, 150, 16, 100, 16, 100, 0},
   {"conv dw", 150, 16, 100, 150, 100, 150, 1},
   {"conv dw", 25, 6, 784, 25, 784, 25, 1},

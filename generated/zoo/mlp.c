@@ -147,7 +147,6 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/mlp.net:7: dense_dx [256] -> g17 */
   /* models/zoo/mlp.net:7: dense_dw param [10, 256] -> d_mlp_dense2_w */
   /* models/zoo/mlp.net:7: bias_grad param [10] -> d_mlp_dense2_b */
-  memset(d_mlp_dense2_w, 0, sizeof(float) * 2560);
   memset(d_mlp_dense2_b, 0, sizeof(float) * 10);
   const float *dy17 = g16;
   kern_dense_dx(&s->k[2], dy17, mlp_dense2_w, g17);
@@ -160,7 +159,6 @@ static void backward_chunk(const GenChunk *c) {
       g20[i * 256 + k] = g17[i * 256 + k] * t9[i * 256 + k];
   /* models/zoo/mlp.net:6: dense_dw param [256, 784], relu mask folded -> d_mlp_dense1_w */
   /* models/zoo/mlp.net:6: bias_grad param [256], relu mask folded -> d_mlp_dense1_b */
-  memset(d_mlp_dense1_w, 0, sizeof(float) * 200704);
   memset(d_mlp_dense1_b, 0, sizeof(float) * 256);
   const float *dy22 = kern_mask(g20, v_mlp_dense1, nc * 256, MASK);
   kern_dense_dw(&s->k[4], dy22, v_x, d_mlp_dense1_w, DYT, CHUNK, nc, 784, 256);
@@ -178,8 +176,8 @@ static const GenGemm gemm[5] = {
   {"dense forward", 256, 32, 784, 256, 784, 256, 0},
   {"dense forward", 10, 32, 256, 10, 256, 10, 0},
   {"dense dx", 256, 32, 10, 256, 10, 256, 0},
-  {"dense dw", 256, 10, 32, 256, 32, 256, 1},
-  {"dense dw", 784, 256, 32, 784, 32, 784, 1},
+  {"dense dw", 256, 10, 32, 256, 32, 256, 0},
+  {"dense dw", 784, 256, 32, 784, 32, 784, 0},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed

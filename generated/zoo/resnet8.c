@@ -837,7 +837,6 @@ static void backward_phase0(const GenChunk *c) {
   /* models/zoo/resnet8.net:43: dense_dx [64] -> g91 */
   /* models/zoo/resnet8.net:43: dense_dw param [10, 64] -> d_resnet_dense1_w */
   /* models/zoo/resnet8.net:43: bias_grad param [10] -> d_resnet_dense1_b */
-  memset(d_resnet_dense1_w, 0, sizeof(float) * 640);
   memset(d_resnet_dense1_b, 0, sizeof(float) * 10);
   const float *dy91 = g90;
   kern_dense_dx(&s->k[9], dy91, resnet_dense1_w, g91);
@@ -1420,7 +1419,7 @@ static const GenGemm gemm[24] = {
   {"direct conv", 256, 64, 32, 256, 32, 256, 2},
   {"dense forward", 10, 32, 64, 10, 64, 10, 0},
   {"dense dx", 64, 32, 10, 64, 10, 64, 0},
-  {"dense dw", 64, 10, 32, 64, 32, 64, 1},
+  {"dense dw", 64, 10, 32, 64, 32, 64, 0},
   {"direct convt", 256, 32, 64, 256, 64, 256, 2},
   {"conv dw", 32, 64, 64, 32, 64, 32, 1},
   {"conv dx", 64, 576, 64, 64, 64, 64, 0},

@@ -28,7 +28,7 @@ static float *rnd(int n, unsigned *s) {
 static void check(const char *what, const float *got, const double *want, int n) {
   double md = 0, mx = 1e-3;
   for (int i = 0; i < n; i++) {
-    double d = fabs(got[i] - want[i]);
+    double d = isnan(got[i]) ? INFINITY : fabs(got[i] - want[i]);
     if (d > md) md = d;
     if (fabs(want[i]) > mx) mx = fabs(want[i]);
   }
@@ -392,14 +392,16 @@ static void test_dense(int N, int in, int out, unsigned seed) {
   unsigned r = seed;
   float *x = rnd(N * in, &r), *w = rnd(out * in, &r), *b = rnd(out, &r), *dy = rnd(N * out, &r);
   float *wt = malloc(sizeof(float) * in * out), *y = malloc(sizeof(float) * N * out);
-  float *dx = malloc(sizeof(float) * N * in), *dw = calloc(out * in, sizeof(float));
+  float *dx = malloc(sizeof(float) * N * in), *dw = malloc(sizeof(float) * out * in);
+  for (int i = 0; i < out * in; i++)   // kern_dense_dw overwrites: what was there must not count
+    dw[i] = 1e30f;
   float *dyt = malloc(sizeof(float) * N * out);
   double *ry = malloc(sizeof(double) * N * out), *rdx = calloc(N * in, sizeof(double));
   double *rdw = calloc(out * in, sizeof(double));
   KernGemm gf, gdx, gdw;
   kern_gemm_init(&gf, "dense fwd", out, N, in, out, in, out, 0);
   kern_gemm_init(&gdx, "dense dx", in, N, out, in, out, in, 0);
-  kern_gemm_init(&gdw, "dense dw", in, out, N, in, N, in, 1);
+  kern_gemm_init(&gdw, "dense dw", in, out, N, in, N, in, 0);
   kern_transpose(w, out, in, wt);
   kern_dense_fwd(&gf, x, wt, b, y, N, out, KERN_ACT_SIGMOID);
   kern_dense_dx(&gdx, dy, w, dx);
@@ -421,8 +423,53 @@ static void test_dense(int N, int in, int out, unsigned seed) {
   check(name, dx, rdx, N * in);
   snprintf(name, sizeof name, "dense %d->%d x%d dw", in, out, N);
   check(name, dw, rdw, out * in);
+  // A ragged chunk: nc = N - 3 real rows, NaN in the padding rows of x and
+  // dy (kern_dense_dw zeroes them in x and in its transposed copy of dy),
+  // against the reference over the nc rows.
+  int nc = N - 3;
+  for (int i = nc * in; i < N * in; i++)
+    x[i] = NAN;
+  for (int i = nc * out; i < N * out; i++)
+    dy[i] = NAN;
+  for (int i = 0; i < out * in; i++)
+    rdw[i] = 0;
+  for (int n = 0; n < nc; n++)
+    for (int o = 0; o < out; o++)
+      for (int i = 0; i < in; i++)
+        rdw[o * in + i] += (double)dy[n * out + o] * x[n * in + i];
+  kern_dense_dw(&gdw, dy, x, dw, dyt, N, nc, in, out);
+  snprintf(name, sizeof name, "dense %d->%d x%d dw, %d examples", in, out, N, nc);
+  check(name, dw, rdw, out * in);
   free(x); free(w); free(b); free(dy); free(wt); free(y); free(dx); free(dw); free(dyt);
   free(ry); free(rdx); free(rdw);
+}
+
+// kern_transpose (16 x 16 tiles, in registers with AVX-512) and a slice of
+// rows through kern_transpose_ld, on shapes with and without partial tiles:
+// exact copies.
+static void test_transpose(void) {
+  static const int shape[][2] = {{1, 1}, {7, 300}, {16, 16}, {33, 290}, {64, 288}, {256, 784}, {10, 256}};
+  int bad = 0;
+  for (size_t t = 0; t < sizeof shape / sizeof shape[0]; t++) {
+    int rows = shape[t][0], cols = shape[t][1];
+    float *in = malloc(sizeof(float) * rows * cols), *o = malloc(sizeof(float) * rows * cols);
+    for (int i = 0; i < rows * cols; i++)
+      in[i] = (float)i;
+    kern_transpose(in, rows, cols, o);
+    for (int r = 0; r < rows; r++)
+      for (int c = 0; c < cols; c++)
+        bad += o[c * rows + r] != in[r * cols + c];
+    memset(o, 0, sizeof(float) * rows * cols);
+    for (int r0 = 0; r0 < rows; r0 += 16)   // as genmodel.c's threads do
+      kern_transpose_ld(in + r0 * cols, rows - r0 < 16 ? rows - r0 : 16, cols, o + r0, rows);
+    for (int r = 0; r < rows; r++)
+      for (int c = 0; c < cols; c++)
+        bad += o[c * rows + r] != in[r * cols + c];
+    free(in);
+    free(o);
+  }
+  printf("%-34s %d misplaced\n", "kern_transpose, 7 shapes", bad);
+  CHECK(bad == 0, "kern_transpose misplaced %d values", bad);
 }
 
 // kern_expf against exp in double over the range the sigmoid sees.
@@ -621,6 +668,8 @@ int main(void) {
   test_dense(32, 9, 64, 7);
   test_dense(32, 64, 288, 8);
   test_dense(7, 64, 10, 9);
+  test_dense(32, 784, 256, 10);
+  test_transpose();
   printf("largest relative difference: %.3g (tolerance 1e-5)\n", worst);
   CHECK(worst <= 1e-5, "a kernel is off by %.3g", worst);
   libxsmm_finalize();
