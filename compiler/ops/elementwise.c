@@ -148,7 +148,10 @@ UNARY(interp_neg, -x)
       out[k] = (expr);                                                          \
   }
 
-PAIR(interp_relu_grad, y[k] > 0.0f ? d[k] : 0.0f)
+// dy read whatever y is (kernels.h, kern_relu_grad: a conditional read
+// is miscompiled by gcc 12.2 for AVX2).
+static inline float relu_grad(float y, float dy) { return y > 0.0f ? dy : 0.0f; }
+PAIR(interp_relu_grad, relu_grad(y[k], d[k]))
 PAIR(interp_sigmoid_grad, d[k] * y[k] * (1.0f - y[k]))
 PAIR(interp_tanh_grad, d[k] * (1.0f - y[k] * y[k]))
 
@@ -219,7 +222,7 @@ EMIT_EW(emit_add, "%s + %s", a, b)
 EMIT_EW(emit_sub, "%s - %s", a, b)
 EMIT_EW(emit_mul, "%s * %s", a, b)
 EMIT_EW(emit_div, "%s / %s", a, b)
-EMIT_EW(emit_relu_grad, "%s > 0.0f ? %s : 0.0f", b, a)
+EMIT_EW(emit_relu_grad, "kern_relu_grad(%s, %s)", b, a)   // kernels.h: why a call
 EMIT_EW(emit_tanh_grad, "%s * (1.0f - %s * %s)", a, b, b)
 
 static void emit_sigmoid_grad(CEmit *e, int id) {

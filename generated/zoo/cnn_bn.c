@@ -504,7 +504,7 @@ static void backward_phase0(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++) {
       float g58 = g55[i * 64 + k] * t47[i * 64 + k];
-      g59[i * 64 + k] = v_cnn_bn4[i * 64 + k] > 0.0f ? g58 : 0.0f;
+      g59[i * 64 + k] = kern_relu_grad(v_cnn_bn4[i * 64 + k], g58);
     }
   /* models/zoo/cnn_bn.net:12: bn_grad_stats param [4, 64] -> g60 */
   /* batch_norm_dw param [64] -> d_cnn_bn4_w, from the same sums */
@@ -564,7 +564,7 @@ static void backward_phase1(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++) {
       g67[i * 1568 + k] = g64[i * 1568 + k] * t41[i * 1568 + k];
-      g69[i * 1568 + k] = v_cnn_bn3[i * 1568 + k] > 0.0f ? g67[i * 1568 + k] : 0.0f;
+      g69[i * 1568 + k] = kern_relu_grad(v_cnn_bn3[i * 1568 + k], g67[i * 1568 + k]);
     }
   /* models/zoo/cnn_bn.net:11: bn_grad_stats param [4, 32] -> g70 */
   /* batch_norm_dw param [32] -> d_cnn_bn3_w, from the same sums */
@@ -634,7 +634,7 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:10: relu_grad [32, 14, 14] -> g77 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
-      g77[i * 6272 + k] = v_cnn_bn2[i * 6272 + k] > 0.0f ? g74[i * 6272 + k] : 0.0f;
+      g77[i * 6272 + k] = kern_relu_grad(v_cnn_bn2[i * 6272 + k], g74[i * 6272 + k]);
   /* models/zoo/cnn_bn.net:10: bn_grad_stats param [4, 32] -> g78 */
   /* batch_norm_dw param [32] -> d_cnn_bn2_w, from the same sums */
   /* batch_norm_db param [32] -> d_cnn_bn2_b, from the same sums */
@@ -703,7 +703,7 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/cnn_bn.net:9: relu_grad [16, 28, 28] -> g85 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 12544; k++)
-      g85[i * 12544 + k] = v_cnn_bn1[i * 12544 + k] > 0.0f ? g82[i * 12544 + k] : 0.0f;
+      g85[i * 12544 + k] = kern_relu_grad(v_cnn_bn1[i * 12544 + k], g82[i * 12544 + k]);
   /* models/zoo/cnn_bn.net:9: bn_grad_stats param [4, 16] -> g86 */
   /* batch_norm_dw param [16] -> d_cnn_bn1_w, from the same sums */
   /* batch_norm_db param [16] -> d_cnn_bn1_b, from the same sums */

@@ -852,7 +852,7 @@ static void backward_phase0(const GenChunk *c) {
   /* models/zoo/resnet8.net:34: relu_grad [64, 8, 8] -> g95 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 4096; k++)
-      g95[i * 4096 + k] = t85[i * 4096 + k] > 0.0f ? g94[i * 4096 + k] : 0.0f;
+      g95[i * 4096 + k] = kern_relu_grad(t85[i * 4096 + k], g94[i * 4096 + k]);
   /* models/zoo/resnet8.net:33: bn_grad_stats param [4, 64] -> g96 */
   /* batch_norm_dw param [64] -> d_resnet_block64_bn3_w, from the same sums */
   /* batch_norm_db param [64] -> d_resnet_block64_bn3_b, from the same sums */
@@ -962,7 +962,7 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/resnet8.net:31: relu_grad [64, 8, 8] -> g108 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 4096; k++)
-      g108[i * 4096 + k] = v_resnet_block64_bn1[i * 4096 + k] > 0.0f ? g106[i * 4096 + k] : 0.0f;
+      g108[i * 4096 + k] = kern_relu_grad(v_resnet_block64_bn1[i * 4096 + k], g106[i * 4096 + k]);
   /* models/zoo/resnet8.net:31: bn_grad_stats param [4, 64] -> g109 */
   /* batch_norm_dw param [64] -> d_resnet_block64_bn1_w, from the same sums */
   /* batch_norm_db param [64] -> d_resnet_block64_bn1_b, from the same sums */
@@ -1025,7 +1025,7 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/resnet8.net:27: relu_grad [32, 16, 16] -> g116 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
-      g116[i * 8192 + k] = t73[i * 8192 + k] > 0.0f ? g114[i * 8192 + k] : 0.0f;
+      g116[i * 8192 + k] = kern_relu_grad(t73[i * 8192 + k], g114[i * 8192 + k]);
   /* models/zoo/resnet8.net:26: bn_grad_stats param [4, 32] -> g117 */
   /* batch_norm_dw param [32] -> d_resnet_block32_bn3_w, from the same sums */
   /* batch_norm_db param [32] -> d_resnet_block32_bn3_b, from the same sums */
@@ -1139,7 +1139,7 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/resnet8.net:24: relu_grad [32, 16, 16] -> g129 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 8192; k++)
-      g129[i * 8192 + k] = v_resnet_block32_bn1[i * 8192 + k] > 0.0f ? g127[i * 8192 + k] : 0.0f;
+      g129[i * 8192 + k] = kern_relu_grad(v_resnet_block32_bn1[i * 8192 + k], g127[i * 8192 + k]);
   /* models/zoo/resnet8.net:24: bn_grad_stats param [4, 32] -> g130 */
   /* batch_norm_dw param [32] -> d_resnet_block32_bn1_w, from the same sums */
   /* batch_norm_db param [32] -> d_resnet_block32_bn1_b, from the same sums */
@@ -1202,7 +1202,7 @@ static void backward_phase6(const GenChunk *c) {
   /* models/zoo/resnet8.net:18: relu_grad [16, 32, 32] -> g137 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
-      g137[i * 16384 + k] = t61[i * 16384 + k] > 0.0f ? g135[i * 16384 + k] : 0.0f;
+      g137[i * 16384 + k] = kern_relu_grad(t61[i * 16384 + k], g135[i * 16384 + k]);
   /* models/zoo/resnet8.net:17: bn_grad_stats param [4, 16] -> g138 */
   /* batch_norm_dw param [16] -> d_resnet_block16_bn2_w, from the same sums */
   /* batch_norm_db param [16] -> d_resnet_block16_bn2_b, from the same sums */
@@ -1261,7 +1261,7 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/resnet8.net:16: relu_grad [16, 32, 32] -> g144 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
-      g144[i * 16384 + k] = v_resnet_block16_bn1[i * 16384 + k] > 0.0f ? g142[i * 16384 + k] : 0.0f;
+      g144[i * 16384 + k] = kern_relu_grad(v_resnet_block16_bn1[i * 16384 + k], g142[i * 16384 + k]);
   /* models/zoo/resnet8.net:16: bn_grad_stats param [4, 16] -> g145 */
   /* batch_norm_dw param [16] -> d_resnet_block16_bn1_w, from the same sums */
   /* batch_norm_db param [16] -> d_resnet_block16_bn1_b, from the same sums */
@@ -1324,7 +1324,7 @@ static void backward_phase8(const GenChunk *c) {
   /* models/zoo/resnet8.net:38: relu_grad [16, 32, 32] -> g152 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 16384; k++)
-      g152[i * 16384 + k] = v_resnet_bn1[i * 16384 + k] > 0.0f ? g150[i * 16384 + k] : 0.0f;
+      g152[i * 16384 + k] = kern_relu_grad(v_resnet_bn1[i * 16384 + k], g150[i * 16384 + k]);
   /* models/zoo/resnet8.net:38: bn_grad_stats param [4, 16] -> g153 */
   /* batch_norm_dw param [16] -> d_resnet_bn1_w, from the same sums */
   /* batch_norm_db param [16] -> d_resnet_bn1_b, from the same sums */

@@ -1001,7 +1001,7 @@ static void backward_phase0(const GenChunk *c) {
   /* models/zoo/unet.net:25: relu_grad [8, 28, 28] -> g109 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
-      g109[i * 6272 + k] = v_unet_bn10[i * 6272 + k] > 0.0f ? g106[i * 6272 + k] : 0.0f;
+      g109[i * 6272 + k] = kern_relu_grad(v_unet_bn10[i * 6272 + k], g106[i * 6272 + k]);
   /* models/zoo/unet.net:25: bn_grad_stats param [4, 8] -> g110 */
   /* batch_norm_dw param [8] -> d_unet_bn10_w, from the same sums */
   /* batch_norm_db param [8] -> d_unet_bn10_b, from the same sums */
@@ -1060,7 +1060,7 @@ static void backward_phase1(const GenChunk *c) {
   /* models/zoo/unet.net:24: relu_grad [8, 28, 28] -> g116 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
-      g116[i * 6272 + k] = v_unet_bn9[i * 6272 + k] > 0.0f ? g114[i * 6272 + k] : 0.0f;
+      g116[i * 6272 + k] = kern_relu_grad(v_unet_bn9[i * 6272 + k], g114[i * 6272 + k]);
   /* models/zoo/unet.net:24: bn_grad_stats param [4, 8] -> g117 */
   /* batch_norm_dw param [8] -> d_unet_bn9_w, from the same sums */
   /* batch_norm_db param [8] -> d_unet_bn9_b, from the same sums */
@@ -1136,7 +1136,7 @@ static void backward_phase2(const GenChunk *c) {
   /* models/zoo/unet.net:23: relu_grad [16, 14, 14] -> g126 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
-      g126[i * 3136 + k] = v_unet_bn8[i * 3136 + k] > 0.0f ? g125[i * 3136 + k] : 0.0f;
+      g126[i * 3136 + k] = kern_relu_grad(v_unet_bn8[i * 3136 + k], g125[i * 3136 + k]);
   /* models/zoo/unet.net:23: bn_grad_stats param [4, 16] -> g127 */
   /* batch_norm_dw param [16] -> d_unet_bn8_w, from the same sums */
   /* batch_norm_db param [16] -> d_unet_bn8_b, from the same sums */
@@ -1201,7 +1201,7 @@ static void backward_phase3(const GenChunk *c) {
   /* models/zoo/unet.net:22: relu_grad [16, 14, 14] -> g133 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
-      g133[i * 3136 + k] = v_unet_bn7[i * 3136 + k] > 0.0f ? g131[i * 3136 + k] : 0.0f;
+      g133[i * 3136 + k] = kern_relu_grad(v_unet_bn7[i * 3136 + k], g131[i * 3136 + k]);
   /* models/zoo/unet.net:22: bn_grad_stats param [4, 16] -> g134 */
   /* batch_norm_dw param [16] -> d_unet_bn7_w, from the same sums */
   /* batch_norm_db param [16] -> d_unet_bn7_b, from the same sums */
@@ -1283,7 +1283,7 @@ static void backward_phase4(const GenChunk *c) {
   /* models/zoo/unet.net:21: relu_grad [32, 7, 7] -> g143 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
-      g143[i * 1568 + k] = v_unet_bn6[i * 1568 + k] > 0.0f ? g142[i * 1568 + k] : 0.0f;
+      g143[i * 1568 + k] = kern_relu_grad(v_unet_bn6[i * 1568 + k], g142[i * 1568 + k]);
   /* models/zoo/unet.net:21: bn_grad_stats param [4, 32] -> g144 */
   /* batch_norm_dw param [32] -> d_unet_bn6_w, from the same sums */
   /* batch_norm_db param [32] -> d_unet_bn6_b, from the same sums */
@@ -1344,7 +1344,7 @@ static void backward_phase5(const GenChunk *c) {
   /* models/zoo/unet.net:20: relu_grad [32, 7, 7] -> g150 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
-      g150[i * 1568 + k] = v_unet_bn5[i * 1568 + k] > 0.0f ? g148[i * 1568 + k] : 0.0f;
+      g150[i * 1568 + k] = kern_relu_grad(v_unet_bn5[i * 1568 + k], g148[i * 1568 + k]);
   /* models/zoo/unet.net:20: bn_grad_stats param [4, 32] -> g151 */
   /* batch_norm_dw param [32] -> d_unet_bn5_w, from the same sums */
   /* batch_norm_db param [32] -> d_unet_bn5_b, from the same sums */
@@ -1424,7 +1424,7 @@ static void backward_phase6(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++) {
       float g158 = g141[i * 3136 + k] + g157[i * 3136 + k];
-      g159[i * 3136 + k] = v_unet_bn4[i * 3136 + k] > 0.0f ? g158 : 0.0f;
+      g159[i * 3136 + k] = kern_relu_grad(v_unet_bn4[i * 3136 + k], g158);
     }
   /* models/zoo/unet.net:19: bn_grad_stats param [4, 16] -> g160 */
   /* batch_norm_dw param [16] -> d_unet_bn4_w, from the same sums */
@@ -1490,7 +1490,7 @@ static void backward_phase7(const GenChunk *c) {
   /* models/zoo/unet.net:18: relu_grad [16, 14, 14] -> g166 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 3136; k++)
-      g166[i * 3136 + k] = v_unet_bn3[i * 3136 + k] > 0.0f ? g164[i * 3136 + k] : 0.0f;
+      g166[i * 3136 + k] = kern_relu_grad(v_unet_bn3[i * 3136 + k], g164[i * 3136 + k]);
   /* models/zoo/unet.net:18: bn_grad_stats param [4, 16] -> g167 */
   /* batch_norm_dw param [16] -> d_unet_bn3_w, from the same sums */
   /* batch_norm_db param [16] -> d_unet_bn3_b, from the same sums */
@@ -1574,7 +1574,7 @@ static void backward_phase8(const GenChunk *c) {
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++) {
       float g174 = g124[i * 6272 + k] + g173[i * 6272 + k];
-      g175[i * 6272 + k] = v_unet_bn2[i * 6272 + k] > 0.0f ? g174 : 0.0f;
+      g175[i * 6272 + k] = kern_relu_grad(v_unet_bn2[i * 6272 + k], g174);
     }
   /* models/zoo/unet.net:17: bn_grad_stats param [4, 8] -> g176 */
   /* batch_norm_dw param [8] -> d_unet_bn2_w, from the same sums */
@@ -1634,7 +1634,7 @@ static void backward_phase9(const GenChunk *c) {
   /* models/zoo/unet.net:16: relu_grad [8, 28, 28] -> g182 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 6272; k++)
-      g182[i * 6272 + k] = v_unet_bn1[i * 6272 + k] > 0.0f ? g180[i * 6272 + k] : 0.0f;
+      g182[i * 6272 + k] = kern_relu_grad(v_unet_bn1[i * 6272 + k], g180[i * 6272 + k]);
   /* models/zoo/unet.net:16: bn_grad_stats param [4, 8] -> g183 */
   /* batch_norm_dw param [8] -> d_unet_bn1_w, from the same sums */
   /* batch_norm_db param [8] -> d_unet_bn1_b, from the same sums */

@@ -377,6 +377,17 @@ static inline void kern_copy_bias_act(float *restrict d, const float *restrict s
     for (int i = 0; i < n; i++) d[i] = s[i] + bc;
 }
 
+// relu's gradient, dy where y > 0, else 0, as a function so that dy is
+// read whatever y is.  Written as y > 0 ? dy : 0 in a loop, the read of dy
+// is conditional, and gcc 12.2 at -O3 for AVX2 (-march=x86-64-v3, an
+// AVX2-only machine's -march=native) turns it into masked loads; in a
+// loop it unrolled into two 8-float halves it loaded the second half of
+// dy under the first half's mask, zeroing gradients (codegen_vs_interp
+// bn_small and ew_chain failed by 0.4 on such a build).  A read that is
+// not conditional is a plain load and a blend.  The generated code's
+// relu_grad calls it too (compiler/ops/elementwise.c).
+static inline float kern_relu_grad(float y, float dy) { return y > 0.0f ? dy : 0.0f; }
+
 // out[i] = dy[i] * (y[i] > 0) when y is given (the folded ReLU gradient),
 // else dy itself; returns the tile to read.  n floats.
 static inline const float *kern_mask(const float *restrict dy, const float *restrict y, int n,
@@ -384,7 +395,7 @@ static inline const float *kern_mask(const float *restrict dy, const float *rest
   if (!y)
     return dy;
   for (int i = 0; i < n; i++)
-    out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    out[i] = kern_relu_grad(y[i], dy[i]);
   return out;
 }
 
