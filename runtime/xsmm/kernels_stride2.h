@@ -1,16 +1,18 @@
 // kernels_stride2.h — the row copies of a stride-2 convolution (im2col,
-// the direct convolutions' phase split and its inverse), vectorised.
+// col2im, the direct convolutions' phase split and its inverse),
+// vectorised.
 //
 // A stride-2 layer reads every other float of an input row.  The rows are
 // short (7 to 28 floats in the autoencoder), too short for the compiler's
-// vectoriser, so these copies ran one float at a time: 13% of the samples
-// of the autoencoder's training and inference (perf: kern_im2col_ld,
-// kern_phase_split and the scatter form's interleave).  With AVX-512 a
-// row is a masked load, a two-register permute and a masked store; masked
-// lanes are never read or written, so no copy touches memory outside the
-// row.  Elsewhere the plain loops.  They move floats, or add them in the
-// plain loops' order: the results are bit for bit those of the plain
-// loops.
+// vectoriser, so these copies ran one float at a time: a fifth of the
+// samples of the autoencoder's training and inference (perf:
+// kern_im2col_ld, kern_col2im_ld, kern_phase_split and the scatter form's
+// interleave; docs/benchmarks.md, "Session 6").  With AVX-512 a row is a
+// masked load, a two-register permute and a masked store; masked lanes
+// are never read or written, so no copy touches memory outside the row.
+// Elsewhere the plain loops.  They move floats, or add them in the plain
+// loops' order: the results are bit for bit those of the plain loops
+// (tests/codegen/test_kernels.c, test_stride2).
 #ifndef NETC_KERNELS_STRIDE2_H
 #define NETC_KERNELS_STRIDE2_H
 
