@@ -93,8 +93,12 @@ static void emit_dropout_mask(CEmit *e, int id) {
   long ne = numel(e, id);
   char keep[64], scale[64];
   out(e, "  if (train) {\n    uint64_t rs[4 * CHUNK];\n    float u[CHUNK];\n");
-  out(e, "    for (int i = 0; i < CHUNK; i++)\n      for (int j = 0; j < 4; j++)\n"
-         "        rs[j * CHUNK + i] = i < nc ? R[i].s[j] : 0;\n");
+  // The padding lanes zeroed in a loop of their own: a read of R[i]
+  // under i < nc is the conditional read gcc 12.2 miscompiles for AVX2
+  // (kernels.h, kern_relu_grad).
+  out(e, "    for (int j = 0; j < 4; j++) {\n      for (int i = 0; i < nc; i++)\n"
+         "        rs[j * CHUNK + i] = R[i].s[j];\n      for (int i = nc; i < CHUNK; i++)\n"
+         "        rs[j * CHUNK + i] = 0;\n    }\n");
   out(e, "    for (int k = 0; k < %ld; k++) {\n      rng_uniformf_lanes(rs, CHUNK, u);\n", ne);
   out(e, "      for (int i = 0; i < nc; i++)\n        %s[i * %ld + k] = u[i] < %s ? %s : 0.0f;\n    }\n",
       e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));

@@ -88,9 +88,12 @@ static void forward_chunk(const GenChunk *c) {
   if (train) {
     uint64_t rs[4 * CHUNK];
     float u[CHUNK];
-    for (int i = 0; i < CHUNK; i++)
-      for (int j = 0; j < 4; j++)
-        rs[j * CHUNK + i] = i < nc ? R[i].s[j] : 0;
+    for (int j = 0; j < 4; j++) {
+      for (int i = 0; i < nc; i++)
+        rs[j * CHUNK + i] = R[i].s[j];
+      for (int i = nc; i < CHUNK; i++)
+        rs[j * CHUNK + i] = 0;
+    }
     for (int k = 0; k < 256; k++) {
       rng_uniformf_lanes(rs, CHUNK, u);
       for (int i = 0; i < nc; i++)
