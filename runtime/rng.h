@@ -92,6 +92,34 @@ static inline void rng_uniformf_lanes(uint64_t *restrict s, int n, float *restri
   }
 }
 
+// Dropout masks for a chunk's examples: m[i * ne + k] = scale if example
+// i's k-th uniform is below keep, else 0, for i < nc, each stream R[i]
+// drawing its ne uniforms in order (the same masks as ne rng_uniformf
+// calls per example).  The streams are stepped side by side in `lanes`
+// lanes (rng_uniformf_lanes; lanes >= nc, the chunk size), the padding
+// lanes stepping zero states that are never stored.  The padding lanes are
+// zeroed in a loop of their own: a read of R[i] under i < nc is a
+// conditional read, which gcc 12.2 miscompiles for AVX2 (kernels.h,
+// kern_relu_grad).
+static inline void rng_dropout_mask(Rng *R, int nc, int lanes, long ne, float keep, float scale, float *m) {
+  uint64_t rs[4 * lanes];
+  float u[lanes];
+  for (int j = 0; j < 4; j++) {
+    for (int i = 0; i < nc; i++)
+      rs[j * lanes + i] = R[i].s[j];
+    for (int i = nc; i < lanes; i++)
+      rs[j * lanes + i] = 0;
+  }
+  for (long k = 0; k < ne; k++) {
+    rng_uniformf_lanes(rs, lanes, u);
+    for (int i = 0; i < nc; i++)
+      m[i * ne + k] = u[i] < keep ? scale : 0.0f;
+  }
+  for (int i = 0; i < nc; i++)
+    for (int j = 0; j < 4; j++)
+      R[i].s[j] = rs[j * lanes + i];
+}
+
 // Standard normal by the basic Box–Muller transform, using only the cosine
 // branch: two uniforms per sample and no cached spare, so the Rng is just
 // the xoshiro state and a stream's n-th normal is always the same number

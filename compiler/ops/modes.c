@@ -83,27 +83,15 @@ static void interp_dropout(Interp *ip, const Node *n, float *out, const float *c
 // the backward pass that reads it runs in training only.
 //
 // The draws: one xoshiro step per element, a chain of dependent 64-bit
-// operations per stream (3% of cnn_bn's training step).  The chunk's
-// streams are copied side by side and stepped together
-// (rng_uniformf_lanes: vector lanes across the examples; the padding lanes
-// step zero states and are never stored), each stream still drawing its
-// elements in order: the same masks, bit for bit.
+// operations per stream (3% of cnn_bn's training step), so the chunk's
+// streams are stepped side by side (rng_dropout_mask), each still drawing
+// its elements in order: the same masks, bit for bit.
 static void emit_dropout_mask(CEmit *e, int id) {
   const Node *n = nd(e, id);
   long ne = numel(e, id);
   char keep[64], scale[64];
-  out(e, "  if (train) {\n    uint64_t rs[4 * CHUNK];\n    float u[CHUNK];\n");
-  // The padding lanes zeroed in a loop of their own: a read of R[i]
-  // under i < nc is the conditional read gcc 12.2 miscompiles for AVX2
-  // (kernels.h, kern_relu_grad).
-  out(e, "    for (int j = 0; j < 4; j++) {\n      for (int i = 0; i < nc; i++)\n"
-         "        rs[j * CHUNK + i] = R[i].s[j];\n      for (int i = nc; i < CHUNK; i++)\n"
-         "        rs[j * CHUNK + i] = 0;\n    }\n");
-  out(e, "    for (int k = 0; k < %ld; k++) {\n      rng_uniformf_lanes(rs, CHUNK, u);\n", ne);
-  out(e, "      for (int i = 0; i < nc; i++)\n        %s[i * %ld + k] = u[i] < %s ? %s : 0.0f;\n    }\n",
-      e->name[id], ne, flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)));
-  out(e, "    for (int i = 0; i < nc; i++)\n      for (int j = 0; j < 4; j++)\n"
-         "        R[i].s[j] = rs[j * CHUNK + i];\n  }\n");
+  out(e, "  if (train)\n    rng_dropout_mask(R, nc, CHUNK, %ld, %s, %s, %s);\n", ne,
+      flit(keep, sizeof keep, keep_of(n)), flit(scale, sizeof scale, scale_of(n)), e->name[id]);
 }
 
 static void emit_dropout(CEmit *e, int id) {

@@ -356,24 +356,8 @@ static void forward_phase3(const GenChunk *c) {
         }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [1568] -> t41 */
-  if (train) {
-    uint64_t rs[4 * CHUNK];
-    float u[CHUNK];
-    for (int j = 0; j < 4; j++) {
-      for (int i = 0; i < nc; i++)
-        rs[j * CHUNK + i] = R[i].s[j];
-      for (int i = nc; i < CHUNK; i++)
-        rs[j * CHUNK + i] = 0;
-    }
-    for (int k = 0; k < 1568; k++) {
-      rng_uniformf_lanes(rs, CHUNK, u);
-      for (int i = 0; i < nc; i++)
-        t41[i * 1568 + k] = u[i] < 0.75f ? 1.33333337f : 0.0f;
-    }
-    for (int i = 0; i < nc; i++)
-      for (int j = 0; j < 4; j++)
-        R[i].s[j] = rs[j * CHUNK + i];
-  }
+  if (train)
+    rng_dropout_mask(R, nc, CHUNK, 1568, 0.75f, 1.33333337f, t41);
   /* models/zoo/cnn_bn.net:12: dropout [1568] -> t42 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 1568; k++)
@@ -434,24 +418,8 @@ static void forward_phase4(const GenChunk *c) {
       }
   }
   /* models/zoo/cnn_bn.net:12: dropout_mask [64] -> t47 */
-  if (train) {
-    uint64_t rs[4 * CHUNK];
-    float u[CHUNK];
-    for (int j = 0; j < 4; j++) {
-      for (int i = 0; i < nc; i++)
-        rs[j * CHUNK + i] = R[i].s[j];
-      for (int i = nc; i < CHUNK; i++)
-        rs[j * CHUNK + i] = 0;
-    }
-    for (int k = 0; k < 64; k++) {
-      rng_uniformf_lanes(rs, CHUNK, u);
-      for (int i = 0; i < nc; i++)
-        t47[i * 64 + k] = u[i] < 0.75f ? 1.33333337f : 0.0f;
-    }
-    for (int i = 0; i < nc; i++)
-      for (int j = 0; j < 4; j++)
-        R[i].s[j] = rs[j * CHUNK + i];
-  }
+  if (train)
+    rng_dropout_mask(R, nc, CHUNK, 64, 0.75f, 1.33333337f, t47);
   /* models/zoo/cnn_bn.net:12: dropout [64] -> t48 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 64; k++)

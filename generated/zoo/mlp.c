@@ -85,24 +85,8 @@ static void forward_chunk(const GenChunk *c) {
   /* models/zoo/mlp.net:6: dense [256] + relu -> v_mlp_dense1 */
   kern_dense_fwd(&s->k[0], v_x, S + 0, mlp_dense1_b, v_mlp_dense1, nc, 256, KERN_ACT_RELU);
   /* models/zoo/mlp.net:6: dropout_mask [256] -> t9 */
-  if (train) {
-    uint64_t rs[4 * CHUNK];
-    float u[CHUNK];
-    for (int j = 0; j < 4; j++) {
-      for (int i = 0; i < nc; i++)
-        rs[j * CHUNK + i] = R[i].s[j];
-      for (int i = nc; i < CHUNK; i++)
-        rs[j * CHUNK + i] = 0;
-    }
-    for (int k = 0; k < 256; k++) {
-      rng_uniformf_lanes(rs, CHUNK, u);
-      for (int i = 0; i < nc; i++)
-        t9[i * 256 + k] = u[i] < 0.800000012f ? 1.25f : 0.0f;
-    }
-    for (int i = 0; i < nc; i++)
-      for (int j = 0; j < 4; j++)
-        R[i].s[j] = rs[j * CHUNK + i];
-  }
+  if (train)
+    rng_dropout_mask(R, nc, CHUNK, 256, 0.800000012f, 1.25f, t9);
   /* models/zoo/mlp.net:6: dropout [256] -> t10 */
   for (int i = 0; i < nc; i++)
     for (int k = 0; k < 256; k++)
