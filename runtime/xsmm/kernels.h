@@ -345,28 +345,11 @@ static inline float kern_erff(float x) {
   return a < 1.0f ? small : big;
 }
 
-// y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
-// the GEMM just wrote while it is still in L1.  b NULL: no bias (bias=false).
-static inline void kern_bias_act(float *y, const float *b, int C, int P, int act) {
-  for (int c = 0; c < C; c++) {
-    float *r = y + c * P;
-    const float bc = b ? b[c] : 0.0f;
-    if (act == KERN_ACT_RELU)
-      for (int i = 0; i < P; i++) { float v = r[i] + bc; r[i] = v > 0.0f ? v : 0.0f; }
-    else if (act == KERN_ACT_SIGMOID)
-      for (int i = 0; i < P; i++) r[i] = 1.0f / (1.0f + kern_expf(-(r[i] + bc)));
-    else if (act == KERN_ACT_TANH)
-      for (int i = 0; i < P; i++) r[i] = tanhf(r[i] + bc);
-    else
-      for (int i = 0; i < P; i++) r[i] += bc;
-  }
-}
-
-// d[i] = act(s[i] + bc) over n floats: kern_bias_act's epilogue on a row
-// copied out of a GEMM's result (the direct convolutions' rows are wider
-// than the image's), in the same pass as the copy.  The same expressions
-// as kern_bias_act's: the same bits.
-static inline void kern_copy_bias_act(float *restrict d, const float *restrict s, int n, float bc, int act) {
+// d[i] = act(s[i] + bc) over n floats (d may be s): the epilogue of a row,
+// on its own (kern_bias_act) or on a row copied out of a GEMM's result in
+// the same pass as the copy (the direct convolutions' rows are wider than
+// the image's).
+static inline void kern_copy_bias_act(float *d, const float *s, int n, float bc, int act) {
   if (act == KERN_ACT_RELU)
     for (int i = 0; i < n; i++) { float v = s[i] + bc; d[i] = v > 0.0f ? v : 0.0f; }
   else if (act == KERN_ACT_SIGMOID)
@@ -375,6 +358,13 @@ static inline void kern_copy_bias_act(float *restrict d, const float *restrict s
     for (int i = 0; i < n; i++) d[i] = tanhf(s[i] + bc);
   else
     for (int i = 0; i < n; i++) d[i] = s[i] + bc;
+}
+
+// y[c][i] = act(y[c][i] + b[c]) over [C][P]: the epilogue, run on the tile
+// the GEMM just wrote while it is still in L1.  b NULL: no bias (bias=false).
+static inline void kern_bias_act(float *y, const float *b, int C, int P, int act) {
+  for (int c = 0; c < C; c++)
+    kern_copy_bias_act(y + c * P, y + c * P, P, b ? b[c] : 0.0f, act);
 }
 
 // relu's gradient, dy where y > 0, else 0, as a function so that dy is
