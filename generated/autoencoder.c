@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/autoencoder.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
-// Memory plan: chunk arena 298816 floats (422016 without sharing) + 110080 scratch, per thread;
+// Memory plan: chunk arena 298816 floats (422016 without sharing) + 125952 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 47312 floats.
-// Arena: 448848 + threads x 408896 floats (4947.8 KiB with 2 threads).
+// Arena: 448848 + threads x 424768 floats (5071.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -115,9 +115,9 @@ static NetOutput outputs[2] = {
 #define d_encoder_trunk_conv2_b (G + 1232)   /* [16] */
 #define d_encoder_trunk_conv1_w (G + 0)   /* [8, 1, 3, 3] */
 #define d_encoder_trunk_conv1_b (G + 72)   /* [8] */
-#define COL (A + 298816)    /* im2col scratch, 50688 floats */
-#define MASK (A + 349504)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 399680)    /* transposed gradient, 9216 floats */
+#define COL (A + 298816)    /* im2col scratch, 66560 floats */
+#define MASK (A + 365376)   /* masked gradient tile, 50176 floats */
+#define DYT (A + 415552)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -364,7 +364,7 @@ static const GenSpec spec = {
   .loss_at = 223520,   /* t42 */
   .arena_grads = 47312,
   .arena_threads = 448848,
-  .arena_chunk = 408896,
+  .arena_chunk = 424768,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 7,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/classifier.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 26259 floats (1290 trainable).
-// Memory plan: chunk arena 75296 floats (117056 without sharing) + 54784 scratch, per thread;
+// Memory plan: chunk arena 75296 floats (117056 without sharing) + 70656 scratch, per thread;
 // chunk gradient blocks 10368 floats; transposed weights 20224 floats.
-// Arena: 30592 + threads x 130080 floats (1135.8 KiB with 2 threads).
+// Arena: 30592 + threads x 145952 floats (1259.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -77,9 +77,9 @@ static NetOutput outputs[1] = {
 #define d_head_dense2_b (G + 1280)   /* [10] */
 #define d_head_dense1_w (G + 0)   /* [64, 9] */
 #define d_head_dense1_b (G + 576)   /* [64] */
-#define COL (A + 75296)    /* im2col scratch, 50688 floats */
-#define MASK (A + 125984)   /* masked gradient tile, 2048 floats */
-#define DYT (A + 128032)    /* transposed gradient, 2048 floats */
+#define COL (A + 75296)    /* im2col scratch, 66560 floats */
+#define MASK (A + 141856)   /* masked gradient tile, 2048 floats */
+#define DYT (A + 143904)    /* transposed gradient, 2048 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -222,7 +222,7 @@ static const GenSpec spec = {
   .loss_at = 2336,   /* t30 */
   .arena_grads = 20224,
   .arena_threads = 30592,
-  .arena_chunk = 130080,
+  .arena_chunk = 145952,
   .n_gemm = 10,
   .gemm = gemm,
   .n_transposes = 4,

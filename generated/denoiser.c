@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/denoiser.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50186 floats (50186 trainable).
-// Memory plan: chunk arena 323904 floats (447104 without sharing) + 110080 scratch, per thread;
+// Memory plan: chunk arena 323904 floats (447104 without sharing) + 125952 scratch, per thread;
 // chunk gradient blocks 401536 floats; transposed weights 47312 floats.
-// Arena: 448848 + threads x 433984 floats (5143.8 KiB with 2 threads).
+// Arena: 448848 + threads x 449856 floats (5267.8 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -117,9 +117,9 @@ static NetOutput outputs[3] = {
 #define d_encoder_trunk_conv2_b (G + 1232)   /* [16] */
 #define d_encoder_trunk_conv1_w (G + 0)   /* [8, 1, 3, 3] */
 #define d_encoder_trunk_conv1_b (G + 72)   /* [8] */
-#define COL (A + 323904)    /* im2col scratch, 50688 floats */
-#define MASK (A + 374592)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 424768)    /* transposed gradient, 9216 floats */
+#define COL (A + 323904)    /* im2col scratch, 66560 floats */
+#define MASK (A + 390464)   /* masked gradient tile, 50176 floats */
+#define DYT (A + 440640)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -374,7 +374,7 @@ static const GenSpec spec = {
   .loss_at = 248608,   /* t43 */
   .arena_grads = 47312,
   .arena_threads = 448848,
-  .arena_chunk = 433984,
+  .arena_chunk = 449856,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 7,

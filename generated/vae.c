@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/vae.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 50771 floats (50771 trainable).
-// Memory plan: chunk arena 300224 floats (431424 without sharing) + 110080 scratch, per thread;
+// Memory plan: chunk arena 300224 floats (431424 without sharing) + 125952 scratch, per thread;
 // chunk gradient blocks 406272 floats; transposed weights 47888 floats.
-// Arena: 454160 + threads x 410304 floats (4979.6 KiB with 2 threads).
+// Arena: 454160 + threads x 426176 floats (5103.6 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -146,9 +146,9 @@ static NetOutput outputs[3] = {
 #define d_trunk_conv2_b (G + 1232)   /* [16] */
 #define d_trunk_conv1_w (G + 0)   /* [8, 1, 3, 3] */
 #define d_trunk_conv1_b (G + 72)   /* [8] */
-#define COL (A + 300224)    /* im2col scratch, 50688 floats */
-#define MASK (A + 350912)   /* masked gradient tile, 50176 floats */
-#define DYT (A + 401088)    /* transposed gradient, 9216 floats */
+#define COL (A + 300224)    /* im2col scratch, 66560 floats */
+#define MASK (A + 366784)   /* masked gradient tile, 50176 floats */
+#define DYT (A + 416960)    /* transposed gradient, 9216 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -500,7 +500,7 @@ static const GenSpec spec = {
   .loss_at = 112800,   /* t61 */
   .arena_grads = 47888,
   .arena_threads = 454160,
-  .arena_chunk = 410304,
+  .arena_chunk = 426176,
   .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 8,

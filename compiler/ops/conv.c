@@ -546,6 +546,14 @@ static void need_col(CEmit *e, long floats) {
   if (floats > e->col) e->col = floats;
 }
 
+// kern_*_chunk's scratch (kernels.h): the patches [K][N*P], then the GEMM's
+// other side (O channels of N*P) or the chunk's image-minor image (R floats
+// an image), whichever is larger: they take the same space in turn.
+static long chunk_scratch(int K, int O, int P, long R, int N) {
+  long other = (long)O * N * P, image = R * N;
+  return (long)K * N * P + (other > image ? other : image);
+}
+
 // The weights, bias, output and activation a convolution's forward kernel
 // takes: its own; or, when a batch norm is folded in for evaluation
 // (fuse.c, Fusion.eval_bn), chosen by train at run time: in evaluation
@@ -835,7 +843,7 @@ static void emit_conv(CEmit *e, int id) {
   if (conv_chunked(e, id)) {
     int NP = e->chunk * P;
     int gi = gemm(e, "conv forward", NP, Co, K, NP, K, NP, 0);
-    need_col(e, (long)(K + Co) * NP);
+    need_col(e, chunk_scratch(K, Co, P, (long)Ci * H * W, e->chunk));
     out(e, "  kern_conv_fwd_chunk(&s->k[%d], %s, %s, %s,\n"
            "                      %s, COL, CHUNK,\n"
            "                      /* Ci H W */ %d, %d, %d, /* Co k s p */ %d, %d, %d, %d, /* Ho Wo */ %d, %d, %s);\n",
@@ -875,7 +883,7 @@ static void emit_deconv(CEmit *e, int id) {
   if (conv_chunked(e, id)) {
     int NP = e->chunk * Pi;
     int gi = gemm(e, "deconv forward", NP, K, Ci, NP, Ci, NP, 0);
-    need_col(e, (long)(K + Ci) * NP);
+    need_col(e, chunk_scratch(K, Ci, Pi, (long)Co * Ho * Wo, e->chunk));
     out(e, "  kern_deconv_fwd_chunk(&s->k[%d], %s, S + %ld, %s,\n"
            "                        %s, COL, CHUNK, /* Ci */ %d,\n"
            "                        /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d, %s);\n",
@@ -923,7 +931,8 @@ static void emit_chunk_bwd(CEmit *e, int id) {
     return;
   }
   // A direct layer's weight gradient is per image: its im2col scratch only.
-  need_col(e, conv_direct(e, id) ? (long)K * P : (long)(K + O) * NP);
+  long R = deconv ? (long)Co * Ho * Wo : (long)Ci * Hi * Wi;   // the image side of the chunk kernels
+  need_col(e, conv_direct(e, id) ? (long)K * P : chunk_scratch(K, O, P, R, e->chunk));
   char w[64], dst[64];
   if (dx && !deconv) {
     need_param(e, n, n->in[1]);

@@ -142,8 +142,7 @@ static inline void kern_transpose(const float *in, int rows, int cols, float *ou
 
 // col[(ci*k + ky)*k + kx][oy*Wo + ox] = x[ci][oy*s - p + ky][ox*s - p + kx]
 // (0 outside): x [C][H][W] -> col [C*k*k][ld], the Ho*Wo positions at the
-// start of each row (ld = Ho*Wo for one image; a chunk's images side by
-// side, kern_*_chunk, pass ld = N*Ho*Wo and col + i*Ho*Wo).  One pass per
+// start of each row (rows ld >= Ho*Wo floats apart).  One pass per
 // (ci, ky, oy) fills the k taps kx; interior columns need no bounds checks.
 static inline void kern_im2col_ld(const float *x, int C, int H, int W, int k, int s,
                                   int p, int Ho, int Wo, float *col, int ld) {
@@ -525,98 +524,143 @@ static inline void kern_deconv_dw(const KernGemm *g, const float *dy, const floa
 // ---- A chunk's images in one GEMM, for the layers with few positions per
 // image (the 3x3 side of conv3 / deconv1: a GEMM of 9 rows per image runs
 // at 40% of peak; with the 32 images of a chunk side by side it has 288).
-// The chunk's N images are laid out channel-major, [rows][N*P] with image
-// i's P positions at columns [i*P, (i+1)*P), so that one GEMM with m = N*P
-// covers them; the copies in and out of that layout (kern_to_cm,
-// kern_from_cm) are N*C*P floats, small next to the GEMM.  Every output
-// element is the same dot product over the same k as in the per-image
-// kernels, and libxsmm runs the k loop in the same order for m = 9 and
-// m = 288: the results are bit for bit those of the per-image kernels
-// (tests/codegen/test_kernels.c prints it).  The weight gradients stay per
-// image: batched, their reduction over the chunk's N*P positions is a k
-// loop that libxsmm blocks differently (the sums change in the last bit,
-// and the study's numbers with them) for a gain of 6-10% on 3% of the step.
+// The chunk's N images are laid out image-minor: a [R][N] array whose row
+// r holds element r of every image, x [N][R] transposed (kern_transpose,
+// 16 x 16 tiles).  The patches are then [K][P*N], position q's N images at
+// columns [q*N, (q+1)*N), so that one GEMM with m = N*P covers them, and
+// im2col / col2im move whole rows of N floats (one vector op per tap and
+// position, where per image the 3-wide rows of conv3 went one float at a
+// time: 7% of the autoencoder's step).  Every output element is the same
+// dot product over the same k as in the per-image kernels, and libxsmm
+// runs the k loop in the same order wherever the element sits in m; col2im
+// adds each element's terms in kern_col2im_ld's order; the epilogues are
+// the same expressions: the results are bit for bit those of the per-image
+// kernels (tests/codegen/test_kernels.c prints it).  The weight gradients
+// stay per image: batched, their reduction over the chunk's N*P positions
+// is a k loop that libxsmm blocks differently (the sums change in the last
+// bit, and the study's numbers with them) for a gain of 6-10% on 3% of the
+// step.
+//
+// scratch: the patches K*N*P floats, then the GEMM's other operand or
+// result (O*N*P floats, O its channels), whose space the image-minor image
+// (R*N floats) takes before or after the GEMM: K*N*P + max(O*N*P, R*N).
 
-// dst[c][j0 + q] = src[c][q], q < P, for src [C][P], dst rows ld apart.
-static inline void kern_to_cm(const float *restrict src, int C, int P, float *restrict dst, int ld) {
+// col[(c*k + ky)*k + kx][(oy*Wo + ox)*N + i] = image i's x[c][oy*s - p + ky]
+// [ox*s - p + kx] (0 outside), from xt [C*H*W][N] (image-minor).
+static inline void kern_im2col_nm(const float *restrict xt, int N, int C, int H, int W, int k, int s,
+                                  int p, int Ho, int Wo, float *restrict col) {
+  const long ld = (long)Ho * Wo * N;
   for (int c = 0; c < C; c++)
-    memcpy(dst + (long)c * ld, src + c * P, sizeof(float) * P);
+    for (int ky = 0; ky < k; ky++)
+      for (int kx = 0; kx < k; kx++) {
+        float *row = col + ((c * k + ky) * k + kx) * ld;
+        for (int oy = 0; oy < Ho; oy++) {
+          const int iy = oy * s - p + ky;
+          for (int ox = 0; ox < Wo; ox++) {
+            const int ix = ox * s - p + kx;
+            float *d = row + (long)(oy * Wo + ox) * N;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+              memset(d, 0, sizeof(float) * N);
+            else
+              memcpy(d, xt + ((long)(c * H + iy) * W + ix) * N, sizeof(float) * N);
+          }
+        }
+      }
 }
 
-// The inverse: dst [C][P] from rows ld apart.
-static inline void kern_from_cm(const float *restrict src, int C, int P, int ld, float *restrict dst) {
+// The adjoint: xt [C*H*W][N] = 0, then xt[(c, iy, ix)][.] += col rows.
+// The loops nest as kern_col2im_ld's (c, ky, oy, then ox with its taps
+// kx), so each element's terms are added in the same order.
+static inline void kern_col2im_nm(const float *restrict col, int N, int C, int H, int W, int k, int s,
+                                  int p, int Ho, int Wo, float *restrict xt) {
+  const long ld = (long)Ho * Wo * N;
+  memset(xt, 0, sizeof(float) * C * H * W * N);
   for (int c = 0; c < C; c++)
-    memcpy(dst + c * P, src + (long)c * ld, sizeof(float) * P);
+    for (int ky = 0; ky < k; ky++)
+      for (int oy = 0; oy < Ho; oy++) {
+        const int iy = oy * s - p + ky;
+        if (iy < 0 || iy >= H)
+          continue;
+        for (int ox = 0; ox < Wo; ox++)
+          for (int kx = 0; kx < k; kx++) {
+            const int ix = ox * s - p + kx;
+            if (ix < 0 || ix >= W)
+              continue;
+            float *d = xt + ((long)(c * H + iy) * W + ix) * N;
+            const float *r = col + ((c * k + ky) * k + kx) * ld + (long)(oy * Wo + ox) * N;
+            for (int i = 0; i < N; i++)
+              d[i] += r[i];
+          }
+      }
 }
 
-// Convolution forward over the chunk: col [K][N*P] (per image
-// kern_im2col_ld), yc(NP x Co) = col(NP x K) w(K x Co): gemm m=N*P n=Co
-// k=K, lda=N*P ldb=K ldc=N*P, overwrite; yc [Co][N*P] -> y [N][Co][P] and
-// the epilogue.  scratch: (K + Co) * N*P floats.
+// The epilogue on image-minor rows: t [C][Q*N] (Q positions a channel),
+// act(t + b[c]) in place.
+static inline void kern_bias_act_nm(float *t, const float *b, int C, long QN, int act) {
+  for (int c = 0; c < C; c++)
+    kern_copy_bias_act(t + c * QN, t + c * QN, (int)QN, b ? b[c] : 0.0f, act);
+}
+
+// Convolution forward over the chunk: xt = x transposed, col [K][P*N],
+// yc(NP x Co) = col(NP x K) w(K x Co): gemm m=N*P n=Co k=K, lda=N*P ldb=K
+// ldc=N*P, overwrite; the epilogue on yc [Co][P][N], transposed to y
+// [N][Co][P].
 static inline void kern_conv_fwd_chunk(const KernGemm *g, const float *x, const float *w,
                                        const float *b, float *y, float *scratch, int N, int Ci,
                                        int H, int W, int Co, int k, int s, int p, int Ho, int Wo,
                                        int act) {
   const int P = Ho * Wo, NP = N * P, K = Ci * k * k;
-  float *col = scratch, *yc = scratch + (long)K * NP;
-  for (int i = 0; i < N; i++)
-    kern_im2col_ld(x + i * Ci * H * W, Ci, H, W, k, s, p, Ho, Wo, col + i * P, NP);
+  float *col = scratch, *xt = scratch + (long)K * NP, *yc = xt;
+  kern_transpose(x, N, Ci * H * W, xt);
+  kern_im2col_nm(xt, N, Ci, H, W, k, s, p, Ho, Wo, col);
   kern_gemm(g, col, w, yc);
-  for (int i = 0; i < N; i++) {
-    kern_from_cm(yc + i * P, Co, P, NP, y + i * Co * P);
-    kern_bias_act(y + i * Co * P, b, Co, P, act);
-  }
+  kern_bias_act_nm(yc, b, Co, NP, act);
+  kern_transpose(yc, Co * P, N, y);
 }
 
-// Input gradient over the chunk: dyc [Co][N*P] <- dy [N][Co][P]; dcol(NP x
+// Input gradient over the chunk: dyc [Co][P][N] = dy transposed; dcol(NP x
 // K) = dyc(NP x Co) wt(Co x K): gemm m=N*P n=K k=Co, lda=N*P ldb=Co
-// ldc=N*P, overwrite; col2im per image.  scratch: (K + Co) * N*P floats.
+// ldc=N*P, overwrite; col2im into dxt [Ci*H*W][N], transposed to dx.
 static inline void kern_conv_dx_chunk(const KernGemm *g, const float *dy, const float *wt,
                                       float *dx, float *scratch, int N, int Co, int Ci, int H,
                                       int W, int k, int s, int p, int Ho, int Wo) {
   const int P = Ho * Wo, NP = N * P, K = Ci * k * k;
-  float *dcol = scratch, *dyc = scratch + (long)K * NP;
-  for (int i = 0; i < N; i++)
-    kern_to_cm(dy + i * Co * P, Co, P, dyc + i * P, NP);
+  float *dcol = scratch, *dyc = scratch + (long)K * NP, *dxt = dyc;
+  kern_transpose(dy, N, Co * P, dyc);
   kern_gemm(g, dyc, wt, dcol);
-  for (int i = 0; i < N; i++)
-    kern_col2im_ld(dcol + i * P, NP, Ci, H, W, k, s, p, Ho, Wo, dx + i * Ci * H * W);
+  kern_col2im_nm(dcol, N, Ci, H, W, k, s, p, Ho, Wo, dxt);
+  kern_transpose(dxt, Ci * H * W, N, dx);
 }
 
 // Transposed convolution forward over the chunk (x [N][Ci][Pi], Pi =
-// Hi*Wi): xc [Ci][N*Pi] <- x; dcol(NPi x K) = xc(NPi x Ci) wt(Ci x K):
-// gemm m=N*Pi n=K k=Ci, lda=N*Pi ldb=Ci ldc=N*Pi; col2im per image, the
-// epilogue.  scratch: (K + Ci) * N*Pi floats.
+// Hi*Wi): xc [Ci][Pi][N] = x transposed; dcol(NPi x K) = xc(NPi x Ci)
+// wt(Ci x K): gemm m=N*Pi n=K k=Ci, lda=N*Pi ldb=Ci ldc=N*Pi; col2im into
+// yt [Co*Ho*Wo][N], the epilogue, transposed to y.
 static inline void kern_deconv_fwd_chunk(const KernGemm *g, const float *x, const float *wt,
                                          const float *b, float *y, float *scratch, int N, int Ci,
                                          int Co, int Ho, int Wo, int k, int s, int p, int Hi,
                                          int Wi, int act) {
   const int Pi = Hi * Wi, NP = N * Pi, K = Co * k * k;
-  float *dcol = scratch, *xc = scratch + (long)K * NP;
-  for (int i = 0; i < N; i++)
-    kern_to_cm(x + i * Ci * Pi, Ci, Pi, xc + i * Pi, NP);
+  float *dcol = scratch, *xc = scratch + (long)K * NP, *yt = xc;
+  kern_transpose(x, N, Ci * Pi, xc);
   kern_gemm(g, xc, wt, dcol);
-  for (int i = 0; i < N; i++) {
-    float *yi = y + i * Co * Ho * Wo;
-    kern_col2im_ld(dcol + i * Pi, NP, Co, Ho, Wo, k, s, p, Hi, Wi, yi);
-    kern_bias_act(yi, b, Co, Ho * Wo, act);
-  }
+  kern_col2im_nm(dcol, N, Co, Ho, Wo, k, s, p, Hi, Wi, yt);
+  kern_bias_act_nm(yt, b, Co, (long)Ho * Wo * N, act);
+  kern_transpose(yt, Co * Ho * Wo, N, y);
 }
 
-// Its input gradient = the convolution forward of dy: col [K][N*Pi] (per
-// image im2col of dy), dxc(NPi x Ci) = col(NPi x K) w(K x Ci): gemm m=N*Pi
-// n=Ci k=K, lda=N*Pi ldb=K ldc=N*Pi; dxc [Ci][N*Pi] -> dx [N][Ci][Pi].
-// scratch: (K + Ci) * N*Pi floats.
+// Its input gradient = the convolution forward of dy: dyt = dy transposed,
+// col [K][Pi*N], dxc(NPi x Ci) = col(NPi x K) w(K x Ci): gemm m=N*Pi n=Ci
+// k=K, lda=N*Pi ldb=K ldc=N*Pi; dxc [Ci][Pi][N] transposed to dx.
 static inline void kern_deconv_dx_chunk(const KernGemm *g, const float *dy, const float *w,
                                         float *dx, float *scratch, int N, int Ci, int Co, int Ho,
                                         int Wo, int k, int s, int p, int Hi, int Wi) {
   const int Pi = Hi * Wi, NP = N * Pi, K = Co * k * k;
-  float *col = scratch, *dxc = scratch + (long)K * NP;
-  for (int i = 0; i < N; i++)
-    kern_im2col_ld(dy + i * Co * Ho * Wo, Co, Ho, Wo, k, s, p, Hi, Wi, col + i * Pi, NP);
+  float *col = scratch, *dyt = scratch + (long)K * NP, *dxc = dyt;
+  kern_transpose(dy, N, Co * Ho * Wo, dyt);
+  kern_im2col_nm(dyt, N, Co, Ho, Wo, k, s, p, Hi, Wi, col);
   kern_gemm(g, col, w, dxc);
-  for (int i = 0; i < N; i++)
-    kern_from_cm(dxc + i * Pi, Ci, Pi, NP, dx + i * Ci * Pi);
+  kern_transpose(dxc, Ci * Pi, N, dx);
 }
 
 // ---- Direct convolution: no im2col (issue [performance]).  A 3x3

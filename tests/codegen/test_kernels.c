@@ -176,7 +176,11 @@ static void test_chunk(int N, int Ci, int H, int Co, int k, int s, int p, unsign
   unsigned r = seed;
   float *x = rnd(N * X, &r), *w = rnd(Co * K, &r), *b = rnd(Co, &r), *dy = rnd(N * Y, &r);
   float *wt = malloc(sizeof(float) * Co * K), *col = malloc(sizeof(float) * K * P);
-  float *scratch = malloc(sizeof(float) * (K + Co) * NP);
+  // kern_*_chunk's scratch (kernels.h), exactly: K*N*P + max(O*N*P, R*N)
+  // with the GEMM's other side O = Co and the image R = X (the deconv's
+  // roles swapped: the same sizes).
+  const long other = (long)Co * NP, image = X * N;
+  float *scratch = malloc(sizeof(float) * ((long)K * NP + (other > image ? other : image)));
   float *y1 = malloc(sizeof(float) * N * Y), *y2 = malloc(sizeof(float) * N * Y);
   float *dx1 = malloc(sizeof(float) * N * X), *dx2 = malloc(sizeof(float) * N * X);
   char name[96];
