@@ -202,8 +202,9 @@ static void backward_chunk(const GenChunk *c) {
     const float *dy = g45 + i * 784;
     kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g46 + i * 1568, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
-    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
-                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw_dot(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                       /* have_col */ 1, COL + 1776, i, nc, /* Ci */ 8,
+                       /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
   }
   /* models/autoencoder.net:26: deconv2d_dx [16, 7, 7], relu mask folded -> g50 */
@@ -302,8 +303,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g79 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
-    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
+    kern_conv_dw_dot(&s->k[10], dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL, COL + 1776, i, nc,
+                     /* Co */ 8, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 8, 196, d_encoder_trunk_conv1_b);
   }
 }

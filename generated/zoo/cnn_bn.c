@@ -723,8 +723,8 @@ static void backward_phase4(const GenChunk *c) {
         MASK[ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dw(&s->k[12], dy, v_x + i * 784, d_cnn_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(&s->k[12], dy, v_x + i * 784, d_cnn_conv1_w, COL, COL + 7056, i, nc,
+                     /* Co */ 16, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 16, 784, d_cnn_conv1_b);
   }
 }

@@ -286,8 +286,9 @@ static void backward_chunk(const GenChunk *c) {
     const float *dy = g63 + i * 784;
     kern_deconv_dx(&s->k[6], dy, decoder_deconv2_w, g64 + i * 3136, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
-    kern_deconv_dw(&s->k[7], dy, v_decoder_deconv1 + i * 3136, d_decoder_deconv2_w, COL,
-                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw_dot(&s->k[7], dy, v_decoder_deconv1 + i * 3136, d_decoder_deconv2_w, COL,
+                       /* have_col */ 1, COL + 3136, i, nc, /* Ci */ 16,
+                       /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv2_b);
   }
   /* models/zoo/conv_vae.net:25: deconv2d_dx [32, 7, 7], relu mask folded -> g68 */
@@ -378,8 +379,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_conv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g94 + i * 3136, v_encoder_conv1 + i * 3136, 3136, MASK);
-    kern_conv_dw(&s->k[18], dy, v_x + i * 784, d_encoder_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
+    kern_conv_dw_dot(&s->k[18], dy, v_x + i * 784, d_encoder_conv1_w, COL, COL + 1776, i, nc,
+                     /* Co */ 16, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 16, 196, d_encoder_conv1_b);
   }
 }

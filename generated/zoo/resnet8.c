@@ -1368,8 +1368,8 @@ static void backward_phase9(const GenChunk *c) {
         MASK[ch * 1024 + q] = (g152[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dw(&s->k[23], dy, v_x + i * 3072, d_resnet_conv1_w, COL,
-                 /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
+    kern_conv_dw_dot(&s->k[23], dy, v_x + i * 3072, d_resnet_conv1_w, COL, COL + 27648, i, nc,
+                     /* Co */ 16, /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
   }
 }
 

@@ -994,8 +994,8 @@ static void backward_phase0(const GenChunk *c) {
     const float *dy = g105 + i * 784;
     kern_conv_dx(&s->k[9], dy, S + 0, g106 + i * 6272, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
-    kern_conv_dw(&s->k[10], dy, v_unet_bn10 + i * 6272, d_unet_conv11_w, COL,
-                 /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(&s->k[10], dy, v_unet_bn10 + i * 6272, d_unet_conv11_w, COL, COL + 6272, i, nc,
+                     /* Co */ 1, /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 1, 784, d_unet_conv11_b);
   }
   /* models/zoo/unet.net:25: relu_grad [8, 28, 28] -> g109 */
@@ -1678,8 +1678,8 @@ static void backward_phase10(const GenChunk *c) {
         MASK[ch * 784 + q] = (g182[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dw(&s->k[23], dy, t53 + i * 784, d_unet_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(&s->k[23], dy, t53 + i * 784, d_unet_conv1_w, COL, COL + 7056, i, nc,
+                     /* Co */ 8, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
 }
 
