@@ -968,8 +968,9 @@ static void emit_chunk_bwd(CEmit *e, int id) {
 // where K = C*k*k <= DWDOT_MAX_K and an image has at least DWDOT_MIN_P
 // positions.  libxsmm's GEMM (m = K, n = O, k = P) vectorises m, a third
 // to a half of its 16 lanes used there; the dot products run the long
-// reduction over P in the lanes.  Measured per chunk of 32 images against
-// im2col_t + GEMM (docs/benchmarks.md, "Session 7"): 2.3x on the
+// reduction over P in the lanes (plain C without AVX-512: 1.5x faster
+// than libxsmm's AVX2 code on conv1).  Measured per chunk of 32 images
+// against im2col_t + GEMM (docs/benchmarks.md, "Session 7"): 2.3x on the
 // autoencoder's conv1 (K 9, O 8, P 196), 1.5x on its deconv3 (patches
 // shared with its input gradient), 1.5-2.2x on the zoo's first layers (K
 // 9-27, P 784-1024), 7.8x on a 1x1 convolution to one channel (K 8, O 1);
@@ -1022,12 +1023,11 @@ static void emit_conv_bwd(CEmit *e, int id) {
            "                 /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
         gi, e->wt[nd(e, n->in[1])->param], e->name[id], Ci * H * W, Ci, H, W, k, st, pd, Ho, Wo);
   } else if (conv_dwdot(e, id)) {
-    int gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);   // without AVX-512
     long at = dwdot_acc_at(K, P);
     need_col(e, at + (long)Co * K * 16);
-    out(e, "    kern_conv_dw_dot(&s->k[%d], dy, %s + i * %d, %s, COL, COL + %ld, i, nc,\n"
+    out(e, "    kern_conv_dw_dot(dy, %s + i * %d, %s, COL, COL + %ld, i, nc,\n"
            "                     /* Co */ %d, /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
-        gi, root_name(e, n->in[1]), Ci * H * W, e->name[id], at, Co, Ci, H, W, k, st, pd, Ho, Wo);
+        root_name(e, n->in[1]), Ci * H * W, e->name[id], at, Co, Ci, H, W, k, st, pd, Ho, Wo);
   } else {
     int gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
     out(e, "    kern_conv_dw(&s->k[%d], dy, %s + i * %d, %s, COL,\n"
@@ -1061,14 +1061,12 @@ static void emit_deconv_bwd(CEmit *e, int id) {
            "                   /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
         gi, root_name(e, n->in[1]), e->name[id], Ci * Pi, Co, Ho, Wo, k, st, pd, Hi, Wi);
   } else if (conv_dwdot(e, id)) {
-    int gi = gemm(e, "deconv dw", K, Ci, Pi, K, Pi, K, 1);   // without AVX-512
     long at = dwdot_acc_at(K, Pi);
     need_col(e, at + (long)Ci * K * 16);
-    out(e, "    kern_deconv_dw_dot(&s->k[%d], dy, %s + i * %d, %s, COL,\n"
+    out(e, "    kern_deconv_dw_dot(dy, %s + i * %d, %s, COL,\n"
            "                       /* have_col */ %d, COL + %ld, i, nc, /* Ci */ %d,\n"
            "                       /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
-        gi, root_name(e, n->in[1]), Ci * Pi, e->name[id], dwdot_has_col(e, id), at, Ci, Co, Ho, Wo, k, st, pd,
-        Hi, Wi);
+        root_name(e, n->in[1]), Ci * Pi, e->name[id], dwdot_has_col(e, id), at, Ci, Co, Ho, Wo, k, st, pd, Hi, Wi);
   } else {
     int gi = gemm(e, "deconv dw", K, Ci, Pi, K, Pi, K, 1);
     out(e, "    kern_deconv_dw(&s->k[%d], dy, %s + i * %d, %s, COL,\n"

@@ -260,7 +260,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_lenet_conv1_b, 0, sizeof(float) * 6);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g46 + i * 4704, v_lenet_conv1 + i * 4704, 4704, MASK);
-    kern_conv_dw_dot(&s->k[13], dy, v_x + i * 784, d_lenet_conv1_w, COL, COL + 19600, i, nc,
+    kern_conv_dw_dot(dy, v_x + i * 784, d_lenet_conv1_w, COL, COL + 19600, i, nc,
                      /* Co */ 6, /* Ci H W */ 1, 28, 28, /* k s p */ 5, 1, 2, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 6, 784, d_lenet_conv1_b);
   }
@@ -272,7 +272,7 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[14] = {
+static const GenGemm gemm[13] = {
   {"conv forward", 784, 6, 25, 784, 25, 784, 0},
   {"conv forward", 100, 16, 150, 100, 150, 100, 0},
   {"dense forward", 120, 32, 400, 120, 400, 120, 0},
@@ -286,7 +286,6 @@ static const GenGemm gemm[14] = {
   {"dense dw", 400, 120, 32, 400, 32, 400, 0},
   {"conv dx", 100, 150, 16, 100, 16, 100, 0},
   {"conv dw", 150, 16, 100, 150, 100, 150, 1},
-  {"conv dw", 25, 6, 784, 25, 784, 25, 1},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -316,7 +315,7 @@ static const GenSpec spec = {
   .arena_grads = 61328,
   .arena_threads = 555024,
   .arena_chunk = 483184,
-  .n_gemm = 14,
+  .n_gemm = 13,
   .gemm = gemm,
   .n_transposes = 4,
   .transposes = transposes,

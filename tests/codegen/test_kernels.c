@@ -686,13 +686,11 @@ static void test_dw_dot(int nc, int Ci, int H, int Co, int k, int s, int p, unsi
   float *dwd1 = calloc(Co * K, sizeof(float));
   double *rdx = malloc(sizeof(double) * Ci * H * W), *rdw = malloc(sizeof(double) * Co * K);
   double *sum = calloc(Co * K, sizeof(double)), *sumd = calloc(Co * K, sizeof(double));
-  KernGemm g, gd, gx;
-  kern_gemm_init(&g, "conv dw", K, Co, P, K, P, K, 1);
-  kern_gemm_init(&gd, "deconv dw", K, Co, P, K, P, K, 1);
+  KernGemm gx;
   kern_gemm_init(&gx, "deconv dx", P, Co, K, P, K, P, 0);
   for (int i = 0; i < nc; i++) {
     const float *xi = x + (long)i * Ci * H * W, *dyi = dy + (long)i * Co * P;
-    kern_conv_dw_dot(&g, dyi, xi, dw, col, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
+    kern_conv_dw_dot(dyi, xi, dw, col, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
     conv_ref_bwd(xi, w, dyi, rdx, rdw, Ci, H, W, Co, k, s, p, Ho, Wo);
     for (int j = 0; j < Co * K; j++) sum[j] += rdw[j];
   }
@@ -704,12 +702,12 @@ static void test_dw_dot(int nc, int Ci, int H, int Co, int k, int s, int p, unsi
   for (int i = 0; i < nc; i++) {
     const float *xi = x + (long)i * Ci * H * W, *dyi = dy + (long)i * Co * P;
     kern_deconv_dx(&gx, xi, w, dx, col, Ci, H, W, k, s, p, Ho, Wo);
-    kern_deconv_dw_dot(&gd, xi, dyi, dwd, col, 1, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
+    kern_deconv_dw_dot(xi, dyi, dwd, col, 1, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
   }
   for (int i = 0; i < nc; i++) {
     const float *xi = x + (long)i * Ci * H * W, *dyi = dy + (long)i * Co * P;
     memset(col, 0xff, sizeof(float) * K * P);   // NaN: have_col 0 builds its own
-    kern_deconv_dw_dot(&gd, xi, dyi, dwd1, col, 0, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
+    kern_deconv_dw_dot(xi, dyi, dwd1, col, 0, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
   }
   snprintf(name, sizeof name, "deconv_dw_dot %dx%d->%dx%d, %d img", Co, Ho, Ci, H, nc);
   check(name, dwd, sum, Co * K);
