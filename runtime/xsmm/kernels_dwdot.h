@@ -1,5 +1,6 @@
-// kernels_dwdot.h — the weight gradient of a convolution's one-channel
-// side as dot products along the positions (issue [performance]).
+// kernels_dwdot.h — the weight gradient of a convolution side with few
+// patch rows (a one-channel side) as dot products along the positions
+// (issue [performance]; the emitter's rule is conv_dwdot, ops/conv.c).
 //
 // A weight gradient is dw[o][t] = sum over the positions q of a[o][q]
 // b[t][q]: a is the gradient of the output (a convolution) or the input (a
