@@ -969,12 +969,13 @@ static void emit_chunk_bwd(CEmit *e, int id) {
 // positions.  libxsmm's GEMM (m = K, n = O, k = P) vectorises m, a third
 // to a half of its 16 lanes used there; the dot products run the long
 // reduction over P in the lanes (plain C without AVX-512: 1.5x faster
-// than libxsmm's AVX2 code on conv1).  Measured per chunk of 32 images
-// against im2col_t + GEMM (docs/benchmarks.md, "Session 7"): 2.3x on the
-// autoencoder's conv1 (K 9, O 8, P 196), 1.5x on its deconv3 (patches
-// shared with its input gradient), 1.5-2.2x on the zoo's first layers (K
-// 9-27, P 784-1024), 7.8x on a 1x1 convolution to one channel (K 8, O 1);
-// 0.87x on the autoencoder's conv2 (K 72, P 49), which keeps the GEMM.
+// than libxsmm's AVX2 code on conv1).  Measured (docs/benchmarks.md,
+// "Session 7"): the autoencoder's conv1 (K 9, O 8, P 196) 0.226 -> 0.164
+// ms a step, its deconv3 (patches shared with its input gradient) 0.229
+// -> 0.126, lenet5's training +13% (K 25, P 784); a microbenchmark ranked
+// the zoo's first layers (K 9-27, P 784-1024) and a 1x1 convolution to
+// one channel (K 8, O 1) as wins, and the autoencoder's conv2 (K 72, P
+// 49) as a loss: it keeps the GEMM.
 enum { DWDOT_MAX_K = 32, DWDOT_MIN_P = 128 };
 
 static bool conv_dwdot(const CEmit *e, int id) {

@@ -19,7 +19,8 @@
 // threads, in every run.  Measured on conv1's shape, 32 images, thread CPU
 // time: the libxsmm path 26 us a chunk (34 GFLOP/s), this kernel 13.9 us
 // (65 GFLOP/s) plus im2col's 5.7 us; deconv3's patches are those its input
-// gradient built already (kern_deconv_dx), so it needs no copy at all.
+// gradient built already (kern_deconv_dx), so it needs no copy at all.  In
+// the trainer: conv1 0.226 -> 0.164 ms a step, deconv3 0.229 -> 0.126.
 //
 // Without AVX-512 the same lanes are plain C that the compiler vectorises
 // (below); kern_dwdot_acc_ref is the plain loop with the kernel's lanes, the
