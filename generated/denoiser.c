@@ -211,8 +211,9 @@ static void backward_chunk(const GenChunk *c) {
     const float *dy = g46 + i * 784;
     kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g47 + i * 1568, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
-    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
-                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw_dot(dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                       /* have_col */ 1, COL + 1776, i, nc, /* Ci */ 8,
+                       /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
   }
   /* models/autoencoder.net:26: deconv2d_dx [16, 7, 7], relu mask folded -> g51 */
@@ -225,7 +226,7 @@ static void backward_chunk(const GenChunk *c) {
                    g51, COL, nc, /* B */ 4,
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_deconv_dw(&s->k[11], dy51 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
+    kern_deconv_dw(&s->k[10], dy51 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy51 + i * 1568, 8, 196, d_decoder_deconv2_b);
@@ -238,7 +239,7 @@ static void backward_chunk(const GenChunk *c) {
   kern_deconv_dx_chunk(&s->k[2], dy55, decoder_deconv1_w, g55, COL, CHUNK,
                        /* Ci */ 32, /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
   for (int i = 0; i < nc; i++)
-    kern_deconv_dw(&s->k[12], dy55 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
+    kern_deconv_dw(&s->k[11], dy55 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy55 + i * 784, 16, 49, d_decoder_deconv1_b);
@@ -248,7 +249,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense2_b, 0, sizeof(float) * 288);
   const float *dy60 = kern_mask(g55, v_decoder_dense2, nc * 288, MASK);
   kern_dense_dx(&s->k[3], dy60, decoder_dense2_w, g60);
-  kern_dense_dw(&s->k[13], dy60, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
+  kern_dense_dw(&s->k[12], dy60, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy60 + i * 288, 288, 1, d_decoder_dense2_b);
   /* models/autoencoder.net:22: dense_dx [9], relu mask folded -> g64 */
@@ -257,7 +258,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_dense1_b, 0, sizeof(float) * 64);
   const float *dy64 = kern_mask(g60, v_decoder_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[4], dy64, decoder_dense1_w, g64);
-  kern_dense_dw(&s->k[14], dy64, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[13], dy64, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy64 + i * 64, 64, 1, d_decoder_dense1_b);
   /* models/autoencoder.net:18: dense_dx [64] -> g67 */
@@ -266,7 +267,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_dense1_b, 0, sizeof(float) * 9);
   const float *dy67 = g64;
   kern_dense_dx(&s->k[5], dy67, encoder_dense1_w, g67);
-  kern_dense_dw(&s->k[15], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[14], dy67, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy67 + i * 9, 9, 1, d_encoder_dense1_b);
   /* models/autoencoder.net:13: dense_dx [288], relu mask folded -> g71 */
@@ -275,7 +276,7 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_dense1_b, 0, sizeof(float) * 64);
   const float *dy71 = kern_mask(g67, v_encoder_trunk_dense1, nc * 64, MASK);
   kern_dense_dx(&s->k[6], dy71, encoder_trunk_dense1_w, g71);
-  kern_dense_dw(&s->k[16], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
+  kern_dense_dw(&s->k[15], dy71, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy71 + i * 64, 64, 1, d_encoder_trunk_dense1_b);
   /* models/autoencoder.net:11: conv2d_dx [16, 7, 7], relu mask folded -> g76 */
@@ -287,7 +288,7 @@ static void backward_chunk(const GenChunk *c) {
   kern_conv_dx_chunk(&s->k[7], dy76, S + 42704, g76, COL, CHUNK,
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[12], dy76 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
+    kern_conv_dw(&s->k[11], dy76 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy76 + i * 288, 32, 9, d_encoder_trunk_conv3_b);
@@ -301,7 +302,7 @@ static void backward_chunk(const GenChunk *c) {
                     g80, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[11], dy80 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
+    kern_conv_dw(&s->k[10], dy80 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy80 + i * 784, 16, 49, d_encoder_trunk_conv2_b);
@@ -311,8 +312,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_trunk_conv1_b, 0, sizeof(float) * 8);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g80 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
-    kern_conv_dw(&s->k[10], dy, t21 + i * 784, d_encoder_trunk_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
+    kern_conv_dw_dot(dy, t21 + i * 784, d_encoder_trunk_conv1_w, COL, COL + 1776, i, nc,
+                     /* Co */ 8, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 8, 196, d_encoder_trunk_conv1_b);
   }
 }
@@ -325,7 +326,7 @@ static const size_t output_at[3] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[17] = {
+static const GenGemm gemm[16] = {
   {"conv forward", 196, 8, 9, 196, 9, 196, 0},
   {"direct conv", 256, 16, 8, 265, 8, 256, 2},
   {"conv forward", 288, 32, 144, 288, 144, 288, 0},
@@ -336,7 +337,6 @@ static const GenGemm gemm[17] = {
   {"deconv forward", 288, 144, 32, 288, 32, 288, 0},
   {"direct convt", 256, 8, 16, 265, 16, 256, 2},
   {"deconv forward", 196, 9, 8, 196, 8, 196, 0},
-  {"deconv dw", 9, 8, 196, 9, 196, 9, 1},
   {"deconv dw", 72, 16, 49, 72, 49, 72, 1},
   {"deconv dw", 144, 32, 9, 144, 9, 144, 1},
   {"dense dw", 64, 288, 32, 64, 32, 64, 0},
@@ -375,7 +375,7 @@ static const GenSpec spec = {
   .arena_grads = 47312,
   .arena_threads = 448848,
   .arena_chunk = 449856,
-  .n_gemm = 17,
+  .n_gemm = 16,
   .gemm = gemm,
   .n_transposes = 7,
   .transposes = transposes,

@@ -69,12 +69,16 @@ static const char *pass_name[NPASS] = {"forward", "input grad", "weight grad", "
 // direct_flops instead: the convolution's own 2 P Co Ci k k per image, as
 // the im2col GEMM it replaces, not the padded rows the kernel computes and
 // discards, so that the GFLOP/s compare.
+// The weight gradients of conv1 and deconv3 (dot products along the
+// positions, kernels_dwdot.h: no GEMM) are counted by dwdot_flops, the
+// 2 K O P per image of the GEMM they replace.
 static const int layer_gemm[NLAYER][3] = {
-  {-1, -1, -1}, {0, -1, 10}, {-1, -1, 11}, {2, 7, 12}, {3, 6, 16}, {4, 5, 15},
-  {5, 4, 14}, {6, 3, 13}, {7, 2, 12}, {-1, -1, 11}, {9, 0, 10}, {-1, -1, -1},
+  {-1, -1, -1}, {0, -1, -1}, {-1, -1, 10}, {2, 7, 11}, {3, 6, 15}, {4, 5, 14},
+  {5, 4, 13}, {6, 3, 12}, {7, 2, 11}, {-1, -1, 10}, {9, 0, -1}, {-1, -1, -1},
   {-1, -1, -1}, {-1, -1, -1},
 };
 static const double direct_flops = 2.0 * 49 * 16 * 72;   // per image: conv2 / deconv2, 16x7x7 <-> 8x14x14
+static const double dwdot_flops = 2.0 * 9 * 8 * 196;     // per image: conv1 / deconv3, K 9, 8 channels, 196 positions
 static const int layer_calls[NLAYER][3] = {
   {0, 0, 0}, {CHUNK, CHUNK, CHUNK}, {CHUNK, CHUNK, CHUNK}, {1, 1, CHUNK}, {1, 1, 1}, {1, 1, 1},
   {1, 1, 1}, {1, 1, 1}, {1, 1, CHUNK}, {CHUNK, CHUNK, CHUNK}, {CHUNK, CHUNK, CHUNK}, {0, 0, 0},
@@ -185,8 +189,9 @@ static void backward_timed(const GenChunk *c) {
     kern_deconv_dx(&s->k[0], dy, decoder_deconv3_w, g46 + i * 1568, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     TL(L_DECONV3, P_DX);
-    kern_deconv_dw(&s->k[10], dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
-                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw_dot(dy, v_decoder_deconv2 + i * 1568, d_decoder_deconv3_w, COL,
+                       /* have_col */ 1, COL + 1776, i, nc, /* Ci */ 8,
+                       /* Co Ho Wo */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Hi Wi */ 14, 14);
     TL(L_DECONV3, P_DW);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv3_b);
     TL(L_DECONV3, P_ELT);
@@ -202,7 +207,7 @@ static void backward_timed(const GenChunk *c) {
                    /* Ci H W */ 8, 14, 14, /* Co k s p */ 16, 3, 2, 1, /* Ho Wo */ 7, 7, KERN_ACT_NONE);
   T(L_DECONV2, P_DX);
   for (int i = 0; i < nc; i++)
-    kern_deconv_dw(&s->k[11], dy50 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
+    kern_deconv_dw(&s->k[10], dy50 + i * 1568, v_decoder_deconv1 + i * 784, d_decoder_deconv2_w, COL,
                    /* Co Ho Wo */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Hi Wi */ 7, 7);
   T(L_DECONV2, P_DW);
   for (int i = 0; i < nc; i++)
@@ -217,7 +222,7 @@ static void backward_timed(const GenChunk *c) {
                        /* Ci */ 32, /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
   T(L_DECONV1, P_DX);
   for (int i = 0; i < nc; i++)
-    kern_deconv_dw(&s->k[12], dy54 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
+    kern_deconv_dw(&s->k[11], dy54 + i * 784, v_decoder_dense2 + i * 288, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Hi Wi */ 3, 3);
   T(L_DECONV1, P_DW);
   for (int i = 0; i < nc; i++)
@@ -228,7 +233,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_DDENSE2, P_ELT);
   kern_dense_dx(&s->k[3], dy59, decoder_dense2_w, g59);
   T(L_DDENSE2, P_DX);
-  kern_dense_dw(&s->k[13], dy59, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
+  kern_dense_dw(&s->k[12], dy59, v_decoder_dense1, d_decoder_dense2_w, DYT, CHUNK, nc, 64, 288);
   T(L_DDENSE2, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy59 + i * 288, 288, 1, d_decoder_dense2_b);
@@ -239,7 +244,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_DDENSE1, P_ELT);
   kern_dense_dx(&s->k[4], dy63, decoder_dense1_w, g63);
   T(L_DDENSE1, P_DX);
-  kern_dense_dw(&s->k[14], dy63, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
+  kern_dense_dw(&s->k[13], dy63, v_encoder_dense1, d_decoder_dense1_w, DYT, CHUNK, nc, 9, 64);
   T(L_DDENSE1, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy63 + i * 64, 64, 1, d_decoder_dense1_b);
@@ -249,7 +254,7 @@ static void backward_timed(const GenChunk *c) {
   const float *dy66 = g63;
   kern_dense_dx(&s->k[5], dy66, encoder_dense1_w, g66);
   T(L_CODE, P_DX);
-  kern_dense_dw(&s->k[15], dy66, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
+  kern_dense_dw(&s->k[14], dy66, v_encoder_trunk_dense1, d_encoder_dense1_w, DYT, CHUNK, nc, 64, 9);
   T(L_CODE, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy66 + i * 9, 9, 1, d_encoder_dense1_b);
@@ -260,7 +265,7 @@ static void backward_timed(const GenChunk *c) {
   T(L_TDENSE, P_ELT);
   kern_dense_dx(&s->k[6], dy70, encoder_trunk_dense1_w, g70);
   T(L_TDENSE, P_DX);
-  kern_dense_dw(&s->k[16], dy70, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
+  kern_dense_dw(&s->k[15], dy70, v_encoder_trunk_conv3, d_encoder_trunk_dense1_w, DYT, CHUNK, nc, 288, 64);
   T(L_TDENSE, P_DW);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy70 + i * 64, 64, 1, d_encoder_trunk_dense1_b);
@@ -274,7 +279,7 @@ static void backward_timed(const GenChunk *c) {
                      /* Co */ 32, /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   T(L_CONV3, P_DX);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[12], dy75 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
+    kern_conv_dw(&s->k[11], dy75 + i * 288, v_encoder_trunk_conv2 + i * 784, d_encoder_trunk_conv3_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 2, 0, /* Ho Wo */ 3, 3);
   T(L_CONV3, P_DW);
   for (int i = 0; i < nc; i++)
@@ -290,7 +295,7 @@ static void backward_timed(const GenChunk *c) {
                     /* O Ho Wo */ 16, 7, 7, /* C H W */ 8, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   T(L_CONV2, P_DX);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[11], dy79 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
+    kern_conv_dw(&s->k[10], dy79 + i * 784, v_encoder_trunk_conv1 + i * 1568, d_encoder_trunk_conv2_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
   T(L_CONV2, P_DW);
   for (int i = 0; i < nc; i++)
@@ -302,8 +307,8 @@ static void backward_timed(const GenChunk *c) {
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g79 + i * 1568, v_encoder_trunk_conv1 + i * 1568, 1568, MASK);
     TL(L_CONV1, P_ELT);
-    kern_conv_dw(&s->k[10], dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
+    kern_conv_dw_dot(dy, v_x + i * 784, d_encoder_trunk_conv1_w, COL, COL + 1776, i, nc,
+                     /* Co */ 8, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     TL(L_CONV1, P_DW);
     kern_bias_grad(dy, 8, 196, d_encoder_trunk_conv1_b);
     TL(L_CONV1, P_ELT);
@@ -494,6 +499,8 @@ int main(int argc, char **argv) {
         flops[l][p] = 2.0 * q->m * q->n * q->k * layer_calls[l][p] * nch;
       } else if (p < 2 && (l == L_CONV2 || l == L_DECONV2)) {
         flops[l][p] = direct_flops * sp->chunk * nch;
+      } else if (p == P_DW && (l == L_CONV1 || l == L_DECONV3)) {
+        flops[l][p] = dwdot_flops * sp->chunk * nch;
       }
     }
 

@@ -972,6 +972,41 @@ static void emit_chunk_bwd(CEmit *e, int id) {
         Co, Ci, Hi, Wi, k, st, pd, Ho, Wo);
 }
 
+// The weight gradient of a side with few patch rows as dot products along
+// the positions (kernels_dwdot.h: kern_conv_dw_dot, kern_deconv_dw_dot):
+// where K = C*k*k <= DWDOT_MAX_K and an image has at least DWDOT_MIN_P
+// positions.  libxsmm's GEMM (m = K, n = O, k = P) vectorises m, a third
+// to a half of its 16 lanes used there; the dot products run the long
+// reduction over P in the lanes (plain C without AVX-512: 1.5x faster
+// than libxsmm's AVX2 code on conv1).  Measured (docs/benchmarks.md,
+// "Session 7"): the autoencoder's conv1 (K 9, O 8, P 196) 0.226 -> 0.164
+// ms a step, its deconv3 (patches shared with its input gradient) 0.229
+// -> 0.126, lenet5's training +13% (K 25, P 784); a microbenchmark ranked
+// the zoo's first layers (K 9-27, P 784-1024) and a 1x1 convolution to
+// one channel (K 8, O 1) as wins, and the autoencoder's conv2 (K 72, P
+// 49) as a loss: it keeps the GEMM.
+enum { DWDOT_MAX_K = 32, DWDOT_MIN_P = 128 };
+
+static bool conv_dwdot(const CEmit *e, int id) {
+  ConvSides c = conv_sides(e, id);
+  return conv_plain(nd(e, id)) && c.C * c.k * c.k <= DWDOT_MAX_K && c.Ho * c.Wo >= DWDOT_MIN_P;
+}
+
+// Where the lanes acc [O][K][16] start in COL: past the patches [K][P], on
+// a 64-byte boundary (COL's own is one).
+static long dwdot_acc_at(int K, int P) { return ((long)K * P + 15) / 16 * 16; }
+
+// Whether the input gradient of the transposed convolution whose weight
+// gradient is dw runs in the same per-example loop before it
+// (kern_deconv_dx: its patches of dy are in COL when dw runs).
+static bool dwdot_has_col(const CEmit *e, int dw) {
+  for (int j = e->bwd_lead; j < dw; j++)
+    if (e->f->live[j] && !e->f->skip[j] && e->f->lead[j] == e->bwd_lead && nd(e, j)->op == OP_DECONV2D_DX &&
+        nd(e, j)->in[0] == nd(e, dw)->in[0])
+      return true;
+  return false;
+}
+
 static void emit_conv_bwd(CEmit *e, int id) {
   const Node *n = nd(e, id);
   if (e->bwd_dense && conv_chunked(e, id)) {
@@ -997,6 +1032,12 @@ static void emit_conv_bwd(CEmit *e, int id) {
     out(e, "    kern_conv_dx(&s->k[%d], dy, S + %ld, %s + i * %d, COL,\n"
            "                 /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
         gi, e->wt[nd(e, n->in[1])->param], e->name[id], Ci * H * W, Ci, H, W, k, st, pd, Ho, Wo);
+  } else if (conv_dwdot(e, id)) {
+    long at = dwdot_acc_at(K, P);
+    need_col(e, at + (long)Co * K * 16);
+    out(e, "    kern_conv_dw_dot(dy, %s + i * %d, %s, COL, COL + %ld, i, nc,\n"
+           "                     /* Co */ %d, /* Ci H W */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Ho Wo */ %d, %d);\n",
+        root_name(e, n->in[1]), Ci * H * W, e->name[id], at, Co, Ci, H, W, k, st, pd, Ho, Wo);
   } else {
     int gi = gemm(e, "conv dw", K, Co, P, K, P, K, 1);
     out(e, "    kern_conv_dw(&s->k[%d], dy, %s + i * %d, %s, COL,\n"
@@ -1029,6 +1070,13 @@ static void emit_deconv_bwd(CEmit *e, int id) {
     out(e, "    kern_deconv_dx(&s->k[%d], dy, %s, %s + i * %d, COL,\n"
            "                   /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
         gi, root_name(e, n->in[1]), e->name[id], Ci * Pi, Co, Ho, Wo, k, st, pd, Hi, Wi);
+  } else if (conv_dwdot(e, id)) {
+    long at = dwdot_acc_at(K, Pi);
+    need_col(e, at + (long)Ci * K * 16);
+    out(e, "    kern_deconv_dw_dot(dy, %s + i * %d, %s, COL,\n"
+           "                       /* have_col */ %d, COL + %ld, i, nc, /* Ci */ %d,\n"
+           "                       /* Co Ho Wo */ %d, %d, %d, /* k s p */ %d, %d, %d, /* Hi Wi */ %d, %d);\n",
+        root_name(e, n->in[1]), Ci * Pi, e->name[id], dwdot_has_col(e, id), at, Ci, Co, Ho, Wo, k, st, pd, Hi, Wi);
   } else {
     int gi = gemm(e, "deconv dw", K, Ci, Pi, K, Pi, K, 1);
     out(e, "    kern_deconv_dw(&s->k[%d], dy, %s + i * %d, %s, COL,\n"

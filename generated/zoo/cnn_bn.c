@@ -706,7 +706,6 @@ static void backward_phase3(const GenChunk *c) {
 
 // The last phase of the chunk work.
 static void backward_phase4(const GenChunk *c) {
-  const GenModel *s = c->model;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -723,8 +722,8 @@ static void backward_phase4(const GenChunk *c) {
         MASK[ch * 784 + q] = (g85[i * 12544 + ch * 784 + q] - grad_mean - (v_cnn_conv1[i * 12544 + ch * 784 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dw(&s->k[12], dy, v_x + i * 784, d_cnn_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(dy, v_x + i * 784, d_cnn_conv1_w, COL, COL + 7056, i, nc,
+                     /* Co */ 16, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 16, 784, d_cnn_conv1_b);
   }
 }
@@ -754,7 +753,7 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[13] = {
+static const GenGemm gemm[12] = {
   {"conv forward", 784, 16, 9, 784, 9, 784, 0},
   {"direct conv", 225, 32, 16, 241, 16, 225, 2},
   {"direct conv", 256, 32, 32, 265, 32, 256, 2},
@@ -767,7 +766,6 @@ static const GenGemm gemm[13] = {
   {"conv dw", 288, 32, 49, 288, 49, 288, 1},
   {"direct convt", 225, 16, 32, 241, 32, 225, 2},
   {"conv dw", 144, 32, 196, 144, 196, 144, 1},
-  {"conv dw", 9, 16, 784, 9, 784, 9, 1},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -795,7 +793,7 @@ static const GenSpec spec = {
   .arena_grads = 100992,
   .arena_threads = 1024256,
   .arena_chunk = 2095008,
-  .n_gemm = 13,
+  .n_gemm = 12,
   .gemm = gemm,
   .n_transposes = 2,
   .transposes = transposes,

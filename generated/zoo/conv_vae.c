@@ -286,8 +286,9 @@ static void backward_chunk(const GenChunk *c) {
     const float *dy = g63 + i * 784;
     kern_deconv_dx(&s->k[6], dy, decoder_deconv2_w, g64 + i * 3136, COL,
                    /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
-    kern_deconv_dw(&s->k[7], dy, v_decoder_deconv1 + i * 3136, d_decoder_deconv2_w, COL,
-                   /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
+    kern_deconv_dw_dot(dy, v_decoder_deconv1 + i * 3136, d_decoder_deconv2_w, COL,
+                       /* have_col */ 1, COL + 3136, i, nc, /* Ci */ 16,
+                       /* Co Ho Wo */ 1, 28, 28, /* k s p */ 4, 2, 1, /* Hi Wi */ 14, 14);
     kern_bias_grad(dy, 1, 784, d_decoder_deconv2_b);
   }
   /* models/zoo/conv_vae.net:25: deconv2d_dx [32, 7, 7], relu mask folded -> g68 */
@@ -297,9 +298,9 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_decoder_deconv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g64 + i * 3136, v_decoder_deconv1 + i * 3136, 3136, MASK);
-    kern_deconv_dx(&s->k[8], dy, decoder_deconv1_w, g68 + i * 1568, COL,
+    kern_deconv_dx(&s->k[7], dy, decoder_deconv1_w, g68 + i * 1568, COL,
                    /* Co Ho Wo */ 16, 14, 14, /* k s p */ 4, 2, 1, /* Hi Wi */ 7, 7);
-    kern_deconv_dw(&s->k[9], dy, v_decoder_dense1 + i * 1568, d_decoder_deconv1_w, COL,
+    kern_deconv_dw(&s->k[8], dy, v_decoder_dense1 + i * 1568, d_decoder_deconv1_w, COL,
                    /* Co Ho Wo */ 16, 14, 14, /* k s p */ 4, 2, 1, /* Hi Wi */ 7, 7);
     kern_bias_grad(dy, 16, 196, d_decoder_deconv1_b);
   }
@@ -308,8 +309,8 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:24: bias_grad param [1568], relu mask folded -> d_decoder_dense1_b */
   memset(d_decoder_dense1_b, 0, sizeof(float) * 1568);
   const float *dy73 = kern_mask(g68, v_decoder_dense1, nc * 1568, MASK);
-  kern_dense_dx(&s->k[10], dy73, decoder_dense1_w, g73);
-  kern_dense_dw(&s->k[11], dy73, t31, d_decoder_dense1_w, DYT, CHUNK, nc, 16, 1568);
+  kern_dense_dx(&s->k[9], dy73, decoder_dense1_w, g73);
+  kern_dense_dw(&s->k[10], dy73, t31, d_decoder_dense1_w, DYT, CHUNK, nc, 16, 1568);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy73 + i * 1568, 1568, 1, d_decoder_dense1_b);
   /* models/zoo/conv_vae.net:34: add [16] -> g76 */
@@ -332,8 +333,8 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:21: bias_grad param [16] -> d_logvar_head_dense1_b */
   memset(d_logvar_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy81 = g80;
-  kern_dense_dx(&s->k[12], dy81, logvar_head_dense1_w, g81);
-  kern_dense_dw(&s->k[13], dy81, v_encoder_dense1, d_logvar_head_dense1_w, DYT, CHUNK, nc, 128, 16);
+  kern_dense_dx(&s->k[11], dy81, logvar_head_dense1_w, g81);
+  kern_dense_dw(&s->k[12], dy81, v_encoder_dense1, d_logvar_head_dense1_w, DYT, CHUNK, nc, 128, 16);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy81 + i * 16, 16, 1, d_logvar_head_dense1_b);
   /* models/zoo/conv_vae.net:20: dense_dx [128] -> g84 */
@@ -341,8 +342,8 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:20: bias_grad param [16] -> d_mu_head_dense1_b */
   memset(d_mu_head_dense1_b, 0, sizeof(float) * 16);
   const float *dy84 = g76;
-  kern_dense_dx(&s->k[12], dy84, mu_head_dense1_w, g84);
-  kern_dense_dw(&s->k[13], dy84, v_encoder_dense1, d_mu_head_dense1_w, DYT, CHUNK, nc, 128, 16);
+  kern_dense_dx(&s->k[11], dy84, mu_head_dense1_w, g84);
+  kern_dense_dw(&s->k[12], dy84, v_encoder_dense1, d_mu_head_dense1_w, DYT, CHUNK, nc, 128, 16);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy84 + i * 16, 16, 1, d_mu_head_dense1_b);
   /* models/zoo/conv_vae.net:20: add [128] -> g85 */
@@ -354,8 +355,8 @@ static void backward_chunk(const GenChunk *c) {
   /* models/zoo/conv_vae.net:17: bias_grad param [128], relu mask folded -> d_encoder_dense1_b */
   memset(d_encoder_dense1_b, 0, sizeof(float) * 128);
   const float *dy89 = kern_mask(g85, v_encoder_dense1, nc * 128, MASK);
-  kern_dense_dx(&s->k[14], dy89, encoder_dense1_w, g89);
-  kern_dense_dw(&s->k[15], dy89, v_encoder_conv2, d_encoder_dense1_w, DYT, CHUNK, nc, 1568, 128);
+  kern_dense_dx(&s->k[13], dy89, encoder_dense1_w, g89);
+  kern_dense_dw(&s->k[14], dy89, v_encoder_conv2, d_encoder_dense1_w, DYT, CHUNK, nc, 1568, 128);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy89 + i * 128, 128, 1, d_encoder_dense1_b);
   /* models/zoo/conv_vae.net:16: conv2d_dx [16, 14, 14], relu mask folded -> g94 */
@@ -364,11 +365,11 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_conv2_w, 0, sizeof(float) * 4608);
   memset(d_encoder_conv2_b, 0, sizeof(float) * 32);
   const float *dy94 = kern_mask(g89, v_encoder_conv2, nc * 1568, MASK);
-  kern_direct_convt(&s->k[16], dy94, encoder_conv2_w, NULL,
+  kern_direct_convt(&s->k[15], dy94, encoder_conv2_w, NULL,
                     g94, COL, nc, /* B */ 4,
                     /* O Ho Wo */ 32, 7, 7, /* C H W */ 16, 14, 14, /* k s p */ 3, 2, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[17], dy94 + i * 1568, v_encoder_conv1 + i * 3136, d_encoder_conv2_w, COL,
+    kern_conv_dw(&s->k[16], dy94 + i * 1568, v_encoder_conv1 + i * 3136, d_encoder_conv2_w, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 2, 1, /* Ho Wo */ 7, 7);
   for (int i = 0; i < nc; i++)
     kern_bias_grad(dy94 + i * 1568, 32, 49, d_encoder_conv2_b);
@@ -378,8 +379,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_encoder_conv1_b, 0, sizeof(float) * 16);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g94 + i * 3136, v_encoder_conv1 + i * 3136, 3136, MASK);
-    kern_conv_dw(&s->k[18], dy, v_x + i * 784, d_encoder_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
+    kern_conv_dw_dot(dy, v_x + i * 784, d_encoder_conv1_w, COL, COL + 1776, i, nc,
+                     /* Co */ 16, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 2, 1, /* Ho Wo */ 14, 14);
     kern_bias_grad(dy, 16, 196, d_encoder_conv1_b);
   }
 }
@@ -393,7 +394,7 @@ static const size_t output_at[4] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[19] = {
+static const GenGemm gemm[17] = {
   {"conv forward", 196, 16, 9, 196, 9, 196, 0},
   {"direct conv", 256, 32, 16, 265, 16, 256, 2},
   {"dense forward", 128, 32, 1568, 128, 1568, 128, 0},
@@ -401,7 +402,6 @@ static const GenGemm gemm[19] = {
   {"dense forward", 1568, 32, 16, 1568, 16, 1568, 0},
   {"deconv forward", 49, 256, 32, 49, 32, 49, 0},
   {"deconv forward", 196, 16, 16, 196, 16, 196, 0},
-  {"deconv dw", 16, 16, 196, 16, 196, 16, 1},
   {"deconv dx", 49, 32, 256, 49, 256, 49, 0},
   {"deconv dw", 256, 32, 49, 256, 49, 256, 1},
   {"dense dx", 16, 32, 1568, 16, 1568, 16, 0},
@@ -412,7 +412,6 @@ static const GenGemm gemm[19] = {
   {"dense dw", 1568, 128, 32, 1568, 32, 1568, 0},
   {"direct convt", 256, 16, 32, 265, 32, 256, 2},
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
-  {"conv dw", 9, 16, 196, 9, 196, 9, 1},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -444,7 +443,7 @@ static const GenSpec spec = {
   .arena_grads = 238336,
   .arena_threads = 2197504,
   .arena_chunk = 613952,
-  .n_gemm = 19,
+  .n_gemm = 17,
   .gemm = gemm,
   .n_transposes = 6,
   .transposes = transposes,

@@ -2,9 +2,9 @@
 // Do not edit: regenerate with `netc models/zoo/lenet5.net -o DIR`.
 //
 // Batch 256 in 8 chunks of 32 examples, fused.  Parameters: 61706 floats (61706 trainable).
-// Memory plan: chunk arena 452640 floats (543520 without sharing) + 28144 scratch, per thread;
+// Memory plan: chunk arena 452640 floats (543520 without sharing) + 30544 scratch, per thread;
 // chunk gradient blocks 493696 floats; transposed weights 61328 floats.
-// Arena: 555024 + threads x 480784 floats (5924.2 KiB with 2 threads).
+// Arena: 555024 + threads x 483184 floats (5942.9 KiB with 2 threads).
 // The batch loop, threads and allocation are the runtime's (genmodel.h).
 
 #include <math.h>
@@ -80,9 +80,9 @@ static NetOutput outputs[1] = {
 #define g46 (A + 302112)   /* CHUNK x [6, 28, 28], steps 19..20 */
 #define d_lenet_conv1_w (G + 0)   /* [6, 1, 5, 5] */
 #define d_lenet_conv1_b (G + 150)   /* [6] */
-#define COL (A + 452640)    /* im2col scratch, 19600 floats */
-#define MASK (A + 472240)   /* masked gradient tile, 4704 floats */
-#define DYT (A + 476944)    /* transposed gradient, 3840 floats */
+#define COL (A + 452640)    /* im2col scratch, 22000 floats */
+#define MASK (A + 474640)   /* masked gradient tile, 4704 floats */
+#define DYT (A + 479344)    /* transposed gradient, 3840 floats */
 
 // The forward ops on one chunk: the exports and the per-example loss
 // land in the chunk arena (output_at, loss_at of the spec).
@@ -260,8 +260,8 @@ static void backward_chunk(const GenChunk *c) {
   memset(d_lenet_conv1_b, 0, sizeof(float) * 6);
   for (int i = 0; i < nc; i++) {
     const float *dy = kern_mask(g46 + i * 4704, v_lenet_conv1 + i * 4704, 4704, MASK);
-    kern_conv_dw(&s->k[13], dy, v_x + i * 784, d_lenet_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 5, 1, 2, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(dy, v_x + i * 784, d_lenet_conv1_w, COL, COL + 19600, i, nc,
+                     /* Co */ 6, /* Ci H W */ 1, 28, 28, /* k s p */ 5, 1, 2, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 6, 784, d_lenet_conv1_b);
   }
 }
@@ -272,7 +272,7 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[14] = {
+static const GenGemm gemm[13] = {
   {"conv forward", 784, 6, 25, 784, 25, 784, 0},
   {"conv forward", 100, 16, 150, 100, 150, 100, 0},
   {"dense forward", 120, 32, 400, 120, 400, 120, 0},
@@ -286,7 +286,6 @@ static const GenGemm gemm[14] = {
   {"dense dw", 400, 120, 32, 400, 32, 400, 0},
   {"conv dx", 100, 150, 16, 100, 16, 100, 0},
   {"conv dw", 150, 16, 100, 150, 100, 150, 1},
-  {"conv dw", 25, 6, 784, 25, 784, 25, 1},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -315,8 +314,8 @@ static const GenSpec spec = {
   .loss_at = 283808,   /* t25 */
   .arena_grads = 61328,
   .arena_threads = 555024,
-  .arena_chunk = 480784,
-  .n_gemm = 14,
+  .arena_chunk = 483184,
+  .n_gemm = 13,
   .gemm = gemm,
   .n_transposes = 4,
   .transposes = transposes,

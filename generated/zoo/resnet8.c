@@ -1353,7 +1353,6 @@ static void backward_phase8(const GenChunk *c) {
 
 // The last phase of the chunk work.
 static void backward_phase9(const GenChunk *c) {
-  const GenModel *s = c->model;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1368,8 +1367,8 @@ static void backward_phase9(const GenChunk *c) {
         MASK[ch * 1024 + q] = (g152[i * 16384 + ch * 1024 + q] - grad_mean - (v_resnet_conv1[i * 16384 + ch * 1024 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dw(&s->k[23], dy, v_x + i * 3072, d_resnet_conv1_w, COL,
-                 /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
+    kern_conv_dw_dot(dy, v_x + i * 3072, d_resnet_conv1_w, COL, COL + 27648, i, nc,
+                     /* Co */ 16, /* Ci H W */ 3, 32, 32, /* k s p */ 3, 1, 1, /* Ho Wo */ 32, 32);
   }
 }
 
@@ -1408,7 +1407,7 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[24] = {
+static const GenGemm gemm[23] = {
   {"conv forward", 1024, 16, 27, 1024, 27, 1024, 0},
   {"direct conv", 1156, 16, 16, 1226, 16, 1156, 2},
   {"direct conv", 289, 32, 16, 307, 16, 289, 2},
@@ -1432,7 +1431,6 @@ static const GenGemm gemm[24] = {
   {"direct convt", 289, 16, 32, 307, 32, 289, 2},
   {"conv dw", 144, 32, 256, 144, 256, 144, 1},
   {"conv dw", 144, 16, 1024, 144, 1024, 144, 1},
-  {"conv dw", 27, 16, 1024, 27, 1024, 27, 1},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -1460,7 +1458,7 @@ static const GenSpec spec = {
   .arena_grads = 37504,
   .arena_threads = 661888,
   .arena_chunk = 6443520,
-  .n_gemm = 24,
+  .n_gemm = 23,
   .gemm = gemm,
   .n_transposes = 2,
   .transposes = transposes,

@@ -994,8 +994,8 @@ static void backward_phase0(const GenChunk *c) {
     const float *dy = g105 + i * 784;
     kern_conv_dx(&s->k[9], dy, S + 0, g106 + i * 6272, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
-    kern_conv_dw(&s->k[10], dy, v_unet_bn10 + i * 6272, d_unet_conv11_w, COL,
-                 /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(dy, v_unet_bn10 + i * 6272, d_unet_conv11_w, COL, COL + 6272, i, nc,
+                     /* Co */ 1, /* Ci H W */ 8, 28, 28, /* k s p */ 1, 1, 0, /* Ho Wo */ 28, 28);
     kern_bias_grad(dy, 1, 784, d_unet_conv11_b);
   }
   /* models/zoo/unet.net:25: relu_grad [8, 28, 28] -> g109 */
@@ -1055,7 +1055,7 @@ static void backward_phase1(const GenChunk *c) {
                     g114, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 8, 28, 28, /* C H W */ 8, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[11], dy114 + i * 6272, v_unet_bn9 + i * 6272, d_unet_conv10_w, COL,
+    kern_conv_dw(&s->k[10], dy114 + i * 6272, v_unet_bn9 + i * 6272, d_unet_conv10_w, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   /* models/zoo/unet.net:24: relu_grad [8, 28, 28] -> g116 */
   for (int i = 0; i < nc; i++)
@@ -1110,11 +1110,11 @@ static void backward_phase2(const GenChunk *c) {
   if (nc < CHUNK)
     memset(MASK + nc * 6272, 0, sizeof(float) * (CHUNK - nc) * 6272);
   const float *dy121 = MASK;
-  kern_direct_convt(&s->k[12], dy121, unet_conv9_w, NULL,
+  kern_direct_convt(&s->k[11], dy121, unet_conv9_w, NULL,
                     g121, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 8, 28, 28, /* C H W */ 24, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[13], dy121 + i * 6272, t91 + i * 18816, d_unet_conv9_w, COL,
+    kern_conv_dw(&s->k[12], dy121 + i * 6272, t91 + i * 18816, d_unet_conv9_w, COL,
                  /* Ci H W */ 24, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   /* models/zoo/unet.net:24: slice [16, 28, 28] -> g123 */
   for (int i = 0; i < nc; i++)
@@ -1196,7 +1196,7 @@ static void backward_phase3(const GenChunk *c) {
                     g131, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[14], dy131 + i * 3136, v_unet_bn7 + i * 3136, d_unet_conv8_w, COL,
+    kern_conv_dw(&s->k[13], dy131 + i * 3136, v_unet_bn7 + i * 3136, d_unet_conv8_w, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   /* models/zoo/unet.net:22: relu_grad [16, 14, 14] -> g133 */
   for (int i = 0; i < nc; i++)
@@ -1257,11 +1257,11 @@ static void backward_phase4(const GenChunk *c) {
   if (nc < CHUNK)
     memset(MASK + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   const float *dy138 = MASK;
-  kern_direct_convt(&s->k[15], dy138, unet_conv7_w, NULL,
+  kern_direct_convt(&s->k[14], dy138, unet_conv7_w, NULL,
                     g138, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 48, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[16], dy138 + i * 3136, t81 + i * 9408, d_unet_conv7_w, COL,
+    kern_conv_dw(&s->k[15], dy138 + i * 3136, t81 + i * 9408, d_unet_conv7_w, COL,
                  /* Ci H W */ 48, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   /* models/zoo/unet.net:22: slice [32, 14, 14] -> g140 */
   for (int i = 0; i < nc; i++)
@@ -1336,9 +1336,9 @@ static void backward_phase5(const GenChunk *c) {
         MASK[ch * 49 + q] = (g143[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv6[i * 1568 + ch * 49 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dx(&s->k[17], dy, S + 16, g148 + i * 1568, COL,
+    kern_conv_dx(&s->k[16], dy, S + 16, g148 + i * 1568, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[18], dy, v_unet_bn5 + i * 1568, d_unet_conv6_w, COL,
+    kern_conv_dw(&s->k[17], dy, v_unet_bn5 + i * 1568, d_unet_conv6_w, COL,
                  /* Ci H W */ 32, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
   }
   /* models/zoo/unet.net:20: relu_grad [32, 7, 7] -> g150 */
@@ -1397,9 +1397,9 @@ static void backward_phase6(const GenChunk *c) {
         MASK[ch * 49 + q] = (g150[i * 1568 + ch * 49 + q] - grad_mean - (v_unet_conv5[i * 1568 + ch * 49 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dx(&s->k[19], dy, S + 9232, g155 + i * 784, COL,
+    kern_conv_dx(&s->k[18], dy, S + 9232, g155 + i * 784, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
-    kern_conv_dw(&s->k[20], dy, t71 + i * 784, d_unet_conv5_w, COL,
+    kern_conv_dw(&s->k[19], dy, t71 + i * 784, d_unet_conv5_w, COL,
                  /* Ci H W */ 16, 7, 7, /* k s p */ 3, 1, 1, /* Ho Wo */ 7, 7);
   }
   /* models/zoo/unet.net:20: max_pool2d_grad [16, 14, 14] -> g157 */
@@ -1485,7 +1485,7 @@ static void backward_phase7(const GenChunk *c) {
                     g164, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 16, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[14], dy164 + i * 3136, v_unet_bn3 + i * 3136, d_unet_conv4_w, COL,
+    kern_conv_dw(&s->k[13], dy164 + i * 3136, v_unet_bn3 + i * 3136, d_unet_conv4_w, COL,
                  /* Ci H W */ 16, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   /* models/zoo/unet.net:18: relu_grad [16, 14, 14] -> g166 */
   for (int i = 0; i < nc; i++)
@@ -1546,11 +1546,11 @@ static void backward_phase8(const GenChunk *c) {
   if (nc < CHUNK)
     memset(MASK + nc * 3136, 0, sizeof(float) * (CHUNK - nc) * 3136);
   const float *dy171 = MASK;
-  kern_direct_convt(&s->k[21], dy171, unet_conv3_w, NULL,
+  kern_direct_convt(&s->k[20], dy171, unet_conv3_w, NULL,
                     g171, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 16, 14, 14, /* C H W */ 8, 14, 14, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[22], dy171 + i * 3136, t62 + i * 1568, d_unet_conv3_w, COL,
+    kern_conv_dw(&s->k[21], dy171 + i * 3136, t62 + i * 1568, d_unet_conv3_w, COL,
                  /* Ci H W */ 8, 14, 14, /* k s p */ 3, 1, 1, /* Ho Wo */ 14, 14);
   /* models/zoo/unet.net:18: max_pool2d_grad [8, 28, 28] -> g173 */
   for (int i = 0; i < nc * 8; i++)
@@ -1629,7 +1629,7 @@ static void backward_phase9(const GenChunk *c) {
                     g180, COL, nc, /* B */ 1,
                     /* O Ho Wo */ 8, 28, 28, /* C H W */ 8, 28, 28, /* k s p */ 3, 1, 1, KERN_ACT_NONE);
   for (int i = 0; i < nc; i++)
-    kern_conv_dw(&s->k[11], dy180 + i * 6272, v_unet_bn1 + i * 6272, d_unet_conv2_w, COL,
+    kern_conv_dw(&s->k[10], dy180 + i * 6272, v_unet_bn1 + i * 6272, d_unet_conv2_w, COL,
                  /* Ci H W */ 8, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   /* models/zoo/unet.net:16: relu_grad [8, 28, 28] -> g182 */
   for (int i = 0; i < nc; i++)
@@ -1663,7 +1663,6 @@ static void backward_phase9(const GenChunk *c) {
 
 // The last phase of the chunk work.
 static void backward_phase10(const GenChunk *c) {
-  const GenModel *s = c->model;
   float *A = c->A;
   float *G = c->G;
   const int nc = c->nc;
@@ -1678,8 +1677,8 @@ static void backward_phase10(const GenChunk *c) {
         MASK[ch * 784 + q] = (g182[i * 6272 + ch * 784 + q] - grad_mean - (v_unet_conv1[i * 6272 + ch * 784 + q] - mean) * k) * iw;
     }
     const float *dy = MASK;
-    kern_conv_dw(&s->k[23], dy, t53 + i * 784, d_unet_conv1_w, COL,
-                 /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
+    kern_conv_dw_dot(dy, t53 + i * 784, d_unet_conv1_w, COL, COL + 7056, i, nc,
+                     /* Co */ 8, /* Ci H W */ 1, 28, 28, /* k s p */ 3, 1, 1, /* Ho Wo */ 28, 28);
   }
 }
 
@@ -1720,7 +1719,7 @@ static const size_t output_at[1] = {
 };
 
 // The GEMMs of s->k[], dispatched once: m, n, k, lda, ldb, ldc, accumulate.
-static const GenGemm gemm[24] = {
+static const GenGemm gemm[22] = {
   {"conv forward", 784, 8, 9, 784, 9, 784, 0},
   {"direct conv", 900, 8, 8, 962, 8, 900, 2},
   {"direct conv", 256, 16, 8, 290, 8, 256, 2},
@@ -1731,7 +1730,6 @@ static const GenGemm gemm[24] = {
   {"direct conv", 900, 8, 24, 962, 24, 900, 2},
   {"conv forward", 784, 1, 8, 784, 8, 784, 0},
   {"conv dx", 784, 8, 1, 784, 1, 784, 0},
-  {"conv dw", 8, 1, 784, 8, 784, 8, 1},
   {"conv dw", 72, 8, 784, 72, 784, 72, 1},
   {"direct convt", 900, 24, 8, 962, 8, 900, 2},
   {"conv dw", 216, 8, 784, 216, 784, 216, 1},
@@ -1744,7 +1742,6 @@ static const GenGemm gemm[24] = {
   {"conv dw", 144, 32, 49, 144, 49, 144, 1},
   {"direct convt", 256, 8, 16, 290, 16, 256, 2},
   {"conv dw", 72, 16, 196, 72, 196, 72, 1},
-  {"conv dw", 9, 8, 784, 9, 784, 9, 1},
 };
 
 // Weights the kernels read transposed (libxsmm's GEMM has no transposed
@@ -1773,7 +1770,7 @@ static const GenSpec spec = {
   .arena_grads = 13840,
   .arena_threads = 252176,
   .arena_chunk = 4468992,
-  .n_gemm = 24,
+  .n_gemm = 22,
   .gemm = gemm,
   .n_transposes = 3,
   .transposes = transposes,

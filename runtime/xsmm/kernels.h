@@ -1077,4 +1077,8 @@ static inline void kern_dense_dw(const KernGemm *g, const float *dy, float *x,
   kern_gemm(g, x, dyt, dw);
 }
 
+// The one-channel sides' weight gradients as dot products (after the
+// kernels it falls back to).
+#include "kernels_dwdot.h"
+
 #endif

@@ -635,6 +635,92 @@ static void test_stride2(unsigned seed) {
   free(src), free(a), free(b);
 }
 
+// kern_dwdot_acc (kernels_dwdot.h) over nimg images against a double
+// loop: M x N tiles that are not multiples of its 8 x 3, L not a multiple
+// of 16, rows padded to ld > L with NaN (a lane read past L would show).
+// Also: the lanes against the plain loop's (kern_dwdot_acc_ref), and a
+// second run bit for bit the first.
+static void test_dwdot(int M, int N, int L, int ld, int nimg, unsigned seed) {
+  unsigned r = seed;
+  float *a = malloc(sizeof(float) * nimg * M * ld), *b = malloc(sizeof(float) * nimg * N * ld);
+  for (int i = 0; i < nimg * M * ld; i++) a[i] = i % ld < L ? frand(&r) : NAN;
+  for (int i = 0; i < nimg * N * ld; i++) b[i] = i % ld < L ? frand(&r) : NAN;
+  float *acc = calloc((size_t)M * N * 16, sizeof(float)), *lanes = calloc((size_t)M * N * 16, sizeof(float));
+  float *dw = calloc((size_t)M * N, sizeof(float)), *dw2 = calloc((size_t)M * N, sizeof(float));
+  double *ref = calloc((size_t)M * N, sizeof(double)), *rl = calloc((size_t)M * N * 16, sizeof(double));
+  for (int im = 0; im < nimg; im++) {
+    const float *ai = a + (long)im * M * ld, *bi = b + (long)im * N * ld;
+    kern_dwdot_acc(ai, ld, M, bi, ld, N, L, acc);
+    kern_dwdot_acc_ref(ai, ld, M, bi, ld, N, L, lanes);
+    for (int m = 0; m < M; m++)
+      for (int n = 0; n < N; n++)
+        for (int q = 0; q < L; q++) {
+          double v = (double)ai[m * ld + q] * bi[n * ld + q];
+          ref[m * N + n] += v;
+          rl[(m * N + n) * 16 + q % 16] += v;
+        }
+  }
+  kern_dwdot_reduce(acc, M * N, dw);
+  char name[96];
+  snprintf(name, sizeof name, "dwdot %dx%d L=%d ld=%d, %d img", M, N, L, ld, nimg);
+  check(name, dw, ref, M * N);
+  snprintf(name, sizeof name, "dwdot lanes %dx%d L=%d", M, N, L);
+  check(name, acc, rl, M * N * 16);
+  snprintf(name, sizeof name, "dwdot ref lanes %dx%d L=%d", M, N, L);
+  check(name, lanes, rl, M * N * 16);
+  memset(lanes, 0, sizeof(float) * M * N * 16);
+  for (int im = 0; im < nimg; im++)
+    kern_dwdot_acc(a + (long)im * M * ld, ld, M, b + (long)im * N * ld, ld, N, L, lanes);
+  kern_dwdot_reduce(lanes, M * N, dw2);
+  CHECK(!memcmp(dw, dw2, sizeof(float) * M * N), "dwdot %dx%d L=%d: two runs differ", M, N, L);
+  free(a); free(b); free(acc); free(lanes); free(dw); free(dw2); free(ref); free(rl);
+}
+
+// kern_conv_dw_dot and kern_deconv_dw_dot over a chunk of nc images (as
+// the generated loop calls them: image 0 zeroes the lanes, image nc-1
+// adds them to dw) against conv_ref_bwd's dw summed over the images; the
+// deconv with its patches built by kern_deconv_dx (have_col) and by itself.
+static void test_dw_dot(int nc, int Ci, int H, int Co, int k, int s, int p, unsigned seed) {
+  const int W = H, Ho = (H + 2 * p - k) / s + 1, Wo = Ho, K = Ci * k * k, P = Ho * Wo;
+  unsigned r = seed;
+  float *x = rnd(nc * Ci * H * W, &r), *dy = rnd(nc * Co * P, &r), *w = rnd(Co * K, &r);
+  long at = ((long)K * P + 15) / 16 * 16;   // where the emitter puts the lanes (conv.c, dwdot_acc_at)
+  float *col = malloc(sizeof(float) * (at + (long)Co * K * 16)), *dx = malloc(sizeof(float) * Co * P);
+  float *dw = calloc(Co * K, sizeof(float)), *dwd = calloc(Co * K, sizeof(float));
+  float *dwd1 = calloc(Co * K, sizeof(float));
+  double *rdx = malloc(sizeof(double) * Ci * H * W), *rdw = malloc(sizeof(double) * Co * K);
+  double *sum = calloc(Co * K, sizeof(double)), *sumd = calloc(Co * K, sizeof(double));
+  KernGemm gx;
+  kern_gemm_init(&gx, "deconv dx", P, Co, K, P, K, P, 0);
+  for (int i = 0; i < nc; i++) {
+    const float *xi = x + (long)i * Ci * H * W, *dyi = dy + (long)i * Co * P;
+    kern_conv_dw_dot(dyi, xi, dw, col, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
+    conv_ref_bwd(xi, w, dyi, rdx, rdw, Ci, H, W, Co, k, s, p, Ho, Wo);
+    for (int j = 0; j < Co * K; j++) sum[j] += rdw[j];
+  }
+  char name[96];
+  snprintf(name, sizeof name, "conv_dw_dot %dx%d->%dx%d, %d img", Ci, H, Co, Ho, nc);
+  check(name, dw, sum, Co * K);
+  // The transposed convolution Co x Ho -> Ci x H (w [Co][Ci][k][k] read as
+  // deconv [in][out]): its x is dy, its output gradient x (as test_conv).
+  for (int i = 0; i < nc; i++) {
+    const float *xi = x + (long)i * Ci * H * W, *dyi = dy + (long)i * Co * P;
+    kern_deconv_dx(&gx, xi, w, dx, col, Ci, H, W, k, s, p, Ho, Wo);
+    kern_deconv_dw_dot(xi, dyi, dwd, col, 1, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
+  }
+  for (int i = 0; i < nc; i++) {
+    const float *xi = x + (long)i * Ci * H * W, *dyi = dy + (long)i * Co * P;
+    memset(col, 0xff, sizeof(float) * K * P);   // NaN: have_col 0 builds its own
+    kern_deconv_dw_dot(xi, dyi, dwd1, col, 0, col + at, i, nc, Co, Ci, H, W, k, s, p, Ho, Wo);
+  }
+  snprintf(name, sizeof name, "deconv_dw_dot %dx%d->%dx%d, %d img", Co, Ho, Ci, H, nc);
+  check(name, dwd, sum, Co * K);
+  snprintf(name, sizeof name, "deconv_dw_dot (own col) %dx%d->%dx%d", Co, Ho, Ci, H);
+  check(name, dwd1, sum, Co * K);
+  free(x); free(dy); free(w); free(col); free(dx); free(dw); free(dwd); free(dwd1);
+  free(rdx); free(rdw); free(sum); free(sumd);
+}
+
 int main(void) {
   libxsmm_init();
   test_expf();
@@ -674,6 +760,17 @@ int main(void) {
   test_dense(7, 64, 10, 9);
   test_dense(32, 784, 256, 10);
   test_transpose();
+  test_dwdot(8, 9, 196, 196, 1, 50);     // conv1's tiles, a ragged 4-lane end
+  test_dwdot(8, 9, 196, 208, 32, 51);    // a chunk, padded rows
+  test_dwdot(5, 4, 17, 24, 3, 52);       // ragged rows and columns of tiles
+  test_dwdot(1, 1, 1, 16, 1, 53);
+  test_dwdot(9, 25, 169, 176, 4, 54);
+  test_dwdot(16, 2, 15, 15, 2, 55);
+  test_dwdot(3, 3, 32, 32, 2, 56);       // no ragged end
+  test_dw_dot(32, 1, 28, 8, 3, 2, 1, 60);   // the autoencoder's conv1 and deconv3
+  test_dw_dot(7, 1, 28, 6, 5, 1, 2, 61);    // lenet5's conv1, a ragged chunk
+  test_dw_dot(3, 3, 12, 5, 2, 1, 0, 62);    // even kernel, 3 channels, P = 121
+  test_dw_dot(1, 8, 10, 1, 1, 1, 0, 63);    // 1x1 to one channel, one image
   printf("largest relative difference: %.3g (tolerance 1e-5)\n", worst);
   CHECK(worst <= 1e-5, "a kernel is off by %.3g", worst);
   libxsmm_finalize();
