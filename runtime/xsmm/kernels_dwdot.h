@@ -90,18 +90,7 @@ static inline __attribute__((always_inline)) void kern_dwdot_tile(const float *a
         _mm512_storeu_ps(acc + (i * N + j) * 16, c[i][j]);
 }
 
-static inline void kern_dwdot_acc(const float *a, int lda, int M, const float *b, int ldb, int N, int L,
-                                  float *acc) {
-  for (int m0 = 0; m0 < M; m0 += 8)
-    for (int n0 = 0; n0 < N; n0 += 3) {
-      const float *at = a + (long)m0 * lda, *bt = b + (long)n0 * ldb;
-      float *ct = acc + (m0 * N + n0) * 16;
-      if (M - m0 >= 8 && N - n0 >= 3)
-        kern_dwdot_tile(at, lda, 8, bt, ldb, 3, L, ct, N);
-      else
-        kern_dwdot_tile(at, lda, M - m0 < 8 ? M - m0 : 8, bt, ldb, N - n0 < 3 ? N - n0 : 3, L, ct, N);
-    }
-}
+enum { KERN_DWDOT_MB = 8 };   // rows of a per tile
 #else
 // Plain C for the other builds: 4 rows of a by 3 of b, each sum 16
 // floats wide, which the compiler vectorises (2 ymm each with AVX2).  In
@@ -110,10 +99,12 @@ static inline void kern_dwdot_acc(const float *a, int lda, int M, const float *b
 // tiles of 2 x 3 ran 38.3, 1 x 3 53.8, 2 x 2 74.8 (gcc 12.2's register
 // allocation).  The edge tiles run the same loop with their sizes not
 // constant.
-static inline __attribute__((always_inline)) void kern_dwdot_tile_c(const float *a, int lda, int mb,
-                                                                    const float *b, int ldb, int nb, int L,
-                                                                    float *acc, int N) {
-  float c[4][3][16];
+enum { KERN_DWDOT_MB = 4 };
+
+static inline __attribute__((always_inline)) void kern_dwdot_tile(const float *a, int lda, int mb,
+                                                                  const float *b, int ldb, int nb, int L,
+                                                                  float *acc, int N) {
+  float c[KERN_DWDOT_MB][3][16];
   const int Lv = L & ~15;
   for (int i = 0; i < mb; i++)
     for (int j = 0; j < nb; j++)
@@ -133,20 +124,24 @@ static inline __attribute__((always_inline)) void kern_dwdot_tile_c(const float 
       for (int l = 0; l < 16; l++)
         acc[(i * N + j) * 16 + l] = c[i][j][l];
 }
+#endif
 
+// The lanes of every (row of a, row of b) pair, in tiles of KERN_DWDOT_MB
+// x 3; full tiles get constant sizes (the accumulators in registers), the
+// edges their own.
 static inline void kern_dwdot_acc(const float *a, int lda, int M, const float *b, int ldb, int N, int L,
                                   float *acc) {
-  for (int m0 = 0; m0 < M; m0 += 4)
+  enum { MB = KERN_DWDOT_MB };
+  for (int m0 = 0; m0 < M; m0 += MB)
     for (int n0 = 0; n0 < N; n0 += 3) {
       const float *at = a + (long)m0 * lda, *bt = b + (long)n0 * ldb;
       float *ct = acc + (m0 * N + n0) * 16;
-      if (M - m0 >= 4 && N - n0 >= 3)
-        kern_dwdot_tile_c(at, lda, 4, bt, ldb, 3, L, ct, N);
+      if (M - m0 >= MB && N - n0 >= 3)
+        kern_dwdot_tile(at, lda, MB, bt, ldb, 3, L, ct, N);
       else
-        kern_dwdot_tile_c(at, lda, M - m0 < 4 ? M - m0 : 4, bt, ldb, N - n0 < 3 ? N - n0 : 3, L, ct, N);
+        kern_dwdot_tile(at, lda, M - m0 < MB ? M - m0 : MB, bt, ldb, N - n0 < 3 ? N - n0 : 3, L, ct, N);
     }
 }
-#endif
 
 // dw[o] += the sum of acc's 16 lanes of output o, o < n, in a fixed order
 // (halves added pairwise: lane l + 8, then + 4, + 2, + 1).
