@@ -689,7 +689,7 @@ static void test_dw_dot(int nc, int Ci, int H, int Co, int k, int s, int p, unsi
   float *dw = calloc(Co * K, sizeof(float)), *dwd = calloc(Co * K, sizeof(float));
   float *dwd1 = calloc(Co * K, sizeof(float));
   double *rdx = malloc(sizeof(double) * Ci * H * W), *rdw = malloc(sizeof(double) * Co * K);
-  double *sum = calloc(Co * K, sizeof(double)), *sumd = calloc(Co * K, sizeof(double));
+  double *sum = calloc(Co * K, sizeof(double));
   KernGemm gx;
   kern_gemm_init(&gx, "deconv dx", P, Co, K, P, K, P, 0);
   for (int i = 0; i < nc; i++) {
@@ -718,7 +718,7 @@ static void test_dw_dot(int nc, int Ci, int H, int Co, int k, int s, int p, unsi
   snprintf(name, sizeof name, "deconv_dw_dot (own col) %dx%d->%dx%d", Co, Ho, Ci, H);
   check(name, dwd1, sum, Co * K);
   free(x); free(dy); free(w); free(col); free(dx); free(dw); free(dwd); free(dwd1);
-  free(rdx); free(rdw); free(sum); free(sumd);
+  free(rdx); free(rdw); free(sum);
 }
 
 int main(void) {
